@@ -1,0 +1,39 @@
+# srekit — every target sets itself up: `make report` and `make test` work as the first command.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install report test lab bench lint samples clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+report: $(STAMP)
+	$(BIN)/srekit report --config data/samples/service.yaml --out reports/
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+lab: $(STAMP)
+	$(BIN)/python -m pip install -q -e ".[lab,dev]"
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check srekit tests benchmarks
+	$(BIN)/mypy srekit
+
+samples: $(STAMP)
+	$(BIN)/srekit samples --out data/samples
+
+clean:
+	rm -rf $(VENV) reports build *.egg-info

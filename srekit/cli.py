@@ -1,0 +1,61 @@
+"""The ``srekit`` command line. Each sub-command lives in a ``cli_*`` module exposing
+``add_arguments(parser)`` and ``run(args) -> int``; they are imported only when used.
+
+Exit codes: 0 success, 1 a step failed (e.g. a notebook), 2 unusable input or configuration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from .errors import SrekitError
+
+# name -> (module, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "samples": ("srekit.cli_data", "generate deterministic sample data with known ground truth"),
+    "validate": ("srekit.cli_data", "check an input file and print its data-quality ledger"),
+    "aggregate": ("srekit.cli_data", "reduce raw request logs to aggregated telemetry"),
+    "analyze": ("srekit.cli_report", "compute report.json from service.yaml"),
+    "report": ("srekit.cli_report", "render the notebooks to HTML reports (papermill)"),
+    "alerts": ("srekit.cli_alerts", "explain burn-rate alert behaviour (alerts explain)"),
+    "rules": ("srekit.cli_alerts", "export Prometheus or OpenSLO rules, tests and runbooks"),
+    "pull": ("srekit.cli_pull", "pull history from Prometheus into aggregated telemetry"),
+}
+
+
+def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the chosen sub-command's module is imported (fast start-up)."""
+    from . import __version__
+
+    parser = argparse.ArgumentParser(prog="srekit", description="Reliability decisions from your own history.")
+    parser.add_argument("--version", action="version", version=f"srekit {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        if name == chosen:
+            mod = importlib.import_module(module)
+            getattr(mod, f"add_{name}_arguments")(p)
+            p.set_defaults(_run=getattr(mod, f"run_{name}"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    parser = build_parser(chosen if chosen in COMMANDS else None)
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args) or 0)
+    except SrekitError as exc:
+        print(f"srekit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

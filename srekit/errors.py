@@ -1,0 +1,62 @@
+"""Error types. Every message says what went wrong, what was expected, what was found and how
+to fix it; it is built before the ``raise``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+class SrekitError(Exception):
+    """Root of every error srekit raises on purpose."""
+
+
+class InputError(SrekitError, ValueError):
+    """Unusable input data: names the file, the column, the first offending rows and the fix."""
+
+
+class ConfigError(SrekitError):
+    """A problem in ``service.yaml`` (or another configuration file)."""
+
+
+class ParameterError(SrekitError):
+    """An unknown or malformed notebook parameter (papermill itself only warns)."""
+
+
+def describe_rows(rows: Sequence[int], *, limit: int = 5) -> str:
+    """Render row numbers for a message: ``rows 3, 7, 9 (and 12 more)``.
+
+    Row numbers are 1-based data rows (the header is row 0), as a spreadsheet user counts.
+    """
+    shown = ", ".join(str(r) for r in list(rows)[:limit])
+    more = len(rows) - limit
+    suffix = f" (and {more} more)" if more > 0 else ""
+    word = "row" if len(rows) == 1 else "rows"
+    return f"{word} {shown}{suffix}"
+
+
+def input_error(
+    problem: str,
+    *,
+    file: str | None = None,
+    column: str | None = None,
+    rows: Sequence[int] = (),
+    expected: str | None = None,
+    got: str | None = None,
+    fix: str | None = None,
+) -> InputError:
+    """Build an :class:`InputError` with a uniform message layout."""
+    where = []
+    if file:
+        where.append(f"file {file}")
+    if column:
+        where.append(f"column {column!r}")
+    if rows:
+        where.append(describe_rows(rows))
+    parts = [problem + (f" ({'; '.join(where)})" if where else "")]
+    if expected:
+        parts.append(f"expected: {expected}")
+    if got:
+        parts.append(f"got: {got}")
+    if fix:
+        parts.append(f"fix: {fix}")
+    return InputError(". ".join(parts))

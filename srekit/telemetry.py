@@ -1,0 +1,232 @@
+"""The aggregated telemetry model (DESIGN.md, "Aggregated telemetry").
+
+One row per (journey, interval_start): ``total``, ``errors`` and Prometheus-style cumulative
+latency buckets ``le_<edge_ms>`` (requests with latency ≤ edge). The form is mergeable (sum rows
+with the same key); thresholds snap to bucket edges; window ratios are request-weighted sums,
+never means of per-interval ratios.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import input_error
+
+LE_PREFIX = "le_"
+KEY = ["journey", "interval_start"]
+COUNTS = ["total", "errors"]
+
+
+def _default_edges() -> tuple[float, ...]:
+    """Bucket edges from 1 ms to 60 s, each at most 10% above the previous one.
+
+    Greedy on two significant digits: the next edge is the largest 2-digit number ≤ 1.1 × the
+    previous one, so consecutive edges are ≤ 10% apart and stay readable (1, 1.1, 1.2, … 9.4,
+    10, 11, …, 60000).
+    """
+    edges = [1.0]
+    while edges[-1] < 60000:
+        limit = edges[-1] * 1.1
+        exp = math.floor(math.log10(limit)) - 1
+        step = 10.0**exp
+        nxt = math.floor(limit / step + 1e-9) * step
+        edges.append(min(round(nxt, 6), 60000.0))
+    return tuple(edges)
+
+
+DEFAULT_EDGES_MS: tuple[float, ...] = _default_edges()
+
+
+def edge_label(ms: float) -> str:
+    """Column name for an edge: 250 → ``le_250``, 1.5 → ``le_1.5``."""
+    if ms <= 0 or not math.isfinite(ms):
+        raise ValueError(f"bucket edge must be a positive finite number of ms, got {ms}")
+    text = f"{ms:.6f}".rstrip("0").rstrip(".")
+    return LE_PREFIX + text
+
+
+def parse_edge(column: str) -> float:
+    """``le_250`` → 250.0."""
+    return float(column[len(LE_PREFIX):])
+
+
+def le_columns(df: pd.DataFrame) -> list[str]:
+    """The ``le_`` columns of a frame, sorted by edge."""
+    cols = [c for c in df.columns if isinstance(c, str) and c.startswith(LE_PREFIX)]
+    return sorted(cols, key=parse_edge)
+
+
+def edges_of(df: pd.DataFrame) -> np.ndarray:
+    """Bucket edges (ms) present in a frame, ascending."""
+    return np.array([parse_edge(c) for c in le_columns(df)], dtype=float)
+
+
+def snap_edge(edges: Sequence[float] | np.ndarray, threshold_ms: float, *, direction: str = "down") -> float:
+    """The bucket edge to use for a threshold: exact if it is an edge, else the nearest edge
+    below (``down``, the conservative choice for a promise) or above (``up``)."""
+    arr = np.asarray(edges, dtype=float)
+    if arr.size == 0:
+        raise ValueError("no latency buckets in the telemetry")
+    hit = np.isclose(arr, threshold_ms, rtol=1e-9, atol=1e-9)
+    if hit.any():
+        return float(arr[hit][0])
+    if direction == "down":
+        below = arr[arr < threshold_ms]
+        if below.size == 0:
+            raise ValueError(f"threshold {threshold_ms} ms is below the smallest bucket edge {arr[0]} ms")
+        return float(below[-1])
+    above = arr[arr > threshold_ms]
+    if above.size == 0:
+        raise ValueError(f"threshold {threshold_ms} ms is above the largest bucket edge {arr[-1]} ms")
+    return float(above[0])
+
+
+def empty(edges: Sequence[float] = DEFAULT_EDGES_MS) -> pd.DataFrame:
+    """An empty aggregated frame with the canonical columns and dtypes."""
+    cols: dict[str, pd.Series] = {
+        "journey": pd.Series([], dtype="str"),
+        "interval_start": pd.Series([], dtype="datetime64[us, UTC]"),
+        "total": pd.Series([], dtype="int64"),
+        "errors": pd.Series([], dtype="int64"),
+    }
+    for e in edges:
+        cols[edge_label(e)] = pd.Series([], dtype="int64")
+    return pd.DataFrame(cols)
+
+
+def canonical(df: pd.DataFrame) -> pd.DataFrame:
+    """Column order (key, counts, edges ascending), int64 counts, sorted rows, fresh index."""
+    cols = KEY + COUNTS + le_columns(df)
+    out = df[cols].copy()
+    out["journey"] = out["journey"].astype("str")
+    out["interval_start"] = pd.to_datetime(out["interval_start"], utc=True).astype("datetime64[us, UTC]")
+    for c in cols[2:]:
+        out[c] = out[c].astype("int64")
+    return out.sort_values(KEY, kind="stable").reset_index(drop=True)
+
+
+def merge(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Merge partial aggregates: rows with the same (journey, interval_start) are summed.
+
+    Frames must share the same bucket edges.
+    """
+    parts = [f for f in frames if len(f)]
+    if not parts:
+        return empty()
+    edges = [tuple(le_columns(f)) for f in parts]
+    if len(set(edges)) != 1:
+        raise ValueError("cannot merge aggregates with different bucket edges")
+    both = pd.concat(parts, ignore_index=True)
+    summed = both.groupby(KEY, sort=True, observed=True).sum(numeric_only=True).reset_index()
+    return canonical(summed)
+
+
+def check(df: pd.DataFrame, *, source: str = "telemetry") -> None:
+    """Raise :class:`InputError` unless ``df`` is a valid aggregated frame.
+
+    Checks: key and count columns present, at least one ``le_`` column, no negative counts,
+    ``errors ≤ total``, buckets non-decreasing in the edge and never above ``total``.
+    """
+    missing = [c for c in KEY + COUNTS if c not in df.columns]
+    if missing:
+        raise input_error(
+            "telemetry is missing required columns",
+            file=source,
+            column=", ".join(missing),
+            expected="journey, interval_start, total, errors, le_<ms>...",
+            got=", ".join(map(str, df.columns[:12])),
+            fix="write telemetry with `srekit aggregate` or rename the columns",
+        )
+    les = le_columns(df)
+    if not les:
+        raise input_error(
+            "telemetry has no latency bucket columns",
+            file=source,
+            expected="cumulative columns named le_<edge_ms>, e.g. le_100, le_250",
+            fix="add bucket columns or aggregate raw requests with `srekit aggregate`",
+        )
+    counts = df[COUNTS + les].to_numpy()
+    neg = np.flatnonzero((counts < 0).any(axis=1))
+    if neg.size:
+        raise input_error("negative counts", file=source, rows=(neg + 1).tolist(), fix="counts are request counts per interval; they cannot be negative")
+    over = np.flatnonzero(df["errors"].to_numpy() > df["total"].to_numpy())
+    if over.size:
+        raise input_error("errors exceed total", file=source, column="errors", rows=(over + 1).tolist(), fix="errors counts a subset of total")
+    b = df[les].to_numpy()
+    dec = np.flatnonzero((np.diff(b, axis=1) < 0).any(axis=1)) if b.shape[1] > 1 else np.array([], int)
+    if dec.size:
+        raise input_error(
+            "latency buckets decrease with the edge",
+            file=source,
+            rows=(dec + 1).tolist(),
+            expected="cumulative buckets: le_a ≤ le_b when a < b",
+            fix="bucket columns must be cumulative (Prometheus style), not per-bucket counts",
+        )
+    top = np.flatnonzero(b[:, -1] > df["total"].to_numpy())
+    if top.size:
+        raise input_error("a latency bucket exceeds total", file=source, column=les[-1], rows=(top + 1).tolist(), fix="le_<edge> counts requests with latency ≤ edge, a subset of total")
+
+
+def ratio(bad: float | np.ndarray, total: float | np.ndarray) -> np.ndarray:
+    """Request-weighted bad ratio; 0 where there is no traffic (no traffic burns no budget)."""
+    bad_a = np.asarray(bad, dtype=float)
+    tot_a = np.asarray(total, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(tot_a > 0, bad_a / np.where(tot_a > 0, tot_a, 1.0), 0.0)
+
+
+def regular(df: pd.DataFrame, journey: str, interval: pd.Timedelta, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """One journey on a regular grid indexed by interval_start; missing intervals are zero rows
+    (no requests observed). Columns: total, errors, le_*.
+    """
+    part = df[df["journey"] == journey].set_index("interval_start")[COUNTS + le_columns(df)]
+    part = part.groupby(level=0).sum()
+    lo = start if start is not None else (part.index.min() if len(part) else None)
+    hi = end if end is not None else (part.index.max() if len(part) else None)
+    if lo is None or hi is None:
+        return part
+    grid = pd.date_range(lo.floor(interval), hi, freq=interval, tz="UTC", name="interval_start")
+    return part.reindex(grid, fill_value=0).astype("int64")
+
+
+def window_sums(counts: pd.DataFrame, window: pd.Timedelta) -> pd.DataFrame:
+    """Trailing sums over ``window`` on a regular grid (``regular`` output).
+
+    Row t holds the sum over intervals starting in (t − window, t]. Request-weighted ratios are
+    formed from these sums, never by averaging per-interval ratios.
+    """
+    if counts.empty:
+        return counts
+    step = counts.index[1] - counts.index[0] if len(counts) > 1 else window
+    n = max(int(window / step), 1)
+    values = counts.to_numpy(dtype=np.int64)
+    cs = np.cumsum(values, axis=0)
+    out = cs.copy()
+    out[n:] = cs[n:] - cs[:-n]
+    return pd.DataFrame(out, index=counts.index, columns=counts.columns)
+
+
+def quantile_ms(buckets: pd.DataFrame, total: pd.Series | np.ndarray, q: float) -> np.ndarray:
+    """Latency quantile per row from cumulative buckets, as Prometheus' ``histogram_quantile``:
+    linear interpolation inside the bucket that holds the q-th request (the lowest bucket from 0).
+    NaN where the row has no requests or the quantile lies above the largest edge.
+    """
+    les = le_columns(buckets)
+    edges = np.array([parse_edge(c) for c in les])
+    b = buckets[les].to_numpy(dtype=float)
+    tot = np.asarray(total, dtype=float)
+    rank = q * tot
+    idx = (b < rank[:, None]).sum(axis=1)  # first bucket whose cumulative count reaches rank
+    out = np.full(len(tot), np.nan)
+    ok = (tot > 0) & (idx < len(edges))
+    i = idx[ok]
+    lower_edge = np.where(i > 0, edges[np.maximum(i - 1, 0)], 0.0)
+    lower_cnt = np.where(i > 0, b[ok, np.maximum(i - 1, 0)], 0.0)
+    upper_cnt = b[ok, i]
+    width = np.where(upper_cnt > lower_cnt, upper_cnt - lower_cnt, 1.0)
+    out[ok] = lower_edge + (edges[i] - lower_edge) * (rank[ok] - lower_cnt) / width
+    return out

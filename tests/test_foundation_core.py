@@ -1,0 +1,70 @@
+"""Core model: bucket edges, telemetry checks and window sums, timestamps, config."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from srekit import telemetry as tm
+from srekit.config import parse_config
+from srekit.errors import ConfigError, InputError
+from srekit.timeutil import format_duration, parse_duration, parse_utc
+
+
+def test_default_edges_span_and_spacing() -> None:
+    e = np.array(tm.DEFAULT_EDGES_MS)
+    assert e[0] == 1 and e[-1] == 60000
+    assert (e[1:] / e[:-1]).max() <= 1.1 + 1e-12
+    assert (np.diff(e) > 0).all()
+
+
+def test_edge_labels_round_trip() -> None:
+    assert tm.edge_label(250) == "le_250"
+    assert tm.edge_label(1.5) == "le_1.5"
+    assert tm.parse_edge("le_1.5") == 1.5
+
+
+def test_request_weighted_window_known_case() -> None:
+    # kubernetes-mixin case: 6/10 bad then 1/102 bad -> 7/112 = 0.0625 (not the 0.3049 mean).
+    idx = pd.date_range("2024-01-01", periods=2, freq="1min", tz="UTC")
+    counts = pd.DataFrame({"total": [10, 102], "errors": [6, 1]}, index=idx)
+    w = tm.window_sums(counts, pd.Timedelta(minutes=2))
+    assert tm.ratio(w["errors"].iloc[-1], w["total"].iloc[-1]) == pytest.approx(0.0625)
+
+
+def test_check_rejects_non_cumulative_buckets() -> None:
+    df = pd.DataFrame({"journey": ["a"], "interval_start": [pd.Timestamp("2024-01-01", tz="UTC")],
+                       "total": [10], "errors": [0], "le_100": [8], "le_200": [5]})
+    with pytest.raises(InputError, match="decrease"):
+        tm.check(df, source="t.csv")
+
+
+def test_quantile_interpolates_like_prometheus() -> None:
+    df = pd.DataFrame({"le_100": [50], "le_200": [100]})
+    assert tm.quantile_ms(df, np.array([100]), 0.75)[0] == pytest.approx(150.0)
+
+
+def test_dst_repeat_and_gap() -> None:
+    s = pd.Series(["2017-11-05 01:00:00", "2017-11-05 01:00:00", "2014-03-09 02:30:00"])
+    p = parse_utc(s, "America/New_York")
+    assert p.utc.iloc[0] == pd.Timestamp("2017-11-05 05:00", tz="UTC")
+    assert p.utc.iloc[1] == pd.Timestamp("2017-11-05 06:00", tz="UTC")
+    assert p.utc.iloc[2] == pd.Timestamp("2014-03-09 07:00", tz="UTC")
+    assert p.ambiguous_resolved == 2 and p.nonexistent_shifted == 1
+
+
+def test_durations() -> None:
+    assert parse_duration("28d") == pd.Timedelta(days=28)
+    assert format_duration(pd.Timedelta(minutes=5)) == "5m"
+
+
+def test_config_requires_service_and_source() -> None:
+    with pytest.raises(ConfigError, match="service"):
+        parse_config({"data": {"telemetry": "x.parquet"}})
+    with pytest.raises(ConfigError, match="no data source"):
+        parse_config({"service": "x"})
+    with pytest.raises(ConfigError, match="unknown top-level"):
+        parse_config({"service": "x", "data": {"telemetry": "t"}, "sloo": {}})
+    cfg = parse_config({"service": "x", "data": {"telemetry": "t"}, "journeys": [{"name": "a", "slos": {"availability": 99.9}}]})
+    assert cfg.journeys[0].availability_target == pytest.approx(0.999)
