@@ -15,9 +15,9 @@ from .errors import SrekitError
 
 # name -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "samples": ("srekit.cli_data", "generate deterministic sample data with known ground truth"),
-    "validate": ("srekit.cli_data", "check an input file and print its data-quality ledger"),
-    "aggregate": ("srekit.cli_data", "reduce raw request logs to aggregated telemetry"),
+    "samples": ("srekit.cli_samples", "generate deterministic sample data with known ground truth"),
+    "validate": ("srekit.cli_validate", "check an input file and print its data-quality ledger"),
+    "aggregate": ("srekit.cli_aggregate", "reduce raw request logs to aggregated telemetry"),
     "analyze": ("srekit.cli_report", "compute report.json from service.yaml"),
     "report": ("srekit.cli_report", "render the notebooks to HTML reports (papermill)"),
     "alerts": ("srekit.cli_alerts", "explain burn-rate alert behaviour (alerts explain)"),
