@@ -80,3 +80,13 @@ def ledger_frame(entries: list[LedgerEntry]) -> pd.DataFrame:
         for e in entries
     ]
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A loaded input: the canonical frame, its ledger entry and the rejected rows (the
+    original row number in ``row``, the original values, and a ``reason`` column)."""
+
+    frame: pd.DataFrame
+    entry: LedgerEntry
+    rejects: pd.DataFrame

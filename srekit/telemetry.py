@@ -230,3 +230,59 @@ def quantile_ms(buckets: pd.DataFrame, total: pd.Series | np.ndarray, q: float) 
     width = np.where(upper_cnt > lower_cnt, upper_cnt - lower_cnt, 1.0)
     out[ok] = lower_edge + (edges[i] - lower_edge) * (rank[ok] - lower_cnt) / width
     return out
+
+
+def sli_counts(
+    telemetry: pd.DataFrame,
+    journey: str,
+    kind: str,
+    *,
+    threshold_ms: float | None = None,
+    interval: pd.Timedelta | None = None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Per-interval ``total`` and ``bad`` events of one request-based SLI on a regular grid.
+
+    ``availability``: bad = errors. ``latency``: bad = total − le_T, with T snapped to a bucket
+    edge (``snap_edge``, conservative: the edge at or below the threshold). Missing intervals are
+    zeros. ``interval`` defaults to the smallest spacing in the data.
+    """
+    part = telemetry[telemetry["journey"] == journey]
+    if interval is None:
+        interval = infer_interval(part)
+    grid = regular(part, journey, interval, start, end)
+    if kind == "availability":
+        bad = grid["errors"]
+    elif kind == "latency":
+        if threshold_ms is None:
+            raise ValueError("a latency SLI needs threshold_ms")
+        edge = snap_edge(edges_of(part), threshold_ms)
+        bad = grid["total"] - grid[edge_label(edge)]
+    else:
+        raise ValueError(f"sli_counts handles availability and latency, not {kind!r}")
+    return pd.DataFrame({"total": grid["total"].astype("int64"), "bad": bad.astype("int64")}, index=grid.index)
+
+
+def timeslice_counts(series: pd.DataFrame, journey: str, threshold_ms: float) -> pd.DataFrame:
+    """Timeslice SLI over a gauge-like series (one statistic per interval): each interval is one
+    event, bad when ``value > threshold_ms`` (OpenSLO Timeslices over a per-slice metric)."""
+    part = series[series["journey"] == journey].sort_values("timestamp")
+    idx = pd.DatetimeIndex(part["timestamp"], name="interval_start")
+    bad = (part["value"].to_numpy() > threshold_ms).astype("int64")
+    return pd.DataFrame({"total": np.ones(len(part), dtype="int64"), "bad": bad}, index=idx)
+
+
+def infer_interval(df: pd.DataFrame) -> pd.Timedelta:
+    """The aggregation interval: the smallest positive spacing of interval_start (1 min if
+    there is nothing to infer from)."""
+    stamps = np.unique(df["interval_start"].to_numpy())
+    if len(stamps) < 2:
+        return pd.Timedelta(minutes=1)
+    return pd.Timedelta(np.diff(stamps).min())
+
+
+def burn_rate(bad: float | np.ndarray, total: float | np.ndarray, target: float) -> np.ndarray:
+    """Burn rate = observed bad ratio / allowed bad ratio (1 − target) (SRE Workbook,
+    "Alerting on SLOs"). A window exactly at the objective burns at rate 1."""
+    return ratio(bad, total) / (1.0 - target)
