@@ -99,6 +99,10 @@ class ToilConfig:
     team_size: int | None = None
     hours_per_week: float = 40.0
     horizon_weeks: int = 52
+    # per-task automation estimates, validated by srekit.toil (see docs/toil.md):
+    # {task: {cost_hours: [low, likely, high], expected_reduction: x | [low, likely, high],
+    #         maintenance_hours_per_week: x | [low, likely, high], self_healing: str, rollback: str}}
+    automation: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
