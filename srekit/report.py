@@ -1,0 +1,531 @@
+"""The reliability report: one frozen object holding the Output Contract (DESIGN.md).
+
+``build_report`` is pure: it takes the parsed config and the loaded inputs, calls every analysis
+area's entry point, and returns a :class:`ReliabilityReport` whose ``to_dict()`` is
+``report.json``. The clock is read by the caller (CLI / runner) and passed in as
+``generated_at``; randomness comes from ``seed`` (one independent stream per section).
+
+Also here: the data summaries the walking-skeleton notebook shows (traffic mix per journey,
+golden signals over time), because ``inputs`` in ``report.json`` is built from the same numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from . import telemetry as tm
+from .config import ServiceConfig
+from .context import OpenQuestion
+from .ledger import LedgerEntry
+
+#: report.json top-level keys, in Output Contract order (then inputs and meta).
+SECTION_KEYS: tuple[str, ...] = (
+    "summary",
+    "slo_proposal",
+    "error_budget_policy",
+    "alerting",
+    "toil",
+    "incident_response",
+    "backlog",
+    "open_questions",
+    "inputs",
+    "meta",
+)
+
+#: Plain-language titles of the Output Contract sections (report.md, notebook headings).
+SECTION_TITLES: Mapping[str, str] = {
+    "summary": "Summary",
+    "slo_proposal": "SLO Proposal",
+    "error_budget_policy": "Error Budget Policy",
+    "alerting": "Alerting + Runbooks",
+    "toil": "Toil + Automation",
+    "incident_response": "Incident Response Improvements",
+    "backlog": "Reliability Backlog",
+    "open_questions": "Open Questions / Assumptions",
+    "inputs": "Inputs and data quality",
+    "meta": "About this report",
+}
+
+#: Which column holds the time of each input kind (for the time ranges in ``inputs``).
+TIME_COLUMNS: Mapping[str, str] = {
+    "telemetry": "interval_start",
+    "series": "timestamp",
+    "incidents": "started_at",
+    "toil": "date",
+    "alerts": "timestamp",
+    "deploys": "timestamp",
+}
+
+TOP_N_CRITICAL = 3
+
+
+class InputsLike(Protocol):
+    """What :func:`srekit.io.load_inputs` returns (attributes are None when absent)."""
+
+    telemetry: pd.DataFrame | None
+    series: pd.DataFrame | None
+    incidents: pd.DataFrame | None
+    toil: pd.DataFrame | None
+    alerts: pd.DataFrame | None
+    deploys: pd.DataFrame | None
+    ledger: tuple[LedgerEntry, ...]
+
+
+def _iso(ts: pd.Timestamp | None) -> str | None:
+    return None if ts is None or pd.isna(ts) else pd.Timestamp(ts).isoformat()
+
+
+def _jsonable(value: Any) -> Any:
+    """Parameters as JSON-ready values (str for anything exotic)."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+# --------------------------------------------------------------------------------------------
+# inputs: time ranges, traffic mix, critical journeys, ledger
+# --------------------------------------------------------------------------------------------
+
+
+def traffic_mix(telemetry: pd.DataFrame) -> pd.DataFrame:
+    """Requests, errors, traffic share and error ratio per journey, busiest first.
+
+    Returns columns ``journey, requests, errors, traffic_share, error_ratio``. The error ratio is
+    request-weighted (sum of errors / sum of requests), never a mean of per-interval ratios.
+    """
+    if telemetry is None or telemetry.empty:
+        return pd.DataFrame(
+            {"journey": pd.Series([], dtype="str"), "requests": pd.Series([], dtype="int64"),
+             "errors": pd.Series([], dtype="int64"), "traffic_share": pd.Series([], dtype=float),
+             "error_ratio": pd.Series([], dtype=float)}
+        )
+    g = telemetry.groupby("journey", sort=False, observed=True)[["total", "errors"]].sum()
+    g = g.rename(columns={"total": "requests"}).reset_index()
+    grand = int(g["requests"].sum())
+    g["traffic_share"] = tm.ratio(g["requests"].to_numpy(), np.full(len(g), grand))
+    g["error_ratio"] = tm.ratio(g["errors"].to_numpy(), g["requests"].to_numpy())
+    g["requests"] = g["requests"].astype("int64")
+    g["errors"] = g["errors"].astype("int64")
+    g["journey"] = g["journey"].astype("str")
+    return g.sort_values(["requests", "journey"], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def golden_signals(telemetry: pd.DataFrame, *, freq: str = "1h", quantiles: Sequence[float] = (0.5, 0.9, 0.99)) -> pd.DataFrame:
+    """Traffic, errors and latency percentiles per journey on a coarser time grid.
+
+    Counts and cumulative buckets are summed per (journey, period) first; percentiles are then
+    read from the summed buckets with :func:`srekit.telemetry.quantile_ms` (Prometheus
+    ``histogram_quantile`` interpolation), so they are exact for the bucket layout — never an
+    average of per-minute percentiles.
+
+    Returns columns ``journey, period_start, requests, errors, error_ratio`` and ``p<q>_ms`` per
+    quantile (e.g. ``p50_ms``, ``p99_ms``; ``p99.9`` becomes ``p99.9_ms``).
+    """
+    les = tm.le_columns(telemetry)
+    frame = telemetry[["journey", "interval_start", "total", "errors", *les]].copy()
+    frame["period_start"] = frame["interval_start"].dt.floor(freq)
+    g = frame.groupby(["journey", "period_start"], sort=True, observed=True)[["total", "errors", *les]].sum().reset_index()
+    out = pd.DataFrame(
+        {
+            "journey": g["journey"].astype("str"),
+            "period_start": g["period_start"],
+            "requests": g["total"].astype("int64"),
+            "errors": g["errors"].astype("int64"),
+            "error_ratio": tm.ratio(g["errors"].to_numpy(), g["total"].to_numpy()),
+        }
+    )
+    for q in quantiles:
+        label = f"p{q * 100:g}_ms"
+        out[label] = tm.quantile_ms(g[les], g["total"].to_numpy(), q) if les else np.nan
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class InputRange:
+    """Rows and time span of one loaded input kind."""
+
+    kind: str
+    rows: int
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+
+    def __post_init__(self) -> None:
+        if self.rows < 0:
+            raise ValueError("rows cannot be negative")
+
+    def to_dict(self) -> dict[str, Any]:
+        span = None
+        if self.start is not None and self.end is not None:
+            span = (self.end - self.start).total_seconds() / 86400.0
+        return {"kind": self.kind, "rows": self.rows, "start": _iso(self.start), "end": _iso(self.end), "days": span}
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyShare:
+    """One journey's share of the traffic."""
+
+    name: str
+    requests: int
+    errors: int
+    traffic_share: float
+    error_ratio: float
+    critical: bool
+    configured: bool
+
+    def __post_init__(self) -> None:
+        if self.requests < 0 or self.errors < 0:
+            raise ValueError("request counts cannot be negative")
+        for v in (self.traffic_share, self.error_ratio):
+            if not 0.0 <= v <= 1.0:
+                raise ValueError(f"journey {self.name}: ratios must be in [0, 1], got {v}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "requests": self.requests,
+            "errors": self.errors,
+            "traffic_share": self.traffic_share,
+            "error_ratio": self.error_ratio,
+            "critical": self.critical,
+            "configured": self.configured,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class InputsSummary:
+    """``report.json["inputs"]``: what the report was computed from."""
+
+    ranges: tuple[InputRange, ...]
+    missing: tuple[str, ...]
+    journeys: tuple[JourneyShare, ...]
+    critical_journeys: tuple[str, ...]
+    critical_source: str  # "configured" | "top_by_traffic" | "none"
+    telemetry_interval: pd.Timedelta | None
+    ledger: tuple[LedgerEntry, ...]
+    open_questions: tuple[OpenQuestion, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.critical_source not in ("configured", "top_by_traffic", "none"):
+            raise ValueError(f"unknown critical_source {self.critical_source!r}")
+
+    @property
+    def requests(self) -> int:
+        return int(sum(j.requests for j in self.journeys))
+
+    @property
+    def errors(self) -> int:
+        return int(sum(j.errors for j in self.journeys))
+
+    def range_of(self, kind: str) -> InputRange | None:
+        return next((r for r in self.ranges if r.kind == kind), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ranges": {r.kind: r.to_dict() for r in self.ranges},
+            "missing": list(self.missing),
+            "requests": self.requests,
+            "errors": self.errors,
+            "error_ratio": float(tm.ratio(self.errors, self.requests)),
+            "telemetry_interval_s": None if self.telemetry_interval is None else self.telemetry_interval.total_seconds(),
+            "journeys": [j.to_dict() for j in self.journeys],
+            "critical_journeys": list(self.critical_journeys),
+            "critical_source": self.critical_source,
+            "ledger": [e.to_dict() for e in self.ledger],
+            "rows_rejected": int(sum(e.rows_rejected for e in self.ledger)),
+        }
+
+
+def choose_critical(config: ServiceConfig, mix: pd.DataFrame) -> tuple[tuple[str, ...], str, tuple[OpenQuestion, ...]]:
+    """Critical journeys: the configured critical ones, else the top 3 by traffic (an
+    assumption recorded as an open question; DESIGN.md Output Contract §8)."""
+    questions: list[OpenQuestion] = []
+    seen = set(mix["journey"]) if len(mix) else set()
+    configured = [j.name for j in config.journeys if j.critical]
+    absent = [j.name for j in config.journeys if seen and j.name not in seen]
+    if absent:
+        questions.append(
+            OpenQuestion(
+                topic="journeys_without_telemetry",
+                question=f"Journeys {', '.join(absent)} are configured but have no requests in the telemetry. Is the journey name or the data source wrong?",
+                assumption="They are reported without traffic figures; their SLOs cannot be measured yet.",
+                section="inputs",
+            )
+        )
+    if configured:
+        return tuple(configured), "configured", tuple(questions)
+    if len(mix):
+        top = tuple(mix["journey"].head(TOP_N_CRITICAL))
+        shares = ", ".join(f"{r.journey} {r.traffic_share:.0%}" for r in mix.head(TOP_N_CRITICAL).itertuples())
+        questions.append(
+            OpenQuestion(
+                topic="critical_journeys",
+                question="Which user journeys are critical? None are marked in service.yaml.",
+                assumption=f"The top {len(top)} journeys by traffic are treated as critical ({shares}).",
+                section="inputs",
+            )
+        )
+        return top, "top_by_traffic", tuple(questions)
+    questions.append(
+        OpenQuestion(
+            topic="critical_journeys",
+            question="Which user journeys are critical? None are configured and there is no telemetry to rank them.",
+            assumption="No journey is treated as critical until telemetry or a journey list exists.",
+            section="inputs",
+        )
+    )
+    return (), "none", tuple(questions)
+
+
+def summarize_inputs(config: ServiceConfig, inputs: InputsLike) -> InputsSummary:
+    """Time ranges, traffic share per journey, critical journeys and the ledger."""
+    ranges: list[InputRange] = []
+    missing: list[str] = []
+    for kind, col in TIME_COLUMNS.items():
+        frame = getattr(inputs, kind, None)
+        if frame is None:
+            missing.append(kind)
+            continue
+        stamps = frame[col] if col in frame.columns else pd.Series([], dtype="datetime64[us, UTC]")
+        stamps = pd.to_datetime(stamps, utc=True).dropna()
+        start = stamps.min() if len(stamps) else None
+        end = stamps.max() if len(stamps) else None
+        ranges.append(InputRange(kind=kind, rows=len(frame), start=start, end=end))
+    telemetry = inputs.telemetry
+    mix = traffic_mix(telemetry) if telemetry is not None else traffic_mix(pd.DataFrame())
+    critical, source, questions = choose_critical(config, mix)
+    configured = {j.name for j in config.journeys}
+    journeys = [
+        JourneyShare(
+            name=str(r.journey),
+            requests=int(r.requests),
+            errors=int(r.errors),
+            traffic_share=float(r.traffic_share),
+            error_ratio=float(r.error_ratio),
+            critical=r.journey in critical,
+            configured=r.journey in configured,
+        )
+        for r in mix.itertuples()
+    ]
+    seen = {j.name for j in journeys}
+    journeys += [
+        JourneyShare(name=j.name, requests=0, errors=0, traffic_share=0.0, error_ratio=0.0, critical=j.name in critical, configured=True)
+        for j in config.journeys
+        if j.name not in seen
+    ]
+    interval = tm.infer_interval(telemetry) if telemetry is not None and len(telemetry) else None
+    if telemetry is None:
+        questions = (
+            *questions,
+            OpenQuestion(
+                topic="no_telemetry",
+                question="There is no request telemetry. Can the service emit request counters and a latency histogram per journey?",
+                assumption="SLIs are provisional and an instrumentation plan is proposed instead of measured SLOs.",
+                section="slo_proposal",
+            ),
+        )
+    return InputsSummary(
+        ranges=tuple(ranges),
+        missing=tuple(missing),
+        journeys=tuple(journeys),
+        critical_journeys=critical,
+        critical_source=source,
+        telemetry_interval=interval,
+        ledger=tuple(inputs.ledger),
+        open_questions=questions,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# meta and the report object
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """``report.json["meta"]``: provenance of the report."""
+
+    srekit_version: str
+    service: str
+    generated_at: pd.Timestamp
+    seed: int
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    config_path: str | None = None
+    sections_failed: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.generated_at.tzinfo is None:
+            raise ValueError("generated_at must be timezone-aware (UTC)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "srekit_version": self.srekit_version,
+            "service": self.service,
+            "generated_at": self.generated_at.tz_convert("UTC").isoformat(),
+            "seed": self.seed,
+            "parameters": _jsonable(dict(self.parameters)),
+            "config_path": self.config_path,
+            "sections_failed": list(self.sections_failed),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ReliabilityReport:
+    """The Output Contract as one object; ``to_dict()`` is ``report.json``.
+
+    Section payloads (``slo_proposal`` … ``backlog``) are the areas' own ``to_dict()`` output;
+    their fields are documented in ``docs/<area>.md``.
+    """
+
+    summary: Mapping[str, Any]
+    slo_proposal: Mapping[str, Any]
+    error_budget_policy: Mapping[str, Any]
+    alerting: Mapping[str, Any]
+    toil: Mapping[str, Any]
+    incident_response: Mapping[str, Any]
+    backlog: Mapping[str, Any]
+    open_questions: tuple[OpenQuestion, ...]
+    inputs: InputsSummary
+    meta: Meta
+
+    def __post_init__(self) -> None:
+        text = self.summary.get("text", "")
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError("the summary needs at least one sentence")
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in SECTION_KEYS:
+            value = getattr(self, key)
+            if key == "open_questions":
+                out[key] = [q.to_dict() for q in value]
+            elif key in ("inputs", "meta"):
+                out[key] = value.to_dict()
+            else:
+                out[key] = _jsonable(dict(value))
+        return out
+
+
+def merge_questions(*groups: Sequence[OpenQuestion]) -> tuple[OpenQuestion, ...]:
+    """All open questions, first occurrence of each (section, topic) kept, in order."""
+    seen: set[tuple[str, str]] = set()
+    out: list[OpenQuestion] = []
+    for group in groups:
+        for q in group:
+            key = (q.section, q.topic)
+            if key not in seen:
+                seen.add(key)
+                out.append(q)
+    return tuple(out)
+
+
+def _pct(x: float) -> str:
+    """A ratio as a percentage with enough digits to tell 99.9 % from 99.95 %."""
+    p = 100.0 * x
+    if p >= 99.0 and p < 100.0:
+        return f"{p:.2f}%".replace(".00%", "%")
+    return f"{p:.1f}%".replace(".0%", "%")
+
+
+def summarize(service: str, inputs: InputsSummary, sections: Mapping[str, Mapping[str, Any]], questions: Sequence[OpenQuestion]) -> dict[str, Any]:
+    """The 1–3 sentence summary and the headline figures it is derived from.
+
+    Figures come only from the computed sections; sentences are templated from them.
+    """
+    figures: dict[str, Any] = {
+        "requests": inputs.requests,
+        "success_ratio": None if inputs.requests == 0 else 1.0 - float(tm.ratio(inputs.errors, inputs.requests)),
+        "days": None,
+        "journeys": len(inputs.journeys),
+        "critical_journeys": list(inputs.critical_journeys),
+        "open_questions": len(questions),
+        "rows_rejected": int(sum(e.rows_rejected for e in inputs.ledger)),
+    }
+    for extract in _HEADLINES:
+        figures.update(extract(sections))
+    tel = inputs.range_of("telemetry")
+    sentences: list[str] = []
+    if tel is not None and tel.start is not None and tel.end is not None and inputs.requests:
+        days = (tel.end - tel.start).total_seconds() / 86400.0
+        figures["days"] = days
+        sentences.append(
+            f"Over {days:.0f} days {service} served {inputs.requests:,} requests across "
+            f"{len([j for j in inputs.journeys if j.requests])} journeys, and "
+            f"{_pct(figures['success_ratio'])} of them succeeded."
+        )
+    else:
+        sentences.append(
+            f"There is no request telemetry for {service} yet, so the SLOs below are provisional "
+            "and come with an instrumentation plan."
+        )
+    for sentence in _SENTENCES:
+        s = sentence(figures)
+        if s and len(sentences) < 3:
+            sentences.append(s)
+    if len(sentences) < 3 and questions:
+        sentences.append(f"{len(questions)} assumptions need a human decision (see Open Questions).")
+    return {"text": " ".join(sentences), "sentences": sentences, "figures": figures}
+
+
+# Headline extractors and sentence templates, one per section (extended as sections land).
+_HEADLINES: list[Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Any]]] = []
+_SENTENCES: list[Callable[[Mapping[str, Any]], str | None]] = []
+
+
+def build_report(
+    config: ServiceConfig,
+    inputs: InputsLike,
+    *,
+    seed: int = 7,
+    generated_at: pd.Timestamp,
+    parameters: Mapping[str, Any] | None = None,
+) -> ReliabilityReport:
+    """Compute the whole report from loaded inputs (pure: no I/O, no clock).
+
+    Parameters
+    ----------
+    config : the parsed ``service.yaml``.
+    inputs : :func:`srekit.io.load_inputs` output (frames are None when absent).
+    seed : seeds one independent ``np.random.Generator`` per section (Monte Carlo, bootstrap).
+    generated_at : when the report was made (UTC); read from the clock by the caller.
+    parameters : the run's parameters, recorded in ``meta``.
+    """
+    from . import __version__
+
+    stamp = pd.Timestamp(generated_at)
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    summary_inputs = summarize_inputs(config, inputs)
+    sections: dict[str, Mapping[str, Any]] = {k: {} for k in SECTION_KEYS[1:7]}
+    section_questions: list[Sequence[OpenQuestion]] = []
+    questions = merge_questions(summary_inputs.open_questions, *section_questions)
+    meta = Meta(
+        srekit_version=__version__,
+        service=config.service,
+        generated_at=stamp,
+        seed=seed,
+        parameters=dict(parameters or {}),
+        config_path=None if config.path is None else str(config.path),
+    )
+    return ReliabilityReport(
+        summary=summarize(config.service, summary_inputs, sections, questions),
+        slo_proposal=sections["slo_proposal"],
+        error_budget_policy=sections["error_budget_policy"],
+        alerting=sections["alerting"],
+        toil=sections["toil"],
+        incident_response=sections["incident_response"],
+        backlog=sections["backlog"],
+        open_questions=questions,
+        inputs=summary_inputs,
+        meta=meta,
+    )

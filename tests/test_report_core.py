@@ -1,0 +1,173 @@
+"""report.py: inputs summary, traffic mix, golden signals, critical journeys, report shape."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srekit import telemetry as tm
+from srekit.config import parse_config
+from srekit.ledger import LedgerEntry
+from srekit.report import (
+    SECTION_KEYS,
+    build_report,
+    choose_critical,
+    golden_signals,
+    summarize_inputs,
+    traffic_mix,
+)
+
+T0 = pd.Timestamp("2024-03-01", tz="UTC")
+GEN = pd.Timestamp("2024-04-01T06:00:00", tz="UTC")
+
+
+@dataclass(frozen=True)
+class FakeInputs:
+    """The shape of srekit.io.Inputs, built directly (tests own their data)."""
+
+    telemetry: pd.DataFrame | None = None
+    series: pd.DataFrame | None = None
+    incidents: pd.DataFrame | None = None
+    toil: pd.DataFrame | None = None
+    alerts: pd.DataFrame | None = None
+    deploys: pd.DataFrame | None = None
+    ledger: tuple[LedgerEntry, ...] = ()
+
+
+def frame(rows: list[tuple[str, int, int, int, list[int]]], edges=(100.0, 250.0, 1000.0)) -> pd.DataFrame:
+    """rows: (journey, minute offset, total, errors, cumulative bucket counts)."""
+    data = {
+        "journey": [r[0] for r in rows],
+        "interval_start": [T0 + pd.Timedelta(minutes=r[1]) for r in rows],
+        "total": [r[2] for r in rows],
+        "errors": [r[3] for r in rows],
+    }
+    for i, e in enumerate(edges):
+        data[tm.edge_label(e)] = [r[4][i] for r in rows]
+    return tm.canonical(pd.DataFrame(data))
+
+
+def cfg(**extra) -> object:
+    raw = {"service": "shop", "data": {"telemetry": "t.parquet"}, **extra}
+    return parse_config(raw)
+
+
+def test_traffic_mix_hand_checked() -> None:
+    df = frame([
+        ("checkout", 0, 10, 6, [5, 8, 10]),
+        ("checkout", 1, 102, 1, [90, 100, 102]),
+        ("search", 0, 300, 0, [300, 300, 300]),
+        ("login", 0, 88, 8, [80, 88, 88]),
+    ])
+    mix = traffic_mix(df)
+    assert list(mix["journey"]) == ["search", "checkout", "login"]
+    assert list(mix["requests"]) == [300, 112, 88]
+    assert mix["traffic_share"].tolist() == pytest.approx([0.6, 0.224, 0.176])
+    # request-weighted: (6 + 1) / (10 + 102), not the mean of 0.6 and 0.0098
+    assert mix.set_index("journey").loc["checkout", "error_ratio"] == pytest.approx(0.0625)
+
+
+def test_golden_signals_sums_buckets_before_percentiles() -> None:
+    df = frame([
+        ("a", 0, 100, 10, [50, 100, 100]),
+        ("a", 1, 100, 0, [0, 0, 100]),
+        ("a", 61, 10, 1, [10, 10, 10]),
+    ])
+    g = golden_signals(df, freq="1h")
+    first = g.iloc[0]
+    assert first["requests"] == 200 and first["errors"] == 10
+    assert first["error_ratio"] == pytest.approx(0.05)
+    # summed buckets le_100=50, le_250=100, le_1000=200; p50 = rank 100 -> exactly at 250 ms
+    assert first["p50_ms"] == pytest.approx(250.0)
+    # p90 = rank 180 -> 250 + 750 * (180 - 100) / 100 = 850
+    assert first["p90_ms"] == pytest.approx(850.0)
+    assert g.iloc[1]["p50_ms"] == pytest.approx(50.0)  # 5 of 10 in [0,100] -> 50 ms
+    assert list(g.columns) == ["journey", "period_start", "requests", "errors", "error_ratio", "p50_ms", "p90_ms", "p99_ms"]
+
+
+def test_critical_journeys_top3_recorded_as_assumption() -> None:
+    mix = pd.DataFrame({"journey": ["a", "b", "c", "d"], "requests": [40, 30, 20, 10],
+                        "errors": [0] * 4, "traffic_share": [0.4, 0.3, 0.2, 0.1], "error_ratio": [0.0] * 4})
+    names, source, qs = choose_critical(cfg(), mix)
+    assert names == ("a", "b", "c") and source == "top_by_traffic"
+    assert [q.topic for q in qs] == ["critical_journeys"]
+    assert "a 40%" in qs[0].assumption
+
+
+def test_critical_journeys_configured_and_unknown_named() -> None:
+    mix = pd.DataFrame({"journey": ["a", "b"], "requests": [40, 30], "errors": [0, 0],
+                        "traffic_share": [0.57, 0.43], "error_ratio": [0.0, 0.0]})
+    c = cfg(journeys=[{"name": "b"}, {"name": "ghost"}, {"name": "a", "critical": False}])
+    names, source, qs = choose_critical(c, mix)
+    assert names == ("b", "ghost") and source == "configured"
+    assert [q.topic for q in qs] == ["journeys_without_telemetry"]
+    assert "ghost" in qs[0].question
+
+
+def test_summarize_inputs_ranges_missing_and_ledger() -> None:
+    df = frame([("a", 0, 10, 1, [5, 9, 10]), ("a", 5, 20, 0, [20, 20, 20])])
+    entry = LedgerEntry(kind="telemetry", source="t.parquet", rows_read=3, rows_accepted=2,
+                        rejected={"negative total": 1})
+    s = summarize_inputs(cfg(), FakeInputs(telemetry=df, ledger=(entry,)))
+    d = s.to_dict()
+    assert d["missing"] == ["series", "incidents", "toil", "alerts", "deploys"]
+    assert d["ranges"]["telemetry"] == {"kind": "telemetry", "rows": 2, "start": "2024-03-01T00:00:00+00:00",
+                                        "end": "2024-03-01T00:05:00+00:00", "days": pytest.approx(5 / 1440)}
+    assert d["requests"] == 30 and d["errors"] == 1
+    assert d["telemetry_interval_s"] == 300.0
+    assert d["rows_rejected"] == 1 and d["ledger"][0]["rejected"] == {"negative total": 1}
+    assert d["critical_journeys"] == ["a"] and d["critical_source"] == "top_by_traffic"
+
+
+def test_report_without_any_telemetry_is_not_blank() -> None:
+    rep = build_report(cfg(), FakeInputs(), generated_at=GEN)
+    d = rep.to_dict()
+    assert "no request telemetry" in d["summary"]["text"]
+    topics = {q["topic"] for q in d["open_questions"]}
+    assert {"critical_journeys", "no_telemetry"} <= topics
+
+
+def test_report_json_keys_and_round_trip() -> None:
+    df = frame([("a", 0, 1000, 1, [900, 990, 1000]), ("b", 0, 500, 5, [400, 480, 500])])
+    rep = build_report(cfg(), FakeInputs(telemetry=df), generated_at=GEN, seed=11, parameters={"x": 1})
+    d = rep.to_dict()
+    assert tuple(d) == SECTION_KEYS
+    again = json.loads(json.dumps(d, allow_nan=False))
+    assert again == d
+    assert d["meta"]["generated_at"] == "2024-04-01T06:00:00+00:00"
+    assert d["meta"]["seed"] == 11 and d["meta"]["parameters"] == {"x": 1}
+    assert d["summary"]["figures"]["requests"] == 1500
+    assert d["summary"]["figures"]["success_ratio"] == pytest.approx(1 - 6 / 1500)
+    assert 1 <= len(d["summary"]["sentences"]) <= 3
+
+
+def test_generated_at_must_be_given_and_is_utc() -> None:
+    naive = pd.Timestamp("2024-04-01T06:00:00")
+    rep = build_report(cfg(), FakeInputs(), generated_at=naive)
+    assert rep.meta.generated_at.tz is not None
+    with pytest.raises(TypeError):
+        build_report(cfg(), FakeInputs())  # type: ignore[call-arg]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["x", "y", "z", "w"]), st.integers(0, 30), st.integers(0, 1000)),
+                min_size=1, max_size=30))
+def test_traffic_shares_sum_to_one(rows) -> None:
+    rng = np.random.default_rng(0)
+    recs = []
+    for j, m, total in rows:
+        errs = int(rng.integers(0, total + 1))
+        b1 = int(rng.integers(0, total + 1))
+        recs.append((j, m, total, errs, [b1, total, total]))
+    df = tm.merge([frame(recs)])
+    mix = traffic_mix(df)
+    if mix["requests"].sum() > 0:
+        assert mix["traffic_share"].sum() == pytest.approx(1.0)
+    assert ((mix["error_ratio"] >= 0) & (mix["error_ratio"] <= 1)).all()
+    assert mix["requests"].is_monotonic_decreasing
