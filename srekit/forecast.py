@@ -1,0 +1,440 @@
+"""Monte Carlo forecast of error-budget consumption over the next SLO window.
+
+Part of the report section ``error_budget_policy`` (key ``forecast``).
+
+Model (per SLO, in *budget minutes*: bad events ÷ mean requests per minute, so a window of
+W minutes at target T has a budget of W·(1 − T) minutes — SRE Workbook, "Implementing SLOs")
+---------------------------------------------------------------------------------------------
+* Incidents arrive as a Poisson process whose daily rate is uncertain: with n incidents in
+  H days of history and the Jeffreys prior, the rate's posterior is Gamma(n + ½, rate H)
+  (Gelman et al., *Bayesian Data Analysis*, 3rd ed., §2.6). Each run draws its own rate, then
+  a Poisson count per day (the posterior predictive, a negative binomial).
+* Each incident's impact is resampled from the past incidents measured on the telemetry:
+  a (duration, intensity) pair, intensity = excess bad events per minute ÷ mean requests per
+  minute (:func:`srekit.incidents.incident_impact`); impact = duration × intensity.
+  Incidents are charged to the day they start.
+* Background burn: whole days of history without any incident ("quiet days"), resampled with
+  replacement (bootstrap, Efron & Tibshirani 1993); with fewer than ``MIN_QUIET_DAYS`` quiet
+  days, every day's burn outside incident windows, scaled to a full day.
+* What-ifs reuse the same random draws (common random numbers): fewer incidents thins each
+  drawn incident with probability x; faster resolution scales durations by (1 − y); faster
+  detection shortens each incident by z minutes (never below zero).
+
+Everything is vectorised over runs (no Python loop over runs); ``rng`` makes it deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .config import ServiceConfig
+from .context import OpenQuestion
+from .incidents import impact_windows, incident_impact, log_end, prepare, relevant
+from .spec import SLOSpec
+from .telemetry import sli_counts
+
+SECTION = "error_budget_policy"
+RATE_PRIOR_SHAPE = 0.5  # Jeffreys prior for a Poisson rate
+MIN_QUIET_DAYS = 7
+FAN_QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+RATE_INTERVAL = 0.90
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """A counterfactual improvement: ``fewer_incidents`` and ``faster_resolution`` are
+    fractions in [0, 1); ``faster_detection`` a duration cut from every incident."""
+
+    name: str
+    fewer_incidents: float = 0.0
+    faster_resolution: float = 0.0
+    faster_detection: pd.Timedelta = pd.Timedelta(0)
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            raise ValueError("a what-if needs a name")
+        for v in (self.fewer_incidents, self.faster_resolution):
+            if not 0.0 <= v < 1.0:
+                raise ValueError(f"what-if {self.name}: fractions must be in [0, 1), got {v}")
+        if self.faster_detection < pd.Timedelta(0):
+            raise ValueError(f"what-if {self.name}: faster_detection cannot be negative")
+
+    @property
+    def change(self) -> str:
+        parts = []
+        if self.fewer_incidents:
+            parts.append(f"-{self.fewer_incidents:.0%} incidents")
+        if self.faster_resolution:
+            parts.append(f"-{self.faster_resolution:.0%} incident duration")
+        if self.faster_detection > pd.Timedelta(0):
+            parts.append(f"-{self.faster_detection / pd.Timedelta(minutes=1):g} min detection per incident")
+        return ", ".join(parts) or "no change"
+
+
+DEFAULT_WHAT_IFS = (
+    WhatIf("fewer incidents", fewer_incidents=0.25),
+    WhatIf("faster resolution", faster_resolution=0.25),
+    WhatIf("faster detection", faster_detection=pd.Timedelta(minutes=10)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BurnModel:
+    """The fitted inputs of the simulation for one SLO (all burn in budget minutes)."""
+
+    slo: str
+    window_days: int
+    budget_minutes: float
+    incidents: int
+    history_days: float
+    durations_minutes: tuple[float, ...]
+    intensities: tuple[float, ...]
+    background_daily: tuple[float, ...]
+    background_source: str = "quiet days"
+
+    def __post_init__(self) -> None:
+        if self.window_days < 1 or self.budget_minutes <= 0 or self.history_days <= 0:
+            raise ValueError("window_days, budget_minutes and history_days must be positive")
+        if self.incidents < 0:
+            raise ValueError("incident count cannot be negative")
+        if len(self.durations_minutes) != len(self.intensities):
+            raise ValueError("durations and intensities are (duration, intensity) pairs")
+        if any(d < 0 for d in self.durations_minutes) or any(i < 0 for i in self.intensities):
+            raise ValueError("durations and intensities cannot be negative")
+        if not self.background_daily or any(b < 0 for b in self.background_daily):
+            raise ValueError("background burn needs at least one non-negative day")
+
+    @property
+    def rate_shape(self) -> float:
+        return self.incidents + RATE_PRIOR_SHAPE
+
+    def rate_interval(self, level: float = RATE_INTERVAL) -> tuple[float, float]:
+        """Equal-tailed posterior interval of incidents per day."""
+        g = stats.gamma(self.rate_shape, scale=1.0 / self.history_days)
+        return float(g.ppf((1 - level) / 2)), float(g.ppf((1 + level) / 2))
+
+    def to_dict(self) -> dict[str, Any]:
+        lo, hi = self.rate_interval()
+        d = np.asarray(self.durations_minutes)
+        i = np.asarray(self.intensities)
+        return {
+            "incidents": self.incidents,
+            "history_days": self.history_days,
+            "rate_per_day": self.rate_shape / self.history_days,
+            "rate_interval_90": [lo, hi],
+            "rate_posterior": f"Gamma(shape={self.rate_shape:g}, rate={self.history_days:g} days)",
+            "impacts_measured": len(d),
+            "duration_median_minutes": float(np.median(d)) if d.size else 0.0,
+            "intensity_median": float(np.median(i)) if i.size else 0.0,
+            "impact_budget_minutes_median": float(np.median(d * i)) if d.size else 0.0,
+            "background_days": len(self.background_daily),
+            "background_source": self.background_source,
+            "background_budget_minutes_per_day_median": float(np.median(self.background_daily)),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Simulation:
+    """Raw simulation output: cumulative consumption (fraction of budget) per run and day for
+    the baseline, and final consumption per what-if."""
+
+    cumulative: np.ndarray  # runs × window_days
+    what_if_final: dict[str, np.ndarray]
+
+
+def simulate(model: BurnModel, *, rng: np.random.Generator, runs: int = 10_000, what_ifs: tuple[WhatIf, ...] = ()) -> Simulation:
+    """Run the compound-Poisson + bootstrap-background Monte Carlo (see module docstring)."""
+    if runs < 1:
+        raise ValueError("runs must be at least 1")
+    w = model.window_days
+    rate = rng.gamma(model.rate_shape, 1.0 / model.history_days, size=runs)
+    bg = np.asarray(model.background_daily)[rng.integers(0, len(model.background_daily), size=(runs, w))]
+    daily = bg.astype(float)
+    finals: dict[str, np.ndarray] = {}
+    if model.durations_minutes:
+        counts = rng.poisson(rate[:, None], size=(runs, w))
+        m = int(counts.sum())
+        cell = np.repeat(np.arange(runs * w), counts.ravel())
+        pick = rng.integers(0, len(model.durations_minutes), size=m)
+        dur = np.asarray(model.durations_minutes)[pick]
+        inten = np.asarray(model.intensities)[pick]
+        keep_u = rng.random(m)
+        daily = daily + np.bincount(cell, weights=dur * inten, minlength=runs * w).reshape(runs, w)
+        run_of = cell // w
+        bg_total = bg.sum(axis=1)
+        for wi in what_ifs:
+            d2 = np.maximum(dur * (1.0 - wi.faster_resolution) - wi.faster_detection / pd.Timedelta(minutes=1), 0.0)
+            imp = np.where(keep_u >= wi.fewer_incidents, d2 * inten, 0.0)
+            finals[wi.name] = (bg_total + np.bincount(run_of, weights=imp, minlength=runs)) / model.budget_minutes
+    else:
+        for wi in what_ifs:
+            finals[wi.name] = bg.sum(axis=1) / model.budget_minutes
+    return Simulation(np.cumsum(daily, axis=1) / model.budget_minutes, finals)
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfResult:
+    """Effect of one what-if on one SLO (deltas are what-if minus baseline)."""
+
+    slo: str
+    name: str
+    change: str
+    p_exhaust: float
+    delta_p_exhaust: float
+    budget_minutes: float
+    delta_budget_minutes: float
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.p_exhaust <= 1.0:
+            raise ValueError("p_exhaust is a probability")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slo": self.slo, "name": self.name, "change": self.change, "p_exhaust": self.p_exhaust,
+            "delta_p_exhaust": self.delta_p_exhaust, "budget_minutes": self.budget_minutes,
+            "delta_budget_minutes": self.delta_budget_minutes,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SLOForecast:
+    """Forecast for one SLO over its next window.
+
+    ``consumed`` is the final consumption (fraction of the budget, 1.0 = exhausted) of every
+    run; ``fan`` holds its quantiles per day (index 1..window_days)."""
+
+    slo: str
+    journey: str
+    target: float
+    window_days: int
+    budget_minutes: float
+    p_exhaust: float
+    consumed: np.ndarray
+    exhaustion_day_median: float | None
+    fan: pd.DataFrame
+    model: BurnModel
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.p_exhaust <= 1.0:
+            raise ValueError("p_exhaust is a probability")
+        if len(self.fan) != self.window_days:
+            raise ValueError("the fan chart needs one row per day")
+
+    def consumed_quantiles(self) -> dict[str, float]:
+        q = np.quantile(self.consumed, [0.1, 0.5, 0.9])
+        return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slo": self.slo,
+            "journey": self.journey,
+            "target": self.target,
+            "window_days": self.window_days,
+            "budget_minutes": self.budget_minutes,
+            "p_exhaust": self.p_exhaust,
+            "consumed_quantiles": self.consumed_quantiles(),
+            "consumed_mean": float(self.consumed.mean()),
+            "expected_budget_minutes": float(self.consumed.mean() * self.budget_minutes),
+            "exhaustion_day_median": self.exhaustion_day_median,
+            "fan": {str(day): {f"p{round(q * 100)}": float(row[f'p{round(q * 100)}']) for q in FAN_QUANTILES} for day, row in self.fan.iterrows()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetForecast:
+    """Result of :func:`forecast_budget` (``error_budget_policy.forecast`` in report.json)."""
+
+    runs: int
+    window_days: int
+    per_slo: tuple[SLOForecast, ...]
+    what_ifs: tuple[WhatIfResult, ...]
+    open_questions: tuple[OpenQuestion, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.runs < 1 or self.window_days < 1:
+            raise ValueError("runs and window_days must be positive")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "runs": self.runs,
+            "window_days": self.window_days,
+            "per_slo": [f.to_dict() for f in self.per_slo],
+            "what_ifs": [w.to_dict() for w in self.what_ifs],
+            "model": {
+                "arrival": "Poisson incidents per day; rate ~ Gamma(n + 0.5, history days) (Jeffreys prior), drawn once per run",
+                "impact": "resampled (duration, intensity) pairs of past incidents measured on the telemetry; charged to the start day",
+                "background": "bootstrap of whole quiet days (no incident); budget minutes = bad events / mean requests per minute",
+                "per_slo": {f.slo: f.model.to_dict() for f in self.per_slo},
+            },
+        }
+
+
+# ---------------------------------------------------------------- fitting
+
+
+def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLOSpec) -> BurnModel:
+    """Fit the burn model of one request-based SLO from telemetry and the incident log.
+
+    History = the span of the journey's telemetry. Incidents counted for the rate are those
+    concerning the journey (same journey or none recorded) that start inside the history.
+    """
+    counts = sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms)
+    if counts.empty or counts["total"].sum() == 0:
+        raise ValueError(f"SLO {spec.name}: no traffic for journey {spec.journey!r} in the telemetry")
+    idx = counts.index
+    step = idx[1] - idx[0] if len(idx) > 1 else pd.Timedelta(minutes=1)
+    minute = pd.Timedelta(minutes=1)
+    h_start, h_end = idx[0], idx[-1] + step
+    history_days = (h_end - h_start) / pd.Timedelta(days=1)
+    per_min = counts["total"].sum() / ((h_end - h_start) / minute)
+    window_days = max(math.ceil(spec.window / pd.Timedelta(days=1)), 1)
+    budget = window_days * 1440.0 * spec.error_budget
+
+    windows = pd.DataFrame(columns=["id", "journey", "cause", "start", "end"])
+    if incidents is not None and len(incidents):
+        df = prepare(incidents)
+        windows = relevant(impact_windows(df, log_end(df)), spec.journey)
+    in_hist = windows[(windows["start"] >= h_start) & (windows["start"] < h_end)] if len(windows) else windows
+    impact = incident_impact(in_hist, telemetry, spec) if len(in_hist) else None
+
+    # background: per full day, bad events and minutes outside every incident window
+    grid_us = idx.as_unit("us").asi8
+    inside = np.zeros(len(idx) + 1, np.int64)
+    if len(windows):
+        lo = np.searchsorted(grid_us, windows["start"].astype("datetime64[us, UTC]").array.asi8, side="left")
+        hi = np.searchsorted(grid_us, windows["end"].astype("datetime64[us, UTC]").array.asi8, side="left")
+        np.add.at(inside, lo, 1)
+        np.add.at(inside, hi, -1)
+    outside = np.cumsum(inside)[:-1] == 0
+    per_day = pd.DataFrame({
+        "bad_out": np.where(outside, counts["bad"].to_numpy(), 0),
+        "n_out": outside.astype(int),
+        "n": 1,
+    }, index=idx).groupby(idx.floor("D")).sum()
+    full = per_day["n"] == round(pd.Timedelta(days=1) / step)
+    quiet = per_day[full & (per_day["n_out"] == per_day["n"])]
+    source = "quiet days"
+    if len(quiet) >= MIN_QUIET_DAYS:
+        bg = quiet["bad_out"].to_numpy() / per_min
+    else:
+        usable = per_day[(full if full.any() else True) & (per_day["n_out"] >= per_day["n"] / 2)]
+        if usable.empty:
+            usable = per_day[per_day["n_out"] > 0]
+        intervals_per_day = pd.Timedelta(days=1) / step
+        bg = (usable["bad_out"] / usable["n_out"] * intervals_per_day).to_numpy() / per_min if len(usable) else np.zeros(1)
+        source = "every day's burn outside incident windows, scaled to a full day (fewer than 7 quiet days)"
+    durations: tuple[float, ...] = ()
+    intensities: tuple[float, ...] = ()
+    if impact is not None and len(impact):
+        durations = tuple(float(x) for x in impact["duration_minutes"])
+        intensities = tuple(float(x) for x in impact["intensity"])
+    return BurnModel(
+        slo=spec.name, window_days=window_days, budget_minutes=budget, incidents=len(in_hist),
+        history_days=float(history_days), durations_minutes=durations, intensities=intensities,
+        background_daily=tuple(float(x) for x in bg), background_source=source,
+    )
+
+
+def summarize(spec: SLOSpec, model: BurnModel, sim: Simulation) -> tuple[SLOForecast, np.ndarray]:
+    """Exhaustion probability, day of exhaustion, consumption quantiles and fan of a run."""
+    cum = sim.cumulative
+    final = cum[:, -1]
+    exhausted = final >= 1.0
+    day = np.argmax(cum >= 1.0, axis=1) + 1
+    fan = pd.DataFrame(
+        np.quantile(cum, FAN_QUANTILES, axis=0).T,
+        index=pd.RangeIndex(1, model.window_days + 1, name="day"),
+        columns=[f"p{round(q * 100)}" for q in FAN_QUANTILES],
+    )
+    return SLOForecast(
+        slo=spec.name, journey=spec.journey, target=spec.target, window_days=model.window_days,
+        budget_minutes=model.budget_minutes, p_exhaust=float(exhausted.mean()), consumed=final,
+        exhaustion_day_median=float(np.median(day[exhausted])) if exhausted.any() else None,
+        fan=fan, model=model,
+    ), final
+
+
+def forecast_budget(
+    telemetry: pd.DataFrame | None,
+    incidents: pd.DataFrame | None,
+    specs: tuple[SLOSpec, ...],
+    config: ServiceConfig,
+    *,
+    rng: np.random.Generator,
+    runs: int = 10_000,
+    what_ifs: tuple[WhatIf, ...] = DEFAULT_WHAT_IFS,
+) -> BudgetForecast:
+    """Forecast error-budget consumption of each SLO over its next window.
+
+    Parameters
+    ----------
+    telemetry : aggregated telemetry (``srekit.telemetry``), or None.
+    incidents : canonical incident log, or None (then incidents are not modelled separately:
+        every day of history is resampled as background, incidents included).
+    specs : the SLOs (availability and latency SLOs with Occurrences budgeting are forecast).
+    config : the service configuration (default window).
+    rng : seeded generator; the same seed gives the same forecast.
+    runs : simulated windows per SLO.
+    what_ifs : counterfactual improvements evaluated with the same random draws.
+    """
+    questions: list[OpenQuestion] = []
+    default_days = max(math.ceil(config.slo.window / pd.Timedelta(days=1)), 1)
+    if telemetry is None or not len(specs):
+        questions.append(OpenQuestion(
+            "forecast_inputs",
+            "Which request telemetry and SLOs should the budget forecast use?",
+            "No telemetry or no SLOs were available, so no budget forecast was made.",
+            SECTION,
+        ))
+        return BudgetForecast(runs=runs, window_days=default_days, per_slo=(), what_ifs=(), open_questions=tuple(questions))
+    if incidents is None or not len(incidents):
+        questions.append(OpenQuestion(
+            "forecast_incidents",
+            "Is there an incident log for this service?",
+            "Without incidents, every past day (incidents included) is resampled as background burn; the what-ifs then change nothing.",
+            SECTION,
+        ))
+    per_slo: list[SLOForecast] = []
+    results: list[WhatIfResult] = []
+    for spec in specs:
+        if spec.sli not in ("availability", "latency") or spec.budgeting != "Occurrences":
+            questions.append(OpenQuestion(
+                f"forecast_skip_{spec.name}",
+                f"Should the {spec.sli} SLO {spec.name} ({spec.budgeting}) get a budget forecast?",
+                "Only request-based SLOs with Occurrences budgeting are forecast.",
+                SECTION,
+            ))
+            continue
+        if not (telemetry["journey"] == spec.journey).any():
+            questions.append(OpenQuestion(
+                f"forecast_journey_{spec.name}",
+                f"Where is the telemetry of journey {spec.journey!r}?",
+                f"No telemetry rows for {spec.journey!r}: SLO {spec.name} is not forecast.",
+                SECTION,
+            ))
+            continue
+        model = fit_model(telemetry, incidents if incidents is not None and len(incidents) else None, spec)
+        if model.incidents > 0 and not model.durations_minutes:
+            questions.append(OpenQuestion(
+                f"forecast_impact_{spec.name}",
+                f"Which incidents affected journey {spec.journey!r}, and when did they end?",
+                "No incident could be measured on the telemetry, so incident impact is not modelled beyond the background.",
+                SECTION,
+            ))
+        sim = simulate(model, rng=rng, runs=runs, what_ifs=what_ifs)
+        fc, final = summarize(spec, model, sim)
+        per_slo.append(fc)
+        base_p, base_min = fc.p_exhaust, float(final.mean() * model.budget_minutes)
+        for wi in what_ifs:
+            f2 = sim.what_if_final[wi.name]
+            p2, m2 = float((f2 >= 1.0).mean()), float(f2.mean() * model.budget_minutes)
+            results.append(WhatIfResult(spec.name, wi.name, wi.change, p2, p2 - base_p, m2, m2 - base_min))
+    if per_slo and len({f.window_days for f in per_slo}) == 1:
+        default_days = per_slo[0].window_days
+    return BudgetForecast(runs=runs, window_days=default_days, per_slo=tuple(per_slo), what_ifs=tuple(results), open_questions=tuple(questions))
