@@ -99,30 +99,38 @@ def _jsonable(value: Any) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
-def traffic_mix(telemetry: pd.DataFrame) -> pd.DataFrame:
-    """Requests, errors, traffic share and error ratio per journey, busiest first.
+def traffic_mix(telemetry: pd.DataFrame | None) -> pd.DataFrame:
+    """Requests, errors, traffic share, error ratio and whole-period latency percentiles per
+    journey, busiest first.
 
-    Returns columns ``journey, requests, errors, traffic_share, error_ratio``. The error ratio is
-    request-weighted (sum of errors / sum of requests), never a mean of per-interval ratios.
+    Returns columns ``journey, requests, errors, traffic_share, error_ratio, p50_ms, p99_ms``.
+    The error ratio is request-weighted (sum of errors / sum of requests), never a mean of
+    per-interval ratios; percentiles are read from the summed buckets
+    (:func:`srekit.telemetry.quantile_ms`, Prometheus ``histogram_quantile``).
     """
     if telemetry is None or telemetry.empty:
         return pd.DataFrame(
             {"journey": pd.Series([], dtype="str"), "requests": pd.Series([], dtype="int64"),
              "errors": pd.Series([], dtype="int64"), "traffic_share": pd.Series([], dtype=float),
-             "error_ratio": pd.Series([], dtype=float)}
+             "error_ratio": pd.Series([], dtype=float), "p50_ms": pd.Series([], dtype=float),
+             "p99_ms": pd.Series([], dtype=float)}
         )
-    g = telemetry.groupby("journey", sort=False, observed=True)[["total", "errors"]].sum()
-    g = g.rename(columns={"total": "requests"}).reset_index()
+    les = tm.le_columns(telemetry)
+    g = telemetry.groupby("journey", sort=False, observed=True)[["total", "errors", *les]].sum()
+    for q in (0.5, 0.99):
+        g[f"p{q * 100:g}_ms"] = tm.quantile_ms(g[les], g["total"].to_numpy(), q) if les else np.nan
+    g = g.drop(columns=les).rename(columns={"total": "requests"}).reset_index()
     grand = int(g["requests"].sum())
     g["traffic_share"] = tm.ratio(g["requests"].to_numpy(), np.full(len(g), grand))
     g["error_ratio"] = tm.ratio(g["errors"].to_numpy(), g["requests"].to_numpy())
     g["requests"] = g["requests"].astype("int64")
     g["errors"] = g["errors"].astype("int64")
     g["journey"] = g["journey"].astype("str")
+    g = g[["journey", "requests", "errors", "traffic_share", "error_ratio", "p50_ms", "p99_ms"]]
     return g.sort_values(["requests", "journey"], ascending=[False, True], kind="stable").reset_index(drop=True)
 
 
-def golden_signals(telemetry: pd.DataFrame, *, freq: str = "1h", quantiles: Sequence[float] = (0.5, 0.9, 0.99)) -> pd.DataFrame:
+def golden_signals(telemetry: pd.DataFrame | None, *, freq: str = "1h", quantiles: Sequence[float] = (0.5, 0.9, 0.99)) -> pd.DataFrame:
     """Traffic, errors and latency percentiles per journey on a coarser time grid.
 
     Counts and cumulative buckets are summed per (journey, period) first; percentiles are then
@@ -133,6 +141,8 @@ def golden_signals(telemetry: pd.DataFrame, *, freq: str = "1h", quantiles: Sequ
     Returns columns ``journey, period_start, requests, errors, error_ratio`` and ``p<q>_ms`` per
     quantile (e.g. ``p50_ms``, ``p99_ms``; ``p99.9`` becomes ``p99.9_ms``).
     """
+    if telemetry is None:
+        telemetry = tm.empty()
     les = tm.le_columns(telemetry)
     frame = telemetry[["journey", "interval_start", "total", "errors", *les]].copy()
     frame["period_start"] = frame["interval_start"].dt.floor(freq)
@@ -183,6 +193,8 @@ class JourneyShare:
     error_ratio: float
     critical: bool
     configured: bool
+    p50_ms: float | None = None
+    p99_ms: float | None = None
 
     def __post_init__(self) -> None:
         if self.requests < 0 or self.errors < 0:
@@ -200,6 +212,8 @@ class JourneyShare:
             "error_ratio": self.error_ratio,
             "critical": self.critical,
             "configured": self.configured,
+            "p50_ms": self.p50_ms,
+            "p99_ms": self.p99_ms,
         }
 
 
@@ -227,6 +241,15 @@ class InputsSummary:
     @property
     def errors(self) -> int:
         return int(sum(j.errors for j in self.journeys))
+
+    @property
+    def critical_reason(self) -> str:
+        """Why these journeys are critical, in plain words."""
+        return {
+            "configured": "marked critical in service.yaml",
+            "top_by_traffic": f"the {TOP_N_CRITICAL} busiest journeys (no journey is marked in service.yaml)",
+            "none": "no journeys are configured and there is no telemetry",
+        }[self.critical_source]
 
     def range_of(self, kind: str) -> InputRange | None:
         return next((r for r in self.ranges if r.kind == kind), None)
@@ -303,7 +326,7 @@ def summarize_inputs(config: ServiceConfig, inputs: InputsLike) -> InputsSummary
         end = stamps.max() if len(stamps) else None
         ranges.append(InputRange(kind=kind, rows=len(frame), start=start, end=end))
     telemetry = inputs.telemetry
-    mix = traffic_mix(telemetry) if telemetry is not None else traffic_mix(pd.DataFrame())
+    mix = traffic_mix(telemetry)
     critical, source, questions = choose_critical(config, mix)
     configured = {j.name for j in config.journeys}
     journeys = [
@@ -315,6 +338,8 @@ def summarize_inputs(config: ServiceConfig, inputs: InputsLike) -> InputsSummary
             error_ratio=float(r.error_ratio),
             critical=r.journey in critical,
             configured=r.journey in configured,
+            p50_ms=None if pd.isna(r.p50_ms) else float(r.p50_ms),
+            p99_ms=None if pd.isna(r.p99_ms) else float(r.p99_ms),
         )
         for r in mix.itertuples()
     ]
@@ -415,6 +440,17 @@ class ReliabilityReport:
             else:
                 out[key] = _jsonable(dict(value))
         return out
+
+
+def questions_frame(questions: Sequence[OpenQuestion]) -> pd.DataFrame:
+    """Open questions as a table for display (section, question, what was assumed)."""
+    return pd.DataFrame(
+        {
+            "section": pd.Series([SECTION_TITLES.get(q.section, q.section) for q in questions], dtype="str"),
+            "question": pd.Series([q.question for q in questions], dtype="str"),
+            "assumed meanwhile": pd.Series([q.assumption for q in questions], dtype="str"),
+        }
+    )
 
 
 def merge_questions(*groups: Sequence[OpenQuestion]) -> tuple[OpenQuestion, ...]:

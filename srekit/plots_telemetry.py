@@ -1,0 +1,88 @@
+"""Telemetry plots for the walking-skeleton notebook (01_telemetry) and the report notebook.
+
+Each function draws already-computed data (:func:`srekit.report.traffic_mix`,
+:func:`srekit.report.golden_signals`) on an Axes and returns it: no computation inside, titles
+and axis labels in plain words. Empty input draws a "no data" note instead of failing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (8.0, 3.6)) -> Axes:
+    if ax is not None:
+        return ax
+    _, new = plt.subplots(figsize=size)
+    return new
+
+
+def _no_data(ax: Axes, title: str) -> Axes:
+    ax.set_title(title)
+    ax.text(0.5, 0.5, "No telemetry to show", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def plot_traffic_mix(mix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Horizontal bars: each journey's share of all requests (busiest on top)."""
+    ax = _axes(ax, (7.0, 0.5 + 0.45 * max(len(mix), 1)))
+    title = "Share of all requests by user journey"
+    if mix.empty:
+        return _no_data(ax, title)
+    shown = mix.iloc[::-1]
+    bars = ax.barh(shown["journey"].astype(str), shown["traffic_share"], color="#3b6ea8")
+    ax.bar_label(bars, labels=[f"{v:.1%}" for v in shown["traffic_share"]], padding=3, fontsize=9)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, min(1.0, float(shown["traffic_share"].max()) * 1.25 + 0.02))
+    ax.set_title(title)
+    ax.set_xlabel("Share of requests")
+    ax.set_ylabel("Journey")
+    return ax
+
+
+def _per_journey(signals: pd.DataFrame, column: str, ax: Axes, title: str, ylabel: str, **kw: Any) -> Axes:
+    if signals.empty:
+        return _no_data(ax, title)
+    for journey, part in signals.groupby("journey", sort=True):
+        ax.plot(part["period_start"], part[column], label=str(journey), linewidth=1.0, **kw)
+    ax.set_title(title)
+    ax.set_xlabel("Time (UTC)")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def plot_traffic(signals: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Requests per period for each journey (the traffic golden signal)."""
+    ax = _axes(ax)
+    ax = _per_journey(signals, "requests", ax, "Traffic: requests per period", "Requests")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    return ax
+
+
+def plot_error_ratio(signals: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Share of failed requests per period for each journey (the errors golden signal)."""
+    ax = _axes(ax)
+    ax = _per_journey(signals, "error_ratio", ax, "Errors: share of requests that failed", "Failed requests")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    return ax
+
+
+def plot_latency(signals: pd.DataFrame, column: str = "p99_ms", *, ax: Axes | None = None) -> Axes:
+    """A latency percentile per period for each journey, on a log scale (the latency golden
+    signal). ``column`` is one of golden_signals' ``p<q>_ms`` columns."""
+    ax = _axes(ax)
+    pct = column.removeprefix("p").removesuffix("_ms")
+    title = f"Latency: {pct}% of requests were faster than this"
+    ax = _per_journey(signals, column, ax, title, "Milliseconds (log scale)")
+    if not signals.empty and signals[column].notna().any():
+        ax.set_yscale("log")
+    return ax

@@ -1,0 +1,427 @@
+"""Output rendering: ``report.json``/``report.md``, notebook HTML (stakeholder and engineer
+views), the run index, CSV exports, and the atomic file writes they all use.
+
+Safety rules applied here:
+
+* Self-contained and offline: nbconvert's CDN MathJax / require.js / mermaid URLs are blanked
+  and every ``<script>`` block is dropped (the reports need no JavaScript); images are inline
+  data URIs. :func:`offline_problems` is the post-check (no ``http(s)`` resource reference).
+* Data-derived text is escaped (HTML entities in HTML and Markdown; ``|``, brackets and
+  emphasis characters backslash-escaped in Markdown) so an incident titled
+  ``<img src=x onerror=alert(1)>`` renders as text.
+* Spreadsheet formula injection (OWASP "CSV Injection"): a text cell starting with ``=``, ``+``,
+  ``-``, ``@``, tab or carriage return gets a leading ``'`` in CSV and Markdown exports.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+# --------------------------------------------------------------------------------------------
+# atomic writes
+# --------------------------------------------------------------------------------------------
+
+
+def atomic_write(path: str | Path, data: str | bytes) -> Path:
+    """Write ``data`` to a temporary sibling, fsync it and rename it over ``path``.
+
+    A reader (or a crash) sees either the old file or the complete new one, never a half-written
+    file at ``path`` (POSIX ``rename`` is atomic within a filesystem).
+    """
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.parent / f".{p.name}.tmp-{os.getpid()}"
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    with open(tmp, "wb") as fh:
+        fh.write(raw)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, p)
+    return p
+
+
+def report_json_text(report: Mapping[str, Any]) -> str:
+    """``report.json`` text: strict JSON (no NaN/Infinity), UTF-8, stable key order."""
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+# --------------------------------------------------------------------------------------------
+# escaping and formula neutralisation
+# --------------------------------------------------------------------------------------------
+
+
+def neutralize(value: Any) -> Any:
+    """Prefix ``'`` to text that a spreadsheet would run as a formula; other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """CSV of a frame with every text cell (and header) neutralised against formula injection."""
+    out = df.copy()
+    out.columns = [neutralize(str(c)) for c in out.columns]
+    for c in out.columns:
+        col = out[c]
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
+            out[c] = col.map(neutralize)
+    buf = io.StringIO()
+    out.to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+def md_text(value: Any) -> str:
+    """Data-derived text for Markdown: formulas neutralised, HTML escaped, Markdown syntax
+    characters backslash-escaped, newlines flattened."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return _num(value)
+    text = str(neutralize(str(value))).replace("\r", " ").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def _num(x: float) -> str:
+    if x != x:  # NaN
+        return "–"
+    if x == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    if abs(x) >= 100:
+        return f"{x:,.1f}"
+    return f"{x:.4g}"
+
+
+def _title(key: str) -> str:
+    return key.replace("_", " ").strip().capitalize()
+
+
+# --------------------------------------------------------------------------------------------
+# report.md
+# --------------------------------------------------------------------------------------------
+
+
+def _is_records(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+def _scalar(v: Any) -> bool:
+    return v is None or isinstance(v, str | int | float | bool)
+
+
+def md_table(records: Sequence[Mapping[str, Any]], *, max_rows: int = 50) -> list[str]:
+    """A Markdown table of records; nested values are summarised, text is escaped."""
+    cols: list[str] = []
+    for r in records:
+        cols += [k for k in r if k not in cols]
+    lines = ["| " + " | ".join(md_text(_title(c)) for c in cols) + " |", "|" + "---|" * len(cols)]
+    for r in records[:max_rows]:
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            if _scalar(v):
+                cells.append(md_text(v))
+            elif isinstance(v, list) and all(_scalar(x) for x in v):
+                cells.append(", ".join(md_text(x) for x in v))
+            else:
+                cells.append(md_text(json.dumps(v, ensure_ascii=False)[:120]))
+        lines.append("| " + " | ".join(cells) + " |")
+    if len(records) > max_rows:
+        lines.append(f"\n_{len(records) - max_rows} more rows in report.json._")
+    return lines
+
+
+def md_payload(payload: Any, *, depth: int = 3) -> list[str]:
+    """Render any JSON-ready payload as Markdown: scalars as a bullet list, lists of records as
+    tables, nested mappings as sub-headings."""
+    lines: list[str] = []
+    if _scalar(payload):
+        return [md_text(payload)]
+    if _is_records(payload):
+        return md_table(payload)
+    if isinstance(payload, list):
+        return [f"- {md_text(v) if _scalar(v) else md_text(json.dumps(v, ensure_ascii=False)[:200])}" for v in payload]
+    scalars = {k: v for k, v in payload.items() if _scalar(v) or (isinstance(v, list) and all(_scalar(x) for x in v))}
+    for k, v in scalars.items():
+        shown = ", ".join(md_text(x) for x in v) if isinstance(v, list) else md_text(v)
+        lines.append(f"- **{md_text(_title(k))}**: {shown if shown else '–'}")
+    for k, v in payload.items():
+        if k in scalars:
+            continue
+        if isinstance(v, list | Mapping) and not v:
+            continue
+        lines += ["", "#" * min(depth, 6) + " " + md_text(_title(k)), ""]
+        lines += md_payload(v, depth=depth + 1)
+    return lines
+
+
+def report_markdown(report: Mapping[str, Any]) -> str:
+    """``report.md``: the Output Contract as Markdown, for pasting into documents."""
+    from .report import SECTION_KEYS, SECTION_TITLES
+
+    meta = report.get("meta", {})
+    lines = [
+        f"# Reliability report: {md_text(meta.get('service', ''))}",
+        "",
+        f"_Generated {md_text(meta.get('generated_at', ''))} by srekit {md_text(meta.get('srekit_version', ''))}._",
+    ]
+    for n, key in enumerate(SECTION_KEYS, start=1):
+        payload = report.get(key)
+        lines += ["", f"## {n}. {SECTION_TITLES[key]}", ""]
+        if key == "summary":
+            lines.append(md_text(payload.get("text", "")) if isinstance(payload, Mapping) else md_text(payload))
+        elif key == "open_questions":
+            if payload:
+                lines += md_table([{"topic": q["topic"], "section": q["section"], "question": q["question"], "assumption": q["assumption"]} for q in payload])
+            else:
+                lines.append("No open questions: every input the analysis needed was given.")
+        elif key == "inputs":
+            lines += _inputs_markdown(payload or {})
+        elif payload:
+            lines += md_payload(payload)
+        else:
+            lines.append("_Not computed in this run._")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _inputs_markdown(inputs: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
+    ranges = list((inputs.get("ranges") or {}).values())
+    if ranges:
+        lines += ["### Time ranges", ""] + md_table(ranges) + [""]
+    if inputs.get("missing"):
+        lines += ["Inputs not given: " + ", ".join(md_text(m) for m in inputs["missing"]) + ".", ""]
+    if inputs.get("journeys"):
+        lines += ["### Journeys", ""] + md_table(inputs["journeys"]) + [""]
+    lines.append(
+        "Critical journeys: " + (", ".join(md_text(j) for j in inputs.get("critical_journeys", [])) or "none")
+        + f" ({md_text(inputs.get('critical_source', ''))})."
+    )
+    ledger = inputs.get("ledger") or []
+    if ledger:
+        rows = [{k: e[k] for k in ("kind", "source", "rows_read", "rows_accepted", "rows_rejected")} | {"reasons": "; ".join(f"{k}: {v}" for k, v in e["rejected"].items())} for e in ledger]
+        lines += ["", "### Data-quality ledger", ""] + md_table(rows)
+    return lines
+
+
+# --------------------------------------------------------------------------------------------
+# notebook → HTML
+# --------------------------------------------------------------------------------------------
+
+REMOVE_CELL = "remove_cell"
+REMOVE_INPUT = "remove_input"
+REMOVE_OUTPUT = "remove_output"
+HIDDEN_CELL_TAGS = ("parameters", "injected-parameters")
+
+_EXTRA_CSS = """
+<style id="srekit-css">
+body { margin: 0; }
+main { max-width: 60rem; margin: 0 auto; padding: 0 1rem 2rem; }
+img { max-width: 100%; height: auto; }
+table { display: block; overflow-x: auto; max-width: 100%; }
+nav.srekit-toc { border: 1px solid #ccc; border-radius: 4px; padding: .5rem 1rem; margin: 1rem 0; font-size: .95rem; }
+nav.srekit-toc ul { margin: .25rem 0; padding-left: 1.2rem; }
+nav.srekit-toc .toc-h3 { margin-left: 1rem; }
+@media (max-width: 600px) {
+  main { padding: 0 .5rem 1rem; }
+  .jp-InputPrompt, .jp-OutputPrompt { display: none; }
+  .jp-Cell { padding: 0; }
+  body { font-size: 15px; }
+}
+</style>
+"""
+
+
+def _tags(cell: Any) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _set_tag(cell: Any, tag: str) -> None:
+    tags = _tags(cell)
+    if tag not in tags:
+        cell.setdefault("metadata", {})["tags"] = [*tags, tag]
+
+
+def stakeholder_view(nb: Any) -> Any:
+    """A copy of an executed notebook tagged for the stakeholder HTML: parameter cells removed,
+    code hidden, stray outputs (stdout/stderr text, bare ``repr`` results) tagged for removal.
+    A cell that raised keeps its code and traceback so the failure is visible."""
+    import copy
+
+    out = copy.deepcopy(nb)
+    for cell in out.cells:
+        if cell.cell_type != "code":
+            continue
+        if any(t in _tags(cell) for t in HIDDEN_CELL_TAGS):
+            _set_tag(cell, REMOVE_CELL)
+            continue
+        failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        if failed:
+            continue
+        _set_tag(cell, REMOVE_INPUT)
+        kept = 0
+        for o in cell.get("outputs", []):
+            kind = o.get("output_type")
+            plain_only = kind == "execute_result" and set(o.get("data", {})) <= {"text/plain"}
+            if kind == "stream" or plain_only:
+                meta = o.setdefault("metadata", {})
+                meta["tags"] = [*meta.get("tags", []), REMOVE_OUTPUT]
+            else:
+                kept += 1
+        if kept == 0:
+            _set_tag(cell, REMOVE_CELL)
+    return out
+
+
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.S | re.I)
+_HEADING = re.compile(r'<h([1-3]) id="([^"]+)"[^>]*>(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h\1>', re.S)
+_RESOURCE = re.compile(
+    r"""(?:\b(?:src|href|srcset|poster|data)\s*=\s*["']?\s*(https?:)?//)|(?:url\(\s*["']?\s*(?:https?:)?//)|(?:@import\s+["'](?:https?:)?//)|(?:import\s*\(?\s*["'](?:https?:)?//)""",
+    re.I,
+)
+
+
+def offline_problems(text: str) -> list[str]:
+    """Every reference to a remote resource (``src``/``href``/CSS ``url()``/``@import``/JS
+    ``import`` of an ``http(s)://`` or protocol-relative address) — empty when the page is
+    self-contained. Plain text mentioning a URL is not a resource and is not reported."""
+    found = []
+    for m in _RESOURCE.finditer(text):
+        found.append(text[max(0, m.start() - 40) : m.end() + 60].replace("\n", " "))
+    return found
+
+
+def _toc(body: str) -> str:
+    items = []
+    for level, anchor, inner in _HEADING.findall(body):
+        label = re.sub(r"<[^>]+>", "", inner).strip()
+        if label:
+            items.append(f'<li class="toc-h{level}"><a href="#{anchor}">{label}</a></li>')
+    if len(items) < 2:
+        return ""
+    return '<nav class="srekit-toc" aria-label="Table of contents"><strong>Contents</strong><ul>' + "".join(items) + "</ul></nav>"
+
+
+def finish_html(body: str, *, title: str) -> str:
+    """Post-process nbconvert output: drop every script, add the phone-width CSS, the title
+    and a table of contents; raise if a remote resource reference remains."""
+    body = _SCRIPT.sub("", body)
+    body = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", body, count=1, flags=re.S)
+    body = body.replace("</head>", _EXTRA_CSS + "</head>", 1)
+    toc = _toc(body)
+    if toc:
+        body = body.replace("<main>", "<main>" + toc, 1)
+    problems = offline_problems(body)
+    if problems:
+        raise RuntimeError(f"rendered HTML {title!r} references remote resources: {problems[:3]}")
+    return body
+
+
+def notebook_html(nb: Any, *, audience: str, title: str) -> str:
+    """Self-contained HTML of an executed notebook.
+
+    ``audience="stakeholder"``: no code, no parameters, no stray outputs (cell tags applied by
+    :func:`stakeholder_view`, removed by nbconvert's ``TagRemovePreprocessor``).
+    ``audience="engineer"``: everything, with code.
+    """
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    if audience not in ("stakeholder", "engineer"):
+        raise ValueError(f"audience is stakeholder or engineer, not {audience!r}")
+    c = Config()
+    c.HTMLExporter.mathjax_url = ""
+    c.HTMLExporter.require_js_url = ""
+    c.HTMLExporter.mermaid_js_url = ""
+    c.HTMLExporter.mermaid_layout_elk_js_url = ""
+    c.HTMLExporter.jquery_url = ""
+    c.HTMLExporter.widget_renderer_url = ""
+    c.HTMLExporter.jupyter_widgets_base_url = ""
+    exporter = HTMLExporter(config=c, template_name="lab")
+    if audience == "stakeholder":
+        nb = stakeholder_view(nb)
+        trp = TagRemovePreprocessor(
+            remove_cell_tags={REMOVE_CELL},
+            remove_input_tags={REMOVE_INPUT},
+            remove_single_output_tags={REMOVE_OUTPUT},
+        )
+        exporter.register_preprocessor(trp, enabled=True)
+        exporter.exclude_input_prompt = True
+        exporter.exclude_output_prompt = True
+    body, _ = exporter.from_notebook_node(nb)
+    return finish_html(body, title=title)
+
+
+# --------------------------------------------------------------------------------------------
+# the run index
+# --------------------------------------------------------------------------------------------
+
+_INDEX_HEAD = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>srekit reports</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 60rem; padding: 1rem; }
+table { border-collapse: collapse; width: 100%; display: block; overflow-x: auto; }
+th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }
+.ok { color: #17663a; } .failed { color: #a11; font-weight: bold; }
+</style></head><body><main>
+<h1>Reliability reports</h1>
+"""
+
+
+def index_html(runs: Iterable[Mapping[str, Any]]) -> str:
+    """``reports/index.html``: every run, latest first, with status and headline figures.
+
+    Each run is its ``run.json`` mapping plus ``href`` (the run folder relative to the index).
+    """
+    ordered = sorted(runs, key=lambda r: str(r.get("generated_at", "")), reverse=True)
+    e = html.escape
+    rows = []
+    for r in ordered:
+        status = str(r.get("status", "unknown"))
+        cls = "ok" if status == "ok" else "failed"
+        href = str(r.get("href", "")).rstrip("/")
+        links = [f'<a href="{e(href)}/{e(n["name"])}.html">{e(n["name"])}</a>' + ("" if n.get("status") == "ok" else " (failed)") for n in r.get("notebooks", [])]
+        links.append(f'<a href="{e(href)}/report.md">report.md</a>')
+        links.append(f'<a href="{e(href)}/report.json">report.json</a>')
+        figures = r.get("headline") or {}
+        fig_text = "; ".join(f"{e(str(k).replace('_', ' '))}: {e(_fmt_headline(v))}" for k, v in figures.items())
+        rows.append(
+            f"<tr><td>{e(str(r.get('generated_at', '')))}</td><td>{e(str(r.get('service', '')))}</td>"
+            f'<td class="{cls}">{e(status)}</td><td>{fig_text}</td><td>{" · ".join(links)}</td></tr>'
+        )
+    table = (
+        "<table><thead><tr><th>Generated (UTC)</th><th>Service</th><th>Status</th><th>Headline</th><th>Reports</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+    if not rows:
+        table = "<p>No runs yet.</p>"
+    return _INDEX_HEAD + table + "\n</main></body></html>\n"
+
+
+def _fmt_headline(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list):
+        return ", ".join(map(str, v))
+    return str(v)

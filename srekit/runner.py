@@ -1,0 +1,496 @@
+"""Run the notebooks into a report folder: ``srekit analyze`` and ``srekit report``.
+
+A run is built in a hidden temporary sibling folder and renamed into place at the end, so a run
+killed midway leaves the previous run intact and no half-written file at a final path. A lock
+file in the output root (holding the owner's pid) keeps two runs from writing the same folder.
+Notebooks execute in parallel processes through papermill (cwd = the notebooks folder); each
+worker also renders its stakeholder and engineer HTML.
+
+Heavy imports (papermill, nbconvert) happen inside the functions that need them, so notebooks can
+import :func:`load_for_notebook` cheaply.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .config import ServiceConfig, load_config
+from .errors import ParameterError, SrekitError
+from .render import (
+    atomic_write,
+    csv_text,
+    index_html,
+    notebook_html,
+    report_json_text,
+    report_markdown,
+)
+
+LOCK_NAME = ".srekit-report.lock"
+RUN_FILE = "run.json"
+PARTIAL = ".partial-"
+#: Parameters the runner fills in itself when a notebook declares them.
+RUNNER_PARAMETERS = ("config_path", "report_json_path", "seed")
+EXIT_LOCKED = 3
+
+
+class ReportLocked(SrekitError):
+    """Another run holds the output folder's lock."""
+
+
+# --------------------------------------------------------------------------------------------
+# loading (used by the CLI and by notebooks)
+# --------------------------------------------------------------------------------------------
+
+
+def load_for_notebook(config_path: str | Path, prometheus_url: str = "") -> tuple[ServiceConfig, Any]:
+    """Config and loaded inputs for a notebook cell: ``config, inputs = load_for_notebook(...)``.
+
+    ``prometheus_url`` (a notebook parameter) overrides ``prometheus.url`` in the config, so the
+    telemetry is pulled from Prometheus instead of files.
+    """
+    from .io import load_inputs
+
+    config = load_config(config_path)
+    if prometheus_url:
+        files = {k: v for k, v in config.data.items() if k not in ("telemetry", "requests")}
+        config = replace(config, data=files, prometheus=replace(config.prometheus, url=prometheus_url))
+    return config, load_inputs(config)
+
+
+def analyze(
+    config: ServiceConfig,
+    *,
+    seed: int,
+    generated_at: pd.Timestamp,
+    parameters: Mapping[str, Any] | None = None,
+    quarantine_dir: Path | None = None,
+) -> Any:
+    """Load the inputs (rejected rows to ``quarantine_dir``) and build the
+    :class:`srekit.report.ReliabilityReport`."""
+    from .io import load_inputs
+    from .report import build_report
+
+    inputs = load_inputs(config, quarantine_dir=quarantine_dir)
+    return build_report(config, inputs, seed=seed, generated_at=generated_at, parameters=parameters or {})
+
+
+def write_analysis(report: Any, out_dir: Path, *, config: ServiceConfig | None = None) -> list[Path]:
+    """Write ``report.json``, ``report.md``, CSV exports and (when the alerting exporter exists
+    and the report has SLO specs) rules and runbooks into ``out_dir``; every file atomically."""
+    d = report.to_dict()
+    written = [
+        atomic_write(out_dir / "report.json", report_json_text(d)),
+        atomic_write(out_dir / "report.md", report_markdown(d)),
+    ]
+    for name, records in csv_exports(d).items():
+        written.append(atomic_write(out_dir / f"{name}.csv", csv_text(pd.DataFrame.from_records(records))))
+    specs = getattr(report, "specs", ())
+    if config is not None and specs:
+        from .export_prometheus import export_all
+
+        export_all(specs, config, out_dir / "rules")
+    return written
+
+
+def csv_exports(report: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Tables exported as CSV next to report.json (spreadsheet-safe): open questions, the
+    journeys, and every list of flat records in the backlog section."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    if report.get("open_questions"):
+        out["open_questions"] = list(report["open_questions"])
+    journeys = (report.get("inputs") or {}).get("journeys")
+    if journeys:
+        out["journeys"] = list(journeys)
+    for key, value in (report.get("backlog") or {}).items():
+        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            flat = [{k: (v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v)) for k, v in r.items()} for r in value]
+            out["backlog" if key == "items" else f"backlog_{key}"] = flat
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# notebooks and parameters
+# --------------------------------------------------------------------------------------------
+
+
+def default_notebooks_dir() -> Path:
+    """``notebooks/`` beside the package (the repository layout)."""
+    return Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def discover_notebooks(notebooks_dir: Path, only: Sequence[str] = ()) -> list[Path]:
+    """Every ``*.ipynb`` in the folder (sorted), or those named in ``only`` (a stem such as
+    ``01_telemetry`` or its number prefix ``01``)."""
+    found = sorted(p for p in notebooks_dir.glob("*.ipynb") if not p.name.startswith("."))
+    if not found:
+        raise SrekitError(f"no notebooks in {notebooks_dir}. fix: pass --notebooks DIR or run from the srekit repository")
+    if not only:
+        return found
+    chosen: list[Path] = []
+    for name in only:
+        hits = [p for p in found if p.stem == name or p.stem.split("_", 1)[0] == name]
+        if not hits:
+            raise ParameterError(f"--only {name!r} matches no notebook. valid: {', '.join(p.stem for p in found)}")
+        chosen += [h for h in hits if h not in chosen]
+    return sorted(chosen)
+
+
+def notebook_parameters(path: Path) -> dict[str, str]:
+    """Parameter names declared in a notebook's ``parameters`` cell with their default text."""
+    import papermill
+
+    return {k: str(v.get("default", "")) for k, v in papermill.inspect_notebook(str(path)).items()}
+
+
+def parse_value(text: str) -> Any:
+    """A ``-p NAME=VALUE`` value: bool/None words, int, float, else the text itself."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` → ``{"a": 1, "b": "x"}``; raises :class:`ParameterError` on bad form."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name.strip()):
+            raise ParameterError(f"-p expects NAME=VALUE with a Python identifier as NAME, got {pair!r}. fix: e.g. -p seed=7")
+        out[name.strip()] = parse_value(value)
+    return out
+
+
+def plan_parameters(notebooks: Sequence[Path], user: Mapping[str, Any], runner: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Parameters for each notebook: the runner's and the user's, each only where the notebook
+    declares it. A user name no notebook declares raises :class:`ParameterError` listing the
+    valid names per notebook (papermill itself only warns)."""
+    declared = {nb.stem: notebook_parameters(nb) for nb in notebooks}
+    valid = sorted({name for params in declared.values() for name in params})
+    unknown = sorted(set(user) - set(valid))
+    if unknown:
+        per_nb = "; ".join(f"{stem}: {', '.join(sorted(p)) or '(none)'}" for stem, p in declared.items())
+        raise ParameterError(
+            f"unknown notebook parameter(s) {', '.join(unknown)}. valid parameters: {', '.join(valid) or '(none)'} "
+            f"({per_nb}). fix: check the spelling or drop the -p option"
+        )
+    merged = {**runner, **user}
+    return {stem: {k: v for k, v in merged.items() if k in params} for stem, params in declared.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# the lock
+# --------------------------------------------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class RunLock:
+    """An exclusive lock file (``O_CREAT | O_EXCL``) naming its holder; a lock whose holder
+    process is gone (same host) is stale and taken over."""
+
+    path: Path
+    held: bool = field(default=False, init=False)
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._holder()
+                pid = int(holder.get("pid", 0) or 0)
+                same_host = holder.get("host") == socket.gethostname()
+                if pid and same_host and not _alive(pid):
+                    self.path.unlink(missing_ok=True)  # stale: its process is gone
+                    continue
+                raise ReportLocked(
+                    f"another srekit report run holds {self.path} (pid {pid or 'unknown'} on "
+                    f"{holder.get('host', '?')}, started {holder.get('started_at', '?')}). "
+                    "fix: wait for it to finish, or delete the lock file if that process no longer exists"
+                ) from None
+            with os.fdopen(fd, "w") as fh:
+                json.dump({"pid": os.getpid(), "host": socket.gethostname(), "started_at": pd.Timestamp.now(tz="UTC").isoformat()}, fh)
+            self.held = True
+            return
+        raise ReportLocked(f"could not take the lock {self.path}")
+
+    def _holder(self) -> dict[str, Any]:
+        try:
+            return dict(json.loads(self.path.read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    def release(self) -> None:
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+# --------------------------------------------------------------------------------------------
+# executing one notebook (in a worker process)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NotebookResult:
+    """How one notebook run went."""
+
+    name: str
+    status: str  # ok | failed
+    seconds: float
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in ("ok", "failed"):
+            raise ValueError(f"status is ok or failed, not {self.status!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "seconds": self.seconds, "error": self.error}
+
+
+def title_of(nb: Any, fallback: str) -> str:
+    """The first Markdown heading of a notebook, else ``fallback``."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#+\s+(.+)$", cell.source, flags=re.M)
+            if m:
+                return m.group(1).strip()
+    return fallback
+
+
+def execute_notebook(src: str, run_dir: str, params: dict[str, Any], cwd: str) -> NotebookResult:
+    """Execute ``src`` with papermill into ``run_dir/notebooks/`` and render its stakeholder HTML
+    (``run_dir/NAME.html``) and engineer HTML (``run_dir/engineer/NAME.html``). A failing cell
+    is reported, not raised: its HTML still renders and shows the failing cell."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    name = Path(src).stem
+    out_nb = Path(run_dir) / "notebooks" / f"{name}.ipynb"
+    out_nb.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    error = ""
+    try:
+        papermill.execute_notebook(src, str(out_nb), parameters=params, cwd=cwd, progress_bar=False, log_output=False, kernel_name="python3")
+    except PapermillExecutionError as exc:
+        error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+    except Exception as exc:  # kernel died, bad notebook JSON… still report and render what exists
+        error = f"{type(exc).__name__}: {exc}"
+    seconds = time.perf_counter() - t0
+    if out_nb.exists():
+        nb = nbformat.read(str(out_nb), as_version=4)
+    else:
+        nb = nbformat.read(src, as_version=4)
+    title = title_of(nb, name)
+    atomic_write(Path(run_dir) / f"{name}.html", notebook_html(nb, audience="stakeholder", title=title))
+    atomic_write(Path(run_dir) / "engineer" / f"{name}.html", notebook_html(nb, audience="engineer", title=f"{title} (with code)"))
+    return NotebookResult(name=name, status="failed" if error else "ok", seconds=seconds, error=error)
+
+
+# --------------------------------------------------------------------------------------------
+# the whole run
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What ``srekit report`` produced."""
+
+    run_dir: Path
+    status: str
+    notebooks: tuple[NotebookResult, ...]
+    seconds: float
+
+    @property
+    def failed(self) -> tuple[NotebookResult, ...]:
+        return tuple(n for n in self.notebooks if n.status != "ok")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "service"
+
+
+def run_dir_for(config: ServiceConfig, out: Path, generated_at: pd.Timestamp) -> Path:
+    """The final run folder: ``out / path_template`` with ``{service}``, ``{date}`` (UTC
+    YYYY-MM-DD) and ``{time}`` (HHMMSS) filled in."""
+    rel = config.report.path_template.format(
+        service=_slug(config.service), date=generated_at.strftime("%Y-%m-%d"), time=generated_at.strftime("%H%M%S")
+    )
+    target = (out / rel).resolve()
+    if out.resolve() not in target.parents:
+        raise SrekitError(f"report.path_template {config.report.path_template!r} leaves the output folder {out}")
+    return target
+
+
+def list_runs(out: Path) -> list[dict[str, Any]]:
+    """Every finished run under ``out`` (a folder with a ``run.json``), with ``href`` and
+    ``dir`` filled in."""
+    runs = []
+    for f in sorted(out.glob("**/" + RUN_FILE)):
+        if any(part.startswith(".") for part in f.relative_to(out).parts):
+            continue  # a temporary or old folder
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        data["href"] = f.parent.relative_to(out).as_posix()
+        data["dir"] = str(f.parent)
+        runs.append(data)
+    return runs
+
+
+def _clean_partials(out: Path) -> None:
+    """Remove temporary folders left by killed runs (called while holding the lock)."""
+    for p in out.glob("**/.*" + PARTIAL + "*"):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+    for p in out.glob("**/.*.old-*"):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _prune(out: Path, service: str, keep: int | None) -> list[str]:
+    if not keep:
+        return []
+    mine = [r for r in list_runs(out) if r.get("service") == service]
+    mine.sort(key=lambda r: str(r.get("generated_at", "")), reverse=True)
+    removed = []
+    for r in mine[keep:]:
+        shutil.rmtree(r["dir"], ignore_errors=True)
+        removed.append(r["href"])
+    return removed
+
+
+def headline(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The few figures shown per run in ``index.html``."""
+    figures = dict((report.get("summary") or {}).get("figures") or {})
+    keep = ("requests", "success_ratio", "slos", "slos_at_risk", "budget_remaining_min", "incidents", "backlog_items", "open_questions")
+    return {k: figures[k] for k in keep if k in figures and figures[k] is not None}
+
+
+def run_report(
+    config: ServiceConfig,
+    out: Path,
+    *,
+    generated_at: pd.Timestamp,
+    notebooks_dir: Path | None = None,
+    jobs: int | None = None,
+    only: Sequence[str] = (),
+    params: Mapping[str, Any] | None = None,
+    seed: int = 7,
+    progress: bool | None = None,
+    log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
+) -> RunResult:
+    """Everything ``srekit report`` does; see the module docstring for the guarantees.
+
+    Returns the run's result; notebook failures are in ``result.failed`` (the caller exits 1).
+    """
+    t0 = time.perf_counter()
+    out = Path(out)
+    nb_dir = (notebooks_dir or default_notebooks_dir()).resolve()
+    notebooks = discover_notebooks(nb_dir, only)
+    user = dict(params or {})
+    final = run_dir_for(config, out, generated_at)
+    with RunLock(out / LOCK_NAME):
+        _clean_partials(out)
+        tmp = final.parent / f".{final.name}{PARTIAL}{os.getpid()}"
+        tmp.mkdir(parents=True)
+        try:
+            runner_params: dict[str, Any] = {"report_json_path": str(tmp / "report.json"), "seed": seed}
+            if config.path is not None:
+                runner_params["config_path"] = str(Path(config.path).resolve())
+            plan = plan_parameters(notebooks, user, runner_params)
+            report = analyze(config, seed=seed, generated_at=generated_at, parameters={"seed": seed, **user}, quarantine_dir=tmp / "quarantine")
+            write_analysis(report, tmp, config=config)
+            results = _execute_all(notebooks, plan, tmp, nb_dir, jobs, progress)
+            status = "failed" if any(r.status != "ok" for r in results) else "ok"
+            d = report.to_dict()
+            run_info = {
+                "service": config.service,
+                "generated_at": d["meta"]["generated_at"],
+                "status": status,
+                "srekit_version": d["meta"]["srekit_version"],
+                "notebooks": [r.to_dict() for r in results],
+                "headline": headline(d),
+                "seconds": time.perf_counter() - t0,
+            }
+            atomic_write(tmp / RUN_FILE, json.dumps(run_info, indent=2) + "\n")
+            _place(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _prune(out, config.service, config.report.keep)
+        atomic_write(out / "index.html", index_html(list_runs(out)))
+    for r in results:
+        if r.status != "ok":
+            log(f"srekit report: notebook {r.name} failed at {r.error} (see {final / (r.name + '.html')})")
+    return RunResult(run_dir=final, status=status, notebooks=tuple(results), seconds=time.perf_counter() - t0)
+
+
+def _place(tmp: Path, final: Path) -> None:
+    """Rename the finished temporary folder into place; an earlier run at the same path is moved
+    aside first and deleted after."""
+    old = None
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{os.getpid()}"
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _execute_all(notebooks: Sequence[Path], plan: Mapping[str, dict[str, Any]], run_dir: Path, cwd: Path, jobs: int | None, progress: bool | None) -> list[NotebookResult]:
+    from tqdm import tqdm
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(notebooks)))
+    show = sys.stderr.isatty() if progress is None else progress
+    results: list[NotebookResult] = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures: dict[Future[NotebookResult], Path] = {
+            pool.submit(execute_notebook, str(nb), str(run_dir), plan[nb.stem], str(cwd)): nb for nb in notebooks
+        }
+        bar = tqdm(total=len(futures), desc="notebooks", unit="nb", disable=not show, file=sys.stderr)
+        for fut in as_completed(futures):
+            results.append(fut.result())
+            bar.set_postfix_str(futures[fut].stem)
+            bar.update(1)
+        bar.close()
+    return sorted(results, key=lambda r: r.name)
