@@ -99,6 +99,11 @@ def _median_and_mean(times: np.ndarray, censored: np.ndarray) -> np.ndarray:
     return np.array([_km_quantile(qt, sf, 0.5)[0], _rmst(qt, sf)])
 
 
+def _uncensored_median_and_mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """KM median (smallest t with F(t) ≥ ½, the inverted-CDF median) and mean without censoring."""
+    return np.stack([np.quantile(x, 0.5, method="inverted_cdf", axis=axis), np.mean(x, axis=axis)])
+
+
 # ---------------------------------------------------------------- results
 
 
@@ -338,10 +343,11 @@ def duration_metric(df: pd.DataFrame, name: str, as_of: pd.Timestamp | None, rng
     p90, p90_lb = _km_quantile(qt, sf, 0.9)
     mean = _rmst(qt, sf)
     if np.ptp(times) > 0:
-        boot = stats.bootstrap(
-            (times, flags), _median_and_mean, paired=True, vectorized=False,
-            n_resamples=BOOTSTRAP_RESAMPLES, confidence_level=CONFIDENCE, method="percentile", rng=rng,
-        )
+        common = {"n_resamples": BOOTSTRAP_RESAMPLES, "confidence_level": CONFIDENCE, "method": "percentile", "rng": rng}
+        if cens.size == 0:  # no censoring: KM median/mean are the sample's, vectorised
+            boot = stats.bootstrap((times,), _uncensored_median_and_mean, vectorized=True, **common)
+        else:
+            boot = stats.bootstrap((times, flags), _median_and_mean, paired=True, vectorized=False, **common)
         lo, hi = np.asarray(boot.confidence_interval.low), np.asarray(boot.confidence_interval.high)
     else:  # every duration equal: no spread to resample
         lo = hi = np.array([med, mean])
