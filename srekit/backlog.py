@@ -178,6 +178,19 @@ def _list(v: Any) -> list[Any]:
     return list(v) if isinstance(v, Sequence) and not isinstance(v, str) else []
 
 
+def _minutes_between(start: Any, end: Any) -> float | None:
+    """Minutes from one ISO-8601 stamp to another; None when either is missing or unparseable."""
+    if not isinstance(start, str) or not isinstance(end, str):
+        return None
+    try:
+        a, b = pd.Timestamp(start), pd.Timestamp(end)
+        if pd.isna(a) or pd.isna(b):
+            return None
+        return max(0.0, (b - a) / pd.Timedelta(minutes=1))
+    except (TypeError, ValueError):  # unparseable, or naive mixed with aware
+        return None
+
+
 def _map(v: Any) -> Mapping[str, Any]:
     return v if isinstance(v, Mapping) else {}
 
@@ -266,12 +279,9 @@ def _scale(config: ServiceConfig, forecast: Mapping[str, Any], toil: Mapping[str
                 f"{DEFAULT_HOURS_PER_WEEK:g} h/week.", SECTION))
     if not history:
         bt = _map(alerting.get("backtest"))
-        try:
-            start, end = pd.Timestamp(bt.get("start")), pd.Timestamp(bt.get("end"))
-            if pd.notna(start) and pd.notna(end) and end > start:
-                history.append((end - start) / pd.Timedelta(days=1))
-        except (TypeError, ValueError):
-            pass
+        span = _minutes_between(bt.get("start"), bt.get("end"))
+        if span:
+            history.append(span / 1440.0)
     if not history:
         h = _num(_map(_map(forecast.get("model")).get("history_days")))
         if h:
@@ -351,7 +361,7 @@ def _from_toil(toil: Mapping[str, Any]) -> list[_Draft]:
             f"takes {(_num(c.get('hours_per_week')) or 0):.1f} h/week; saves {saved:.1f} h/week net at likely "
             f"values; build ≈{cost:.0f} h; break-even effort {(_num(c.get('break_even_hours')) or 0):.0f} h over "
             f"{c.get('horizon_weeks')} weeks; pays back within the horizon with probability {p:.0%}"
-            + (f" (median {float(pb):.0f} weeks)" if _num(pb) is not None else ""),
+            + (f" (median {_num(pb):.0f} weeks)" if _num(pb) is not None else ""),
             "toil",
         ))
     return out
@@ -382,13 +392,7 @@ def _from_alerting(alerting: Mapping[str, Any], config: ServiceConfig, scale: _S
     missed = [_map(d) for d in _list(alerting.get("incidents")) if not _map(d).get("detected")]
     total = len(_list(alerting.get("incidents")))
     if missed:
-        minutes = 0.0
-        for d in missed:
-            try:
-                minutes += max(0.0, (pd.Timestamp(d.get("impact_end")) - pd.Timestamp(d.get("started_at")))
-                               / pd.Timedelta(minutes=1))
-            except (TypeError, ValueError):
-                continue
+        minutes = sum(_minutes_between(d.get("started_at"), d.get("impact_end")) or 0.0 for d in missed)
         q = _per_quarter(minutes, scale, questions)
         ids = ", ".join(str(d.get("id")) for d in missed[:5]) + (" …" if len(missed) > 5 else "")
         out.append(_Draft(
