@@ -240,11 +240,14 @@ class _Rows:
 
     def __init__(self, n: int) -> None:
         self.reason = np.full(n, None, dtype=object)
+        self.bad = np.zeros(n, dtype=bool)
         self.notes: Counter[str] = Counter()
 
     def reject(self, mask: Any, reason: str) -> None:
-        m = np.asarray(mask, dtype=bool) & (self.reason == None)  # noqa: E711 (object array)
-        self.reason[m] = reason
+        m = np.asarray(mask, dtype=bool) & ~self.bad
+        if m.any():
+            self.reason[m] = reason
+            self.bad |= m
 
     def note(self, name: str, count: int) -> None:
         if count:
@@ -252,7 +255,7 @@ class _Rows:
 
     @property
     def ok(self) -> np.ndarray:
-        return self.reason == None  # noqa: E711
+        return ~self.bad
 
 
 def _text(s: pd.Series) -> pd.Series:
@@ -487,7 +490,9 @@ def load_telemetry(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
     total = _number(raw, cols["total"], "total", rows, integer=True)
     errors = _number(raw, cols["errors"], "errors", rows, integer=True)
     ordered = sorted(edges, key=lambda c: edges[c])
-    bucket = np.column_stack([_number(raw, c, tm.edge_label(edges[c]), rows, integer=True).to_numpy(dtype=float, na_value=np.nan) for c in ordered])
+    bucket = np.empty((len(raw), len(ordered)), dtype=float, order="F")  # column-major: fast column fills and diffs
+    for i, c in enumerate(ordered):
+        bucket[:, i] = _number(raw, c, tm.edge_label(edges[c]), rows, integer=True).to_numpy(dtype=float, na_value=np.nan)
     tot = total.to_numpy(dtype=float, na_value=np.nan)
     rows.reject(errors.to_numpy(dtype=float, na_value=np.nan) > tot, "errors exceed total")
     if bucket.shape[1] > 1:
