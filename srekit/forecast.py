@@ -35,7 +35,7 @@ from scipy import stats
 
 from .config import ServiceConfig
 from .context import OpenQuestion
-from .incidents import impact_windows, incident_impact, log_end, prepare, relevant
+from .incidents import impact_windows, incident_impact, journey_step, log_end, prepare, relevant
 from .spec import SLOSpec
 from .telemetry import sli_counts
 
@@ -284,7 +284,7 @@ def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLO
     History = the span of the journey's telemetry. Incidents counted for the rate are those
     concerning the journey (same journey or none recorded) that start inside the history.
     """
-    counts = sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms)
+    counts = sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=journey_step(telemetry, spec.journey))
     if counts.empty or counts["total"].sum() == 0:
         raise ValueError(f"SLO {spec.name}: no traffic for journey {spec.journey!r} in the telemetry")
     idx = counts.index

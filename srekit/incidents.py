@@ -405,6 +405,19 @@ def relevant(windows: pd.DataFrame, journey: str) -> pd.DataFrame:
     return windows[j.isna() | (j == journey)].reset_index(drop=True)
 
 
+def journey_step(telemetry: pd.DataFrame, journey: str) -> pd.Timedelta:
+    """Aggregation interval of one journey: the smallest positive spacing of its
+    ``interval_start`` (1 min when there is nothing to infer from). Same rule as
+    ``telemetry.infer_interval``, on int64 stamps (no per-row Timestamp objects)."""
+    stamps = telemetry.loc[telemetry["journey"] == journey, "interval_start"]
+    us = np.sort(pd.to_datetime(stamps, utc=True).astype("datetime64[us, UTC]").array.asi8)
+    gaps = np.diff(us)
+    gaps = gaps[gaps > 0]
+    if gaps.size == 0:
+        return pd.Timedelta(minutes=1)
+    return pd.Timedelta(int(gaps.min()), unit="us")
+
+
 def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpec) -> pd.DataFrame:
     """Bad events each incident caused on one SLI, above the background rate.
 
@@ -415,7 +428,7 @@ def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpe
     Background ratio = bad / total over the minutes outside every incident window.
     """
     cols = ["id", "cause", "start", "duration_minutes", "bad", "total", "excess_bad", "budget_minutes", "intensity"]
-    counts = sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms)
+    counts = sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=journey_step(telemetry, spec.journey))
     w = relevant(windows, spec.journey)
     if counts.empty or w.empty:
         return pd.DataFrame({c: pd.Series([], dtype="float64") for c in cols})

@@ -1,0 +1,178 @@
+"""Monte Carlo budget forecast: hand-checkable means, determinism, monotonicity in the incident
+rate, what-ifs, fitting from telemetry, and calibration against a known process."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srekit.config import ServiceConfig
+from srekit.forecast import BurnModel, WhatIf, fit_model, forecast_budget, simulate
+from srekit.spec import SLOSpec
+
+CFG = ServiceConfig(service="shop")
+T0 = pd.Timestamp("2024-01-01", tz="UTC")
+SPEC = SLOSpec("checkout-availability", "checkout", "availability", 0.999)
+
+
+def _model(incidents: int = 6, history_days: float = 60.0, bg: tuple[float, ...] = (0.5, 1.0), pairs: tuple[tuple[float, float], ...] = ((30.0, 0.3), (60.0, 0.2))) -> BurnModel:
+    return BurnModel(
+        slo="s", window_days=28, budget_minutes=40.32, incidents=incidents, history_days=history_days,
+        durations_minutes=tuple(p[0] for p in pairs), intensities=tuple(p[1] for p in pairs), background_daily=bg,
+    )
+
+
+def test_background_only_is_exact() -> None:
+    m = BurnModel("s", 28, 40.32, 0, 60.0, (), (), (1.0,))
+    sim = simulate(m, rng=np.random.default_rng(0), runs=50)
+    assert np.allclose(sim.cumulative[:, -1], 28 / 40.32)
+    assert np.allclose(sim.cumulative[:, 0], 1 / 40.32)
+
+
+def test_mean_consumption_matches_the_compound_poisson_mean() -> None:
+    # E[incidents per window] = W·(n + ½)/H (Gamma–Poisson), E[impact] = mean of duration×intensity
+    m = _model()
+    sim = simulate(m, rng=np.random.default_rng(1), runs=20_000)
+    expected = (28 * 0.75 + 28 * 6.5 / 60 * (30 * 0.3 + 60 * 0.2) / 2) / 40.32
+    assert sim.cumulative[:, -1].mean() == pytest.approx(expected, rel=0.02)
+
+
+def test_same_seed_same_forecast() -> None:
+    tel, inc = _history()
+    a = forecast_budget(tel, inc, (SPEC,), CFG, rng=np.random.default_rng(5), runs=2000).to_dict()
+    b = forecast_budget(tel, inc, (SPEC,), CFG, rng=np.random.default_rng(5), runs=2000).to_dict()
+    c = forecast_budget(tel, inc, (SPEC,), CFG, rng=np.random.default_rng(6), runs=2000).to_dict()
+    assert a == b
+    assert a != c
+    json.dumps(a)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(min_value=0, max_value=30), st.integers(min_value=1, max_value=30), st.integers(min_value=0, max_value=2**32 - 1))
+def test_exhaustion_probability_rises_with_the_incident_rate(n: int, extra: int, seed: int) -> None:
+    lo = simulate(_model(incidents=n), rng=np.random.default_rng(seed), runs=4000).cumulative[:, -1]
+    hi = simulate(_model(incidents=n + extra), rng=np.random.default_rng(seed), runs=4000).cumulative[:, -1]
+    assert (hi >= 1).mean() >= (lo >= 1).mean() - 0.01  # Monte Carlo noise ≤ 1 point at 4000 runs
+    assert hi.mean() > lo.mean()
+
+
+def test_what_ifs_use_common_random_numbers() -> None:
+    m = _model(incidents=20)
+    wis = (WhatIf("none"), WhatIf("fewer", fewer_incidents=0.5), WhatIf("faster", faster_resolution=0.5),
+           WhatIf("detect", faster_detection=pd.Timedelta(minutes=10)))
+    sim = simulate(m, rng=np.random.default_rng(2), runs=5000, what_ifs=wis)
+    base = sim.cumulative[:, -1]
+    assert np.allclose(sim.what_if_final["none"], base)
+    bg = base - (base - sim.what_if_final["faster"]) * 2  # halving durations halves incident burn
+    inc_part = base - bg
+    assert np.all(sim.what_if_final["faster"] <= base + 1e-12)
+    assert sim.what_if_final["fewer"].mean() == pytest.approx(base.mean() - 0.5 * inc_part.mean(), rel=0.03)
+    # −10 min from 30- and 60-min incidents with intensities 0.3 / 0.2: −3 and −2 budget minutes each
+    assert np.all(sim.what_if_final["detect"] <= base + 1e-12)
+
+
+def _history(days: int = 60, starts: tuple[int, ...] = (3, 10, 11, 25, 40, 52), share: float = 0.3, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One-minute telemetry with Poisson traffic (mean 100/min), background errors 0.05% and
+    outages of known error share starting at 10:00 on the given days."""
+    rng = np.random.default_rng(seed)
+    n = days * 1440
+    idx = pd.date_range(T0, periods=n, freq="min", tz="UTC")
+    tot = rng.poisson(100, n)
+    err = rng.binomial(tot, 0.0005)
+    rows = []
+    for i, d in enumerate(starts):
+        s, length = d * 1440 + 600, 20 + 10 * i
+        err[s:s + length] = rng.binomial(tot[s:s + length], share)
+        rows.append({"id": f"I{i}", "started_at": idx[s], "resolved_at": idx[s] + pd.Timedelta(minutes=length), "journey": "checkout"})
+    tel = pd.DataFrame({"journey": "checkout", "interval_start": idx, "total": tot, "errors": err, "le_100": tot, "le_250": tot})
+    return tel, pd.DataFrame(rows)
+
+
+def test_fit_recovers_the_injected_process() -> None:
+    tel, inc = _history()
+    m = fit_model(tel, inc, SPEC)
+    assert m.incidents == 6 and m.history_days == 60
+    assert m.budget_minutes == pytest.approx(28 * 1440 * 0.001)
+    assert m.durations_minutes == (20, 30, 40, 50, 60, 70)
+    assert np.median(m.intensities) == pytest.approx(0.3 - 0.0005, abs=0.02)
+    assert len(m.background_daily) == 60 - 6  # quiet days (day 10 and 11 each hold one incident)
+    assert np.median(m.background_daily) == pytest.approx(0.0005 * 1440, rel=0.15)
+    lo, hi = m.rate_interval()
+    assert lo < 6 / 60 < hi
+
+
+def test_forecast_payload_and_what_ifs() -> None:
+    tel, inc = _history()
+    f = forecast_budget(tel, inc, (SPEC,), CFG, rng=np.random.default_rng(0), runs=5000)
+    d = f.to_dict()
+    s = d["per_slo"][0]
+    assert d["runs"] == 5000 and d["window_days"] == 28
+    assert 0 < s["p_exhaust"] < 1
+    q = s["consumed_quantiles"]
+    assert q["p10"] <= q["p50"] <= q["p90"]
+    assert 1 <= s["exhaustion_day_median"] <= 28
+    assert list(s["fan"]) == [str(i) for i in range(1, 29)]
+    assert s["fan"]["28"]["p50"] == pytest.approx(q["p50"])
+    assert all(s["fan"][str(i)]["p50"] <= s["fan"][str(i + 1)]["p50"] for i in range(1, 28))
+    wi = {w["name"]: w for w in d["what_ifs"]}
+    assert set(wi) == {"fewer incidents", "faster resolution", "faster detection"}
+    for w in wi.values():
+        assert w["delta_p_exhaust"] <= 0 and w["delta_budget_minutes"] < 0
+        assert w["budget_minutes"] == pytest.approx(s["expected_budget_minutes"] + w["delta_budget_minutes"])
+    assert d["model"]["per_slo"]["checkout-availability"]["impacts_measured"] == 6
+    json.dumps(d)
+
+
+def test_latency_slo_and_missing_inputs() -> None:
+    tel, inc = _history(days=10, starts=(2, 5))
+    tel["le_100"] = tel["total"] - 1  # one request a minute slower than 100 ms: 1% of ~100/min
+    lat = SLOSpec("checkout-latency", "checkout", "latency", 0.98, threshold_ms=100)
+    f = forecast_budget(tel, inc, (lat,), CFG, rng=np.random.default_rng(0), runs=1000)
+    # background alone burns half the budget (1% bad of a 2% budget); no latency incidents
+    assert f.per_slo[0].consumed_quantiles()["p50"] == pytest.approx(0.5, rel=0.05)
+    none = forecast_budget(None, inc, (lat,), CFG, rng=np.random.default_rng(0))
+    assert none.per_slo == () and [q.topic for q in none.open_questions] == ["forecast_inputs"]
+    no_inc = forecast_budget(tel, None, (SPEC,), CFG, rng=np.random.default_rng(0), runs=1000)
+    assert {w.delta_p_exhaust for w in no_inc.what_ifs} == {0.0}
+    assert "forecast_incidents" in [q.topic for q in no_inc.open_questions]
+    other = SLOSpec("search", "search", "availability", 0.99)
+    ts = SLOSpec("ts", "checkout", "timeslice", 0.99, threshold_ms=300)
+    skipped = forecast_budget(tel, inc, (other, ts), CFG, rng=np.random.default_rng(0), runs=100)
+    assert skipped.per_slo == () and len(skipped.open_questions) == 2
+    json.dumps(skipped.to_dict())
+
+
+def test_calibration_against_a_known_process() -> None:
+    """Histories from a known compound process → fitted forecast → one realised future window.
+
+    Tolerance: the mean predicted exhaustion probability must match the realised frequency
+    within 3 binomial standard errors, overall and in each third of the predictions.
+    """
+    rng = np.random.default_rng(2024)
+    trials, horizon, history, budget = 300, 28, 120, 40.32
+    predicted, realised = [], []
+
+    def impacts(k: int) -> tuple[np.ndarray, np.ndarray]:
+        return rng.lognormal(3.5, 0.8, k), rng.beta(2, 5, k)
+
+    for _ in range(trials):
+        lam, bg_mean = rng.uniform(0.03, 0.4), rng.uniform(0.2, 1.0)
+        n = int(rng.poisson(lam * history))
+        dur, inten = impacts(n)
+        bg = rng.gamma(4.0, bg_mean / 4.0, history)
+        m = BurnModel("s", horizon, budget, n, float(history), tuple(dur), tuple(inten), tuple(bg))
+        predicted.append((simulate(m, rng=rng, runs=1000).cumulative[:, -1] >= 1).mean())
+        d2, i2 = impacts(int(rng.poisson(lam * horizon)))
+        realised.append(rng.gamma(4.0, bg_mean / 4.0, horizon).sum() + (d2 * i2).sum() >= budget)
+    p, r = np.array(predicted), np.array(realised, float)
+    se = np.sqrt(np.sum(p * (1 - p))) / len(p)
+    assert abs(p.mean() - r.mean()) <= 3 * se
+    for part in np.array_split(np.argsort(p), 3):
+        se_b = np.sqrt(np.sum(p[part] * (1 - p[part]))) / len(part)
+        assert abs(p[part].mean() - r[part].mean()) <= max(3 * se_b, 0.02)
+    assert p.min() < 0.2 and p.max() > 0.8  # the trials cover the whole range
