@@ -291,7 +291,7 @@ def traffic_shape(index: pd.DatetimeIndex, model: JourneyModel, *, timezone: str
     local = index.tz_convert(timezone)
     h = local.hour.to_numpy() + local.minute.to_numpy() / 60.0
     diurnal = 1.0 + 0.62 * np.cos(2 * np.pi * (h - 15.0) / 24.0) + 0.12 * np.cos(4 * np.pi * (h - 20.0) / 24.0)
-    weekend = np.where(local.dayofweek.to_numpy() >= 5, model.weekend_factor, 1.0)
+    weekend = np.where(local.day_of_week.to_numpy() >= 5, model.weekend_factor, 1.0)
     days = (index - END).total_seconds().to_numpy() / 86400.0
     growth = 1.0 + 0.10 * days / 90.0
     return np.asarray(diurnal * weekend * growth, dtype=float)
@@ -310,17 +310,19 @@ def _effects(index: pd.DatetimeIndex, journey: JourneyModel, evs: Sequence[Injec
     return err, lat
 
 
-def _bucket_counts(total: np.ndarray, probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Multinomial counts per row (``probs`` rows sum to 1), as sequential conditional
-    binomials, vectorised over rows."""
-    out = np.empty(probs.shape, dtype=np.int64)
+def _bucket_counts(total: np.ndarray, probs: np.ndarray, which: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Multinomial counts per row, as sequential conditional binomials vectorised over rows.
+
+    ``probs`` holds one probability vector per distinct latency profile (rows sum to 1);
+    ``which[i]`` is the profile of row ``i`` (few profiles, so no rows × buckets float array).
+    """
+    rest = np.cumsum(probs[:, ::-1], axis=1)[:, ::-1]  # mass of bucket k and above
+    cond = np.clip(np.divide(probs, rest, out=np.ones_like(probs), where=rest > 1e-15), 0.0, 1.0)
+    out = np.empty((len(total), probs.shape[1]), dtype=np.int64)
     remaining = total.astype(np.int64).copy()
-    mass = np.ones(len(total))
     for k in range(probs.shape[1] - 1):
-        p = np.clip(np.divide(probs[:, k], mass, out=np.zeros(len(total)), where=mass > 1e-15), 0.0, 1.0)
-        out[:, k] = rng.binomial(remaining, p)
+        out[:, k] = rng.binomial(remaining, cond[which, k])
         remaining -= out[:, k]
-        mass = mass - probs[:, k]
     out[:, -1] = remaining
     return out
 
@@ -352,9 +354,12 @@ def generate_telemetry(
         total = rng.poisson(lam).astype(np.int64)
         err_ratio, factor = _effects(index, model, evs)
         errors = rng.binomial(total, err_ratio).astype(np.int64)
-        cdf = model.cdf(edges_a[None, :], factor[:, None])
-        probs = np.diff(np.concatenate([np.zeros((len(index), 1)), cdf, np.ones((len(index), 1))], axis=1), axis=1)
-        cum = np.cumsum(_bucket_counts(total, probs, rng)[:, :-1], axis=1)
+        profiles, which = np.unique(factor, return_inverse=True)
+        cdf = model.cdf(edges_a[None, :], profiles[:, None])
+        ones = np.ones((len(profiles), 1))
+        probs = np.diff(np.concatenate([0 * ones, cdf, ones], axis=1), axis=1)
+        counts = _bucket_counts(total, probs, which, rng)
+        cum = np.cumsum(counts[:, :-1], axis=1, out=counts[:, :-1])
         frame = pd.DataFrame({"journey": model.name, "interval_start": index, "total": total, "errors": errors})
         les = pd.DataFrame(cum, columns=[edge_label(e) for e in edges_a])
         parts.append(pd.concat([frame, les], axis=1))
@@ -392,8 +397,8 @@ def _template_instant(t0: pd.Timestamp, day: float) -> pd.Timestamp:
 def generate_incidents(days: int, rng: np.random.Generator, *, end: pd.Timestamp = END) -> pd.DataFrame:
     """Incident records consistent with :func:`events` (generic incident CSV columns).
 
-    Offsets: alert-detected 2–6 min after impact start, customer-reported 15–45 min, internal
-    hours later; acknowledged 1–10 min after detection; mitigated at the end of the impact;
+    Offsets: alert-detected 2–6 min after impact start, customer-reported 15–45 min (30–70 % into
+    impacts shorter than 45 min), internal ones 10–40 min or, for impacts over 12 h, 1–40 h later; acknowledged 1–10 min after detection; mitigated at the end of the impact;
     resolved the template's hours after mitigation. One incident is still open (no
     resolved_at); three have no telemetry footprint (internal tooling).
     """
@@ -420,8 +425,9 @@ def generate_incidents(days: int, rng: np.random.Generator, *, end: pd.Timestamp
                 continue
             if tpl.detection == "alert":
                 detect = rng.uniform(2, 6)
-            elif tpl.detection == "customer":
-                detect = rng.uniform(15, 45)
+            elif tpl.detection == "customer":  # customers report while it hurts
+                short = (m - s) < pd.Timedelta(minutes=45)
+                detect = rng.uniform(0.3, 0.7) * (m - s).total_seconds() / 60 if short else rng.uniform(15, 45)
             else:
                 detect = rng.uniform(60, 60 * 40) if (m - s) > pd.Timedelta(hours=12) else rng.uniform(10, 40)
             d = (s + pd.Timedelta(minutes=float(detect))).round("min")
@@ -501,7 +507,7 @@ def generate_toil(days: int, rng: np.random.Generator, *, end: pd.Timestamp = EN
     start, end = period(days, end)
     dates = pd.date_range(start, end, freq="D", inclusive="left")
     frac = np.linspace(0.0, 1.0, len(dates))
-    weekday = dates.dayofweek.to_numpy() < 5
+    weekday = dates.day_of_week.to_numpy() < 5
     rows = []
     for task, cat, auto, median, rate0, rate1 in _TOIL_TASKS:
         per_day = (rate0 + (rate1 - rate0) * frac) / 5.0 * np.where(weekday, 1.0, 0.1)
@@ -524,7 +530,7 @@ def generate_deploys(days: int, incidents: pd.DataFrame, rng: np.random.Generato
     release 3 minutes before impact and a rollback 2 minutes before mitigation."""
     start, end = period(days, end)
     dates = pd.date_range(start, end, freq="D", inclusive="left")
-    weekday = dates.dayofweek.to_numpy() < 5
+    weekday = dates.day_of_week.to_numpy() < 5
     rows: list[dict[str, Any]] = []
     for model in JOURNEYS:
         counts = rng.poisson(np.where(weekday, 2.5, 0.2))
