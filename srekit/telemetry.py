@@ -276,10 +276,10 @@ def timeslice_counts(series: pd.DataFrame, journey: str, threshold_ms: float) ->
 def infer_interval(df: pd.DataFrame) -> pd.Timedelta:
     """The aggregation interval: the smallest positive spacing of interval_start (1 min if
     there is nothing to infer from)."""
-    stamps = np.unique(df["interval_start"].to_numpy())
+    stamps = pd.DatetimeIndex(df["interval_start"]).unique().sort_values().as_unit("ns").asi8  # int64: fast for tz-aware
     if len(stamps) < 2:
         return pd.Timedelta(minutes=1)
-    return pd.Timedelta(np.diff(stamps).min())
+    return pd.Timedelta(int(np.diff(stamps).min()), unit="ns")
 
 
 def burn_rate(bad: float | np.ndarray, total: float | np.ndarray, target: float) -> np.ndarray:
