@@ -423,7 +423,22 @@ def _finish(
     return Loaded(frame=accepted, entry=entry, rejects=rejects)
 
 
-def _read(path: str | Path, fmt: str | None, kind: str, allowed: tuple[str, ...] = CONTAINERS) -> tuple[pd.DataFrame, str]:
+def check_timezone(tz: str, *, source: str | None = None) -> None:
+    """Raise :class:`InputError` unless ``tz`` is an IANA timezone name (``Europe/Berlin``)."""
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise input_error(
+            f"unknown timezone {tz!r}",
+            file=source,
+            expected="an IANA timezone name such as UTC, Europe/Berlin, America/New_York",
+            fix="correct `timezone:` in service.yaml or --timezone",
+        ) from exc
+
+
+def _read(path: str | Path, fmt: str | None, kind: str, allowed: tuple[str, ...] = CONTAINERS, tz: str = "UTC") -> tuple[pd.DataFrame, str]:
     if fmt is not None and fmt not in allowed:
         raise input_error(
             f"unknown format {fmt!r} for {kind}",
@@ -434,6 +449,7 @@ def _read(path: str | Path, fmt: str | None, kind: str, allowed: tuple[str, ...]
         )
     p = Path(path)
     raw = read_table(p, fmt if fmt in CONTAINERS else None)
+    check_timezone(tz, source=str(p))
     if len(raw.columns) == 0:
         raise input_error("file has no columns", file=str(p), fix="export the data again with a header row")
     if len(raw) == 0:
@@ -460,7 +476,7 @@ def load_telemetry(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
     and counted in the note ``duplicate_intervals_merged``. The result passes
     :func:`srekit.telemetry.check` and is in :func:`srekit.telemetry.canonical` form.
     """
-    raw, source = _read(path, fmt, "telemetry")
+    raw, source = _read(path, fmt, "telemetry", tz=tz)
     cols = resolve_columns(raw, required=("interval_start", "total", "errors"), optional=("journey",), columns=columns, source=source, kind="telemetry")
     les = [c for c in raw.columns if isinstance(c, str) and c.lower().startswith(tm.LE_PREFIX)]
     inf = [c for c in les if c.lower().removeprefix(tm.LE_PREFIX).lstrip("+") in ("inf", "infinity")]
@@ -542,7 +558,7 @@ def load_series(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", co
     stamp with an earlier row of the same journey), ``gaps`` (spacings above 1.5× the median),
     DST resolutions.
     """
-    raw, source = _read(path, fmt, "series")
+    raw, source = _read(path, fmt, "series", tz=tz)
     cols = resolve_columns(raw, required=("timestamp", "value"), optional=("journey",), columns=columns, source=source, kind="series")
     rows = _Rows(len(raw))
     frame = pd.DataFrame(index=raw.index)
@@ -567,6 +583,7 @@ def _incident_raw(path: str | Path, fmt: str | None, tz: str) -> tuple[pd.DataFr
         _read(path, fmt, "incidents", allowed)  # raises the uniform unknown-format error
     p = Path(path)
     _check_exists(p)
+    check_timezone(tz, source=str(p))
     container = container_of(p, fmt if fmt in CONTAINERS else None)
     preset = fmt if fmt in presets.PRESETS else None
     if container == "json":
@@ -659,7 +676,7 @@ def load_toil(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", colu
     Row rejects: missing / unparseable date, missing task, missing / non-numeric / negative
     minutes, unknown ``automatable`` value. Noted: ``zero_minutes``.
     """
-    raw, source = _read(path, fmt, "toil")
+    raw, source = _read(path, fmt, "toil", tz=tz)
     cols = resolve_columns(raw, required=("date", "task", "minutes"), optional=("category", "engineer", "automatable"), columns=columns, source=source, kind="toil")
     rows = _Rows(len(raw))
     frame = pd.DataFrame(index=raw.index)
@@ -685,7 +702,7 @@ def load_alerts(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", co
     Row rejects: missing / unparseable stamp, missing alert name or severity, unknown
     ``actionable`` value. Noted: ``linked_to_incident`` (rows with an incident id).
     """
-    raw, source = _read(path, fmt, "alerts")
+    raw, source = _read(path, fmt, "alerts", tz=tz)
     cols = resolve_columns(raw, required=("timestamp", "alert", "severity"), optional=("actionable", "incident_id"), columns=columns, source=source, kind="alerts")
     rows = _Rows(len(raw))
     frame = pd.DataFrame(index=raw.index)
@@ -709,7 +726,7 @@ def load_deploys(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", c
 
     Row rejects: missing / unparseable stamp, missing or unknown result.
     """
-    raw, source = _read(path, fmt, "deploys")
+    raw, source = _read(path, fmt, "deploys", tz=tz)
     cols = resolve_columns(raw, required=("timestamp", "result"), optional=("service",), columns=columns, source=source, kind="deploys")
     rows = _Rows(len(raw))
     frame = pd.DataFrame(index=raw.index)

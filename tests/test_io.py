@@ -356,6 +356,21 @@ def test_pagerduty_csv_preset(tmp_path: Path) -> None:
     assert pd.isna(f["resolved_at"].iloc[1]) and got.entry.notes["open_incidents"] == 1
 
 
+def test_generic_json_incidents(tmp_path: Path) -> None:
+    doc = [{"id": 7, "started_at": "2024-01-01T10:00:00Z", "resolved_at": None, "severity": 2, "detection": "Monitoring"}]
+    got = io.load_incidents(write(tmp_path, "i.json", json.dumps(doc)))
+    assert got.frame[["id", "severity", "detection"]].iloc[0].tolist() == ["7", "SEV2", "alert"]
+    assert got.entry.notes == {"open_incidents": 1}
+
+
+def test_unknown_timezone(tmp_path: Path) -> None:
+    p = write(tmp_path, "s.csv", "timestamp,value\n2024-01-01T00:00:00Z,1\n")
+    with pytest.raises(InputError, match="unknown timezone 'Mars/Base'"):
+        io.load_series(p, tz="Mars/Base")
+    with pytest.raises(InputError, match="unknown timezone"):
+        io.load_incidents(write(tmp_path, "i.csv", "id,started_at,resolved_at\nA,2024-01-01,\n"), tz="Europe/Nowhere")
+
+
 def test_invalid_json(tmp_path: Path) -> None:
     p = write(tmp_path, "x.json", '[{"id": "a", ')
     with pytest.raises(InputError, match="not valid JSON"):

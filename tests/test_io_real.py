@@ -38,6 +38,11 @@ def test_microsoft_api_series_duplicate_at_dst_end() -> None:
     assert e.notes["duplicate_timestamps"] == 1
     dup = got.frame.loc[got.frame["timestamp"].duplicated(), "timestamp"].item()
     assert dup == pd.Timestamp("2017-11-05 01:00", tz="UTC")
+    # ... and its one gap is the missing 02:00 "Z" hour of the US DST start on 2018-03-11.
+    assert e.notes["gaps"] == 1
+    stamps = got.frame["timestamp"]
+    gap_end = stamps[stamps.diff() > pd.Timedelta(hours=1)].item()
+    assert gap_end == pd.Timestamp("2018-03-11 03:00", tz="UTC")
 
 
 def test_microsoft_unavailable_crlf_quoted() -> None:
