@@ -35,7 +35,15 @@ from scipy import stats
 
 from .config import ServiceConfig
 from .context import OpenQuestion
-from .incidents import impact_windows, incident_impact, journey_step, log_end, prepare, relevant
+from .incidents import (
+    impact_windows,
+    incident_impact,
+    journey_step,
+    log_end,
+    prepare,
+    relevant,
+    to_us,
+)
 from .spec import SLOSpec
 from .telemetry import sli_counts
 
@@ -287,7 +295,7 @@ def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLO
     counts = sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=journey_step(telemetry, spec.journey))
     if counts.empty or counts["total"].sum() == 0:
         raise ValueError(f"SLO {spec.name}: no traffic for journey {spec.journey!r} in the telemetry")
-    idx = counts.index
+    idx = pd.DatetimeIndex(counts.index)
     step = idx[1] - idx[0] if len(idx) > 1 else pd.Timedelta(minutes=1)
     minute = pd.Timedelta(minutes=1)
     h_start, h_end = idx[0], idx[-1] + step
@@ -304,11 +312,11 @@ def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLO
     impact = incident_impact(in_hist, telemetry, spec) if len(in_hist) else None
 
     # background: per full day, bad events and minutes outside every incident window
-    grid_us = idx.as_unit("us").asi8
+    grid_us = to_us(idx)
     inside = np.zeros(len(idx) + 1, np.int64)
     if len(windows):
-        lo = np.searchsorted(grid_us, windows["start"].astype("datetime64[us, UTC]").array.asi8, side="left")
-        hi = np.searchsorted(grid_us, windows["end"].astype("datetime64[us, UTC]").array.asi8, side="left")
+        lo = np.searchsorted(grid_us, to_us(windows["start"]), side="left")
+        hi = np.searchsorted(grid_us, to_us(windows["end"]), side="left")
         np.add.at(inside, lo, 1)
         np.add.at(inside, hi, -1)
     outside = np.cumsum(inside)[:-1] == 0
@@ -438,3 +446,57 @@ def forecast_budget(
     if per_slo and len({f.window_days for f in per_slo}) == 1:
         default_days = per_slo[0].window_days
     return BudgetForecast(runs=runs, window_days=default_days, per_slo=tuple(per_slo), what_ifs=tuple(results), open_questions=tuple(questions))
+
+
+# ---------------------------------------------------------------- presentation tables
+
+
+def forecast_table(forecast: BudgetForecast) -> pd.DataFrame:
+    """One row per SLO, rounded for people (display only)."""
+    rows = []
+    for f in forecast.per_slo:
+        q = f.consumed_quantiles()
+        rows.append({
+            "SLO": f.slo,
+            "target": f"{f.target:.4g}",
+            "budget (minutes of full outage)": round(f.budget_minutes, 1),
+            "chance of using up the budget": f"{f.p_exhaust:.0%}",
+            "budget used, median": f"{q['p50']:.0%}",
+            "budget used, 80% range": f"{q['p10']:.0%} – {q['p90']:.0%}",
+            "day it runs out (median, when it does)": "–" if f.exhaustion_day_median is None else f"{f.exhaustion_day_median:.0f}",
+        })
+    return pd.DataFrame(rows)
+
+
+def what_if_table(forecast: BudgetForecast) -> pd.DataFrame:
+    """Each what-if's effect per SLO, rounded for people (display only)."""
+    return pd.DataFrame(
+        [{
+            "SLO": w.slo, "improvement": w.name, "change": w.change,
+            "chance of using up the budget": f"{w.p_exhaust:.0%}",
+            "change in chance (points)": f"{w.delta_p_exhaust * 100:+.1f}",
+            "expected budget minutes": round(w.budget_minutes, 1),
+            "budget minutes saved": round(-w.delta_budget_minutes, 1),
+        } for w in forecast.what_ifs],
+        columns=["SLO", "improvement", "change", "chance of using up the budget", "change in chance (points)",
+                 "expected budget minutes", "budget minutes saved"],
+    )
+
+
+def model_table(forecast: BudgetForecast) -> pd.DataFrame:
+    """The fitted model per SLO: incident rate with its interval, impact and background."""
+    rows = []
+    for f in forecast.per_slo:
+        d = f.model.to_dict()
+        lo, hi = d["rate_interval_90"]
+        rows.append({
+            "SLO": f.slo,
+            "incidents in history": d["incidents"],
+            "history (days)": round(d["history_days"], 1),
+            "incidents per 28 days (90% interval)": f"{d['rate_per_day'] * 28:.1f} ({lo * 28:.1f} – {hi * 28:.1f})",
+            "incidents measured on telemetry": d["impacts_measured"],
+            "median budget minutes per incident": round(d["impact_budget_minutes_median"], 2),
+            "quiet days resampled": d["background_days"],
+            "median background budget minutes per day": round(d["background_budget_minutes_per_day_median"], 2),
+        })
+    return pd.DataFrame(rows)

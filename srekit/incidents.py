@@ -267,7 +267,13 @@ def _json_value(v: Any) -> Any:
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _json_value(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+    return [{str(k): _json_value(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def to_us(values: pd.Series | pd.Index) -> np.ndarray:
+    """UTC stamps as int64 microseconds since the epoch (no per-row Timestamp objects)."""
+    idx = pd.DatetimeIndex(pd.to_datetime(values, utc=True)).tz_convert(None)
+    return np.asarray(idx.to_numpy(dtype="datetime64[us]").view(np.int64))
 
 
 def prepare(incidents: pd.DataFrame) -> pd.DataFrame:
@@ -410,7 +416,7 @@ def journey_step(telemetry: pd.DataFrame, journey: str) -> pd.Timedelta:
     ``interval_start`` (1 min when there is nothing to infer from). Same rule as
     ``telemetry.infer_interval``, on int64 stamps (no per-row Timestamp objects)."""
     stamps = telemetry.loc[telemetry["journey"] == journey, "interval_start"]
-    us = np.sort(pd.to_datetime(stamps, utc=True).astype("datetime64[us, UTC]").array.asi8)
+    us = np.sort(to_us(stamps))
     gaps = np.diff(us)
     gaps = gaps[gaps > 0]
     if gaps.size == 0:
@@ -434,11 +440,11 @@ def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpe
         return pd.DataFrame({c: pd.Series([], dtype="float64") for c in cols})
     idx = counts.index
     step = idx[1] - idx[0] if len(idx) > 1 else pd.Timedelta(minutes=1)
-    grid_ns = idx.as_unit("us").asi8
+    grid_us = to_us(idx)
     bad_cs = np.concatenate([[0], np.cumsum(counts["bad"].to_numpy(np.int64))])
     tot_cs = np.concatenate([[0], np.cumsum(counts["total"].to_numpy(np.int64))])
-    lo = np.searchsorted(grid_ns, w["start"].astype("datetime64[us, UTC]").array.asi8, side="left")
-    hi = np.searchsorted(grid_ns, w["end"].astype("datetime64[us, UTC]").array.asi8, side="left")
+    lo = np.searchsorted(grid_us, to_us(w["start"]), side="left")
+    hi = np.searchsorted(grid_us, to_us(w["end"]), side="left")
     inside = np.zeros(len(idx) + 1, np.int64)
     np.add.at(inside, lo, 1)
     np.add.at(inside, hi, -1)
@@ -516,8 +522,8 @@ def _detection(df: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
 
 def _change(df: pd.DataFrame, deploys: pd.DataFrame) -> dict[str, Any]:
     """Incidents that started within ``DEPLOY_LOOKBACK`` after a deploy (change-induced)."""
-    stamps = np.sort(pd.to_datetime(deploys["timestamp"], utc=True).dropna().astype("datetime64[us, UTC]").array.asi8)
-    started = df["started_at"].dropna().astype("datetime64[us, UTC]").array.asi8
+    stamps = np.sort(to_us(pd.to_datetime(deploys["timestamp"], utc=True).dropna()))
+    started = to_us(df["started_at"].dropna())
     pos = np.searchsorted(stamps, started, side="right") - 1
     gap = np.where(pos >= 0, started - stamps[np.maximum(pos, 0)], np.iinfo(np.int64).max)
     after = int((gap <= DEPLOY_LOOKBACK.value // 1000).sum())
@@ -820,4 +826,65 @@ def analyze_incidents(
         recommendations=recommend(metrics, detection, cause, pms, change),
         postmortem_template=template, follow_up=follow.head(FOLLOW_UP_LIMIT).reset_index(drop=True),
         follow_up_total=len(follow), open_questions=tuple(questions),
+    )
+
+
+# ---------------------------------------------------------------- presentation tables
+
+
+def human_duration(seconds: float | None) -> str:
+    """Readable duration for tables: ``45 s``, ``12 min``, ``3.4 h``, ``2.1 d``; ``–`` for none."""
+    if seconds is None or not np.isfinite(seconds):
+        return "–"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def metrics_table(report: IncidentReport) -> pd.DataFrame:
+    """One row per lifecycle stage, formatted for people (rounded here, only for display)."""
+    rows = []
+    for m in report.metrics.values():
+        lb = "≥ " if m.median_is_lower_bound else ""
+        rows.append({
+            "stage": m.label,
+            "incidents measured": m.n,
+            "still open (censored)": m.censored,
+            "left out (missing / inconsistent / zero)": f"{m.missing} / {m.inconsistent} / {m.zero_excluded}",
+            "median": lb + human_duration(_secs(m.median)),
+            "median, 90% interval": f"{human_duration(_secs(m.median_ci[0]))} – {human_duration(_secs(m.median_ci[1]))}",
+            "mean": human_duration(_secs(m.mean)),
+            "90th percentile": ("≥ " if m.p90_is_lower_bound else "") + human_duration(_secs(m.p90)),
+            "smallest detectable change in the mean": human_duration(_secs(m.detectable_change)),
+        })
+    return pd.DataFrame(rows)
+
+
+def breakdown_table(report: IncidentReport, name: str) -> pd.DataFrame:
+    """A breakdown (``severity``, ``cause`` or ``detection``) with shares in % and durations
+    in readable units."""
+    df = {"severity": report.severity, "cause": report.cause, "detection": report.detection}[name].copy()
+    if df.empty:
+        return df
+    df["share"] = (df["share"] * 100).round(0).astype(int).astype(str) + " %"
+    for col, new in (("ttr_median_s", "median time to resolve"), ("ttd_median_s", "median time to detect")):
+        if col in df.columns:
+            df[new] = [human_duration(v) for v in df.pop(col)]
+    if "budget_minutes" in df.columns:
+        df["budget_minutes"] = df["budget_minutes"].round(1)
+        df = df.rename(columns={"budget_minutes": "error-budget minutes"})
+    if "repeat" in df.columns:
+        df["repeat"] = np.where(df["repeat"], "yes", "no")
+    return df
+
+
+def recommendations_table(report: IncidentReport) -> pd.DataFrame:
+    """Recommendations as a table: what to change, why, and what to watch."""
+    return pd.DataFrame(
+        [{"change": r.title, "evidence": r.evidence, "area": r.area, "metric to track": r.metric_to_track} for r in report.recommendations],
+        columns=["change", "evidence", "area", "metric to track"],
     )
