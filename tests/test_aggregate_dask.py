@@ -1,0 +1,54 @@
+"""The Dask engine on a real 2-process LocalCluster gives exactly the local engine's output,
+ledger and quarantine (row numbers included) when one file is split into several partitions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from srekit import aggregate as ag
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask")]
+
+
+def test_dask_localcluster_identical(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(11)
+    n = 20000
+    us = rng.integers(0, 6 * 3600 * 10**6, n)
+    req = pd.DataFrame({
+        "timestamp": (pd.Timestamp("2026-04-01T00:00:00Z") + pd.to_timedelta(us, unit="us")).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "latency_ms": np.round(rng.lognormal(3.0, 1.2, n), 2).astype(str),
+        "status": rng.choice([200, 200, 201, 500, 503], n).astype(str),
+        "journey": rng.choice(["a", "b", "c", "d"], n),
+    })
+    bad = rng.choice(n, 25, replace=False)
+    req.loc[bad[:10], "latency_ms"] = "-1"
+    req.loc[bad[10:20], "status"] = "999"
+    req.loc[bad[20:], "timestamp"] = "not a time"
+    csv = tmp_path / "r.csv"
+    req.to_csv(csv, index=False)
+    pqt = tmp_path / "r.parquet"
+    good = req.drop(index=bad)
+    pq.write_table(pa.Table.from_pandas(good, preserve_index=False), pqt, row_group_size=4000)
+
+    monkeypatch.setattr(ag, "_DASK_BLOCK", 150_000)  # ~6 byte-range partitions of the CSV
+    sources = ag._sources([str(csv), str(pqt)], ag._options(
+        interval=pd.Timedelta("1min"), edges=ag.tm.DEFAULT_EDGES_MS, tz="UTC", columns=None, fmt=None,
+        strict=False, error_status="5.."), split=True)
+    assert sum(s.path == str(csv) for s in sources) >= 5 and sum(s.path == str(pqt) for s in sources) == 5
+
+    q_local, q_dask = tmp_path / "ql.csv", tmp_path / "qd.csv"
+    local, e_local = ag.aggregate_files([csv, pqt], quarantine=q_local)
+    dask, e_dask = ag.aggregate_files([csv, pqt], engine="dask", quarantine=q_dask)
+    pd.testing.assert_frame_equal(dask, local)
+    assert e_dask.to_dict() | {"quarantine": None} == e_local.to_dict() | {"quarantine": None}
+    assert e_local.rows_rejected == 25 and e_local.rows_read == 2 * n - 25
+    rl = pd.read_csv(q_local).sort_values("row").reset_index(drop=True)
+    rd = pd.read_csv(q_dask).sort_values("row").reset_index(drop=True)
+    pd.testing.assert_frame_equal(rl, rd)
+    assert sorted(rl["row"].tolist()) == sorted((bad + 1).tolist())

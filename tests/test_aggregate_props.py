@@ -1,0 +1,78 @@
+"""Property tests of the reduction: mergeable (parts + merge = whole), cumulative buckets,
+errors ≤ total, and the file path equal to the in-memory path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srekit import aggregate as ag
+from srekit import telemetry as tm
+
+EDGES = (1.0, 2.5, 10.0, 100.0, 1000.0)
+T0 = pd.Timestamp("2026-05-01T00:00:00Z")
+
+row = st.tuples(
+    st.integers(min_value=0, max_value=4 * 3600 * 10**6),  # µs after T0
+    st.one_of(st.sampled_from([0.0, *EDGES, 5000.0]), st.floats(min_value=0, max_value=2000, allow_nan=False)),
+    st.booleans(),
+    st.sampled_from(["a", "b", "c"]),
+)
+
+
+def frame(rows: list[tuple[int, float, bool, str]]) -> pd.DataFrame:
+    us, lat, err, j = zip(*rows, strict=True) if rows else ((), (), (), ())
+    return pd.DataFrame({
+        "timestamp": (T0 + pd.to_timedelta(np.asarray(us, dtype=np.int64), unit="us")).astype("datetime64[us, UTC]"),
+        "latency_ms": np.asarray(lat, dtype=float),
+        "error": np.asarray(err, dtype=bool),
+        "journey": pd.array(list(j), dtype="str"),
+    })
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(row, min_size=1, max_size=200), cut=st.integers(min_value=0, max_value=200),
+       minutes=st.sampled_from([1, 5, 60]))
+def test_parts_merged_equal_whole(rows: list[tuple[int, float, bool, str]], cut: int, minutes: int) -> None:
+    interval = pd.Timedelta(minutes=minutes)
+    whole = ag.aggregate_frame(frame(rows), interval=interval, edges=EDGES)
+    k = min(cut, len(rows))
+    parts = [ag.aggregate_frame(frame(rows[:k]), interval=interval, edges=EDGES),
+             ag.aggregate_frame(frame(rows[k:]), interval=interval, edges=EDGES)]
+    pd.testing.assert_frame_equal(tm.merge(parts), whole)
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.lists(row, min_size=1, max_size=300))
+def test_buckets_cumulative_and_bounded(rows: list[tuple[int, float, bool, str]]) -> None:
+    out = ag.aggregate_frame(frame(rows), edges=EDGES)
+    tm.check(out)
+    b = out[tm.le_columns(out)].to_numpy()
+    assert (np.diff(b, axis=1) >= 0).all()
+    assert (b <= out["total"].to_numpy()[:, None]).all()
+    assert (out["errors"] <= out["total"]).all()
+    assert out["total"].sum() == len(rows)
+    lat = np.array([r[1] for r in rows])
+    for e, col in zip(EDGES, tm.le_columns(out), strict=True):
+        assert out[col].sum() == int((lat <= e).sum())
+
+
+@settings(max_examples=10, deadline=None)
+@given(rows=st.lists(row, min_size=1, max_size=120))
+def test_file_path_equals_frame_path(tmp_path_factory: object, rows: list[tuple[int, float, bool, str]]) -> None:
+    tmp = Path(tmp_path_factory.mktemp("props"))  # type: ignore[attr-defined]
+    req = frame(rows)
+    csv = req.assign(
+        timestamp=req["timestamp"].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        latency_ms=[repr(float(x)) for x in req["latency_ms"]],
+        status=np.where(req["error"], 503, 200),
+    ).drop(columns="error")
+    path = tmp / "r.csv"
+    csv.to_csv(path, index=False)
+    got, entry = ag.aggregate_files([path], edges=EDGES)
+    pd.testing.assert_frame_equal(got, ag.aggregate_frame(req, edges=EDGES))
+    assert entry.rows_accepted == len(rows)
