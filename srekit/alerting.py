@@ -234,32 +234,29 @@ def explain_policy(policy: AlertPolicy, error_ratio: float = 1.0):  # type: igno
 
 
 def sli_events(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, spec: SLOSpec) -> pd.DataFrame:
-    """Per-interval ``total``/``bad`` SLI events of ``spec`` on a regular grid.
+    """Per-interval ``total``/``bad`` SLI events of ``spec`` on a regular grid
+    (:func:`srekit.slo.sli_events`: request SLIs from the aggregated telemetry, timeslice SLIs
+    from the gauge series, OpenSLO Timeslices budgeting as slices). Missing intervals are zero
+    rows; duplicate stamps are summed. Empty when the needed input is absent."""
+    from .slo import sli_events as slo_events
 
-    Request SLIs come from the aggregated telemetry (``telemetry.sli_counts``), timeslice SLIs
-    from the gauge series (``telemetry.timeslice_counts``). Missing intervals are zero rows;
-    duplicate stamps are summed. Empty frame when the needed input is absent.
-    """
-    empty = pd.DataFrame({"total": pd.Series([], dtype="int64"), "bad": pd.Series([], dtype="int64")},
-                         index=pd.DatetimeIndex([], tz="UTC", name="interval_start"))
-    if spec.sli == "timeslice":
-        if series is None or series.empty or not (series["journey"] == spec.journey).any():
-            return empty
-        assert spec.threshold_ms is not None
-        ev = tm.timeslice_counts(series, spec.journey, spec.threshold_ms)
-    else:
-        if telemetry is None or telemetry.empty or not (telemetry["journey"] == spec.journey).any():
-            return empty
-        ev = tm.sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms)
-    return regularise(ev)
+    has = series if spec.sli == "timeslice" else telemetry
+    if has is None or has.empty or not (has["journey"] == spec.journey).any():
+        return pd.DataFrame({"total": pd.Series([], dtype="int64"), "bad": pd.Series([], dtype="int64")},
+                            index=pd.DatetimeIndex([], tz="UTC", name="interval_start"))
+    return regularise(slo_events(telemetry, series, spec))
 
 
 def regularise(events: pd.DataFrame) -> pd.DataFrame:
     """Sum duplicate stamps and fill missing intervals with zeros on the smallest spacing."""
-    ev = events.groupby(level=0).sum()
+    ev = events if events.index.is_unique else events.groupby(level=0).sum()
     if len(ev) < 2:
         return ev.astype("int64")
-    step = pd.Timedelta(np.diff(ev.index.to_numpy()).min())
+    ev = ev.sort_index()
+    gaps = np.diff(ev.index.as_unit("ns").asi8)  # int64 stamps: fast for tz-aware indexes
+    if gaps.min() == gaps.max():
+        return ev.astype("int64")
+    step = pd.Timedelta(int(gaps.min()), unit="ns")
     grid = pd.date_range(ev.index[0], ev.index[-1], freq=step, name="interval_start")
     return ev.reindex(grid, fill_value=0).astype("int64")
 
@@ -488,9 +485,9 @@ class _Replayed:
 
 
 def _impacts(incidents: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp) -> pd.DataFrame:
-    """Incident impact windows within the data: started_at..resolved_at, open incidents
-    censored at ``hi`` (the end of the data). Columns: id, journey, start, end, censored,
-    recorded_delay."""
+    """Incident impact windows within the data: ``started_at`` .. ``mitigated_at`` (else
+    ``resolved_at``); open incidents are censored at ``hi`` (the end of the data). Columns: id,
+    journey, start, end, censored, recorded_delay."""
     utc = "datetime64[us, UTC]"
     if incidents is None or incidents.empty:
         return pd.DataFrame({"id": pd.Series([], dtype="str"), "journey": pd.Series([], dtype="str"),
@@ -498,8 +495,11 @@ def _impacts(incidents: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp)
                              "censored": pd.Series([], dtype=bool), "recorded_delay": pd.Series([], dtype="timedelta64[us]")})
     inc = incidents[incidents["started_at"].notna()].reset_index(drop=True)
     start = inc["started_at"].astype(utc)
-    censored = inc["resolved_at"].isna()
-    end = inc["resolved_at"].astype(utc).fillna(hi).clip(upper=hi)
+    end = inc["resolved_at"].astype(utc)
+    if "mitigated_at" in inc.columns:  # user impact ends at mitigation; resolution can come hours later
+        end = inc["mitigated_at"].astype(utc).fillna(end)
+    censored = end.isna()
+    end = end.fillna(hi).clip(upper=hi)
     end = end.where(end >= start, start)  # resolved before it started: zero-length impact
     if "detected_at" in inc.columns:
         recorded = inc["detected_at"].astype(utc) - start
@@ -743,8 +743,8 @@ def analyze_alerting(
     """Design the policy for every SLO, replay it on history and score it.
 
     Each rule is replayed minute by minute (at the data's interval) on the SLO's SLI events;
-    its firing runs are matched to incident impact windows (``started_at..resolved_at``, open
-    incidents censored at the end of the data) and to telemetry burn episodes
+    its firing runs are matched to incident impact windows (``started_at`` .. ``mitigated_at``,
+    else ``resolved_at``; open incidents censored at the end of the data) and to telemetry burn episodes
     (:func:`burn_episodes`). Per rule, for pages, for all rules together and for the Workbook's
     approach 1 (10-minute window at the SLO): precision, recall, median detection delay, reset
     time, alerts per week, budget spent before detection. Per incident: which rule detected it
@@ -799,7 +799,9 @@ def analyze_alerting(
     scores: list[RuleScore] = []
     firing_rows = []
     det_rows: dict[str, list[tuple[str, str, Detection]]] = {}
-    grid = pd.DatetimeIndex(sorted(set().union(*(r.fired.index for r in with_data))), name="evaluated_at")
+    grid = with_data[0].fired.index
+    for r in with_data[1:]:
+        grid = grid.union(r.fired.index)
 
     def on_grid(col: pd.Series, step: pd.Timedelta) -> pd.Series:
         # an alert keeps its state between evaluations of a coarser series

@@ -53,21 +53,23 @@ def _queries(policy: AlertPolicy, rules: Sequence[BurnRateRule], config: Service
     prom = config.prometheus
     out: list[tuple[str, str]] = []
     sel = f'{{srekit_slo="{spec.name}"}}'
+    if not exportable(spec):
+        return [("The series behind this SLI (not in Prometheus; see the timeslice SLI in the report)",
+                 f"# journey {spec.journey}: share of intervals with the statistic above {spec.threshold_ms:g}")]
     for r in rules:
         lw, sw = format_duration(r.long_window), format_duration(r.short_window)
         out.append((f"Error ratio over {lw} and {sw} (alert threshold {r.threshold:.4g})",
                     f"{ratio_record(lw)}{sel}\n{ratio_record(sw)}{sel}"))
-    if exportable(spec):
-        bad, total = sli_queries(spec, prom, "5m")
-        out.append(("Bad and total request rate now (per second)", f"{bad}\n{total}"))
-        base = base_matchers(prom, spec.journey)
-        if spec.sli == "availability":
-            out.append(("Which status codes fail", f"sum by ({prom.status_label}) (rate({prom.request_counter}{{{base}}}[5m]))"))
-        else:
-            out.append(("p99 latency now (histogram unit)",
-                        f"histogram_quantile(0.99, sum by (le) (rate({prom.latency_histogram}_bucket{{{base}}}[5m])))"))
-        out.append(("Is it one instance or all of them?",
-                    f"sum by (instance) (rate({prom.request_counter}{{{base},{prom.status_label}=~\"{prom.error_status_regex}\"}}[5m]))"))
+    bad, total = sli_queries(spec, prom, "5m")
+    out.append(("Bad and total request rate now (per second)", f"{bad}\n{total}"))
+    base = base_matchers(prom, spec.journey)
+    if spec.sli == "availability":
+        out.append(("Which status codes fail", f"sum by ({prom.status_label}) (rate({prom.request_counter}{{{base}}}[5m]))"))
+    else:
+        out.append(("p99 latency now (histogram unit)",
+                    f"histogram_quantile(0.99, sum by (le) (rate({prom.latency_histogram}_bucket{{{base}}}[5m])))"))
+    out.append(("Is it one instance or all of them?",
+                f"sum by (instance) (rate({prom.request_counter}{{{base},{prom.status_label}=~\"{prom.error_status_regex}\"}}[5m]))"))
     return out
 
 
