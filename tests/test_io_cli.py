@@ -127,6 +127,32 @@ def test_load_inputs_only_incidents(tmp_path: Path) -> None:
     assert inputs.present() == ("incidents",) and inputs.ledger[0].notes == {"open_incidents": 1}
 
 
+def test_load_inputs_aggregates_requests_folder(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.csv").write_text("timestamp,latency_ms,status,journey\n2024-01-01T00:00:10Z,120,200,api\n2024-01-01T00:00:20Z,900,503,api\n")
+    (logs / "b.csv").write_text("timestamp,latency_ms,status,journey\n2024-01-01T00:01:05Z,80,200,api\n2024-01-01T00:01:06Z,-5,200,api\n")
+    (tmp_path / "inc.csv").write_text("id,started_at,resolved_at\nI1,2024-01-01 00:00,\n")
+    cfg = load_config(_service(tmp_path, {"requests": "logs", "incidents": "inc.csv"}))
+    inputs = io.load_inputs(cfg, quarantine_dir=tmp_path / "q")
+    tel = inputs.telemetry
+    assert tel is not None
+    assert tel[["total", "errors"]].to_numpy().tolist() == [[2, 1], [1, 0]]
+    assert tel["interval_start"].tolist() == [pd.Timestamp("2024-01-01 00:00", tz="UTC"), pd.Timestamp("2024-01-01 00:01", tz="UTC")]
+    req = inputs.ledger[0]
+    assert req.kind == "requests" and req.rows_read == 4 and req.rows_accepted == 3 and req.rows_rejected == 1
+    assert req.quarantine is not None and Path(req.quarantine).exists()
+    assert [e.kind for e in inputs.ledger] == ["requests", "incidents"]
+
+
+def test_validate_requests_kind(tmp_path: Path) -> None:
+    p = tmp_path / "r.csv"
+    p.write_text("timestamp,latency_ms,status\n2024-01-01T00:00:10Z,120,200\n2024-01-01T00:00:20Z,abc,200\n")
+    r = validate("requests", str(p))
+    assert r.returncode == 0, r.stderr
+    assert "rows read:     2" in r.stdout and "rows accepted: 1" in r.stdout and "rows rejected: 1" in r.stdout
+
+
 def test_inputs_type_checked() -> None:
     with pytest.raises(TypeError, match="Inputs.toil must be a DataFrame"):
         io.Inputs(toil="toil.csv")  # type: ignore[arg-type]
