@@ -54,6 +54,10 @@ ASSUMED_SHARE = 0.25
 """Without a forecast what-if: share of incident burn a follow-up or verified mitigation removes
 (the forecast's default what-ifs: −25% incidents, −25% duration)."""
 MAX_CAUSES = 3
+BACKGROUND_SHARE_MIN = 0.25
+"""Background burn becomes an item when quiet days alone use this share of the budget…"""
+BACKGROUND_P_EXHAUST_MIN = 0.10
+"""…or when the forecast gives the budget at least this chance of running out."""
 MIN_P_PAYBACK = 0.5
 REPEAT_ALERT_SHARE = 0.2
 
@@ -367,8 +371,8 @@ def _from_toil(toil: Mapping[str, Any]) -> list[_Draft]:
     return out
 
 
-def _from_alerting(alerting: Mapping[str, Any], config: ServiceConfig, scale: _Scale,
-                   questions: list[OpenQuestion]) -> list[_Draft]:
+def _from_alerting(alerting: Mapping[str, Any], forecast: Mapping[str, Any], incidents: Mapping[str, Any],
+                   config: ServiceConfig, scale: _Scale, questions: list[OpenQuestion]) -> list[_Draft]:
     out = []
     handling = config.oncall.handling_minutes_per_page
     pages = _map(alerting.get("existing_pages"))
@@ -392,15 +396,46 @@ def _from_alerting(alerting: Mapping[str, Any], config: ServiceConfig, scale: _S
     missed = [_map(d) for d in _list(alerting.get("incidents")) if not _map(d).get("detected")]
     total = len(_list(alerting.get("incidents")))
     if missed:
-        minutes = sum(_minutes_between(d.get("started_at"), d.get("impact_end")) or 0.0 for d in missed)
+        minutes, basis = _missed_budget(missed, forecast, incidents)
         q = _per_quarter(minutes, scale, questions)
         ids = ", ".join(str(d.get("id")) for d in missed[:5]) + (" …" if len(missed) > 5 else "")
         out.append(_Draft(
             f"Cover the incidents the burn-rate policy would have missed ({len(missed)} of {total})",
             "alerting_gap", q, "budget_minutes_per_quarter", "M",
-            f"no rule fired during incidents {ids}; {minutes:.0f} incident minutes over the history "
-            "(upper bound of their budget burn)", "alerting"))
+            f"no rule fired during incidents {ids}; {basis}", "alerting"))
     return out
+
+
+def _missed_budget(missed: list[Mapping[str, Any]], forecast: Mapping[str, Any],
+                   incidents: Mapping[str, Any]) -> tuple[float, str]:
+    """Budget minutes the missed incidents stand for over the history, with how it was found.
+
+    1. the forecast's median measured budget minutes of one incident (per SLO of the incident's
+       journey, the largest; any SLO when the journey is unknown) × missed incidents;
+    2. else the incident log's mean budget minutes per incident (cause totals / incidents);
+    3. else their duration as full-outage minutes (an upper bound).
+    """
+    models = _map(_map(forecast.get("model")).get("per_slo"))
+    journeys = {str(_map(f).get("slo")): _map(f).get("journey") for f in _list(forecast.get("per_slo"))}
+    per: list[float] = []
+    for d in missed:
+        vals = [_num(_map(m).get("impact_budget_minutes_median")) for name, m in models.items()
+                if d.get("journey") in (None, journeys.get(name)) and _num(_map(m).get("impacts_measured"))]
+        vals = [v for v in vals if v is not None]
+        if vals:
+            per.append(max(vals))
+    if per and len(per) == len(missed):
+        total = sum(per)
+        return total, (f"{total:.1f} budget minutes over the history (median measured impact of one incident "
+                       "in the forecast model, per missed incident)")
+    causes = _causes(incidents)
+    n = _num(incidents.get("incidents"))
+    if n and causes and all(_num(c.get("budget_minutes")) is not None for c in causes):
+        mean = sum(_num(c.get("budget_minutes")) or 0.0 for c in causes) / n
+        total = mean * len(missed)
+        return total, f"{total:.1f} budget minutes over the history (mean {mean:.2f} budget minutes per logged incident)"
+    minutes = sum(_minutes_between(d.get("started_at"), d.get("impact_end")) or 0.0 for d in missed)
+    return minutes, f"{minutes:.0f} incident minutes over the history (upper bound: as if each were a full outage)"
 
 
 def _from_incidents(incidents: Mapping[str, Any], forecast: Mapping[str, Any], config: ServiceConfig,
@@ -484,6 +519,8 @@ def _from_forecast(forecast: Mapping[str, Any], config: ServiceConfig) -> list[_
             continue
         share = bg * days / budget
         p = _num(f.get("p_exhaust"))
+        if share < BACKGROUND_SHARE_MIN and (p is None or p < BACKGROUND_P_EXHAUST_MIN):
+            continue
         out.append(_Draft(
             f"Reduce the steady background error burn of {name}", "slo", bg * QUARTER_DAYS,
             "budget_minutes_per_quarter", "M",
@@ -495,13 +532,18 @@ def _from_forecast(forecast: Mapping[str, Any], config: ServiceConfig) -> list[_
 
 
 def _from_slo(slo: Mapping[str, Any], budget: Mapping[str, Any]) -> list[_Draft]:
-    """Exhausted budgets from the budget policy payload (consumption ≥ 1 of the window)."""
+    """Exhausted budgets from the budget policy payload (``consumed`` ≥ 1 in the current
+    window: impact = the overspend scaled to a quarter) and journeys the SLO section could not
+    measure (its instrumentation plan: impact unknown until measured, so 0)."""
     out = []
-    for b in _list(budget.get("budgets")) + _list(budget.get("slos")):
+    for b in _list(budget.get("slos")) + _list(budget.get("budgets")):
         b = _map(b)
-        consumed = _num(b.get("consumed")) if "consumed" in b else _num(b.get("consumption"))
-        minutes = _num(b.get("budget_minutes"))
-        days = _num(b.get("window_days"))
+        consumed = _num(b.get("consumed"))
+        minutes = _num(b.get("allowed_outage_minutes"))
+        if minutes is None:
+            minutes = _num(b.get("budget_minutes"))
+        window_s = _num(b.get("window_s"))
+        days = window_s / 86400.0 if window_s else _num(b.get("window_days"))
         name = b.get("slo") or b.get("name")
         if consumed is None or minutes is None or not days or not name or consumed < 1.0:
             continue
@@ -509,9 +551,21 @@ def _from_slo(slo: Mapping[str, Any], budget: Mapping[str, Any]) -> list[_Draft]
         out.append(_Draft(
             f"Apply the error budget policy for {name}: budget exhausted", "slo", over,
             "budget_minutes_per_quarter", "S",
-            f"{consumed:.0%} of the {days:g}-day budget ({minutes:.1f} min) consumed", "error_budget_policy",
+            f"{consumed:.0%} of the {days:g}-day budget ({minutes:.1f} full-outage minutes) consumed in the "
+            "current window; the overspend is the impact", "error_budget_policy",
             journey=str(b.get("journey")) if b.get("journey") else None,
             slo_budget_per_quarter=minutes * QUARTER_DAYS / days))
+    for step in _list(slo.get("instrumentation_plan")):
+        step = _map(step)
+        journey = step.get("journey")
+        if not journey:
+            continue
+        out.append(_Draft(
+            f"Instrument journey '{journey}': emit {step.get('counter')} and {step.get('histogram')}", "slo", 0.0,
+            "budget_minutes_per_quarter", "S",
+            f"no telemetry for this journey, so its SLO is provisional and its budget impact cannot be measured "
+            f"yet (impact 0 until it is); {step.get('why') or ''}".rstrip("; "), "slo_proposal",
+            journey=str(journey)))
     return out
 
 
@@ -568,7 +622,7 @@ def build_backlog(
 
     drafts: list[_Draft] = []
     drafts += _from_toil(to)
-    drafts += _from_alerting(al, config, scale, questions)
+    drafts += _from_alerting(al, fc, inc, config, scale, questions)
     drafts += _from_incidents(inc, fc, config, scale, abort, questions)
     drafts += _from_forecast(fc, config)
     drafts += _from_slo(sl, bu)

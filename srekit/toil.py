@@ -323,8 +323,8 @@ class ToilReport:
     """
 
     source: str  # "toil_log" | "estimated_from_pages" | "none"
-    period_start: pd.Timestamp | None
-    period_end: pd.Timestamp | None
+    period_start: pd.Timestamp | None  # first local calendar day (naive, service timezone)
+    period_end: pd.Timestamp | None  # day after the last one (exclusive)
     weeks: float
     team_size: int
     team_size_source: str
@@ -368,7 +368,8 @@ class ToilReport:
             "source": self.source,
             "period": None
             if self.period_start is None or self.period_end is None
-            else {"start": self.period_start.isoformat(), "end": self.period_end.isoformat(), "weeks": float(self.weeks)},
+            else {"start": self.period_start.date().isoformat(), "end": self.period_end.date().isoformat(),
+                  "weeks": float(self.weeks)},
             "team": {
                 "size": int(self.team_size),
                 "size_source": self.team_size_source,
@@ -460,7 +461,13 @@ def weekly_trend(hours: Sequence[float] | np.ndarray, *, confidence: float = TRE
 # --------------------------------------------------------------------------- inputs
 
 
-def _toil_events(toil: pd.DataFrame) -> pd.DataFrame:
+def _local_day(stamps: pd.Series, tz: str) -> pd.Series:
+    """Calendar day (naive midnight) of each UTC stamp in the service's timezone: a toil entry
+    dated 2026-08-02 in Europe/Berlin is stored as 2026-08-01 22:00 UTC and belongs to 08-02."""
+    return stamps.dt.tz_convert(tz).dt.tz_localize(None).dt.normalize()
+
+
+def _toil_events(toil: pd.DataFrame, tz: str) -> pd.DataFrame:
     missing = [c for c in ("date", "task", "minutes") if c not in toil.columns]
     if missing:
         raise input_error(
@@ -488,6 +495,7 @@ def _toil_events(toil: pd.DataFrame) -> pd.DataFrame:
     automatable = col("automatable").astype("boolean")
     return pd.DataFrame({
         "date": date.to_numpy(),
+        "day": _local_day(date, tz).to_numpy(),
         "task": toil["task"].astype("str").to_numpy(),
         "minutes": minutes.to_numpy(),
         "category": category.to_numpy(),
@@ -496,7 +504,7 @@ def _toil_events(toil: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def _page_events(alerts: pd.DataFrame, handling_minutes: float) -> pd.DataFrame:
+def _page_events(alerts: pd.DataFrame, handling_minutes: float, tz: str) -> pd.DataFrame:
     """Toil estimated from the pages log: every alert took ``handling_minutes``."""
     missing = [c for c in ("timestamp", "alert") if c not in alerts.columns]
     if missing:
@@ -511,6 +519,7 @@ def _page_events(alerts: pd.DataFrame, handling_minutes: float) -> pd.DataFrame:
     category = np.where(sev.to_numpy() == "ticket", "tickets", "pages")
     return pd.DataFrame({
         "date": ts.to_numpy()[keep],
+        "day": _local_day(ts, tz).to_numpy()[keep],
         "task": alerts["alert"].astype("str").to_numpy()[keep],
         "minutes": np.full(int(keep.sum()), float(handling_minutes)),
         "category": category[keep],
@@ -519,7 +528,7 @@ def _page_events(alerts: pd.DataFrame, handling_minutes: float) -> pd.DataFrame:
     })
 
 
-def _pages_per_week(alerts: pd.DataFrame | None) -> tuple[float, int]:
+def _pages_per_week(alerts: pd.DataFrame | None, tz: str) -> tuple[float, int]:
     """Pages per week in the pages log (severity ``page``; every row when there is no severity)."""
     if alerts is None or len(alerts) == 0 or "timestamp" not in alerts.columns:
         return 0.0, 0
@@ -530,7 +539,8 @@ def _pages_per_week(alerts: pd.DataFrame | None) -> tuple[float, int]:
         pages = int((alerts["severity"].astype("str") == "page").sum())
     else:
         pages = len(ts)
-    days = (ts.max().floor("D") - ts.min().floor("D")).days + 1
+    local = _local_day(ts, tz)
+    days = (local.max() - local.min()).days + 1
     return pages / (days / 7.0), pages
 
 
@@ -605,7 +615,7 @@ def _weekly(events: pd.DataFrame, start: pd.Timestamp, days: int) -> tuple[pd.Da
     of days each bin covers (the last bin may be short; its hours are scaled to a week)."""
     n_bins = max(1, math.ceil(days / 7))
     covered = np.minimum(7, days - 7 * np.arange(n_bins)).astype(float)
-    k = ((events["date"].dt.floor("D") - start).dt.days // 7).to_numpy()
+    k = ((events["day"] - start).dt.days // 7).to_numpy()
     hours = events["minutes"].to_numpy() / 60.0
     tasks = sorted(events["task"].unique())
     pos = {t: i for i, t in enumerate(tasks)}
@@ -696,10 +706,10 @@ def analyze_toil(
     events: pd.DataFrame | None
     if has_toil:
         assert toil is not None
-        source, events = "toil_log", _toil_events(toil)
+        source, events = "toil_log", _toil_events(toil, config.timezone)
     elif has_pages:
         assert alerts is not None
-        source, events = "estimated_from_pages", _page_events(alerts, handling)
+        source, events = "estimated_from_pages", _page_events(alerts, handling, config.timezone)
         questions.append(OpenQuestion(
             "toil_source", "Can the team keep a toil log (date, task, minutes)?",
             f"No toil log: toil is estimated from the pages log, every alert (page or ticket) taking "
@@ -724,7 +734,7 @@ def analyze_toil(
             f"Team size taken as the {team_size} distinct engineers in the toil log (set toil.team_size).", SECTION))
     capacity = team_size * tc.hours_per_week
 
-    pages_pw, _ = _pages_per_week(alerts)
+    pages_pw, _ = _pages_per_week(alerts, config.timezone)
     page_hours = pages_pw * handling / 60.0
     rotation = (1.0 / team_size) if config.oncall.coverage else None
     floor = OncallFloor(
@@ -745,8 +755,8 @@ def analyze_toil(
             oncall_floor=floor, candidates=(), open_questions=tuple(questions),
         )
 
-    start = events["date"].min().floor("D")
-    end = events["date"].max().floor("D") + pd.Timedelta(days=1)
+    start = events["day"].min()
+    end = events["day"].max() + pd.Timedelta(days=1)
     days = int((end - start).days)
     weeks = days / 7.0
     if weeks < SHORT_LOG_WEEKS:

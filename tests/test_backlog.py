@@ -64,7 +64,8 @@ FORECAST = {
         {"slo": SLO, "name": "faster resolution", "change": "-25% incident duration", "delta_budget_minutes": -2.8},
         {"slo": SLO, "name": "faster detection", "change": "-10 min detection per incident", "delta_budget_minutes": -5.6},
     ],
-    "model": {"per_slo": {SLO: {"history_days": 91.0, "background_budget_minutes_per_day_median": 0.25}}},
+    "model": {"per_slo": {SLO: {"history_days": 91.0, "background_budget_minutes_per_day_median": 0.25,
+                                "impacts_measured": 6, "impact_budget_minutes_median": 12.0}}},
 }
 ALERTING = {
     "policy": [
@@ -96,11 +97,11 @@ def test_ranking_by_impact_over_effort_hand_checked():
     assert out["scale"]["team_hours_per_quarter"] == pytest.approx(2080.0)
     expected = [  # (category, impact value, effort, score = 100 × value / quarter / weight)
         ("postmortem_follow_up", 8.4 * 91 / 28, "S", 100 * 27.3 / 131.04 / 1),
-        ("alerting_gap", 60.0, "M", 100 * 60 / 131.04 / 3),  # missed INC-1: 60 incident minutes in 91 days
-        ("slo", 0.25 * 91, "M", 100 * 22.75 / 131.04 / 3),
+        ("slo", 0.25 * 91, "M", 100 * 22.75 / 131.04 / 3),  # background: p_exhaust 30% ≥ 10%
         ("incident_cause", 60.0, "L", 100 * 60 / 131.04 / 8),
         ("detection", 5.6 * 91 / 28, "M", 100 * 18.2 / 131.04 / 3),
         ("toil_automation", 5.0 * 13, "S", 100 * 65 / 2080 / 1),
+        ("alerting_gap", 12.0, "M", 100 * 12 / 131.04 / 3),  # missed INC-1 × median 12 budget min per incident
         ("toil_automation", 10.0 * 13, "M", 100 * 130 / 2080 / 3),
         ("alerting_gap", 10 * 0.5 * 0.5 * 13, "S", 100 * 32.5 / 2080 / 1),
         ("chaos_experiment", 9.1 * 4 / 8, "M", 100 * 4.55 / 131.04 / 3),
@@ -190,13 +191,30 @@ def test_unassigned_owner_is_an_open_question():
 
 
 def test_exhausted_budget_from_the_budget_payload():
-    budget = {"budgets": [{"slo": SLO, "journey": "checkout", "consumed": 1.5, "budget_minutes": 40.32, "window_days": 28},
-                          {"slo": "other", "consumed": 0.4, "budget_minutes": 40.32, "window_days": 28}]}
+    # the budget policy payload: window in seconds, the budget as full-outage minutes
+    budget = {"slos": [
+        {"slo": SLO, "journey": "checkout", "consumed": 1.5, "allowed_outage_minutes": 40.32, "window_s": 28 * 86400},
+        {"slo": "other", "journey": "search", "consumed": 0.8, "allowed_outage_minutes": 40.32, "window_s": 28 * 86400},
+    ]}
     out = payload(build_backlog(config(), budget=budget))
     (item,) = out["items"]
     assert item["category"] == "slo" and SLO in item["title"]
-    assert item["impact"]["value"] == pytest.approx(0.5 * 40.32 * 91 / 28)
-    assert "150%" in item["evidence"]
+    assert item["impact"]["value"] == pytest.approx(0.5 * 40.32 * 91 / 28)  # overspend per quarter
+    assert item["impact"]["share_of_quarter"] == pytest.approx(0.5)
+    assert item["owner"] == "dana" and "150%" in item["evidence"]
+
+
+def test_instrumentation_plan_becomes_unmeasured_slo_work():
+    slo = {"slos": [{"name": SLO, "journey": "checkout", "target": 0.995}],
+           "instrumentation_plan": [{"journey": "search", "counter": "http_requests_total",
+                                     "histogram": "http_request_duration_seconds", "why": "no telemetry rows"}]}
+    bl = build_backlog(config(), slo=slo, toil=TOIL)
+    out = payload(bl)
+    last = out["items"][-1]
+    assert last["category"] == "slo" and "'search'" in last["title"]
+    assert last["impact"]["value"] == 0.0 and "cannot be measured" in last["evidence"]
+    # the SLO payload's 99.5% target sets the budget scale: 0.005 × 91 × 1440
+    assert out["scale"]["budget_minutes_per_quarter"] == pytest.approx(655.2)
 
 
 def test_effort_and_score_scale():
@@ -217,3 +235,27 @@ def test_more_saving_for_the_same_effort_ranks_higher(cands):
         for b in items:
             if a.effort == b.effort and a.impact.value > b.impact.value:
                 assert a.rank < b.rank
+
+
+def test_missed_incident_impact_fallbacks():
+    # no forecast: mean budget minutes per logged incident (75 / 8) per missed incident
+    out = payload(build_backlog(config(), alerting=ALERTING, incidents=INCIDENTS))
+    missed = next(i for i in out["items"] if "missed" in i["title"])
+    assert missed["impact"]["value"] == pytest.approx(75 / 8 * 91 / 91.0)  # history from the backtest: 91 days
+    assert "mean 9.38 budget minutes per logged incident" in missed["evidence"]
+    # neither: the incident's duration as full-outage minutes, an upper bound
+    out = payload(build_backlog(config(), alerting=ALERTING))
+    missed = next(i for i in out["items"] if "missed" in i["title"])
+    assert missed["impact"]["value"] == pytest.approx(60.0)
+    assert "upper bound" in missed["evidence"]
+
+
+def test_background_burn_needs_a_material_share_or_risk():
+    calm = {**FORECAST, "per_slo": [{**FORECAST["per_slo"][0], "p_exhaust": 0.05}]}
+    out = payload(build_backlog(config(), forecast=calm))
+    assert not [i for i in out["items"] if i["category"] == "slo"]  # 17% of the budget and 5% risk
+    heavy = {**calm, "model": {"per_slo": {SLO: {**FORECAST["model"]["per_slo"][SLO],
+                                                 "background_budget_minutes_per_day_median": 0.5}}}}
+    out = payload(build_backlog(config(), forecast=heavy))
+    (item,) = [i for i in out["items"] if i["category"] == "slo"]
+    assert item["impact"]["value"] == pytest.approx(0.5 * 91) and "35%" in item["evidence"]

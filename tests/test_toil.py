@@ -333,3 +333,14 @@ def test_plots_draw_the_report():
     ax = plot_toil_by_task(rep)
     assert [p.get_width() for p in ax.patches] == pytest.approx([20 / 60 * 7, 3.5])
     plt.close(ax.figure)
+
+
+def test_days_are_counted_in_the_service_timezone():
+    # io stores a Berlin date 2026-08-03 as 2026-08-02 22:00 UTC (CEST, UTC+2)
+    dates = pd.date_range("2026-08-03", periods=14, freq="D", tz="Europe/Berlin").tz_convert("UTC")
+    log = pd.DataFrame({"date": dates, "task": "restart", "minutes": 60.0})
+    config = parse_config({"service": "s", "timezone": "Europe/Berlin", "data": {"toil": "t.csv"},
+                           "toil": {"team_size": 2}})
+    out = payload(analyze_toil(log, None, config, rng=np.random.default_rng(0), runs=10))
+    assert out["period"] == {"start": "2026-08-03", "end": "2026-08-17", "weeks": 2.0}
+    assert out["inventory"][0]["hours_per_week"] == pytest.approx(7.0)
