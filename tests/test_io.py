@@ -465,3 +465,39 @@ def test_ledger_always_adds_up(tmp_path_factory: pytest.TempPathFactory, values:
     assert e.rows_read == len(values) == e.rows_accepted + e.rows_rejected
     assert len(got.frame) == e.rows_accepted and len(got.rejects) == e.rows_rejected
     assert (got.frame["value"] >= 0).all() and np.isfinite(got.frame["value"]).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 2**31 - 1), st.booleans())
+def test_telemetry_round_trip_any_order(tmp_path_factory: pytest.TempPathFactory, n: int, seed: int, parquet: bool) -> None:
+    """Valid aggregated rows written in any order (CSV or Parquet) load back as exactly their
+    canonical form; the ledger accepts every row."""
+    rng = np.random.default_rng(seed)
+    journeys = rng.choice(["a", "b"], size=n)
+    starts = pd.Timestamp("2024-01-01", tz="UTC") + pd.to_timedelta(rng.permutation(n * 3)[:n], unit="min")
+    total = rng.integers(0, 1000, size=n)
+    errors = (total * rng.random(n)).astype(int)
+    split = np.sort((total[:, None] * rng.random((n, 3))).astype(int), axis=1)  # cumulative ≤ total
+    df = pd.DataFrame({"journey": journeys, "interval_start": starts, "total": total, "errors": errors,
+                       "le_10": split[:, 0], "le_100": split[:, 1], "le_1000": split[:, 2]})
+    d = tmp_path_factory.mktemp("rt")
+    if parquet:
+        path = d / "t.parquet"
+        df.to_parquet(path)
+    else:
+        path = d / "t.csv"
+        df.assign(interval_start=df["interval_start"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(path, index=False)
+    got = io.load_telemetry(path)
+    expected = tm.merge([df])
+    pd.testing.assert_frame_equal(got.frame, expected)
+    assert got.entry.rows_accepted == n and got.entry.rejected == {}
+
+
+def test_parquet_typed_columns(tmp_path: Path) -> None:
+    df = pd.DataFrame({"timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 11:00"]),  # naive
+                       "alert": ["A", "B"], "severity": ["page", "ticket"], "actionable": [True, False]})
+    p = tmp_path / "pages.parquet"
+    df.to_parquet(p)
+    got = io.load_alerts(p, tz="America/New_York")
+    assert got.frame["actionable"].tolist() == [True, False]
+    assert got.frame["timestamp"].tolist() == [ts("2024-01-01 15:00"), ts("2024-01-01 16:00")]
