@@ -27,7 +27,7 @@ import pandas as pd
 from . import telemetry as tm
 from .config import ServiceConfig
 from .context import OpenQuestion
-from .slo import sli_events
+from .slo import JourneyGrid, grid_events, grid_interval, journey_grids, sli_events
 from .spec import SLOSpec
 from .timeutil import format_duration, parse_duration
 
@@ -138,7 +138,7 @@ class BudgetStatus:
 
 def _step(events: pd.DataFrame, spec: SLOSpec) -> pd.Timedelta:
     if len(events) > 1:
-        return pd.Timedelta(np.diff(events.index.to_numpy()).min())
+        return grid_interval(events.index)
     if spec.budgeting == "Timeslices" and spec.timeslice_window is not None:
         return spec.timeslice_window
     return pd.Timedelta(minutes=1)
@@ -283,7 +283,7 @@ class ErrorBudgetPolicy:
             "SLO": b.slo,
             "target": f"{b.target:.2%}",
             "window": f"{b.window_start:%Y-%m-%d %H:%M} → {b.window_end:%Y-%m-%d %H:%M}",
-            f"bad / allowed ({b.event_unit})": f"{b.bad_events:,} / {b.allowed_bad_events:,.0f}",
+            "bad / allowed events": f"{b.bad_events:,} / {b.allowed_bad_events:,.0f} {b.event_unit}",
             "budget used": f"{b.consumed:.1%}",
             "full outage allowed": f"{b.allowed_outage.total_seconds() / 60:.0f} min",
             "burn rate 1h / 6h / 1d / 3d": " / ".join(f"{v:.2f}" for v in b.burn_rates.values()),
@@ -295,7 +295,7 @@ def _as_of(telemetry: pd.DataFrame | None, series: pd.DataFrame | None) -> pd.Ti
     """End of the data: the last telemetry interval's end, or the last series sample's end."""
     ends = []
     if telemetry is not None and not telemetry.empty:
-        ends.append(telemetry["interval_start"].max() + tm.infer_interval(telemetry))
+        ends.append(telemetry["interval_start"].max() + grid_interval(telemetry["interval_start"]))
     if series is not None and not series.empty:
         from .slo import _series_interval
 
@@ -319,15 +319,17 @@ def budget_policy(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, s
             "No error budget can be computed yet; the policy's states and actions still apply once data arrives.",
             SECTION))
         return ErrorBudgetPolicy(None, (), tuple(qs))
-    groups: dict[str, pd.DataFrame] = {}
+    grids: dict[str, JourneyGrid] = {}
     if telemetry is not None and not telemetry.empty:
-        groups = {str(k): g for k, g in telemetry.groupby("journey", sort=True)}
+        grids = journey_grids(telemetry)
     budgets, downs, rates = [], [], []
     for spec in specs:
-        tel = groups.get(spec.journey)
-        grid_end = as_of - (tm.infer_interval(tel) if tel is not None else pd.Timedelta(0))
+        grid = grids.get(spec.journey)
         try:
-            events = sli_events(tel, series, spec, end=grid_end if tel is not None else None)
+            if spec.sli != "timeslice" and grid is not None:
+                events = grid_events(grid, spec, end=as_of - grid.interval)
+            else:
+                events = sli_events(None, series, spec)
         except ValueError as exc:  # e.g. a latency threshold below the smallest bucket edge
             qs.append(OpenQuestion(f"budget_unavailable:{spec.name}", f"SLO {spec.name} cannot be measured: {exc}",
                                    "Left it out of the budget figures.", SECTION))

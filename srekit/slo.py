@@ -324,12 +324,26 @@ def spec_to_dict(spec: SLOSpec) -> dict[str, Any]:
 def _series_interval(stamps: pd.Series) -> pd.Timedelta:
     """Sampling interval of a gauge series: the median positive spacing (robust to the DST
     repeats and clock jumps real exports carry)."""
-    arr = np.sort(stamps.dropna().to_numpy())
+    arr = np.sort(pd.DatetimeIndex(stamps.dropna()).as_unit("us").asi8)
     diffs = np.diff(arr)
-    diffs = diffs[diffs > np.timedelta64(0)]
+    diffs = diffs[diffs > 0]
     if diffs.size == 0:
         return pd.Timedelta(minutes=1)
-    return pd.Timedelta(np.median(diffs.astype("timedelta64[us]").astype(np.int64)), unit="us").round("s")
+    return pd.Timedelta(float(np.median(diffs)), unit="us").round("s")
+
+
+def grid_interval(stamps: pd.Series | pd.Index) -> pd.Timedelta:
+    """The aggregation interval: the smallest positive spacing of the stamps (1 min when
+    there is nothing to infer from). Same rule as ``telemetry.infer_interval``, computed on
+    integer stamps (tz-aware stamps as objects are slow)."""
+    arr = pd.DatetimeIndex(stamps).as_unit("us").asi8
+    d = np.diff(arr)
+    if (d < 0).any():
+        d = np.diff(np.sort(arr))
+    d = d[d > 0]
+    if d.size == 0:
+        return pd.Timedelta(minutes=1)
+    return pd.Timedelta(int(d.min()), unit="us")
 
 
 def _usable_series(series: pd.DataFrame, journey: str) -> pd.DataFrame:
@@ -359,6 +373,108 @@ def _series_events(series: pd.DataFrame, spec: SLOSpec, start: pd.Timestamp | No
         return _empty_events()
     grid = pd.date_range(pd.Timestamp(lo).floor(interval), hi, freq=interval, name="interval_start")
     return frame.reindex(grid, fill_value=0).astype("int64")
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyGrid:
+    """One journey's telemetry on a regular grid as numpy arrays (zero rows where no interval
+    was recorded): what ``telemetry.regular`` gives, built once for every SLO of the journey."""
+
+    journey: str
+    start: pd.Timestamp  # first interval start (aligned to the interval)
+    interval: pd.Timedelta
+    total: np.ndarray  # (N,) int64
+    errors: np.ndarray  # (N,) int64
+    le: np.ndarray  # (N, E) int64 cumulative buckets
+    edges: np.ndarray  # (E,) ms
+
+    @property
+    def index(self) -> pd.DatetimeIndex:
+        return pd.date_range(self.start, periods=len(self.total), freq=self.interval, name="interval_start")
+
+    def extended(self, end: pd.Timestamp | None) -> JourneyGrid:
+        """The grid padded with zero rows up to the interval starting at ``end``."""
+        if end is None:
+            return self
+        n = int((end - self.start) // self.interval) + 1
+        if n <= len(self.total):
+            return self
+        pad = n - len(self.total)
+        return JourneyGrid(self.journey, self.start, self.interval,
+                           np.concatenate([self.total, np.zeros(pad, np.int64)]),
+                           np.concatenate([self.errors, np.zeros(pad, np.int64)]),
+                           np.vstack([self.le, np.zeros((pad, self.le.shape[1]), np.int64)]), self.edges)
+
+    def events(self, sli: str, threshold_ms: float | None = None) -> pd.DataFrame:
+        """total and bad per interval: bad = errors (availability) or total − le_T with T
+        snapped down to a bucket edge (latency), as ``telemetry.sli_counts``."""
+        if sli == "availability":
+            bad = self.errors
+        elif sli == "latency":
+            if threshold_ms is None:
+                raise ValueError("a latency SLI needs threshold_ms")
+            edge = tm.snap_edge(self.edges, threshold_ms)
+            bad = self.total - self.le[:, int(np.flatnonzero(self.edges == edge)[0])]
+        else:
+            raise ValueError(f"telemetry gives availability and latency SLIs, not {sli!r}")
+        return pd.DataFrame({"total": self.total, "bad": bad}, index=self.index)
+
+    def blocks(self, freq: str) -> _Blocks:
+        """Sums per day (``"D"``) or hour (``"h"``), contiguous."""
+        size = pd.Timedelta(1, unit=freq).value // 1000  # µs
+        t = self.start.as_unit("us").value + np.arange(len(self.total), dtype=np.int64) * (self.interval.value // 1000)
+        key = t // size
+        cuts = np.flatnonzero(np.diff(key)) + 1
+        starts = np.concatenate([[0], cuts])
+        stops = np.concatenate([cuts, [len(key)]])
+
+        def block_sums(a: np.ndarray) -> np.ndarray:
+            cs = np.cumsum(a, axis=0)
+            return (cs[stops - 1] - np.where((starts > 0).reshape((-1,) + (1,) * (a.ndim - 1)),
+                                              cs[np.maximum(starts - 1, 0)], 0)).astype(float)
+
+        total, errors, le = block_sums(self.total), block_sums(self.errors), block_sums(self.le)
+        first = pd.Timestamp(int(key[0] * size), unit="us", tz="UTC")
+        index = pd.date_range(first, periods=int(key[-1] - key[0]) + 1, freq=freq)
+        if len(index) != len(starts):  # interval longer than the block: spread onto the block grid
+            pos = (key[starts] - key[0]).astype(np.intp)
+            full_t, full_e, full_le = np.zeros(len(index)), np.zeros(len(index)), np.zeros((len(index), le.shape[1]))
+            full_t[pos], full_e[pos], full_le[pos] = total, errors, le
+            total, errors, le = full_t, full_e, full_le
+        return _Blocks(index, total, errors, le, self.edges)
+
+
+def journey_grids(telemetry: pd.DataFrame) -> dict[str, JourneyGrid]:
+    """Every journey of an aggregated telemetry frame on its own regular grid (one pass;
+    rows sharing an interval are summed, as ``telemetry.merge``)."""
+    les = tm.le_columns(telemetry)
+    edges = np.array([tm.parse_edge(c) for c in les])
+    codes, names = pd.factorize(telemetry["journey"], sort=True)
+    stamps = pd.DatetimeIndex(telemetry["interval_start"]).as_unit("us").asi8
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
+    values = telemetry[tm.COUNTS + les]
+    out: dict[str, JourneyGrid] = {}
+    for k, name in enumerate(names):
+        rows = order[bounds[k] : bounds[k + 1]]
+        t = stamps[rows]
+        increasing = bool((np.diff(t) > 0).all())
+        srt = t if increasing else np.sort(t)
+        d = np.diff(srt)
+        d = d[d > 0]
+        step = int(d.min()) if d.size else 60_000_000
+        t0 = (srt[0] // step) * step
+        pos = (t - t0) // step
+        n = int(pos.max()) + 1
+        vals = values.iloc[rows].to_numpy(np.int64)
+        grid = np.zeros((n, vals.shape[1]), np.int64)
+        if increasing and (np.diff(pos) > 0).all():
+            grid[pos] = vals
+        else:  # unsorted or several rows per interval: sum them
+            np.add.at(grid, pos, vals)
+        out[str(name)] = JourneyGrid(str(name), pd.Timestamp(int(t0), unit="us", tz="UTC"),
+                                     pd.Timedelta(step, unit="us"), grid[:, 0], grid[:, 1], grid[:, 2:], edges)
+    return out
 
 
 def _empty_events() -> pd.DataFrame:
@@ -401,10 +517,24 @@ def sli_events(
     """
     if spec.sli == "timeslice":
         events = _empty_events() if series is None or series.empty else _series_events(series, spec, start, end)
-    elif telemetry is None or telemetry.empty:
+    elif telemetry is None or telemetry.empty or not (telemetry["journey"] == spec.journey).any():
         events = _empty_events()
     else:
-        events = tm.sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, start=start, end=end)
+        grid = journey_grids(telemetry[telemetry["journey"] == spec.journey])[spec.journey]
+        return grid_events(grid, spec, start=start, end=end)
+    if spec.budgeting == "Timeslices":
+        events = _to_timeslices(events, spec)
+    return events
+
+
+def grid_events(grid: JourneyGrid, spec: SLOSpec, *, start: pd.Timestamp | None = None,
+                end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """``sli_events`` for a request SLO from a prepared :class:`JourneyGrid`."""
+    events = grid.extended(end).events(spec.sli, spec.threshold_ms)
+    if start is not None and start < events.index[0]:
+        lead = pd.date_range(pd.Timestamp(start).floor(grid.interval), events.index[0], freq=grid.interval,
+                             inclusive="left", name="interval_start")
+        events = pd.concat([pd.DataFrame({"total": 0, "bad": 0}, index=lead, dtype="int64"), events])
     if spec.budgeting == "Timeslices":
         events = _to_timeslices(events, spec)
     return events
@@ -423,16 +553,6 @@ class _Blocks:
     errors: np.ndarray  # (B,)
     le: np.ndarray  # (B, E)
     edges: np.ndarray  # (E,)
-
-
-def _telemetry_blocks(part: pd.DataFrame, freq: str) -> _Blocks:
-    les = tm.le_columns(part)
-    key = part["interval_start"].dt.floor(freq)
-    sums = part[tm.COUNTS + les].groupby(key.to_numpy()).sum()
-    grid = pd.date_range(sums.index.min(), sums.index.max(), freq=freq, tz="UTC")
-    sums = sums.reindex(grid, fill_value=0)
-    return _Blocks(grid, sums["total"].to_numpy(float), sums["errors"].to_numpy(float),
-                   sums[les].to_numpy(float), np.array([tm.parse_edge(c) for c in les]))
 
 
 def _series_blocks(part: pd.DataFrame, freq: str, edges: np.ndarray) -> _Blocks:
@@ -666,20 +786,26 @@ def _options(h: _JourneyHistory, targets: Sequence[float], window: pd.Timedelta)
     return options
 
 
-def _evaluate_specs(journey: str, specs: Sequence[SLOSpec], telemetry: pd.DataFrame | None,
+def _evaluate_specs(journey: str, specs: Sequence[SLOSpec], grid: JourneyGrid | None,
                     series: pd.DataFrame | None, window: pd.Timedelta, window_kind: str) -> SloOption | None:
     """How given SLOs would have fared: their own events, summed per day, over past windows."""
     objectives = []
     parts = []
     has_all: np.ndarray | None = None
     for spec in specs:
-        ev = sli_events(telemetry, series, spec)
+        if spec.sli == "timeslice" or grid is None:
+            ev = sli_events(None, series, spec)
+        else:
+            try:
+                ev = grid_events(grid, spec)
+            except ValueError:  # threshold below the smallest edge: cannot be evaluated
+                continue
         if ev.empty:
             continue
         daily = ev.groupby(pd.DatetimeIndex(ev.index).floor("D")).sum()
-        grid = pd.date_range(daily.index.min(), daily.index.max(), freq="D", tz="UTC")
-        daily = daily.reindex(grid, fill_value=0)
-        m = _window_matrix(grid, window, window_kind)
+        day_index = pd.date_range(daily.index.min(), daily.index.max(), freq="D")
+        daily = daily.reindex(day_index, fill_value=0)
+        m = _window_matrix(day_index, window, window_kind)
         wt = m @ daily["total"].to_numpy(float)
         c = _consumed(wt, m @ daily["bad"].to_numpy(float), spec.target)
         has = wt > 0
@@ -897,26 +1023,26 @@ def propose_slos(
         return _options(_journey_history(journey, kind, days, windows), targets, window) if tot > 0 else []
 
     # request telemetry
-    tel_groups: Mapping[str, pd.DataFrame] = {}
+    tel_groups: Mapping[str, JourneyGrid] = {}
     if has_tel:
         assert telemetry is not None
-        tel_groups = {str(k): g for k, g in telemetry.groupby("journey", sort=True)}
+        tel_groups = journey_grids(telemetry)
     edges_all = tm.edges_of(telemetry) if has_tel and telemetry is not None else None
     for j in critical:
         part = tel_groups.get(j)
         jc = config.journey(j)
         given = given_by_journey.get(j) or ([] if given_specs else _given_for(jc, j, config, edges_all, qs))
-        if part is None or part["total"].sum() == 0:
+        if part is None or part.total.sum() == 0:
             if has_tel:
                 qs.append(OpenQuestion(
                     f"journey_without_telemetry:{j}",
                     f"Journey {j} is configured but has no requests in the telemetry: is it named differently there?",
                     f"No proposal for {j}; its SLIs are provisional.", SECTION))
             continue
-        days = _telemetry_blocks(part, "D")
-        boot = days if len(days.index) >= MIN_DAYS_FOR_DAY_BLOCKS else _telemetry_blocks(part, "h")
+        days = part.blocks("D")
+        boot = days if len(days.index) >= MIN_DAYS_FOR_DAY_BLOCKS else part.blocks("h")
         rung_opts = analyse(j, "latency", days, boot)
-        evaluated = _evaluate_specs(j, given, telemetry, None, window, window_kind) if given else None
+        evaluated = _evaluate_specs(j, given, part, None, window, window_kind) if given else None
         if evaluated is not None:
             options.append(evaluated)
             slos.extend(SloInForce(s, "given" if given_specs else "service.yaml",
@@ -954,7 +1080,7 @@ def propose_slos(
             name = f"{j}-timeslice"
             given = [s for s in given_by_journey.get(j, []) if s.sli == "timeslice"]
             jc = config.journey(j)
-            if not given and not given_specs and jc is not None and jc.latency_threshold_ms is not None:
+            if not given and not given_specs and j not in tel_groups and jc is not None and jc.latency_threshold_ms is not None:
                 given = [_make_spec(name, j, "timeslice", jc.latency_target or LATENCY_ANCHOR, config, jc.latency_threshold_ms)]
             evaluated = _evaluate_specs(j, given, None, series, window, window_kind) if given else None
             if evaluated is not None:
