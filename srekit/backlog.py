@@ -42,6 +42,8 @@ AREA = {
     "alerting_gap": "alerting", "detection": "alerting", "incident_cause": "incidents",
     "postmortem_follow_up": "incidents", "chaos_experiment": "chaos", "slo": "slo", "toil_automation": "toil",
 }
+FALLBACK_AREA = {"chaos": "incidents"}
+"""Owner of an area without its own ``owners:`` entry (chaos experiments verify incident mitigations)."""
 DEFAULT_TARGET = 0.999
 DEFAULT_TEAM_SIZE = 8
 DEFAULT_HOURS_PER_WEEK = 40.0
@@ -613,10 +615,11 @@ def build_backlog(
     """
     given = {"slo_proposal": slo, "error_budget_policy": budget, "alerting": alerting,
              "incident_response": incidents, "forecast": forecast, "toil": toil}
+    given = {k: (None if _map(v).get("status") == "failed" else v) for k, v in given.items()}  # failed areas
     used = tuple(k for k, v in given.items() if v)
     missing = [k for k, v in given.items() if not v]
     questions: list[OpenQuestion] = []
-    sl, bu, al, inc, fc, to = (_map(v) for v in (slo, budget, alerting, incidents, forecast, toil))
+    sl, bu, al, inc, fc, to = (_map(given[k]) for k in given)
     scale = _scale(config, fc, to, al, sl, questions)
     abort = abort_condition(al)
 
@@ -638,7 +641,8 @@ def build_backlog(
         share = d.value / per_quarter
         area = AREA[d.category]
         journey = config.journey(d.journey) if d.journey else None
-        owner = (journey.owner if journey and journey.owner else None) or config.owner_for(area)
+        owner = ((journey.owner if journey and journey.owner else None) or config.owners.get(area)
+                 or config.owner_for(FALLBACK_AREA.get(area, area)))
         if owner == "unassigned":
             unowned.add(area)
         scored.append((score(share, d.effort), share, d, owner))

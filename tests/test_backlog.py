@@ -132,7 +132,7 @@ def test_owners_evidence_and_abort_conditions():
     assert {i["owner"] for i in by_cat["incident_cause"] + by_cat["postmortem_follow_up"]} == {"bob"}
     assert {i["owner"] for i in by_cat["toil_automation"]} == {"cy"}
     assert by_cat["slo"][0]["owner"] == "dana"  # the journey's own owner
-    assert by_cat["chaos_experiment"][0]["owner"] == "sre-team"  # no chaos owner: the default
+    assert by_cat["chaos_experiment"][0]["owner"] == "bob"  # no chaos owner: the incidents owner
     for i in by_cat["chaos_experiment"]:
         assert i["abort_condition"] == f"abort when the 5m burn rate of {SLO} > 14.4 (its 1h page rule)"
     assert all(i["abort_condition"] is None for i in out["items"] if i["category"] != "chaos_experiment")
@@ -259,3 +259,19 @@ def test_background_burn_needs_a_material_share_or_risk():
     out = payload(build_backlog(config(), forecast=heavy))
     (item,) = [i for i in out["items"] if i["category"] == "slo"]
     assert item["impact"]["value"] == pytest.approx(0.5 * 91) and "35%" in item["evidence"]
+
+
+def test_failed_sections_count_as_missing():
+    bl = build_backlog(config(), toil=TOIL, alerting={"status": "failed", "error": "ValueError: boom"})
+    out = payload(bl)
+    assert out["sections_used"] == ["toil"]
+    assert all(i["category"] == "toil_automation" for i in out["items"])
+    q = next(q for q in bl.open_questions if q.topic == "backlog_sections")
+    assert "alerting" in q.assumption
+
+
+def test_chaos_owner_from_the_owners_map():
+    cfg = config(owners={"chaos": "gina", "default": "sre-team"})
+    out = payload(build_backlog(cfg, incidents=INCIDENTS))
+    assert {i["owner"] for i in out["items"] if i["category"] == "chaos_experiment"} == {"gina"}
+    assert {i["owner"] for i in out["items"] if i["category"] == "incident_cause"} == {"sre-team"}
