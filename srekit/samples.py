@@ -36,7 +36,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from scipy import optimize, stats
 
-from .telemetry import canonical, edge_label
+from .telemetry import edge_label
 
 #: Last instant of the generated period (exclusive end); fixed so that files are reproducible.
 END = pd.Timestamp("2026-10-31T00:00:00Z")
@@ -347,23 +347,33 @@ def generate_telemetry(
     index = _minutes(start, end)
     edges_a = np.asarray(edges, dtype=float)
     day_of = ((index - start) // pd.Timedelta(days=1)).to_numpy()
-    parts = []
+    totals, errs, cums = [], [], []
     for model in journeys:
         wobble = np.exp(0.05 * rng.standard_normal(days + 1))[day_of]
         lam = rpm * model.share * traffic_shape(index, model) * wobble
         total = rng.poisson(lam).astype(np.int64)
         err_ratio, factor = _effects(index, model, evs)
-        errors = rng.binomial(total, err_ratio).astype(np.int64)
+        errs.append(rng.binomial(total, err_ratio).astype(np.int64))
         profiles, which = np.unique(factor, return_inverse=True)
         cdf = model.cdf(edges_a[None, :], profiles[:, None])
         ones = np.ones((len(profiles), 1))
         probs = np.diff(np.concatenate([0 * ones, cdf, ones], axis=1), axis=1)
         counts = _bucket_counts(total, probs, which, rng)
-        cum = np.cumsum(counts[:, :-1], axis=1, out=counts[:, :-1])
-        frame = pd.DataFrame({"journey": model.name, "interval_start": index, "total": total, "errors": errors})
-        les = pd.DataFrame(cum, columns=[edge_label(e) for e in edges_a])
-        parts.append(pd.concat([frame, les], axis=1))
-    return canonical(pd.concat(parts, ignore_index=True))
+        cums.append(np.cumsum(counts[:, :-1], axis=1))
+        totals.append(total)
+        del counts
+    # canonical layout (telemetry.canonical): key, counts, edges ascending; rows by journey, time
+    order = sorted(range(len(journeys)), key=lambda k: journeys[k].name)
+    n = len(index)
+    cols: dict[str, Any] = {
+        "journey": pd.array(np.repeat([journeys[k].name for k in order], n), dtype="str"),
+        "interval_start": pd.DatetimeIndex(np.tile(index.tz_convert(None).to_numpy(), len(order))).tz_localize("UTC"),
+        "total": np.concatenate([totals[k] for k in order]),
+        "errors": np.concatenate([errs[k] for k in order]),
+    }
+    for c, e in enumerate(edges_a):
+        cols[edge_label(e)] = np.concatenate([cums[k][:, c] for k in order])
+    return pd.DataFrame(cols)
 
 
 def generate_series(
@@ -469,14 +479,15 @@ def generate_pages(days: int, incidents: pd.DataFrame, rng: np.random.Generator,
     start, end = period(days, end)
     evs = events(days, end)
     rows: list[dict[str, Any]] = []
-    for inc in incidents.itertuples(index=False):
-        if inc.detection != "alert":
+    for inc in incidents.to_dict("records"):
+        if inc["detection"] != "alert":
             continue
-        linked = [e for e in evs if e.incident_id == inc.id]
+        linked = [e for e in evs if e.incident_id == inc["id"]]
         kind = linked[0].kind if linked else "hard_outage"
-        name = _symptom_alert(inc.journey, kind) if inc.journey else "LogPipelineLagHigh"
-        rows.append({"timestamp": inc.detected_at, "alert": name, "severity": "page", "actionable": True, "incident_id": inc.id})
-        rows.append({"timestamp": inc.detected_at + pd.Timedelta(minutes=15), "alert": name, "severity": "page", "actionable": True, "incident_id": inc.id})
+        name = _symptom_alert(str(inc["journey"]), kind) if inc["journey"] else "LogPipelineLagHigh"
+        for delay in (0, 15):  # detection, then the re-notification
+            t = inc["detected_at"] + pd.Timedelta(minutes=delay)
+            rows.append({"timestamp": t, "alert": name, "severity": "page", "actionable": True, "incident_id": inc["id"]})
     for ev in evs:
         if ev.incident_id is None and ev.kind == "error_burst":
             t = ev.start + pd.Timedelta(minutes=4)
@@ -516,7 +527,7 @@ def generate_toil(days: int, rng: np.random.Generator, *, end: pd.Timestamp = EN
             for _ in range(int(counts[i])):
                 minutes = max(5, int(round(median * math.exp(0.4 * rng.standard_normal()))))
                 rows.append({
-                    "date": dates[i].strftime("%Y-%m-%d"), "task": task, "minutes": minutes,
+                    "date": dates[int(i)].strftime("%Y-%m-%d"), "task": task, "minutes": minutes,
                     "category": cat, "engineer": _ENGINEERS[int(rng.integers(0, len(_ENGINEERS)))],
                     "automatable": auto,
                 })
@@ -535,20 +546,20 @@ def generate_deploys(days: int, incidents: pd.DataFrame, rng: np.random.Generato
     for model in JOURNEYS:
         counts = rng.poisson(np.where(weekday, 2.5, 0.2))
         for i in np.flatnonzero(counts):
-            local_day = dates[i].tz_convert(TIMEZONE).normalize()
+            local_day = dates[int(i)].tz_convert(TIMEZONE).normalize()
             for _ in range(int(counts[i])):
                 t = (local_day + pd.Timedelta(hours=float(rng.uniform(9.5, 17.5)))).tz_convert("UTC")
                 result = str(rng.choice(["success", "failed", "rollback"], p=[0.94, 0.04, 0.02]))
                 rows.append({"timestamp": t, "result": result, "service": model.service})
     service_of = {m.name: m.service for m in JOURNEYS}
     by_key = {tpl.key: tpl for tpl in _INCIDENTS}
-    for inc in incidents.itertuples(index=False):
-        tpl = by_key.get(inc.id.split("-")[0])
+    for inc in incidents.to_dict("records"):
+        tpl = by_key.get(str(inc["id"]).split("-")[0])
         if tpl is None or not tpl.rollback:
             continue
-        service = service_of[inc.journey.split(",")[0]]
-        rows.append({"timestamp": inc.started_at - pd.Timedelta(minutes=3), "result": "success", "service": service})
-        rows.append({"timestamp": inc.mitigated_at - pd.Timedelta(minutes=2), "result": "rollback", "service": service})
+        service = service_of[str(inc["journey"])]
+        rows.append({"timestamp": inc["started_at"] - pd.Timedelta(minutes=3), "result": "success", "service": service})
+        rows.append({"timestamp": inc["mitigated_at"] - pd.Timedelta(minutes=2), "result": "rollback", "service": service})
     df = pd.DataFrame(rows, columns=["timestamp", "result", "service"])
     df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True).dt.floor("s").astype("datetime64[us, UTC]")
     df = df[(df["timestamp"] >= start) & (df["timestamp"] < end)]
@@ -559,6 +570,20 @@ _OK_STATUS = np.array([200, 201, 204, 301, 304, 400, 404])
 _OK_P = np.array([0.88, 0.02, 0.02, 0.01, 0.03, 0.01, 0.03])
 _ERR_STATUS = np.array([500, 502, 503, 504])
 _ERR_P = np.array([0.35, 0.15, 0.35, 0.15])
+
+
+def _iso_ms(ms: np.ndarray, minutes: pd.DatetimeIndex) -> pa.Array:
+    """ISO-8601 UTC text (``2026-10-30T09:00:05.123Z``) of epoch milliseconds that fall in the
+    given minutes: a per-minute prefix plus zero-padded seconds and milliseconds (≈ 6× faster
+    than ``pyarrow.compute.strftime``)."""
+    first = minutes[0].as_unit("ms").to_datetime64().astype(np.int64) // 60_000
+    prefixes = pa.array(np.datetime_as_string(minutes.tz_convert(None).to_numpy().astype("datetime64[m]"), unit="m"))
+    minute = ms // 60_000
+    within = ms - minute * 60_000
+    prefix = prefixes.take(pa.array(minute - first))
+    sec = pc.utf8_lpad(pc.cast(pa.array(within // 1000), pa.string()), 2, "0")
+    milli = pc.utf8_lpad(pc.cast(pa.array(within % 1000), pa.string()), 3, "0")
+    return pc.binary_join_element_wise(prefix, ":", sec, ".", milli, "Z", "")
 
 
 def generate_requests_chunk(
@@ -590,9 +615,8 @@ def generate_requests_chunk(
         parts.append((ts, latency, status, np.full(n, model.name, dtype=object)))
     ts = np.concatenate([p[0] for p in parts])
     order = np.argsort(ts, kind="stable")
-    stamp = pa.array(ts[order], type=pa.timestamp("ms", tz="UTC"))
     return pa.table({
-        "timestamp": pc.strftime(stamp, format="%Y-%m-%dT%H:%M:%SZ"),
+        "timestamp": _iso_ms(ts[order], index),
         "latency_ms": pa.array(np.concatenate([p[1] for p in parts])[order]),
         "status": pa.array(np.concatenate([p[2] for p in parts])[order].astype(np.int32)),
         "journey": pa.array(np.concatenate([p[3] for p in parts])[order], type=pa.string()),
@@ -747,6 +771,8 @@ def write_samples(
     p = out / "telemetry.parquet"
     _write_parquet(telemetry, p)
     written.append(p)
+    telemetry_rows = len(telemetry)
+    del telemetry  # keep the peak memory of large raw logs low
 
     incidents = generate_incidents(days, streams[1])
     tables = {
@@ -780,7 +806,7 @@ def write_samples(
 
     args = f"--days {days} --seed {seed}" + (f" --raw-days {raw_days}" if raw_days else "") + (f" --rps {rps:g}" if rps else "") + (f" --raw-format {raw_format}" if raw_format != "csv.gz" else "")
     p = out / "README.md"
-    p.write_text(readme(truth, written, telemetry, tables, args), encoding="utf-8")
+    p.write_text(readme(truth, written, telemetry_rows, tables, args), encoding="utf-8")
     written.append(p)
     return written
 
@@ -806,7 +832,7 @@ def ground_truth(*, days: int, seed: int, rpm: float, incidents: pd.DataFrame, r
     }
 
 
-def readme(truth: dict[str, Any], files: Sequence[Path], telemetry: pd.DataFrame, tables: dict[str, pd.DataFrame], args: str) -> str:
+def readme(truth: dict[str, Any], files: Sequence[Path], telemetry_rows: int, tables: dict[str, pd.DataFrame], args: str) -> str:
     """``data/samples/README.md``: every file with columns, size and hash, the generating
     command and the ground-truth table."""
     p = truth["parameters"]
@@ -824,7 +850,7 @@ def readme(truth: dict[str, Any], files: Sequence[Path], telemetry: pd.DataFrame
         "| file | rows | bytes | sha256 (first 16) | columns |",
         "|---|---:|---:|---|---|",
     ]
-    rows_of = {"telemetry.parquet": len(telemetry), **{k: len(v) for k, v in tables.items()}, truth["raw_requests"]["file"]: truth["raw_requests"]["rows"]}
+    rows_of = {"telemetry.parquet": telemetry_rows, **{k: len(v) for k, v in tables.items()}, truth["raw_requests"]["file"]: truth["raw_requests"]["rows"]}
     cols_of = {
         "telemetry.parquet": "journey, interval_start (UTC), total, errors, le_5 … le_30000 (cumulative, int64)",
         "incidents.csv": ", ".join(_INCIDENT_COLUMNS),
@@ -883,7 +909,7 @@ def readme(truth: dict[str, Any], files: Sequence[Path], telemetry: pd.DataFrame
         f"- Events no incident recorded: {', '.join(truth['unrecorded_events']) or 'none'}.",
         f"- Incidents invisible in the telemetry (internal tooling): {', '.join(truth['invisible_incidents']) or 'none'}.",
         f"- Incidents still open (no `resolved_at`): {', '.join(truth['open_incidents']) or 'none'}.",
-        f"- Repeat causes: {', '.join(sorted(c for c, n in inc['cause'].value_counts().items() if n > 1))}.",
+        f"- Repeat causes: {', '.join(sorted(str(c) for c, n in inc['cause'].value_counts().items() if n > 1))}.",
         "- Deploys: incidents caused by a bad deploy have a `success` deploy 3 min before impact and a "
         "`rollback` 2 min before mitigation on the journey's service (browse → web-frontend, "
         "search → search-api, checkout → checkout-api); other rollbacks/failures are random.",
