@@ -1,0 +1,344 @@
+"""Policy design, replay and backtest: hand-checkable synthetic histories, the samples' ground
+truth and NAB's labelled failure windows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAMPLES, external
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srekit.alerting import (
+    BurnRateRule,
+    analyze_alerting,
+    burn_episodes,
+    classify_alert,
+    design_policy,
+    firing_intervals,
+    replay,
+    summarize_pages,
+)
+from srekit.config import parse_config
+from srekit.errors import ConfigError
+from srekit.spec import SLOSpec
+
+PAGED = {"service": "shop", "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"}}
+D30 = pd.Timedelta(days=30)
+
+
+def cfg(**extra):
+    return parse_config({**PAGED, **extra})
+
+
+def spec(window=D30, target=0.999, journey="checkout", sli="availability", **kw):
+    return SLOSpec(f"{journey}-{sli}", journey, sli, target, window=window, **kw)
+
+
+def telemetry(minutes: int, errors: dict[tuple[int, int], int], per_min: int = 100, journey: str = "checkout",
+              start: str = "2024-01-01") -> pd.DataFrame:
+    """Aggregated telemetry with ``per_min`` requests a minute; ``errors[(a, b)] = n`` puts n
+    errors in each minute a..b-1. Latency: everything within 100 ms except errors (slow)."""
+    idx = pd.date_range(start, periods=minutes, freq="min", tz="UTC")
+    err = np.zeros(minutes, dtype=np.int64)
+    for (a, b), n in errors.items():
+        err[a:b] = n
+    tot = np.full(minutes, per_min, dtype=np.int64)
+    return pd.DataFrame({"journey": journey, "interval_start": idx, "total": tot, "errors": err,
+                         "le_100": tot - err, "le_1000": tot})
+
+
+# ------------------------------------------------------------------------------------ policy
+
+
+def test_policy_30d_matches_workbook_and_sloth():
+    p = design_policy(spec(), cfg())
+    got = [(r.severity, r.long_window, r.short_window, round(r.burn_rate, 6), r.budget_share) for r in p.rules]
+    h = pd.Timedelta
+    assert got == [
+        ("page", h(hours=1), h(minutes=5), 14.4, 0.02),
+        ("page", h(hours=6), h(minutes=30), 6.0, 0.05),
+        ("ticket", h(days=1), h(hours=2), 3.0, 0.10),
+        ("ticket", h(days=3), h(hours=6), 1.0, 0.10),
+    ]
+    assert p.rules[0].threshold == pytest.approx(14.4 * 0.001)
+    assert not p.open_questions
+
+
+def test_policy_28d_factors():
+    p = design_policy(spec(window=pd.Timedelta(days=28)), cfg())
+    assert [r.burn_rate for r in p.rules] == pytest.approx([13.44, 5.6, 2.8, 0.9333333], rel=1e-6)
+
+
+def test_no_oncall_coverage_makes_every_rule_a_ticket_and_asks():
+    c = parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}})
+    p = design_policy(spec(), c)
+    assert {r.severity for r in p.rules} == {"ticket"}
+    assert [q.topic for q in p.open_questions] == ["oncall_coverage"]
+    assert p.open_questions[0].section == "alerting"
+
+
+def test_configurable_windows_and_shares():
+    c = cfg(alerting={"page_long_windows": ["2h"], "ticket_long_windows": ["1d"], "budget_shares": {"2h": 0.04, "1d": 0.2}})
+    p = design_policy(spec(), c)
+    assert [(r.severity, r.burn_rate) for r in p.rules] == [("page", pytest.approx(14.4)), ("ticket", pytest.approx(6.0))]
+    assert p.rules[0].short_window == pd.Timedelta(minutes=10)
+
+
+def test_missing_budget_share_is_a_config_error():
+    c = cfg(alerting={"page_long_windows": ["2h"], "budget_shares": {"1h": 0.02}})
+    with pytest.raises(ConfigError, match="budget_shares"):
+        design_policy(spec(), c)
+
+
+def test_low_traffic_warning():
+    # 10 requests an hour at 99.9 % / 30 d: a single failure spends 1/7.2 = 13.9 % of the
+    # budget (the Workbook's own example), far above the fastest page's 2 %.
+    p = design_policy(spec(), cfg(), events_per_hour=10)
+    assert p.warnings and "13.9%" in p.warnings[0]
+    assert "synthetic" in p.warnings[0]
+    assert [q.topic for q in p.open_questions] == ["low_traffic"]
+    busy = design_policy(spec(), cfg(), events_per_hour=100_000)
+    assert not busy.warnings
+
+
+# ------------------------------------------------------------------------------------ replay
+
+
+def test_window_ratios_are_request_weighted():
+    """6/10 bad then 1/102 bad: the 2-minute window ratio is 7/112 = 0.0625 (the kubernetes-
+    mixin example); a mean of the two ratios would be 0.3049 and fire the 0.1 rule."""
+    idx = pd.date_range("2024-01-01", periods=2, freq="min", tz="UTC")
+    ev = pd.DataFrame({"total": [10, 102], "bad": [6, 1]}, index=idx)
+    mk = lambda thr: BurnRateRule(slo="s", journey="j", severity="page", speed="fast",  # noqa: E731
+                                  long_window=pd.Timedelta(minutes=2), short_window=pd.Timedelta(minutes=1),
+                                  burn_rate=thr / 0.001, budget_share=0.5, threshold=thr)
+    below, above = mk(0.0626), mk(0.0624)
+    out = replay(ev, [below, above])
+    assert not out[below.name].iloc[1]
+    # short window (minute 2 alone) is 1/102 ≈ 0.0098 < 0.0624 → still quiet: both windows needed
+    assert not out[above.name].iloc[1]
+    lone = BurnRateRule(slo="s", journey="j", severity="page", speed="fast", long_window=pd.Timedelta(minutes=2),
+                        short_window=pd.Timedelta(minutes=2), burn_rate=62.4, budget_share=0.5, threshold=0.0624)
+    assert replay(ev, [lone])[lone.name].tolist() == [True, True]  # 6/10, then 7/112 > 0.0624
+
+
+def test_firing_intervals_start_end_open():
+    idx = pd.date_range("2024-01-01", periods=6, freq="min", tz="UTC")
+    runs = firing_intervals(pd.Series([False, True, True, False, True, True], index=idx))
+    assert runs["start"].tolist() == [idx[1], idx[4]]
+    assert runs["end"].tolist() == [idx[3], idx[5]]
+    assert runs["open"].tolist() == [False, True]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=60))
+def test_firing_intervals_cover_exactly_the_true_rows(flags):
+    idx = pd.date_range("2024-01-01", periods=len(flags), freq="min", tz="UTC")
+    runs = firing_intervals(pd.Series(flags, index=idx))
+    covered = np.zeros(len(flags), dtype=bool)
+    for r in runs.itertuples():
+        lo, hi = idx.get_loc(r.start), idx.get_loc(r.end)
+        covered[lo:hi + (1 if r.open else 0)] = True
+    assert covered.tolist() == flags
+
+
+# ------------------------------------------------------------------------------------ backtest
+
+
+def _incidents(rows):
+    df = pd.DataFrame(rows, columns=["id", "started_at", "mitigated_at", "resolved_at", "detected_at", "journey"])
+    for c in ("started_at", "mitigated_at", "resolved_at", "detected_at"):
+        df[c] = pd.to_datetime(df[c], utc=True)
+    return df
+
+
+def test_backtest_outage_slow_burn_and_quiet_weeks():
+    """Four weeks, 100 req/min. Day 3: 30-minute full outage (incident). Days 10–12: 1 %
+    errors = 10x burn (open incident). Everything else clean."""
+    day = 1440
+    tel = telemetry(28 * day, {(3 * day, 3 * day + 30): 100, (10 * day, 12 * day): 1})
+    t0 = tel["interval_start"].iloc[0]
+    at = lambda m: t0 + pd.Timedelta(minutes=m)  # noqa: E731
+    inc = _incidents([
+        ("I1", at(3 * day), at(3 * day + 30), at(3 * day + 90), at(3 * day + 20), "checkout"),
+        ("I2", at(10 * day), None, None, at(11 * day), None),  # open: censored at the end of data
+    ])
+    rep = analyze_alerting(tel, None, [spec()], inc, None, cfg())
+    det = {d.incident_id: d for d in rep.detections}
+    # full outage: the 14.4x/1h page fires in the first minute (51.84 s, rounded up to the minute)
+    assert det["I1"].detected_by == "checkout-availability/page/1h"
+    assert det["I1"].delay == pd.Timedelta(minutes=1)
+    assert det["I1"].page_delay == pd.Timedelta(minutes=1)
+    # it resets one short window (5 min) after the errors stop at mitigation
+    assert det["I1"].reset == pd.Timedelta(minutes=5)
+    # 100 bad of a 30-day budget of 0.001 × 100 × 43200 = 4320 events → 2.3 %
+    assert det["I1"].budget_before_detection == pytest.approx(100 / 4320)
+    assert det["I1"].recorded_delay == pd.Timedelta(minutes=20)
+    # 1 % errors (10x): 14.4x never fires; 6x over 6h fires after 6h × 0.006 / 0.01 = 3.6 h
+    assert det["I2"].censored and det["I2"].reset is None
+    assert det["I2"].detected_by == "checkout-availability/page/6h"
+    assert det["I2"].delay == pd.Timedelta(hours=3.6) + pd.Timedelta(minutes=1)
+    scores = {s.rule: s for s in rep.scores}
+    assert scores["checkout-availability/page/1h"].firings == 1
+    assert scores["checkout-availability/page/1h"].recall == 0.5
+    assert all(s.precision == 1.0 for s in rep.scores)  # nothing fires outside the two events
+    assert rep.overall is not None and rep.overall.recall == 1.0 and rep.overall.episode_recall == 1.0
+    # quiet weeks are quiet: no firing in the last two weeks (after the burn's 3-day window)
+    assert (rep.firings["start"] < t0 + pd.Timedelta(days=16)).all()
+    # the single-window baseline (approach 1) fires too, and keeps firing on every bad minute
+    assert rep.baseline is not None and rep.baseline.recall == 1.0
+    d = rep.to_dict()
+    assert d["incidents"][0]["delay_s"] == 60.0
+    assert d["backtest"]["rules"][0]["pages_per_week"] == pytest.approx(0.25)
+    assert {r["severity"] for r in d["policy"]} == {"page", "ticket"}
+    json.dumps(d)  # JSON-ready
+
+
+def test_baseline_pages_on_blips_the_policy_ignores():
+    """Ten scattered one-minute blips at 5 % errors: approach 1 (10 min at the SLO) pages on
+    every one; the multiwindow policy stays quiet (a 5 % minute is 0.08 % of an hour)."""
+    blips = {(600 + 500 * i, 601 + 500 * i): 5 for i in range(10)}
+    rep = analyze_alerting(telemetry(7 * 1440, blips), None, [spec()], None, None, cfg())
+    assert rep.baseline is not None and rep.baseline.firings == 10
+    assert rep.overall is not None and rep.overall.firings == 0
+    assert [q.topic for q in rep.open_questions] == ["alerting_no_incidents"]
+
+
+def test_burn_episodes_from_telemetry():
+    tel = telemetry(3 * 1440, {(1440, 1460): 100, (2000, 2001): 1})
+    from srekit.alerting import sli_events
+
+    ev = sli_events(tel, None, spec())
+    eps = burn_episodes(ev, spec())
+    assert len(eps) == 1  # the single bad request is no episode
+    assert eps.loc[0, "bad"] == 2000
+    assert eps.loc[0, "budget_share"] == pytest.approx(2000 / 4320)
+
+
+def test_no_telemetry_designs_but_does_not_replay():
+    rep = analyze_alerting(None, None, [spec()], None, None, cfg())
+    assert rep.scores == () and rep.overall is None
+    assert "alerting_no_telemetry" in [q.topic for q in rep.open_questions]
+    d = rep.to_dict()
+    assert len(d["policy"]) == 4 and d["backtest"]["rules"] == []
+    assert [r["alert"] for r in d["runbooks"]] == ["CheckoutAvailabilityBudgetBurnFast", "CheckoutAvailabilityBudgetBurnSlow"]
+
+
+def test_no_slos_is_an_open_question_not_a_crash():
+    rep = analyze_alerting(None, None, [], None, None, cfg())
+    assert rep.to_dict()["policy"] == []
+    assert [q.topic for q in rep.open_questions] == ["alerting_no_slos"]
+
+
+def test_existing_pages_summary():
+    ts = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-08", "2024-01-14"], utc=True)
+    pages = pd.DataFrame({"timestamp": ts, "alert": ["CPUHigh", "CPUHigh", "CheckoutHighErrorRate", "DiskFull", "Backup"],
+                          "severity": ["page", "page", "page", "page", "ticket"],
+                          "actionable": pd.array([False, False, True, pd.NA, True], dtype="boolean"),
+                          "incident_id": [None, None, "I1", None, None]})
+    s = summarize_pages(pages, weeks=2.0).to_dict()
+    assert s["pages"] == 4 and s["tickets"] == 1 and s["pages_per_week"] == 2.0
+    assert s["share_non_actionable"] == pytest.approx(2 / 3)  # among pages with a known flag
+    assert s["share_linked_to_incident"] == 0.25
+    assert s["cause_based_alerts"] == ["CPUHigh", "DiskFull"]
+    assert s["share_cause_based"] == 0.75
+    assert classify_alert("CheckoutLatencyHigh") == "symptom" and classify_alert("MemoryPressure") == "cause"
+
+
+# ------------------------------------------------------------------------------------ proof
+
+
+@pytest.fixture(scope="module")
+def samples_report():
+    if not (SAMPLES / "service.yaml").exists():
+        pytest.skip("data/samples not generated")
+    from srekit.config import load_config
+    from srekit.io import load_inputs
+    from srekit.slo import propose_slos
+
+    config = load_config(SAMPLES / "service.yaml")
+    inputs = load_inputs(config)
+    specs = propose_slos(inputs.telemetry, inputs.series, config).specs
+    rep = analyze_alerting(inputs.telemetry, inputs.series, specs, inputs.incidents, inputs.alerts, config)
+    truth = json.loads((SAMPLES / "ground_truth.json").read_text())
+    return rep, truth
+
+
+def _firings_during(rep, journey, start, end, severity=None):
+    f = rep.firings[rep.firings["slo"].str.startswith(journey + "-")]
+    if severity:
+        f = f[f["severity"] == severity]
+    return f[(f["start"] <= end) & (f["end"] >= start)]
+
+
+def test_samples_hard_outages_paged_within_minutes(samples_report):
+    rep, truth = samples_report
+    outages = [e for e in truth["events"] if e["kind"] == "hard_outage"]
+    assert len(outages) >= 3
+    for e in outages:
+        start = pd.Timestamp(e["start"])
+        f = _firings_during(rep, e["journey"], start, pd.Timestamp(e["end"]), "page")
+        assert len(f), f"{e['id']} not paged"
+        assert f["start"].min() - start <= pd.Timedelta(minutes=3), e["id"]
+
+
+def test_samples_slow_burns_ticketed_not_paged(samples_report):
+    rep, truth = samples_report
+    burns = [e for e in truth["events"] if e["kind"] == "slow_burn"]
+    assert burns
+    for e in burns:
+        lo, hi = pd.Timestamp(e["start"]), pd.Timestamp(e["end"])
+        assert len(_firings_during(rep, e["journey"], lo, hi, "ticket")), f"{e['id']} not ticketed"
+        avail = _firings_during(rep, e["journey"], lo, hi, "page")
+        assert avail[avail["slo"].str.endswith("availability")].empty, f"{e['id']} paged for a slow burn"
+
+
+def test_samples_quiet_weeks_are_quiet(samples_report):
+    rep, truth = samples_report
+    events = [(pd.Timestamp(e["start"]), pd.Timestamp(e["end"])) for e in truth["events"]]
+    weeks = pd.date_range(rep.start.ceil("D"), rep.end, freq="7D")
+    quiet = [w for w in weeks if all(e < w or s > w + pd.Timedelta(days=7) for s, e in events)]
+    assert quiet, "the samples should have at least one week without injected events"
+    for w in quiet:
+        f = rep.firings[(rep.firings["start"] >= w) & (rep.firings["start"] < w + pd.Timedelta(days=7))]
+        assert f.empty, f"alerts in quiet week {w.date()}: {f['rule'].tolist()}"
+
+
+def test_samples_policy_pages_far_less_than_existing_pages(samples_report):
+    rep, _ = samples_report
+    d = rep.to_dict()
+    ex = d["existing_pages"]
+    assert ex["policy_pages_per_week"] < ex["pages_per_week"] / 5
+    assert ex["share_cause_based"] > 0.5 and "CPUHigh" in ex["cause_based_alerts"]
+    assert d["backtest"]["single_window_baseline"]["alerts_per_week"] > 10 * d["backtest"]["overall"]["alerts_per_week"]
+
+
+@pytest.mark.external
+def test_nab_latency_timeslice_slo_catches_known_failures():
+    """NAB ec2 request latency (5-min means) with its three labelled failure windows; a
+    timeslice SLO with the threshold the SLO proposals pick, replayed on the series."""
+    from srekit.io import load_series
+    from srekit.slo import propose_slos
+
+    path = external("nab", "data", "realKnownCause", "ec2_request_latency_system_failure.csv")
+    labels = json.loads(external("nab", "labels", "combined_windows.json").read_text())
+    windows = labels["realKnownCause/ec2_request_latency_system_failure.csv"]
+    series = load_series(path).frame
+    config = parse_config({"service": "ec2", "data": {"series": str(path)}, "slo": {"window": "7d"},
+                           "oncall": {"coverage": "24x7"}})
+    specs = propose_slos(None, series, config).specs
+    assert [s.sli for s in specs] == ["timeslice"]
+    inc = pd.DataFrame({"id": [f"W{i + 1}" for i in range(len(windows))],
+                        "started_at": pd.to_datetime([a for a, _ in windows], utc=True),
+                        "resolved_at": pd.to_datetime([b for _, b in windows], utc=True),
+                        "journey": pd.Series([pd.NA] * len(windows), dtype="str")})
+    rep = analyze_alerting(None, series, specs, inc, None, config)
+    caught = {d.incident_id for d in rep.detections if d.detected_by}
+    # 12 slices an hour: one slow slice is 1/12 of an hour — the policy warns about low traffic
+    assert any("low traffic" in w for w in rep.warnings)
+    assert caught == {"W2", "W3"}  # the first window's latency rise is too mild for the rules
+    assert rep.overall is not None and rep.overall.recall == pytest.approx(2 / 3)
