@@ -503,23 +503,30 @@ def load_telemetry(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
     if "journey" not in cols:
         rows.note("journey_defaulted_to_all", len(raw))
     frame["interval_start"] = _time_col(raw, cols, "interval_start", tz, rows, required=True)
-    total = _number(raw, cols["total"], "total", rows, integer=True)
-    errors = _number(raw, cols["errors"], "errors", rows, integer=True)
     ordered = sorted(edges, key=lambda c: edges[c])
-    bucket = np.empty((len(raw), len(ordered)), dtype=float, order="F")  # column-major: fast column fills and diffs
-    for i, c in enumerate(ordered):
-        bucket[:, i] = _number(raw, c, tm.edge_label(edges[c]), rows, integer=True).to_numpy(dtype=float, na_value=np.nan)
-    tot = total.to_numpy(dtype=float, na_value=np.nan)
-    rows.reject(errors.to_numpy(dtype=float, na_value=np.nan) > tot, "errors exceed total")
+    sources = [cols["total"], cols["errors"], *ordered]
+    names = ["total", "errors", *(tm.edge_label(edges[c]) for c in ordered)]
+    # column-major matrix of counts: total, errors, buckets by ascending edge
+    if all(pd.api.types.is_integer_dtype(raw[c]) and not raw[c].hasnans for c in sources):
+        counts = np.empty((len(raw), len(sources)), dtype=np.int64, order="F")  # typed fast path
+        for j, (c, name) in enumerate(zip(sources, names, strict=True)):
+            counts[:, j] = raw[c].to_numpy(dtype=np.int64)
+            rows.reject(counts[:, j] < 0, f"negative {name}")
+        values = counts.astype(float, order="F")
+    else:
+        values = np.empty((len(raw), len(sources)), dtype=float, order="F")
+        for j, (c, name) in enumerate(zip(sources, names, strict=True)):
+            values[:, j] = _number(raw, c, name, rows, integer=True).to_numpy(dtype=float, na_value=np.nan)
+        counts = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).round().astype(np.int64)
+    tot, bucket = values[:, 0], values[:, 2:]
+    rows.reject(values[:, 1] > tot, "errors exceed total")
     if bucket.shape[1] > 1:
         rows.reject((np.diff(bucket, axis=1) < 0).any(axis=1), "buckets not cumulative")
     rows.reject(bucket[:, -1] > tot, "bucket exceeds total")
     if inf:
         rows.note("le_inf_column_dropped", len(inf))
-    frame["total"] = total.fillna(0).round().astype("int64")
-    frame["errors"] = errors.fillna(0).round().astype("int64")
-    for i, c in enumerate(ordered):
-        frame[tm.edge_label(edges[c])] = np.nan_to_num(bucket[:, i]).round().astype("int64")
+    for j, name in enumerate(names):
+        frame[name] = counts[:, j]
     loaded = _finish("telemetry", source, raw, frame, rows, time_col="interval_start", strict=strict)
     good = loaded.frame
     dup = int(good.duplicated(tm.KEY).sum())
