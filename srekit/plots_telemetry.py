@@ -86,3 +86,45 @@ def plot_latency(signals: pd.DataFrame, column: str = "p99_ms", *, ax: Axes | No
     if not signals.empty and signals[column].notna().any():
         ax.set_yscale("log")
     return ax
+
+
+def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Share of each SLO's error budget used so far (``render.budget_consumed`` output), with
+    the warning (75%) and exhausted (100%) marks."""
+    ax = _axes(ax, (7.0, 0.6 + 0.4 * max(len(budgets), 1)))
+    title = "How much of each error budget is used"
+    if budgets.empty:
+        return _no_data(ax, title)
+    shown = budgets.iloc[::-1]
+    colors = {"healthy": "#3b8a5a", "warning": "#d9a21b", "critical": "#b33a3a"}
+    bars = ax.barh(shown["slo"], shown["consumed"], color=[colors.get(s, "#777777") for s in shown["status"]])
+    ax.bar_label(bars, labels=[f"{v:.0%}" for v in shown["consumed"]], padding=3, fontsize=9)
+    ax.axvline(0.75, color="#d9a21b", linestyle="--", linewidth=1, label="warning (75% used)")
+    ax.axvline(1.0, color="#b33a3a", linestyle="-", linewidth=1, label="budget gone (100%)")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, max(1.15, float(shown["consumed"].max()) * 1.2))
+    ax.set_title(title)
+    ax.set_xlabel("Share of the error budget used in the current window")
+    ax.set_ylabel("SLO")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    return ax
+
+
+def plot_toil_hours(toil: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Hours per week spent on each toil task (``render.toil_hours`` output), biggest on top."""
+    ax = _axes(ax, (7.0, 0.6 + 0.4 * max(len(toil), 1)))
+    title = "Where the team's toil time goes"
+    if toil.empty:
+        ax.set_title(title)
+        ax.text(0.5, 0.5, "No toil data to show", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return ax
+    shown = toil.iloc[::-1]
+    bars = ax.barh(shown["task"], shown["hours_per_week"], color="#7a5ea8")
+    ax.bar_label(bars, labels=[f"{v:.1f} h" for v in shown["hours_per_week"]], padding=3, fontsize=9)
+    ax.set_xlim(0, float(shown["hours_per_week"].max()) * 1.25 + 0.1)
+    ax.set_title(title)
+    ax.set_xlabel("Hours per week")
+    ax.set_ylabel("Task")
+    return ax

@@ -236,6 +236,7 @@ body { margin: 0; }
 main { max-width: 60rem; margin: 0 auto; padding: 0 1rem 2rem; }
 img { max-width: 100%; height: auto; }
 table { display: block; overflow-x: auto; max-width: 100%; }
+table.srekit-table th, table.srekit-table td { text-align: left; vertical-align: top; min-width: 5rem; max-width: 30rem; }
 nav.srekit-toc { border: 1px solid #ccc; border-radius: 4px; padding: .5rem 1rem; margin: 1rem 0; font-size: .95rem; }
 nav.srekit-toc ul { margin: .25rem 0; padding-left: 1.2rem; }
 nav.srekit-toc .toc-h3 { margin-left: 1rem; }
@@ -425,3 +426,250 @@ def _fmt_headline(v: Any) -> str:
     if isinstance(v, list):
         return ", ".join(map(str, v))
     return str(v)
+
+
+# --------------------------------------------------------------------------------------------
+# display tables for the report notebook (presentation only: rounding happens here)
+# --------------------------------------------------------------------------------------------
+
+
+def fmt_pct(x: Any, digits: int = 1) -> str:
+    """A ratio as a percentage; '–' when unknown."""
+    if x is None or (isinstance(x, float) and x != x):
+        return "–"
+    return f"{100.0 * float(x):.{digits}f}%"
+
+
+def fmt_duration_s(x: Any) -> str:
+    """Seconds in the unit a reader expects: ``45 s``, ``12 min``, ``3.5 h``, ``2.1 days``."""
+    if x is None or (isinstance(x, float) and x != x):
+        return "–"
+    s = float(x)
+    if abs(s) < 120:
+        return f"{s:.0f} s"
+    if abs(s) < 2 * 3600:
+        return f"{s / 60:.0f} min"
+    if abs(s) < 2 * 86400:
+        return f"{s / 3600:.1f} h"
+    return f"{s / 86400:.1f} days"
+
+
+def _sec(report: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = report.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _rows(payload: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    value = payload.get(key)
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _frame(rows: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def section_status(report: Mapping[str, Any], key: str) -> str:
+    """``ok``, or the error text when the section's analysis failed in this run."""
+    payload = _sec(report, key)
+    if payload.get("status") == "failed":
+        return str(payload.get("error", "failed"))
+    return "ok"
+
+
+def summary_figures_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """The headline figures in plain words."""
+    f = _sec(report, "summary").get("figures") or {}
+    rows = [
+        ("Requests served", f"{f['requests']:,}" if f.get("requests") else "–"),
+        ("Requests that succeeded", fmt_pct(f.get("success_ratio"), 3)),
+        ("SLOs healthy", f"{f['slos'] - f['slos_at_risk']} of {f['slos']}" if f.get("slos") else "–"),
+        ("Most-used error budget", f"{f.get('worst_slo')}: {fmt_pct(f.get('worst_slo_consumed'), 0)} used" if f.get("worst_slo") else "–"),
+        ("Highest chance of running out of budget next window", f"{f.get('forecast_slo')}: {fmt_pct(f.get('forecast_p_exhaust'), 0)}" if f.get("forecast_slo") else "–"),
+        ("Incidents (still open)", f"{f['incidents']} ({f.get('open_incidents') or 0})" if f.get("incidents") is not None else "–"),
+        ("Median time to resolve an incident", fmt_duration_s(f.get("ttr_median_s"))),
+        ("Backlog items", str(f.get("backlog_items", "–"))),
+        ("Assumptions to confirm", str(f.get("open_questions", 0))),
+    ]
+    return _frame([{"figure": a, "value": b} for a, b in rows], ["figure", "value"])
+
+
+def slo_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """The SLOs in force: what is measured, the target, the window and why."""
+    rows = []
+    for s in _rows(_sec(report, "slo_proposal"), "slos"):
+        what = s.get("sli", "")
+        if s.get("threshold_ms") is not None:
+            what = f"{what} (≤ {s['threshold_ms']:g} ms)"
+        rows.append({"SLO": s.get("name"), "journey": s.get("journey"), "measures": what,
+                     "target": fmt_pct(s.get("target"), 2), "window": s.get("window"),
+                     "source": s.get("source"), "why": s.get("rationale")})
+    return _frame(rows, ["SLO", "journey", "measures", "target", "window", "source", "why"])
+
+
+def sli_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Each SLI: its definition, the query that measures it, and what users feel."""
+    rows = [{"SLI": s.get("name"), "definition": s.get("definition"),
+             "query": (s.get("source") or {}).get("promql") if isinstance(s.get("source"), Mapping) else s.get("source"),
+             "user impact": s.get("user_impact"), "provisional": "yes" if s.get("provisional") else "no"}
+            for s in _rows(_sec(report, "slo_proposal"), "slis")]
+    return _frame(rows, ["SLI", "definition", "query", "user impact", "provisional"])
+
+
+def options_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """SLO options per journey with their trade-offs."""
+    rows = []
+    for o in _rows(_sec(report, "slo_proposal"), "options"):
+        targets = "; ".join(
+            f"{ob.get('sli')} {fmt_pct(ob.get('target'), 2)}" + (f" ≤ {ob['threshold_ms']:g} ms" if ob.get("threshold_ms") is not None else "")
+            for ob in o.get("objectives", []) if isinstance(ob, Mapping)
+        )
+        rows.append({"journey": o.get("journey"), "option": o.get("name"), "recommended": "yes" if o.get("recommended") else "",
+                     "objectives": targets, "past windows met": fmt_pct(o.get("windows_met"), 0), "trade-off": o.get("tradeoff")})
+    return _frame(rows, ["journey", "option", "recommended", "objectives", "past windows met", "trade-off"])
+
+
+def budget_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Error budget per SLO at the end of the data."""
+    rows = [{"SLO": b.get("slo"), "target": fmt_pct(b.get("target"), 2), "budget used": fmt_pct(b.get("consumed"), 0),
+             "budget left": fmt_pct(b.get("remaining"), 0),
+             "full outage allowed": f"{b['allowed_outage_minutes']:.0f} min" if b.get("allowed_outage_minutes") is not None else "–",
+             "state": b.get("status")}
+            for b in _rows(_sec(report, "error_budget_policy"), "slos")]
+    return _frame(rows, ["SLO", "target", "budget used", "budget left", "full outage allowed", "state"])
+
+
+def budget_consumed(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Numbers behind the budget chart: slo, consumed (ratio, may exceed 1), status."""
+    rows = [{"slo": str(b.get("slo")), "consumed": float(b.get("consumed") or 0.0), "status": str(b.get("status"))}
+            for b in _rows(_sec(report, "error_budget_policy"), "slos")]
+    return _frame(rows, ["slo", "consumed", "status"])
+
+
+def actions_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """What the team does in each budget state."""
+    policy = _sec(report, "error_budget_policy")
+    states = policy.get("states") or {}
+    rows = []
+    for state, actions in (policy.get("actions") or {}).items():
+        bounds = states.get(state) or {}
+        parts = []
+        if "consumed_from" in bounds:
+            parts.append(f"from {fmt_pct(bounds['consumed_from'], 0)} used")
+        if "consumed_below" in bounds:
+            parts.append(f"below {fmt_pct(bounds['consumed_below'], 0)} used")
+        when = " and ".join(parts)
+        rows.append({"state": state, "when": when, "what the team does": " ".join(actions) if isinstance(actions, list) else str(actions)})
+    return _frame(rows, ["state", "when", "what the team does"])
+
+
+def forecast_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Monte Carlo forecast of each SLO's next window."""
+    fc = _sec(report, "error_budget_policy").get("forecast") or {}
+    rows = []
+    for f in _rows(fc, "per_slo") if isinstance(fc, Mapping) else []:
+        q = f.get("consumed_quantiles") or {}
+        rows.append({"SLO": f.get("slo"), "chance of running out": fmt_pct(f.get("p_exhaust"), 0),
+                     "budget used (likely)": fmt_pct(q.get("p50"), 0),
+                     "range (10%–90%)": f"{fmt_pct(q.get('p10'), 0)} – {fmt_pct(q.get('p90'), 0)}",
+                     "days in window": f.get("window_days")})
+    return _frame(rows, ["SLO", "chance of running out", "budget used (likely)", "range (10%–90%)", "days in window"])
+
+
+def alert_policy_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """The burn-rate rules: which alert, page or ticket, over which windows."""
+    rows = [{"alert": p.get("alert"), "SLO": p.get("slo"), "sends": p.get("severity"),
+             "windows": f"{p.get('long_window')} and {p.get('short_window')}",
+             "fires when budget burns at": f"{float(p['burn_rate']):.1f}× the sustainable rate" if p.get("burn_rate") is not None else "–"}
+            for p in _rows(_sec(report, "alerting"), "policy")]
+    return _frame(rows, ["alert", "SLO", "sends", "windows", "fires when budget burns at"])
+
+
+def backtest_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """How the rules would have behaved on history (overall, pages only, each rule)."""
+    bt = _sec(report, "alerting").get("backtest") or {}
+    recs = [bt[k] for k in ("overall", "overall_pages") if isinstance(bt.get(k), Mapping)] + _rows(bt, "rules")
+    rows = [{"rule": r.get("rule"), "sends": r.get("severity"), "fired": r.get("firings"),
+             "fired for a real problem": fmt_pct(r.get("precision"), 0),
+             "incidents caught": f"{r.get('incidents_detected')} of {r.get('incidents')}",
+             "median time to fire": fmt_duration_s(r.get("median_detection_s")),
+             "pages per week": f"{float(r.get('pages_per_week') or 0):.1f}"}
+            for r in recs]
+    return _frame(rows, ["rule", "sends", "fired", "fired for a real problem", "incidents caught", "median time to fire", "pages per week"])
+
+
+def runbooks_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """The runbook each alert needs (files are in the run's rules folder)."""
+    rows = [{"alert": r.get("alert"), "sends": r.get("severity"), "runbook": r.get("file")}
+            for r in _rows(_sec(report, "alerting"), "runbooks")]
+    return _frame(rows, ["alert", "sends", "runbook"])
+
+
+def toil_table(report: Mapping[str, Any], *, top: int = 10) -> pd.DataFrame:
+    """The biggest toil drivers."""
+    rows = [{"task": t.get("task"), "category": t.get("category"), "hours per week": f"{float(t.get('hours_per_week') or 0):.1f}",
+             "share of toil": fmt_pct(t.get("share_of_toil"), 0), "can be automated": "yes" if t.get("automatable") else "no",
+             "trend": (t.get("trend") or {}).get("direction") if isinstance(t.get("trend"), Mapping) else t.get("trend")}
+            for t in _rows(_sec(report, "toil"), "inventory")[:top]]
+    return _frame(rows, ["task", "category", "hours per week", "share of toil", "can be automated", "trend"])
+
+
+def toil_hours(report: Mapping[str, Any], *, top: int = 10) -> pd.DataFrame:
+    """Numbers behind the toil chart: task, hours_per_week (busiest first)."""
+    rows = [{"task": str(t.get("task")), "hours_per_week": float(t.get("hours_per_week") or 0.0)}
+            for t in _rows(_sec(report, "toil"), "inventory")[:top]]
+    return _frame(rows, ["task", "hours_per_week"])
+
+
+def candidates_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Automation candidates with their return on investment under uncertainty."""
+    rows = []
+    for c in _rows(_sec(report, "toil"), "candidates"):
+        roi = c.get("roi") or {}
+        pay = roi.get("payback_weeks") or {}
+        cost = c.get("cost_hours") or {}
+        rows.append({"task": c.get("task"), "saves hours per week": f"{float(c.get('saved_hours_per_week') or 0):.1f}",
+                     "build cost (likely hours)": cost.get("likely"),
+                     "pays back in (weeks, likely)": f"{pay['p50']:.0f}" if pay.get("p50") is not None else "–",
+                     "chance it pays back": fmt_pct(roi.get("p_payback_within_horizon"), 0)})
+    return _frame(rows, ["task", "saves hours per week", "build cost (likely hours)", "pays back in (weeks, likely)", "chance it pays back"])
+
+
+def incident_metrics_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Time to detect / acknowledge / mitigate / resolve, with uncertainty."""
+    rows = []
+    for m in (_sec(report, "incident_response").get("metrics") or {}).values():
+        if not isinstance(m, Mapping):
+            continue
+        ci = m.get("median_ci_s") or [None, None]
+        rows.append({"measure": m.get("label"), "incidents": m.get("n"), "median": fmt_duration_s(m.get("median_s")),
+                     "likely range of the median": f"{fmt_duration_s(ci[0])} – {fmt_duration_s(ci[1])}",
+                     "slowest 10% take over": fmt_duration_s(m.get("p90_s"))})
+    return _frame(rows, ["measure", "incidents", "median", "likely range of the median", "slowest 10% take over"])
+
+
+def recommendations_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Process changes and the metric that tracks each."""
+    rows = [{"change": r.get("title"), "why": r.get("evidence"), "track with": r.get("metric_to_track")}
+            for r in _rows(_sec(report, "incident_response"), "recommendations")]
+    return _frame(rows, ["change", "why", "track with"])
+
+
+def backlog_table(report: Mapping[str, Any], *, top: int = 15) -> pd.DataFrame:
+    """The ranked reliability backlog."""
+    rows = []
+    for b in _rows(_sec(report, "backlog"), "items")[:top]:
+        impact = b.get("impact") or {}
+        shown = f"{float(impact['value']):,.0f} {str(impact.get('unit', '')).replace('_', ' ')}" if isinstance(impact, Mapping) and impact.get("value") is not None else str(impact)
+        rows.append({"rank": b.get("rank"), "item": b.get("title"), "owner": b.get("owner"), "effort": b.get("effort"),
+                     "impact": shown, "evidence": b.get("evidence")})
+    return _frame(rows, ["rank", "item", "owner", "effort", "impact", "evidence"])
+
+
+def questions_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Open questions / assumptions in plain words."""
+    from .report import SECTION_TITLES
+
+    qs = report.get("open_questions") or []
+    rows = [{"section": SECTION_TITLES.get(q.get("section"), q.get("section")), "question": q.get("question"),
+             "assumed meanwhile": q.get("assumption")} for q in qs if isinstance(q, Mapping)]
+    return _frame(rows, ["section", "question", "assumed meanwhile"])

@@ -23,6 +23,7 @@ from . import telemetry as tm
 from .config import ServiceConfig
 from .context import OpenQuestion
 from .ledger import LedgerEntry
+from .spec import SLOSpec
 
 #: report.json top-level keys, in Output Contract order (then inputs and meta).
 SECTION_KEYS: tuple[str, ...] = (
@@ -423,6 +424,7 @@ class ReliabilityReport:
     open_questions: tuple[OpenQuestion, ...]
     inputs: InputsSummary
     meta: Meta
+    specs: tuple[SLOSpec, ...] = ()  # the SLOs in force (rules export); not in report.json
 
     def __post_init__(self) -> None:
         text = self.summary.get("text", "")
@@ -454,12 +456,13 @@ def questions_frame(questions: Sequence[OpenQuestion]) -> pd.DataFrame:
 
 
 def merge_questions(*groups: Sequence[OpenQuestion]) -> tuple[OpenQuestion, ...]:
-    """All open questions, first occurrence of each (section, topic) kept, in order."""
-    seen: set[tuple[str, str]] = set()
+    """All open questions, the first occurrence of each topic kept, in order (two areas
+    assuming the same default ask one question)."""
+    seen: set[str] = set()
     out: list[OpenQuestion] = []
     for group in groups:
         for q in group:
-            key = (q.section, q.topic)
+            key = q.topic
             if key not in seen:
                 seen.add(key)
                 out.append(q)
@@ -472,6 +475,16 @@ def _pct(x: float) -> str:
     if p >= 99.0 and p < 100.0:
         return f"{p:.2f}%".replace(".00%", "%")
     return f"{p:.1f}%".replace(".0%", "%")
+
+
+def _span(days: float) -> str:
+    """A time span in the largest unit that reads naturally (``90 days``, ``6 hours``)."""
+    if days >= 2:
+        return f"{days:.0f} days"
+    hours = days * 24
+    if hours >= 2:
+        return f"{hours:.0f} hours"
+    return f"{max(hours * 60, 1):.0f} minutes"
 
 
 def summarize(service: str, inputs: InputsSummary, sections: Mapping[str, Mapping[str, Any]], questions: Sequence[OpenQuestion]) -> dict[str, Any]:
@@ -496,7 +509,7 @@ def summarize(service: str, inputs: InputsSummary, sections: Mapping[str, Mappin
         days = (tel.end - tel.start).total_seconds() / 86400.0
         figures["days"] = days
         sentences.append(
-            f"Over {days:.0f} days {service} served {inputs.requests:,} requests across "
+            f"Over {_span(days)} {service} served {inputs.requests:,} requests across "
             f"{len([j for j in inputs.journeys if j.requests])} journeys, and "
             f"{_pct(figures['success_ratio'])} of them succeeded."
         )
@@ -514,9 +527,162 @@ def summarize(service: str, inputs: InputsSummary, sections: Mapping[str, Mappin
     return {"text": " ".join(sentences), "sentences": sentences, "figures": figures}
 
 
-# Headline extractors and sentence templates, one per section (extended as sections land).
-_HEADLINES: list[Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Any]]] = []
-_SENTENCES: list[Callable[[Mapping[str, Any]], str | None]] = []
+def _records(payload: Any, key: str) -> list[Mapping[str, Any]]:
+    value = payload.get(key) if isinstance(payload, Mapping) else None
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _budget_headline(sections: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    budgets = _records(sections.get("error_budget_policy", {}), "slos")
+    if not budgets:
+        return {}
+    worst = max(budgets, key=lambda b: float(b.get("consumed", 0.0)))
+    return {
+        "slos": len(budgets),
+        "slos_at_risk": sum(1 for b in budgets if b.get("status") not in (None, "healthy")),
+        "budget_remaining_min": float(worst.get("remaining", 0.0)),
+        "worst_slo": worst.get("slo"),
+        "worst_slo_consumed": float(worst.get("consumed", 0.0)),
+        "worst_slo_status": worst.get("status"),
+    }
+
+
+def _forecast_headline(sections: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    forecast = sections.get("error_budget_policy", {}).get("forecast", {})
+    per_slo = _records(forecast, "per_slo")
+    if not per_slo:
+        return {}
+    top = max(per_slo, key=lambda f: float(f.get("p_exhaust", 0.0)))
+    return {"forecast_slo": top.get("slo"), "forecast_p_exhaust": float(top.get("p_exhaust", 0.0)), "forecast_window_days": top.get("window_days")}
+
+
+def _incident_headline(sections: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    inc = sections.get("incident_response", {})
+    if "incidents" not in inc or not isinstance(inc.get("incidents"), int):
+        return {}
+    ttr = (inc.get("metrics") or {}).get("ttr") or {}
+    return {"incidents": inc["incidents"], "open_incidents": inc.get("open_incidents"), "ttr_median_s": ttr.get("median_s")}
+
+
+def _backlog_headline(sections: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    items = _records(sections.get("backlog", {}), "items")
+    if not items:
+        return {}
+    return {"backlog_items": len(items), "top_backlog_item": items[0].get("title")}
+
+
+def _budget_sentence(f: Mapping[str, Any]) -> str | None:
+    if not f.get("slos"):
+        return None
+    ok = f["slos"] - f["slos_at_risk"]
+    text = f"{ok} of {f['slos']} SLOs are healthy; {f['worst_slo']} has used {f['worst_slo_consumed']:.0%} of its error budget ({f['worst_slo_status']})"
+    if f.get("forecast_p_exhaust") is not None:
+        text += (
+            f", and the forecast gives {f['forecast_slo']} a {f['forecast_p_exhaust']:.0%} chance of running out "
+            f"of budget in the next {f.get('forecast_window_days') or 'window'} days"
+        )
+    return text + "."
+
+
+def _backlog_sentence(f: Mapping[str, Any]) -> str | None:
+    if not f.get("top_backlog_item"):
+        return None
+    return f"The top reliability backlog item is: {f['top_backlog_item']}."
+
+
+# Headline extractors and sentence templates, one per section (the summary's only inputs).
+_HEADLINES: list[Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Any]]] = [
+    _budget_headline, _forecast_headline, _incident_headline, _backlog_headline,
+]
+_SENTENCES: list[Callable[[Mapping[str, Any]], str | None]] = [_budget_sentence, _backlog_sentence]
+
+
+#: Section order for independent random streams: rng = default_rng([seed, index]).
+RNG_STREAMS: Mapping[str, int] = {"slo_proposal": 1, "forecast": 2, "incident_response": 3, "toil": 4}
+
+
+@dataclass(frozen=True, slots=True)
+class SectionFailure:
+    """An analysis area that raised: recorded in ``meta.sections_failed`` and in the section's
+    payload (``status: failed``) so the report still renders and the caller can exit 1."""
+
+    section: str
+    error: str
+
+    def payload(self) -> dict[str, Any]:
+        return {"status": "failed", "error": self.error}
+
+
+def compute_sections(
+    config: ServiceConfig,
+    inputs: InputsLike,
+    *,
+    seed: int,
+    given_specs: tuple[SLOSpec, ...] = (),
+) -> tuple[dict[str, Mapping[str, Any]], list[Sequence[OpenQuestion]], tuple[SLOSpec, ...], tuple[SectionFailure, ...]]:
+    """Call every analysis area's entry point in dependency order.
+
+    Returns the section payloads (``to_dict()`` of each result), each area's open questions,
+    the SLO specs in force, and the areas that failed. A failing area does not stop the others;
+    areas that need its output get the empty default instead (no SLOs → no budgets).
+    """
+    from .alerting import analyze_alerting
+    from .backlog import build_backlog
+    from .budget import budget_policy
+    from .forecast import forecast_budget
+    from .incidents import analyze_incidents
+    from .slo import propose_slos
+    from .toil import analyze_toil
+
+    def rng(name: str) -> np.random.Generator:
+        return np.random.default_rng([seed, RNG_STREAMS[name]])
+
+    tel, series, incidents = inputs.telemetry, inputs.series, inputs.incidents
+    payloads: dict[str, Mapping[str, Any]] = {}
+    questions: list[Sequence[OpenQuestion]] = []
+    failures: list[SectionFailure] = []
+
+    def run(key: str, call: Callable[[], Any]) -> Any:
+        try:
+            result = call()
+        except Exception as exc:  # an area's bug must not blank the whole report
+            failures.append(SectionFailure(key, f"{type(exc).__name__}: {exc}"))
+            return None
+        questions.append(tuple(result.open_questions))
+        return result
+
+    slo = run("slo_proposal", lambda: propose_slos(tel, series, config, given_specs=given_specs, rng=rng("slo_proposal")))
+    specs: tuple[SLOSpec, ...] = tuple(slo.specs) if slo is not None else tuple(given_specs)
+    budget = run("error_budget_policy", lambda: budget_policy(tel, series, specs, config))
+    forecast = run("forecast", lambda: forecast_budget(tel, incidents, specs, config, rng=rng("forecast")))
+    alerting = run("alerting", lambda: analyze_alerting(tel, series, specs, incidents, inputs.alerts, config))
+    incident = run(
+        "incident_response",
+        lambda: analyze_incidents(incidents, config, rng=rng("incident_response"), telemetry=tel, specs=specs, deploys=inputs.deploys),
+    )
+    toil = run("toil", lambda: analyze_toil(inputs.toil, inputs.alerts, config, rng=rng("toil")))
+
+    def d(result: Any) -> dict[str, Any] | None:
+        return None if result is None else result.to_dict()
+
+    backlog = run(
+        "backlog",
+        lambda: build_backlog(
+            config, slo=d(slo), budget=d(budget), alerting=d(alerting), incidents=d(incident), forecast=d(forecast), toil=d(toil)
+        ),
+    )
+    failed = {f.section: f for f in failures}
+
+    def payload(key: str, result: Any) -> Mapping[str, Any]:
+        return failed[key].payload() if key in failed else result.to_dict()
+
+    payloads["slo_proposal"] = payload("slo_proposal", slo)
+    payloads["error_budget_policy"] = {**payload("error_budget_policy", budget), "forecast": payload("forecast", forecast)}
+    payloads["alerting"] = payload("alerting", alerting)
+    payloads["toil"] = payload("toil", toil)
+    payloads["incident_response"] = payload("incident_response", incident)
+    payloads["backlog"] = payload("backlog", backlog)
+    return payloads, questions, specs, tuple(failures)
 
 
 def build_report(
@@ -526,6 +692,7 @@ def build_report(
     seed: int = 7,
     generated_at: pd.Timestamp,
     parameters: Mapping[str, Any] | None = None,
+    given_specs: tuple[SLOSpec, ...] = (),
 ) -> ReliabilityReport:
     """Compute the whole report from loaded inputs (pure: no I/O, no clock).
 
@@ -533,17 +700,19 @@ def build_report(
     ----------
     config : the parsed ``service.yaml``.
     inputs : :func:`srekit.io.load_inputs` output (frames are None when absent).
-    seed : seeds one independent ``np.random.Generator`` per section (Monte Carlo, bootstrap).
+    seed : seeds one independent ``np.random.Generator`` per section (Monte Carlo, bootstrap):
+        ``default_rng([seed, RNG_STREAMS[section]])``.
     generated_at : when the report was made (UTC); read from the clock by the caller.
     parameters : the run's parameters, recorded in ``meta``.
+    given_specs : SLOs defined elsewhere (OpenSLO files named in ``slo.openslo``, read by the
+        caller with :func:`srekit.openslo.read_openslo_specs`); they are the SLOs in force.
     """
     from . import __version__
 
     stamp = pd.Timestamp(generated_at)
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
     summary_inputs = summarize_inputs(config, inputs)
-    sections: dict[str, Mapping[str, Any]] = {k: {} for k in SECTION_KEYS[1:7]}
-    section_questions: list[Sequence[OpenQuestion]] = []
+    sections, section_questions, specs, failures = compute_sections(config, inputs, seed=seed, given_specs=given_specs)
     questions = merge_questions(summary_inputs.open_questions, *section_questions)
     meta = Meta(
         srekit_version=__version__,
@@ -552,9 +721,15 @@ def build_report(
         seed=seed,
         parameters=dict(parameters or {}),
         config_path=None if config.path is None else str(config.path),
+        sections_failed=tuple(f"{f.section}: {f.error}" for f in failures),
     )
+    summary = summarize(config.service, summary_inputs, sections, questions)
+    if failures:
+        names = ", ".join(SECTION_TITLES.get(f.section, f.section) for f in failures)
+        sentences = [*summary["sentences"][:2], f"Some sections could not be computed in this run ({names}); see meta.sections_failed."]
+        summary = {**summary, "sentences": sentences, "text": " ".join(sentences)}
     return ReliabilityReport(
-        summary=summarize(config.service, summary_inputs, sections, questions),
+        summary=summary,
         slo_proposal=sections["slo_proposal"],
         error_budget_policy=sections["error_budget_policy"],
         alerting=sections["alerting"],
@@ -564,4 +739,5 @@ def build_report(
         open_questions=questions,
         inputs=summary_inputs,
         meta=meta,
+        specs=specs,
     )

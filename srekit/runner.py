@@ -70,6 +70,17 @@ def load_for_notebook(config_path: str | Path, prometheus_url: str = "") -> tupl
     return config, load_inputs(config)
 
 
+def report_for_notebook(report_json_path: str | Path, config_path: str | Path, seed: int = 7) -> dict[str, Any]:
+    """``report.json`` as a dict for the report notebook: read from ``report_json_path`` when
+    that file exists (the runner wrote it), else computed now from ``config_path``."""
+    path = Path(report_json_path) if report_json_path else None
+    if path is not None and path.is_file():
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    config = load_config(config_path)
+    report = analyze(config, seed=seed, generated_at=pd.Timestamp.now(tz="UTC"), parameters={"seed": seed})
+    return dict(report.to_dict())
+
+
 def analyze(
     config: ServiceConfig,
     *,
@@ -83,8 +94,13 @@ def analyze(
     from .io import load_inputs
     from .report import build_report
 
+    given: tuple[Any, ...] = ()
+    if config.slo.openslo:
+        from .openslo import read_openslo_specs
+
+        given = tuple(read_openslo_specs(config.slo.openslo))
     inputs = load_inputs(config, quarantine_dir=quarantine_dir)
-    return build_report(config, inputs, seed=seed, generated_at=generated_at, parameters=parameters or {})
+    return build_report(config, inputs, seed=seed, generated_at=generated_at, parameters=parameters or {}, given_specs=given)
 
 
 def write_analysis(report: Any, out_dir: Path, *, config: ServiceConfig | None = None) -> list[Path]:
