@@ -153,6 +153,14 @@ def test_validate_requests_kind(tmp_path: Path) -> None:
     assert "rows read:     2" in r.stdout and "rows accepted: 1" in r.stdout and "rows rejected: 1" in r.stdout
 
 
+def test_load_inputs_routes_to_prometheus_with_configured_range(tmp_path: Path) -> None:
+    # no telemetry or requests file: the pull is attempted with prometheus.start/end (here an
+    # inverted range, which the puller rejects before any network call).
+    cfg = load_config(_service(tmp_path, {}, prometheus={"url": "http://127.0.0.1:9", "start": "2024-01-02T00:00:00Z", "end": "2024-01-01T00:00:00Z"}))
+    with pytest.raises(InputError, match=r"end 2024-01-01 00:00:00\+00:00 is not after start 2024-01-02"):
+        io.load_inputs(cfg)
+
+
 def test_inputs_type_checked() -> None:
     with pytest.raises(TypeError, match="Inputs.toil must be a DataFrame"):
         io.Inputs(toil="toil.csv")  # type: ignore[arg-type]
