@@ -309,7 +309,7 @@ def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLO
         df = prepare(incidents)
         windows = relevant(impact_windows(df, log_end(df)), spec.journey)
     in_hist = windows[(windows["start"] >= h_start) & (windows["start"] < h_end)] if len(windows) else windows
-    impact = incident_impact(in_hist, telemetry, spec) if len(in_hist) else None
+    impact = incident_impact(in_hist, telemetry, spec, counts=counts) if len(in_hist) else None
 
     # background: per full day, bad events and minutes outside every incident window
     grid_us = to_us(idx)
@@ -500,3 +500,10 @@ def model_table(forecast: BudgetForecast) -> pd.DataFrame:
             "median background budget minutes per day": round(d["background_budget_minutes_per_day_median"], 2),
         })
     return pd.DataFrame(rows)
+
+
+def riskiest(forecast: BudgetForecast) -> SLOForecast | None:
+    """The SLO most likely to run out of budget (ties: the larger expected use), or None."""
+    if not forecast.per_slo:
+        return None
+    return max(forecast.per_slo, key=lambda f: (f.p_exhaust, float(f.consumed.mean())))

@@ -90,13 +90,28 @@ def _rmst(q_times: np.ndarray, sf: np.ndarray) -> float:
     return float(q_times[0] + np.sum(np.diff(q_times) * sf[:-1]))
 
 
-def _median_and_mean(times: np.ndarray, censored: np.ndarray) -> np.ndarray:
-    censored = np.asarray(censored) > 0.5  # the bootstrap hands the flags over as floats
-    if (~censored).sum() == 0:
-        m = float(times.max())
-        return np.array([m, m])
-    qt, sf = _km(times, censored)
-    return np.array([_km_quantile(qt, sf, 0.5)[0], _rmst(qt, sf)])
+def km_median_mean(times: np.ndarray, censored: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Kaplan–Meier median and restricted mean of many samples at once (the bootstrap's
+    resamples along ``axis``): ``[median, mean]`` stacked on a new first axis.
+
+    Product-limit estimator in sorted order (events before censorings at equal times):
+    S_i = ∏_{j ≤ i, event} (1 − 1/(n − j)), which over a tie of d events telescopes to the
+    usual (r − d)/r. ``tests/test_incidents.py`` checks it against ``scipy.stats.ecdf``. When
+    S never reaches ½ the median is the largest time (a lower bound).
+    """
+    t = np.moveaxis(np.asarray(times, float), axis, -1)
+    c = np.moveaxis(np.asarray(censored) > 0.5, axis, -1)
+    order = np.lexsort((c, t), axis=-1)
+    t = np.take_along_axis(t, order, -1)
+    c = np.take_along_axis(c, order, -1)
+    n = t.shape[-1]
+    at_risk = n - np.arange(n)
+    surv = np.cumprod(np.where(c, 1.0, 1.0 - 1.0 / at_risk), axis=-1)
+    below = surv <= 0.5 + 1e-12
+    first = np.where(below.any(axis=-1), below.argmax(axis=-1), n - 1)
+    median = np.take_along_axis(t, first[..., None], -1)[..., 0]
+    mean = t[..., 0] + np.sum(np.diff(t, axis=-1) * surv[..., :-1], axis=-1)
+    return np.stack([median, mean])
 
 
 def _uncensored_median_and_mean(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -353,7 +368,7 @@ def duration_metric(df: pd.DataFrame, name: str, as_of: pd.Timestamp | None, rng
         if cens.size == 0:  # no censoring: KM median/mean are the sample's, vectorised
             boot = stats.bootstrap((times,), _uncensored_median_and_mean, vectorized=True, **common)
         else:
-            boot = stats.bootstrap((times, flags), _median_and_mean, paired=True, vectorized=False, **common)
+            boot = stats.bootstrap((times, flags.astype(float)), km_median_mean, paired=True, vectorized=True, **common)
         lo, hi = np.asarray(boot.confidence_interval.low), np.asarray(boot.confidence_interval.high)
     else:  # every duration equal: no spread to resample
         lo = hi = np.array([med, mean])
@@ -424,7 +439,7 @@ def journey_step(telemetry: pd.DataFrame, journey: str) -> pd.Timedelta:
     return pd.Timedelta(int(gaps.min()), unit="us")
 
 
-def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpec) -> pd.DataFrame:
+def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpec, *, counts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Bad events each incident caused on one SLI, above the background rate.
 
     Returns one row per incident window overlapping the telemetry: ``id``, ``cause``,
@@ -432,9 +447,11 @@ def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpe
     ratio × total, ≥ 0), ``budget_minutes`` (excess / mean requests per minute) and
     ``intensity`` (budget minutes per minute of incident: 1.0 = a full outage).
     Background ratio = bad / total over the minutes outside every incident window.
+    ``counts`` may pass the SLI's ``telemetry.sli_counts`` grid when the caller has it already.
     """
     cols = ["id", "cause", "start", "duration_minutes", "bad", "total", "excess_bad", "budget_minutes", "intensity"]
-    counts = sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=journey_step(telemetry, spec.journey))
+    if counts is None:
+        counts = sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=journey_step(telemetry, spec.journey))
     w = relevant(windows, spec.journey)
     if counts.empty or w.empty:
         return pd.DataFrame({c: pd.Series([], dtype="float64") for c in cols})
@@ -888,3 +905,29 @@ def recommendations_table(report: IncidentReport) -> pd.DataFrame:
         [{"change": r.title, "evidence": r.evidence, "area": r.area, "metric to track": r.metric_to_track} for r in report.recommendations],
         columns=["change", "evidence", "area", "metric to track"],
     )
+
+
+def change_text(report: IncidentReport) -> str:
+    """One plain sentence on change-induced incidents (or why it is unknown)."""
+    c = report.change
+    if c is None:
+        return "No deploy log was given, so incidents cannot be linked to changes."
+    return (
+        f"{c['incidents_after_deploy']} of {report.incidents} incidents ({c['share_after_deploy']:.0%}) started within "
+        f"{c['lookback_minutes']:.0f} minutes after one of the {c['deploys']} deploys; "
+        f"{c['deploys_rolled_back_or_failed']} deploys were rolled back or failed."
+    )
+
+
+def postmortem_text(report: IncidentReport) -> str:
+    """One plain sentence on postmortem coverage and action-item closure."""
+    p = report.postmortems
+    if report.incidents == 0:
+        return "No incident log was given: start one, and write postmortems with the template below."
+    sev = " and ".join(p["high_severities"])
+    cov = "no postmortem status is recorded" if p["coverage"] is None else f"{p['coverage']:.0%} have a finished postmortem"
+    items = (
+        "action items are not recorded" if p["closure_rate"] is None
+        else f"{p['action_items_closed']} of {p['action_items_open'] + p['action_items_closed']} action items are closed ({p['closure_rate']:.0%})"
+    )
+    return f"{p['high_severity_incidents']} incidents were {sev}; of those with a known status, {cov}. Across all incidents, {items}."

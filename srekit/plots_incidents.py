@@ -85,10 +85,34 @@ def plot_causes(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_fan(forecast: SLOForecast, *, ax: Axes | None = None) -> Axes:
+def _nothing(ax: Axes, title: str) -> Axes:
+    ax.text(0.5, 0.5, "no forecast: no telemetry or no SLOs", ha="center", va="center", transform=ax.transAxes)
+    ax.set_axis_off()
+    ax.set_title(title)
+    return ax
+
+
+def plot_exhaustion(forecast: BudgetForecast, *, ax: Axes | None = None) -> Axes:
+    """Chance of using up the error budget in the next window, per SLO."""
+    ax = _axes(ax, (7, 3))
+    if not forecast.per_slo:
+        return _nothing(ax, "Chance of using up the error budget")
+    names = [f.slo for f in forecast.per_slo]
+    values = [f.p_exhaust * 100 for f in forecast.per_slo]
+    ax.barh(names, values, color=["#c44e52" if v >= 50 else "#dd8452" if v >= 10 else "#55a868" for v in values])
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("chance of using up the error budget in the next window (%)")
+    ax.set_title("Which SLOs are at risk")
+    return ax
+
+
+def plot_fan(forecast: SLOForecast | None, *, ax: Axes | None = None) -> Axes:
     """Fan chart: how much of the error budget will be used, day by day, over the next window
     (dark band: middle half of the simulations; light band: 80% of them)."""
     ax = _axes(ax)
+    if forecast is None:
+        return _nothing(ax, "Expected error-budget use")
     f = forecast.fan
     days = f.index.to_numpy()
     ax.fill_between(days, f["p10"] * 100, f["p90"] * 100, color="#4c72b0", alpha=0.2, label="80% of simulations")
@@ -104,9 +128,11 @@ def plot_fan(forecast: SLOForecast, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_consumption(forecast: SLOForecast, *, ax: Axes | None = None) -> Axes:
+def plot_consumption(forecast: SLOForecast | None, *, ax: Axes | None = None) -> Axes:
     """Distribution of the budget used by the end of the next window."""
     ax = _axes(ax, (7, 3.5))
+    if forecast is None:
+        return _nothing(ax, "Budget used by the end of the window")
     ax.hist(forecast.consumed * 100, bins=60, color="#4c72b0", alpha=0.8)
     ax.axvline(100, color="#c44e52", linestyle="--", label=f"budget used up (chance {forecast.p_exhaust:.0%})")
     ax.set_xlabel("error budget used by the end of the window (%)")
@@ -116,10 +142,12 @@ def plot_consumption(forecast: SLOForecast, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_what_ifs(forecast: BudgetForecast, slo: str, *, ax: Axes | None = None) -> Axes:
+def plot_what_ifs(forecast: BudgetForecast, slo: str | None, *, ax: Axes | None = None) -> Axes:
     """Chance of using up the budget now and under each improvement."""
     ax = _axes(ax, (7, 3))
-    base = next(f for f in forecast.per_slo if f.slo == slo)
+    base = next((f for f in forecast.per_slo if f.slo == slo), None)
+    if base is None:
+        return _nothing(ax, "What would help most")
     rows = [w for w in forecast.what_ifs if w.slo == slo]
     labels = ["as today"] + [f"{w.name} ({w.change})" for w in rows]
     values = [base.p_exhaust * 100] + [w.p_exhaust * 100 for w in rows]

@@ -18,6 +18,7 @@ from srekit.incidents import (
     detectable_change,
     impact_windows,
     incident_impact,
+    km_median_mean,
     prepare,
 )
 from srekit.spec import SLOSpec
@@ -96,6 +97,22 @@ def test_without_censoring_km_equals_sample_statistics(minutes: list[int]) -> No
     assert ttr.mean.total_seconds() == pytest.approx(x.mean())
     assert ttr.median_ci[0] <= ttr.median <= ttr.median_ci[1]
     assert ttr.mean_ci[0] <= ttr.mean <= ttr.mean_ci[1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(min_value=0, max_value=50), st.booleans()), min_size=1, max_size=30))
+def test_batch_kaplan_meier_matches_scipy(pairs: list[tuple[int, bool]]) -> None:
+    t = np.array([p[0] for p in pairs], float)
+    c = np.array([p[1] for p in pairs])
+    med, mean = km_median_mean(t[None, :], c[None, :].astype(float))[:, 0]
+    if c.all():
+        assert med == mean == t.max()
+        return
+    sf = stats.ecdf(stats.CensoredData(uncensored=t[~c], right=t[c])).sf
+    q, s = sf.quantiles, sf.probabilities
+    hit = np.flatnonzero(s <= 0.5 + 1e-12)
+    assert med == (q[hit[0]] if hit.size else q[-1])
+    assert mean == pytest.approx(q[0] + np.sum(np.diff(q) * s[:-1]))
 
 
 def test_bootstrap_interval_is_seeded_and_sensible() -> None:
