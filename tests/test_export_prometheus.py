@@ -1,0 +1,165 @@
+"""Prometheus rules, promtool unit tests, runbooks: checked by the real promtool and against
+Sloth's golden output."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from conftest import external, require_tool
+
+from srekit.alerting import design_policy
+from srekit.config import parse_config
+from srekit.export_prometheus import export_all, le_text, prometheus_rules, promtool_tests
+from srekit.spec import SLOSpec
+
+D30 = pd.Timedelta(days=30)
+
+
+def config(**extra):
+    return parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"}, **extra})
+
+
+SPECS = (
+    SLOSpec("checkout-availability", "checkout", "availability", 0.999, window=D30),
+    SLOSpec("checkout-latency", "checkout", "latency", 0.99, window=pd.Timedelta(days=28), threshold_ms=300),
+    SLOSpec("browse-availability", "browse", "availability", 0.995, window=D30),
+    SLOSpec("checkout-p95", "checkout", "timeslice", 0.99, threshold_ms=600),
+)
+
+
+def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([require_tool("promtool"), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def test_export_all_writes_rules_tests_runbooks_openslo(tmp_path):
+    paths = export_all(SPECS, config(), tmp_path)
+    rel = sorted(str(p.relative_to(tmp_path)) for p in paths)
+    assert "prometheus/rules.yml" in rel and "prometheus/rules_test.yml" in rel
+    assert "runbooks/CheckoutAvailabilityBudgetBurnFast.md" in rel
+    assert "openslo/checkout-latency.yaml" in rel and "README.md" in rel
+    assert all(p.exists() and p.stat().st_size > 0 for p in paths)
+    readme = (tmp_path / "README.md").read_text()
+    assert "checkout-p95: timeslice SLIs are not exported to Prometheus" in readme
+
+
+def test_promtool_checks_and_unit_tests_pass(tmp_path):
+    export_all(SPECS, config(), tmp_path, formats=("prometheus",))
+    d = tmp_path / "prometheus"
+    check = promtool("check", "rules", "rules.yml", cwd=d)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "SUCCESS" in check.stdout
+    test = promtool("test", "rules", "rules_test.yml", cwd=d)
+    assert test.returncode == 0, test.stdout + test.stderr
+    doc = yaml.safe_load((d / "rules_test.yml").read_text())
+    assert len(doc["tests"]) == 3  # one per exportable SLO: outage pages, quiet hour silent
+    first = doc["tests"][0]["alert_rule_test"]
+    assert first[0]["eval_time"] == "30m" and first[0]["exp_alerts"] == []
+    assert first[-1]["exp_alerts"][0]["exp_labels"]["severity"] == "page"
+
+
+def test_promtool_catches_a_wrong_expectation(tmp_path):
+    """The generated tests have teeth: claiming the page fires in the quiet hour fails."""
+    export_all(SPECS[:1], config(), tmp_path, formats=("prometheus",))
+    d = tmp_path / "prometheus"
+    doc = yaml.safe_load((d / "rules_test.yml").read_text())
+    checks = doc["tests"][0]["alert_rule_test"]
+    checks[0]["exp_alerts"] = checks[-1]["exp_alerts"]
+    (d / "bad_test.yml").write_text(yaml.safe_dump(doc))
+    res = promtool("test", "rules", "bad_test.yml", cwd=d)
+    assert res.returncode != 0
+    assert "FAILED" in res.stdout + res.stderr
+
+
+def test_custom_metric_names_selector_and_ms_histogram(tmp_path):
+    c = config(prometheus={"request_counter": "shop_requests_total", "status_label": "status",
+                           "error_status_regex": "5..|429", "latency_histogram": "shop_latency_ms",
+                           "latency_unit": "milliseconds", "journey_label": "route", "selector": 'job="shop"'},
+               alerting={"labels": {"team": "storefront"}})
+    export_all(SPECS[:2], c, tmp_path, formats=("prometheus",))
+    text = (tmp_path / "prometheus" / "rules.yml").read_text()
+    assert 'shop_requests_total{job="shop",route="checkout",status=~"5..|429"}' in text
+    assert 'shop_latency_ms_bucket{job="shop",route="checkout",le="300"}' in text
+    assert "team: storefront" in text
+    d = tmp_path / "prometheus"
+    assert promtool("check", "rules", "rules.yml", cwd=d).returncode == 0
+    res = promtool("test", "rules", "rules_test.yml", cwd=d)
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_le_label_text():
+    assert le_text(250, "seconds") == "0.25"
+    assert le_text(1000, "seconds") == "1"
+    assert le_text(1500, "milliseconds") == "1500"
+
+
+def test_period_ratio_is_request_weighted():
+    rules = prometheus_rules([design_policy(SPECS[0], config())], config())
+    rec = {r["record"]: r["expr"] for r in rules["groups"][0]["rules"]}
+    period = rec["slo:sli_error:ratio_rate30d"]
+    # sum of bad rates over sum of total rates (request-weighted), not an average of ratios
+    assert period.startswith("sum_over_time(slo:sli_errors:rate5m")
+    assert "sum_over_time(slo:sli_requests:rate5m" in period and "count_over_time" not in period
+    assert rec["slo:sli_error:ratio_rate1h"].count("sum(rate(") == 2
+
+
+def _sloth_pairs(text: str) -> set[tuple[str, str, str, float]]:
+    """(severity, short, long, factor) from Sloth's generated alert expressions."""
+    docs = [d for d in yaml.safe_load_all(text) if d]
+    out = set()
+    for g in docs[0]["groups"]:
+        for r in g["rules"]:
+            if "alert" not in r:
+                continue
+            sev = r["labels"]["sloth_severity"]
+            found = re.findall(r"ratio_rate(\w+)\{[^}]*\} > \(([\d.]+) \*", r["expr"])
+            for (w1, f1), (w2, _f2) in zip(found[::2], found[1::2], strict=True):
+                out.add((sev, w1, w2, round(float(f1), 4)))
+    return out
+
+
+def _ours(window: pd.Timedelta) -> set[tuple[str, str, str, float]]:
+    from srekit.timeutil import format_duration
+
+    p = design_policy(SLOSpec("x", "x", "availability", 0.999, window=window), config())
+    return {(r.severity, format_duration(r.short_window), format_duration(r.long_window), round(r.burn_rate, 4)) for r in p.rules}
+
+
+def test_same_windows_and_factors_as_sloth_30d():
+    text = external("sloth", "examples", "_gen", "getting-started.yml").read_text()
+    sloth = _sloth_pairs(text)
+    assert sloth == _ours(D30)
+    assert ("page", "5m", "1h", 14.4) in sloth
+    # Sloth's period ratio averages 5-minute ratios (count_over_time); ours is request-weighted
+    assert "count_over_time(slo:sli_error:ratio_rate5m" in text
+
+
+def test_same_windows_and_factors_as_sloth_28d():
+    text = external("sloth", "test", "integration", "prometheus", "testdata", "out-base-28d.yaml.tpl").read_text()
+    text = re.sub(r"\{\{[^}]*\}\}", "x", text)  # template placeholders
+    assert _sloth_pairs(text) == _ours(pd.Timedelta(days=28))
+
+
+def test_promtool_tests_skip_what_cannot_be_synthesised():
+    c = config(prometheus={"selector": 'job=~"shop.*"'})
+    doc, skipped = promtool_tests([design_policy(s, c) for s in SPECS], c)
+    assert doc["tests"] == []
+    assert any("equality matchers" in s for s in skipped)
+    assert any("timeslice" in s for s in skipped)
+
+
+def test_runbook_sections_and_queries(tmp_path):
+    export_all(SPECS[:2], config(), tmp_path, formats=("prometheus",))
+    text = (tmp_path / "runbooks" / "CheckoutLatencyBudgetBurnFast.md").read_text()
+    for heading in ("## What it means", "## User impact", "## First checks", "## Mitigation", "## Escalation"):
+        assert heading in text
+    assert "slo:sli_error:ratio_rate1h" in text and "```promql" in text
+    assert "Roll back" in text and "300 ms" in text
+    assert "13.44x" in text  # the 28-day page factor
+    rules = yaml.safe_load((tmp_path / "prometheus" / "rules.yml").read_text())
+    alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    assert {a["annotations"]["runbook_url"].rsplit("/", 1)[1] for a in alerts} == {
+        p.name for p in (tmp_path / "runbooks").iterdir()}
