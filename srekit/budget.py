@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from types import MappingProxyType
 from typing import Any
 
@@ -56,12 +57,24 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
 })
 
 
-def state_of(consumed: float) -> str:
+def exact_consumed(bad: int, total: int, target: float) -> Fraction:
+    """Budget consumed = bad / ((1 − target) × total) as an exact fraction (0 without events).
+
+    The target is read as the decimal it was written as (``0.999`` → 999/1000), so a window
+    exactly at the objective consumes exactly 1 and the state decision never hangs on a
+    floating-point rounding of 1 − target.
+    """
+    if total <= 0:
+        return Fraction(0)
+    return Fraction(int(bad)) / ((1 - Fraction(repr(float(target)))) * int(total))
+
+
+def state_of(consumed: float | Fraction) -> str:
     """State from the share of the error budget consumed in the current window (unrounded):
     critical when exhausted (≥ 1), warning from three quarters consumed, healthy below."""
-    if consumed >= STATE_THRESHOLDS["critical"]:
+    if consumed >= Fraction(repr(STATE_THRESHOLDS["critical"])):
         return "critical"
-    if consumed >= STATE_THRESHOLDS["warning"]:
+    if consumed >= Fraction(repr(STATE_THRESHOLDS["warning"])):
         return "warning"
     return "healthy"
 
@@ -171,8 +184,9 @@ def _event_unit(spec: SLOSpec) -> str:
 def burn_rates(events: pd.DataFrame, spec: SLOSpec, windows: Sequence[str] = BURN_WINDOWS,
                *, as_of: pd.Timestamp | None = None) -> dict[str, float]:
     """Burn rate over each trailing window ending at ``as_of`` (default: end of the events):
-    (bad / total in the window) / (1 − target) (SRE Workbook, "Alerting on SLOs"). 1 means the
-    budget would last exactly the SLO window; 0 when the window has no events."""
+    (bad / total in the window) / (1 − target) (SRE Workbook, "Alerting on SLOs"), computed
+    exactly (:func:`exact_consumed`). 1 means the budget would last exactly the SLO window; 0
+    when the window has no events."""
     if events.empty:
         return {w: 0.0 for w in windows}
     end = as_of if as_of is not None else _data_end(events, spec)
@@ -182,7 +196,7 @@ def burn_rates(events: pd.DataFrame, spec: SLOSpec, windows: Sequence[str] = BUR
         sel = (idx >= end - parse_duration(w)) & (idx < end)
         tot = int(events["total"].to_numpy()[sel].sum())
         bad = int(events["bad"].to_numpy()[sel].sum())
-        out[w] = float(tm.burn_rate(bad, tot, spec.target))
+        out[w] = float(exact_consumed(bad, tot, spec.target))
     return out
 
 
@@ -201,13 +215,13 @@ def error_budget(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | N
     tot = int(events["total"].to_numpy()[sel].sum())
     bad = int(events["bad"].to_numpy()[sel].sum())
     allowed = (1.0 - spec.target) * tot
-    consumed = float(tm.ratio(bad, tot) / (1.0 - spec.target))
+    exact = exact_consumed(bad, tot, spec.target)
     return BudgetStatus(
         slo=spec.name, journey=spec.journey, sli=spec.sli, target=spec.target, budgeting=spec.budgeting,
         window_kind=spec.window_kind, window=length, window_start=start, window_end=end, total_events=tot,
-        bad_events=bad, allowed_bad_events=allowed, consumed=consumed,
+        bad_events=bad, allowed_bad_events=allowed, consumed=float(exact),
         allowed_outage=length * (1.0 - spec.target), burn_rates=burn_rates(events, spec, windows, as_of=end),
-        status=state_of(consumed), event_unit=_event_unit(spec),
+        status=state_of(exact), event_unit=_event_unit(spec),
     )
 
 
