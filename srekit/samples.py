@@ -909,6 +909,8 @@ def readme(truth: dict[str, Any], files: Sequence[Path], telemetry_rows: int, ta
         f"- Events no incident recorded: {', '.join(truth['unrecorded_events']) or 'none'}.",
         f"- Incidents invisible in the telemetry (internal tooling): {', '.join(truth['invisible_incidents']) or 'none'}.",
         f"- Incidents still open (no `resolved_at`): {', '.join(truth['open_incidents']) or 'none'}.",
+        "- An incident whose events hit several journeys (I09: E09 browse and E10 search) names "
+        "the first in `incidents.csv`; `ground_truth.json` links every event to it.",
         f"- Repeat causes: {', '.join(sorted(str(c) for c, n in inc['cause'].value_counts().items() if n > 1))}.",
         "- Deploys: incidents caused by a bad deploy have a `success` deploy 3 min before impact and a "
         "`rollback` 2 min before mitigation on the journey's service (browse → web-frontend, "
@@ -926,6 +928,14 @@ def readme(truth: dict[str, Any], files: Sequence[Path], telemetry_rows: int, ta
         f"{truth['raw_requests']['start']} – {truth['raw_requests']['end']} at {truth['raw_requests']['rps']:g} req/s "
         "(not the same requests as the telemetry rows, which run at a higher rate), with the same "
         "injected events; for the raw path: `srekit aggregate`.",
+        "",
+        "## service.yaml",
+        "",
+        "Points at every file above except the raw log (the raw log samples the same day as the "
+        "telemetry; loading both would count that day twice). `checkout` has explicit objectives "
+        "(availability 99.9 %, 99 % of requests within 1500 ms) so the *evaluate given targets* path "
+        "runs; `browse` and `search` have none so the *propose options* path runs. SLO window 28 days, "
+        "on-call 24x7 with 5 engineers, owners per area, toil team size 5.",
         "",
         "## Regenerate",
         "",

@@ -331,3 +331,20 @@ def test_cli_writes_samples_and_rejects_bad_arguments(tmp_path: Path, capsys: py
     assert "wrote" in capsys.readouterr().out
     assert cli_main(["samples", "--out", str(out), "--days", "1", "--raw-days", "3"]) == 2
     assert "raw_days" in capsys.readouterr().err
+
+
+def test_raw_log_aggregates_to_the_same_shape_as_the_telemetry(telemetry: pd.DataFrame, truth: dict) -> None:
+    ag = pytest.importorskip("srekit.aggregate")
+    raw, entry = ag.aggregate_files([SAMPLES / "requests_1d.csv.gz"], edges=S.SAMPLE_EDGES_MS)
+    check(raw)
+    assert entry.rows_rejected == 0 and int(raw["total"].sum()) == truth["raw_requests"]["rows"]
+    assert list(raw.columns) == list(telemetry.columns)
+    day = telemetry[telemetry["interval_start"] >= pd.Timestamp(truth["raw_requests"]["start"])]
+    les = [c for c in raw.columns if c.startswith("le_")]
+    for journey in ("browse", "search", "checkout"):
+        a = raw[raw["journey"] == journey]
+        b = day[day["journey"] == journey]
+        frac_raw = a[les].sum() / a["total"].sum()
+        frac_tel = b[les].sum() / b["total"].sum()
+        assert np.abs(frac_raw.to_numpy() - frac_tel.to_numpy()).max() < 0.02, journey
+        assert (a["errors"].sum() / a["total"].sum()) == pytest.approx(b["errors"].sum() / b["total"].sum(), rel=0.5, abs=0.001)
