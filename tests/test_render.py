@@ -1,0 +1,173 @@
+"""render.py: escaping, formula neutralisation, offline HTML, stakeholder view, index, atomic writes."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import nbformat
+import pandas as pd
+import pytest
+
+from srekit import render
+from srekit.nbshow import table_html
+from srekit.report import SECTION_KEYS
+
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def minimal_report(**over) -> dict:
+    rep = {
+        "summary": {"text": "All good.", "sentences": ["All good."], "figures": {"requests": 10}},
+        "slo_proposal": {}, "error_budget_policy": {}, "alerting": {}, "toil": {},
+        "incident_response": {"follow_up": [{"incident_id": "I1", "title": EVIL}, {"incident_id": "I2", "title": "=HYPERLINK(\"http://x\")"}]},
+        "backlog": {"items": [{"rank": 1, "title": "@SUM(A1:A9) fix | pipes", "owner": "-alice", "effort": "M", "impact": {"value": 3.0}}]},
+        "open_questions": [{"topic": "t", "question": "q?", "assumption": "+a", "section": "inputs"}],
+        "inputs": {"ranges": {}, "missing": [], "journeys": [{"name": EVIL, "requests": 5}], "critical_journeys": [EVIL],
+                   "critical_source": "configured", "ledger": []},
+        "meta": {"service": "shop<script>", "generated_at": "2024-01-01T00:00:00+00:00", "srekit_version": "0.1.0"},
+    }
+    rep.update(over)
+    return rep
+
+
+def test_neutralize_formula_prefixes_only_on_text() -> None:
+    for s in ("=1+1", "+1", "-1", "@A1", "\tx", "\rx"):
+        assert render.neutralize(s) == "'" + s
+    assert render.neutralize("plain") == "plain"
+    assert render.neutralize(-5) == -5
+    assert render.neutralize(1.5) == 1.5
+
+
+def test_csv_text_neutralizes_cells_and_headers_but_not_numbers() -> None:
+    df = pd.DataFrame({"title": ["=cmd|' /C calc'!A0", "ok", "-2+3"], "=h": ["x", "@y", "z"], "n": [-5, 2, 3]})
+    back = pd.read_csv(io.StringIO(render.csv_text(df)))
+    assert list(back.columns) == ["title", "'=h", "n"]
+    assert back["title"].tolist() == ["'=cmd|' /C calc'!A0", "ok", "'-2+3"]
+    assert back["'=h"].tolist() == ["x", "'@y", "z"]
+    assert back["n"].tolist() == [-5, 2, 3]
+
+
+def test_md_text_escapes_html_and_markdown() -> None:
+    out = render.md_text(EVIL)
+    assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert render.md_text("a|b [x](y) *z*") == r"a\|b \[x\](y) \*z\*"
+    assert render.md_text("=SUM(A1)") == "'=SUM(A1)"
+    assert render.md_text(None) == "–" and render.md_text(True) == "yes" and render.md_text(1234) == "1,234"
+
+
+def test_report_markdown_has_every_section_in_order_and_is_escaped() -> None:
+    md = render.report_markdown(minimal_report())
+    heads = re.findall(r"^## \d+\. (.+)$", md, flags=re.M)
+    assert heads[:8] == ["Summary", "SLO Proposal", "Error Budget Policy", "Alerting + Runbooks", "Toil + Automation",
+                         "Incident Response Improvements", "Reliability Backlog", "Open Questions / Assumptions"]
+    assert len(heads) == len(SECTION_KEYS)
+    assert "<img" not in md and "<script>" not in md
+    assert "&lt;img src=x onerror=alert(1)&gt;" in md
+    assert "'@SUM(A1:A9) fix \\| pipes" in md  # formula neutralised, table pipe escaped
+    assert "'=HYPERLINK" in md and "'-alice" in md and "'+a" in md
+    assert "_Not computed in this run._" in md  # empty sections say so, never a silent blank
+
+
+def test_offline_problems_finds_resources_not_text() -> None:
+    assert render.offline_problems('<p>see https://example.com for more</p>') == []
+    assert render.offline_problems('<script src="https://cdn.x/y.js"></script>')
+    assert render.offline_problems('<link rel="stylesheet" href="http://x/y.css">')
+    assert render.offline_problems("<style>body{background:url( 'https://x/a.png')}</style>")
+    assert render.offline_problems('<img src="//cdn.x/a.png">')
+    assert render.offline_problems('<style>@import "https://fonts.x/css";</style>')
+    assert render.offline_problems('<img src="data:image/png;base64,AAAA">') == []
+
+
+def executed_notebook(error: bool = False) -> nbformat.NotebookNode:
+    """An executed notebook built by hand (what papermill writes), no kernel needed."""
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("config_path = 'x'", metadata={"tags": ["parameters"]})
+    injected = nbformat.v4.new_code_cell("config_path = '/abs/x'", metadata={"tags": ["injected-parameters"]})
+    show = nbformat.v4.new_code_cell("SECRET_CODE_TEXT = 1\nshow_table(df)")
+    show.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text="STRAY_PRINT\n"),
+        nbformat.v4.new_output("display_data", data={"text/html": table_html(pd.DataFrame({"title": [EVIL]})), "text/plain": "T"}),
+        nbformat.v4.new_output("execute_result", data={"text/plain": "<Axes: STRAY_REPR>"}, execution_count=1),
+    ]
+    quiet = nbformat.v4.new_code_cell("QUIET_CELL = 2")
+    cells = [nbformat.v4.new_markdown_cell("# Title\n\nintro"), params, injected, nbformat.v4.new_markdown_cell("## Part one"), show,
+             nbformat.v4.new_markdown_cell("## Part two"), quiet]
+    if error:
+        bad = nbformat.v4.new_code_cell("FAILING_CELL_CODE = 1 / 0")
+        bad.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=["ZeroDivisionError: division by zero"])]
+        cells.append(bad)
+    nb.cells = cells
+    return nb
+
+
+def test_stakeholder_html_has_no_code_no_stray_outputs_and_escapes_data() -> None:
+    out = render.notebook_html(executed_notebook(), audience="stakeholder", title="T <x>")
+    assert "SECRET_CODE_TEXT" not in out and "config_path" not in out and "QUIET_CELL" not in out
+    assert "STRAY_PRINT" not in out and "STRAY_REPR" not in out
+    assert "&lt;img src=x onerror=alert(1)&gt;" in out and EVIL not in out
+    assert "<script" not in out.lower()
+    assert render.offline_problems(out) == []
+    assert '<nav class="srekit-toc"' in out and 'href="#Part-one"' in out
+    assert "<title>T &lt;x&gt;</title>" in out
+    assert 'name="viewport"' in out and "@media (max-width: 600px)" in out
+
+
+def test_engineer_html_keeps_code_and_failing_cell_shows_in_both() -> None:
+    eng = render.notebook_html(executed_notebook(error=True), audience="engineer", title="T")
+    assert "SECRET_CODE_TEXT" in eng and "FAILING_CELL_CODE" in eng
+    st = render.notebook_html(executed_notebook(error=True), audience="stakeholder", title="T")
+    assert "FAILING_CELL_CODE" in st and "ZeroDivisionError" in st
+    assert "SECRET_CODE_TEXT" not in st
+    with pytest.raises(ValueError, match="audience"):
+        render.notebook_html(executed_notebook(), audience="everyone", title="T")
+
+
+def test_index_html_latest_first_escaped_with_status() -> None:
+    runs = [
+        {"service": "a", "generated_at": "2024-01-01T00:00:00+00:00", "status": "ok", "href": "a/2024-01-01",
+         "notebooks": [{"name": "00_reliability_report", "status": "ok"}], "headline": {"requests": 5}},
+        {"service": EVIL, "generated_at": "2024-02-01T00:00:00+00:00", "status": "failed", "href": "b/2024-02-01",
+         "notebooks": [{"name": "01_telemetry", "status": "failed"}], "headline": {"success_ratio": 0.99912}},
+    ]
+    out = render.index_html(runs)
+    assert out.index("2024-02-01") < out.index("2024-01-01")
+    assert EVIL not in out and "&lt;img" in out
+    assert 'class="failed">failed' in out and "01_telemetry</a> (failed)" in out
+    assert 'href="a/2024-01-01/00_reliability_report.html"' in out
+    assert "success ratio: 0.9991" in out
+    assert render.offline_problems(out) == []
+    assert "No runs yet" in render.index_html([])
+
+
+def test_atomic_write_replaces_and_leaves_no_temp(tmp_path) -> None:
+    p = tmp_path / "sub" / "report.json"
+    render.atomic_write(p, "old")
+    render.atomic_write(p, json.dumps({"a": 1}))
+    assert json.loads(p.read_text()) == {"a": 1}
+    assert sorted(x.name for x in p.parent.iterdir()) == ["report.json"]
+
+
+def test_report_json_text_rejects_nan() -> None:
+    with pytest.raises(ValueError):
+        render.report_json_text({"x": float("nan")})
+
+
+def test_display_tables_survive_empty_and_failed_sections() -> None:
+    rep = minimal_report(alerting={"status": "failed", "error": "KeyError: 'x'"})
+    assert render.section_status(rep, "alerting") == "KeyError: 'x'"
+    assert render.section_status(rep, "toil") == "ok"
+    for f in (render.slo_table, render.budget_table, render.forecast_table, render.alert_policy_table, render.backtest_table,
+              render.toil_table, render.candidates_table, render.incident_metrics_table, render.backlog_table, render.questions_table):
+        assert isinstance(f(rep), pd.DataFrame)
+    assert render.backlog_table(rep)["item"].tolist() == ["@SUM(A1:A9) fix | pipes"]  # HTML tables escape on display
+
+
+def test_duration_and_percent_formatting() -> None:
+    assert render.fmt_duration_s(45) == "45 s"
+    assert render.fmt_duration_s(300) == "5 min"
+    assert render.fmt_duration_s(19560) == "5.4 h"
+    assert render.fmt_duration_s(3 * 86400) == "3.0 days"
+    assert render.fmt_duration_s(None) == "–"
+    assert render.fmt_pct(0.99948, 3) == "99.948%"
