@@ -828,6 +828,19 @@ def _requests_files(p: Path) -> list[Path]:
     return [p]
 
 
+def _cross_check_alerts(frames: Mapping[str, pd.DataFrame | None], ledger: list[LedgerEntry]) -> None:
+    """Note pages whose ``incident_id`` names no incident of the incidents file
+    (``incident_id_not_in_incidents``): a broken link, not a reason to reject the page."""
+    alerts, incidents = frames.get("alerts"), frames.get("incidents")
+    if alerts is None or incidents is None:
+        return
+    linked = alerts["incident_id"].dropna()
+    unknown = int((~linked.isin(set(incidents["id"].dropna()))).sum())
+    if unknown:
+        i = next(k for k, e in enumerate(ledger) if e.kind == "alerts")
+        ledger[i] = replace(ledger[i], notes={**ledger[i].notes, "incident_id_not_in_incidents": unknown})
+
+
 def load_inputs(config: ServiceConfig, *, strict: bool = False, quarantine_dir: str | Path | None = None, progress: bool = False) -> Inputs:
     """Load every input ``service.yaml`` lists.
 
@@ -855,6 +868,8 @@ def load_inputs(config: ServiceConfig, *, strict: bool = False, quarantine_dir: 
                 entry = replace(entry, quarantine=str(q))
         frames[kind] = loaded.frame
         ledger.append(entry)
+
+    _cross_check_alerts(frames, ledger)
 
     if frames["telemetry"] is None and "requests" in config.data:
         from .aggregate import aggregate_files
