@@ -1,0 +1,308 @@
+"""SLIs, threshold proposals and SLO options: known distributions, hand-checked windows,
+decision rules, missing inputs, real data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SAMPLES, external
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from srekit import telemetry as tm
+from srekit.aggregate import aggregate_frame
+from srekit.budget import budget_policy
+from srekit.config import parse_config
+from srekit.slo import journey_grids, propose_slos, sli_events
+from srekit.spec import SLOSpec
+
+T0 = pd.Timestamp("2024-01-01", tz="UTC")
+EDGES = (10.0, 25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0, 750.0, 1000.0, 2000.0, 5000.0)
+
+
+def cfg(**extra):
+    raw = {"service": "s", "data": {"telemetry": "t.parquet"}}
+    raw.update(extra)
+    return parse_config(raw)
+
+
+def constant_telemetry(journey: str, days: int, per_interval: int, err_per_interval: int, *,
+                       freq: str = "1min", fast_share: float = 1.0) -> pd.DataFrame:
+    """Every interval: the same total and errors; a share of requests ≤ 100 ms, the rest ≤ 500."""
+    idx = pd.date_range(T0, T0 + pd.Timedelta(days=days), freq=freq, inclusive="left")
+    n = len(idx)
+    fast = int(round(per_interval * fast_share))
+    return pd.DataFrame({"journey": journey, "interval_start": idx, "total": np.full(n, per_interval),
+                         "errors": np.full(n, err_per_interval), "le_100": np.full(n, fast),
+                         "le_500": np.full(n, per_interval)})
+
+
+def raw_requests(rng: np.random.Generator, n: int, days: int, sigma: float, median_ms: float) -> pd.DataFrame:
+    ts = T0 + pd.to_timedelta(rng.uniform(0, days * 86400, n), unit="s")
+    lat = rng.lognormal(np.log(median_ms), sigma, n)
+    return pd.DataFrame({"timestamp": ts, "latency_ms": lat, "error": rng.random(n) < 0.001, "journey": "api"})
+
+
+def check_thresholds(req: pd.DataFrame, tel: pd.DataFrame, targets=(0.95, 0.99, 0.995, 0.999)) -> None:
+    prop = propose_slos(tel, None, cfg(slo={"targets": list(targets)}))
+    edges = tm.edges_of(tel)
+    lat = req["latency_ms"].to_numpy()
+    seen = 0
+    for p in prop.threshold_proposals:
+        exact = np.quantile(lat, p.target, method="inverted_cdf")  # smallest x with share ≤ x ≥ target
+        i = int(np.flatnonzero(edges == p.threshold_ms)[0])
+        assert p.threshold_ms >= exact and (i == 0 or edges[i - 1] < exact)  # within one bucket edge
+        assert p.pooled_fraction == pytest.approx(np.mean(lat <= p.threshold_ms))
+        assert p.pooled_fraction >= p.target
+        assert p.threshold_ci_ms[0] <= p.threshold_ms <= p.threshold_ci_ms[1]
+        assert p.threshold_ci_ms[0] in edges and p.threshold_ci_ms[1] in edges
+        seen += 1
+    assert seen == len(targets)
+
+
+def test_threshold_within_one_edge_of_the_exact_quantile() -> None:
+    rng = np.random.default_rng(7)
+    req = raw_requests(rng, 150_000, 10, 0.7, 120.0)
+    tel = aggregate_frame(req, edges=tm.DEFAULT_EDGES_MS)
+    check_thresholds(req, tel)
+
+
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 10**6), sigma=st.floats(0.2, 1.5), median=st.floats(5.0, 800.0))
+def test_threshold_property_on_known_distributions(seed: int, sigma: float, median: float) -> None:
+    rng = np.random.default_rng(seed)
+    req = raw_requests(rng, 20_000, 3, sigma, median)
+    tel = aggregate_frame(req, interval=pd.Timedelta(minutes=5), edges=EDGES + (20000.0, 60000.0))
+    lat = req["latency_ms"].to_numpy()
+    reachable = [t for t in (0.9, 0.99) if np.mean(lat <= 60000.0) >= t]
+    check_thresholds(req, tel, tuple(reachable))
+
+
+def test_windows_met_and_consumption_hand_computed() -> None:
+    # 30 days, 1000 requests a day, no errors except 500 on the last day; 28-day windows at daily
+    # steps: 3 windows, the last one holds 500 bad of 28,000 (allowed at 99%: 280).
+    tel = constant_telemetry("a", 30, 1000, 0, freq="1D")
+    tel.loc[tel.index[-1], "errors"] = 500
+    c = cfg(journeys=[{"name": "a", "slos": {"availability": 0.99}}])
+    prop = propose_slos(tel, None, c)
+    given_opt = next(o for o in prop.options if o.name == "given")
+    obj = given_opt.objective("availability")
+    assert obj is not None and obj.history.windows == 3
+    assert obj.history.windows_met == pytest.approx(2 / 3)
+    assert obj.history.budget_consumed_median == 0.0
+    assert obj.history.budget_consumed_p90 == pytest.approx(0.8 * 500 / 280)
+    assert [s.source for s in prop.slos] == ["service.yaml", "option:balanced"]  # latency not configured
+    assert prop.specs[0].target == 0.99
+
+
+def test_option_ladder_on_a_constant_error_rate() -> None:
+    # 0.2% errors everywhere: 99.9% never holds, 99.5% always does → balanced 99.5%,
+    # ambitious 99.9%, relaxed 99%; latency: 98% ≤ 100 ms, so 99% needs the 500 ms edge.
+    tel = constant_telemetry("a", 35, 1000, 2, fast_share=0.98)
+    prop = propose_slos(tel, None, cfg())
+    opts = {o.name: o for o in prop.options}
+    assert set(opts) == {"relaxed", "balanced", "ambitious"}
+    assert opts["balanced"].objective("availability").target == 0.995
+    assert opts["ambitious"].objective("availability").target == 0.999
+    assert opts["ambitious"].objective("availability").history.windows_met == 0.0
+    assert opts["relaxed"].objective("availability").target == 0.99
+    lat = opts["balanced"].objective("latency")
+    assert (lat.target, lat.threshold_ms) == (0.99, 500.0)
+    assert opts["balanced"].recommended and not opts["ambitious"].recommended
+    assert "Recommended" in opts["balanced"].tradeoff
+    assert {s.name for s in prop.specs} == {"a-availability", "a-latency"}
+    assert any(q.topic == "slo_targets" for q in prop.open_questions)
+    assert any(q.topic == "critical_journeys" for q in prop.open_questions)
+    table = prop.options_table()
+    assert list(table["journey"]) == ["a"] * 3
+
+
+def test_too_little_data_flag() -> None:
+    # one request per 10 minutes: 4032 per 28-day window; 10/(1−t) needs 200, 1000, 2000, 10000.
+    tel = constant_telemetry("a", 30, 1, 0, freq="10min")
+    prop = propose_slos(tel, None, cfg())
+    flags = {p.target: p.too_little_data for p in prop.threshold_proposals}
+    assert flags == {0.95: False, 0.99: False, 0.995: False, 0.999: True}
+    assert {p.min_window_events for p in prop.threshold_proposals} == {4032}
+    assert any(q.topic == "too_little_data" for q in prop.open_questions)
+
+
+def test_short_history_bootstraps_over_hours() -> None:
+    rng = np.random.default_rng(1)
+    req = raw_requests(rng, 20_000, 2, 0.5, 100.0)
+    tel = aggregate_frame(req, edges=EDGES)
+    prop = propose_slos(tel, None, cfg())
+    assert {p.ci_block for p in prop.threshold_proposals} == {"hour"}
+    assert {q.topic for q in prop.open_questions} >= {"short_history", "bootstrap_block"}
+    assert all(p.history.windows == 1 for p in prop.threshold_proposals)
+
+
+def test_top_three_journeys_by_traffic_and_configured_ones() -> None:
+    tel = pd.concat([constant_telemetry(j, 2, n, 0) for j, n in (("a", 5), ("b", 50), ("c", 20), ("d", 30))])
+    prop = propose_slos(tel, None, cfg())
+    assert prop.critical_journeys == ("b", "d", "c")
+    c = cfg(journeys=[{"name": "a"}, {"name": "b", "critical": False}, {"name": "zz"}])
+    prop2 = propose_slos(tel, None, c)
+    assert prop2.critical_journeys == ("a", "zz")
+    assert any(q.topic == "journey_without_telemetry:zz" for q in prop2.open_questions)
+    assert {s.journey for s in prop2.specs} == {"a"}
+
+
+def test_no_telemetry_gives_an_instrumentation_plan() -> None:
+    c = parse_config({"service": "s", "data": {"incidents": "i.csv"},
+                      "journeys": [{"name": "checkout", "slos": {"latency": {"threshold_ms": 800, "target": 0.95}}}],
+                      "prometheus": {"request_counter": "reqs_total", "journey_label": "route"}})
+    prop = propose_slos(None, None, c)
+    d = prop.to_dict()
+    json.dumps(d, allow_nan=False)
+    (step,) = d["instrumentation_plan"]
+    assert step["journey"] == "checkout" and 800.0 in step["bucket_edges_ms"]
+    assert step["counter"].startswith('reqs_total{route="checkout"')
+    assert all(s["provisional"] for s in d["slis"]) and len(d["slis"]) == 2
+    lat = next(s for s in prop.specs if s.sli == "latency")
+    assert (lat.threshold_ms, lat.target) == (800.0, 0.95)
+    assert {q.topic for q in prop.open_questions} >= {"no_telemetry", "provisional_slos"}
+    assert d["threshold_proposals"] == [] and d["options"] == []
+    # nothing configured at all: still a plan for "all"
+    bare = propose_slos(None, None, parse_config({"service": "s", "data": {"incidents": "i.csv"}}))
+    assert [s.journey for s in bare.instrumentation_plan] == ["all"]
+
+
+def test_given_specs_are_in_force_and_evaluated() -> None:
+    tel = constant_telemetry("a", 30, 100, 0, fast_share=0.9)
+    given_ = (SLOSpec(name="a-fast", journey="a", sli="latency", target=0.95, threshold_ms=100.0),)
+    prop = propose_slos(tel, None, cfg(), given_specs=given_)
+    assert prop.specs == given_
+    (opt,) = [o for o in prop.options if o.name == "given"]
+    assert opt.history.windows_met == 0.0  # 90% fast < 95%
+    assert opt.history.budget_consumed_median == pytest.approx(0.1 / 0.05)
+
+
+def test_configured_threshold_snaps_down_to_an_edge() -> None:
+    tel = constant_telemetry("a", 3, 100, 0)
+    c = cfg(journeys=[{"name": "a", "slos": {"latency": {"threshold_ms": 300, "target": 0.99}}}])
+    prop = propose_slos(tel, None, c)
+    lat = next(s for s in prop.specs if s.sli == "latency")
+    assert lat.threshold_ms == 100.0
+    assert any(q.topic == "threshold_snapped:a" for q in prop.open_questions)
+
+
+def test_sli_text_and_promql_use_the_prometheus_names() -> None:
+    tel = constant_telemetry("checkout", 2, 100, 0)
+    c = cfg(journeys=[{"name": "checkout", "slos": {"availability": 0.999, "latency": {"threshold_ms": 500, "target": 0.99}}}],
+            prometheus={"latency_histogram": "lat_seconds", "selector": 'job="shop"'})
+    slis = {s.kind: s for s in propose_slos(tel, None, c).slis}
+    assert slis["availability"].promql == (
+        'sum(rate(http_requests_total{handler="checkout",job="shop",code!~"5.."}[28d]))'
+        ' / sum(rate(http_requests_total{handler="checkout",job="shop"}[28d]))')
+    assert 'lat_seconds_bucket{handler="checkout",job="shop",le="0.5"}' in slis["latency"].promql
+    assert slis["latency"].columns == ("total", "le_500")
+    assert "500 ms" in slis["latency"].definition and slis["latency"].user_impact
+
+
+def test_grid_events_equal_telemetry_sli_counts() -> None:
+    rng = np.random.default_rng(5)
+    req = raw_requests(rng, 5000, 1, 0.8, 100.0)
+    tel = aggregate_frame(req, edges=EDGES)
+    tel = tel.drop(index=tel.index[10:40]).sample(frac=1.0, random_state=1)  # gaps, shuffled rows
+    doubled = pd.concat([tel, tel.assign(total=0, errors=0, **{c: 0 for c in tm.le_columns(tel)})])
+    for kind, thr in (("availability", None), ("latency", 240.0)):
+        s = SLOSpec(name="x", journey="api", sli=kind, target=0.9, threshold_ms=thr)  # type: ignore[arg-type]
+        ref = tm.sli_counts(tel, "api", kind, threshold_ms=thr)
+        for frame in (tel, doubled):
+            ev = sli_events(frame, None, s)
+            pd.testing.assert_frame_equal(ev, ref, check_freq=False, check_names=False)
+    assert journey_grids(tel)["api"].interval == pd.Timedelta(minutes=1)
+
+
+def test_series_timeslice_events_count_repeats_and_skip_zeros() -> None:
+    stamps = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 00:05", "2024-01-01 00:05", "2024-01-01 00:10",
+                             "2024-01-01 00:20"], utc=True)
+    series = pd.DataFrame({"timestamp": stamps, "value": [50.0, 150.0, 90.0, 0.0, 120.0], "journey": "all"})
+    s = SLOSpec(name="all-timeslice", journey="all", sli="timeslice", target=0.9, threshold_ms=100.0)
+    ev = sli_events(None, series, s)
+    assert ev["total"].tolist() == [1, 2, 0, 0, 1] and ev["bad"].tolist() == [0, 1, 0, 0, 1]
+
+
+def test_series_only_gives_timeslice_proposals_and_budgets() -> None:
+    rng = np.random.default_rng(2)
+    stamps = pd.date_range(T0, periods=12 * 24 * 40, freq="5min")
+    series = pd.DataFrame({"timestamp": stamps, "value": rng.gamma(20, 5, len(stamps)), "journey": "api"})
+    c = parse_config({"service": "s", "data": {"series": "s.csv"}})
+    prop = propose_slos(None, series, c)
+    assert {p.kind for p in prop.threshold_proposals} == {"timeslice"}
+    vals = series["value"].to_numpy()
+    for p in prop.threshold_proposals:
+        assert p.pooled_fraction == pytest.approx(np.mean(vals <= p.threshold_ms)) and p.pooled_fraction >= p.target
+    (spec,) = [s for s in prop.specs if s.sli == "timeslice"]
+    pol = budget_policy(None, series, prop.specs, c)
+    b = next(b for b in pol.budgets if b.slo == spec.name)
+    assert b.event_unit == "samples" and b.total_events == 28 * 24 * 12
+    assert "5m intervals" in next(s for s in prop.slis if s.kind == "timeslice").definition
+
+
+@pytest.mark.slow
+def test_samples_end_to_end() -> None:
+    if not (SAMPLES / "service.yaml").exists():
+        pytest.skip("data/samples not generated")
+    from srekit.config import load_config
+    from srekit.io import load_inputs
+
+    c = load_config(SAMPLES / "service.yaml")
+    inp = load_inputs(c)
+    prop = propose_slos(inp.telemetry, inp.series, c)
+    pol = budget_policy(inp.telemetry, inp.series, prop.specs, c)
+    json.dumps(prop.to_dict(), allow_nan=False)
+    json.dumps(pol.to_dict(), allow_nan=False)
+    by = {s.spec.name: s for s in prop.slos}
+    assert by["checkout-availability"].source == "service.yaml" and by["checkout-availability"].spec.target == 0.999
+    assert by["checkout-latency"].spec.threshold_ms == 1500.0
+    assert {"browse-availability", "search-latency"} <= set(by)
+    assert pol.as_of == inp.telemetry["interval_start"].max() + pd.Timedelta(minutes=1)
+    assert len(pol.budgets) == len(prop.specs)
+
+
+def _real_series(path: str) -> pd.DataFrame:
+    from srekit.io import load_series
+
+    return load_series(path).frame
+
+
+@pytest.mark.external
+def test_nab_request_latency_proposals_and_timeslice_budgets() -> None:
+    p = external("nab", "data", "realKnownCause", "ec2_request_latency_system_failure.csv")
+    series = _real_series(str(p))
+    assert series["timestamp"].duplicated().sum() == 11  # the DST repeat kept, not dropped
+    c = parse_config({"service": "ec2", "data": {"series": str(p)},
+                      "slo": {"window": "7d", "budgeting": "Timeslices", "timeslice_target": 0.9,
+                              "timeslice_window": "1h"}})
+    prop = propose_slos(None, series, c)
+    assert len(prop.threshold_proposals) == 4 and all(p.kind == "timeslice" for p in prop.threshold_proposals)
+    pol = budget_policy(None, series, prop.specs, c)
+    (b,) = pol.budgets
+    assert b.event_unit == "slices" and 0 < b.total_events <= 7 * 24
+    ev = sli_events(None, series, prop.specs[0])
+    assert int(ev["total"].sum()) <= 14 * 24 + 1
+    json.dumps(prop.to_dict(), allow_nan=False)
+    json.dumps(pol.to_dict(), allow_nan=False)
+
+
+@pytest.mark.external
+def test_microsoft_outbound_latency_zeros_are_no_data() -> None:
+    p = external("microsoft-cloud-monitoring-dataset", "data", "middle-tier-api-dependency-latency", "outbound-01.csv")
+    series = _real_series(str(p))
+    c = parse_config({"service": "ms", "data": {"series": str(p)},
+                      "journeys": [{"name": "all", "slos": {"latency": {"threshold_ms": 150, "target": 0.95}}}]})
+    prop = propose_slos(None, series, c)
+    assert any(q.topic == "series_zeros:all" for q in prop.open_questions)
+    (spec,) = [s for s in prop.specs if s.sli == "timeslice"]
+    assert (spec.threshold_ms, prop.slos[0].source) == (150.0, "service.yaml")
+    pol = budget_policy(None, series, prop.specs, c)
+    (b,) = [b for b in pol.budgets if b.slo == spec.name]
+    nonzero = series[(series["timestamp"] >= b.window_start) & (series["value"] != 0)]
+    assert b.total_events == len(nonzero)  # hourly samples, the zero sample excluded
+    assert b.bad_events == int((nonzero["value"] > 150).sum())
+    assert prop.threshold_proposals and all(p.threshold_ms > 0 for p in prop.threshold_proposals)
