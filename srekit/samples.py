@@ -790,7 +790,9 @@ def write_samples(
     raw_name = f"requests_{n_raw}d.{raw_format}"
     p = out / raw_name
     raw_start = end - pd.Timedelta(days=n_raw)
-    raw_rows = write_requests(p, raw_start, end, raw_rps, streams[6], injected=evs)
+    # ≤ ≈ 500k rows per chunk whatever the rate (bounded memory); whole minutes, at most 1 h
+    chunk = pd.Timedelta(minutes=int(min(60, max(1, 500_000 // (raw_rps * 60)))))
+    raw_rows = write_requests(p, raw_start, end, raw_rps, streams[6], injected=evs, chunk=chunk)
     written.append(p)
 
     p = out / "service.yaml"
