@@ -34,6 +34,7 @@ Presets (documented with examples in ``docs/inputs.md``):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -149,6 +150,16 @@ def _first_update(updates: Sequence[Record], status: str) -> Any:
     return min(stamps, key=lambda s: _stamp(s, "UTC") or pd.Timestamp.max.tz_localize("UTC")) if stamps else None
 
 
+def _first_component(comps: Any) -> str | None:
+    """Name of the first affected component: a list of component objects (API) or a
+    text cell separated by commas or semicolons (a flat CSV export)."""
+    if isinstance(comps, str):
+        return re.split(r"[,;]", comps)[0].strip() or None
+    if isinstance(comps, Sequence) and comps and isinstance(comps[0], Mapping):
+        return comps[0].get("name")
+    return None
+
+
 def statuspage(records: Sequence[Record], tz: str) -> list[dict[str, str]]:
     """Atlassian Statuspage incident documents → canonical text rows."""
     out = []
@@ -167,7 +178,7 @@ def statuspage(records: Sequence[Record], tz: str) -> list[dict[str, str]]:
             mitigated_at=_get(r, "monitoring_at") or _first_update(updates, "monitoring"),
             resolved_at=resolved,
             severity=r.get("impact"),
-            journey=comps[0].get("name") if comps and isinstance(comps[0], Mapping) else None,
+            journey=_first_component(comps),
         ))
     return out
 

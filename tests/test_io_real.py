@@ -72,6 +72,13 @@ def test_github_derived_csv_matches_json() -> None:
     assert csv.entry.rejected == js.entry.rejected
     assert csv.frame["id"].tolist() == js.frame["id"].tolist()
     pd.testing.assert_series_equal(csv.frame["resolved_at"], js.frame["resolved_at"])
+    # the same flat CSV through the statuspage preset (components as a text cell)
+    pre = io.load_incidents(external("github-incident-history", "github_incidents.derived.csv"), fmt="statuspage")
+    assert pre.entry.rejected == js.entry.rejected and dict(pre.entry.notes) == dict(js.entry.notes)
+    pd.testing.assert_series_equal(pre.frame["severity"], js.frame["severity"])
+    # journey = first entry of the CSV's `components` cell ("Issues;Issues" -> "Issues")
+    j = pre.frame.set_index("id")["journey"]
+    assert (j["1qhyzvdmm4mz"], j["pkzmfdxt5jpf"]) == ("Git Operations", "Issues") and pd.isna(j["rcwk6twq397d"])
 
 
 def test_gcp_incidents_json_and_csv() -> None:
