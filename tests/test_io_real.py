@@ -122,3 +122,17 @@ def test_pagerduty_vendor_examples_load(tmp_path: pytest.TempPathFactory) -> Non
     assert got.rejects["id"].tolist() == ["PCOOHCY"]
     first = got.frame.set_index("id").loc["PYC0H08"]
     assert first["acknowledged_at"] - first["started_at"] == pd.Timedelta(seconds=5)
+
+
+def test_pagerduty_rest_incidents_example(tmp_path: pytest.TempPathFactory) -> None:
+    import json
+
+    doc = json.loads(external("pagerduty-api-schema", "pagerduty_incident_examples.extracted.json").read_text())
+    body = doc["get_/incidents_200_examples"]["response"]["value"]  # {"incidents": [...], "limit": 1, ...}
+    p = tmp_path / "pd_rest.json"  # type: ignore[operator]
+    p.write_text(json.dumps(body))
+    got = io.load_incidents(p)
+    row = got.frame.iloc[0]
+    assert (row["id"], row["title"], row["severity"], row["journey"]) == ("PT4KHLK", "The server is on fire.", "SEV2", "My Mail Service")
+    assert row["resolved_at"] - row["started_at"] == pd.Timedelta(minutes=7, seconds=41)
+    assert dict(got.entry.notes) == {"preset_pagerduty": 1}
