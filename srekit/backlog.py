@@ -56,6 +56,9 @@ ASSUMED_SHARE = 0.25
 """Without a forecast what-if: share of incident burn a follow-up or verified mitigation removes
 (the forecast's default what-ifs: −25% incidents, −25% duration)."""
 MAX_CAUSES = 3
+SLOW_DETECTION_S = 30 * 60.0
+"""Median time to detect above which detection is a gap (the incident section's limit)."""
+HIGH_SEVERITIES = ("SEV1", "SEV2")
 BACKGROUND_SHARE_MIN = 0.25
 """Background burn becomes an item when quiet days alone use this share of the budget…"""
 BACKGROUND_P_EXHAUST_MIN = 0.10
@@ -469,14 +472,16 @@ def _from_incidents(incidents: Mapping[str, Any], forecast: Mapping[str, Any], c
     cust = _num(det.get("customer", {}).get("count")) or 0.0
     known = sum((_num(d.get("count")) or 0.0) for k, d in det.items() if k != "unknown")
     ttd = _num(_map(_map(incidents.get("metrics")).get("ttd")).get("median_s"))
+    slow = ttd is not None and ttd > SLOW_DETECTION_S
     gain = _what_if(forecast, "faster detection")
-    if cust > 0 or gain:
+    if cust > 0 or slow or gain:
         if gain:
             q, basis = gain
         else:
-            q = _per_quarter(cust * ASSUMED_DETECTION_GAIN_MIN, scale, questions)
-            basis = (f"assumed {ASSUMED_DETECTION_GAIN_MIN:g} min of full-outage burn saved per customer-detected "
-                     "incident")
+            who = n_total if slow else cust
+            q = _per_quarter(who * ASSUMED_DETECTION_GAIN_MIN, scale, questions)
+            basis = (f"assumed {ASSUMED_DETECTION_GAIN_MIN:g} min of full-outage burn saved per "
+                     + ("incident" if slow else "customer-detected incident") + f" ({who:.0f})")
         parts = []
         if known:
             parts.append(f"{cust:.0f} of {known:.0f} incidents with a known source were reported by customers")
@@ -488,24 +493,41 @@ def _from_incidents(incidents: Mapping[str, Any], forecast: Mapping[str, Any], c
     # postmortem follow-up
     pm = _map(incidents.get("postmortems"))
     missing = int((_num(pm.get("pending")) or 0) + (_num(pm.get("none")) or 0))
+    unrecorded = int(_num(pm.get("high_severity_incidents")) or 0) if pm.get("coverage") is None else 0
     open_items = int(_num(pm.get("action_items_open")) or 0)
-    if missing or open_items:
+    if missing or open_items or unrecorded:
         fewer = _what_if(forecast, "fewer incidents")
         repeat_minutes = sum(_cause_minutes(c)[0] for c in causes if c.get("repeat"))
+        high = [_map(r) for r in _list(_map(incidents.get("breakdowns")).get("severity"))
+                if str(_map(r).get("severity")) in HIGH_SEVERITIES]
+        high_minutes = sum((_num(r.get("count")) or 0.0) * (_num(r.get("ttr_median_s")) or 0.0) / 60.0 for r in high)
         if fewer:
             q, basis = fewer
-        else:
+        elif repeat_minutes > 0:
             q = ASSUMED_SHARE * _per_quarter(repeat_minutes, scale, questions)
-            basis = f"assumed {ASSUMED_SHARE:.0%} fewer repeat incidents ({repeat_minutes:.0f} minutes of repeat causes over the history)"
+            basis = (f"assumed {ASSUMED_SHARE:.0%} fewer repeat incidents ({repeat_minutes:.0f} minutes of repeat "
+                     "causes over the history)")
+        else:
+            q = ASSUMED_SHARE * _per_quarter(high_minutes, scale, questions)
+            basis = (f"assumed {ASSUMED_SHARE:.0%} fewer SEV1/SEV2 incidents (≈{high_minutes:.0f} incident minutes "
+                     "over the history: count × median time to resolve, an upper bound)")
         bits = []
         if missing:
             bits.append(f"{missing} SEV1/SEV2 postmortem(s) not done")
+        if unrecorded:
+            bits.append(f"no postmortem status recorded for {unrecorded} SEV1/SEV2 incident(s)")
         if open_items:
             closure = _num(pm.get("closure_rate"))
             bits.append(f"{open_items} open action item(s)" + (f" (closure rate {closure:.0%})" if closure is not None else ""))
-        out.append(_Draft(
-            "Finish postmortems and close their action items: " + ", ".join(bits), "postmortem_follow_up", q,
-            "budget_minutes_per_quarter", "S", "; ".join([*bits, basis]), "incident_response"))
+        title = ("Record postmortems for SEV1/SEV2 incidents and track their action items" if unrecorded
+                 else "Finish postmortems and close their action items: " + ", ".join(bits))
+        out.append(_Draft(title, "postmortem_follow_up", q, "budget_minutes_per_quarter", "S",
+                          "; ".join([*bits, basis]), "incident_response"))
+    if n_total and not causes:
+        questions.append(OpenQuestion(
+            "backlog_incident_causes", "Can incidents record a cause (a short category such as 'bad deploy')?",
+            f"None of the {n_total:.0f} incidents names a cause, so no cause-specific fix or chaos experiment is "
+            "proposed.", SECTION))
     return out
 
 
@@ -660,3 +682,18 @@ def build_backlog(
     )
     return Backlog(items=items, budget_minutes_per_quarter=scale.budget_per_quarter,
                    team_hours_per_quarter=scale.team_hours, sections=used, open_questions=tuple(questions))
+
+
+def backlog_from_report(config: ServiceConfig, report: Mapping[str, Any]) -> Backlog:
+    """The backlog rebuilt from a ``report.json`` dict (its section keys; the forecast sits in
+    ``error_budget_policy.forecast``), e.g. in a notebook that wants the :class:`Backlog` object."""
+    budget = _map(report.get("error_budget_policy"))
+    return build_backlog(
+        config,
+        slo=_map(report.get("slo_proposal")) or None,
+        budget=budget or None,
+        alerting=_map(report.get("alerting")) or None,
+        incidents=_map(report.get("incident_response")) or None,
+        forecast=_map(budget.get("forecast")) or None,
+        toil=_map(report.get("toil")) or None,
+    )

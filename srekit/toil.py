@@ -876,3 +876,22 @@ def weekly_top(report: ToilReport, n: int = 5) -> pd.DataFrame:
     """Weekly hours of the ``n`` biggest tasks (columns in inventory order), for the trend chart."""
     names = [t.task for t in report.inventory[:n] if t.task in report.weekly.columns]
     return report.weekly.loc[:, names]
+
+
+def summary(report: ToilReport) -> str:
+    """One or two plain sentences for readers who only read the headline."""
+    if report.source == "none":
+        return ("There is no toil log and no pages log, so toil could not be measured. "
+                "Keeping a simple log (date, task, minutes) for a few weeks is the first step.")
+    basis = "logged" if report.source == "toil_log" else "estimated from pages"
+    top = report.inventory[0] if report.inventory else None
+    text = (f"The team spends about {report.toil_hours_per_week:.1f} hours a week on toil ({basis}), "
+            f"{report.share_of_team_time:.0%} of its working time; the SRE book's cap is {report.cap:.0%}"
+            + (" — this is over the cap." if report.over_cap else "."))
+    if top is not None:
+        text += f" The biggest task is '{top.task}' at {top.hours_per_week:.1f} hours a week."
+    good = [c for c in report.candidates if c.roi.p_payback_within_horizon >= 0.5]
+    if good:
+        text += (f" {len(good)} automation candidate(s) would more likely than not pay back within "
+                 f"{report.horizon_weeks} weeks.")
+    return text
