@@ -322,14 +322,22 @@ def execute_notebook(src: str, run_dir: str, params: dict[str, Any], cwd: str) -
     name = Path(src).stem
     out_nb = Path(run_dir) / "notebooks" / f"{name}.ipynb"
     out_nb.parent.mkdir(parents=True, exist_ok=True)
+    log = Path(run_dir) / "logs" / f"{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     error = ""
-    try:
-        papermill.execute_notebook(src, str(out_nb), parameters=params, cwd=cwd, progress_bar=False, log_output=False, kernel_name="python3")
-    except PapermillExecutionError as exc:
-        error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-    except Exception as exc:  # kernel died, bad notebook JSON… still report and render what exists
-        error = f"{type(exc).__name__}: {exc}"
+    saved = os.dup(2)
+    with open(log, "w") as fh:
+        os.dup2(fh.fileno(), 2)  # the kernel's own chatter goes to the log, not the terminal
+        try:
+            papermill.execute_notebook(src, str(out_nb), parameters=params, cwd=cwd, progress_bar=False, log_output=False, kernel_name="python3")
+        except PapermillExecutionError as exc:
+            error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        except Exception as exc:  # kernel died, bad notebook JSON… still report and render what exists
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
     seconds = time.perf_counter() - t0
     if out_nb.exists():
         nb = nbformat.read(str(out_nb), as_version=4)
