@@ -424,9 +424,9 @@ def _missed_budget(missed: list[Mapping[str, Any]], forecast: Mapping[str, Any],
     journeys = {str(_map(f).get("slo")): _map(f).get("journey") for f in _list(forecast.get("per_slo"))}
     per: list[float] = []
     for d in missed:
-        vals = [_num(_map(m).get("impact_budget_minutes_median")) for name, m in models.items()
-                if d.get("journey") in (None, journeys.get(name)) and _num(_map(m).get("impacts_measured"))]
-        vals = [v for v in vals if v is not None]
+        found = [_num(_map(m).get("impact_budget_minutes_median")) for name, m in models.items()
+                 if d.get("journey") in (None, journeys.get(name)) and _num(_map(m).get("impacts_measured"))]
+        vals = [v for v in found if v is not None]
         if vals:
             per.append(max(vals))
     if per and len(per) == len(missed):
