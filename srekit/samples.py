@@ -445,7 +445,11 @@ def generate_incidents(days: int, rng: np.random.Generator, *, end: pd.Timestamp
                 d = s + (m - s) / 2
             a = (d + pd.Timedelta(minutes=float(rng.uniform(1, 10)))).round("min")
             mit = max(m, a + pd.Timedelta(minutes=1))
-            res = None if tpl.open else (mit + pd.Timedelta(hours=tpl.resolve_hours + float(rng.uniform(0, 0.5)))).round("min")
+            still_open = tpl.open and k == len(tiles) - 1  # earlier copies were resolved since
+            res = None
+            if not still_open:
+                hours = (12.0 if tpl.open else tpl.resolve_hours) + float(rng.uniform(0, 0.5))
+                res = (mit + pd.Timedelta(hours=hours)).round("min")
             if res is not None and res > end:
                 res = None
             rows.append({

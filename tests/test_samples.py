@@ -348,3 +348,22 @@ def test_raw_log_aggregates_to_the_same_shape_as_the_telemetry(telemetry: pd.Dat
         frac_tel = b[les].sum() / b["total"].sum()
         assert np.abs(frac_raw.to_numpy() - frac_tel.to_numpy()).max() < 0.02, journey
         assert (a["errors"].sum() / a["total"].sum()) == pytest.approx(b["errors"].sum() / b["total"].sum(), rel=0.5, abs=0.001)
+
+
+@settings(max_examples=5, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), rpm=st.floats(1.0, 3000.0))
+def test_any_seed_and_rate_give_valid_telemetry(seed: int, rpm: float) -> None:
+    tele = S.generate_telemetry(1, np.random.default_rng(seed), rpm=rpm)
+    check(tele)
+    assert len(tele) == 3 * 1440
+    assert tele["total"].sum() == pytest.approx(rpm * 1440, rel=0.35)  # one day: diurnal + wobble
+
+
+def test_longer_periods_repeat_the_catalogue_with_consistent_incidents() -> None:
+    inc = S.generate_incidents(180, np.random.default_rng(0))
+    evs = S.events(180)
+    assert len(inc) == 2 * len(S.generate_incidents(90, np.random.default_rng(0)))
+    assert inc["id"].is_unique
+    linked = {e.incident_id for e in evs if e.incident_id}
+    assert linked <= set(inc["id"])
+    assert int(inc["resolved_at"].isna().sum()) == 1  # the earlier copy of I15 was resolved
