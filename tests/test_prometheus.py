@@ -186,13 +186,34 @@ def test_budget_from_pull_equals_budget_from_csv(server: Server, history: pd.Dat
             b = sli_counts(loaded, journey, kind, threshold_ms=thr)
             assert int(a["bad"].sum()) == int(b["bad"].sum())
             assert int(a["total"].sum()) == int(b["total"].sum())
-    slo = pytest.importorskip("srekit.slo")
+    from srekit.budget import error_budget
+    from srekit.slo import sli_events
     from srekit.spec import SLOSpec
 
-    spec = SLOSpec(name="checkout-availability", journey="checkout", sli="availability", target=0.999, window=pd.Timedelta(days=7))
-    fa = slo.error_budget(slo.sli_events(pulled, None, spec), spec).to_dict()
-    fb = slo.error_budget(slo.sli_events(loaded, None, spec), spec).to_dict()
-    assert fa == fb
+    for spec in (
+        SLOSpec(name="checkout-availability", journey="checkout", sli="availability", target=0.999, window=pd.Timedelta(days=7)),
+        SLOSpec(name="browse-latency", journey="browse", sli="latency", target=0.99, threshold_ms=250.0, window=pd.Timedelta(days=7)),
+    ):
+        fa = error_budget(sli_events(pulled, None, spec), spec).to_dict()
+        fb = error_budget(sli_events(loaded, None, spec), spec).to_dict()
+        assert fa == fb
+        assert fa["bad_events"] > 0
+
+
+def test_service_yaml_with_prometheus_url_loads_through_load_inputs(server: Server, history: pd.DataFrame, tmp_path: Path) -> None:
+    from srekit.config import load_config
+    from srekit.io import load_inputs
+
+    start = history["interval_start"].min()
+    end = start + pd.Timedelta("2D")
+    cfg = tmp_path / "service.yaml"
+    cfg.write_text(
+        f"service: shop\nprometheus:\n  url: {server.url}\n  start: '{start.isoformat()}'\n  end: '{end.isoformat()}'\n"
+    )
+    inputs = load_inputs(load_config(cfg))
+    expect = history[history["interval_start"] < end].reset_index(drop=True)
+    pd.testing.assert_frame_equal(inputs.telemetry, expect)
+    assert any(e.kind == "prometheus" for e in inputs.ledger)
 
 
 def test_milliseconds_histogram_and_selector(tmp_path: Path) -> None:
