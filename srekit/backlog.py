@@ -164,7 +164,8 @@ class Backlog:
         rows = [{
             "rank": i.rank, "item": i.title, "category": i.category.replace("_", " "),
             "impact": f"{i.impact.value:.1f} {unit[i.impact.unit]}", "effort": i.effort,
-            "score": round(i.score, 2), "owner": i.owner, "evidence": i.evidence,
+            "score": round(i.score, 2), "owner": i.owner,
+            "evidence": i.evidence + (f". Safety: {i.abort_condition}" if i.abort_condition else ""),
         } for i in self.items]
         return pd.DataFrame(rows, columns=["rank", "item", "category", "impact", "effort", "score", "owner", "evidence"])
 

@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.backlog import EFFORT_WEIGHTS, build_backlog, effort_from_hours, score
+from srekit.backlog import (
+    EFFORT_WEIGHTS,
+    backlog_from_report,
+    build_backlog,
+    effort_from_hours,
+    score,
+)
 from srekit.config import parse_config
 
 SLO = "checkout-availability"
@@ -275,3 +281,16 @@ def test_chaos_owner_from_the_owners_map():
     out = payload(build_backlog(cfg, incidents=INCIDENTS))
     assert {i["owner"] for i in out["items"] if i["category"] == "chaos_experiment"} == {"gina"}
     assert {i["owner"] for i in out["items"] if i["category"] == "incident_cause"} == {"sre-team"}
+
+
+def test_backlog_from_report_reads_the_report_json_layout():
+    report = {"error_budget_policy": {"slos": [], "forecast": FORECAST}, "alerting": ALERTING,
+              "incident_response": INCIDENTS, "toil": TOIL, "slo_proposal": {"slos": []}}
+    a = payload(backlog_from_report(config(), report))
+    b = payload(build_backlog(config(), budget=report["error_budget_policy"], forecast=FORECAST, alerting=ALERTING,
+                              incidents=INCIDENTS, toil=TOIL, slo={"slos": []}))
+    assert a == b and len(a["items"]) == 12
+    table = backlog_from_report(config(), report).table()
+    assert list(table["rank"]) == list(range(1, 13))
+    chaos = table[table["category"] == "chaos experiment"]
+    assert chaos["evidence"].str.contains("Safety: abort when the 5m burn rate").all()

@@ -101,4 +101,9 @@ def test_toil_notebook_runs_on_the_samples(tmp_path):
     html = "".join("".join(o.get("data", {}).get("text/html", "")) for c in done["cells"] for o in c.get("outputs", []))
     assert html.count("<img src=\"data:image/png;base64,") == 5 and html.count("alt=\"") == 5
     assert "Reliability backlog, highest priority first" in html and "restart stuck queue workers" in html
+    # the backlog drew on every section: alerting, incidents, forecast/SLO and toil items, and
+    # chaos experiments carry their burn-rate abort condition
+    for category in ("alerting gap", "incident cause", "chaos experiment", "postmortem follow up", "toil automation"):
+        assert f"<td>{category}</td>" in html
+    assert "Safety: abort when the 5m burn rate of" in html
     assert not [o for c in done["cells"] for o in c.get("outputs", []) if o.get("output_type") == "error"]
