@@ -419,11 +419,11 @@ def forecast_budget(
                 SECTION,
             ))
             continue
-        if not (telemetry["journey"] == spec.journey).any():
+        if telemetry.loc[telemetry["journey"] == spec.journey, "total"].sum() <= 0:
             questions.append(OpenQuestion(
                 f"forecast_journey_{spec.name}",
                 f"Where is the telemetry of journey {spec.journey!r}?",
-                f"No telemetry rows for {spec.journey!r}: SLO {spec.name} is not forecast.",
+                f"No requests for {spec.journey!r} in the telemetry: SLO {spec.name} is not forecast.",
                 SECTION,
             ))
             continue

@@ -760,7 +760,7 @@ def analyze_incidents(
         questions.append(OpenQuestion(
             "incident_log",
             "Where does the team record incidents (PagerDuty, Opsgenie, Statuspage, a spreadsheet)? Export it as data.incidents in service.yaml.",
-            "No incident log was given: no lifecycle metrics; a postmortem template and an empty follow-up tracker are provided.",
+            "No incident log was given (or it is empty): no lifecycle metrics; a postmortem template and an empty follow-up tracker are provided.",
             SECTION,
         ))
         empty = pd.DataFrame()

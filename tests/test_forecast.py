@@ -176,3 +176,13 @@ def test_calibration_against_a_known_process() -> None:
         se_b = np.sqrt(np.sum(p[part] * (1 - p[part]))) / len(part)
         assert abs(p[part].mean() - r[part].mean()) <= max(3 * se_b, 0.02)
     assert p.min() < 0.2 and p.max() > 0.8  # the trials cover the whole range
+
+
+def test_journey_without_traffic_is_skipped_with_a_question() -> None:
+    tel, inc = _history(days=3, starts=(1,))
+    quiet = tel.assign(journey="idle", total=0, errors=0, le_100=0, le_250=0)
+    f = forecast_budget(pd.concat([tel, quiet]), inc, (SPEC, SLOSpec("idle", "idle", "availability", 0.99)), CFG,
+                        rng=np.random.default_rng(0), runs=500)
+    assert [p.slo for p in f.per_slo] == ["checkout-availability"]
+    assert [q.topic for q in f.open_questions] == ["forecast_journey_idle"]
+    json.dumps(f.to_dict(), allow_nan=False)

@@ -307,3 +307,58 @@ def test_real_google_cloud_history() -> None:
     assert ttd.n + ttd.inconsistent == len(loaded.frame)
     assert rep.metrics["ttr"].n == len(loaded.frame)
     json.dumps(rep.to_dict())
+
+
+_STAMP = st.one_of(st.none(), st.integers(min_value=0, max_value=60 * 24 * 30))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(_STAMP, _STAMP, _STAMP, _STAMP, _STAMP,
+                          st.sampled_from(["SEV1", "SEV2", "SEV3", None]),
+                          st.sampled_from(["alert", "customer", None]),
+                          st.sampled_from(["done", "none", None]),
+                          st.sampled_from(["db", "dns", None])), min_size=1, max_size=25))
+def test_any_messy_log_gives_a_valid_payload(rows: list[tuple]) -> None:
+    """Shuffled, partly stamped, inconsistent logs never crash and give strict JSON."""
+    def t(m: int | None) -> pd.Timestamp:
+        return pd.NaT if m is None else T0 + pd.Timedelta(minutes=m)
+
+    df = pd.DataFrame({
+        "id": [f"R{i}" for i in range(len(rows))],
+        "started_at": [t(r[0]) for r in rows], "detected_at": [t(r[1]) for r in rows],
+        "acknowledged_at": [t(r[2]) for r in rows], "mitigated_at": [t(r[3]) for r in rows],
+        "resolved_at": [t(r[4]) for r in rows], "severity": [r[5] for r in rows],
+        "detection": [r[6] for r in rows], "postmortem": [r[7] for r in rows], "cause": [r[8] for r in rows],
+    })
+    rep = analyze_incidents(df, CFG, rng=_rng(), telemetry=_telemetry(days=1), specs=(SLOSpec("a", "checkout", "availability", 0.99),))
+    d = rep.to_dict()
+    json.dumps(d, allow_nan=False)
+    for m in d["metrics"].values():
+        assert m["n"] + m["censored"] + m["missing"] + m["inconsistent"] + m["zero_excluded"] == len(df)
+        assert m["median_ci_s"][0] <= m["median_s"] <= m["median_ci_s"][1]
+    assert sum(r["count"] for r in d["breakdowns"]["cause"]) == len(df)
+
+
+def test_plots_draw_full_and_empty_results() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from srekit import plots_incidents as plots
+    from srekit.forecast import forecast_budget, riskiest
+
+    full = analyze_incidents(_rich_log(), CFG, rng=_rng())
+    empty = analyze_incidents(None, CFG, rng=_rng())
+    for rep in (full, empty):
+        for fn in (plots.plot_survival, plots.plot_medians, plots.plot_detection, plots.plot_causes):
+            ax = fn(rep)
+            assert ax.get_title()
+            plt.close(ax.figure)
+    assert len(plots.plot_survival(full).get_lines()) == 3  # ttd, tta, ttr
+    plt.close("all")
+    none = forecast_budget(None, None, (), CFG, rng=_rng())
+    assert riskiest(none) is None
+    for ax in (plots.plot_fan(None), plots.plot_consumption(None), plots.plot_exhaustion(none), plots.plot_what_ifs(none, None)):
+        assert "no forecast" in ax.texts[0].get_text()
+    plt.close("all")
