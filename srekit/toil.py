@@ -492,7 +492,14 @@ def _toil_events(toil: pd.DataFrame, tz: str) -> pd.DataFrame:
     def col(name: str) -> pd.Series:
         return toil[name] if name in toil.columns else pd.Series([pd.NA] * n, index=toil.index)
     category = col("category").astype("str").where(col("category").notna(), "uncategorized")
-    automatable = col("automatable").astype("boolean")
+    try:
+        automatable = col("automatable").astype("boolean")
+    except (TypeError, ValueError) as exc:
+        raise input_error(
+            "toil column automatable must be true/false", column="automatable",
+            expected="booleans (empty = unknown)", got=", ".join(map(str, col("automatable").dropna().unique()[:5])),
+            fix="load the log through srekit.io.load_inputs, which parses true/false/yes/no",
+        ) from exc
     return pd.DataFrame({
         "date": date.to_numpy(),
         "day": _local_day(date, tz).to_numpy(),

@@ -313,6 +313,8 @@ def test_bad_toil_frame_is_an_input_error():
         analyze_toil(bad, None, cfg(), rng=np.random.default_rng(0))
     with pytest.raises(InputError, match="task"):
         analyze_toil(daily_log().drop(columns="task"), None, cfg(), rng=np.random.default_rng(0))
+    with pytest.raises(InputError, match="automatable"):
+        analyze_toil(daily_log(automatable="maybe"), None, cfg(), rng=np.random.default_rng(0))
 
 
 # ---------------------------------------------------------------- plots
