@@ -30,6 +30,7 @@ from . import telemetry as tm
 from .config import ServiceConfig
 from .context import OpenQuestion
 from .errors import ConfigError
+from .explain import Explanation, explain
 from .spec import SLOSpec
 from .timeutil import format_duration, parse_duration
 
@@ -222,12 +223,19 @@ def _safe_window(text: str) -> pd.Timedelta | None:
         return None
 
 
-def explain_policy(policy: AlertPolicy, error_ratio: float = 1.0):  # type: ignore[no-untyped-def]
+def explain_policy(policy: AlertPolicy, error_ratio: float = 1.0) -> Explanation:
     """:func:`srekit.explain.explain` for the rules of ``policy``."""
-    from .explain import explain
-
     rules = tuple((r.long_window, r.short_window, r.burn_rate, r.severity) for r in policy.rules)
     return explain(policy.spec.target, policy.spec.window, error_ratio, rules=rules)
+
+
+def explain_report(report: AlertingReport, config: ServiceConfig, error_ratio: float = 1.0) -> Explanation:
+    """The explain table for a report: its first SLO's policy, or (no SLOs) the policy a
+    99.9 % SLO over the configured window would get."""
+    if report.policies:
+        return explain_policy(report.policies[0], error_ratio)
+    spec = SLOSpec(name="example-99.9", journey="all", sli="availability", target=0.999, window=config.slo.window)
+    return explain_policy(design_policy(spec, config), error_ratio)
 
 
 # ----------------------------------------------------------------------------------- events
@@ -284,7 +292,9 @@ def replay(events: pd.DataFrame, rules: Sequence[BurnRateRule]) -> pd.DataFrame:
     Returns a boolean frame (one column per rule name) indexed by the evaluation time, the
     end of each interval (``interval_start + step``, when its counts are complete). A rule is
     true when both its long- and short-window request-weighted bad ratios exceed its
-    threshold — ratios of trailing sums from one cumulative sum, never means of ratios.
+    threshold — ratios of trailing sums from one cumulative sum, never means of ratios. Rows
+    whose long window reaches back before the data (the warm-up) never fire: a partial window
+    of a few quiet minutes would make one stray error look like a burn.
     """
     step = step_of(events)
     index = pd.DatetimeIndex(events.index + step, name="evaluated_at")
@@ -300,7 +310,11 @@ def replay(events: pd.DataFrame, rules: Sequence[BurnRateRule]) -> pd.DataFrame:
             ratios[n] = tm.ratio(_trailing(cs_bad, n), _trailing(cs_tot, n))
         return ratios[n]
 
-    cols = {r.name: (ratio_for(r.long_window) > r.threshold) & (ratio_for(r.short_window) > r.threshold) for r in rules}
+    cols = {}
+    for r in rules:
+        fired = (ratio_for(r.long_window) > r.threshold) & (ratio_for(r.short_window) > r.threshold)
+        fired[: max(int(round(r.long_window / step)), 1) - 1] = False  # warm-up: long window not yet full
+        cols[r.name] = fired
     return pd.DataFrame(cols, index=index)
 
 
@@ -569,24 +583,29 @@ def _detections(runs: pd.DataFrame, impacts: pd.DataFrame, events: pd.DataFrame 
     out: dict[int, Detection] = {}
     if runs.empty or impacts.empty:
         return out
-    cs = None
+    rs, re_, ropen = _us(runs["start"]), _us(runs["end"]), runs["open"].to_numpy(dtype=bool)
+    cs = stamps = None
+    step_us = 0
     if events is not None and len(events):
-        step = step_of(events)
+        step_us = int(step_of(events) / pd.Timedelta(microseconds=1))
+        stamps = _us(events.index)
         cs = np.concatenate(([0], np.cumsum(events["bad"].to_numpy(dtype=np.int64))))
-    for i, imp in impacts.iterrows():
-        active = runs[(runs["start"] <= imp["end"]) & (runs["end"] >= imp["start"])]
-        if active.empty:
+    starts, ends = _us(impacts["start"]), _us(impacts["end"])
+    censored = impacts["censored"].to_numpy(dtype=bool)
+    for pos, label in enumerate(impacts.index):
+        active = np.flatnonzero((rs <= ends[pos]) & (re_ >= starts[pos]))
+        if active.size == 0:
             continue
-        first = active.iloc[0]
-        detected = max(first["start"], imp["start"])
-        last = active.iloc[-1]
-        reset = None if (imp["censored"] or last["open"]) else last["end"] - imp["end"]
+        first, last = active[0], active[-1]
+        detected = max(rs[first], starts[pos])
+        reset = None if (censored[pos] or ropen[last]) else pd.Timedelta(int(re_[last] - ends[pos]), unit="us")
         spent: float | None = None
-        if cs is not None and events is not None:
-            lo = events.index.searchsorted(imp["start"] - step, side="right")  # intervals ending after the start
-            hi = events.index.searchsorted(detected - step, side="right")  # intervals complete at detection
+        if cs is not None and stamps is not None:
+            lo = int(np.searchsorted(stamps, starts[pos] - step_us, side="right"))  # intervals ending after the start
+            hi = int(np.searchsorted(stamps, detected - step_us, side="right"))  # intervals complete at detection
             spent = float(cs[max(hi, lo)] - cs[lo]) / budget_events if budget_events > 0 else 0.0
-        out[int(i)] = (detected - imp["start"], reset, spent, detected)  # type: ignore[index]
+        out[int(label)] = (pd.Timedelta(int(detected - starts[pos]), unit="us"), reset, spent,
+                           pd.Timestamp(int(detected), unit="us", tz="UTC"))
     return out
 
 
@@ -718,6 +737,36 @@ class AlertingReport:
         cols = ["rule", "severity", "firings", "precision", "recall", "episode_recall", "median_detection_s",
                 "median_reset_s", "alerts_per_week"]
         return pd.DataFrame(rows, columns=cols)
+
+    def pages_comparison(self) -> pd.DataFrame:
+        """Alerts per week that would wake someone: the team's pages today, the burn-rate
+        policy's pages, and the single-window baseline (Workbook approach 1)."""
+        rows = []
+        if self.existing_pages is not None:
+            rows.append({"source": "pages today", "per_week": self.existing_pages.pages / self.existing_pages.weeks})
+        if self.overall_pages is not None:
+            rows.append({"source": "burn-rate policy (pages)", "per_week": self.overall_pages.firings / self.overall_pages.weeks})
+        if self.overall is not None:
+            rows.append({"source": "burn-rate policy (all alerts)", "per_week": self.overall.firings / self.overall.weeks})
+        if self.baseline is not None:
+            rows.append({"source": "error ratio above the SLO for 10 min", "per_week": self.baseline.firings / self.baseline.weeks})
+        return pd.DataFrame(rows, columns=["source", "per_week"])
+
+    def existing_pages_table(self) -> pd.DataFrame:
+        """The existing pages per alert name with their kind (symptom / cause / unknown)."""
+        cols = ["alert", "kind", "pages", "share_non_actionable"]
+        rows = list(self.existing_pages.by_alert) if self.existing_pages is not None else []
+        return pd.DataFrame(rows, columns=cols)
+
+    def timeline_rules(self) -> list[str]:
+        """Rule names in policy order (rows of the timeline plot)."""
+        return [r.name for p in self.policies for r in p.rules]
+
+    def impacts(self) -> pd.DataFrame:
+        """Incident impact windows that were scored (id, start, end)."""
+        return pd.DataFrame({"id": [d.incident_id for d in self.detections],
+                             "start": [d.started_at for d in self.detections],
+                             "end": [d.impact_end for d in self.detections]})
 
     def incident_table(self) -> pd.DataFrame:
         rows = [d.to_dict() for d in self.detections]

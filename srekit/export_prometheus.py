@@ -261,6 +261,11 @@ def dump_yaml(doc: Any) -> str:
     return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
 
 
+def rules_yaml(policies: Sequence[AlertPolicy], config: ServiceConfig) -> str:
+    """The Prometheus rules file text (as :func:`export_all` writes it, without the header)."""
+    return dump_yaml(prometheus_rules(policies, config))
+
+
 def export_all(specs: Sequence[SLOSpec], config: ServiceConfig, out_dir: Path,
                formats: Sequence[str] = ("prometheus", "openslo")) -> list[Path]:
     """Write the policy of every SLO into ``out_dir``: ``prometheus/rules.yml`` and

@@ -111,19 +111,21 @@ def test_low_traffic_warning():
 def test_window_ratios_are_request_weighted():
     """6/10 bad then 1/102 bad: the 2-minute window ratio is 7/112 = 0.0625 (the kubernetes-
     mixin example); a mean of the two ratios would be 0.3049 and fire the 0.1 rule."""
-    idx = pd.date_range("2024-01-01", periods=2, freq="min", tz="UTC")
-    ev = pd.DataFrame({"total": [10, 102], "bad": [6, 1]}, index=idx)
-    mk = lambda thr: BurnRateRule(slo="s", journey="j", severity="page", speed="fast",  # noqa: E731
-                                  long_window=pd.Timedelta(minutes=2), short_window=pd.Timedelta(minutes=1),
-                                  burn_rate=thr / 0.001, budget_share=0.5, threshold=thr)
-    below, above = mk(0.0626), mk(0.0624)
-    out = replay(ev, [below, above])
-    assert not out[below.name].iloc[1]
-    # short window (minute 2 alone) is 1/102 ≈ 0.0098 < 0.0624 → still quiet: both windows needed
-    assert not out[above.name].iloc[1]
-    lone = BurnRateRule(slo="s", journey="j", severity="page", speed="fast", long_window=pd.Timedelta(minutes=2),
-                        short_window=pd.Timedelta(minutes=2), burn_rate=62.4, budget_share=0.5, threshold=0.0624)
-    assert replay(ev, [lone])[lone.name].tolist() == [True, True]  # 6/10, then 7/112 > 0.0624
+    idx = pd.date_range("2024-01-01", periods=3, freq="min", tz="UTC")
+    ev = pd.DataFrame({"total": [0, 10, 102], "bad": [0, 6, 1]}, index=idx)  # minute 0: no traffic
+    two = pd.Timedelta(minutes=2)
+
+    def rule(thr, short=two):
+        return BurnRateRule(slo=f"s{thr}-{short}", journey="j", severity="page", speed="fast", long_window=two,
+                            short_window=short, burn_rate=thr / 0.001, budget_share=0.5, threshold=thr)
+
+    out = replay(ev, [rule(0.0626), rule(0.0624), rule(0.1)])
+    assert out.iloc[2].tolist() == [False, True, False]  # 7/112 = 0.0625: request-weighted
+    assert out.iloc[1].tolist() == [True, True, True]  # 6/10 over minutes 0–1
+    assert not out.iloc[0].any()  # warm-up: the first long window is not full yet
+    # both windows must agree: the last minute alone is 1/102 ≈ 0.0098, under 0.0624
+    short = rule(0.0624, short=pd.Timedelta(minutes=1))
+    assert replay(ev, [short])[short.name].tolist() == [False, True, False]
 
 
 def test_firing_intervals_start_end_open():

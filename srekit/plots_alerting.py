@@ -1,0 +1,90 @@
+"""Alerting plots: the history timeline with incidents and firings, the explain chart and the
+pages-per-week comparison. Each function draws already-computed data and returns its Axes; no
+computation inside; titles and labels in plain words."""
+
+from __future__ import annotations
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+
+from .alerting import AlertingReport
+from .explain import Explanation
+
+PAGE, TICKET, INCIDENT = "#c0392b", "#2e6da4", "#f4c7c3"
+
+
+def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
+    if ax is not None:
+        return ax
+    _, new = plt.subplots(figsize=size)
+    return new
+
+
+def _note(ax: Axes, title: str, text: str) -> Axes:
+    ax.set_title(title)
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return ax
+
+
+def plot_alert_timeline(report: AlertingReport, *, ax: Axes | None = None) -> Axes:
+    """One row per rule: when it would have fired (red = page, blue = ticket); incidents
+    shaded in the background."""
+    rules = report.timeline_rules()
+    ax = _axes(ax, (10.0, 1.2 + 0.28 * max(len(rules), 1)))
+    title = "When each alert rule would have fired (shaded: incidents)"
+    if report.start is None or not rules:
+        return _note(ax, title, "No telemetry to replay the alert rules on")
+    row = {name: i for i, name in enumerate(rules)}
+    for imp in report.impacts().itertuples():
+        ax.axvspan(imp.start, max(imp.end, imp.start + pd.Timedelta(minutes=30)), color=INCIDENT, alpha=0.8, lw=0)
+    for f in report.firings.itertuples():
+        width = max(f.end - f.start, pd.Timedelta(minutes=30))  # keep one-minute firings visible
+        ax.broken_barh([(mdates.date2num(f.start), width / pd.Timedelta(days=1))], (row[f.rule] - 0.35, 0.7),
+                       color=PAGE if f.severity == "page" else TICKET)
+    ax.set_yticks(range(len(rules)), rules, fontsize=7)
+    ax.set_ylim(len(rules) - 0.5, -0.5)
+    ax.set_xlim(report.start, report.end)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+    ax.set_title(title)
+    ax.set_xlabel("Date (UTC)")
+    ax.set_ylabel("Alert rule (SLO / severity / window)")
+    return ax
+
+
+def plot_explain(explanation: Explanation, *, ax: Axes | None = None) -> Axes:
+    """Time to fire and time to reset (log scale) of each rule and Workbook approach under
+    the explained error ratio."""
+    items = list(explanation.rules) + list(explanation.approaches)
+    ax = _axes(ax, (9.0, 1.0 + 0.42 * len(items)))
+    names = [b.name for b in items]
+    fire = [b.fires_after.total_seconds() / 60 if b.fires_after is not None else float("nan") for b in items]
+    reset = [b.resets_after.total_seconds() / 60 for b in items]
+    y = range(len(items))
+    ax.barh([i - 0.2 for i in y], fire, height=0.4, color=PAGE, label="time until it fires")
+    ax.barh([i + 0.2 for i in y], reset, height=0.4, color=TICKET, label="time until it clears after errors stop")
+    ax.set_yticks(list(y), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("Minutes (log scale)")
+    ax.set_title(f"How fast alerts fire and clear at a constant {explanation.error_ratio:.0%} error ratio")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    return ax
+
+
+def plot_pages_per_week(comparison: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Alerts per week: pages today versus the burn-rate policy and a naive threshold."""
+    ax = _axes(ax, (8.0, 0.8 + 0.5 * max(len(comparison), 1)))
+    title = "Alerts per week: today versus the proposed policy"
+    if comparison.empty:
+        return _note(ax, title, "No pages log and no telemetry to compare")
+    shown = comparison.iloc[::-1]
+    bars = ax.barh(shown["source"].astype(str), shown["per_week"], color=TICKET)
+    ax.bar_label(bars, labels=[f"{v:.1f}" for v in shown["per_week"]], padding=3, fontsize=9)
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.set_xlabel("Alerts per week (log scale above 1)")
+    ax.set_title(title)
+    return ax
