@@ -291,6 +291,14 @@ class ErrorBudgetPolicy:
             "actions": {k: list(v) for k, v in self.actions.items()},
         }
 
+    def actions_table(self) -> pd.DataFrame:
+        """The policy: when each state starts and what the team does in it."""
+        when = {"healthy": f"less than {self.states['warning']:.0%} of the budget used",
+                "warning": f"{self.states['warning']:.0%} or more of the budget used",
+                "critical": f"{self.states['critical']:.0%} or more used (budget exhausted)"}
+        return pd.DataFrame([{"state": k, "when": when[k], "what the team does": " ".join(self.actions[k])}
+                             for k in STATES])
+
     def table(self) -> pd.DataFrame:
         """Budgets in plain words (one row per SLO)."""
         return pd.DataFrame([{

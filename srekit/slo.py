@@ -283,6 +283,40 @@ class SloProposal:
             })
         return pd.DataFrame(rows)
 
+    def thresholds_frame(self) -> pd.DataFrame:
+        """Proposed thresholds for plotting: journey, kind, label, target, threshold_ms, slower_share."""
+        return pd.DataFrame({
+            "journey": pd.Series([p.journey for p in self.threshold_proposals], dtype="str"),
+            "kind": pd.Series([p.kind for p in self.threshold_proposals], dtype="str"),
+            "label": pd.Series([_label(p.journey, p.kind) for p in self.threshold_proposals], dtype="str"),
+            "target": pd.Series([p.target for p in self.threshold_proposals], dtype=float),
+            "threshold_ms": pd.Series([p.threshold_ms for p in self.threshold_proposals], dtype=float),
+            "slower_share": pd.Series([1.0 - p.pooled_fraction for p in self.threshold_proposals], dtype=float),
+        })
+
+    def slis_table(self) -> pd.DataFrame:
+        """The SLIs in plain words."""
+        return pd.DataFrame([{
+            "SLI": s.name,
+            "what it counts": s.definition,
+            "why it matters": s.user_impact,
+            "query (Prometheus)": s.promql,
+            "status": "provisional" if s.provisional else "measured",
+        } for s in self.slis])
+
+    def slos_table(self) -> pd.DataFrame:
+        """The SLOs in force in plain words."""
+        rows = []
+        for s in self.slos:
+            sp = s.spec
+            promise = f"{sp.target:.2%} of requests succeed" if sp.sli == "availability" else (
+                f"{sp.target:.2%} of requests within {sp.threshold_ms:g} ms" if sp.sli == "latency"
+                else f"{sp.target:.2%} of intervals at or below {sp.threshold_ms:g}")
+            rows.append({"SLO": sp.name, "promise": promise,
+                         "window": f"{format_duration(sp.window)} {sp.window_kind.replace('_', ' ')}",
+                         "budgeting": sp.budgeting, "from": s.source, "why": s.rationale})
+        return pd.DataFrame(rows)
+
     def proposals_table(self) -> pd.DataFrame:
         """Threshold proposals in plain words."""
         rows = [{
@@ -295,6 +329,17 @@ class SloProposal:
             "enough data": "no" if p.too_little_data else "yes",
         } for p in self.threshold_proposals]
         return pd.DataFrame(rows)
+
+
+def _label(journey: str, kind: str) -> str:
+    """Plot label: request journeys by name, gauge series marked as such."""
+    return journey if kind == "latency" else f"{journey} (per-interval series)"
+
+
+def questions_table(questions: Sequence[OpenQuestion]) -> pd.DataFrame:
+    """Open questions in plain words (one row each)."""
+    return pd.DataFrame([{"question": q.question, "what srekit assumed meanwhile": q.assumption,
+                          "section": q.section} for q in questions])
 
 
 def spec_to_dict(spec: SLOSpec) -> dict[str, Any]:
@@ -421,7 +466,7 @@ class JourneyGrid:
 
     def blocks(self, freq: str) -> _Blocks:
         """Sums per day (``"D"``) or hour (``"h"``), contiguous."""
-        size = pd.Timedelta(1, unit=freq).value // 1000  # µs
+        size = pd.Timedelta(freq if freq[0].isdigit() else f"1{freq}").value // 1000  # µs
         t = self.start.as_unit("us").value + np.arange(len(self.total), dtype=np.int64) * (self.interval.value // 1000)
         key = t // size
         cuts = np.flatnonzero(np.diff(key)) + 1
@@ -1019,7 +1064,8 @@ def propose_slos(
             ))
         tot = days.total.sum()
         frac = days.le.sum(axis=0) / tot if tot > 0 else np.zeros(len(days.edges))
-        dists.append(pd.DataFrame({"journey": journey, "kind": kind, "edge_ms": days.edges, "cumulative_share": frac}))
+        dists.append(pd.DataFrame({"journey": journey, "kind": kind, "label": _label(journey, kind),
+                                   "edge_ms": days.edges, "cumulative_share": frac, "slower_share": 1.0 - frac}))
         return _options(_journey_history(journey, kind, days, windows), targets, window) if tot > 0 else []
 
     # request telemetry
@@ -1065,17 +1111,17 @@ def propose_slos(
         wanted = [j for j in critical if j in counts.index and j not in tel_groups]
         series_journeys = wanted or [str(j) for j in counts.sort_index().sort_values(ascending=False, kind="stable").index[:TOP_JOURNEYS]]
         for j in series_journeys:
-            part = _usable_series(series, j)
+            samples = _usable_series(series, j)
             zeros = int((pd.to_numeric(series.loc[series["journey"] == j, "value"], errors="coerce") == 0).sum())
             if zeros:
                 qs.append(OpenQuestion(
                     f"series_zeros:{j}", f"{zeros} samples of the {j} series are exactly 0: no calls, or an outage?",
                     "Counted as no data (neither good nor bad intervals).", SECTION))
-            if part.empty:
+            if samples.empty:
                 continue
             edges = np.asarray(tm.DEFAULT_EDGES_MS)
-            days = _series_blocks(part, "D", edges)
-            boot = days if len(days.index) >= MIN_DAYS_FOR_DAY_BLOCKS else _series_blocks(part, "h", edges)
+            days = _series_blocks(samples, "D", edges)
+            boot = days if len(days.index) >= MIN_DAYS_FOR_DAY_BLOCKS else _series_blocks(samples, "h", edges)
             rung_opts = analyse(j, "timeslice", days, boot)
             name = f"{j}-timeslice"
             given = [s for s in given_by_journey.get(j, []) if s.sli == "timeslice"]
@@ -1156,8 +1202,9 @@ def propose_slos(
         slis.append(make_sli(slo.spec, config, provisional=slo.source == "provisional",
                              interval=intervals.get(slo.spec.journey)))
     dist = pd.concat(dists, ignore_index=True) if dists else pd.DataFrame(
-        {"journey": pd.Series([], dtype="str"), "kind": pd.Series([], dtype="str"),
-         "edge_ms": pd.Series([], dtype=float), "cumulative_share": pd.Series([], dtype=float)})
+        {"journey": pd.Series([], dtype="str"), "kind": pd.Series([], dtype="str"), "label": pd.Series([], dtype="str"),
+         "edge_ms": pd.Series([], dtype=float), "cumulative_share": pd.Series([], dtype=float),
+         "slower_share": pd.Series([], dtype=float)})
     return SloProposal(
         slos=tuple(slos), slis=tuple(slis), threshold_proposals=tuple(proposals), options=tuple(options),
         instrumentation_plan=plan, critical_journeys=tuple(critical or series_journeys), window=window,

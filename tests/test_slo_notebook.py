@@ -1,0 +1,44 @@
+"""Notebook 02 (SLIs, SLOs, budgets): committed clean, runs top to bottom on the samples."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SAMPLES
+
+NB = ROOT / "notebooks" / "02_sli_slo.ipynb"
+
+
+def test_notebook_is_committed_clean_with_one_parameters_cell() -> None:
+    nb = json.loads(NB.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+    params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1
+    assert 'config_path = "../data/samples/service.yaml"' in "".join(params[0]["source"])
+    body = "\n".join("".join(c["source"]) for c in code)
+    assert not re.search(r"^\s*(def|for|while|class) ", body, flags=re.M)  # thin cells: logic lives in srekit
+
+
+@pytest.mark.slow
+def test_notebook_runs_on_the_samples(tmp_path: Path) -> None:
+    if not (SAMPLES / "service.yaml").exists():
+        pytest.skip("data/samples not generated")
+    import papermill as pm
+
+    out = tmp_path / "02.ipynb"
+    pm.execute_notebook(str(NB), str(out), parameters={"config_path": str(SAMPLES / "service.yaml")},
+                        cwd=str(ROOT / "notebooks"), progress_bar=False, kernel_name="python3")
+    nb = json.loads(out.read_text())
+    outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
+    assert not [o for o in outputs if o.get("output_type") == "error"]
+    html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    images = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)"', html)
+    assert len(images) == 3 and all(len(a) > 40 for a in images)
+    for caption in ("Service level indicators", "Latency threshold proposals", "SLO options",
+                    "Error budget per SLO", "Open questions"):
+        assert caption in html
+    assert "checkout-availability" in html
