@@ -18,7 +18,8 @@ W minutes at target T has a budget of W·(1 − T) minutes — SRE Workbook, "Im
   days, every day's burn outside incident windows, scaled to a full day.
 * What-ifs reuse the same random draws (common random numbers): fewer incidents thins each
   drawn incident with probability x; faster resolution scales durations by (1 − y); faster
-  detection shortens each incident by z minutes (never below zero).
+  detection shortens each incident by z minutes, but never by more than that incident's own
+  time to detect (nobody detects before the start) nor below zero.
 
 Everything is vectorised over runs (no Python loop over runs); ``rng`` makes it deterministic.
 """
@@ -105,6 +106,7 @@ class BurnModel:
     intensities: tuple[float, ...]
     background_daily: tuple[float, ...]
     background_source: str = "quiet days"
+    detect_minutes: tuple[float, ...] = ()  # time to detect per pair; inf = unknown; () = all unknown
 
     def __post_init__(self) -> None:
         if self.window_days < 1 or self.budget_minutes <= 0 or self.history_days <= 0:
@@ -115,6 +117,10 @@ class BurnModel:
             raise ValueError("durations and intensities are (duration, intensity) pairs")
         if any(d < 0 for d in self.durations_minutes) or any(i < 0 for i in self.intensities):
             raise ValueError("durations and intensities cannot be negative")
+        if self.detect_minutes and len(self.detect_minutes) != len(self.durations_minutes):
+            raise ValueError("detect_minutes needs one value per (duration, intensity) pair")
+        if any(not d >= 0 for d in self.detect_minutes):
+            raise ValueError("detect_minutes cannot be negative or NaN (use inf for unknown)")
         if not self.background_daily or any(b < 0 for b in self.background_daily):
             raise ValueError("background burn needs at least one non-negative day")
 
@@ -138,6 +144,7 @@ class BurnModel:
             "rate_interval_90": [lo, hi],
             "rate_posterior": f"Gamma(shape={self.rate_shape:g}, rate={self.history_days:g} days)",
             "impacts_measured": len(d),
+            "detect_known": int(np.isfinite(np.asarray(self.detect_minutes, float)).sum()),
             "duration_median_minutes": float(np.median(d)) if d.size else 0.0,
             "intensity_median": float(np.median(i)) if i.size else 0.0,
             "impact_budget_minutes_median": float(np.median(d * i)) if d.size else 0.0,
@@ -173,11 +180,13 @@ def simulate(model: BurnModel, *, rng: np.random.Generator, runs: int = 10_000, 
         dur = np.asarray(model.durations_minutes)[pick]
         inten = np.asarray(model.intensities)[pick]
         keep_u = rng.random(m)
+        detect = np.asarray(model.detect_minutes)[pick] if model.detect_minutes else np.full(m, np.inf)
         daily = daily + np.bincount(cell, weights=dur * inten, minlength=runs * w).reshape(runs, w)
         run_of = cell // w
         bg_total = bg.sum(axis=1)
         for wi in what_ifs:
-            d2 = np.maximum(dur * (1.0 - wi.faster_resolution) - wi.faster_detection / pd.Timedelta(minutes=1), 0.0)
+            cut = np.minimum(wi.faster_detection / pd.Timedelta(minutes=1), detect)  # cannot detect before the start
+            d2 = np.maximum(dur * (1.0 - wi.faster_resolution) - cut, 0.0)
             imp = np.where(keep_u >= wi.fewer_incidents, d2 * inten, 0.0)
             finals[wi.name] = (bg_total + np.bincount(run_of, weights=imp, minlength=runs)) / model.budget_minutes
     else:
@@ -339,13 +348,15 @@ def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLO
         source = "every day's burn outside incident windows, scaled to a full day (fewer than 7 quiet days)"
     durations: tuple[float, ...] = ()
     intensities: tuple[float, ...] = ()
+    detect: tuple[float, ...] = ()
     if impact is not None and len(impact):
         durations = tuple(float(x) for x in impact["duration_minutes"])
         intensities = tuple(float(x) for x in impact["intensity"])
+        detect = tuple(float(x) for x in impact["detect_minutes"].astype("float64").fillna(np.inf))
     return BurnModel(
         slo=spec.name, window_days=window_days, budget_minutes=budget, incidents=len(in_hist),
         history_days=float(history_days), durations_minutes=durations, intensities=intensities,
-        background_daily=tuple(float(x) for x in bg), background_source=source,
+        background_daily=tuple(float(x) for x in bg), background_source=source, detect_minutes=detect,
     )
 
 

@@ -411,11 +411,16 @@ def _group_median_ttr(df: pd.DataFrame, as_of: pd.Timestamp | None) -> float | N
 
 def impact_windows(df: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
     """When each incident hurt users: ``started_at`` to ``mitigated_at`` (else ``resolved_at``,
-    else the log end for open incidents). Rows without a usable window are left out."""
+    else the log end for open incidents), with its time to detect in minutes (NaN when unknown
+    or inconsistent). Rows without a usable window are left out."""
     end = df["mitigated_at"].fillna(df["resolved_at"])
     if as_of is not None:
         end = end.where(end.notna() | df["resolved_at"].notna(), as_of)
-    out = pd.DataFrame({"id": df["id"], "journey": df["journey"], "cause": df["cause"], "start": df["started_at"], "end": end})
+    detect = (df["detected_at"] - df["started_at"]).dt.total_seconds().astype("float64") / 60.0
+    out = pd.DataFrame({
+        "id": df["id"], "journey": df["journey"], "cause": df["cause"], "start": df["started_at"], "end": end,
+        "detect_minutes": detect.where(detect >= 0),
+    })
     ok = out["start"].notna() & out["end"].notna() & (out["end"] > out["start"])
     return out[ok].reset_index(drop=True)
 
@@ -449,7 +454,7 @@ def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpe
     Background ratio = bad / total over the minutes outside every incident window.
     ``counts`` may pass the SLI's ``telemetry.sli_counts`` grid when the caller has it already.
     """
-    cols = ["id", "cause", "start", "duration_minutes", "bad", "total", "excess_bad", "budget_minutes", "intensity"]
+    cols = ["id", "cause", "start", "duration_minutes", "detect_minutes", "bad", "total", "excess_bad", "budget_minutes", "intensity"]
     if counts is None:
         counts = sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=journey_step(telemetry, spec.journey))
     w = relevant(windows, spec.journey)
@@ -477,7 +482,7 @@ def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpe
     bmin = excess / per_min if per_min > 0 else np.zeros(len(w))
     out = pd.DataFrame({
         "id": w["id"], "cause": w["cause"], "start": w["start"], "duration_minutes": minutes.astype(float),
-        "bad": bad.astype(float), "total": tot.astype(float), "excess_bad": excess, "budget_minutes": bmin,
+        "detect_minutes": w.get("detect_minutes", np.nan), "bad": bad.astype(float), "total": tot.astype(float), "excess_bad": excess, "budget_minutes": bmin,
     })
     out["intensity"] = np.where(minutes > 0, bmin / np.where(minutes > 0, minutes, 1.0), 0.0)
     return out[minutes > 0].reset_index(drop=True)

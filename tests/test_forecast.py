@@ -76,6 +76,19 @@ def test_what_ifs_use_common_random_numbers() -> None:
     assert np.all(sim.what_if_final["detect"] <= base + 1e-12)
 
 
+def test_faster_detection_is_capped_by_each_incidents_time_to_detect() -> None:
+    # one kind of incident: 30 min at half the traffic failing, detected after 4 minutes
+    m = BurnModel("s", 28, 40.32, 10, 60.0, (30.0,), (0.5,), (0.0,), detect_minutes=(4.0,))
+    sim = simulate(m, rng=np.random.default_rng(3), runs=2000, what_ifs=(WhatIf("d", faster_detection=pd.Timedelta(minutes=10)),))
+    base, faster = sim.cumulative[:, -1], sim.what_if_final["d"]
+    hit = base > 0
+    assert hit.any()
+    assert np.allclose(faster[hit] / base[hit], 26 / 30)  # 4 of 30 minutes saved, not 10
+    unknown = BurnModel("s", 28, 40.32, 10, 60.0, (30.0,), (0.5,), (0.0,))
+    sim2 = simulate(unknown, rng=np.random.default_rng(3), runs=2000, what_ifs=(WhatIf("d", faster_detection=pd.Timedelta(minutes=10)),))
+    assert np.allclose(sim2.what_if_final["d"][hit] / base[hit], 20 / 30)
+
+
 def _history(days: int = 60, starts: tuple[int, ...] = (3, 10, 11, 25, 40, 52), share: float = 0.3, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One-minute telemetry with Poisson traffic (mean 100/min), background errors 0.05% and
     outages of known error share starting at 10:00 on the given days."""
@@ -88,7 +101,8 @@ def _history(days: int = 60, starts: tuple[int, ...] = (3, 10, 11, 25, 40, 52), 
     for i, d in enumerate(starts):
         s, length = d * 1440 + 600, 20 + 10 * i
         err[s:s + length] = rng.binomial(tot[s:s + length], share)
-        rows.append({"id": f"I{i}", "started_at": idx[s], "resolved_at": idx[s] + pd.Timedelta(minutes=length), "journey": "checkout"})
+        rows.append({"id": f"I{i}", "started_at": idx[s], "detected_at": idx[s] + pd.Timedelta(minutes=5),
+                     "resolved_at": idx[s] + pd.Timedelta(minutes=length), "journey": "checkout"})
     tel = pd.DataFrame({"journey": "checkout", "interval_start": idx, "total": tot, "errors": err, "le_100": tot, "le_250": tot})
     return tel, pd.DataFrame(rows)
 
@@ -99,6 +113,7 @@ def test_fit_recovers_the_injected_process() -> None:
     assert m.incidents == 6 and m.history_days == 60
     assert m.budget_minutes == pytest.approx(28 * 1440 * 0.001)
     assert m.durations_minutes == (20, 30, 40, 50, 60, 70)
+    assert m.detect_minutes == (5,) * 6
     assert np.median(m.intensities) == pytest.approx(0.3 - 0.0005, abs=0.02)
     assert len(m.background_daily) == 60 - 6  # quiet days (day 10 and 11 each hold one incident)
     assert np.median(m.background_daily) == pytest.approx(0.0005 * 1440, rel=0.15)
