@@ -119,9 +119,9 @@ def test_roi_never_pays_back_when_upkeep_exceeds_saving():
 
 def test_pert_samples_stay_in_range_with_the_pert_mean():
     est = Estimate(8, 24, 80)
-    x = est.ppf(np.random.default_rng(3).random(200_000))
+    x = est.ppf(np.random.default_rng(3).random(50_000))
     assert x.min() >= 8 and x.max() <= 80
-    assert x.mean() == pytest.approx((8 + 4 * 24 + 80) / 6, rel=0.01)  # PERT mean (a + 4m + b)/6
+    assert x.mean() == pytest.approx((8 + 4 * 24 + 80) / 6, rel=0.02)  # PERT mean (a + 4m + b)/6
 
 
 U = np.random.default_rng(11).random((400, 3))
