@@ -28,6 +28,7 @@ later instant; skipped wall times shift forward), with a vectorised pyarrow fast
 from __future__ import annotations
 
 import difflib
+import functools
 import os
 import re
 import sys
@@ -103,6 +104,7 @@ _IDX_BIAS = 1 << 42
 _CSV_BLOCK = 1 << 20  # 1 MiB blocks: measured fastest and smallest RSS (docs/aggregate.md)
 _PARQUET_BATCH = 65536
 _COMPACT_ROWS = 20000
+_DENSE_GROUPS = 4096  # grid cells (× buckets × 8 B ≈ 4.6 MB) below which a batch is counted densely
 _DASK_BLOCK = 64 << 20
 
 
@@ -343,10 +345,7 @@ def _parse_times(arr: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
     t = arr.type
     if pa.types.is_timestamp(t):
         if t.tz is not None:
-            a = pc.cast(arr, pa.timestamp("us", tz="UTC"))
-            bad = a.is_null().to_numpy(zero_copy_only=False)
-            us = pc.fill_null(pc.cast(a, pa.int64()), 0).to_numpy()
-            return _Times(us, bad, with_offset=int((~bad).sum()))
+            return _aware_times(pc.cast(arr, pa.timestamp("us", tz="UTC")))
         a = pc.cast(arr, pa.timestamp("us"))
         return _naive_times(a, tz, seen)
     if pa.types.is_integer(t) or pa.types.is_floating(t):  # epoch seconds, as timeutil
@@ -357,9 +356,7 @@ def _parse_times(arr: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
     if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
         arr = pc.cast(arr, pa.string())
     try:
-        a = pc.cast(arr, pa.timestamp("us", tz="UTC"))
-        bad = a.is_null().to_numpy(zero_copy_only=False)
-        return _Times(pc.fill_null(pc.cast(a, pa.int64()), 0).to_numpy(), bad, with_offset=int((~bad).sum()))
+        return _aware_times(pc.cast(arr, pa.timestamp("us", tz="UTC")))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
     try:
@@ -369,9 +366,22 @@ def _parse_times(arr: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
     return _slow_times(_text(arr), tz, seen, n)
 
 
+def _int_values(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """int64 view of a timestamp array (0 where null) and its null mask."""
+    ints = pc.cast(a, pa.int64())
+    if ints.null_count == 0:
+        return ints.to_numpy(), np.zeros(len(a), dtype=bool)
+    return pc.fill_null(ints, 0).to_numpy(), ints.is_null().to_numpy(zero_copy_only=False)
+
+
+def _aware_times(a: pa.Array) -> _Times:
+    us, bad = _int_values(a)
+    return _Times(us, bad, with_offset=len(a) - int(bad.sum()))
+
+
 def _naive_times(a: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
-    bad = a.is_null().to_numpy(zero_copy_only=False)
-    raw = pc.fill_null(pc.cast(a, pa.int64()), 0).to_numpy().copy()
+    raw, bad = _int_values(a)
+    raw = raw.copy()
     ok = ~bad
     out, amb, nonex = _localize(raw[ok], tz, seen)
     raw[ok] = out
@@ -418,6 +428,43 @@ def _slow_times(text: pd.Series, tz: str, seen: dict[int, int], n: int) -> _Time
 # --------------------------------------------------------------------------- reduction core
 
 
+_CELL_SHIFT = np.uint64(43)  # float64 bits >> 43: 9 mantissa bits, cells ≈ 0.4 % wide
+_CELLS = (0x7FF0000000000000 >> 43) + 1  # the last cell (inf/NaN, and -0.0 clipped) is never trusted
+
+
+@functools.lru_cache(maxsize=8)
+def _bucket_table(edges: tuple[float, ...]) -> np.ndarray:
+    """Bucket of every float64 "cell" (values sharing their top 21 bits), or -1 where an edge
+    falls inside the cell. Non-negative doubles order like their bit patterns (IEEE 754), so a
+    cell is an interval of values."""
+    arr = np.asarray(edges, dtype=float)
+    cells = np.arange(_CELLS, dtype=np.uint64)
+    lower = (cells << _CELL_SHIFT).view(np.float64)
+    upper = (((cells + np.uint64(1)) << _CELL_SHIFT) - np.uint64(1)).view(np.float64)
+    lo = np.searchsorted(arr, lower, side="left")
+    hi = np.searchsorted(arr, upper, side="left")
+    table = np.where(lo == hi, lo, -1).astype(np.int16)
+    table[-1] = -1
+    return table
+
+
+def _bucket_index(latency: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(edges, latency, side="left")`` (the Prometheus ``le`` bucket: a value
+    equal to an edge belongs to that edge), answered from a lookup table of float64 bit cells
+    for the ~98 % of values whose cell holds no edge, and by ``searchsorted`` for the rest —
+    exact, and about 3× faster than ``searchsorted`` alone (docs/aggregate.md)."""
+    if len(edges) >= np.iinfo(np.int16).max:
+        return np.searchsorted(edges, latency, side="left")
+    table = _bucket_table(tuple(edges.tolist()))
+    cell = np.ascontiguousarray(latency, dtype=np.float64).view(np.uint64) >> _CELL_SHIFT
+    np.minimum(cell, _CELLS - 1, out=cell)
+    bucket = table[cell].astype(np.int64)
+    unsure = bucket < 0
+    if unsure.any():
+        bucket[unsure] = np.searchsorted(edges, latency[unsure], side="left")
+    return bucket
+
+
 def _reduce_rows(
     jcode: np.ndarray, ts_us: np.ndarray, latency: np.ndarray, error: np.ndarray, interval_us: int,
     edges: np.ndarray,
@@ -433,9 +480,20 @@ def _reduce_rows(
     if ts_us.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, nb1), np.int64)
     idx = np.floor_divide(ts_us, interval_us)
-    keys = (jcode.astype(np.int64) << _KEY_SHIFT) + (idx + _IDX_BIAS)
+    bucket = _bucket_index(latency, edges)
+    jcode = jcode.astype(np.int64, copy=False)
+    lo = int(idx.min())
+    span = int(idx.max()) - lo + 1
+    dense = (int(jcode.max()) + 1) * span
+    if dense <= _DENSE_GROUPS:  # few (journey, interval) cells: count straight into a grid
+        cell = jcode * span + (idx - lo)
+        grid = np.bincount(cell * nb1 + bucket, minlength=dense * nb1).reshape(dense, nb1)
+        present = np.flatnonzero(grid.any(axis=1))
+        keys = ((present // span) << _KEY_SHIFT) + (present % span + lo + _IDX_BIAS)
+        errs = np.bincount(cell[error], minlength=dense)[present]
+        return keys, errs.astype(np.int64), grid[present].astype(np.int64)
+    keys = (jcode << _KEY_SHIFT) + (idx + _IDX_BIAS)
     uk, inv = np.unique(keys, return_inverse=True)
-    bucket = np.searchsorted(edges, latency, side="left")
     g = uk.size
     counts = np.bincount(inv * nb1 + bucket, minlength=g * nb1).reshape(g, nb1).astype(np.int64)
     errs = np.bincount(inv[error], minlength=g).astype(np.int64)
@@ -566,8 +624,44 @@ def _unreadable(path: str, fmt: str, exc: Exception) -> InputError:
     )
 
 
+class _TypedReadFailed(Exception):
+    """A value did not convert to the type inferred from the first block (fast mode only)."""
+
+
+def _fast_types(layout: _Layout, inferred: pa.Schema) -> dict[str, pa.DataType]:
+    """Column types for the fast pass, from pyarrow's inference on the first block: the CSV
+    reader's threads then parse stamps and numbers; text columns stay text (slow, exact path)."""
+    def kind(col: str) -> pa.DataType:
+        return inferred.field(col).type if col in inferred.names else pa.string()
+
+    types: dict[str, pa.DataType] = {}
+    t = kind(layout.timestamp)
+    if pa.types.is_timestamp(t):
+        types[layout.timestamp] = pa.timestamp("us", tz="UTC" if t.tz is not None else None)
+    else:
+        types[layout.timestamp] = pa.string()
+    lat = kind(layout.latency_ms)
+    types[layout.latency_ms] = pa.float64() if pa.types.is_integer(lat) or pa.types.is_floating(lat) else pa.string()
+    if layout.status is not None:
+        st = kind(layout.status)
+        types[layout.status] = (pa.int64() if pa.types.is_integer(st)
+                                else pa.float64() if pa.types.is_floating(st) else pa.string())
+    if layout.success is not None:
+        types[layout.success] = pa.string()
+    if layout.journey is not None:
+        types[layout.journey] = pa.dictionary(pa.int32(), pa.string())
+    return types
+
+
 class _Reader:
-    """Yields record batches of the needed columns (as text for CSV) with the source's header."""
+    """Yields record batches of the needed columns of one source.
+
+    CSV is read in one of two modes. *fast* (default): pyarrow's multi-threaded streaming reader
+    converts stamps and numbers itself, using the types inferred from the first block.
+    *exact*: single-threaded, every column as text (converted row by row in ``_convert``, so a
+    bad value is a row-level reject) and exact line numbers for malformed lines. A source starts
+    fast and switches to exact where the fast mode cannot go on (see ``_Restart``).
+    """
 
     def __init__(self, src: _Source, opts: _Options, *, exact_rows: bool = False) -> None:
         self.src = src
@@ -575,7 +669,7 @@ class _Reader:
         self.exact_rows = exact_rows
         self.invalid: list[tuple[int | None, str]] = []  # (data row number or None, text)
         self._raw: pa.NativeFile | None = None
-        self._header_bytes = 0
+        self.inferred: pa.Schema = pa.schema([])
 
     def _csv_stream(self) -> pa.NativeFile:
         if self.src.start is not None:
@@ -595,15 +689,16 @@ class _Reader:
         return self._raw.tell() if self._raw is not None else 0
 
     def header(self) -> list[str]:
+        """Column names (and, for CSV, the types pyarrow infers from the first block)."""
         try:
             if self.src.fmt == "parquet":
-                return list(pq.ParquetFile(self.src.path).schema_arrow.names)
+                self.inferred = pq.ParquetFile(self.src.path).schema_arrow
+                return list(self.inferred.names)
             rd = pcsv.open_csv(self._csv_stream(), read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK),
-                               parse_options=pcsv.ParseOptions(invalid_row_handler=lambda _r: "skip"),
-                               convert_options=pcsv.ConvertOptions(column_types={}, strings_can_be_null=False))
-            names = list(rd.schema.names)
+                               parse_options=pcsv.ParseOptions(invalid_row_handler=lambda _r: "skip"))
+            self.inferred = rd.schema
             rd.close()
-            return names
+            return list(self.inferred.names)
         except (pa.ArrowInvalid, OSError, pa.ArrowException) as exc:
             raise _unreadable(self.src.path, self.src.fmt, exc) from exc
         finally:
@@ -616,6 +711,7 @@ class _Reader:
 
     def batches(self, layout: _Layout):  # type: ignore[no-untyped-def]
         cols = layout.sources()
+        fast = not self.exact_rows
         try:
             if self.src.fmt == "parquet":
                 pf = pq.ParquetFile(self.src.path)
@@ -628,16 +724,26 @@ class _Reader:
                 self.invalid.append((number, str(row.text)))
                 return "skip"
 
+            types = _fast_types(layout, self.inferred) if fast else dict.fromkeys(cols, pa.string())
             rd = pcsv.open_csv(
                 self._csv_stream(),
-                read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK, use_threads=not self.exact_rows),
+                read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK, use_threads=fast),
                 parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
                 convert_options=pcsv.ConvertOptions(
-                    include_columns=cols, column_types=dict.fromkeys(cols, pa.string()),
+                    include_columns=cols, column_types=types,
                     strings_can_be_null=False, quoted_strings_can_be_null=False,
                 ),
             )
-            yield from rd
+            while True:
+                try:
+                    batch = rd.read_next_batch()
+                except StopIteration:
+                    break
+                except pa.ArrowInvalid as exc:
+                    if fast:
+                        raise _TypedReadFailed(str(exc)) from exc
+                    raise
+                yield batch
         except (pa.ArrowInvalid, OSError, pa.ArrowException) as exc:
             raise _unreadable(self.src.path, self.src.fmt, exc) from exc
         finally:
@@ -645,9 +751,9 @@ class _Reader:
 
 
 class _Restart(Exception):
-    """A malformed CSV line turned up while reading with threads (its row number unknown): the
-    source is read again single-threaded (exact line numbers), skipping the ``done_rows`` rows
-    already reduced into ``state``/``acc``."""
+    """The fast pass cannot go on: a malformed CSV line (its row number is unknown with threads)
+    or a value that does not convert to the inferred type. The source is read again in exact mode,
+    skipping the ``done_rows`` rows already reduced into ``state``/``acc``."""
 
     def __init__(self, done_rows: int, state: _State, acc: _Acc, rows: list[Any], kept: list[pd.DataFrame]) -> None:
         super().__init__(done_rows)
@@ -686,8 +792,12 @@ def _journey_codes(batch: pa.RecordBatch, layout: _Layout, st: _State) -> np.nda
     lookup = np.array([st.code(nm if nm else MISSING_JOURNEY) for nm in names] or [0], dtype=np.int64)
     idx = arr.indices
     missing_name = np.array([not nm for nm in names] or [False], dtype=bool)
-    is_null = idx.is_null().to_numpy(zero_copy_only=False)
-    ind = pc.fill_null(idx, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if idx.null_count:
+        is_null = idx.is_null().to_numpy(zero_copy_only=False)
+        ind = pc.fill_null(idx, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    else:
+        is_null = np.zeros(len(idx), dtype=bool)
+        ind = idx.to_numpy().astype(np.int64)
     missing = is_null | missing_name[ind]
     codes = lookup[ind]
     if missing.any():
@@ -799,11 +909,19 @@ def _reduce_pass(src: _Source, opts: _Options, layout: _Layout, reader: _Reader,
     kept: list[pd.DataFrame] = resumed.kept if resumed else []
     parser_rows = 0  # rows delivered by the CSV parser (excludes malformed lines)
     reported = 0
-    for batch in reader.batches(layout):
+    batches = reader.batches(layout)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        except _TypedReadFailed as exc:
+            raise _Restart(parser_rows, st, acc, rows_out, kept) from exc
         n = batch.num_rows
         first = parser_rows
         parser_rows += n
         if reader.invalid and not reader.exact_rows and reader.invalid[-1][0] is None:
+            batches.close()
             raise _Restart(first, st, acc, rows_out, kept)
         if parser_rows <= skip_rows:
             continue
@@ -818,7 +936,7 @@ def _reduce_pass(src: _Source, opts: _Options, layout: _Layout, reader: _Reader,
             invalid_rows = [r for r, _ in reader.invalid if r is not None]
             rows = _true_rows(first + pos + 1, invalid_rows)
             names = [REASONS[c] for c in reason[pos]]
-            counts = Counter(names)
+            reason_counts = Counter(names)
             if opts.strict:
                 worst = names[0]
                 hit = np.array([nm == worst for nm in names])
@@ -826,7 +944,7 @@ def _reduce_pass(src: _Source, opts: _Options, layout: _Layout, reader: _Reader,
                 col = getattr(layout, _REASON_COLUMN[worst])
                 got = ", ".join(repr(v) for v in _text(_as_array(batch.column(col))).iloc[pos[hit][:3]].tolist())
                 raise _raise_strict(src.path, worst, sel, got)
-            st.rejected.update(counts)
+            st.rejected.update(reason_counts)
             frame = _reject_frame(src.path, rows, batch, pos, names, layout)
             if sink is not None:
                 sink(frame)

@@ -76,3 +76,15 @@ def test_file_path_equals_frame_path(tmp_path_factory: object, rows: list[tuple[
     got, entry = ag.aggregate_files([path], edges=EDGES)
     pd.testing.assert_frame_equal(got, ag.aggregate_frame(req, edges=EDGES))
     assert entry.rows_accepted == len(rows)
+
+
+@settings(max_examples=60, deadline=None)
+@given(values=st.lists(st.one_of(st.floats(min_value=0, max_value=1e9, allow_nan=False),
+                                 st.sampled_from(list(tm.DEFAULT_EDGES_MS))), min_size=1, max_size=200))
+def test_bucket_lookup_equals_searchsorted(values: list[float]) -> None:
+    edges = np.asarray(tm.DEFAULT_EDGES_MS)
+    arr = np.asarray(values, dtype=float)
+    near = np.concatenate([arr, np.nextafter(arr, np.inf), np.nextafter(arr, 0), [0.0, -0.0, 5e-324, 1e308]])
+    np.testing.assert_array_equal(ag._bucket_index(near, edges), np.searchsorted(edges, near, side="left"))
+    small = np.asarray(EDGES)
+    np.testing.assert_array_equal(ag._bucket_index(near, small), np.searchsorted(small, near, side="left"))
