@@ -364,8 +364,10 @@ def _from_toil(toil: Mapping[str, Any]) -> list[_Draft]:
             continue
         pb = _map(roi.get("payback_weeks")).get("p50")
         healing = _map(c.get("self_healing"))
-        title = (f"Self-heal '{c.get('task')}' ({healing.get('action')}; rollback: {healing.get('rollback')})"
-                 if healing else f"Automate '{c.get('task')}'")
+        what = (f"the response to '{c.get('task')}' pages" if toil.get("source") == "estimated_from_pages"
+                else f"'{c.get('task')}'")
+        title = (f"Self-heal {what} ({healing.get('action')}; rollback: {healing.get('rollback')})"
+                 if healing else f"Automate {what}")
         out.append(_Draft(
             title, "toil_automation", saved * QUARTER_WEEKS, "hours_per_quarter", effort_from_hours(cost),
             f"takes {(_num(c.get('hours_per_week')) or 0):.1f} h/week; saves {saved:.1f} h/week net at likely "
@@ -374,6 +376,15 @@ def _from_toil(toil: Mapping[str, Any]) -> list[_Draft]:
             + (f" (median {_num(pb):.0f} weeks)" if _num(pb) is not None else ""),
             "toil",
         ))
+    share, cap = _num(toil.get("share_of_team_time")), _num(toil.get("cap"))
+    capacity = _num(_map(toil.get("team")).get("capacity_hours_per_week"))
+    if share is not None and cap is not None and capacity and share > cap:
+        over = (share - cap) * capacity
+        out.append(_Draft(
+            "Bring toil back under the 50% cap: pause feature work for toil reduction", "toil_automation",
+            over * QUARTER_WEEKS, "hours_per_quarter", "L",
+            f"toil takes {share:.0%} of the team's time ({(_num(toil.get('toil_hours_per_week')) or 0):.1f} h/week), "
+            f"{over:.1f} h/week above the {cap:.0%} cap (SRE book ch. 5, \"Eliminating Toil\")", "toil"))
     return out
 
 

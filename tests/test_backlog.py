@@ -294,3 +294,14 @@ def test_backlog_from_report_reads_the_report_json_layout():
     assert list(table["rank"]) == list(range(1, 13))
     chaos = table[table["category"] == "chaos experiment"]
     assert chaos["evidence"].str.contains("Safety: abort when the 5m burn rate").all()
+
+
+def test_toil_over_the_cap_and_page_estimates():
+    toil = {**TOIL, "source": "estimated_from_pages", "share_of_team_time": 0.6, "cap": 0.5,
+            "toil_hours_per_week": 96.0}
+    out = payload(build_backlog(config(), toil=toil))
+    titles = [i["title"] for i in out["items"]]
+    assert "Automate the response to 'restart' pages" in titles
+    over = next(i for i in out["items"] if "50% cap" in i["title"])
+    assert over["impact"]["value"] == pytest.approx(0.1 * 160 * 13)  # 16 h/week above the cap, 13 weeks
+    assert over["effort"] == "L" and over["category"] == "toil_automation" and "60%" in over["evidence"]
