@@ -787,7 +787,8 @@ def analyze_toil(
     # candidates
     plans_cfg = dict(tc.automation or {})
     chosen = [t for t in inventory if t.automatable is not False and t.hours_per_week > 0]
-    configured = [t for t in chosen if t.task in plans_cfg]
+    # a task configured under toil.automation is a candidate even when the log says otherwise
+    configured = [t for t in inventory if t.task in plans_cfg and t.hours_per_week > 0]
     others = [t for t in chosen if t.task not in plans_cfg][: max(0, MAX_CANDIDATES - len(configured))]
     picked = sorted(configured + others, key=lambda t: (-t.hours_per_week, t.task))
     unknown_auto = [t.task for t in picked if t.automatable is None]

@@ -346,3 +346,12 @@ def test_days_are_counted_in_the_service_timezone():
     out = payload(analyze_toil(log, None, config, rng=np.random.default_rng(0), runs=10))
     assert out["period"] == {"start": "2026-08-03", "end": "2026-08-17", "weeks": 2.0}
     assert out["inventory"][0]["hours_per_week"] == pytest.approx(7.0)
+
+
+def test_configured_automation_overrides_the_log_flag():
+    log = daily_log(automatable=False)
+    plain = analyze_toil(log, None, cfg(team_size=2), rng=np.random.default_rng(0), runs=10)
+    assert plain.candidates == ()
+    rep = analyze_toil(log, None, cfg(team_size=2, automation={"restart": {"cost_hours": [4, 8, 16]}}),
+                       rng=np.random.default_rng(0), runs=10)
+    assert [c.task for c in rep.candidates] == ["restart"]
