@@ -123,13 +123,17 @@ def write_analysis(report: Any, out_dir: Path, *, config: ServiceConfig | None =
 
 def csv_exports(report: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """Tables exported as CSV next to report.json (spreadsheet-safe): open questions, the
-    journeys, and every list of flat records in the backlog section."""
+    journeys, the incident follow-up tracker, and every list of flat records in the backlog
+    section."""
     out: dict[str, list[dict[str, Any]]] = {}
     if report.get("open_questions"):
         out["open_questions"] = list(report["open_questions"])
     journeys = (report.get("inputs") or {}).get("journeys")
     if journeys:
         out["journeys"] = list(journeys)
+    follow_up = (report.get("incident_response") or {}).get("follow_up")
+    if isinstance(follow_up, list) and follow_up and all(isinstance(v, Mapping) for v in follow_up):
+        out["incident_follow_up"] = list(follow_up)
     for key, value in (report.get("backlog") or {}).items():
         if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
             flat = [{k: (v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v)) for k, v in r.items()} for r in value]
