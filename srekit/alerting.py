@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -261,7 +261,7 @@ def regularise(events: pd.DataFrame) -> pd.DataFrame:
     if len(ev) < 2:
         return ev.astype("int64")
     ev = ev.sort_index()
-    gaps = np.diff(ev.index.as_unit("ns").asi8)  # int64 stamps: fast for tz-aware indexes
+    gaps = np.diff(pd.DatetimeIndex(ev.index).as_unit("ns").asi8)  # int64 stamps: fast for tz-aware indexes
     if gaps.min() == gaps.max():
         return ev.astype("int64")
     step = pd.Timedelta(int(gaps.min()), unit="ns")
@@ -355,19 +355,19 @@ def burn_episodes(events: pd.DataFrame, spec: SLOSpec, *, window: pd.Timedelta =
     bad = events["bad"].to_numpy(dtype=np.int64)
     tot = events["total"].to_numpy(dtype=np.int64)
     rate = tm.ratio(_trailing(np.cumsum(bad), n), _trailing(np.cumsum(tot), n)) / spec.error_budget
-    burning = pd.Series(rate > 1.0, index=events.index + step)
+    burning = pd.Series(rate > 1.0, index=pd.DatetimeIndex(events.index) + step)
     runs = firing_intervals(burning)
     if runs.empty:
         return pd.DataFrame(cols)
     budget_events = period_budget_events(events, spec)
     cs = np.concatenate(([0], np.cumsum(bad)))
-    first = burning.index.get_indexer(runs["start"])
-    last = burning.index.get_indexer(runs["end"]) + np.where(runs["open"], 1, 0)  # exclusive
+    first = burning.index.get_indexer(pd.DatetimeIndex(runs["start"]))
+    last = burning.index.get_indexer(pd.DatetimeIndex(runs["end"])) + np.where(runs["open"], 1, 0)  # exclusive
     lo = np.maximum(first - n + 1, 0)  # the first burning window reaches back n rows
     spent = cs[last] - cs[lo]
     share = spent / budget_events if budget_events > 0 else np.zeros(len(spent))
     out = pd.DataFrame({
-        "start": events.index[lo] + step,
+        "start": pd.DatetimeIndex(events.index)[lo] + step,
         "end": runs["end"].to_numpy(),
         "bad": spent.astype("int64"),
         "budget_share": share,
@@ -502,7 +502,7 @@ def _impacts(incidents: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp)
     """Incident impact windows within the data: ``started_at`` .. ``mitigated_at`` (else
     ``resolved_at``); open incidents are censored at ``hi`` (the end of the data). Columns: id,
     journey, start, end, censored, recorded_delay."""
-    utc = "datetime64[us, UTC]"
+    utc: Final = "datetime64[us, UTC]"
     if incidents is None or incidents.empty:
         return pd.DataFrame({"id": pd.Series([], dtype="str"), "journey": pd.Series([], dtype="str"),
                              "start": pd.Series([], dtype=utc), "end": pd.Series([], dtype=utc),
@@ -513,7 +513,8 @@ def _impacts(incidents: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp)
     if "mitigated_at" in inc.columns:  # user impact ends at mitigation; resolution can come hours later
         end = inc["mitigated_at"].astype(utc).fillna(end)
     censored = end.isna()
-    end = end.fillna(hi).clip(upper=hi)
+    end = end.fillna(hi)
+    end = end.where(end <= hi, hi)
     end = end.where(end >= start, start)  # resolved before it started: zero-length impact
     if "detected_at" in inc.columns:
         recorded = inc["detected_at"].astype(utc) - start
@@ -666,7 +667,7 @@ def summarize_pages(alerts: pd.DataFrame, weeks: float | None = None) -> PagesSu
     known = flag.dropna()
     non_act = float((~known.astype(bool)).mean()) if len(known) else None
     linked = float(pages["incident_id"].notna().mean()) if len(pages) and "incident_id" in pages.columns else 0.0
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, grp in pages.groupby("alert", sort=True):
         g = grp["actionable"].dropna() if "actionable" in grp.columns else pd.Series([], dtype=bool)
         rows.append({
@@ -675,7 +676,7 @@ def summarize_pages(alerts: pd.DataFrame, weeks: float | None = None) -> PagesSu
             "pages": int(len(grp)),
             "share_non_actionable": float((~g.astype(bool)).mean()) if len(g) else None,
         })
-    rows.sort(key=lambda r: (-r["pages"], r["alert"]))
+    rows.sort(key=lambda r: (-int(r["pages"]), str(r["alert"])))
     return PagesSummary(int(len(pages)), int((sev == "ticket").sum()), float(weeks), non_act, linked, tuple(rows))
 
 
@@ -890,18 +891,18 @@ def analyze_alerting(
     baseline = _score("single window at the SLO (10m)", "page", _union(base_masks), impacts, all_eps, None, 0.0, weeks)
 
     detections = []
-    for _, imp in impacts.iterrows():
-        found = det_rows.get(str(imp["id"]), [])
+    for row in impacts.to_dict("records"):
+        found = det_rows.get(str(row["id"]), [])
         best = min(found, key=lambda x: x[2][3]) if found else None
         pages = [f for f in found if f[1] == "page"]
         best_page = min(pages, key=lambda x: x[2][3]) if pages else None
-        rec = imp["recorded_delay"]
+        rec = row["recorded_delay"]
         detections.append(IncidentDetection(
-            incident_id=str(imp["id"]),
-            journey=None if pd.isna(imp["journey"]) else str(imp["journey"]),
-            started_at=pd.Timestamp(imp["start"]),
-            impact_end=pd.Timestamp(imp["end"]),
-            censored=bool(imp["censored"]),
+            incident_id=str(row["id"]),
+            journey=None if pd.isna(row["journey"]) else str(row["journey"]),
+            started_at=pd.Timestamp(row["start"]),
+            impact_end=pd.Timestamp(row["end"]),
+            censored=bool(row["censored"]),
             detected_by=best[0] if best else None,
             delay=best[2][0] if best else None,
             page_delay=best_page[2][0] if best_page else None,

@@ -15,7 +15,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import yaml
@@ -23,7 +23,7 @@ import yaml
 from .alerting import AlertPolicy
 from .config import ServiceConfig
 from .errors import ConfigError
-from .spec import SLOSpec
+from .spec import SliKind, SLOSpec
 from .timeutil import format_duration
 
 API_VERSION = "openslo/v1"
@@ -102,7 +102,7 @@ def openslo_documents(policy: AlertPolicy, config: ServiceConfig) -> list[dict[s
     if spec.window_kind == "calendar_month":
         time_window = {"duration": "1M", "isRolling": False,
                        "calendar": {"startTime": "2020-01-01 00:00:00", "timeZone": _zone(config.timezone)}}
-    targets = {}
+    targets: dict[str, dict[str, Any]] = {}
     for r in policy.rules:
         targets.setdefault(r.severity, {
             "apiVersion": API_VERSION, "kind": "AlertNotificationTarget",
@@ -110,7 +110,8 @@ def openslo_documents(policy: AlertPolicy, config: ServiceConfig) -> list[dict[s
             "spec": {"target": "pagerduty" if r.severity == "page" else "ticket-queue",
                      "description": f"{r.severity} notifications for {config.service}"},
         })
-    conditions, alert_policies = [], []
+    conditions: list[dict[str, Any]] = []
+    alert_policies: list[dict[str, Any]] = []
     for r in policy.rules:
         cname = openslo_name(f"{spec.name}-{r.severity}-{format_duration(r.long_window)}")
         conditions.append({
@@ -539,7 +540,7 @@ def read_openslo_specs(paths: Sequence[Path | str]) -> tuple[SLOSpec, ...]:
             out.append(SLOSpec(
                 name=str(ann.get(f"{ANNOTATION_PREFIX}name") or md["name"]),
                 journey=str(ann.get(f"{ANNOTATION_PREFIX}journey") or labels.get("journey") or spec["service"]),
-                sli=kind,
+                sli=cast(SliKind, kind),
                 target=float(obj["target"]),
                 window=window,
                 window_kind="rolling" if tw.get("isRolling", False) else "calendar_month",

@@ -39,15 +39,20 @@ def plot_alert_timeline(report: AlertingReport, *, ax: Axes | None = None) -> Ax
     if report.start is None or not rules:
         return _note(ax, title, "No telemetry to replay the alert rules on")
     row = {name: i for i, name in enumerate(rules)}
-    for imp in report.impacts().itertuples():
-        ax.axvspan(imp.start, max(imp.end, imp.start + pd.Timedelta(minutes=30)), color=INCIDENT, alpha=0.8, lw=0)
-    for f in report.firings.itertuples():
-        width = max(f.end - f.start, pd.Timedelta(minutes=30))  # keep one-minute firings visible
-        ax.broken_barh([(mdates.date2num(f.start), width / pd.Timedelta(days=1))], (row[f.rule] - 0.35, 0.7),
-                       color=PAGE if f.severity == "page" else TICKET)
+    half_hour = pd.Timedelta(minutes=30)  # keep one-minute incidents and firings visible
+    impacts = report.impacts()
+    for lo, hi in zip(impacts["start"], impacts["end"], strict=True):
+        a, b = pd.Timestamp(lo), pd.Timestamp(hi)
+        ax.axvspan(mdates.date2num(a), mdates.date2num(max(b, a + half_hour)), color=INCIDENT, alpha=0.8, lw=0)
+    f = report.firings
+    for rule, severity, lo, hi in zip(f["rule"], f["severity"], f["start"], f["end"], strict=True):
+        a, b = pd.Timestamp(lo), pd.Timestamp(hi)
+        width = max(b - a, half_hour) / pd.Timedelta(days=1)
+        ax.broken_barh([(float(mdates.date2num(a)), float(width))], (row[str(rule)] - 0.35, 0.7),
+                       color=PAGE if severity == "page" else TICKET)
     ax.set_yticks(range(len(rules)), rules, fontsize=7)
     ax.set_ylim(len(rules) - 0.5, -0.5)
-    ax.set_xlim(report.start, report.end)
+    ax.set_xlim(float(mdates.date2num(report.start)), float(mdates.date2num(report.end or report.start)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
     ax.set_title(title)
     ax.set_xlabel("Date (UTC)")
