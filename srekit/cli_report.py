@@ -1,7 +1,7 @@
 """``srekit analyze`` (report.json + report.md) and ``srekit report`` (every notebook rendered
 to HTML, plus the index). The clock is read here and passed down.
 
-Exit codes: 0 success; 1 a notebook failed (the others still rendered); 2 unusable input,
+Exit codes: 0 success; 1 a notebook or an analysis section failed (the rest still rendered); 2 unusable input,
 configuration or parameters; 3 another run holds the output folder's lock.
 """
 
@@ -34,7 +34,9 @@ def run_analyze(args: argparse.Namespace) -> int:
     report = analyze(config, seed=args.seed, generated_at=pd.Timestamp.now(tz="UTC"), parameters={"seed": args.seed})
     for p in write_analysis(report, out, config=config):
         print(p)
-    return 0
+    for section in report.meta.sections_failed:
+        print(f"srekit analyze: analysis section failed: {section}", file=sys.stderr)
+    return 1 if report.meta.sections_failed else 0
 
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,4 +74,4 @@ def run_report(args: argparse.Namespace) -> int:
     ok = len(result.notebooks) - len(result.failed)
     print(f"{result.run_dir} ({ok}/{len(result.notebooks)} notebooks ok, {result.seconds:.1f} s)")
     print(out / "index.html")
-    return 1 if result.failed else 0
+    return 1 if result.failed or result.sections_failed else 0

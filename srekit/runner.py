@@ -366,6 +366,7 @@ class RunResult:
     status: str
     notebooks: tuple[NotebookResult, ...]
     seconds: float
+    sections_failed: tuple[str, ...] = ()
 
     @property
     def failed(self) -> tuple[NotebookResult, ...]:
@@ -466,17 +467,24 @@ def run_report(
             if config.path is not None:
                 runner_params["config_path"] = str(Path(config.path).resolve())
             plan = plan_parameters(notebooks, user, runner_params)
-            report = analyze(config, seed=seed, generated_at=generated_at, parameters={"seed": seed, **user}, quarantine_dir=tmp / "quarantine")
-            write_analysis(report, tmp, config=config)
-            results = _execute_all(notebooks, plan, tmp, nb_dir, jobs, progress)
-            status = "failed" if any(r.status != "ok" for r in results) else "ok"
+            made: list[Any] = []
+
+            def analysis() -> None:  # runs while the notebooks that do not read report.json execute
+                made.append(analyze(config, seed=seed, generated_at=generated_at, parameters={"seed": seed, **user}, quarantine_dir=tmp / "quarantine"))
+                write_analysis(made[0], tmp, config=config)
+
+            results = _execute_all(notebooks, plan, tmp, nb_dir, jobs, progress, analysis)
+            report = made[0]
             d = report.to_dict()
+            failed_sections = list(d["meta"]["sections_failed"])
+            status = "failed" if failed_sections or any(r.status != "ok" for r in results) else "ok"
             run_info = {
                 "service": config.service,
                 "generated_at": d["meta"]["generated_at"],
                 "status": status,
                 "srekit_version": d["meta"]["srekit_version"],
                 "notebooks": [r.to_dict() for r in results],
+                "sections_failed": failed_sections,
                 "headline": headline(d),
                 "seconds": time.perf_counter() - t0,
             }
@@ -490,7 +498,9 @@ def run_report(
     for r in results:
         if r.status != "ok":
             log(f"srekit report: notebook {r.name} failed at {r.error} (see {final / (r.name + '.html')})")
-    return RunResult(run_dir=final, status=status, notebooks=tuple(results), seconds=time.perf_counter() - t0)
+    for section in failed_sections:
+        log(f"srekit report: analysis section failed: {section} (see {final / 'report.json'} meta.sections_failed)")
+    return RunResult(run_dir=final, status=status, notebooks=tuple(results), seconds=time.perf_counter() - t0, sections_failed=tuple(failed_sections))
 
 
 def _place(tmp: Path, final: Path) -> None:
@@ -505,16 +515,37 @@ def _place(tmp: Path, final: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _execute_all(notebooks: Sequence[Path], plan: Mapping[str, dict[str, Any]], run_dir: Path, cwd: Path, jobs: int | None, progress: bool | None) -> list[NotebookResult]:
+def _execute_all(
+    notebooks: Sequence[Path],
+    plan: Mapping[str, dict[str, Any]],
+    run_dir: Path,
+    cwd: Path,
+    jobs: int | None,
+    progress: bool | None,
+    analysis: Callable[[], None],
+) -> list[NotebookResult]:
+    """Execute the notebooks in a process pool. Those that do not take ``report_json_path`` are
+    queued first; ``analysis()`` (which writes report.json) runs in this process meanwhile; the
+    notebooks that read report.json are queued after it."""
     from tqdm import tqdm
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(notebooks)))
     show = sys.stderr.isatty() if progress is None else progress
     results: list[NotebookResult] = []
+    independent = [nb for nb in notebooks if "report_json_path" not in plan[nb.stem]]
+    dependent = [nb for nb in notebooks if "report_json_path" in plan[nb.stem]]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures: dict[Future[NotebookResult], Path] = {
-            pool.submit(execute_notebook, str(nb), str(run_dir), plan[nb.stem], str(cwd)): nb for nb in notebooks
-        }
+
+        def submit(nbs: Sequence[Path]) -> dict[Future[NotebookResult], Path]:
+            return {pool.submit(execute_notebook, str(nb), str(run_dir), plan[nb.stem], str(cwd)): nb for nb in nbs}
+
+        futures = submit(independent)
+        try:
+            analysis()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        futures.update(submit(dependent))
         bar = tqdm(total=len(futures), desc="notebooks", unit="nb", disable=not show, file=sys.stderr)
         for fut in as_completed(futures):
             results.append(fut.result())
