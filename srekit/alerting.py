@@ -38,6 +38,7 @@ SEVERITIES = ("page", "ticket")
 SPEEDS = ("fast", "slow")
 SHORT_WINDOW_DIVISOR = 12  # Workbook ch. 5: "a short window of 1/12 the duration of the long window"
 WEEK = pd.Timedelta(days=7)
+MIN_SENSIBLE_BURN_RATE = 0.5  # below: fires while the budget lasts twice the period
 HOUR = pd.Timedelta(hours=1)
 
 
@@ -186,6 +187,20 @@ def design_policy(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: floa
             slo=spec.name, journey=spec.journey, severity=severity, speed=speed, long_window=w,
             short_window=w / SHORT_WINDOW_DIVISOR, burn_rate=burn, budget_share=float(share),
             threshold=burn * budget,
+        ))
+    slack = [r for r in rules if r.burn_rate < MIN_SENSIBLE_BURN_RATE]
+    if slack:
+        names = ", ".join(f"{format_duration(r.long_window)} ({r.burn_rate:.3g}x)" for r in slack)
+        warnings.append(
+            f"{spec.name}: with a {format_duration(period)} period the rules over {names} fire while the budget "
+            "is spent at less than half the sustainable rate; raise their budget_shares for short periods "
+            "(Sloth uses 8%/12.5%/20%/42% for 7 days)."
+        )
+        questions.append(OpenQuestion(
+            topic="alert_budget_shares",
+            question=f"Which budget shares should the alert windows of {spec.name} use for a {format_duration(period)} period?",
+            assumption=f"The configured shares were kept, giving burn rates below {MIN_SENSIBLE_BURN_RATE:g} for {names}.",
+            section="alerting",
         ))
     if not oncall:
         questions.append(OpenQuestion(

@@ -94,6 +94,14 @@ def test_missing_budget_share_is_a_config_error():
         design_policy(spec(), c)
 
 
+def test_short_period_with_default_shares_warns():
+    p = design_policy(spec(window=pd.Timedelta(days=7)), cfg())
+    assert [round(r.burn_rate, 4) for r in p.rules] == [3.36, 1.4, 0.7, 0.2333]
+    assert any("3d (0.233x)" in w for w in p.warnings)
+    assert "alert_budget_shares" in [q.topic for q in p.open_questions]
+    assert not design_policy(spec(window=pd.Timedelta(days=28)), cfg()).warnings  # 0.933x is Sloth's too
+
+
 def test_low_traffic_warning():
     # 10 requests an hour at 99.9 % / 30 d: a single failure spends 1/7.2 = 13.9 % of the
     # budget (the Workbook's own example), far above the fastest page's 2 %.
@@ -134,6 +142,29 @@ def test_firing_intervals_start_end_open():
     assert runs["start"].tolist() == [idx[1], idx[4]]
     assert runs["end"].tolist() == [idx[3], idx[5]]
     assert runs["open"].tolist() == [False, True]
+
+
+@settings(max_examples=30, deadline=None)
+@given(data=st.data(), n=st.integers(min_value=1, max_value=80))
+def test_replay_matches_a_minute_by_minute_reference(data, n):
+    """The vectorised replay equals a plain loop over minutes (request-weighted sums)."""
+    total = data.draw(st.lists(st.integers(0, 50), min_size=n, max_size=n))
+    bad = [data.draw(st.integers(0, t)) for t in total]
+    idx = pd.date_range("2024-01-01", periods=n, freq="min", tz="UTC")
+    ev = pd.DataFrame({"total": total, "bad": bad}, index=idx)
+    long_m = data.draw(st.integers(1, 30))
+    short_m = data.draw(st.integers(1, long_m))
+    thr = data.draw(st.sampled_from([0.01, 0.05, 0.2, 0.5]))
+    rule = BurnRateRule(slo="s", journey="j", severity="page", speed="fast", long_window=pd.Timedelta(minutes=long_m),
+                        short_window=pd.Timedelta(minutes=short_m), burn_rate=thr / 0.001, budget_share=0.5, threshold=thr)
+    got = replay(ev, [rule])[rule.name].tolist()
+
+    def window_ratio(t, w):
+        b, tot = sum(bad[max(0, t - w + 1): t + 1]), sum(total[max(0, t - w + 1): t + 1])
+        return b / tot if tot else 0.0
+
+    expected = [t >= long_m - 1 and window_ratio(t, long_m) > thr and window_ratio(t, short_m) > thr for t in range(n)]
+    assert got == expected
 
 
 @settings(max_examples=25, deadline=None)
