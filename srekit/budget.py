@@ -150,6 +150,9 @@ class BudgetStatus:
 
 
 def _step(events: pd.DataFrame, spec: SLOSpec) -> pd.Timedelta:
+    freq = getattr(events.index, "freq", None)
+    if freq is not None:
+        return pd.Timedelta(freq)
     if len(events) > 1:
         return grid_interval(events.index)
     if spec.budgeting == "Timeslices" and spec.timeslice_window is not None:
@@ -190,13 +193,13 @@ def burn_rates(events: pd.DataFrame, spec: SLOSpec, windows: Sequence[str] = BUR
     if events.empty:
         return {w: 0.0 for w in windows}
     end = as_of if as_of is not None else _data_end(events, spec)
-    idx = events.index
+    idx = pd.DatetimeIndex(events.index)
+    total, bad = events["total"].to_numpy(), events["bad"].to_numpy()
+    hi = int(idx.searchsorted(end, side="left"))
     out = {}
     for w in windows:
-        sel = (idx >= end - parse_duration(w)) & (idx < end)
-        tot = int(events["total"].to_numpy()[sel].sum())
-        bad = int(events["bad"].to_numpy()[sel].sum())
-        out[w] = float(exact_consumed(bad, tot, spec.target))
+        lo = int(idx.searchsorted(end - parse_duration(w), side="left"))
+        out[w] = float(exact_consumed(int(bad[lo:hi].sum()), int(total[lo:hi].sum()), spec.target))
     return out
 
 
@@ -211,9 +214,10 @@ def error_budget(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | N
     if as_of is None:
         as_of = _data_end(events, spec) if not events.empty else pd.Timestamp("1970-01-01", tz="UTC")
     start, end, length = current_window(spec, as_of)
-    sel = (events.index >= start) & (events.index < end)
-    tot = int(events["total"].to_numpy()[sel].sum())
-    bad = int(events["bad"].to_numpy()[sel].sum())
+    idx = pd.DatetimeIndex(events.index)
+    lo, hi = int(idx.searchsorted(start, side="left")), int(idx.searchsorted(end, side="left"))
+    tot = int(events["total"].to_numpy()[lo:hi].sum())
+    bad = int(events["bad"].to_numpy()[lo:hi].sum())
     allowed = (1.0 - spec.target) * tot
     exact = exact_consumed(bad, tot, spec.target)
     return BudgetStatus(
@@ -242,7 +246,7 @@ def burn_down(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | None
     allowed = (1.0 - spec.target) * float(part["total"].sum())
     ends = pd.DatetimeIndex(part.index) + _step(events, spec)
     cum_bad = np.cumsum(part["bad"].to_numpy(dtype=float))
-    keep = (ends == ends.floor(step)) | (np.arange(len(part)) == len(part) - 1)
+    keep = (ends.as_unit("us").asi8 % (parse_duration(step).value // 1000) == 0) | (np.arange(len(part)) == len(part) - 1)
     consumed = cum_bad[keep] / allowed if allowed > 0 else np.zeros(int(keep.sum()))
     return pd.DataFrame({"time": ends[keep], "consumed": consumed, "remaining": np.clip(1.0 - consumed, 0.0, 1.0)})
 
@@ -254,13 +258,21 @@ def burn_rate_history(events: pd.DataFrame, spec: SLOSpec, windows: Sequence[str
     if events.empty:
         return pd.DataFrame({"time": pd.Series([], dtype="datetime64[us, UTC]"),
                              "window": pd.Series([], dtype="str"), "burn_rate": pd.Series([], dtype=float)})
-    ends = pd.DatetimeIndex(events.index) + _step(events, spec)
-    keep = (ends == ends.floor(step)) | (np.arange(len(events)) == len(events) - 1)
+    interval = _step(events, spec)
+    ends = pd.DatetimeIndex(events.index) + interval
+    step_us = parse_duration(step).value // 1000
+    keep = np.flatnonzero((ends.as_unit("us").asi8 % step_us == 0) | (np.arange(len(events)) == len(events) - 1))
+    # trailing sums over (t − window, t] from cumulative sums, as telemetry.window_sums
+    cs_total = np.concatenate([[0], np.cumsum(events["total"].to_numpy(dtype=np.int64))])
+    cs_bad = np.concatenate([[0], np.cumsum(events["bad"].to_numpy(dtype=np.int64))])
+    times = ends[keep]
     parts = []
     for w in windows:
-        sums = tm.window_sums(events[["total", "bad"]], parse_duration(w))
-        rate = tm.burn_rate(sums["bad"].to_numpy()[keep], sums["total"].to_numpy()[keep], spec.target)
-        parts.append(pd.DataFrame({"time": ends[keep], "window": w, "burn_rate": rate}))
+        n = max(int(parse_duration(w) / interval), 1)
+        lo = np.maximum(keep + 1 - n, 0)
+        rate = tm.burn_rate(cs_bad[keep + 1] - cs_bad[lo], cs_total[keep + 1] - cs_total[lo], spec.target)
+        parts.append(pd.DataFrame({"time": times, "window": pd.Categorical([w] * len(keep), categories=list(windows)),
+                                   "burn_rate": rate}))
     return pd.concat(parts, ignore_index=True)
 
 

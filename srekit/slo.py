@@ -473,10 +473,25 @@ class JourneyGrid:
         starts = np.concatenate([[0], cuts])
         stops = np.concatenate([cuts, [len(key)]])
 
-        def block_sums(a: np.ndarray) -> np.ndarray:
-            cs = np.cumsum(a, axis=0)
-            return (cs[stops - 1] - np.where((starts > 0).reshape((-1,) + (1,) * (a.ndim - 1)),
-                                              cs[np.maximum(starts - 1, 0)], 0)).astype(float)
+        step = self.interval.value // 1000
+        if size % step == 0 and t[0] % step == 0:  # the usual case: whole intervals per block
+            per = size // step
+            lead = int((t[0] % size) // step)
+            n_blocks = len(starts)
+
+            def block_sums(a: np.ndarray) -> np.ndarray:
+                if lead == 0 and len(a) == n_blocks * per:
+                    padded = a
+                else:
+                    padded = np.zeros((n_blocks * per,) + a.shape[1:], dtype=a.dtype)
+                    padded[lead : lead + len(a)] = a
+                return padded.reshape((n_blocks, per) + a.shape[1:]).sum(axis=1).astype(float)
+        else:
+
+            def block_sums(a: np.ndarray) -> np.ndarray:
+                cs = np.cumsum(a, axis=0)
+                return (cs[stops - 1] - np.where((starts > 0).reshape((-1,) + (1,) * (a.ndim - 1)),
+                                                  cs[np.maximum(starts - 1, 0)], 0)).astype(float)
 
         total, errors, le = block_sums(self.total), block_sums(self.errors), block_sums(self.le)
         first = pd.Timestamp(int(key[0] * size), unit="us", tz="UTC")
@@ -496,12 +511,13 @@ def journey_grids(telemetry: pd.DataFrame) -> dict[str, JourneyGrid]:
     edges = np.array([tm.parse_edge(c) for c in les])
     codes, names = pd.factorize(telemetry["journey"], sort=True)
     stamps = pd.DatetimeIndex(telemetry["interval_start"]).as_unit("us").asi8
-    order = np.argsort(codes, kind="stable")
+    contiguous = bool((np.diff(codes) >= 0).all())  # canonical frames are sorted by journey
+    order = np.arange(len(codes)) if contiguous else np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
     values = telemetry[tm.COUNTS + les]
     out: dict[str, JourneyGrid] = {}
     for k, name in enumerate(names):
-        rows = order[bounds[k] : bounds[k + 1]]
+        rows: slice | np.ndarray = slice(bounds[k], bounds[k + 1]) if contiguous else order[bounds[k] : bounds[k + 1]]
         t = stamps[rows]
         increasing = bool((np.diff(t) > 0).all())
         srt = t if increasing else np.sort(t)
@@ -512,10 +528,13 @@ def journey_grids(telemetry: pd.DataFrame) -> dict[str, JourneyGrid]:
         pos = (t - t0) // step
         n = int(pos.max()) + 1
         vals = values.iloc[rows].to_numpy(np.int64)
-        grid = np.zeros((n, vals.shape[1]), np.int64)
-        if increasing and (np.diff(pos) > 0).all():
+        if increasing and n == len(pos):  # one row per interval, no gaps: already the grid
+            grid = vals
+        elif increasing and (np.diff(pos) > 0).all():
+            grid = np.zeros((n, vals.shape[1]), np.int64)
             grid[pos] = vals
         else:  # unsorted or several rows per interval: sum them
+            grid = np.zeros((n, vals.shape[1]), np.int64)
             np.add.at(grid, pos, vals)
         out[str(name)] = JourneyGrid(str(name), pd.Timestamp(int(t0), unit="us", tz="UTC"),
                                      pd.Timedelta(step, unit="us"), grid[:, 0], grid[:, 1], grid[:, 2:], edges)
