@@ -8,7 +8,7 @@ import subprocess
 import pandas as pd
 import pytest
 import yaml
-from conftest import SAMPLES, require_tool
+from conftest import require_tool
 
 from srekit.alerting import design_policy
 from srekit.cli import main
@@ -63,16 +63,3 @@ def test_rules_from_openslo_files(tmp_path, capsys):
 def test_rules_missing_config_exits_2(tmp_path, capsys):
     assert main(["rules", "--config", str(tmp_path / "none.yaml"), "--out", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
-
-
-@pytest.mark.slow
-def test_rules_on_the_samples(tmp_path, capsys):
-    if not (SAMPLES / "service.yaml").exists():
-        pytest.skip("data/samples not generated")
-    assert main(["rules", "--config", str(SAMPLES / "service.yaml"), "--out", str(tmp_path)]) == 0
-    d = tmp_path / "prometheus"
-    for args in (("check", "rules", "rules.yml"), ("test", "rules", "rules_test.yml")):
-        res = subprocess.run([require_tool("promtool"), *args], cwd=d, capture_output=True, text=True, timeout=120)
-        assert res.returncode == 0, res.stdout + res.stderr
-    assert len(list((tmp_path / "openslo").glob("*.yaml"))) >= 3
-    assert (tmp_path / "runbooks" / "CheckoutAvailabilityBudgetBurnFast.md").exists()

@@ -4,11 +4,12 @@ truth and NAB's labelled failure windows."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAMPLES, external
+from conftest import SAMPLES, external, require_tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,6 +25,7 @@ from srekit.alerting import (
 )
 from srekit.config import parse_config
 from srekit.errors import ConfigError
+from srekit.export_prometheus import export_all
 from srekit.spec import SLOSpec
 
 PAGED = {"service": "shop", "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"}}
@@ -298,7 +300,7 @@ def samples_report():
     specs = propose_slos(inputs.telemetry, inputs.series, config).specs
     rep = analyze_alerting(inputs.telemetry, inputs.series, specs, inputs.incidents, inputs.alerts, config)
     truth = json.loads((SAMPLES / "ground_truth.json").read_text())
-    return rep, truth
+    return rep, truth, specs, config
 
 
 def _firings_during(rep, journey, start, end, severity=None):
@@ -309,7 +311,7 @@ def _firings_during(rep, journey, start, end, severity=None):
 
 
 def test_samples_hard_outages_paged_within_minutes(samples_report):
-    rep, truth = samples_report
+    rep, truth, _, _ = samples_report
     outages = [e for e in truth["events"] if e["kind"] == "hard_outage"]
     assert len(outages) >= 3
     for e in outages:
@@ -320,7 +322,7 @@ def test_samples_hard_outages_paged_within_minutes(samples_report):
 
 
 def test_samples_slow_burns_ticketed_not_paged(samples_report):
-    rep, truth = samples_report
+    rep, truth, _, _ = samples_report
     burns = [e for e in truth["events"] if e["kind"] == "slow_burn"]
     assert burns
     for e in burns:
@@ -331,7 +333,7 @@ def test_samples_slow_burns_ticketed_not_paged(samples_report):
 
 
 def test_samples_quiet_weeks_are_quiet(samples_report):
-    rep, truth = samples_report
+    rep, truth, _, _ = samples_report
     events = [(pd.Timestamp(e["start"]), pd.Timestamp(e["end"])) for e in truth["events"]]
     weeks = pd.date_range(rep.start.ceil("D"), rep.end, freq="7D")
     quiet = [w for w in weeks if all(e < w or s > w + pd.Timedelta(days=7) for s, e in events)]
@@ -342,7 +344,7 @@ def test_samples_quiet_weeks_are_quiet(samples_report):
 
 
 def test_samples_policy_pages_far_less_than_existing_pages(samples_report):
-    rep, _ = samples_report
+    rep, _, _, _ = samples_report
     d = rep.to_dict()
     ex = d["existing_pages"]
     assert ex["policy_pages_per_week"] < ex["pages_per_week"] / 5
@@ -375,3 +377,16 @@ def test_nab_latency_timeslice_slo_catches_known_failures():
     assert any("low traffic" in w for w in rep.warnings)
     assert caught == {"W2", "W3"}  # the first window's latency rise is too mild for the rules
     assert rep.overall is not None and rep.overall.recall == pytest.approx(2 / 3)
+
+
+def test_samples_rules_pass_promtool(samples_report, tmp_path):
+    """The rules exported for the samples' SLOs (as `srekit rules` writes them) pass
+    `promtool check rules` and their generated unit tests."""
+    _, _, specs, config = samples_report
+    export_all(specs, config, tmp_path)
+    for args in (("check", "rules", "rules.yml"), ("test", "rules", "rules_test.yml")):
+        res = subprocess.run([require_tool("promtool"), *args], cwd=tmp_path / "prometheus",
+                             capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stdout + res.stderr
+    assert len(list((tmp_path / "openslo").glob("*.yaml"))) == len(specs)
+    assert (tmp_path / "runbooks" / "CheckoutAvailabilityBudgetBurnFast.md").exists()
