@@ -52,3 +52,29 @@ def test_dask_localcluster_identical(tmp_path: Path, monkeypatch: pytest.MonkeyP
     rd = pd.read_csv(q_dask).sort_values("row").reset_index(drop=True)
     pd.testing.assert_frame_equal(rl, rd)
     assert sorted(rl["row"].tolist()) == sorted((bad + 1).tolist())
+
+
+def test_dask_scheduler_address(tmp_path: Path) -> None:
+    """--scheduler: connect to an existing cluster by its tcp address (threads here, for speed)."""
+    from dask.distributed import LocalCluster
+
+    rng = np.random.default_rng(12)
+    n = 3000
+    req = pd.DataFrame({
+        "timestamp": (pd.Timestamp("2026-04-01T00:00:00Z") + pd.to_timedelta(rng.integers(0, 7200 * 10**6, n), unit="us"))
+        .strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "latency_ms": np.round(rng.lognormal(3.0, 1.0, n), 1),
+        "success": rng.random(n) < 0.97,
+    })
+    paths = []
+    for i in range(3):
+        p = tmp_path / f"r{i}.csv"
+        req.iloc[i * 1000:(i + 1) * 1000].to_csv(p, index=False)
+        paths.append(p)
+    local, e_local = ag.aggregate_files(paths)
+    with LocalCluster(n_workers=1, processes=False, protocol="tcp", dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://")
+        dask, e_dask = ag.aggregate_files(paths, engine="dask", scheduler=cluster.scheduler_address)
+    pd.testing.assert_frame_equal(dask, local)
+    assert e_dask == e_local and e_local.rows_accepted == n
+    assert local["journey"].unique().tolist() == ["all"] and local["errors"].sum() == int((~req["success"]).sum())
