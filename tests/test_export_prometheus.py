@@ -163,3 +163,36 @@ def test_runbook_sections_and_queries(tmp_path):
     alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
     assert {a["annotations"]["runbook_url"].rsplit("/", 1)[1] for a in alerts} == {
         p.name for p in (tmp_path / "runbooks").iterdir()}
+
+
+def test_period_ratio_request_weighted_in_prometheus(tmp_path):
+    """In the real rule engine: 30 min at 6/10 bad per minute, then 30 min at 1/102. Our period
+    ratio lands in (0.06, 0.07] around 7/112 = 0.0625 (request-weighted); Sloth's average of
+    5-minute ratios is above 0.2."""
+    spec = SLOSpec("api-availability", "api", "availability", 0.999, window=D30)
+    c = config()
+    export_all([spec], c, tmp_path, formats=("prometheus",))
+    d = tmp_path / "prometheus"
+    sel = '{srekit_slo="api-availability"}'
+    checks = {"groups": [{"name": "checks", "rules": [
+        {"alert": "WeightedAbove6", "expr": f"slo:sli_error:ratio_rate30d{sel} > 0.06"},
+        {"alert": "WeightedAbove7", "expr": f"slo:sli_error:ratio_rate30d{sel} > 0.07"},
+        {"alert": "AveragedAbove20", "expr": f"avg_over_time(slo:sli_error:ratio_rate5m{sel}[30d]) > 0.20"},
+    ]}]}
+    (d / "checks.yml").write_text(yaml.safe_dump(checks))
+    labels = {"srekit_service": "shop", "srekit_slo": "api-availability", "srekit_journey": "api"}
+    test = {"rule_files": ["rules.yml", "checks.yml"], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [
+            {"series": 'http_requests_total{handler="api",code="200"}', "values": "0+4x30 221+101x29"},
+            {"series": 'http_requests_total{handler="api",code="500"}', "values": "0+6x30 181+1x29"},
+        ],
+        "alert_rule_test": [
+            {"eval_time": "60m", "alertname": "WeightedAbove6", "exp_alerts": [{"exp_labels": labels}]},
+            {"eval_time": "60m", "alertname": "WeightedAbove7", "exp_alerts": []},
+            {"eval_time": "60m", "alertname": "AveragedAbove20", "exp_alerts": [{"exp_labels": labels}]},
+        ],
+    }]}
+    (d / "weighted_test.yml").write_text(yaml.safe_dump(test))
+    res = promtool("test", "rules", "weighted_test.yml", cwd=d)
+    assert res.returncode == 0, res.stdout + res.stderr
