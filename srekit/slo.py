@@ -24,6 +24,7 @@ from scipy import stats
 from . import telemetry as tm
 from .config import JourneyConfig, ServiceConfig
 from .context import OpenQuestion
+from .errors import ConfigError
 from .spec import SLOSpec
 from .timeutil import format_duration
 
@@ -467,7 +468,7 @@ class JourneyGrid:
     def blocks(self, freq: str) -> _Blocks:
         """Sums per day (``"D"``) or hour (``"h"``), contiguous."""
         size = pd.Timedelta(freq if freq[0].isdigit() else f"1{freq}").value // 1000  # µs
-        t = self.start.as_unit("us").value + np.arange(len(self.total), dtype=np.int64) * (self.interval.value // 1000)
+        t = self.start.value // 1000 + np.arange(len(self.total), dtype=np.int64) * (self.interval.value // 1000)  # µs
         key = t // size
         cuts = np.flatnonzero(np.diff(key)) + 1
         starts = np.concatenate([[0], cuts])
@@ -1061,6 +1062,11 @@ def propose_slos(
     dists: list[pd.DataFrame] = []
     slos: list[SloInForce] = []
     slis: list[SLI] = []
+    names = [x.name for x in given_specs]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ConfigError(f"SLO names must be unique; {dup} appear more than once. fix: rename the SLOs "
+                          "(OpenSLO metadata.name)")
     given_by_journey: dict[str, list[SLOSpec]] = {}
     for s in given_specs:
         given_by_journey.setdefault(s.journey, []).append(s)
@@ -1093,16 +1099,21 @@ def propose_slos(
         assert telemetry is not None
         tel_groups = journey_grids(telemetry)
     edges_all = tm.edges_of(telemetry) if has_tel and telemetry is not None else None
-    for j in critical:
+    extra = [j for j, ss in given_by_journey.items() if j not in critical and any(x.sli != "timeslice" for x in ss)]
+    for j in [*critical, *extra]:
         part = tel_groups.get(j)
         jc = config.journey(j)
-        given = given_by_journey.get(j) or ([] if given_specs else _given_for(jc, j, config, edges_all, qs))
+        given = [x for x in given_by_journey.get(j, []) if x.sli != "timeslice"] or (
+            [] if given_specs else _given_for(jc, j, config, edges_all, qs))
         if part is None or part.total.sum() == 0:
             if has_tel:
                 qs.append(OpenQuestion(
                     f"journey_without_telemetry:{j}",
-                    f"Journey {j} is configured but has no requests in the telemetry: is it named differently there?",
-                    f"No proposal for {j}; its SLIs are provisional.", SECTION))
+                    f"Journey {j} has no requests in the telemetry: is it named differently there?",
+                    f"No proposal for {j}; its SLOs from the configuration are kept without a history check.", SECTION))
+                slos.extend(SloInForce(x, "given" if given_specs else "service.yaml",
+                                       "Configured; no requests for this journey in the telemetry, so not evaluated.")
+                            for x in given)
             continue
         days = part.blocks("D")
         boot = days if len(days.index) >= MIN_DAYS_FOR_DAY_BLOCKS else part.blocks("h")
@@ -1127,7 +1138,9 @@ def propose_slos(
     if has_series:
         assert series is not None
         counts = series.groupby("journey")["value"].count()
+        given_ts = [j for j, ss in given_by_journey.items() if j in counts.index and any(x.sli == "timeslice" for x in ss)]
         wanted = [j for j in critical if j in counts.index and j not in tel_groups]
+        wanted += [j for j in given_ts if j not in wanted]
         series_journeys = wanted or [str(j) for j in counts.sort_index().sort_values(ascending=False, kind="stable").index[:TOP_JOURNEYS]]
         for j in series_journeys:
             samples = _usable_series(series, j)

@@ -16,6 +16,7 @@ from srekit import telemetry as tm
 from srekit.aggregate import aggregate_frame
 from srekit.budget import budget_policy
 from srekit.config import parse_config
+from srekit.errors import ConfigError
 from srekit.slo import journey_grids, propose_slos, sli_events
 from srekit.spec import SLOSpec
 
@@ -306,3 +307,34 @@ def test_microsoft_outbound_latency_zeros_are_no_data() -> None:
     assert b.total_events == len(nonzero)  # hourly samples, the zero sample excluded
     assert b.bad_events == int((nonzero["value"] > 150).sum())
     assert prop.threshold_proposals and all(p.threshold_ms > 0 for p in prop.threshold_proposals)
+
+
+def test_calendar_month_windows_in_the_history() -> None:
+    tel = constant_telemetry("a", 92, 100, 0, freq="1h")  # Jan, Feb, Mar 2024 + 1 day of April
+    days = journey_grids(tel)["a"].blocks("D")
+    assert days.index[0] == T0 and days.index[-1] == pd.Timestamp("2024-04-01", tz="UTC")
+    prop = propose_slos(tel, None, cfg(slo={"window_kind": "calendar_month", "window": "30d"}))
+    assert {p.history.windows for p in prop.threshold_proposals} == {4}
+    assert {p.min_window_events for p in prop.threshold_proposals} == {24 * 100}  # 1 April
+    assert all(s.window_kind == "calendar_month" for s in prop.specs)
+
+
+def test_given_specs_beyond_the_critical_journeys() -> None:
+    tel = pd.concat([constant_telemetry(j, 3, n, 0) for j, n in (("a", 50), ("b", 40), ("c", 30), ("d", 1))])
+    given_ = (SLOSpec(name="d-availability", journey="d", sli="availability", target=0.99),
+              SLOSpec(name="gone-availability", journey="gone", sli="availability", target=0.99))
+    prop = propose_slos(tel, None, cfg(), given_specs=given_)
+    assert prop.specs == given_
+    assert any(o.journey == "d" and o.name == "given" for o in prop.options)
+    with pytest.raises(ConfigError, match="unique"):
+        propose_slos(tel, None, cfg(), given_specs=(given_[0], given_[0]))
+
+
+def test_configured_slos_of_a_journey_without_telemetry_stay_in_force() -> None:
+    tel = constant_telemetry("a", 3, 50, 0)
+    c = cfg(journeys=[{"name": "a"}, {"name": "new", "slos": {"availability": 0.995}}])
+    prop = propose_slos(tel, None, c)
+    new = next(s for s in prop.slos if s.spec.journey == "new")
+    assert (new.spec.target, new.source) == (0.995, "service.yaml")
+    pol = budget_policy(tel, None, prop.specs, c)
+    assert next(b for b in pol.budgets if b.journey == "new").total_events == 0
