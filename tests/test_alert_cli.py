@@ -63,3 +63,14 @@ def test_rules_from_openslo_files(tmp_path, capsys):
 def test_rules_missing_config_exits_2(tmp_path, capsys):
     assert main(["rules", "--config", str(tmp_path / "none.yaml"), "--out", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_explain_uses_the_config_windows(tmp_path, capsys):
+    (tmp_path / "service.yaml").write_text(yaml.safe_dump({
+        "service": "api", "data": {"telemetry": "t.parquet"},
+        "alerting": {"page_long_windows": ["2h"], "ticket_long_windows": [], "budget_shares": {"2h": 0.04}}}))
+    assert main(["alerts", "explain", "--target", "0.999", "--config", str(tmp_path / "service.yaml"), "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    (rule,) = d["rules"]
+    assert rule["long_window"] == "2h" and rule["short_window"] == "10m"
+    assert rule["burn_rate"] == pytest.approx(14.4) and rule["name"].startswith("ticket")  # no on-call: ticket

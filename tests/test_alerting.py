@@ -390,3 +390,20 @@ def test_samples_rules_pass_promtool(samples_report, tmp_path):
         assert res.returncode == 0, res.stdout + res.stderr
     assert len(list((tmp_path / "openslo").glob("*.yaml"))) == len(specs)
     assert (tmp_path / "runbooks" / "CheckoutAvailabilityBudgetBurnFast.md").exists()
+
+
+def test_latency_and_timeslice_budgeting_slos_replay():
+    """A latency SLO (bad = slower than 100 ms) and an OpenSLO Timeslices SLO (5-minute slices
+    good when ≥ 99 % of their requests are good) both catch a 30-minute outage."""
+    day = 1440
+    tel = telemetry(7 * day, {(3 * day, 3 * day + 30): 100})
+    lat = SLOSpec("checkout-latency", "checkout", "latency", 0.99, window=D30, threshold_ms=100)
+    ts = SLOSpec("checkout-slices", "checkout", "availability", 0.99, window=D30, budgeting="Timeslices",
+                 timeslice_target=0.99, timeslice_window=pd.Timedelta(minutes=5))
+    rep = analyze_alerting(tel, None, [lat, ts], None, None, cfg())
+    first = rep.firings.groupby("slo")["start"].min()
+    onset = tel["interval_start"].iloc[3 * day]
+    assert set(first.index) == {"checkout-latency", "checkout-slices"}
+    assert first["checkout-latency"] - onset == pd.Timedelta(minutes=9)  # 14.4 × 1 % × 60 min ≈ 8.6 min
+    assert first["checkout-slices"] - onset <= pd.Timedelta(minutes=15)  # 5-minute slices: coarser
+    assert rep.firings["start"].min() >= onset
