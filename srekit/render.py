@@ -405,7 +405,7 @@ def index_html(runs: Iterable[Mapping[str, Any]]) -> str:
         links.append(f'<a href="{e(href)}/report.md">report.md</a>')
         links.append(f'<a href="{e(href)}/report.json">report.json</a>')
         figures = r.get("headline") or {}
-        fig_text = "; ".join(f"{e(str(k).replace('_', ' '))}: {e(_fmt_headline(v))}" for k, v in figures.items())
+        fig_text = "; ".join(f"{e(HEADLINE_LABELS.get(str(k), str(k).replace('_', ' ')))}: {e(_fmt_headline(str(k), v))}" for k, v in figures.items())
         rows.append(
             f"<tr><td>{e(str(r.get('generated_at', '')))}</td><td>{e(str(r.get('service', '')))}</td>"
             f'<td class="{cls}">{e(status)}</td><td>{fig_text}</td><td>{" · ".join(links)}</td></tr>'
@@ -420,7 +420,27 @@ def index_html(runs: Iterable[Mapping[str, Any]]) -> str:
     return _INDEX_HEAD + table + "\n</main></body></html>\n"
 
 
-def _fmt_headline(v: Any) -> str:
+HEADLINE_LABELS: Mapping[str, str] = {
+    "requests": "requests",
+    "success_ratio": "succeeded",
+    "slos": "SLOs",
+    "slos_at_risk": "SLOs at risk",
+    "budget_remaining_min": "lowest budget left",
+    "incidents": "incidents",
+    "backlog_items": "backlog items",
+    "open_questions": "open questions",
+}
+
+
+def _fmt_headline(key: str, v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if key == "success_ratio" and isinstance(v, int | float):
+        return fmt_pct(v, 3)
+    if key == "budget_remaining_min" and isinstance(v, int | float):
+        return fmt_pct(v, 0)
+    if isinstance(v, int):
+        return f"{v:,}"
     if isinstance(v, float):
         return f"{v:.4g}"
     if isinstance(v, list):
@@ -670,6 +690,6 @@ def questions_table(report: Mapping[str, Any]) -> pd.DataFrame:
     from .report import SECTION_TITLES
 
     qs = report.get("open_questions") or []
-    rows = [{"section": SECTION_TITLES.get(q.get("section"), q.get("section")), "question": q.get("question"),
+    rows = [{"section": SECTION_TITLES.get(str(q.get("section")), q.get("section")), "question": q.get("question"),
              "assumed meanwhile": q.get("assumption")} for q in qs if isinstance(q, Mapping)]
     return _frame(rows, ["section", "question", "assumed meanwhile"])

@@ -69,13 +69,20 @@ TOP_N_CRITICAL = 3
 class InputsLike(Protocol):
     """What :func:`srekit.io.load_inputs` returns (attributes are None when absent)."""
 
-    telemetry: pd.DataFrame | None
-    series: pd.DataFrame | None
-    incidents: pd.DataFrame | None
-    toil: pd.DataFrame | None
-    alerts: pd.DataFrame | None
-    deploys: pd.DataFrame | None
-    ledger: tuple[LedgerEntry, ...]
+    @property
+    def telemetry(self) -> pd.DataFrame | None: ...
+    @property
+    def series(self) -> pd.DataFrame | None: ...
+    @property
+    def incidents(self) -> pd.DataFrame | None: ...
+    @property
+    def toil(self) -> pd.DataFrame | None: ...
+    @property
+    def alerts(self) -> pd.DataFrame | None: ...
+    @property
+    def deploys(self) -> pd.DataFrame | None: ...
+    @property
+    def ledger(self) -> tuple[LedgerEntry, ...]: ...
 
 
 def _iso(ts: pd.Timestamp | None) -> str | None:
@@ -330,19 +337,20 @@ def summarize_inputs(config: ServiceConfig, inputs: InputsLike) -> InputsSummary
     mix = traffic_mix(telemetry)
     critical, source, questions = choose_critical(config, mix)
     configured = {j.name for j in config.journeys}
+    records: list[dict[Any, Any]] = mix.to_dict("records")
     journeys = [
         JourneyShare(
-            name=str(r.journey),
-            requests=int(r.requests),
-            errors=int(r.errors),
-            traffic_share=float(r.traffic_share),
-            error_ratio=float(r.error_ratio),
-            critical=r.journey in critical,
-            configured=r.journey in configured,
-            p50_ms=None if pd.isna(r.p50_ms) else float(r.p50_ms),
-            p99_ms=None if pd.isna(r.p99_ms) else float(r.p99_ms),
+            name=str(r["journey"]),
+            requests=int(r["requests"]),
+            errors=int(r["errors"]),
+            traffic_share=float(r["traffic_share"]),
+            error_ratio=float(r["error_ratio"]),
+            critical=r["journey"] in critical,
+            configured=r["journey"] in configured,
+            p50_ms=None if pd.isna(r["p50_ms"]) else float(r["p50_ms"]),
+            p99_ms=None if pd.isna(r["p99_ms"]) else float(r["p99_ms"]),
         )
-        for r in mix.itertuples()
+        for r in records
     ]
     seen = {j.name for j in journeys}
     journeys += [

@@ -127,7 +127,7 @@ def test_engineer_html_keeps_code_and_failing_cell_shows_in_both() -> None:
 def test_index_html_latest_first_escaped_with_status() -> None:
     runs = [
         {"service": "a", "generated_at": "2024-01-01T00:00:00+00:00", "status": "ok", "href": "a/2024-01-01",
-         "notebooks": [{"name": "00_reliability_report", "status": "ok"}], "headline": {"requests": 5}},
+         "notebooks": [{"name": "00_reliability_report", "status": "ok"}], "headline": {"requests": 5000}},
         {"service": EVIL, "generated_at": "2024-02-01T00:00:00+00:00", "status": "failed", "href": "b/2024-02-01",
          "notebooks": [{"name": "01_telemetry", "status": "failed"}], "headline": {"success_ratio": 0.99912}},
     ]
@@ -135,8 +135,8 @@ def test_index_html_latest_first_escaped_with_status() -> None:
     assert out.index("2024-02-01") < out.index("2024-01-01")
     assert EVIL not in out and "&lt;img" in out
     assert 'class="failed">failed' in out and "01_telemetry</a> (failed)" in out
-    assert 'href="a/2024-01-01/00_reliability_report.html"' in out
-    assert "success ratio: 0.9991" in out
+    assert 'href="a/2024-01-01/00_reliability_report.html"' in out and "requests: 5,000" in out
+    assert "succeeded: 99.912%" in out
     assert render.offline_problems(out) == []
     assert "No runs yet" in render.index_html([])
 
