@@ -594,12 +594,20 @@ def sli_events(
 
 def grid_events(grid: JourneyGrid, spec: SLOSpec, *, start: pd.Timestamp | None = None,
                 end: pd.Timestamp | None = None) -> pd.DataFrame:
-    """``sli_events`` for a request SLO from a prepared :class:`JourneyGrid`."""
+    """``sli_events`` for a request SLO from a prepared :class:`JourneyGrid`: the grid runs from
+    ``start`` (floored to the interval) to ``end`` (inclusive interval starts), zero-filled,
+    dropping intervals outside them, as ``telemetry.regular``."""
     events = grid.extended(end).events(spec.sli, spec.threshold_ms)
-    if start is not None and start < events.index[0]:
-        lead = pd.date_range(pd.Timestamp(start).floor(grid.interval), events.index[0], freq=grid.interval,
-                             inclusive="left", name="interval_start")
-        events = pd.concat([pd.DataFrame({"total": 0, "bad": 0}, index=lead, dtype="int64"), events])
+    if start is not None:
+        first = pd.Timestamp(start).floor(grid.interval)
+        if first < events.index[0]:
+            lead = pd.date_range(first, events.index[0], freq=grid.interval, inclusive="left", name="interval_start")
+            events = pd.concat([pd.DataFrame({"total": 0, "bad": 0}, index=lead, dtype="int64"), events])
+            events.index.freq = grid.interval
+        else:
+            events = events[events.index >= first]
+    if end is not None:
+        events = events[events.index <= end]
     if spec.budgeting == "Timeslices":
         events = _to_timeslices(events, spec)
     return events

@@ -216,6 +216,12 @@ def test_grid_events_equal_telemetry_sli_counts() -> None:
         for frame in (tel, doubled):
             ev = sli_events(frame, None, s)
             pd.testing.assert_frame_equal(ev, ref, check_freq=False, check_names=False)
+        t_min = tel["interval_start"].min()
+        for lo, hi in ((t_min - pd.Timedelta(minutes=90), None), (t_min + pd.Timedelta(minutes=7), None),
+                       (None, t_min + pd.Timedelta(hours=30)), (None, t_min + pd.Timedelta(hours=3))):
+            ref = tm.sli_counts(tel, "api", kind, threshold_ms=thr, start=lo, end=hi)
+            ev = sli_events(tel, None, s, start=lo, end=hi)
+            pd.testing.assert_frame_equal(ev, ref, check_freq=False, check_names=False)
     assert journey_grids(tel)["api"].interval == pd.Timedelta(minutes=1)
 
 
