@@ -693,3 +693,17 @@ def questions_table(report: Mapping[str, Any]) -> pd.DataFrame:
     rows = [{"section": SECTION_TITLES.get(str(q.get("section")), q.get("section")), "question": q.get("question"),
              "assumed meanwhile": q.get("assumption")} for q in qs if isinstance(q, Mapping)]
     return _frame(rows, ["section", "question", "assumed meanwhile"])
+
+
+def journeys_display(mix: pd.DataFrame) -> pd.DataFrame:
+    """:func:`srekit.report.traffic_mix` in plain words and rounded for reading."""
+    return pd.DataFrame(
+        {
+            "journey": mix["journey"].astype(str),
+            "requests": [f"{int(v):,}" for v in mix["requests"]],
+            "share of traffic": [fmt_pct(v, 1) for v in mix["traffic_share"]],
+            "failed": [fmt_pct(v, 3) for v in mix["error_ratio"]],
+            "median response (ms)": [("–" if v != v else f"{v:,.0f}") for v in mix["p50_ms"]],
+            "99% answered within (ms)": [("–" if v != v else f"{v:,.0f}") for v in mix["p99_ms"]],
+        }
+    )
