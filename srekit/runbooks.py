@@ -40,9 +40,9 @@ def runbook_index(policies: Sequence[AlertPolicy], config: ServiceConfig) -> tup
 def _impact(policy: AlertPolicy) -> str:
     spec = policy.spec
     if spec.sli == "availability":
-        return f"Users of **{spec.journey}** are getting errors: more than the {spec.error_budget:.3%} of failed requests the SLO allows."
+        return f"Users of **{spec.journey}** are getting errors: more than the {percent(spec.error_budget)} of failed requests the SLO allows."
     if spec.sli == "latency":
-        return f"Users of **{spec.journey}** are waiting: more than {spec.error_budget:.3%} of requests take longer than {spec.threshold_ms:g} ms."
+        return f"Users of **{spec.journey}** are waiting: more than {percent(spec.error_budget)} of requests take longer than {spec.threshold_ms:g} ms."
     return f"The measured statistic of **{spec.journey}** is above {spec.threshold_ms:g} in more intervals than the SLO allows."
 
 
@@ -58,7 +58,7 @@ def _queries(policy: AlertPolicy, rules: Sequence[BurnRateRule], config: Service
                  f"# journey {spec.journey}: share of intervals with the statistic above {spec.threshold_ms:g}")]
     for r in rules:
         lw, sw = format_duration(r.long_window), format_duration(r.short_window)
-        out.append((f"Error ratio over {lw} and {sw} (alert threshold {r.threshold:.4g})",
+        out.append((f"Bad-event ratio over {lw} and {sw} (alert threshold {r.threshold:.4g})",
                     f"{ratio_record(lw)}{sel}\n{ratio_record(sw)}{sel}"))
     bad, total = sli_queries(spec, prom, "5m")
     out.append(("Bad and total request rate now (per second)", f"{bad}\n{total}"))
@@ -68,8 +68,8 @@ def _queries(policy: AlertPolicy, rules: Sequence[BurnRateRule], config: Service
     else:
         out.append(("p99 latency now (histogram unit)",
                     f"histogram_quantile(0.99, sum by (le) (rate({prom.latency_histogram}_bucket{{{base}}}[5m])))"))
-    out.append(("Is it one instance or all of them?",
-                f"sum by (instance) (rate({prom.request_counter}{{{base},{prom.status_label}=~\"{prom.error_status_regex}\"}}[5m]))"))
+    by_instance = bad.replace("sum(rate(", "sum by (instance) (rate(")
+    out.append(("Is it one instance or all of them? (bad events per second by instance)", by_instance))
     return out
 
 

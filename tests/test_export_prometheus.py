@@ -196,3 +196,17 @@ def test_period_ratio_request_weighted_in_prometheus(tmp_path):
     (d / "weighted_test.yml").write_text(yaml.safe_dump(test))
     res = promtool("test", "rules", "weighted_test.yml", cwd=d)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_runbook_queries_are_valid_promql(tmp_path):
+    """Every query in every runbook parses in Prometheus (checked as recording rules)."""
+    export_all(SPECS, config(), tmp_path, formats=("prometheus",))
+    queries = []
+    for md in sorted((tmp_path / "runbooks").glob("*.md")):
+        for block in re.findall(r"```promql\n(.*?)```", md.read_text(), flags=re.S):
+            queries += [q.strip() for q in block.splitlines() if q.strip() and not q.strip().startswith("#")]
+    assert len(queries) > 20
+    rules = {"groups": [{"name": "runbook", "rules": [{"record": f"runbook:q{i}", "expr": q} for i, q in enumerate(queries)]}]}
+    (tmp_path / "runbook_queries.yml").write_text(yaml.safe_dump(rules))
+    res = promtool("check", "rules", "runbook_queries.yml", cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr
