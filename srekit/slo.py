@@ -603,7 +603,6 @@ def grid_events(grid: JourneyGrid, spec: SLOSpec, *, start: pd.Timestamp | None 
         if first < events.index[0]:
             lead = pd.date_range(first, events.index[0], freq=grid.interval, inclusive="left", name="interval_start")
             events = pd.concat([pd.DataFrame({"total": 0, "bad": 0}, index=lead, dtype="int64"), events])
-            events.index.freq = grid.interval
         else:
             events = events[events.index >= first]
     if end is not None:
@@ -1195,7 +1194,7 @@ def propose_slos(
             "There is no request telemetry: can the service emit a request counter and a latency histogram?",
             "Wrote an instrumentation plan; SLIs below are provisional until data arrives.", SECTION))
         if not given_specs:
-            names = {s.spec.name for s in slos}
+            in_force = {s.spec.name for s in slos}
             for j in journeys:
                 if j in series_journeys:
                     continue
@@ -1205,7 +1204,7 @@ def propose_slos(
                 ltt = jc.latency_target if jc and jc.latency_target else PROVISIONAL_LATENCY_TARGET
                 for spec in (_make_spec(f"{j}-availability", j, "availability", avail, config),
                              _make_spec(f"{j}-latency", j, "latency", ltt, config, lt)):
-                    if spec.name not in names:
+                    if spec.name not in in_force:
                         slos.append(SloInForce(spec, "provisional", "Provisional until telemetry exists; confirm the numbers."))
             qs.append(OpenQuestion(
                 "provisional_slos",
