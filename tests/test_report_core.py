@@ -171,3 +171,40 @@ def test_traffic_shares_sum_to_one(rows) -> None:
         assert mix["traffic_share"].sum() == pytest.approx(1.0)
     assert ((mix["error_ratio"] >= 0) & (mix["error_ratio"] <= 1)).all()
     assert mix["requests"].is_monotonic_decreasing
+
+
+def test_every_section_renders_from_missing_inputs() -> None:
+    """No input at all, then telemetry only: every area renders its fallback, none raises."""
+    for inputs in (FakeInputs(), FakeInputs(telemetry=frame([("a", m, 100, m % 3, [80, 95, 100]) for m in range(120)]))):
+        rep = build_report(cfg(), inputs, generated_at=GEN)
+        d = rep.to_dict()
+        assert d["meta"]["sections_failed"] == []
+        for key in SECTION_KEYS[1:7]:
+            assert d[key] and d[key].get("status") != "failed", key
+
+
+def test_seed_makes_reports_reproducible() -> None:
+    df = frame([("a", m, 100, m % 3, [80, 95, 100]) for m in range(120)])
+    one = build_report(cfg(), FakeInputs(telemetry=df), generated_at=GEN, seed=5).to_dict()
+    two = build_report(cfg(), FakeInputs(telemetry=df), generated_at=GEN, seed=5).to_dict()
+    assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
+
+
+def test_plots_have_plain_titles_and_survive_empty_data() -> None:
+    import matplotlib.pyplot as plt
+
+    from srekit import plots_telemetry as pt
+
+    df = frame([("a", m, 100, m % 3, [80, 95, 100]) for m in range(180)])
+    signals = golden_signals(df, freq="1h")
+    for ax in (pt.plot_traffic(signals), pt.plot_error_ratio(signals), pt.plot_latency(signals, "p99_ms"),
+               pt.plot_traffic_mix(traffic_mix(df))):
+        assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+        plt.close(ax.figure)
+    assert pt.plot_latency(signals, "p50_ms").get_yscale() == "log"
+    empty = golden_signals(None)
+    assert empty.empty and list(empty.columns)[:3] == ["journey", "period_start", "requests"]
+    for ax in (pt.plot_traffic(empty), pt.plot_traffic_mix(traffic_mix(None)), pt.plot_budget_consumed(pd.DataFrame(columns=["slo", "consumed", "status"])),
+               pt.plot_toil_hours(pd.DataFrame(columns=["task", "hours_per_week"]))):
+        assert ax.texts and "No" in ax.texts[0].get_text()
+        plt.close(ax.figure)
