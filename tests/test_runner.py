@@ -226,3 +226,20 @@ def test_killed_run_leaves_previous_run_intact(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stderr  # ...and taken over as stale: its process is gone
     assert not list((out / "tiny").glob(".*"))  # the killed run's partial folder was cleaned
     assert json.loads((run / RUN_FILE).read_text())["status"] == "ok"
+
+
+def test_openslo_files_in_config_are_the_slos_in_force(tmp_path: Path) -> None:
+    from srekit.runner import analyze, write_analysis
+
+    cfg = tiny_service(tmp_path)
+    first = analyze(load_config(cfg), seed=1, generated_at=GEN)
+    write_analysis(first, tmp_path / "first", config=load_config(cfg))
+    exported = sorted((tmp_path / "first" / "rules" / "openslo").glob("*.yaml"))
+    assert exported and (tmp_path / "first" / "rules" / "prometheus" / "rules.yml").exists()
+    chosen = exported[0]
+    text = cfg.read_text() + f"slo:\n  openslo:\n    - {chosen}\n"
+    cfg.write_text(text)
+    second = analyze(load_config(cfg), seed=1, generated_at=GEN).to_dict()
+    slos = second["slo_proposal"]["slos"]
+    assert [s["name"] for s in slos] == [chosen.stem] and slos[0]["source"] == "given"
+    assert second["meta"]["sections_failed"] == []
