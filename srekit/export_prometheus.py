@@ -42,9 +42,14 @@ def _num(x: float) -> str:
     return f"{x:.10g}"
 
 
+def quote(value: str) -> str:
+    """A PromQL string literal body: backslashes and double quotes escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def base_matchers(prom: PrometheusConfig, journey: str) -> str:
     """Label matchers shared by an SLO's queries: the configured selector and the journey."""
-    parts = [m for m in (prom.selector.strip().strip(","), f'{prom.journey_label}="{journey}"') if m]
+    parts = [m for m in (prom.selector.strip().strip(","), f'{prom.journey_label}="{quote(journey)}"') if m]
     return ",".join(parts)
 
 
@@ -82,7 +87,7 @@ def ratio_record(window: str) -> str:
 
 
 def _sel(spec: SLOSpec) -> str:
-    return f'{{srekit_slo="{spec.name}"}}'
+    return f'{{srekit_slo="{quote(spec.name)}"}}'
 
 
 def rule_condition(rule: BurnRateRule, spec: SLOSpec) -> str:
@@ -180,7 +185,7 @@ def _error_code(prom: PrometheusConfig) -> str | None:
 
 
 def _series_name(metric: str, labels: dict[str, str]) -> str:
-    body = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    body = ",".join(f'{k}="{quote(v)}"' for k, v in labels.items())
     return f"{metric}{{{body}}}"
 
 
@@ -272,7 +277,7 @@ def export_all(specs: Sequence[SLOSpec], config: ServiceConfig, out_dir: Path,
     ``prometheus/rules_test.yml`` (run ``promtool test rules`` on it), ``runbooks/<Alert>.md``,
     ``openslo/<slo>.yaml`` (SLI, SLO, AlertPolicy, AlertCondition, AlertNotificationTarget
     documents) and ``README.md`` listing them. Returns the written paths."""
-    from .openslo import openslo_documents
+    from .openslo import openslo_documents, openslo_name
     from .runbooks import render_runbooks
 
     unknown = sorted(set(formats) - {"prometheus", "openslo"})
@@ -301,7 +306,7 @@ def export_all(specs: Sequence[SLOSpec], config: ServiceConfig, out_dir: Path,
     if "openslo" in formats:
         for spec, policy in zip(specs, policies, strict=True):
             docs = openslo_documents(policy, config)
-            write(f"openslo/{spec.name}.yaml", yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True, width=1000))
+            write(f"openslo/{openslo_name(spec.name)}.yaml", yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True, width=1000))
     lines = ["# srekit alerting export", "", f"Service `{config.service}`; {len(specs)} SLO(s).", ""]
     lines += [f"- `{p.relative_to(out_dir)}`" for p in written]
     if notes:

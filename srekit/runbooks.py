@@ -47,12 +47,12 @@ def _impact(policy: AlertPolicy) -> str:
 
 
 def _queries(policy: AlertPolicy, rules: Sequence[BurnRateRule], config: ServiceConfig) -> list[tuple[str, str]]:
-    from .export_prometheus import base_matchers, exportable, ratio_record, sli_queries
+    from .export_prometheus import base_matchers, exportable, quote, ratio_record, sli_queries
 
     spec = policy.spec
     prom = config.prometheus
     out: list[tuple[str, str]] = []
-    sel = f'{{srekit_slo="{spec.name}"}}'
+    sel = f'{{srekit_slo="{quote(spec.name)}"}}'
     if not exportable(spec):
         return [("The series behind this SLI (not in Prometheus; see the timeslice SLI in the report)",
                  f"# journey {spec.journey}: share of intervals with the statistic above {spec.threshold_ms:g}")]

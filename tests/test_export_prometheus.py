@@ -210,3 +210,13 @@ def test_runbook_queries_are_valid_promql(tmp_path):
     (tmp_path / "runbook_queries.yml").write_text(yaml.safe_dump(rules))
     res = promtool("check", "rules", "runbook_queries.yml", cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_odd_names_are_quoted(tmp_path):
+    odd = SLOSpec('api "v2" / pay', 'api "v2"', "availability", 0.999, window=D30)
+    paths = export_all([odd], config(), tmp_path)
+    assert (tmp_path / "openslo" / "api-v2-pay.yaml") in paths
+    d = tmp_path / "prometheus"
+    for args in (("check", "rules", "rules.yml"), ("test", "rules", "rules_test.yml")):
+        res = promtool(*args, cwd=d)
+        assert res.returncode == 0, res.stdout + res.stderr
