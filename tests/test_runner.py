@@ -243,3 +243,16 @@ def test_openslo_files_in_config_are_the_slos_in_force(tmp_path: Path) -> None:
     slos = second["slo_proposal"]["slos"]
     assert [s["name"] for s in slos] == [chosen.stem] and slos[0]["source"] == "given"
     assert second["meta"]["sections_failed"] == []
+
+
+@pytest.mark.slow
+def test_unusable_input_exits_2_and_leaves_nothing_behind(tmp_path: Path, nbdir: Path, capsys) -> None:
+    cfg = tiny_service(tmp_path)
+    (tmp_path / "telemetry.csv").unlink()
+    out = tmp_path / "reports"
+    code = cli.main(["report", "--config", str(cfg), "--out", str(out), "--notebooks", str(nbdir), "--only", "00", "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "telemetry.csv" in err
+    assert not (out / LOCK_NAME).exists()
+    assert not [p for p in out.rglob("*") if p.is_file()]  # no partial run, no index
