@@ -915,7 +915,7 @@ def _promql(config: ServiceConfig, journey: str, kind: str, threshold_ms: float 
     assert threshold_ms is not None
     if kind == "latency":
         le = threshold_ms / 1000.0 if p.latency_unit == "seconds" else threshold_ms
-        return (f'sum(rate({p.latency_histogram}_bucket{{{matchers},le="{le:g}"}}[{w}]))'
+        return (f'sum(rate({p.latency_histogram}_bucket{{{matchers},le="{le:.15g}"}}[{w}]))'
                 f" / sum(rate({p.latency_histogram}_count{{{matchers}}}[{w}]))")
     step = format_duration(interval or pd.Timedelta(minutes=1))
     return f"avg_over_time((<gauge>{{{matchers}}} <= bool {threshold_ms:g})[{w}:{step}])"
@@ -1215,10 +1215,12 @@ def propose_slos(
         qs.append(OpenQuestion(
             "short_history", f"The history is shorter than one {format_duration(window)} SLO window: wait for more data?",
             "Evaluated the whole history as a single window; windows_met is a weak signal.", SECTION))
-    if any(o.name != "given" for o in options):
+    undecided = list(dict.fromkeys(o.journey for o in options if o.name != "given"))
+    if undecided:
         qs.append(OpenQuestion(
             "slo_targets",
-            "Which SLO option should each journey adopt (relaxed, balanced or ambitious)?",
+            f"Which SLO option should {', '.join(undecided)} adopt (relaxed, balanced or ambitious)? "
+            "service.yaml sets no targets for them.",
             f"Used the balanced option: the strictest availability target met in ≥ {MET_SHARE:.0%} of past windows, and "
             f"{LATENCY_ANCHOR:.0%} of requests within the smallest bucket edge that held in ≥ {MET_SHARE:.0%} of them.",
             SECTION))
