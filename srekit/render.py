@@ -407,7 +407,7 @@ def index_html(runs: Iterable[Mapping[str, Any]]) -> str:
         figures = r.get("headline") or {}
         fig_text = "; ".join(f"{e(HEADLINE_LABELS.get(str(k), str(k).replace('_', ' ')))}: {e(_fmt_headline(str(k), v))}" for k, v in figures.items())
         rows.append(
-            f"<tr><td>{e(str(r.get('generated_at', '')))}</td><td>{e(str(r.get('service', '')))}</td>"
+            f"<tr><td>{e(_when(r.get('generated_at')))}</td><td>{e(str(r.get('service', '')))}</td>"
             f'<td class="{cls}">{e(status)}</td><td>{fig_text}</td><td>{" · ".join(links)}</td></tr>'
         )
     table = (
@@ -418,6 +418,13 @@ def index_html(runs: Iterable[Mapping[str, Any]]) -> str:
     if not rows:
         table = "<p>No runs yet.</p>"
     return _INDEX_HEAD + table + "\n</main></body></html>\n"
+
+
+def _when(stamp: Any) -> str:
+    try:
+        return pd.Timestamp(str(stamp)).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+    except (ValueError, TypeError):
+        return str(stamp or "")
 
 
 HEADLINE_LABELS: Mapping[str, str] = {
