@@ -344,3 +344,20 @@ def test_configured_slos_of_a_journey_without_telemetry_stay_in_force() -> None:
     assert (new.spec.target, new.source) == (0.995, "service.yaml")
     pol = budget_policy(tel, None, prop.specs, c)
     assert next(b for b in pol.budgets if b.journey == "new").total_events == 0
+
+
+def test_bootstrap_interval_reflects_day_to_day_variation() -> None:
+    rng = np.random.default_rng(3)
+    parts = []
+    for d in range(20):  # every third day is three times slower
+        r = raw_requests(rng, 2000, 1, 0.5, 100.0 if d % 3 else 300.0)
+        r["timestamp"] = r["timestamp"] + pd.Timedelta(days=d)
+        parts.append(r)
+    tel = aggregate_frame(pd.concat(parts))
+    for p in propose_slos(tel, None, cfg()).threshold_proposals:
+        lo, hi = p.threshold_ci_ms
+        assert lo < p.threshold_ms < hi or (lo < hi and lo <= p.threshold_ms <= hi)
+        assert p.ci_block == "day"
+    # identical days: no variation to resample, the interval is the threshold itself
+    flat = propose_slos(constant_telemetry("a", 10, 100, 0, fast_share=0.97), None, cfg())
+    assert all(p.threshold_ci_ms == (p.threshold_ms, p.threshold_ms) for p in flat.threshold_proposals)
