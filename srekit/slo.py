@@ -1126,12 +1126,14 @@ def propose_slos(
         boot = days if len(days.index) >= MIN_DAYS_FOR_DAY_BLOCKS else part.blocks("h")
         rung_opts = analyse(j, "latency", days, boot)
         evaluated = _evaluate_specs(j, given, part, None, window, window_kind) if given else None
+        origin = "given" if given_specs else "service.yaml"
+        said = "Given" if given_specs else "Set in service.yaml"
         if evaluated is not None:
             options.append(evaluated)
-            slos.extend(SloInForce(s, "given" if given_specs else "service.yaml",
-                                   f"{'Given' if given_specs else 'Set in service.yaml'}; {evaluated.tradeoff}") for s in given)
+            slos.extend(SloInForce(s, origin, f"{said}; {evaluated.tradeoff}") for s in given)
         else:
             options.extend(rung_opts)
+            slos.extend(SloInForce(s, origin, f"{said}; it could not be evaluated on this history.") for s in given)
         missing = {"availability", "latency"} - {s.sli for s in given}
         bal = next((o for o in rung_opts if o.recommended), None)
         if bal is not None and not given_specs:
