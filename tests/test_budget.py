@@ -228,3 +228,17 @@ def test_latency_budget_uses_the_bucket_edge() -> None:
     b = error_budget(sli_events(tel, None, s), s)
     assert b.bad_events == 11 and b.consumed == pytest.approx(11 / 20)
     assert tm.snap_edge([100, 500], 250) == 100
+
+
+def test_threshold_below_the_smallest_edge_is_an_open_question_not_a_crash() -> None:
+    from srekit.slo import propose_slos
+
+    cfg = parse_config({"service": "s", "data": {"telemetry": "t.parquet"},
+                        "journeys": [{"name": "j", "slos": {"latency": {"threshold_ms": 50, "target": 0.99}}}]})
+    tel = telemetry("j", np.full(120, 10), np.zeros(120, int))
+    prop = propose_slos(tel, None, cfg)
+    lat = next(s for s in prop.slos if s.spec.sli == "latency")
+    assert lat.spec.threshold_ms == 50.0 and "could not be evaluated" in lat.rationale
+    pol = budget_policy(tel, None, prop.specs, cfg)
+    assert any(q.topic == "budget_unavailable:j-latency" for q in pol.open_questions)
+    assert "j-latency" not in {b.slo for b in pol.budgets}
