@@ -859,7 +859,8 @@ def _options(h: _JourneyHistory, targets: Sequence[float], window: pd.Timedelta)
 
 
 def _evaluate_specs(journey: str, specs: Sequence[SLOSpec], grid: JourneyGrid | None,
-                    series: pd.DataFrame | None, window: pd.Timedelta, window_kind: str) -> SloOption | None:
+                    series: pd.DataFrame | None, window: pd.Timedelta, window_kind: str,
+                    origin: str = "As configured") -> SloOption | None:
     """How given SLOs would have fared: their own events, summed per day, over past windows."""
     objectives = []
     parts = []
@@ -889,7 +890,7 @@ def _evaluate_specs(journey: str, specs: Sequence[SLOSpec], grid: JourneyGrid | 
         return None
     hist = _combined(parts, has_all)
     w = format_duration(window)
-    text = (f"As configured: these objectives would have held together in {_pct(hist.windows_met)} of past {w} windows, "
+    text = (f"{origin}: these objectives would have held together in {_pct(hist.windows_met)} of past {w} windows, "
             f"typically using {_pct(hist.budget_consumed_median)} of the budget (p90 {_pct(hist.budget_consumed_p90)}).")
     return SloOption(journey, "given", tuple(objectives), hist, text, True)
 
@@ -1125,12 +1126,12 @@ def propose_slos(
         days = part.blocks("D")
         boot = days if len(days.index) >= MIN_DAYS_FOR_DAY_BLOCKS else part.blocks("h")
         rung_opts = analyse(j, "latency", days, boot)
-        evaluated = _evaluate_specs(j, given, part, None, window, window_kind) if given else None
         origin = "given" if given_specs else "service.yaml"
-        said = "Given" if given_specs else "Set in service.yaml"
+        said = "As given" if given_specs else "As set in service.yaml"
+        evaluated = _evaluate_specs(j, given, part, None, window, window_kind, said) if given else None
         if evaluated is not None:
             options.append(evaluated)
-            slos.extend(SloInForce(s, origin, f"{said}; {evaluated.tradeoff}") for s in given)
+            slos.extend(SloInForce(s, origin, evaluated.tradeoff) for s in given)
         else:
             options.extend(rung_opts)
             slos.extend(SloInForce(s, origin, f"{said}; it could not be evaluated on this history.") for s in given)
@@ -1169,7 +1170,8 @@ def propose_slos(
             jc = config.journey(j)
             if not given and not given_specs and j not in tel_groups and jc is not None and jc.latency_threshold_ms is not None:
                 given = [_make_spec(name, j, "timeslice", jc.latency_target or LATENCY_ANCHOR, config, jc.latency_threshold_ms)]
-            evaluated = _evaluate_specs(j, given, None, series, window, window_kind) if given else None
+            evaluated = _evaluate_specs(j, given, None, series, window, window_kind,
+                                        "As given" if given_specs else "As set in service.yaml") if given else None
             if evaluated is not None:
                 options.append(evaluated)
                 slos.extend(SloInForce(s, "given" if given_specs else "service.yaml", evaluated.tradeoff) for s in given)
@@ -1217,7 +1219,8 @@ def propose_slos(
         qs.append(OpenQuestion(
             "short_history", f"The history is shorter than one {format_duration(window)} SLO window: wait for more data?",
             "Evaluated the whole history as a single window; windows_met is a weak signal.", SECTION))
-    undecided = list(dict.fromkeys(o.journey for o in options if o.name != "given"))
+    undecided = list(dict.fromkeys(_label(o.journey, "timeslice" if o.objective("timeslice") else "latency")
+                                   for o in options if o.name != "given"))
     if undecided:
         qs.append(OpenQuestion(
             "slo_targets",
