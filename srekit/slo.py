@@ -1210,6 +1210,7 @@ def propose_slos(
                              _make_spec(f"{j}-latency", j, "latency", ltt, config, lt)):
                     if spec.name not in in_force:
                         slos.append(SloInForce(spec, "provisional", "Provisional until telemetry exists; confirm the numbers."))
+        if any(x.source == "provisional" for x in slos):
             qs.append(OpenQuestion(
                 "provisional_slos",
                 "Are the provisional SLOs (from service.yaml, else 99.9% availability and 99% within 300 ms) right?",
