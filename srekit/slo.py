@@ -1191,7 +1191,7 @@ def propose_slos(
 
     plan: tuple[InstrumentationStep, ...] = ()
     if not has_tel:
-        journeys = critical or [j.name for j in config.journeys] or ["all"]
+        journeys = critical or [j.name for j in config.journeys] or series_journeys or ["all"]
         plan = _instrumentation(journeys, config)
         qs.append(OpenQuestion(
             "no_telemetry",
