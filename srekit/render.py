@@ -126,12 +126,13 @@ def _scalar(v: Any) -> bool:
     return v is None or isinstance(v, str | int | float | bool)
 
 
-def md_table(records: Sequence[Mapping[str, Any]], *, max_rows: int = 50) -> list[str]:
-    """A Markdown table of records; nested values are summarised, text is escaped."""
+def md_table(records: Sequence[Mapping[str, Any]], *, max_rows: int = 50, titles: bool = True) -> list[str]:
+    """A Markdown table of records; nested values are summarised, text is escaped.
+    ``titles=False`` keeps the column names as given (display tables are already worded)."""
     cols: list[str] = []
     for r in records:
         cols += [k for k in r if k not in cols]
-    lines = ["| " + " | ".join(md_text(_title(c)) for c in cols) + " |", "|" + "---|" * len(cols)]
+    lines = ["| " + " | ".join(md_text(_title(c) if titles else c) for c in cols) + " |", "|" + "---|" * len(cols)]
     for r in records[:max_rows]:
         cells = []
         for c in cols:
@@ -172,32 +173,58 @@ def md_payload(payload: Any, *, depth: int = 3) -> list[str]:
     return lines
 
 
+#: The worded tables each section shows, in report.md and in the report notebook.
+SECTION_TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "slo_proposal": (("slo_table", "The SLOs in force"), ("sli_table", "How each indicator is measured"),
+                     ("options_table", "Options and their trade-offs"), ("instrumentation_table", "Instrumentation plan")),
+    "error_budget_policy": (("budget_table", "Error budget per SLO"), ("actions_table", "What the team does in each budget state"),
+                            ("forecast_table", "Forecast for the next window")),
+    "alerting": (("alert_policy_table", "Burn-rate alert rules"), ("backtest_table", "How the rules would have behaved on history"),
+                 ("runbooks_table", "Runbooks")),
+    "toil": (("toil_table", "Top toil drivers"), ("candidates_table", "Automation candidates")),
+    "incident_response": (("incident_metrics_table", "Incident response times"), ("recommendations_table", "Process changes and how to track them"),
+                          ("follow_up_table", "Postmortem follow-up tracker")),
+    "backlog": (("backlog_table", "Ranked backlog"),),
+    "open_questions": (("questions_table", "Assumptions to confirm"),),
+}
+
+
 def report_markdown(report: Mapping[str, Any]) -> str:
-    """``report.md``: the Output Contract as Markdown, for pasting into documents."""
+    """``report.md``: the Output Contract as Markdown, for pasting into documents. Each section
+    shows the same worded tables as the report notebook; all fields are in ``report.json``."""
     from .report import SECTION_KEYS, SECTION_TITLES
 
     meta = report.get("meta", {})
     lines = [
         f"# Reliability report: {md_text(meta.get('service', ''))}",
         "",
-        f"_Generated {md_text(meta.get('generated_at', ''))} by srekit {md_text(meta.get('srekit_version', ''))}._",
+        f"_Generated {md_text(meta.get('generated_at', ''))} by srekit {md_text(meta.get('srekit_version', ''))}. "
+        "Every figure and field is also in report.json._",
     ]
     for n, key in enumerate(SECTION_KEYS, start=1):
         payload = report.get(key)
         lines += ["", f"## {n}. {SECTION_TITLES[key]}", ""]
         if key == "summary":
             lines.append(md_text(payload.get("text", "")) if isinstance(payload, Mapping) else md_text(payload))
-        elif key == "open_questions":
-            if payload:
-                lines += md_table([{"topic": q["topic"], "section": q["section"], "question": q["question"], "assumption": q["assumption"]} for q in payload])
-            else:
-                lines.append("No open questions: every input the analysis needed was given.")
+            if isinstance(payload, Mapping):
+                lines += ["", *md_table(summary_figures_table(report).to_dict("records"), titles=False)]
         elif key == "inputs":
             lines += _inputs_markdown(payload or {})
-        elif payload:
-            lines += md_payload(payload)
+        elif key == "meta":
+            lines += md_payload(payload or {})
+        elif section_status(report, key) != "ok":
+            lines.append(f"_This section could not be computed in this run: {md_text(section_status(report, key))}_")
+        elif not payload:
+            lines.append("No open questions: every input the analysis needed was given." if key == "open_questions" else "_Not computed in this run._")
         else:
-            lines.append("_Not computed in this run._")
+            shown = 0
+            for func, caption in SECTION_TABLES.get(key, ()):
+                table = globals()[func](report)
+                if len(table):
+                    lines += [f"### {caption}", "", *md_table(table.to_dict("records"), titles=False), ""]
+                    shown += 1
+            if not shown:
+                lines += md_payload(payload)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -659,6 +686,23 @@ def candidates_table(report: Mapping[str, Any]) -> pd.DataFrame:
                      "pays back in (weeks, likely)": f"{pay['p50']:.0f}" if pay.get("p50") is not None else "–",
                      "chance it pays back": fmt_pct(roi.get("p_payback_within_horizon"), 0)})
     return _frame(rows, ["task", "saves hours per week", "build cost (likely hours)", "pays back in (weeks, likely)", "chance it pays back"])
+
+
+def instrumentation_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """What to emit per journey when there is no telemetry yet (field names as the SLO area
+    gives them)."""
+    rows = [{str(k).replace("_", " "): (v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v)) for k, v in r.items()}
+            for r in _rows(_sec(report, "slo_proposal"), "instrumentation_plan")]
+    return pd.DataFrame(rows)
+
+
+def follow_up_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Incidents whose postmortem or action items are still open."""
+    rows = [{"incident": r.get("incident_id"), "title": r.get("title"), "severity": r.get("severity"),
+             "postmortem": r.get("postmortem"), "open action items": r.get("action_items_open"),
+             "owner": r.get("owner"), "next step": r.get("next_step")}
+            for r in _rows(_sec(report, "incident_response"), "follow_up")]
+    return _frame(rows, ["incident", "title", "severity", "postmortem", "open action items", "owner", "next step"])
 
 
 def incident_metrics_table(report: Mapping[str, Any]) -> pd.DataFrame:
