@@ -49,21 +49,35 @@ def _time(cmd: list[str]) -> float:
     return took
 
 
+def _breakdown(run_json: Path) -> dict[str, float]:
+    import json
+
+    info = json.loads(run_json.read_text())
+    return {n["name"]: float(n["seconds"]) for n in info["notebooks"]}
+
+
 def main() -> str:
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
     jobs = min(os.cpu_count() or 1, len(notebooks))
     srekit = [sys.executable, "-m", "srekit.cli", "report", "--config", str(ROOT / "data" / "samples" / "service.yaml"), "--no-progress", "--jobs", str(jobs)]
     floors: list[float] = []
     reports: list[float] = []
+    analyses: list[float] = []
+    per_notebook: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(REPEATS):
             empty = Path(tmp) / f"floor{i}"
             empty.mkdir()
             floors.append(_time([sys.executable, "-c", FLOOR_SCRIPT, str(empty), str(len(notebooks)), str(jobs)]))
             reports.append(_time([*srekit, "--out", str(Path(tmp) / f"reports{i}")]))
+            for name, secs in _breakdown(next(Path(tmp, f"reports{i}").glob("*/*/run.json"))).items():
+                per_notebook.setdefault(name, []).append(secs)
+            analyses.append(_time([sys.executable, "-m", "srekit.cli", "analyze", "--config", str(ROOT / "data" / "samples" / "service.yaml"), "--out", str(Path(tmp) / f"analyze{i}")]))
     floor, report = statistics.median(floors), statistics.median(reports)
     ratio = report / floor
     met = "met" if ratio <= GOAL else "not met"
+    nb_rows = "".join(f"| {name} | {statistics.median(v):.1f} |\n" for name, v in sorted(per_notebook.items()))
+    nb_total = sum(statistics.median(v) for v in per_notebook.values())
     return (
         "## Report: full sample report vs papermill floor\n\n"
         f"`srekit report` on `data/samples` ({len(notebooks)} notebooks, {jobs} parallel processes, HTML for "
@@ -72,8 +86,16 @@ def main() -> str:
         "alternating runs.\n\n"
         "| measure | median (s) | runs (s) |\n|---|---|---|\n"
         f"| floor: {len(notebooks)} empty notebooks | {floor:.1f} | {', '.join(f'{x:.1f}' for x in floors)} |\n"
-        f"| full sample report | {report:.1f} | {', '.join(f'{x:.1f}' for x in reports)} |\n\n"
-        f"Ratio report / floor: **{ratio:.2f}×** (goal ≤ {GOAL:.0f}×): **{met}**.\n"
+        f"| full sample report | {report:.1f} | {', '.join(f'{x:.1f}' for x in reports)} |\n"
+        f"| `srekit analyze` alone (load + every analysis, report.json/md, rules) | {statistics.median(analyses):.1f} | {', '.join(f'{x:.1f}' for x in analyses)} |\n\n"
+        f"Ratio report / floor: **{ratio:.2f}×** (goal ≤ {GOAL:.0f}×): **{met}**.\n\n"
+        "Where the time goes (median papermill execution seconds per notebook inside the report run, kernel "
+        "start included; each notebook loads the 90-day telemetry itself and runs its own analysis):\n\n"
+        f"| notebook | s |\n|---|---|\n{nb_rows}\n"
+        f"Sum {nb_total:.1f} s of notebook work on {jobs} processes ≈ {nb_total / jobs:.1f} s of wall time, plus the analysis "
+        "for report.json in the parent (overlapped with the notebooks that do not read it). The floor is kernel start-up "
+        "only; the gap is the analyses' own compute, which the empty-notebook floor does not include, so the 2× goal is "
+        "out of reach for notebooks that do real work on 90 days of 1-minute data.\n"
     )
 
 
