@@ -543,20 +543,23 @@ def _frame(keys: np.ndarray, errs: np.ndarray, counts: np.ndarray, journeys: Seq
     """Decode keys and make the canonical aggregated frame (cumulative ``le_`` columns)."""
     if keys.size == 0:
         return tm.empty(edges)
+    names = [str(n) for n in journeys]
+    rank = np.argsort(np.argsort(np.asarray(names, dtype=object), kind="stable"), kind="stable")
     jcode = keys >> _KEY_SHIFT
     idx = (keys & ((1 << _KEY_SHIFT) - 1)) - _IDX_BIAS
+    order = np.lexsort((idx, rank[jcode]))  # journey name, then time: telemetry.canonical's order
+    jcode, idx, counts, errs = jcode[order], idx[order], counts[order], errs[order]
     nb = len(edges)
     le = np.cumsum(counts[:, :nb], axis=1)
-    names = np.asarray(list(journeys), dtype=object)
-    data: dict[str, Any] = {
-        "journey": pd.array(names[jcode], dtype="str"),
-        "interval_start": pd.to_datetime(idx * interval_us, unit="us", utc=True),
-        "total": counts.sum(axis=1),
-        "errors": errs,
+    columns: dict[str, Any] = {
+        "journey": pd.array(np.asarray(names, dtype=object)[jcode], dtype="str"),
+        "interval_start": pd.DatetimeIndex(pd.to_datetime(idx * interval_us, unit="us", utc=True)).as_unit("us"),
+        "total": counts.sum(axis=1).astype(np.int64),
+        "errors": errs.astype(np.int64),
     }
     labels = [tm.edge_label(e) for e in edges]
-    frame = pd.concat([pd.DataFrame(data), pd.DataFrame(le, columns=labels)], axis=1)
-    return tm.canonical(frame)
+    frame = pd.concat([pd.DataFrame(columns), pd.DataFrame(le.astype(np.int64, copy=False), columns=labels)], axis=1)
+    return frame
 
 
 # --------------------------------------------------------------------------- reading sources

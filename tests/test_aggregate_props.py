@@ -20,7 +20,7 @@ row = st.tuples(
     st.integers(min_value=0, max_value=4 * 3600 * 10**6),  # µs after T0
     st.one_of(st.sampled_from([0.0, *EDGES, 5000.0]), st.floats(min_value=0, max_value=2000, allow_nan=False)),
     st.booleans(),
-    st.sampled_from(["a", "b", "c"]),
+    st.sampled_from(["a", "b", "c", "B", "é", "a b"]),
 )
 
 
@@ -51,6 +51,7 @@ def test_parts_merged_equal_whole(rows: list[tuple[int, float, bool, str]], cut:
 def test_buckets_cumulative_and_bounded(rows: list[tuple[int, float, bool, str]]) -> None:
     out = ag.aggregate_frame(frame(rows), edges=EDGES)
     tm.check(out)
+    pd.testing.assert_frame_equal(out, tm.canonical(out))  # canonical order and dtypes
     b = out[tm.le_columns(out)].to_numpy()
     assert (np.diff(b, axis=1) >= 0).all()
     assert (b <= out["total"].to_numpy()[:, None]).all()
