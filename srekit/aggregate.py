@@ -816,7 +816,8 @@ def _convert(batch: pa.RecordBatch, layout: _Layout, opts: _Options, st: _State,
     reason = np.zeros(n, dtype=np.int8)
 
     def mark(mask: np.ndarray, r: str) -> None:
-        reason[(reason == 0) & mask] = _REASON_CODE[r]
+        if mask.any():
+            reason[(reason == 0) & mask] = _REASON_CODE[r]
 
     times = _parse_times(_as_array(batch.column(layout.timestamp)), opts.tz, st.seen)
     st.notes["dst_ambiguous_resolved"] += times.ambiguous
@@ -825,19 +826,27 @@ def _convert(batch: pa.RecordBatch, layout: _Layout, opts: _Options, st: _State,
     st.naive_stamps += times.naive
     mark(times.bad, R_TIME)
     lat, missing, nonnum = _parse_float(_as_array(batch.column(layout.latency_ms)))
-    mark(missing, R_LAT_MISSING)
-    mark(nonnum, R_LAT_TEXT)
     with np.errstate(invalid="ignore"):
-        mark(np.isinf(lat), R_LAT_INF)
-        mark(lat < 0, R_LAT_NEG)
+        if not ((lat >= 0) & (lat < np.inf)).all():  # NaN, inf and negatives all fail this
+            mark(missing, R_LAT_MISSING)
+            mark(nonnum, R_LAT_TEXT)
+            mark(np.isinf(lat), R_LAT_INF)
+            mark(lat < 0, R_LAT_NEG)
     if layout.status is not None:
-        code, smiss, stext = _parse_float(_as_array(batch.column(layout.status)))
-        with np.errstate(invalid="ignore"):
-            valid = np.isfinite(code) & (code == np.round(code)) & (code >= 100) & (code <= 599)
-        mark(smiss, R_STATUS_MISSING)
-        mark(stext | ~valid, R_STATUS_UNKNOWN)
-        error = np.zeros(n, dtype=bool)
-        error[valid] = table[code[valid].astype(np.int64)]
+        status = _as_array(batch.column(layout.status))
+        if pa.types.is_integer(status.type) and status.null_count == 0:  # the fast pass's common case
+            ints = status.to_numpy().astype(np.int64, copy=False)
+            valid = (ints >= 100) & (ints <= 599)
+            mark(~valid, R_STATUS_UNKNOWN)
+            error = table[np.clip(ints, 0, 599)] & valid
+        else:
+            code, smiss, stext = _parse_float(status)
+            with np.errstate(invalid="ignore"):
+                valid = np.isfinite(code) & (code == np.round(code)) & (code >= 100) & (code <= 599)
+            mark(smiss, R_STATUS_MISSING)
+            mark(stext | ~valid, R_STATUS_UNKNOWN)
+            error = np.zeros(n, dtype=bool)
+            error[valid] = table[code[valid].astype(np.int64)]
     else:
         assert layout.success is not None
         ok, bmiss, btext = _parse_bool(_as_array(batch.column(layout.success)))

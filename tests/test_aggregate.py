@@ -410,3 +410,24 @@ def test_samples_requests_aggregate(tmp_path: Path) -> None:
     assert pd.Timedelta(hours=20) < span <= pd.Timedelta(days=1)
     loaded = ag.read_requests(src)
     pd.testing.assert_frame_equal(ag.aggregate_frame(loaded.frame), df)
+
+
+def test_typed_fast_pass_rejects_like_text_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # All-numeric columns: pyarrow infers int/float types, so the fast pass sees typed values;
+    # a text value later in the file sends the rest of the file to the exact pass.
+    rows = ["2026-01-01T00:00:00Z,5,200,a", "2026-01-01T00:00:01Z,5,0,a", "2026-01-01T00:00:02Z,5,999,a",
+            "2026-01-01T00:00:03Z,-1,503,a", "2026-01-01T00:00:04Z,inf,503,a", "2026-01-01T00:00:05Z,,200,a"]
+    rows += [f"2026-01-01T00:01:{i:02d}Z,7,200,b" for i in range(40)] + ["2026-01-01T00:02:00Z,slow,200,b",
+                                                                          "2026-01-01T00:02:01Z,7,OK,b"]
+    p = write(tmp_path, HEADER + "\n".join(rows) + "\n")
+    monkeypatch.setattr(ag, "_CSV_BLOCK", 256)  # first block holds only typed-looking rows
+    q = tmp_path / "q.csv"
+    df, entry = agg(p, quarantine=q)
+    assert dict(entry.rejected) == {"unknown status code": 3, "negative latency_ms": 1, "infinite latency_ms": 1,
+                                    "missing latency_ms": 1, "non-numeric latency_ms": 1}
+    assert pd.read_csv(q)["row"].tolist() == [2, 3, 4, 5, 6, 47, 48]
+    assert dict(zip(df["journey"], df["total"], strict=True)) == {"a": 1, "b": 40}
+    monkeypatch.setattr(ag, "_CSV_BLOCK", 1 << 20)
+    df2, entry2 = agg(p)
+    pd.testing.assert_frame_equal(df, df2)
+    assert entry2.rejected == entry.rejected
