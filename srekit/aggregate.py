@@ -27,13 +27,16 @@ later instant; skipped wall times shift forward), with a vectorised pyarrow fast
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import os
+import queue
 import re
 import sys
+import threading
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -753,6 +756,54 @@ class _Reader:
             self._close_raw()
 
 
+def _prefetch(items: Iterator[Any], depth: int = 4) -> Iterator[Any]:
+    """Iterate ``items`` in a background thread, ``depth`` items ahead.
+
+    pyarrow's reader and numpy release the GIL, so reading the next batch overlaps reducing the
+    current one (measured: wall time about the larger of the two instead of their sum). Errors
+    raised by ``items`` are re-raised here, in order; leaving early stops the thread.
+    """
+    q: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((done, None))
+        except BaseException as exc:  # forwarded to the consumer, re-raised there
+            put((done, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+
+    thread = threading.Thread(target=work, name="srekit-aggregate-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if item is done:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 class _Restart(Exception):
     """The fast pass cannot go on: a malformed CSV line (its row number is unknown with threads)
     or a value that does not convert to the inferred type. The source is read again in exact mode,
@@ -921,62 +972,71 @@ def _reduce_pass(src: _Source, opts: _Options, layout: _Layout, reader: _Reader,
     kept: list[pd.DataFrame] = resumed.kept if resumed else []
     parser_rows = 0  # rows delivered by the CSV parser (excludes malformed lines)
     reported = 0
-    batches = reader.batches(layout)
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            break
-        except _TypedReadFailed as exc:
-            raise _Restart(parser_rows, st, acc, rows_out, kept) from exc
-        n = batch.num_rows
-        first = parser_rows
-        parser_rows += n
-        if reader.invalid and not reader.exact_rows and reader.invalid[-1][0] is None:
-            batches.close()
-            raise _Restart(first, st, acc, rows_out, kept)
-        if parser_rows <= skip_rows:
-            continue
-        if first < skip_rows:
-            batch = batch.slice(skip_rows - first)
-            first = skip_rows
+    with contextlib.closing(_prefetch(reader.batches(layout))) as batches:
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                break
+            except _TypedReadFailed as exc:
+                raise _Restart(parser_rows, st, acc, rows_out, kept) from exc
             n = batch.num_rows
-        reason, jcode, ts_us, lat, error = _convert(batch, layout, opts, st, table, edges)
-        bad = reason != 0
-        if bad.any():
-            pos = np.flatnonzero(bad)
-            invalid_rows = [r for r, _ in reader.invalid if r is not None]
-            rows = _true_rows(first + pos + 1, invalid_rows)
-            names = [REASONS[c] for c in reason[pos]]
-            reason_counts = Counter(names)
-            if opts.strict:
-                worst = names[0]
-                hit = np.array([nm == worst for nm in names])
-                sel = rows[hit].tolist()
-                col = getattr(layout, _REASON_COLUMN[worst])
-                got = ", ".join(repr(v) for v in _text(_as_array(batch.column(col))).iloc[pos[hit][:3]].tolist())
-                raise _raise_strict(src.path, worst, sel, got)
-            st.rejected.update(reason_counts)
-            frame = _reject_frame(src.path, rows, batch, pos, names, layout)
-            if sink is not None:
-                sink(frame)
-            else:
-                kept.append(frame)
-        ok = ~bad
-        if not ok.all():
-            jcode, ts_us, lat, error = jcode[ok], ts_us[ok], lat[ok], error[ok]
-        if ts_us.size:
-            lo, hi = int(ts_us.min()), int(ts_us.max())
-            st.tmin = lo if st.tmin is None else min(st.tmin, lo)
-            st.tmax = hi if st.tmax is None else max(st.tmax, hi)
-        acc.add(*_reduce_rows(jcode, ts_us, lat, error, opts.interval_us, edges))
-        if collect:
-            rows_out.append((jcode, ts_us, lat, error))
-        if tick is not None:
-            pos_now = reader.position()
-            if pos_now > reported:
-                tick(pos_now - reported)
-                reported = pos_now
+            first = parser_rows
+            parser_rows += n
+            if reader.invalid and not reader.exact_rows and reader.invalid[-1][0] is None:
+                batches.close()
+                raise _Restart(first, st, acc, rows_out, kept)
+            if parser_rows <= skip_rows:
+                continue
+            if first < skip_rows:
+                batch = batch.slice(skip_rows - first)
+                first = skip_rows
+                n = batch.num_rows
+            fast_csv = not reader.exact_rows and src.fmt != "parquet"
+            if fast_csv:
+                saved = (Counter(st.notes), dict(st.seen), st.offset_stamps, st.naive_stamps)
+            reason, jcode, ts_us, lat, error = _convert(batch, layout, opts, st, table, edges)
+            bad = reason != 0
+            if fast_csv and bad.any():
+                # The fast pass parsed stamps and numbers, so the rejected rows' original text is
+                # gone: redo this batch and the rest of the file in exact mode (text kept).
+                st.notes, st.seen, st.offset_stamps, st.naive_stamps = saved
+                batches.close()
+                raise _Restart(first, st, acc, rows_out, kept)
+            if bad.any():
+                pos = np.flatnonzero(bad)
+                invalid_rows = [r for r, _ in reader.invalid if r is not None]
+                rows = _true_rows(first + pos + 1, invalid_rows)
+                names = [REASONS[c] for c in reason[pos]]
+                reason_counts = Counter(names)
+                if opts.strict:
+                    worst = names[0]
+                    hit = np.array([nm == worst for nm in names])
+                    sel = rows[hit].tolist()
+                    col = getattr(layout, _REASON_COLUMN[worst])
+                    got = ", ".join(repr(v) for v in _text(_as_array(batch.column(col))).iloc[pos[hit][:3]].tolist())
+                    raise _raise_strict(src.path, worst, sel, got)
+                st.rejected.update(reason_counts)
+                frame = _reject_frame(src.path, rows, batch, pos, names, layout)
+                if sink is not None:
+                    sink(frame)
+                else:
+                    kept.append(frame)
+            ok = ~bad
+            if not ok.all():
+                jcode, ts_us, lat, error = jcode[ok], ts_us[ok], lat[ok], error[ok]
+            if ts_us.size:
+                lo, hi = int(ts_us.min()), int(ts_us.max())
+                st.tmin = lo if st.tmin is None else min(st.tmin, lo)
+                st.tmax = hi if st.tmax is None else max(st.tmax, hi)
+            acc.add(*_reduce_rows(jcode, ts_us, lat, error, opts.interval_us, edges))
+            if collect:
+                rows_out.append((jcode, ts_us, lat, error))
+            if tick is not None:
+                pos_now = reader.position()
+                if pos_now > reported:
+                    tick(pos_now - reported)
+                    reported = pos_now
     malformed = [(r, t) for r, t in reader.invalid if r is None or r > skip_rows]
     if malformed:
         st.rejected[R_FIELDS] += len(malformed)

@@ -425,7 +425,12 @@ def test_typed_fast_pass_rejects_like_text_pass(tmp_path: Path, monkeypatch: pyt
     df, entry = agg(p, quarantine=q)
     assert dict(entry.rejected) == {"unknown status code": 3, "negative latency_ms": 1, "infinite latency_ms": 1,
                                     "missing latency_ms": 1, "non-numeric latency_ms": 1}
-    assert pd.read_csv(q)["row"].tolist() == [2, 3, 4, 5, 6, 47, 48]
+    rej = pd.read_csv(q, dtype=str, keep_default_na=False)
+    assert rej["row"].tolist() == ["2", "3", "4", "5", "6", "47", "48"]
+    # the original text, not values re-rendered from the fast pass's parsed types
+    assert rej["timestamp"].iloc[0] == "2026-01-01T00:00:01Z"
+    assert rej["latency_ms"].tolist() == ["5", "5", "-1", "inf", "", "slow", "7"]
+    assert rej["status"].tolist() == ["0", "999", "503", "503", "200", "200", "OK"]
     assert dict(zip(df["journey"], df["total"], strict=True)) == {"a": 1, "b": 40}
     monkeypatch.setattr(ag, "_CSV_BLOCK", 1 << 20)
     df2, entry2 = agg(p)
