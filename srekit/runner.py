@@ -169,10 +169,30 @@ def discover_notebooks(notebooks_dir: Path, only: Sequence[str] = ()) -> list[Pa
 
 
 def notebook_parameters(path: Path) -> dict[str, str]:
-    """Parameter names declared in a notebook's ``parameters`` cell with their default text."""
-    import papermill
+    """Parameter names declared in a notebook's ``parameters`` cell with their default text.
 
-    return {k: str(v.get("default", "")) for k, v in papermill.inspect_notebook(str(path)).items()}
+    Read with Python's own parser (every top-level assignment in the cell), which also accepts
+    lines papermill's line-based inspector cannot parse (e.g. quotes inside a comment).
+    """
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])]
+    out: dict[str, str] = {}
+    for cell in cells[:1]:
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError as exc:
+            raise ParameterError(f"{path}: the parameters cell is not valid Python ({exc.msg}, line {exc.lineno})") from exc
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            value = getattr(node, "value", None)
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    out[t.id] = "" if value is None else (ast.get_source_segment(cell.source, value) or "")
+    return out
 
 
 def parse_value(text: str) -> Any:

@@ -256,3 +256,13 @@ def test_unusable_input_exits_2_and_leaves_nothing_behind(tmp_path: Path, nbdir:
     assert "telemetry.csv" in err
     assert not (out / LOCK_NAME).exists()
     assert not [p for p in out.rglob("*") if p.is_file()]  # no partial run, no index
+
+
+def test_parameters_read_with_python_parser(tmp_path: Path) -> None:
+    from srekit.runner import notebook_parameters
+
+    nb = write_nb(tmp_path / "q.ipynb", "pass", params='ratio = 1.0  # the "quoted" word (1.0 = full)\nname: str = "a"  # typed\n# note = 3')
+    assert notebook_parameters(nb) == {"ratio": "1.0", "name": '"a"'}
+    broken = write_nb(tmp_path / "b.ipynb", "pass", params="x = (")
+    with pytest.raises(ParameterError, match="not valid Python"):
+        notebook_parameters(broken)
