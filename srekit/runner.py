@@ -147,8 +147,9 @@ def csv_exports(report: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def default_notebooks_dir() -> Path:
-    """``notebooks/`` beside the package (the repository layout)."""
-    return Path(__file__).resolve().parents[1] / "notebooks"
+    """``notebooks/`` beside the package (the repository layout), else ``./notebooks``."""
+    beside = Path(__file__).resolve().parents[1] / "notebooks"
+    return beside if beside.is_dir() else Path.cwd() / "notebooks"
 
 
 def discover_notebooks(notebooks_dir: Path, only: Sequence[str] = ()) -> list[Path]:
