@@ -514,7 +514,8 @@ def summarize(service: str, inputs: InputsSummary, sections: Mapping[str, Mappin
     tel = inputs.range_of("telemetry")
     sentences: list[str] = []
     if tel is not None and tel.start is not None and tel.end is not None and inputs.requests:
-        days = (tel.end - tel.start).total_seconds() / 86400.0
+        covered = tel.end - tel.start + (inputs.telemetry_interval or pd.Timedelta(0))  # last interval included
+        days = covered.total_seconds() / 86400.0
         figures["days"] = days
         sentences.append(
             f"Over {_span(days)} {service} served {inputs.requests:,} requests across "
