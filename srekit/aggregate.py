@@ -36,7 +36,7 @@ import re
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -756,7 +756,7 @@ class _Reader:
             self._close_raw()
 
 
-def _prefetch(items: Iterator[Any], depth: int = 4) -> Iterator[Any]:
+def _prefetch(items: Iterator[Any], depth: int = 4) -> Generator[Any, None, None]:
     """Iterate ``items`` in a background thread, ``depth`` items ahead.
 
     pyarrow's reader and numpy release the GIL, so reading the next batch overlaps reducing the
