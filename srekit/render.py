@@ -126,7 +126,7 @@ def _scalar(v: Any) -> bool:
     return v is None or isinstance(v, str | int | float | bool)
 
 
-def md_table(records: Sequence[Mapping[str, Any]], *, max_rows: int = 50, titles: bool = True) -> list[str]:
+def md_table(records: Sequence[Mapping[Any, Any]], *, max_rows: int = 50, titles: bool = True) -> list[str]:
     """A Markdown table of records; nested values are summarised, text is escaped.
     ``titles=False`` keeps the column names as given (display tables are already worded)."""
     cols: list[str] = []
