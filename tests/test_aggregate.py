@@ -436,3 +436,31 @@ def test_typed_fast_pass_rejects_like_text_pass(tmp_path: Path, monkeypatch: pyt
     df2, entry2 = agg(p)
     pd.testing.assert_frame_equal(df, df2)
     assert entry2.rejected == entry.rejected
+
+
+def test_malformed_line_mid_file_restart_keeps_exact_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = [f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z,{i % 50},200,a" for i in range(300)]
+    rows[150] = "2026-01-01T00:02:30Z,5,200,a,EXTRA"  # malformed line (row 151)
+    rows[200] = "2026-01-01T00:03:20Z,-7,200,a"       # negative latency (row 201)
+    rows[290] = "2026-01-01T00:04:50Z,3,200"          # too few fields (row 291)
+    p = write(tmp_path, HEADER + "\n".join(rows) + "\n")
+    monkeypatch.setattr(ag, "_CSV_BLOCK", 512)  # ~15 blocks: the restart happens mid-file
+    q = tmp_path / "q.csv"
+    df, entry = agg(p, quarantine=q)
+    rej = pd.read_csv(q, keep_default_na=False)
+    assert dict(zip(rej["row"], rej["reason"], strict=True)) == {
+        151: "wrong number of fields", 201: "negative latency_ms", 291: "wrong number of fields"}
+    assert (entry.rows_read, entry.rows_accepted) == (300, 297)
+    assert df["total"].sum() == 297 and df["interval_start"].nunique() == 5
+    monkeypatch.setattr(ag, "_CSV_BLOCK", 1 << 20)
+    whole, entry2 = agg(p)
+    pd.testing.assert_frame_equal(df, whole)
+    assert entry2.rejected == entry.rejected
+
+
+def test_cli_bad_options_exit_2(tmp_path: Path) -> None:
+    src = write(tmp_path, HEADER + "2026-01-01T00:00:00Z,5,200,a\n")
+    for args, needle in ((["--edges", "5,x"], "--edges"), (["--columns", "timestamp"], "--columns"),
+                         (["--interval", "soon"], "--interval"), (["--timezone", "Nowhere/City"], "timezone")):
+        r = _cli(str(src), "--out", str(tmp_path / "o.parquet"), *args)
+        assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
