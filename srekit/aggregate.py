@@ -1244,8 +1244,14 @@ def _factorize(journey: pd.Series) -> tuple[list[str], np.ndarray]:
 
 def _sources(paths: Sequence[str], opts: _Options, *, split: bool) -> list[_Source]:
     """Units of work. With ``split`` (Dask), uncompressed CSV files are cut into byte ranges
-    at line ends and Parquet files into row groups, so one big file still runs in parallel."""
+    at line ends and Parquet files into row groups, so one big file still runs in parallel.
+
+    Files read in a local timezone are never split: the DST rule ("first occurrence of a repeated
+    wall time in file order is the earlier instant") needs the whole file in order, so the Dask
+    engine's output stays identical to the local engine's.
+    """
     out: list[_Source] = []
+    split = split and opts.tz == "UTC"
     for p in paths:
         fmt = _sniff(p, opts.fmt)
         if not split:

@@ -78,3 +78,16 @@ def test_dask_scheduler_address(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(dask, local)
     assert e_dask == e_local and e_local.rows_accepted == n
     assert local["journey"].unique().tolist() == ["all"] and local["errors"].sum() == int((~req["success"]).sum())
+
+
+def test_dask_keeps_local_timezone_files_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    big = tmp_path / "r.csv"
+    big.write_text("timestamp,latency_ms,status\n" + "2026-10-25 02:30:00,1,200\n" * 20000)
+    monkeypatch.setattr(ag, "_DASK_BLOCK", 50_000)
+
+    def units(tz: str) -> int:
+        opts = ag._options(interval=pd.Timedelta("1min"), edges=(1.0,), tz=tz, columns=None, fmt=None,
+                           strict=False, error_status="5..")
+        return len(ag._sources([str(big)], opts, split=True))
+
+    assert units("UTC") > 5 and units("Europe/Berlin") == 1
