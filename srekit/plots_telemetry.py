@@ -128,3 +128,25 @@ def plot_toil_hours(toil: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax.set_xlabel("Hours per week")
     ax.set_ylabel("Task")
     return ax
+
+
+def plot_forecast_risk(risk: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Chance that each SLO's error budget runs out in the next window (``render.forecast_risk``
+    output), from the Monte Carlo forecast."""
+    ax = _axes(ax, (7.0, 0.6 + 0.4 * max(len(risk), 1)))
+    title = "Chance of running out of error budget in the next window"
+    if risk.empty:
+        ax.set_title(title)
+        ax.text(0.5, 0.5, "No forecast to show", ha="center", va="center", transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return ax
+    shown = risk.iloc[::-1]
+    bars = ax.barh(shown["slo"], shown["p_exhaust"], color="#b35a3a")
+    ax.bar_label(bars, labels=[f"{v:.0%}" for v in shown["p_exhaust"]], padding=3, fontsize=9)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, 1.1)
+    ax.set_title(title)
+    ax.set_xlabel("Chance (share of simulated futures)")
+    ax.set_ylabel("SLO")
+    return ax

@@ -758,3 +758,11 @@ def journeys_display(mix: pd.DataFrame) -> pd.DataFrame:
             "99% answered within (ms)": [("–" if v != v else f"{v:,.0f}") for v in mix["p99_ms"]],
         }
     )
+
+
+def forecast_risk(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Numbers behind the forecast chart: slo, p_exhaust (chance the next window's budget runs out)."""
+    fc = _sec(report, "error_budget_policy").get("forecast") or {}
+    rows = [{"slo": str(f.get("slo")), "p_exhaust": float(f.get("p_exhaust") or 0.0)}
+            for f in (_rows(fc, "per_slo") if isinstance(fc, Mapping) else [])]
+    return _frame(rows, ["slo", "p_exhaust"])

@@ -202,9 +202,12 @@ def test_plots_have_plain_titles_and_survive_empty_data() -> None:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
         plt.close(ax.figure)
     assert pt.plot_latency(signals, "p50_ms").get_yscale() == "log"
+    risk = pt.plot_forecast_risk(pd.DataFrame({"slo": ["a-availability"], "p_exhaust": [0.26]}))
+    assert risk.get_title() and [t.get_text() for t in risk.texts] == ["26%"]
+    plt.close(risk.figure)
     empty = golden_signals(None)
     assert empty.empty and list(empty.columns)[:3] == ["journey", "period_start", "requests"]
     for ax in (pt.plot_traffic(empty), pt.plot_traffic_mix(traffic_mix(None)), pt.plot_budget_consumed(pd.DataFrame(columns=["slo", "consumed", "status"])),
-               pt.plot_toil_hours(pd.DataFrame(columns=["task", "hours_per_week"]))):
+               pt.plot_toil_hours(pd.DataFrame(columns=["task", "hours_per_week"])), pt.plot_forecast_risk(pd.DataFrame(columns=["slo", "p_exhaust"]))):
         assert ax.texts and "No" in ax.texts[0].get_text()
         plt.close(ax.figure)
