@@ -478,6 +478,13 @@ def run_report(
     nb_dir = (notebooks_dir or default_notebooks_dir()).resolve()
     notebooks = discover_notebooks(nb_dir, only)
     user = dict(params or {})
+    reserved = sorted(set(user) & {"config_path", "report_json_path"})
+    if reserved:
+        raise ParameterError(f"-p {', '.join(reserved)}: set by the runner (use --config; report.json is written by the run itself)")
+    if "seed" in user:  # -p seed=N is the same as --seed N: notebooks and report.json agree
+        if not isinstance(user["seed"], int) or isinstance(user["seed"], bool):
+            raise ParameterError(f"-p seed expects an integer, got {user['seed']!r}")
+        seed = user.pop("seed")
     final = run_dir_for(config, out, generated_at)
     with RunLock(out / LOCK_NAME):
         _clean_partials(out)

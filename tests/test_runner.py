@@ -266,3 +266,10 @@ def test_parameters_read_with_python_parser(tmp_path: Path) -> None:
     broken = write_nb(tmp_path / "b.ipynb", "pass", params="x = (")
     with pytest.raises(ParameterError, match="not valid Python"):
         notebook_parameters(broken)
+
+
+def test_reserved_and_seed_parameters(tmp_path: Path, nbdir: Path) -> None:
+    cfg = load_config(tiny_service(tmp_path))
+    for bad, match in (({"config_path": "/x"}, "set by the runner"), ({"seed": "abc"}, "seed expects an integer")):
+        with pytest.raises(ParameterError, match=match):
+            run_report(cfg, tmp_path / "out", generated_at=GEN, notebooks_dir=nbdir, params=bad)
