@@ -594,7 +594,6 @@ class _Partial:
     tmin: int | None
     tmax: int | None
     rejects: pd.DataFrame | None  # local row numbers when not streamed to a sink
-    columns: tuple[str, ...]
     rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = None
 
 
@@ -1058,7 +1057,7 @@ def _reduce_pass(src: _Source, opts: _Options, layout: _Layout, reader: _Reader,
     return _Partial(
         source=src.path, keys=keys, errs=errs, counts=counts, journeys=names_by_code, rows_read=st.rows_read,
         rejected=st.rejected, notes=Counter({k: v for k, v in st.notes.items() if v}), tmin=st.tmin,
-        tmax=st.tmax, rejects=rejects, columns=tuple(layout.sources()), rows=rows_out if collect else None,
+        tmax=st.tmax, rejects=rejects, rows=rows_out if collect else None,
     )
 
 
