@@ -568,6 +568,8 @@ def _execute_all(
             return {pool.submit(execute_notebook, str(nb), str(run_dir), plan[nb.stem], str(cwd)): nb for nb in nbs}
 
         futures = submit(independent)
+        if not independent:
+            pool.submit(int).result()  # start the workers now: fork before the analysis starts threads
         try:
             analysis()
         except BaseException:
