@@ -832,7 +832,8 @@ class _State:
         return self.journeys[name]
 
 
-def _journey_codes(batch: pa.RecordBatch, layout: _Layout, st: _State) -> np.ndarray:
+def _journey_codes(batch: pa.RecordBatch, layout: _Layout, st: _State, reason: np.ndarray) -> np.ndarray:
+    """Global journey codes of a batch; empty names become ``unknown`` (noted for accepted rows)."""
     n = batch.num_rows
     if layout.journey is None:
         return np.full(n, st.code(DEFAULT_JOURNEY), dtype=np.int64)
@@ -855,7 +856,7 @@ def _journey_codes(batch: pa.RecordBatch, layout: _Layout, st: _State) -> np.nda
     codes = lookup[ind]
     if missing.any():
         codes[missing] = st.code(MISSING_JOURNEY)
-        st.notes["journey_missing"] += int(missing.sum())
+        st.notes["journey_missing"] += int((missing & (reason == 0)).sum())
     return codes
 
 
@@ -903,7 +904,7 @@ def _convert(batch: pa.RecordBatch, layout: _Layout, opts: _Options, st: _State,
         mark(bmiss, R_SUCCESS_MISSING)
         mark(btext, R_SUCCESS_TEXT)
         error = ~ok
-    jcode = _journey_codes(batch, layout, st)
+    jcode = _journey_codes(batch, layout, st, reason)
     return reason, jcode, times.us, lat, error
 
 
@@ -1051,6 +1052,11 @@ def _reduce_pass(src: _Source, opts: _Options, layout: _Layout, reader: _Reader,
     st.rows_read = parser_rows + len(reader.invalid)
     if st.naive_stamps and st.offset_stamps:
         st.notes["mixed_naive_and_offset_timestamps"] += st.naive_stamps
+    accepted = st.rows_read - sum(st.rejected.values())
+    if layout.journey is None:
+        st.notes[f"no_journey_column_all_as_{DEFAULT_JOURNEY}"] += accepted
+    elif "journey" not in dict(opts.columns) and layout.journey.strip().lower() != "journey":
+        st.notes[f"journey_from_{layout.journey.strip().lower()}"] += accepted
     keys, errs, counts = acc.compact()
     names_by_code = sorted(st.journeys, key=st.journeys.__getitem__)
     rejects = pd.concat(kept, ignore_index=True) if kept else None

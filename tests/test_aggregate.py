@@ -80,20 +80,23 @@ def test_errors_from_success_column(tmp_path: Path) -> None:
     assert df["journey"].tolist() == ["all"]
     assert (df["total"].iloc[0], df["errors"].iloc[0]) == (7, 3)
     assert entry.rows_rejected == 0
+    assert dict(entry.notes) == {"no_journey_column_all_as_all": 7}
 
 
 @pytest.mark.parametrize("col", ["journey", "endpoint", "route"])
 def test_journey_fallbacks(tmp_path: Path, col: str) -> None:
     text = f"timestamp,latency_ms,status,{col}\n2026-01-01T00:00:00Z,1,200,/pay\n2026-01-01T00:00:01Z,1,200,/home\n"
-    df, _ = agg(write(tmp_path, text))
+    df, entry = agg(write(tmp_path, text))
     assert df["journey"].tolist() == ["/home", "/pay"]
+    assert dict(entry.notes) == ({} if col == "journey" else {f"journey_from_{col}": 2})
 
 
 def test_journey_missing_value_goes_to_unknown_and_is_noted(tmp_path: Path) -> None:
-    text = HEADER + "2026-01-01T00:00:00Z,1,200,a\n2026-01-01T00:00:01Z,1,200,\n2026-01-01T00:00:02Z,1,200, a \n"
+    text = HEADER + ("2026-01-01T00:00:00Z,1,200,a\n2026-01-01T00:00:01Z,1,200,\n2026-01-01T00:00:02Z,1,200, a \n"
+                     "2026-01-01T00:00:03Z,-1,200,\n")  # the last is rejected: not a missing journey
     df, entry = agg(write(tmp_path, text))
     assert dict(zip(df["journey"], df["total"], strict=True)) == {"a": 2, "unknown": 1}
-    assert entry.notes["journey_missing"] == 1
+    assert dict(entry.notes) == {"journey_missing": 1}
 
 
 def test_column_mapping_and_case(tmp_path: Path) -> None:
