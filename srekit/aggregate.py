@@ -1242,7 +1242,8 @@ def aggregate_frame(
 
 
 def _factorize(journey: pd.Series) -> tuple[list[str], np.ndarray]:
-    filled = journey.astype("str").fillna(MISSING_JOURNEY)
+    text = journey.astype("str").str.strip()
+    filled = text.where(text.notna() & (text != ""), MISSING_JOURNEY)  # as the file path names them
     codes, uniques = pd.factorize(filled)
     return [str(u) for u in uniques], codes.astype(np.int64)
 

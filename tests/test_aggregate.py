@@ -127,6 +127,16 @@ def test_aggregate_frame_matches_naive_reference() -> None:
     pd.testing.assert_frame_equal(out, want)
 
 
+def test_aggregate_frame_names_journeys_like_the_file_path(tmp_path: Path) -> None:
+    req = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01T00:00:00Z"] * 4), "latency_ms": [1.0] * 4,
+                        "error": [False, True, False, False], "journey": ["a", " a ", "", None]})
+    out = ag.aggregate_frame(req, edges=(5,))
+    assert out[["journey", "total", "errors"]].values.tolist() == [["a", 2, 1], ["unknown", 2, 0]]
+    p = write(tmp_path, HEADER + "2026-01-01T00:00:00Z,1,200,a\n2026-01-01T00:00:00Z,1,500, a \n"
+                                 "2026-01-01T00:00:00Z,1,200,\n2026-01-01T00:00:00Z,1,200,\n")
+    pd.testing.assert_frame_equal(agg(p, edges=(5,))[0], out)
+
+
 def test_aggregate_frame_rejects_bad_rows() -> None:
     req = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01T00:00:00Z"] * 2), "latency_ms": [1.0, -2.0],
                         "error": [False, True]})
