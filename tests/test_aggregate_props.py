@@ -89,3 +89,28 @@ def test_bucket_lookup_equals_searchsorted(values: list[float]) -> None:
     np.testing.assert_array_equal(ag._bucket_index(near, edges), np.searchsorted(edges, near, side="left"))
     small = np.asarray(EDGES)
     np.testing.assert_array_equal(ag._bucket_index(near, small), np.searchsorted(small, near, side="left"))
+
+
+stamp = st.one_of(
+    st.builds(lambda m, s: f"2026-10-25 02:{m:02d}:{s:02d}", st.integers(0, 59), st.integers(0, 59)),  # repeated hour
+    st.builds(lambda m: f"2026-03-29 02:{m:02d}:00", st.integers(0, 59)),  # skipped hour
+    st.builds(lambda h, m: f"2026-10-24T{h:02d}:{m:02d}:00Z", st.integers(0, 23), st.integers(0, 59)),
+    st.builds(lambda h, o: f"2026-10-24T{h:02d}:30:00{o}", st.integers(0, 23), st.sampled_from(["+02:00", "-05:30", "+0100"])),
+    st.sampled_from(["not a time", "2026-13-45 00:00:00", "", "25:00"]),
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(stamps=st.lists(stamp, min_size=1, max_size=40), tz=st.sampled_from(["UTC", "Europe/Berlin"]))
+def test_timestamps_follow_timeutil_rule(tmp_path_factory: object, stamps: list[str], tz: str) -> None:
+    from srekit.timeutil import parse_utc
+
+    tmp = Path(tmp_path_factory.mktemp("stamps"))  # type: ignore[attr-defined]
+    path = tmp / "r.csv"
+    path.write_text("timestamp,latency_ms,status\n" + "".join(f"{s},1,200\n" for s in stamps))
+    loaded = ag.read_requests(path, tz=tz)
+    want = parse_utc(pd.Series(stamps, dtype="str"), tz=tz)
+    assert loaded.entry.rejected.get("unparseable timestamp", 0) == int(want.unparseable.sum())
+    assert sorted(loaded.frame["timestamp"].tolist()) == sorted(want.utc[~want.unparseable].tolist())
+    assert loaded.entry.notes.get("dst_ambiguous_resolved", 0) == want.ambiguous_resolved
+    assert loaded.entry.notes.get("dst_nonexistent_shifted", 0) == want.nonexistent_shifted
