@@ -460,7 +460,8 @@ class RuleScore:
             "median_reset_s": _secs(self.median_reset),
             "median_budget_spent_before_detection": self.median_budget_before_detection,
             "alerts_per_week": per_week,
-            "pages_per_week": per_week if self.severity == "page" else 0.0,
+            # the union of pages and tickets has no single page rate: see "all page rules"
+            "pages_per_week": per_week if self.severity == "page" else (None if self.severity == "any" else 0.0),
             "firing_share": self.firing_share,
         }
 

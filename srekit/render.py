@@ -646,7 +646,7 @@ def backtest_table(report: Mapping[str, Any]) -> pd.DataFrame:
              "fired for a real problem": fmt_pct(r.get("precision"), 0),
              "incidents caught": f"{r.get('incidents_detected')} of {r.get('incidents')}",
              "median time to fire": fmt_duration_s(r.get("median_detection_s")),
-             "pages per week": f"{float(r.get('pages_per_week') or 0):.1f}"}
+             "pages per week": "–" if r.get("pages_per_week") is None else f"{float(r['pages_per_week']):.1f}"}
             for r in recs]
     return _frame(rows, ["rule", "sends", "fired", "fired for a real problem", "incidents caught", "median time to fire", "pages per week"])
 
