@@ -20,6 +20,9 @@ import numpy as np
 import pandas as pd
 
 from . import telemetry as tm
+
+# RNG_STREAMS lives with the Analysis (one random stream per section); re-exported here.
+from .analysis import RNG_STREAMS  # noqa: F401
 from .config import ServiceConfig
 from .context import OpenQuestion
 from .ledger import LedgerEntry
@@ -606,10 +609,6 @@ _HEADLINES: list[Callable[[Mapping[str, Mapping[str, Any]]], dict[str, Any]]] = 
 _SENTENCES: list[Callable[[Mapping[str, Any]], str | None]] = [_budget_sentence, _backlog_sentence]
 
 
-#: Section order for independent random streams: rng = default_rng([seed, index]).
-RNG_STREAMS: Mapping[str, int] = {"slo_proposal": 1, "forecast": 2, "incident_response": 3, "toil": 4}
-
-
 @dataclass(frozen=True, slots=True)
 class SectionFailure:
     """An analysis area that raised: recorded in ``meta.sections_failed`` and in the section's
@@ -629,69 +628,41 @@ def compute_sections(
     seed: int,
     given_specs: tuple[SLOSpec, ...] = (),
 ) -> tuple[dict[str, Mapping[str, Any]], list[Sequence[OpenQuestion]], tuple[SLOSpec, ...], tuple[SectionFailure, ...]]:
-    """Call every analysis area's entry point in dependency order.
+    """Call every analysis area's entry point in dependency order (through
+    :class:`srekit.analysis.Analysis`).
 
     Returns the section payloads (``to_dict()`` of each result), each area's open questions,
     the SLO specs in force, and the areas that failed. A failing area does not stop the others;
     areas that need its output get the empty default instead (no SLOs → no budgets).
     """
-    from .alerting import analyze_alerting
-    from .backlog import build_backlog
-    from .budget import budget_policy
-    from .forecast import forecast_budget
-    from .incidents import analyze_incidents
-    from .slo import propose_slos
-    from .toil import analyze_toil
+    from .analysis import Analysis
 
-    def rng(name: str) -> np.random.Generator:
-        return np.random.default_rng([seed, RNG_STREAMS[name]])
+    analysis = Analysis(config, seed=seed, generated_at=pd.Timestamp(0, tz="UTC"), inputs=inputs, given_specs=given_specs)
+    return sections_of(analysis)
 
-    tel, series, incidents = inputs.telemetry, inputs.series, inputs.incidents
-    payloads: dict[str, Mapping[str, Any]] = {}
-    questions: list[Sequence[OpenQuestion]] = []
-    failures: list[SectionFailure] = []
 
-    def run(key: str, call: Callable[[], Any]) -> Any:
-        try:
-            result = call()
-        except Exception as exc:  # an area's bug must not blank the whole report
-            failures.append(SectionFailure(key, f"{type(exc).__name__}: {exc}"))
-            return None
-        questions.append(tuple(result.open_questions))
-        return result
+def sections_of(analysis: Any) -> tuple[dict[str, Mapping[str, Any]], list[Sequence[OpenQuestion]], tuple[SLOSpec, ...], tuple[SectionFailure, ...]]:
+    """Section payloads, open questions per area, SLOs in force and failures of an
+    :class:`srekit.analysis.Analysis` (computing what it has not computed yet)."""
+    from .analysis import SECTIONS
 
-    slo = run("slo_proposal", lambda: propose_slos(tel, series, config, given_specs=given_specs, rng=rng("slo_proposal")))
-    specs: tuple[SLOSpec, ...] = tuple(slo.specs) if slo is not None else tuple(given_specs)
-    budget = run("error_budget_policy", lambda: budget_policy(tel, series, specs, config))
-    forecast = run("forecast", lambda: forecast_budget(tel, incidents, specs, config, rng=rng("forecast")))
-    alerting = run("alerting", lambda: analyze_alerting(tel, series, specs, incidents, inputs.alerts, config))
-    incident = run(
-        "incident_response",
-        lambda: analyze_incidents(incidents, config, rng=rng("incident_response"), telemetry=tel, specs=specs, deploys=inputs.deploys),
-    )
-    toil = run("toil", lambda: analyze_toil(inputs.toil, inputs.alerts, config, rng=rng("toil")))
-
-    def d(result: Any) -> dict[str, Any] | None:
-        return None if result is None else result.to_dict()
-
-    backlog = run(
-        "backlog",
-        lambda: build_backlog(
-            config, slo=d(slo), budget=d(budget), alerting=d(alerting), incidents=d(incident), forecast=d(forecast), toil=d(toil)
-        ),
-    )
+    results = {key: analysis.result(key) for key in SECTIONS}
+    failures = tuple(SectionFailure(key, error) for key, error in analysis.failures)
     failed = {f.section: f for f in failures}
+    questions: list[Sequence[OpenQuestion]] = [tuple(r.open_questions) for r in results.values() if r is not None]
 
-    def payload(key: str, result: Any) -> Mapping[str, Any]:
-        return failed[key].payload() if key in failed else result.to_dict()
+    def payload(key: str) -> Mapping[str, Any]:
+        return failed[key].payload() if key in failed else results[key].to_dict()
 
-    payloads["slo_proposal"] = payload("slo_proposal", slo)
-    payloads["error_budget_policy"] = {**payload("error_budget_policy", budget), "forecast": payload("forecast", forecast)}
-    payloads["alerting"] = payload("alerting", alerting)
-    payloads["toil"] = payload("toil", toil)
-    payloads["incident_response"] = payload("incident_response", incident)
-    payloads["backlog"] = payload("backlog", backlog)
-    return payloads, questions, specs, tuple(failures)
+    payloads: dict[str, Mapping[str, Any]] = {
+        "slo_proposal": payload("slo_proposal"),
+        "error_budget_policy": {**payload("error_budget_policy"), "forecast": payload("forecast")},
+        "alerting": payload("alerting"),
+        "toil": payload("toil"),
+        "incident_response": payload("incident_response"),
+        "backlog": payload("backlog"),
+    }
+    return payloads, questions, tuple(analysis.specs), failures
 
 
 def build_report(
@@ -716,19 +687,27 @@ def build_report(
     given_specs : SLOs defined elsewhere (OpenSLO files named in ``slo.openslo``, read by the
         caller with :func:`srekit.openslo.read_openslo_specs`); they are the SLOs in force.
     """
+    from .analysis import Analysis
+
+    analysis = Analysis(config, seed=seed, generated_at=generated_at, inputs=inputs, parameters=parameters, given_specs=given_specs)
+    return report_from_analysis(analysis)
+
+
+def report_from_analysis(analysis: Any) -> ReliabilityReport:
+    """The :class:`ReliabilityReport` of an :class:`srekit.analysis.Analysis` (every section
+    computed there, once; ``analysis.report`` memoises this)."""
     from . import __version__
 
-    stamp = pd.Timestamp(generated_at)
-    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    summary_inputs = summarize_inputs(config, inputs)
-    sections, section_questions, specs, failures = compute_sections(config, inputs, seed=seed, given_specs=given_specs)
+    config = analysis.config
+    summary_inputs = analysis.summary_inputs
+    sections, section_questions, specs, failures = sections_of(analysis)
     questions = merge_questions(summary_inputs.open_questions, *section_questions)
     meta = Meta(
         srekit_version=__version__,
         service=config.service,
-        generated_at=stamp,
-        seed=seed,
-        parameters=dict(parameters or {}),
+        generated_at=analysis.generated_at,
+        seed=analysis.seed,
+        parameters=dict(analysis.parameters),
         config_path=None if config.path is None else str(config.path),
         sections_failed=tuple(f"{f.section}: {f.error}" for f in failures),
     )

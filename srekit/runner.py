@@ -6,8 +6,13 @@ file in the output root (holding the owner's pid) keeps two runs from writing th
 Notebooks execute in parallel processes through papermill (cwd = the notebooks folder); each
 worker also renders its stakeholder and engineer HTML.
 
+The analysis is computed once, in the parent (:class:`srekit.analysis.Analysis`): it writes
+report.json and is saved to a file in the run's temporary folder that every notebook loads through
+its ``analysis_cache`` parameter (:func:`open_analysis`) instead of re-running the analyses. The
+notebooks start while the parent is still computing and wait for that file.
+
 Heavy imports (papermill, nbconvert) happen inside the functions that need them, so notebooks can
-import :func:`load_for_notebook` cheaply.
+import :func:`open_analysis` cheaply.
 """
 
 from __future__ import annotations
@@ -42,7 +47,9 @@ LOCK_NAME = ".srekit-report.lock"
 RUN_FILE = "run.json"
 PARTIAL = ".partial-"
 #: Parameters the runner fills in itself when a notebook declares them.
-RUNNER_PARAMETERS = ("config_path", "report_json_path", "seed")
+RUNNER_PARAMETERS = ("config_path", "report_json_path", "analysis_cache", "seed")
+#: The saved analysis in the run's temporary folder (removed before the run is put in place).
+CACHE_NAME = ".analysis.pickle"
 EXIT_LOCKED = 3
 
 
@@ -55,6 +62,32 @@ class ReportLocked(SrekitError):
 # --------------------------------------------------------------------------------------------
 
 
+def with_prometheus(config: ServiceConfig, prometheus_url: str) -> ServiceConfig:
+    """``config`` with telemetry pulled from ``prometheus_url`` instead of files (unchanged when
+    the URL is empty)."""
+    if not prometheus_url:
+        return config
+    files = {k: v for k, v in config.data.items() if k not in ("telemetry", "requests")}
+    return replace(config, data=files, prometheus=replace(config.prometheus, url=prometheus_url))
+
+
+def open_analysis(analysis_cache: str | Path, config_path: str | Path, *, seed: int = 7, prometheus_url: str = "") -> Any:
+    """The :class:`srekit.analysis.Analysis` for a notebook's first cell.
+
+    ``analysis_cache`` set (``srekit report`` passes it): the analysis the runner computed, read
+    from that file (waiting while the runner is still computing it). Empty (JupyterLab,
+    standalone): a fresh lazy analysis of ``config_path`` that computes only what the notebook
+    touches. ``prometheus_url`` overrides ``prometheus.url`` in the config, so the telemetry is
+    pulled from Prometheus instead of files.
+    """
+    from .analysis import Analysis, load
+
+    if analysis_cache:
+        return load(analysis_cache)
+    config = with_prometheus(load_config(config_path), prometheus_url)
+    return Analysis(config, seed=seed, generated_at=pd.Timestamp.now(tz="UTC"), parameters={"seed": seed})
+
+
 def load_for_notebook(config_path: str | Path, prometheus_url: str = "") -> tuple[ServiceConfig, Any]:
     """Config and loaded inputs for a notebook cell: ``config, inputs = load_for_notebook(...)``.
 
@@ -63,10 +96,7 @@ def load_for_notebook(config_path: str | Path, prometheus_url: str = "") -> tupl
     """
     from .io import load_inputs
 
-    config = load_config(config_path)
-    if prometheus_url:
-        files = {k: v for k, v in config.data.items() if k not in ("telemetry", "requests")}
-        config = replace(config, data=files, prometheus=replace(config.prometheus, url=prometheus_url))
+    config = with_prometheus(load_config(config_path), prometheus_url)
     return config, load_inputs(config)
 
 
@@ -76,9 +106,23 @@ def report_for_notebook(report_json_path: str | Path, config_path: str | Path, s
     path = Path(report_json_path) if report_json_path else None
     if path is not None and path.is_file():
         return dict(json.loads(path.read_text(encoding="utf-8")))
-    config = load_config(config_path)
-    report = analyze(config, seed=seed, generated_at=pd.Timestamp.now(tz="UTC"), parameters={"seed": seed})
-    return dict(report.to_dict())
+    return dict(open_analysis("", config_path, seed=seed).report_dict)
+
+
+def analysis_for(
+    config: ServiceConfig,
+    *,
+    seed: int,
+    generated_at: pd.Timestamp,
+    parameters: Mapping[str, Any] | None = None,
+    quarantine_dir: Path | None = None,
+) -> Any:
+    """A lazy :class:`srekit.analysis.Analysis` of ``config`` (rejected input rows go to
+    ``quarantine_dir`` when the inputs are loaded; OpenSLO files in ``slo.openslo`` are the
+    SLOs in force)."""
+    from .analysis import Analysis
+
+    return Analysis(config, seed=seed, generated_at=generated_at, parameters=parameters or {}, quarantine_dir=quarantine_dir)
 
 
 def analyze(
@@ -91,16 +135,7 @@ def analyze(
 ) -> Any:
     """Load the inputs (rejected rows to ``quarantine_dir``) and build the
     :class:`srekit.report.ReliabilityReport`."""
-    from .io import load_inputs
-    from .report import build_report
-
-    given: tuple[Any, ...] = ()
-    if config.slo.openslo:
-        from .openslo import read_openslo_specs
-
-        given = tuple(read_openslo_specs(config.slo.openslo))
-    inputs = load_inputs(config, quarantine_dir=quarantine_dir)
-    return build_report(config, inputs, seed=seed, generated_at=generated_at, parameters=parameters or {}, given_specs=given)
+    return analysis_for(config, seed=seed, generated_at=generated_at, parameters=parameters, quarantine_dir=quarantine_dir).report
 
 
 def write_analysis(report: Any, out_dir: Path, *, config: ServiceConfig | None = None) -> list[Path]:
@@ -478,9 +513,9 @@ def run_report(
     nb_dir = (notebooks_dir or default_notebooks_dir()).resolve()
     notebooks = discover_notebooks(nb_dir, only)
     user = dict(params or {})
-    reserved = sorted(set(user) & {"config_path", "report_json_path"})
+    reserved = sorted(set(user) & {"config_path", "report_json_path", "analysis_cache"})
     if reserved:
-        raise ParameterError(f"-p {', '.join(reserved)}: set by the runner (use --config; report.json is written by the run itself)")
+        raise ParameterError(f"-p {', '.join(reserved)}: set by the runner (use --config; report.json and the analysis are made by the run itself)")
     if "seed" in user:  # -p seed=N is the same as --seed N: notebooks and report.json agree
         if not isinstance(user["seed"], int) or isinstance(user["seed"], bool):
             raise ParameterError(f"-p seed expects an integer, got {user['seed']!r}")
@@ -491,17 +526,29 @@ def run_report(
         tmp = final.parent / f".{final.name}{PARTIAL}{os.getpid()}"
         tmp.mkdir(parents=True)
         try:
-            runner_params: dict[str, Any] = {"report_json_path": str(tmp / "report.json"), "seed": seed}
+            cache = tmp / CACHE_NAME
+            runner_params: dict[str, Any] = {"report_json_path": str(tmp / "report.json"), "analysis_cache": str(cache), "seed": seed}
             if config.path is not None:
                 runner_params["config_path"] = str(Path(config.path).resolve())
             plan = plan_parameters(notebooks, user, runner_params)
+            analysed = with_prometheus(config, str(user.get("prometheus_url") or ""))  # what the notebooks are told to use
             made: list[Any] = []
 
-            def analysis() -> None:  # runs while the notebooks that do not read report.json execute
-                made.append(analyze(config, seed=seed, generated_at=generated_at, parameters={"seed": seed, **user}, quarantine_dir=tmp / "quarantine"))
-                write_analysis(made[0], tmp, config=config)
+            def analysis() -> None:  # runs while the notebooks start (those that load the analysis wait for it)
+                from .analysis import mark_failed
 
-            results = _execute_all(notebooks, plan, tmp, nb_dir, jobs, progress, analysis)
+                try:
+                    one = analysis_for(analysed, seed=seed, generated_at=generated_at, parameters={"seed": seed, **user}, quarantine_dir=tmp / "quarantine")
+                    write_analysis(one.report, tmp, config=analysed)
+                    one.save(cache)
+                except BaseException as exc:
+                    mark_failed(cache, f"{type(exc).__name__}: {exc}")
+                    raise
+                made.append(one.report)
+
+            results = _execute_all(notebooks, plan, tmp, nb_dir, jobs, progress, analysis, cache)
+            for leftover in tmp.glob(CACHE_NAME + "*"):
+                leftover.unlink()
             report = made[0]
             d = report.to_dict()
             failed_sections = list(d["meta"]["sections_failed"])
@@ -551,17 +598,24 @@ def _execute_all(
     jobs: int | None,
     progress: bool | None,
     analysis: Callable[[], None],
+    cache: Path | None = None,
 ) -> list[NotebookResult]:
-    """Execute the notebooks in a process pool. Those that do not take ``report_json_path`` are
-    queued first; ``analysis()`` (which writes report.json) runs in this process meanwhile; the
-    notebooks that read report.json are queued after it."""
+    """Execute the notebooks in a process pool. Those that do not take ``report_json_path``
+    (including those that load the saved analysis, ``analysis_cache``: they wait for ``cache``
+    while it is pending) are queued first; ``analysis()`` (which writes report.json and the
+    cache) runs in this process meanwhile; the notebooks that read report.json are queued
+    after it."""
     from tqdm import tqdm
+
+    from .analysis import mark_pending
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(notebooks)))
     show = sys.stderr.isatty() if progress is None else progress
     results: list[NotebookResult] = []
-    independent = [nb for nb in notebooks if "report_json_path" not in plan[nb.stem]]
-    dependent = [nb for nb in notebooks if "report_json_path" in plan[nb.stem]]
+    independent = [nb for nb in notebooks if "analysis_cache" in plan[nb.stem] or "report_json_path" not in plan[nb.stem]]
+    dependent = [nb for nb in notebooks if nb not in independent]
+    if cache is not None:
+        mark_pending(cache)
     with ProcessPoolExecutor(max_workers=workers) as pool:
 
         def submit(nbs: Sequence[Path]) -> dict[Future[NotebookResult], Path]:

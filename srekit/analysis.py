@@ -1,0 +1,423 @@
+"""Analyse once, present many: one lazily evaluated analysis of a service.
+
+:class:`Analysis` holds the config and computes each report section on first use, memoised:
+``inputs`` → ``summary_inputs``, ``proposal`` → ``specs`` → ``policy``, ``forecast``,
+``alerting``, ``incidents``, ``toil`` → ``backlog`` → ``report``. It calls the same area entry
+points, with the same per-section random streams, as ``report.json`` (``build_report`` is built
+on it), so every notebook shows the numbers of the report.
+
+A notebook run standalone (JupyterLab) builds one from ``config_path`` and computes only the
+sections it touches. ``srekit report`` computes everything once in the parent process and saves
+it (:meth:`Analysis.save`, a pickle written atomically); each notebook loads that file
+(:func:`load`) instead of re-reading 90 days of telemetry and re-running the analyses.
+
+Section failures: a section that raises is recorded (:attr:`Analysis.failures`) and does not stop
+the others. :meth:`Analysis.result` returns ``None`` for it (the report shows ``status:
+failed``); the attribute (``analysis.forecast``) re-raises the original error, so a notebook
+cell that needs it fails visibly.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import os
+import pickle
+import time
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .config import ServiceConfig
+from .errors import SrekitError
+from .spec import SLOSpec
+
+#: Section keys, in dependency order (``forecast`` is reported inside ``error_budget_policy``).
+SECTIONS: tuple[str, ...] = (
+    "slo_proposal",
+    "error_budget_policy",
+    "forecast",
+    "alerting",
+    "incident_response",
+    "toil",
+    "backlog",
+)
+
+#: Section order for independent random streams: rng = default_rng([seed, index]).
+RNG_STREAMS: Mapping[str, int] = MappingProxyType({"slo_proposal": 1, "forecast": 2, "incident_response": 3, "toil": 4})
+
+#: Pickle format version of a saved analysis; a file of another version is not loaded.
+CACHE_VERSION = 1
+#: Suffix of the marker file a runner writes when the analysis it promised could not be made.
+FAILED_SUFFIX = ".failed"
+#: Suffix of the marker naming the process (pid) that is still computing the analysis.
+PENDING_SUFFIX = ".pending"
+#: Simulated windows per SLO in the budget forecast (``forecast_budget(runs=...)``).
+FORECAST_RUNS = 10_000
+
+
+class AnalysisCacheError(SrekitError):
+    """A saved analysis could not be read (missing, other srekit version, or its run failed)."""
+
+
+class Analysis:
+    """One service's analysis, computed lazily and memoised.
+
+    Parameters
+    ----------
+    config : the parsed ``service.yaml``.
+    seed : seeds one independent ``np.random.Generator`` per section:
+        ``default_rng([seed, RNG_STREAMS[section]])`` (the Monte Carlo forecast, bootstraps).
+    generated_at : when the report was made (UTC), recorded in ``report.meta``; read from the
+        clock by the caller.
+    inputs : already loaded inputs (:class:`srekit.io.Inputs` or alike); loaded from the config
+        on first use when omitted.
+    parameters : the run's parameters, recorded in ``report.meta``.
+    given_specs : SLOs defined elsewhere (OpenSLO); when omitted, read from the files named in
+        ``slo.openslo`` on first use.
+    quarantine_dir : where rejected input rows are written when the inputs are loaded here.
+    """
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        *,
+        seed: int = 7,
+        generated_at: pd.Timestamp,
+        inputs: Any = None,
+        parameters: Mapping[str, Any] | None = None,
+        given_specs: tuple[SLOSpec, ...] | None = None,
+        quarantine_dir: str | Path | None = None,
+    ) -> None:
+        stamp = pd.Timestamp(generated_at)
+        self.config = config
+        self.seed = int(seed)
+        self.generated_at = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        self.parameters = dict(parameters or {})
+        self.quarantine_dir = None if quarantine_dir is None else Path(quarantine_dir)
+        self._results: dict[str, Any] = {}
+        self._errors: dict[str, BaseException] = {}
+        self._forecasts: dict[int, Any] = {}
+        self._signals: dict[str, pd.DataFrame] = {}
+        if inputs is not None:
+            self.__dict__["inputs"] = inputs
+        if given_specs is not None:
+            self.__dict__["given_specs"] = tuple(given_specs)
+
+    # ---------------------------------------------------------------- inputs
+
+    @cached_property
+    def inputs(self) -> Any:
+        """The loaded inputs (:func:`srekit.io.load_inputs`)."""
+        from .io import load_inputs
+
+        return load_inputs(self.config, quarantine_dir=self.quarantine_dir)
+
+    @cached_property
+    def given_specs(self) -> tuple[SLOSpec, ...]:
+        """SLOs read from the OpenSLO files named in ``slo.openslo`` (none when not set)."""
+        if not self.config.slo.openslo:
+            return ()
+        from .openslo import read_openslo_specs
+
+        return tuple(read_openslo_specs(self.config.slo.openslo))
+
+    @cached_property
+    def summary_inputs(self) -> Any:
+        """:class:`srekit.report.InputsSummary`: time ranges, traffic mix, critical journeys."""
+        from .report import summarize_inputs
+
+        return summarize_inputs(self.config, self.inputs)
+
+    def rng(self, section: str) -> np.random.Generator:
+        """The section's own random stream (same seed → same numbers in every notebook)."""
+        return np.random.default_rng([self.seed, RNG_STREAMS[section]])
+
+    # ---------------------------------------------------------------- sections
+
+    def _compute(self, key: str) -> Any:
+        inp, cfg = self.inputs, self.config
+        tel = inp.telemetry
+        if key == "slo_proposal":
+            from .slo import propose_slos
+
+            return propose_slos(tel, inp.series, cfg, given_specs=self.given_specs, rng=self.rng("slo_proposal"))
+        if key == "error_budget_policy":
+            from .budget import budget_policy
+
+            return budget_policy(tel, inp.series, self.specs, cfg)
+        if key == "forecast":
+            from .forecast import forecast_budget
+
+            return forecast_budget(tel, inp.incidents, self.specs, cfg, rng=self.rng("forecast"), runs=FORECAST_RUNS)
+        if key == "alerting":
+            from .alerting import analyze_alerting
+
+            return analyze_alerting(tel, inp.series, self.specs, inp.incidents, inp.alerts, cfg)
+        if key == "incident_response":
+            from .incidents import analyze_incidents
+
+            return analyze_incidents(inp.incidents, cfg, rng=self.rng("incident_response"), telemetry=tel, specs=self.specs, deploys=inp.deploys)
+        if key == "toil":
+            from .toil import analyze_toil
+
+            return analyze_toil(inp.toil, inp.alerts, cfg, rng=self.rng("toil"))
+        if key == "backlog":
+            from .backlog import build_backlog
+
+            return build_backlog(cfg, **{name: self.payload_or_none(section) for name, section in _BACKLOG_ARGS.items()})
+        raise KeyError(f"unknown section {key!r}; sections: {', '.join(SECTIONS)}")
+
+    def result(self, key: str) -> Any:
+        """The section's result object, computed on first use; ``None`` when it failed (the
+        error is in :attr:`failures`). An area's bug must not blank the whole report."""
+        if key not in self._results and key not in self._errors:
+            try:
+                self._results[key] = self._compute(key)
+            except Exception as exc:
+                if isinstance(exc, KeyError) and key not in SECTIONS:
+                    raise
+                self._errors[key] = exc
+        return self._results.get(key)
+
+    def payload_or_none(self, key: str) -> dict[str, Any] | None:
+        """The section's ``to_dict()``, or ``None`` when it failed."""
+        result = self.result(key)
+        return None if result is None else result.to_dict()
+
+    def _require(self, key: str) -> Any:
+        result = self.result(key)
+        if key in self._errors:
+            raise self._errors[key]
+        return result
+
+    @property
+    def failures(self) -> tuple[tuple[str, str], ...]:
+        """``(section, "ErrorType: message")`` for each computed section that raised, in
+        section order."""
+        return tuple((k, f"{type(e).__name__}: {e}") for k in SECTIONS if (e := self._errors.get(k)) is not None)
+
+    @property
+    def proposal(self) -> Any:
+        """:class:`srekit.slo.SloProposal`: SLIs, threshold proposals, options, SLOs in force."""
+        return self._require("slo_proposal")
+
+    @property
+    def specs(self) -> tuple[SLOSpec, ...]:
+        """The SLOs in force: the proposal's, or the given (OpenSLO) ones when it failed."""
+        slo = self.result("slo_proposal")
+        return tuple(slo.specs) if slo is not None else tuple(self.given_specs)
+
+    @property
+    def policy(self) -> Any:
+        """:class:`srekit.budget` error-budget policy result."""
+        return self._require("error_budget_policy")
+
+    @property
+    def forecast(self) -> Any:
+        """:class:`srekit.forecast.BudgetForecast`: Monte Carlo budget forecast per SLO."""
+        return self._require("forecast")
+
+    @property
+    def alerting(self) -> Any:
+        """:class:`srekit.alerting.AlertingReport`: burn-rate policy replayed on the history."""
+        return self._require("alerting")
+
+    @property
+    def incidents(self) -> Any:
+        """:class:`srekit.incidents.IncidentReport`: response metrics and recommendations."""
+        return self._require("incident_response")
+
+    @property
+    def toil(self) -> Any:
+        """:class:`srekit.toil` result: toil inventory and automation ROI."""
+        return self._require("toil")
+
+    @property
+    def backlog(self) -> Any:
+        """:class:`srekit.backlog.Backlog`: the ranked reliability backlog."""
+        return self._require("backlog")
+
+    def forecast_for(self, runs: int) -> Any:
+        """The forecast with ``runs`` simulated windows per SLO: :attr:`forecast` itself for the
+        report's :data:`FORECAST_RUNS`, else computed now (same random stream) and memoised."""
+        if runs == FORECAST_RUNS:
+            return self.forecast
+        if runs not in self._forecasts:
+            from .forecast import forecast_budget
+
+            inp = self.inputs
+            self._forecasts[runs] = forecast_budget(inp.telemetry, inp.incidents, self.specs, self.config, rng=self.rng("forecast"), runs=runs)
+        return self._forecasts[runs]
+
+    # ---------------------------------------------------------------- views for the notebooks
+
+    @cached_property
+    def traffic_mix(self) -> pd.DataFrame:
+        """:func:`srekit.report.traffic_mix` of the telemetry (per journey, busiest first)."""
+        from .report import traffic_mix
+
+        return traffic_mix(self.inputs.telemetry)
+
+    def golden_signals(self, freq: str = "1h") -> pd.DataFrame:
+        """:func:`srekit.report.golden_signals` at ``freq`` (request-weighted sums per period,
+        percentiles from the summed buckets), memoised per ``freq``: what the telemetry charts
+        draw instead of every minute of the history."""
+        if freq not in self._signals:
+            from .report import golden_signals
+
+            self._signals[freq] = golden_signals(self.inputs.telemetry, freq=freq)
+        return self._signals[freq]
+
+    @cached_property
+    def report(self) -> Any:
+        """:class:`srekit.report.ReliabilityReport` (every section; ``to_dict()`` is report.json)."""
+        from .report import report_from_analysis
+
+        return report_from_analysis(self)
+
+    @cached_property
+    def report_dict(self) -> dict[str, Any]:
+        """``report.json`` as a dict."""
+        return dict(self.report.to_dict())
+
+    def compute_all(self) -> Analysis:
+        """Compute every section, the report and the notebooks' default views (before
+        :meth:`save`)."""
+        _ = self.report_dict, self.traffic_mix, self.golden_signals()
+        return self
+
+    # ---------------------------------------------------------------- persistence
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_errors"] = {k: _picklable(e) for k, e in self._errors.items()}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def save(self, path: str | Path) -> Path:
+        """Compute everything and pickle it to ``path`` atomically (temporary name, then rename),
+        so a reader never sees half a file."""
+        self.compute_all()
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            fh.write(pickle.dumps((CACHE_VERSION, _version()), protocol=pickle.HIGHEST_PROTOCOL))
+            _Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL).dump(self)
+        os.replace(tmp, target)
+        return target
+
+
+#: Which section each ``build_backlog`` keyword takes.
+_BACKLOG_ARGS: Mapping[str, str] = MappingProxyType(
+    {
+        "slo": "slo_proposal",
+        "budget": "error_budget_policy",
+        "alerting": "alerting",
+        "incidents": "incident_response",
+        "forecast": "forecast",
+        "toil": "toil",
+    }
+)
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """``exc`` itself when it pickles, else a RuntimeError carrying its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _mappingproxy(data: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(data)
+
+
+def _reduce_mappingproxy(proxy: MappingProxyType[Any, Any]) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+    return _mappingproxy, (dict(proxy),)
+
+
+class _Pickler(pickle.Pickler):
+    """A pickler that also handles the read-only mappings the frozen results hold."""
+
+    dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_mappingproxy}
+
+
+def mark_failed(path: str | Path, reason: str) -> None:
+    """Tell readers waiting for ``path`` (see :func:`load`) that it will not come."""
+    marker = Path(str(path) + FAILED_SUFFIX)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(reason or "the analysis failed", encoding="utf-8")
+
+
+def mark_pending(path: str | Path) -> None:
+    """Tell readers of ``path`` that this process is computing it (see :func:`load`)."""
+    marker = Path(str(path) + PENDING_SUFFIX)
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(os.getpid()), encoding="utf-8")
+
+
+def _owner_alive(pending: Path) -> bool:
+    try:
+        pid = int(pending.read_text(encoding="utf-8").strip() or 0)
+    except (OSError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def load(path: str | Path, *, wait_s: float = 3600.0, poll_s: float = 0.05) -> Analysis:
+    """Read an analysis saved by :meth:`Analysis.save`.
+
+    While a ``<path>.pending`` marker names a live process (:func:`mark_pending`: the report
+    runner starts the notebooks while it is still computing), waits up to ``wait_s`` for the
+    file; a ``<path>.failed`` marker (:func:`mark_failed`) ends the wait with its reason.
+    Raises :class:`AnalysisCacheError` when the file is missing, will not come, or was written
+    by another srekit version.
+    """
+    p = Path(path)
+    failed, pending = Path(str(p) + FAILED_SUFFIX), Path(str(p) + PENDING_SUFFIX)
+    deadline = time.monotonic() + max(wait_s, 0.0)
+    while not p.is_file():
+        if failed.is_file():
+            raise AnalysisCacheError(f"the analysis {p} was not made: {failed.read_text(encoding='utf-8').strip()}")
+        if not _owner_alive(pending) or time.monotonic() >= deadline:
+            if p.is_file():  # written between the two checks
+                break
+            raise AnalysisCacheError(
+                f"no saved analysis at {p}" + (" (the process computing it is gone or took too long)" if pending.exists() else "")
+                + ". fix: leave analysis_cache empty to compute the analysis from config_path"
+            )
+        time.sleep(poll_s)
+    with open(p, "rb") as fh:
+        header = pickle.load(fh)
+        if header != (CACHE_VERSION, _version()):
+            raise AnalysisCacheError(
+                f"{p} was saved by another srekit version (format {header!r}, this is {(CACHE_VERSION, _version())!r}). "
+                "fix: leave analysis_cache empty to compute the analysis from config_path"
+            )
+        analysis = pickle.load(fh)
+    if not isinstance(analysis, Analysis):
+        raise AnalysisCacheError(f"{p} does not hold a srekit analysis (got {type(analysis).__name__})")
+    return analysis
