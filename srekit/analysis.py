@@ -20,11 +20,11 @@ cell that needs it fails visibly.
 from __future__ import annotations
 
 import copyreg
+import io
 import os
 import pickle
 import time
 from collections.abc import Callable, Mapping
-from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -99,39 +99,60 @@ class Analysis:
         self.generated_at = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
         self.parameters = dict(parameters or {})
         self.quarantine_dir = None if quarantine_dir is None else Path(quarantine_dir)
-        self._results: dict[str, Any] = {}
+        self._memo: dict[str, Any] = {}  # computed values by name ("inputs", "section:toil", …)
+        self._blobs: dict[str, bytes] = {}  # values of a loaded analysis, unpickled on first use
         self._errors: dict[str, BaseException] = {}
-        self._forecasts: dict[int, Any] = {}
-        self._signals: dict[str, pd.DataFrame] = {}
         if inputs is not None:
-            self.__dict__["inputs"] = inputs
+            self._memo["inputs"] = inputs
         if given_specs is not None:
-            self.__dict__["given_specs"] = tuple(given_specs)
+            self._memo["given_specs"] = tuple(given_specs)
+
+    def _memoised(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``name``'s value: memoised, else unpickled from a loaded file, else computed now."""
+        if name not in self._memo:
+            blob = self._blobs.pop(name, None)
+            self._memo[name] = pickle.loads(blob) if blob is not None else compute()
+        return self._memo[name]
+
+    def _known(self, name: str) -> bool:
+        return name in self._memo or name in self._blobs
 
     # ---------------------------------------------------------------- inputs
 
-    @cached_property
+    @property
     def inputs(self) -> Any:
         """The loaded inputs (:func:`srekit.io.load_inputs`)."""
-        from .io import load_inputs
 
-        return load_inputs(self.config, quarantine_dir=self.quarantine_dir)
+        def compute() -> Any:
+            from .io import load_inputs
 
-    @cached_property
+            return load_inputs(self.config, quarantine_dir=self.quarantine_dir)
+
+        return self._memoised("inputs", compute)
+
+    @property
     def given_specs(self) -> tuple[SLOSpec, ...]:
         """SLOs read from the OpenSLO files named in ``slo.openslo`` (none when not set)."""
-        if not self.config.slo.openslo:
-            return ()
-        from .openslo import read_openslo_specs
 
-        return tuple(read_openslo_specs(self.config.slo.openslo))
+        def compute() -> tuple[SLOSpec, ...]:
+            if not self.config.slo.openslo:
+                return ()
+            from .openslo import read_openslo_specs
 
-    @cached_property
+            return tuple(read_openslo_specs(self.config.slo.openslo))
+
+        return self._memoised("given_specs", compute)  # type: ignore[no-any-return]
+
+    @property
     def summary_inputs(self) -> Any:
         """:class:`srekit.report.InputsSummary`: time ranges, traffic mix, critical journeys."""
-        from .report import summarize_inputs
 
-        return summarize_inputs(self.config, self.inputs)
+        def compute() -> Any:
+            from .report import summarize_inputs
+
+            return summarize_inputs(self.config, self.inputs)
+
+        return self._memoised("summary_inputs", compute)
 
     def rng(self, section: str) -> np.random.Generator:
         """The section's own random stream (same seed → same numbers in every notebook)."""
@@ -175,14 +196,15 @@ class Analysis:
     def result(self, key: str) -> Any:
         """The section's result object, computed on first use; ``None`` when it failed (the
         error is in :attr:`failures`). An area's bug must not blank the whole report."""
-        if key not in self._results and key not in self._errors:
+        if key not in SECTIONS:
+            raise KeyError(f"unknown section {key!r}; sections: {', '.join(SECTIONS)}")
+        name = f"section:{key}"
+        if not self._known(name) and key not in self._errors:
             try:
-                self._results[key] = self._compute(key)
+                self._memo[name] = self._compute(key)
             except Exception as exc:
-                if isinstance(exc, KeyError) and key not in SECTIONS:
-                    raise
                 self._errors[key] = exc
-        return self._results.get(key)
+        return None if key in self._errors else self._memoised(name, lambda: None)
 
     def payload_or_none(self, key: str) -> dict[str, Any] | None:
         """The section's ``to_dict()``, or ``None`` when it failed."""
@@ -247,43 +269,55 @@ class Analysis:
         report's :data:`FORECAST_RUNS`, else computed now (same random stream) and memoised."""
         if runs == FORECAST_RUNS:
             return self.forecast
-        if runs not in self._forecasts:
+
+        def compute() -> Any:
             from .forecast import forecast_budget
 
             inp = self.inputs
-            self._forecasts[runs] = forecast_budget(inp.telemetry, inp.incidents, self.specs, self.config, rng=self.rng("forecast"), runs=runs)
-        return self._forecasts[runs]
+            return forecast_budget(inp.telemetry, inp.incidents, self.specs, self.config, rng=self.rng("forecast"), runs=runs)
+
+        return self._memoised(f"forecast:{runs}", compute)
 
     # ---------------------------------------------------------------- views for the notebooks
 
-    @cached_property
+    @property
     def traffic_mix(self) -> pd.DataFrame:
         """:func:`srekit.report.traffic_mix` of the telemetry (per journey, busiest first)."""
-        from .report import traffic_mix
 
-        return traffic_mix(self.inputs.telemetry)
+        def compute() -> pd.DataFrame:
+            from .report import traffic_mix
+
+            return traffic_mix(self.inputs.telemetry)
+
+        return self._memoised("traffic_mix", compute)  # type: ignore[no-any-return]
 
     def golden_signals(self, freq: str = "1h") -> pd.DataFrame:
         """:func:`srekit.report.golden_signals` at ``freq`` (request-weighted sums per period,
         percentiles from the summed buckets), memoised per ``freq``: what the telemetry charts
         draw instead of every minute of the history."""
-        if freq not in self._signals:
+
+        def compute() -> pd.DataFrame:
             from .report import golden_signals
 
-            self._signals[freq] = golden_signals(self.inputs.telemetry, freq=freq)
-        return self._signals[freq]
+            return golden_signals(self.inputs.telemetry, freq=freq)
 
-    @cached_property
+        return self._memoised(f"signals:{freq}", compute)  # type: ignore[no-any-return]
+
+    @property
     def report(self) -> Any:
         """:class:`srekit.report.ReliabilityReport` (every section; ``to_dict()`` is report.json)."""
-        from .report import report_from_analysis
 
-        return report_from_analysis(self)
+        def compute() -> Any:
+            from .report import report_from_analysis
 
-    @cached_property
+            return report_from_analysis(self)
+
+        return self._memoised("report", compute)
+
+    @property
     def report_dict(self) -> dict[str, Any]:
         """``report.json`` as a dict."""
-        return dict(self.report.to_dict())
+        return self._memoised("report_dict", lambda: dict(self.report.to_dict()))  # type: ignore[no-any-return]
 
     def compute_all(self) -> Analysis:
         """Compute every section, the report and the notebooks' default views (before
@@ -294,12 +328,16 @@ class Analysis:
     # ---------------------------------------------------------------- persistence
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
+        """Each memoised value is pickled on its own, so a notebook that loads the file
+        unpickles (and imports the modules of) only what it touches."""
+        state = {k: v for k, v in self.__dict__.items() if k not in ("_memo", "_blobs", "_errors")}
+        state["_blobs"] = {**self._blobs, **{name: _dumps(value) for name, value in self._memo.items()}}
         state["_errors"] = {k: _picklable(e) for k, e in self._errors.items()}
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._memo = {}
 
     def save(self, path: str | Path) -> Path:
         """Compute everything and pickle it to ``path`` atomically (temporary name, then rename),
@@ -332,6 +370,12 @@ def _version() -> str:
     from . import __version__
 
     return __version__
+
+
+def _dumps(value: Any) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buf.getvalue()
 
 
 def _picklable(exc: BaseException) -> BaseException:
