@@ -8,7 +8,7 @@ against the folder holding ``service.yaml``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,7 @@ def _section(raw: Mapping[str, Any], name: str, cls: type, conv: Mapping[str, An
     body = raw.get(name) or {}
     if not isinstance(body, Mapping):
         raise ConfigError(f"{where}: `{name}` must be a mapping of keys, got {type(body).__name__}. fix: indent its keys under `{name}:`")
-    valid = set(cls.__dataclass_fields__)
+    valid = {f.name for f in fields(cls)}
     unknown = sorted(set(body) - valid)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {unknown} under `{name}`. valid keys: {sorted(valid)}")

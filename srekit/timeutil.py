@@ -105,9 +105,9 @@ def parse_duration(text: str | pd.Timedelta) -> pd.Timedelta:
     if isinstance(text, pd.Timedelta):
         return text
     s = str(text).strip()
-    units = {"s": "s", "m": "min", "h": "h", "d": "D", "w": "W"}
-    if len(s) >= 2 and s[:-1].replace(".", "", 1).isdigit() and s[-1] in units:
-        return pd.Timedelta(float(s[:-1]), unit=units[s[-1]]) if s[-1] != "w" else pd.Timedelta(days=7 * float(s[:-1]))
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+    if len(s) >= 2 and s[:-1].replace(".", "", 1).isdigit() and s[-1] in seconds:
+        return pd.Timedelta(seconds=float(s[:-1]) * seconds[s[-1]])
     return pd.Timedelta(s)
 
 
