@@ -106,7 +106,7 @@ _KEY_SHIFT = 43
 _IDX_BIAS = 1 << 42
 _CSV_BLOCK = 1 << 20  # 1 MiB blocks: measured fastest and smallest RSS (docs/aggregate.md)
 _PARQUET_BATCH = 65536
-_COMPACT_ROWS = 20000
+_COMPACT_ENTRIES = 1_000_000  # sparse (key, slot, count) entries (~18 MB) before a merge
 _DENSE_GROUPS = 4096  # grid cells (× buckets × 8 B ≈ 4.6 MB) below which a batch is counted densely
 _DASK_BLOCK = 64 << 20
 
@@ -347,10 +347,10 @@ def _parse_times(arr: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
     n = len(arr)
     t = arr.type
     if pa.types.is_timestamp(t):
+        # safe=False: finer units are cut to whole microseconds (the model's resolution)
         if t.tz is not None:
-            return _aware_times(pc.cast(arr, pa.timestamp("us", tz="UTC")))
-        a = pc.cast(arr, pa.timestamp("us"))
-        return _naive_times(a, tz, seen)
+            return _aware_times(pc.cast(arr, pa.timestamp("us", tz="UTC"), safe=False))
+        return _naive_times(pc.cast(arr, pa.timestamp("us"), safe=False), tz, seen)
     if pa.types.is_integer(t) or pa.types.is_floating(t):  # epoch seconds, as timeutil
         secs, missing, _ = _parse_float(arr)
         bad = missing | ~np.isfinite(secs)
@@ -515,30 +515,52 @@ def _sum_by_key(keys: np.ndarray, errs: np.ndarray, counts: np.ndarray) -> tuple
 
 @dataclass(slots=True)
 class _Acc:
-    """Partial aggregates of one source, compacted as they grow (bounded by the output size)."""
+    """Partial aggregates of one source, kept sparse: (key, slot, count) for the non-zero cells
+    only, slot ``nb1`` holding the errors. A batch's dense counts (cheap for sorted logs with few
+    journeys) become sparse on entry, so a high-cardinality journey column (one request per
+    journey and minute) costs memory per request, not per request × bucket. New entries are
+    summed into the compacted base once they outnumber it (and at least ``_COMPACT_ENTRIES``):
+    memory stays within about twice the sparse size and compacting is O(n log n) overall.
+    """
 
     nb1: int
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
-    pending: int = 0
+    pending: int = 0  # entries added since the last compaction
+    base: int = 0  # entries in the compacted base
 
     def add(self, keys: np.ndarray, errs: np.ndarray, counts: np.ndarray) -> None:
-        self.parts.append((keys, errs, counts))
-        self.pending += keys.size
-        if self.pending > _COMPACT_ROWS and len(self.parts) > 1:
-            self.compact()
+        row, slot = np.nonzero(counts)
+        err = np.flatnonzero(errs)
+        k = np.concatenate([keys[row], keys[err]])
+        s = np.concatenate([slot, np.full(err.size, self.nb1)]).astype(np.int16)
+        v = np.concatenate([counts[row, slot], errs[err]]).astype(np.int64)
+        self.parts.append((k, s, v))
+        self.pending += k.size
+        if self.pending > max(_COMPACT_ENTRIES, self.base) and len(self.parts) > 1:
+            self._merge()
+
+    def _merge(self) -> None:
+        k = np.concatenate([p[0] for p in self.parts])
+        s = np.concatenate([p[1] for p in self.parts])
+        v = np.concatenate([p[2] for p in self.parts])
+        order = np.lexsort((s, k))
+        k, s, v = k[order], s[order], v[order]
+        starts = np.flatnonzero(np.r_[True, (k[1:] != k[:-1]) | (s[1:] != s[:-1])])
+        self.parts = [(k[starts], s[starts], np.add.reduceat(v, starts))]
+        self.base = self.parts[0][0].size
+        self.pending = 0
 
     def compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Dense (keys ascending, errors, bucket counts) of everything added."""
         if not self.parts:
             return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, self.nb1), np.int64)
         if len(self.parts) > 1:
-            merged = _sum_by_key(
-                np.concatenate([p[0] for p in self.parts]),
-                np.concatenate([p[1] for p in self.parts]),
-                np.concatenate([p[2] for p in self.parts]),
-            )
-            self.parts = [merged]
-        self.pending = self.parts[0][0].size
-        return self.parts[0]
+            self._merge()
+        k, s, v = self.parts[0]
+        uk, row = np.unique(k, return_inverse=True)
+        dense = np.zeros((uk.size, self.nb1 + 1), dtype=np.int64)
+        dense[row, s] = v  # (key, slot) pairs are unique: within a batch, and after a merge
+        return uk, dense[:, self.nb1].copy(), dense[:, : self.nb1]
 
 
 def _frame(keys: np.ndarray, errs: np.ndarray, counts: np.ndarray, journeys: Sequence[str], interval_us: int,
@@ -553,7 +575,8 @@ def _frame(keys: np.ndarray, errs: np.ndarray, counts: np.ndarray, journeys: Seq
     order = np.lexsort((idx, rank[jcode]))  # journey name, then time: telemetry.canonical's order
     jcode, idx, counts, errs = jcode[order], idx[order], counts[order], errs[order]
     nb = len(edges)
-    le = np.cumsum(counts[:, :nb], axis=1)
+    le = np.array(counts[:, :nb], dtype=np.int64, order="F")  # column-major: fast cumsum along the edges
+    np.cumsum(le, axis=1, out=le)
     columns: dict[str, Any] = {
         "journey": pd.array(np.asarray(names, dtype=object)[jcode], dtype="str"),
         "interval_start": pd.DatetimeIndex(pd.to_datetime(idx * interval_us, unit="us", utc=True)).as_unit("us"),
@@ -641,8 +664,8 @@ def _fast_types(layout: _Layout, inferred: pa.Schema) -> dict[str, pa.DataType]:
 
     types: dict[str, pa.DataType] = {}
     t = kind(layout.timestamp)
-    if pa.types.is_timestamp(t):
-        types[layout.timestamp] = pa.timestamp("us", tz="UTC" if t.tz is not None else None)
+    if pa.types.is_timestamp(t):  # ns: stamps may carry 9 fractional digits (cut to µs later)
+        types[layout.timestamp] = pa.timestamp("ns", tz="UTC" if t.tz is not None else None)
     else:
         types[layout.timestamp] = pa.string()
     lat = kind(layout.latency_ms)
@@ -730,15 +753,20 @@ class _Reader:
                 return "skip"
 
             types = _fast_types(layout, self.inferred) if fast else dict.fromkeys(cols, pa.string())
-            rd = pcsv.open_csv(
-                self._csv_stream(),
-                read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK, use_threads=fast),
-                parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
-                convert_options=pcsv.ConvertOptions(
-                    include_columns=cols, column_types=types,
-                    strings_can_be_null=False, quoted_strings_can_be_null=False,
-                ),
-            )
+            try:  # open_csv already converts the first block
+                rd = pcsv.open_csv(
+                    self._csv_stream(),
+                    read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK, use_threads=fast),
+                    parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
+                    convert_options=pcsv.ConvertOptions(
+                        include_columns=cols, column_types=types,
+                        strings_can_be_null=False, quoted_strings_can_be_null=False,
+                    ),
+                )
+            except pa.ArrowInvalid as exc:
+                if fast:
+                    raise _TypedReadFailed(str(exc)) from exc
+                raise
             while True:
                 try:
                     batch = rd.read_next_batch()
@@ -1094,6 +1122,8 @@ def _merge_partials(partials: Sequence[_Partial], opts: _Options) -> tuple[np.nd
     nb1 = len(opts.edges) + 1
     if not keys:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, nb1), np.int64), list(journeys)
+    if len(keys) == 1 and (np.diff(keys[0]) > 0).all():  # one partial: already unique and sorted
+        return keys[0], errs[0], counts[0], list(journeys)
     k, e, c = _sum_by_key(np.concatenate(keys), np.concatenate(errs), np.concatenate(counts))
     return k, e, c, list(journeys)
 

@@ -304,7 +304,7 @@ def test_unsorted_equals_sorted_and_small_batches(tmp_path: Path, monkeypatch: p
     b, _ = ag.aggregate_files([shuffled])
     pd.testing.assert_frame_equal(a, b)
     monkeypatch.setattr(ag, "_CSV_BLOCK", 4096)  # ~100 batches: partial merges exercised
-    monkeypatch.setattr(ag, "_COMPACT_ROWS", 50)
+    monkeypatch.setattr(ag, "_COMPACT_ENTRIES", 50)
     c, _ = ag.aggregate_files([shuffled])
     pd.testing.assert_frame_equal(a, c)
 
