@@ -477,3 +477,11 @@ def test_cli_bad_options_exit_2(tmp_path: Path) -> None:
                          (["--interval", "soon"], "--interval"), (["--timezone", "Nowhere/City"], "timezone")):
         r = _cli(str(src), "--out", str(tmp_path / "o.parquet"), *args)
         assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
+
+
+def test_nanosecond_stamps_cut_to_microseconds(tmp_path: Path) -> None:
+    rows = ["2026-01-01T00:00:59.999999999Z,1,200,a", "2026-01-01T00:01:00.000000001Z,1,200,a",
+            "2026-01-01 00:02:00.123456789Z,1,200,a"]
+    df, entry = agg(write(tmp_path, HEADER + "\n".join(rows) + "\n"))
+    assert df["interval_start"].tolist() == [pd.Timestamp(f"2026-01-01T00:0{m}:00Z") for m in (0, 1, 2)]
+    assert entry.rows_rejected == 0 and entry.end == pd.Timestamp("2026-01-01T00:02:00.123456Z")
