@@ -109,6 +109,7 @@ _PARQUET_BATCH = 65536
 _COMPACT_ENTRIES = 1_000_000  # sparse (key, slot, count) entries (~18 MB) before a merge
 _DENSE_GROUPS = 4096  # grid cells (× buckets × 8 B ≈ 4.6 MB) below which a batch is counted densely
 _DASK_BLOCK = 64 << 20
+_DASK_CONNECT_TIMEOUT = "20s"
 
 
 # --------------------------------------------------------------------------- options, layout
@@ -1341,7 +1342,13 @@ def _run_dask(sources: list[_Source], opts: _Options, scheduler: str | None, pro
         raise ConfigError("the dask engine needs dask[distributed]. fix: pip install 'srekit[dask]'") from exc
     cluster = None
     if scheduler:
-        client = Client(scheduler, timeout="20s")
+        try:
+            client = Client(scheduler, timeout=_DASK_CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot reach the Dask scheduler at {scheduler!r}: {exc}. fix: check --scheduler "
+                "(e.g. tcp://host:8786) and that the scheduler runs, or drop it for a local cluster"
+            ) from exc
     else:
         cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)

@@ -91,3 +91,16 @@ def test_dask_keeps_local_timezone_files_whole(tmp_path: Path, monkeypatch: pyte
         return len(ag._sources([str(big)], opts, split=True))
 
     assert units("UTC") > 5 and units("Europe/Berlin") == 1
+
+
+def test_unreachable_scheduler_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    p = tmp_path / "r.csv"
+    p.write_text("timestamp,latency_ms,status\n2026-01-01T00:00:00Z,1,200\n")
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(ag, "_DASK_CONNECT_TIMEOUT", "1s")
+    with pytest.raises(ag.ConfigError, match="cannot reach the Dask scheduler"):
+        ag.aggregate_files([p], engine="dask", scheduler=f"tcp://127.0.0.1:{port}")
