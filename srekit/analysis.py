@@ -52,10 +52,9 @@ RNG_STREAMS: Mapping[str, int] = MappingProxyType({"slo_proposal": 1, "forecast"
 
 #: Pickle format version of a saved analysis; a file of another version is not loaded.
 CACHE_VERSION = 1
-#: Suffix of the marker file a runner writes when the analysis it promised could not be made.
-FAILED_SUFFIX = ".failed"
-#: Suffix of the marker naming the process (pid) that is still computing the analysis.
-PENDING_SUFFIX = ".pending"
+#: Files in a saved analysis folder besides one ``<name>.pickle`` per value: the configuration,
+#: the pid of the process computing it, and the markers "all saved" and "failed (reason)".
+BASE_FILE, PENDING_FILE, COMPLETE_FILE, FAILED_FILE = "analysis.pickle", "pending", "complete", "failed"
 #: Simulated windows per SLO in the budget forecast (``forecast_budget(runs=...)``).
 FORECAST_RUNS = 10_000
 
@@ -100,22 +99,24 @@ class Analysis:
         self.parameters = dict(parameters or {})
         self.quarantine_dir = None if quarantine_dir is None else Path(quarantine_dir)
         self._memo: dict[str, Any] = {}  # computed values by name ("inputs", "section:toil", …)
-        self._blobs: dict[str, bytes] = {}  # values of a loaded analysis, unpickled on first use
-        self._errors: dict[str, BaseException] = {}
+        self._errors: dict[str, BaseException] = {}  # sections that raised
+        self._store: Path | None = None  # writing: each value is saved here as it is computed
+        self._source: Path | None = None  # reading: values come from here (see load)
         if inputs is not None:
             self._memo["inputs"] = inputs
         if given_specs is not None:
             self._memo["given_specs"] = tuple(given_specs)
 
     def _memoised(self, name: str, compute: Callable[[], Any]) -> Any:
-        """``name``'s value: memoised, else unpickled from a loaded file, else computed now."""
+        """``name``'s value: memoised, else read from the saved analysis, else computed now."""
         if name not in self._memo:
-            blob = self._blobs.pop(name, None)
-            self._memo[name] = pickle.loads(blob) if blob is not None else compute()
+            got = _fetch(self._source, name) if self._source is not None else None
+            if got is not None and got[0] == "error":
+                raise got[1]
+            self._memo[name] = got[1] if got is not None else compute()
+            if self._store is not None and got is None:
+                _write(self._store, name, self._memo[name])
         return self._memo[name]
-
-    def _known(self, name: str) -> bool:
-        return name in self._memo or name in self._blobs
 
     # ---------------------------------------------------------------- inputs
 
@@ -199,12 +200,14 @@ class Analysis:
         if key not in SECTIONS:
             raise KeyError(f"unknown section {key!r}; sections: {', '.join(SECTIONS)}")
         name = f"section:{key}"
-        if not self._known(name) and key not in self._errors:
+        if name not in self._memo and key not in self._errors:
             try:
-                self._memo[name] = self._compute(key)
-            except Exception as exc:
+                self._memoised(name, lambda: self._compute(key))
+            except Exception as exc:  # an area's bug (or its error saved by the runner)
                 self._errors[key] = exc
-        return None if key in self._errors else self._memoised(name, lambda: None)
+                if self._store is not None:
+                    _write(self._store, name, _picklable(exc), error=True)
+        return None if key in self._errors else self._memo[name]
 
     def payload_or_none(self, key: str) -> dict[str, Any] | None:
         """The section's ``to_dict()``, or ``None`` when it failed."""
@@ -320,36 +323,50 @@ class Analysis:
         return self._memoised("report_dict", lambda: dict(self.report.to_dict()))  # type: ignore[no-any-return]
 
     def compute_all(self) -> Analysis:
-        """Compute every section, the report and the notebooks' default views (before
-        :meth:`save`)."""
-        _ = self.report_dict, self.traffic_mix, self.golden_signals()
+        """Compute everything: the inputs and the telemetry views first, then each section in
+        dependency order, then the report (the order a streaming reader gets them in)."""
+        _ = self.inputs, self.summary_inputs, self.traffic_mix, self.golden_signals()
+        for key in SECTIONS:
+            self.result(key)
+        _ = self.report_dict
         return self
 
     # ---------------------------------------------------------------- persistence
 
     def __getstate__(self) -> dict[str, Any]:
-        """Each memoised value is pickled on its own, so a notebook that loads the file
-        unpickles (and imports the modules of) only what it touches."""
-        state = {k: v for k, v in self.__dict__.items() if k not in ("_memo", "_blobs", "_errors")}
-        state["_blobs"] = {**self._blobs, **{name: _dumps(value) for name, value in self._memo.items()}}
-        state["_errors"] = {k: _picklable(e) for k, e in self._errors.items()}
-        return state
+        """Only the configuration: computed values are saved one file each (:meth:`save`)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_memo", "_errors", "_store", "_source")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._memo = {}
+        self._memo, self._errors, self._store, self._source = {}, {}, None, None
 
-    def save(self, path: str | Path) -> Path:
-        """Compute everything and pickle it to ``path`` atomically (temporary name, then rename),
-        so a reader never sees half a file."""
+    def stream_to(self, folder: str | Path) -> Path:
+        """Save into ``folder`` from now on: the configuration at once, then each value as it
+        is computed (one pickle per value, written atomically), so readers (:func:`load`) can
+        start on what is ready. Values computed before are written now. Call
+        :meth:`finish` when done."""
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        for name, value in self._memo.items():
+            _write(target, name, value)
+        for key, exc in self._errors.items():
+            _write(target, f"section:{key}", _picklable(exc), error=True)
+        _atomic_bytes(target / BASE_FILE, pickle.dumps((CACHE_VERSION, _version())) + _dumps(self))
+        self._store = target
+        return target
+
+    def finish(self) -> None:
+        """Tell readers that everything this analysis will save is saved (a value they ask for
+        that is not there is then computed by the reader itself)."""
+        if self._store is not None:
+            _atomic_bytes(self._store / COMPLETE_FILE, b"")
+
+    def save(self, folder: str | Path) -> Path:
+        """Compute everything and save it into ``folder`` (see :meth:`stream_to`)."""
+        target = self.stream_to(folder)
         self.compute_all()
-        target = Path(path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            fh.write(pickle.dumps((CACHE_VERSION, _version()), protocol=pickle.HIGHEST_PROTOCOL))
-            _Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL).dump(self)
-        os.replace(tmp, target)
+        self.finish()
         return target
 
 
@@ -401,18 +418,33 @@ class _Pickler(pickle.Pickler):
     dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_mappingproxy}
 
 
-def mark_failed(path: str | Path, reason: str) -> None:
-    """Tell readers waiting for ``path`` (see :func:`load`) that it will not come."""
-    marker = Path(str(path) + FAILED_SUFFIX)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(reason or "the analysis failed", encoding="utf-8")
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
-def mark_pending(path: str | Path) -> None:
-    """Tell readers of ``path`` that this process is computing it (see :func:`load`)."""
-    marker = Path(str(path) + PENDING_SUFFIX)
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(str(os.getpid()), encoding="utf-8")
+def _file(folder: Path, name: str, *, error: bool = False) -> Path:
+    safe = "".join(c if c.isalnum() or c in "._-" else "-" for c in name)
+    return folder / f"{safe}.{'error' if error else 'pickle'}"
+
+
+def _write(folder: Path, name: str, value: Any, *, error: bool = False) -> None:
+    _atomic_bytes(_file(folder, name, error=error), _dumps(value))
+
+
+def mark_failed(folder: str | Path, reason: str) -> None:
+    """Tell readers waiting on ``folder`` (see :func:`load`) that the analysis will not come."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / FAILED_FILE).write_text(reason or "the analysis failed", encoding="utf-8")
+
+
+def mark_pending(folder: str | Path) -> None:
+    """Tell readers of ``folder`` that this process is computing the analysis (see :func:`load`)."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / PENDING_FILE).write_text(str(os.getpid()), encoding="utf-8")
 
 
 def _owner_alive(pending: Path) -> bool:
@@ -431,30 +463,57 @@ def _owner_alive(pending: Path) -> bool:
     return True
 
 
-def load(path: str | Path, *, wait_s: float = 3600.0, poll_s: float = 0.05) -> Analysis:
-    """Read an analysis saved by :meth:`Analysis.save`.
-
-    While a ``<path>.pending`` marker names a live process (:func:`mark_pending`: the report
-    runner starts the notebooks while it is still computing), waits up to ``wait_s`` for the
-    file; a ``<path>.failed`` marker (:func:`mark_failed`) ends the wait with its reason.
-    Raises :class:`AnalysisCacheError` when the file is missing, will not come, or was written
-    by another srekit version.
-    """
-    p = Path(path)
-    failed, pending = Path(str(p) + FAILED_SUFFIX), Path(str(p) + PENDING_SUFFIX)
-    deadline = time.monotonic() + max(wait_s, 0.0)
-    while not p.is_file():
-        if failed.is_file():
-            raise AnalysisCacheError(f"the analysis {p} was not made: {failed.read_text(encoding='utf-8').strip()}")
-        if not _owner_alive(pending) or time.monotonic() >= deadline:
-            if p.is_file():  # written between the two checks
+def _wait(folder: Path, ready: Callable[[], bool], what: str, wait_s: float, poll_s: float = 0.05) -> bool:
+    """Wait until ``ready()``; False when the writer finished without it. Raises
+    :class:`AnalysisCacheError` when the writer failed, is gone, or ``wait_s`` passed."""
+    deadline = time.monotonic() + wait_s
+    while not ready():
+        if (folder / COMPLETE_FILE).is_file():
+            return ready()
+        if (folder / FAILED_FILE).is_file():
+            raise AnalysisCacheError(f"the analysis in {folder} was not made: {(folder / FAILED_FILE).read_text(encoding='utf-8').strip()}")
+        if not _owner_alive(folder / PENDING_FILE) or time.monotonic() >= deadline:
+            if ready():
                 break
             raise AnalysisCacheError(
-                f"no saved analysis at {p}" + (" (the process computing it is gone or took too long)" if pending.exists() else "")
-                + ". fix: leave analysis_cache empty to compute the analysis from config_path"
+                f"no saved {what} in {folder} (the process computing it is gone or took too long). "
+                "fix: leave analysis_cache empty to compute the analysis from config_path"
             )
         time.sleep(poll_s)
-    with open(p, "rb") as fh:
+    return True
+
+
+#: How long a reader waits for a value the runner is still computing.
+WAIT_S = 3600.0
+
+
+def _fetch(folder: Path, name: str) -> tuple[str, Any] | None:
+    """``("value", v)`` or ``("error", exc)`` saved under ``name`` (waiting while the writer is
+    computing), or None when the writer finished without it."""
+    value, error = _file(folder, name), _file(folder, name, error=True)
+    if not _wait(folder, lambda: value.is_file() or error.is_file(), name, WAIT_S):
+        return None
+    if value.is_file():
+        return "value", pickle.loads(value.read_bytes())
+    return "error", pickle.loads(error.read_bytes())
+
+
+def load(folder: str | Path, *, wait_s: float = WAIT_S) -> Analysis:
+    """The analysis saved in ``folder`` (:meth:`Analysis.save` / :meth:`Analysis.stream_to`).
+
+    Values are read on first use, one file each; one that is still being computed by the
+    process named in the folder's ``pending`` marker (the report runner starts the notebooks
+    meanwhile) is waited for; a ``failed`` marker ends the wait with its reason; one the writer
+    finished without is computed here. Raises :class:`AnalysisCacheError` when the folder
+    holds no analysis of this srekit version, or the writer failed or is gone.
+    """
+    p = Path(folder)
+    base = p / BASE_FILE
+    if not base.is_file() and not (p / PENDING_FILE).is_file():
+        raise AnalysisCacheError(f"no saved analysis in {p}. fix: leave analysis_cache empty to compute the analysis from config_path")
+    if not _wait(p, base.is_file, "analysis", wait_s):
+        raise AnalysisCacheError(f"no saved analysis in {p}. fix: leave analysis_cache empty to compute the analysis from config_path")
+    with open(base, "rb") as fh:
         header = pickle.load(fh)
         if header != (CACHE_VERSION, _version()):
             raise AnalysisCacheError(
@@ -464,4 +523,5 @@ def load(path: str | Path, *, wait_s: float = 3600.0, poll_s: float = 0.05) -> A
         analysis = pickle.load(fh)
     if not isinstance(analysis, Analysis):
         raise AnalysisCacheError(f"{p} does not hold a srekit analysis (got {type(analysis).__name__})")
+    analysis._source = p
     return analysis

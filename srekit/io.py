@@ -512,7 +512,7 @@ def load_telemetry(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
         for j, (c, name) in enumerate(zip(sources, names, strict=True)):
             counts[:, j] = raw[c].to_numpy(dtype=np.int64)
             rows.reject(counts[:, j] < 0, f"negative {name}")
-        values = counts.astype(float, order="F")
+        values: np.ndarray = counts  # the checks below compare integers directly
     else:
         values = np.empty((len(raw), len(sources)), dtype=float, order="F")
         for j, (c, name) in enumerate(zip(sources, names, strict=True)):
@@ -521,7 +521,10 @@ def load_telemetry(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
     tot, bucket = values[:, 0], values[:, 2:]
     rows.reject(values[:, 1] > tot, "errors exceed total")
     if bucket.shape[1] > 1:
-        rows.reject((np.diff(bucket, axis=1) < 0).any(axis=1), "buckets not cumulative")
+        decreasing = np.zeros(len(raw), dtype=bool)
+        for j in range(1, bucket.shape[1]):  # column by column: no n × edges temporary
+            decreasing |= bucket[:, j] < bucket[:, j - 1]
+        rows.reject(decreasing, "buckets not cumulative")
     rows.reject(bucket[:, -1] > tot, "bucket exceeds total")
     if inf:
         rows.note("le_inf_column_dropped", len(inf))
@@ -531,7 +534,9 @@ def load_telemetry(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
     good = loaded.frame
     dup = int(good.duplicated(tm.KEY).sum())
     merged = tm.merge([good]) if dup else tm.canonical(good)
-    tm.check(merged, source=source)
+    # No tm.check(merged) pass: the row checks above reject exactly what it refuses (negative
+    # counts, errors > total, decreasing buckets, a bucket above total), and sums of valid rows
+    # stay valid. tests/test_io.py checks the loaded frame passes tm.check.
     notes = dict(loaded.entry.notes)
     if dup:
         notes["duplicate_intervals_merged"] = dup

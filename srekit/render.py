@@ -15,6 +15,7 @@ Safety rules applied here:
 
 from __future__ import annotations
 
+import functools
 import html
 import io
 import json
@@ -369,12 +370,22 @@ def notebook_html(nb: Any, *, audience: str, title: str) -> str:
     :func:`stakeholder_view`, removed by nbconvert's ``TagRemovePreprocessor``).
     ``audience="engineer"``: everything, with code.
     """
+    if audience not in ("stakeholder", "engineer"):
+        raise ValueError(f"audience is stakeholder or engineer, not {audience!r}")
+    if audience == "stakeholder":
+        nb = stakeholder_view(nb)
+    body, _ = _exporter(audience).from_notebook_node(nb)
+    return finish_html(body, title=title)
+
+
+@functools.cache
+def _exporter(audience: str) -> Any:
+    """One configured nbconvert exporter per audience and process (its templates are compiled
+    once, not for every notebook a report worker renders)."""
     from nbconvert import HTMLExporter
     from nbconvert.preprocessors import TagRemovePreprocessor
     from traitlets.config import Config
 
-    if audience not in ("stakeholder", "engineer"):
-        raise ValueError(f"audience is stakeholder or engineer, not {audience!r}")
     c = Config()
     c.HTMLExporter.mathjax_url = ""
     c.HTMLExporter.require_js_url = ""
@@ -385,7 +396,6 @@ def notebook_html(nb: Any, *, audience: str, title: str) -> str:
     c.HTMLExporter.jupyter_widgets_base_url = ""
     exporter = HTMLExporter(config=c, template_name="lab")
     if audience == "stakeholder":
-        nb = stakeholder_view(nb)
         trp = TagRemovePreprocessor(
             remove_cell_tags={REMOVE_CELL},
             remove_input_tags={REMOVE_INPUT},
@@ -394,8 +404,7 @@ def notebook_html(nb: Any, *, audience: str, title: str) -> str:
         exporter.register_preprocessor(trp, enabled=True)
         exporter.exclude_input_prompt = True
         exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb)
-    return finish_html(body, title=title)
+    return exporter
 
 
 # --------------------------------------------------------------------------------------------

@@ -48,8 +48,8 @@ RUN_FILE = "run.json"
 PARTIAL = ".partial-"
 #: Parameters the runner fills in itself when a notebook declares them.
 RUNNER_PARAMETERS = ("config_path", "report_json_path", "analysis_cache", "seed")
-#: The saved analysis in the run's temporary folder (removed before the run is put in place).
-CACHE_NAME = ".analysis.pickle"
+#: The saved analysis (a folder) in the run's temporary folder; removed before the run is put in place.
+CACHE_NAME = ".analysis"
 EXIT_LOCKED = 3
 
 
@@ -74,8 +74,8 @@ def with_prometheus(config: ServiceConfig, prometheus_url: str) -> ServiceConfig
 def open_analysis(analysis_cache: str | Path, config_path: str | Path, *, seed: int = 7, prometheus_url: str = "") -> Any:
     """The :class:`srekit.analysis.Analysis` for a notebook's first cell.
 
-    ``analysis_cache`` set (``srekit report`` passes it): the analysis the runner computed, read
-    from that file (waiting while the runner is still computing it). Empty (JupyterLab,
+    ``analysis_cache`` set (``srekit report`` passes it): the analysis the runner computes, read
+    from that folder value by value (waiting for what the runner is still computing). Empty (JupyterLab,
     standalone): a fresh lazy analysis of ``config_path`` that computes only what the notebook
     touches. ``prometheus_url`` overrides ``prometheus.url`` in the config, so the telemetry is
     pulled from Prometheus instead of files.
@@ -229,6 +229,16 @@ def notebook_parameters(path: Path) -> dict[str, str]:
                 if isinstance(t, ast.Name):
                     out[t.id] = "" if value is None else (ast.get_source_segment(cell.source, value) or "")
     return out
+
+
+def runs_last(path: Path) -> bool:
+    """True when the notebook's metadata says ``srekit.run_last``: it presents every section
+    (the report notebook), so it would wait for the whole analysis; queued after the others, it
+    does not hold a worker while the notebooks that need only part of it could run."""
+    import nbformat
+
+    meta = nbformat.read(str(path), as_version=4).metadata.get("srekit", {})
+    return bool(isinstance(meta, Mapping) and meta.get("run_last"))
 
 
 def parse_value(text: str) -> Any:
@@ -539,16 +549,15 @@ def run_report(
 
                 try:
                     one = analysis_for(analysed, seed=seed, generated_at=generated_at, parameters={"seed": seed, **user}, quarantine_dir=tmp / "quarantine")
+                    one.save(cache)  # each value is saved as it is computed: notebooks start on what is ready
                     write_analysis(one.report, tmp, config=analysed)
-                    one.save(cache)
                 except BaseException as exc:
                     mark_failed(cache, f"{type(exc).__name__}: {exc}")
                     raise
                 made.append(one.report)
 
             results = _execute_all(notebooks, plan, tmp, nb_dir, jobs, progress, analysis, cache)
-            for leftover in tmp.glob(CACHE_NAME + "*"):
-                leftover.unlink()
+            shutil.rmtree(cache, ignore_errors=True)
             report = made[0]
             d = report.to_dict()
             failed_sections = list(d["meta"]["sections_failed"])
@@ -612,8 +621,9 @@ def _execute_all(
     workers = max(1, min(jobs or os.cpu_count() or 1, len(notebooks)))
     show = sys.stderr.isatty() if progress is None else progress
     results: list[NotebookResult] = []
-    independent = [nb for nb in notebooks if "analysis_cache" in plan[nb.stem] or "report_json_path" not in plan[nb.stem]]
-    dependent = [nb for nb in notebooks if nb not in independent]
+    queue = sorted(notebooks, key=runs_last)  # stable: name order otherwise
+    independent = [nb for nb in queue if "analysis_cache" in plan[nb.stem] or "report_json_path" not in plan[nb.stem]]
+    dependent = [nb for nb in queue if nb not in independent]
     if cache is not None:
         mark_pending(cache)
     with ProcessPoolExecutor(max_workers=workers) as pool:
