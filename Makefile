@@ -20,6 +20,7 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q --nbval-lax notebooks
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install -q -e ".[lab,dev]"
