@@ -345,3 +345,29 @@ def test_cli_pull_writes_parquet(server: Server, history: pd.DataFrame, tmp_path
     assert "1440 intervals" in res.stdout or "rows" in res.stdout
     assert not list(tmp_path.glob("*.tmp*"))
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_telemetry_notebook_reads_from_prometheus(server: Server, history: pd.DataFrame, tmp_path: Path) -> None:
+    """01_telemetry.ipynb with `prometheus_url` pulls its history from the live server."""
+    import json
+
+    import papermill
+
+    root = Path(__file__).resolve().parents[1]
+    start = history["interval_start"].min()
+    cfg = tmp_path / "service.yaml"
+    cfg.write_text(
+        "service: shop\nprometheus:\n  url: http://unused.invalid\n"
+        f"  start: '{start.isoformat()}'\n  end: '{(start + pd.Timedelta('2D')).isoformat()}'\n"
+    )
+    out = tmp_path / "01.ipynb"
+    papermill.execute_notebook(
+        str(root / "notebooks" / "01_telemetry.ipynb"), str(out),
+        parameters={"config_path": str(cfg), "prometheus_url": server.url},
+        cwd=str(root / "notebooks"), kernel_name="python3", progress_bar=False,
+    )
+    text = json.dumps(json.load(out.open())["cells"])
+    assert server.url in text  # the ledger names the Prometheus source
+    assert "checkout" in text and "browse" in text
+    assert "http://unused.invalid" not in text
