@@ -68,3 +68,12 @@ def test_config_requires_service_and_source() -> None:
         parse_config({"service": "x", "data": {"telemetry": "t"}, "sloo": {}})
     cfg = parse_config({"service": "x", "data": {"telemetry": "t"}, "journeys": [{"name": "a", "slos": {"availability": 99.9}}]})
     assert cfg.journeys[0].availability_target == pytest.approx(0.999)
+
+
+def test_public_api_resolves() -> None:
+    import srekit
+
+    for name in srekit.__all__:
+        assert getattr(srekit, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = srekit.no_such_thing  # type: ignore[attr-defined]
