@@ -22,6 +22,7 @@ import yaml
 
 from .alerting import AlertPolicy, BurnRateRule, design_policy
 from .config import PrometheusConfig, ServiceConfig
+from .errors import ConfigError
 from .explain import explain_rule, human_duration, percent
 from .spec import SLOSpec
 from .timeutil import format_duration
@@ -33,8 +34,17 @@ BASE_WINDOW = "5m"  # rate window of the recorded bad/total rates that feed the 
 
 def le_text(threshold_ms: float, unit: str) -> str:
     """The ``le`` label value of a bucket edge in the histogram's unit (shortest text,
-    as Go's client writes it: 0.25, 1, 2.5)."""
-    value = threshold_ms / 1000.0 if unit == "seconds" else threshold_ms
+    as Go's client writes it: 0.25, 1, 2.5). ``unit`` is ``seconds``/``s`` or
+    ``milliseconds``/``ms``, the spellings the Prometheus pull accepts
+    (``srekit.prometheus.le_to_ms``); anything else is a :class:`ConfigError` rather than a
+    query on a bucket that does not exist."""
+    if unit in ("seconds", "s"):
+        value = threshold_ms / 1000.0
+    elif unit in ("milliseconds", "ms"):
+        value = threshold_ms
+    else:
+        raise ConfigError(f"service.yaml: prometheus.latency_unit {unit!r} is not a unit of the histogram's le label. "
+                          "fix: use seconds or milliseconds")
     return repr(float(value)).removesuffix(".0")
 
 

@@ -915,8 +915,10 @@ def _promql(config: ServiceConfig, journey: str, kind: str, threshold_ms: float 
                 f" / sum(rate({p.request_counter}{{{matchers}}}[{w}]))")
     assert threshold_ms is not None
     if kind == "latency":
-        le = threshold_ms / 1000.0 if p.latency_unit == "seconds" else threshold_ms
-        return (f'sum(rate({p.latency_histogram}_bucket{{{matchers},le="{le:.15g}"}}[{w}]))'
+        from .export_prometheus import le_text  # one le rule for the SLI and the exported rules
+
+        le = le_text(threshold_ms, p.latency_unit)
+        return (f'sum(rate({p.latency_histogram}_bucket{{{matchers},le="{le}"}}[{w}]))'
                 f" / sum(rate({p.latency_histogram}_count{{{matchers}}}[{w}]))")
     step = format_duration(interval or pd.Timedelta(minutes=1))
     return f"avg_over_time((<gauge>{{{matchers}}} <= bool {threshold_ms:g})[{w}:{step}])"

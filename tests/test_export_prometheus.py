@@ -220,3 +220,22 @@ def test_odd_names_are_quoted(tmp_path):
     for args in (("check", "rules", "rules.yml"), ("test", "rules", "rules_test.yml")):
         res = promtool(*args, cwd=d)
         assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_le_label_unit_aliases_match_the_prometheus_pull():
+    """Review: ``latency_unit: s`` is read as seconds by the Prometheus pull
+    (``srekit.prometheus.le_to_ms``), so the exported rules must query le="0.3" for 300 ms,
+    not le="300" (a bucket that does not exist: every request would count as slow)."""
+    import pytest
+
+    from srekit.errors import ConfigError
+    from srekit.export_prometheus import sli_queries
+    from srekit.prometheus import le_to_ms
+
+    assert le_text(300, "s") == "0.3" and le_to_ms(le_text(300, "s"), "s") == 300
+    assert le_text(300, "ms") == "300" and le_to_ms(le_text(300, "ms"), "ms") == 300
+    c = config(prometheus={"latency_unit": "s"})
+    bad, _ = sli_queries(SPECS[1], c.prometheus, "5m")
+    assert 'le="0.3"' in bad
+    with pytest.raises(ConfigError, match="latency_unit"):
+        le_text(300, "second")

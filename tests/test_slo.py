@@ -363,3 +363,16 @@ def test_bootstrap_interval_reflects_day_to_day_variation() -> None:
     # identical days: no variation to resample, the interval is the threshold itself
     flat = propose_slos(constant_telemetry("a", 10, 100, 0, fast_share=0.97), None, cfg())
     assert all(p.threshold_ci_ms == (p.threshold_ms, p.threshold_ms) for p in flat.threshold_proposals)
+
+
+def test_sli_promql_le_follows_the_histogram_unit_aliases():
+    """Review: the SLI's PromQL uses the same ``le`` text as the exported rules (seconds/s →
+    0.3 for 300 ms; milliseconds/ms → 300)."""
+    from srekit.config import parse_config
+    from srekit.slo import make_sli
+    from srekit.spec import SLOSpec
+
+    spec = SLOSpec("checkout-latency", "checkout", "latency", 0.99, threshold_ms=300)
+    for unit, le in (("seconds", "0.3"), ("s", "0.3"), ("milliseconds", "300"), ("ms", "300")):
+        c = parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "prometheus": {"latency_unit": unit}})
+        assert f'le="{le}"' in make_sli(spec, c).promql, unit
