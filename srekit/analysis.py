@@ -203,6 +203,8 @@ class Analysis:
         if name not in self._memo and key not in self._errors:
             try:
                 self._memoised(name, lambda: self._compute(key))
+            except AnalysisCacheError:  # the saved analysis is unusable: not this section's fault
+                raise
             except Exception as exc:  # an area's bug (or its error saved by the runner)
                 self._errors[key] = exc
                 if self._store is not None:
