@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -670,10 +671,18 @@ def _history(consumed: np.ndarray, has_traffic: np.ndarray) -> WindowStats:
     return WindowStats(int(c.size), float(np.mean(c <= 1.0)), float(np.median(c)), float(np.quantile(c, 0.9)))
 
 
+def _error_budget(target: float) -> float:
+    """1 − target computed on the decimal the target was written as (``0.9`` → 1/10), then
+    rounded once: ``1.0 - 0.9`` is 0.09999999999999998, which made a window exactly at a
+    90 % objective read as 100.0000000000002 % consumed (missed). With the correctly rounded
+    budget, a ratio exactly at the objective divides to exactly 1 (as ``budget.exact_consumed``)."""
+    return float(1 - Fraction(repr(float(target))))
+
+
 def _consumed(win_total: np.ndarray, win_bad: np.ndarray, target: float) -> np.ndarray:
     """Budget consumed per window (any trailing shape of ``win_bad``)."""
     tot = win_total.reshape(win_total.shape + (1,) * (win_bad.ndim - win_total.ndim))
-    return tm.ratio(win_bad, np.broadcast_to(tot, win_bad.shape)) / (1.0 - target)
+    return tm.ratio(win_bad, np.broadcast_to(tot, win_bad.shape)) / _error_budget(target)
 
 
 # --------------------------------------------------------------------------------------------
@@ -744,7 +753,7 @@ def _proposals(journey: str, kind: str, days: _Blocks, boot: _Blocks | None, win
         out.append(ThresholdProposal(
             journey=journey, kind=kind, target=t, threshold_ms=edge, threshold_ci_ms=(lo, hi), ci_block=block,
             pooled_fraction=float(frac[i]), history=_history(consumed, has), min_window_events=min_events,
-            too_little_data=bool(min_events < 10.0 / (1.0 - t)),
+            too_little_data=bool(min_events < 10.0 / _error_budget(t)),
         ))
     return out, unreachable
 

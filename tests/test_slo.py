@@ -376,3 +376,29 @@ def test_sli_promql_le_follows_the_histogram_unit_aliases():
     for unit, le in (("seconds", "0.3"), ("s", "0.3"), ("milliseconds", "300"), ("ms", "300")):
         c = parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "prometheus": {"latency_unit": unit}})
         assert f'le="{le}"' in make_sli(spec, c).promql, unit
+
+
+def test_window_exactly_at_the_objective_is_met_for_any_decimal_target():
+    """Review: 1 − 0.9 is 0.09999999999999998 in floating point, so 10 bad of 100 at a 90 %
+    target read as 100.0000000000002 % consumed: the window counted as missed and 100 events
+    as "too little data" (< 10 / (1 − 0.9)). The budget module decides the same case exactly
+    (consumed = 1, ``budget.exact_consumed``); history and proposals must agree with it."""
+    import numpy as np
+    import pandas as pd
+
+    from srekit.budget import exact_consumed
+    from srekit.config import parse_config
+    from srekit.slo import propose_slos
+
+    idx = pd.date_range("2024-01-01", periods=10, freq="1min", tz="UTC")
+    tel = pd.DataFrame({"journey": "a", "interval_start": idx, "total": 10, "errors": 1, "le_100": 9, "le_200": 10})
+    c = parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "slo": {"targets": [0.9]}})
+    p = propose_slos(tel, None, c, rng=np.random.default_rng(0))
+    assert exact_consumed(10, 100, 0.9) == 1
+    (prop,) = p.threshold_proposals
+    assert prop.threshold_ms == 100.0 and prop.pooled_fraction == 0.9
+    assert prop.history.windows_met == 1.0 and prop.history.budget_consumed_median == 1.0
+    assert prop.min_window_events == 100 and not prop.too_little_data  # exactly 10 allowed bad events
+    (opt,) = p.options
+    assert opt.objective("availability").history.windows_met == 1.0  # 10 % errors at a 90 % target: met
+    assert opt.objective("latency").threshold_ms == 100.0  # the smallest edge that held
