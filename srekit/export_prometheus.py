@@ -67,7 +67,7 @@ def sli_queries(spec: SLOSpec, prom: PrometheusConfig, window: str) -> tuple[str
     """``(bad_rate, total_rate)`` PromQL for a request-based SLI over ``window``."""
     base = base_matchers(prom, spec.journey)
     if spec.sli == "availability":
-        bad = f'sum(rate({prom.request_counter}{{{base},{prom.status_label}=~"{prom.error_status_regex}"}}[{window}]))'
+        bad = f'sum(rate({prom.request_counter}{{{base},{prom.status_label}=~"{quote(prom.error_status_regex)}"}}[{window}]))'
         total = f"sum(rate({prom.request_counter}{{{base}}}[{window}]))"
     elif spec.sli == "latency":
         assert spec.threshold_ms is not None

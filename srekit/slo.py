@@ -920,7 +920,7 @@ def _promql(config: ServiceConfig, journey: str, kind: str, threshold_ms: float 
     w = format_duration(window)
     matchers = f'{p.journey_label}="{_label_value(journey)}"' + (f",{p.selector}" if p.selector else "")
     if kind == "availability":
-        return (f'sum(rate({p.request_counter}{{{matchers},{p.status_label}!~"{p.error_status_regex}"}}[{w}]))'
+        return (f'sum(rate({p.request_counter}{{{matchers},{p.status_label}!~"{_label_value(p.error_status_regex)}"}}[{w}]))'
                 f" / sum(rate({p.request_counter}{{{matchers}}}[{w}]))")
     assert threshold_ms is not None
     if kind == "latency":

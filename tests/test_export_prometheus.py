@@ -239,3 +239,17 @@ def test_le_label_unit_aliases_match_the_prometheus_pull():
     assert 'le="0.3"' in bad
     with pytest.raises(ConfigError, match="latency_unit"):
         le_text(300, "second")
+
+
+def test_error_regex_with_backslashes_is_escaped_in_promql(tmp_path):
+    r"""Review: ``error_status_regex: 5\d\d`` went into the PromQL string literal unescaped
+    and promtool rejected every rule ("unknown escape sequence U+0064 'd'"). The regex must be
+    written as a PromQL string (backslashes doubled), and still match only 5xx."""
+    c = config(prometheus={"error_status_regex": r"5\d\d"})
+    export_all(SPECS[:1], c, tmp_path, formats=("prometheus",))
+    d = tmp_path / "prometheus"
+    assert 'code=~"5\\\\d\\\\d"' in (d / "rules.yml").read_text()
+    check = promtool("check", "rules", "rules.yml", cwd=d)
+    assert check.returncode == 0, check.stdout + check.stderr
+    res = promtool("test", "rules", "rules_test.yml", cwd=d)  # the outage (code 500) still pages
+    assert res.returncode == 0, res.stdout + res.stderr

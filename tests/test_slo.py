@@ -402,3 +402,14 @@ def test_window_exactly_at_the_objective_is_met_for_any_decimal_target():
     (opt,) = p.options
     assert opt.objective("availability").history.windows_met == 1.0  # 10 % errors at a 90 % target: met
     assert opt.objective("latency").threshold_ms == 100.0  # the smallest edge that held
+
+
+def test_sli_promql_escapes_the_error_regex():
+    r"""Review: a regex with backslashes (``5\d\d``) must be a valid PromQL string literal."""
+    from srekit.config import parse_config
+    from srekit.slo import make_sli
+    from srekit.spec import SLOSpec
+
+    c = parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "prometheus": {"error_status_regex": r"5\d\d"}})
+    q = make_sli(SLOSpec("a", "checkout", "availability", 0.999), c).promql
+    assert 'code!~"5\\\\d\\\\d"' in q
