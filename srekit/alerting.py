@@ -562,7 +562,7 @@ def _score(name: str, severity: str, fired: pd.Series, impacts: pd.DataFrame, ep
            events: pd.DataFrame | None, budget_events: float, weeks: float) -> RuleScore:
     """Score one firing series against incident impacts and burn episodes."""
     runs = firing_intervals(fired)
-    fs, fe = _us(runs["start"]), _us(runs["end"])
+    fs, fe = _us(runs["start"]), _last_firing_us(runs)
     hit_inc = _overlap(fs, fe, _us(impacts["start"]), _us(impacts["end"]))
     hit_ep = _overlap(fs, fe, _us(episodes["start"]), _us(episodes["end"]))
     true = int((hit_inc.any(axis=1) | hit_ep.any(axis=1)).sum())
@@ -580,6 +580,13 @@ def _score(name: str, severity: str, fired: pd.Series, impacts: pd.DataFrame, ep
         median_budget_before_detection=float(np.median(spent)) if spent else None,
         firing_share=float(fired.mean()) if len(fired) else 0.0,
     )
+
+
+def _last_firing_us(runs: pd.DataFrame) -> np.ndarray:
+    """Last instant each run was firing: just before ``end`` (its first false evaluation, the
+    alert has cleared), or ``end`` itself for a run still open at the end of the data. Closed
+    intervals on these stamps do not credit a run that cleared as an impact began."""
+    return _us(runs["end"]) - np.where(runs["open"].to_numpy(dtype=bool), 0, 1)
 
 
 def _median_td(values: Sequence[pd.Timedelta]) -> pd.Timedelta | None:
@@ -601,6 +608,7 @@ def _detections(runs: pd.DataFrame, impacts: pd.DataFrame, events: pd.DataFrame 
     if runs.empty or impacts.empty:
         return out
     rs, re_, ropen = _us(runs["start"]), _us(runs["end"]), runs["open"].to_numpy(dtype=bool)
+    last_on = _last_firing_us(runs)
     cs = stamps = None
     step_us = 0
     if events is not None and len(events):
@@ -610,7 +618,7 @@ def _detections(runs: pd.DataFrame, impacts: pd.DataFrame, events: pd.DataFrame 
     starts, ends = _us(impacts["start"]), _us(impacts["end"])
     censored = impacts["censored"].to_numpy(dtype=bool)
     for pos, label in enumerate(impacts.index):
-        active = np.flatnonzero((rs <= ends[pos]) & (re_ >= starts[pos]))
+        active = np.flatnonzero((rs <= ends[pos]) & (last_on >= starts[pos]))
         if active.size == 0:
             continue
         first, last = active[0], active[-1]

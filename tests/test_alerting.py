@@ -407,3 +407,31 @@ def test_latency_and_timeslice_budgeting_slos_replay():
     assert first["checkout-latency"] - onset == pd.Timedelta(minutes=9)  # 14.4 × 1 % × 60 min ≈ 8.6 min
     assert first["checkout-slices"] - onset <= pd.Timedelta(minutes=15)  # 5-minute slices: coarser
     assert rep.firings["start"].min() >= onset
+
+
+def test_alert_that_cleared_as_the_incident_started_did_not_detect_it():
+    """Review: a firing run ends at its first false evaluation (the alert has cleared). A
+    one-minute blip at 11:50 pages 11:51 → clears 11:56; an outage starting 11:56 is first
+    caught at 11:57 (60 s: one full bad minute beats 14.4 × 0.1 % over 1 h and 5 min). The
+    cleared run must not count as detecting it with a 0 s delay."""
+    from srekit.alerting import analyze_alerting
+
+    idx = pd.date_range("2024-01-01", periods=2 * 1440, freq="1min", tz="UTC")
+    tot = np.full(len(idx), 1000)
+    err = np.zeros(len(idx), dtype=np.int64)
+    err[idx.get_loc(pd.Timestamp("2024-01-02 11:50", tz="UTC"))] = 1000
+    t0 = pd.Timestamp("2024-01-02 11:56", tz="UTC")
+    i0 = idx.get_loc(t0)
+    err[i0 : i0 + 30] = 1000
+    tel = pd.DataFrame({"journey": "a", "interval_start": idx, "total": tot, "errors": err, "le_100": tot})
+    s = SLOSpec("a-avail", "a", "availability", 0.999, window=D30)
+    inc = pd.DataFrame({"id": ["I1"], "started_at": [t0], "mitigated_at": [t0 + pd.Timedelta(minutes=30)],
+                        "resolved_at": [t0 + pd.Timedelta(hours=2)], "journey": ["a"]})
+    rep = analyze_alerting(tel, None, [s], inc, None, cfg())
+    runs = rep.firings[rep.firings["rule"] == "a-avail/page/1h"]
+    assert list(runs["end"]) == [t0, pd.Timestamp("2024-01-02 12:31", tz="UTC")]  # blip run, outage run
+    (d,) = rep.detections
+    assert d.delay == pd.Timedelta(minutes=1) and d.page_delay == pd.Timedelta(minutes=1)
+    assert d.budget_before_detection == pytest.approx(1000 / (0.001 * 1000 * 43200))  # one bad minute
+    score = next(x for x in rep.scores if x.rule == "a-avail/page/1h")
+    assert score.firings == 2 and score.median_detection == pd.Timedelta(minutes=1)
