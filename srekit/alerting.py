@@ -202,6 +202,21 @@ def design_policy(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: floa
             assumption=f"The configured shares were kept, giving burn rates below {MIN_SENSIBLE_BURN_RATE:g} for {names}.",
             section="alerting",
         ))
+    unreachable = [r for r in rules if r.threshold >= 1.0]
+    if unreachable:
+        names = ", ".join(f"{format_duration(r.long_window)} ({r.burn_rate:.3g}x, error ratio above {r.threshold:.3g})"
+                          for r in unreachable)
+        warnings.append(
+            f"{spec.name}: the rules over {names} can never fire: an error ratio cannot exceed 1, so even a full "
+            "outage stays below their threshold. Lower their budget_shares or their windows for this target."
+        )
+        questions.append(OpenQuestion(
+            topic="alert_unreachable_threshold",
+            question=f"Which alert windows and budget shares should {spec.name} use? At {spec.target:.4g} the rules over "
+                     f"{names} need more than 100% errors.",
+            assumption="The rules were kept as designed; they will never fire.",
+            section="alerting",
+        ))
     if not oncall:
         questions.append(OpenQuestion(
             topic="oncall_coverage",

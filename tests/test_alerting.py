@@ -435,3 +435,15 @@ def test_alert_that_cleared_as_the_incident_started_did_not_detect_it():
     assert d.budget_before_detection == pytest.approx(1000 / (0.001 * 1000 * 43200))  # one bad minute
     score = next(x for x in rep.scores if x.rule == "a-avail/page/1h")
     assert score.firings == 2 and score.median_detection == pd.Timedelta(minutes=1)
+
+
+def test_rule_whose_threshold_no_error_ratio_can_exceed_is_flagged():
+    """Review: at 90 % over 30 d the 1 h page needs an error ratio above 14.4 × 10 % = 144 %:
+    it can never fire (even a full outage is a ratio of 1). Such a rule must not pass silently."""
+    p = design_policy(spec(target=0.9), cfg())
+    page_1h = next(r for r in p.rules if r.long_window == pd.Timedelta(hours=1))
+    assert page_1h.threshold == pytest.approx(1.44)
+    assert any("never fire" in w and "1h" in w for w in p.warnings)
+    assert any(q.topic == "alert_unreachable_threshold" for q in p.open_questions)
+    quiet = design_policy(spec(target=0.999), cfg())
+    assert not any("never fire" in w for w in quiet.warnings)
