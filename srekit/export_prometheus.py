@@ -96,16 +96,20 @@ def ratio_record(window: str) -> str:
     return f"slo:sli_error:ratio_rate{window}"
 
 
-def _sel(spec: SLOSpec) -> str:
-    return f'{{srekit_slo="{quote(spec.name)}"}}'
+def _sel(spec: SLOSpec, service: str | None = None) -> str:
+    """Selector of an SLO's recorded series: its service too, so two services' rules loaded in
+    one Prometheus never read (and alert on) each other's series."""
+    svc = "" if service is None else f'srekit_service="{quote(service)}",'
+    return f'{{{svc}srekit_slo="{quote(spec.name)}"}}'
 
 
-def rule_condition(rule: BurnRateRule, spec: SLOSpec) -> str:
+def rule_condition(rule: BurnRateRule, spec: SLOSpec, service: str | None = None) -> str:
     """``long > f·b and short > f·b`` on the recorded ratios (Workbook ch. 5, approach 6)."""
     thr = f"({_num(rule.burn_rate)} * {_num(spec.error_budget)})"
     lw, sw = format_duration(rule.long_window), format_duration(rule.short_window)
-    return (f"(\n  {ratio_record(lw)}{_sel(spec)} > {thr}\n  and\n"
-            f"  {ratio_record(sw)}{_sel(spec)} > {thr}\n)")
+    sel = _sel(spec, service)
+    return (f"(\n  {ratio_record(lw)}{sel} > {thr}\n  and\n"
+            f"  {ratio_record(sw)}{sel} > {thr}\n)")
 
 
 def alert_annotations(policy: AlertPolicy, alert: str, severity: str, rules: Sequence[BurnRateRule],
@@ -147,8 +151,8 @@ def prometheus_rules(policies: Sequence[AlertPolicy], config: ServiceConfig) -> 
         period = format_duration(spec.window)
         records.append({
             "record": ratio_record(period),
-            "expr": (f"sum_over_time(slo:sli_errors:rate{BASE_WINDOW}{_sel(spec)}[{period}])\n/\n"
-                     f"sum_over_time(slo:sli_requests:rate{BASE_WINDOW}{_sel(spec)}[{period}])"),
+            "expr": (f"sum_over_time(slo:sli_errors:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])\n/\n"
+                     f"sum_over_time(slo:sli_requests:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])"),
             "labels": dict(labels),
         })
         records.append({"record": "slo:objective:ratio", "expr": f"vector({_num(spec.target)})", "labels": dict(labels)})
@@ -158,7 +162,7 @@ def prometheus_rules(policies: Sequence[AlertPolicy], config: ServiceConfig) -> 
         for name, severity, rules in policy.alerts():
             alerts.append({
                 "alert": name,
-                "expr": "\nor\n".join(rule_condition(r, spec) for r in rules),
+                "expr": "\nor\n".join(rule_condition(r, spec, config.service) for r in rules),
                 "labels": {"severity": severity, "srekit_alert": "burn_rate"},
                 "annotations": alert_annotations(policy, name, severity, rules, config),
             })

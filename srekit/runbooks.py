@@ -52,7 +52,7 @@ def _queries(policy: AlertPolicy, rules: Sequence[BurnRateRule], config: Service
     spec = policy.spec
     prom = config.prometheus
     out: list[tuple[str, str]] = []
-    sel = f'{{srekit_slo="{quote(spec.name)}"}}'
+    sel = f'{{srekit_service="{quote(config.service)}",srekit_slo="{quote(spec.name)}"}}'
     if not exportable(spec):
         return [("The series behind this SLI (not in Prometheus; see the timeslice SLI in the report)",
                  f"# journey {spec.journey}: share of intervals with the statistic above {spec.threshold_ms:g}")]

@@ -253,3 +253,24 @@ def test_error_regex_with_backslashes_is_escaped_in_promql(tmp_path):
     assert check.returncode == 0, check.stdout + check.stderr
     res = promtool("test", "rules", "rules_test.yml", cwd=d)  # the outage (code 500) still pages
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_two_services_with_the_same_slo_name_do_not_cross_alert(tmp_path):
+    """Review: recorded series carry ``srekit_service``, but the alert and period-ratio
+    selectors matched only ``srekit_slo``: with the rules of two services loaded in one
+    Prometheus, an outage of service b also fired service a's alert (a duplicate page). Both
+    services here name their SLO ``checkout-availability``; only b has an outage."""
+    s = SPECS[0]
+    for svc in ("a", "b"):
+        c = parse_config({"service": svc, "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"},
+                          "prometheus": {"selector": f'job="{svc}"'}})
+        export_all([s], c, tmp_path / svc, formats=("prometheus",))
+        assert f'{{srekit_service="{svc}",srekit_slo="checkout-availability"}}' in (
+            tmp_path / svc / "prometheus" / "rules.yml").read_text()
+    doc = yaml.safe_load((tmp_path / "b" / "prometheus" / "rules_test.yml").read_text())
+    doc["rule_files"] = ["a/prometheus/rules.yml", "b/prometheus/rules.yml"]
+    doc["tests"][0]["input_series"].append(  # service a: clean traffic throughout
+        {"series": 'http_requests_total{job="a",handler="checkout",code="200"}', "values": "0+100x200"})
+    (tmp_path / "both_test.yml").write_text(yaml.safe_dump(doc))
+    res = promtool("test", "rules", "both_test.yml", cwd=tmp_path)
+    assert res.returncode == 0, res.stdout + res.stderr  # exactly one alert: service b's
