@@ -149,12 +149,14 @@ def prometheus_rules(policies: Sequence[AlertPolicy], config: ServiceConfig) -> 
         records.append({"record": f"slo:sli_errors:rate{BASE_WINDOW}", "expr": bad, "labels": dict(labels)})
         records.append({"record": f"slo:sli_requests:rate{BASE_WINDOW}", "expr": total, "labels": dict(labels)})
         period = format_duration(spec.window)
-        records.append({
+        # the period ratio, unless an alert window already records it (same name and labels:
+        # a duplicate rule; its rate over the whole period is request-weighted as well)
+        records.extend([] if spec.window in windows else [{
             "record": ratio_record(period),
             "expr": (f"sum_over_time(slo:sli_errors:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])\n/\n"
                      f"sum_over_time(slo:sli_requests:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])"),
             "labels": dict(labels),
-        })
+        }])
         records.append({"record": "slo:objective:ratio", "expr": f"vector({_num(spec.target)})", "labels": dict(labels)})
         records.append({"record": "slo:error_budget:ratio", "expr": f"vector({_num(spec.error_budget)})", "labels": dict(labels)})
         groups.append({"name": f"srekit-{spec.name}-sli", "rules": records})

@@ -274,3 +274,17 @@ def test_two_services_with_the_same_slo_name_do_not_cross_alert(tmp_path):
     (tmp_path / "both_test.yml").write_text(yaml.safe_dump(doc))
     res = promtool("test", "rules", "both_test.yml", cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr  # exactly one alert: service b's
+
+
+def test_period_equal_to_an_alert_window_records_it_once(tmp_path):
+    """Review: a 3-day SLO's period ratio and its 3d ticket window both recorded
+    ``slo:sli_error:ratio_rate3d`` with the same labels: promtool's lint found a duplicate rule
+    and evaluation failed ("duplicate sample for timestamp")."""
+    s = SLOSpec("a", "checkout", "availability", 0.999, window=pd.Timedelta(days=3))
+    export_all([s], config(), tmp_path, formats=("prometheus",))
+    d = tmp_path / "prometheus"
+    assert (d / "rules.yml").read_text().count("record: slo:sli_error:ratio_rate3d") == 1
+    check = promtool("check", "rules", "rules.yml", cwd=d)
+    assert check.returncode == 0 and "duplicate" not in check.stdout + check.stderr, check.stdout + check.stderr
+    res = promtool("test", "rules", "rules_test.yml", cwd=d)
+    assert res.returncode == 0, res.stdout + res.stderr
