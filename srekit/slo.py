@@ -918,7 +918,8 @@ def _promql(config: ServiceConfig, journey: str, kind: str, threshold_ms: float 
     ``config.prometheus`` (good / valid, rates over the SLO window)."""
     p = config.prometheus
     w = format_duration(window)
-    matchers = f'{p.journey_label}="{_label_value(journey)}"' + (f",{p.selector}" if p.selector else "")
+    selector = p.selector.strip().strip(",").strip()
+    matchers = f'{p.journey_label}="{_label_value(journey)}"' + (f",{selector}" if selector else "")
     if kind == "availability":
         return (f'sum(rate({p.request_counter}{{{matchers},{p.status_label}!~"{_label_value(p.error_status_regex)}"}}[{w}]))'
                 f" / sum(rate({p.request_counter}{{{matchers}}}[{w}]))")

@@ -413,3 +413,16 @@ def test_sli_promql_escapes_the_error_regex():
     c = parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "prometheus": {"error_status_regex": r"5\d\d"}})
     q = make_sli(SLOSpec("a", "checkout", "availability", 0.999), c).promql
     assert 'code!~"5\\\\d\\\\d"' in q
+
+
+def test_sli_promql_tolerates_a_selector_with_a_trailing_comma():
+    """Review: ``selector: 'job="shop",'`` gave ``…,job="shop",,code!~…`` (invalid PromQL);
+    the exported rules already strip it (``export_prometheus.base_matchers``)."""
+    from srekit.config import parse_config
+    from srekit.slo import make_sli
+    from srekit.spec import SLOSpec
+
+    c = parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "prometheus": {"selector": ' job="shop", '}})
+    for s in (SLOSpec("a", "checkout", "availability", 0.999), SLOSpec("l", "checkout", "latency", 0.99, threshold_ms=300)):
+        q = make_sli(s, c).promql
+        assert ",," not in q and '{handler="checkout",job="shop"' in q, q
