@@ -164,16 +164,20 @@ def _data_end(events: pd.DataFrame, spec: SLOSpec) -> pd.Timestamp:
     return events.index[-1] + _step(events, spec)
 
 
-def current_window(spec: SLOSpec, as_of: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timedelta]:
+def current_window(spec: SLOSpec, as_of: pd.Timestamp, tz: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp, pd.Timedelta]:
     """Start, end (= ``as_of``) and nominal length of the window the budget is judged on.
 
     Rolling: the trailing ``spec.window``. Calendar month: the month holding the last instant
-    before ``as_of`` (month to date; the nominal length is the whole month).
+    before ``as_of`` (month to date; the nominal length is the whole month), in the service's
+    timezone ``tz`` as the OpenSLO export declares it (``calendar.timeZone``); the start is
+    returned in UTC and a month with a DST switch is an hour shorter or longer.
     """
     if spec.window_kind == "calendar_month":
-        last = as_of - pd.Timedelta(microseconds=1)
-        start = last.normalize() - pd.Timedelta(days=last.day - 1)
-        nxt = start + pd.offsets.MonthBegin(1)
+        last = (as_of - pd.Timedelta(microseconds=1)).tz_convert(tz).tz_localize(None)  # local wall time
+        first = pd.Timestamp(year=last.year, month=last.month, day=1)
+        # a midnight skipped by DST (some zones switch at 00:00) starts at the first valid instant
+        start, nxt = (x.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
+                      for x in (first, first + pd.offsets.MonthBegin(1)))
         return start, as_of, pd.Timedelta(nxt - start)
     return as_of - spec.window, as_of, spec.window
 
@@ -204,16 +208,17 @@ def burn_rates(events: pd.DataFrame, spec: SLOSpec, windows: Sequence[str] = BUR
 
 
 def error_budget(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | None = None,
-                 windows: Sequence[str] = BURN_WINDOWS) -> BudgetStatus:
+                 windows: Sequence[str] = BURN_WINDOWS, tz: str = "UTC") -> BudgetStatus:
     """The error budget of one SLO in its current window (``sli_events`` output in).
 
     allowed bad events = (1 − target) × valid events; consumed = bad / allowed (SRE Workbook,
     "Implementing SLOs"); allowed full-outage time = window × (1 − target). Timeslices count
     slices as events (OpenSLO). Consumed is not rounded before the state is decided.
+    Calendar months are those of the timezone ``tz`` (:func:`current_window`).
     """
     if as_of is None:
         as_of = _data_end(events, spec) if not events.empty else pd.Timestamp("1970-01-01", tz="UTC")
-    start, end, length = current_window(spec, as_of)
+    start, end, length = current_window(spec, as_of, tz)
     idx = pd.DatetimeIndex(events.index)
     lo, hi = int(idx.searchsorted(start, side="left")), int(idx.searchsorted(end, side="left"))
     tot = int(events["total"].to_numpy()[lo:hi].sum())
@@ -230,7 +235,7 @@ def error_budget(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | N
 
 
 def burn_down(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | None = None,
-              step: str = "1h") -> pd.DataFrame:
+              step: str = "1h", tz: str = "UTC") -> pd.DataFrame:
     """Budget consumed and remaining through the current window, at every ``step``:
     cumulative bad events since the window start / the window's allowed bad events."""
     cols = {"time": pd.Series([], dtype="datetime64[us, UTC]"), "consumed": pd.Series([], dtype=float),
@@ -239,7 +244,7 @@ def burn_down(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | None
         return pd.DataFrame(cols)
     if as_of is None:
         as_of = _data_end(events, spec)
-    start, end, _ = current_window(spec, as_of)
+    start, end, _ = current_window(spec, as_of, tz)
     part = events[(events.index >= start) & (events.index < end)]
     if part.empty:
         return pd.DataFrame(cols)
@@ -368,13 +373,13 @@ def budget_policy(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, s
             qs.append(OpenQuestion(f"budget_unavailable:{spec.name}", f"SLO {spec.name} cannot be measured: {exc}",
                                    "Left it out of the budget figures.", SECTION))
             continue
-        status = error_budget(events, spec, as_of=as_of)
+        status = error_budget(events, spec, as_of=as_of, tz=config.timezone)
         budgets.append(status)
         if status.total_events == 0:
             qs.append(OpenQuestion(
                 f"no_events:{spec.name}", f"SLO {spec.name} had no events in its current window: is the journey live?",
                 "Reported 0 bad of 0 events (healthy).", SECTION))
-        d = burn_down(events, spec, as_of=as_of)
+        d = burn_down(events, spec, as_of=as_of, tz=config.timezone)
         downs.append(d.assign(slo=spec.name))
         r = burn_rate_history(events, spec)
         rates.append(r.assign(slo=spec.name))

@@ -242,3 +242,26 @@ def test_threshold_below_the_smallest_edge_is_an_open_question_not_a_crash() -> 
     pol = budget_policy(tel, None, prop.specs, cfg)
     assert any(q.topic == "budget_unavailable:j-latency" for q in pol.open_questions)
     assert "j-latency" not in {b.slo for b in pol.budgets}
+
+
+def test_calendar_month_follows_the_service_timezone() -> None:
+    """Review: calendar months began at UTC midnight while the OpenSLO export declares the
+    service's ``timezone`` for the same calendar window. In Europe/Berlin March 2024 starts at
+    2024-02-29 23:00 UTC and lasts 31 days − 1 hour (the DST switch on 31 March): its
+    allowed outage at 99.9 % is 0.001 × 743 h = 44.58 min. The bad hour at 23:00 UTC on
+    29 February belongs to March in Berlin."""
+    cfg = parse_config({"service": "s", "timezone": "Europe/Berlin", "data": {"telemetry": "t.parquet"},
+                        "slo": {"window_kind": "calendar_month", "window": "30d"}})
+    start = pd.Timestamp("2024-02-29 12:00", tz="UTC")
+    n = 4 * 24  # to 2024-03-04 12:00 UTC
+    errors = np.zeros(n, dtype=np.int64)
+    errors[11] = 5  # 2024-02-29 23:00 UTC = 1 March 00:00 in Berlin
+    tel = telemetry("a", np.full(n, 100), errors, start=start, freq="1h")
+    s = spec(0.999, name="a-availability", journey="a", window=pd.Timedelta(days=30), window_kind="calendar_month")
+    (b,) = budget_policy(tel, None, [s], cfg).budgets
+    assert b.window_start == pd.Timestamp("2024-02-29 23:00", tz="UTC")
+    assert b.window == pd.Timedelta(days=31) - pd.Timedelta(hours=1)
+    assert b.allowed_outage.total_seconds() / 60 == pytest.approx(0.001 * 743 * 60)
+    assert b.total_events == (n - 11) * 100 and b.bad_events == 5
+    utc = budget_policy(tel, None, [s], parse_config({"service": "s", "data": {"telemetry": "t.parquet"}})).budgets[0]
+    assert utc.window_start == pd.Timestamp("2024-03-01", tz="UTC") and utc.bad_events == 0  # UTC months as before
