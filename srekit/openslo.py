@@ -534,6 +534,12 @@ def read_openslo_specs(paths: Sequence[Path | str]) -> tuple[SLOSpec, ...]:
         threshold_ms = float(threshold) if threshold is not None else (float(obj["value"]) if "value" in obj else None)
         tw = (spec.get("timeWindow") or [{"duration": "28d", "isRolling": True}])[0]
         window = parse_openslo_duration(tw["duration"])
+        if not tw.get("isRolling", False) and tw["duration"] != "1M":
+            raise _fail(path, d, f"calendar window {tw['duration']!r}: srekit budgets calendar months only",
+                        "use duration 1M with isRolling: false, or a rolling window (isRolling: true)")
+        if kind == "timeslice" and obj.get("op", "lte") not in ("lte", "lt"):
+            raise _fail(path, d, f"objective op {obj['op']!r}: a threshold SLI counts a sample as bad above the "
+                        "objective's value (op lte)", "use op: lte (good when at or below value)")
         budgeting = spec["budgetingMethod"]
         tsw = obj.get("timeSliceWindow")
         try:

@@ -149,3 +149,41 @@ def test_upstream_examples_are_rejected_with_the_reason(schema_validator):
 def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         read_openslo_specs([tmp_path / "nope.yaml"])
+
+
+def _exported(spec: SLOSpec) -> list[dict]:
+    c = config()
+    return openslo_documents(design_policy(spec, c), c)
+
+
+def test_calendar_window_other_than_a_month_is_refused(tmp_path):
+    """Review: a calendar window of ``1d`` or ``1w`` (``isRolling: false``) was read as a
+    calendar *month*: a daily budget judged over a month. srekit budgets calendar months only,
+    so anything else must be a ConfigError naming the file, not a silent month."""
+    s = SLOSpec("a", "checkout", "availability", 0.999, window=pd.Timedelta(days=30), window_kind="calendar_month")
+    docs = _exported(s)
+    slo = next(d for d in docs if d["kind"] == "SLO")
+    assert slo["spec"]["timeWindow"][0]["duration"] == "1M"
+    ok = tmp_path / "month.yaml"
+    ok.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    assert read_openslo_specs([ok])[0].window_kind == "calendar_month"
+    slo["spec"]["timeWindow"][0]["duration"] = "1w"
+    bad = tmp_path / "week.yaml"
+    bad.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    with pytest.raises(ConfigError, match=r"week.yaml.*calendar"):
+        read_openslo_specs([bad])
+
+
+def test_threshold_objective_with_a_lower_bound_is_refused(tmp_path):
+    """Review: srekit counts a threshold (timeslice) sample as bad when it is above the
+    objective's ``value`` (``op: lte``). An objective with ``op: gte``/``gt`` (good when at or
+    above, e.g. throughput) was read with the comparison silently inverted."""
+    s = SLOSpec("p95", "checkout", "timeslice", 0.99, threshold_ms=600)
+    docs = _exported(s)
+    slo = next(d for d in docs if d["kind"] == "SLO")
+    assert slo["spec"]["objectives"][0]["op"] == "lte"
+    slo["spec"]["objectives"][0]["op"] = "gte"
+    path = tmp_path / "gte.yaml"
+    path.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    with pytest.raises(ConfigError, match=r"gte.yaml.*op"):
+        read_openslo_specs([path])
