@@ -638,7 +638,8 @@ def _detections(runs: pd.DataFrame, impacts: pd.DataFrame, events: pd.DataFrame 
             continue
         first, last = active[0], active[-1]
         detected = max(rs[first], starts[pos])
-        reset = None if (censored[pos] or ropen[last]) else pd.Timedelta(int(re_[last] - ends[pos]), unit="us")
+        # an alert that cleared before the recorded impact end had reset already: 0, not negative
+        reset = None if (censored[pos] or ropen[last]) else pd.Timedelta(max(int(re_[last] - ends[pos]), 0), unit="us")
         spent: float | None = None
         if cs is not None and stamps is not None:
             lo = int(np.searchsorted(stamps, starts[pos] - step_us, side="right"))  # intervals ending after the start

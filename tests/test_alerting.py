@@ -447,3 +447,28 @@ def test_rule_whose_threshold_no_error_ratio_can_exceed_is_flagged():
     assert any(q.topic == "alert_unreachable_threshold" for q in p.open_questions)
     quiet = design_policy(spec(target=0.999), cfg())
     assert not any("never fire" in w for w in quiet.warnings)
+
+
+def test_reset_time_is_never_negative():
+    """Review: reset = impact end → the detecting alert clears. Errors for 10 min of an
+    incident logged as mitigated after 60 min: the 1 h page clears at 12:15 (5 min after the
+    errors stop), 45 min before the recorded mitigation. That is a 0 s reset (it had already
+    cleared), not −2,700 s, which would pull the median reset below what any alert achieves."""
+    from srekit.alerting import analyze_alerting
+
+    idx = pd.date_range("2024-01-01", periods=2 * 1440, freq="1min", tz="UTC")
+    tot = np.full(len(idx), 1000)
+    err = np.zeros(len(idx), dtype=np.int64)
+    t0 = pd.Timestamp("2024-01-02 12:00", tz="UTC")
+    i0 = idx.get_loc(t0)
+    err[i0 : i0 + 10] = 1000
+    tel = pd.DataFrame({"journey": "a", "interval_start": idx, "total": tot, "errors": err, "le_100": tot})
+    s = SLOSpec("a-avail", "a", "availability", 0.999, window=D30)
+    inc = pd.DataFrame({"id": ["I1"], "started_at": [t0], "mitigated_at": [t0 + pd.Timedelta(minutes=60)],
+                        "resolved_at": [t0 + pd.Timedelta(hours=2)], "journey": ["a"]})
+    rep = analyze_alerting(tel, None, [s], inc, None, cfg())
+    runs = rep.firings[rep.firings["rule"] == "a-avail/page/1h"]
+    assert list(runs["end"]) == [pd.Timestamp("2024-01-02 12:15", tz="UTC")]
+    (d,) = rep.detections
+    assert d.detected_by == "a-avail/page/1h" and d.reset == pd.Timedelta(0)
+    assert all(x.median_reset is None or x.median_reset >= pd.Timedelta(0) for x in rep.scores)
