@@ -223,7 +223,7 @@ def error_budget(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | N
     lo, hi = int(idx.searchsorted(start, side="left")), int(idx.searchsorted(end, side="left"))
     tot = int(events["total"].to_numpy()[lo:hi].sum())
     bad = int(events["bad"].to_numpy()[lo:hi].sum())
-    allowed = (1.0 - spec.target) * tot
+    allowed = float((1 - Fraction(repr(float(spec.target)))) * tot)  # the decimal target, as exact_consumed
     exact = exact_consumed(bad, tot, spec.target)
     return BudgetStatus(
         slo=spec.name, journey=spec.journey, sli=spec.sli, target=spec.target, budgeting=spec.budgeting,

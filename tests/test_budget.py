@@ -265,3 +265,11 @@ def test_calendar_month_follows_the_service_timezone() -> None:
     assert b.total_events == (n - 11) * 100 and b.bad_events == 5
     utc = budget_policy(tel, None, [s], parse_config({"service": "s", "data": {"telemetry": "t.parquet"}})).budgets[0]
     assert utc.window_start == pd.Timestamp("2024-03-01", tz="UTC") and utc.bad_events == 0  # UTC months as before
+
+
+def test_allowed_bad_events_carry_no_float_noise() -> None:
+    """Review: allowed bad events were (1.0 − 0.999) × 42,739,200 = 42,739.20000000004 in
+    report.json; with the target read as its decimal (as ``exact_consumed``) it is 42,739.2."""
+    b = error_budget(events([42_739_200], [43_430], freq="1D"), spec(0.999))
+    assert b.allowed_bad_events == 42_739.2
+    assert error_budget(events([100], [10]), spec(0.9)).allowed_bad_events == 10.0
