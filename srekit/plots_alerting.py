@@ -5,39 +5,24 @@ computation inside; titles and labels in plain words."""
 from __future__ import annotations
 
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 
 from .alerting import AlertingReport
 from .explain import Explanation
+from .plots import new_axes, no_data
 
 PAGE, TICKET, INCIDENT = "#c0392b", "#2e6da4", "#f4c7c3"
-
-
-def _axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
-    if ax is not None:
-        return ax
-    _, new = plt.subplots(figsize=size)
-    return new
-
-
-def _note(ax: Axes, title: str, text: str) -> Axes:
-    ax.set_title(title)
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return ax
 
 
 def plot_alert_timeline(report: AlertingReport, *, ax: Axes | None = None) -> Axes:
     """One row per rule: when it would have fired (red = page, blue = ticket); incidents
     shaded in the background."""
     rules = report.timeline_rules()
-    ax = _axes(ax, (10.0, 1.2 + 0.28 * max(len(rules), 1)))
+    ax = new_axes(ax, (10.0, 1.2 + 0.28 * max(len(rules), 1)))
     title = "When each alert rule would have fired (shaded: incidents)"
     if report.start is None or not rules:
-        return _note(ax, title, "No telemetry to replay the alert rules on")
+        return no_data(ax, title, "No telemetry to replay the alert rules on")
     row = {name: i for i, name in enumerate(rules)}
     half_hour = pd.Timedelta(minutes=30)  # keep one-minute incidents and firings visible
     impacts = report.impacts()
@@ -64,7 +49,7 @@ def plot_explain(explanation: Explanation, *, ax: Axes | None = None) -> Axes:
     """Time to fire and time to reset (log scale) of each rule and Workbook approach under
     the explained error ratio."""
     items = list(explanation.rules) + list(explanation.approaches)
-    ax = _axes(ax, (9.0, 1.0 + 0.42 * len(items)))
+    ax = new_axes(ax, (9.0, 1.0 + 0.42 * len(items)))
     names = [b.name for b in items]
     fire = [b.fires_after.total_seconds() / 60 if b.fires_after is not None else float("nan") for b in items]
     reset = [b.resets_after.total_seconds() / 60 for b in items]
@@ -82,10 +67,10 @@ def plot_explain(explanation: Explanation, *, ax: Axes | None = None) -> Axes:
 
 def plot_pages_per_week(comparison: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Alerts per week: pages today versus the burn-rate policy and a naive threshold."""
-    ax = _axes(ax, (8.0, 0.8 + 0.5 * max(len(comparison), 1)))
+    ax = new_axes(ax, (8.0, 0.8 + 0.5 * max(len(comparison), 1)))
     title = "Alerts per week: today versus the proposed policy"
     if comparison.empty:
-        return _note(ax, title, "No pages log and no telemetry to compare")
+        return no_data(ax, title, "No pages log and no telemetry to compare")
     shown = comparison.iloc[::-1]
     bars = ax.barh(shown["source"].astype(str), shown["per_week"], color=TICKET)
     ax.bar_label(bars, labels=[f"{v:.1f}" for v in shown["per_week"]], padding=3, fontsize=9)

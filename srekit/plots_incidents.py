@@ -3,26 +3,20 @@ computation happens here (the numbers come from ``srekit.incidents`` / ``srekit.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
 from .forecast import BudgetForecast, SLOForecast
 from .incidents import IncidentReport
+from .plots import new_axes, no_data
 
 _COLORS = {"ttd": "#4c72b0", "tta": "#dd8452", "ttm": "#55a868", "ttr": "#c44e52"}
-
-
-def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4)) -> Axes:
-    if ax is None:
-        _, ax = plt.subplots(figsize=size)
-    return ax
 
 
 def plot_survival(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     """Kaplan–Meier curves: share of incidents not yet detected / acknowledged / mitigated /
     resolved after a given time (open incidents included as censored)."""
-    ax = _axes(ax)
+    ax = new_axes(ax, (8, 4))
     for name, m in report.metrics.items():
         t = np.asarray(m.km_time_s) / 60.0
         s = np.asarray(m.km_survival)
@@ -41,7 +35,7 @@ def plot_survival(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
 def plot_medians(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     """Median of each stage with its 90% interval, and the smallest change in the mean that
     this many incidents could reveal."""
-    ax = _axes(ax, (8, 3))
+    ax = new_axes(ax, (8, 3))
     names = list(report.metrics)
     y = np.arange(len(names))
     med = np.array([report.metrics[n].median.total_seconds() / 60 for n in names])
@@ -60,7 +54,7 @@ def plot_medians(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
 
 def plot_detection(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     """How incidents were detected: counts per source."""
-    ax = _axes(ax, (6, 3))
+    ax = new_axes(ax, (6, 3))
     d = report.detection
     if len(d):
         colors = ["#c44e52" if s == "customer" else "#4c72b0" for s in d["detection"]]
@@ -73,7 +67,7 @@ def plot_detection(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
 
 def plot_causes(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     """Incident causes ranked by error-budget minutes (when measured) or by count."""
-    ax = _axes(ax, (8, 4))
+    ax = new_axes(ax, (8, 4))
     c = report.cause
     if len(c):
         col = "budget_minutes" if "budget_minutes" in c.columns else "count"
@@ -85,18 +79,11 @@ def plot_causes(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def _nothing(ax: Axes, title: str) -> Axes:
-    ax.text(0.5, 0.5, "no forecast: no telemetry or no SLOs", ha="center", va="center", transform=ax.transAxes)
-    ax.set_axis_off()
-    ax.set_title(title)
-    return ax
-
-
 def plot_exhaustion(forecast: BudgetForecast, *, ax: Axes | None = None) -> Axes:
     """Chance of using up the error budget in the next window, per SLO."""
-    ax = _axes(ax, (7, 3))
+    ax = new_axes(ax, (7, 3))
     if not forecast.per_slo:
-        return _nothing(ax, "Chance of using up the error budget")
+        return no_data(ax, "Chance of using up the error budget", "no forecast: no telemetry or no SLOs")
     names = [f.slo for f in forecast.per_slo]
     values = [f.p_exhaust * 100 for f in forecast.per_slo]
     ax.barh(names, values, color=["#c44e52" if v >= 50 else "#dd8452" if v >= 10 else "#55a868" for v in values])
@@ -110,9 +97,9 @@ def plot_exhaustion(forecast: BudgetForecast, *, ax: Axes | None = None) -> Axes
 def plot_fan(forecast: SLOForecast | None, *, ax: Axes | None = None) -> Axes:
     """Fan chart: how much of the error budget will be used, day by day, over the next window
     (dark band: middle half of the simulations; light band: 80% of them)."""
-    ax = _axes(ax)
+    ax = new_axes(ax, (8, 4))
     if forecast is None:
-        return _nothing(ax, "Expected error-budget use")
+        return no_data(ax, "Expected error-budget use", "no forecast: no telemetry or no SLOs")
     f = forecast.fan
     days = f.index.to_numpy()
     ax.fill_between(days, f["p10"] * 100, f["p90"] * 100, color="#4c72b0", alpha=0.2, label="80% of simulations")
@@ -130,9 +117,9 @@ def plot_fan(forecast: SLOForecast | None, *, ax: Axes | None = None) -> Axes:
 
 def plot_consumption(forecast: SLOForecast | None, *, ax: Axes | None = None) -> Axes:
     """Distribution of the budget used by the end of the next window."""
-    ax = _axes(ax, (7, 3.5))
+    ax = new_axes(ax, (7, 3.5))
     if forecast is None:
-        return _nothing(ax, "Budget used by the end of the window")
+        return no_data(ax, "Budget used by the end of the window", "no forecast: no telemetry or no SLOs")
     ax.hist(forecast.consumed * 100, bins=60, color="#4c72b0", alpha=0.8)
     ax.axvline(100, color="#c44e52", linestyle="--", label=f"budget used up (chance {forecast.p_exhaust:.0%})")
     ax.set_xlabel("error budget used by the end of the window (%)")
@@ -144,10 +131,10 @@ def plot_consumption(forecast: SLOForecast | None, *, ax: Axes | None = None) ->
 
 def plot_what_ifs(forecast: BudgetForecast, slo: str | None, *, ax: Axes | None = None) -> Axes:
     """Chance of using up the budget now and under each improvement."""
-    ax = _axes(ax, (7, 3))
+    ax = new_axes(ax, (7, 3))
     base = next((f for f in forecast.per_slo if f.slo == slo), None)
     if base is None:
-        return _nothing(ax, "What would help most")
+        return no_data(ax, "What would help most", "no forecast: no telemetry or no SLOs")
     rows = [w for w in forecast.what_ifs if w.slo == slo]
     labels = ["as today"] + [f"{w.name} ({w.change})" for w in rows]
     values = [base.p_exhaust * 100] + [w.p_exhaust * 100 for w in rows]

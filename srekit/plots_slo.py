@@ -8,20 +8,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator
 
-
-def _axes(ax: Axes | None, size: tuple[float, float] = (8.0, 4.5)) -> Axes:
-    if ax is not None:
-        return ax
-    _, new = plt.subplots(figsize=size)
-    return new
-
-
-def _no_data(ax: Axes, title: str) -> Axes:
-    ax.set_title(title)
-    ax.text(0.5, 0.5, "No data for this chart", ha="center", va="center", transform=ax.transAxes)
-    ax.set_axis_off()
-    return ax
-
+from .plots import new_axes, no_data
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
@@ -33,11 +20,11 @@ def plot_latency_distribution(distributions: pd.DataFrame, thresholds: pd.DataFr
     ``distributions``: ``SloProposal.distributions`` (label, edge_ms, slower_share);
     ``thresholds``: ``SloProposal.thresholds_frame()`` (label, target, threshold_ms, slower_share).
     """
-    ax = _axes(ax)
+    ax = new_axes(ax, (8.0, 4.5))
     title = "How slow are the slowest requests?"
     shown = distributions[distributions["slower_share"] > 0]
     if shown.empty:
-        return _no_data(ax, title)
+        return no_data(ax, title)
     targets = sorted(thresholds["target"].unique())
     colors = {}
     for label, part in shown.groupby("label", sort=True):
@@ -62,10 +49,10 @@ def plot_latency_distribution(distributions: pd.DataFrame, thresholds: pd.DataFr
 def plot_budget_burn_down(burn_down: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Error budget remaining through the current SLO window, one line per SLO
     (``ErrorBudgetPolicy.burn_down``)."""
-    ax = _axes(ax)
+    ax = new_axes(ax, (8.0, 4.5))
     title = "Error budget left in the current window"
     if burn_down.empty:
-        return _no_data(ax, title)
+        return no_data(ax, title)
     for slo, part in burn_down.groupby("slo", sort=True):
         ax.plot(part["time"], part["remaining"], label=str(slo))
     ax.axhline(0.0, color="black", linewidth=0.8)
@@ -83,11 +70,11 @@ def plot_budget_burn_down(burn_down: pd.DataFrame, *, ax: Axes | None = None) ->
 def plot_burn_rates(history: pd.DataFrame, *, window: str = "1d", ax: Axes | None = None) -> Axes:
     """Burn rate over a trailing ``window`` through the whole history, one line per SLO
     (``ErrorBudgetPolicy.burn_rate_history``); 1 = on pace to spend exactly the budget."""
-    ax = _axes(ax)
+    ax = new_axes(ax, (8.0, 4.5))
     title = f"How fast the error budget burned (over the previous {window})"
     part = history[history["window"] == window] if not history.empty else history
     if part.empty:
-        return _no_data(ax, title)
+        return no_data(ax, title)
     for slo, p in part.groupby("slo", sort=True):
         ax.plot(p["time"], p["burn_rate"], label=str(slo), linewidth=1)
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="1 = budget lasts exactly the window")

@@ -9,33 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-
-def _axes(ax: Axes | None, size: tuple[float, float] = (8.0, 3.6)) -> Axes:
-    if ax is not None:
-        return ax
-    _, new = plt.subplots(figsize=size)
-    return new
-
-
-def _no_data(ax: Axes, title: str) -> Axes:
-    ax.set_title(title)
-    ax.text(0.5, 0.5, "No telemetry to show", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    return ax
+from .plots import new_axes, no_data
 
 
 def plot_traffic_mix(mix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Horizontal bars: each journey's share of all requests (busiest on top)."""
-    ax = _axes(ax, (7.0, 0.5 + 0.45 * max(len(mix), 1)))
+    ax = new_axes(ax, (7.0, 0.5 + 0.45 * max(len(mix), 1)))
     title = "Share of all requests by user journey"
     if mix.empty:
-        return _no_data(ax, title)
+        return no_data(ax, title, "No telemetry to show")
     shown = mix.iloc[::-1]
     bars = ax.barh(shown["journey"].astype(str), shown["traffic_share"], color="#3b6ea8")
     ax.bar_label(bars, labels=[f"{v:.1%}" for v in shown["traffic_share"]], padding=3, fontsize=9)
@@ -49,7 +35,7 @@ def plot_traffic_mix(mix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 
 def _per_journey(signals: pd.DataFrame, column: str, ax: Axes, title: str, ylabel: str, **kw: Any) -> Axes:
     if signals.empty:
-        return _no_data(ax, title)
+        return no_data(ax, title, "No telemetry to show")
     for journey, part in signals.groupby("journey", sort=True):
         ax.plot(part["period_start"], part[column], label=str(journey), linewidth=1.0, **kw)
     ax.set_title(title)
@@ -62,7 +48,7 @@ def _per_journey(signals: pd.DataFrame, column: str, ax: Axes, title: str, ylabe
 
 def plot_traffic(signals: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Requests per period for each journey (the traffic golden signal)."""
-    ax = _axes(ax)
+    ax = new_axes(ax, (8.0, 3.6))
     ax = _per_journey(signals, "requests", ax, "Traffic: requests per period", "Requests")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     return ax
@@ -70,7 +56,7 @@ def plot_traffic(signals: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 
 def plot_error_ratio(signals: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Share of failed requests per period for each journey (the errors golden signal)."""
-    ax = _axes(ax)
+    ax = new_axes(ax, (8.0, 3.6))
     ax = _per_journey(signals, "error_ratio", ax, "Errors: share of requests that failed", "Failed requests")
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     return ax
@@ -79,7 +65,7 @@ def plot_error_ratio(signals: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 def plot_latency(signals: pd.DataFrame, column: str = "p99_ms", *, ax: Axes | None = None) -> Axes:
     """A latency percentile per period for each journey, on a log scale (the latency golden
     signal). ``column`` is one of golden_signals' ``p<q>_ms`` columns."""
-    ax = _axes(ax)
+    ax = new_axes(ax, (8.0, 3.6))
     pct = column.removeprefix("p").removesuffix("_ms")
     title = f"Latency: {pct}% of requests were faster than this"
     ax = _per_journey(signals, column, ax, title, "Milliseconds (log scale)")
@@ -91,10 +77,10 @@ def plot_latency(signals: pd.DataFrame, column: str = "p99_ms", *, ax: Axes | No
 def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Share of each SLO's error budget used so far (``render.budget_consumed`` output), with
     the warning (75%) and exhausted (100%) marks."""
-    ax = _axes(ax, (7.0, 0.6 + 0.4 * max(len(budgets), 1)))
+    ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(budgets), 1)))
     title = "How much of each error budget is used"
     if budgets.empty:
-        return _no_data(ax, title)
+        return no_data(ax, title, "No telemetry to show")
     shown = budgets.iloc[::-1]
     colors = {"healthy": "#3b8a5a", "warning": "#d9a21b", "critical": "#b33a3a"}
     bars = ax.barh(shown["slo"], shown["consumed"], color=[colors.get(s, "#777777") for s in shown["status"]])
@@ -112,7 +98,7 @@ def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Ax
 
 def plot_toil_hours(toil: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Hours per week spent on each toil task (``render.toil_hours`` output), biggest on top."""
-    ax = _axes(ax, (7.0, 0.6 + 0.4 * max(len(toil), 1)))
+    ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(toil), 1)))
     title = "Where the team's toil time goes"
     if toil.empty:
         ax.set_title(title)
@@ -133,7 +119,7 @@ def plot_toil_hours(toil: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 def plot_forecast_risk(risk: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """Chance that each SLO's error budget runs out in the next window (``render.forecast_risk``
     output), from the Monte Carlo forecast."""
-    ax = _axes(ax, (7.0, 0.6 + 0.4 * max(len(risk), 1)))
+    ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(risk), 1)))
     title = "Chance of running out of error budget in the next window"
     if risk.empty:
         ax.set_title(title)

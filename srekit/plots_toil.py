@@ -8,25 +8,19 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
+
+from .plots import new_axes
 
 if TYPE_CHECKING:
     from .backlog import Backlog
     from .toil import ToilReport
 
 
-def _ax(ax: Axes | None, size: tuple[float, float] = (8, 4)) -> Axes:
-    if ax is not None:
-        return ax
-    _, new = plt.subplots(figsize=size)
-    return new
-
-
 def plot_toil_by_task(report: ToilReport, *, ax: Axes | None = None, top: int = 10) -> Axes:
     """Horizontal bars: hours per week spent on each of the biggest toil tasks."""
-    ax = _ax(ax)
+    ax = new_axes(ax, (8, 4))
     tasks = list(report.inventory[:top])[::-1]
     ax.barh([t.task for t in tasks], [t.hours_per_week for t in tasks], color="#4c72b0")
     ax.set_title("Where the team's toil time goes")
@@ -37,7 +31,7 @@ def plot_toil_by_task(report: ToilReport, *, ax: Axes | None = None, top: int = 
 
 def plot_toil_trend(weekly: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     """One line per task: hours spent each week (columns of ``weekly``)."""
-    ax = _ax(ax)
+    ax = new_axes(ax, (8, 4))
     for task in weekly.columns:
         ax.plot(weekly.index, weekly[task], marker="o", markersize=3, label=str(task))
     ax.set_title("Toil hours per week over time")
@@ -51,7 +45,7 @@ def plot_toil_trend(weekly: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 
 def plot_share_vs_cap(report: ToilReport, *, ax: Axes | None = None) -> Axes:
     """The team's toil share next to the on-call floor and the SRE book's 50% cap."""
-    ax = _ax(ax, (8, 2.6))
+    ax = new_axes(ax, (8, 2.6))
     labels = ["Toil in the log", "On-call page handling (floor)", "Toil share used"]
     values = [report.logged_share_of_team_time * 100, report.oncall_floor.share * 100, report.share_of_team_time * 100]
     colors = ["#8da0cb", "#a6d854", "#d62728" if report.over_cap else "#4c72b0"]
@@ -66,7 +60,7 @@ def plot_share_vs_cap(report: ToilReport, *, ax: Axes | None = None) -> Axes:
 
 def plot_roi(report: ToilReport, *, ax: Axes | None = None) -> Axes:
     """Box plots of simulated net hours saved over the horizon for each candidate."""
-    ax = _ax(ax, (8, max(2.5, 0.6 * len(report.candidates) + 1.5)))
+    ax = new_axes(ax, (8, max(2.5, 0.6 * len(report.candidates) + 1.5)))
     cands = list(report.candidates)[::-1]
     if cands:
         ax.boxplot([c.net_hours_draws for c in cands], orientation="horizontal", whis=(10, 90), showfliers=False)
@@ -81,7 +75,7 @@ def plot_roi(report: ToilReport, *, ax: Axes | None = None) -> Axes:
 def plot_backlog(backlog: Backlog, *, ax: Axes | None = None, top: int = 12) -> Axes:
     """Horizontal bars: priority score of the top backlog items (higher = do first)."""
     items = list(backlog.items[:top])[::-1]
-    ax = _ax(ax, (8, max(2.5, 0.45 * len(items) + 1.5)))
+    ax = new_axes(ax, (8, max(2.5, 0.45 * len(items) + 1.5)))
     ax.barh([f"{i.rank}. " + textwrap.shorten(i.title, 60, placeholder=" …") for i in items], [i.score for i in items], color="#4c72b0")
     ax.set_title("Reliability backlog: impact for the effort")
     ax.set_xlabel("Priority score (share of a quarter's budget or team time saved per effort point)")
