@@ -1,7 +1,8 @@
 """The ``srekit`` command line. Each sub-command lives in a ``cli_*`` module exposing
 ``add_arguments(parser)`` and ``run(args) -> int``; they are imported only when used.
 
-Exit codes: 0 success, 1 a step failed (e.g. a notebook), 2 unusable input or configuration.
+Exit codes: 0 success, 1 a step failed (e.g. a notebook), 2 unusable input or configuration,
+3 another `srekit report` run holds the output folder's lock.
 """
 
 from __future__ import annotations
