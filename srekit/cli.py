@@ -1,5 +1,5 @@
 """The ``srekit`` command line. Each sub-command lives in a ``cli_*`` module exposing
-``add_arguments(parser)`` and ``run(args) -> int``; they are imported only when used.
+``add_<name>_arguments(parser)`` and ``run_<name>(args) -> int``; only the chosen one is imported.
 
 Exit codes: 0 success, 1 a step failed (e.g. a notebook), 2 unusable input or configuration,
 3 another `srekit report` run holds the output folder's lock.
