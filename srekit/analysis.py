@@ -462,11 +462,8 @@ def mark_pending(folder: str | Path) -> None:
     (target / PENDING_FILE).write_text(str(os.getpid()), encoding="utf-8")
 
 
-def _owner_alive(pending: Path) -> bool:
-    try:
-        pid = int(pending.read_text(encoding="utf-8").strip() or 0)
-    except (OSError, ValueError):
-        return False
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host (signal 0 probes without sending)."""
     if pid <= 0:
         return False
     try:
@@ -476,6 +473,14 @@ def _owner_alive(pending: Path) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _owner_alive(pending: Path) -> bool:
+    try:
+        pid = int(pending.read_text(encoding="utf-8").strip() or 0)
+    except (OSError, ValueError):
+        return False
+    return pid_alive(pid)
 
 
 def _wait(folder: Path, ready: Callable[[], bool], what: str, wait_s: float, poll_s: float = 0.05) -> bool:

@@ -32,6 +32,7 @@ from typing import Any
 
 import pandas as pd
 
+from .analysis import pid_alive
 from .config import ServiceConfig, load_config
 from .errors import ParameterError, SrekitError
 from .render import (
@@ -289,16 +290,6 @@ def plan_parameters(notebooks: Sequence[Path], user: Mapping[str, Any], runner: 
 # --------------------------------------------------------------------------------------------
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 @dataclass
 class RunLock:
     """An exclusive lock file (``O_CREAT | O_EXCL``) naming its holder; a lock whose holder
@@ -316,7 +307,7 @@ class RunLock:
                 holder = self._holder()
                 pid = int(holder.get("pid", 0) or 0)
                 same_host = holder.get("host") == socket.gethostname()
-                if pid and same_host and not _alive(pid):
+                if pid and same_host and not pid_alive(pid):
                     self.path.unlink(missing_ok=True)  # stale: its process is gone
                     continue
                 raise ReportLocked(
