@@ -101,11 +101,7 @@ def plot_toil_hours(toil: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(toil), 1)))
     title = "Where the team's toil time goes"
     if toil.empty:
-        ax.set_title(title)
-        ax.text(0.5, 0.5, "No toil data to show", ha="center", va="center", transform=ax.transAxes)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        return ax
+        return no_data(ax, title, "No toil data to show")
     shown = toil.iloc[::-1]
     bars = ax.barh(shown["task"], shown["hours_per_week"], color="#7a5ea8")
     ax.bar_label(bars, labels=[f"{v:.1f} h" for v in shown["hours_per_week"]], padding=3, fontsize=9)
@@ -122,11 +118,7 @@ def plot_forecast_risk(risk: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(risk), 1)))
     title = "Chance of running out of error budget in the next window"
     if risk.empty:
-        ax.set_title(title)
-        ax.text(0.5, 0.5, "No forecast to show", ha="center", va="center", transform=ax.transAxes)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        return ax
+        return no_data(ax, title, "No forecast to show")
     shown = risk.iloc[::-1]
     bars = ax.barh(shown["slo"], shown["p_exhaust"], color="#b35a3a")
     ax.bar_label(bars, labels=[f"{v:.0%}" for v in shown["p_exhaust"]], padding=3, fontsize=9)
