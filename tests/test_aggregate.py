@@ -413,8 +413,6 @@ def test_cli_errors_exit_2(tmp_path: Path) -> None:
 
 def test_samples_requests_aggregate(tmp_path: Path) -> None:
     src = SAMPLES / "requests_1d.csv.gz"
-    if not src.exists():
-        pytest.skip("data/samples/requests_1d.csv.gz not generated yet")
     df, entry = ag.aggregate_files([src])
     tm.check(df, source=str(src))
     assert df["total"].sum() == entry.rows_accepted > 0

@@ -289,8 +289,6 @@ def test_existing_pages_summary():
 
 @pytest.fixture(scope="module")
 def samples_report():
-    if not (SAMPLES / "service.yaml").exists():
-        pytest.skip("data/samples not generated")
     from srekit.config import load_config
     from srekit.io import load_inputs
     from srekit.slo import propose_slos

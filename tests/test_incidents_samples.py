@@ -21,8 +21,6 @@ LAT = SLOSpec("checkout-latency", "checkout", "latency", 0.99, threshold_ms=1500
 
 @pytest.fixture(scope="module")
 def loaded():  # type: ignore[no-untyped-def]
-    if not (SAMPLES / "service.yaml").exists():
-        pytest.skip("sample data not generated")
     from srekit.io import load_inputs
 
     cfg = load_config(SAMPLES / "service.yaml")

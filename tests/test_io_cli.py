@@ -170,8 +170,6 @@ def test_inputs_type_checked() -> None:
 
 def test_samples_load_when_present() -> None:
     cfg_path = SAMPLES / "service.yaml"
-    if not cfg_path.exists():
-        pytest.skip("data/samples not generated yet")
     inputs = io.load_inputs(load_config(cfg_path))
     assert inputs.telemetry is not None and len(inputs.telemetry) > 0
     for e in inputs.ledger:

@@ -67,8 +67,6 @@ def test_report_notebooks_render_without_telemetry(tmp_path) -> None:
     from srekit.config import load_config
     from srekit.runner import run_report
 
-    if not (SAMPLES / "incidents.csv").exists():
-        pytest.skip("data/samples not generated")
     shutil.copy(SAMPLES / "incidents.csv", tmp_path / "incidents.csv")
     (tmp_path / "service.yaml").write_text("service: quiet\ndata:\n  incidents: incidents.csv\n")
     res = run_report(load_config(tmp_path / "service.yaml"), tmp_path / "out", generated_at=pd.Timestamp("2024-01-01", tz="UTC"),

@@ -214,8 +214,6 @@ def test_lazy_load_reads_only_what_is_used(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_samples_analysis_matches_report_and_loads_fast(tmp_path: Path) -> None:
-    if not (SAMPLES / "service.yaml").exists():
-        pytest.skip("data/samples not generated")
     from srekit.config import load_config
     from srekit.io import load_inputs
 

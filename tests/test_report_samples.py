@@ -34,8 +34,6 @@ ARTIFACTS = ROOT / "tests" / "artifacts"
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    if not (SAMPLES / "service.yaml").exists():
-        pytest.skip("data/samples not generated")
     root = tmp_path_factory.mktemp("samples_report")
     data = root / "samples"
     shutil.copytree(SAMPLES, data)

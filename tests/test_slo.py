@@ -255,8 +255,6 @@ def test_series_only_gives_timeslice_proposals_and_budgets() -> None:
 
 @pytest.mark.slow
 def test_samples_end_to_end() -> None:
-    if not (SAMPLES / "service.yaml").exists():
-        pytest.skip("data/samples not generated")
     from srekit.config import load_config
     from srekit.io import load_inputs
 

@@ -14,8 +14,6 @@ NB = ROOT / "notebooks" / "02_sli_slo.ipynb"
 
 @pytest.mark.slow
 def test_notebook_runs_on_the_samples(tmp_path: Path) -> None:
-    if not (SAMPLES / "service.yaml").exists():
-        pytest.skip("data/samples not generated")
     import papermill as pm
 
     out = tmp_path / "02.ipynb"
