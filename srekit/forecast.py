@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .config import ServiceConfig
 from .context import OpenQuestion
@@ -107,6 +106,9 @@ class BurnModel:
     background_daily: tuple[float, ...]
     background_source: str = "quiet days"
     detect_minutes: tuple[float, ...] = ()  # time to detect per pair; inf = unknown; () = all unknown
+    #: :meth:`rate_interval` at the default level, computed once when the model is fitted (a
+    #: report kernel that shows it from a saved analysis then needs no scipy).
+    rate_interval_90: tuple[float, float] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.window_days < 1 or self.budget_minutes <= 0 or self.history_days <= 0:
@@ -123,6 +125,7 @@ class BurnModel:
             raise ValueError("detect_minutes cannot be negative or NaN (use inf for unknown)")
         if not self.background_daily or any(b < 0 for b in self.background_daily):
             raise ValueError("background burn needs at least one non-negative day")
+        object.__setattr__(self, "rate_interval_90", self.rate_interval())
 
     @property
     def rate_shape(self) -> float:
@@ -130,11 +133,13 @@ class BurnModel:
 
     def rate_interval(self, level: float = RATE_INTERVAL) -> tuple[float, float]:
         """Equal-tailed posterior interval of incidents per day."""
+        from scipy import stats  # lazy: report kernels only unpickle results
+
         g = stats.gamma(self.rate_shape, scale=1.0 / self.history_days)
         return float(g.ppf((1 - level) / 2)), float(g.ppf((1 + level) / 2))
 
     def to_dict(self) -> dict[str, Any]:
-        lo, hi = self.rate_interval()
+        lo, hi = self.rate_interval_90
         d = np.asarray(self.durations_minutes)
         i = np.asarray(self.intensities)
         return {

@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .config import ServiceConfig
 from .context import OpenQuestion
@@ -69,6 +68,7 @@ FOLLOW_UP_COLUMNS = (
 
 def _km(times: np.ndarray, censored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Kaplan–Meier survival steps: (times, S after each time), via scipy.stats.ecdf."""
+    from scipy import stats  # lazy: report kernels only unpickle results
     data = stats.CensoredData(uncensored=times[~censored], right=times[censored])
     sf = stats.ecdf(data).sf
     return np.asarray(sf.quantiles, float), np.asarray(sf.probabilities, float)
@@ -319,6 +319,7 @@ def detectable_change(std: float, n: int, confidence: float = CONFIDENCE) -> flo
     the difference of two means has variance 2σ²/N)."""
     if n < 1 or std < 0:
         raise ValueError("detectable_change needs n ≥ 1 and std ≥ 0")
+    from scipy import stats  # lazy: report kernels only unpickle results
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     return z * float(np.sqrt(2.0 * std**2 / n))
 
@@ -364,6 +365,8 @@ def duration_metric(df: pd.DataFrame, name: str, as_of: pd.Timestamp | None, rng
     p90, p90_lb = _km_quantile(qt, sf, 0.9)
     mean = _rmst(qt, sf)
     if np.ptp(times) > 0:
+        from scipy import stats  # lazy: report kernels only unpickle results
+
         common = {"n_resamples": BOOTSTRAP_RESAMPLES, "confidence_level": CONFIDENCE, "method": "percentile", "rng": rng}
         if cens.size == 0:  # no censoring: KM median/mean are the sample's, vectorised
             boot = stats.bootstrap((times,), _uncensored_median_and_mean, vectorized=True, **common)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import sys
 from typing import Any
 
 import pandas as pd
@@ -45,12 +46,13 @@ def text_html(template: str, **values: Any) -> str:
 
 
 def show_figure(fig: Any, alt: str) -> None:
-    """Display a figure inline with alt text and close it (no duplicate stray output)."""
-    import matplotlib.pyplot as plt
+    """Display a figure inline with alt text; a pyplot figure is closed (no duplicate stray output)."""
     from IPython.display import HTML, display
 
     display(HTML(figure_html(fig, alt)))
-    plt.close(fig)
+    pyplot = sys.modules.get("matplotlib.pyplot")  # srekit's own figures never load pyplot
+    if pyplot is not None:
+        pyplot.close(fig)
 
 
 def show_table(df: pd.DataFrame, *, caption: str | None = None, max_rows: int = 60) -> None:

@@ -3,16 +3,20 @@ honest "no data" panel instead of an empty chart."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 
 def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
-    """``ax`` itself, or the axes of a new figure of ``size`` inches."""
+    """``ax`` itself, or the axes of a new figure of ``size`` inches.
+
+    The figure is a plain :class:`~matplotlib.figure.Figure`, not a pyplot one: no backend or
+    figure manager is loaded (a report kernel saves ~0.2 s of imports) and nothing needs closing;
+    :func:`srekit.nbshow.show_figure` displays it.
+    """
     if ax is not None:
         return ax
-    _, new = plt.subplots(figsize=size)
-    return new
+    return Figure(figsize=size).add_subplot()
 
 
 def no_data(ax: Axes, title: str, message: str = "No data for this chart") -> Axes:

@@ -3,10 +3,9 @@ data (from :mod:`srekit.slo` / :mod:`srekit.budget`) on one Axes; no computation
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import FixedLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from .plots import new_axes, no_data
 
@@ -57,7 +56,7 @@ def plot_budget_burn_down(burn_down: pd.DataFrame, *, ax: Axes | None = None) ->
         ax.plot(part["time"], part["remaining"], label=str(slo))
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_ylim(-0.02, 1.02)
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel("Date (UTC)")
     ax.set_ylabel("Budget left")
     ax.set_title(title)
@@ -81,7 +80,7 @@ def plot_burn_rates(history: pd.DataFrame, *, window: str = "1d", ax: Axes | Non
     ax.set_yscale("symlog", linthresh=1.0, linscale=1.5)
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(FixedLocator([0, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]))
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlabel("Date (UTC)")
     ax.set_ylabel("Burn rate (times the sustainable pace)")
     ax.set_title(title)

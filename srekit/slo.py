@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from . import telemetry as tm
 from .config import JourneyConfig, ServiceConfig
@@ -718,6 +717,7 @@ def _bootstrap_thresholds(blocks: _Blocks, targets: Sequence[float], rng: np.ran
         first = np.where(reach.any(axis=2), reach.argmax(axis=2), len(edges) - 1)
         return edges[first].reshape((len(tgt),) + idx.shape[:-1])
 
+    from scipy import stats  # lazy: report kernels only unpickle results
     res = stats.bootstrap((np.arange(n),), statistic, n_resamples=BOOTSTRAP_RESAMPLES, vectorized=True,
                           method="percentile", confidence_level=CONFIDENCE, batch=250, rng=rng)
     lo = np.atleast_1d(res.confidence_interval.low)

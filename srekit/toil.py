@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .config import ServiceConfig
 from .context import OpenQuestion
@@ -78,6 +77,7 @@ class Estimate:
             return np.full(u.shape, self.low)
         a = 1.0 + 4.0 * (self.likely - self.low) / span
         b = 1.0 + 4.0 * (self.high - self.likely) / span
+        from scipy import stats  # lazy: report kernels only unpickle results
         return self.low + span * stats.beta.ppf(u, a, b)
 
     def to_dict(self) -> dict[str, float]:
@@ -452,6 +452,7 @@ def weekly_trend(hours: Sequence[float] | np.ndarray, *, confidence: float = TRE
     y = np.asarray(hours, dtype=float)
     if y.size < MIN_TREND_WEEKS:
         return None
+    from scipy import stats  # lazy: report kernels only unpickle results
     res = stats.theilslopes(y, np.arange(y.size, dtype=float), alpha=confidence)
     slope, low, high = float(res.slope), float(res.low_slope), float(res.high_slope)
     low, high = min(low, slope), max(high, slope)
