@@ -519,27 +519,50 @@ def journey_grids(telemetry: pd.DataFrame) -> dict[str, JourneyGrid]:
     out: dict[str, JourneyGrid] = {}
     for k, name in enumerate(names):
         rows: slice | np.ndarray = slice(bounds[k], bounds[k + 1]) if contiguous else order[bounds[k] : bounds[k + 1]]
-        t = stamps[rows]
-        increasing = bool((np.diff(t) > 0).all())
-        srt = t if increasing else np.sort(t)
-        d = np.diff(srt)
-        d = d[d > 0]
-        step = int(d.min()) if d.size else 60_000_000
-        t0 = (srt[0] // step) * step
-        pos = (t - t0) // step
-        n = int(pos.max()) + 1
-        vals = values.iloc[rows].to_numpy(np.int64)
-        if increasing and n == len(pos):  # one row per interval, no gaps: already the grid
-            grid = vals
-        elif increasing and (np.diff(pos) > 0).all():
-            grid = np.zeros((n, vals.shape[1]), np.int64)
-            grid[pos] = vals
-        else:  # unsorted or several rows per interval: sum them
-            grid = np.zeros((n, vals.shape[1]), np.int64)
-            np.add.at(grid, pos, vals)
-        out[str(name)] = JourneyGrid(str(name), pd.Timestamp(int(t0), unit="us", tz="UTC"),
-                                     pd.Timedelta(step, unit="us"), grid[:, 0], grid[:, 1], grid[:, 2:], edges)
+        out[str(name)] = _grid_of(str(name), stamps[rows], values.iloc[rows].to_numpy(np.int64), edges)
     return out
+
+
+def journey_grid(telemetry: pd.DataFrame, journey: str, sli: str, threshold_ms: float | None = None) -> JourneyGrid | None:
+    """``journey_grids(telemetry)[journey]`` (None when the journey has no rows) holding only
+    the buckets ``sli`` needs: none for availability, the threshold's snapped edge for latency
+    (:meth:`JourneyGrid.events` gives the same events). For one SLO's events."""
+    mask = (telemetry["journey"] == journey).to_numpy(dtype=bool)
+    if not mask.any():
+        return None
+    les = tm.le_columns(telemetry)
+    edges = np.array([tm.parse_edge(c) for c in les])
+    if sli == "latency" and threshold_ms is not None:
+        edge = tm.snap_edge(edges, threshold_ms)
+        keep = [i for i, e in enumerate(edges) if e == edge][:1]
+        les, edges = [les[i] for i in keep], edges[keep]
+    elif sli != "latency":
+        les, edges = [], edges[:0]
+    stamps = pd.DatetimeIndex(telemetry["interval_start"]).as_unit("us").asi8[mask]
+    cols = [telemetry[c].to_numpy(dtype=np.int64)[mask] for c in tm.COUNTS + les]
+    return _grid_of(journey, stamps, np.column_stack(cols), edges)
+
+
+def _grid_of(name: str, t: np.ndarray, vals: np.ndarray, edges: np.ndarray) -> JourneyGrid:
+    """One journey's grid from its stamps (µs) and count rows (total, errors, buckets)."""
+    increasing = bool((np.diff(t) > 0).all())
+    srt = t if increasing else np.sort(t)
+    d = np.diff(srt)
+    d = d[d > 0]
+    step = int(d.min()) if d.size else 60_000_000
+    t0 = (srt[0] // step) * step
+    pos = (t - t0) // step
+    n = int(pos.max()) + 1
+    if increasing and n == len(pos):  # one row per interval, no gaps: already the grid
+        grid = vals
+    elif increasing and (np.diff(pos) > 0).all():
+        grid = np.zeros((n, vals.shape[1]), np.int64)
+        grid[pos] = vals
+    else:  # unsorted or several rows per interval: sum them
+        grid = np.zeros((n, vals.shape[1]), np.int64)
+        np.add.at(grid, pos, vals)
+    return JourneyGrid(name, pd.Timestamp(int(t0), unit="us", tz="UTC"),
+                       pd.Timedelta(step, unit="us"), grid[:, 0], grid[:, 1], grid[:, 2:], edges)
 
 
 def _empty_events() -> pd.DataFrame:
@@ -585,7 +608,8 @@ def sli_events(
     elif telemetry is None or telemetry.empty or not (telemetry["journey"] == spec.journey).any():
         events = _empty_events()
     else:
-        grid = journey_grids(telemetry[telemetry["journey"] == spec.journey])[spec.journey]
+        grid = journey_grid(telemetry, spec.journey, spec.sli, spec.threshold_ms)
+        assert grid is not None
         return grid_events(grid, spec, start=start, end=end)
     if spec.budgeting == "Timeslices":
         events = _to_timeslices(events, spec)

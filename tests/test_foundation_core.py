@@ -40,6 +40,33 @@ def test_check_rejects_non_cumulative_buckets() -> None:
         tm.check(df, source="t.csv")
 
 
+def _sli_counts_via_regular(df: pd.DataFrame, journey: str, kind: str, thr: float | None, **kw: pd.Timestamp) -> pd.DataFrame:
+    """The definition sli_counts must match: telemetry.regular on every column, then the SLI."""
+    part = df[df["journey"] == journey]
+    grid = tm.regular(part, journey, tm.infer_interval(part), kw.get("start"), kw.get("end"))
+    bad = grid["errors"] if kind == "availability" else grid["total"] - grid[tm.edge_label(tm.snap_edge(tm.edges_of(part), thr or 0))]
+    return pd.DataFrame({"total": grid["total"].astype("int64"), "bad": bad.astype("int64")}, index=grid.index)
+
+
+def test_sli_counts_equals_regular_grid_on_messy_frames() -> None:
+    rng = np.random.default_rng(3)
+    idx = pd.date_range("2024-01-01", periods=300, freq="1min", tz="UTC")
+    le = np.sort(rng.integers(0, 50, (600, 3)), axis=1)
+    df = pd.DataFrame({"journey": np.repeat(["a", "b"], 300), "interval_start": np.tile(idx, 2),
+                       "total": le[:, -1] + rng.integers(0, 5, 600), "errors": rng.integers(0, 3, 600),
+                       "le_100": le[:, 0], "le_250": le[:, 1], "le_500": le[:, 2]})
+    off = df.iloc[[5, 17]].assign(interval_start=lambda d: d["interval_start"] + pd.Timedelta(seconds=20))
+    messy = pd.concat([df.drop(index=range(40, 70)), df.iloc[[3, 3, 450]], off]).sample(frac=1.0, random_state=2)
+    t0 = idx[0]
+    for kind, thr in (("availability", None), ("latency", 250.0), ("latency", 300.0)):
+        for kw in ({}, {"start": t0 - pd.Timedelta(minutes=9), "end": t0 + pd.Timedelta(hours=2, seconds=30)},
+                   {"start": t0 + pd.Timedelta(minutes=3, seconds=20)}):
+            got = tm.sli_counts(messy, "a", kind, threshold_ms=thr, **kw)
+            pd.testing.assert_frame_equal(got, _sli_counts_via_regular(messy, "a", kind, thr, **kw))
+            assert got.index.freq == pd.Timedelta(seconds=20)  # the off-grid rows set the interval
+    assert tm.sli_counts(messy, "zzz", "availability").empty
+
+
 def test_quantile_interpolates_like_prometheus() -> None:
     df = pd.DataFrame({"le_100": [50], "le_200": [100]})
     assert tm.quantile_ms(df, np.array([100]), 0.75)[0] == pytest.approx(150.0)
