@@ -402,7 +402,7 @@ def _finish(
     rejects.insert(0, "row", rej_rows)
     rejects["reason"] = reasons.to_numpy()
     rejects = rejects.reset_index(drop=True)
-    accepted = frame.loc[ok].reset_index(drop=True)
+    accepted = (frame if ok.all() else frame.loc[ok]).reset_index(drop=True)
     start = end = None
     if len(accepted):
         stamps = accepted[time_col]
@@ -498,11 +498,10 @@ def load_telemetry(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
             fix="add bucket columns or aggregate raw requests with `srekit aggregate`",
         )
     rows = _Rows(len(raw))
-    frame = pd.DataFrame(index=raw.index)
-    frame["journey"] = _str_col(raw, cols, "journey", default=DEFAULT_JOURNEY)
+    journey = _str_col(raw, cols, "journey", default=DEFAULT_JOURNEY)
     if "journey" not in cols:
         rows.note("journey_defaulted_to_all", len(raw))
-    frame["interval_start"] = _time_col(raw, cols, "interval_start", tz, rows, required=True)
+    stamps = _time_col(raw, cols, "interval_start", tz, rows, required=True)
     ordered = sorted(edges, key=lambda c: edges[c])
     sources = [cols["total"], cols["errors"], *ordered]
     names = ["total", "errors", *(tm.edge_label(edges[c]) for c in ordered)]
@@ -528,12 +527,17 @@ def load_telemetry(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
     rows.reject(bucket[:, -1] > tot, "bucket exceeds total")
     if inf:
         rows.note("le_inf_column_dropped", len(inf))
-    for j, name in enumerate(names):
-        frame[name] = counts[:, j]
+    # one int64 block over the column-major counts (no copy), then the key columns in front
+    frame = pd.DataFrame(counts, index=raw.index, columns=names, copy=False)
+    frame.insert(0, "interval_start", stamps)
+    frame.insert(0, "journey", journey)
     loaded = _finish("telemetry", source, raw, frame, rows, time_col="interval_start", strict=strict)
     good = loaded.frame
-    dup = int(good.duplicated(tm.KEY).sum())
-    merged = tm.merge([good]) if dup else tm.canonical(good)
+    if _is_canonical(good):  # the usual export: sorted by journey and time, no repeats
+        dup, merged = 0, good
+    else:
+        dup = int(good.duplicated(tm.KEY).sum())
+        merged = tm.merge([good]) if dup else tm.canonical(good)
     # No tm.check(merged) pass: the row checks above reject exactly what it refuses (negative
     # counts, errors > total, decreasing buckets, a bucket above total), and sums of valid rows
     # stay valid. tests/test_io.py checks the loaded frame passes tm.check.
@@ -541,6 +545,26 @@ def load_telemetry(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
     if dup:
         notes["duplicate_intervals_merged"] = dup
     return Loaded(frame=merged, entry=replace(loaded.entry, notes=notes), rejects=loaded.rejects)
+
+
+def _is_canonical(frame: pd.DataFrame) -> bool:
+    """Whether :func:`srekit.telemetry.canonical` would return ``frame`` unchanged and it has
+    no repeated (journey, interval_start) key: canonical columns and dtypes, a fresh index,
+    rows strictly increasing by journey then interval_start."""
+    les = tm.le_columns(frame)
+    if list(frame.columns) != tm.KEY + tm.COUNTS + les or not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
+        return False
+    if frame["journey"].dtype != pd.api.types.pandas_dtype("str") or frame["interval_start"].dtype != "datetime64[us, UTC]":
+        return False
+    if any(frame[c].dtype != np.int64 for c in tm.COUNTS + les):
+        return False
+    journey, stamps = frame["journey"], frame["interval_start"]
+    if journey.hasnans or stamps.hasnans:
+        return False
+    codes, _ = pd.factorize(journey, sort=True)
+    t = pd.DatetimeIndex(stamps).asi8
+    dc, dt = np.diff(codes), np.diff(t)
+    return bool(((dc > 0) | ((dc == 0) & (dt > 0))).all())
 
 
 def _gap_notes(frame: pd.DataFrame, rows_notes: Counter[str], *, time_col: str, group: str) -> None:

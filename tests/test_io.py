@@ -46,6 +46,24 @@ def test_telemetry_good_file_is_canonical(tmp_path: Path) -> None:
     assert got.entry.start == ts("2024-01-01 00:00") and got.entry.end == ts("2024-01-01 00:01")
 
 
+def test_telemetry_sorted_and_shuffled_files_load_the_same(tmp_path: Path) -> None:
+    stamps = pd.date_range("2024-01-01", periods=50, freq="1min", tz="UTC")
+    df = pd.DataFrame({"journey": np.repeat(["a", "b"], 50), "interval_start": np.tile(stamps, 2),
+                       "total": np.arange(100, dtype=np.int64) + 5, "errors": np.arange(100, dtype=np.int64) % 3,
+                       "le_100": np.arange(100, dtype=np.int64), "le_250": np.arange(100, dtype=np.int64) + 1})
+    df.to_parquet(tmp_path / "sorted.parquet")
+    df.sample(frac=1.0, random_state=3).to_parquet(tmp_path / "shuffled.parquet")
+    pd.concat([df, df.iloc[[7]]]).to_parquet(tmp_path / "repeat.parquet")
+    got = io.load_telemetry(tmp_path / "sorted.parquet")
+    assert io._is_canonical(got.frame) and got.entry.notes == {}
+    pd.testing.assert_frame_equal(got.frame, tm.canonical(got.frame), check_exact=True)
+    pd.testing.assert_frame_equal(io.load_telemetry(tmp_path / "shuffled.parquet").frame, got.frame, check_exact=True)
+    rep = io.load_telemetry(tmp_path / "repeat.parquet")
+    assert rep.entry.notes == {"duplicate_intervals_merged": 1} and rep.frame["total"].iloc[7] == 2 * df["total"].iloc[7]
+    assert not io._is_canonical(pd.concat([df, df.iloc[[7]]], ignore_index=True))
+    assert not io._is_canonical(df.iloc[::-1].reset_index(drop=True))
+
+
 def test_telemetry_missing_errors_column(tmp_path: Path) -> None:
     p = write(tmp_path, "t.csv", "journey,interval_start,total,le_100\na,2024-01-01,1,1\n")
     with pytest.raises(InputError) as e:
