@@ -46,6 +46,8 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE", help="notebook parameter (repeatable)")
     parser.add_argument("--notebooks", default=None, help="notebooks folder (default: the repository's notebooks/)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
+    parser.add_argument("--fresh-kernels", action="store_true",
+                        help="start each notebook's kernel from scratch instead of forking it from a preloaded process")
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -67,6 +69,7 @@ def run_report(args: argparse.Namespace) -> int:
             params=params,
             seed=args.seed,
             progress=False if args.no_progress else None,
+            fresh_kernels=args.fresh_kernels,
         )
     except ReportLocked as exc:
         print(f"srekit report: {exc}", file=sys.stderr)
