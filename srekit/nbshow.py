@@ -15,14 +15,32 @@ from typing import Any
 
 import pandas as pd
 
+FIGURE_DPI = 110  # resolution of report images; srekit's figures are created at it
+PNG_OPTIONS = {"compress_level": 3}  # zlib level 3: ~1/3 less encode CPU than PIL's 6, ~10% more bytes
+PAD_INCHES = 0.1  # blank margin around the cropped figure (matplotlib's savefig.pad_inches)
+
+
+def figure_png(fig: Any) -> bytes:
+    """PNG bytes of a matplotlib figure at :data:`FIGURE_DPI`, cropped to what is drawn.
+
+    For a figure already at that dpi the crop box is measured once, then the figure is drawn
+    once: ``bbox_inches="tight"`` would first draw the whole figure without output just to
+    measure it (a third of the cost of a chart). Other figures (another dpi, or a layout engine
+    that must run before measuring) take that slower, equivalent path.
+    """
+    buf = io.BytesIO()
+    fast = fig.dpi == FIGURE_DPI and fig.get_layout_engine() is None
+    bbox = fig.get_tightbbox().padded(PAD_INCHES) if fast else "tight"
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches=bbox, pad_inches=PAD_INCHES,
+                pil_kwargs=PNG_OPTIONS)
+    return buf.getvalue()
+
 
 def figure_html(fig: Any, alt: str) -> str:
     """PNG of a matplotlib figure as an ``<img>`` with a data URI and alt text."""
     if not alt.strip():
         raise ValueError("every figure needs alt text describing what it shows")
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    data = base64.b64encode(figure_png(fig)).decode("ascii")
     return (
         f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" '
         'style="max-width:100%;height:auto">'

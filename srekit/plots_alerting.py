@@ -10,7 +10,7 @@ from matplotlib.axes import Axes
 
 from .alerting import AlertingReport
 from .explain import Explanation
-from .plots import new_axes, no_data
+from .plots import new_axes, no_data, plain_log_labels
 
 PAGE, TICKET, INCIDENT = "#c0392b", "#2e6da4", "#f4c7c3"
 
@@ -59,6 +59,7 @@ def plot_explain(explanation: Explanation, *, ax: Axes | None = None) -> Axes:
     ax.set_yticks(list(y), names, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
+    plain_log_labels(ax.xaxis)
     ax.set_xlabel("Minutes (log scale)")
     ax.set_title(f"How fast alerts fire and clear at a constant {explanation.error_ratio:.0%} error ratio")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
@@ -75,6 +76,7 @@ def plot_pages_per_week(comparison: pd.DataFrame, *, ax: Axes | None = None) -> 
     bars = ax.barh(shown["source"].astype(str), shown["per_week"], color=TICKET)
     ax.bar_label(bars, labels=[f"{v:.1f}" for v in shown["per_week"]], padding=3, fontsize=9)
     ax.set_xscale("symlog", linthresh=1.0)
+    plain_log_labels(ax.xaxis)
     ax.set_xlabel("Alerts per week (log scale above 1)")
     ax.set_title(title)
     return ax

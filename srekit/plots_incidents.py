@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 
 from .forecast import BudgetForecast, SLOForecast
 from .incidents import IncidentReport
-from .plots import new_axes, no_data
+from .plots import new_axes, no_data, plain_log_labels
 
 _COLORS = {"ttd": "#4c72b0", "tta": "#dd8452", "ttm": "#55a868", "ttr": "#c44e52"}
 
@@ -23,6 +23,7 @@ def plot_survival(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
         ax.step(np.concatenate([[0.0], t]), np.concatenate([[1.0], s]), where="post", color=_COLORS[name],
                 label=f"{m.label} ({m.n} incidents, {m.censored} still open)")
     ax.set_xscale("symlog", linthresh=1.0)
+    plain_log_labels(ax.xaxis)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("minutes since the incident started (or was detected, for acknowledge)")
     ax.set_ylabel("share of incidents not yet at this stage")

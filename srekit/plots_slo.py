@@ -7,7 +7,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
-from .plots import new_axes, no_data
+from .plots import new_axes, no_data, percent_label, plain_log_labels, plot_times
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
@@ -37,6 +37,8 @@ def plot_latency_distribution(distributions: pd.DataFrame, thresholds: pd.DataFr
                    label=f"threshold for {target:.1%}")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log_labels(ax.xaxis)
+    plain_log_labels(ax.yaxis, percent_label)
     ax.set_xlabel("Latency (milliseconds, log scale)")
     ax.set_ylabel("Share slower than this (log scale)")
     ax.set_title(title)
@@ -53,7 +55,7 @@ def plot_budget_burn_down(burn_down: pd.DataFrame, *, ax: Axes | None = None) ->
     if burn_down.empty:
         return no_data(ax, title)
     for slo, part in burn_down.groupby("slo", sort=True):
-        ax.plot(part["time"], part["remaining"], label=str(slo))
+        ax.plot(plot_times(part["time"]), part["remaining"], label=str(slo))
     ax.axhline(0.0, color="black", linewidth=0.8)
     ax.set_ylim(-0.02, 1.02)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0%}"))
@@ -75,7 +77,7 @@ def plot_burn_rates(history: pd.DataFrame, *, window: str = "1d", ax: Axes | Non
     if part.empty:
         return no_data(ax, title)
     for slo, p in part.groupby("slo", sort=True):
-        ax.plot(p["time"], p["burn_rate"], label=str(slo), linewidth=1)
+        ax.plot(plot_times(p["time"]), p["burn_rate"], label=str(slo), linewidth=1)
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="1 = budget lasts exactly the window")
     ax.set_yscale("symlog", linthresh=1.0, linscale=1.5)
     ax.set_ylim(bottom=0)

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from .plots import new_axes, no_data
+from .plots import new_axes, no_data, plain_log_labels, plot_times
 
 
 def _bars(ax: Axes, frame: pd.DataFrame, name: str, value: str, fmt: str, color: Any) -> pd.DataFrame:
@@ -43,7 +43,7 @@ def _per_journey(signals: pd.DataFrame, column: str, ax: Axes, title: str, ylabe
     if signals.empty:
         return no_data(ax, title, "No telemetry to show")
     for journey, part in signals.groupby("journey", sort=True):
-        ax.plot(part["period_start"], part[column], label=str(journey), linewidth=1.0, **kw)
+        ax.plot(plot_times(part["period_start"]), part[column], label=str(journey), linewidth=1.0, **kw)
     ax.set_title(title)
     ax.set_xlabel("Time (UTC)")
     ax.set_ylabel(ylabel)
@@ -77,6 +77,7 @@ def plot_latency(signals: pd.DataFrame, column: str = "p99_ms", *, ax: Axes | No
     ax = _per_journey(signals, column, ax, title, "Milliseconds (log scale)")
     if not signals.empty and signals[column].notna().any():
         ax.set_yscale("log")
+        plain_log_labels(ax.yaxis)
     return ax
 
 
