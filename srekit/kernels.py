@@ -87,11 +87,12 @@ class KernelZygote:
     stops it (and removes its private folder) on exit. :attr:`address` is its socket path
     (empty when it could not start)."""
 
-    def __init__(self, preload: tuple[str, ...] = PRELOAD) -> None:
+    def __init__(self, preload: tuple[str, ...] = PRELOAD, *, nice: int = 0) -> None:
+        """``nice``: how much lower the zygote's (and so its kernels') scheduling priority is."""
         self._folder = Path(tempfile.mkdtemp(prefix="srekit-kernels-"))  # 0700: only this user connects
         self.address = str(self._folder / SOCKET_NAME)
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "srekit.kernels", self.address, *preload],
+            [sys.executable, "-m", "srekit.kernels", self.address, str(int(nice)), *preload],
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
@@ -264,11 +265,13 @@ def warm_kernel_manager(address: str) -> type[WarmKernelManager]:
 # --------------------------------------------------------------------------------------------
 
 
-def serve(address: str, preload: tuple[str, ...]) -> None:
+def serve(address: str, preload: tuple[str, ...], nice: int = 0) -> None:
     """Bind ``address``, import ``preload``, then fork a kernel for each request until
-    terminated."""
+    terminated; ``nice`` lowers this process' priority first (its kernels inherit it)."""
     import importlib
 
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher: the kernel adds its own working folder back
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -367,4 +370,4 @@ def _watch(lifeline: int, zygote: int) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1], tuple(sys.argv[2:]))
+    serve(sys.argv[1], tuple(sys.argv[3:]), nice=int(sys.argv[2]))

@@ -19,6 +19,7 @@ import :func:`open_analysis` cheaply.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import re
@@ -417,6 +418,25 @@ def execute_notebook(src: str, run_dir: str, params: dict[str, Any], cwd: str, z
     return NotebookResult(name=name, status="failed" if error else "ok", seconds=time.perf_counter() - t0, error=error)
 
 
+#: How much lower the notebook and render processes' scheduling priority is (``os.nice``).
+WORKER_NICE = 10
+
+
+def lower_priority() -> None:
+    """Process-pool initializer: yield the CPU to the analysis every notebook waits for."""
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICE)
+
+
+def warm_up_rendering() -> None:
+    """Import nbconvert and compile both exporters' templates (a render process does this once,
+    before its first notebook arrives)."""
+    import nbformat
+
+    for audience in ("stakeholder", "engineer"):
+        notebook_html(nbformat.v4.new_notebook(), audience=audience, title="warm-up")
+
+
 def render_notebook(src: str | Path, run_dir: str | Path) -> None:
     """Render the executed ``run_dir/notebooks/NAME.ipynb`` (``src`` itself when execution left
     nothing) as stakeholder HTML (``run_dir/NAME.html``) and engineer HTML
@@ -575,7 +595,7 @@ def run_report(
                 else:  # kernels forked from a preloaded process (srekit.kernels)
                     from .kernels import KernelZygote
 
-                    zygote = stack.enter_context(KernelZygote()).address
+                    zygote = stack.enter_context(KernelZygote(nice=WORKER_NICE)).address
                 results = _execute_all(notebooks, plan, tmp, nb_dir, jobs, progress, analysis, cache, zygote)
             shutil.rmtree(cache, ignore_errors=True)
             report = made[0]
@@ -634,7 +654,12 @@ def _execute_all(
     (including those that load the saved analysis, ``analysis_cache``: they wait for ``cache``
     while it is pending) are queued first; ``analysis()`` (which writes report.json and the
     cache) runs in this process meanwhile; the notebooks that read report.json are queued
-    after it. This process renders each notebook's HTML as it finishes."""
+    after it. A separate process renders each notebook's HTML as soon as it finishes.
+
+    The analysis is what every notebook waits for, so the notebook and render processes run
+    at a lower priority (:data:`WORKER_NICE`): on a machine with few cores they use what the
+    analysis leaves free instead of slowing it down.
+    """
     import papermill  # noqa: F401  imported once here: the forked workers inherit it (≈0.7 s each)
     from tqdm import tqdm
 
@@ -642,16 +667,25 @@ def _execute_all(
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(notebooks)))
     show = sys.stderr.isatty() if progress is None else progress
-    results: list[NotebookResult] = []
     queue = sorted(notebooks, key=runs_last)  # stable: name order otherwise
     independent = [nb for nb in queue if "analysis_cache" in plan[nb.stem] or "report_json_path" not in plan[nb.stem]]
     dependent = [nb for nb in queue if nb not in independent]
     if cache is not None:
         mark_pending(cache)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    renders: dict[Path, Future[None]] = {}
+    with ProcessPoolExecutor(max_workers=workers, initializer=lower_priority) as pool, \
+            ProcessPoolExecutor(max_workers=1, initializer=lower_priority) as renderer:
+        renderer.submit(int).result()  # fork the renderer now, before the analysis starts threads
+        renderer.submit(warm_up_rendering)  # nbconvert's import and templates, while the analysis runs
+
+        def render(nb: Path, _: Future[NotebookResult]) -> None:  # runs in the pool's thread
+            renders[nb] = renderer.submit(render_notebook, nb, run_dir)
 
         def submit(nbs: Sequence[Path]) -> dict[Future[NotebookResult], Path]:
-            return {pool.submit(execute_notebook, str(nb), str(run_dir), plan[nb.stem], str(cwd), zygote): nb for nb in nbs}
+            futures = {pool.submit(execute_notebook, str(nb), str(run_dir), plan[nb.stem], str(cwd), zygote): nb for nb in nbs}
+            for fut, nb in futures.items():
+                fut.add_done_callback(functools.partial(render, nb))
+            return futures
 
         futures = submit(independent)
         if not independent:
@@ -663,10 +697,14 @@ def _execute_all(
             raise
         futures.update(submit(dependent))
         bar = tqdm(total=len(futures), desc="notebooks", unit="nb", disable=not show, file=sys.stderr)
+        results = []
         for fut in as_completed(futures):
             results.append(fut.result())
-            render_notebook(futures[fut], run_dir)  # here, while the workers run the next kernels
             bar.set_postfix_str(futures[fut].stem)
             bar.update(1)
         bar.close()
+        while len(renders) < len(futures):  # a done-callback runs just after its future completes
+            time.sleep(0.005)
+        for done in renders.values():
+            done.result()
     return sorted(results, key=lambda r: r.name)
