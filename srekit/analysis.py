@@ -115,6 +115,7 @@ class Analysis:
         self._errors: dict[str, BaseException] = {}  # sections that raised
         self._store: Path | None = None  # writing: each value is saved here as it is computed
         self._source: Path | None = None  # reading: values come from here (see load)
+        self._counts: Any = None  # SLI counts shared by sections (see _sli_counts), not saved
         if inputs is not None:
             self._memo["inputs"] = inputs
         if given_specs is not None:
@@ -188,7 +189,7 @@ class Analysis:
         if key == "forecast":
             from .forecast import forecast_budget
 
-            return forecast_budget(tel, inp.incidents, self.specs, cfg, rng=self.rng("forecast"), runs=FORECAST_RUNS)
+            return forecast_budget(tel, inp.incidents, self.specs, cfg, rng=self.rng("forecast"), runs=FORECAST_RUNS, counts=self._sli_counts())
         if key == "alerting":
             from .alerting import analyze_alerting
 
@@ -196,7 +197,8 @@ class Analysis:
         if key == "incident_response":
             from .incidents import analyze_incidents
 
-            return analyze_incidents(inp.incidents, cfg, rng=self.rng("incident_response"), telemetry=tel, specs=self.specs, deploys=inp.deploys)
+            return analyze_incidents(inp.incidents, cfg, rng=self.rng("incident_response"), telemetry=tel, specs=self.specs,
+                                     deploys=inp.deploys, counts=self._sli_counts())
         if key == "toil":
             from .toil import analyze_toil
 
@@ -206,6 +208,16 @@ class Analysis:
 
             return build_backlog(cfg, **{name: self.payload_or_none(section) for name, section in _BACKLOG_ARGS.items()})
         raise KeyError(f"unknown section {key!r}; sections: {', '.join(SECTIONS)}")
+
+    def _sli_counts(self) -> Any:
+        """:class:`srekit.incidents.SliCounts` of the telemetry: the SLI counts the incident and
+        forecast sections both measure, computed once. Working state, not saved."""
+        if self._counts is None:
+            from .incidents import SliCounts
+
+            tel = self.inputs.telemetry
+            self._counts = None if tel is None else SliCounts(tel)
+        return self._counts
 
     def result(self, key: str) -> Any:
         """The section's result object, computed on first use; ``None`` when it failed (the
@@ -292,7 +304,8 @@ class Analysis:
             from .forecast import forecast_budget
 
             inp = self.inputs
-            return forecast_budget(inp.telemetry, inp.incidents, self.specs, self.config, rng=self.rng("forecast"), runs=runs)
+            return forecast_budget(inp.telemetry, inp.incidents, self.specs, self.config, rng=self.rng("forecast"), runs=runs,
+                                   counts=self._sli_counts())
 
         return self._memoised(f"forecast:{runs}", compute)
 
@@ -350,11 +363,11 @@ class Analysis:
 
     def __getstate__(self) -> dict[str, Any]:
         """Only the configuration: computed values are saved one file each (:meth:`save`)."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("_memo", "_errors", "_store", "_source")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_memo", "_errors", "_store", "_source", "_counts")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._memo, self._errors, self._store, self._source = {}, {}, None, None
+        self._memo, self._errors, self._store, self._source, self._counts = {}, {}, None, None, None
 
     def stream_to(self, folder: str | Path) -> Path:
         """Save into ``folder`` from now on: the configuration at once, then each value as it

@@ -36,16 +36,15 @@ import pandas as pd
 from .config import ServiceConfig
 from .context import OpenQuestion
 from .incidents import (
+    SliCounts,
     impact_windows,
     incident_impact,
-    journey_step,
     log_end,
     prepare,
     relevant,
     to_us,
 )
 from .spec import SLOSpec
-from .telemetry import sli_counts
 
 SECTION = "error_budget_policy"
 RATE_PRIOR_SHAPE = 0.5  # Jeffreys prior for a Poisson rate
@@ -300,30 +299,41 @@ class BudgetForecast:
 # ---------------------------------------------------------------- fitting
 
 
-def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLOSpec) -> BurnModel:
+def incident_windows(incidents: pd.DataFrame | None) -> pd.DataFrame:
+    """Impact windows of every incident of the log (``incidents.impact_windows``, open ones
+    censored at the log end); no rows without a log."""
+    if incidents is None or not len(incidents):
+        return pd.DataFrame(columns=["id", "journey", "cause", "start", "end"])
+    df = prepare(incidents)
+    return impact_windows(df, log_end(df))
+
+
+def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLOSpec, *,
+              counts: SliCounts | None = None, windows: pd.DataFrame | None = None) -> BurnModel:
     """Fit the burn model of one request-based SLO from telemetry and the incident log.
 
     History = the span of the journey's telemetry. Incidents counted for the rate are those
     concerning the journey (same journey or none recorded) that start inside the history.
+    ``counts`` (the SLIs of ``telemetry``) and ``windows`` (:func:`incident_windows` of
+    ``incidents``) may pass what the caller has computed already.
     """
-    counts = sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=journey_step(telemetry, spec.journey))
-    if counts.empty or counts["total"].sum() == 0:
+    grid = (counts if counts is not None else SliCounts(telemetry))(spec)
+    if grid.empty or grid["total"].sum() == 0:
         raise ValueError(f"SLO {spec.name}: no traffic for journey {spec.journey!r} in the telemetry")
-    idx = pd.DatetimeIndex(counts.index)
+    idx = pd.DatetimeIndex(grid.index)
     step = idx[1] - idx[0] if len(idx) > 1 else pd.Timedelta(minutes=1)
     minute = pd.Timedelta(minutes=1)
     h_start, h_end = idx[0], idx[-1] + step
     history_days = (h_end - h_start) / pd.Timedelta(days=1)
-    per_min = counts["total"].sum() / ((h_end - h_start) / minute)
+    per_min = grid["total"].sum() / ((h_end - h_start) / minute)
     window_days = max(math.ceil(spec.window / pd.Timedelta(days=1)), 1)
     budget = window_days * 1440.0 * spec.error_budget
 
-    windows = pd.DataFrame(columns=["id", "journey", "cause", "start", "end"])
-    if incidents is not None and len(incidents):
-        df = prepare(incidents)
-        windows = relevant(impact_windows(df, log_end(df)), spec.journey)
+    if windows is None:
+        windows = incident_windows(incidents)
+    windows = relevant(windows, spec.journey) if len(windows) else windows
     in_hist = windows[(windows["start"] >= h_start) & (windows["start"] < h_end)] if len(windows) else windows
-    impact = incident_impact(in_hist, telemetry, spec, counts=counts) if len(in_hist) else None
+    impact = incident_impact(in_hist, telemetry, spec, counts=grid) if len(in_hist) else None
 
     # background: per full day, bad events and minutes outside every incident window
     grid_us = to_us(idx)
@@ -335,7 +345,7 @@ def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLO
         np.add.at(inside, hi, -1)
     outside = np.cumsum(inside)[:-1] == 0
     per_day = pd.DataFrame({
-        "bad_out": np.where(outside, counts["bad"].to_numpy(), 0),
+        "bad_out": np.where(outside, grid["bad"].to_numpy(), 0),
         "n_out": outside.astype(int),
         "n": 1,
     }, index=idx).groupby(idx.floor("D")).sum()
@@ -393,6 +403,7 @@ def forecast_budget(
     rng: np.random.Generator,
     runs: int = 10_000,
     what_ifs: tuple[WhatIf, ...] = DEFAULT_WHAT_IFS,
+    counts: SliCounts | None = None,
 ) -> BudgetForecast:
     """Forecast error-budget consumption of each SLO over its next window.
 
@@ -406,6 +417,7 @@ def forecast_budget(
     rng : seeded generator; the same seed gives the same forecast.
     runs : simulated windows per SLO.
     what_ifs : counterfactual improvements evaluated with the same random draws.
+    counts : the SLIs of ``telemetry`` when already measured elsewhere (:class:`srekit.incidents.SliCounts`).
     """
     questions: list[OpenQuestion] = []
     default_days = max(math.ceil(config.slo.window / pd.Timedelta(days=1)), 1)
@@ -426,6 +438,9 @@ def forecast_budget(
         ))
     per_slo: list[SLOForecast] = []
     results: list[WhatIfResult] = []
+    log = incidents if incidents is not None and len(incidents) else None
+    sli = counts if counts is not None else SliCounts(telemetry)
+    windows: pd.DataFrame | None = None  # every incident's impact window, computed once
     for spec in specs:
         if spec.sli not in ("availability", "latency") or spec.budgeting != "Occurrences":
             questions.append(OpenQuestion(
@@ -443,7 +458,9 @@ def forecast_budget(
                 SECTION,
             ))
             continue
-        model = fit_model(telemetry, incidents if incidents is not None and len(incidents) else None, spec)
+        if windows is None:
+            windows = incident_windows(log)
+        model = fit_model(telemetry, log, spec, counts=sli, windows=windows)
         if model.incidents > 0 and not model.durations_minutes:
             questions.append(OpenQuestion(
                 f"forecast_impact_{spec.name}",

@@ -447,6 +447,25 @@ def journey_step(telemetry: pd.DataFrame, journey: str) -> pd.Timedelta:
     return pd.Timedelta(int(gaps.min()), unit="us")
 
 
+class SliCounts:
+    """The per-interval SLI counts of request SLOs on one telemetry frame, as
+    :func:`incident_impact` and ``forecast.fit_model`` read them: ``telemetry.sli_counts`` on
+    the journey's own interval (:func:`journey_step`). Computed on first use per (journey, SLI,
+    threshold) and kept, so sections measuring the same SLIs share them; callers must not
+    modify the frames."""
+
+    def __init__(self, telemetry: pd.DataFrame) -> None:
+        self.telemetry = telemetry
+        self._memo: dict[tuple[str, str, float | None], pd.DataFrame] = {}
+
+    def __call__(self, spec: SLOSpec) -> pd.DataFrame:
+        key = (spec.journey, spec.sli, spec.threshold_ms)
+        if key not in self._memo:
+            tel = self.telemetry
+            self._memo[key] = sli_counts(tel, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=journey_step(tel, spec.journey))
+        return self._memo[key]
+
+
 def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpec, *, counts: pd.DataFrame | None = None) -> pd.DataFrame:
     """Bad events each incident caused on one SLI, above the background rate.
 
@@ -459,7 +478,7 @@ def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpe
     """
     cols = ["id", "cause", "start", "duration_minutes", "detect_minutes", "bad", "total", "excess_bad", "budget_minutes", "intensity"]
     if counts is None:
-        counts = sli_counts(telemetry, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=journey_step(telemetry, spec.journey))
+        counts = SliCounts(telemetry)(spec)
     w = relevant(windows, spec.journey)
     if counts.empty or w.empty:
         return pd.DataFrame({c: pd.Series([], dtype="float64") for c in cols})
@@ -491,9 +510,12 @@ def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpe
     return out[minutes > 0].reset_index(drop=True)
 
 
-def budget_minutes_by_incident(windows: pd.DataFrame, telemetry: pd.DataFrame, specs: tuple[SLOSpec, ...]) -> pd.Series:
-    """Budget minutes per incident id: the largest over the SLOs the incident concerns."""
-    parts = [incident_impact(windows, telemetry, s).set_index("id")["budget_minutes"] for s in specs if s.sli in ("availability", "latency")]
+def budget_minutes_by_incident(windows: pd.DataFrame, telemetry: pd.DataFrame, specs: tuple[SLOSpec, ...], *,
+                               counts: SliCounts | None = None) -> pd.Series:
+    """Budget minutes per incident id: the largest over the SLOs the incident concerns.
+    ``counts`` may pass the SLIs of ``telemetry`` already measured (:class:`SliCounts`)."""
+    sli = counts if counts is not None else SliCounts(telemetry)
+    parts = [incident_impact(windows, telemetry, s, counts=sli(s)).set_index("id")["budget_minutes"] for s in specs if s.sli in ("availability", "latency")]
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.Series([], dtype="float64")
@@ -744,6 +766,7 @@ def analyze_incidents(
     specs: tuple[SLOSpec, ...] = (),
     deploys: pd.DataFrame | None = None,
     as_of: pd.Timestamp | None = None,
+    counts: SliCounts | None = None,
 ) -> IncidentReport:
     """Incident-response analysis of an incident log (canonical columns of
     ``srekit.schema.INCIDENTS``).
@@ -756,6 +779,7 @@ def analyze_incidents(
     telemetry, specs : when both are given, each cause's error-budget minutes are measured.
     deploys : deploy log; incidents within one hour after a deploy count as change-induced.
     as_of : censoring time of open incidents (default: the latest stamp in the log).
+    counts : the SLIs of ``telemetry`` when already measured elsewhere (:class:`SliCounts`).
 
     Returns
     -------
@@ -828,7 +852,7 @@ def analyze_incidents(
         ))
     budget = None
     if telemetry is not None and len(specs):
-        budget = budget_minutes_by_incident(impact_windows(df, end), telemetry, specs)
+        budget = budget_minutes_by_incident(impact_windows(df, end), telemetry, specs, counts=counts)
     elif len(specs) == 0 and telemetry is not None:
         questions.append(OpenQuestion(
             "incident_budget_minutes", "Which SLOs should incidents be charged against?",

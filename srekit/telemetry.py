@@ -175,8 +175,9 @@ def ratio(bad: float | np.ndarray, total: float | np.ndarray) -> np.ndarray:
     """Request-weighted bad ratio; 0 where there is no traffic (no traffic burns no budget)."""
     bad_a = np.asarray(bad, dtype=float)
     tot_a = np.asarray(total, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(tot_a > 0, bad_a / np.where(tot_a > 0, tot_a, 1.0), 0.0)
+    out = np.zeros(np.broadcast_shapes(bad_a.shape, tot_a.shape))
+    np.divide(bad_a, tot_a, out=out, where=tot_a > 0)
+    return out
 
 
 def regular(df: pd.DataFrame, journey: str, interval: pd.Timedelta, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:

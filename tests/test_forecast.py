@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from srekit.config import ServiceConfig
 from srekit.forecast import BurnModel, WhatIf, fit_model, forecast_budget, simulate
+from srekit.incidents import SliCounts
 from srekit.spec import SLOSpec
+from srekit.telemetry import sli_counts
 
 CFG = ServiceConfig(service="shop")
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
@@ -141,6 +143,18 @@ def test_forecast_payload_and_what_ifs() -> None:
         assert w["budget_minutes"] == pytest.approx(s["expected_budget_minutes"] + w["delta_budget_minutes"])
     assert d["model"]["per_slo"]["checkout-availability"]["impacts_measured"] == 6
     json.dumps(d)
+
+
+def test_shared_sli_counts_change_nothing() -> None:
+    tel, inc = _history()
+    lat = SLOSpec("checkout-latency", "checkout", "latency", 0.98, threshold_ms=100)
+    counts = SliCounts(tel)
+    alone = forecast_budget(tel, inc, (SPEC, lat), CFG, rng=np.random.default_rng(3), runs=500)
+    shared = forecast_budget(tel, inc, (SPEC, lat), CFG, rng=np.random.default_rng(3), runs=500, counts=counts)
+    assert json.dumps(shared.to_dict()) == json.dumps(alone.to_dict())
+    assert counts(SPEC) is counts(SLOSpec("other-name", "checkout", "availability", 0.9))  # one per SLI
+    pd.testing.assert_frame_equal(counts(lat), sli_counts(tel, "checkout", "latency", threshold_ms=100))
+    assert fit_model(tel, inc, SPEC, counts=counts) == fit_model(tel, inc, SPEC)
 
 
 def test_latency_slo_and_missing_inputs() -> None:
