@@ -155,9 +155,7 @@ def golden_signals(telemetry: pd.DataFrame | None, *, freq: str = "1h", quantile
     if telemetry is None:
         telemetry = tm.empty()
     les = tm.le_columns(telemetry)
-    frame = telemetry[["journey", "interval_start", "total", "errors", *les]].copy()
-    frame["period_start"] = frame["interval_start"].dt.floor(freq)
-    g = frame.groupby(["journey", "period_start"], sort=True, observed=True)[["total", "errors", *les]].sum().reset_index()
+    g = _period_sums(telemetry, les, freq)
     out = pd.DataFrame(
         {
             "journey": g["journey"].astype("str"),
@@ -171,6 +169,26 @@ def golden_signals(telemetry: pd.DataFrame | None, *, freq: str = "1h", quantile
         label = f"p{q * 100:g}_ms"
         out[label] = tm.quantile_ms(g[les], g["total"].to_numpy(), q) if les else np.nan
     return out
+
+
+def _period_sums(telemetry: pd.DataFrame, les: list[str], freq: str) -> pd.DataFrame:
+    """``total``, ``errors`` and the buckets summed per (journey, period_start), sorted by
+    both: a groupby sum, or for a frame already in that order (canonical telemetry) one
+    ``np.add.reduceat`` per column over the contiguous runs (the same integers)."""
+    cols = ["total", "errors", *les]
+    period = telemetry["interval_start"].dt.floor(freq)
+    journey = telemetry["journey"]
+    if len(telemetry) and not isinstance(journey.dtype, pd.CategoricalDtype) and not period.hasnans:
+        codes, _ = pd.factorize(journey, sort=True)
+        p = pd.DatetimeIndex(period).asi8
+        dc, dp = np.diff(codes), np.diff(p)
+        if codes.min() >= 0 and bool(((dc > 0) | ((dc == 0) & (dp >= 0))).all()):
+            starts = np.concatenate(([0], np.flatnonzero((dc != 0) | (dp != 0)) + 1))
+            sums = {c: np.add.reduceat(telemetry[c].to_numpy(), starts) for c in cols}
+            return pd.DataFrame({"journey": journey.iloc[starts].reset_index(drop=True),
+                                 "period_start": period.iloc[starts].reset_index(drop=True), **sums})
+    frame = telemetry[["journey", *cols]].assign(period_start=period)
+    return frame.groupby(["journey", "period_start"], sort=True, observed=True)[cols].sum().reset_index()
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,6 +91,18 @@ def test_golden_signals_sums_buckets_before_percentiles() -> None:
     assert list(g.columns) == ["journey", "period_start", "requests", "errors", "error_ratio", "p50_ms", "p90_ms", "p99_ms"]
 
 
+def test_golden_signals_same_for_sorted_and_shuffled_rows() -> None:
+    rng = np.random.default_rng(4)
+    rows = [(j, m, int(t), int(t) // 10, sorted(rng.integers(0, int(t) + 1, 3).tolist()))
+            for j in ("b", "a") for m in range(0, 300, 7) for t in [rng.integers(1, 50)]]
+    shuffled = frame(rows)
+    ordered = shuffled.sort_values(["journey", "interval_start"]).reset_index(drop=True)
+    for freq in ("1h", "15min"):
+        got = golden_signals(ordered, freq=freq)  # contiguous runs: summed without a groupby
+        pd.testing.assert_frame_equal(got, golden_signals(shuffled, freq=freq), check_exact=True)
+        assert got["requests"].sum() == shuffled["total"].sum() and got["journey"].tolist()[0] == "a"
+
+
 def test_critical_journeys_top3_recorded_as_assumption() -> None:
     mix = pd.DataFrame({"journey": ["a", "b", "c", "d"], "requests": [40, 30, 20, 10],
                         "errors": [0] * 4, "traffic_share": [0.4, 0.3, 0.2, 0.1], "error_ratio": [0.0] * 4})
