@@ -308,6 +308,21 @@ def incident_windows(incidents: pd.DataFrame | None) -> pd.DataFrame:
     return impact_windows(df, log_end(df))
 
 
+def _daily_sums(idx: pd.DatetimeIndex, stamps_us: np.ndarray, bad_out: np.ndarray, n_out: np.ndarray) -> pd.DataFrame:
+    """``bad_out``, ``n_out`` and the interval count ``n`` summed per day (``idx.floor("D")``):
+    on a sorted UTC grid by ``np.add.reduceat`` over each day's run of rows, else a groupby."""
+    frame = pd.DataFrame({"bad_out": bad_out, "n_out": n_out, "n": 1}, index=idx)
+    if len(idx) == 0 or str(idx.tz) != "UTC" or not bool((np.diff(stamps_us) > 0).all()):
+        return frame.groupby(idx.floor("D")).sum()
+    day_us = 86_400_000_000
+    day = stamps_us // day_us
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(day)) + 1))
+    days = pd.DatetimeIndex(pd.to_datetime(day[starts] * day_us, unit="us", utc=True)).as_unit(idx.unit)
+    return pd.DataFrame({"bad_out": np.add.reduceat(bad_out.astype(np.int64), starts),
+                         "n_out": np.add.reduceat(n_out.astype(np.int64), starts),
+                         "n": np.diff(np.append(starts, len(day)))}, index=days)
+
+
 def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLOSpec, *,
               counts: SliCounts | None = None, windows: pd.DataFrame | None = None) -> BurnModel:
     """Fit the burn model of one request-based SLO from telemetry and the incident log.
@@ -344,11 +359,7 @@ def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLO
         np.add.at(inside, lo, 1)
         np.add.at(inside, hi, -1)
     outside = np.cumsum(inside)[:-1] == 0
-    per_day = pd.DataFrame({
-        "bad_out": np.where(outside, grid["bad"].to_numpy(), 0),
-        "n_out": outside.astype(int),
-        "n": 1,
-    }, index=idx).groupby(idx.floor("D")).sum()
+    per_day = _daily_sums(idx, grid_us, np.where(outside, grid["bad"].to_numpy(), 0), outside.astype(int))
     full = per_day["n"] == round(pd.Timedelta(days=1) / step)
     quiet = per_day[full & (per_day["n_out"] == per_day["n"])]
     source = "quiet days"
@@ -441,6 +452,7 @@ def forecast_budget(
     log = incidents if incidents is not None and len(incidents) else None
     sli = counts if counts is not None else SliCounts(telemetry)
     windows: pd.DataFrame | None = None  # every incident's impact window, computed once
+    requests: dict[str, Any] = {}  # total requests per journey
     for spec in specs:
         if spec.sli not in ("availability", "latency") or spec.budgeting != "Occurrences":
             questions.append(OpenQuestion(
@@ -450,7 +462,9 @@ def forecast_budget(
                 SECTION,
             ))
             continue
-        if telemetry.loc[telemetry["journey"] == spec.journey, "total"].sum() <= 0:
+        if spec.journey not in requests:
+            requests[spec.journey] = telemetry.loc[telemetry["journey"] == spec.journey, "total"].sum()
+        if requests[spec.journey] <= 0:
             questions.append(OpenQuestion(
                 f"forecast_journey_{spec.name}",
                 f"Where is the telemetry of journey {spec.journey!r}?",

@@ -457,12 +457,15 @@ class SliCounts:
     def __init__(self, telemetry: pd.DataFrame) -> None:
         self.telemetry = telemetry
         self._memo: dict[tuple[str, str, float | None], pd.DataFrame] = {}
+        self._steps: dict[str, pd.Timedelta] = {}
 
     def __call__(self, spec: SLOSpec) -> pd.DataFrame:
         key = (spec.journey, spec.sli, spec.threshold_ms)
         if key not in self._memo:
             tel = self.telemetry
-            self._memo[key] = sli_counts(tel, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=journey_step(tel, spec.journey))
+            if spec.journey not in self._steps:
+                self._steps[spec.journey] = journey_step(tel, spec.journey)
+            self._memo[key] = sli_counts(tel, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=self._steps[spec.journey])
         return self._memo[key]
 
 

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from srekit.config import ServiceConfig
-from srekit.forecast import BurnModel, WhatIf, fit_model, forecast_budget, simulate
-from srekit.incidents import SliCounts
+from srekit.forecast import BurnModel, WhatIf, _daily_sums, fit_model, forecast_budget, simulate
+from srekit.incidents import SliCounts, to_us
 from srekit.spec import SLOSpec
 from srekit.telemetry import sli_counts
 
@@ -155,6 +155,18 @@ def test_shared_sli_counts_change_nothing() -> None:
     assert counts(SPEC) is counts(SLOSpec("other-name", "checkout", "availability", 0.9))  # one per SLI
     pd.testing.assert_frame_equal(counts(lat), sli_counts(tel, "checkout", "latency", threshold_ms=100))
     assert fit_model(tel, inc, SPEC, counts=counts) == fit_model(tel, inc, SPEC)
+
+
+def test_daily_sums_equal_the_groupby_by_floored_day() -> None:
+    rng = np.random.default_rng(1)
+    for idx in (pd.date_range("2026-08-02 00:03", periods=3000, freq="1min", tz="UTC"),
+                pd.date_range("1969-12-30 13:00", periods=300, freq="17min", tz="UTC"),  # before the epoch
+                pd.date_range("2026-03-28", periods=500, freq="10min", tz="Europe/Berlin")):  # local days: groupby
+        bad = rng.integers(0, 5, len(idx))
+        out = rng.integers(0, 2, len(idx)).astype(bool)
+        ref = pd.DataFrame({"bad_out": np.where(out, bad, 0), "n_out": out.astype(int), "n": 1}, index=idx).groupby(idx.floor("D")).sum()
+        got = _daily_sums(idx, to_us(idx), np.where(out, bad, 0), out.astype(int))
+        pd.testing.assert_frame_equal(got, ref, check_exact=True, check_freq=False)
 
 
 def test_latency_slo_and_missing_inputs() -> None:
