@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,9 @@ from .errors import ConfigError
 from .explain import Explanation, explain
 from .spec import SLOSpec
 from .timeutil import format_duration, parse_duration
+
+if TYPE_CHECKING:
+    from .slo import JourneyGrid
 
 SEVERITIES = ("page", "ticket")
 SPEEDS = ("fast", "slow")
@@ -271,18 +274,20 @@ def explain_report(report: AlertingReport, config: ServiceConfig, error_ratio: f
 # ----------------------------------------------------------------------------------- events
 
 
-def sli_events(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, spec: SLOSpec) -> pd.DataFrame:
+def sli_events(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, spec: SLOSpec, *,
+               grids: Mapping[str, JourneyGrid] | None = None) -> pd.DataFrame:
     """Per-interval ``total``/``bad`` SLI events of ``spec`` on a regular grid
     (:func:`srekit.slo.sli_events`: request SLIs from the aggregated telemetry, timeslice SLIs
     from the gauge series, OpenSLO Timeslices budgeting as slices). Missing intervals are zero
-    rows; duplicate stamps are summed. Empty when the needed input is absent."""
+    rows; duplicate stamps are summed. Empty when the needed input is absent. ``grids`` may
+    pass ``slo.journey_grids(telemetry)`` when the caller has it already."""
     from .slo import sli_events as slo_events
 
     has = series if spec.sli == "timeslice" else telemetry
     if has is None or has.empty or not (has["journey"] == spec.journey).any():
         return pd.DataFrame({"total": pd.Series([], dtype="int64"), "bad": pd.Series([], dtype="int64")},
                             index=pd.DatetimeIndex([], tz="UTC", name="interval_start"))
-    return regularise(slo_events(telemetry, series, spec))
+    return regularise(slo_events(telemetry, series, spec, grids=grids))
 
 
 def regularise(events: pd.DataFrame) -> pd.DataFrame:
@@ -829,6 +834,8 @@ def analyze_alerting(
     incidents: pd.DataFrame | None,
     alerts: pd.DataFrame | None,
     config: ServiceConfig,
+    *,
+    grids: Mapping[str, JourneyGrid] | None = None,
 ) -> AlertingReport:
     """Design the policy for every SLO, replay it on history and score it.
 
@@ -838,14 +845,15 @@ def analyze_alerting(
     (:func:`burn_episodes`). Per rule, for pages, for all rules together and for the Workbook's
     approach 1 (10-minute window at the SLO): precision, recall, median detection delay, reset
     time, alerts per week, budget spent before detection. Per incident: which rule detected it
-    first and how fast. The existing pages log is summarised for comparison.
+    first and how fast. The existing pages log is summarised for comparison. ``grids`` may pass
+    ``slo.journey_grids(telemetry)`` when the caller has it already.
     """
     from .runbooks import runbook_index
 
     questions: list[OpenQuestion] = []
     replayed: list[_Replayed] = []
     for spec in specs:
-        ev = sli_events(telemetry, series, spec)
+        ev = sli_events(telemetry, series, spec, grids=grids)
         eph = None
         if len(ev) > 1:
             hourly = ev["total"].resample("1h").sum()

@@ -115,7 +115,7 @@ class Analysis:
         self._errors: dict[str, BaseException] = {}  # sections that raised
         self._store: Path | None = None  # writing: each value is saved here as it is computed
         self._source: Path | None = None  # reading: values come from here (see load)
-        self._counts: Any = None  # SLI counts shared by sections (see _sli_counts), not saved
+        self._work: dict[str, Any] = {}  # intermediate values shared by sections (_grids, _sli_counts), not saved
         if inputs is not None:
             self._memo["inputs"] = inputs
         if given_specs is not None:
@@ -181,11 +181,11 @@ class Analysis:
         if key == "slo_proposal":
             from .slo import propose_slos
 
-            return propose_slos(tel, inp.series, cfg, given_specs=self.given_specs, rng=self.rng("slo_proposal"))
+            return propose_slos(tel, inp.series, cfg, given_specs=self.given_specs, rng=self.rng("slo_proposal"), grids=self._grids())
         if key == "error_budget_policy":
             from .budget import budget_policy
 
-            return budget_policy(tel, inp.series, self.specs, cfg)
+            return budget_policy(tel, inp.series, self.specs, cfg, grids=self._grids())
         if key == "forecast":
             from .forecast import forecast_budget
 
@@ -193,7 +193,7 @@ class Analysis:
         if key == "alerting":
             from .alerting import analyze_alerting
 
-            return analyze_alerting(tel, inp.series, self.specs, inp.incidents, inp.alerts, cfg)
+            return analyze_alerting(tel, inp.series, self.specs, inp.incidents, inp.alerts, cfg, grids=self._grids())
         if key == "incident_response":
             from .incidents import analyze_incidents
 
@@ -209,15 +209,26 @@ class Analysis:
             return build_backlog(cfg, **{name: self.payload_or_none(section) for name, section in _BACKLOG_ARGS.items()})
         raise KeyError(f"unknown section {key!r}; sections: {', '.join(SECTIONS)}")
 
+    def _grids(self) -> Any:
+        """``slo.journey_grids`` of the telemetry (None without telemetry): every journey on its
+        regular grid, which the SLO, budget and alerting sections all read. Working state, not
+        saved."""
+        if "grids" not in self._work:
+            from .slo import journey_grids
+
+            tel = self.inputs.telemetry
+            self._work["grids"] = None if tel is None or tel.empty else journey_grids(tel)
+        return self._work["grids"]
+
     def _sli_counts(self) -> Any:
         """:class:`srekit.incidents.SliCounts` of the telemetry: the SLI counts the incident and
         forecast sections both measure, computed once. Working state, not saved."""
-        if self._counts is None:
+        if "counts" not in self._work:
             from .incidents import SliCounts
 
             tel = self.inputs.telemetry
-            self._counts = None if tel is None else SliCounts(tel)
-        return self._counts
+            self._work["counts"] = None if tel is None else SliCounts(tel)
+        return self._work["counts"]
 
     def result(self, key: str) -> Any:
         """The section's result object, computed on first use; ``None`` when it failed (the
@@ -363,11 +374,11 @@ class Analysis:
 
     def __getstate__(self) -> dict[str, Any]:
         """Only the configuration: computed values are saved one file each (:meth:`save`)."""
-        return {k: v for k, v in self.__dict__.items() if k not in ("_memo", "_errors", "_store", "_source", "_counts")}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_memo", "_errors", "_store", "_source", "_work")}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._memo, self._errors, self._store, self._source, self._counts = {}, {}, None, None, None
+        self._memo, self._errors, self._store, self._source, self._work = {}, {}, None, None, {}
 
     def stream_to(self, folder: str | Path) -> Path:
         """Save into ``folder`` from now on: the configuration at once, then each value as it

@@ -343,12 +343,13 @@ def _as_of(telemetry: pd.DataFrame | None, series: pd.DataFrame | None) -> pd.Ti
 
 
 def budget_policy(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, specs: Sequence[SLOSpec],
-                  config: ServiceConfig) -> ErrorBudgetPolicy:
+                  config: ServiceConfig, *, grids: Mapping[str, JourneyGrid] | None = None) -> ErrorBudgetPolicy:
     """Error budget, burn rates and state of every SLO at the end of the data.
 
     All SLOs are judged at the same ``as_of`` (end of the data, never the clock), so their
     windows line up; journeys with no data in the window have zero events (healthy, flagged as
-    an open question).
+    an open question). ``grids`` may pass ``slo.journey_grids(telemetry)`` when the caller has
+    it already.
     """
     qs: list[OpenQuestion] = []
     as_of = _as_of(telemetry, series)
@@ -358,8 +359,9 @@ def budget_policy(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, s
             "No error budget can be computed yet; the policy's states and actions still apply once data arrives.",
             SECTION))
         return ErrorBudgetPolicy(None, (), tuple(qs))
-    grids: dict[str, JourneyGrid] = {}
-    if telemetry is not None and not telemetry.empty:
+    if telemetry is None or telemetry.empty:
+        grids = {}
+    elif grids is None:
         grids = journey_grids(telemetry)
     budgets, downs, rates = [], [], []
     for spec in specs:

@@ -592,6 +592,7 @@ def sli_events(
     *,
     start: pd.Timestamp | None = None,
     end: pd.Timestamp | None = None,
+    grids: Mapping[str, JourneyGrid] | None = None,
 ) -> pd.DataFrame:
     """Per-interval valid (``total``) and ``bad`` events of one SLO on a regular UTC grid.
 
@@ -601,10 +602,16 @@ def sli_events(
     ``budgeting="Timeslices"`` the events become slices of ``timeslice_window`` (OpenSLO v1
     ``budgetingMethod: Timeslices``): one event per slice with traffic, bad when the slice's
     good ratio is below ``timeslice_target``. ``start``/``end`` extend the grid with zero rows
-    (interval starts, inclusive).
+    (interval starts, inclusive). ``grids`` may pass :func:`journey_grids` of ``telemetry``
+    when the caller has it already.
     """
     if spec.sli == "timeslice":
         events = _empty_events() if series is None or series.empty else _series_events(series, spec, start, end)
+    elif grids is not None and telemetry is not None and not telemetry.empty:
+        given = grids.get(spec.journey)
+        if given is not None:
+            return grid_events(given, spec, start=start, end=end)
+        events = _empty_events()
     elif telemetry is None or telemetry.empty or not (telemetry["journey"] == spec.journey).any():
         events = _empty_events()
     else:
@@ -1072,6 +1079,7 @@ def propose_slos(
     *,
     given_specs: tuple[SLOSpec, ...] = (),
     rng: np.random.Generator | None = None,
+    grids: Mapping[str, JourneyGrid] | None = None,
 ) -> SloProposal:
     """SLIs, threshold proposals, SLO options and the SLOs in force for a service.
 
@@ -1083,6 +1091,7 @@ def propose_slos(
     given_specs : SLOs defined elsewhere (e.g. OpenSLO files); when given they are the SLOs in
         force and are evaluated on history instead of proposing options.
     rng : randomness for the bootstrap intervals (default: a fixed seed, reproducible reports).
+    grids : :func:`journey_grids` of ``telemetry`` when the caller has it already.
 
     Notes
     -----
@@ -1141,7 +1150,7 @@ def propose_slos(
     tel_groups: Mapping[str, JourneyGrid] = {}
     if has_tel:
         assert telemetry is not None
-        tel_groups = journey_grids(telemetry)
+        tel_groups = grids if grids is not None else journey_grids(telemetry)
     edges_all = tm.edges_of(telemetry) if has_tel and telemetry is not None else None
     extra = [j for j, ss in given_by_journey.items() if j not in critical and any(x.sli != "timeslice" for x in ss)]
     for j in [*critical, *extra]:

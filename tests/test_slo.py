@@ -225,6 +225,26 @@ def test_grid_events_equal_telemetry_sli_counts() -> None:
     assert journey_grids(tel)["api"].interval == pd.Timedelta(minutes=1)
 
 
+def test_sections_given_journey_grids_match_their_own() -> None:
+    from srekit.alerting import analyze_alerting
+
+    rng = np.random.default_rng(8)
+    a = constant_telemetry("a", 3, 50, 1, fast_share=0.9)
+    b = constant_telemetry("b", 2, 20, 0)
+    b.loc[b.index[100:160], "errors"] = 15  # an outage on b
+    tel = pd.concat([a, b.drop(index=b.index[300:400])]).sample(frac=1.0, random_state=int(rng.integers(9)))
+    grids = journey_grids(tel)
+    c = cfg(journeys=[{"name": "a"}, {"name": "b"}])
+    specs = (SLOSpec("a-lat", "a", "latency", 0.9, threshold_ms=120.0), SLOSpec("b-av", "b", "availability", 0.99),
+             SLOSpec("z-av", "z", "availability", 0.99))
+    for s in specs:
+        pd.testing.assert_frame_equal(sli_events(tel, None, s, grids=grids), sli_events(tel, None, s))
+    assert propose_slos(tel, None, c, grids=grids).to_dict() == propose_slos(tel, None, c).to_dict()
+    assert budget_policy(tel, None, specs, c, grids=grids).to_dict() == budget_policy(tel, None, specs, c).to_dict()
+    with_grids = analyze_alerting(tel, None, specs, None, None, c, grids=grids).to_dict()
+    assert json.dumps(with_grids, default=str) == json.dumps(analyze_alerting(tel, None, specs, None, None, c).to_dict(), default=str)
+
+
 def test_series_timeslice_events_count_repeats_and_skip_zeros() -> None:
     stamps = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 00:05", "2024-01-01 00:05", "2024-01-01 00:10",
                              "2024-01-01 00:20"], utc=True)
