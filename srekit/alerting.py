@@ -316,8 +316,9 @@ def step_of(events: pd.DataFrame) -> pd.Timedelta:
 
 def _trailing(cs: np.ndarray, n: int) -> np.ndarray:
     """Trailing sums over ``n`` rows from a cumulative sum (row t: rows t−n+1..t)."""
-    out = cs.copy()
-    out[n:] = cs[n:] - cs[:-n]
+    out = np.empty_like(cs)
+    out[:n] = cs[:n]
+    np.subtract(cs[n:], cs[:-n], out=out[n:])
     return out
 
 
@@ -396,8 +397,11 @@ def burn_episodes(events: pd.DataFrame, spec: SLOSpec, *, window: pd.Timedelta =
         return pd.DataFrame(cols)
     budget_events = period_budget_events(events, spec)
     cs = np.concatenate(([0], np.cumsum(bad)))
-    first = burning.index.get_indexer(pd.DatetimeIndex(runs["start"]))
-    last = burning.index.get_indexer(pd.DatetimeIndex(runs["end"])) + np.where(runs["open"], 1, 0)  # exclusive
+    at = burning.index
+    # positions of the runs' stamps (all on the index): a binary search on the sorted grid
+    find = at.searchsorted if at.is_monotonic_increasing and at.is_unique else at.get_indexer
+    first = np.asarray(find(pd.DatetimeIndex(runs["start"])))
+    last = np.asarray(find(pd.DatetimeIndex(runs["end"]))) + np.where(runs["open"], 1, 0)  # exclusive
     lo = np.maximum(first - n + 1, 0)  # the first burning window reaches back n rows
     spent = cs[last] - cs[lo]
     share = spent / budget_events if budget_events > 0 else np.zeros(len(spent))

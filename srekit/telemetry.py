@@ -173,11 +173,17 @@ def check(df: pd.DataFrame, *, source: str = "telemetry") -> None:
 
 def ratio(bad: float | np.ndarray, total: float | np.ndarray) -> np.ndarray:
     """Request-weighted bad ratio; 0 where there is no traffic (no traffic burns no budget)."""
-    bad_a = np.asarray(bad, dtype=float)
-    tot_a = np.asarray(total, dtype=float)
+    bad_a, tot_a = np.asarray(bad), np.asarray(total)
+    if bad_a.dtype not in _EXACT:  # int64 divides as float64 (each value cast first) without a copy
+        bad_a = bad_a.astype(float)
+    if tot_a.dtype not in _EXACT:
+        tot_a = tot_a.astype(float)
     out = np.zeros(np.broadcast_shapes(bad_a.shape, tot_a.shape))
     np.divide(bad_a, tot_a, out=out, where=tot_a > 0)
     return out
+
+
+_EXACT = (np.dtype(np.int64), np.dtype(np.float64))
 
 
 def regular(df: pd.DataFrame, journey: str, interval: pd.Timedelta, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:

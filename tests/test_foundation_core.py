@@ -33,6 +33,19 @@ def test_request_weighted_window_known_case() -> None:
     assert tm.ratio(w["errors"].iloc[-1], w["total"].iloc[-1]) == pytest.approx(0.0625)
 
 
+def test_ratio_is_bad_over_total_as_floats_and_zero_without_traffic() -> None:
+    big = np.array([2**60 + 1, 3, -5, 7], dtype=np.int64)
+    cases = [(big, np.array([3, 0, 7, 2**55], dtype=np.int64)), (np.array([1, 2], dtype=np.int32), 4),
+             (np.float32(1.5), np.float32(3.1)), (np.nan, 3), (1, np.nan), (np.array([[1, 2]]), np.array([[0], [3]])),
+             (np.array([1.0, 2.0]), np.array([np.inf, -1.0]))]
+    for bad, total in cases:
+        b, t = np.asarray(bad, dtype=float), np.asarray(total, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            want = np.where(t > 0, b / np.where(t > 0, t, 1.0), 0.0)
+        got = tm.ratio(bad, total)
+        assert got.dtype == np.float64 and got.shape == want.shape and np.array_equal(got, want, equal_nan=True)
+
+
 def test_check_rejects_non_cumulative_buckets() -> None:
     df = pd.DataFrame({"journey": ["a"], "interval_start": [pd.Timestamp("2024-01-01", tz="UTC")],
                        "total": [10], "errors": [0], "le_100": [8], "le_200": [5]})
