@@ -267,16 +267,19 @@ def warm_kernel_manager(address: str) -> type[WarmKernelManager]:
 
 def serve(address: str, preload: tuple[str, ...], nice: int = 0) -> None:
     """Bind ``address``, import ``preload``, then fork a kernel for each request until
-    terminated; ``nice`` lowers this process' priority first (its kernels inherit it)."""
+    terminated or the process that started it is gone; ``nice`` lowers this process' priority
+    first (its kernels inherit it)."""
     import importlib
 
     if nice and hasattr(os, "nice"):
         os.nice(nice)
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # as ipykernel_launcher: the kernel adds its own working folder back
+    runner = os.getppid()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address)
     listener.listen(64)
+    listener.settimeout(1.0)  # wake up now and then to notice a runner that died without stopping us
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as ipykernel sets it
     for name in preload:
         try:
@@ -287,7 +290,14 @@ def serve(address: str, preload: tuple[str, ...], nice: int = 0) -> None:
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     zygote = os.getpid()
     while True:
-        conn, _ = listener.accept()
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            if os.getppid() != runner:  # the runner was killed: leave no process or socket behind
+                shutil.rmtree(os.path.dirname(address), ignore_errors=True)
+                os._exit(0)
+            continue
+        conn.settimeout(None)
         fds: list[int] = []
         with conn:
             try:

@@ -161,3 +161,18 @@ def test_closing_the_zygote_removes_its_folder() -> None:
     assert folder.is_dir() and oct(folder.stat().st_mode & 0o777) == "0o700"  # only this user may ask for kernels
     z.close()
     assert not folder.exists() and z.pid > 0 and ForkedKernel(z.pid).poll() is not None
+
+
+def test_zygote_of_a_killed_runner_goes_away(tmp_path: Path) -> None:
+    """A runner killed with SIGKILL cannot stop its zygote: the zygote notices and removes its folder."""
+    import subprocess
+
+    code = "import sys, time\nfrom srekit.kernels import KernelZygote\nz = KernelZygote()\nprint(z.pid, z.address, flush=True)\ntime.sleep(60)\n"
+    runner = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert runner.stdout is not None
+    pid, address = runner.stdout.readline().split()
+    assert Path(address).exists()
+    runner.kill()
+    runner.wait()
+    assert gone(int(pid), 10)
+    assert not Path(address).parent.exists()
