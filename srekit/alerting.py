@@ -907,6 +907,8 @@ def analyze_alerting(
 
     def on_grid(col: pd.Series, step: pd.Timedelta) -> pd.Series:
         # an alert keeps its state between evaluations of a coarser series
+        if col.index.equals(grid):  # already on the grid: the reindex would keep every value
+            return col.set_axis(grid).fillna(False).astype(bool)
         held = col.reindex(grid, method="ffill", tolerance=step - pd.Timedelta(microseconds=1))
         return held.fillna(False).astype(bool)
 
