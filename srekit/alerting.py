@@ -583,14 +583,19 @@ def _overlap(starts: np.ndarray, ends: np.ndarray, lo: np.ndarray, hi: np.ndarra
 
 
 def _score(name: str, severity: str, fired: pd.Series, impacts: pd.DataFrame, episodes: pd.DataFrame,
-           events: pd.DataFrame | None, budget_events: float, weeks: float) -> RuleScore:
-    """Score one firing series against incident impacts and burn episodes."""
-    runs = firing_intervals(fired)
+           events: pd.DataFrame | None, budget_events: float, weeks: float, *,
+           runs: pd.DataFrame | None = None, det: dict[int, Detection] | None = None) -> RuleScore:
+    """Score one firing series against incident impacts and burn episodes. ``runs``
+    (:func:`firing_intervals` of ``fired``) and ``det`` (their :func:`_detections`) may pass
+    what the caller has computed already."""
+    if runs is None:
+        runs = firing_intervals(fired)
     fs, fe = _us(runs["start"]), _last_firing_us(runs)
     hit_inc = _overlap(fs, fe, _us(impacts["start"]), _us(impacts["end"]))
     hit_ep = _overlap(fs, fe, _us(episodes["start"]), _us(episodes["end"]))
     true = int((hit_inc.any(axis=1) | hit_ep.any(axis=1)).sum())
-    det = _detections(runs, impacts, events, budget_events)
+    if det is None:
+        det = _detections(runs, impacts, events, budget_events)
     delays = [d[0] for d in det.values()]
     resets = [d[1] for d in det.values() if d[1] is not None]
     spent = [d[2] for d in det.values() if d[2] is not None]
@@ -920,12 +925,14 @@ def analyze_alerting(
         step = step_of(r.events)
         for rule in r.policy.rules:
             col = r.fired[rule.name]
-            scores.append(_score(rule.name, rule.severity, col, imp, r.episodes, r.events, r.budget_events, weeks))
             runs = firing_intervals(col)
+            rule_det = _detections(runs, imp, r.events, r.budget_events)
+            scores.append(_score(rule.name, rule.severity, col, imp, r.episodes, r.events, r.budget_events, weeks,
+                                 runs=runs, det=rule_det))
             for run in runs.itertuples(index=False):
                 firing_rows.append({"rule": rule.name, "slo": rule.slo, "severity": rule.severity,
                                     "start": run.start, "end": run.end, "open": run.open})
-            for i, d in _detections(runs, imp, r.events, r.budget_events).items():
+            for i, d in rule_det.items():
                 det_rows.setdefault(str(imp.loc[i, "id"]), []).append((rule.name, rule.severity, d))
             all_masks[rule.name] = on_grid(col, step)
             if rule.severity == "page":
