@@ -418,7 +418,7 @@ def execute_notebook(src: str, run_dir: str, params: dict[str, Any], cwd: str, z
     return NotebookResult(name=name, status="failed" if error else "ok", seconds=time.perf_counter() - t0, error=error)
 
 
-#: How much lower the notebook and render processes' scheduling priority is (``os.nice``).
+#: How much lower the notebook processes' (and their kernels') scheduling priority is (``os.nice``).
 WORKER_NICE = 10
 
 
@@ -656,9 +656,10 @@ def _execute_all(
     cache) runs in this process meanwhile; the notebooks that read report.json are queued
     after it. A separate process renders each notebook's HTML as soon as it finishes.
 
-    The analysis is what every notebook waits for, so the notebook and render processes run
-    at a lower priority (:data:`WORKER_NICE`): on a machine with few cores they use what the
-    analysis leaves free instead of slowing it down.
+    The analysis is what every notebook waits for, so the notebook processes and their kernels
+    run at a lower priority (:data:`WORKER_NICE`): on a machine with few cores they use what the
+    analysis leaves free instead of slowing it down. The render process keeps the normal
+    priority, so the HTML keeps up with the notebooks once the analysis is done.
     """
     import papermill  # noqa: F401  imported once here: the forked workers inherit it (≈0.7 s each)
     from tqdm import tqdm
@@ -674,7 +675,7 @@ def _execute_all(
         mark_pending(cache)
     renders: dict[Path, Future[None]] = {}
     with ProcessPoolExecutor(max_workers=workers, initializer=lower_priority) as pool, \
-            ProcessPoolExecutor(max_workers=1, initializer=lower_priority) as renderer:
+            ProcessPoolExecutor(max_workers=1) as renderer:
         renderer.submit(int).result()  # fork the renderer now, before the analysis starts threads
         renderer.submit(warm_up_rendering)  # nbconvert's import and templates, while the analysis runs
 
