@@ -9,6 +9,8 @@ import re
 import nbformat
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from srekit import render
 from srekit.nbshow import table_html
@@ -171,3 +173,43 @@ def test_duration_and_percent_formatting() -> None:
     assert render.fmt_duration_s(3 * 86400) == "3.0 days"
     assert render.fmt_duration_s(None) == "–"
     assert render.fmt_pct(0.99948, 3) == "99.948%"
+
+
+#: The straightforward pattern offline_problems replaced (tried at every position of the page).
+_REFERENCE = re.compile(
+    r"""(?:\b(?:src|href|srcset|poster|data)\s*=\s*["']?\s*(https?:)?//)|(?:url\(\s*["']?\s*(?:https?:)?//)|(?:@import\s+["'](?:https?:)?//)|(?:import\s*\(?\s*["'](?:https?:)?//)""",
+    re.I,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(['src="', "href='", "url(", "@import '", "import(\"", "data=", "http:", "https:", "//", "/", " ", "x",
+                                 "=", '"', "a//b", "SRC = ", "\n", "srcset="]), max_size=30))
+def test_offline_problems_matches_the_reference_pattern(parts: list[str]) -> None:
+    text = "".join(parts)
+    fast = render.offline_problems(text)
+    slow = [text[max(0, m.start() - 40) : m.end() + 60].replace("\n", " ") for m in _REFERENCE.finditer(text)]
+    assert bool(fast) == bool(slow)
+    assert set(slow) <= set(fast)  # every reference the plain pattern finds is reported
+
+
+def test_accessible_matches_nbconverts_soup_pass() -> None:
+    """srekit's exporter skips nbconvert's BeautifulSoup pass; the page is the same once both are
+    normalised by the same parser (alt text added where missing, inputs/outputs focusable)."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook(metadata={"language_info": {"name": "python"}})
+    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Title\n\nSome *text* and an <img src='x.png'> inline"),
+        nbformat.v4.new_code_cell("x = 1", outputs=[
+            nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"}),
+            nbformat.v4.new_output("display_data", data={"text/html": '<img src="data:image/png;base64,AAAA" alt="a chart"><div class="jp-OutputArea-output">x</div>'}),
+            nbformat.v4.new_output("stream", name="stdout", text="hello\n"),
+        ]),
+    ]
+    ours, _ = render._exporter("engineer").from_notebook_node(nb)
+    stock, _ = HTMLExporter(config=render._exporter("engineer").config, template_name="lab").from_notebook_node(nb)
+    assert str(BeautifulSoup(ours, "html.parser")) == str(BeautifulSoup(stock, "html.parser"))
+    assert render.MISSING_ALT in ours and 'alt="a chart"' in ours and ours.count('tabindex="0"') >= 3
