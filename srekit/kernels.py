@@ -105,6 +105,9 @@ class KernelZygote:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 pass_fds=(listener.fileno(),),
+                # debugpy (preloaded for ipykernel's debugger) would warn about frozen modules on
+                # the runner's terminal; a kernel started normally says it in its own log
+                env={**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
             )
 
     @property
