@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import FixedLocator, FuncFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator
 
 from .plots import new_axes, no_data, percent_label, plain_log_labels, plot_times
 
@@ -37,6 +37,8 @@ def plot_latency_distribution(distributions: pd.DataFrame, thresholds: pd.DataFr
                    label=f"threshold for {target:.1%}")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):  # gridlines at 1-2-5 per decade, not at every digit (a third of the drawing)
+        axis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
     plain_log_labels(ax.xaxis)
     plain_log_labels(ax.yaxis, percent_label)
     ax.set_xlabel("Latency (milliseconds, log scale)")

@@ -383,7 +383,9 @@ def execute_notebook(src: str, run_dir: str, params: dict[str, Any], cwd: str, z
 
     The kernel is stopped at once when the last cell is done (nbclient's ``immediate``
     shutdown): every output is already in the notebook, and a graceful stop only waits about
-    half a second per notebook for a process nothing more is wanted from.
+    half a second per notebook for a process nothing more is wanted from. The notebook is
+    written when it is done or a cell fails, not after every cell (papermill's default, which
+    rewrites the whole notebook with its images about 25 times).
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -406,7 +408,7 @@ def execute_notebook(src: str, run_dir: str, params: dict[str, Any], cwd: str, z
         try:
             papermill.execute_notebook(
                 src, str(out_nb), parameters=params, cwd=cwd, progress_bar=False, log_output=False,
-                kernel_name="python3", shutdown_kernel="immediate", **extra,
+                kernel_name="python3", shutdown_kernel="immediate", request_save_on_cell_execute=False, **extra,
             )
         except PapermillExecutionError as exc:
             error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
@@ -590,7 +592,7 @@ def run_report(
                 made.append(one.report)
 
             with contextlib.ExitStack() as stack:
-                if fresh_kernels:
+                if fresh_kernels or not hasattr(os, "fork"):  # forking kernels needs POSIX
                     zygote = ""
                 else:  # kernels forked from a preloaded process (srekit.kernels)
                     from .kernels import KernelZygote
