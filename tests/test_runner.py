@@ -208,8 +208,9 @@ def test_killed_run_leaves_previous_run_intact(tmp_path: Path) -> None:
     deadline = time.monotonic() + 120
     partial = None
     while time.monotonic() < deadline:  # wait until the run is midway: analysis written, notebook executing
-        partial = next((p for p in (out / "tiny").glob(".*.partial-*") if (p / "notebooks" / "00_ok.ipynb").exists()), None)
+        partial = next((p for p in (out / "tiny").glob(".*.partial-*") if (p / "report.json").exists() and (p / "logs" / "00_ok.log").exists()), None)
         if partial is not None:
+            time.sleep(1.0)  # the kernel is in its two-minute cell
             break
         time.sleep(0.2)
     assert partial is not None, "the second run never got midway"
