@@ -23,7 +23,7 @@ def test_notebook_runs_on_the_samples(tmp_path: Path) -> None:
     outputs = [o for c in nb["cells"] for o in c.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
     html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
-    images = re.findall(r'<img src="data:image/png;base64,[^"]+" alt="([^"]+)"', html)
+    images = re.findall(r'<img src="data:image/svg\+xml;base64,[^"]+" alt="([^"]+)"', html)
     assert len(images) == 3 and all(len(a) > 40 for a in images)
     for caption in ("Service level indicators", "Latency threshold proposals", "SLO options",
                     "Error budget per SLO", "Open questions"):

@@ -96,7 +96,7 @@ def test_toil_notebook_runs_on_the_samples(tmp_path):
                                kernel_name="python3", parameters={"config_path": str(SAMPLES / "service.yaml")})
     done = json.loads(out.read_text())
     html = "".join("".join(o.get("data", {}).get("text/html", "")) for c in done["cells"] for o in c.get("outputs", []))
-    assert html.count("<img src=\"data:image/png;base64,") == 5 and html.count("alt=\"") == 5
+    assert html.count("<img src=\"data:image/svg+xml;base64,") == 5 and html.count("alt=\"") == 5
     assert "Reliability backlog, highest priority first" in html and "restart stuck queue workers" in html
     # the backlog drew on every section: alerting, incidents, forecast/SLO and toil items, and
     # chaos experiments carry their burn-rate abort condition
