@@ -38,7 +38,7 @@ def figure_png(fig: Any) -> bytes:
 
 #: SVG output: text stays text (the reader's browser draws it: sharp at any zoom, searchable, and
 #: a third cheaper than rasterising); fixed ids, so the same figure gives the same file.
-SVG_RC = {"svg.fonttype": "none", "svg.hashsalt": "srekit"}
+SVG_RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "srekit"}
 
 
 def figure_svg(fig: Any) -> bytes:
@@ -48,7 +48,7 @@ def figure_svg(fig: Any) -> bytes:
 
     buf = io.BytesIO()
     bbox = fig.get_tightbbox().padded(PAD_INCHES) if fig.get_layout_engine() is None else "tight"
-    with matplotlib.rc_context(SVG_RC):
+    with matplotlib.rc_context(SVG_RC):  # type: ignore[arg-type]
         fig.savefig(buf, format="svg", bbox_inches=bbox, pad_inches=PAD_INCHES, metadata={"Date": None})
     return buf.getvalue()
 

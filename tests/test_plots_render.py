@@ -5,6 +5,7 @@ rectangle per firing."""
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import pandas as pd
@@ -99,3 +100,20 @@ def test_alert_timeline_draws_one_rectangle_per_firing_and_incident() -> None:
     ax = plots_alerting.plot_alert_timeline(empty)  # type: ignore[arg-type]
     assert [len(c.get_paths()) for c in ax.collections] == [0, 0]
     nbshow.figure_png(ax.figure)
+
+
+def test_svg_keeps_text_as_text_and_is_reproducible() -> None:
+    ax = plots.new_axes(None, (6.0, 3.0))
+    ax.plot([0, 1, 2], [1, 3, 2], label="checkout <b>&")
+    ax.set_title("Budget & burn <script>")
+    ax.legend()
+    svg = nbshow.figure_svg(ax.figure)
+    assert svg == nbshow.figure_svg(ax.figure)  # no date, fixed ids
+    text = svg.decode()
+    assert "Budget &amp; burn &lt;script&gt;" in text and "checkout &lt;b&gt;&amp;" in text  # escaped text, not glyph paths
+    assert "<script" not in text
+    width_pt = float(re.search(r'<svg[^>]*width="([\d.]+)pt"', text).group(1))
+    tight = io.BytesIO()
+    ax.figure.savefig(tight, format="svg", bbox_inches="tight", metadata={"Date": None})
+    assert abs(width_pt - float(re.search(r'<svg[^>]*width="([\d.]+)pt"', tight.getvalue().decode()).group(1))) < 1.0
+    assert nbshow.figure_html(ax.figure, alt="a line").startswith('<img src="data:image/svg+xml;base64,')
