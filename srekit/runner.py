@@ -3,9 +3,10 @@
 A run is built in a hidden temporary sibling folder and renamed into place at the end, so a run
 killed midway leaves the previous run intact and no half-written file at a final path. A lock
 file in the output root (holding the owner's pid) keeps two runs from writing the same folder.
-Notebooks execute in parallel processes through papermill (cwd = the notebooks folder); the
-parent renders each one's stakeholder and engineer HTML as it finishes, while the workers go on
-with the next notebooks.
+Notebooks execute in parallel processes through papermill (cwd = the notebooks folder), in
+kernels forked from a preloaded process (:mod:`srekit.kernels`; ``fresh_kernels`` starts them
+the usual way); a render process writes each one's stakeholder and engineer HTML as it
+finishes, while the workers go on with the next notebooks.
 
 The analysis is computed once, in the parent (:class:`srekit.analysis.Analysis`): it writes
 report.json and is saved to a file in the run's temporary folder that every notebook loads through
@@ -681,8 +682,9 @@ def _execute_all(
         renderer.submit(int).result()  # fork the renderer now, before the analysis starts threads
         renderer.submit(warm_up_rendering)  # nbconvert's import and templates, while the analysis runs
 
-        def render(nb: Path, _: Future[NotebookResult]) -> None:  # runs in the pool's thread
-            renders[nb] = renderer.submit(render_notebook, nb, run_dir)
+        def render(nb: Path, done: Future[NotebookResult]) -> None:  # runs in the pool's thread
+            if not done.cancelled():
+                renders[nb] = renderer.submit(render_notebook, nb, run_dir)
 
         def submit(nbs: Sequence[Path]) -> dict[Future[NotebookResult], Path]:
             futures = {pool.submit(execute_notebook, str(nb), str(run_dir), plan[nb.stem], str(cwd), zygote): nb for nb in nbs}
