@@ -68,6 +68,11 @@ CACHE_VERSION = 1
 #: Files in a saved analysis folder besides one ``<name>.pickle`` per value: the configuration,
 #: the pid of the process computing it, and the markers "all saved" and "failed (reason)".
 BASE_FILE, PENDING_FILE, COMPLETE_FILE, FAILED_FILE = "analysis.pickle", "pending", "complete", "failed"
+#: Values never written to a saved analysis: the loaded inputs are the raw history (90 MB of
+#: pickle for the samples, a quarter of a second on the runner's critical path) and no notebook
+#: shows them; a reader that needs them anyway loads them from the files once the analysis is
+#: complete (see :func:`load`), which is about as fast as unpickling them.
+NOT_SAVED = frozenset({"inputs"})
 #: Simulated windows per SLO in the budget forecast (``forecast_budget(runs=...)``).
 FORECAST_RUNS = 10_000
 
@@ -128,7 +133,7 @@ class Analysis:
             if got is not None and got[0] == "error":
                 raise got[1]
             self._memo[name] = got[1] if got is not None else compute()
-            if self._store is not None and got is None:
+            if self._store is not None and got is None and name not in NOT_SAVED:
                 _write(self._store, name, self._memo[name])
         return self._memo[name]
 
@@ -388,7 +393,8 @@ class Analysis:
         target = Path(folder)
         target.mkdir(parents=True, exist_ok=True)
         for name, value in self._memo.items():
-            _write(target, name, value)
+            if name not in NOT_SAVED:
+                _write(target, name, value)
         for key, exc in self._errors.items():
             _write(target, f"section:{key}", _picklable(exc), error=True)
         _atomic_bytes(target / BASE_FILE, pickle.dumps((CACHE_VERSION, _version())) + _dumps(self))

@@ -129,12 +129,12 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     a = analysis()
     a.save(tmp_path / "cache")
     names = {p.name for p in (tmp_path / "cache").iterdir()}
-    assert {BASE_FILE, COMPLETE_FILE, "inputs.pickle", "section-toil.pickle", "report_dict.pickle"} <= names
+    assert {BASE_FILE, COMPLETE_FILE, "section-toil.pickle", "report_dict.pickle"} <= names
+    assert "inputs.pickle" not in names  # the raw history is never saved (NOT_SAVED)
     b = load(tmp_path / "cache")
     assert b.report_dict == a.report_dict
     assert b.toil.to_dict() == a.toil.to_dict()
-    assert "inputs" not in b._memo  # read value by value: the toil page never unpickles the telemetry
-    assert b.golden_signals("6h").equals(a.golden_signals("6h"))  # not saved: computed by the reader
+    assert "inputs" not in b._memo  # read value by value: the toil page never touches the telemetry
     assert b.seed == 11 and b.config.service == "shop"
 
 
@@ -204,7 +204,7 @@ def test_lazy_load_reads_only_what_is_used(tmp_path: Path) -> None:
     folder = tmp_path / "c"
     a = analysis()
     a.save(folder)
-    (folder / "inputs.pickle").write_bytes(b"not a pickle")
+    (folder / "inputs.pickle").write_bytes(b"not a pickle")  # as if it had been saved
     b = load(folder)
     assert b.report_dict["meta"]["service"] == "shop"
     assert b.toil.to_dict() == a.toil.to_dict()
@@ -224,5 +224,6 @@ def test_samples_analysis_matches_report_and_loads_fast(tmp_path: Path) -> None:
     b = load(tmp_path / "c")
     assert json.dumps(b.report_dict, sort_keys=True) == json.dumps(expected, sort_keys=True)
     sizes = {p.name: p.stat().st_size for p in (tmp_path / "c").iterdir()}
-    assert sizes["report_dict.pickle"] < sizes["inputs.pickle"] / 100  # the report page skips the telemetry
+    assert "inputs.pickle" not in sizes and sizes["report_dict.pickle"] < 1_000_000  # the raw history is not saved
+    assert b.golden_signals("6h").equals(a.golden_signals("6h"))  # not saved: the reader loads the files and computes it
     assert os.path.getsize(tmp_path / "c" / "signals-1h.pickle") < 5_000_000
