@@ -6,17 +6,21 @@ second of CPU starting Python and ipykernel and importing the libraries every no
 on a 2-CPU machine seven such kernels cost more than the analysis itself. The multiprocessing
 ``forkserver`` idea, applied to Jupyter kernels:
 
-* :class:`KernelZygote` (in the runner) starts ``python -m srekit.kernels SOCKET``: it binds a
-  Unix socket in a private (0700) temporary folder, imports :data:`PRELOAD`, then forks one
-  kernel per request. The socket is bound before the imports, so early requests queue.
+* :class:`KernelZygote` (in the runner) binds a Unix socket in a private (0700) temporary
+  folder and starts ``python -m srekit.kernels FD RUNNER NICE MODULES...`` with it: the zygote
+  imports :data:`PRELOAD`, then forks one kernel per request. Requests made while it is still
+  importing wait in the socket's backlog.
 * :class:`WarmKernelManager` (passed to papermill as nbclient's ``kernel_manager_class``) uses
   :class:`WarmProvisioner`, jupyter_client's local provisioner with one change: instead of
-  ``Popen(cmd)`` it sends the command's arguments, working folder, environment and stdout/stderr
-  (as file descriptors) to the zygote and manages the forked pid.
+  ``Popen(cmd)`` it sends the command's arguments, working folder and environment, plus three
+  file descriptors (stdout, stderr and a lifeline pipe), to the zygote and manages the forked
+  pid. Its client (:class:`WarmKernelClient`) skips jupyter_client's 0.2 s wait for a quiet
+  IOPub channel after the kernel is ready, and it checks a stopped kernel is gone every 10 ms.
 * The forked child is a new session (interrupts reach its process group), resets the signal
   handlers, reseeds numpy's global generator, takes the requested folder, environment and
   streams, and runs ``ipykernel`` exactly as ``python -m ipykernel_launcher -f FILE`` does. It
-  exits when the process that asked for it or the zygote goes away.
+  exits when its lifeline closes (the process that asked for it let go or died) or the zygote
+  goes away; the zygote exits when the runner that started it is gone.
 
 Anything unusual (no zygote, another Python, a kernel command that is not
 ``python -m ipykernel_launcher``, the zygote failing) falls back to the normal launch, so a
