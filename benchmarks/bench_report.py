@@ -157,7 +157,8 @@ def main() -> str:
         "How the report runs: the analysis is computed once, in the parent, and saved value by value; each notebook "
         "loads only what it shows. Kernels are forked from a process that has already imported ipykernel, pandas, "
         "matplotlib and srekit (`srekit.kernels`, see docs/scheduling.md) and stopped as soon as their last cell is "
-        "done; no kernel imports scipy; the parent renders each notebook's HTML while the workers run the next ones.\n\n"
+        "done; no kernel imports scipy; charts are SVG; notebook processes run at a lower priority than the analysis "
+        "they wait for; a render process writes each notebook's HTML while the workers run the next ones.\n\n"
         "| measure | median wall (s) | runs (s) | median CPU (s) |\n|---|---|---|---|\n"
         + _row(f"**floor**: {n} empty notebooks, papermill defaults", runs["floor"])
         + _row("**full sample report** (`srekit report`)", runs["report"])
