@@ -22,14 +22,15 @@ on a 2-CPU machine seven such kernels cost more than the analysis itself. The mu
   exits when its lifeline closes (the process that asked for it let go or died) or the zygote
   goes away; the zygote exits when the runner that started it is gone.
 
-Anything unusual (no zygote, another Python, a kernel command that is not
-``python -m ipykernel_launcher``, the zygote failing) falls back to the normal launch, so a
-notebook never fails because of this. ``srekit report --fresh-kernels`` turns it off.
+Anything unusual (no zygote, another interpreter or other interpreter options than the zygote's,
+a kernel command that is not ``INTERPRETER -m ipykernel_launcher``, the zygote failing) falls
+back to the normal launch, so a notebook never fails because of this. ``srekit report --fresh-kernels`` turns it off.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import select
@@ -97,15 +98,17 @@ class KernelZygote:
     made after it died is refused (the kernel then starts the usual way).
     """
 
-    def __init__(self, preload: tuple[str, ...] = PRELOAD, *, nice: int = 0) -> None:
-        """``nice``: how much lower the zygote's (and so its kernels') scheduling priority is."""
+    def __init__(self, preload: tuple[str, ...] = PRELOAD, *, nice: int = 0, kernel_name: str = "python3") -> None:
+        """``nice``: how much lower the zygote's (and so its kernels') scheduling priority is.
+        The zygote runs the interpreter of ``kernel_name``'s kernel spec with the same options
+        (e.g. ipykernel's ``-Xfrozen_modules=off``), so its kernels are what that spec starts."""
         self._folder = Path(tempfile.mkdtemp(prefix="srekit-kernels-"))  # 0700: only this user connects
         self.address = str(self._folder / SOCKET_NAME)
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
             listener.bind(self.address)
             listener.listen(64)
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "srekit.kernels", str(listener.fileno()), str(os.getpid()), str(int(nice)), *preload],
+                [*interpreter(kernel_name), "-m", "srekit.kernels", str(listener.fileno()), str(os.getpid()), str(int(nice)), *preload],
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 pass_fds=(listener.fileno(),),
@@ -136,12 +139,35 @@ class KernelZygote:
         shutil.rmtree(self._folder, ignore_errors=True)
 
 
+def interpreter(kernel_name: str = "python3") -> list[str]:
+    """The interpreter and its options that ``kernel_name``'s spec runs ``-m ipykernel_launcher``
+    with (``[sys.executable]`` when the spec cannot be read or is not of that form)."""
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        argv = list(KernelSpecManager().get_kernel_spec(kernel_name).argv)
+    except Exception:  # no such spec: the provisioner then falls back for every kernel anyway
+        return [sys.executable]
+    split = _launcher_at(argv)
+    return argv[:split] if split else [sys.executable]
+
+
+def _launcher_at(cmd: list[str]) -> int | None:
+    """Where ``-m ipykernel_launcher`` starts in a kernel command (None: not such a command)."""
+    for i in range(1, len(cmd) - 1):
+        if cmd[i] == "-m" and cmd[i + 1] == "ipykernel_launcher":
+            return i
+    return None
+
+
 def request_kernel(address: str, args: list[str], *, cwd: str, env: dict[str, str], fds: tuple[int, int, int],
-                   timeout: float = REQUEST_TIMEOUT_S) -> int:
-    """Ask the zygote at ``address`` for a kernel run as ``ipykernel_launcher args`` in ``cwd``
-    with ``env``; ``fds`` are its stdout, its stderr and its lifeline (the read end of a pipe
-    whose write end the caller holds: the kernel exits when that closes). Returns its pid."""
-    request = json.dumps({"args": args, "cwd": cwd, "env": env, "owner": os.getpid(), "python": sys.executable}).encode()
+                   interpreter: list[str] | None = None, timeout: float = REQUEST_TIMEOUT_S) -> int:
+    """Ask the zygote at ``address`` for a kernel run as ``INTERPRETER -m ipykernel_launcher
+    args`` in ``cwd`` with ``env`` (the zygote refuses another interpreter or other options than
+    its own); ``fds`` are its stdout, its stderr and its lifeline (the read end of a pipe whose
+    write end the caller holds: the kernel exits when that closes). Returns its pid."""
+    request = json.dumps({"args": args, "cwd": cwd, "env": env, "owner": os.getpid(),
+                          "interpreter": interpreter or [sys.executable]}).encode()
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
@@ -210,15 +236,16 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
         address = getattr(self.parent, "zygote_address", "")
-        launchable = len(cmd) > 3 and cmd[1:3] == ["-m", "ipykernel_launcher"] and os.path.abspath(cmd[0]) == sys.executable
-        if not address or not launchable:
+        split = _launcher_at(cmd)
+        if not address or split is None:
             return await super().launch_kernel(cmd, **kwargs)
         env = kwargs.get("env") or dict(os.environ)
         env = {**env, "JPY_PARENT_PID": str(os.getpid())}
         cwd = str(kwargs.get("cwd") or os.getcwd())
         lifeline, self._lifeline = os.pipe()  # this end stays open while the kernel is ours
         try:
-            pid = request_kernel(address, cmd[3:], cwd=cwd, env=env, fds=(_fd(kwargs.get("stdout"), 1), _fd(kwargs.get("stderr"), 2), lifeline))
+            pid = request_kernel(address, cmd[split + 2 :], cwd=cwd, env=env, interpreter=cmd[:split],
+                                 fds=(_fd(kwargs.get("stdout"), 1), _fd(kwargs.get("stderr"), 2), lifeline))
         except ZygoteError as exc:
             self._close_lifeline()
             print(f"srekit: {exc}; starting the kernel the usual way", file=sys.stderr)
@@ -333,9 +360,12 @@ def serve(listener_fd: int, runner: int, preload: tuple[str, ...], nice: int = 0
             importlib.import_module(name)
         except Exception as exc:  # a kernel then imports it itself, as a fresh one would
             print(f"srekit kernel zygote: could not preload {name}: {exc}", file=sys.stderr)
+    gc.collect()
+    gc.freeze()  # preloaded objects leave the collector's view: a kernel's collections neither walk nor copy them
     signal.signal(signal.SIGCHLD, _reap)  # reaped here: their CPU time adds to this process' children
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     zygote = os.getpid()
+    own = sys.orig_argv[: sys.orig_argv.index("-m")]  # this interpreter and its options
     while True:
         try:
             conn, _ = listener.accept()
@@ -350,8 +380,8 @@ def serve(listener_fd: int, runner: int, preload: tuple[str, ...], nice: int = 0
             try:
                 msg, fds, _, _ = socket.recv_fds(conn, _MAX_MESSAGE, 3)
                 request = json.loads(msg)
-                if request.get("python") != sys.executable or len(fds) != 3:
-                    raise ZygoteError(f"zygote runs {sys.executable} and takes 3 descriptors; asked for {request.get('python')} with {len(fds)}")
+                if request.get("interpreter") != own or len(fds) != 3:
+                    raise ZygoteError(f"zygote runs {own} and takes 3 descriptors; asked for {request.get('interpreter')} with {len(fds)}")
                 pid = os.fork()
                 if pid == 0:
                     listener.close()

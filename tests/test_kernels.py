@@ -16,6 +16,7 @@ import papermill
 import pytest
 
 from srekit.kernels import ForkedKernel, KernelZygote, request_kernel, warm_kernel_manager
+from srekit.kernels import interpreter as kernels_interpreter
 
 pytestmark = pytest.mark.xdist_group("kernels")
 
@@ -28,7 +29,7 @@ print(json.dumps({
     "pid": os.getpid(), "ppid": os.getppid(), "cwd": os.getcwd(),
     "preloaded": "pandas" in sys.modules and "srekit.nbshow" in sys.modules,
     "env": os.environ.get("SREKIT_TEST_MARK", ""), "random": float(np.random.random()),
-    "sid": os.getsid(0) == os.getpid(), "path": sys.path,
+    "sid": os.getsid(0) == os.getpid(), "path": sys.path, "xoptions": sys._xoptions,
 }))
 """
 
@@ -78,6 +79,7 @@ def test_kernel_is_forked_from_the_preloaded_zygote(tmp_path: Path, zygote: Kern
     fresh = run_probe(src, tmp_path / "c.ipynb", work, None)
     assert fresh["ppid"] == os.getpid() and fresh["preloaded"] is False
     assert first["path"] == fresh["path"]  # the same import path as ipykernel_launcher's, working folder included
+    assert first["xoptions"] == fresh["xoptions"]  # the kernel spec's interpreter options (ipykernel's -Xfrozen_modules=off)
     assert first["random"] != second["random"]  # numpy's global generator is reseeded per kernel
     assert gone(int(first["pid"]), 5) and gone(int(second["pid"]), 5)  # stopped and reaped
 
@@ -95,6 +97,21 @@ def test_zygote_refuses_a_malformed_request(zygote: KernelZygote) -> None:
 
     with pytest.raises(kernels.ZygoteError, match="takes 3 descriptors"):
         request_kernel(zygote.address, ["-f", "/nonexistent.json"], cwd="/", env={}, fds=(1,))  # type: ignore[arg-type]
+    read, write = os.pipe()
+    try:  # a kernel spec asking for other interpreter options than the zygote was started with
+        with pytest.raises(kernels.ZygoteError, match="asked for"):
+            request_kernel(zygote.address, ["-f", "/nonexistent.json"], cwd="/", env={}, fds=(1, 2, read), interpreter=[sys.executable, "-Xdev"])
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_interpreter_is_the_kernel_specs() -> None:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    argv = KernelSpecManager().get_kernel_spec("python3").argv
+    assert kernels_interpreter("python3") == argv[: argv.index("-m")]
+    assert kernels_interpreter("no-such-kernel") == [sys.executable]
 
 
 def test_kernel_exits_when_its_owner_is_gone(tmp_path: Path, zygote: KernelZygote) -> None:
@@ -105,7 +122,8 @@ def test_kernel_exits_when_its_owner_is_gone(tmp_path: Path, zygote: KernelZygot
         "import sys, json\n"
         "from srekit.kernels import request_kernel\n"
         "import os\nr, w = os.pipe()\n"
-        f"pid = request_kernel({zygote.address!r}, ['-f', {str(tmp_path / 'k.json')!r}], cwd='/', env={{}}, fds=(1, 2, r))\n"
+        "from srekit.kernels import interpreter\n"
+        f"pid = request_kernel({zygote.address!r}, ['-f', {str(tmp_path / 'k.json')!r}], cwd='/', env={{}}, fds=(1, 2, r), interpreter=interpreter())\n"
         "print(pid)\n"
     )
     from jupyter_client.connect import write_connection_file
@@ -121,7 +139,8 @@ def test_forked_kernel_signals_and_status(zygote: KernelZygote, tmp_path: Path) 
 
     write_connection_file(str(tmp_path / "k.json"))
     lifeline, keep = os.pipe()
-    pid = request_kernel(zygote.address, ["-f", str(tmp_path / "k.json")], cwd=str(tmp_path), env=dict(os.environ), fds=(1, 2, lifeline))
+    pid = request_kernel(zygote.address, ["-f", str(tmp_path / "k.json")], cwd=str(tmp_path), env=dict(os.environ), fds=(1, 2, lifeline),
+                         interpreter=kernels_interpreter())
     kernel = ForkedKernel(pid)
     assert kernel.poll() is None
     kernel.kill()
