@@ -270,6 +270,8 @@ nav.srekit-toc ul { margin: .25rem 0; padding-left: 1.2rem; }
 nav.srekit-toc .toc-h3 { margin-left: 1rem; }
 @media (max-width: 600px) {
   main { padding: 0 .5rem 1rem; }
+  table.srekit-table { width: max-content; max-width: none; }
+  table.srekit-table th, table.srekit-table td { max-width: 16rem; }
   .jp-InputPrompt, .jp-OutputPrompt { display: none; }
   .jp-Cell { padding: 0; }
   body { font-size: 15px; }
