@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -13,6 +12,7 @@ from hypothesis import strategies as st
 
 from srekit import telemetry as tm
 from srekit.config import parse_config
+from srekit.io import Inputs
 from srekit.ledger import LedgerEntry
 from srekit.report import (
     SECTION_KEYS,
@@ -25,19 +25,6 @@ from srekit.report import (
 
 T0 = pd.Timestamp("2024-03-01", tz="UTC")
 GEN = pd.Timestamp("2024-04-01T06:00:00", tz="UTC")
-
-
-@dataclass(frozen=True)
-class FakeInputs:
-    """The shape of srekit.io.Inputs, built directly (tests own their data)."""
-
-    telemetry: pd.DataFrame | None = None
-    series: pd.DataFrame | None = None
-    incidents: pd.DataFrame | None = None
-    toil: pd.DataFrame | None = None
-    alerts: pd.DataFrame | None = None
-    deploys: pd.DataFrame | None = None
-    ledger: tuple[LedgerEntry, ...] = ()
 
 
 def frame(rows: list[tuple[str, int, int, int, list[int]]], edges=(100.0, 250.0, 1000.0)) -> pd.DataFrame:
@@ -126,7 +113,7 @@ def test_summarize_inputs_ranges_missing_and_ledger() -> None:
     df = frame([("a", 0, 10, 1, [5, 9, 10]), ("a", 5, 20, 0, [20, 20, 20])])
     entry = LedgerEntry(kind="telemetry", source="t.parquet", rows_read=3, rows_accepted=2,
                         rejected={"negative total": 1})
-    s = summarize_inputs(cfg(), FakeInputs(telemetry=df, ledger=(entry,)))
+    s = summarize_inputs(cfg(), Inputs(telemetry=df, ledger=(entry,)))
     d = s.to_dict()
     assert d["missing"] == ["series", "incidents", "toil", "alerts", "deploys"]
     assert d["ranges"]["telemetry"] == {"kind": "telemetry", "rows": 2, "start": "2024-03-01T00:00:00+00:00",
@@ -138,7 +125,7 @@ def test_summarize_inputs_ranges_missing_and_ledger() -> None:
 
 
 def test_report_without_any_telemetry_is_not_blank() -> None:
-    rep = build_report(cfg(), FakeInputs(), generated_at=GEN)
+    rep = build_report(cfg(), Inputs(), generated_at=GEN)
     d = rep.to_dict()
     assert "no request telemetry" in d["summary"]["text"]
     topics = {q["topic"] for q in d["open_questions"]}
@@ -147,7 +134,7 @@ def test_report_without_any_telemetry_is_not_blank() -> None:
 
 def test_report_json_keys_and_round_trip() -> None:
     df = frame([("a", 0, 1000, 1, [900, 990, 1000]), ("b", 0, 500, 5, [400, 480, 500])])
-    rep = build_report(cfg(), FakeInputs(telemetry=df), generated_at=GEN, seed=11, parameters={"x": 1})
+    rep = build_report(cfg(), Inputs(telemetry=df), generated_at=GEN, seed=11, parameters={"x": 1})
     d = rep.to_dict()
     assert tuple(d) == SECTION_KEYS
     again = json.loads(json.dumps(d, allow_nan=False))
@@ -161,10 +148,10 @@ def test_report_json_keys_and_round_trip() -> None:
 
 def test_generated_at_must_be_given_and_is_utc() -> None:
     naive = pd.Timestamp("2024-04-01T06:00:00")
-    rep = build_report(cfg(), FakeInputs(), generated_at=naive)
+    rep = build_report(cfg(), Inputs(), generated_at=naive)
     assert rep.meta.generated_at.tz is not None
     with pytest.raises(TypeError):
-        build_report(cfg(), FakeInputs())  # type: ignore[call-arg]
+        build_report(cfg(), Inputs())  # type: ignore[call-arg]
 
 
 @settings(max_examples=25, deadline=None)
@@ -187,7 +174,7 @@ def test_traffic_shares_sum_to_one(rows) -> None:
 
 def test_every_section_renders_from_missing_inputs() -> None:
     """No input at all, then telemetry only: every area renders its fallback, none raises."""
-    for inputs in (FakeInputs(), FakeInputs(telemetry=frame([("a", m, 100, m % 3, [80, 95, 100]) for m in range(120)]))):
+    for inputs in (Inputs(), Inputs(telemetry=frame([("a", m, 100, m % 3, [80, 95, 100]) for m in range(120)]))):
         rep = build_report(cfg(), inputs, generated_at=GEN)
         d = rep.to_dict()
         assert d["meta"]["sections_failed"] == []
@@ -197,8 +184,8 @@ def test_every_section_renders_from_missing_inputs() -> None:
 
 def test_seed_makes_reports_reproducible() -> None:
     df = frame([("a", m, 100, m % 3, [80, 95, 100]) for m in range(120)])
-    one = build_report(cfg(), FakeInputs(telemetry=df), generated_at=GEN, seed=5).to_dict()
-    two = build_report(cfg(), FakeInputs(telemetry=df), generated_at=GEN, seed=5).to_dict()
+    one = build_report(cfg(), Inputs(telemetry=df), generated_at=GEN, seed=5).to_dict()
+    two = build_report(cfg(), Inputs(telemetry=df), generated_at=GEN, seed=5).to_dict()
     assert json.dumps(one, sort_keys=True) == json.dumps(two, sort_keys=True)
 
 
