@@ -27,11 +27,11 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_analyze(args: argparse.Namespace) -> int:
-    from .runner import analyze, write_analysis
+    from .runner import analysis_for, write_analysis
 
     config = load_config(args.config)
     out = Path(args.out) if args.out else Path(".")
-    report = analyze(config, seed=args.seed, generated_at=pd.Timestamp.now(tz="UTC"), parameters={"seed": args.seed})
+    report = analysis_for(config, seed=args.seed, generated_at=pd.Timestamp.now(tz="UTC"), parameters={"seed": args.seed}).report
     for p in write_analysis(report, out, config=config):
         print(p)
     for section in report.meta.sections_failed:

@@ -93,27 +93,6 @@ def open_analysis(analysis_cache: str | Path, config_path: str | Path, *, seed: 
     return Analysis(config, seed=seed, generated_at=pd.Timestamp.now(tz="UTC"), parameters={"seed": seed})
 
 
-def load_for_notebook(config_path: str | Path, prometheus_url: str = "") -> tuple[ServiceConfig, Any]:
-    """Config and loaded inputs for a notebook cell: ``config, inputs = load_for_notebook(...)``.
-
-    ``prometheus_url`` (a notebook parameter) overrides ``prometheus.url`` in the config, so the
-    telemetry is pulled from Prometheus instead of files.
-    """
-    from .io import load_inputs
-
-    config = with_prometheus(load_config(config_path), prometheus_url)
-    return config, load_inputs(config)
-
-
-def report_for_notebook(report_json_path: str | Path, config_path: str | Path, seed: int = 7) -> dict[str, Any]:
-    """``report.json`` as a dict for the report notebook: read from ``report_json_path`` when
-    that file exists (the runner wrote it), else computed now from ``config_path``."""
-    path = Path(report_json_path) if report_json_path else None
-    if path is not None and path.is_file():
-        return dict(json.loads(path.read_text(encoding="utf-8")))
-    return dict(open_analysis("", config_path, seed=seed).report_dict)
-
-
 def analysis_for(
     config: ServiceConfig,
     *,
@@ -128,19 +107,6 @@ def analysis_for(
     from .analysis import Analysis
 
     return Analysis(config, seed=seed, generated_at=generated_at, parameters=parameters or {}, quarantine_dir=quarantine_dir)
-
-
-def analyze(
-    config: ServiceConfig,
-    *,
-    seed: int,
-    generated_at: pd.Timestamp,
-    parameters: Mapping[str, Any] | None = None,
-    quarantine_dir: Path | None = None,
-) -> Any:
-    """Load the inputs (rejected rows to ``quarantine_dir``) and build the
-    :class:`srekit.report.ReliabilityReport`."""
-    return analysis_for(config, seed=seed, generated_at=generated_at, parameters=parameters, quarantine_dir=quarantine_dir).report
 
 
 def write_analysis(report: Any, out_dir: Path, *, config: ServiceConfig | None = None) -> list[Path]:

@@ -230,17 +230,17 @@ def test_killed_run_leaves_previous_run_intact(tmp_path: Path) -> None:
 
 
 def test_openslo_files_in_config_are_the_slos_in_force(tmp_path: Path) -> None:
-    from srekit.runner import analyze, write_analysis
+    from srekit.runner import analysis_for, write_analysis
 
     cfg = tiny_service(tmp_path)
-    first = analyze(load_config(cfg), seed=1, generated_at=GEN)
+    first = analysis_for(load_config(cfg), seed=1, generated_at=GEN).report
     write_analysis(first, tmp_path / "first", config=load_config(cfg))
     exported = sorted((tmp_path / "first" / "rules" / "openslo").glob("*.yaml"))
     assert exported and (tmp_path / "first" / "rules" / "prometheus" / "rules.yml").exists()
     chosen = exported[0]
     text = cfg.read_text() + f"slo:\n  openslo:\n    - {chosen}\n"
     cfg.write_text(text)
-    second = analyze(load_config(cfg), seed=1, generated_at=GEN).to_dict()
+    second = analysis_for(load_config(cfg), seed=1, generated_at=GEN).report.to_dict()
     slos = second["slo_proposal"]["slos"]
     assert [s["name"] for s in slos] == [chosen.stem] and slos[0]["source"] == "given"
     assert second["meta"]["sections_failed"] == []
