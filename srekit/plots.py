@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,14 @@ def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     fig = Figure(figsize=size, dpi=FIGURE_DPI)
     FigureCanvasAgg(fig)  # measuring text (crop box, layout) reuses this canvas' renderer
     return fig.add_subplot()
+
+
+def labelled_bars(ax: Axes, frame: pd.DataFrame, name: str, value: str, fmt: str, color: Any) -> pd.DataFrame:
+    """Labelled horizontal bars, first row on top; returns the rows in drawing order."""
+    shown = frame.iloc[::-1]
+    bars = ax.barh(shown[name].astype(str), shown[value], color=color)
+    ax.bar_label(bars, labels=[fmt.format(v) for v in shown[value]], padding=3, fontsize=9)
+    return shown
 
 
 def no_data(ax: Axes, title: str, message: str = "No data for this chart") -> Axes:

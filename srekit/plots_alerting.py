@@ -12,7 +12,7 @@ from matplotlib.collections import PolyCollection
 
 from .alerting import AlertingReport
 from .explain import Explanation
-from .plots import new_axes, no_data, plain_log_labels, plot_times
+from .plots import labelled_bars, new_axes, no_data, plain_log_labels, plot_times
 
 PAGE, TICKET, INCIDENT = "#c0392b", "#2e6da4", "#f4c7c3"
 
@@ -87,9 +87,7 @@ def plot_pages_per_week(comparison: pd.DataFrame, *, ax: Axes | None = None) -> 
     title = "Alerts per week: today versus the proposed policy"
     if comparison.empty:
         return no_data(ax, title, "No pages log and no telemetry to compare")
-    shown = comparison.iloc[::-1]
-    bars = ax.barh(shown["source"].astype(str), shown["per_week"], color=TICKET)
-    ax.bar_label(bars, labels=[f"{v:.1f}" for v in shown["per_week"]], padding=3, fontsize=9)
+    labelled_bars(ax, comparison, "source", "per_week", "{:.1f}", TICKET)
     ax.set_xscale("symlog", linthresh=1.0)
     plain_log_labels(ax.xaxis)
     ax.set_xlabel("Alerts per week (log scale above 1)")

@@ -13,15 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from .plots import new_axes, no_data, plain_log_labels, plot_times
-
-
-def _bars(ax: Axes, frame: pd.DataFrame, name: str, value: str, fmt: str, color: Any) -> pd.DataFrame:
-    """Labelled horizontal bars, first row on top; returns the rows in drawing order."""
-    shown = frame.iloc[::-1]
-    bars = ax.barh(shown[name].astype(str), shown[value], color=color)
-    ax.bar_label(bars, labels=[fmt.format(v) for v in shown[value]], padding=3, fontsize=9)
-    return shown
+from .plots import labelled_bars, new_axes, no_data, plain_log_labels, plot_times
 
 
 def plot_traffic_mix(mix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
@@ -30,7 +22,7 @@ def plot_traffic_mix(mix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     title = "Share of all requests by user journey"
     if mix.empty:
         return no_data(ax, title, "No telemetry to show")
-    shown = _bars(ax, mix, "journey", "traffic_share", "{:.1%}", "#3b6ea8")
+    shown = labelled_bars(ax, mix, "journey", "traffic_share", "{:.1%}", "#3b6ea8")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlim(0, min(1.0, float(shown["traffic_share"].max()) * 1.25 + 0.02))
     ax.set_title(title)
@@ -89,7 +81,7 @@ def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     if budgets.empty:
         return no_data(ax, title, "No telemetry to show")
     colors = {"healthy": "#3b8a5a", "warning": "#d9a21b", "critical": "#b33a3a"}
-    shown = _bars(ax, budgets, "slo", "consumed", "{:.0%}", [colors.get(s, "#777777") for s in budgets["status"].iloc[::-1]])
+    shown = labelled_bars(ax, budgets, "slo", "consumed", "{:.0%}", [colors.get(s, "#777777") for s in budgets["status"].iloc[::-1]])
     ax.axvline(0.75, color="#d9a21b", linestyle="--", linewidth=1, label="warning (75% used)")
     ax.axvline(1.0, color="#b33a3a", linestyle="-", linewidth=1, label="budget gone (100%)")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
@@ -107,7 +99,7 @@ def plot_toil_hours(toil: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     title = "Where the team's toil time goes"
     if toil.empty:
         return no_data(ax, title, "No toil data to show")
-    shown = _bars(ax, toil, "task", "hours_per_week", "{:.1f} h", "#7a5ea8")
+    shown = labelled_bars(ax, toil, "task", "hours_per_week", "{:.1f} h", "#7a5ea8")
     ax.set_xlim(0, float(shown["hours_per_week"].max()) * 1.25 + 0.1)
     ax.set_title(title)
     ax.set_xlabel("Hours per week")
@@ -122,7 +114,7 @@ def plot_forecast_risk(risk: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     title = "Chance of running out of error budget in the next window"
     if risk.empty:
         return no_data(ax, title, "No forecast to show")
-    _bars(ax, risk, "slo", "p_exhaust", "{:.0%}", "#b35a3a")
+    labelled_bars(ax, risk, "slo", "p_exhaust", "{:.0%}", "#b35a3a")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlim(0, 1.1)
     ax.set_title(title)
