@@ -20,18 +20,24 @@ PNG_OPTIONS = {"compress_level": 3}  # zlib level 3: ~1/3 less encode CPU than P
 PAD_INCHES = 0.1  # blank margin around the cropped figure (matplotlib's savefig.pad_inches)
 
 
-def figure_png(fig: Any) -> bytes:
-    """PNG bytes of a matplotlib figure at :data:`FIGURE_DPI`, cropped to what is drawn.
+def crop_box(fig: Any, *, dpi: float | None = None) -> Any:
+    """What to pass as ``bbox_inches`` to crop ``fig`` to what is drawn.
 
-    For a figure already at that dpi the crop box is measured once, then the figure is drawn
-    once: ``bbox_inches="tight"`` would first draw the whole figure without output just to
-    measure it (a third of the cost of a chart). Other figures (another dpi, or a layout engine
-    that must run before measuring) take that slower, equivalent path.
+    ``bbox_inches="tight"`` first draws the whole figure without output just to measure it (a
+    third of the cost of a chart); for a figure without a layout engine, saved at its own dpi
+    (``dpi`` None: the format has none), measuring the box here and passing it crops the same
+    with one draw. Other figures (a layout engine must run first) get ``"tight"``.
     """
+    if fig.get_layout_engine() is None and (dpi is None or fig.dpi == dpi):
+        return fig.get_tightbbox().padded(PAD_INCHES)
+    return "tight"
+
+
+def figure_png(fig: Any) -> bytes:
+    """PNG bytes of a matplotlib figure at :data:`FIGURE_DPI`, cropped to what is drawn
+    (:func:`crop_box`)."""
     buf = io.BytesIO()
-    fast = fig.dpi == FIGURE_DPI and fig.get_layout_engine() is None
-    bbox = fig.get_tightbbox().padded(PAD_INCHES) if fast else "tight"
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches=bbox, pad_inches=PAD_INCHES,
+    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches=crop_box(fig, dpi=FIGURE_DPI), pad_inches=PAD_INCHES,
                 pil_kwargs=PNG_OPTIONS)
     return buf.getvalue()
 
@@ -42,14 +48,13 @@ SVG_RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "srekit"}
 
 
 def figure_svg(fig: Any) -> bytes:
-    """SVG of a matplotlib figure, cropped to what is drawn like :func:`figure_png` (crop box
-    measured once), with text as text and no creation date (reproducible)."""
+    """SVG of a matplotlib figure, cropped to what is drawn (:func:`crop_box`), with text as
+    text and no creation date (reproducible)."""
     import matplotlib
 
     buf = io.BytesIO()
-    bbox = fig.get_tightbbox().padded(PAD_INCHES) if fig.get_layout_engine() is None else "tight"
     with matplotlib.rc_context(SVG_RC):  # type: ignore[arg-type]
-        fig.savefig(buf, format="svg", bbox_inches=bbox, pad_inches=PAD_INCHES, metadata={"Date": None})
+        fig.savefig(buf, format="svg", bbox_inches=crop_box(fig), pad_inches=PAD_INCHES, metadata={"Date": None})
     return buf.getvalue()
 
 

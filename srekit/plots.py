@@ -24,7 +24,7 @@ def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
     The figure is a plain :class:`~matplotlib.figure.Figure`, not a pyplot one: no GUI backend
     or figure manager is loaded (a report kernel saves ~0.2 s of imports) and nothing needs
     closing; :func:`srekit.nbshow.show_figure` displays it. It is created at the report's dpi
-    on an Agg canvas, which lets :func:`srekit.nbshow.figure_png` draw it only once.
+    on an Agg canvas, which lets :func:`srekit.nbshow.crop_box` measure it without a draw.
     """
     if ax is not None:
         return ax
