@@ -674,8 +674,7 @@ def _execute_all(
             bar.set_postfix_str(futures[fut].stem)
             bar.update(1)
         bar.close()
-        while len(renders) < len(futures):  # a done-callback runs just after its future completes
-            time.sleep(0.005)
+        pool.shutdown(wait=True)  # joins the thread that runs the done-callbacks: every render is submitted
         for done in renders.values():
             done.result()
     return sorted(results, key=lambda r: r.name)
