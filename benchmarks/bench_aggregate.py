@@ -53,7 +53,7 @@ print("BENCH " + json.dumps({{"wall": time.perf_counter() - t0, "cpu": time.proc
 
 CANDIDATES: dict[str, str] = {
     "srekit local": """
-from srekit.aggregate import aggregate_files
+from srekit.inputs.aggregate import aggregate_files
 #timed
 df, entry = aggregate_files([sys.argv[1]])
 rows = df["total"].sum()
@@ -106,7 +106,7 @@ rows = con.execute(
 """,
     "duckdb full reduction (SQL)": """
 import duckdb
-from srekit.telemetry import DEFAULT_EDGES_MS, edge_label
+from srekit.inputs.telemetry import DEFAULT_EDGES_MS, edge_label
 #timed
 con = duckdb.connect()
 con.execute("SET threads=2")
@@ -119,7 +119,7 @@ out = con.execute(sql, [sys.argv[1]]).df()
 rows = out["total"].sum()
 """,
     "srekit dask (LocalCluster)": """
-from srekit.aggregate import aggregate_files
+from srekit.inputs.aggregate import aggregate_files
 #timed
 if __name__ == "__main__":
     df, entry = aggregate_files([sys.argv[1]], engine="dask")

@@ -1,4 +1,4 @@
-"""Benchmark: Monte Carlo error-budget forecast (srekit.forecast). Goal (issue 5): 10,000
+"""Benchmark: Monte Carlo error-budget forecast (srekit.analysis.forecast). Goal (issue 5): 10,000
 simulated windows in ≤ 2 s."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from srekit.forecast import DEFAULT_WHAT_IFS, BurnModel, forecast_budget, simulate
+from srekit.analysis.forecast import DEFAULT_WHAT_IFS, BurnModel, forecast_budget, simulate
 
 GOAL_S = 2.0
 REPEATS = 7
@@ -43,9 +43,9 @@ def main() -> str:
         t = _median(lambda m=m: simulate(m, rng=np.random.default_rng(1), runs=10_000, what_ifs=DEFAULT_WHAT_IFS))
         rows.append((f"simulate 10,000 × 28-day windows + 3 what-ifs, {label}", t, t <= GOAL_S))
     if SAMPLES.exists():
-        from srekit.config import load_config
-        from srekit.io import load_inputs
-        from srekit.spec import SLOSpec
+        from srekit.core.spec import SLOSpec
+        from srekit.inputs.config import load_config
+        from srekit.inputs.loaders import load_inputs
 
         cfg = load_config(SAMPLES)
         inp = load_inputs(cfg)
@@ -53,7 +53,7 @@ def main() -> str:
         t = _median(lambda: forecast_budget(inp.telemetry, inp.incidents, spec, cfg, rng=np.random.default_rng(1)), repeats=5)
         rows.append(("forecast_budget end to end on the samples (fit on 90 days of 1-min telemetry + 10,000 runs), one SLO", t, t <= GOAL_S))
     lines = [
-        "## Forecast (srekit.forecast)",
+        "## Forecast (srekit.analysis.forecast)",
         "",
         f"Goal: 10,000 simulated SLO windows in ≤ {GOAL_S:g} s. Median of {REPEATS} runs (5 for the end-to-end row).",
         "",

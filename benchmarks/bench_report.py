@@ -36,7 +36,7 @@ BEFORE = {"analyse-once": {"floor": 4.7, "report": 33.3, "ratio": 7.12}, "sessio
 
 #: papermill executing N empty notebooks in a pool of JOBS processes. Mode "default": papermill's
 #: defaults (the floor the goal is defined against). Mode "warm": the report's own kernel
-#: mechanics (forked from a srekit.kernels zygote, stopped at once).
+#: mechanics (forked from a srekit.report.kernels zygote, stopped at once).
 FLOOR_SCRIPT = r"""
 import sys, os
 from concurrent.futures import ProcessPoolExecutor
@@ -53,11 +53,11 @@ for i in range(n):
 def run(p, zygote):
     extra = {}
     if zygote:
-        from srekit.kernels import warm_kernel_manager
+        from srekit.report.kernels import warm_kernel_manager
         extra = {"kernel_manager_class": warm_kernel_manager(zygote), "shutdown_kernel": "immediate"}
     papermill.execute_notebook(p, p + ".out.ipynb", parameters={"x": 2}, progress_bar=False, kernel_name="python3", **extra)
 if mode == "warm":
-    from srekit.kernels import KernelZygote
+    from srekit.report.kernels import KernelZygote
     with KernelZygote() as z, ProcessPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(run, paths, [z.address] * n))
 else:
@@ -71,8 +71,8 @@ IMPORTS_SCRIPT = r"""
 import time
 t = time.perf_counter()
 import pandas, matplotlib.figure
-import srekit.analysis, srekit.nbshow, srekit.render, srekit.runner, srekit.plots_telemetry, srekit.plots_slo
-import srekit.plots_alerting, srekit.plots_incidents, srekit.plots_toil, srekit.report
+import srekit.report.cache, srekit.report.nbshow, srekit.report.render, srekit.report.runner, srekit.report.plots.telemetry, srekit.report.plots.slo
+import srekit.report.plots.alerting, srekit.report.plots.incidents, srekit.report.plots.toil, srekit.report.contract
 print(time.perf_counter() - t)
 """
 
@@ -156,7 +156,7 @@ def main() -> str:
         "alternating runs; CPU = user + system seconds of the whole process tree (forked kernels included).\n\n"
         "How the report runs: the analysis is computed once, in the parent, and saved value by value; each notebook "
         "loads only what it shows. Kernels are forked from a process that has already imported ipykernel, pandas, "
-        "matplotlib and srekit (`srekit.kernels`, see docs/scheduling.md) and stopped as soon as their last cell is "
+        "matplotlib and srekit (`srekit.report.kernels`, see docs/scheduling.md) and stopped as soon as their last cell is "
         "done; no kernel imports scipy; charts are SVG; notebook processes run at a lower priority than the analysis "
         "they wait for; a render process writes each notebook's HTML while the workers run the next ones.\n\n"
         "| measure | median wall (s) | runs (s) | median CPU (s) |\n|---|---|---|---|\n"

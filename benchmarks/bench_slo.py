@@ -20,10 +20,10 @@ import time
 import numpy as np
 import pandas as pd
 
-from srekit import telemetry as tm
-from srekit.budget import budget_policy
-from srekit.config import parse_config
-from srekit.slo import propose_slos
+from srekit.analysis.budget import budget_policy
+from srekit.analysis.slo import propose_slos
+from srekit.inputs import telemetry as tm
+from srekit.inputs.config import parse_config
 
 RUNS = 5
 JOURNEYS = 10

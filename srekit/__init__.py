@@ -9,38 +9,38 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .config import ServiceConfig, load_config, parse_config
-from .errors import ConfigError, InputError, ParameterError, SrekitError
-from .ledger import LedgerEntry
-from .spec import SLOSpec
+from srekit.core.errors import ConfigError, InputError, ParameterError, SrekitError
+from srekit.core.spec import SLOSpec
+from srekit.inputs.config import ServiceConfig, load_config, parse_config
+from srekit.inputs.ledger import LedgerEntry
 
 __version__ = "0.1.0"
 
 # name -> module that defines it
 _LAZY = {
-    "Inputs": "srekit.io",
-    "load_inputs": "srekit.io",
-    "aggregate_files": "srekit.aggregate",
-    "aggregate_frame": "srekit.aggregate",
-    "read_requests": "srekit.aggregate",
-    "pull_telemetry": "srekit.prometheus",
-    "propose_slos": "srekit.slo",
-    "sli_events": "srekit.slo",
-    "budget_policy": "srekit.budget",
-    "error_budget": "srekit.budget",
-    "design_policy": "srekit.alerting",
-    "analyze_alerting": "srekit.alerting",
-    "explain": "srekit.explain",
-    "export_all": "srekit.export_prometheus",
-    "read_openslo_specs": "srekit.openslo",
-    "analyze_incidents": "srekit.incidents",
-    "forecast_budget": "srekit.forecast",
-    "analyze_toil": "srekit.toil",
-    "build_backlog": "srekit.backlog",
-    "build_report": "srekit.report",
-    "ReliabilityReport": "srekit.report",
-    "run_report": "srekit.runner",
-    "write_samples": "srekit.samples",
+    "Inputs": "srekit.inputs.loaders",
+    "load_inputs": "srekit.inputs.loaders",
+    "aggregate_files": "srekit.inputs.aggregate",
+    "aggregate_frame": "srekit.inputs.aggregate",
+    "read_requests": "srekit.inputs.aggregate",
+    "pull_telemetry": "srekit.inputs.prometheus",
+    "propose_slos": "srekit.analysis.slo",
+    "sli_events": "srekit.analysis.slo",
+    "budget_policy": "srekit.analysis.budget",
+    "error_budget": "srekit.analysis.budget",
+    "design_policy": "srekit.analysis.alerting",
+    "analyze_alerting": "srekit.analysis.alerting",
+    "explain": "srekit.analysis.explain",
+    "export_all": "srekit.exports.prometheus",
+    "read_openslo_specs": "srekit.exports.openslo",
+    "analyze_incidents": "srekit.analysis.incidents",
+    "forecast_budget": "srekit.analysis.forecast",
+    "analyze_toil": "srekit.analysis.toil",
+    "build_backlog": "srekit.analysis.backlog",
+    "build_report": "srekit.report.contract",
+    "ReliabilityReport": "srekit.report.contract",
+    "run_report": "srekit.report.runner",
+    "write_samples": "srekit.inputs.samples",
 }
 
 

@@ -15,10 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLES
 
-from srekit import aggregate as ag
-from srekit import telemetry as tm
-from srekit.errors import ConfigError, InputError
-from srekit.timeutil import parse_utc
+from srekit.core.errors import ConfigError, InputError
+from srekit.core.timeutil import parse_utc
+from srekit.inputs import aggregate as ag
+from srekit.inputs import telemetry as tm
 
 HEADER = "timestamp,latency_ms,status,journey\n"
 

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from srekit import aggregate as ag
+from srekit.inputs import aggregate as ag
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("dask")]
 

@@ -10,8 +10,8 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit import aggregate as ag
-from srekit import telemetry as tm
+from srekit.inputs import aggregate as ag
+from srekit.inputs import telemetry as tm
 
 EDGES = (1.0, 2.5, 10.0, 100.0, 1000.0)
 T0 = pd.Timestamp("2026-05-01T00:00:00Z")
@@ -103,7 +103,7 @@ stamp = st.one_of(
 @settings(max_examples=25, deadline=None)
 @given(stamps=st.lists(stamp, min_size=1, max_size=40), tz=st.sampled_from(["UTC", "Europe/Berlin"]))
 def test_timestamps_follow_timeutil_rule(tmp_path_factory: object, stamps: list[str], tz: str) -> None:
-    from srekit.timeutil import parse_utc
+    from srekit.core.timeutil import parse_utc
 
     tmp = Path(tmp_path_factory.mktemp("stamps"))  # type: ignore[attr-defined]
     path = tmp / "r.csv"

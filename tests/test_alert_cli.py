@@ -10,11 +10,11 @@ import pytest
 import yaml
 from conftest import require_tool
 
-from srekit.alerting import design_policy
+from srekit.analysis.alerting import design_policy
 from srekit.cli import main
-from srekit.config import parse_config
-from srekit.openslo import openslo_documents
-from srekit.spec import SLOSpec
+from srekit.core.spec import SLOSpec
+from srekit.exports.openslo import openslo_documents
+from srekit.inputs.config import parse_config
 
 
 def test_explain_table_shows_the_workbook_figures(capsys):

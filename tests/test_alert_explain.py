@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.alerting import BurnRateRule, firing_intervals, replay
-from srekit.explain import explain, explain_rule, human_duration, six_approaches
+from srekit.analysis.alerting import BurnRateRule, firing_intervals, replay
+from srekit.analysis.explain import explain, explain_rule, human_duration, six_approaches
 
 D30 = pd.Timedelta(days=30)
 H1 = pd.Timedelta(hours=1)

@@ -13,7 +13,7 @@ from conftest import SAMPLES, external, require_tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.alerting import (
+from srekit.analysis.alerting import (
     BurnRateRule,
     analyze_alerting,
     burn_episodes,
@@ -23,10 +23,10 @@ from srekit.alerting import (
     replay,
     summarize_pages,
 )
-from srekit.config import parse_config
-from srekit.errors import ConfigError
-from srekit.export_prometheus import export_all
-from srekit.spec import SLOSpec
+from srekit.core.errors import ConfigError
+from srekit.core.spec import SLOSpec
+from srekit.exports.prometheus import export_all
+from srekit.inputs.config import parse_config
 
 PAGED = {"service": "shop", "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"}}
 D30 = pd.Timedelta(days=30)
@@ -245,7 +245,7 @@ def test_baseline_pages_on_blips_the_policy_ignores():
 
 def test_burn_episodes_from_telemetry():
     tel = telemetry(3 * 1440, {(1440, 1460): 100, (2000, 2001): 1})
-    from srekit.alerting import sli_events
+    from srekit.analysis.alerting import sli_events
 
     ev = sli_events(tel, None, spec())
     eps = burn_episodes(ev, spec())
@@ -289,9 +289,9 @@ def test_existing_pages_summary():
 
 @pytest.fixture(scope="module")
 def samples_report():
-    from srekit.config import load_config
-    from srekit.io import load_inputs
-    from srekit.slo import propose_slos
+    from srekit.analysis.slo import propose_slos
+    from srekit.inputs.config import load_config
+    from srekit.inputs.loaders import load_inputs
 
     config = load_config(SAMPLES / "service.yaml")
     inputs = load_inputs(config)
@@ -354,8 +354,8 @@ def test_samples_policy_pages_far_less_than_existing_pages(samples_report):
 def test_nab_latency_timeslice_slo_catches_known_failures():
     """NAB ec2 request latency (5-min means) with its three labelled failure windows; a
     timeslice SLO with the threshold the SLO proposals pick, replayed on the series."""
-    from srekit.io import load_series
-    from srekit.slo import propose_slos
+    from srekit.analysis.slo import propose_slos
+    from srekit.inputs.loaders import load_series
 
     path = external("nab", "data", "realKnownCause", "ec2_request_latency_system_failure.csv")
     labels = json.loads(external("nab", "labels", "combined_windows.json").read_text())
@@ -412,7 +412,7 @@ def test_alert_that_cleared_as_the_incident_started_did_not_detect_it():
     one-minute blip at 11:50 pages 11:51 → clears 11:56; an outage starting 11:56 is first
     caught at 11:57 (60 s: one full bad minute beats 14.4 × 0.1 % over 1 h and 5 min). The
     cleared run must not count as detecting it with a 0 s delay."""
-    from srekit.alerting import analyze_alerting
+    from srekit.analysis.alerting import analyze_alerting
 
     idx = pd.date_range("2024-01-01", periods=2 * 1440, freq="1min", tz="UTC")
     tot = np.full(len(idx), 1000)
@@ -452,7 +452,7 @@ def test_reset_time_is_never_negative():
     incident logged as mitigated after 60 min: the 1 h page clears at 12:15 (5 min after the
     errors stop), 45 min before the recorded mitigation. That is a 0 s reset (it had already
     cleared), not −2,700 s, which would pull the median reset below what any alert achieves."""
-    from srekit.alerting import analyze_alerting
+    from srekit.analysis.alerting import analyze_alerting
 
     idx = pd.date_range("2024-01-01", periods=2 * 1440, freq="1min", tz="UTC")
     tot = np.full(len(idx), 1000)

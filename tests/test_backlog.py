@@ -1,4 +1,4 @@
-"""Ranked reliability backlog from hand-made section payloads (srekit.backlog)."""
+"""Ranked reliability backlog from hand-made section payloads (srekit.analysis.backlog)."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.backlog import (
+from srekit.analysis.backlog import (
     EFFORT_WEIGHTS,
     backlog_from_report,
     build_backlog,
     effort_from_hours,
     score,
 )
-from srekit.config import parse_config
+from srekit.inputs.config import parse_config
 
 SLO = "checkout-availability"
 

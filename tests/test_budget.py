@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit import telemetry as tm
-from srekit.budget import (
+from srekit.analysis.budget import (
     ACTIONS,
     STATES,
     budget_policy,
@@ -22,9 +21,10 @@ from srekit.budget import (
     exact_consumed,
     state_of,
 )
-from srekit.config import parse_config
-from srekit.slo import sli_events
-from srekit.spec import SLOSpec
+from srekit.analysis.slo import sli_events
+from srekit.core.spec import SLOSpec
+from srekit.inputs import telemetry as tm
+from srekit.inputs.config import parse_config
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
 
@@ -231,7 +231,7 @@ def test_latency_budget_uses_the_bucket_edge() -> None:
 
 
 def test_threshold_below_the_smallest_edge_is_an_open_question_not_a_crash() -> None:
-    from srekit.slo import propose_slos
+    from srekit.analysis.slo import propose_slos
 
     cfg = parse_config({"service": "s", "data": {"telemetry": "t.parquet"},
                         "journeys": [{"name": "j", "slos": {"latency": {"threshold_ms": 50, "target": 0.99}}}]})

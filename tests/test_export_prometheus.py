@@ -11,10 +11,10 @@ import pandas as pd
 import yaml
 from conftest import external, require_tool
 
-from srekit.alerting import design_policy
-from srekit.config import parse_config
-from srekit.export_prometheus import export_all, le_text, prometheus_rules, promtool_tests
-from srekit.spec import SLOSpec
+from srekit.analysis.alerting import design_policy
+from srekit.core.spec import SLOSpec
+from srekit.exports.prometheus import export_all, le_text, prometheus_rules, promtool_tests
+from srekit.inputs.config import parse_config
 
 D30 = pd.Timedelta(days=30)
 
@@ -122,7 +122,7 @@ def _sloth_pairs(text: str) -> set[tuple[str, str, str, float]]:
 
 
 def _ours(window: pd.Timedelta) -> set[tuple[str, str, str, float]]:
-    from srekit.timeutil import format_duration
+    from srekit.core.timeutil import format_duration
 
     p = design_policy(SLOSpec("x", "x", "availability", 0.999, window=window), config())
     return {(r.severity, format_duration(r.short_window), format_duration(r.long_window), round(r.burn_rate, 4)) for r in p.rules}
@@ -224,13 +224,13 @@ def test_odd_names_are_quoted(tmp_path):
 
 def test_le_label_unit_aliases_match_the_prometheus_pull():
     """Review: ``latency_unit: s`` is read as seconds by the Prometheus pull
-    (``srekit.prometheus.le_to_ms``), so the exported rules must query le="0.3" for 300 ms,
+    (``srekit.inputs.prometheus.le_to_ms``), so the exported rules must query le="0.3" for 300 ms,
     not le="300" (a bucket that does not exist: every request would count as slow)."""
     import pytest
 
-    from srekit.errors import ConfigError
-    from srekit.export_prometheus import sli_queries
-    from srekit.prometheus import le_to_ms
+    from srekit.core.errors import ConfigError
+    from srekit.exports.prometheus import sli_queries
+    from srekit.inputs.prometheus import le_to_ms
 
     assert le_text(300, "s") == "0.3" and le_to_ms(le_text(300, "s"), "s") == 300
     assert le_text(300, "ms") == "300" and le_to_ms(le_text(300, "ms"), "ms") == 300

@@ -11,11 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.config import ServiceConfig
-from srekit.forecast import BurnModel, WhatIf, _daily_sums, fit_model, forecast_budget, simulate
-from srekit.incidents import SliCounts, to_us
-from srekit.spec import SLOSpec
-from srekit.telemetry import sli_counts
+from srekit.analysis.forecast import (
+    BurnModel,
+    WhatIf,
+    _daily_sums,
+    fit_model,
+    forecast_budget,
+    simulate,
+)
+from srekit.analysis.incidents import SliCounts, to_us
+from srekit.core.spec import SLOSpec
+from srekit.inputs.config import ServiceConfig
+from srekit.inputs.telemetry import sli_counts
 
 CFG = ServiceConfig(service="shop")
 T0 = pd.Timestamp("2024-01-01", tz="UTC")

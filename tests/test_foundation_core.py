@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from srekit import telemetry as tm
-from srekit.config import parse_config
-from srekit.errors import ConfigError, InputError
-from srekit.timeutil import format_duration, parse_duration, parse_utc
+from srekit.core.errors import ConfigError, InputError
+from srekit.core.timeutil import format_duration, parse_duration, parse_utc
+from srekit.inputs import telemetry as tm
+from srekit.inputs.config import parse_config
 
 
 def test_default_edges_span_and_spacing() -> None:

@@ -12,8 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from srekit.config import ServiceConfig
-from srekit.incidents import (
+from srekit.analysis.incidents import (
     analyze_incidents,
     detectable_change,
     impact_windows,
@@ -21,7 +20,8 @@ from srekit.incidents import (
     km_median_mean,
     prepare,
 )
-from srekit.spec import SLOSpec
+from srekit.core.spec import SLOSpec
+from srekit.inputs.config import ServiceConfig
 from tests.conftest import external
 
 CFG = ServiceConfig(service="shop", owners={"incidents": "sre-team"})
@@ -282,7 +282,7 @@ def test_change_induced_share_from_deploys() -> None:
 
 @pytest.mark.external
 def test_real_github_statuspage_history() -> None:
-    from srekit.io import load_incidents
+    from srekit.inputs.loaders import load_incidents
 
     loaded = load_incidents(external("github-incident-history", "incidents.statuspage.json"), fmt="statuspage")
     rep = analyze_incidents(loaded.frame, CFG, rng=_rng())
@@ -298,7 +298,7 @@ def test_real_github_statuspage_history() -> None:
 
 @pytest.mark.external
 def test_real_google_cloud_history() -> None:
-    from srekit.io import load_incidents
+    from srekit.inputs.loaders import load_incidents
 
     loaded = load_incidents(external("cloud-status-history", "app", "public", "incidents.json"), fmt="gcp")
     rep = analyze_incidents(loaded.frame, CFG, rng=_rng())
@@ -345,8 +345,8 @@ def test_plots_draw_full_and_empty_results() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from srekit import plots_incidents as plots
-    from srekit.forecast import forecast_budget, riskiest
+    from srekit.analysis.forecast import forecast_budget, riskiest
+    from srekit.report.plots import incidents as plots
 
     full = analyze_incidents(_rich_log(), CFG, rng=_rng())
     empty = analyze_incidents(None, CFG, rng=_rng())

@@ -9,10 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from srekit.config import load_config
-from srekit.forecast import fit_model
-from srekit.incidents import analyze_incidents, impact_windows, incident_impact, log_end, prepare
-from srekit.spec import SLOSpec
+from srekit.analysis.forecast import fit_model
+from srekit.analysis.incidents import (
+    analyze_incidents,
+    impact_windows,
+    incident_impact,
+    log_end,
+    prepare,
+)
+from srekit.core.spec import SLOSpec
+from srekit.inputs.config import load_config
 from tests.conftest import SAMPLES
 
 AVAIL = SLOSpec("checkout-availability", "checkout", "availability", 0.999)
@@ -21,7 +27,7 @@ LAT = SLOSpec("checkout-latency", "checkout", "latency", 0.99, threshold_ms=1500
 
 @pytest.fixture(scope="module")
 def loaded():  # type: ignore[no-untyped-def]
-    from srekit.io import load_inputs
+    from srekit.inputs.loaders import load_inputs
 
     cfg = load_config(SAMPLES / "service.yaml")
     truth = json.loads((SAMPLES / "ground_truth.json").read_text())

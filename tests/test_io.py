@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit import io
-from srekit import telemetry as tm
-from srekit.errors import InputError
+from srekit.core.errors import InputError
+from srekit.inputs import loaders as io
+from srekit.inputs import telemetry as tm
 
 UTC = "UTC"
 

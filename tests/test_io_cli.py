@@ -12,9 +12,9 @@ import pytest
 import yaml
 from conftest import SAMPLES
 
-from srekit import io
-from srekit.config import load_config
-from srekit.errors import InputError
+from srekit.core.errors import InputError
+from srekit.inputs import loaders as io
+from srekit.inputs.config import load_config
 
 
 def validate(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,8 @@ import dataclasses
 
 from conftest import ROOT
 
-from srekit import config, io
+from srekit.inputs import config
+from srekit.inputs import loaders as io
 
 
 def test_service_yaml_doc_lists_every_key() -> None:
@@ -30,7 +31,6 @@ def test_inputs_doc_covers_every_kind_and_preset() -> None:
     text = (ROOT / "docs" / "inputs.md").read_text()
     for kind in io.KINDS:
         assert f"## {kind}" in text
-    from srekit import presets
-
+    from srekit.inputs import presets
     for name in presets.PRESETS:
         assert f"| `{name}` |" in text

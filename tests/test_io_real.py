@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from conftest import external
 
-from srekit import io
+from srekit.inputs import loaders as io
 
 pytestmark = pytest.mark.external
 
@@ -103,8 +103,7 @@ def test_pagerduty_vendor_examples() -> None:
 
 
 def presets_detect(records: list[dict]) -> str | None:
-    from srekit import presets
-
+    from srekit.inputs import presets
     return presets.detect(records)
 
 

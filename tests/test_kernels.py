@@ -1,4 +1,4 @@
-"""Warm kernels (srekit.kernels): notebooks run in kernels forked from a preloaded process,
+"""Warm kernels (srekit.report.kernels): notebooks run in kernels forked from a preloaded process,
 through the real papermill / nbclient / jupyter_client / ipykernel stack."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import nbformat
 import papermill
 import pytest
 
-from srekit.kernels import ForkedKernel, KernelZygote, request_kernel, warm_kernel_manager
-from srekit.kernels import interpreter as kernels_interpreter
+from srekit.report.kernels import ForkedKernel, KernelZygote, request_kernel, warm_kernel_manager
+from srekit.report.kernels import interpreter as kernels_interpreter
 
 pytestmark = pytest.mark.xdist_group("kernels")
 
@@ -27,7 +27,7 @@ import json, os, sys
 import numpy as np
 print(json.dumps({
     "pid": os.getpid(), "ppid": os.getppid(), "cwd": os.getcwd(),
-    "preloaded": "pandas" in sys.modules and "srekit.nbshow" in sys.modules,
+    "preloaded": "pandas" in sys.modules and "srekit.report.nbshow" in sys.modules,
     "env": os.environ.get("SREKIT_TEST_MARK", ""), "random": float(np.random.random()),
     "sid": os.getsid(0) == os.getpid(), "path": sys.path, "xoptions": sys._xoptions,
 }))
@@ -93,8 +93,7 @@ def test_fresh_kernel_when_no_zygote_answers(tmp_path: Path, capfd: pytest.Captu
 
 
 def test_zygote_refuses_a_malformed_request(zygote: KernelZygote) -> None:
-    from srekit import kernels
-
+    from srekit.report import kernels
     with pytest.raises(kernels.ZygoteError, match="takes 3 descriptors"):
         request_kernel(zygote.address, ["-f", "/nonexistent.json"], cwd="/", env={}, fds=(1,))  # type: ignore[arg-type]
     read, write = os.pipe()
@@ -120,9 +119,9 @@ def test_kernel_exits_when_its_owner_is_gone(tmp_path: Path, zygote: KernelZygot
 
     code = (
         "import sys, json\n"
-        "from srekit.kernels import request_kernel\n"
+        "from srekit.report.kernels import request_kernel\n"
         "import os\nr, w = os.pipe()\n"
-        "from srekit.kernels import interpreter\n"
+        "from srekit.report.kernels import interpreter\n"
         f"pid = request_kernel({zygote.address!r}, ['-f', {str(tmp_path / 'k.json')!r}], cwd='/', env={{}}, fds=(1, 2, r), interpreter=interpreter())\n"
         "print(pid)\n"
     )
@@ -186,7 +185,7 @@ def test_zygote_of_a_killed_runner_goes_away(tmp_path: Path) -> None:
     """A runner killed with SIGKILL cannot stop its zygote: the zygote notices and removes its folder."""
     import subprocess
 
-    code = "import sys, time\nfrom srekit.kernels import KernelZygote\nz = KernelZygote()\nprint(z.pid, z.address, flush=True)\ntime.sleep(60)\n"
+    code = "import sys, time\nfrom srekit.report.kernels import KernelZygote\nz = KernelZygote()\nprint(z.pid, z.address, flush=True)\ntime.sleep(60)\n"
     runner = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert runner.stdout is not None
     pid, address = runner.stdout.readline().split()

@@ -42,7 +42,7 @@ def test_notebooks_are_thin(path) -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "show_figure":
                 assert any(k.arg == "alt" for k in node.keywords), (name, "every figure needs alt text")
-        assert "plt.show" not in cell.source and "print(" not in cell.source, (name, "display through srekit.nbshow")
+        assert "plt.show" not in cell.source and "print(" not in cell.source, (name, "display through srekit.report.nbshow")
     headings = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("#")]
     assert headings[0].startswith("# ")
 
@@ -64,8 +64,8 @@ def test_report_notebooks_render_without_telemetry(tmp_path) -> None:
     import pandas as pd
     from conftest import SAMPLES
 
-    from srekit.config import load_config
-    from srekit.runner import run_report
+    from srekit.inputs.config import load_config
+    from srekit.report.runner import run_report
 
     shutil.copy(SAMPLES / "incidents.csv", tmp_path / "incidents.csv")
     (tmp_path / "service.yaml").write_text("service: quiet\ndata:\n  incidents: incidents.csv\n")

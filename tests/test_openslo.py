@@ -12,11 +12,16 @@ import pytest
 import yaml
 from conftest import external
 
-from srekit.alerting import design_policy
-from srekit.config import parse_config
-from srekit.errors import ConfigError
-from srekit.openslo import load_documents, openslo_documents, read_openslo_specs, validate_document
-from srekit.spec import SLOSpec
+from srekit.analysis.alerting import design_policy
+from srekit.core.errors import ConfigError
+from srekit.core.spec import SLOSpec
+from srekit.exports.openslo import (
+    load_documents,
+    openslo_documents,
+    read_openslo_specs,
+    validate_document,
+)
+from srekit.inputs.config import parse_config
 
 SPECS = (
     SLOSpec("checkout-availability", "checkout", "availability", 0.999, window=pd.Timedelta(days=30)),

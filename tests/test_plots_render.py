@@ -13,7 +13,10 @@ from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from PIL import Image
 
-from srekit import nbshow, plots, plots_alerting, plots_slo
+from srekit.report import nbshow
+from srekit.report.plots import alerting as plots_alerting
+from srekit.report.plots import base as plots
+from srekit.report.plots import slo as plots_slo
 
 
 def _size(png: bytes) -> tuple[int, int]:

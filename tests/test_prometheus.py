@@ -23,9 +23,9 @@ import pytest
 import requests
 from conftest import require_tool
 
-from srekit.config import PrometheusConfig
-from srekit.errors import InputError
-from srekit.prometheus import (
+from srekit.core.errors import InputError
+from srekit.inputs.config import PrometheusConfig
+from srekit.inputs.prometheus import (
     PrometheusClient,
     chunks,
     counter_increases,
@@ -34,7 +34,7 @@ from srekit.prometheus import (
     pull_telemetry,
     resolve_time,
 )
-from srekit.telemetry import canonical, edge_label, ratio, sli_counts
+from srekit.inputs.telemetry import canonical, edge_label, ratio, sli_counts
 
 pytestmark = pytest.mark.xdist_group("prometheus")
 
@@ -174,8 +174,7 @@ def test_injected_outage_is_visible(server: Server, history: pd.DataFrame) -> No
 
 
 def test_budget_from_pull_equals_budget_from_csv(server: Server, history: pd.DataFrame, tmp_path: Path) -> None:
-    from srekit import io
-
+    from srekit.inputs import loaders as io
     pulled, _ = _pull(server, history)
     csv = tmp_path / "telemetry.csv"
     history.to_csv(csv, index=False)
@@ -186,9 +185,9 @@ def test_budget_from_pull_equals_budget_from_csv(server: Server, history: pd.Dat
             b = sli_counts(loaded, journey, kind, threshold_ms=thr)
             assert int(a["bad"].sum()) == int(b["bad"].sum())
             assert int(a["total"].sum()) == int(b["total"].sum())
-    from srekit.budget import error_budget
-    from srekit.slo import sli_events
-    from srekit.spec import SLOSpec
+    from srekit.analysis.budget import error_budget
+    from srekit.analysis.slo import sli_events
+    from srekit.core.spec import SLOSpec
 
     for spec in (
         SLOSpec(name="checkout-availability", journey="checkout", sli="availability", target=0.999, window=pd.Timedelta(days=7)),
@@ -201,8 +200,8 @@ def test_budget_from_pull_equals_budget_from_csv(server: Server, history: pd.Dat
 
 
 def test_service_yaml_with_prometheus_url_loads_through_load_inputs(server: Server, history: pd.DataFrame, tmp_path: Path) -> None:
-    from srekit.config import load_config
-    from srekit.io import load_inputs
+    from srekit.inputs.config import load_config
+    from srekit.inputs.loaders import load_inputs
 
     start = history["interval_start"].min()
     end = start + pd.Timedelta("2D")

@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit import render
-from srekit.nbshow import table_html
-from srekit.report import SECTION_KEYS
+from srekit.report import render
+from srekit.report.contract import SECTION_KEYS
+from srekit.report.nbshow import table_html
 
 EVIL = "<img src=x onerror=alert(1)>"
 

@@ -16,8 +16,10 @@ import pandas as pd
 import pytest
 from conftest import SAMPLES
 
-from srekit import telemetry as tm
-from srekit.analysis import (
+from srekit.inputs import telemetry as tm
+from srekit.inputs.config import parse_config
+from srekit.inputs.loaders import Inputs
+from srekit.report.cache import (
     BASE_FILE,
     COMPLETE_FILE,
     FORECAST_RUNS,
@@ -28,9 +30,7 @@ from srekit.analysis import (
     mark_failed,
     mark_pending,
 )
-from srekit.config import parse_config
-from srekit.io import Inputs
-from srekit.report import build_report
+from srekit.report.contract import build_report
 
 T0 = pd.Timestamp("2024-03-01", tz="UTC")
 GEN = pd.Timestamp("2024-04-01T06:00:00", tz="UTC")
@@ -214,8 +214,8 @@ def test_lazy_load_reads_only_what_is_used(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_samples_analysis_matches_report_and_loads_fast(tmp_path: Path) -> None:
-    from srekit.config import load_config
-    from srekit.io import load_inputs
+    from srekit.inputs.config import load_config
+    from srekit.inputs.loaders import load_inputs
 
     cfg = load_config(SAMPLES / "service.yaml")
     a = Analysis(cfg, seed=7, generated_at=GEN)

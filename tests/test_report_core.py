@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit import telemetry as tm
-from srekit.config import parse_config
-from srekit.io import Inputs
-from srekit.ledger import LedgerEntry
-from srekit.report import (
+from srekit.inputs import telemetry as tm
+from srekit.inputs.config import parse_config
+from srekit.inputs.ledger import LedgerEntry
+from srekit.inputs.loaders import Inputs
+from srekit.report.contract import (
     SECTION_KEYS,
     build_report,
     choose_critical,
@@ -192,8 +192,7 @@ def test_seed_makes_reports_reproducible() -> None:
 def test_plots_have_plain_titles_and_survive_empty_data() -> None:
     import matplotlib.pyplot as plt
 
-    from srekit import plots_telemetry as pt
-
+    from srekit.report.plots import telemetry as pt
     df = frame([("a", m, 100, m % 3, [80, 95, 100]) for m in range(180)])
     signals = golden_signals(df, freq="1h")
     for ax in (pt.plot_traffic(signals), pt.plot_error_ratio(signals), pt.plot_latency(signals, "p99_ms"),

@@ -22,8 +22,8 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SAMPLES, require_tool
 
-from srekit.render import offline_problems
-from srekit.report import SECTION_KEYS
+from srekit.report.contract import SECTION_KEYS
+from srekit.report.render import offline_problems
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report_samples")]
 

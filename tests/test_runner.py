@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 
 from srekit import cli
-from srekit.config import load_config
-from srekit.errors import ParameterError
-from srekit.report import SECTION_KEYS
-from srekit.runner import (
+from srekit.core.errors import ParameterError
+from srekit.inputs.config import load_config
+from srekit.report.contract import SECTION_KEYS
+from srekit.report.runner import (
     LOCK_NAME,
     RUN_FILE,
     ReportLocked,
@@ -230,7 +230,7 @@ def test_killed_run_leaves_previous_run_intact(tmp_path: Path) -> None:
 
 
 def test_openslo_files_in_config_are_the_slos_in_force(tmp_path: Path) -> None:
-    from srekit.runner import analysis_for, write_analysis
+    from srekit.report.runner import analysis_for, write_analysis
 
     cfg = tiny_service(tmp_path)
     first = analysis_for(load_config(cfg), seed=1, generated_at=GEN).report
@@ -260,7 +260,7 @@ def test_unusable_input_exits_2_and_leaves_nothing_behind(tmp_path: Path, nbdir:
 
 
 def test_parameters_read_with_python_parser(tmp_path: Path) -> None:
-    from srekit.runner import notebook_parameters
+    from srekit.report.runner import notebook_parameters
 
     nb = write_nb(tmp_path / "q.ipynb", "pass", params='ratio = 1.0  # the "quoted" word (1.0 = full)\nname: str = "a"  # typed\n# note = 3')
     assert notebook_parameters(nb) == {"ratio": "1.0", "name": '"a"'}

@@ -13,9 +13,9 @@ import pytest
 from test_runner import GEN, KERNEL, tiny_service
 
 from srekit import cli
-from srekit.config import load_config
-from srekit.errors import ParameterError
-from srekit.runner import CACHE_NAME, LOCK_NAME, run_report, runs_last
+from srekit.core.errors import ParameterError
+from srekit.inputs.config import load_config
+from srekit.report.runner import CACHE_NAME, LOCK_NAME, run_report, runs_last
 
 PARAMS = 'config_path = ""  # service.yaml\nanalysis_cache = ""  # saved analysis\nseed = 7  # seed'
 
@@ -33,7 +33,7 @@ def write_nb(path: Path, body: str, *, last: bool = False) -> Path:
 
 SHOW = (
     "import json, time\n"
-    "from srekit.runner import open_analysis\n"
+    "from srekit.report.runner import open_analysis\n"
     "a = open_analysis(analysis_cache, config_path, seed=seed)\n"
     "print(json.dumps({'cache': bool(analysis_cache), 'started': time.time(), "
     "'slos': [s['name'] for s in a.report_dict['slo_proposal']['slos']], 'mix': list(a.traffic_mix['journey'])}))\n"

@@ -15,9 +15,9 @@ from conftest import SAMPLES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit import samples as S
 from srekit.cli import main as cli_main
-from srekit.telemetry import check, edge_label, quantile_ms
+from srekit.inputs import samples as S
+from srekit.inputs.telemetry import check, edge_label, quantile_ms
 
 COMMITTED_ARGS = {"days": 90, "seed": 7}
 
@@ -108,8 +108,8 @@ def test_committed_telemetry_is_valid_aggregated_form(telemetry: pd.DataFrame, t
 
 
 def test_committed_samples_load_through_srekit_io_without_rejects() -> None:
-    import srekit.io as io_mod
-    from srekit.config import load_config
+    import srekit.inputs.loaders as io_mod
+    from srekit.inputs.config import load_config
 
     config = load_config(SAMPLES / "service.yaml")
     assert config.journey("checkout").availability_target == 0.999
@@ -352,7 +352,7 @@ def test_cli_writes_samples_and_rejects_bad_arguments(tmp_path: Path, capsys: py
 
 
 def test_raw_log_aggregates_to_the_same_shape_as_the_telemetry(telemetry: pd.DataFrame, truth: dict) -> None:
-    import srekit.aggregate as ag
+    import srekit.inputs.aggregate as ag
     raw, entry = ag.aggregate_files([SAMPLES / "requests_1d.csv.gz"], edges=S.SAMPLE_EDGES_MS)
     check(raw)
     assert entry.rows_rejected == 0 and int(raw["total"].sum()) == truth["raw_requests"]["rows"]

@@ -12,13 +12,13 @@ from conftest import SAMPLES, external
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit import telemetry as tm
-from srekit.aggregate import aggregate_frame
-from srekit.budget import budget_policy
-from srekit.config import parse_config
-from srekit.errors import ConfigError
-from srekit.slo import journey_grids, propose_slos, sli_events
-from srekit.spec import SLOSpec
+from srekit.analysis.budget import budget_policy
+from srekit.analysis.slo import journey_grids, propose_slos, sli_events
+from srekit.core.errors import ConfigError
+from srekit.core.spec import SLOSpec
+from srekit.inputs import telemetry as tm
+from srekit.inputs.aggregate import aggregate_frame
+from srekit.inputs.config import parse_config
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
 EDGES = (10.0, 25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0, 750.0, 1000.0, 2000.0, 5000.0)
@@ -226,7 +226,7 @@ def test_grid_events_equal_telemetry_sli_counts() -> None:
 
 
 def test_sections_given_journey_grids_match_their_own() -> None:
-    from srekit.alerting import analyze_alerting
+    from srekit.analysis.alerting import analyze_alerting
 
     rng = np.random.default_rng(8)
     a = constant_telemetry("a", 3, 50, 1, fast_share=0.9)
@@ -275,8 +275,8 @@ def test_series_only_gives_timeslice_proposals_and_budgets() -> None:
 
 @pytest.mark.slow
 def test_samples_end_to_end() -> None:
-    from srekit.config import load_config
-    from srekit.io import load_inputs
+    from srekit.inputs.config import load_config
+    from srekit.inputs.loaders import load_inputs
 
     c = load_config(SAMPLES / "service.yaml")
     inp = load_inputs(c)
@@ -293,7 +293,7 @@ def test_samples_end_to_end() -> None:
 
 
 def _real_series(path: str) -> pd.DataFrame:
-    from srekit.io import load_series
+    from srekit.inputs.loaders import load_series
 
     return load_series(path).frame
 
@@ -386,9 +386,9 @@ def test_bootstrap_interval_reflects_day_to_day_variation() -> None:
 def test_sli_promql_le_follows_the_histogram_unit_aliases():
     """Review: the SLI's PromQL uses the same ``le`` text as the exported rules (seconds/s →
     0.3 for 300 ms; milliseconds/ms → 300)."""
-    from srekit.config import parse_config
-    from srekit.slo import make_sli
-    from srekit.spec import SLOSpec
+    from srekit.analysis.slo import make_sli
+    from srekit.core.spec import SLOSpec
+    from srekit.inputs.config import parse_config
 
     spec = SLOSpec("checkout-latency", "checkout", "latency", 0.99, threshold_ms=300)
     for unit, le in (("seconds", "0.3"), ("s", "0.3"), ("milliseconds", "300"), ("ms", "300")):
@@ -404,9 +404,9 @@ def test_window_exactly_at_the_objective_is_met_for_any_decimal_target():
     import numpy as np
     import pandas as pd
 
-    from srekit.budget import exact_consumed
-    from srekit.config import parse_config
-    from srekit.slo import propose_slos
+    from srekit.analysis.budget import exact_consumed
+    from srekit.analysis.slo import propose_slos
+    from srekit.inputs.config import parse_config
 
     idx = pd.date_range("2024-01-01", periods=10, freq="1min", tz="UTC")
     tel = pd.DataFrame({"journey": "a", "interval_start": idx, "total": 10, "errors": 1, "le_100": 9, "le_200": 10})
@@ -424,9 +424,9 @@ def test_window_exactly_at_the_objective_is_met_for_any_decimal_target():
 
 def test_sli_promql_escapes_the_error_regex():
     r"""Review: a regex with backslashes (``5\d\d``) must be a valid PromQL string literal."""
-    from srekit.config import parse_config
-    from srekit.slo import make_sli
-    from srekit.spec import SLOSpec
+    from srekit.analysis.slo import make_sli
+    from srekit.core.spec import SLOSpec
+    from srekit.inputs.config import parse_config
 
     c = parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "prometheus": {"error_status_regex": r"5\d\d"}})
     q = make_sli(SLOSpec("a", "checkout", "availability", 0.999), c).promql
@@ -436,9 +436,9 @@ def test_sli_promql_escapes_the_error_regex():
 def test_sli_promql_tolerates_a_selector_with_a_trailing_comma():
     """Review: ``selector: 'job="shop",'`` gave ``…,job="shop",,code!~…`` (invalid PromQL);
     the exported rules already strip it (``export_prometheus.base_matchers``)."""
-    from srekit.config import parse_config
-    from srekit.slo import make_sli
-    from srekit.spec import SLOSpec
+    from srekit.analysis.slo import make_sli
+    from srekit.core.spec import SLOSpec
+    from srekit.inputs.config import parse_config
 
     c = parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "prometheus": {"selector": ' job="shop", '}})
     for s in (SLOSpec("a", "checkout", "availability", 0.999), SLOSpec("l", "checkout", "latency", 0.99, threshold_ms=300)):

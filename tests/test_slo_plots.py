@@ -11,10 +11,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from srekit import plots_slo
-from srekit.budget import budget_policy
-from srekit.config import parse_config
-from srekit.slo import propose_slos
+from srekit.analysis.budget import budget_policy
+from srekit.analysis.slo import propose_slos
+from srekit.inputs.config import parse_config
+from srekit.report.plots import slo as plots_slo
 
 
 def _data():

@@ -1,4 +1,4 @@
-"""Toil inventory, on-call floor and automation ROI (srekit.toil)."""
+"""Toil inventory, on-call floor and automation ROI (srekit.analysis.toil)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.config import parse_config
-from srekit.errors import ConfigError, InputError
-from srekit.toil import (
+from srekit.analysis.toil import (
     CAP,
     DEFAULT_TEAM_SIZE,
     Estimate,
@@ -28,6 +26,8 @@ from srekit.toil import (
     weekly_top,
     weekly_trend,
 )
+from srekit.core.errors import ConfigError, InputError
+from srekit.inputs.config import parse_config
 
 
 def cfg(**toil):
@@ -323,7 +323,12 @@ def test_bad_toil_frame_is_an_input_error():
 def test_plots_draw_the_report():
     import matplotlib.pyplot as plt
 
-    from srekit.plots_toil import plot_roi, plot_share_vs_cap, plot_toil_by_task, plot_toil_trend
+    from srekit.report.plots.toil import (
+        plot_roi,
+        plot_share_vs_cap,
+        plot_toil_by_task,
+        plot_toil_trend,
+    )
 
     log = pd.concat([daily_log("restart", days=35), daily_log("rotate certs", days=35, minutes=20.0)])
     rep = analyze_toil(log, pages(), cfg(team_size=3), rng=np.random.default_rng(0), runs=300)

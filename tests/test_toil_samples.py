@@ -9,15 +9,15 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SAMPLES, external
 
-from srekit.backlog import CATEGORIES, build_backlog
-from srekit.config import load_config, parse_config
-from srekit.toil import analyze_toil
+from srekit.analysis.backlog import CATEGORIES, build_backlog
+from srekit.analysis.toil import analyze_toil
+from srekit.inputs.config import load_config, parse_config
 
 
 @pytest.fixture(scope="module")
 def sample_inputs():
     cfg_path = SAMPLES / "service.yaml"
-    from srekit.io import load_inputs
+    from srekit.inputs.loaders import load_inputs
 
     config = load_config(cfg_path)
     return config, load_inputs(config)
@@ -63,8 +63,8 @@ def test_samples_estimate_from_pages(sample_inputs):
     (("cloud-status-history", "app", "public", "incidents.json"), "gcp"),
 ])
 def test_backlog_on_real_incident_histories(parts, fmt):
-    from srekit.incidents import analyze_incidents
-    from srekit.io import load_incidents
+    from srekit.analysis.incidents import analyze_incidents
+    from srekit.inputs.loaders import load_incidents
 
     frame = load_incidents(external(*parts), fmt=fmt).frame
     config = parse_config({"service": "real", "data": {"incidents": "x"}, "owners": {"incidents": "ir-team"}})

@@ -1,0 +1,5 @@
+import sys
+
+from srekit.cli import main
+
+sys.exit(main())

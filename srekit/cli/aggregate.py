@@ -1,0 +1,96 @@
+"""``srekit aggregate PATH... --out OUT.parquet``: raw request logs → aggregated telemetry."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+
+from srekit.core.errors import ConfigError
+from srekit.core.timeutil import parse_duration
+from srekit.inputs import telemetry as tm
+from srekit.inputs.aggregate import DEFAULT_ERROR_STATUS, aggregate_files, write_telemetry
+from srekit.inputs.ledger import LedgerEntry
+
+
+def add_aggregate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH", help="request logs: CSV, CSV.gz or Parquet")
+    p.add_argument("--out", required=True, help="output file: .parquet (default) or .csv / .csv.gz")
+    p.add_argument("--interval", default="1min", help="aggregation interval (1min, 5m, 1h; default 1min)")
+    p.add_argument("--edges", default=None, help="latency bucket edges in ms, comma-separated (default: 1 ms..60 s, ≤10%% apart)")
+    p.add_argument("--engine", choices=("local", "dask"), default="local", help="local streaming (default) or a Dask cluster")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a 2-worker LocalCluster)")
+    p.add_argument("--timezone", default="UTC", help="IANA timezone of naive timestamps (default UTC)")
+    p.add_argument("--columns", default=None, help="column mapping canonical=source,... e.g. timestamp=time,latency_ms=duration")
+    p.add_argument("--format", dest="fmt", choices=("csv", "csv.gz", "parquet"), default=None, help="input format (default: detected)")
+    p.add_argument("--error-status", default=DEFAULT_ERROR_STATUS, help="regex over the status code marking errors (default 5..)")
+    p.add_argument("--quarantine", default=None, help="write rejected rows to this CSV (with a reason column)")
+    p.add_argument("--strict", action="store_true", help="fail on the first rejected row instead of quarantining")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _edges(text: str | None) -> tuple[float, ...]:
+    if text is None:
+        return tm.DEFAULT_EDGES_MS
+    try:
+        return tuple(float(x) for x in text.split(",") if x.strip())
+    except ValueError as exc:
+        raise ConfigError(f"--edges must be numbers in ms separated by commas, got {text!r}. fix: --edges 50,100,250") from exc
+
+
+def _columns(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        if "=" not in part:
+            raise ConfigError(f"--columns entries look like canonical=source, got {part!r}. fix: --columns timestamp=time")
+        canon, src = (s.strip() for s in part.split("=", 1))
+        out[canon] = src
+    return out
+
+
+def _interval(text: str) -> pd.Timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise ConfigError(f"--interval {text!r} is not a duration. fix: --interval 1min (or 5m, 1h)") from exc
+
+
+def summary(entry: LedgerEntry, frame: pd.DataFrame) -> str:
+    """The ledger summary printed after a run."""
+    lines = [
+        f"rows read {entry.rows_read}, accepted {entry.rows_accepted}, rejected {entry.rows_rejected}",
+    ]
+    lines += [f"  rejected: {reason}: {n}" for reason, n in entry.rejected.items()]
+    lines += [f"  note: {note}: {n}" for note, n in entry.notes.items()]
+    if entry.start is not None:
+        lines.append(f"time range {entry.start.isoformat()} .. {entry.end.isoformat() if entry.end is not None else ''}")
+    journeys = sorted(frame["journey"].unique().tolist()) if len(frame) else []
+    lines.append(f"{len(frame)} rows for {len(journeys)} journey(s): {', '.join(journeys)}")
+    if entry.quarantine:
+        lines.append(f"quarantine: {entry.quarantine}")
+    return "\n".join(lines)
+
+
+def run_aggregate(args: argparse.Namespace) -> int:
+    frame, entry = aggregate_files(
+        args.paths,
+        interval=_interval(args.interval),
+        edges=_edges(args.edges),
+        tz=args.timezone,
+        columns=_columns(args.columns),
+        fmt=args.fmt,
+        strict=args.strict,
+        engine=args.engine,
+        scheduler=args.scheduler,
+        progress=not args.no_progress,
+        quarantine=args.quarantine,
+        error_status=args.error_status,
+    )
+    out = write_telemetry(frame, args.out)
+    print(summary(entry, frame))
+    print(f"wrote {out}")
+    sys.stdout.flush()
+    return 0

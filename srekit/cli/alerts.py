@@ -1,0 +1,109 @@
+"""``srekit alerts explain`` and ``srekit rules``.
+
+``srekit alerts explain --target 0.999 --period 30d [--error-ratio 1.0] [--json]`` prints, for
+a constant error ratio, each rule's time to fire, the budget spent when it fires and its reset
+time, beside the SRE Workbook's six approaches.
+
+``srekit rules --config service.yaml --format prometheus|openslo|all --out DIR`` writes
+Prometheus rules with a promtool unit-test file, runbooks and OpenSLO documents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from srekit.core.errors import ConfigError
+
+
+def _target(text: str) -> float:
+    v = float(text)
+    if v > 1:
+        v /= 100.0
+    if not 0 < v < 1:
+        raise argparse.ArgumentTypeError(f"target must be in (0, 1) or a percentage, got {text}")
+    return v
+
+
+def _ratio(text: str) -> float:
+    v = float(text)
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"error ratio must be in [0, 1], got {text}")
+    return v
+
+
+def add_alerts_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    p = sub.add_parser("explain", help="how burn-rate alerts react to a constant error ratio",
+                       description="Time to fire, budget spent at firing and reset time of each rule, "
+                                   "and the SRE Workbook's six alerting approaches side by side.")
+    p.add_argument("--target", type=_target, required=True, help="SLO target, e.g. 0.999 or 99.9")
+    p.add_argument("--period", default="30d", help="SLO period (budget window), e.g. 30d, 28d (default 30d)")
+    p.add_argument("--error-ratio", type=_ratio, default=1.0, help="constant error ratio to explain (default 1.0: full outage)")
+    p.add_argument("--config", type=Path, help="service.yaml whose alerting windows and budget shares to use")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def run_alerts(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from srekit.analysis.alerting import design_policy, explain_policy
+    from srekit.core.spec import SLOSpec
+    from srekit.core.timeutil import parse_duration
+    from srekit.inputs.config import ServiceConfig, load_config
+
+    try:
+        period = parse_duration(args.period)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"--period {args.period!r} is not a duration. fix: use e.g. 30d or 28d") from exc
+    if period <= pd.Timedelta(0):
+        raise ConfigError(f"--period must be positive, got {args.period}")
+    config = load_config(args.config) if args.config else ServiceConfig(service="explain", oncall=_paged())
+    spec = SLOSpec(name="explain", journey="all", sli="availability", target=args.target, window=period)
+    explanation = explain_policy(design_policy(spec, config), args.error_ratio)
+    if args.json:
+        print(json.dumps(explanation.to_dict(), indent=2))
+        return 0
+    print(f"SLO {args.target:.6g} over {args.period}, constant error ratio {args.error_ratio:g} "
+          "(uniform traffic; SRE Workbook, Alerting on SLOs)\n")
+    print(explanation.table().to_string(index=False))
+    return 0
+
+
+def _paged():  # type: ignore[no-untyped-def]
+    from srekit.inputs.config import OncallConfig
+
+    return OncallConfig(coverage="assumed for explain")
+
+
+def add_rules_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, required=True, help="service.yaml")
+    parser.add_argument("--format", choices=("prometheus", "openslo", "all"), default="all",
+                        help="what to write (default all: Prometheus rules + tests + runbooks and OpenSLO)")
+    parser.add_argument("--out", type=Path, required=True, help="output folder")
+
+
+def run_rules(args: argparse.Namespace) -> int:
+    from srekit.exports.prometheus import export_all
+    from srekit.inputs.config import load_config
+
+    config = load_config(args.config)
+    if config.slo.openslo:
+        from srekit.exports.openslo import read_openslo_specs
+
+        specs = read_openslo_specs(config.slo.openslo)
+    else:
+        from srekit.analysis.slo import propose_slos
+        from srekit.inputs.loaders import load_inputs
+
+        inputs = load_inputs(config)
+        specs = propose_slos(inputs.telemetry, inputs.series, config).specs
+    if not specs:
+        print("srekit rules: no SLOs to export (no telemetry, targets or OpenSLO files)", file=sys.stderr)
+        return 1
+    formats = ("prometheus", "openslo") if args.format == "all" else (args.format,)
+    for path in export_all(specs, config, args.out, formats=formats):
+        print(path)
+    return 0

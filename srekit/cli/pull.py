@@ -1,0 +1,60 @@
+"""``srekit pull prometheus``: pull history from Prometheus into aggregated telemetry."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+
+from srekit.core.errors import ConfigError
+from srekit.core.timeutil import parse_duration
+from srekit.inputs.config import PrometheusConfig, load_config
+
+
+def add_pull_arguments(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="source", required=True, metavar="SOURCE")
+    prom = sub.add_parser("prometheus", help="pull request counters and latency histograms over the HTTP API")
+    prom.add_argument("--config", help="service.yaml (metric and label names under prometheus:)")
+    prom.add_argument("--url", help="Prometheus base URL (overrides prometheus.url)")
+    prom.add_argument("--start", help="ISO time, now or now-28d (overrides prometheus.start)")
+    prom.add_argument("--end", help="ISO time or now (default: prometheus.end, else now)")
+    prom.add_argument("--interval", help="step and aggregation interval, e.g. 1m (default 1m)")
+    prom.add_argument("--out", required=True, help="output file: .parquet or .csv")
+    prom.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run_pull(args: argparse.Namespace) -> int:
+    from srekit.inputs.prometheus import pull_telemetry
+
+    cfg = load_config(args.config).prometheus if args.config else PrometheusConfig()
+    if args.url:
+        cfg = replace(cfg, url=args.url)
+    if args.interval:
+        cfg = replace(cfg, interval=parse_duration(args.interval))
+    if not cfg.url:
+        raise ConfigError("no Prometheus URL. fix: pass --url or set prometheus.url in service.yaml")
+    frame, entry = pull_telemetry(cfg, start=args.start, end=args.end, progress=not args.no_progress)
+    out = Path(args.out)
+    write_table_atomic(frame, out)
+    notes = ", ".join(f"{k} {v}" for k, v in entry.notes.items())
+    span = f"{entry.start} to {entry.end}" if entry.start is not None else "no data"
+    print(f"{out}: {len(frame)} rows ({frame['journey'].nunique()} journeys, {frame['interval_start'].nunique()} intervals), {span}")
+    print(f"ledger: {notes}")
+    return 0
+
+
+def write_table_atomic(frame: pd.DataFrame, out: Path) -> None:
+    """Write Parquet or CSV (by extension) to a temporary name, then move it into place."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
+    try:
+        if out.suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        else:
+            frame.to_parquet(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)

@@ -1,0 +1,82 @@
+"""``srekit validate KIND PATH``: load one input file and print its data-quality ledger.
+
+Exit 0 when the input is usable (rows read / accepted / rejected by reason, notes, UTC time
+range are printed), 2 when it is not (the :class:`~srekit.core.errors.InputError` message, never a
+traceback; ``srekit.cli`` prints it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from srekit.core.errors import input_error
+from srekit.inputs.ledger import LedgerEntry
+from srekit.inputs.loaders import KINDS, load, write_quarantine
+
+VALIDATE_KINDS = ("requests", *KINDS)
+
+
+def parse_columns(text: str | None) -> dict[str, str] | None:
+    """``canon=src,canon2=src2`` → mapping (None when empty)."""
+    if not text:
+        return None
+    out = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        if "=" not in part:
+            raise input_error(
+                f"bad --columns item {part.strip()!r}",
+                expected="canonical=source pairs separated by commas, e.g. timestamp=ts,latency_ms=duration",
+                fix="write each mapping as canonical=column",
+            )
+        canon, src = part.split("=", 1)
+        out[canon.strip()] = src.strip()
+    return out or None
+
+
+def add_validate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("kind", choices=VALIDATE_KINDS, metavar="KIND", help=f"input kind: {', '.join(VALIDATE_KINDS)}")
+    p.add_argument("path", metavar="PATH", help="the file to check (CSV, CSV.gz, Parquet, JSON)")
+    p.add_argument("--format", dest="fmt", default=None, help="csv, parquet, json; for incidents also pagerduty, opsgenie, statuspage, gcp (default: from the file name)")
+    p.add_argument("--timezone", default="UTC", help="IANA timezone of naive timestamps (default UTC)")
+    p.add_argument("--strict", action="store_true", help="treat any rejected row as fatal (exit 2)")
+    p.add_argument("--quarantine", metavar="DIR", default=None, help="write rejected rows with a reason column to DIR")
+    p.add_argument("--columns", default=None, help="column mapping canonical=source,... (e.g. started_at=begin,resolved_at=end)")
+
+
+def format_entry(entry: LedgerEntry) -> str:
+    """The ledger entry as plain text lines."""
+    lines = [
+        f"{entry.kind}: {entry.source}",
+        f"  rows read:     {entry.rows_read}",
+        f"  rows accepted: {entry.rows_accepted}",
+        f"  rows rejected: {entry.rows_rejected}",
+    ]
+    for reason, n in sorted(entry.rejected.items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"    {reason}: {n}")
+    if entry.notes:
+        lines.append("  notes:")
+        for name, n in sorted(entry.notes.items()):
+            lines.append(f"    {name}: {n}")
+    if entry.start is not None and entry.end is not None:
+        lines.append(f"  time range (UTC): {entry.start.isoformat()} .. {entry.end.isoformat()}")
+    else:
+        lines.append("  time range (UTC): none")
+    if entry.quarantine:
+        lines.append(f"  quarantine: {entry.quarantine}")
+    return "\n".join(lines)
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    loaded = load(args.kind, args.path, fmt=args.fmt, tz=args.timezone, columns=parse_columns(args.columns), strict=args.strict)
+    entry = loaded.entry
+    if args.quarantine:
+        q = write_quarantine(loaded, args.quarantine)
+        if q is not None:
+            entry = replace(entry, quarantine=str(q))
+    sys.stdout.write(format_entry(entry) + "\n")
+    return 0

@@ -1,0 +1,331 @@
+"""Prometheus recording and alerting rules for the burn-rate policy, a promtool unit-test file
+that replays an outage and a quiet period, and :func:`export_all` (rules + tests + OpenSLO +
+runbooks into one folder).
+
+Queries follow the Prometheus docs ("Recording rules", "Unit testing for rules") and the SRE
+Workbook ch. 5: an error ratio per window is ``sum(rate(errors[w])) / sum(rate(total[w]))``
+(request-weighted); a latency SLI's bad events are ``_count − _bucket{le="T"}``. The period
+ratio is request-weighted too (``sum_over_time`` of recorded bad and total rates), where Sloth
+averages 5-minute ratios (``tests/test_export_prometheus.py`` compares windows and factors with
+Sloth's golden output).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from srekit.analysis.alerting import AlertPolicy, BurnRateRule, design_policy
+from srekit.analysis.explain import explain_rule, human_duration, percent
+from srekit.core.errors import ConfigError
+from srekit.core.spec import SLOSpec
+from srekit.core.timeutil import format_duration
+from srekit.inputs.config import PrometheusConfig, ServiceConfig
+
+RULES_FILE = "rules.yml"
+TESTS_FILE = "rules_test.yml"
+BASE_WINDOW = "5m"  # rate window of the recorded bad/total rates that feed the period ratio
+
+
+def le_text(threshold_ms: float, unit: str) -> str:
+    """The ``le`` label value of a bucket edge in the histogram's unit (shortest text,
+    as Go's client writes it: 0.25, 1, 2.5). ``unit`` is ``seconds``/``s`` or
+    ``milliseconds``/``ms``, the spellings the Prometheus pull accepts
+    (``srekit.inputs.prometheus.le_to_ms``); anything else is a :class:`ConfigError` rather than a
+    query on a bucket that does not exist."""
+    if unit in ("seconds", "s"):
+        value = threshold_ms / 1000.0
+    elif unit in ("milliseconds", "ms"):
+        value = threshold_ms
+    else:
+        raise ConfigError(f"service.yaml: prometheus.latency_unit {unit!r} is not a unit of the histogram's le label. "
+                          "fix: use seconds or milliseconds")
+    return repr(float(value)).removesuffix(".0")
+
+
+def _num(x: float) -> str:
+    return f"{x:.10g}"
+
+
+def quote(value: str) -> str:
+    """A PromQL string literal body: backslashes and double quotes escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def base_matchers(prom: PrometheusConfig, journey: str) -> str:
+    """Label matchers shared by an SLO's queries: the configured selector and the journey."""
+    parts = [m for m in (prom.selector.strip().strip(","), f'{prom.journey_label}="{quote(journey)}"') if m]
+    return ",".join(parts)
+
+
+def sli_queries(spec: SLOSpec, prom: PrometheusConfig, window: str) -> tuple[str, str]:
+    """``(bad_rate, total_rate)`` PromQL for a request-based SLI over ``window``."""
+    base = base_matchers(prom, spec.journey)
+    if spec.sli == "availability":
+        bad = f'sum(rate({prom.request_counter}{{{base},{prom.status_label}=~"{quote(prom.error_status_regex)}"}}[{window}]))'
+        total = f"sum(rate({prom.request_counter}{{{base}}}[{window}]))"
+    elif spec.sli == "latency":
+        assert spec.threshold_ms is not None
+        h = prom.latency_histogram
+        le = le_text(spec.threshold_ms, prom.latency_unit)
+        total = f"sum(rate({h}_count{{{base}}}[{window}]))"
+        bad = f'({total} - sum(rate({h}_bucket{{{base},le="{le}"}}[{window}])))'
+    else:
+        raise ValueError(f"{spec.name}: a {spec.sli} SLI has no request counter to query in Prometheus")
+    return bad, total
+
+
+def exportable(spec: SLOSpec) -> bool:
+    """Request-based SLIs map to Prometheus counters; timeslice SLIs over a gauge do not."""
+    return spec.sli in ("availability", "latency")
+
+
+def slo_labels(spec: SLOSpec, config: ServiceConfig) -> dict[str, str]:
+    """Labels every recorded series of the SLO carries (and so every alert)."""
+    labels = {"srekit_service": config.service, "srekit_slo": spec.name, "srekit_journey": spec.journey}
+    labels.update({str(k): str(v) for k, v in config.alerting.labels.items()})
+    return labels
+
+
+def ratio_record(window: str) -> str:
+    return f"slo:sli_error:ratio_rate{window}"
+
+
+def _sel(spec: SLOSpec, service: str | None = None) -> str:
+    """Selector of an SLO's recorded series: its service too, so two services' rules loaded in
+    one Prometheus never read (and alert on) each other's series."""
+    svc = "" if service is None else f'srekit_service="{quote(service)}",'
+    return f'{{{svc}srekit_slo="{quote(spec.name)}"}}'
+
+
+def rule_condition(rule: BurnRateRule, spec: SLOSpec, service: str | None = None) -> str:
+    """``long > f·b and short > f·b`` on the recorded ratios (Workbook ch. 5, approach 6)."""
+    thr = f"({_num(rule.burn_rate)} * {_num(spec.error_budget)})"
+    lw, sw = format_duration(rule.long_window), format_duration(rule.short_window)
+    sel = _sel(spec, service)
+    return (f"(\n  {ratio_record(lw)}{sel} > {thr}\n  and\n"
+            f"  {ratio_record(sw)}{sel} > {thr}\n)")
+
+
+def alert_annotations(policy: AlertPolicy, alert: str, severity: str, rules: Sequence[BurnRateRule],
+                      config: ServiceConfig) -> dict[str, str]:
+    spec = policy.spec
+    fastest = min(rules, key=lambda r: r.long_window)
+    windows = ", ".join(f"{_num(r.burn_rate)}x over {format_duration(r.long_window)}" for r in rules)
+    return {
+        "summary": f"{spec.name}: error budget burning too fast ({severity})",
+        "description": (
+            f"The {spec.sli} SLO {spec.name} ({percent(spec.target)} over {format_duration(spec.window)}) of journey "
+            f"{spec.journey} is burning its error budget at {windows}. At {_num(fastest.burn_rate)}x the whole "
+            f"budget is gone in {human_duration(spec.window / fastest.burn_rate)}."
+        ),
+        "runbook_url": f"{config.alerting.runbook_base_url}{alert}.md",
+    }
+
+
+def prometheus_rules(policies: Sequence[AlertPolicy], config: ServiceConfig) -> dict[str, Any]:
+    """The rules file as a mapping (``groups:``): per SLO a recording group (error ratio per
+    window, recorded bad/total rates, the request-weighted period ratio, objective) and an
+    alerting group (one alert per speed: fast → page, slow → ticket)."""
+    prom = config.prometheus
+    groups: list[dict[str, Any]] = []
+    for policy in policies:
+        spec = policy.spec
+        if not exportable(spec):
+            continue
+        labels = slo_labels(spec, config)
+        windows = sorted({w for r in policy.rules for w in (r.long_window, r.short_window)})
+        records: list[dict[str, Any]] = []
+        for w in windows:
+            text = format_duration(w)
+            bad, total = sli_queries(spec, prom, text)
+            records.append({"record": ratio_record(text), "expr": f"{bad}\n/\n{total}", "labels": dict(labels)})
+        bad, total = sli_queries(spec, prom, BASE_WINDOW)
+        records.append({"record": f"slo:sli_errors:rate{BASE_WINDOW}", "expr": bad, "labels": dict(labels)})
+        records.append({"record": f"slo:sli_requests:rate{BASE_WINDOW}", "expr": total, "labels": dict(labels)})
+        period = format_duration(spec.window)
+        # the period ratio, unless an alert window already records it (same name and labels:
+        # a duplicate rule; its rate over the whole period is request-weighted as well)
+        records.extend([] if spec.window in windows else [{
+            "record": ratio_record(period),
+            "expr": (f"sum_over_time(slo:sli_errors:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])\n/\n"
+                     f"sum_over_time(slo:sli_requests:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])"),
+            "labels": dict(labels),
+        }])
+        records.append({"record": "slo:objective:ratio", "expr": f"vector({_num(spec.target)})", "labels": dict(labels)})
+        records.append({"record": "slo:error_budget:ratio", "expr": f"vector({_num(spec.error_budget)})", "labels": dict(labels)})
+        groups.append({"name": f"srekit-{spec.name}-sli", "rules": records})
+        alerts = []
+        for name, severity, rules in policy.alerts():
+            alerts.append({
+                "alert": name,
+                "expr": "\nor\n".join(rule_condition(r, spec, config.service) for r in rules),
+                "labels": {"severity": severity, "srekit_alert": "burn_rate"},
+                "annotations": alert_annotations(policy, name, severity, rules, config),
+            })
+        groups.append({"name": f"srekit-{spec.name}-alerts", "rules": alerts})
+    return {"groups": groups}
+
+
+# ----------------------------------------------------------------------------- promtool tests
+
+_EQ_MATCHER = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"([^"\\]*)"\s*')
+
+
+def selector_labels(selector: str) -> dict[str, str] | None:
+    """Equality matchers of the configured selector as labels; ``None`` when it uses other
+    matcher types (then no synthetic series can be built for it)."""
+    text = selector.strip().strip(",")
+    if not text:
+        return {}
+    out = {}
+    for part in text.split(","):
+        m = _EQ_MATCHER.fullmatch(part)
+        if not m:
+            return None
+        out[m.group(1)] = m.group(2)
+    return out
+
+
+def _error_code(prom: PrometheusConfig) -> str | None:
+    """A status value the error regex matches (Prometheus regexes are fully anchored)."""
+    for candidate in ("500", "503", "5xx", "error", "failure", "true", "1"):
+        if re.fullmatch(prom.error_status_regex, candidate) and not re.fullmatch(prom.error_status_regex, "200"):
+            return candidate
+    return None
+
+
+def _series_name(metric: str, labels: dict[str, str]) -> str:
+    body = ",".join(f'{k}="{quote(v)}"' for k, v in labels.items())
+    return f"{metric}{{{body}}}"
+
+
+def promtool_tests(policies: Sequence[AlertPolicy], config: ServiceConfig, rules_file: str = RULES_FILE) -> tuple[dict[str, Any], list[str]]:
+    """A promtool unit-test document and the reasons SLOs were left out.
+
+    Per SLO: one hour of clean traffic (100 requests/min, no errors), then a full outage.
+    ``alert_rule_test`` checks that nothing fires after 30 min (quiet) and that the fast alert
+    fires once the outage has lasted its time to fire (``explain_rule``) plus a margin.
+    """
+    prom = config.prometheus
+    tests: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    base = selector_labels(prom.selector)
+    code = _error_code(prom)
+    quiet, rate = 60, 100
+    for policy in policies:
+        spec = policy.spec
+        if not exportable(spec):
+            skipped.append(f"{spec.name}: timeslice SLIs are not exported to Prometheus")
+            continue
+        if base is None:
+            skipped.append(f"{spec.name}: selector {prom.selector!r} is not a list of equality matchers")
+            continue
+        alerts = policy.alerts()
+        fast = next(((n, s, r) for n, s, r in alerts if r[0].speed == "fast"), alerts[0])
+        fire_times = [explain_rule(target=spec.target, period=spec.window, long_window=r.long_window,
+                                   short_window=r.short_window, burn_rate=r.burn_rate).fires_after for r in fast[2]]
+        times = [t for t in fire_times if t is not None]
+        if not times:
+            skipped.append(f"{spec.name}: even a full outage cannot exceed the fast alert's threshold")
+            continue
+        fire_min = math.ceil(min(times).total_seconds() / 60.0) + 2
+        n_out = fire_min + 5
+        labels = {**base, prom.journey_label: spec.journey}
+        if spec.sli == "availability":
+            if code is None:
+                skipped.append(f"{spec.name}: no status value matches {prom.error_status_regex!r}")
+                continue
+            ok = _series_name(prom.request_counter, {**labels, prom.status_label: "200"})
+            err = _series_name(prom.request_counter, {**labels, prom.status_label: code})
+            series = [
+                {"series": ok, "values": f"0+{rate}x{quiet} {rate * quiet}+0x{n_out}"},
+                {"series": err, "values": f"0+0x{quiet} {rate}+{rate}x{n_out - 1}"},
+            ]
+        else:
+            assert spec.threshold_ms is not None
+            h = prom.latency_histogram
+            le = le_text(spec.threshold_ms, prom.latency_unit)
+            series = [
+                {"series": _series_name(f"{h}_bucket", {**labels, "le": le}), "values": f"0+{rate}x{quiet} {rate * quiet}+0x{n_out}"},
+                {"series": _series_name(f"{h}_count", labels), "values": f"0+{rate}x{quiet + n_out}"},
+            ]
+        exp_labels = {**slo_labels(spec, config), "severity": fast[1], "srekit_alert": "burn_rate"}
+        quiet_checks = [{"eval_time": "30m", "alertname": n, "exp_alerts": []} for n, _, _ in alerts]
+        outage_check = {
+            "eval_time": f"{quiet + fire_min}m",
+            "alertname": fast[0],
+            "exp_alerts": [{"exp_labels": exp_labels,
+                            "exp_annotations": alert_annotations(policy, fast[0], fast[1], fast[2], config)}],
+        }
+        tests.append({"name": f"{spec.name}: quiet hour, then a full outage",
+                      "interval": "1m", "input_series": series,
+                      "alert_rule_test": [*quiet_checks, outage_check]})
+    return {"rule_files": [rules_file], "evaluation_interval": "1m", "tests": tests}, skipped
+
+
+def dump_yaml(doc: Any) -> str:
+    """YAML with block strings for multi-line expressions, keys in insertion order."""
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in data else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+    _Dumper.add_representer(str, _str)
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+
+
+def rules_yaml(policies: Sequence[AlertPolicy], config: ServiceConfig) -> str:
+    """The Prometheus rules file text (as :func:`export_all` writes it, without the header)."""
+    return dump_yaml(prometheus_rules(policies, config))
+
+
+def export_all(specs: Sequence[SLOSpec], config: ServiceConfig, out_dir: Path,
+               formats: Sequence[str] = ("prometheus", "openslo")) -> list[Path]:
+    """Write the policy of every SLO into ``out_dir``: ``prometheus/rules.yml`` and
+    ``prometheus/rules_test.yml`` (run ``promtool test rules`` on it), ``runbooks/<Alert>.md``,
+    ``openslo/<slo>.yaml`` (SLI, SLO, AlertPolicy, AlertCondition, AlertNotificationTarget
+    documents) and ``README.md`` listing them. Returns the written paths."""
+    from srekit.exports.openslo import openslo_documents, openslo_name
+    from srekit.exports.runbooks import render_runbooks
+
+    unknown = sorted(set(formats) - {"prometheus", "openslo"})
+    if unknown:
+        raise ValueError(f"unknown export format(s) {unknown}; use prometheus and/or openslo")
+    policies = [design_policy(s, config) for s in specs]
+    out_dir = Path(out_dir)
+    written: list[Path] = []
+    notes: list[str] = []
+
+    def write(rel: str, text: str) -> None:
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+
+    if "prometheus" in formats:
+        write(f"prometheus/{RULES_FILE}", "# Generated by srekit rules. Check: promtool check rules rules.yml\n"
+              + dump_yaml(prometheus_rules(policies, config)))
+        tests, skipped = promtool_tests(policies, config)
+        notes += skipped
+        write(f"prometheus/{TESTS_FILE}", "# Generated by srekit rules. Run: promtool test rules rules_test.yml\n"
+              + dump_yaml(tests))
+        for name, text in render_runbooks(policies, config).items():
+            write(f"runbooks/{name}", text)
+    if "openslo" in formats:
+        for spec, policy in zip(specs, policies, strict=True):
+            docs = openslo_documents(policy, config)
+            write(f"openslo/{openslo_name(spec.name)}.yaml", yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True, width=1000))
+    lines = ["# srekit alerting export", "", f"Service `{config.service}`; {len(specs)} SLO(s).", ""]
+    lines += [f"- `{p.relative_to(out_dir)}`" for p in written]
+    if notes:
+        lines += ["", "## Not exported", ""] + [f"- {n}" for n in notes]
+    write("README.md", "\n".join(lines) + "\n")
+    return written

@@ -1,0 +1,341 @@
+"""The aggregated telemetry model (DESIGN.md, "Aggregated telemetry").
+
+One row per (journey, interval_start): ``total``, ``errors`` and Prometheus-style cumulative
+latency buckets ``le_<edge_ms>`` (requests with latency ≤ edge). The form is mergeable (sum rows
+with the same key); thresholds snap to bucket edges; window ratios are request-weighted sums,
+never means of per-interval ratios.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from srekit.core.errors import input_error
+
+LE_PREFIX = "le_"
+KEY = ["journey", "interval_start"]
+COUNTS = ["total", "errors"]
+
+
+def _default_edges() -> tuple[float, ...]:
+    """Bucket edges from 1 ms to 60 s, each at most 10% above the previous one.
+
+    Greedy on two significant digits: the next edge is the largest 2-digit number ≤ 1.1 × the
+    previous one, so consecutive edges are ≤ 10% apart and stay readable (1, 1.1, 1.2, … 9.4,
+    10, 11, …, 60000).
+    """
+    edges = [1.0]
+    while edges[-1] < 60000:
+        limit = edges[-1] * 1.1
+        exp = math.floor(math.log10(limit)) - 1
+        step = 10.0**exp
+        nxt = math.floor(limit / step + 1e-9) * step
+        edges.append(min(round(nxt, 6), 60000.0))
+    return tuple(edges)
+
+
+DEFAULT_EDGES_MS: tuple[float, ...] = _default_edges()
+
+
+def edge_label(ms: float) -> str:
+    """Column name for an edge: 250 → ``le_250``, 1.5 → ``le_1.5``."""
+    if ms <= 0 or not math.isfinite(ms):
+        raise ValueError(f"bucket edge must be a positive finite number of ms, got {ms}")
+    text = f"{ms:.6f}".rstrip("0").rstrip(".")
+    return LE_PREFIX + text
+
+
+def parse_edge(column: str) -> float:
+    """``le_250`` → 250.0."""
+    return float(column[len(LE_PREFIX):])
+
+
+def le_columns(df: pd.DataFrame) -> list[str]:
+    """The ``le_`` columns of a frame, sorted by edge."""
+    cols = [c for c in df.columns if isinstance(c, str) and c.startswith(LE_PREFIX)]
+    return sorted(cols, key=parse_edge)
+
+
+def edges_of(df: pd.DataFrame) -> np.ndarray:
+    """Bucket edges (ms) present in a frame, ascending."""
+    return np.array([parse_edge(c) for c in le_columns(df)], dtype=float)
+
+
+def snap_edge(edges: Sequence[float] | np.ndarray, threshold_ms: float, *, direction: str = "down") -> float:
+    """The bucket edge to use for a threshold: exact if it is an edge, else the nearest edge
+    below (``down``, the conservative choice for a promise) or above (``up``)."""
+    arr = np.asarray(edges, dtype=float)
+    if arr.size == 0:
+        raise ValueError("no latency buckets in the telemetry")
+    hit = np.isclose(arr, threshold_ms, rtol=1e-9, atol=1e-9)
+    if hit.any():
+        return float(arr[hit][0])
+    if direction == "down":
+        below = arr[arr < threshold_ms]
+        if below.size == 0:
+            raise ValueError(f"threshold {threshold_ms} ms is below the smallest bucket edge {arr[0]} ms")
+        return float(below[-1])
+    above = arr[arr > threshold_ms]
+    if above.size == 0:
+        raise ValueError(f"threshold {threshold_ms} ms is above the largest bucket edge {arr[-1]} ms")
+    return float(above[0])
+
+
+def empty(edges: Sequence[float] = DEFAULT_EDGES_MS) -> pd.DataFrame:
+    """An empty aggregated frame with the canonical columns and dtypes."""
+    cols: dict[str, pd.Series] = {
+        "journey": pd.Series([], dtype="str"),
+        "interval_start": pd.Series([], dtype="datetime64[us, UTC]"),
+        "total": pd.Series([], dtype="int64"),
+        "errors": pd.Series([], dtype="int64"),
+    }
+    for e in edges:
+        cols[edge_label(e)] = pd.Series([], dtype="int64")
+    return pd.DataFrame(cols)
+
+
+def canonical(df: pd.DataFrame) -> pd.DataFrame:
+    """Column order (key, counts, edges ascending), int64 counts, sorted rows, fresh index."""
+    cols = KEY + COUNTS + le_columns(df)
+    out = df[cols].copy()
+    out["journey"] = out["journey"].astype("str")
+    out["interval_start"] = pd.to_datetime(out["interval_start"], utc=True).astype("datetime64[us, UTC]")
+    for c in cols[2:]:
+        out[c] = out[c].astype("int64")
+    return out.sort_values(KEY, kind="stable").reset_index(drop=True)
+
+
+def merge(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Merge partial aggregates: rows with the same (journey, interval_start) are summed.
+
+    Frames must share the same bucket edges.
+    """
+    parts = [f for f in frames if len(f)]
+    if not parts:
+        return empty()
+    edges = [tuple(le_columns(f)) for f in parts]
+    if len(set(edges)) != 1:
+        raise ValueError("cannot merge aggregates with different bucket edges")
+    both = pd.concat(parts, ignore_index=True)
+    summed = both.groupby(KEY, sort=True, observed=True).sum(numeric_only=True).reset_index()
+    return canonical(summed)
+
+
+def check(df: pd.DataFrame, *, source: str = "telemetry") -> None:
+    """Raise :class:`InputError` unless ``df`` is a valid aggregated frame.
+
+    Checks: key and count columns present, at least one ``le_`` column, no negative counts,
+    ``errors ≤ total``, buckets non-decreasing in the edge and never above ``total``.
+    """
+    missing = [c for c in KEY + COUNTS if c not in df.columns]
+    if missing:
+        raise input_error(
+            "telemetry is missing required columns",
+            file=source,
+            column=", ".join(missing),
+            expected="journey, interval_start, total, errors, le_<ms>...",
+            got=", ".join(map(str, df.columns[:12])),
+            fix="write telemetry with `srekit aggregate` or rename the columns",
+        )
+    les = le_columns(df)
+    if not les:
+        raise input_error(
+            "telemetry has no latency bucket columns",
+            file=source,
+            expected="cumulative columns named le_<edge_ms>, e.g. le_100, le_250",
+            fix="add bucket columns or aggregate raw requests with `srekit aggregate`",
+        )
+    counts = df[COUNTS + les].to_numpy()
+    neg = np.flatnonzero((counts < 0).any(axis=1))
+    if neg.size:
+        raise input_error("negative counts", file=source, rows=(neg + 1).tolist(), fix="counts are request counts per interval; they cannot be negative")
+    over = np.flatnonzero(df["errors"].to_numpy() > df["total"].to_numpy())
+    if over.size:
+        raise input_error("errors exceed total", file=source, column="errors", rows=(over + 1).tolist(), fix="errors counts a subset of total")
+    b = df[les].to_numpy()
+    dec = np.flatnonzero((np.diff(b, axis=1) < 0).any(axis=1)) if b.shape[1] > 1 else np.array([], int)
+    if dec.size:
+        raise input_error(
+            "latency buckets decrease with the edge",
+            file=source,
+            rows=(dec + 1).tolist(),
+            expected="cumulative buckets: le_a ≤ le_b when a < b",
+            fix="bucket columns must be cumulative (Prometheus style), not per-bucket counts",
+        )
+    top = np.flatnonzero(b[:, -1] > df["total"].to_numpy())
+    if top.size:
+        raise input_error("a latency bucket exceeds total", file=source, column=les[-1], rows=(top + 1).tolist(), fix="le_<edge> counts requests with latency ≤ edge, a subset of total")
+
+
+def ratio(bad: float | np.ndarray, total: float | np.ndarray) -> np.ndarray:
+    """Request-weighted bad ratio; 0 where there is no traffic (no traffic burns no budget)."""
+    bad_a, tot_a = np.asarray(bad), np.asarray(total)
+    if bad_a.dtype not in _EXACT:  # int64 divides as float64 (each value cast first) without a copy
+        bad_a = bad_a.astype(float)
+    if tot_a.dtype not in _EXACT:
+        tot_a = tot_a.astype(float)
+    out = np.zeros(np.broadcast_shapes(bad_a.shape, tot_a.shape))
+    np.divide(bad_a, tot_a, out=out, where=tot_a > 0)
+    return out
+
+
+_EXACT = (np.dtype(np.int64), np.dtype(np.float64))
+
+
+def regular(df: pd.DataFrame, journey: str, interval: pd.Timedelta, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """One journey on a regular grid indexed by interval_start; missing intervals are zero rows
+    (no requests observed). Columns: total, errors, le_*.
+    """
+    part = df[df["journey"] == journey].set_index("interval_start")[COUNTS + le_columns(df)]
+    part = part.groupby(level=0).sum()
+    lo = start if start is not None else (part.index.min() if len(part) else None)
+    hi = end if end is not None else (part.index.max() if len(part) else None)
+    if lo is None or hi is None:
+        return part
+    grid = pd.date_range(lo.floor(interval), hi, freq=interval, tz="UTC", name="interval_start")
+    return part.reindex(grid, fill_value=0).astype("int64")
+
+
+def window_sums(counts: pd.DataFrame, window: pd.Timedelta) -> pd.DataFrame:
+    """Trailing sums over ``window`` on a regular grid (``regular`` output).
+
+    Row t holds the sum over intervals starting in (t − window, t]. Request-weighted ratios are
+    formed from these sums, never by averaging per-interval ratios.
+    """
+    if counts.empty:
+        return counts
+    step = counts.index[1] - counts.index[0] if len(counts) > 1 else window
+    n = max(int(window / step), 1)
+    values = counts.to_numpy(dtype=np.int64)
+    cs = np.cumsum(values, axis=0)
+    out = cs.copy()
+    out[n:] = cs[n:] - cs[:-n]
+    return pd.DataFrame(out, index=counts.index, columns=counts.columns)
+
+
+def quantile_ms(buckets: pd.DataFrame, total: pd.Series | np.ndarray, q: float) -> np.ndarray:
+    """Latency quantile per row from cumulative buckets, as Prometheus' ``histogram_quantile``:
+    linear interpolation inside the bucket that holds the q-th request (the lowest bucket from 0).
+    NaN where the row has no requests or the quantile lies above the largest edge.
+    """
+    les = le_columns(buckets)
+    edges = np.array([parse_edge(c) for c in les])
+    b = buckets[les].to_numpy(dtype=float)
+    tot = np.asarray(total, dtype=float)
+    rank = q * tot
+    idx = (b < rank[:, None]).sum(axis=1)  # first bucket whose cumulative count reaches rank
+    out = np.full(len(tot), np.nan)
+    ok = (tot > 0) & (idx < len(edges))
+    i = idx[ok]
+    lower_edge = np.where(i > 0, edges[np.maximum(i - 1, 0)], 0.0)
+    lower_cnt = np.where(i > 0, b[ok, np.maximum(i - 1, 0)], 0.0)
+    upper_cnt = b[ok, i]
+    width = np.where(upper_cnt > lower_cnt, upper_cnt - lower_cnt, 1.0)
+    out[ok] = lower_edge + (edges[i] - lower_edge) * (rank[ok] - lower_cnt) / width
+    return out
+
+
+def sli_counts(
+    telemetry: pd.DataFrame,
+    journey: str,
+    kind: str,
+    *,
+    threshold_ms: float | None = None,
+    interval: pd.Timedelta | None = None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Per-interval ``total`` and ``bad`` events of one request-based SLI on a regular grid.
+
+    ``availability``: bad = errors. ``latency``: bad = total − le_T, with T snapped to a bucket
+    edge (``snap_edge``, conservative: the edge at or below the threshold). Missing intervals are
+    zeros. ``interval`` defaults to the smallest spacing in the data.
+    """
+    if kind == "latency" and threshold_ms is None:
+        raise ValueError("a latency SLI needs threshold_ms")
+    if kind not in ("availability", "latency"):
+        raise ValueError(f"sli_counts handles availability and latency, not {kind!r}")
+    mask = (telemetry["journey"] == journey).to_numpy(dtype=bool)
+    if mask.any():
+        return _sli_grid(telemetry, mask, kind, threshold_ms, interval, start, end)
+    part = telemetry[mask]
+    if interval is None:
+        interval = infer_interval(part)
+    grid = regular(part, journey, interval, start, end)
+    if kind == "availability":
+        bad = grid["errors"]
+    elif kind == "latency":
+        if threshold_ms is None:
+            raise ValueError("a latency SLI needs threshold_ms")
+        edge = snap_edge(edges_of(part), threshold_ms)
+        bad = grid["total"] - grid[edge_label(edge)]
+    else:
+        raise ValueError(f"sli_counts handles availability and latency, not {kind!r}")
+    return pd.DataFrame({"total": grid["total"].astype("int64"), "bad": bad.astype("int64")}, index=grid.index)
+
+
+def _sli_grid(
+    telemetry: pd.DataFrame,
+    mask: np.ndarray,
+    kind: str,
+    threshold_ms: float | None,
+    interval: pd.Timedelta | None,
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+) -> pd.DataFrame:
+    """:func:`sli_counts` for a journey with rows (``mask``), reading only the two columns the
+    SLI needs: the grid of :func:`regular` (duplicate stamps summed, rows off the grid or
+    outside ``start``/``end`` dropped, missing intervals zero) without its per-column
+    groupby and reindex."""
+    stamps = pd.DatetimeIndex(telemetry["interval_start"])[mask]
+    if interval is None:
+        interval = infer_interval(pd.DataFrame({"interval_start": stamps}))
+    total = telemetry["total"].to_numpy(dtype=np.int64)[mask]
+    if kind == "availability":
+        bad = telemetry["errors"].to_numpy(dtype=np.int64)[mask]
+    else:
+        assert threshold_ms is not None
+        edge = snap_edge(edges_of(telemetry), threshold_ms)
+        bad = total - telemetry[edge_label(edge)].to_numpy(dtype=np.int64)[mask]
+    lo = start if start is not None else stamps.min()
+    hi = end if end is not None else stamps.max()
+    grid = pd.date_range(lo.floor(interval), hi, freq=interval, tz="UTC", name="interval_start")
+    pos = grid.get_indexer(stamps)
+    keep = pos >= 0
+    out_total = np.zeros(len(grid), dtype=np.int64)
+    out_bad = np.zeros(len(grid), dtype=np.int64)
+    if stamps.is_unique:
+        out_total[pos[keep]] = total[keep]
+        out_bad[pos[keep]] = bad[keep]
+    else:
+        np.add.at(out_total, pos[keep], total[keep])
+        np.add.at(out_bad, pos[keep], bad[keep])
+    return pd.DataFrame({"total": out_total, "bad": out_bad}, index=grid)
+
+
+def timeslice_counts(series: pd.DataFrame, journey: str, threshold_ms: float) -> pd.DataFrame:
+    """Timeslice SLI over a gauge-like series (one statistic per interval): each interval is one
+    event, bad when ``value > threshold_ms`` (OpenSLO Timeslices over a per-slice metric)."""
+    part = series[series["journey"] == journey].sort_values("timestamp")
+    idx = pd.DatetimeIndex(part["timestamp"], name="interval_start")
+    bad = (part["value"].to_numpy() > threshold_ms).astype("int64")
+    return pd.DataFrame({"total": np.ones(len(part), dtype="int64"), "bad": bad}, index=idx)
+
+
+def infer_interval(df: pd.DataFrame) -> pd.Timedelta:
+    """The aggregation interval: the smallest positive spacing of interval_start (1 min if
+    there is nothing to infer from)."""
+    stamps = pd.DatetimeIndex(df["interval_start"]).unique().sort_values().as_unit("ns").asi8  # int64: fast for tz-aware
+    if len(stamps) < 2:
+        return pd.Timedelta(minutes=1)
+    return pd.Timedelta(int(np.diff(stamps).min()), unit="ns")
+
+
+def burn_rate(bad: float | np.ndarray, total: float | np.ndarray, target: float) -> np.ndarray:
+    """Burn rate = observed bad ratio / allowed bad ratio (1 − target) (SRE Workbook,
+    "Alerting on SLOs"). A window exactly at the objective burns at rate 1."""
+    return ratio(bad, total) / (1.0 - target)

@@ -1,0 +1,576 @@
+"""Analyse once, present many: one lazily evaluated analysis of a service.
+
+:class:`Analysis` holds the config and computes each report section on first use, memoised:
+``inputs`` → ``summary_inputs``, ``proposal`` → ``specs`` → ``policy``, ``forecast``,
+``alerting``, ``incidents``, ``toil`` → ``backlog`` → ``report``. It calls the same area entry
+points, with the same per-section random streams, as ``report.json`` (``build_report`` is built
+on it), so every notebook shows the numbers of the report.
+
+A notebook run standalone (JupyterLab) builds one from ``config_path`` and computes only the
+sections it touches. ``srekit report`` computes everything once in the parent process and saves
+it (:meth:`Analysis.save`, a pickle written atomically); each notebook loads that file
+(:func:`load`) instead of re-reading 90 days of telemetry and re-running the analyses.
+
+Section failures: a section that raises is recorded (:attr:`Analysis.failures`) and does not stop
+the others. :meth:`Analysis.result` returns ``None`` for it (the report shows ``status:
+failed``); the attribute (``analysis.forecast``) re-raises the original error, so a notebook
+cell that needs it fails visibly.
+"""
+
+from __future__ import annotations
+
+import copyreg
+import io
+import os
+import pickle
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from srekit.core.errors import SrekitError
+from srekit.core.spec import SLOSpec
+from srekit.inputs.config import ServiceConfig
+
+#: Section keys, in dependency order (``forecast`` is reported inside ``error_budget_policy``).
+SECTIONS: tuple[str, ...] = (
+    "slo_proposal",
+    "error_budget_policy",
+    "forecast",
+    "alerting",
+    "incident_response",
+    "toil",
+    "backlog",
+)
+
+#: The order :meth:`Analysis.compute_all` computes the sections in: the order the notebooks show
+#: them (02 SLOs and budgets, 03 alerting, 04 incidents, 05 forecast, 06 toil and backlog), so a
+#: notebook streaming the analysis waits as little as possible. Results do not depend on it.
+COMPUTE_ORDER: tuple[str, ...] = (
+    "slo_proposal",
+    "error_budget_policy",
+    "alerting",
+    "incident_response",
+    "forecast",
+    "toil",
+    "backlog",
+)
+
+#: Section order for independent random streams: rng = default_rng([seed, index]).
+RNG_STREAMS: Mapping[str, int] = MappingProxyType({"slo_proposal": 1, "forecast": 2, "incident_response": 3, "toil": 4})
+
+#: Pickle format version of a saved analysis; a file of another version is not loaded.
+CACHE_VERSION = 1
+#: Files in a saved analysis folder besides one ``<name>.pickle`` per value: the configuration,
+#: the pid of the process computing it, and the markers "all saved" and "failed (reason)".
+BASE_FILE, PENDING_FILE, COMPLETE_FILE, FAILED_FILE = "analysis.pickle", "pending", "complete", "failed"
+#: Values never written to a saved analysis: the loaded inputs are the raw history (90 MB of
+#: pickle for the samples, a quarter of a second on the runner's critical path) and no notebook
+#: shows them; a reader that needs them anyway loads them from the files once the analysis is
+#: complete (see :func:`load`), which is about as fast as unpickling them.
+NOT_SAVED = frozenset({"inputs"})
+#: Simulated windows per SLO in the budget forecast (``forecast_budget(runs=...)``).
+FORECAST_RUNS = 10_000
+
+
+class AnalysisCacheError(SrekitError):
+    """A saved analysis could not be read (missing, other srekit version, or its run failed)."""
+
+
+class Analysis:
+    """One service's analysis, computed lazily and memoised.
+
+    Parameters
+    ----------
+    config : the parsed ``service.yaml``.
+    seed : seeds one independent ``np.random.Generator`` per section:
+        ``default_rng([seed, RNG_STREAMS[section]])`` (the Monte Carlo forecast, bootstraps).
+    generated_at : when the report was made (UTC), recorded in ``report.meta``; read from the
+        clock by the caller.
+    inputs : already loaded inputs (:class:`srekit.inputs.loaders.Inputs` or alike); loaded from the config
+        on first use when omitted.
+    parameters : the run's parameters, recorded in ``report.meta``.
+    given_specs : SLOs defined elsewhere (OpenSLO); when omitted, read from the files named in
+        ``slo.openslo`` on first use.
+    quarantine_dir : where rejected input rows are written when the inputs are loaded here.
+    """
+
+    def __init__(
+        self,
+        config: ServiceConfig,
+        *,
+        seed: int = 7,
+        generated_at: pd.Timestamp,
+        inputs: Any = None,
+        parameters: Mapping[str, Any] | None = None,
+        given_specs: tuple[SLOSpec, ...] | None = None,
+        quarantine_dir: str | Path | None = None,
+    ) -> None:
+        stamp = pd.Timestamp(generated_at)
+        self.config = config
+        self.seed = int(seed)
+        self.generated_at = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        self.parameters = dict(parameters or {})
+        self.quarantine_dir = None if quarantine_dir is None else Path(quarantine_dir)
+        self._memo: dict[str, Any] = {}  # computed values by name ("inputs", "section:toil", …)
+        self._errors: dict[str, BaseException] = {}  # sections that raised
+        self._store: Path | None = None  # writing: each value is saved here as it is computed
+        self._source: Path | None = None  # reading: values come from here (see load)
+        self._work: dict[str, Any] = {}  # intermediate values shared by sections (_grids, _sli_counts), not saved
+        if inputs is not None:
+            self._memo["inputs"] = inputs
+        if given_specs is not None:
+            self._memo["given_specs"] = tuple(given_specs)
+
+    def _memoised(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``name``'s value: memoised, else read from the saved analysis, else computed now."""
+        if name not in self._memo:
+            got = _fetch(self._source, name) if self._source is not None else None
+            if got is not None and got[0] == "error":
+                raise got[1]
+            self._memo[name] = got[1] if got is not None else compute()
+            if self._store is not None and got is None and name not in NOT_SAVED:
+                _write(self._store, name, self._memo[name])
+        return self._memo[name]
+
+    # ---------------------------------------------------------------- inputs
+
+    @property
+    def inputs(self) -> Any:
+        """The loaded inputs (:func:`srekit.inputs.loaders.load_inputs`)."""
+
+        def compute() -> Any:
+            from srekit.inputs.loaders import load_inputs
+
+            return load_inputs(self.config, quarantine_dir=self.quarantine_dir)
+
+        return self._memoised("inputs", compute)
+
+    @property
+    def given_specs(self) -> tuple[SLOSpec, ...]:
+        """SLOs read from the OpenSLO files named in ``slo.openslo`` (none when not set)."""
+
+        def compute() -> tuple[SLOSpec, ...]:
+            if not self.config.slo.openslo:
+                return ()
+            from srekit.exports.openslo import read_openslo_specs
+
+            return tuple(read_openslo_specs(self.config.slo.openslo))
+
+        return self._memoised("given_specs", compute)  # type: ignore[no-any-return]
+
+    @property
+    def summary_inputs(self) -> Any:
+        """:class:`srekit.report.contract.InputsSummary`: time ranges, traffic mix, critical journeys."""
+
+        def compute() -> Any:
+            from srekit.report.contract import summarize_inputs
+
+            return summarize_inputs(self.config, self.inputs)
+
+        return self._memoised("summary_inputs", compute)
+
+    def rng(self, section: str) -> np.random.Generator:
+        """The section's own random stream (same seed → same numbers in every notebook)."""
+        return np.random.default_rng([self.seed, RNG_STREAMS[section]])
+
+    # ---------------------------------------------------------------- sections
+
+    def _compute(self, key: str) -> Any:
+        inp, cfg = self.inputs, self.config
+        tel = inp.telemetry
+        if key == "slo_proposal":
+            from srekit.analysis.slo import propose_slos
+
+            return propose_slos(tel, inp.series, cfg, given_specs=self.given_specs, rng=self.rng("slo_proposal"), grids=self._grids())
+        if key == "error_budget_policy":
+            from srekit.analysis.budget import budget_policy
+
+            return budget_policy(tel, inp.series, self.specs, cfg, grids=self._grids())
+        if key == "forecast":
+            from srekit.analysis.forecast import forecast_budget
+
+            return forecast_budget(tel, inp.incidents, self.specs, cfg, rng=self.rng("forecast"), runs=FORECAST_RUNS, counts=self._sli_counts())
+        if key == "alerting":
+            from srekit.analysis.alerting import analyze_alerting
+
+            return analyze_alerting(tel, inp.series, self.specs, inp.incidents, inp.alerts, cfg, grids=self._grids())
+        if key == "incident_response":
+            from srekit.analysis.incidents import analyze_incidents
+
+            return analyze_incidents(inp.incidents, cfg, rng=self.rng("incident_response"), telemetry=tel, specs=self.specs,
+                                     deploys=inp.deploys, counts=self._sli_counts())
+        if key == "toil":
+            from srekit.analysis.toil import analyze_toil
+
+            return analyze_toil(inp.toil, inp.alerts, cfg, rng=self.rng("toil"))
+        if key == "backlog":
+            from srekit.analysis.backlog import build_backlog
+
+            return build_backlog(cfg, **{name: self.payload_or_none(section) for name, section in _BACKLOG_ARGS.items()})
+        raise KeyError(f"unknown section {key!r}; sections: {', '.join(SECTIONS)}")
+
+    def _grids(self) -> Any:
+        """``slo.journey_grids`` of the telemetry (None without telemetry): every journey on its
+        regular grid, which the SLO, budget and alerting sections all read. Working state, not
+        saved."""
+        if "grids" not in self._work:
+            from srekit.analysis.slo import journey_grids
+
+            tel = self.inputs.telemetry
+            self._work["grids"] = None if tel is None or tel.empty else journey_grids(tel)
+        return self._work["grids"]
+
+    def _sli_counts(self) -> Any:
+        """:class:`srekit.analysis.incidents.SliCounts` of the telemetry: the SLI counts the incident and
+        forecast sections both measure, computed once. Working state, not saved."""
+        if "counts" not in self._work:
+            from srekit.analysis.incidents import SliCounts
+
+            tel = self.inputs.telemetry
+            self._work["counts"] = None if tel is None else SliCounts(tel)
+        return self._work["counts"]
+
+    def result(self, key: str) -> Any:
+        """The section's result object, computed on first use; ``None`` when it failed (the
+        error is in :attr:`failures`). An area's bug must not blank the whole report."""
+        if key not in SECTIONS:
+            raise KeyError(f"unknown section {key!r}; sections: {', '.join(SECTIONS)}")
+        name = f"section:{key}"
+        if name not in self._memo and key not in self._errors:
+            try:
+                self._memoised(name, lambda: self._compute(key))
+            except AnalysisCacheError:  # the saved analysis is unusable: not this section's fault
+                raise
+            except Exception as exc:  # an area's bug (or its error saved by the runner)
+                self._errors[key] = exc
+                if self._store is not None:
+                    _write(self._store, name, _picklable(exc), error=True)
+        return None if key in self._errors else self._memo[name]
+
+    def payload_or_none(self, key: str) -> dict[str, Any] | None:
+        """The section's ``to_dict()``, or ``None`` when it failed."""
+        result = self.result(key)
+        return None if result is None else result.to_dict()
+
+    def _require(self, key: str) -> Any:
+        result = self.result(key)
+        if key in self._errors:
+            raise self._errors[key]
+        return result
+
+    @property
+    def failures(self) -> tuple[tuple[str, str], ...]:
+        """``(section, "ErrorType: message")`` for each computed section that raised, in
+        section order."""
+        return tuple((k, f"{type(e).__name__}: {e}") for k in SECTIONS if (e := self._errors.get(k)) is not None)
+
+    @property
+    def proposal(self) -> Any:
+        """:class:`srekit.analysis.slo.SloProposal`: SLIs, threshold proposals, options, SLOs in force."""
+        return self._require("slo_proposal")
+
+    @property
+    def specs(self) -> tuple[SLOSpec, ...]:
+        """The SLOs in force: the proposal's, or the given (OpenSLO) ones when it failed."""
+        slo = self.result("slo_proposal")
+        return tuple(slo.specs) if slo is not None else tuple(self.given_specs)
+
+    @property
+    def policy(self) -> Any:
+        """:class:`srekit.analysis.budget` error-budget policy result."""
+        return self._require("error_budget_policy")
+
+    @property
+    def forecast(self) -> Any:
+        """:class:`srekit.analysis.forecast.BudgetForecast`: Monte Carlo budget forecast per SLO."""
+        return self._require("forecast")
+
+    @property
+    def alerting(self) -> Any:
+        """:class:`srekit.analysis.alerting.AlertingReport`: burn-rate policy replayed on the history."""
+        return self._require("alerting")
+
+    @property
+    def incidents(self) -> Any:
+        """:class:`srekit.analysis.incidents.IncidentReport`: response metrics and recommendations."""
+        return self._require("incident_response")
+
+    @property
+    def toil(self) -> Any:
+        """:class:`srekit.analysis.toil` result: toil inventory and automation ROI."""
+        return self._require("toil")
+
+    @property
+    def backlog(self) -> Any:
+        """:class:`srekit.analysis.backlog.Backlog`: the ranked reliability backlog."""
+        return self._require("backlog")
+
+    def forecast_for(self, runs: int) -> Any:
+        """The forecast with ``runs`` simulated windows per SLO: :attr:`forecast` itself for the
+        report's :data:`FORECAST_RUNS`, else computed now (same random stream) and memoised."""
+        if runs == FORECAST_RUNS:
+            return self.forecast
+
+        def compute() -> Any:
+            from srekit.analysis.forecast import forecast_budget
+
+            inp = self.inputs
+            return forecast_budget(inp.telemetry, inp.incidents, self.specs, self.config, rng=self.rng("forecast"), runs=runs,
+                                   counts=self._sli_counts())
+
+        return self._memoised(f"forecast:{runs}", compute)
+
+    # ---------------------------------------------------------------- views for the notebooks
+
+    @property
+    def traffic_mix(self) -> pd.DataFrame:
+        """:func:`srekit.report.contract.traffic_mix` of the telemetry (per journey, busiest first)."""
+
+        def compute() -> pd.DataFrame:
+            from srekit.report.contract import traffic_mix
+
+            return traffic_mix(self.inputs.telemetry)
+
+        return self._memoised("traffic_mix", compute)  # type: ignore[no-any-return]
+
+    def golden_signals(self, freq: str = "1h") -> pd.DataFrame:
+        """:func:`srekit.report.contract.golden_signals` at ``freq`` (request-weighted sums per period,
+        percentiles from the summed buckets), memoised per ``freq``: what the telemetry charts
+        draw instead of every minute of the history."""
+
+        def compute() -> pd.DataFrame:
+            from srekit.report.contract import golden_signals
+
+            return golden_signals(self.inputs.telemetry, freq=freq)
+
+        return self._memoised(f"signals:{freq}", compute)  # type: ignore[no-any-return]
+
+    @property
+    def report(self) -> Any:
+        """:class:`srekit.report.contract.ReliabilityReport` (every section; ``to_dict()`` is report.json)."""
+
+        def compute() -> Any:
+            from srekit.report.contract import report_from_analysis
+
+            return report_from_analysis(self)
+
+        return self._memoised("report", compute)
+
+    @property
+    def report_dict(self) -> dict[str, Any]:
+        """``report.json`` as a dict."""
+        return self._memoised("report_dict", lambda: dict(self.report.to_dict()))  # type: ignore[no-any-return]
+
+    def compute_all(self) -> Analysis:
+        """Compute everything: the inputs and the telemetry views first, then each section in
+        dependency order, then the report (the order a streaming reader gets them in)."""
+        _ = self.inputs, self.summary_inputs, self.traffic_mix, self.golden_signals()
+        for key in COMPUTE_ORDER:
+            self.result(key)
+        _ = self.report_dict
+        return self
+
+    # ---------------------------------------------------------------- persistence
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Only the configuration: computed values are saved one file each (:meth:`save`)."""
+        return {k: v for k, v in self.__dict__.items() if k not in ("_memo", "_errors", "_store", "_source", "_work")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._memo, self._errors, self._store, self._source, self._work = {}, {}, None, None, {}
+
+    def stream_to(self, folder: str | Path) -> Path:
+        """Save into ``folder`` from now on: the configuration at once, then each value as it
+        is computed (one pickle per value, written atomically), so readers (:func:`load`) can
+        start on what is ready. Values computed before are written now. Call
+        :meth:`finish` when done."""
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        for name, value in self._memo.items():
+            if name not in NOT_SAVED:
+                _write(target, name, value)
+        for key, exc in self._errors.items():
+            _write(target, f"section:{key}", _picklable(exc), error=True)
+        _atomic_bytes(target / BASE_FILE, pickle.dumps((CACHE_VERSION, _version())) + _dumps(self))
+        self._store = target
+        return target
+
+    def finish(self) -> None:
+        """Tell readers that everything this analysis will save is saved (a value they ask for
+        that is not there is then computed by the reader itself)."""
+        if self._store is not None:
+            _atomic_bytes(self._store / COMPLETE_FILE, b"")
+
+    def save(self, folder: str | Path) -> Path:
+        """Compute everything and save it into ``folder`` (see :meth:`stream_to`)."""
+        target = self.stream_to(folder)
+        self.compute_all()
+        self.finish()
+        return target
+
+
+#: Which section each ``build_backlog`` keyword takes.
+_BACKLOG_ARGS: Mapping[str, str] = MappingProxyType(
+    {
+        "slo": "slo_proposal",
+        "budget": "error_budget_policy",
+        "alerting": "alerting",
+        "incidents": "incident_response",
+        "forecast": "forecast",
+        "toil": "toil",
+    }
+)
+
+
+def _version() -> str:
+    from srekit import __version__
+    return __version__
+
+
+def _dumps(value: Any) -> bytes:
+    buf = io.BytesIO()
+    _Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buf.getvalue()
+
+
+def _picklable(exc: BaseException) -> BaseException:
+    """``exc`` itself when it pickles, else a RuntimeError carrying its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+def _mappingproxy(data: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(data)
+
+
+def _reduce_mappingproxy(proxy: MappingProxyType[Any, Any]) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+    return _mappingproxy, (dict(proxy),)
+
+
+class _Pickler(pickle.Pickler):
+    """A pickler that also handles the read-only mappings the frozen results hold."""
+
+    dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_mappingproxy}
+
+
+def _atomic_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _file(folder: Path, name: str, *, error: bool = False) -> Path:
+    safe = "".join(c if c.isalnum() or c in "._-" else "-" for c in name)
+    return folder / f"{safe}.{'error' if error else 'pickle'}"
+
+
+def _write(folder: Path, name: str, value: Any, *, error: bool = False) -> None:
+    _atomic_bytes(_file(folder, name, error=error), _dumps(value))
+
+
+def mark_failed(folder: str | Path, reason: str) -> None:
+    """Tell readers waiting on ``folder`` (see :func:`load`) that the analysis will not come."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / FAILED_FILE).write_text(reason or "the analysis failed", encoding="utf-8")
+
+
+def mark_pending(folder: str | Path) -> None:
+    """Tell readers of ``folder`` that this process is computing the analysis (see :func:`load`)."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / PENDING_FILE).write_text(str(os.getpid()), encoding="utf-8")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this host (signal 0 probes without sending)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _owner_alive(pending: Path) -> bool:
+    try:
+        pid = int(pending.read_text(encoding="utf-8").strip() or 0)
+    except (OSError, ValueError):
+        return False
+    return pid_alive(pid)
+
+
+def _wait(folder: Path, ready: Callable[[], bool], what: str, wait_s: float, poll_s: float = 0.05) -> bool:
+    """Wait until ``ready()``; False when the writer finished without it. Raises
+    :class:`AnalysisCacheError` when the writer failed, is gone, or ``wait_s`` passed."""
+    deadline = time.monotonic() + wait_s
+    while not ready():
+        if (folder / COMPLETE_FILE).is_file():
+            return ready()
+        if (folder / FAILED_FILE).is_file():
+            raise AnalysisCacheError(f"the analysis in {folder} was not made: {(folder / FAILED_FILE).read_text(encoding='utf-8').strip()}")
+        if not _owner_alive(folder / PENDING_FILE) or time.monotonic() >= deadline:
+            if ready():
+                break
+            raise AnalysisCacheError(
+                f"no saved {what} in {folder} (the process computing it is gone or took too long). "
+                "fix: leave analysis_cache empty to compute the analysis from config_path"
+            )
+        time.sleep(poll_s)
+    return True
+
+
+#: How long a reader waits for a value the runner is still computing.
+WAIT_S = 3600.0
+
+
+def _fetch(folder: Path, name: str) -> tuple[str, Any] | None:
+    """``("value", v)`` or ``("error", exc)`` saved under ``name`` (waiting while the writer is
+    computing), or None when the writer finished without it."""
+    value, error = _file(folder, name), _file(folder, name, error=True)
+    if not _wait(folder, lambda: value.is_file() or error.is_file(), name, WAIT_S):
+        return None
+    if value.is_file():
+        return "value", pickle.loads(value.read_bytes())
+    return "error", pickle.loads(error.read_bytes())
+
+
+def load(folder: str | Path, *, wait_s: float = WAIT_S) -> Analysis:
+    """The analysis saved in ``folder`` (:meth:`Analysis.save` / :meth:`Analysis.stream_to`).
+
+    Values are read on first use, one file each; one that is still being computed by the
+    process named in the folder's ``pending`` marker (the report runner starts the notebooks
+    meanwhile) is waited for; a ``failed`` marker ends the wait with its reason; one the writer
+    finished without is computed here. Raises :class:`AnalysisCacheError` when the folder
+    holds no analysis of this srekit version, or the writer failed or is gone.
+    """
+    p = Path(folder)
+    base = p / BASE_FILE
+    if not base.is_file() and not (p / PENDING_FILE).is_file():
+        raise AnalysisCacheError(f"no saved analysis in {p}. fix: leave analysis_cache empty to compute the analysis from config_path")
+    if not _wait(p, base.is_file, "analysis", wait_s):
+        raise AnalysisCacheError(f"no saved analysis in {p}. fix: leave analysis_cache empty to compute the analysis from config_path")
+    with open(base, "rb") as fh:
+        header = pickle.load(fh)
+        if header != (CACHE_VERSION, _version()):
+            raise AnalysisCacheError(
+                f"{p} was saved by another srekit version (format {header!r}, this is {(CACHE_VERSION, _version())!r}). "
+                "fix: leave analysis_cache empty to compute the analysis from config_path"
+            )
+        analysis = pickle.load(fh)
+    if not isinstance(analysis, Analysis):
+        raise AnalysisCacheError(f"{p} does not hold a srekit analysis (got {type(analysis).__name__})")
+    analysis._source = p
+    return analysis

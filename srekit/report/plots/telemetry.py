@@ -1,0 +1,123 @@
+"""Telemetry plots for the walking-skeleton notebook (01_telemetry) and the report notebook.
+
+Each function draws already-computed data (:func:`srekit.report.contract.traffic_mix`,
+:func:`srekit.report.contract.golden_signals`) on an Axes and returns it: no computation inside, titles
+and axis labels in plain words. Empty input draws a "no data" note instead of failing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter, PercentFormatter
+
+from srekit.report.plots.base import labelled_bars, new_axes, no_data, plain_log_labels, plot_times
+
+
+def plot_traffic_mix(mix: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Horizontal bars: each journey's share of all requests (busiest on top)."""
+    ax = new_axes(ax, (7.0, 0.5 + 0.45 * max(len(mix), 1)))
+    title = "Share of all requests by user journey"
+    if mix.empty:
+        return no_data(ax, title, "No telemetry to show")
+    shown = labelled_bars(ax, mix, "journey", "traffic_share", "{:.1%}", "#3b6ea8")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, min(1.0, float(shown["traffic_share"].max()) * 1.25 + 0.02))
+    ax.set_title(title)
+    ax.set_xlabel("Share of requests")
+    ax.set_ylabel("Journey")
+    return ax
+
+
+def _per_journey(signals: pd.DataFrame, column: str, ax: Axes, title: str, ylabel: str, **kw: Any) -> Axes:
+    if signals.empty:
+        return no_data(ax, title, "No telemetry to show")
+    for journey, part in signals.groupby("journey", sort=True):
+        ax.plot(plot_times(part["period_start"]), part[column], label=str(journey), linewidth=1.0, **kw)
+    ax.set_title(title)
+    ax.set_xlabel("Time (UTC)")
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper left", fontsize=8, frameon=False)
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def plot_traffic(signals: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Requests per period for each journey (the traffic golden signal)."""
+    ax = new_axes(ax, (8.0, 3.6))
+    ax = _per_journey(signals, "requests", ax, "Traffic: requests per period", "Requests")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    return ax
+
+
+def plot_error_ratio(signals: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Share of failed requests per period for each journey (the errors golden signal)."""
+    ax = new_axes(ax, (8.0, 3.6))
+    ax = _per_journey(signals, "error_ratio", ax, "Errors: share of requests that failed", "Failed requests")
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
+    return ax
+
+
+def plot_latency(signals: pd.DataFrame, column: str = "p99_ms", *, ax: Axes | None = None) -> Axes:
+    """A latency percentile per period for each journey, on a log scale (the latency golden
+    signal). ``column`` is one of golden_signals' ``p<q>_ms`` columns."""
+    ax = new_axes(ax, (8.0, 3.6))
+    pct = column.removeprefix("p").removesuffix("_ms")
+    title = f"Latency: {pct}% of requests were faster than this"
+    ax = _per_journey(signals, column, ax, title, "Milliseconds (log scale)")
+    if not signals.empty and signals[column].notna().any():
+        ax.set_yscale("log")
+        plain_log_labels(ax.yaxis)
+    return ax
+
+
+def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Share of each SLO's error budget used so far (``render.budget_consumed`` output), with
+    the warning (75%) and exhausted (100%) marks."""
+    ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(budgets), 1)))
+    title = "How much of each error budget is used"
+    if budgets.empty:
+        return no_data(ax, title, "No telemetry to show")
+    colors = {"healthy": "#3b8a5a", "warning": "#d9a21b", "critical": "#b33a3a"}
+    shown = labelled_bars(ax, budgets, "slo", "consumed", "{:.0%}", [colors.get(s, "#777777") for s in budgets["status"].iloc[::-1]])
+    ax.axvline(0.75, color="#d9a21b", linestyle="--", linewidth=1, label="warning (75% used)")
+    ax.axvline(1.0, color="#b33a3a", linestyle="-", linewidth=1, label="budget gone (100%)")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, max(1.15, float(shown["consumed"].max()) * 1.2))
+    ax.set_title(title)
+    ax.set_xlabel("Share of the error budget used in the current window")
+    ax.set_ylabel("SLO")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    return ax
+
+
+def plot_toil_hours(toil: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Hours per week spent on each toil task (``render.toil_hours`` output), biggest on top."""
+    ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(toil), 1)))
+    title = "Where the team's toil time goes"
+    if toil.empty:
+        return no_data(ax, title, "No toil data to show")
+    shown = labelled_bars(ax, toil, "task", "hours_per_week", "{:.1f} h", "#7a5ea8")
+    ax.set_xlim(0, float(shown["hours_per_week"].max()) * 1.25 + 0.1)
+    ax.set_title(title)
+    ax.set_xlabel("Hours per week")
+    ax.set_ylabel("Task")
+    return ax
+
+
+def plot_forecast_risk(risk: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Chance that each SLO's error budget runs out in the next window (``render.forecast_risk``
+    output), from the Monte Carlo forecast."""
+    ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(risk), 1)))
+    title = "Chance of running out of error budget in the next window"
+    if risk.empty:
+        return no_data(ax, title, "No forecast to show")
+    labelled_bars(ax, risk, "slo", "p_exhaust", "{:.0%}", "#b35a3a")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, 1.1)
+    ax.set_title(title)
+    ax.set_xlabel("Chance (share of simulated futures)")
+    ax.set_ylabel("SLO")
+    return ax

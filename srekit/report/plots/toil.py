@@ -1,0 +1,82 @@
+"""Plots for the toil section and the backlog: ``plot_x(data, *, ax=None) -> Axes``.
+
+No computation here: the numbers come from :mod:`srekit.analysis.toil` and :mod:`srekit.analysis.backlog`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TYPE_CHECKING
+
+import pandas as pd
+from matplotlib.axes import Axes
+
+from srekit.report.plots.base import new_axes
+
+if TYPE_CHECKING:
+    from srekit.analysis.backlog import Backlog
+    from srekit.analysis.toil import ToilReport
+
+
+def plot_toil_by_task(report: ToilReport, *, ax: Axes | None = None, top: int = 10) -> Axes:
+    """Horizontal bars: hours per week spent on each of the biggest toil tasks."""
+    ax = new_axes(ax, (8, 4))
+    tasks = list(report.inventory[:top])[::-1]
+    ax.barh([t.task for t in tasks], [t.hours_per_week for t in tasks], color="#4c72b0")
+    ax.set_title("Where the team's toil time goes")
+    ax.set_xlabel("Hours per week")
+    ax.set_ylabel("Task")
+    return ax
+
+
+def plot_toil_trend(weekly: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """One line per task: hours spent each week (columns of ``weekly``)."""
+    ax = new_axes(ax, (8, 4))
+    for task in weekly.columns:
+        ax.plot(weekly.index, weekly[task], marker="o", markersize=3, label=str(task))
+    ax.set_title("Toil hours per week over time")
+    ax.set_xlabel("Week starting")
+    ax.set_ylabel("Hours per week")
+    if len(weekly.columns):
+        ax.legend(loc="upper left", fontsize="small", frameon=False)
+    ax.figure.autofmt_xdate()
+    return ax
+
+
+def plot_share_vs_cap(report: ToilReport, *, ax: Axes | None = None) -> Axes:
+    """The team's toil share next to the on-call floor and the SRE book's 50% cap."""
+    ax = new_axes(ax, (8, 2.6))
+    labels = ["Toil in the log", "On-call page handling (floor)", "Toil share used"]
+    values = [report.logged_share_of_team_time * 100, report.oncall_floor.share * 100, report.share_of_team_time * 100]
+    colors = ["#8da0cb", "#a6d854", "#d62728" if report.over_cap else "#4c72b0"]
+    ax.barh(labels[::-1], values[::-1], color=colors[::-1])
+    ax.axvline(report.cap * 100, color="black", linestyle="--", label=f"Cap: {report.cap:.0%} of team time")
+    ax.set_xlim(0, 100)
+    ax.set_title("Share of the team's time spent on toil")
+    ax.set_xlabel("Percent of team working time")
+    ax.legend(loc="lower right", fontsize="small", frameon=False)
+    return ax
+
+
+def plot_roi(report: ToilReport, *, ax: Axes | None = None) -> Axes:
+    """Box plots of simulated net hours saved over the horizon for each candidate."""
+    ax = new_axes(ax, (8, max(2.5, 0.6 * len(report.candidates) + 1.5)))
+    cands = list(report.candidates)[::-1]
+    if cands:
+        ax.boxplot([c.net_hours_draws for c in cands], orientation="horizontal", whis=(10, 90), showfliers=False)
+        ax.set_yticks(range(1, len(cands) + 1), [c.task for c in cands])
+    ax.axvline(0, color="black", linestyle="--", linewidth=1)
+    ax.set_title(f"Hours saved by automating, after paying for it ({report.horizon_weeks} weeks)")
+    ax.set_xlabel("Net engineer hours saved (box: middle half, whiskers: 10%–90%)")
+    ax.set_ylabel("Task")
+    return ax
+
+
+def plot_backlog(backlog: Backlog, *, ax: Axes | None = None, top: int = 12) -> Axes:
+    """Horizontal bars: priority score of the top backlog items (higher = do first)."""
+    items = list(backlog.items[:top])[::-1]
+    ax = new_axes(ax, (8, max(2.5, 0.45 * len(items) + 1.5)))
+    ax.barh([f"{i.rank}. " + textwrap.shorten(i.title, 60, placeholder=" …") for i in items], [i.score for i in items], color="#4c72b0")
+    ax.set_title("Reliability backlog: impact for the effort")
+    ax.set_xlabel("Priority score (share of a quarter's budget or team time saved per effort point)")
+    return ax

@@ -1,0 +1,680 @@
+"""Run the notebooks into a report folder: ``srekit analyze`` and ``srekit report``.
+
+A run is built in a hidden temporary sibling folder and renamed into place at the end, so a run
+killed midway leaves the previous run intact and no half-written file at a final path. A lock
+file in the output root (holding the owner's pid) keeps two runs from writing the same folder.
+Notebooks execute in parallel processes through papermill (cwd = the notebooks folder), in
+kernels forked from a preloaded process (:mod:`srekit.report.kernels`; ``fresh_kernels`` starts them
+the usual way); a render process writes each one's stakeholder and engineer HTML as it
+finishes, while the workers go on with the next notebooks.
+
+The analysis is computed once, in the parent (:class:`srekit.report.cache.Analysis`): it writes
+report.json and is saved to a file in the run's temporary folder that every notebook loads through
+its ``analysis_cache`` parameter (:func:`open_analysis`) instead of re-running the analyses. The
+notebooks start while the parent is still computing and wait for that file.
+
+Heavy imports (papermill, nbconvert) happen inside the functions that need them, so notebooks can
+import :func:`open_analysis` cheaply.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from srekit.core.errors import ParameterError, SrekitError
+from srekit.inputs.config import ServiceConfig, load_config
+from srekit.report.cache import pid_alive
+from srekit.report.render import (
+    atomic_write,
+    csv_text,
+    index_html,
+    notebook_html,
+    report_json_text,
+    report_markdown,
+)
+
+LOCK_NAME = ".srekit-report.lock"
+RUN_FILE = "run.json"
+PARTIAL = ".partial-"
+#: Parameters the runner fills in itself when a notebook declares them.
+RUNNER_PARAMETERS = ("config_path", "report_json_path", "analysis_cache", "seed")
+#: The saved analysis (a folder) in the run's temporary folder; removed before the run is put in place.
+CACHE_NAME = ".analysis"
+EXIT_LOCKED = 3
+
+
+class ReportLocked(SrekitError):
+    """Another run holds the output folder's lock."""
+
+
+# --------------------------------------------------------------------------------------------
+# loading (used by the CLI and by notebooks)
+# --------------------------------------------------------------------------------------------
+
+
+def with_prometheus(config: ServiceConfig, prometheus_url: str) -> ServiceConfig:
+    """``config`` with telemetry pulled from ``prometheus_url`` instead of files (unchanged when
+    the URL is empty)."""
+    if not prometheus_url:
+        return config
+    files = {k: v for k, v in config.data.items() if k not in ("telemetry", "requests")}
+    return replace(config, data=files, prometheus=replace(config.prometheus, url=prometheus_url))
+
+
+def open_analysis(analysis_cache: str | Path, config_path: str | Path, *, seed: int = 7, prometheus_url: str = "") -> Any:
+    """The :class:`srekit.report.cache.Analysis` for a notebook's first cell.
+
+    ``analysis_cache`` set (``srekit report`` passes it): the analysis the runner computes, read
+    from that folder value by value (waiting for what the runner is still computing). Empty (JupyterLab,
+    standalone): a fresh lazy analysis of ``config_path`` that computes only what the notebook
+    touches. ``prometheus_url`` overrides ``prometheus.url`` in the config, so the telemetry is
+    pulled from Prometheus instead of files.
+    """
+    from srekit.report.cache import Analysis, load
+
+    if analysis_cache:
+        return load(analysis_cache)
+    config = with_prometheus(load_config(config_path), prometheus_url)
+    return Analysis(config, seed=seed, generated_at=pd.Timestamp.now(tz="UTC"), parameters={"seed": seed})
+
+
+def analysis_for(
+    config: ServiceConfig,
+    *,
+    seed: int,
+    generated_at: pd.Timestamp,
+    parameters: Mapping[str, Any] | None = None,
+    quarantine_dir: Path | None = None,
+) -> Any:
+    """A lazy :class:`srekit.report.cache.Analysis` of ``config`` (rejected input rows go to
+    ``quarantine_dir`` when the inputs are loaded; OpenSLO files in ``slo.openslo`` are the
+    SLOs in force)."""
+    from srekit.report.cache import Analysis
+
+    return Analysis(config, seed=seed, generated_at=generated_at, parameters=parameters or {}, quarantine_dir=quarantine_dir)
+
+
+def write_analysis(report: Any, out_dir: Path, *, config: ServiceConfig | None = None) -> list[Path]:
+    """Write ``report.json``, ``report.md``, CSV exports and (when the alerting exporter exists
+    and the report has SLO specs) rules and runbooks into ``out_dir``; every file atomically."""
+    d = report.to_dict()
+    written = [
+        atomic_write(out_dir / "report.json", report_json_text(d)),
+        atomic_write(out_dir / "report.md", report_markdown(d)),
+    ]
+    for name, records in csv_exports(d).items():
+        written.append(atomic_write(out_dir / f"{name}.csv", csv_text(pd.DataFrame.from_records(records))))
+    specs = getattr(report, "specs", ())
+    if config is not None and specs:
+        from srekit.exports.prometheus import export_all
+
+        export_all(specs, config, out_dir / "rules")
+    return written
+
+
+def csv_exports(report: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Tables exported as CSV next to report.json (spreadsheet-safe): open questions, the
+    journeys, the incident follow-up tracker, and every list of flat records in the backlog
+    section."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    if report.get("open_questions"):
+        out["open_questions"] = list(report["open_questions"])
+    journeys = (report.get("inputs") or {}).get("journeys")
+    if journeys:
+        out["journeys"] = list(journeys)
+    follow_up = (report.get("incident_response") or {}).get("follow_up")
+    if isinstance(follow_up, list) and follow_up and all(isinstance(v, Mapping) for v in follow_up):
+        out["incident_follow_up"] = list(follow_up)
+    for key, value in (report.get("backlog") or {}).items():
+        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            flat = [{k: (v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v)) for k, v in r.items()} for r in value]
+            out["backlog" if key == "items" else f"backlog_{key}"] = flat
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# notebooks and parameters
+# --------------------------------------------------------------------------------------------
+
+
+def default_notebooks_dir() -> Path:
+    """``notebooks/`` beside the package (the repository layout), else ``./notebooks``."""
+    beside = Path(__file__).resolve().parents[2] / "notebooks"
+    return beside if beside.is_dir() else Path.cwd() / "notebooks"
+
+
+def discover_notebooks(notebooks_dir: Path, only: Sequence[str] = ()) -> list[Path]:
+    """Every ``*.ipynb`` in the folder (sorted), or those named in ``only`` (a stem such as
+    ``01_telemetry`` or its number prefix ``01``)."""
+    found = sorted(p for p in notebooks_dir.glob("*.ipynb") if not p.name.startswith("."))
+    if not found:
+        raise SrekitError(f"no notebooks in {notebooks_dir}. fix: pass --notebooks DIR or run from the srekit repository")
+    if not only:
+        return found
+    chosen: list[Path] = []
+    for name in only:
+        hits = [p for p in found if p.stem == name or p.stem.split("_", 1)[0] == name]
+        if not hits:
+            raise ParameterError(f"--only {name!r} matches no notebook. valid: {', '.join(p.stem for p in found)}")
+        chosen += [h for h in hits if h not in chosen]
+    return sorted(chosen)
+
+
+def notebook_parameters(path: Path) -> dict[str, str]:
+    """Parameter names declared in a notebook's ``parameters`` cell with their default text.
+
+    Read with Python's own parser (every top-level assignment in the cell), which also accepts
+    lines papermill's line-based inspector cannot parse (e.g. quotes inside a comment).
+    """
+    import ast
+
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])]
+    out: dict[str, str] = {}
+    for cell in cells[:1]:
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError as exc:
+            raise ParameterError(f"{path}: the parameters cell is not valid Python ({exc.msg}, line {exc.lineno})") from exc
+        for node in tree.body:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            value = getattr(node, "value", None)
+            for t in targets:
+                if isinstance(t, ast.Name):
+                    out[t.id] = "" if value is None else (ast.get_source_segment(cell.source, value) or "")
+    return out
+
+
+def runs_last(path: Path) -> bool:
+    """True when the notebook's metadata says ``srekit.run_last``: it presents every section
+    (the report notebook), so it would wait for the whole analysis; queued after the others, it
+    does not hold a worker while the notebooks that need only part of it could run."""
+    import nbformat
+
+    meta = nbformat.read(str(path), as_version=4).metadata.get("srekit", {})
+    return bool(isinstance(meta, Mapping) and meta.get("run_last"))
+
+
+def parse_value(text: str) -> Any:
+    """A ``-p NAME=VALUE`` value: bool/None words, int, float, else the text itself."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("none", "null"):
+        return None
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
+    """``["a=1", "b=x"]`` → ``{"a": 1, "b": "x"}``; raises :class:`ParameterError` on bad form."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name.strip()):
+            raise ParameterError(f"-p expects NAME=VALUE with a Python identifier as NAME, got {pair!r}. fix: e.g. -p seed=7")
+        out[name.strip()] = parse_value(value)
+    return out
+
+
+def plan_parameters(notebooks: Sequence[Path], user: Mapping[str, Any], runner: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Parameters for each notebook: the runner's and the user's, each only where the notebook
+    declares it. A user name no notebook declares raises :class:`ParameterError` listing the
+    valid names per notebook (papermill itself only warns)."""
+    declared = {nb.stem: notebook_parameters(nb) for nb in notebooks}
+    valid = sorted({name for params in declared.values() for name in params})
+    unknown = sorted(set(user) - set(valid))
+    if unknown:
+        per_nb = "; ".join(f"{stem}: {', '.join(sorted(p)) or '(none)'}" for stem, p in declared.items())
+        raise ParameterError(
+            f"unknown notebook parameter(s) {', '.join(unknown)}. valid parameters: {', '.join(valid) or '(none)'} "
+            f"({per_nb}). fix: check the spelling or drop the -p option"
+        )
+    merged = {**runner, **user}
+    return {stem: {k: v for k, v in merged.items() if k in params} for stem, params in declared.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# the lock
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunLock:
+    """An exclusive lock file (``O_CREAT | O_EXCL``) naming its holder; a lock whose holder
+    process is gone (same host) is stale and taken over."""
+
+    path: Path
+    held: bool = field(default=False, init=False)
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._holder()
+                pid = int(holder.get("pid", 0) or 0)
+                same_host = holder.get("host") == socket.gethostname()
+                if pid and same_host and not pid_alive(pid):
+                    self.path.unlink(missing_ok=True)  # stale: its process is gone
+                    continue
+                raise ReportLocked(
+                    f"another srekit report run holds {self.path} (pid {pid or 'unknown'} on "
+                    f"{holder.get('host', '?')}, started {holder.get('started_at', '?')}). "
+                    "fix: wait for it to finish, or delete the lock file if that process no longer exists"
+                ) from None
+            with os.fdopen(fd, "w") as fh:
+                json.dump({"pid": os.getpid(), "host": socket.gethostname(), "started_at": pd.Timestamp.now(tz="UTC").isoformat()}, fh)
+            self.held = True
+            return
+        raise ReportLocked(f"could not take the lock {self.path}")
+
+    def _holder(self) -> dict[str, Any]:
+        try:
+            return dict(json.loads(self.path.read_text()))
+        except (OSError, ValueError):
+            return {}
+
+    def release(self) -> None:
+        if self.held:
+            self.path.unlink(missing_ok=True)
+            self.held = False
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+# --------------------------------------------------------------------------------------------
+# executing one notebook (in a worker process)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NotebookResult:
+    """How one notebook run went."""
+
+    name: str
+    status: str  # ok | failed
+    seconds: float
+    error: str = ""
+
+    def __post_init__(self) -> None:
+        if self.status not in ("ok", "failed"):
+            raise ValueError(f"status is ok or failed, not {self.status!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "seconds": self.seconds, "error": self.error}
+
+
+def title_of(nb: Any, fallback: str) -> str:
+    """The first Markdown heading of a notebook, else ``fallback``."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#+\s+(.+)$", cell.source, flags=re.M)
+            if m:
+                return m.group(1).strip()
+    return fallback
+
+
+def execute_notebook(src: str, run_dir: str, params: dict[str, Any], cwd: str, zygote: str = "") -> NotebookResult:
+    """Execute ``src`` with papermill into ``run_dir/notebooks/`` (kernel chatter to
+    ``run_dir/logs/``). A failing cell is reported, not raised: :func:`render_notebook` then
+    shows it. ``zygote``: the address of a :class:`srekit.report.kernels.KernelZygote` to fork the
+    kernel from (empty: a fresh ``python3`` kernel).
+
+    The kernel is stopped at once when the last cell is done (nbclient's ``immediate``
+    shutdown): every output is already in the notebook, and a graceful stop only waits about
+    half a second per notebook for a process nothing more is wanted from. The notebook is
+    written when it is done or a cell fails, not after every cell (papermill's default, which
+    rewrites the whole notebook with its images about 25 times).
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    name = Path(src).stem
+    out_nb = Path(run_dir) / "notebooks" / f"{name}.ipynb"
+    out_nb.parent.mkdir(parents=True, exist_ok=True)
+    log = Path(run_dir) / "logs" / f"{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    error = ""
+    extra: dict[str, Any] = {}
+    if zygote:
+        from srekit.report.kernels import warm_kernel_manager
+
+        extra["kernel_manager_class"] = warm_kernel_manager(zygote)
+    saved = os.dup(2)
+    with open(log, "w") as fh:
+        os.dup2(fh.fileno(), 2)  # the kernel's own chatter goes to the log, not the terminal
+        try:
+            papermill.execute_notebook(
+                src, str(out_nb), parameters=params, cwd=cwd, progress_bar=False, log_output=False,
+                kernel_name="python3", shutdown_kernel="immediate", request_save_on_cell_execute=False, **extra,
+            )
+        except PapermillExecutionError as exc:
+            error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        except Exception as exc:  # kernel died, bad notebook JSON… still report and render what exists
+            error = f"{type(exc).__name__}: {exc}"
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+    return NotebookResult(name=name, status="failed" if error else "ok", seconds=time.perf_counter() - t0, error=error)
+
+
+#: How much lower the notebook processes' (and their kernels') scheduling priority is (``os.nice``).
+WORKER_NICE = 10
+
+
+def lower_priority() -> None:
+    """Process-pool initializer: yield the CPU to the analysis every notebook waits for."""
+    if hasattr(os, "nice"):
+        os.nice(WORKER_NICE)
+
+
+def warm_up_rendering() -> None:
+    """Import nbconvert and compile both exporters' templates (a render process does this once,
+    before its first notebook arrives)."""
+    import nbformat
+
+    for audience in ("stakeholder", "engineer"):
+        notebook_html(nbformat.v4.new_notebook(), audience=audience, title="warm-up")
+
+
+def render_notebook(src: str | Path, run_dir: str | Path) -> None:
+    """Render the executed ``run_dir/notebooks/NAME.ipynb`` (``src`` itself when execution left
+    nothing) as stakeholder HTML (``run_dir/NAME.html``) and engineer HTML
+    (``run_dir/engineer/NAME.html``); a failed run's HTML shows the failing cell."""
+    import nbformat
+
+    name = Path(src).stem
+    out_nb = Path(run_dir) / "notebooks" / f"{name}.ipynb"
+    nb = nbformat.read(str(out_nb if out_nb.exists() else src), as_version=4)
+    title = title_of(nb, name)
+    atomic_write(Path(run_dir) / f"{name}.html", notebook_html(nb, audience="stakeholder", title=title))
+    atomic_write(Path(run_dir) / "engineer" / f"{name}.html", notebook_html(nb, audience="engineer", title=f"{title} (with code)"))
+
+
+# --------------------------------------------------------------------------------------------
+# the whole run
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """What ``srekit report`` produced."""
+
+    run_dir: Path
+    status: str
+    notebooks: tuple[NotebookResult, ...]
+    seconds: float
+    sections_failed: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> tuple[NotebookResult, ...]:
+        return tuple(n for n in self.notebooks if n.status != "ok")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "service"
+
+
+def run_dir_for(config: ServiceConfig, out: Path, generated_at: pd.Timestamp) -> Path:
+    """The final run folder: ``out / path_template`` with ``{service}``, ``{date}`` (UTC
+    YYYY-MM-DD) and ``{time}`` (HHMMSS) filled in."""
+    rel = config.report.path_template.format(
+        service=_slug(config.service), date=generated_at.strftime("%Y-%m-%d"), time=generated_at.strftime("%H%M%S")
+    )
+    target = (out / rel).resolve()
+    if out.resolve() not in target.parents:
+        raise SrekitError(f"report.path_template {config.report.path_template!r} leaves the output folder {out}")
+    return target
+
+
+def list_runs(out: Path) -> list[dict[str, Any]]:
+    """Every finished run under ``out`` (a folder with a ``run.json``), with ``href`` and
+    ``dir`` filled in."""
+    runs = []
+    for f in sorted(out.glob("**/" + RUN_FILE)):
+        if any(part.startswith(".") for part in f.relative_to(out).parts):
+            continue  # a temporary or old folder
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        data["href"] = f.parent.relative_to(out).as_posix()
+        data["dir"] = str(f.parent)
+        runs.append(data)
+    return runs
+
+
+def _clean_partials(out: Path) -> None:
+    """Remove temporary folders left by killed runs (called while holding the lock)."""
+    for p in out.glob("**/.*" + PARTIAL + "*"):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+    for p in out.glob("**/.*.old-*"):
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _prune(out: Path, service: str, keep: int | None) -> list[str]:
+    if not keep:
+        return []
+    mine = [r for r in list_runs(out) if r.get("service") == service]
+    mine.sort(key=lambda r: str(r.get("generated_at", "")), reverse=True)
+    removed = []
+    for r in mine[keep:]:
+        shutil.rmtree(r["dir"], ignore_errors=True)
+        removed.append(r["href"])
+    return removed
+
+
+def headline(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The few figures shown per run in ``index.html``."""
+    figures = dict((report.get("summary") or {}).get("figures") or {})
+    keep = ("requests", "success_ratio", "slos", "slos_at_risk", "budget_remaining_min", "incidents", "backlog_items", "open_questions")
+    return {k: figures[k] for k in keep if k in figures and figures[k] is not None}
+
+
+def run_report(
+    config: ServiceConfig,
+    out: Path,
+    *,
+    generated_at: pd.Timestamp,
+    notebooks_dir: Path | None = None,
+    jobs: int | None = None,
+    only: Sequence[str] = (),
+    params: Mapping[str, Any] | None = None,
+    seed: int = 7,
+    progress: bool | None = None,
+    fresh_kernels: bool = False,
+    log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
+) -> RunResult:
+    """Everything ``srekit report`` does; see the module docstring for the guarantees.
+
+    Returns the run's result; notebook failures are in ``result.failed`` (the caller exits 1).
+    """
+    t0 = time.perf_counter()
+    out = Path(out)
+    nb_dir = (notebooks_dir or default_notebooks_dir()).resolve()
+    notebooks = discover_notebooks(nb_dir, only)
+    user = dict(params or {})
+    reserved = sorted(set(user) & {"config_path", "report_json_path", "analysis_cache"})
+    if reserved:
+        raise ParameterError(f"-p {', '.join(reserved)}: set by the runner (use --config; report.json and the analysis are made by the run itself)")
+    if "seed" in user:  # -p seed=N is the same as --seed N: notebooks and report.json agree
+        if not isinstance(user["seed"], int) or isinstance(user["seed"], bool):
+            raise ParameterError(f"-p seed expects an integer, got {user['seed']!r}")
+        seed = user.pop("seed")
+    final = run_dir_for(config, out, generated_at)
+    with RunLock(out / LOCK_NAME):
+        _clean_partials(out)
+        tmp = final.parent / f".{final.name}{PARTIAL}{os.getpid()}"
+        tmp.mkdir(parents=True)
+        try:
+            cache = tmp / CACHE_NAME
+            runner_params: dict[str, Any] = {"report_json_path": str(tmp / "report.json"), "analysis_cache": str(cache), "seed": seed}
+            if config.path is not None:
+                runner_params["config_path"] = str(Path(config.path).resolve())
+            plan = plan_parameters(notebooks, user, runner_params)
+            analysed = with_prometheus(config, str(user.get("prometheus_url") or ""))  # what the notebooks are told to use
+            made: list[Any] = []
+
+            def analysis() -> None:  # runs while the notebooks start (those that load the analysis wait for it)
+                from srekit.report.cache import mark_failed
+
+                try:
+                    one = analysis_for(analysed, seed=seed, generated_at=generated_at, parameters={"seed": seed, **user}, quarantine_dir=tmp / "quarantine")
+                    one.save(cache)  # each value is saved as it is computed: notebooks start on what is ready
+                    write_analysis(one.report, tmp, config=analysed)
+                except BaseException as exc:
+                    mark_failed(cache, f"{type(exc).__name__}: {exc}")
+                    raise
+                made.append(one.report)
+
+            with contextlib.ExitStack() as stack:
+                if fresh_kernels or not hasattr(os, "fork"):  # forking kernels needs POSIX
+                    zygote = ""
+                else:  # kernels forked from a preloaded process (srekit.report.kernels)
+                    from srekit.report.kernels import KernelZygote
+
+                    zygote = stack.enter_context(KernelZygote(nice=WORKER_NICE)).address
+                results = _execute_all(notebooks, plan, tmp, nb_dir, jobs, progress, analysis, cache, zygote)
+            shutil.rmtree(cache, ignore_errors=True)
+            report = made[0]
+            d = report.to_dict()
+            failed_sections = list(d["meta"]["sections_failed"])
+            status = "failed" if failed_sections or any(r.status != "ok" for r in results) else "ok"
+            run_info = {
+                "service": config.service,
+                "generated_at": d["meta"]["generated_at"],
+                "status": status,
+                "srekit_version": d["meta"]["srekit_version"],
+                "notebooks": [r.to_dict() for r in results],
+                "sections_failed": failed_sections,
+                "headline": headline(d),
+                "seconds": time.perf_counter() - t0,
+            }
+            atomic_write(tmp / RUN_FILE, json.dumps(run_info, indent=2) + "\n")
+            _place(tmp, final)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        _prune(out, config.service, config.report.keep)
+        atomic_write(out / "index.html", index_html(list_runs(out)))
+    for r in results:
+        if r.status != "ok":
+            log(f"srekit report: notebook {r.name} failed at {r.error} (see {final / (r.name + '.html')})")
+    for section in failed_sections:
+        log(f"srekit report: analysis section failed: {section} (see {final / 'report.json'} meta.sections_failed)")
+    return RunResult(run_dir=final, status=status, notebooks=tuple(results), seconds=time.perf_counter() - t0, sections_failed=tuple(failed_sections))
+
+
+def _place(tmp: Path, final: Path) -> None:
+    """Rename the finished temporary folder into place; an earlier run at the same path is moved
+    aside first and deleted after."""
+    old = None
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{os.getpid()}"
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _execute_all(
+    notebooks: Sequence[Path],
+    plan: Mapping[str, dict[str, Any]],
+    run_dir: Path,
+    cwd: Path,
+    jobs: int | None,
+    progress: bool | None,
+    analysis: Callable[[], None],
+    cache: Path | None = None,
+    zygote: str = "",
+) -> list[NotebookResult]:
+    """Execute the notebooks in a process pool. Those that do not take ``report_json_path``
+    (including those that load the saved analysis, ``analysis_cache``: they wait for ``cache``
+    while it is pending) are queued first; ``analysis()`` (which writes report.json and the
+    cache) runs in this process meanwhile; the notebooks that read report.json are queued
+    after it. A separate process renders each notebook's HTML as soon as it finishes.
+
+    The analysis is what every notebook waits for, so the notebook processes and their kernels
+    run at a lower priority (:data:`WORKER_NICE`): on a machine with few cores they use what the
+    analysis leaves free instead of slowing it down. The render process keeps the normal
+    priority, so the HTML keeps up with the notebooks once the analysis is done.
+    """
+    import papermill  # noqa: F401  imported once here: the forked workers inherit it (≈0.7 s each)
+    from tqdm import tqdm
+
+    from srekit.report.cache import mark_pending
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(notebooks)))
+    show = sys.stderr.isatty() if progress is None else progress
+    queue = sorted(notebooks, key=runs_last)  # stable: name order otherwise
+    independent = [nb for nb in queue if "analysis_cache" in plan[nb.stem] or "report_json_path" not in plan[nb.stem]]
+    dependent = [nb for nb in queue if nb not in independent]
+    if cache is not None:
+        mark_pending(cache)
+    renders: dict[Path, Future[None]] = {}
+    with ProcessPoolExecutor(max_workers=workers, initializer=lower_priority) as pool, \
+            ProcessPoolExecutor(max_workers=1) as renderer:
+        renderer.submit(int).result()  # fork the renderer now, before the analysis starts threads
+        renderer.submit(warm_up_rendering)  # nbconvert's import and templates, while the analysis runs
+
+        def render(nb: Path, done: Future[NotebookResult]) -> None:  # runs in the pool's thread
+            if not done.cancelled():
+                renders[nb] = renderer.submit(render_notebook, nb, run_dir)
+
+        def submit(nbs: Sequence[Path]) -> dict[Future[NotebookResult], Path]:
+            futures = {pool.submit(execute_notebook, str(nb), str(run_dir), plan[nb.stem], str(cwd), zygote): nb for nb in nbs}
+            for fut, nb in futures.items():
+                fut.add_done_callback(functools.partial(render, nb))
+            return futures
+
+        futures = submit(independent)
+        if not independent:
+            pool.submit(int).result()  # start the workers now: fork before the analysis starts threads
+        try:
+            analysis()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        futures.update(submit(dependent))
+        bar = tqdm(total=len(futures), desc="notebooks", unit="nb", disable=not show, file=sys.stderr)
+        results = []
+        for fut in as_completed(futures):
+            results.append(fut.result())
+            bar.set_postfix_str(futures[fut].stem)
+            bar.update(1)
+        bar.close()
+        pool.shutdown(wait=True)  # joins the thread that runs the done-callbacks: every render is submitted
+        for done in renders.values():
+            done.result()
+    return sorted(results, key=lambda r: r.name)
