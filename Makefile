@@ -19,6 +19,7 @@ report: $(STAMP)
 	$(BIN)/srekit report --config data/samples/service.yaml --out reports/
 
 test: $(STAMP)
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q --nbval-lax notebooks
 
@@ -31,6 +32,8 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check srekit tests benchmarks
+	$(BIN)/ruff format --check srekit tests benchmarks
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy srekit
 
 samples: $(STAMP)

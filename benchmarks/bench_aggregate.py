@@ -136,8 +136,11 @@ def _inputs() -> tuple[Path, Path]:
     if not big.exists():
         gen = CACHE / "gen"
         srekit = Path(sys.executable).with_name("srekit")
-        subprocess.run([str(srekit), "samples", "--out", str(gen), "--raw-days", "1", "--rps", str(RPS),
-                        "--raw-format", "csv"], check=True, capture_output=True)
+        subprocess.run(
+            [str(srekit), "samples", "--out", str(gen), "--raw-days", "1", "--rps", str(RPS), "--raw-format", "csv"],
+            check=True,
+            capture_output=True,
+        )
         (gen / "requests_1d.csv").replace(big)
         shutil.rmtree(gen)
     if not small.exists():
@@ -154,8 +157,11 @@ def _run_rusage(body: str, path: Path) -> dict[str, float]:
     child's own peak RSS."""
     setup, marker, timed = body.strip().partition("#timed\n")
     assert marker, "a candidate needs a #timed line after its imports"
-    proc = subprocess.Popen([sys.executable, "-c", _TIMER.format(setup=setup, body=timed), str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _TIMER.format(setup=setup, body=timed), str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     assert proc.stdout is not None and proc.stderr is not None
     out = proc.stdout.read().decode()
     err = proc.stderr.read().decode()

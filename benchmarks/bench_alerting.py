@@ -26,12 +26,22 @@ def _data(n_slo: int = 10, days: int = 90) -> tuple[list[SLOSpec], list[pd.DataF
         total = rng.poisson(200, minutes).astype(np.int64)
         p = np.full(minutes, 0.0003)
         for start in rng.integers(0, minutes - 600, 4):  # four bursts per SLO
-            p[start:start + rng.integers(5, 600)] = rng.choice([0.02, 0.2, 0.9])
+            p[start : start + rng.integers(5, 600)] = rng.choice([0.02, 0.2, 0.9])
         bad = rng.binomial(total, p).astype(np.int64)
         specs.append(SLOSpec(f"j{i}-availability", f"j{i}", "availability", 0.999, window=pd.Timedelta(days=30)))
         events.append(pd.DataFrame({"total": total, "bad": bad}, index=idx))
-        frames.append(pd.DataFrame({"journey": f"j{i}", "interval_start": idx, "total": total, "errors": bad,
-                                    "le_100": total - bad, "le_1000": total}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "journey": f"j{i}",
+                    "interval_start": idx,
+                    "total": total,
+                    "errors": bad,
+                    "le_100": total - bad,
+                    "le_1000": total,
+                }
+            )
+        )
     return specs, events, pd.concat(frames, ignore_index=True)
 
 

@@ -30,15 +30,23 @@ def _model(incidents: int, history_days: float) -> BurnModel:
     rng = np.random.default_rng(0)
     k = max(incidents, 1)
     return BurnModel(
-        slo="bench", window_days=28, budget_minutes=40.32, incidents=incidents, history_days=history_days,
-        durations_minutes=tuple(rng.lognormal(3.5, 1.0, k)), intensities=tuple(rng.beta(2, 5, k)),
+        slo="bench",
+        window_days=28,
+        budget_minutes=40.32,
+        incidents=incidents,
+        history_days=history_days,
+        durations_minutes=tuple(rng.lognormal(3.5, 1.0, k)),
+        intensities=tuple(rng.beta(2, 5, k)),
         background_daily=tuple(rng.gamma(4, 0.1, int(history_days))),
     )
 
 
 def main() -> str:
     rows = []
-    for label, inc, hist in (("typical: 8 incidents in 90 days", 8, 90.0), ("busy: 180 incidents in 90 days (2/day)", 180, 90.0)):
+    for label, inc, hist in (
+        ("typical: 8 incidents in 90 days", 8, 90.0),
+        ("busy: 180 incidents in 90 days (2/day)", 180, 90.0),
+    ):
         m = _model(inc, hist)
         t = _median(lambda m=m: simulate(m, rng=np.random.default_rng(1), runs=10_000, what_ifs=DEFAULT_WHAT_IFS))
         rows.append((f"simulate 10,000 × 28-day windows + 3 what-ifs, {label}", t, t <= GOAL_S))
@@ -50,8 +58,16 @@ def main() -> str:
         cfg = load_config(SAMPLES)
         inp = load_inputs(cfg)
         spec = (SLOSpec("checkout-availability", "checkout", "availability", 0.999),)
-        t = _median(lambda: forecast_budget(inp.telemetry, inp.incidents, spec, cfg, rng=np.random.default_rng(1)), repeats=5)
-        rows.append(("forecast_budget end to end on the samples (fit on 90 days of 1-min telemetry + 10,000 runs), one SLO", t, t <= GOAL_S))
+        t = _median(
+            lambda: forecast_budget(inp.telemetry, inp.incidents, spec, cfg, rng=np.random.default_rng(1)), repeats=5
+        )
+        rows.append(
+            (
+                "forecast_budget end to end on the samples (fit on 90 days of 1-min telemetry + 10,000 runs), one SLO",
+                t,
+                t <= GOAL_S,
+            )
+        )
     lines = [
         "## Forecast (srekit.analysis.forecast)",
         "",

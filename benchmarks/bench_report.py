@@ -32,7 +32,10 @@ NOTEBOOK_BUDGET_S = 20.0
 #: Earlier states of this benchmark (same machine type): before "analyse once, present many"
 #: (commit f977dff) every notebook re-read the telemetry; at the end of session 1 (commit 2d23908)
 #: kernels were started from scratch and imported scipy.
-BEFORE = {"analyse-once": {"floor": 4.7, "report": 33.3, "ratio": 7.12}, "session-1": {"floor": 6.5, "report": 19.3, "ratio": 2.97}}
+BEFORE = {
+    "analyse-once": {"floor": 4.7, "report": 33.3, "ratio": 7.12},
+    "session-1": {"floor": 6.5, "report": 19.3, "ratio": 2.97},
+}
 
 #: papermill executing N empty notebooks in a pool of JOBS processes. Mode "default": papermill's
 #: defaults (the floor the goal is defined against). Mode "warm": the report's own kernel
@@ -110,7 +113,17 @@ def main() -> str:
     n = len(notebooks)
     jobs = min(os.cpu_count() or 1, n)
     config = ROOT / "data" / "samples" / "service.yaml"
-    srekit = [sys.executable, "-m", "srekit.cli", "report", "--config", str(config), "--no-progress", "--jobs", str(jobs)]
+    srekit = [
+        sys.executable,
+        "-m",
+        "srekit.cli",
+        "report",
+        "--config",
+        str(config),
+        "--no-progress",
+        "--jobs",
+        str(jobs),
+    ]
     runs: dict[str, list[tuple[float, float]]] = {"floor": [], "report": [], "fresh": [], "warm_floor": []}
     analyses: list[float] = []
     imports: list[float] = []
@@ -128,12 +141,36 @@ def main() -> str:
             for name, secs in _breakdown(next(Path(tmp, f"reports{i}").glob("*/*/run.json"))).items():
                 per_notebook.setdefault(name, []).append(secs)
             runs["fresh"].append(_run([*srekit, "--fresh-kernels", "--out", str(Path(tmp) / f"fresh{i}")])[:2])
-            analyses.append(_run([sys.executable, "-m", "srekit.cli", "analyze", "--config", str(config), "--out", str(Path(tmp) / f"analyze{i}")])[0])
+            analyses.append(
+                _run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "srekit.cli",
+                        "analyze",
+                        "--config",
+                        str(config),
+                        "--out",
+                        str(Path(tmp) / f"analyze{i}"),
+                    ]
+                )[0]
+            )
             imports.append(float(_run([sys.executable, "-c", IMPORTS_SCRIPT])[2].strip()))
         for i in range(STANDALONE_REPEATS):
             for nb in notebooks:
                 out = Path(tmp) / f"standalone{i}_{nb.name}"
-                cmd = [sys.executable, "-m", "papermill", "--no-progress-bar", "-k", "python3", str(nb), str(out), "--cwd", str(ROOT / "notebooks")]
+                cmd = [
+                    sys.executable,
+                    "-m",
+                    "papermill",
+                    "--no-progress-bar",
+                    "-k",
+                    "python3",
+                    str(nb),
+                    str(out),
+                    "--cwd",
+                    str(ROOT / "notebooks"),
+                ]
                 standalone.setdefault(nb.stem, []).append(_run(cmd)[0])
     load_after = os.getloadavg()[0]
     wall = {k: statistics.median(w for w, _ in v) for k, v in runs.items()}
@@ -162,7 +199,9 @@ def main() -> str:
         "| measure | median wall (s) | runs (s) | median CPU (s) |\n|---|---|---|---|\n"
         + _row(f"**floor**: {n} empty notebooks, papermill defaults", runs["floor"])
         + _row("**full sample report** (`srekit report`)", runs["report"])
-        + _row("full sample report with `--fresh-kernels` (kernels started from scratch, as the floor's)", runs["fresh"])
+        + _row(
+            "full sample report with `--fresh-kernels` (kernels started from scratch, as the floor's)", runs["fresh"]
+        )
         + _row(f"same-mechanics floor: {n} empty notebooks in forked kernels, stopped at once", runs["warm_floor"])
         + f"| `srekit analyze` alone (load + every analysis, report.json/md, rules) | {analysis:.1f} | {_fmt(analyses)} | |\n"
         f"| imports a kernel started from scratch pays (pandas, matplotlib, srekit) | {kernel_imports:.2f} | {_fmt(imports)} | |\n\n"

@@ -28,8 +28,33 @@ from srekit.inputs.config import parse_config
 RUNS = 5
 JOURNEYS = 10
 DAYS = 90
-EDGES = (5, 10, 25, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750, 1000, 1500, 2000, 2500, 3000, 4000, 5000,
-         7500, 10000, 15000, 20000, 30000)
+EDGES = (
+    5,
+    10,
+    25,
+    50,
+    75,
+    100,
+    150,
+    200,
+    250,
+    300,
+    400,
+    500,
+    750,
+    1000,
+    1500,
+    2000,
+    2500,
+    3000,
+    4000,
+    5000,
+    7500,
+    10000,
+    15000,
+    20000,
+    30000,
+)
 GOAL_S = 2.0
 
 
@@ -65,15 +90,21 @@ def _time(fn) -> tuple[float, float]:  # type: ignore[no-untyped-def]
 def main() -> str:
     tel = workload()
     top3 = parse_config({"service": "bench", "data": {"telemetry": "t.parquet"}})
-    all10 = parse_config({"service": "bench", "data": {"telemetry": "t.parquet"},
-                          "journeys": [{"name": f"journey-{j:02d}"} for j in range(JOURNEYS)]})
+    all10 = parse_config(
+        {
+            "service": "bench",
+            "data": {"telemetry": "t.parquet"},
+            "journeys": [{"name": f"journey-{j:02d}"} for j in range(JOURNEYS)],
+        }
+    )
     specs = propose_slos(tel, None, all10).specs
     cases = {
         "propose_slos, top 3 journeys": lambda: propose_slos(tel, None, top3),
         "propose_slos, 10 critical journeys": lambda: propose_slos(tel, None, all10),
         f"budget_policy, {len(specs)} SLOs": lambda: budget_policy(tel, None, specs, all10),
         "both (10 journeys: proposals + budgets)": lambda: budget_policy(
-            tel, None, propose_slos(tel, None, all10).specs, all10),
+            tel, None, propose_slos(tel, None, all10).specs, all10
+        ),
     }
     results: dict[str, tuple[float, float]] = {}
     for name, fn in cases.items():

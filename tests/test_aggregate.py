@@ -38,9 +38,15 @@ def agg(path: Path, **kw: object) -> tuple[pd.DataFrame, ag.LedgerEntry]:
 
 
 def test_edge_equality_counts_in_that_bucket(tmp_path: Path) -> None:
-    rows = ["2026-01-01T00:00:01Z,5,200,a", "2026-01-01T00:00:02Z,5.000001,200,a",
-            "2026-01-01T00:00:03Z,10,200,a", "2026-01-01T00:00:04Z,10.5,200,a", "2026-01-01T00:00:05Z,0,200,a",
-            "2026-01-01T00:00:06Z,100,500,a", "2026-01-01T00:00:07Z,250,200,a"]
+    rows = [
+        "2026-01-01T00:00:01Z,5,200,a",
+        "2026-01-01T00:00:02Z,5.000001,200,a",
+        "2026-01-01T00:00:03Z,10,200,a",
+        "2026-01-01T00:00:04Z,10.5,200,a",
+        "2026-01-01T00:00:05Z,0,200,a",
+        "2026-01-01T00:00:06Z,100,500,a",
+        "2026-01-01T00:00:07Z,250,200,a",
+    ]
     df, entry = agg(write(tmp_path, HEADER + "\n".join(rows) + "\n"))
     assert list(df.columns) == ["journey", "interval_start", "total", "errors", "le_5", "le_10", "le_100"]
     r = df.iloc[0]
@@ -52,8 +58,12 @@ def test_edge_equality_counts_in_that_bucket(tmp_path: Path) -> None:
 
 
 def test_interval_boundaries(tmp_path: Path) -> None:
-    rows = ["2026-01-01T00:00:59.999999Z,1,200,a", "2026-01-01T00:01:00Z,1,200,a",
-            "2026-01-01T00:01:59.5Z,1,503,a", "2026-01-01T00:05:00Z,1,200,a"]
+    rows = [
+        "2026-01-01T00:00:59.999999Z,1,200,a",
+        "2026-01-01T00:01:00Z,1,200,a",
+        "2026-01-01T00:01:59.5Z,1,503,a",
+        "2026-01-01T00:05:00Z,1,200,a",
+    ]
     df, _ = agg(write(tmp_path, HEADER + "\n".join(rows) + "\n"))
     assert df["interval_start"].tolist() == [pd.Timestamp(f"2026-01-01T00:0{m}:00Z") for m in (0, 1, 5)]
     assert df["total"].tolist() == [1, 2, 1] and df["errors"].tolist() == [0, 1, 0]
@@ -75,7 +85,8 @@ def test_errors_from_status_default_and_custom(tmp_path: Path) -> None:
 
 def test_errors_from_success_column(tmp_path: Path) -> None:
     text = "timestamp,latency_ms,success\n" + "".join(
-        f"2026-01-01T00:00:0{i}Z,1,{v}\n" for i, v in enumerate(["true", "False", "yes", "no", "1", "0", "TRUE"]))
+        f"2026-01-01T00:00:0{i}Z,1,{v}\n" for i, v in enumerate(["true", "False", "yes", "no", "1", "0", "TRUE"])
+    )
     df, entry = agg(write(tmp_path, text))
     assert df["journey"].tolist() == ["all"]
     assert (df["total"].iloc[0], df["errors"].iloc[0]) == (7, 3)
@@ -92,8 +103,10 @@ def test_journey_fallbacks(tmp_path: Path, col: str) -> None:
 
 
 def test_journey_missing_value_goes_to_unknown_and_is_noted(tmp_path: Path) -> None:
-    text = HEADER + ("2026-01-01T00:00:00Z,1,200,a\n2026-01-01T00:00:01Z,1,200,\n2026-01-01T00:00:02Z,1,200, a \n"
-                     "2026-01-01T00:00:03Z,-1,200,\n")  # the last is rejected: not a missing journey
+    text = HEADER + (
+        "2026-01-01T00:00:00Z,1,200,a\n2026-01-01T00:00:01Z,1,200,\n2026-01-01T00:00:02Z,1,200, a \n"
+        "2026-01-01T00:00:03Z,-1,200,\n"
+    )  # the last is rejected: not a missing journey
     df, entry = agg(write(tmp_path, text))
     assert dict(zip(df["journey"], df["total"], strict=True)) == {"a": 2, "unknown": 1}
     assert dict(entry.notes) == {"journey_missing": 1}
@@ -101,8 +114,10 @@ def test_journey_missing_value_goes_to_unknown_and_is_noted(tmp_path: Path) -> N
 
 def test_column_mapping_and_case(tmp_path: Path) -> None:
     text = "Time,Duration,Code,Service\n2026-01-01T00:00:00Z,3,500,x\n"
-    df, _ = agg(write(tmp_path, text), columns={"timestamp": "Time", "latency_ms": "Duration", "status": "code",
-                                                 "journey": "Service"})
+    df, _ = agg(
+        write(tmp_path, text),
+        columns={"timestamp": "Time", "latency_ms": "Duration", "status": "code", "journey": "Service"},
+    )
     assert (df["journey"].iloc[0], df["errors"].iloc[0], df["le_5"].iloc[0]) == ("x", 1, 1)
     with pytest.raises(ConfigError, match="unknown canonical column"):
         agg(write(tmp_path, text), columns={"time": "Time"})
@@ -112,12 +127,15 @@ def test_aggregate_frame_matches_naive_reference() -> None:
     rng = np.random.default_rng(3)
     n = 3000
     edges = (1.0, 2.5, 10.0, 100.0)
-    req = pd.DataFrame({
-        "timestamp": pd.Timestamp("2026-01-01T00:00:00Z") + pd.to_timedelta(rng.integers(0, 3600 * 10**6, n), unit="us"),
-        "latency_ms": rng.choice([0.5, 1.0, 2.5, 3.0, 10.0, 99.0, 100.0, 250.0], n),
-        "error": rng.random(n) < 0.1,
-        "journey": rng.choice(["a", "b", "c"], n),
-    })
+    req = pd.DataFrame(
+        {
+            "timestamp": pd.Timestamp("2026-01-01T00:00:00Z")
+            + pd.to_timedelta(rng.integers(0, 3600 * 10**6, n), unit="us"),
+            "latency_ms": rng.choice([0.5, 1.0, 2.5, 3.0, 10.0, 99.0, 100.0, 250.0], n),
+            "error": rng.random(n) < 0.1,
+            "journey": rng.choice(["a", "b", "c"], n),
+        }
+    )
     out = ag.aggregate_frame(req, interval=pd.Timedelta("5min"), edges=edges)
     ref = req.assign(interval_start=req["timestamp"].dt.floor("5min"))
     for e in edges:
@@ -128,18 +146,28 @@ def test_aggregate_frame_matches_naive_reference() -> None:
 
 
 def test_aggregate_frame_names_journeys_like_the_file_path(tmp_path: Path) -> None:
-    req = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01T00:00:00Z"] * 4), "latency_ms": [1.0] * 4,
-                        "error": [False, True, False, False], "journey": ["a", " a ", "", None]})
+    req = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(["2026-01-01T00:00:00Z"] * 4),
+            "latency_ms": [1.0] * 4,
+            "error": [False, True, False, False],
+            "journey": ["a", " a ", "", None],
+        }
+    )
     out = ag.aggregate_frame(req, edges=(5,))
     assert out[["journey", "total", "errors"]].values.tolist() == [["a", 2, 1], ["unknown", 2, 0]]
-    p = write(tmp_path, HEADER + "2026-01-01T00:00:00Z,1,200,a\n2026-01-01T00:00:00Z,1,500, a \n"
-                                 "2026-01-01T00:00:00Z,1,200,\n2026-01-01T00:00:00Z,1,200,\n")
+    p = write(
+        tmp_path,
+        HEADER + "2026-01-01T00:00:00Z,1,200,a\n2026-01-01T00:00:00Z,1,500, a \n"
+        "2026-01-01T00:00:00Z,1,200,\n2026-01-01T00:00:00Z,1,200,\n",
+    )
     pd.testing.assert_frame_equal(agg(p, edges=(5,))[0], out)
 
 
 def test_aggregate_frame_rejects_bad_rows() -> None:
-    req = pd.DataFrame({"timestamp": pd.to_datetime(["2026-01-01T00:00:00Z"] * 2), "latency_ms": [1.0, -2.0],
-                        "error": [False, True]})
+    req = pd.DataFrame(
+        {"timestamp": pd.to_datetime(["2026-01-01T00:00:00Z"] * 2), "latency_ms": [1.0, -2.0], "error": [False, True]}
+    )
     with pytest.raises(InputError, match="row 2"):
         ag.aggregate_frame(req)
 
@@ -182,24 +210,28 @@ def test_not_a_csv(tmp_path: Path) -> None:
 
 def test_row_level_rejects_counted_quarantined_with_rows(tmp_path: Path) -> None:
     rows = [
-        "2026-01-01T00:00:00Z,5,200,a",      # 1 ok
-        "2026-01-01T00:00:01Z,-3,200,a",     # 2 negative
-        "2026-01-01T00:00:02Z,NaN,200,a",    # 3 missing (NaN)
-        "2026-01-01T00:00:03Z,,200,a",       # 4 missing (empty)
-        "2026-01-01T00:00:04Z,fast,200,a",   # 5 non-numeric
-        "yesterday,5,200,a",                 # 6 unparseable stamp
-        "2026-01-01T00:00:06Z,5,0,a",        # 7 unknown status
-        "2026-01-01T00:00:07Z,5,999,a",      # 8 unknown status
-        "2026-01-01T00:00:08Z,5,OK,a",       # 9 unknown status
-        "2026-01-01T00:00:09Z,5,200,a,x",    # 10 wrong number of fields
-        "2026-01-01T00:00:10Z,inf,200,a",    # 11 infinite
-        "2026-01-01T00:00:11Z,7,503,a",      # 12 ok
+        "2026-01-01T00:00:00Z,5,200,a",  # 1 ok
+        "2026-01-01T00:00:01Z,-3,200,a",  # 2 negative
+        "2026-01-01T00:00:02Z,NaN,200,a",  # 3 missing (NaN)
+        "2026-01-01T00:00:03Z,,200,a",  # 4 missing (empty)
+        "2026-01-01T00:00:04Z,fast,200,a",  # 5 non-numeric
+        "yesterday,5,200,a",  # 6 unparseable stamp
+        "2026-01-01T00:00:06Z,5,0,a",  # 7 unknown status
+        "2026-01-01T00:00:07Z,5,999,a",  # 8 unknown status
+        "2026-01-01T00:00:08Z,5,OK,a",  # 9 unknown status
+        "2026-01-01T00:00:09Z,5,200,a,x",  # 10 wrong number of fields
+        "2026-01-01T00:00:10Z,inf,200,a",  # 11 infinite
+        "2026-01-01T00:00:11Z,7,503,a",  # 12 ok
     ]
     q = tmp_path / "rejects.csv"
     df, entry = agg(write(tmp_path, HEADER + "\n".join(rows) + "\n"), quarantine=q)
     assert dict(entry.rejected) == {
-        "negative latency_ms": 1, "missing latency_ms": 2, "non-numeric latency_ms": 1,
-        "unparseable timestamp": 1, "unknown status code": 3, "wrong number of fields": 1,
+        "negative latency_ms": 1,
+        "missing latency_ms": 2,
+        "non-numeric latency_ms": 1,
+        "unparseable timestamp": 1,
+        "unknown status code": 3,
+        "wrong number of fields": 1,
         "infinite latency_ms": 1,
     }
     assert (entry.rows_read, entry.rows_accepted) == (12, 2)
@@ -207,9 +239,16 @@ def test_row_level_rejects_counted_quarantined_with_rows(tmp_path: Path) -> None
     assert entry.quarantine == str(q)
     rej = pd.read_csv(q, keep_default_na=False)
     assert dict(zip(rej["row"], rej["reason"], strict=True)) == {
-        2: "negative latency_ms", 3: "missing latency_ms", 4: "missing latency_ms", 5: "non-numeric latency_ms",
-        6: "unparseable timestamp", 7: "unknown status code", 8: "unknown status code", 9: "unknown status code",
-        10: "wrong number of fields", 11: "infinite latency_ms",
+        2: "negative latency_ms",
+        3: "missing latency_ms",
+        4: "missing latency_ms",
+        5: "non-numeric latency_ms",
+        6: "unparseable timestamp",
+        7: "unknown status code",
+        8: "unknown status code",
+        9: "unknown status code",
+        10: "wrong number of fields",
+        11: "infinite latency_ms",
     }
     assert rej.loc[rej["row"] == 5, "latency_ms"].item() == "fast"
     assert rej.loc[rej["row"] == 10, "line"].item() == "2026-01-01T00:00:09Z,5,200,a,x"
@@ -241,8 +280,12 @@ def test_bom_and_crlf_read_like_plain(tmp_path: Path) -> None:
 
 
 def test_mixed_offsets_convert_exactly(tmp_path: Path) -> None:
-    rows = ["2026-01-01T02:00:30+02:00,1,200,a", "2026-01-01T00:00:10Z,1,200,a",
-            "2025-12-31T19:00:20-05:00,1,200,a", "2026-01-01T00:00:40,1,200,a"]  # the last is naive (UTC)
+    rows = [
+        "2026-01-01T02:00:30+02:00,1,200,a",
+        "2026-01-01T00:00:10Z,1,200,a",
+        "2025-12-31T19:00:20-05:00,1,200,a",
+        "2026-01-01T00:00:40,1,200,a",
+    ]  # the last is naive (UTC)
     df, entry = agg(write(tmp_path, HEADER + "\n".join(rows) + "\n"))
     assert df["interval_start"].tolist() == [pd.Timestamp("2026-01-01T00:00:00Z")]
     assert df["total"].tolist() == [4]
@@ -263,12 +306,14 @@ def _random_requests(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     us = np.sort(rng.integers(0, 3 * 3600 * 10**6, n))
     ts = pd.Timestamp("2026-02-01T00:00:00Z") + pd.to_timedelta(us, unit="us")
-    return pd.DataFrame({
-        "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "latency_ms": np.round(rng.lognormal(3.5, 1.0, n), 3),
-        "status": rng.choice([200, 200, 200, 404, 500, 503], n),
-        "journey": rng.choice(["checkout", "search", "login"], n),
-    })
+    return pd.DataFrame(
+        {
+            "timestamp": ts.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "latency_ms": np.round(rng.lognormal(3.5, 1.0, n), 3),
+            "status": rng.choice([200, 200, 200, 404, 500, 503], n),
+            "journey": rng.choice(["checkout", "search", "login"], n),
+        }
+    )
 
 
 def test_csv_gz_parquet_identical(tmp_path: Path) -> None:
@@ -317,7 +362,7 @@ def test_several_files_merge(tmp_path: Path) -> None:
     shuffled = req.sample(frac=1.0, random_state=1)
     for i, lo in enumerate((0, 1000, 2000)):
         p = tmp_path / f"part{i}.csv"
-        shuffled.iloc[lo:lo + 1000].to_csv(p, index=False)
+        shuffled.iloc[lo : lo + 1000].to_csv(p, index=False)
         parts.append(p)
     a, ea = ag.aggregate_files([whole])
     b, eb = ag.aggregate_files(parts)
@@ -327,8 +372,15 @@ def test_several_files_merge(tmp_path: Path) -> None:
 
 def test_dst_repeats_and_gaps_follow_timeutil_rule(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Europe/Berlin: 2026-10-25 02:00-03:00 happens twice; 2026-03-29 02:00-03:00 never happens.
-    stamps = ["2026-10-25 01:59:00", "2026-10-25 02:30:00", "2026-10-25 02:45:00", "2026-10-25 02:30:00",
-              "2026-10-25 02:45:00", "2026-10-25 03:10:00", "2026-03-29 02:30:00"]
+    stamps = [
+        "2026-10-25 01:59:00",
+        "2026-10-25 02:30:00",
+        "2026-10-25 02:45:00",
+        "2026-10-25 02:30:00",
+        "2026-10-25 02:45:00",
+        "2026-10-25 03:10:00",
+        "2026-03-29 02:30:00",
+    ]
     text = HEADER + "".join(f"{s},1,200,a\n" for s in stamps)
     p = write(tmp_path, text)
     loaded = ag.read_requests(p, tz="Europe/Berlin")
@@ -375,8 +427,9 @@ def test_bad_parameters() -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "srekit.cli", "aggregate", *args], capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "srekit.cli", "aggregate", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_writes_parquet_and_csv(tmp_path: Path) -> None:
@@ -397,7 +450,15 @@ def test_cli_writes_parquet_and_csv(tmp_path: Path) -> None:
     out_csv = tmp_path / "t.csv"
     r = _cli(str(src), "--out", str(out_csv), "--edges", "50,100,250", "--interval", "5m")
     assert r.returncode == 0, r.stderr
-    assert list(pd.read_csv(out_csv).columns) == ["journey", "interval_start", "total", "errors", "le_50", "le_100", "le_250"]
+    assert list(pd.read_csv(out_csv).columns) == [
+        "journey",
+        "interval_start",
+        "total",
+        "errors",
+        "le_50",
+        "le_100",
+        "le_250",
+    ]
     assert not [p.name for p in tmp_path.iterdir() if ".tmp-" in p.name]
 
 
@@ -426,16 +487,29 @@ def test_samples_requests_aggregate(tmp_path: Path) -> None:
 def test_typed_fast_pass_rejects_like_text_pass(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # All-numeric columns: pyarrow infers int/float types, so the fast pass sees typed values;
     # a text value later in the file sends the rest of the file to the exact pass.
-    rows = ["2026-01-01T00:00:00Z,5,200,a", "2026-01-01T00:00:01Z,5,0,a", "2026-01-01T00:00:02Z,5,999,a",
-            "2026-01-01T00:00:03Z,-1,503,a", "2026-01-01T00:00:04Z,inf,503,a", "2026-01-01T00:00:05Z,,200,a"]
-    rows += [f"2026-01-01T00:01:{i:02d}Z,7,200,b" for i in range(40)] + ["2026-01-01T00:02:00Z,slow,200,b",
-                                                                          "2026-01-01T00:02:01Z,7,OK,b"]
+    rows = [
+        "2026-01-01T00:00:00Z,5,200,a",
+        "2026-01-01T00:00:01Z,5,0,a",
+        "2026-01-01T00:00:02Z,5,999,a",
+        "2026-01-01T00:00:03Z,-1,503,a",
+        "2026-01-01T00:00:04Z,inf,503,a",
+        "2026-01-01T00:00:05Z,,200,a",
+    ]
+    rows += [f"2026-01-01T00:01:{i:02d}Z,7,200,b" for i in range(40)] + [
+        "2026-01-01T00:02:00Z,slow,200,b",
+        "2026-01-01T00:02:01Z,7,OK,b",
+    ]
     p = write(tmp_path, HEADER + "\n".join(rows) + "\n")
     monkeypatch.setattr(ag, "_CSV_BLOCK", 256)  # first block holds only typed-looking rows
     q = tmp_path / "q.csv"
     df, entry = agg(p, quarantine=q)
-    assert dict(entry.rejected) == {"unknown status code": 3, "negative latency_ms": 1, "infinite latency_ms": 1,
-                                    "missing latency_ms": 1, "non-numeric latency_ms": 1}
+    assert dict(entry.rejected) == {
+        "unknown status code": 3,
+        "negative latency_ms": 1,
+        "infinite latency_ms": 1,
+        "missing latency_ms": 1,
+        "non-numeric latency_ms": 1,
+    }
     rej = pd.read_csv(q, dtype=str, keep_default_na=False)
     assert rej["row"].tolist() == ["2", "3", "4", "5", "6", "47", "48"]
     # the original text, not values re-rendered from the fast pass's parsed types
@@ -452,15 +526,18 @@ def test_typed_fast_pass_rejects_like_text_pass(tmp_path: Path, monkeypatch: pyt
 def test_malformed_line_mid_file_restart_keeps_exact_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rows = [f"2026-01-01T00:{i // 60:02d}:{i % 60:02d}Z,{i % 50},200,a" for i in range(300)]
     rows[150] = "2026-01-01T00:02:30Z,5,200,a,EXTRA"  # malformed line (row 151)
-    rows[200] = "2026-01-01T00:03:20Z,-7,200,a"       # negative latency (row 201)
-    rows[290] = "2026-01-01T00:04:50Z,3,200"          # too few fields (row 291)
+    rows[200] = "2026-01-01T00:03:20Z,-7,200,a"  # negative latency (row 201)
+    rows[290] = "2026-01-01T00:04:50Z,3,200"  # too few fields (row 291)
     p = write(tmp_path, HEADER + "\n".join(rows) + "\n")
     monkeypatch.setattr(ag, "_CSV_BLOCK", 512)  # ~15 blocks: the restart happens mid-file
     q = tmp_path / "q.csv"
     df, entry = agg(p, quarantine=q)
     rej = pd.read_csv(q, keep_default_na=False)
     assert dict(zip(rej["row"], rej["reason"], strict=True)) == {
-        151: "wrong number of fields", 201: "negative latency_ms", 291: "wrong number of fields"}
+        151: "wrong number of fields",
+        201: "negative latency_ms",
+        291: "wrong number of fields",
+    }
     assert (entry.rows_read, entry.rows_accepted) == (300, 297)
     assert df["total"].sum() == 297 and df["interval_start"].nunique() == 5
     monkeypatch.setattr(ag, "_CSV_BLOCK", 1 << 20)
@@ -471,15 +548,22 @@ def test_malformed_line_mid_file_restart_keeps_exact_rows(tmp_path: Path, monkey
 
 def test_cli_bad_options_exit_2(tmp_path: Path) -> None:
     src = write(tmp_path, HEADER + "2026-01-01T00:00:00Z,5,200,a\n")
-    for args, needle in ((["--edges", "5,x"], "--edges"), (["--columns", "timestamp"], "--columns"),
-                         (["--interval", "soon"], "--interval"), (["--timezone", "Nowhere/City"], "timezone")):
+    for args, needle in (
+        (["--edges", "5,x"], "--edges"),
+        (["--columns", "timestamp"], "--columns"),
+        (["--interval", "soon"], "--interval"),
+        (["--timezone", "Nowhere/City"], "timezone"),
+    ):
         r = _cli(str(src), "--out", str(tmp_path / "o.parquet"), *args)
         assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr, (args, r.stderr)
 
 
 def test_nanosecond_stamps_cut_to_microseconds(tmp_path: Path) -> None:
-    rows = ["2026-01-01T00:00:59.999999999Z,1,200,a", "2026-01-01T00:01:00.000000001Z,1,200,a",
-            "2026-01-01 00:02:00.123456789Z,1,200,a"]
+    rows = [
+        "2026-01-01T00:00:59.999999999Z,1,200,a",
+        "2026-01-01T00:01:00.000000001Z,1,200,a",
+        "2026-01-01 00:02:00.123456789Z,1,200,a",
+    ]
     df, entry = agg(write(tmp_path, HEADER + "\n".join(rows) + "\n"))
     assert df["interval_start"].tolist() == [pd.Timestamp(f"2026-01-01T00:0{m}:00Z") for m in (0, 1, 2)]
     assert entry.rows_rejected == 0 and entry.end == pd.Timestamp("2026-01-01T00:02:00.123456Z")

@@ -20,12 +20,16 @@ def test_dask_localcluster_identical(tmp_path: Path, monkeypatch: pytest.MonkeyP
     rng = np.random.default_rng(11)
     n = 20000
     us = rng.integers(0, 6 * 3600 * 10**6, n)
-    req = pd.DataFrame({
-        "timestamp": (pd.Timestamp("2026-04-01T00:00:00Z") + pd.to_timedelta(us, unit="us")).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "latency_ms": np.round(rng.lognormal(3.0, 1.2, n), 2).astype(str),
-        "status": rng.choice([200, 200, 201, 500, 503], n).astype(str),
-        "journey": rng.choice(["a", "b", "c", "d"], n),
-    })
+    req = pd.DataFrame(
+        {
+            "timestamp": (pd.Timestamp("2026-04-01T00:00:00Z") + pd.to_timedelta(us, unit="us")).strftime(
+                "%Y-%m-%dT%H:%M:%S.%fZ"
+            ),
+            "latency_ms": np.round(rng.lognormal(3.0, 1.2, n), 2).astype(str),
+            "status": rng.choice([200, 200, 201, 500, 503], n).astype(str),
+            "journey": rng.choice(["a", "b", "c", "d"], n),
+        }
+    )
     bad = rng.choice(n, 25, replace=False)
     req.loc[bad[:10], "latency_ms"] = "-1"
     req.loc[bad[10:20], "status"] = "999"
@@ -37,9 +41,19 @@ def test_dask_localcluster_identical(tmp_path: Path, monkeypatch: pytest.MonkeyP
     pq.write_table(pa.Table.from_pandas(good, preserve_index=False), pqt, row_group_size=4000)
 
     monkeypatch.setattr(ag, "_DASK_BLOCK", 150_000)  # ~6 byte-range partitions of the CSV
-    sources = ag._sources([str(csv), str(pqt)], ag._options(
-        interval=pd.Timedelta("1min"), edges=ag.tm.DEFAULT_EDGES_MS, tz="UTC", columns=None, fmt=None,
-        strict=False, error_status="5.."), split=True)
+    sources = ag._sources(
+        [str(csv), str(pqt)],
+        ag._options(
+            interval=pd.Timedelta("1min"),
+            edges=ag.tm.DEFAULT_EDGES_MS,
+            tz="UTC",
+            columns=None,
+            fmt=None,
+            strict=False,
+            error_status="5..",
+        ),
+        split=True,
+    )
     assert sum(s.path == str(csv) for s in sources) >= 5 and sum(s.path == str(pqt) for s in sources) == 5
 
     q_local, q_dask = tmp_path / "ql.csv", tmp_path / "qd.csv"
@@ -60,16 +74,19 @@ def test_dask_scheduler_address(tmp_path: Path) -> None:
 
     rng = np.random.default_rng(12)
     n = 3000
-    req = pd.DataFrame({
-        "timestamp": (pd.Timestamp("2026-04-01T00:00:00Z") + pd.to_timedelta(rng.integers(0, 7200 * 10**6, n), unit="us"))
-        .strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        "latency_ms": np.round(rng.lognormal(3.0, 1.0, n), 1),
-        "success": rng.random(n) < 0.97,
-    })
+    req = pd.DataFrame(
+        {
+            "timestamp": (
+                pd.Timestamp("2026-04-01T00:00:00Z") + pd.to_timedelta(rng.integers(0, 7200 * 10**6, n), unit="us")
+            ).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "latency_ms": np.round(rng.lognormal(3.0, 1.0, n), 1),
+            "success": rng.random(n) < 0.97,
+        }
+    )
     paths = []
     for i in range(3):
         p = tmp_path / f"r{i}.csv"
-        req.iloc[i * 1000:(i + 1) * 1000].to_csv(p, index=False)
+        req.iloc[i * 1000 : (i + 1) * 1000].to_csv(p, index=False)
         paths.append(p)
     local, e_local = ag.aggregate_files(paths)
     with LocalCluster(n_workers=1, processes=False, protocol="tcp", dashboard_address=None) as cluster:
@@ -86,8 +103,9 @@ def test_dask_keeps_local_timezone_files_whole(tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(ag, "_DASK_BLOCK", 50_000)
 
     def units(tz: str) -> int:
-        opts = ag._options(interval=pd.Timedelta("1min"), edges=(1.0,), tz=tz, columns=None, fmt=None,
-                           strict=False, error_status="5..")
+        opts = ag._options(
+            interval=pd.Timedelta("1min"), edges=(1.0,), tz=tz, columns=None, fmt=None, strict=False, error_status="5.."
+        )
         return len(ag._sources([str(big)], opts, split=True))
 
     assert units("UTC") > 5 and units("Europe/Berlin") == 1

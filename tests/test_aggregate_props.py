@@ -26,23 +26,32 @@ row = st.tuples(
 
 def frame(rows: list[tuple[int, float, bool, str]]) -> pd.DataFrame:
     us, lat, err, j = zip(*rows, strict=True) if rows else ((), (), (), ())
-    return pd.DataFrame({
-        "timestamp": (T0 + pd.to_timedelta(np.asarray(us, dtype=np.int64), unit="us")).astype("datetime64[us, UTC]"),
-        "latency_ms": np.asarray(lat, dtype=float),
-        "error": np.asarray(err, dtype=bool),
-        "journey": pd.array(list(j), dtype="str"),
-    })
+    return pd.DataFrame(
+        {
+            "timestamp": (T0 + pd.to_timedelta(np.asarray(us, dtype=np.int64), unit="us")).astype(
+                "datetime64[us, UTC]"
+            ),
+            "latency_ms": np.asarray(lat, dtype=float),
+            "error": np.asarray(err, dtype=bool),
+            "journey": pd.array(list(j), dtype="str"),
+        }
+    )
 
 
 @settings(max_examples=40, deadline=None)
-@given(rows=st.lists(row, min_size=1, max_size=200), cut=st.integers(min_value=0, max_value=200),
-       minutes=st.sampled_from([1, 5, 60]))
+@given(
+    rows=st.lists(row, min_size=1, max_size=200),
+    cut=st.integers(min_value=0, max_value=200),
+    minutes=st.sampled_from([1, 5, 60]),
+)
 def test_parts_merged_equal_whole(rows: list[tuple[int, float, bool, str]], cut: int, minutes: int) -> None:
     interval = pd.Timedelta(minutes=minutes)
     whole = ag.aggregate_frame(frame(rows), interval=interval, edges=EDGES)
     k = min(cut, len(rows))
-    parts = [ag.aggregate_frame(frame(rows[:k]), interval=interval, edges=EDGES),
-             ag.aggregate_frame(frame(rows[k:]), interval=interval, edges=EDGES)]
+    parts = [
+        ag.aggregate_frame(frame(rows[:k]), interval=interval, edges=EDGES),
+        ag.aggregate_frame(frame(rows[k:]), interval=interval, edges=EDGES),
+    ]
     pd.testing.assert_frame_equal(tm.merge(parts), whole)
 
 
@@ -80,8 +89,13 @@ def test_file_path_equals_frame_path(tmp_path_factory: object, rows: list[tuple[
 
 
 @settings(max_examples=60, deadline=None)
-@given(values=st.lists(st.one_of(st.floats(min_value=0, max_value=1e9, allow_nan=False),
-                                 st.sampled_from(list(tm.DEFAULT_EDGES_MS))), min_size=1, max_size=200))
+@given(
+    values=st.lists(
+        st.one_of(st.floats(min_value=0, max_value=1e9, allow_nan=False), st.sampled_from(list(tm.DEFAULT_EDGES_MS))),
+        min_size=1,
+        max_size=200,
+    )
+)
 def test_bucket_lookup_equals_searchsorted(values: list[float]) -> None:
     edges = np.asarray(tm.DEFAULT_EDGES_MS)
     arr = np.asarray(values, dtype=float)
@@ -95,7 +109,9 @@ stamp = st.one_of(
     st.builds(lambda m, s: f"2026-10-25 02:{m:02d}:{s:02d}", st.integers(0, 59), st.integers(0, 59)),  # repeated hour
     st.builds(lambda m: f"2026-03-29 02:{m:02d}:00", st.integers(0, 59)),  # skipped hour
     st.builds(lambda h, m: f"2026-10-24T{h:02d}:{m:02d}:00Z", st.integers(0, 23), st.integers(0, 59)),
-    st.builds(lambda h, o: f"2026-10-24T{h:02d}:30:00{o}", st.integers(0, 23), st.sampled_from(["+02:00", "-05:30", "+0100"])),
+    st.builds(
+        lambda h, o: f"2026-10-24T{h:02d}:30:00{o}", st.integers(0, 23), st.sampled_from(["+02:00", "-05:30", "+0100"])
+    ),
     st.sampled_from(["not a time", "2026-13-45 00:00:00", "", "25:00"]),
 )
 

@@ -46,15 +46,21 @@ def test_rules_from_openslo_files(tmp_path, capsys):
     specs = [SLOSpec("api-availability", "api", "availability", 0.995, window=pd.Timedelta(days=28))]
     c = parse_config({"service": "api", "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"}})
     (tmp_path / "slo.yaml").write_text(yaml.safe_dump_all(openslo_documents(design_policy(specs[0], c), c)))
-    (tmp_path / "service.yaml").write_text(yaml.safe_dump({
-        "service": "api", "oncall": {"coverage": "business-hours"}, "slo": {"openslo": ["slo.yaml"]}}))
+    (tmp_path / "service.yaml").write_text(
+        yaml.safe_dump({"service": "api", "oncall": {"coverage": "business-hours"}, "slo": {"openslo": ["slo.yaml"]}})
+    )
     out = tmp_path / "out"
     assert main(["rules", "--config", str(tmp_path / "service.yaml"), "--format", "prometheus", "--out", str(out)]) == 0
     printed = capsys.readouterr().out.split()
     assert str(out / "prometheus" / "rules.yml") in printed
     assert not (out / "openslo").exists()
-    res = subprocess.run([require_tool("promtool"), "test", "rules", "rules_test.yml"], cwd=out / "prometheus",
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [require_tool("promtool"), "test", "rules", "rules_test.yml"],
+        cwd=out / "prometheus",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
     rules = (out / "prometheus" / "rules.yml").read_text()
     assert "ApiAvailabilityBudgetBurnFast" in rules and "(13.44 * 0.005)" in rules
@@ -66,9 +72,15 @@ def test_rules_missing_config_exits_2(tmp_path, capsys):
 
 
 def test_explain_uses_the_config_windows(tmp_path, capsys):
-    (tmp_path / "service.yaml").write_text(yaml.safe_dump({
-        "service": "api", "data": {"telemetry": "t.parquet"},
-        "alerting": {"page_long_windows": ["2h"], "ticket_long_windows": [], "budget_shares": {"2h": 0.04}}}))
+    (tmp_path / "service.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "service": "api",
+                "data": {"telemetry": "t.parquet"},
+                "alerting": {"page_long_windows": ["2h"], "ticket_long_windows": [], "budget_shares": {"2h": 0.04}},
+            }
+        )
+    )
     assert main(["alerts", "explain", "--target", "0.999", "--config", str(tmp_path / "service.yaml"), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     (rule,) = d["rules"]

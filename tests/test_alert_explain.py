@@ -73,9 +73,12 @@ def test_error_ratio_below_threshold_never_fires():
 
 
 @settings(max_examples=40, deadline=None)
-@given(target=st.sampled_from([0.99, 0.995, 0.999, 0.9995]),
-       burn=st.floats(min_value=1.0, max_value=20.0),
-       e1=st.floats(min_value=0.0, max_value=1.0), e2=st.floats(min_value=0.0, max_value=1.0))
+@given(
+    target=st.sampled_from([0.99, 0.995, 0.999, 0.9995]),
+    burn=st.floats(min_value=1.0, max_value=20.0),
+    e1=st.floats(min_value=0.0, max_value=1.0),
+    e2=st.floats(min_value=0.0, max_value=1.0),
+)
 def test_higher_error_ratio_fires_no_later(target, burn, e1, e2):
     lo, hi = sorted((e1, e2))
     a = explain_rule(target=target, period=D30, long_window=H1, short_window=H1 / 12, burn_rate=burn, error_ratio=lo)
@@ -95,16 +98,31 @@ def _constant(error_ratio: float, minutes: int, clean: int, per_min: int = 1000)
 @pytest.mark.parametrize("error_ratio", [1.0, 0.2, 0.05])
 def test_replay_on_minute_data_matches_the_formula(error_ratio):
     """The discrete replay fires in the first evaluation at or after the formula's time."""
-    rule = BurnRateRule(slo="s", journey="j", severity="page", speed="fast", long_window=H1,
-                        short_window=pd.Timedelta(minutes=5), burn_rate=14.4, budget_share=0.02, threshold=14.4 * 0.001)
+    rule = BurnRateRule(
+        slo="s",
+        journey="j",
+        severity="page",
+        speed="fast",
+        long_window=H1,
+        short_window=pd.Timedelta(minutes=5),
+        burn_rate=14.4,
+        budget_share=0.02,
+        threshold=14.4 * 0.001,
+    )
     clean = 180
     ev = _constant(error_ratio, 120, clean)
     fired = replay(ev, [rule])[rule.name]
     runs = firing_intervals(fired)
     assert len(runs) == 1
     onset = ev.index[clean]  # the first bad interval starts here
-    expected = explain_rule(target=0.999, period=D30, long_window=H1, short_window=pd.Timedelta(minutes=5),
-                            burn_rate=14.4, error_ratio=error_ratio).fires_after
+    expected = explain_rule(
+        target=0.999,
+        period=D30,
+        long_window=H1,
+        short_window=pd.Timedelta(minutes=5),
+        burn_rate=14.4,
+        error_ratio=error_ratio,
+    ).fires_after
     got = runs.loc[0, "start"] - onset
     assert expected is not None
     assert expected <= got < expected + pd.Timedelta(minutes=1)

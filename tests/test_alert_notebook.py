@@ -14,10 +14,16 @@ NB = ROOT / "notebooks" / "03_alerting.ipynb"
 @pytest.mark.slow
 def test_notebook_runs_on_the_samples(tmp_path: Path):
     import papermill
+
     out = tmp_path / "03.ipynb"
-    papermill.execute_notebook(str(NB), str(out), cwd=str(ROOT / "notebooks"),
-                               parameters={"config_path": str(SAMPLES / "service.yaml"), "error_ratio": 0.05},
-                               progress_bar=False, kernel_name="python3")
+    papermill.execute_notebook(
+        str(NB),
+        str(out),
+        cwd=str(ROOT / "notebooks"),
+        parameters={"config_path": str(SAMPLES / "service.yaml"), "error_ratio": 0.05},
+        progress_bar=False,
+        kernel_name="python3",
+    )
     nb = json.loads(out.read_text())
     html = "".join("".join(o.get("data", {}).get("text/html", "")) for c in nb["cells"] for o in c.get("outputs", []))
     assert html.count("<img") == 3 and 'alt=""' not in html

@@ -25,7 +25,7 @@ from srekit.analysis.alerting import (
 )
 from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
-from srekit.exports.prometheus import export_all
+from srekit.exports.bundle import export_all
 from srekit.inputs.config import parse_config
 
 PAGED = {"service": "shop", "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"}}
@@ -40,8 +40,13 @@ def spec(window=D30, target=0.999, journey="checkout", sli="availability", **kw)
     return SLOSpec(f"{journey}-{sli}", journey, sli, target, window=window, **kw)
 
 
-def telemetry(minutes: int, errors: dict[tuple[int, int], int], per_min: int = 100, journey: str = "checkout",
-              start: str = "2024-01-01") -> pd.DataFrame:
+def telemetry(
+    minutes: int,
+    errors: dict[tuple[int, int], int],
+    per_min: int = 100,
+    journey: str = "checkout",
+    start: str = "2024-01-01",
+) -> pd.DataFrame:
     """Aggregated telemetry with ``per_min`` requests a minute; ``errors[(a, b)] = n`` puts n
     errors in each minute a..b-1. Latency: everything within 100 ms except errors (slow)."""
     idx = pd.date_range(start, periods=minutes, freq="min", tz="UTC")
@@ -49,8 +54,9 @@ def telemetry(minutes: int, errors: dict[tuple[int, int], int], per_min: int = 1
     for (a, b), n in errors.items():
         err[a:b] = n
     tot = np.full(minutes, per_min, dtype=np.int64)
-    return pd.DataFrame({"journey": journey, "interval_start": idx, "total": tot, "errors": err,
-                         "le_100": tot - err, "le_1000": tot})
+    return pd.DataFrame(
+        {"journey": journey, "interval_start": idx, "total": tot, "errors": err, "le_100": tot - err, "le_1000": tot}
+    )
 
 
 # ------------------------------------------------------------------------------------ policy
@@ -84,9 +90,14 @@ def test_no_oncall_coverage_makes_every_rule_a_ticket_and_asks():
 
 
 def test_configurable_windows_and_shares():
-    c = cfg(alerting={"page_long_windows": ["2h"], "ticket_long_windows": ["1d"], "budget_shares": {"2h": 0.04, "1d": 0.2}})
+    c = cfg(
+        alerting={"page_long_windows": ["2h"], "ticket_long_windows": ["1d"], "budget_shares": {"2h": 0.04, "1d": 0.2}}
+    )
     p = design_policy(spec(), c)
-    assert [(r.severity, r.burn_rate) for r in p.rules] == [("page", pytest.approx(14.4)), ("ticket", pytest.approx(6.0))]
+    assert [(r.severity, r.burn_rate) for r in p.rules] == [
+        ("page", pytest.approx(14.4)),
+        ("ticket", pytest.approx(6.0)),
+    ]
     assert p.rules[0].short_window == pd.Timedelta(minutes=10)
 
 
@@ -126,8 +137,17 @@ def test_window_ratios_are_request_weighted():
     two = pd.Timedelta(minutes=2)
 
     def rule(thr, short=two):
-        return BurnRateRule(slo=f"s{thr}-{short}", journey="j", severity="page", speed="fast", long_window=two,
-                            short_window=short, burn_rate=thr / 0.001, budget_share=0.5, threshold=thr)
+        return BurnRateRule(
+            slo=f"s{thr}-{short}",
+            journey="j",
+            severity="page",
+            speed="fast",
+            long_window=two,
+            short_window=short,
+            burn_rate=thr / 0.001,
+            budget_share=0.5,
+            threshold=thr,
+        )
 
     out = replay(ev, [rule(0.0626), rule(0.0624), rule(0.1)])
     assert out.iloc[2].tolist() == [False, True, False]  # 7/112 = 0.0625: request-weighted
@@ -157,12 +177,21 @@ def test_replay_matches_a_minute_by_minute_reference(data, n):
     long_m = data.draw(st.integers(1, 30))
     short_m = data.draw(st.integers(1, long_m))
     thr = data.draw(st.sampled_from([0.01, 0.05, 0.2, 0.5]))
-    rule = BurnRateRule(slo="s", journey="j", severity="page", speed="fast", long_window=pd.Timedelta(minutes=long_m),
-                        short_window=pd.Timedelta(minutes=short_m), burn_rate=thr / 0.001, budget_share=0.5, threshold=thr)
+    rule = BurnRateRule(
+        slo="s",
+        journey="j",
+        severity="page",
+        speed="fast",
+        long_window=pd.Timedelta(minutes=long_m),
+        short_window=pd.Timedelta(minutes=short_m),
+        burn_rate=thr / 0.001,
+        budget_share=0.5,
+        threshold=thr,
+    )
     got = replay(ev, [rule])[rule.name].tolist()
 
     def window_ratio(t, w):
-        b, tot = sum(bad[max(0, t - w + 1): t + 1]), sum(total[max(0, t - w + 1): t + 1])
+        b, tot = sum(bad[max(0, t - w + 1) : t + 1]), sum(total[max(0, t - w + 1) : t + 1])
         return b / tot if tot else 0.0
 
     expected = [t >= long_m - 1 and window_ratio(t, long_m) > thr and window_ratio(t, short_m) > thr for t in range(n)]
@@ -177,7 +206,7 @@ def test_firing_intervals_cover_exactly_the_true_rows(flags):
     covered = np.zeros(len(flags), dtype=bool)
     for r in runs.itertuples():
         lo, hi = idx.get_loc(r.start), idx.get_loc(r.end)
-        covered[lo:hi + (1 if r.open else 0)] = True
+        covered[lo : hi + (1 if r.open else 0)] = True
     assert covered.tolist() == flags
 
 
@@ -198,10 +227,12 @@ def test_backtest_outage_slow_burn_and_quiet_weeks():
     tel = telemetry(28 * day, {(3 * day, 3 * day + 30): 100, (10 * day, 12 * day): 1})
     t0 = tel["interval_start"].iloc[0]
     at = lambda m: t0 + pd.Timedelta(minutes=m)  # noqa: E731
-    inc = _incidents([
-        ("I1", at(3 * day), at(3 * day + 30), at(3 * day + 90), at(3 * day + 20), "checkout"),
-        ("I2", at(10 * day), None, None, at(11 * day), None),  # open: censored at the end of data
-    ])
+    inc = _incidents(
+        [
+            ("I1", at(3 * day), at(3 * day + 30), at(3 * day + 90), at(3 * day + 20), "checkout"),
+            ("I2", at(10 * day), None, None, at(11 * day), None),  # open: censored at the end of data
+        ]
+    )
     rep = analyze_alerting(tel, None, [spec()], inc, None, cfg())
     det = {d.incident_id: d for d in rep.detections}
     # full outage: the 14.4x/1h page fires in the first minute (51.84 s, rounded up to the minute)
@@ -260,7 +291,10 @@ def test_no_telemetry_designs_but_does_not_replay():
     assert "alerting_no_telemetry" in [q.topic for q in rep.open_questions]
     d = rep.to_dict()
     assert len(d["policy"]) == 4 and d["backtest"]["rules"] == []
-    assert [r["alert"] for r in d["runbooks"]] == ["CheckoutAvailabilityBudgetBurnFast", "CheckoutAvailabilityBudgetBurnSlow"]
+    assert [r["alert"] for r in d["runbooks"]] == [
+        "CheckoutAvailabilityBudgetBurnFast",
+        "CheckoutAvailabilityBudgetBurnSlow",
+    ]
 
 
 def test_no_slos_is_an_open_question_not_a_crash():
@@ -271,10 +305,15 @@ def test_no_slos_is_an_open_question_not_a_crash():
 
 def test_existing_pages_summary():
     ts = pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-08", "2024-01-14"], utc=True)
-    pages = pd.DataFrame({"timestamp": ts, "alert": ["CPUHigh", "CPUHigh", "CheckoutHighErrorRate", "DiskFull", "Backup"],
-                          "severity": ["page", "page", "page", "page", "ticket"],
-                          "actionable": pd.array([False, False, True, pd.NA, True], dtype="boolean"),
-                          "incident_id": [None, None, "I1", None, None]})
+    pages = pd.DataFrame(
+        {
+            "timestamp": ts,
+            "alert": ["CPUHigh", "CPUHigh", "CheckoutHighErrorRate", "DiskFull", "Backup"],
+            "severity": ["page", "page", "page", "page", "ticket"],
+            "actionable": pd.array([False, False, True, pd.NA, True], dtype="boolean"),
+            "incident_id": [None, None, "I1", None, None],
+        }
+    )
     s = summarize_pages(pages, weeks=2.0).to_dict()
     assert s["pages"] == 4 and s["tickets"] == 1 and s["pages_per_week"] == 2.0
     assert s["share_non_actionable"] == pytest.approx(2 / 3)  # among pages with a known flag
@@ -361,14 +400,19 @@ def test_nab_latency_timeslice_slo_catches_known_failures():
     labels = json.loads(external("nab", "labels", "combined_windows.json").read_text())
     windows = labels["realKnownCause/ec2_request_latency_system_failure.csv"]
     series = load_series(path).frame
-    config = parse_config({"service": "ec2", "data": {"series": str(path)}, "slo": {"window": "7d"},
-                           "oncall": {"coverage": "24x7"}})
+    config = parse_config(
+        {"service": "ec2", "data": {"series": str(path)}, "slo": {"window": "7d"}, "oncall": {"coverage": "24x7"}}
+    )
     specs = propose_slos(None, series, config).specs
     assert [s.sli for s in specs] == ["timeslice"]
-    inc = pd.DataFrame({"id": [f"W{i + 1}" for i in range(len(windows))],
-                        "started_at": pd.to_datetime([a for a, _ in windows], utc=True),
-                        "resolved_at": pd.to_datetime([b for _, b in windows], utc=True),
-                        "journey": pd.Series([pd.NA] * len(windows), dtype="str")})
+    inc = pd.DataFrame(
+        {
+            "id": [f"W{i + 1}" for i in range(len(windows))],
+            "started_at": pd.to_datetime([a for a, _ in windows], utc=True),
+            "resolved_at": pd.to_datetime([b for _, b in windows], utc=True),
+            "journey": pd.Series([pd.NA] * len(windows), dtype="str"),
+        }
+    )
     rep = analyze_alerting(None, series, specs, inc, None, config)
     caught = {d.incident_id for d in rep.detections if d.detected_by}
     # 12 slices an hour: one slow slice is 1/12 of an hour — the policy warns about low traffic
@@ -383,8 +427,9 @@ def test_samples_rules_pass_promtool(samples_report, tmp_path):
     _, _, specs, config = samples_report
     export_all(specs, config, tmp_path)
     for args in (("check", "rules", "rules.yml"), ("test", "rules", "rules_test.yml")):
-        res = subprocess.run([require_tool("promtool"), *args], cwd=tmp_path / "prometheus",
-                             capture_output=True, text=True, timeout=120)
+        res = subprocess.run(
+            [require_tool("promtool"), *args], cwd=tmp_path / "prometheus", capture_output=True, text=True, timeout=120
+        )
         assert res.returncode == 0, res.stdout + res.stderr
     assert len(list((tmp_path / "openslo").glob("*.yaml"))) == len(specs)
     assert (tmp_path / "runbooks" / "CheckoutAvailabilityBudgetBurnFast.md").exists()
@@ -396,8 +441,16 @@ def test_latency_and_timeslice_budgeting_slos_replay():
     day = 1440
     tel = telemetry(7 * day, {(3 * day, 3 * day + 30): 100})
     lat = SLOSpec("checkout-latency", "checkout", "latency", 0.99, window=D30, threshold_ms=100)
-    ts = SLOSpec("checkout-slices", "checkout", "availability", 0.99, window=D30, budgeting="Timeslices",
-                 timeslice_target=0.99, timeslice_window=pd.Timedelta(minutes=5))
+    ts = SLOSpec(
+        "checkout-slices",
+        "checkout",
+        "availability",
+        0.99,
+        window=D30,
+        budgeting="Timeslices",
+        timeslice_target=0.99,
+        timeslice_window=pd.Timedelta(minutes=5),
+    )
     rep = analyze_alerting(tel, None, [lat, ts], None, None, cfg())
     first = rep.firings.groupby("slo")["start"].min()
     onset = tel["interval_start"].iloc[3 * day]
@@ -423,8 +476,15 @@ def test_alert_that_cleared_as_the_incident_started_did_not_detect_it():
     err[i0 : i0 + 30] = 1000
     tel = pd.DataFrame({"journey": "a", "interval_start": idx, "total": tot, "errors": err, "le_100": tot})
     s = SLOSpec("a-avail", "a", "availability", 0.999, window=D30)
-    inc = pd.DataFrame({"id": ["I1"], "started_at": [t0], "mitigated_at": [t0 + pd.Timedelta(minutes=30)],
-                        "resolved_at": [t0 + pd.Timedelta(hours=2)], "journey": ["a"]})
+    inc = pd.DataFrame(
+        {
+            "id": ["I1"],
+            "started_at": [t0],
+            "mitigated_at": [t0 + pd.Timedelta(minutes=30)],
+            "resolved_at": [t0 + pd.Timedelta(hours=2)],
+            "journey": ["a"],
+        }
+    )
     rep = analyze_alerting(tel, None, [s], inc, None, cfg())
     runs = rep.firings[rep.firings["rule"] == "a-avail/page/1h"]
     assert list(runs["end"]) == [t0, pd.Timestamp("2024-01-02 12:31", tz="UTC")]  # blip run, outage run
@@ -462,8 +522,15 @@ def test_reset_time_is_never_negative():
     err[i0 : i0 + 10] = 1000
     tel = pd.DataFrame({"journey": "a", "interval_start": idx, "total": tot, "errors": err, "le_100": tot})
     s = SLOSpec("a-avail", "a", "availability", 0.999, window=D30)
-    inc = pd.DataFrame({"id": ["I1"], "started_at": [t0], "mitigated_at": [t0 + pd.Timedelta(minutes=60)],
-                        "resolved_at": [t0 + pd.Timedelta(hours=2)], "journey": ["a"]})
+    inc = pd.DataFrame(
+        {
+            "id": ["I1"],
+            "started_at": [t0],
+            "mitigated_at": [t0 + pd.Timedelta(minutes=60)],
+            "resolved_at": [t0 + pd.Timedelta(hours=2)],
+            "journey": ["a"],
+        }
+    )
     rep = analyze_alerting(tel, None, [s], inc, None, cfg())
     runs = rep.firings[rep.firings["rule"] == "a-avail/page/1h"]
     assert list(runs["end"]) == [pd.Timestamp("2024-01-02 12:15", tz="UTC")]

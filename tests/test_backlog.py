@@ -22,7 +22,8 @@ SLO = "checkout-availability"
 
 def config(**extra):
     raw = {
-        "service": "shop", "data": {"toil": "toil.csv"},
+        "service": "shop",
+        "data": {"toil": "toil.csv"},
         "journeys": [{"name": "checkout", "owner": "dana", "slos": {"availability": 0.999}}],
         "toil": {"team_size": 4, "hours_per_week": 40},
         "oncall": {"handling_minutes_per_page": 30},
@@ -35,16 +36,34 @@ def config(**extra):
 TOIL = {
     "team": {"size": 4, "hours_per_week": 40.0, "capacity_hours_per_week": 160.0},
     "candidates": [
-        {"task": "restart", "hours_per_week": 8.0, "saved_hours_per_week": 5.0, "cost_hours": {"likely": 10.0},
-         "break_even_hours": 260.0, "horizon_weeks": 52,
-         "roi": {"p_payback_within_horizon": 0.97, "payback_weeks": {"p50": 2.0}}},
-        {"task": "certs", "hours_per_week": 12.0, "saved_hours_per_week": 10.0, "cost_hours": {"likely": 40.0},
-         "break_even_hours": 520.0, "horizon_weeks": 52,
-         "roi": {"p_payback_within_horizon": 0.9, "payback_weeks": {"p50": 4.0}},
-         "self_healing": {"action": "renew certificates", "rollback": "pin previous certificate"}},
-        {"task": "reports", "hours_per_week": 0.5, "saved_hours_per_week": 0.2, "cost_hours": {"likely": 80.0},
-         "break_even_hours": 10.0, "horizon_weeks": 52,
-         "roi": {"p_payback_within_horizon": 0.3, "payback_weeks": {"p50": None}}},
+        {
+            "task": "restart",
+            "hours_per_week": 8.0,
+            "saved_hours_per_week": 5.0,
+            "cost_hours": {"likely": 10.0},
+            "break_even_hours": 260.0,
+            "horizon_weeks": 52,
+            "roi": {"p_payback_within_horizon": 0.97, "payback_weeks": {"p50": 2.0}},
+        },
+        {
+            "task": "certs",
+            "hours_per_week": 12.0,
+            "saved_hours_per_week": 10.0,
+            "cost_hours": {"likely": 40.0},
+            "break_even_hours": 520.0,
+            "horizon_weeks": 52,
+            "roi": {"p_payback_within_horizon": 0.9, "payback_weeks": {"p50": 4.0}},
+            "self_healing": {"action": "renew certificates", "rollback": "pin previous certificate"},
+        },
+        {
+            "task": "reports",
+            "hours_per_week": 0.5,
+            "saved_hours_per_week": 0.2,
+            "cost_hours": {"likely": 80.0},
+            "break_even_hours": 10.0,
+            "horizon_weeks": 52,
+            "roi": {"p_payback_within_horizon": 0.3, "payback_weeks": {"p50": None}},
+        },
     ],
 }
 INCIDENTS = {
@@ -52,40 +71,129 @@ INCIDENTS = {
     "metrics": {"ttd": {"median_s": 1500.0}},
     "breakdowns": {
         "cause": [
-            {"cause": "bad deploy", "count": 4, "share": 0.5, "repeat": True, "ttr_median_s": 3600.0, "budget_minutes": 60.0},
-            {"cause": "db failover", "count": 2, "share": 0.25, "repeat": True, "ttr_median_s": 1200.0, "budget_minutes": 10.0},
-            {"cause": "unknown", "count": 2, "share": 0.25, "repeat": False, "ttr_median_s": 600.0, "budget_minutes": 5.0},
+            {
+                "cause": "bad deploy",
+                "count": 4,
+                "share": 0.5,
+                "repeat": True,
+                "ttr_median_s": 3600.0,
+                "budget_minutes": 60.0,
+            },
+            {
+                "cause": "db failover",
+                "count": 2,
+                "share": 0.25,
+                "repeat": True,
+                "ttr_median_s": 1200.0,
+                "budget_minutes": 10.0,
+            },
+            {
+                "cause": "unknown",
+                "count": 2,
+                "share": 0.25,
+                "repeat": False,
+                "ttr_median_s": 600.0,
+                "budget_minutes": 5.0,
+            },
         ],
         "detection": [{"detection": "alert", "count": 5}, {"detection": "customer", "count": 3}],
     },
-    "postmortems": {"done": 1, "pending": 2, "none": 0, "action_items_open": 6, "action_items_closed": 4,
-                    "closure_rate": 0.4},
+    "postmortems": {
+        "done": 1,
+        "pending": 2,
+        "none": 0,
+        "action_items_open": 6,
+        "action_items_closed": 4,
+        "closure_rate": 0.4,
+    },
 }
 FORECAST = {
     "window_days": 28,
-    "per_slo": [{"slo": SLO, "journey": "checkout", "target": 0.999, "window_days": 28, "budget_minutes": 40.32,
-                 "p_exhaust": 0.3}],
-    "what_ifs": [
-        {"slo": SLO, "name": "fewer incidents", "change": "-25% incidents", "delta_budget_minutes": -8.4, "delta_p_exhaust": -0.1},
-        {"slo": SLO, "name": "faster resolution", "change": "-25% incident duration", "delta_budget_minutes": -2.8},
-        {"slo": SLO, "name": "faster detection", "change": "-10 min detection per incident", "delta_budget_minutes": -5.6},
+    "per_slo": [
+        {
+            "slo": SLO,
+            "journey": "checkout",
+            "target": 0.999,
+            "window_days": 28,
+            "budget_minutes": 40.32,
+            "p_exhaust": 0.3,
+        }
     ],
-    "model": {"per_slo": {SLO: {"history_days": 91.0, "background_budget_minutes_per_day_median": 0.25,
-                                "impacts_measured": 6, "impact_budget_minutes_median": 12.0}}},
+    "what_ifs": [
+        {
+            "slo": SLO,
+            "name": "fewer incidents",
+            "change": "-25% incidents",
+            "delta_budget_minutes": -8.4,
+            "delta_p_exhaust": -0.1,
+        },
+        {"slo": SLO, "name": "faster resolution", "change": "-25% incident duration", "delta_budget_minutes": -2.8},
+        {
+            "slo": SLO,
+            "name": "faster detection",
+            "change": "-10 min detection per incident",
+            "delta_budget_minutes": -5.6,
+        },
+    ],
+    "model": {
+        "per_slo": {
+            SLO: {
+                "history_days": 91.0,
+                "background_budget_minutes_per_day_median": 0.25,
+                "impacts_measured": 6,
+                "impact_budget_minutes_median": 12.0,
+            }
+        }
+    },
 }
 ALERTING = {
     "policy": [
-        {"slo": SLO, "severity": "page", "long_window": "1h", "short_window": "5m", "short_window_s": 300.0, "burn_rate": 14.4},
-        {"slo": SLO, "severity": "page", "long_window": "6h", "short_window": "30m", "short_window_s": 1800.0, "burn_rate": 6.0},
-        {"slo": SLO, "severity": "ticket", "long_window": "3d", "short_window": "6h", "short_window_s": 21600.0, "burn_rate": 1.0},
+        {
+            "slo": SLO,
+            "severity": "page",
+            "long_window": "1h",
+            "short_window": "5m",
+            "short_window_s": 300.0,
+            "burn_rate": 14.4,
+        },
+        {
+            "slo": SLO,
+            "severity": "page",
+            "long_window": "6h",
+            "short_window": "30m",
+            "short_window_s": 1800.0,
+            "burn_rate": 6.0,
+        },
+        {
+            "slo": SLO,
+            "severity": "ticket",
+            "long_window": "3d",
+            "short_window": "6h",
+            "short_window_s": 21600.0,
+            "burn_rate": 1.0,
+        },
     ],
     "backtest": {"start": "2026-01-01T00:00:00+00:00", "end": "2026-04-02T00:00:00+00:00"},
     "incidents": [
-        {"id": "INC-1", "detected": False, "started_at": "2026-02-01T10:00:00+00:00", "impact_end": "2026-02-01T11:00:00+00:00"},
-        {"id": "INC-2", "detected": True, "started_at": "2026-03-01T10:00:00+00:00", "impact_end": "2026-03-01T10:30:00+00:00"},
+        {
+            "id": "INC-1",
+            "detected": False,
+            "started_at": "2026-02-01T10:00:00+00:00",
+            "impact_end": "2026-02-01T11:00:00+00:00",
+        },
+        {
+            "id": "INC-2",
+            "detected": True,
+            "started_at": "2026-03-01T10:00:00+00:00",
+            "impact_end": "2026-03-01T10:30:00+00:00",
+        },
     ],
-    "existing_pages": {"pages_per_week": 10.0, "share_non_actionable": 0.5, "share_cause_based": 0.2,
-                       "cause_based_alerts": ["HighCPU"]},
+    "existing_pages": {
+        "pages_per_week": 10.0,
+        "share_non_actionable": 0.5,
+        "share_cause_based": 0.2,
+        "cause_based_alerts": ["HighCPU"],
+    },
 }
 
 
@@ -152,15 +260,22 @@ def test_owners_evidence_and_abort_conditions():
 
 @pytest.mark.parametrize("only", ["alerting", "incidents", "forecast", "toil", "slo", "budget"])
 def test_each_section_alone_is_tolerated(only):
-    payloads = {"alerting": ALERTING, "incidents": INCIDENTS, "forecast": FORECAST, "toil": TOIL,
-                "slo": {"slos": []}, "budget": {"budgets": []}}
+    payloads = {
+        "alerting": ALERTING,
+        "incidents": INCIDENTS,
+        "forecast": FORECAST,
+        "toil": TOIL,
+        "slo": {"slos": []},
+        "budget": {"budgets": []},
+    }
     bl = build_backlog(config(), **{only: payloads[only]})
     out = payload(bl)
     assert [i["rank"] for i in out["items"]] == list(range(1, len(out["items"]) + 1))
     topics = {q.topic for q in bl.open_questions}
     assert "backlog_sections" in topics
-    assert out["sections_used"] == ([{"incidents": "incident_response", "slo": "slo_proposal",
-                                      "budget": "error_budget_policy"}.get(only, only)])
+    assert out["sections_used"] == (
+        [{"incidents": "incident_response", "slo": "slo_proposal", "budget": "error_budget_policy"}.get(only, only)]
+    )
 
 
 def test_nothing_at_all_is_an_empty_backlog_with_questions():
@@ -198,10 +313,24 @@ def test_unassigned_owner_is_an_open_question():
 
 def test_exhausted_budget_from_the_budget_payload():
     # the budget policy payload: window in seconds, the budget as full-outage minutes
-    budget = {"slos": [
-        {"slo": SLO, "journey": "checkout", "consumed": 1.5, "allowed_outage_minutes": 40.32, "window_s": 28 * 86400},
-        {"slo": "other", "journey": "search", "consumed": 0.8, "allowed_outage_minutes": 40.32, "window_s": 28 * 86400},
-    ]}
+    budget = {
+        "slos": [
+            {
+                "slo": SLO,
+                "journey": "checkout",
+                "consumed": 1.5,
+                "allowed_outage_minutes": 40.32,
+                "window_s": 28 * 86400,
+            },
+            {
+                "slo": "other",
+                "journey": "search",
+                "consumed": 0.8,
+                "allowed_outage_minutes": 40.32,
+                "window_s": 28 * 86400,
+            },
+        ]
+    }
     out = payload(build_backlog(config(), budget=budget))
     (item,) = out["items"]
     assert item["category"] == "slo" and SLO in item["title"]
@@ -211,9 +340,17 @@ def test_exhausted_budget_from_the_budget_payload():
 
 
 def test_instrumentation_plan_becomes_unmeasured_slo_work():
-    slo = {"slos": [{"name": SLO, "journey": "checkout", "target": 0.995}],
-           "instrumentation_plan": [{"journey": "search", "counter": "http_requests_total",
-                                     "histogram": "http_request_duration_seconds", "why": "no telemetry rows"}]}
+    slo = {
+        "slos": [{"name": SLO, "journey": "checkout", "target": 0.995}],
+        "instrumentation_plan": [
+            {
+                "journey": "search",
+                "counter": "http_requests_total",
+                "histogram": "http_request_duration_seconds",
+                "why": "no telemetry rows",
+            }
+        ],
+    }
     bl = build_backlog(config(), slo=slo, toil=TOIL)
     out = payload(bl)
     last = out["items"][-1]
@@ -232,10 +369,21 @@ def test_effort_and_score_scale():
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.floats(0.1, 50), st.floats(1, 200)), min_size=1, max_size=6))
 def test_more_saving_for_the_same_effort_ranks_higher(cands):
-    toil = {"team": {"capacity_hours_per_week": 200.0}, "candidates": [
-        {"task": f"t{i}", "hours_per_week": s + 1, "saved_hours_per_week": s, "cost_hours": {"likely": c},
-         "break_even_hours": 1.0, "horizon_weeks": 52, "roi": {"p_payback_within_horizon": 0.9, "payback_weeks": {}}}
-        for i, (s, c) in enumerate(cands)]}
+    toil = {
+        "team": {"capacity_hours_per_week": 200.0},
+        "candidates": [
+            {
+                "task": f"t{i}",
+                "hours_per_week": s + 1,
+                "saved_hours_per_week": s,
+                "cost_hours": {"likely": c},
+                "break_even_hours": 1.0,
+                "horizon_weeks": 52,
+                "roi": {"p_payback_within_horizon": 0.9, "payback_weeks": {}},
+            }
+            for i, (s, c) in enumerate(cands)
+        ],
+    }
     items = build_backlog(config(), toil=toil).items
     for a in items:
         for b in items:
@@ -260,8 +408,12 @@ def test_background_burn_needs_a_material_share_or_risk():
     calm = {**FORECAST, "per_slo": [{**FORECAST["per_slo"][0], "p_exhaust": 0.05}]}
     out = payload(build_backlog(config(), forecast=calm))
     assert not [i for i in out["items"] if i["category"] == "slo"]  # 17% of the budget and 5% risk
-    heavy = {**calm, "model": {"per_slo": {SLO: {**FORECAST["model"]["per_slo"][SLO],
-                                                 "background_budget_minutes_per_day_median": 0.5}}}}
+    heavy = {
+        **calm,
+        "model": {
+            "per_slo": {SLO: {**FORECAST["model"]["per_slo"][SLO], "background_budget_minutes_per_day_median": 0.5}}
+        },
+    }
     out = payload(build_backlog(config(), forecast=heavy))
     (item,) = [i for i in out["items"] if i["category"] == "slo"]
     assert item["impact"]["value"] == pytest.approx(0.5 * 91) and "35%" in item["evidence"]
@@ -284,11 +436,25 @@ def test_chaos_owner_from_the_owners_map():
 
 
 def test_backlog_from_report_reads_the_report_json_layout():
-    report = {"error_budget_policy": {"slos": [], "forecast": FORECAST}, "alerting": ALERTING,
-              "incident_response": INCIDENTS, "toil": TOIL, "slo_proposal": {"slos": []}}
+    report = {
+        "error_budget_policy": {"slos": [], "forecast": FORECAST},
+        "alerting": ALERTING,
+        "incident_response": INCIDENTS,
+        "toil": TOIL,
+        "slo_proposal": {"slos": []},
+    }
     a = payload(backlog_from_report(config(), report))
-    b = payload(build_backlog(config(), budget=report["error_budget_policy"], forecast=FORECAST, alerting=ALERTING,
-                              incidents=INCIDENTS, toil=TOIL, slo={"slos": []}))
+    b = payload(
+        build_backlog(
+            config(),
+            budget=report["error_budget_policy"],
+            forecast=FORECAST,
+            alerting=ALERTING,
+            incidents=INCIDENTS,
+            toil=TOIL,
+            slo={"slos": []},
+        )
+    )
     assert a == b and len(a["items"]) == 12
     table = backlog_from_report(config(), report).table()
     assert list(table["rank"]) == list(range(1, 13))
@@ -297,8 +463,13 @@ def test_backlog_from_report_reads_the_report_json_layout():
 
 
 def test_toil_over_the_cap_and_page_estimates():
-    toil = {**TOIL, "source": "estimated_from_pages", "share_of_team_time": 0.6, "cap": 0.5,
-            "toil_hours_per_week": 96.0}
+    toil = {
+        **TOIL,
+        "source": "estimated_from_pages",
+        "share_of_team_time": 0.6,
+        "cap": 0.5,
+        "toil_hours_per_week": 96.0,
+    }
     out = payload(build_backlog(config(), toil=toil))
     titles = [i["title"] for i in out["items"]]
     assert "Automate the response to 'restart' pages" in titles

@@ -35,15 +35,28 @@ def events(totals, bads, *, start=T0, freq="1min") -> pd.DataFrame:
 
 
 def spec(target: float = 0.999, **kw) -> SLOSpec:
-    return SLOSpec(name=kw.pop("name", "j-availability"), journey=kw.pop("journey", "j"),
-                   sli=kw.pop("sli", "availability"), target=target, **kw)
+    return SLOSpec(
+        name=kw.pop("name", "j-availability"),
+        journey=kw.pop("journey", "j"),
+        sli=kw.pop("sli", "availability"),
+        target=target,
+        **kw,
+    )
 
 
 def telemetry(journey: str, totals, errors, *, start=T0, freq="1min") -> pd.DataFrame:
     totals = np.asarray(totals, dtype="int64")
     idx = pd.date_range(start, periods=len(totals), freq=freq)
-    return pd.DataFrame({"journey": journey, "interval_start": idx, "total": totals,
-                         "errors": np.asarray(errors, dtype="int64"), "le_100": totals, "le_500": totals})
+    return pd.DataFrame(
+        {
+            "journey": journey,
+            "interval_start": idx,
+            "total": totals,
+            "errors": np.asarray(errors, dtype="int64"),
+            "le_100": totals,
+            "le_500": totals,
+        }
+    )
 
 
 def test_request_weighted_window_known_case() -> None:
@@ -133,8 +146,12 @@ def test_exact_objective_decides_on_unrounded_ratios() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(total=st.integers(1, 10**9), a=st.integers(0, 10**9), b=st.integers(0, 10**9),
-       target=st.sampled_from([0.9, 0.95, 0.99, 0.995, 0.999, 0.9999]))
+@given(
+    total=st.integers(1, 10**9),
+    a=st.integers(0, 10**9),
+    b=st.integers(0, 10**9),
+    target=st.sampled_from([0.9, 0.95, 0.99, 0.995, 0.999, 0.9999]),
+)
 def test_consumed_is_monotone_in_bad_events(total: int, a: int, b: int, target: float) -> None:
     lo, hi = sorted((min(a, total), min(b, total)))
     c_lo, c_hi = exact_consumed(lo, total, target), exact_consumed(hi, total, target)
@@ -145,8 +162,9 @@ def test_consumed_is_monotone_in_bad_events(total: int, a: int, b: int, target: 
 
 
 @settings(max_examples=40, deadline=None)
-@given(k=st.integers(1, 10**6), target=st.sampled_from([0.9, 0.95, 0.99, 0.995, 0.999, 0.9999]),
-       rows=st.integers(1, 50))
+@given(
+    k=st.integers(1, 10**6), target=st.sampled_from([0.9, 0.95, 0.99, 0.995, 0.999, 0.9999]), rows=st.integers(1, 50)
+)
 def test_window_at_exactly_the_objective_burns_at_rate_one(k: int, target: float, rows: int) -> None:
     total = k * 10_000
     bad = round(total * (1 - target))  # exact: total is a multiple of 10^4
@@ -189,10 +207,18 @@ def test_burn_down_and_history_end_at_the_budget_figures() -> None:
 def test_budget_policy_end_to_end() -> None:
     cfg = parse_config({"service": "s", "data": {"telemetry": "t.parquet"}})
     n = 3 * 1440
-    tel = pd.concat([telemetry("a", np.full(n, 100), np.r_[np.zeros(n - 10, int), np.full(10, 50)]),
-                     telemetry("b", np.full(n - 60, 10), np.zeros(n - 60, int))], ignore_index=True)
-    specs = [spec(0.999, name="a-availability", journey="a"), spec(0.99, name="b-availability", journey="b"),
-             spec(0.99, name="ghost-availability", journey="ghost")]
+    tel = pd.concat(
+        [
+            telemetry("a", np.full(n, 100), np.r_[np.zeros(n - 10, int), np.full(10, 50)]),
+            telemetry("b", np.full(n - 60, 10), np.zeros(n - 60, int)),
+        ],
+        ignore_index=True,
+    )
+    specs = [
+        spec(0.999, name="a-availability", journey="a"),
+        spec(0.99, name="b-availability", journey="b"),
+        spec(0.99, name="ghost-availability", journey="ghost"),
+    ]
     pol = budget_policy(tel, None, specs, cfg)
     assert pol.as_of == T0 + pd.Timedelta(days=3)  # end of the data, not the clock
     by = {b.slo: b for b in pol.budgets}
@@ -233,8 +259,13 @@ def test_latency_budget_uses_the_bucket_edge() -> None:
 def test_threshold_below_the_smallest_edge_is_an_open_question_not_a_crash() -> None:
     from srekit.analysis.slo import propose_slos
 
-    cfg = parse_config({"service": "s", "data": {"telemetry": "t.parquet"},
-                        "journeys": [{"name": "j", "slos": {"latency": {"threshold_ms": 50, "target": 0.99}}}]})
+    cfg = parse_config(
+        {
+            "service": "s",
+            "data": {"telemetry": "t.parquet"},
+            "journeys": [{"name": "j", "slos": {"latency": {"threshold_ms": 50, "target": 0.99}}}],
+        }
+    )
     tel = telemetry("j", np.full(120, 10), np.zeros(120, int))
     prop = propose_slos(tel, None, cfg)
     lat = next(s for s in prop.slos if s.spec.sli == "latency")
@@ -250,8 +281,14 @@ def test_calendar_month_follows_the_service_timezone() -> None:
     2024-02-29 23:00 UTC and lasts 31 days − 1 hour (the DST switch on 31 March): its
     allowed outage at 99.9 % is 0.001 × 743 h = 44.58 min. The bad hour at 23:00 UTC on
     29 February belongs to March in Berlin."""
-    cfg = parse_config({"service": "s", "timezone": "Europe/Berlin", "data": {"telemetry": "t.parquet"},
-                        "slo": {"window_kind": "calendar_month", "window": "30d"}})
+    cfg = parse_config(
+        {
+            "service": "s",
+            "timezone": "Europe/Berlin",
+            "data": {"telemetry": "t.parquet"},
+            "slo": {"window_kind": "calendar_month", "window": "30d"},
+        }
+    )
     start = pd.Timestamp("2024-02-29 12:00", tz="UTC")
     n = 4 * 24  # to 2024-03-04 12:00 UTC
     errors = np.zeros(n, dtype=np.int64)

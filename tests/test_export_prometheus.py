@@ -13,14 +13,18 @@ from conftest import external, require_tool
 
 from srekit.analysis.alerting import design_policy
 from srekit.core.spec import SLOSpec
-from srekit.exports.prometheus import export_all, le_text, prometheus_rules, promtool_tests
+from srekit.exports.bundle import export_all
+from srekit.exports.prometheus import prometheus_rules, promtool_tests
 from srekit.inputs.config import parse_config
+from srekit.inputs.promql import le_text
 
 D30 = pd.Timedelta(days=30)
 
 
 def config(**extra):
-    return parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"}, **extra})
+    return parse_config(
+        {"service": "shop", "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"}, **extra}
+    )
 
 
 SPECS = (
@@ -75,10 +79,18 @@ def test_promtool_catches_a_wrong_expectation(tmp_path):
 
 
 def test_custom_metric_names_selector_and_ms_histogram(tmp_path):
-    c = config(prometheus={"request_counter": "shop_requests_total", "status_label": "status",
-                           "error_status_regex": "5..|429", "latency_histogram": "shop_latency_ms",
-                           "latency_unit": "milliseconds", "journey_label": "route", "selector": 'job="shop"'},
-               alerting={"labels": {"team": "storefront"}})
+    c = config(
+        prometheus={
+            "request_counter": "shop_requests_total",
+            "status_label": "status",
+            "error_status_regex": "5..|429",
+            "latency_histogram": "shop_latency_ms",
+            "latency_unit": "milliseconds",
+            "journey_label": "route",
+            "selector": 'job="shop"',
+        },
+        alerting={"labels": {"team": "storefront"}},
+    )
     export_all(SPECS[:2], c, tmp_path, formats=("prometheus",))
     text = (tmp_path / "prometheus" / "rules.yml").read_text()
     assert 'shop_requests_total{job="shop",route="checkout",status=~"5..|429"}' in text
@@ -125,7 +137,10 @@ def _ours(window: pd.Timedelta) -> set[tuple[str, str, str, float]]:
     from srekit.core.timeutil import format_duration
 
     p = design_policy(SLOSpec("x", "x", "availability", 0.999, window=window), config())
-    return {(r.severity, format_duration(r.short_window), format_duration(r.long_window), round(r.burn_rate, 4)) for r in p.rules}
+    return {
+        (r.severity, format_duration(r.short_window), format_duration(r.long_window), round(r.burn_rate, 4))
+        for r in p.rules
+    }
 
 
 def test_same_windows_and_factors_as_sloth_30d():
@@ -162,7 +177,8 @@ def test_runbook_sections_and_queries(tmp_path):
     rules = yaml.safe_load((tmp_path / "prometheus" / "rules.yml").read_text())
     alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
     assert {a["annotations"]["runbook_url"].rsplit("/", 1)[1] for a in alerts} == {
-        p.name for p in (tmp_path / "runbooks").iterdir()}
+        p.name for p in (tmp_path / "runbooks").iterdir()
+    }
 
 
 def test_period_ratio_request_weighted_in_prometheus(tmp_path):
@@ -174,25 +190,38 @@ def test_period_ratio_request_weighted_in_prometheus(tmp_path):
     export_all([spec], c, tmp_path, formats=("prometheus",))
     d = tmp_path / "prometheus"
     sel = '{srekit_slo="api-availability"}'
-    checks = {"groups": [{"name": "checks", "rules": [
-        {"alert": "WeightedAbove6", "expr": f"slo:sli_error:ratio_rate30d{sel} > 0.06"},
-        {"alert": "WeightedAbove7", "expr": f"slo:sli_error:ratio_rate30d{sel} > 0.07"},
-        {"alert": "AveragedAbove20", "expr": f"avg_over_time(slo:sli_error:ratio_rate5m{sel}[30d]) > 0.20"},
-    ]}]}
+    checks = {
+        "groups": [
+            {
+                "name": "checks",
+                "rules": [
+                    {"alert": "WeightedAbove6", "expr": f"slo:sli_error:ratio_rate30d{sel} > 0.06"},
+                    {"alert": "WeightedAbove7", "expr": f"slo:sli_error:ratio_rate30d{sel} > 0.07"},
+                    {"alert": "AveragedAbove20", "expr": f"avg_over_time(slo:sli_error:ratio_rate5m{sel}[30d]) > 0.20"},
+                ],
+            }
+        ]
+    }
     (d / "checks.yml").write_text(yaml.safe_dump(checks))
     labels = {"srekit_service": "shop", "srekit_slo": "api-availability", "srekit_journey": "api"}
-    test = {"rule_files": ["rules.yml", "checks.yml"], "evaluation_interval": "1m", "tests": [{
-        "interval": "1m",
-        "input_series": [
-            {"series": 'http_requests_total{handler="api",code="200"}', "values": "0+4x30 221+101x29"},
-            {"series": 'http_requests_total{handler="api",code="500"}', "values": "0+6x30 181+1x29"},
+    test = {
+        "rule_files": ["rules.yml", "checks.yml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": 'http_requests_total{handler="api",code="200"}', "values": "0+4x30 221+101x29"},
+                    {"series": 'http_requests_total{handler="api",code="500"}', "values": "0+6x30 181+1x29"},
+                ],
+                "alert_rule_test": [
+                    {"eval_time": "60m", "alertname": "WeightedAbove6", "exp_alerts": [{"exp_labels": labels}]},
+                    {"eval_time": "60m", "alertname": "WeightedAbove7", "exp_alerts": []},
+                    {"eval_time": "60m", "alertname": "AveragedAbove20", "exp_alerts": [{"exp_labels": labels}]},
+                ],
+            }
         ],
-        "alert_rule_test": [
-            {"eval_time": "60m", "alertname": "WeightedAbove6", "exp_alerts": [{"exp_labels": labels}]},
-            {"eval_time": "60m", "alertname": "WeightedAbove7", "exp_alerts": []},
-            {"eval_time": "60m", "alertname": "AveragedAbove20", "exp_alerts": [{"exp_labels": labels}]},
-        ],
-    }]}
+    }
     (d / "weighted_test.yml").write_text(yaml.safe_dump(test))
     res = promtool("test", "rules", "weighted_test.yml", cwd=d)
     assert res.returncode == 0, res.stdout + res.stderr
@@ -206,7 +235,11 @@ def test_runbook_queries_are_valid_promql(tmp_path):
         for block in re.findall(r"```promql\n(.*?)```", md.read_text(), flags=re.S):
             queries += [q.strip() for q in block.splitlines() if q.strip() and not q.strip().startswith("#")]
     assert len(queries) > 20
-    rules = {"groups": [{"name": "runbook", "rules": [{"record": f"runbook:q{i}", "expr": q} for i, q in enumerate(queries)]}]}
+    rules = {
+        "groups": [
+            {"name": "runbook", "rules": [{"record": f"runbook:q{i}", "expr": q} for i, q in enumerate(queries)]}
+        ]
+    }
     (tmp_path / "runbook_queries.yml").write_text(yaml.safe_dump(rules))
     res = promtool("check", "rules", "runbook_queries.yml", cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr
@@ -229,8 +262,8 @@ def test_le_label_unit_aliases_match_the_prometheus_pull():
     import pytest
 
     from srekit.core.errors import ConfigError
-    from srekit.exports.prometheus import sli_queries
     from srekit.inputs.prometheus import le_to_ms
+    from srekit.inputs.promql import sli_queries
 
     assert le_text(300, "s") == "0.3" and le_to_ms(le_text(300, "s"), "s") == 300
     assert le_text(300, "ms") == "300" and le_to_ms(le_text(300, "ms"), "ms") == 300
@@ -262,15 +295,24 @@ def test_two_services_with_the_same_slo_name_do_not_cross_alert(tmp_path):
     services here name their SLO ``checkout-availability``; only b has an outage."""
     s = SPECS[0]
     for svc in ("a", "b"):
-        c = parse_config({"service": svc, "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"},
-                          "prometheus": {"selector": f'job="{svc}"'}})
+        c = parse_config(
+            {
+                "service": svc,
+                "data": {"telemetry": "t.parquet"},
+                "oncall": {"coverage": "24x7"},
+                "prometheus": {"selector": f'job="{svc}"'},
+            }
+        )
         export_all([s], c, tmp_path / svc, formats=("prometheus",))
-        assert f'{{srekit_service="{svc}",srekit_slo="checkout-availability"}}' in (
-            tmp_path / svc / "prometheus" / "rules.yml").read_text()
+        assert (
+            f'{{srekit_service="{svc}",srekit_slo="checkout-availability"}}'
+            in (tmp_path / svc / "prometheus" / "rules.yml").read_text()
+        )
     doc = yaml.safe_load((tmp_path / "b" / "prometheus" / "rules_test.yml").read_text())
     doc["rule_files"] = ["a/prometheus/rules.yml", "b/prometheus/rules.yml"]
     doc["tests"][0]["input_series"].append(  # service a: clean traffic throughout
-        {"series": 'http_requests_total{job="a",handler="checkout",code="200"}', "values": "0+100x200"})
+        {"series": 'http_requests_total{job="a",handler="checkout",code="200"}', "values": "0+100x200"}
+    )
     (tmp_path / "both_test.yml").write_text(yaml.safe_dump(doc))
     res = promtool("test", "rules", "both_test.yml", cwd=tmp_path)
     assert res.returncode == 0, res.stdout + res.stderr  # exactly one alert: service b's

@@ -29,10 +29,21 @@ T0 = pd.Timestamp("2024-01-01", tz="UTC")
 SPEC = SLOSpec("checkout-availability", "checkout", "availability", 0.999)
 
 
-def _model(incidents: int = 6, history_days: float = 60.0, bg: tuple[float, ...] = (0.5, 1.0), pairs: tuple[tuple[float, float], ...] = ((30.0, 0.3), (60.0, 0.2))) -> BurnModel:
+def _model(
+    incidents: int = 6,
+    history_days: float = 60.0,
+    bg: tuple[float, ...] = (0.5, 1.0),
+    pairs: tuple[tuple[float, float], ...] = ((30.0, 0.3), (60.0, 0.2)),
+) -> BurnModel:
     return BurnModel(
-        slo="s", window_days=28, budget_minutes=40.32, incidents=incidents, history_days=history_days,
-        durations_minutes=tuple(p[0] for p in pairs), intensities=tuple(p[1] for p in pairs), background_daily=bg,
+        slo="s",
+        window_days=28,
+        budget_minutes=40.32,
+        incidents=incidents,
+        history_days=history_days,
+        durations_minutes=tuple(p[0] for p in pairs),
+        intensities=tuple(p[1] for p in pairs),
+        background_daily=bg,
     )
 
 
@@ -62,7 +73,11 @@ def test_same_seed_same_forecast() -> None:
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(min_value=0, max_value=30), st.integers(min_value=1, max_value=30), st.integers(min_value=0, max_value=2**32 - 1))
+@given(
+    st.integers(min_value=0, max_value=30),
+    st.integers(min_value=1, max_value=30),
+    st.integers(min_value=0, max_value=2**32 - 1),
+)
 def test_exhaustion_probability_rises_with_the_incident_rate(n: int, extra: int, seed: int) -> None:
     lo = simulate(_model(incidents=n), rng=np.random.default_rng(seed), runs=4000).cumulative[:, -1]
     hi = simulate(_model(incidents=n + extra), rng=np.random.default_rng(seed), runs=4000).cumulative[:, -1]
@@ -72,8 +87,12 @@ def test_exhaustion_probability_rises_with_the_incident_rate(n: int, extra: int,
 
 def test_what_ifs_use_common_random_numbers() -> None:
     m = _model(incidents=20)
-    wis = (WhatIf("none"), WhatIf("fewer", fewer_incidents=0.5), WhatIf("faster", faster_resolution=0.5),
-           WhatIf("detect", faster_detection=pd.Timedelta(minutes=10)))
+    wis = (
+        WhatIf("none"),
+        WhatIf("fewer", fewer_incidents=0.5),
+        WhatIf("faster", faster_resolution=0.5),
+        WhatIf("detect", faster_detection=pd.Timedelta(minutes=10)),
+    )
     sim = simulate(m, rng=np.random.default_rng(2), runs=5000, what_ifs=wis)
     base = sim.cumulative[:, -1]
     assert np.allclose(sim.what_if_final["none"], base)
@@ -88,17 +107,26 @@ def test_what_ifs_use_common_random_numbers() -> None:
 def test_faster_detection_is_capped_by_each_incidents_time_to_detect() -> None:
     # one kind of incident: 30 min at half the traffic failing, detected after 4 minutes
     m = BurnModel("s", 28, 40.32, 10, 60.0, (30.0,), (0.5,), (0.0,), detect_minutes=(4.0,))
-    sim = simulate(m, rng=np.random.default_rng(3), runs=2000, what_ifs=(WhatIf("d", faster_detection=pd.Timedelta(minutes=10)),))
+    sim = simulate(
+        m, rng=np.random.default_rng(3), runs=2000, what_ifs=(WhatIf("d", faster_detection=pd.Timedelta(minutes=10)),)
+    )
     base, faster = sim.cumulative[:, -1], sim.what_if_final["d"]
     hit = base > 0
     assert hit.any()
     assert np.allclose(faster[hit] / base[hit], 26 / 30)  # 4 of 30 minutes saved, not 10
     unknown = BurnModel("s", 28, 40.32, 10, 60.0, (30.0,), (0.5,), (0.0,))
-    sim2 = simulate(unknown, rng=np.random.default_rng(3), runs=2000, what_ifs=(WhatIf("d", faster_detection=pd.Timedelta(minutes=10)),))
+    sim2 = simulate(
+        unknown,
+        rng=np.random.default_rng(3),
+        runs=2000,
+        what_ifs=(WhatIf("d", faster_detection=pd.Timedelta(minutes=10)),),
+    )
     assert np.allclose(sim2.what_if_final["d"][hit] / base[hit], 20 / 30)
 
 
-def _history(days: int = 60, starts: tuple[int, ...] = (3, 10, 11, 25, 40, 52), share: float = 0.3, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _history(
+    days: int = 60, starts: tuple[int, ...] = (3, 10, 11, 25, 40, 52), share: float = 0.3, seed: int = 1
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One-minute telemetry with Poisson traffic (mean 100/min), background errors 0.05% and
     outages of known error share starting at 10:00 on the given days."""
     rng = np.random.default_rng(seed)
@@ -109,10 +137,19 @@ def _history(days: int = 60, starts: tuple[int, ...] = (3, 10, 11, 25, 40, 52), 
     rows = []
     for i, d in enumerate(starts):
         s, length = d * 1440 + 600, 20 + 10 * i
-        err[s:s + length] = rng.binomial(tot[s:s + length], share)
-        rows.append({"id": f"I{i}", "started_at": idx[s], "detected_at": idx[s] + pd.Timedelta(minutes=5),
-                     "resolved_at": idx[s] + pd.Timedelta(minutes=length), "journey": "checkout"})
-    tel = pd.DataFrame({"journey": "checkout", "interval_start": idx, "total": tot, "errors": err, "le_100": tot, "le_250": tot})
+        err[s : s + length] = rng.binomial(tot[s : s + length], share)
+        rows.append(
+            {
+                "id": f"I{i}",
+                "started_at": idx[s],
+                "detected_at": idx[s] + pd.Timedelta(minutes=5),
+                "resolved_at": idx[s] + pd.Timedelta(minutes=length),
+                "journey": "checkout",
+            }
+        )
+    tel = pd.DataFrame(
+        {"journey": "checkout", "interval_start": idx, "total": tot, "errors": err, "le_100": tot, "le_250": tot}
+    )
     return tel, pd.DataFrame(rows)
 
 
@@ -166,12 +203,18 @@ def test_shared_sli_counts_change_nothing() -> None:
 
 def test_daily_sums_equal_the_groupby_by_floored_day() -> None:
     rng = np.random.default_rng(1)
-    for idx in (pd.date_range("2026-08-02 00:03", periods=3000, freq="1min", tz="UTC"),
-                pd.date_range("1969-12-30 13:00", periods=300, freq="17min", tz="UTC"),  # before the epoch
-                pd.date_range("2026-03-28", periods=500, freq="10min", tz="Europe/Berlin")):  # local days: groupby
+    for idx in (
+        pd.date_range("2026-08-02 00:03", periods=3000, freq="1min", tz="UTC"),
+        pd.date_range("1969-12-30 13:00", periods=300, freq="17min", tz="UTC"),  # before the epoch
+        pd.date_range("2026-03-28", periods=500, freq="10min", tz="Europe/Berlin"),
+    ):  # local days: groupby
         bad = rng.integers(0, 5, len(idx))
         out = rng.integers(0, 2, len(idx)).astype(bool)
-        ref = pd.DataFrame({"bad_out": np.where(out, bad, 0), "n_out": out.astype(int), "n": 1}, index=idx).groupby(idx.floor("D")).sum()
+        ref = (
+            pd.DataFrame({"bad_out": np.where(out, bad, 0), "n_out": out.astype(int), "n": 1}, index=idx)
+            .groupby(idx.floor("D"))
+            .sum()
+        )
         got = _daily_sums(idx, to_us(idx), np.where(out, bad, 0), out.astype(int))
         pd.testing.assert_frame_equal(got, ref, check_exact=True, check_freq=False)
 
@@ -229,8 +272,14 @@ def test_calibration_against_a_known_process() -> None:
 def test_journey_without_traffic_is_skipped_with_a_question() -> None:
     tel, inc = _history(days=3, starts=(1,))
     quiet = tel.assign(journey="idle", total=0, errors=0, le_100=0, le_250=0)
-    f = forecast_budget(pd.concat([tel, quiet]), inc, (SPEC, SLOSpec("idle", "idle", "availability", 0.99)), CFG,
-                        rng=np.random.default_rng(0), runs=500)
+    f = forecast_budget(
+        pd.concat([tel, quiet]),
+        inc,
+        (SPEC, SLOSpec("idle", "idle", "availability", 0.99)),
+        CFG,
+        rng=np.random.default_rng(0),
+        runs=500,
+    )
     assert [p.slo for p in f.per_slo] == ["checkout-availability"]
     assert [q.topic for q in f.open_questions] == ["forecast_journey_idle"]
     json.dumps(f.to_dict(), allow_nan=False)

@@ -35,9 +35,15 @@ def test_request_weighted_window_known_case() -> None:
 
 def test_ratio_is_bad_over_total_as_floats_and_zero_without_traffic() -> None:
     big = np.array([2**60 + 1, 3, -5, 7], dtype=np.int64)
-    cases = [(big, np.array([3, 0, 7, 2**55], dtype=np.int64)), (np.array([1, 2], dtype=np.int32), 4),
-             (np.float32(1.5), np.float32(3.1)), (np.nan, 3), (1, np.nan), (np.array([[1, 2]]), np.array([[0], [3]])),
-             (np.array([1.0, 2.0]), np.array([np.inf, -1.0]))]
+    cases = [
+        (big, np.array([3, 0, 7, 2**55], dtype=np.int64)),
+        (np.array([1, 2], dtype=np.int32), 4),
+        (np.float32(1.5), np.float32(3.1)),
+        (np.nan, 3),
+        (1, np.nan),
+        (np.array([[1, 2]]), np.array([[0], [3]])),
+        (np.array([1.0, 2.0]), np.array([np.inf, -1.0])),
+    ]
     for bad, total in cases:
         b, t = np.asarray(bad, dtype=float), np.asarray(total, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -47,17 +53,31 @@ def test_ratio_is_bad_over_total_as_floats_and_zero_without_traffic() -> None:
 
 
 def test_check_rejects_non_cumulative_buckets() -> None:
-    df = pd.DataFrame({"journey": ["a"], "interval_start": [pd.Timestamp("2024-01-01", tz="UTC")],
-                       "total": [10], "errors": [0], "le_100": [8], "le_200": [5]})
+    df = pd.DataFrame(
+        {
+            "journey": ["a"],
+            "interval_start": [pd.Timestamp("2024-01-01", tz="UTC")],
+            "total": [10],
+            "errors": [0],
+            "le_100": [8],
+            "le_200": [5],
+        }
+    )
     with pytest.raises(InputError, match="decrease"):
         tm.check(df, source="t.csv")
 
 
-def _sli_counts_via_regular(df: pd.DataFrame, journey: str, kind: str, thr: float | None, **kw: pd.Timestamp) -> pd.DataFrame:
+def _sli_counts_via_regular(
+    df: pd.DataFrame, journey: str, kind: str, thr: float | None, **kw: pd.Timestamp
+) -> pd.DataFrame:
     """The definition sli_counts must match: telemetry.regular on every column, then the SLI."""
     part = df[df["journey"] == journey]
     grid = tm.regular(part, journey, tm.infer_interval(part), kw.get("start"), kw.get("end"))
-    bad = grid["errors"] if kind == "availability" else grid["total"] - grid[tm.edge_label(tm.snap_edge(tm.edges_of(part), thr or 0))]
+    bad = (
+        grid["errors"]
+        if kind == "availability"
+        else grid["total"] - grid[tm.edge_label(tm.snap_edge(tm.edges_of(part), thr or 0))]
+    )
     return pd.DataFrame({"total": grid["total"].astype("int64"), "bad": bad.astype("int64")}, index=grid.index)
 
 
@@ -65,15 +85,26 @@ def test_sli_counts_equals_regular_grid_on_messy_frames() -> None:
     rng = np.random.default_rng(3)
     idx = pd.date_range("2024-01-01", periods=300, freq="1min", tz="UTC")
     le = np.sort(rng.integers(0, 50, (600, 3)), axis=1)
-    df = pd.DataFrame({"journey": np.repeat(["a", "b"], 300), "interval_start": np.tile(idx, 2),
-                       "total": le[:, -1] + rng.integers(0, 5, 600), "errors": rng.integers(0, 3, 600),
-                       "le_100": le[:, 0], "le_250": le[:, 1], "le_500": le[:, 2]})
+    df = pd.DataFrame(
+        {
+            "journey": np.repeat(["a", "b"], 300),
+            "interval_start": np.tile(idx, 2),
+            "total": le[:, -1] + rng.integers(0, 5, 600),
+            "errors": rng.integers(0, 3, 600),
+            "le_100": le[:, 0],
+            "le_250": le[:, 1],
+            "le_500": le[:, 2],
+        }
+    )
     off = df.iloc[[5, 17]].assign(interval_start=lambda d: d["interval_start"] + pd.Timedelta(seconds=20))
     messy = pd.concat([df.drop(index=range(40, 70)), df.iloc[[3, 3, 450]], off]).sample(frac=1.0, random_state=2)
     t0 = idx[0]
     for kind, thr in (("availability", None), ("latency", 250.0), ("latency", 300.0)):
-        for kw in ({}, {"start": t0 - pd.Timedelta(minutes=9), "end": t0 + pd.Timedelta(hours=2, seconds=30)},
-                   {"start": t0 + pd.Timedelta(minutes=3, seconds=20)}):
+        for kw in (
+            {},
+            {"start": t0 - pd.Timedelta(minutes=9), "end": t0 + pd.Timedelta(hours=2, seconds=30)},
+            {"start": t0 + pd.Timedelta(minutes=3, seconds=20)},
+        ):
             got = tm.sli_counts(messy, "a", kind, threshold_ms=thr, **kw)
             pd.testing.assert_frame_equal(got, _sli_counts_via_regular(messy, "a", kind, thr, **kw))
             assert got.index.freq == pd.Timedelta(seconds=20)  # the off-grid rows set the interval
@@ -106,7 +137,9 @@ def test_config_requires_service_and_source() -> None:
         parse_config({"service": "x"})
     with pytest.raises(ConfigError, match="unknown top-level"):
         parse_config({"service": "x", "data": {"telemetry": "t"}, "sloo": {}})
-    cfg = parse_config({"service": "x", "data": {"telemetry": "t"}, "journeys": [{"name": "a", "slos": {"availability": 99.9}}]})
+    cfg = parse_config(
+        {"service": "x", "data": {"telemetry": "t"}, "journeys": [{"name": "a", "slos": {"availability": 99.9}}]}
+    )
     assert cfg.journeys[0].availability_target == pytest.approx(0.999)
 
 

@@ -21,7 +21,12 @@ def test_analyze_samples_equals_golden(tmp_path: Path) -> None:
     assert sorted(got) == sorted(want), "the set of files written changed"
     for rel in want:
         if got[rel] != want[rel]:
-            diff = "".join(difflib.unified_diff(want[rel].splitlines(True), got[rel].splitlines(True),
-                                                f"golden/{rel}", f"now/{rel}", n=1))
-            pytest.fail(f"{rel} differs from the golden output "
-                        f"(regenerate with python tests/golden/update.py if intended):\n{diff[:4000]}")
+            diff = "".join(
+                difflib.unified_diff(
+                    want[rel].splitlines(True), got[rel].splitlines(True), f"golden/{rel}", f"now/{rel}", n=1
+                )
+            )
+            pytest.fail(
+                f"{rel} differs from the golden output "
+                f"(regenerate with python tests/golden/update.py if intended):\n{diff[:4000]}"
+            )

@@ -32,7 +32,9 @@ def _log(ttr_minutes: list[float | None], **extra: list) -> pd.DataFrame:
     """Incidents one day apart; ``None`` in ttr_minutes = still open."""
     n = len(ttr_minutes)
     start = pd.Series([T0 + pd.Timedelta(days=i) for i in range(n)])
-    res = pd.Series([s + pd.Timedelta(minutes=m) if m is not None else pd.NaT for s, m in zip(start, ttr_minutes, strict=True)])
+    res = pd.Series(
+        [s + pd.Timedelta(minutes=m) if m is not None else pd.NaT for s, m in zip(start, ttr_minutes, strict=True)]
+    )
     df = pd.DataFrame({"id": [f"INC-{i}" for i in range(n)], "started_at": start, "resolved_at": res})
     for k, v in extra.items():
         df[k] = v
@@ -49,9 +51,13 @@ def test_open_incidents_are_censored_with_kaplan_meier() -> None:
     # -> median 240 min (dropping the open ones would give 180 min).
     df = _log([60, 120, 180, 240, 600])
     as_of = T0 + pd.Timedelta(days=10)
-    open_rows = pd.DataFrame({"id": ["OPEN-1", "OPEN-2"],
-                              "started_at": [as_of - pd.Timedelta(minutes=300), as_of - pd.Timedelta(minutes=1200)],
-                              "resolved_at": [pd.NaT, pd.NaT]})
+    open_rows = pd.DataFrame(
+        {
+            "id": ["OPEN-1", "OPEN-2"],
+            "started_at": [as_of - pd.Timedelta(minutes=300), as_of - pd.Timedelta(minutes=1200)],
+            "resolved_at": [pd.NaT, pd.NaT],
+        }
+    )
     df = pd.concat([df, open_rows], ignore_index=True)
     rep = analyze_incidents(df, CFG, rng=_rng(), as_of=as_of)
     ttr = rep.metrics["ttr"]
@@ -79,10 +85,19 @@ def test_censoring_time_defaults_to_the_log_end_not_the_clock() -> None:
 
 def test_heavy_censoring_reports_a_lower_bound() -> None:
     as_of = T0 + pd.Timedelta(days=30)
-    df = pd.concat([
-        _log([10, 20]),
-        pd.DataFrame({"id": ["o1", "o2", "o3"], "started_at": [as_of - pd.Timedelta(hours=h) for h in (5, 6, 7)], "resolved_at": [pd.NaT] * 3}),
-    ], ignore_index=True)
+    df = pd.concat(
+        [
+            _log([10, 20]),
+            pd.DataFrame(
+                {
+                    "id": ["o1", "o2", "o3"],
+                    "started_at": [as_of - pd.Timedelta(hours=h) for h in (5, 6, 7)],
+                    "resolved_at": [pd.NaT] * 3,
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
     ttr = analyze_incidents(df, CFG, rng=_rng(), as_of=as_of).metrics["ttr"]
     assert ttr.median_is_lower_bound and ttr.median == pd.Timedelta(hours=7)
 
@@ -244,18 +259,24 @@ def _telemetry(days: int = 3, rate: int = 100, outages: tuple[tuple[int, int, fl
     idx = pd.date_range(T0, periods=n, freq="min", tz="UTC")
     err = np.where(np.arange(n) % 100 == 0, 1, 0)
     for s, length, share in outages:
-        err[s:s + length] = int(rate * share)
+        err[s : s + length] = int(rate * share)
     tot = np.full(n, rate)
-    return pd.DataFrame({"journey": "checkout", "interval_start": idx, "total": tot, "errors": err, "le_100": tot, "le_250": tot})
+    return pd.DataFrame(
+        {"journey": "checkout", "interval_start": idx, "total": tot, "errors": err, "le_100": tot, "le_250": tot}
+    )
 
 
 def test_budget_minutes_per_cause_measured_on_telemetry() -> None:
     tel = _telemetry(outages=((600, 30, 0.5), (2000, 10, 1.0)))
-    df = pd.DataFrame({
-        "id": ["A", "B"], "cause": ["db", "deploy"], "journey": ["checkout", None],
-        "started_at": [T0 + pd.Timedelta(minutes=600), T0 + pd.Timedelta(minutes=2000)],
-        "resolved_at": [T0 + pd.Timedelta(minutes=630), T0 + pd.Timedelta(minutes=2010)],
-    })
+    df = pd.DataFrame(
+        {
+            "id": ["A", "B"],
+            "cause": ["db", "deploy"],
+            "journey": ["checkout", None],
+            "started_at": [T0 + pd.Timedelta(minutes=600), T0 + pd.Timedelta(minutes=2000)],
+            "resolved_at": [T0 + pd.Timedelta(minutes=630), T0 + pd.Timedelta(minutes=2010)],
+        }
+    )
     spec = SLOSpec("checkout-availability", "checkout", "availability", 0.999)
     imp = incident_impact(impact_windows(prepare(df), None), tel, spec).set_index("id")
     # background 1/100 per minute ⇒ ratio 1e-4; A: 30 min × 50 bad − 0.01·3000 ⇒ 1500 − 0.3 excess
@@ -271,8 +292,16 @@ def test_budget_minutes_per_cause_measured_on_telemetry() -> None:
 
 def test_change_induced_share_from_deploys() -> None:
     df = _log([30, 30, 30, 30])
-    deploys = pd.DataFrame({"timestamp": [T0 - pd.Timedelta(minutes=20), T0 + pd.Timedelta(days=1, minutes=-90), T0 + pd.Timedelta(days=2, minutes=-5)],
-                            "result": ["success", "rollback", "success"]})
+    deploys = pd.DataFrame(
+        {
+            "timestamp": [
+                T0 - pd.Timedelta(minutes=20),
+                T0 + pd.Timedelta(days=1, minutes=-90),
+                T0 + pd.Timedelta(days=2, minutes=-5),
+            ],
+            "result": ["success", "rollback", "success"],
+        }
+    )
     rep = analyze_incidents(df, CFG, rng=_rng(), deploys=deploys)
     ch = rep.to_dict()["breakdowns"]["change"]
     assert ch["incidents_after_deploy"] == 2 and ch["share_after_deploy"] == pytest.approx(0.5)
@@ -313,24 +342,46 @@ _STAMP = st.one_of(st.none(), st.integers(min_value=0, max_value=60 * 24 * 30))
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(_STAMP, _STAMP, _STAMP, _STAMP, _STAMP,
-                          st.sampled_from(["SEV1", "SEV2", "SEV3", None]),
-                          st.sampled_from(["alert", "customer", None]),
-                          st.sampled_from(["done", "none", None]),
-                          st.sampled_from(["db", "dns", None])), min_size=1, max_size=25))
+@given(
+    st.lists(
+        st.tuples(
+            _STAMP,
+            _STAMP,
+            _STAMP,
+            _STAMP,
+            _STAMP,
+            st.sampled_from(["SEV1", "SEV2", "SEV3", None]),
+            st.sampled_from(["alert", "customer", None]),
+            st.sampled_from(["done", "none", None]),
+            st.sampled_from(["db", "dns", None]),
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
 def test_any_messy_log_gives_a_valid_payload(rows: list[tuple]) -> None:
     """Shuffled, partly stamped, inconsistent logs never crash and give strict JSON."""
+
     def t(m: int | None) -> pd.Timestamp:
         return pd.NaT if m is None else T0 + pd.Timedelta(minutes=m)
 
-    df = pd.DataFrame({
-        "id": [f"R{i}" for i in range(len(rows))],
-        "started_at": [t(r[0]) for r in rows], "detected_at": [t(r[1]) for r in rows],
-        "acknowledged_at": [t(r[2]) for r in rows], "mitigated_at": [t(r[3]) for r in rows],
-        "resolved_at": [t(r[4]) for r in rows], "severity": [r[5] for r in rows],
-        "detection": [r[6] for r in rows], "postmortem": [r[7] for r in rows], "cause": [r[8] for r in rows],
-    })
-    rep = analyze_incidents(df, CFG, rng=_rng(), telemetry=_telemetry(days=1), specs=(SLOSpec("a", "checkout", "availability", 0.99),))
+    df = pd.DataFrame(
+        {
+            "id": [f"R{i}" for i in range(len(rows))],
+            "started_at": [t(r[0]) for r in rows],
+            "detected_at": [t(r[1]) for r in rows],
+            "acknowledged_at": [t(r[2]) for r in rows],
+            "mitigated_at": [t(r[3]) for r in rows],
+            "resolved_at": [t(r[4]) for r in rows],
+            "severity": [r[5] for r in rows],
+            "detection": [r[6] for r in rows],
+            "postmortem": [r[7] for r in rows],
+            "cause": [r[8] for r in rows],
+        }
+    )
+    rep = analyze_incidents(
+        df, CFG, rng=_rng(), telemetry=_telemetry(days=1), specs=(SLOSpec("a", "checkout", "availability", 0.99),)
+    )
     d = rep.to_dict()
     json.dumps(d, allow_nan=False)
     for m in d["metrics"].values():
@@ -359,6 +410,11 @@ def test_plots_draw_full_and_empty_results() -> None:
     plt.close("all")
     none = forecast_budget(None, None, (), CFG, rng=_rng())
     assert riskiest(none) is None
-    for ax in (plots.plot_fan(None), plots.plot_consumption(None), plots.plot_exhaustion(none), plots.plot_what_ifs(none, None)):
+    for ax in (
+        plots.plot_fan(None),
+        plots.plot_consumption(None),
+        plots.plot_exhaustion(none),
+        plots.plot_what_ifs(none, None),
+    ):
         assert "no forecast" in ax.texts[0].get_text()
     plt.close("all")

@@ -36,7 +36,14 @@ def loaded():  # type: ignore[no-untyped-def]
 
 def test_open_and_invisible_incidents(loaded) -> None:  # type: ignore[no-untyped-def]
     cfg, inputs, truth = loaded
-    rep = analyze_incidents(inputs.incidents, cfg, rng=np.random.default_rng(0), telemetry=inputs.telemetry, specs=(AVAIL, LAT), deploys=inputs.deploys)
+    rep = analyze_incidents(
+        inputs.incidents,
+        cfg,
+        rng=np.random.default_rng(0),
+        telemetry=inputs.telemetry,
+        specs=(AVAIL, LAT),
+        deploys=inputs.deploys,
+    )
     assert rep.open_incidents == len(truth["open_incidents"])
     assert rep.metrics["ttr"].censored == len(truth["open_incidents"])  # kept, as censored
     df = prepare(inputs.incidents)

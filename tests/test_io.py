@@ -48,9 +48,16 @@ def test_telemetry_good_file_is_canonical(tmp_path: Path) -> None:
 
 def test_telemetry_sorted_and_shuffled_files_load_the_same(tmp_path: Path) -> None:
     stamps = pd.date_range("2024-01-01", periods=50, freq="1min", tz="UTC")
-    df = pd.DataFrame({"journey": np.repeat(["a", "b"], 50), "interval_start": np.tile(stamps, 2),
-                       "total": np.arange(100, dtype=np.int64) + 5, "errors": np.arange(100, dtype=np.int64) % 3,
-                       "le_100": np.arange(100, dtype=np.int64), "le_250": np.arange(100, dtype=np.int64) + 1})
+    df = pd.DataFrame(
+        {
+            "journey": np.repeat(["a", "b"], 50),
+            "interval_start": np.tile(stamps, 2),
+            "total": np.arange(100, dtype=np.int64) + 5,
+            "errors": np.arange(100, dtype=np.int64) % 3,
+            "le_100": np.arange(100, dtype=np.int64),
+            "le_250": np.arange(100, dtype=np.int64) + 1,
+        }
+    )
     df.to_parquet(tmp_path / "sorted.parquet")
     df.sample(frac=1.0, random_state=3).to_parquet(tmp_path / "shuffled.parquet")
     pd.concat([df, df.iloc[[7]]]).to_parquet(tmp_path / "repeat.parquet")
@@ -59,7 +66,9 @@ def test_telemetry_sorted_and_shuffled_files_load_the_same(tmp_path: Path) -> No
     pd.testing.assert_frame_equal(got.frame, tm.canonical(got.frame), check_exact=True)
     pd.testing.assert_frame_equal(io.load_telemetry(tmp_path / "shuffled.parquet").frame, got.frame, check_exact=True)
     rep = io.load_telemetry(tmp_path / "repeat.parquet")
-    assert rep.entry.notes == {"duplicate_intervals_merged": 1} and rep.frame["total"].iloc[7] == 2 * df["total"].iloc[7]
+    assert (
+        rep.entry.notes == {"duplicate_intervals_merged": 1} and rep.frame["total"].iloc[7] == 2 * df["total"].iloc[7]
+    )
     assert not io._is_canonical(pd.concat([df, df.iloc[[7]]], ignore_index=True))
     assert not io._is_canonical(df.iloc[::-1].reset_index(drop=True))
 
@@ -74,7 +83,9 @@ def test_telemetry_missing_errors_column(tmp_path: Path) -> None:
 
 def test_telemetry_misspelled_column_suggests_closest(tmp_path: Path) -> None:
     p = write(tmp_path, "t.csv", "journey,intervl_start,total,errors,le_100\na,2024-01-01,1,0,1\n")
-    with pytest.raises(InputError, match=r"missing required column 'interval_start' \(did you mean 'intervl_start'\?\)"):
+    with pytest.raises(
+        InputError, match=r"missing required column 'interval_start' \(did you mean 'intervl_start'\?\)"
+    ):
         io.load_telemetry(p)
 
 
@@ -116,7 +127,9 @@ def test_telemetry_all_rows_non_cumulative_is_unusable(tmp_path: Path) -> None:
     p = write(tmp_path, "t.csv", TEL_HEADER + "a,2024-01-01T00:00:00Z,10,0,6,4\na,2024-01-01T00:01:00Z,10,0,7,3\n")
     with pytest.raises(InputError) as e:
         io.load_telemetry(p)
-    assert "no usable rows" in str(e.value) and "rows 1, 2" in str(e.value) and "buckets not cumulative: 2" in str(e.value)
+    assert (
+        "no usable rows" in str(e.value) and "rows 1, 2" in str(e.value) and "buckets not cumulative: 2" in str(e.value)
+    )
 
 
 def test_telemetry_duplicate_keys_are_merged(tmp_path: Path) -> None:
@@ -127,8 +140,15 @@ def test_telemetry_duplicate_keys_are_merged(tmp_path: Path) -> None:
 
 
 def test_telemetry_parquet_and_default_journey(tmp_path: Path) -> None:
-    df = pd.DataFrame({"interval_start": pd.date_range("2024-01-01", periods=3, freq="min", tz="UTC"),
-                       "total": [4, 5, 6], "errors": [0, 1, 0], "le_50": [1, 2, 3], "le_100.5": [4, 5, 6]})
+    df = pd.DataFrame(
+        {
+            "interval_start": pd.date_range("2024-01-01", periods=3, freq="min", tz="UTC"),
+            "total": [4, 5, 6],
+            "errors": [0, 1, 0],
+            "le_50": [1, 2, 3],
+            "le_100.5": [4, 5, 6],
+        }
+    )
     p = tmp_path / "t.parquet"
     df.to_parquet(p)
     got = io.load_telemetry(p)
@@ -214,9 +234,22 @@ def test_series_bom_crlf_quoted(tmp_path: Path) -> None:
 def test_series_value_rejects(tmp_path: Path) -> None:
     body = "2024-01-01 00:00,1.5\n2024-01-01 00:05,\n2024-01-01 00:10,NaN\n2024-01-01 00:15,abc\n2024-01-01 00:20,-3\n32/13/2024,2\n2024-01-01 00:30,inf\n"
     got = io.load_series(write(tmp_path, "s.csv", "timestamp,value\n" + body))
-    assert dict(got.entry.rejected) == {"missing value": 2, "non-numeric value": 1, "negative value": 1, "unparseable timestamp": 1, "infinite value": 1}
+    assert dict(got.entry.rejected) == {
+        "missing value": 2,
+        "non-numeric value": 1,
+        "negative value": 1,
+        "unparseable timestamp": 1,
+        "infinite value": 1,
+    }
     assert got.entry.rows_accepted == 1
-    assert got.rejects["reason"].tolist() == ["missing value", "missing value", "non-numeric value", "negative value", "unparseable timestamp", "infinite value"]
+    assert got.rejects["reason"].tolist() == [
+        "missing value",
+        "missing value",
+        "non-numeric value",
+        "negative value",
+        "unparseable timestamp",
+        "infinite value",
+    ]
 
 
 def test_series_mixed_offsets(tmp_path: Path) -> None:
@@ -322,34 +355,83 @@ def test_incidents_strict(tmp_path: Path) -> None:
 
 
 def test_statuspage_wrapped_document(tmp_path: Path) -> None:
-    doc = {"incidents": [
-        {"id": "s1", "name": "API errors", "status": "resolved", "impact": "major", "created_at": "2024-01-01T10:05:00Z",
-         "started_at": "2024-01-01T10:00:00Z", "monitoring_at": "2024-01-01T10:40:00Z", "resolved_at": "2024-01-01T11:00:00Z",
-         "incident_updates": [{"status": "identified", "created_at": "2024-01-01T10:20:00Z"}], "components": [{"name": "API"}]},
-        {"id": "s2", "name": "Ongoing", "status": "investigating", "impact": "none", "created_at": "2024-01-02T10:00:00Z",
-         "started_at": None, "resolved_at": None, "incident_updates": []},
-    ]}
+    doc = {
+        "incidents": [
+            {
+                "id": "s1",
+                "name": "API errors",
+                "status": "resolved",
+                "impact": "major",
+                "created_at": "2024-01-01T10:05:00Z",
+                "started_at": "2024-01-01T10:00:00Z",
+                "monitoring_at": "2024-01-01T10:40:00Z",
+                "resolved_at": "2024-01-01T11:00:00Z",
+                "incident_updates": [{"status": "identified", "created_at": "2024-01-01T10:20:00Z"}],
+                "components": [{"name": "API"}],
+            },
+            {
+                "id": "s2",
+                "name": "Ongoing",
+                "status": "investigating",
+                "impact": "none",
+                "created_at": "2024-01-02T10:00:00Z",
+                "started_at": None,
+                "resolved_at": None,
+                "incident_updates": [],
+            },
+        ]
+    }
     p = write(tmp_path, "sp.json", json.dumps(doc))
     got = io.load_incidents(p)
     f = got.frame
     assert f["severity"].tolist() == ["SEV2", "SEV4"]
     r = f.iloc[0]
     assert (r["started_at"], r["detected_at"], r["acknowledged_at"], r["mitigated_at"], r["resolved_at"]) == (
-        ts("2024-01-01 10:00"), ts("2024-01-01 10:05"), ts("2024-01-01 10:20"), ts("2024-01-01 10:40"), ts("2024-01-01 11:00"))
+        ts("2024-01-01 10:00"),
+        ts("2024-01-01 10:05"),
+        ts("2024-01-01 10:20"),
+        ts("2024-01-01 10:40"),
+        ts("2024-01-01 11:00"),
+    )
     assert r["journey"] == "API"
     assert f["started_at"].iloc[1] == ts("2024-01-02 10:00") and pd.isna(f["resolved_at"].iloc[1])
     assert got.entry.notes == {"preset_statuspage": 2, "open_incidents": 1}
 
 
 def test_opsgenie_alerts(tmp_path: Path) -> None:
-    doc = {"data": [
-        {"id": "uuid-1", "tinyId": "11", "message": "disk full", "status": "closed", "createdAt": "2024-01-01T10:00:00Z",
-         "updatedAt": "2024-01-01T12:00:00Z", "priority": "P1", "report": {"ackTime": 120000, "closeTime": 3600000}},
-        {"id": "uuid-2", "tinyId": "12", "message": "cpu", "status": "closed", "createdAt": "2024-01-02T10:00:00Z",
-         "updatedAt": "2024-01-02T10:30:00Z", "priority": "P5"},
-        {"id": "uuid-3", "tinyId": "13", "message": "open one", "status": "open", "createdAt": "2024-01-03T10:00:00Z",
-         "updatedAt": "2024-01-03T10:01:00Z", "priority": "P3", "acknowledged": True},
-    ]}
+    doc = {
+        "data": [
+            {
+                "id": "uuid-1",
+                "tinyId": "11",
+                "message": "disk full",
+                "status": "closed",
+                "createdAt": "2024-01-01T10:00:00Z",
+                "updatedAt": "2024-01-01T12:00:00Z",
+                "priority": "P1",
+                "report": {"ackTime": 120000, "closeTime": 3600000},
+            },
+            {
+                "id": "uuid-2",
+                "tinyId": "12",
+                "message": "cpu",
+                "status": "closed",
+                "createdAt": "2024-01-02T10:00:00Z",
+                "updatedAt": "2024-01-02T10:30:00Z",
+                "priority": "P5",
+            },
+            {
+                "id": "uuid-3",
+                "tinyId": "13",
+                "message": "open one",
+                "status": "open",
+                "createdAt": "2024-01-03T10:00:00Z",
+                "updatedAt": "2024-01-03T10:01:00Z",
+                "priority": "P3",
+                "acknowledged": True,
+            },
+        ]
+    }
     got = io.load_incidents(write(tmp_path, "og.json", json.dumps(doc)))
     f = got.frame
     assert f["id"].tolist() == ["11", "12", "13"]
@@ -375,7 +457,9 @@ def test_pagerduty_csv_preset(tmp_path: Path) -> None:
 
 
 def test_generic_json_incidents(tmp_path: Path) -> None:
-    doc = [{"id": 7, "started_at": "2024-01-01T10:00:00Z", "resolved_at": None, "severity": 2, "detection": "Monitoring"}]
+    doc = [
+        {"id": 7, "started_at": "2024-01-01T10:00:00Z", "resolved_at": None, "severity": 2, "detection": "Monitoring"}
+    ]
     got = io.load_incidents(write(tmp_path, "i.json", json.dumps(doc)))
     assert got.frame[["id", "severity", "detection"]].iloc[0].tolist() == ["7", "SEV2", "alert"]
     assert got.entry.notes == {"open_incidents": 1}
@@ -408,7 +492,12 @@ def test_toil_rejects_and_notes(tmp_path: Path) -> None:
         "someday,rotate certs,15,ops,bob,\n"
     )
     got = io.load_toil(write(tmp_path, "toil.csv", "date,task,minutes,category,engineer,automatable\n" + body))
-    assert dict(got.entry.rejected) == {"missing task": 1, "negative minutes": 1, "unknown automatable value": 1, "unparseable date": 1}
+    assert dict(got.entry.rejected) == {
+        "missing task": 1,
+        "negative minutes": 1,
+        "unknown automatable value": 1,
+        "unparseable date": 1,
+    }
     assert got.frame["automatable"].tolist() == [True, False]
     assert got.entry.notes == {"zero_minutes": 1}
 
@@ -445,7 +534,13 @@ def test_deploys_gzip_and_parquet_agree(tmp_path: Path) -> None:
     gz.write_bytes(gzip.compress(text.encode()))
     a = io.load_deploys(gz)
     pq = tmp_path / "d.parquet"
-    pd.DataFrame({"timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True), "result": ["success", "rollback"], "service": ["api", "web"]}).to_parquet(pq)
+    pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02"], utc=True),
+            "result": ["success", "rollback"],
+            "service": ["api", "web"],
+        }
+    ).to_parquet(pq)
     b = io.load_deploys(pq)
     pd.testing.assert_frame_equal(a.frame, b.frame)
 
@@ -469,7 +564,13 @@ def test_write_quarantine(tmp_path: Path) -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.one_of(st.integers(-5, 1000).map(str), st.sampled_from(["", "NaN", "x", "1e3", "2.5", "inf"])), min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.one_of(st.integers(-5, 1000).map(str), st.sampled_from(["", "NaN", "x", "1e3", "2.5", "inf"])),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_ledger_always_adds_up(tmp_path_factory: pytest.TempPathFactory, values: list[str]) -> None:
     d = tmp_path_factory.mktemp("prop")
     body = "".join(f"2024-01-01T00:{i:02d}:00Z,{v}\n" for i, v in enumerate(values))
@@ -487,7 +588,9 @@ def test_ledger_always_adds_up(tmp_path_factory: pytest.TempPathFactory, values:
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(1, 12), st.integers(0, 2**31 - 1), st.booleans())
-def test_telemetry_round_trip_any_order(tmp_path_factory: pytest.TempPathFactory, n: int, seed: int, parquet: bool) -> None:
+def test_telemetry_round_trip_any_order(
+    tmp_path_factory: pytest.TempPathFactory, n: int, seed: int, parquet: bool
+) -> None:
     """Valid aggregated rows written in any order (CSV or Parquet) load back as exactly their
     canonical form; the ledger accepts every row."""
     rng = np.random.default_rng(seed)
@@ -496,8 +599,17 @@ def test_telemetry_round_trip_any_order(tmp_path_factory: pytest.TempPathFactory
     total = rng.integers(0, 1000, size=n)
     errors = (total * rng.random(n)).astype(int)
     split = np.sort((total[:, None] * rng.random((n, 3))).astype(int), axis=1)  # cumulative ≤ total
-    df = pd.DataFrame({"journey": journeys, "interval_start": starts, "total": total, "errors": errors,
-                       "le_10": split[:, 0], "le_100": split[:, 1], "le_1000": split[:, 2]})
+    df = pd.DataFrame(
+        {
+            "journey": journeys,
+            "interval_start": starts,
+            "total": total,
+            "errors": errors,
+            "le_10": split[:, 0],
+            "le_100": split[:, 1],
+            "le_1000": split[:, 2],
+        }
+    )
     d = tmp_path_factory.mktemp("rt")
     if parquet:
         path = d / "t.parquet"
@@ -512,8 +624,14 @@ def test_telemetry_round_trip_any_order(tmp_path_factory: pytest.TempPathFactory
 
 
 def test_parquet_typed_columns(tmp_path: Path) -> None:
-    df = pd.DataFrame({"timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 11:00"]),  # naive
-                       "alert": ["A", "B"], "severity": ["page", "ticket"], "actionable": [True, False]})
+    df = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(["2024-01-01 10:00", "2024-01-01 11:00"]),  # naive
+            "alert": ["A", "B"],
+            "severity": ["page", "ticket"],
+            "actionable": [True, False],
+        }
+    )
     p = tmp_path / "pages.parquet"
     df.to_parquet(p)
     got = io.load_alerts(p, tz="America/New_York")

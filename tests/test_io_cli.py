@@ -18,7 +18,9 @@ from srekit.inputs.config import load_config
 
 
 def validate(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "srekit.cli", "validate", *args], capture_output=True, text=True, timeout=60, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "srekit.cli", "validate", *args], capture_output=True, text=True, timeout=60, cwd=cwd
+    )
 
 
 @pytest.fixture
@@ -35,7 +37,16 @@ def incidents_csv(tmp_path: Path) -> Path:
 
 
 def test_validate_ok_prints_ledger(incidents_csv: Path, tmp_path: Path) -> None:
-    r = validate("incidents", str(incidents_csv), "--columns", "started_at=begin,resolved_at=end", "--timezone", "America/New_York", "--quarantine", str(tmp_path / "q"))
+    r = validate(
+        "incidents",
+        str(incidents_csv),
+        "--columns",
+        "started_at=begin,resolved_at=end",
+        "--timezone",
+        "America/New_York",
+        "--quarantine",
+        str(tmp_path / "q"),
+    )
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "rows read:     4" in out and "rows accepted: 2" in out and "rows rejected: 2" in out
@@ -89,21 +100,38 @@ def _service(tmp_path: Path, data: dict[str, str], **extra: object) -> Path:
 
 
 def test_load_inputs_all_kinds(tmp_path: Path) -> None:
-    (tmp_path / "tel.csv").write_text("route,ts,total,errors,le_100,le_500\ncheckout,2024-01-01 00:00,10,1,7,9\ncheckout,2024-01-01 00:01,10,0,10,10\n")
-    (tmp_path / "inc.csv").write_text("id,started_at,resolved_at\nI1,2024-01-01 00:00,2024-01-01 00:30\nI2,2024-01-01 01:00,2024-01-01 00:30\n")
+    (tmp_path / "tel.csv").write_text(
+        "route,ts,total,errors,le_100,le_500\ncheckout,2024-01-01 00:00,10,1,7,9\ncheckout,2024-01-01 00:01,10,0,10,10\n"
+    )
+    (tmp_path / "inc.csv").write_text(
+        "id,started_at,resolved_at\nI1,2024-01-01 00:00,2024-01-01 00:30\nI2,2024-01-01 01:00,2024-01-01 00:30\n"
+    )
     (tmp_path / "toil.csv").write_text("date,task,minutes\n2024-01-01,restart,20\n")
-    (tmp_path / "pages.csv").write_text("timestamp,alert,severity,incident_id\n2024-01-01 00:05,HighErrors,page,I1\n2024-01-01 00:07,HighErrors,page,I9\n")
+    (tmp_path / "pages.csv").write_text(
+        "timestamp,alert,severity,incident_id\n2024-01-01 00:05,HighErrors,page,I1\n2024-01-01 00:07,HighErrors,page,I9\n"
+    )
     (tmp_path / "deploys.csv").write_text("timestamp,result\n2023-12-31 23:50,success\n")
     (tmp_path / "series.csv").write_text("timestamp,value\n2024-01-01 00:00,120\n")
-    cfg = load_config(_service(
-        tmp_path,
-        {"telemetry": "tel.csv", "telemetry_columns": {"journey": "route", "interval_start": "ts"}, "incidents": "inc.csv",
-         "toil": "toil.csv", "alerts": "pages.csv", "deploys": "deploys.csv", "series": "series.csv"},
-        timezone="Europe/Berlin",
-    ))
+    cfg = load_config(
+        _service(
+            tmp_path,
+            {
+                "telemetry": "tel.csv",
+                "telemetry_columns": {"journey": "route", "interval_start": "ts"},
+                "incidents": "inc.csv",
+                "toil": "toil.csv",
+                "alerts": "pages.csv",
+                "deploys": "deploys.csv",
+                "series": "series.csv",
+            },
+            timezone="Europe/Berlin",
+        )
+    )
     inputs = io.load_inputs(cfg, quarantine_dir=tmp_path / "q")
     assert inputs.present() == io.KINDS
-    assert inputs.telemetry is not None and inputs.telemetry["interval_start"].iloc[0] == pd.Timestamp("2023-12-31 23:00", tz="UTC")
+    assert inputs.telemetry is not None and inputs.telemetry["interval_start"].iloc[0] == pd.Timestamp(
+        "2023-12-31 23:00", tz="UTC"
+    )
     assert inputs.telemetry["journey"].tolist() == ["checkout", "checkout"]
     assert [e.kind for e in inputs.ledger] == list(io.KINDS)
     inc = next(e for e in inputs.ledger if e.kind == "incidents")
@@ -132,15 +160,22 @@ def test_load_inputs_only_incidents(tmp_path: Path) -> None:
 def test_load_inputs_aggregates_requests_folder(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
-    (logs / "a.csv").write_text("timestamp,latency_ms,status,journey\n2024-01-01T00:00:10Z,120,200,api\n2024-01-01T00:00:20Z,900,503,api\n")
-    (logs / "b.csv").write_text("timestamp,latency_ms,status,journey\n2024-01-01T00:01:05Z,80,200,api\n2024-01-01T00:01:06Z,-5,200,api\n")
+    (logs / "a.csv").write_text(
+        "timestamp,latency_ms,status,journey\n2024-01-01T00:00:10Z,120,200,api\n2024-01-01T00:00:20Z,900,503,api\n"
+    )
+    (logs / "b.csv").write_text(
+        "timestamp,latency_ms,status,journey\n2024-01-01T00:01:05Z,80,200,api\n2024-01-01T00:01:06Z,-5,200,api\n"
+    )
     (tmp_path / "inc.csv").write_text("id,started_at,resolved_at\nI1,2024-01-01 00:00,\n")
     cfg = load_config(_service(tmp_path, {"requests": "logs", "incidents": "inc.csv"}))
     inputs = io.load_inputs(cfg, quarantine_dir=tmp_path / "q")
     tel = inputs.telemetry
     assert tel is not None
     assert tel[["total", "errors"]].to_numpy().tolist() == [[2, 1], [1, 0]]
-    assert tel["interval_start"].tolist() == [pd.Timestamp("2024-01-01 00:00", tz="UTC"), pd.Timestamp("2024-01-01 00:01", tz="UTC")]
+    assert tel["interval_start"].tolist() == [
+        pd.Timestamp("2024-01-01 00:00", tz="UTC"),
+        pd.Timestamp("2024-01-01 00:01", tz="UTC"),
+    ]
     req = inputs.ledger[0]
     assert req.kind == "requests" and req.rows_read == 4 and req.rows_accepted == 3 and req.rows_rejected == 1
     assert req.quarantine is not None and Path(req.quarantine).exists()
@@ -158,7 +193,13 @@ def test_validate_requests_kind(tmp_path: Path) -> None:
 def test_load_inputs_routes_to_prometheus_with_configured_range(tmp_path: Path) -> None:
     # no telemetry or requests file: the pull is attempted with prometheus.start/end (here an
     # inverted range, which the puller rejects before any network call).
-    cfg = load_config(_service(tmp_path, {}, prometheus={"url": "http://127.0.0.1:9", "start": "2024-01-02T00:00:00Z", "end": "2024-01-01T00:00:00Z"}))
+    cfg = load_config(
+        _service(
+            tmp_path,
+            {},
+            prometheus={"url": "http://127.0.0.1:9", "start": "2024-01-02T00:00:00Z", "end": "2024-01-01T00:00:00Z"},
+        )
+    )
     with pytest.raises(InputError, match=r"end 2024-01-01 00:00:00\+00:00 is not after start 2024-01-02"):
         io.load_inputs(cfg)
 

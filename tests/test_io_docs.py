@@ -13,15 +13,32 @@ from srekit.inputs import loaders as io
 def test_service_yaml_doc_lists_every_key() -> None:
     text = (ROOT / "docs" / "service-yaml.md").read_text()
     sections = {
-        config.PrometheusConfig: "prometheus", config.SLOConfig: "slo", config.OncallConfig: "oncall",
-        config.AlertingConfig: "alerting", config.ToilConfig: "toil", config.ReportConfig: "report",
+        config.PrometheusConfig: "prometheus",
+        config.SLOConfig: "slo",
+        config.OncallConfig: "oncall",
+        config.AlertingConfig: "alerting",
+        config.ToilConfig: "toil",
+        config.ReportConfig: "report",
     }
     missing = []
     for cls, name in sections.items():
         assert f"## `{name}`" in text
         body = text.split(f"## `{name}`", 1)[1].split("\n## ", 1)[0]
         missing += [f"{name}.{f.name}" for f in dataclasses.fields(cls) if f"| `{f.name}` |" not in body]
-    top = {"service", "timezone", "owner", "data", "journeys", "prometheus", "slo", "oncall", "alerting", "toil", "report", "owners"}
+    top = {
+        "service",
+        "timezone",
+        "owner",
+        "data",
+        "journeys",
+        "prometheus",
+        "slo",
+        "oncall",
+        "alerting",
+        "toil",
+        "report",
+        "owners",
+    }
     missing += [k for k in top if f"| `{k}` |" not in text]
     missing += [k for k in config.DATA_KINDS if f"| `{k}` |" not in text]
     assert missing == []
@@ -32,5 +49,6 @@ def test_inputs_doc_covers_every_kind_and_preset() -> None:
     for kind in io.KINDS:
         assert f"## {kind}" in text
     from srekit.inputs import presets
+
     for name in presets.PRESETS:
         assert f"| `{name}` |" in text

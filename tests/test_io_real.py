@@ -62,7 +62,12 @@ def test_github_statuspage_json() -> None:
     assert dict(e.rejected) == {"resolved before started": 3}
     assert sorted(got.rejects["id"]) == ["nk9gdvl03ztg", "qb2vmff9bnf5", "qrrdvssfmrs2"]
     assert dict(e.notes) == {"preset_statuspage": 1282, "zero_duration": 836, "detected_before_started": 13}
-    assert got.frame["severity"].value_counts().to_dict() == {"SEV3": 1046, "SEV2": 199, "SEV4": 32, "SEV1": 2}  # impact minor/major/none/critical minus the 3 rejected (2 minor, 1 none)
+    assert got.frame["severity"].value_counts().to_dict() == {
+        "SEV3": 1046,
+        "SEV2": 199,
+        "SEV4": 32,
+        "SEV1": 2,
+    }  # impact minor/major/none/critical minus the 3 rejected (2 minor, 1 none)
 
 
 def test_github_derived_csv_matches_json() -> None:
@@ -88,7 +93,13 @@ def test_gcp_incidents_json_and_csv() -> None:
     early = js.frame[js.frame["detected_at"] < js.frame["started_at"]].iloc[0]
     assert early["started_at"] - early["detected_at"] == pd.Timedelta(minutes=20, seconds=8)
     assert js.frame["severity"].value_counts().to_dict() == {"SEV3": 118, "SEV2": 20, "SEV4": 19}
-    cols = {"started_at": "begin", "detected_at": "created", "resolved_at": "end", "title": "external_desc", "journey": "service_name"}
+    cols = {
+        "started_at": "begin",
+        "detected_at": "created",
+        "resolved_at": "end",
+        "title": "external_desc",
+        "journey": "service_name",
+    }
     csv = io.load_incidents(external("cloud-status-history", "gcp_incidents.derived.csv"), columns=cols)
     assert dict(csv.entry.notes) == {"detected_before_started": 1}
     assert sorted(csv.frame["id"]) == sorted(js.frame["id"])
@@ -104,6 +115,7 @@ def test_pagerduty_vendor_examples() -> None:
 
 def presets_detect(records: list[dict]) -> str | None:
     from srekit.inputs import presets
+
     return presets.detect(records)
 
 
@@ -132,6 +144,11 @@ def test_pagerduty_rest_incidents_example(tmp_path: pytest.TempPathFactory) -> N
     p.write_text(json.dumps(body))
     got = io.load_incidents(p)
     row = got.frame.iloc[0]
-    assert (row["id"], row["title"], row["severity"], row["journey"]) == ("PT4KHLK", "The server is on fire.", "SEV2", "My Mail Service")
+    assert (row["id"], row["title"], row["severity"], row["journey"]) == (
+        "PT4KHLK",
+        "The server is on fire.",
+        "SEV2",
+        "My Mail Service",
+    )
     assert row["resolved_at"] - row["started_at"] == pd.Timedelta(minutes=7, seconds=41)
     assert dict(got.entry.notes) == {"preset_pagerduty": 1}

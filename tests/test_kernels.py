@@ -20,7 +20,10 @@ from srekit.report.kernels import interpreter as kernels_interpreter
 
 pytestmark = pytest.mark.xdist_group("kernels")
 
-KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, "language_info": {"name": "python"}}
+KERNEL = {
+    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+    "language_info": {"name": "python"},
+}
 
 PROBE = """
 import json, os, sys
@@ -43,8 +46,15 @@ def probe_notebook(path: Path) -> Path:
 
 def run_probe(src: Path, out: Path, cwd: Path, address: str | None) -> dict[str, object]:
     extra = {} if address is None else {"kernel_manager_class": warm_kernel_manager(address)}
-    papermill.execute_notebook(str(src), str(out), cwd=str(cwd), progress_bar=False, kernel_name="python3",
-                               shutdown_kernel="immediate", **extra)
+    papermill.execute_notebook(
+        str(src),
+        str(out),
+        cwd=str(cwd),
+        progress_bar=False,
+        kernel_name="python3",
+        shutdown_kernel="immediate",
+        **extra,
+    )
     text = nbformat.read(str(out), as_version=4).cells[-1].outputs[0]["text"]
     return dict(json.loads(text))
 
@@ -64,7 +74,9 @@ def zygote() -> KernelZygote:
         yield z
 
 
-def test_kernel_is_forked_from_the_preloaded_zygote(tmp_path: Path, zygote: KernelZygote, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kernel_is_forked_from_the_preloaded_zygote(
+    tmp_path: Path, zygote: KernelZygote, monkeypatch: pytest.MonkeyPatch
+) -> None:
     src = probe_notebook(tmp_path / "probe.ipynb")
     work = tmp_path / "work"
     work.mkdir()
@@ -79,7 +91,9 @@ def test_kernel_is_forked_from_the_preloaded_zygote(tmp_path: Path, zygote: Kern
     fresh = run_probe(src, tmp_path / "c.ipynb", work, None)
     assert fresh["ppid"] == os.getpid() and fresh["preloaded"] is False
     assert first["path"] == fresh["path"]  # the same import path as ipykernel_launcher's, working folder included
-    assert first["xoptions"] == fresh["xoptions"]  # the kernel spec's interpreter options (ipykernel's -Xfrozen_modules=off)
+    assert (
+        first["xoptions"] == fresh["xoptions"]
+    )  # the kernel spec's interpreter options (ipykernel's -Xfrozen_modules=off)
     assert first["random"] != second["random"]  # numpy's global generator is reseeded per kernel
     assert gone(int(first["pid"]), 5) and gone(int(second["pid"]), 5)  # stopped and reaped
 
@@ -94,12 +108,20 @@ def test_fresh_kernel_when_no_zygote_answers(tmp_path: Path, capfd: pytest.Captu
 
 def test_zygote_refuses_a_malformed_request(zygote: KernelZygote) -> None:
     from srekit.report import kernels
+
     with pytest.raises(kernels.ZygoteError, match="takes 3 descriptors"):
         request_kernel(zygote.address, ["-f", "/nonexistent.json"], cwd="/", env={}, fds=(1,))  # type: ignore[arg-type]
     read, write = os.pipe()
     try:  # a kernel spec asking for other interpreter options than the zygote was started with
         with pytest.raises(kernels.ZygoteError, match="asked for"):
-            request_kernel(zygote.address, ["-f", "/nonexistent.json"], cwd="/", env={}, fds=(1, 2, read), interpreter=[sys.executable, "-Xdev"])
+            request_kernel(
+                zygote.address,
+                ["-f", "/nonexistent.json"],
+                cwd="/",
+                env={},
+                fds=(1, 2, read),
+                interpreter=[sys.executable, "-Xdev"],
+            )
     finally:
         os.close(read)
         os.close(write)
@@ -138,8 +160,14 @@ def test_forked_kernel_signals_and_status(zygote: KernelZygote, tmp_path: Path) 
 
     write_connection_file(str(tmp_path / "k.json"))
     lifeline, keep = os.pipe()
-    pid = request_kernel(zygote.address, ["-f", str(tmp_path / "k.json")], cwd=str(tmp_path), env=dict(os.environ), fds=(1, 2, lifeline),
-                         interpreter=kernels_interpreter())
+    pid = request_kernel(
+        zygote.address,
+        ["-f", str(tmp_path / "k.json")],
+        cwd=str(tmp_path),
+        env=dict(os.environ),
+        fds=(1, 2, lifeline),
+        interpreter=kernels_interpreter(),
+    )
     kernel = ForkedKernel(pid)
     assert kernel.poll() is None
     kernel.kill()

@@ -20,7 +20,9 @@ def test_committed_without_outputs_and_one_parameters_cell(path) -> None:
     params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(params) == 1, "exactly one cell tagged parameters"
     tree = ast.parse(params[0].source)
-    names = {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    names = {
+        t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)
+    }
     assert "config_path" in names
     assert 'config_path = "../data/samples/service.yaml"' in params[0].source
     for line in params[0].source.splitlines():
@@ -38,11 +40,17 @@ def test_notebooks_are_thin(path) -> None:
             continue
         tree = ast.parse(cell.source)
         for node in ast.walk(tree):
-            assert not isinstance(node, ast.FunctionDef | ast.Lambda | ast.For | ast.While | ast.ListComp), (name, cell.source[:80])
+            assert not isinstance(node, ast.FunctionDef | ast.Lambda | ast.For | ast.While | ast.ListComp), (
+                name,
+                cell.source[:80],
+            )
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "show_figure":
                 assert any(k.arg == "alt" for k in node.keywords), (name, "every figure needs alt text")
-        assert "plt.show" not in cell.source and "print(" not in cell.source, (name, "display through srekit.report.nbshow")
+        assert "plt.show" not in cell.source and "print(" not in cell.source, (
+            name,
+            "display through srekit.report.nbshow",
+        )
     headings = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("#")]
     assert headings[0].startswith("# ")
 
@@ -50,9 +58,16 @@ def test_notebooks_are_thin(path) -> None:
 def test_report_notebook_follows_the_output_contract() -> None:
     nb = nbformat.read(str(ROOT / "notebooks" / "00_reliability_report.ipynb"), as_version=4)
     heads = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## ")]
-    assert heads == ["## 1. Summary", "## 2. SLO Proposal", "## 3. Error Budget Policy", "## 4. Alerting + Runbooks",
-                     "## 5. Toil + Automation", "## 6. Incident Response Improvements", "## 7. Reliability Backlog",
-                     "## 8. Open Questions / Assumptions"]
+    assert heads == [
+        "## 1. Summary",
+        "## 2. SLO Proposal",
+        "## 3. Error Budget Policy",
+        "## 4. Alerting + Runbooks",
+        "## 5. Toil + Automation",
+        "## 6. Incident Response Improvements",
+        "## 7. Reliability Backlog",
+        "## 8. Open Questions / Assumptions",
+    ]
 
 
 @pytest.mark.slow
@@ -69,8 +84,14 @@ def test_report_notebooks_render_without_telemetry(tmp_path) -> None:
 
     shutil.copy(SAMPLES / "incidents.csv", tmp_path / "incidents.csv")
     (tmp_path / "service.yaml").write_text("service: quiet\ndata:\n  incidents: incidents.csv\n")
-    res = run_report(load_config(tmp_path / "service.yaml"), tmp_path / "out", generated_at=pd.Timestamp("2024-01-01", tz="UTC"),
-                     only=["00", "01"], jobs=2, progress=False)
+    res = run_report(
+        load_config(tmp_path / "service.yaml"),
+        tmp_path / "out",
+        generated_at=pd.Timestamp("2024-01-01", tz="UTC"),
+        only=["00", "01"],
+        jobs=2,
+        progress=False,
+    )
     assert res.status == "ok", [n.error for n in res.notebooks]
     d = json.loads((res.run_dir / "report.json").read_text())
     assert "no request telemetry" in d["summary"]["text"]

@@ -15,25 +15,31 @@ from conftest import external
 from srekit.analysis.alerting import design_policy
 from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
-from srekit.exports.openslo import (
-    load_documents,
-    openslo_documents,
-    read_openslo_specs,
-    validate_document,
-)
+from srekit.exports.openslo import openslo_documents
 from srekit.inputs.config import parse_config
+from srekit.inputs.openslo import load_documents, read_openslo_specs, validate_document
 
 SPECS = (
     SLOSpec("checkout-availability", "checkout", "availability", 0.999, window=pd.Timedelta(days=30)),
     SLOSpec("checkout-latency", "checkout", "latency", 0.99, threshold_ms=300),
     SLOSpec("checkout-p95", "checkout", "timeslice", 0.95, threshold_ms=600),
-    SLOSpec("search-slices", "search", "availability", 0.99, budgeting="Timeslices", timeslice_target=0.95,
-            timeslice_window=pd.Timedelta(minutes=5), window=pd.Timedelta(days=7)),
+    SLOSpec(
+        "search-slices",
+        "search",
+        "availability",
+        0.99,
+        budgeting="Timeslices",
+        timeslice_target=0.95,
+        timeslice_window=pd.Timedelta(minutes=5),
+        window=pd.Timedelta(days=7),
+    ),
 )
 
 
 def config(**extra):
-    return parse_config({"service": "Shop Front", "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"}, **extra})
+    return parse_config(
+        {"service": "Shop Front", "data": {"telemetry": "t.parquet"}, "oncall": {"coverage": "24x7"}, **extra}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +75,24 @@ def test_exported_documents_pass_the_official_schemas(schema_validator):
 
 def test_burnrate_conditions_carry_the_policy():
     docs = _docs()
-    conds = [d for d in docs if d["kind"] == "AlertCondition" and d["metadata"]["name"].startswith("checkout-availability")]
-    got = [(c["spec"]["severity"], c["spec"]["condition"]["lookbackWindow"], c["spec"]["condition"]["alertAfter"],
-            round(c["spec"]["condition"]["threshold"], 6)) for c in conds]
-    assert got == [("page", "1h", "5m", 14.4), ("page", "6h", "30m", 6.0), ("ticket", "1d", "2h", 3.0), ("ticket", "3d", "6h", 1.0)]
+    conds = [
+        d for d in docs if d["kind"] == "AlertCondition" and d["metadata"]["name"].startswith("checkout-availability")
+    ]
+    got = [
+        (
+            c["spec"]["severity"],
+            c["spec"]["condition"]["lookbackWindow"],
+            c["spec"]["condition"]["alertAfter"],
+            round(c["spec"]["condition"]["threshold"], 6),
+        )
+        for c in conds
+    ]
+    assert got == [
+        ("page", "1h", "5m", 14.4),
+        ("page", "6h", "30m", 6.0),
+        ("ticket", "1d", "2h", 3.0),
+        ("ticket", "3d", "6h", 1.0),
+    ]
     policies = [d for d in docs if d["kind"] == "AlertPolicy"]
     assert all(len(p["spec"]["conditions"]) == 1 for p in policies)  # the spec allows exactly one
 
@@ -98,18 +118,23 @@ def test_timestamps_stay_text():
     path = external("openslo", "schema-test", "spec-files", "v1", "slo", "slo-indicatorref-calendar-alerts.yaml")
     (doc,) = load_documents(path)
     assert doc["spec"]["timeWindow"][0]["calendar"]["startTime"] == "2020-01-21 12:30:00"
-    assert isinstance(yaml.safe_load(path.read_text())["spec"]["timeWindow"][0]["calendar"]["startTime"], datetime.datetime)
+    assert isinstance(
+        yaml.safe_load(path.read_text())["spec"]["timeWindow"][0]["calendar"]["startTime"], datetime.datetime
+    )
 
 
-@pytest.mark.parametrize("mutate, problem", [
-    (lambda d: d["spec"]["timeWindow"][0].update(duration="30s"), "does not match"),
-    (lambda d: d["spec"]["timeWindow"][0].update(duration="0d"), "does not match"),
-    (lambda d: d["spec"]["objectives"][0].update(target=1.0), "[0, 1)"),
-    (lambda d: d["spec"].update(budgetingMethod="Ratio"), "Occurrences or Timeslices"),
-    (lambda d: d["spec"].update(budgetingMethod="Timeslices"), "timeSliceWindow"),
-    (lambda d: d["spec"].update(indicator={"metadata": {"name": "x"}}), "exactly one of"),
-    (lambda d: d["metadata"].update(name="Checkout SLO"), "does not match"),
-])
+@pytest.mark.parametrize(
+    "mutate, problem",
+    [
+        (lambda d: d["spec"]["timeWindow"][0].update(duration="30s"), "does not match"),
+        (lambda d: d["spec"]["timeWindow"][0].update(duration="0d"), "does not match"),
+        (lambda d: d["spec"]["objectives"][0].update(target=1.0), "[0, 1)"),
+        (lambda d: d["spec"].update(budgetingMethod="Ratio"), "Occurrences or Timeslices"),
+        (lambda d: d["spec"].update(budgetingMethod="Timeslices"), "timeSliceWindow"),
+        (lambda d: d["spec"].update(indicator={"metadata": {"name": "x"}}), "exactly one of"),
+        (lambda d: d["metadata"].update(name="Checkout SLO"), "does not match"),
+    ],
+)
 def test_validator_rules(mutate, problem, schema_validator):
     slo = next(d for d in _docs() if d["kind"] == "SLO")
     bad = copy.deepcopy(slo)

@@ -47,8 +47,7 @@ def test_figures_at_another_dpi_take_the_tight_path() -> None:
 
 
 def test_log_axes_are_labelled_in_plain_text() -> None:
-    dist = pd.DataFrame({"label": "a", "edge_ms": [1.0, 10.0, 100.0, 1000.0],
-                         "slower_share": [1.0, 0.1, 0.01, 0.0001]})
+    dist = pd.DataFrame({"label": "a", "edge_ms": [1.0, 10.0, 100.0, 1000.0], "slower_share": [1.0, 0.1, 0.01, 0.0001]})
     thresholds = pd.DataFrame({"label": ["a"], "target": [0.99], "threshold_ms": [100.0], "slower_share": [0.01]})
     ax = plots_slo.plot_latency_distribution(dist, thresholds)
     nbshow.figure_png(ax.figure)
@@ -61,7 +60,13 @@ def test_log_axes_are_labelled_in_plain_text() -> None:
 def test_label_formats() -> None:
     assert [plots.number_label(v) for v in (0.5, 1, 20, 1000, 1e6)] == ["0.5", "1", "20", "1,000", "1,000,000"]
     assert [plots.percent_label(v) for v in (1.0, 0.3, 0.01, 0.005, 1e-7, 0.0)] == [
-        "100%", "30%", "1%", "0.5%", "0.00001%", "0%"]
+        "100%",
+        "30%",
+        "1%",
+        "0.5%",
+        "0.00001%",
+        "0%",
+    ]
 
 
 def test_plot_times_are_naive_utc() -> None:
@@ -86,9 +91,14 @@ class _Report:
 
 def test_alert_timeline_draws_one_rectangle_per_firing_and_incident() -> None:
     t0 = pd.Timestamp("2026-01-02", tz="UTC")
-    firings = pd.DataFrame({"rule": ["a/ticket/1d", "a/page/1h"], "severity": ["ticket", "page"],
-                            "start": [t0, t0 + pd.Timedelta(days=1)],
-                            "end": [t0 + pd.Timedelta(hours=6), t0 + pd.Timedelta(days=1, minutes=1)]})
+    firings = pd.DataFrame(
+        {
+            "rule": ["a/ticket/1d", "a/page/1h"],
+            "severity": ["ticket", "page"],
+            "start": [t0, t0 + pd.Timedelta(days=1)],
+            "end": [t0 + pd.Timedelta(hours=6), t0 + pd.Timedelta(days=1, minutes=1)],
+        }
+    )
     impacts = pd.DataFrame({"start": [t0], "end": [t0 + pd.Timedelta(minutes=1)]})
     ax = plots_alerting.plot_alert_timeline(_Report(firings, impacts))  # type: ignore[arg-type]
     shade, bars = ax.collections
@@ -96,7 +106,9 @@ def test_alert_timeline_draws_one_rectangle_per_firing_and_incident() -> None:
     (s,) = [p.vertices for p in shade.get_paths()]
     assert np.isclose(s[:, 0].min(), x0) and np.isclose(s[:, 0].max(), x0 + 1 / 48)  # 1 min drawn as 30
     ticket, page = [p.vertices for p in bars.get_paths()]
-    assert np.isclose(ticket[:, 0].max() - ticket[:, 0].min(), 0.25) and np.allclose(sorted(set(ticket[:, 1])), [0.65, 1.35])
+    assert np.isclose(ticket[:, 0].max() - ticket[:, 0].min(), 0.25) and np.allclose(
+        sorted(set(ticket[:, 1])), [0.65, 1.35]
+    )
     assert np.allclose(sorted(set(page[:, 1])), [-0.35, 0.35])  # row 0: the page rule
     assert [to_hex(c) for c in bars.get_facecolor()] == [plots_alerting.TICKET, plots_alerting.PAGE]
     empty = _Report(firings.iloc[:0], impacts.iloc[:0])
@@ -113,7 +125,9 @@ def test_svg_keeps_text_as_text_and_is_reproducible() -> None:
     svg = nbshow.figure_svg(ax.figure)
     assert svg == nbshow.figure_svg(ax.figure)  # no date, fixed ids
     text = svg.decode()
-    assert "Budget &amp; burn &lt;script&gt;" in text and "checkout &lt;b&gt;&amp;" in text  # escaped text, not glyph paths
+    assert (
+        "Budget &amp; burn &lt;script&gt;" in text and "checkout &lt;b&gt;&amp;" in text
+    )  # escaped text, not glyph paths
     assert "<script" not in text
     width_pt = float(re.search(r'<svg[^>]*width="([\d.]+)pt"', text).group(1))
     tight = io.BytesIO()

@@ -90,16 +90,27 @@ class Server:
         data = workdir / "data"
         subprocess.run(
             [promtool, "tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=744h", str(om), str(data)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         )
-        listing = subprocess.run([promtool, "tsdb", "list", "-r", str(data)], check=True, capture_output=True, text=True).stdout
+        listing = subprocess.run(
+            [promtool, "tsdb", "list", "-r", str(data)], check=True, capture_output=True, text=True
+        ).stdout
         self.samples = sum(int(line.split()[-4]) for line in listing.splitlines()[1:] if line.strip())
         (workdir / "prometheus.yml").write_text("global:\n  scrape_interval: 1m\n")
         self.log = workdir / "prometheus.log"
         self.proc = subprocess.Popen(
-            [prometheus, f"--config.file={workdir / 'prometheus.yml'}", f"--storage.tsdb.path={data}",
-             "--web.listen-address=127.0.0.1:0", "--storage.tsdb.retention.time=400d"],
-            stdout=subprocess.DEVNULL, stderr=self.log.open("w"), cwd=workdir,
+            [
+                prometheus,
+                f"--config.file={workdir / 'prometheus.yml'}",
+                f"--storage.tsdb.path={data}",
+                "--web.listen-address=127.0.0.1:0",
+                "--storage.tsdb.retention.time=400d",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=self.log.open("w"),
+            cwd=workdir,
         )
         self.url = self._wait_ready()
 
@@ -145,7 +156,9 @@ def server(tmp_path_factory: pytest.TempPathFactory, history: pd.DataFrame) -> I
 
 def _pull(srv: Server, history: pd.DataFrame, **kw) -> tuple[pd.DataFrame, object]:
     cfg = replace(PrometheusConfig(url=srv.url), **kw)
-    return pull_telemetry(cfg, start=history["interval_start"].min(), end=history["interval_start"].max() + pd.Timedelta("1min"))
+    return pull_telemetry(
+        cfg, start=history["interval_start"].min(), end=history["interval_start"].max() + pd.Timedelta("1min")
+    )
 
 
 def test_backfill_kept_every_sample(server: Server, history: pd.DataFrame) -> None:
@@ -175,6 +188,7 @@ def test_injected_outage_is_visible(server: Server, history: pd.DataFrame) -> No
 
 def test_budget_from_pull_equals_budget_from_csv(server: Server, history: pd.DataFrame, tmp_path: Path) -> None:
     from srekit.inputs import loaders as io
+
     pulled, _ = _pull(server, history)
     csv = tmp_path / "telemetry.csv"
     history.to_csv(csv, index=False)
@@ -190,8 +204,21 @@ def test_budget_from_pull_equals_budget_from_csv(server: Server, history: pd.Dat
     from srekit.core.spec import SLOSpec
 
     for spec in (
-        SLOSpec(name="checkout-availability", journey="checkout", sli="availability", target=0.999, window=pd.Timedelta(days=7)),
-        SLOSpec(name="browse-latency", journey="browse", sli="latency", target=0.99, threshold_ms=250.0, window=pd.Timedelta(days=7)),
+        SLOSpec(
+            name="checkout-availability",
+            journey="checkout",
+            sli="availability",
+            target=0.999,
+            window=pd.Timedelta(days=7),
+        ),
+        SLOSpec(
+            name="browse-latency",
+            journey="browse",
+            sli="latency",
+            target=0.99,
+            threshold_ms=250.0,
+            window=pd.Timedelta(days=7),
+        ),
     ):
         fa = error_budget(sli_events(pulled, None, spec), spec).to_dict()
         fb = error_budget(sli_events(loaded, None, spec), spec).to_dict()
@@ -199,7 +226,9 @@ def test_budget_from_pull_equals_budget_from_csv(server: Server, history: pd.Dat
         assert fa["bad_events"] > 0
 
 
-def test_service_yaml_with_prometheus_url_loads_through_load_inputs(server: Server, history: pd.DataFrame, tmp_path: Path) -> None:
+def test_service_yaml_with_prometheus_url_loads_through_load_inputs(
+    server: Server, history: pd.DataFrame, tmp_path: Path
+) -> None:
     from srekit.inputs.config import load_config
     from srekit.inputs.loaders import load_inputs
 
@@ -220,8 +249,11 @@ def test_milliseconds_histogram_and_selector(tmp_path: Path) -> None:
     cfg = PrometheusConfig(latency_histogram="rpc_latency_ms", latency_unit="milliseconds", journey_label="route")
     srv = Server(tmp_path / "ms", hist, cfg)
     try:
-        pulled, _ = pull_telemetry(replace(cfg, url=srv.url, selector='route="checkout"'),
-                                   start=hist["interval_start"].min(), end=hist["interval_start"].max() + pd.Timedelta("1min"))
+        pulled, _ = pull_telemetry(
+            replace(cfg, url=srv.url, selector='route="checkout"'),
+            start=hist["interval_start"].min(),
+            end=hist["interval_start"].max() + pd.Timedelta("1min"),
+        )
     finally:
         srv.stop()
     expect = hist[hist["journey"] == "checkout"].reset_index(drop=True)
@@ -262,7 +294,9 @@ def test_counter_reset_and_scrape_gap_are_counted_not_interpolated(tmp_path: Pat
     # reset is the new value, as Prometheus' increase() assumes).
     browse = pulled[pulled["journey"] == "browse"].set_index("interval_start")
     truth = hist[hist["journey"] == "browse"].set_index("interval_start")
-    far = (truth.index < pd.Timestamp(gap_from - 60, unit="s", tz="UTC")) | (truth.index >= pd.Timestamp(gap_to + 6 * 60, unit="s", tz="UTC"))
+    far = (truth.index < pd.Timestamp(gap_from - 60, unit="s", tz="UTC")) | (
+        truth.index >= pd.Timestamp(gap_to + 6 * 60, unit="s", tz="UTC")
+    )
     far &= truth.index != pd.Timestamp(reset_at - 60, unit="s", tz="UTC")
     pd.testing.assert_series_equal(browse.loc[truth.index[far], "total"], truth.loc[far, "total"])
     # The total over the day is never inflated by interpolation.
@@ -286,7 +320,9 @@ def test_bad_query_is_not_retried(server: Server) -> None:
     client = PrometheusClient(PrometheusConfig(url=server.url, retries=5))
     t0 = time.monotonic()
     with pytest.raises(InputError, match="bad_data"):
-        client.query_range("sum(", chunks(START, START + pd.Timedelta("1h"), pd.Timedelta("1min"))[0], pd.Timedelta("1min"))
+        client.query_range(
+            "sum(", chunks(START, START + pd.Timedelta("1h"), pd.Timedelta("1min"))[0], pd.Timedelta("1min")
+        )
     assert time.monotonic() - t0 < 5  # five retries would back off 0.5+1+2+4+5 = 12.5 s
 
 
@@ -333,13 +369,32 @@ def test_cli_pull_writes_parquet(server: Server, history: pd.DataFrame, tmp_path
     start = history["interval_start"].min().isoformat()
     end = (history["interval_start"].min() + pd.Timedelta("1D")).isoformat()
     res = subprocess.run(
-        [sys.executable, "-m", "srekit.cli", "pull", "prometheus", "--config", str(cfg), "--url", server.url,
-         "--start", start, "--end", end, "--out", str(out)],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        [
+            sys.executable,
+            "-m",
+            "srekit.cli",
+            "pull",
+            "prometheus",
+            "--config",
+            str(cfg),
+            "--url",
+            server.url,
+            "--start",
+            start,
+            "--end",
+            end,
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
     )
     assert res.returncode == 0, res.stderr
     got = pd.read_parquet(out)
-    expect = history[history["interval_start"] < history["interval_start"].min() + pd.Timedelta("1D")].reset_index(drop=True)
+    expect = history[history["interval_start"] < history["interval_start"].min() + pd.Timedelta("1D")].reset_index(
+        drop=True
+    )
     pd.testing.assert_frame_equal(canonical(got), expect)
     assert "1440 intervals" in res.stdout or "rows" in res.stdout
     assert not list(tmp_path.glob("*.tmp*"))
@@ -362,9 +417,12 @@ def test_telemetry_notebook_reads_from_prometheus(server: Server, history: pd.Da
     )
     out = tmp_path / "01.ipynb"
     papermill.execute_notebook(
-        str(root / "notebooks" / "01_telemetry.ipynb"), str(out),
+        str(root / "notebooks" / "01_telemetry.ipynb"),
+        str(out),
         parameters={"config_path": str(cfg), "prometheus_url": server.url},
-        cwd=str(root / "notebooks"), kernel_name="python3", progress_bar=False,
+        cwd=str(root / "notebooks"),
+        kernel_name="python3",
+        progress_bar=False,
     )
     text = json.dumps(json.load(out.open())["cells"])
     assert server.url in text  # the ledger names the Prometheus source

@@ -22,12 +22,36 @@ EVIL = "<img src=x onerror=alert(1)>"
 def minimal_report(**over) -> dict:
     rep = {
         "summary": {"text": "All good.", "sentences": ["All good."], "figures": {"requests": 10}},
-        "slo_proposal": {}, "error_budget_policy": {}, "alerting": {}, "toil": {},
-        "incident_response": {"follow_up": [{"incident_id": "I1", "title": EVIL}, {"incident_id": "I2", "title": "=HYPERLINK(\"http://x\")"}]},
-        "backlog": {"items": [{"rank": 1, "title": "@SUM(A1:A9) fix | pipes", "owner": "-alice", "effort": "M", "impact": {"value": 3.0}}]},
+        "slo_proposal": {},
+        "error_budget_policy": {},
+        "alerting": {},
+        "toil": {},
+        "incident_response": {
+            "follow_up": [
+                {"incident_id": "I1", "title": EVIL},
+                {"incident_id": "I2", "title": '=HYPERLINK("http://x")'},
+            ]
+        },
+        "backlog": {
+            "items": [
+                {
+                    "rank": 1,
+                    "title": "@SUM(A1:A9) fix | pipes",
+                    "owner": "-alice",
+                    "effort": "M",
+                    "impact": {"value": 3.0},
+                }
+            ]
+        },
         "open_questions": [{"topic": "t", "question": "q?", "assumption": "+a", "section": "inputs"}],
-        "inputs": {"ranges": {}, "missing": [], "journeys": [{"name": EVIL, "requests": 5}], "critical_journeys": [EVIL],
-                   "critical_source": "configured", "ledger": []},
+        "inputs": {
+            "ranges": {},
+            "missing": [],
+            "journeys": [{"name": EVIL, "requests": 5}],
+            "critical_journeys": [EVIL],
+            "critical_source": "configured",
+            "ledger": [],
+        },
         "meta": {"service": "shop<script>", "generated_at": "2024-01-01T00:00:00+00:00", "srekit_version": "0.1.0"},
     }
     rep.update(over)
@@ -62,8 +86,16 @@ def test_md_text_escapes_html_and_markdown() -> None:
 def test_report_markdown_has_every_section_in_order_and_is_escaped() -> None:
     md = render.report_markdown(minimal_report())
     heads = re.findall(r"^## \d+\. (.+)$", md, flags=re.M)
-    assert heads[:8] == ["Summary", "SLO Proposal", "Error Budget Policy", "Alerting + Runbooks", "Toil + Automation",
-                         "Incident Response Improvements", "Reliability Backlog", "Open Questions / Assumptions"]
+    assert heads[:8] == [
+        "Summary",
+        "SLO Proposal",
+        "Error Budget Policy",
+        "Alerting + Runbooks",
+        "Toil + Automation",
+        "Incident Response Improvements",
+        "Reliability Backlog",
+        "Open Questions / Assumptions",
+    ]
     assert len(heads) == len(SECTION_KEYS)
     assert "<img" not in md and "<script>" not in md
     assert "&lt;img src=x onerror=alert(1)&gt;" in md
@@ -73,7 +105,7 @@ def test_report_markdown_has_every_section_in_order_and_is_escaped() -> None:
 
 
 def test_offline_problems_finds_resources_not_text() -> None:
-    assert render.offline_problems('<p>see https://example.com for more</p>') == []
+    assert render.offline_problems("<p>see https://example.com for more</p>") == []
     assert render.offline_problems('<script src="https://cdn.x/y.js"></script>')
     assert render.offline_problems('<link rel="stylesheet" href="http://x/y.css">')
     assert render.offline_problems("<style>body{background:url( 'https://x/a.png')}</style>")
@@ -90,15 +122,31 @@ def executed_notebook(error: bool = False) -> nbformat.NotebookNode:
     show = nbformat.v4.new_code_cell("SECRET_CODE_TEXT = 1\nshow_table(df)")
     show.outputs = [
         nbformat.v4.new_output("stream", name="stdout", text="STRAY_PRINT\n"),
-        nbformat.v4.new_output("display_data", data={"text/html": table_html(pd.DataFrame({"title": [EVIL]})), "text/plain": "T"}),
+        nbformat.v4.new_output(
+            "display_data", data={"text/html": table_html(pd.DataFrame({"title": [EVIL]})), "text/plain": "T"}
+        ),
         nbformat.v4.new_output("execute_result", data={"text/plain": "<Axes: STRAY_REPR>"}, execution_count=1),
     ]
     quiet = nbformat.v4.new_code_cell("QUIET_CELL = 2")
-    cells = [nbformat.v4.new_markdown_cell("# Title\n\nintro"), params, injected, nbformat.v4.new_markdown_cell("## Part one"), show,
-             nbformat.v4.new_markdown_cell("## Part two"), quiet]
+    cells = [
+        nbformat.v4.new_markdown_cell("# Title\n\nintro"),
+        params,
+        injected,
+        nbformat.v4.new_markdown_cell("## Part one"),
+        show,
+        nbformat.v4.new_markdown_cell("## Part two"),
+        quiet,
+    ]
     if error:
         bad = nbformat.v4.new_code_cell("FAILING_CELL_CODE = 1 / 0")
-        bad.outputs = [nbformat.v4.new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=["ZeroDivisionError: division by zero"])]
+        bad.outputs = [
+            nbformat.v4.new_output(
+                "error",
+                ename="ZeroDivisionError",
+                evalue="division by zero",
+                traceback=["ZeroDivisionError: division by zero"],
+            )
+        ]
         cells.append(bad)
     nb.cells = cells
     return nb
@@ -128,10 +176,22 @@ def test_engineer_html_keeps_code_and_failing_cell_shows_in_both() -> None:
 
 def test_index_html_latest_first_escaped_with_status() -> None:
     runs = [
-        {"service": "a", "generated_at": "2024-01-01T00:00:00+00:00", "status": "ok", "href": "a/2024-01-01",
-         "notebooks": [{"name": "00_reliability_report", "status": "ok"}], "headline": {"requests": 5000}},
-        {"service": EVIL, "generated_at": "2024-02-01T00:00:00+00:00", "status": "failed", "href": "b/2024-02-01",
-         "notebooks": [{"name": "01_telemetry", "status": "failed"}], "headline": {"success_ratio": 0.99912}},
+        {
+            "service": "a",
+            "generated_at": "2024-01-01T00:00:00+00:00",
+            "status": "ok",
+            "href": "a/2024-01-01",
+            "notebooks": [{"name": "00_reliability_report", "status": "ok"}],
+            "headline": {"requests": 5000},
+        },
+        {
+            "service": EVIL,
+            "generated_at": "2024-02-01T00:00:00+00:00",
+            "status": "failed",
+            "href": "b/2024-02-01",
+            "notebooks": [{"name": "01_telemetry", "status": "failed"}],
+            "headline": {"success_ratio": 0.99912},
+        },
     ]
     out = render.index_html(runs)
     assert out.index("2024-02-01") < out.index("2024-01-01")
@@ -160,8 +220,18 @@ def test_display_tables_survive_empty_and_failed_sections() -> None:
     rep = minimal_report(alerting={"status": "failed", "error": "KeyError: 'x'"})
     assert render.section_status(rep, "alerting") == "KeyError: 'x'"
     assert render.section_status(rep, "toil") == "ok"
-    for f in (render.slo_table, render.budget_table, render.forecast_table, render.alert_policy_table, render.backtest_table,
-              render.toil_table, render.candidates_table, render.incident_metrics_table, render.backlog_table, render.questions_table):
+    for f in (
+        render.slo_table,
+        render.budget_table,
+        render.forecast_table,
+        render.alert_policy_table,
+        render.backtest_table,
+        render.toil_table,
+        render.candidates_table,
+        render.incident_metrics_table,
+        render.backlog_table,
+        render.questions_table,
+    ):
         assert isinstance(f(rep), pd.DataFrame)
     assert render.backlog_table(rep)["item"].tolist() == ["@SUM(A1:A9) fix | pipes"]  # HTML tables escape on display
 
@@ -183,8 +253,33 @@ _REFERENCE = re.compile(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(['src="', "href='", "url(", "@import '", "import(\"", "data=", "http:", "https:", "//", "/", " ", "x",
-                                 "=", '"', "a//b", "SRC = ", "\n", "srcset="]), max_size=30))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                'src="',
+                "href='",
+                "url(",
+                "@import '",
+                'import("',
+                "data=",
+                "http:",
+                "https:",
+                "//",
+                "/",
+                " ",
+                "x",
+                "=",
+                '"',
+                "a//b",
+                "SRC = ",
+                "\n",
+                "srcset=",
+            ]
+        ),
+        max_size=30,
+    )
+)
 def test_offline_problems_matches_the_reference_pattern(parts: list[str]) -> None:
     text = "".join(parts)
     fast = render.offline_problems(text)
@@ -203,11 +298,19 @@ def test_accessible_matches_nbconverts_soup_pass() -> None:
     png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
     nb.cells = [
         nbformat.v4.new_markdown_cell("# Title\n\nSome *text* and an <img src='x.png'> inline"),
-        nbformat.v4.new_code_cell("x = 1", outputs=[
-            nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"}),
-            nbformat.v4.new_output("display_data", data={"text/html": '<img src="data:image/png;base64,AAAA" alt="a chart"><div class="jp-OutputArea-output">x</div>'}),
-            nbformat.v4.new_output("stream", name="stdout", text="hello\n"),
-        ]),
+        nbformat.v4.new_code_cell(
+            "x = 1",
+            outputs=[
+                nbformat.v4.new_output("display_data", data={"image/png": png, "text/plain": "<Figure>"}),
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={
+                        "text/html": '<img src="data:image/png;base64,AAAA" alt="a chart"><div class="jp-OutputArea-output">x</div>'
+                    },
+                ),
+                nbformat.v4.new_output("stream", name="stdout", text="hello\n"),
+            ],
+        ),
     ]
     ours, _ = render._exporter("engineer").from_notebook_node(nb)
     stock, _ = HTMLExporter(config=render._exporter("engineer").config, template_name="lab").from_notebook_node(nb)

@@ -26,11 +26,11 @@ from srekit.report.cache import (
     PENDING_FILE,
     Analysis,
     AnalysisCacheError,
+    build_report,
     load,
     mark_failed,
     mark_pending,
 )
-from srekit.report.contract import build_report
 
 T0 = pd.Timestamp("2024-03-01", tz="UTC")
 GEN = pd.Timestamp("2024-04-01T06:00:00", tz="UTC")
@@ -42,21 +42,32 @@ def telemetry(minutes: int = 6 * 60) -> pd.DataFrame:
     for j, base in (("pay", 100), ("browse", 300)):
         for m in range(minutes):
             errors = 3 if j == "pay" and m % 7 == 0 else 0
-            rows.append({"journey": j, "interval_start": T0 + pd.Timedelta(minutes=m), "total": base, "errors": errors,
-                         "le_100": base - 10, "le_250": base - 2, "le_1000": base})
+            rows.append(
+                {
+                    "journey": j,
+                    "interval_start": T0 + pd.Timedelta(minutes=m),
+                    "total": base,
+                    "errors": errors,
+                    "le_100": base - 10,
+                    "le_250": base - 2,
+                    "le_1000": base,
+                }
+            )
     return tm.canonical(pd.DataFrame(rows))
 
 
 def toil() -> pd.DataFrame:
     days = pd.date_range(T0, periods=28, freq="D")
-    return pd.DataFrame({
-        "date": days,
-        "task": pd.Series(["restart workers" if i % 2 else "rotate certs" for i in range(28)], dtype="str"),
-        "minutes": [30.0 + i for i in range(28)],
-        "category": pd.Series(["manual"] * 28, dtype="str"),
-        "engineer": pd.Series(["ana" if i % 3 else "bo" for i in range(28)], dtype="str"),
-        "automatable": [True] * 28,
-    })
+    return pd.DataFrame(
+        {
+            "date": days,
+            "task": pd.Series(["restart workers" if i % 2 else "rotate certs" for i in range(28)], dtype="str"),
+            "minutes": [30.0 + i for i in range(28)],
+            "category": pd.Series(["manual"] * 28, dtype="str"),
+            "engineer": pd.Series(["ana" if i % 3 else "bo" for i in range(28)], dtype="str"),
+            "automatable": [True] * 28,
+        }
+    )
 
 
 def config() -> object:
@@ -177,7 +188,9 @@ def test_reader_stops_waiting_when_the_writer_failed_or_died(tmp_path: Path) -> 
 
     gone = tmp_path / "gone"
     gone.mkdir()
-    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     (gone / PENDING_FILE).write_text(proc.stdout.strip())  # a process that has exited
     t0 = time.perf_counter()
     with pytest.raises(AnalysisCacheError, match="gone"):
@@ -225,5 +238,7 @@ def test_samples_analysis_matches_report_and_loads_fast(tmp_path: Path) -> None:
     assert json.dumps(b.report_dict, sort_keys=True) == json.dumps(expected, sort_keys=True)
     sizes = {p.name: p.stat().st_size for p in (tmp_path / "c").iterdir()}
     assert "inputs.pickle" not in sizes and sizes["report_dict.pickle"] < 1_000_000  # the raw history is not saved
-    assert b.golden_signals("6h").equals(a.golden_signals("6h"))  # not saved: the reader loads the files and computes it
+    assert b.golden_signals("6h").equals(
+        a.golden_signals("6h")
+    )  # not saved: the reader loads the files and computes it
     assert os.path.getsize(tmp_path / "c" / "signals-1h.pickle") < 5_000_000

@@ -10,18 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from srekit.analysis.overview import choose_critical, golden_signals, summarize_inputs, traffic_mix
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import parse_config
 from srekit.inputs.ledger import LedgerEntry
 from srekit.inputs.loaders import Inputs
-from srekit.report.contract import (
-    SECTION_KEYS,
-    build_report,
-    choose_critical,
-    golden_signals,
-    summarize_inputs,
-    traffic_mix,
-)
+from srekit.report.cache import build_report
+from srekit.report.contract import SECTION_KEYS
 
 T0 = pd.Timestamp("2024-03-01", tz="UTC")
 GEN = pd.Timestamp("2024-04-01T06:00:00", tz="UTC")
@@ -46,12 +41,14 @@ def cfg(**extra) -> object:
 
 
 def test_traffic_mix_hand_checked() -> None:
-    df = frame([
-        ("checkout", 0, 10, 6, [5, 8, 10]),
-        ("checkout", 1, 102, 1, [90, 100, 102]),
-        ("search", 0, 300, 0, [300, 300, 300]),
-        ("login", 0, 88, 8, [80, 88, 88]),
-    ])
+    df = frame(
+        [
+            ("checkout", 0, 10, 6, [5, 8, 10]),
+            ("checkout", 1, 102, 1, [90, 100, 102]),
+            ("search", 0, 300, 0, [300, 300, 300]),
+            ("login", 0, 88, 8, [80, 88, 88]),
+        ]
+    )
     mix = traffic_mix(df)
     assert list(mix["journey"]) == ["search", "checkout", "login"]
     assert list(mix["requests"]) == [300, 112, 88]
@@ -61,11 +58,13 @@ def test_traffic_mix_hand_checked() -> None:
 
 
 def test_golden_signals_sums_buckets_before_percentiles() -> None:
-    df = frame([
-        ("a", 0, 100, 10, [50, 100, 100]),
-        ("a", 1, 100, 0, [0, 0, 100]),
-        ("a", 61, 10, 1, [10, 10, 10]),
-    ])
+    df = frame(
+        [
+            ("a", 0, 100, 10, [50, 100, 100]),
+            ("a", 1, 100, 0, [0, 0, 100]),
+            ("a", 61, 10, 1, [10, 10, 10]),
+        ]
+    )
     g = golden_signals(df, freq="1h")
     first = g.iloc[0]
     assert first["requests"] == 200 and first["errors"] == 10
@@ -75,13 +74,26 @@ def test_golden_signals_sums_buckets_before_percentiles() -> None:
     # p90 = rank 180 -> 250 + 750 * (180 - 100) / 100 = 850
     assert first["p90_ms"] == pytest.approx(850.0)
     assert g.iloc[1]["p50_ms"] == pytest.approx(50.0)  # 5 of 10 in [0,100] -> 50 ms
-    assert list(g.columns) == ["journey", "period_start", "requests", "errors", "error_ratio", "p50_ms", "p90_ms", "p99_ms"]
+    assert list(g.columns) == [
+        "journey",
+        "period_start",
+        "requests",
+        "errors",
+        "error_ratio",
+        "p50_ms",
+        "p90_ms",
+        "p99_ms",
+    ]
 
 
 def test_golden_signals_same_for_sorted_and_shuffled_rows() -> None:
     rng = np.random.default_rng(4)
-    rows = [(j, m, int(t), int(t) // 10, sorted(rng.integers(0, int(t) + 1, 3).tolist()))
-            for j in ("b", "a") for m in range(0, 300, 7) for t in [rng.integers(1, 50)]]
+    rows = [
+        (j, m, int(t), int(t) // 10, sorted(rng.integers(0, int(t) + 1, 3).tolist()))
+        for j in ("b", "a")
+        for m in range(0, 300, 7)
+        for t in [rng.integers(1, 50)]
+    ]
     shuffled = frame(rows)
     ordered = shuffled.sort_values(["journey", "interval_start"]).reset_index(drop=True)
     for freq in ("1h", "15min"):
@@ -91,8 +103,15 @@ def test_golden_signals_same_for_sorted_and_shuffled_rows() -> None:
 
 
 def test_critical_journeys_top3_recorded_as_assumption() -> None:
-    mix = pd.DataFrame({"journey": ["a", "b", "c", "d"], "requests": [40, 30, 20, 10],
-                        "errors": [0] * 4, "traffic_share": [0.4, 0.3, 0.2, 0.1], "error_ratio": [0.0] * 4})
+    mix = pd.DataFrame(
+        {
+            "journey": ["a", "b", "c", "d"],
+            "requests": [40, 30, 20, 10],
+            "errors": [0] * 4,
+            "traffic_share": [0.4, 0.3, 0.2, 0.1],
+            "error_ratio": [0.0] * 4,
+        }
+    )
     names, source, qs = choose_critical(cfg(), mix)
     assert names == ("a", "b", "c") and source == "top_by_traffic"
     assert [q.topic for q in qs] == ["critical_journeys"]
@@ -100,8 +119,15 @@ def test_critical_journeys_top3_recorded_as_assumption() -> None:
 
 
 def test_critical_journeys_configured_and_unknown_named() -> None:
-    mix = pd.DataFrame({"journey": ["a", "b"], "requests": [40, 30], "errors": [0, 0],
-                        "traffic_share": [0.57, 0.43], "error_ratio": [0.0, 0.0]})
+    mix = pd.DataFrame(
+        {
+            "journey": ["a", "b"],
+            "requests": [40, 30],
+            "errors": [0, 0],
+            "traffic_share": [0.57, 0.43],
+            "error_ratio": [0.0, 0.0],
+        }
+    )
     c = cfg(journeys=[{"name": "b"}, {"name": "ghost"}, {"name": "a", "critical": False}])
     names, source, qs = choose_critical(c, mix)
     assert names == ("b", "ghost") and source == "configured"
@@ -111,13 +137,19 @@ def test_critical_journeys_configured_and_unknown_named() -> None:
 
 def test_summarize_inputs_ranges_missing_and_ledger() -> None:
     df = frame([("a", 0, 10, 1, [5, 9, 10]), ("a", 5, 20, 0, [20, 20, 20])])
-    entry = LedgerEntry(kind="telemetry", source="t.parquet", rows_read=3, rows_accepted=2,
-                        rejected={"negative total": 1})
+    entry = LedgerEntry(
+        kind="telemetry", source="t.parquet", rows_read=3, rows_accepted=2, rejected={"negative total": 1}
+    )
     s = summarize_inputs(cfg(), Inputs(telemetry=df, ledger=(entry,)))
     d = s.to_dict()
     assert d["missing"] == ["series", "incidents", "toil", "alerts", "deploys"]
-    assert d["ranges"]["telemetry"] == {"kind": "telemetry", "rows": 2, "start": "2024-03-01T00:00:00+00:00",
-                                        "end": "2024-03-01T00:05:00+00:00", "days": pytest.approx(5 / 1440)}
+    assert d["ranges"]["telemetry"] == {
+        "kind": "telemetry",
+        "rows": 2,
+        "start": "2024-03-01T00:00:00+00:00",
+        "end": "2024-03-01T00:05:00+00:00",
+        "days": pytest.approx(5 / 1440),
+    }
     assert d["requests"] == 30 and d["errors"] == 1
     assert d["telemetry_interval_s"] == 300.0
     assert d["rows_rejected"] == 1 and d["ledger"][0]["rejected"] == {"negative total": 1}
@@ -155,8 +187,13 @@ def test_generated_at_must_be_given_and_is_utc() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["x", "y", "z", "w"]), st.integers(0, 30), st.integers(0, 1000)),
-                min_size=1, max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["x", "y", "z", "w"]), st.integers(0, 30), st.integers(0, 1000)),
+        min_size=1,
+        max_size=30,
+    )
+)
 def test_traffic_shares_sum_to_one(rows) -> None:
     rng = np.random.default_rng(0)
     recs = []
@@ -193,10 +230,15 @@ def test_plots_have_plain_titles_and_survive_empty_data() -> None:
     import matplotlib.pyplot as plt
 
     from srekit.report.plots import telemetry as pt
+
     df = frame([("a", m, 100, m % 3, [80, 95, 100]) for m in range(180)])
     signals = golden_signals(df, freq="1h")
-    for ax in (pt.plot_traffic(signals), pt.plot_error_ratio(signals), pt.plot_latency(signals, "p99_ms"),
-               pt.plot_traffic_mix(traffic_mix(df))):
+    for ax in (
+        pt.plot_traffic(signals),
+        pt.plot_error_ratio(signals),
+        pt.plot_latency(signals, "p99_ms"),
+        pt.plot_traffic_mix(traffic_mix(df)),
+    ):
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
         plt.close(ax.figure)
     assert pt.plot_latency(signals, "p50_ms").get_yscale() == "log"
@@ -205,7 +247,12 @@ def test_plots_have_plain_titles_and_survive_empty_data() -> None:
     plt.close(risk.figure)
     empty = golden_signals(None)
     assert empty.empty and list(empty.columns)[:3] == ["journey", "period_start", "requests"]
-    for ax in (pt.plot_traffic(empty), pt.plot_traffic_mix(traffic_mix(None)), pt.plot_budget_consumed(pd.DataFrame(columns=["slo", "consumed", "status"])),
-               pt.plot_toil_hours(pd.DataFrame(columns=["task", "hours_per_week"])), pt.plot_forecast_risk(pd.DataFrame(columns=["slo", "p_exhaust"]))):
+    for ax in (
+        pt.plot_traffic(empty),
+        pt.plot_traffic_mix(traffic_mix(None)),
+        pt.plot_budget_consumed(pd.DataFrame(columns=["slo", "consumed", "status"])),
+        pt.plot_toil_hours(pd.DataFrame(columns=["task", "hours_per_week"])),
+        pt.plot_forecast_risk(pd.DataFrame(columns=["slo", "p_exhaust"])),
+    ):
         assert ax.texts and "No" in ax.texts[0].get_text()
         plt.close(ax.figure)

@@ -44,8 +44,21 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = root / "reports"
     t0 = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "srekit.cli", "report", "--config", str(data / "service.yaml"), "--out", str(out), "--no-progress"],
-        capture_output=True, text=True, timeout=900, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "srekit.cli",
+            "report",
+            "--config",
+            str(data / "service.yaml"),
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        cwd=ROOT,
     )
     runs = [p.parent for p in out.glob("*/*/run.json")]
     return {"proc": proc, "out": out, "run": runs[0] if runs else None, "seconds": time.perf_counter() - t0}
@@ -103,7 +116,10 @@ def test_html_offline_alt_text_and_escaping(sample_run: dict) -> None:
         for img in re.findall(r"<img\b[^>]*>", text):
             assert re.search(r'alt="[^"]{5,}"', img), (page, img[:120])
     stake = (run / "00_reliability_report.html").read_text()
-    assert "report_for_notebook" not in stake and "import" not in re.sub(r"<[^>]+>", "", stake).split("Reliability report", 1)[1][:2000]
+    assert (
+        "report_for_notebook" not in stake
+        and "import" not in re.sub(r"<[^>]+>", "", stake).split("Reliability report", 1)[1][:2000]
+    )
     assert '<nav class="srekit-toc"' in stake
     assert html.escape(XSS_TITLE) in (run / "report.md").read_text() or XSS_TITLE not in (run / "report.md").read_text()
 
@@ -133,10 +149,23 @@ class Browser:
             port = s.getsockname()[1]
         env = {**os.environ, "XDG_CONFIG_HOME": str(tmp / "xdg-config"), "XDG_CACHE_HOME": str(tmp / "xdg-cache")}
         self.proc = subprocess.Popen(
-            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", f"--window-size={width},{height}",
-             f"--user-data-dir={tmp / 'profile'}", f"--remote-debugging-port={port}", "about:blank"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--window-size={width},{height}",
+                f"--user-data-dir={tmp / 'profile'}",
+                f"--remote-debugging-port={port}",
+                "about:blank",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 60
         targets = []
@@ -155,7 +184,9 @@ class Browser:
         for method in ("Page.enable", "Runtime.enable", "Log.enable"):
             self.call(method)
         # headless windows have a minimum width; emulate the device so phone width is real
-        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=width < 600)
+        self.call(
+            "Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=width < 600
+        )
 
     def call(self, method: str, **params: object) -> dict:
         self.next_id += 1
@@ -167,7 +198,15 @@ class Browser:
                 return msg.get("result", {})
             self.events.append(msg)
             if msg.get("method") == "Page.javascriptDialogOpening":
-                self.ws.send(json.dumps({"id": 10**6 + self.next_id, "method": "Page.handleJavaScriptDialog", "params": {"accept": True}}))
+                self.ws.send(
+                    json.dumps(
+                        {
+                            "id": 10**6 + self.next_id,
+                            "method": "Page.handleJavaScriptDialog",
+                            "params": {"accept": True},
+                        }
+                    )
+                )
 
     def open(self, url: str) -> None:
         self.events.clear()

@@ -35,7 +35,10 @@ from srekit.report.runner import (
     run_report,
 )
 
-KERNEL = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, "language_info": {"name": "python"}}
+KERNEL = {
+    "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+    "language_info": {"name": "python"},
+}
 GEN = pd.Timestamp("2024-03-03T12:00:00", tz="UTC")
 
 
@@ -60,8 +63,18 @@ def tiny_service(root: Path, **report: object) -> Path:
         errors = rng.binomial(total, 0.002)
         le100 = rng.binomial(total, 0.9)
         le1000 = le100 + rng.binomial(total - le100, 0.9)
-        rows.append(pd.DataFrame({"journey": journey, "interval_start": stamps.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                                  "total": total, "errors": errors, "le_100": le100, "le_1000": le1000}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "journey": journey,
+                    "interval_start": stamps.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "total": total,
+                    "errors": errors,
+                    "le_100": le100,
+                    "le_1000": le1000,
+                }
+            )
+        )
     pd.concat(rows).to_csv(root / "telemetry.csv", index=False)
     extra = "".join(f"  {k}: {v}\n" for k, v in report.items())
     (root / "service.yaml").write_text(
@@ -81,7 +94,13 @@ def nbdir(tmp_path: Path) -> Path:
 
 def test_parse_params_types_and_errors() -> None:
     assert parse_params(["a=1", "b=2.5", "c=true", "d=none", "e=text=with=eq", "f="]) == {
-        "a": 1, "b": 2.5, "c": True, "d": None, "e": "text=with=eq", "f": ""}
+        "a": 1,
+        "b": 2.5,
+        "c": True,
+        "d": None,
+        "e": "text=with=eq",
+        "f": "",
+    }
     for bad in ("novalue", "1x=2", "=3"):
         with pytest.raises(ParameterError, match="NAME=VALUE"):
             parse_params([bad])
@@ -94,7 +113,9 @@ def test_plan_parameters_routes_and_rejects_unknown(nbdir: Path) -> None:
     with pytest.raises(ParameterError) as err:
         plan_parameters(nbs, {"greting": "typo"}, {})
     msg = str(err.value)
-    assert "greting" in msg and "valid parameters: config_path, greeting" in msg and "00_ok: config_path, greeting" in msg
+    assert (
+        "greting" in msg and "valid parameters: config_path, greeting" in msg and "00_ok: config_path, greeting" in msg
+    )
 
 
 def test_only_selects_by_name_or_number(nbdir: Path) -> None:
@@ -123,7 +144,9 @@ def test_lock_names_holder_and_takes_over_stale(tmp_path: Path) -> None:
         with pytest.raises(ReportLocked, match=f"pid {os.getpid()}"):
             RunLock(lock_path).acquire()
     assert not lock_path.exists()
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     lock_path.write_text(json.dumps({"pid": int(dead.stdout), "host": os.uname().nodename, "started_at": "x"}))
     with RunLock(lock_path) as lk:  # the holder is gone: stale lock taken over
         assert lk.held and json.loads(lock_path.read_text())["pid"] == os.getpid()
@@ -167,19 +190,36 @@ def test_failing_notebook_others_render_and_exit_1(tmp_path: Path, nbdir: Path) 
     cfg = tiny_service(tmp_path)
     out = tmp_path / "reports"
     messages: list[str] = []
-    res = run_report(load_config(cfg), out, generated_at=GEN, notebooks_dir=nbdir, jobs=2, params={"greeting": "<b>x</b>"}, log=messages.append)
+    res = run_report(
+        load_config(cfg),
+        out,
+        generated_at=GEN,
+        notebooks_dir=nbdir,
+        jobs=2,
+        params={"greeting": "<b>x</b>"},
+        log=messages.append,
+    )
     assert res.status == "failed" and [n.name for n in res.failed] == ["01_bad"]
     assert "ValueError: boom from the failing notebook" in res.failed[0].error
     run = out / "tiny" / "2024-03-03"
     assert res.run_dir == run.resolve()
     ok = (run / "00_ok.html").read_text()
-    assert "OK &lt;b&gt;x&lt;/b&gt;" not in ok and "OK <b>x</b>" in ok  # notebook chose to render HTML; runner passes values verbatim
+    assert (
+        "OK &lt;b&gt;x&lt;/b&gt;" not in ok and "OK <b>x</b>" in ok
+    )  # notebook chose to render HTML; runner passes values verbatim
     bad = html.unescape(re.sub(r"<[^>]+>", "", (run / "01_bad.html").read_text()))
-    assert 'raise ValueError("boom from the failing notebook")' in bad and "ValueError: boom" in bad  # the failing cell shows
+    assert (
+        'raise ValueError("boom from the failing notebook")' in bad and "ValueError: boom" in bad
+    )  # the failing cell shows
     assert (run / "engineer" / "01_bad.html").exists() and (run / "notebooks" / "01_bad.ipynb").exists()
-    assert len(messages) == 1 and "01_bad failed" in messages[0] and "boom" in messages[0] and "01_bad.html" in messages[0]
+    assert (
+        len(messages) == 1 and "01_bad failed" in messages[0] and "boom" in messages[0] and "01_bad.html" in messages[0]
+    )
     info = json.loads((run / RUN_FILE).read_text())
-    assert info["status"] == "failed" and {n["name"]: n["status"] for n in info["notebooks"]} == {"00_ok": "ok", "01_bad": "failed"}
+    assert info["status"] == "failed" and {n["name"]: n["status"] for n in info["notebooks"]} == {
+        "00_ok": "ok",
+        "01_bad": "failed",
+    }
     assert tuple(json.loads((run / "report.json").read_text())) == SECTION_KEYS
     index = (out / "index.html").read_text()
     assert 'class="failed">failed' in index and "tiny/2024-03-03/01_bad.html" in index
@@ -204,11 +244,20 @@ def test_killed_run_leaves_previous_run_intact(tmp_path: Path) -> None:
     slow = tmp_path / "slow"
     slow.mkdir()
     write_nb(slow / "00_ok.ipynb", "import time\ntime.sleep(120)")
-    proc = subprocess.Popen([*base, "--notebooks", str(slow)], start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [*base, "--notebooks", str(slow)], start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 120
     partial = None
     while time.monotonic() < deadline:  # wait until the run is midway: analysis written, notebook executing
-        partial = next((p for p in (out / "tiny").glob(".*.partial-*") if (p / "report.json").exists() and (p / "logs" / "00_ok.log").exists()), None)
+        partial = next(
+            (
+                p
+                for p in (out / "tiny").glob(".*.partial-*")
+                if (p / "report.json").exists() and (p / "logs" / "00_ok.log").exists()
+            ),
+            None,
+        )
         if partial is not None:
             time.sleep(1.0)  # the kernel is in its two-minute cell
             break
@@ -251,7 +300,9 @@ def test_unusable_input_exits_2_and_leaves_nothing_behind(tmp_path: Path, nbdir:
     cfg = tiny_service(tmp_path)
     (tmp_path / "telemetry.csv").unlink()
     out = tmp_path / "reports"
-    code = cli.main(["report", "--config", str(cfg), "--out", str(out), "--notebooks", str(nbdir), "--only", "00", "--no-progress"])
+    code = cli.main(
+        ["report", "--config", str(cfg), "--out", str(out), "--notebooks", str(nbdir), "--only", "00", "--no-progress"]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "telemetry.csv" in err
@@ -262,7 +313,11 @@ def test_unusable_input_exits_2_and_leaves_nothing_behind(tmp_path: Path, nbdir:
 def test_parameters_read_with_python_parser(tmp_path: Path) -> None:
     from srekit.report.runner import notebook_parameters
 
-    nb = write_nb(tmp_path / "q.ipynb", "pass", params='ratio = 1.0  # the "quoted" word (1.0 = full)\nname: str = "a"  # typed\n# note = 3')
+    nb = write_nb(
+        tmp_path / "q.ipynb",
+        "pass",
+        params='ratio = 1.0  # the "quoted" word (1.0 = full)\nname: str = "a"  # typed\n# note = 3',
+    )
     assert notebook_parameters(nb) == {"ratio": "1.0", "name": '"a"'}
     broken = write_nb(tmp_path / "b.ipynb", "pass", params="x = (")
     with pytest.raises(ParameterError, match="not valid Python"):

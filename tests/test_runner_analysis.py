@@ -56,7 +56,13 @@ def test_analysis_cache_is_reserved(tmp_path: Path) -> None:
     nbs.mkdir()
     write_nb(nbs / "00_a.ipynb", "pass")
     with pytest.raises(ParameterError, match="set by the runner"):
-        run_report(load_config(tiny_service(tmp_path)), tmp_path / "out", generated_at=GEN, notebooks_dir=nbs, params={"analysis_cache": "/x"})
+        run_report(
+            load_config(tiny_service(tmp_path)),
+            tmp_path / "out",
+            generated_at=GEN,
+            notebooks_dir=nbs,
+            params={"analysis_cache": "/x"},
+        )
 
 
 @pytest.mark.slow

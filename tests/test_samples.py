@@ -44,8 +44,16 @@ def test_same_arguments_give_byte_identical_files(tmp_path: Path) -> None:
     S.write_samples(tmp_path / "b", days=3, seed=11, rps=0.5)
     names = {p.name for p in a}
     assert names == {
-        "telemetry.parquet", "incidents.csv", "pages.csv", "toil.csv", "deploys.csv", "series.csv",
-        "requests_1d.csv.gz", "service.yaml", "ground_truth.json", "README.md",
+        "telemetry.parquet",
+        "incidents.csv",
+        "pages.csv",
+        "toil.csv",
+        "deploys.csv",
+        "series.csv",
+        "requests_1d.csv.gz",
+        "service.yaml",
+        "ground_truth.json",
+        "README.md",
     }
     first, second = _bytes(tmp_path / "a"), _bytes(tmp_path / "b")
     assert first.keys() == second.keys()
@@ -177,7 +185,9 @@ def test_every_injected_event_is_visible_in_its_window(telemetry: pd.DataFrame, 
             assert err_in > 4 * err_out, e["id"]
         else:
             assert err_in < 0.002, e["id"]
-        p95_in = quantile_ms(ins[[c for c in j.columns if c.startswith("le_")]].sum().to_frame().T, np.array([ins["total"].sum()]), 0.95)[0]
+        p95_in = quantile_ms(
+            ins[[c for c in j.columns if c.startswith("le_")]].sum().to_frame().T, np.array([ins["total"].sum()]), 0.95
+        )[0]
         base = next(m for m in truth["journeys"] if m["name"] == e["journey"])["p95_ms"]
         if e["latency_factor"] >= 2:
             assert p95_in > 1.6 * base, e["id"]
@@ -192,7 +202,10 @@ def test_quiet_stretches_exist(truth: dict) -> None:
 
 def test_incidents_agree_with_the_ground_truth(truth: dict) -> None:
     inc = pd.read_csv(SAMPLES / "incidents.csv", dtype=str, keep_default_na=False)
-    times = {c: pd.to_datetime(inc[c].replace("", None), utc=True) for c in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")}
+    times = {
+        c: pd.to_datetime(inc[c].replace("", None), utc=True)
+        for c in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
+    }
     ids = set(inc["id"])
     linked = {e["incident_id"] for e in truth["events"] if e["incident_id"]}
     assert linked <= ids
@@ -227,12 +240,19 @@ def test_pages_deploys_toil_tell_the_same_story(truth: dict) -> None:
     assert set(deploys["result"]) == {"success", "rollback", "failed"}
     inc = pd.read_csv(SAMPLES / "incidents.csv")
     for row in inc[inc["cause"] == "bad deploy"].itertuples():
-        near = deploys[(deploys["result"] == "rollback") & ((deploys["timestamp"] - pd.Timestamp(row.mitigated_at)).abs() < pd.Timedelta(minutes=10))]
+        near = deploys[
+            (deploys["result"] == "rollback")
+            & ((deploys["timestamp"] - pd.Timestamp(row.mitigated_at)).abs() < pd.Timedelta(minutes=10))
+        ]
         assert len(near) == 1, row.id
 
     toil = pd.read_csv(SAMPLES / "toil.csv")
     month = pd.to_datetime(toil["date"]).dt.month
-    restarts = toil[toil["task"] == "restart stuck queue workers"].groupby(month[toil["task"] == "restart stuck queue workers"]).size()
+    restarts = (
+        toil[toil["task"] == "restart stuck queue workers"]
+        .groupby(month[toil["task"] == "restart stuck queue workers"])
+        .size()
+    )
     assert restarts.loc[10] > 2 * restarts.loc[8]  # a growing task
 
 
@@ -253,7 +273,9 @@ def test_raw_request_log_is_the_same_model(truth: dict) -> None:
     assert raw["timestamp"].str.endswith("Z").all()
     ts = pd.to_datetime(raw["timestamp"], utc=True)
     assert ts.is_monotonic_increasing
-    assert ts.min() >= pd.Timestamp(truth["raw_requests"]["start"]) and ts.max() < pd.Timestamp(truth["raw_requests"]["end"])
+    assert ts.min() >= pd.Timestamp(truth["raw_requests"]["start"]) and ts.max() < pd.Timestamp(
+        truth["raw_requests"]["end"]
+    )
     assert len(raw) == truth["raw_requests"]["rows"]
     assert len(raw) == pytest.approx(truth["raw_requests"]["rps"] * 86400, rel=0.15)
     checkout = raw[raw["journey"] == "checkout"]
@@ -336,7 +358,13 @@ def test_write_requests_chunks_to_gzip(tmp_path: Path) -> None:
     assert header == b"timestamp,latency_ms,status,journey\n"
     frame = pd.read_csv(io.BytesIO(header + body))
     assert len(frame) == n
-    assert n == pytest.approx(20.0 * 3 * 3600 * np.mean(S.traffic_shape(pd.date_range(start, S.END, freq="min", inclusive="left"), S.JOURNEYS[0])), rel=0.1)
+    assert n == pytest.approx(
+        20.0
+        * 3
+        * 3600
+        * np.mean(S.traffic_shape(pd.date_range(start, S.END, freq="min", inclusive="left"), S.JOURNEYS[0])),
+        rel=0.1,
+    )
     assert pd.to_datetime(frame["timestamp"], utc=True).is_monotonic_increasing
     assert (frame["latency_ms"] > 0).all()
     assert path.read_bytes()[4:8] == b"\x00\x00\x00\x00"  # gzip mtime 0
@@ -353,6 +381,7 @@ def test_cli_writes_samples_and_rejects_bad_arguments(tmp_path: Path, capsys: py
 
 def test_raw_log_aggregates_to_the_same_shape_as_the_telemetry(telemetry: pd.DataFrame, truth: dict) -> None:
     import srekit.inputs.aggregate as ag
+
     raw, entry = ag.aggregate_files([SAMPLES / "requests_1d.csv.gz"], edges=S.SAMPLE_EDGES_MS)
     check(raw)
     assert entry.rows_rejected == 0 and int(raw["total"].sum()) == truth["raw_requests"]["rows"]
@@ -365,7 +394,9 @@ def test_raw_log_aggregates_to_the_same_shape_as_the_telemetry(telemetry: pd.Dat
         frac_raw = a[les].sum() / a["total"].sum()
         frac_tel = b[les].sum() / b["total"].sum()
         assert np.abs(frac_raw.to_numpy() - frac_tel.to_numpy()).max() < 0.02, journey
-        assert (a["errors"].sum() / a["total"].sum()) == pytest.approx(b["errors"].sum() / b["total"].sum(), rel=0.5, abs=0.001)
+        assert (a["errors"].sum() / a["total"].sum()) == pytest.approx(
+            b["errors"].sum() / b["total"].sum(), rel=0.5, abs=0.001
+        )
 
 
 @settings(max_examples=5, deadline=None)

@@ -30,15 +30,23 @@ def cfg(**extra):
     return parse_config(raw)
 
 
-def constant_telemetry(journey: str, days: int, per_interval: int, err_per_interval: int, *,
-                       freq: str = "1min", fast_share: float = 1.0) -> pd.DataFrame:
+def constant_telemetry(
+    journey: str, days: int, per_interval: int, err_per_interval: int, *, freq: str = "1min", fast_share: float = 1.0
+) -> pd.DataFrame:
     """Every interval: the same total and errors; a share of requests ≤ 100 ms, the rest ≤ 500."""
     idx = pd.date_range(T0, T0 + pd.Timedelta(days=days), freq=freq, inclusive="left")
     n = len(idx)
     fast = int(round(per_interval * fast_share))
-    return pd.DataFrame({"journey": journey, "interval_start": idx, "total": np.full(n, per_interval),
-                         "errors": np.full(n, err_per_interval), "le_100": np.full(n, fast),
-                         "le_500": np.full(n, per_interval)})
+    return pd.DataFrame(
+        {
+            "journey": journey,
+            "interval_start": idx,
+            "total": np.full(n, per_interval),
+            "errors": np.full(n, err_per_interval),
+            "le_100": np.full(n, fast),
+            "le_500": np.full(n, per_interval),
+        }
+    )
 
 
 def raw_requests(rng: np.random.Generator, n: int, days: int, sigma: float, median_ms: float) -> pd.DataFrame:
@@ -153,9 +161,14 @@ def test_top_three_journeys_by_traffic_and_configured_ones() -> None:
 
 
 def test_no_telemetry_gives_an_instrumentation_plan() -> None:
-    c = parse_config({"service": "s", "data": {"incidents": "i.csv"},
-                      "journeys": [{"name": "checkout", "slos": {"latency": {"threshold_ms": 800, "target": 0.95}}}],
-                      "prometheus": {"request_counter": "reqs_total", "journey_label": "route"}})
+    c = parse_config(
+        {
+            "service": "s",
+            "data": {"incidents": "i.csv"},
+            "journeys": [{"name": "checkout", "slos": {"latency": {"threshold_ms": 800, "target": 0.95}}}],
+            "prometheus": {"request_counter": "reqs_total", "journey_label": "route"},
+        }
+    )
     prop = propose_slos(None, None, c)
     d = prop.to_dict()
     json.dumps(d, allow_nan=False)
@@ -193,12 +206,17 @@ def test_configured_threshold_snaps_down_to_an_edge() -> None:
 
 def test_sli_text_and_promql_use_the_prometheus_names() -> None:
     tel = constant_telemetry("checkout", 2, 100, 0)
-    c = cfg(journeys=[{"name": "checkout", "slos": {"availability": 0.999, "latency": {"threshold_ms": 500, "target": 0.99}}}],
-            prometheus={"latency_histogram": "lat_seconds", "selector": 'job="shop"'})
+    c = cfg(
+        journeys=[
+            {"name": "checkout", "slos": {"availability": 0.999, "latency": {"threshold_ms": 500, "target": 0.99}}}
+        ],
+        prometheus={"latency_histogram": "lat_seconds", "selector": 'job="shop"'},
+    )
     slis = {s.kind: s for s in propose_slos(tel, None, c).slis}
     assert slis["availability"].promql == (
         'sum(rate(http_requests_total{handler="checkout",job="shop",code!~"5.."}[28d]))'
-        ' / sum(rate(http_requests_total{handler="checkout",job="shop"}[28d]))')
+        ' / sum(rate(http_requests_total{handler="checkout",job="shop"}[28d]))'
+    )
     assert 'lat_seconds_bucket{handler="checkout",job="shop",le="0.5"}' in slis["latency"].promql
     assert slis["latency"].columns == ("total", "le_500")
     assert "500 ms" in slis["latency"].definition and slis["latency"].user_impact
@@ -217,8 +235,12 @@ def test_grid_events_equal_telemetry_sli_counts() -> None:
             ev = sli_events(frame, None, s)
             pd.testing.assert_frame_equal(ev, ref, check_freq=False, check_names=False)
         t_min = tel["interval_start"].min()
-        for lo, hi in ((t_min - pd.Timedelta(minutes=90), None), (t_min + pd.Timedelta(minutes=7), None),
-                       (None, t_min + pd.Timedelta(hours=30)), (None, t_min + pd.Timedelta(hours=3))):
+        for lo, hi in (
+            (t_min - pd.Timedelta(minutes=90), None),
+            (t_min + pd.Timedelta(minutes=7), None),
+            (None, t_min + pd.Timedelta(hours=30)),
+            (None, t_min + pd.Timedelta(hours=3)),
+        ):
             ref = tm.sli_counts(tel, "api", kind, threshold_ms=thr, start=lo, end=hi)
             ev = sli_events(tel, None, s, start=lo, end=hi)
             pd.testing.assert_frame_equal(ev, ref, check_freq=False, check_names=False)
@@ -235,19 +257,25 @@ def test_sections_given_journey_grids_match_their_own() -> None:
     tel = pd.concat([a, b.drop(index=b.index[300:400])]).sample(frac=1.0, random_state=int(rng.integers(9)))
     grids = journey_grids(tel)
     c = cfg(journeys=[{"name": "a"}, {"name": "b"}])
-    specs = (SLOSpec("a-lat", "a", "latency", 0.9, threshold_ms=120.0), SLOSpec("b-av", "b", "availability", 0.99),
-             SLOSpec("z-av", "z", "availability", 0.99))
+    specs = (
+        SLOSpec("a-lat", "a", "latency", 0.9, threshold_ms=120.0),
+        SLOSpec("b-av", "b", "availability", 0.99),
+        SLOSpec("z-av", "z", "availability", 0.99),
+    )
     for s in specs:
         pd.testing.assert_frame_equal(sli_events(tel, None, s, grids=grids), sli_events(tel, None, s))
     assert propose_slos(tel, None, c, grids=grids).to_dict() == propose_slos(tel, None, c).to_dict()
     assert budget_policy(tel, None, specs, c, grids=grids).to_dict() == budget_policy(tel, None, specs, c).to_dict()
     with_grids = analyze_alerting(tel, None, specs, None, None, c, grids=grids).to_dict()
-    assert json.dumps(with_grids, default=str) == json.dumps(analyze_alerting(tel, None, specs, None, None, c).to_dict(), default=str)
+    assert json.dumps(with_grids, default=str) == json.dumps(
+        analyze_alerting(tel, None, specs, None, None, c).to_dict(), default=str
+    )
 
 
 def test_series_timeslice_events_count_repeats_and_skip_zeros() -> None:
-    stamps = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 00:05", "2024-01-01 00:05", "2024-01-01 00:10",
-                             "2024-01-01 00:20"], utc=True)
+    stamps = pd.to_datetime(
+        ["2024-01-01 00:00", "2024-01-01 00:05", "2024-01-01 00:05", "2024-01-01 00:10", "2024-01-01 00:20"], utc=True
+    )
     series = pd.DataFrame({"timestamp": stamps, "value": [50.0, 150.0, 90.0, 0.0, 120.0], "journey": "all"})
     s = SLOSpec(name="all-timeslice", journey="all", sli="timeslice", target=0.9, threshold_ms=100.0)
     ev = sli_events(None, series, s)
@@ -303,9 +331,13 @@ def test_nab_request_latency_proposals_and_timeslice_budgets() -> None:
     p = external("nab", "data", "realKnownCause", "ec2_request_latency_system_failure.csv")
     series = _real_series(str(p))
     assert series["timestamp"].duplicated().sum() == 11  # the DST repeat kept, not dropped
-    c = parse_config({"service": "ec2", "data": {"series": str(p)},
-                      "slo": {"window": "7d", "budgeting": "Timeslices", "timeslice_target": 0.9,
-                              "timeslice_window": "1h"}})
+    c = parse_config(
+        {
+            "service": "ec2",
+            "data": {"series": str(p)},
+            "slo": {"window": "7d", "budgeting": "Timeslices", "timeslice_target": 0.9, "timeslice_window": "1h"},
+        }
+    )
     prop = propose_slos(None, series, c)
     assert len(prop.threshold_proposals) == 4 and all(p.kind == "timeslice" for p in prop.threshold_proposals)
     pol = budget_policy(None, series, prop.specs, c)
@@ -321,8 +353,13 @@ def test_nab_request_latency_proposals_and_timeslice_budgets() -> None:
 def test_microsoft_outbound_latency_zeros_are_no_data() -> None:
     p = external("microsoft-cloud-monitoring-dataset", "data", "middle-tier-api-dependency-latency", "outbound-01.csv")
     series = _real_series(str(p))
-    c = parse_config({"service": "ms", "data": {"series": str(p)},
-                      "journeys": [{"name": "all", "slos": {"latency": {"threshold_ms": 150, "target": 0.95}}}]})
+    c = parse_config(
+        {
+            "service": "ms",
+            "data": {"series": str(p)},
+            "journeys": [{"name": "all", "slos": {"latency": {"threshold_ms": 150, "target": 0.95}}}],
+        }
+    )
     prop = propose_slos(None, series, c)
     assert any(q.topic == "series_zeros:all" for q in prop.open_questions)
     (spec,) = [s for s in prop.specs if s.sli == "timeslice"]
@@ -347,8 +384,10 @@ def test_calendar_month_windows_in_the_history() -> None:
 
 def test_given_specs_beyond_the_critical_journeys() -> None:
     tel = pd.concat([constant_telemetry(j, 3, n, 0) for j, n in (("a", 50), ("b", 40), ("c", 30), ("d", 1))])
-    given_ = (SLOSpec(name="d-availability", journey="d", sli="availability", target=0.99),
-              SLOSpec(name="gone-availability", journey="gone", sli="availability", target=0.99))
+    given_ = (
+        SLOSpec(name="d-availability", journey="d", sli="availability", target=0.99),
+        SLOSpec(name="gone-availability", journey="gone", sli="availability", target=0.99),
+    )
     prop = propose_slos(tel, None, cfg(), given_specs=given_)
     assert prop.specs == given_
     assert any(o.journey == "d" and o.name == "given" for o in prop.options)
@@ -428,7 +467,9 @@ def test_sli_promql_escapes_the_error_regex():
     from srekit.core.spec import SLOSpec
     from srekit.inputs.config import parse_config
 
-    c = parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "prometheus": {"error_status_regex": r"5\d\d"}})
+    c = parse_config(
+        {"service": "shop", "data": {"telemetry": "t.parquet"}, "prometheus": {"error_status_regex": r"5\d\d"}}
+    )
     q = make_sli(SLOSpec("a", "checkout", "availability", 0.999), c).promql
     assert 'code!~"5\\\\d\\\\d"' in q
 
@@ -440,7 +481,12 @@ def test_sli_promql_tolerates_a_selector_with_a_trailing_comma():
     from srekit.core.spec import SLOSpec
     from srekit.inputs.config import parse_config
 
-    c = parse_config({"service": "shop", "data": {"telemetry": "t.parquet"}, "prometheus": {"selector": ' job="shop", '}})
-    for s in (SLOSpec("a", "checkout", "availability", 0.999), SLOSpec("l", "checkout", "latency", 0.99, threshold_ms=300)):
+    c = parse_config(
+        {"service": "shop", "data": {"telemetry": "t.parquet"}, "prometheus": {"selector": ' job="shop", '}}
+    )
+    for s in (
+        SLOSpec("a", "checkout", "availability", 0.999),
+        SLOSpec("l", "checkout", "latency", 0.99, threshold_ms=300),
+    ):
         q = make_sli(s, c).promql
         assert ",," not in q and '{handler="checkout",job="shop"' in q, q

@@ -22,8 +22,16 @@ def _data():
     idx = pd.date_range("2024-01-01", periods=3 * 1440, freq="1min", tz="UTC")
     tot = rng.poisson(50, len(idx))
     fast = rng.binomial(tot, 0.97)
-    tel = pd.DataFrame({"journey": "a", "interval_start": idx, "total": tot, "errors": rng.binomial(tot, 0.001),
-                        "le_100": fast, "le_500": tot})
+    tel = pd.DataFrame(
+        {
+            "journey": "a",
+            "interval_start": idx,
+            "total": tot,
+            "errors": rng.binomial(tot, 0.001),
+            "le_100": fast,
+            "le_500": tot,
+        }
+    )
     cfg = parse_config({"service": "s", "data": {"telemetry": "t.parquet"}})
     prop = propose_slos(tel, None, cfg)
     return prop, budget_policy(tel, None, prop.specs, cfg)
@@ -46,8 +54,10 @@ def test_plots_survive_empty_inputs() -> None:
     cfg = parse_config({"service": "s", "data": {"incidents": "i.csv"}})
     prop = propose_slos(None, None, cfg)
     pol = budget_policy(None, None, prop.specs, cfg)
-    for ax in (plots_slo.plot_latency_distribution(prop.distributions, prop.thresholds_frame()),
-               plots_slo.plot_budget_burn_down(pol.burn_down),
-               plots_slo.plot_burn_rates(pol.burn_rate_history)):
+    for ax in (
+        plots_slo.plot_latency_distribution(prop.distributions, prop.thresholds_frame()),
+        plots_slo.plot_budget_burn_down(pol.burn_down),
+        plots_slo.plot_burn_rates(pol.burn_rate_history),
+    ):
         assert "No data" in ax.texts[0].get_text()
     plt.close("all")

@@ -70,8 +70,12 @@ def test_break_even_nets_maintenance_and_never_goes_negative():
 def test_candidate_break_even_equals_formula_hand_checked():
     # 30 min a day for 4 weeks = 3.5 h/week; reduction 0.8, upkeep 0.5 h/week, 52 weeks:
     # (3.5 × 0.8 − 0.5) × 52 = 2.3 × 52 = 119.6 hours.
-    config = cfg(team_size=5, automation={"restart": {"cost_hours": [10, 20, 40], "expected_reduction": 0.8,
-                                                       "maintenance_hours_per_week": 0.5}})
+    config = cfg(
+        team_size=5,
+        automation={
+            "restart": {"cost_hours": [10, 20, 40], "expected_reduction": 0.8, "maintenance_hours_per_week": 0.5}
+        },
+    )
     rep = analyze_toil(daily_log(), None, config, rng=np.random.default_rng(0), runs=500)
     (c,) = rep.candidates
     assert c.hours_per_week == pytest.approx(3.5)
@@ -129,8 +133,11 @@ U = np.random.default_rng(11).random((400, 3))
 
 @settings(max_examples=40, deadline=None)
 @given(
-    h=st.floats(0.1, 20), extra=st.floats(0.0, 20),
-    low=st.floats(0, 100), d1=st.floats(0, 100), d2=st.floats(0, 100),
+    h=st.floats(0.1, 20),
+    extra=st.floats(0.0, 20),
+    low=st.floats(0, 100),
+    d1=st.floats(0, 100),
+    d2=st.floats(0, 100),
 )
 def test_more_hours_saved_never_lowers_p_payback(h, extra, low, d1, d2):
     cost = Estimate(low, low + d1, low + d1 + d2)
@@ -143,8 +150,12 @@ def test_more_hours_saved_never_lowers_p_payback(h, extra, low, d1, d2):
 
 @settings(max_examples=40, deadline=None)
 @given(
-    h=st.floats(0.1, 20), low=st.floats(0, 100), d1=st.floats(0, 100), d2=st.floats(0, 100),
-    shift=st.floats(0, 200), scale=st.floats(1, 5),
+    h=st.floats(0.1, 20),
+    low=st.floats(0, 100),
+    d1=st.floats(0, 100),
+    d2=st.floats(0, 100),
+    shift=st.floats(0, 200),
+    scale=st.floats(1, 5),
 )
 def test_higher_cost_never_raises_p_payback(h, low, d1, d2, shift, scale):
     cheap = Estimate(low, low + d1, low + d1 + d2)
@@ -160,11 +171,21 @@ def test_higher_cost_never_raises_p_payback(h, low, d1, d2, shift, scale):
 
 def test_inventory_hours_and_shares_hand_checked():
     # restart: 30 min/day for 28 days = 3.5 h/week; certs: 2 h every Monday = 2 h/week.
-    log = pd.concat([
-        daily_log("restart", category="ops", engineer="ann", automatable=True),
-        pd.DataFrame({"date": pd.date_range("2026-01-05", periods=4, freq="7D", tz="UTC"), "task": "certs",
-                      "minutes": 120.0, "category": "maintenance", "engineer": "bob", "automatable": False}),
-    ])
+    log = pd.concat(
+        [
+            daily_log("restart", category="ops", engineer="ann", automatable=True),
+            pd.DataFrame(
+                {
+                    "date": pd.date_range("2026-01-05", periods=4, freq="7D", tz="UTC"),
+                    "task": "certs",
+                    "minutes": 120.0,
+                    "category": "maintenance",
+                    "engineer": "bob",
+                    "automatable": False,
+                }
+            ),
+        ]
+    )
     rep = analyze_toil(log, None, cfg(team_size=2, hours_per_week=40), rng=np.random.default_rng(0), runs=100)
     out = payload(rep)
     assert out["source"] == "toil_log"
@@ -191,10 +212,17 @@ def test_trend_on_a_growing_task():
     for week in range(10):  # 2 h/week growing by 1 h/week, spread over the week's days, with noise
         for day in range(7):
             minutes = (2 + week) * 60 / 7 + rng.normal(0, 3)
-            rows.append({"date": pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=7 * week + day),
-                         "task": "grow", "minutes": max(minutes, 0.0)})
-    rows += [{"date": pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=d), "task": "steady", "minutes": 60.0}
-             for d in range(0, 70, 7)]
+            rows.append(
+                {
+                    "date": pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=7 * week + day),
+                    "task": "grow",
+                    "minutes": max(minutes, 0.0),
+                }
+            )
+    rows += [
+        {"date": pd.Timestamp("2026-01-05", tz="UTC") + pd.Timedelta(days=d), "task": "steady", "minutes": 60.0}
+        for d in range(0, 70, 7)
+    ]
     rep = analyze_toil(pd.DataFrame(rows), None, cfg(team_size=3), rng=np.random.default_rng(0), runs=100)
     inv = {t.task: t for t in rep.inventory}
     tr = inv["grow"].trend
@@ -222,10 +250,20 @@ def test_short_last_week_is_scaled_to_a_week():
 
 
 def pages(n_days=14, per_day=2, severity="page"):
-    ts = [pd.Timestamp("2026-02-02 03:00", tz="UTC") + pd.Timedelta(days=d, hours=h)
-          for d in range(n_days) for h in range(per_day)]
-    return pd.DataFrame({"timestamp": ts, "alert": ["HighErrorRate", "DiskFull"] * (len(ts) // 2),
-                         "severity": severity, "actionable": True, "incident_id": pd.NA})
+    ts = [
+        pd.Timestamp("2026-02-02 03:00", tz="UTC") + pd.Timedelta(days=d, hours=h)
+        for d in range(n_days)
+        for h in range(per_day)
+    ]
+    return pd.DataFrame(
+        {
+            "timestamp": ts,
+            "alert": ["HighErrorRate", "DiskFull"] * (len(ts) // 2),
+            "severity": severity,
+            "actionable": True,
+            "incident_id": pd.NA,
+        }
+    )
 
 
 def test_estimate_from_pages_when_no_toil_log():
@@ -236,7 +274,8 @@ def test_estimate_from_pages_when_no_toil_log():
     # 28 pages in 14 days = 14 pages/week × 30 min = 7 h/week; 2 alert names, 3.5 h/week each
     assert out["toil_hours_per_week"] == pytest.approx(7.0)
     assert {t["task"]: t["hours_per_week"] for t in out["inventory"]} == pytest.approx(
-        {"HighErrorRate": 3.5, "DiskFull": 3.5})
+        {"HighErrorRate": 3.5, "DiskFull": 3.5}
+    )
     assert out["oncall_floor"]["pages_per_week"] == pytest.approx(14.0)
     assert out["oncall_floor"]["share"] == pytest.approx(7.0 / 160)
     assert out["oncall_floor"]["rotation_share"] == pytest.approx(0.25)
@@ -283,28 +322,36 @@ def test_team_size_falls_back_to_engineers_in_the_log():
 
 
 def test_self_healing_only_with_a_named_rollback():
-    auto = {"restart": {"self_healing": "restart the worker pool", "rollback": "feature flag pool_autorestart=off"},
-            "rotate certs": {"self_healing": "renew certificates automatically"}}
+    auto = {
+        "restart": {"self_healing": "restart the worker pool", "rollback": "feature flag pool_autorestart=off"},
+        "rotate certs": {"self_healing": "renew certificates automatically"},
+    }
     log = pd.concat([daily_log("restart"), daily_log("rotate certs", minutes=20.0)])
     rep = analyze_toil(log, None, cfg(team_size=3, automation=auto), rng=np.random.default_rng(0), runs=50)
     out = {c["task"]: c for c in payload(rep)["candidates"]}
-    assert out["restart"]["self_healing"] == {"action": "restart the worker pool",
-                                              "rollback": "feature flag pool_autorestart=off"}
+    assert out["restart"]["self_healing"] == {
+        "action": "restart the worker pool",
+        "rollback": "feature flag pool_autorestart=off",
+    }
     assert "self_healing" not in out["rotate certs"]
     assert "self_healing_rollback" in {q.topic for q in rep.open_questions}
 
 
-@pytest.mark.parametrize("spec", [
-    {"cost_hours": [30, 20, 10]},
-    {"cost_hours": [1, 2]},
-    {"expected_reduction": 1.5},
-    {"maintenance_hours_per_week": -1},
-    {"budget": 3},
-])
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"cost_hours": [30, 20, 10]},
+        {"cost_hours": [1, 2]},
+        {"expected_reduction": 1.5},
+        {"maintenance_hours_per_week": -1},
+        {"budget": 3},
+    ],
+)
 def test_bad_automation_config_is_a_config_error(spec):
     with pytest.raises(ConfigError, match=r"toil\.automation"):
-        analyze_toil(daily_log(), None, cfg(team_size=2, automation={"restart": spec}),
-                     rng=np.random.default_rng(0), runs=10)
+        analyze_toil(
+            daily_log(), None, cfg(team_size=2, automation={"restart": spec}), rng=np.random.default_rng(0), runs=10
+        )
 
 
 def test_bad_toil_frame_is_an_input_error():
@@ -332,8 +379,12 @@ def test_plots_draw_the_report():
 
     log = pd.concat([daily_log("restart", days=35), daily_log("rotate certs", days=35, minutes=20.0)])
     rep = analyze_toil(log, pages(), cfg(team_size=3), rng=np.random.default_rng(0), runs=300)
-    for fn, data in [(plot_toil_by_task, rep), (plot_toil_trend, weekly_top(rep)),
-                     (plot_share_vs_cap, rep), (plot_roi, rep)]:
+    for fn, data in [
+        (plot_toil_by_task, rep),
+        (plot_toil_trend, weekly_top(rep)),
+        (plot_share_vs_cap, rep),
+        (plot_roi, rep),
+    ]:
         ax = fn(data)
         assert ax.get_title() and ax.get_xlabel()
         plt.close(ax.figure)
@@ -346,8 +397,9 @@ def test_days_are_counted_in_the_service_timezone():
     # io stores a Berlin date 2026-08-03 as 2026-08-02 22:00 UTC (CEST, UTC+2)
     dates = pd.date_range("2026-08-03", periods=14, freq="D", tz="Europe/Berlin").tz_convert("UTC")
     log = pd.DataFrame({"date": dates, "task": "restart", "minutes": 60.0})
-    config = parse_config({"service": "s", "timezone": "Europe/Berlin", "data": {"toil": "t.csv"},
-                           "toil": {"team_size": 2}})
+    config = parse_config(
+        {"service": "s", "timezone": "Europe/Berlin", "data": {"toil": "t.csv"}, "toil": {"team_size": 2}}
+    )
     out = payload(analyze_toil(log, None, config, rng=np.random.default_rng(0), runs=10))
     assert out["period"] == {"start": "2026-08-03", "end": "2026-08-17", "weeks": 2.0}
     assert out["inventory"][0]["hours_per_week"] == pytest.approx(7.0)
@@ -357,6 +409,11 @@ def test_configured_automation_overrides_the_log_flag():
     log = daily_log(automatable=False)
     plain = analyze_toil(log, None, cfg(team_size=2), rng=np.random.default_rng(0), runs=10)
     assert plain.candidates == ()
-    rep = analyze_toil(log, None, cfg(team_size=2, automation={"restart": {"cost_hours": [4, 8, 16]}}),
-                       rng=np.random.default_rng(0), runs=10)
+    rep = analyze_toil(
+        log,
+        None,
+        cfg(team_size=2, automation={"restart": {"cost_hours": [4, 8, 16]}}),
+        rng=np.random.default_rng(0),
+        runs=10,
+    )
     assert [c.task for c in rep.candidates] == ["restart"]

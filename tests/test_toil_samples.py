@@ -32,14 +32,20 @@ def test_samples_toil_matches_an_independent_count(sample_inputs):
     days = (pd.to_datetime(raw["date"]).max() - pd.to_datetime(raw["date"]).min()).days + 1
     assert out["source"] == "toil_log" and out["period"]["weeks"] == pytest.approx(days / 7)
     assert out["toil_hours_per_week"] == pytest.approx(raw["minutes"].sum() / 60 / (days / 7))
-    assert out["team"] == {"size": 5, "size_source": "config.toil.team_size", "hours_per_week": 40.0,
-                           "capacity_hours_per_week": 200.0}
+    assert out["team"] == {
+        "size": 5,
+        "size_source": "config.toil.team_size",
+        "hours_per_week": 40.0,
+        "capacity_hours_per_week": 200.0,
+    }
     pages = pd.read_csv(SAMPLES / "pages.csv")
     assert out["oncall_floor"]["pages_per_week"] * out["oncall_floor"]["hours_per_week"] > 0
     assert out["oncall_floor"]["hours_per_week"] == pytest.approx(
-        out["oncall_floor"]["pages_per_week"] * config.oncall.handling_minutes_per_page / 60)
+        out["oncall_floor"]["pages_per_week"] * config.oncall.handling_minutes_per_page / 60
+    )
     assert (pages["severity"] == "page").sum() == pytest.approx(
-        out["oncall_floor"]["pages_per_week"] * out["period"]["weeks"], rel=0.05)
+        out["oncall_floor"]["pages_per_week"] * out["period"]["weeks"], rel=0.05
+    )
     # ground truth (data/samples/README.md): 'restart stuck queue workers' grows ≈ 2 → 9 a week
     inv = {t["task"]: t for t in out["inventory"]}
     assert inv["restart stuck queue workers"]["trend"]["direction"] == "growing"
@@ -58,10 +64,13 @@ def test_samples_estimate_from_pages(sample_inputs):
 
 
 @pytest.mark.external
-@pytest.mark.parametrize("parts, fmt", [
-    (("github-incident-history", "incidents.statuspage.json"), "statuspage"),
-    (("cloud-status-history", "app", "public", "incidents.json"), "gcp"),
-])
+@pytest.mark.parametrize(
+    "parts, fmt",
+    [
+        (("github-incident-history", "incidents.statuspage.json"), "statuspage"),
+        (("cloud-status-history", "app", "public", "incidents.json"), "gcp"),
+    ],
+)
 def test_backlog_on_real_incident_histories(parts, fmt):
     from srekit.analysis.incidents import analyze_incidents
     from srekit.inputs.loaders import load_incidents
@@ -89,14 +98,20 @@ def test_toil_notebook_runs_on_the_samples(tmp_path):
     nb_path = ROOT / "notebooks" / "06_toil.ipynb"
     nb = json.loads(nb_path.read_text())
     params = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
-    assert len(params) == 1 and "config_path = \"../data/samples/service.yaml\"" in "".join(params[0]["source"])
+    assert len(params) == 1 and 'config_path = "../data/samples/service.yaml"' in "".join(params[0]["source"])
     assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")  # committed clean
     out = tmp_path / "06_toil.ipynb"
-    papermill.execute_notebook(str(nb_path), str(out), cwd=str(ROOT / "notebooks"), progress_bar=False,
-                               kernel_name="python3", parameters={"config_path": str(SAMPLES / "service.yaml")})
+    papermill.execute_notebook(
+        str(nb_path),
+        str(out),
+        cwd=str(ROOT / "notebooks"),
+        progress_bar=False,
+        kernel_name="python3",
+        parameters={"config_path": str(SAMPLES / "service.yaml")},
+    )
     done = json.loads(out.read_text())
     html = "".join("".join(o.get("data", {}).get("text/html", "")) for c in done["cells"] for o in c.get("outputs", []))
-    assert html.count("<img src=\"data:image/svg+xml;base64,") == 5 and html.count("alt=\"") == 5
+    assert html.count('<img src="data:image/svg+xml;base64,') == 5 and html.count('alt="') == 5
     assert "Reliability backlog, highest priority first" in html and "restart stuck queue workers" in html
     # the backlog drew on every section: alerting, incidents, forecast/SLO and toil items, and
     # chaos experiments carry their burn-rate abort condition

@@ -137,7 +137,9 @@ def _window(text: str, where: str) -> pd.Timedelta:
     try:
         w = parse_duration(text)
     except (ValueError, TypeError) as exc:
-        raise ConfigError(f"service.yaml: {where} has an invalid window {text!r}: {exc}. fix: use 1h, 6h, 1d, 3d") from exc
+        raise ConfigError(
+            f"service.yaml: {where} has an invalid window {text!r}: {exc}. fix: use 1h, 6h, 1d, 3d"
+        ) from exc
     if w <= pd.Timedelta(0) or (w / SHORT_WINDOW_DIVISOR) % pd.Timedelta(minutes=1) != pd.Timedelta(0):
         raise ConfigError(
             f"service.yaml: {where} window {text!r} must be positive and divisible into whole minutes "
@@ -168,7 +170,9 @@ def design_policy(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: floa
     warnings: list[str] = []
     groups = [("fast", w) for w in cfg.page_long_windows] + [("slow", w) for w in cfg.ticket_long_windows]
     if not groups:
-        raise ConfigError("service.yaml: alerting.page_long_windows and ticket_long_windows are both empty. fix: keep the defaults [1h, 6h] and [1d, 3d]")
+        raise ConfigError(
+            "service.yaml: alerting.page_long_windows and ticket_long_windows are both empty. fix: keep the defaults [1h, 6h] and [1d, 3d]"
+        )
     period = spec.window
     budget = spec.error_budget
     rules = []
@@ -183,14 +187,24 @@ def design_policy(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: floa
                 f"(got {share!r}). fix: add e.g. `{text}: 0.05` under alerting.budget_shares"
             )
         if w > period:
-            raise ConfigError(f"service.yaml: alert window {text} is longer than the SLO period {format_duration(period)} of {spec.name}")
+            raise ConfigError(
+                f"service.yaml: alert window {text} is longer than the SLO period {format_duration(period)} of {spec.name}"
+            )
         burn = float(share) * (period / w)
         severity = "page" if (speed == "fast" and oncall) else "ticket"
-        rules.append(BurnRateRule(
-            slo=spec.name, journey=spec.journey, severity=severity, speed=speed, long_window=w,
-            short_window=w / SHORT_WINDOW_DIVISOR, burn_rate=burn, budget_share=float(share),
-            threshold=burn * budget,
-        ))
+        rules.append(
+            BurnRateRule(
+                slo=spec.name,
+                journey=spec.journey,
+                severity=severity,
+                speed=speed,
+                long_window=w,
+                short_window=w / SHORT_WINDOW_DIVISOR,
+                burn_rate=burn,
+                budget_share=float(share),
+                threshold=burn * budget,
+            )
+        )
     slack = [r for r in rules if r.burn_rate < MIN_SENSIBLE_BURN_RATE]
     if slack:
         names = ", ".join(f"{format_duration(r.long_window)} ({r.burn_rate:.3g}x)" for r in slack)
@@ -199,34 +213,42 @@ def design_policy(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: floa
             "is spent at less than half the sustainable rate; raise their budget_shares for short periods "
             "(Sloth uses 8%/12.5%/20%/42% for 7 days)."
         )
-        questions.append(OpenQuestion(
-            topic="alert_budget_shares",
-            question=f"Which budget shares should the alert windows of {spec.name} use for a {format_duration(period)} period?",
-            assumption=f"The configured shares were kept, giving burn rates below {MIN_SENSIBLE_BURN_RATE:g} for {names}.",
-            section="alerting",
-        ))
+        questions.append(
+            OpenQuestion(
+                topic="alert_budget_shares",
+                question=f"Which budget shares should the alert windows of {spec.name} use for a {format_duration(period)} period?",
+                assumption=f"The configured shares were kept, giving burn rates below {MIN_SENSIBLE_BURN_RATE:g} for {names}.",
+                section="alerting",
+            )
+        )
     unreachable = [r for r in rules if r.threshold >= 1.0]
     if unreachable:
-        names = ", ".join(f"{format_duration(r.long_window)} ({r.burn_rate:.3g}x, error ratio above {r.threshold:.3g})"
-                          for r in unreachable)
+        names = ", ".join(
+            f"{format_duration(r.long_window)} ({r.burn_rate:.3g}x, error ratio above {r.threshold:.3g})"
+            for r in unreachable
+        )
         warnings.append(
             f"{spec.name}: the rules over {names} can never fire: an error ratio cannot exceed 1, so even a full "
             "outage stays below their threshold. Lower their budget_shares or their windows for this target."
         )
-        questions.append(OpenQuestion(
-            topic="alert_unreachable_threshold",
-            question=f"Which alert windows and budget shares should {spec.name} use? At {spec.target:.4g} the rules over "
-                     f"{names} need more than 100% errors.",
-            assumption="The rules were kept as designed; they will never fire.",
-            section="alerting",
-        ))
+        questions.append(
+            OpenQuestion(
+                topic="alert_unreachable_threshold",
+                question=f"Which alert windows and budget shares should {spec.name} use? At {spec.target:.4g} the rules over "
+                f"{names} need more than 100% errors.",
+                assumption="The rules were kept as designed; they will never fire.",
+                section="alerting",
+            )
+        )
     if not oncall:
-        questions.append(OpenQuestion(
-            topic="oncall_coverage",
-            question="Is there an on-call rotation that can be paged for this service (24x7, business hours)?",
-            assumption="No on-call coverage is configured, so every burn-rate alert is a ticket; set oncall.coverage in service.yaml to page for fast burns.",
-            section="alerting",
-        ))
+        questions.append(
+            OpenQuestion(
+                topic="oncall_coverage",
+                question="Is there an on-call rotation that can be paged for this service (24x7, business hours)?",
+                assumption="No on-call coverage is configured, so every burn-rate alert is a ticket; set oncall.coverage in service.yaml to page for fast burns.",
+                section="alerting",
+            )
+        )
     if events_per_hour is not None:
         fastest = min(rules, key=lambda r: r.long_window)
         hours = period.total_seconds() / 3600.0
@@ -240,12 +262,14 @@ def design_policy(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: floa
                     f"spends {one_bad:.1%} of the budget, more than the fastest alert's {fastest.budget_share:.0%}. "
                     "Add synthetic traffic (probes) or group journeys into one SLO (SRE Workbook, Alerting on SLOs)."
                 )
-                questions.append(OpenQuestion(
-                    topic="low_traffic",
-                    question=f"Should {spec.name} get synthetic probe traffic or be grouped with other journeys?",
-                    assumption=f"The rules are kept as designed although a single bad event ({one_bad:.1%} of the budget) can trigger the fast alert.",
-                    section="alerting",
-                ))
+                questions.append(
+                    OpenQuestion(
+                        topic="low_traffic",
+                        question=f"Should {spec.name} get synthetic probe traffic or be grouped with other journeys?",
+                        assumption=f"The rules are kept as designed although a single bad event ({one_bad:.1%} of the budget) can trigger the fast alert.",
+                        section="alerting",
+                    )
+                )
     return AlertPolicy(spec, tuple(rules), tuple(warnings), tuple(questions), events_per_hour)
 
 
@@ -274,8 +298,13 @@ def explain_report(report: AlertingReport, config: ServiceConfig, error_ratio: f
 # ----------------------------------------------------------------------------------- events
 
 
-def sli_events(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, spec: SLOSpec, *,
-               grids: Mapping[str, JourneyGrid] | None = None) -> pd.DataFrame:
+def sli_events(
+    telemetry: pd.DataFrame | None,
+    series: pd.DataFrame | None,
+    spec: SLOSpec,
+    *,
+    grids: Mapping[str, JourneyGrid] | None = None,
+) -> pd.DataFrame:
     """Per-interval ``total``/``bad`` SLI events of ``spec`` on a regular grid
     (:func:`srekit.analysis.slo.sli_events`: request SLIs from the aggregated telemetry, timeslice SLIs
     from the gauge series, OpenSLO Timeslices budgeting as slices). Missing intervals are zero
@@ -285,8 +314,10 @@ def sli_events(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, spec
 
     has = series if spec.sli == "timeslice" else telemetry
     if has is None or has.empty or not (has["journey"] == spec.journey).any():
-        return pd.DataFrame({"total": pd.Series([], dtype="int64"), "bad": pd.Series([], dtype="int64")},
-                            index=pd.DatetimeIndex([], tz="UTC", name="interval_start"))
+        return pd.DataFrame(
+            {"total": pd.Series([], dtype="int64"), "bad": pd.Series([], dtype="int64")},
+            index=pd.DatetimeIndex([], tz="UTC", name="interval_start"),
+        )
     return regularise(slo_events(telemetry, series, spec, grids=grids))
 
 
@@ -361,9 +392,13 @@ def firing_intervals(fired: pd.Series) -> pd.DataFrame:
     a = fired.to_numpy(dtype=bool)
     idx = fired.index
     if a.size == 0 or not a.any():
-        return pd.DataFrame({"start": pd.Series([], dtype="datetime64[us, UTC]"),
-                             "end": pd.Series([], dtype="datetime64[us, UTC]"),
-                             "open": pd.Series([], dtype=bool)})
+        return pd.DataFrame(
+            {
+                "start": pd.Series([], dtype="datetime64[us, UTC]"),
+                "end": pd.Series([], dtype="datetime64[us, UTC]"),
+                "open": pd.Series([], dtype=bool),
+            }
+        )
     d = np.diff(np.concatenate(([0], a.astype(np.int8), [0])))
     starts = np.flatnonzero(d == 1)
     ends = np.flatnonzero(d == -1)  # index of first false row, may be len(a)
@@ -372,8 +407,9 @@ def firing_intervals(fired: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"start": idx[starts], "end": idx[end_idx], "open": is_open})
 
 
-def burn_episodes(events: pd.DataFrame, spec: SLOSpec, *, window: pd.Timedelta = HOUR,
-                  min_share: float = 0.02) -> pd.DataFrame:
+def burn_episodes(
+    events: pd.DataFrame, spec: SLOSpec, *, window: pd.Timedelta = HOUR, min_share: float = 0.02
+) -> pd.DataFrame:
     """Periods where telemetry shows a budget burn worth alerting on (ground truth that does
     not come from the incident file).
 
@@ -382,8 +418,12 @@ def burn_episodes(events: pd.DataFrame, spec: SLOSpec, *, window: pd.Timedelta =
     its bad events spend at least ``min_share`` of the period's budget (default 2 %, the
     fastest page's share). Columns: start, end (evaluation times), bad, budget_share.
     """
-    cols = {"start": pd.Series([], dtype="datetime64[us, UTC]"), "end": pd.Series([], dtype="datetime64[us, UTC]"),
-            "bad": pd.Series([], dtype="int64"), "budget_share": pd.Series([], dtype=float)}
+    cols = {
+        "start": pd.Series([], dtype="datetime64[us, UTC]"),
+        "end": pd.Series([], dtype="datetime64[us, UTC]"),
+        "bad": pd.Series([], dtype="int64"),
+        "budget_share": pd.Series([], dtype=float),
+    }
     if events.empty:
         return pd.DataFrame(cols)
     step = step_of(events)
@@ -405,12 +445,14 @@ def burn_episodes(events: pd.DataFrame, spec: SLOSpec, *, window: pd.Timedelta =
     lo = np.maximum(first - n + 1, 0)  # the first burning window reaches back n rows
     spent = cs[last] - cs[lo]
     share = spent / budget_events if budget_events > 0 else np.zeros(len(spent))
-    out = pd.DataFrame({
-        "start": pd.DatetimeIndex(events.index)[lo] + step,
-        "end": runs["end"].to_numpy(),
-        "bad": spent.astype("int64"),
-        "budget_share": share,
-    })
+    out = pd.DataFrame(
+        {
+            "start": pd.DatetimeIndex(events.index)[lo] + step,
+            "end": runs["end"].to_numpy(),
+            "bad": spent.astype("int64"),
+            "budget_share": share,
+        }
+    )
     return out[out["budget_share"] >= min_share].reset_index(drop=True)
 
 
@@ -544,9 +586,16 @@ def _impacts(incidents: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp)
     journey, start, end, censored, recorded_delay."""
     utc: Final = "datetime64[us, UTC]"
     if incidents is None or incidents.empty:
-        return pd.DataFrame({"id": pd.Series([], dtype="str"), "journey": pd.Series([], dtype="str"),
-                             "start": pd.Series([], dtype=utc), "end": pd.Series([], dtype=utc),
-                             "censored": pd.Series([], dtype=bool), "recorded_delay": pd.Series([], dtype="timedelta64[us]")})
+        return pd.DataFrame(
+            {
+                "id": pd.Series([], dtype="str"),
+                "journey": pd.Series([], dtype="str"),
+                "start": pd.Series([], dtype=utc),
+                "end": pd.Series([], dtype=utc),
+                "censored": pd.Series([], dtype=bool),
+                "recorded_delay": pd.Series([], dtype="timedelta64[us]"),
+            }
+        )
     inc = incidents[incidents["started_at"].notna()].reset_index(drop=True)
     start = inc["started_at"].astype(utc)
     end = inc["resolved_at"].astype(utc)
@@ -560,9 +609,19 @@ def _impacts(incidents: pd.DataFrame | None, lo: pd.Timestamp, hi: pd.Timestamp)
         recorded = inc["detected_at"].astype(utc) - start
     else:
         recorded = pd.Series(pd.NaT, index=inc.index, dtype="timedelta64[us]")
-    journey = inc["journey"].astype("str") if "journey" in inc.columns else pd.Series(pd.NA, index=inc.index, dtype="str")
-    out = pd.DataFrame({"id": inc["id"].astype("str"), "journey": journey, "start": start, "end": end,
-                        "censored": censored, "recorded_delay": recorded})
+    journey = (
+        inc["journey"].astype("str") if "journey" in inc.columns else pd.Series(pd.NA, index=inc.index, dtype="str")
+    )
+    out = pd.DataFrame(
+        {
+            "id": inc["id"].astype("str"),
+            "journey": journey,
+            "start": start,
+            "end": end,
+            "censored": censored,
+            "recorded_delay": recorded,
+        }
+    )
     return out[(out["end"] >= lo) & (out["start"] <= hi)].reset_index(drop=True)
 
 
@@ -582,9 +641,19 @@ def _overlap(starts: np.ndarray, ends: np.ndarray, lo: np.ndarray, hi: np.ndarra
     return (starts[:, None] <= hi[None, :]) & (ends[:, None] >= lo[None, :])
 
 
-def _score(name: str, severity: str, fired: pd.Series, impacts: pd.DataFrame, episodes: pd.DataFrame,
-           events: pd.DataFrame | None, budget_events: float, weeks: float, *,
-           runs: pd.DataFrame | None = None, det: dict[int, Detection] | None = None) -> RuleScore:
+def _score(
+    name: str,
+    severity: str,
+    fired: pd.Series,
+    impacts: pd.DataFrame,
+    episodes: pd.DataFrame,
+    events: pd.DataFrame | None,
+    budget_events: float,
+    weeks: float,
+    *,
+    runs: pd.DataFrame | None = None,
+    det: dict[int, Detection] | None = None,
+) -> RuleScore:
     """Score one firing series against incident impacts and burn episodes. ``runs``
     (:func:`firing_intervals` of ``fired``) and ``det`` (their :func:`_detections`) may pass
     what the caller has computed already."""
@@ -600,9 +669,14 @@ def _score(name: str, severity: str, fired: pd.Series, impacts: pd.DataFrame, ep
     resets = [d[1] for d in det.values() if d[1] is not None]
     spent = [d[2] for d in det.values() if d[2] is not None]
     return RuleScore(
-        rule=name, severity=severity, firings=len(runs), true_firings=true,
-        incidents=len(impacts), incidents_detected=len(det),
-        episodes=len(episodes), episodes_detected=int(hit_ep.any(axis=0).sum()),
+        rule=name,
+        severity=severity,
+        firings=len(runs),
+        true_firings=true,
+        incidents=len(impacts),
+        incidents_detected=len(det),
+        episodes=len(episodes),
+        episodes_detected=int(hit_ep.any(axis=0).sum()),
         weeks=weeks,
         median_detection=_median_td(delays),
         median_reset=_median_td(resets),
@@ -627,8 +701,9 @@ def _median_td(values: Sequence[pd.Timedelta]) -> pd.Timedelta | None:
 Detection = tuple[pd.Timedelta, pd.Timedelta | None, float | None, pd.Timestamp]
 
 
-def _detections(runs: pd.DataFrame, impacts: pd.DataFrame, events: pd.DataFrame | None,
-                budget_events: float) -> dict[int, Detection]:
+def _detections(
+    runs: pd.DataFrame, impacts: pd.DataFrame, events: pd.DataFrame | None, budget_events: float
+) -> dict[int, Detection]:
     """Per impact row label: (delay, reset, budget share spent before detection, detection
     time) for the first firing run active during the impact. The reset is ``None`` for
     censored impacts or runs still open at the end of the data; the budget share is ``None``
@@ -659,18 +734,27 @@ def _detections(runs: pd.DataFrame, impacts: pd.DataFrame, events: pd.DataFrame 
             lo = int(np.searchsorted(stamps, starts[pos] - step_us, side="right"))  # intervals ending after the start
             hi = int(np.searchsorted(stamps, detected - step_us, side="right"))  # intervals complete at detection
             spent = float(cs[max(hi, lo)] - cs[lo]) / budget_events if budget_events > 0 else 0.0
-        out[int(label)] = (pd.Timedelta(int(detected - starts[pos]), unit="us"), reset, spent,
-                           pd.Timestamp(int(detected), unit="us", tz="UTC"))
+        out[int(label)] = (
+            pd.Timedelta(int(detected - starts[pos]), unit="us"),
+            reset,
+            spent,
+            pd.Timestamp(int(detected), unit="us", tz="UTC"),
+        )
     return out
 
 
 # ----------------------------------------------------------------------------------- pages log
 
-CAUSE_RE = re.compile(r"cpu|disk|memory|\bmem\b|swap|inode|heap|\bgc\b|garbage|thread|file.?descriptor|\bfds?\b|"
-                      r"\bload\b|iops|\bnode\b|\bhost\b|oom|queue.?depth|restart|network|bandwidth|certificate|\bntp\b",
-                      re.IGNORECASE)
-SYMPTOM_RE = re.compile(r"error|5xx|latency|slo\b|burn|availab|timeout|success|apdex|p9\d|slow|checkout|login|"
-                        r"request|uptime|probe|synthetic", re.IGNORECASE)
+CAUSE_RE = re.compile(
+    r"cpu|disk|memory|\bmem\b|swap|inode|heap|\bgc\b|garbage|thread|file.?descriptor|\bfds?\b|"
+    r"\bload\b|iops|\bnode\b|\bhost\b|oom|queue.?depth|restart|network|bandwidth|certificate|\bntp\b",
+    re.IGNORECASE,
+)
+SYMPTOM_RE = re.compile(
+    r"error|5xx|latency|slo\b|burn|availab|timeout|success|apdex|p9\d|slow|checkout|login|"
+    r"request|uptime|probe|synthetic",
+    re.IGNORECASE,
+)
 
 
 def classify_alert(name: str) -> str:
@@ -724,12 +808,14 @@ def summarize_pages(alerts: pd.DataFrame, weeks: float | None = None) -> PagesSu
     rows: list[dict[str, Any]] = []
     for name, grp in pages.groupby("alert", sort=True):
         g = grp["actionable"].dropna() if "actionable" in grp.columns else pd.Series([], dtype=bool)
-        rows.append({
-            "alert": str(name),
-            "kind": classify_alert(str(name)),
-            "pages": int(len(grp)),
-            "share_non_actionable": float((~g.astype(bool)).mean()) if len(g) else None,
-        })
+        rows.append(
+            {
+                "alert": str(name),
+                "kind": classify_alert(str(name)),
+                "pages": int(len(grp)),
+                "share_non_actionable": float((~g.astype(bool)).mean()) if len(g) else None,
+            }
+        )
     rows.sort(key=lambda r: (-int(r["pages"]), str(r["alert"])))
     return PagesSummary(int(len(pages)), int((sev == "ticket").sum()), float(weeks), non_act, linked, tuple(rows))
 
@@ -752,8 +838,12 @@ class AlertingReport:
     open_questions: tuple[OpenQuestion, ...]
     start: pd.Timestamp | None = None
     end: pd.Timestamp | None = None
-    firings: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)  # rule, slo, severity, start, end, open
-    episodes: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)  # slo, start, end, bad, budget_share
+    firings: pd.DataFrame = field(
+        default_factory=pd.DataFrame, compare=False, repr=False
+    )  # rule, slo, severity, start, end, open
+    episodes: pd.DataFrame = field(
+        default_factory=pd.DataFrame, compare=False, repr=False
+    )  # slo, start, end, bad, budget_share
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -789,8 +879,17 @@ class AlertingReport:
         """Per rule plus the unions and the single-window baseline, for display."""
         items = list(self.scores) + [s for s in (self.overall_pages, self.overall, self.baseline) if s is not None]
         rows = [s.to_dict() for s in items]
-        cols = ["rule", "severity", "firings", "precision", "recall", "episode_recall", "median_detection_s",
-                "median_reset_s", "alerts_per_week"]
+        cols = [
+            "rule",
+            "severity",
+            "firings",
+            "precision",
+            "recall",
+            "episode_recall",
+            "median_detection_s",
+            "median_reset_s",
+            "alerts_per_week",
+        ]
         return pd.DataFrame(rows, columns=cols)
 
     def pages_comparison(self) -> pd.DataFrame:
@@ -800,11 +899,23 @@ class AlertingReport:
         if self.existing_pages is not None:
             rows.append({"source": "pages today", "per_week": self.existing_pages.pages / self.existing_pages.weeks})
         if self.overall_pages is not None:
-            rows.append({"source": "burn-rate policy (pages)", "per_week": self.overall_pages.firings / self.overall_pages.weeks})
+            rows.append(
+                {
+                    "source": "burn-rate policy (pages)",
+                    "per_week": self.overall_pages.firings / self.overall_pages.weeks,
+                }
+            )
         if self.overall is not None:
-            rows.append({"source": "burn-rate policy (all alerts)", "per_week": self.overall.firings / self.overall.weeks})
+            rows.append(
+                {"source": "burn-rate policy (all alerts)", "per_week": self.overall.firings / self.overall.weeks}
+            )
         if self.baseline is not None:
-            rows.append({"source": "error ratio above the SLO for 10 min", "per_week": self.baseline.firings / self.baseline.weeks})
+            rows.append(
+                {
+                    "source": "error ratio above the SLO for 10 min",
+                    "per_week": self.baseline.firings / self.baseline.weeks,
+                }
+            )
         return pd.DataFrame(rows, columns=["source", "per_week"])
 
     def existing_pages_table(self) -> pd.DataFrame:
@@ -819,14 +930,27 @@ class AlertingReport:
 
     def impacts(self) -> pd.DataFrame:
         """Incident impact windows that were scored (id, start, end)."""
-        return pd.DataFrame({"id": [d.incident_id for d in self.detections],
-                             "start": [d.started_at for d in self.detections],
-                             "end": [d.impact_end for d in self.detections]})
+        return pd.DataFrame(
+            {
+                "id": [d.incident_id for d in self.detections],
+                "start": [d.started_at for d in self.detections],
+                "end": [d.impact_end for d in self.detections],
+            }
+        )
 
     def incident_table(self) -> pd.DataFrame:
         rows = [d.to_dict() for d in self.detections]
-        cols = ["id", "journey", "started_at", "detected_by", "delay_s", "page_delay_s", "reset_s",
-                "budget_spent_before_detection", "recorded_detection_delay_s"]
+        cols = [
+            "id",
+            "journey",
+            "started_at",
+            "detected_by",
+            "delay_s",
+            "page_delay_s",
+            "reset_s",
+            "budget_spent_before_detection",
+            "recorded_detection_delay_s",
+        ]
         return pd.DataFrame(rows, columns=cols)
 
 
@@ -834,6 +958,29 @@ def _union(masks: Mapping[str, pd.Series]) -> pd.Series:
     """Logical OR of aligned boolean series."""
     frame = pd.DataFrame(dict(masks))
     return frame.any(axis=1)
+
+
+def runbook_file(alert: str) -> str:
+    """File name of an alert's runbook (``<AlertName>.md``), the target of ``runbook_url``."""
+    return f"{alert}.md"
+
+
+def runbook_index(policies: Sequence[AlertPolicy], config: ServiceConfig) -> tuple[dict[str, str], ...]:
+    """One entry per alert: alert, slo, journey, severity, file (under ``runbooks/``), url."""
+    out = []
+    for p in policies:
+        for name, severity, _rules in p.alerts():
+            out.append(
+                {
+                    "alert": name,
+                    "slo": p.spec.name,
+                    "journey": p.spec.journey,
+                    "severity": severity,
+                    "file": f"runbooks/{runbook_file(name)}",
+                    "url": f"{config.alerting.runbook_base_url}{runbook_file(name)}",
+                }
+            )
+    return tuple(out)
 
 
 def analyze_alerting(
@@ -857,8 +1004,6 @@ def analyze_alerting(
     first and how fast. The existing pages log is summarised for comparison. ``grids`` may pass
     ``slo.journey_grids(telemetry)`` when the caller has it already.
     """
-    from srekit.exports.runbooks import runbook_index
-
     questions: list[OpenQuestion] = []
     replayed: list[_Replayed] = []
     for spec in specs:
@@ -877,15 +1022,25 @@ def analyze_alerting(
             if all(q.topic != o.topic or q.question != o.question for o in questions):
                 questions.append(q)
     if not specs:
-        questions.append(OpenQuestion(
-            topic="alerting_no_slos", question="Which SLOs should alerts protect?",
-            assumption="No SLOs were available, so no burn-rate alerts were designed.", section="alerting"))
+        questions.append(
+            OpenQuestion(
+                topic="alerting_no_slos",
+                question="Which SLOs should alerts protect?",
+                assumption="No SLOs were available, so no burn-rate alerts were designed.",
+                section="alerting",
+            )
+        )
 
     with_data = [r for r in replayed if len(r.events) > 1]
     if specs and not with_data:
-        questions.append(OpenQuestion(
-            topic="alerting_no_telemetry", question="Can request telemetry or a latency series be provided?",
-            assumption="Without telemetry the alert rules were designed but not replayed on history.", section="alerting"))
+        questions.append(
+            OpenQuestion(
+                topic="alerting_no_telemetry",
+                question="Can request telemetry or a latency series be provided?",
+                assumption="Without telemetry the alert rules were designed but not replayed on history.",
+                section="alerting",
+            )
+        )
     existing = summarize_pages(alerts) if alerts is not None and len(alerts) else None
     runbooks = runbook_index(policies, config)
     if not with_data:
@@ -898,10 +1053,14 @@ def analyze_alerting(
         existing = summarize_pages(alerts[(alerts["timestamp"] >= start) & (alerts["timestamp"] <= end)], weeks)  # type: ignore[index]
     impacts = _impacts(incidents, start, end)
     if incidents is None or incidents.empty:
-        questions.append(OpenQuestion(
-            topic="alerting_no_incidents", question="Is there an incident log to check the alerts against?",
-            assumption="Without incidents, alerts are scored only against budget-burn episodes seen in telemetry.",
-            section="alerting"))
+        questions.append(
+            OpenQuestion(
+                topic="alerting_no_incidents",
+                question="Is there an incident log to check the alerts against?",
+                assumption="Without incidents, alerts are scored only against budget-burn episodes seen in telemetry.",
+                section="alerting",
+            )
+        )
 
     scores: list[RuleScore] = []
     firing_rows = []
@@ -927,11 +1086,31 @@ def analyze_alerting(
             col = r.fired[rule.name]
             runs = firing_intervals(col)
             rule_det = _detections(runs, imp, r.events, r.budget_events)
-            scores.append(_score(rule.name, rule.severity, col, imp, r.episodes, r.events, r.budget_events, weeks,
-                                 runs=runs, det=rule_det))
+            scores.append(
+                _score(
+                    rule.name,
+                    rule.severity,
+                    col,
+                    imp,
+                    r.episodes,
+                    r.events,
+                    r.budget_events,
+                    weeks,
+                    runs=runs,
+                    det=rule_det,
+                )
+            )
             for run in runs.itertuples(index=False):
-                firing_rows.append({"rule": rule.name, "slo": rule.slo, "severity": rule.severity,
-                                    "start": run.start, "end": run.end, "open": run.open})
+                firing_rows.append(
+                    {
+                        "rule": rule.name,
+                        "slo": rule.slo,
+                        "severity": rule.severity,
+                        "start": run.start,
+                        "end": run.end,
+                        "open": run.open,
+                    }
+                )
             for i, d in rule_det.items():
                 det_rows.setdefault(str(imp.loc[i, "id"]), []).append((rule.name, rule.severity, d))
             all_masks[rule.name] = on_grid(col, step)
@@ -939,16 +1118,25 @@ def analyze_alerting(
                 page_masks[rule.name] = all_masks[rule.name]
         spec = r.policy.spec
         ten = pd.Timedelta(minutes=10)
-        base_rule = BurnRateRule(slo=spec.name, journey=spec.journey, severity="page", speed="fast",
-                                 long_window=ten, short_window=ten, burn_rate=1.0,
-                                 budget_share=min(1.0, ten / spec.window), threshold=spec.error_budget)
+        base_rule = BurnRateRule(
+            slo=spec.name,
+            journey=spec.journey,
+            severity="page",
+            speed="fast",
+            long_window=ten,
+            short_window=ten,
+            burn_rate=1.0,
+            budget_share=min(1.0, ten / spec.window),
+            threshold=spec.error_budget,
+        )
         base_masks[spec.name] = on_grid(replay(r.events, [base_rule])[base_rule.name], step)
 
     # unions over all SLOs, scored against every incident and every burn episode
     all_eps = pd.concat([r.episodes.assign(slo=r.policy.spec.name) for r in with_data], ignore_index=True)
     overall = _score("all rules", "any", _union(all_masks), impacts, all_eps, None, 0.0, weeks)
-    overall_pages = (_score("all page rules", "page", _union(page_masks), impacts, all_eps, None, 0.0, weeks)
-                     if page_masks else None)
+    overall_pages = (
+        _score("all page rules", "page", _union(page_masks), impacts, all_eps, None, 0.0, weeks) if page_masks else None
+    )
     baseline = _score("single window at the SLO (10m)", "page", _union(base_masks), impacts, all_eps, None, 0.0, weeks)
 
     detections = []
@@ -958,21 +1146,34 @@ def analyze_alerting(
         pages = [f for f in found if f[1] == "page"]
         best_page = min(pages, key=lambda x: x[2][3]) if pages else None
         rec = row["recorded_delay"]
-        detections.append(IncidentDetection(
-            incident_id=str(row["id"]),
-            journey=None if pd.isna(row["journey"]) else str(row["journey"]),
-            started_at=pd.Timestamp(row["start"]),
-            impact_end=pd.Timestamp(row["end"]),
-            censored=bool(row["censored"]),
-            detected_by=best[0] if best else None,
-            delay=best[2][0] if best else None,
-            page_delay=best_page[2][0] if best_page else None,
-            reset=best[2][1] if best else None,
-            budget_before_detection=best[2][2] if best else None,
-            recorded_delay=None if pd.isna(rec) else pd.Timedelta(rec),
-        ))
+        detections.append(
+            IncidentDetection(
+                incident_id=str(row["id"]),
+                journey=None if pd.isna(row["journey"]) else str(row["journey"]),
+                started_at=pd.Timestamp(row["start"]),
+                impact_end=pd.Timestamp(row["end"]),
+                censored=bool(row["censored"]),
+                detected_by=best[0] if best else None,
+                delay=best[2][0] if best else None,
+                page_delay=best_page[2][0] if best_page else None,
+                reset=best[2][1] if best else None,
+                budget_before_detection=best[2][2] if best else None,
+                recorded_delay=None if pd.isna(rec) else pd.Timedelta(rec),
+            )
+        )
     firings = pd.DataFrame(firing_rows, columns=["rule", "slo", "severity", "start", "end", "open"])
     return AlertingReport(
-        policies, tuple(scores), overall, overall_pages, baseline, tuple(detections), existing, runbooks,
-        tuple(questions), start=start, end=end, firings=firings, episodes=all_eps,
+        policies,
+        tuple(scores),
+        overall,
+        overall_pages,
+        baseline,
+        tuple(detections),
+        existing,
+        runbooks,
+        tuple(questions),
+        start=start,
+        end=end,
+        firings=firings,
+        episodes=all_eps,
     )

@@ -35,12 +35,24 @@ SECTION = "backlog"
 QUARTER_DAYS = 91.0
 QUARTER_WEEKS = 13.0
 EFFORT_WEIGHTS: Mapping[str, float] = {"S": 1.0, "M": 3.0, "L": 8.0}
-CATEGORIES = ("alerting_gap", "incident_cause", "detection", "toil_automation", "postmortem_follow_up",
-              "chaos_experiment", "slo")
+CATEGORIES = (
+    "alerting_gap",
+    "incident_cause",
+    "detection",
+    "toil_automation",
+    "postmortem_follow_up",
+    "chaos_experiment",
+    "slo",
+)
 UNITS = ("budget_minutes_per_quarter", "hours_per_quarter")
 AREA = {
-    "alerting_gap": "alerting", "detection": "alerting", "incident_cause": "incidents",
-    "postmortem_follow_up": "incidents", "chaos_experiment": "chaos", "slo": "slo", "toil_automation": "toil",
+    "alerting_gap": "alerting",
+    "detection": "alerting",
+    "incident_cause": "incidents",
+    "postmortem_follow_up": "incidents",
+    "chaos_experiment": "chaos",
+    "slo": "slo",
+    "toil_automation": "toil",
 }
 FALLBACK_AREA = {"chaos": "incidents"}
 """Owner of an area without its own ``owners:`` entry (chaos experiments verify incident mitigations)."""
@@ -161,13 +173,22 @@ class Backlog:
     def table(self) -> pd.DataFrame:
         """Display table (rounded for reading only)."""
         unit = {"budget_minutes_per_quarter": "budget min / quarter", "hours_per_quarter": "hours / quarter"}
-        rows = [{
-            "rank": i.rank, "item": i.title, "category": i.category.replace("_", " "),
-            "impact": f"{i.impact.value:.1f} {unit[i.impact.unit]}", "effort": i.effort,
-            "score": round(i.score, 2), "owner": i.owner,
-            "evidence": i.evidence + (f". Safety: {i.abort_condition}" if i.abort_condition else ""),
-        } for i in self.items]
-        return pd.DataFrame(rows, columns=["rank", "item", "category", "impact", "effort", "score", "owner", "evidence"])
+        rows = [
+            {
+                "rank": i.rank,
+                "item": i.title,
+                "category": i.category.replace("_", " "),
+                "impact": f"{i.impact.value:.1f} {unit[i.impact.unit]}",
+                "effort": i.effort,
+                "score": round(i.score, 2),
+                "owner": i.owner,
+                "evidence": i.evidence + (f". Safety: {i.abort_condition}" if i.abort_condition else ""),
+            }
+            for i in self.items
+        ]
+        return pd.DataFrame(
+            rows, columns=["rank", "item", "category", "impact", "effort", "score", "owner", "evidence"]
+        )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -245,8 +266,14 @@ def _quarterly_budget(target: float, window_days: float | None = None, budget_mi
     return (1.0 - target) * QUARTER_DAYS * 1440.0
 
 
-def _scale(config: ServiceConfig, forecast: Mapping[str, Any], toil: Mapping[str, Any], alerting: Mapping[str, Any],
-           slo: Mapping[str, Any], questions: list[OpenQuestion]) -> _Scale:
+def _scale(
+    config: ServiceConfig,
+    forecast: Mapping[str, Any],
+    toil: Mapping[str, Any],
+    alerting: Mapping[str, Any],
+    slo: Mapping[str, Any],
+    questions: list[OpenQuestion],
+) -> _Scale:
     per_slo: dict[str, float] = {}
     history: list[float] = []
     for f in _list(forecast.get("per_slo")):
@@ -264,17 +291,23 @@ def _scale(config: ServiceConfig, forecast: Mapping[str, Any], toil: Mapping[str
         if t is not None and 0 < t < 1 and name and str(name) not in per_slo:
             per_slo[str(name)] = _quarterly_budget(t)
     targets = [j.availability_target for j in config.journeys if j.availability_target] + list(
-        j.latency_target for j in config.journeys if j.latency_target)
+        j.latency_target for j in config.journeys if j.latency_target
+    )
     if per_slo:
         budget = min(per_slo.values())
     elif targets:
         budget = _quarterly_budget(max(targets))
     else:
         budget = _quarterly_budget(DEFAULT_TARGET)
-        questions.append(OpenQuestion(
-            "backlog_budget_scale", "Which SLO target should rank budget-saving work?",
-            f"No SLO target known: budget impacts are weighed against a {DEFAULT_TARGET:.1%} SLO "
-            f"({budget:.0f} budget minutes per quarter).", SECTION))
+        questions.append(
+            OpenQuestion(
+                "backlog_budget_scale",
+                "Which SLO target should rank budget-saving work?",
+                f"No SLO target known: budget impacts are weighed against a {DEFAULT_TARGET:.1%} SLO "
+                f"({budget:.0f} budget minutes per quarter).",
+                SECTION,
+            )
+        )
     team = _map(toil.get("team"))
     cap = _num(team.get("capacity_hours_per_week"))
     if cap is None:
@@ -283,10 +316,15 @@ def _scale(config: ServiceConfig, forecast: Mapping[str, Any], toil: Mapping[str
             cap = size * config.toil.hours_per_week
         else:
             cap = DEFAULT_TEAM_SIZE * DEFAULT_HOURS_PER_WEEK
-            questions.append(OpenQuestion(
-                "backlog_team_scale", "How many engineers does the team have?",
-                f"Team size unknown: hour impacts are weighed against {DEFAULT_TEAM_SIZE} engineers × "
-                f"{DEFAULT_HOURS_PER_WEEK:g} h/week.", SECTION))
+            questions.append(
+                OpenQuestion(
+                    "backlog_team_scale",
+                    "How many engineers does the team have?",
+                    f"Team size unknown: hour impacts are weighed against {DEFAULT_TEAM_SIZE} engineers × "
+                    f"{DEFAULT_HOURS_PER_WEEK:g} h/week.",
+                    SECTION,
+                )
+            )
     if not history:
         bt = _map(alerting.get("backtest"))
         span = _minutes_between(bt.get("start"), bt.get("end"))
@@ -303,10 +341,14 @@ def _per_quarter(value_over_history: float, scale: _Scale, questions: list[OpenQ
     if scale.history_days:
         return value_over_history * QUARTER_DAYS / scale.history_days
     if not any(q.topic == "backlog_history" for q in questions):
-        questions.append(OpenQuestion(
-            "backlog_history", "How long a period does the incident log cover?",
-            "History length unknown (no telemetry span): incident totals are taken as one quarter's worth.",
-            SECTION))
+        questions.append(
+            OpenQuestion(
+                "backlog_history",
+                "How long a period does the incident log cover?",
+                "History length unknown (no telemetry span): incident totals are taken as one quarter's worth.",
+                SECTION,
+            )
+        )
     return value_over_history
 
 
@@ -325,8 +367,10 @@ def _what_if(forecast: Mapping[str, Any], name: str) -> tuple[float, str] | None
             continue
         saved = max(0.0, -delta) * QUARTER_DAYS / days
         dp = _num(w.get("delta_p_exhaust"))
-        text = (f"forecast what-if '{w.get('change') or name}' on {w.get('slo')}: {-delta:.1f} budget minutes per "
-                f"{days:g}-day window" + (f", exhaustion probability {dp:+.0%}" if dp is not None else ""))
+        text = (
+            f"forecast what-if '{w.get('change') or name}' on {w.get('slo')}: {-delta:.1f} budget minutes per "
+            f"{days:g}-day window" + (f", exhaustion probability {dp:+.0%}" if dp is not None else "")
+        )
         if best is None or saved > best[0]:
             best = (saved, text)
     return best
@@ -364,32 +408,57 @@ def _from_toil(toil: Mapping[str, Any]) -> list[_Draft]:
             continue
         pb = _map(roi.get("payback_weeks")).get("p50")
         healing = _map(c.get("self_healing"))
-        what = (f"the response to '{c.get('task')}' pages" if toil.get("source") == "estimated_from_pages"
-                else f"'{c.get('task')}'")
-        title = (f"Self-heal {what} ({healing.get('action')}; rollback: {healing.get('rollback')})"
-                 if healing else f"Automate {what}")
-        out.append(_Draft(
-            title, "toil_automation", saved * QUARTER_WEEKS, "hours_per_quarter", effort_from_hours(cost),
-            f"takes {(_num(c.get('hours_per_week')) or 0):.1f} h/week; saves {saved:.1f} h/week net at likely "
-            f"values; build ≈{cost:.0f} h; break-even effort {(_num(c.get('break_even_hours')) or 0):.0f} h over "
-            f"{c.get('horizon_weeks')} weeks; pays back within the horizon with probability {p:.0%}"
-            + (f" (median {_num(pb):.0f} weeks)" if _num(pb) is not None else ""),
-            "toil",
-        ))
+        what = (
+            f"the response to '{c.get('task')}' pages"
+            if toil.get("source") == "estimated_from_pages"
+            else f"'{c.get('task')}'"
+        )
+        title = (
+            f"Self-heal {what} ({healing.get('action')}; rollback: {healing.get('rollback')})"
+            if healing
+            else f"Automate {what}"
+        )
+        out.append(
+            _Draft(
+                title,
+                "toil_automation",
+                saved * QUARTER_WEEKS,
+                "hours_per_quarter",
+                effort_from_hours(cost),
+                f"takes {(_num(c.get('hours_per_week')) or 0):.1f} h/week; saves {saved:.1f} h/week net at likely "
+                f"values; build ≈{cost:.0f} h; break-even effort {(_num(c.get('break_even_hours')) or 0):.0f} h over "
+                f"{c.get('horizon_weeks')} weeks; pays back within the horizon with probability {p:.0%}"
+                + (f" (median {_num(pb):.0f} weeks)" if _num(pb) is not None else ""),
+                "toil",
+            )
+        )
     share, cap = _num(toil.get("share_of_team_time")), _num(toil.get("cap"))
     capacity = _num(_map(toil.get("team")).get("capacity_hours_per_week"))
     if share is not None and cap is not None and capacity and share > cap:
         over = (share - cap) * capacity
-        out.append(_Draft(
-            "Bring toil back under the 50% cap: pause feature work for toil reduction", "toil_automation",
-            over * QUARTER_WEEKS, "hours_per_quarter", "L",
-            f"toil takes {share:.0%} of the team's time ({(_num(toil.get('toil_hours_per_week')) or 0):.1f} h/week), "
-            f"{over:.1f} h/week above the {cap:.0%} cap (SRE book ch. 5, \"Eliminating Toil\")", "toil"))
+        out.append(
+            _Draft(
+                "Bring toil back under the 50% cap: pause feature work for toil reduction",
+                "toil_automation",
+                over * QUARTER_WEEKS,
+                "hours_per_quarter",
+                "L",
+                f"toil takes {share:.0%} of the team's time ({(_num(toil.get('toil_hours_per_week')) or 0):.1f} h/week), "
+                f'{over:.1f} h/week above the {cap:.0%} cap (SRE book ch. 5, "Eliminating Toil")',
+                "toil",
+            )
+        )
     return out
 
 
-def _from_alerting(alerting: Mapping[str, Any], forecast: Mapping[str, Any], incidents: Mapping[str, Any],
-                   config: ServiceConfig, scale: _Scale, questions: list[OpenQuestion]) -> list[_Draft]:
+def _from_alerting(
+    alerting: Mapping[str, Any],
+    forecast: Mapping[str, Any],
+    incidents: Mapping[str, Any],
+    config: ServiceConfig,
+    scale: _Scale,
+    questions: list[OpenQuestion],
+) -> list[_Draft]:
     out = []
     handling = config.oncall.handling_minutes_per_page
     pages = _map(alerting.get("existing_pages"))
@@ -397,34 +466,59 @@ def _from_alerting(alerting: Mapping[str, Any], forecast: Mapping[str, Any], inc
     non_act = _num(pages.get("share_non_actionable"))
     if per_week and non_act and non_act > 0:
         hours = per_week * non_act * handling / 60.0 * QUARTER_WEEKS
-        out.append(_Draft(
-            "Remove or fix non-actionable pages", "alerting_gap", hours, "hours_per_quarter", "S",
-            f"{non_act:.0%} of {per_week:.1f} pages/week are not actionable; at {handling:g} min per page "
-            "(oncall.handling_minutes_per_page)", "alerting"))
+        out.append(
+            _Draft(
+                "Remove or fix non-actionable pages",
+                "alerting_gap",
+                hours,
+                "hours_per_quarter",
+                "S",
+                f"{non_act:.0%} of {per_week:.1f} pages/week are not actionable; at {handling:g} min per page "
+                "(oncall.handling_minutes_per_page)",
+                "alerting",
+            )
+        )
     cause_alerts = [str(a) for a in _list(pages.get("cause_based_alerts"))]
     share_cause = _num(pages.get("share_cause_based"))
     if per_week and share_cause and share_cause > 0 and cause_alerts:
         hours = per_week * share_cause * handling / 60.0 * QUARTER_WEEKS
-        out.append(_Draft(
-            "Replace cause-based pages with SLO burn-rate alerts: " + ", ".join(cause_alerts[:4])
-            + (" …" if len(cause_alerts) > 4 else ""), "alerting_gap", hours, "hours_per_quarter", "M",
-            f"{share_cause:.0%} of {per_week:.1f} pages/week fire on causes (CPU, disk, memory), not on user "
-            "symptoms (SRE book ch. 6: page on symptoms)", "alerting"))
+        out.append(
+            _Draft(
+                "Replace cause-based pages with SLO burn-rate alerts: "
+                + ", ".join(cause_alerts[:4])
+                + (" …" if len(cause_alerts) > 4 else ""),
+                "alerting_gap",
+                hours,
+                "hours_per_quarter",
+                "M",
+                f"{share_cause:.0%} of {per_week:.1f} pages/week fire on causes (CPU, disk, memory), not on user "
+                "symptoms (SRE book ch. 6: page on symptoms)",
+                "alerting",
+            )
+        )
     missed = [_map(d) for d in _list(alerting.get("incidents")) if not _map(d).get("detected")]
     total = len(_list(alerting.get("incidents")))
     if missed:
         minutes, basis = _missed_budget(missed, forecast, incidents)
         q = _per_quarter(minutes, scale, questions)
         ids = ", ".join(str(d.get("id")) for d in missed[:5]) + (" …" if len(missed) > 5 else "")
-        out.append(_Draft(
-            f"Cover the incidents the burn-rate policy would have missed ({len(missed)} of {total})",
-            "alerting_gap", q, "budget_minutes_per_quarter", "M",
-            f"no rule fired during incidents {ids}; {basis}", "alerting"))
+        out.append(
+            _Draft(
+                f"Cover the incidents the burn-rate policy would have missed ({len(missed)} of {total})",
+                "alerting_gap",
+                q,
+                "budget_minutes_per_quarter",
+                "M",
+                f"no rule fired during incidents {ids}; {basis}",
+                "alerting",
+            )
+        )
     return out
 
 
-def _missed_budget(missed: list[Mapping[str, Any]], forecast: Mapping[str, Any],
-                   incidents: Mapping[str, Any]) -> tuple[float, str]:
+def _missed_budget(
+    missed: list[Mapping[str, Any]], forecast: Mapping[str, Any], incidents: Mapping[str, Any]
+) -> tuple[float, str]:
     """Budget minutes the missed incidents stand for over the history, with how it was found.
 
     1. the forecast's median measured budget minutes of one incident (per SLO of the incident's
@@ -436,27 +530,41 @@ def _missed_budget(missed: list[Mapping[str, Any]], forecast: Mapping[str, Any],
     journeys = {str(_map(f).get("slo")): _map(f).get("journey") for f in _list(forecast.get("per_slo"))}
     per: list[float] = []
     for d in missed:
-        found = [_num(_map(m).get("impact_budget_minutes_median")) for name, m in models.items()
-                 if d.get("journey") in (None, journeys.get(name)) and _num(_map(m).get("impacts_measured"))]
+        found = [
+            _num(_map(m).get("impact_budget_minutes_median"))
+            for name, m in models.items()
+            if d.get("journey") in (None, journeys.get(name)) and _num(_map(m).get("impacts_measured"))
+        ]
         vals = [v for v in found if v is not None]
         if vals:
             per.append(max(vals))
     if per and len(per) == len(missed):
         total = sum(per)
-        return total, (f"{total:.1f} budget minutes over the history (median measured impact of one incident "
-                       "in the forecast model, per missed incident)")
+        return total, (
+            f"{total:.1f} budget minutes over the history (median measured impact of one incident "
+            "in the forecast model, per missed incident)"
+        )
     causes = _causes(incidents)
     n = _num(incidents.get("incidents"))
     if n and causes and all(_num(c.get("budget_minutes")) is not None for c in causes):
         mean = sum(_num(c.get("budget_minutes")) or 0.0 for c in causes) / n
         total = mean * len(missed)
-        return total, f"{total:.1f} budget minutes over the history (mean {mean:.2f} budget minutes per logged incident)"
+        return (
+            total,
+            f"{total:.1f} budget minutes over the history (mean {mean:.2f} budget minutes per logged incident)",
+        )
     minutes = sum(_minutes_between(d.get("started_at"), d.get("impact_end")) or 0.0 for d in missed)
     return minutes, f"{minutes:.0f} incident minutes over the history (upper bound: as if each were a full outage)"
 
 
-def _from_incidents(incidents: Mapping[str, Any], forecast: Mapping[str, Any], config: ServiceConfig,
-                    scale: _Scale, abort: str, questions: list[OpenQuestion]) -> list[_Draft]:
+def _from_incidents(
+    incidents: Mapping[str, Any],
+    forecast: Mapping[str, Any],
+    config: ServiceConfig,
+    scale: _Scale,
+    abort: str,
+    questions: list[OpenQuestion],
+) -> list[_Draft]:
     out = []
     causes = [c for c in _causes(incidents) if str(c.get("cause", "unknown")) != "unknown"]
     n_total = _num(incidents.get("incidents")) or sum((_num(c.get("count")) or 0) for c in _causes(incidents))
@@ -467,18 +575,39 @@ def _from_incidents(incidents: Mapping[str, Any], forecast: Mapping[str, Any], c
         minutes, text = _cause_minutes(c)
         q = _per_quarter(minutes, scale, questions)
         count = _num(c.get("count")) or 0
-        out.append(_Draft(
-            f"Fix the recurring cause '{c.get('cause')}'", "incident_cause", q, "budget_minutes_per_quarter", "L",
-            f"{count:.0f} incidents ({(_num(c.get('share')) or 0):.0%} of all) with this cause; {text} over the history",
-            "incident_response"))
+        out.append(
+            _Draft(
+                f"Fix the recurring cause '{c.get('cause')}'",
+                "incident_cause",
+                q,
+                "budget_minutes_per_quarter",
+                "L",
+                f"{count:.0f} incidents ({(_num(c.get('share')) or 0):.0%} of all) with this cause; {text} over the history",
+                "incident_response",
+            )
+        )
         if resolution and n_total:
-            chaos_q, basis = resolution[0] * count / n_total, f"{resolution[1]}, × this cause's {count:.0f}/{n_total:.0f} incidents"
+            chaos_q, basis = (
+                resolution[0] * count / n_total,
+                f"{resolution[1]}, × this cause's {count:.0f}/{n_total:.0f} incidents",
+            )
         else:
-            chaos_q, basis = ASSUMED_SHARE * q, f"assumed {ASSUMED_SHARE:.0%} shorter incidents once the mitigation is verified"
-        out.append(_Draft(
-            f"Chaos experiment: inject '{c.get('cause')}' and verify its mitigation and runbook",
-            "chaos_experiment", chaos_q, "budget_minutes_per_quarter", "M",
-            f"{count:.0f} past incidents with this cause; {basis}", "incident_response", abort_condition=abort))
+            chaos_q, basis = (
+                ASSUMED_SHARE * q,
+                f"assumed {ASSUMED_SHARE:.0%} shorter incidents once the mitigation is verified",
+            )
+        out.append(
+            _Draft(
+                f"Chaos experiment: inject '{c.get('cause')}' and verify its mitigation and runbook",
+                "chaos_experiment",
+                chaos_q,
+                "budget_minutes_per_quarter",
+                "M",
+                f"{count:.0f} past incidents with this cause; {basis}",
+                "incident_response",
+                abort_condition=abort,
+            )
+        )
     # detection
     det = {str(_map(d).get("detection")): _map(d) for d in _list(_map(incidents.get("breakdowns")).get("detection"))}
     cust = _num(det.get("customer", {}).get("count")) or 0.0
@@ -492,16 +621,28 @@ def _from_incidents(incidents: Mapping[str, Any], forecast: Mapping[str, Any], c
         else:
             who = n_total if slow else cust
             q = _per_quarter(who * ASSUMED_DETECTION_GAIN_MIN, scale, questions)
-            basis = (f"assumed {ASSUMED_DETECTION_GAIN_MIN:g} min of full-outage burn saved per "
-                     + ("incident" if slow else "customer-detected incident") + f" ({who:.0f})")
+            basis = (
+                f"assumed {ASSUMED_DETECTION_GAIN_MIN:g} min of full-outage burn saved per "
+                + ("incident" if slow else "customer-detected incident")
+                + f" ({who:.0f})"
+            )
         parts = []
         if known:
             parts.append(f"{cust:.0f} of {known:.0f} incidents with a known source were reported by customers")
         if ttd is not None:
             parts.append(f"median time to detect {ttd / 60:.0f} min")
         parts.append(basis)
-        out.append(_Draft("Detect incidents sooner: page on multi-window burn-rate alerts", "detection", q,
-                          "budget_minutes_per_quarter", "M", "; ".join(parts), "incident_response"))
+        out.append(
+            _Draft(
+                "Detect incidents sooner: page on multi-window burn-rate alerts",
+                "detection",
+                q,
+                "budget_minutes_per_quarter",
+                "M",
+                "; ".join(parts),
+                "incident_response",
+            )
+        )
     # postmortem follow-up
     pm = _map(incidents.get("postmortems"))
     missing = int((_num(pm.get("pending")) or 0) + (_num(pm.get("none")) or 0))
@@ -510,19 +651,26 @@ def _from_incidents(incidents: Mapping[str, Any], forecast: Mapping[str, Any], c
     if missing or open_items or unrecorded:
         fewer = _what_if(forecast, "fewer incidents")
         repeat_minutes = sum(_cause_minutes(c)[0] for c in causes if c.get("repeat"))
-        high = [_map(r) for r in _list(_map(incidents.get("breakdowns")).get("severity"))
-                if str(_map(r).get("severity")) in HIGH_SEVERITIES]
+        high = [
+            _map(r)
+            for r in _list(_map(incidents.get("breakdowns")).get("severity"))
+            if str(_map(r).get("severity")) in HIGH_SEVERITIES
+        ]
         high_minutes = sum((_num(r.get("count")) or 0.0) * (_num(r.get("ttr_median_s")) or 0.0) / 60.0 for r in high)
         if fewer:
             q, basis = fewer
         elif repeat_minutes > 0:
             q = ASSUMED_SHARE * _per_quarter(repeat_minutes, scale, questions)
-            basis = (f"assumed {ASSUMED_SHARE:.0%} fewer repeat incidents ({repeat_minutes:.0f} minutes of repeat "
-                     "causes over the history)")
+            basis = (
+                f"assumed {ASSUMED_SHARE:.0%} fewer repeat incidents ({repeat_minutes:.0f} minutes of repeat "
+                "causes over the history)"
+            )
         else:
             q = ASSUMED_SHARE * _per_quarter(high_minutes, scale, questions)
-            basis = (f"assumed {ASSUMED_SHARE:.0%} fewer SEV1/SEV2 incidents (≈{high_minutes:.0f} incident minutes "
-                     "over the history: count × median time to resolve, an upper bound)")
+            basis = (
+                f"assumed {ASSUMED_SHARE:.0%} fewer SEV1/SEV2 incidents (≈{high_minutes:.0f} incident minutes "
+                "over the history: count × median time to resolve, an upper bound)"
+            )
         bits = []
         if missing:
             bits.append(f"{missing} SEV1/SEV2 postmortem(s) not done")
@@ -530,16 +678,35 @@ def _from_incidents(incidents: Mapping[str, Any], forecast: Mapping[str, Any], c
             bits.append(f"no postmortem status recorded for {unrecorded} SEV1/SEV2 incident(s)")
         if open_items:
             closure = _num(pm.get("closure_rate"))
-            bits.append(f"{open_items} open action item(s)" + (f" (closure rate {closure:.0%})" if closure is not None else ""))
-        title = ("Record postmortems for SEV1/SEV2 incidents and track their action items" if unrecorded
-                 else "Finish postmortems and close their action items: " + ", ".join(bits))
-        out.append(_Draft(title, "postmortem_follow_up", q, "budget_minutes_per_quarter", "S",
-                          "; ".join([*bits, basis]), "incident_response"))
+            bits.append(
+                f"{open_items} open action item(s)" + (f" (closure rate {closure:.0%})" if closure is not None else "")
+            )
+        title = (
+            "Record postmortems for SEV1/SEV2 incidents and track their action items"
+            if unrecorded
+            else "Finish postmortems and close their action items: " + ", ".join(bits)
+        )
+        out.append(
+            _Draft(
+                title,
+                "postmortem_follow_up",
+                q,
+                "budget_minutes_per_quarter",
+                "S",
+                "; ".join([*bits, basis]),
+                "incident_response",
+            )
+        )
     if n_total and not causes:
-        questions.append(OpenQuestion(
-            "backlog_incident_causes", "Can incidents record a cause (a short category such as 'bad deploy')?",
-            f"None of the {n_total:.0f} incidents names a cause, so no cause-specific fix or chaos experiment is "
-            "proposed.", SECTION))
+        questions.append(
+            OpenQuestion(
+                "backlog_incident_causes",
+                "Can incidents record a cause (a short category such as 'bad deploy')?",
+                f"None of the {n_total:.0f} incidents names a cause, so no cause-specific fix or chaos experiment is "
+                "proposed.",
+                SECTION,
+            )
+        )
     return out
 
 
@@ -557,13 +724,20 @@ def _from_forecast(forecast: Mapping[str, Any], config: ServiceConfig) -> list[_
         p = _num(f.get("p_exhaust"))
         if share < BACKGROUND_SHARE_MIN and (p is None or p < BACKGROUND_P_EXHAUST_MIN):
             continue
-        out.append(_Draft(
-            f"Reduce the steady background error burn of {name}", "slo", bg * QUARTER_DAYS,
-            "budget_minutes_per_quarter", "M",
-            f"quiet days burn {bg:.2f} budget minutes/day (median), {share:.0%} of the {days:g}-day budget "
-            f"of {budget:.1f} min" + (f"; forecast exhaustion probability {p:.0%}" if p is not None else ""),
-            "error_budget_policy", journey=str(f.get("journey")) if f.get("journey") else None,
-            slo_budget_per_quarter=budget * QUARTER_DAYS / days))
+        out.append(
+            _Draft(
+                f"Reduce the steady background error burn of {name}",
+                "slo",
+                bg * QUARTER_DAYS,
+                "budget_minutes_per_quarter",
+                "M",
+                f"quiet days burn {bg:.2f} budget minutes/day (median), {share:.0%} of the {days:g}-day budget "
+                f"of {budget:.1f} min" + (f"; forecast exhaustion probability {p:.0%}" if p is not None else ""),
+                "error_budget_policy",
+                journey=str(f.get("journey")) if f.get("journey") else None,
+                slo_budget_per_quarter=budget * QUARTER_DAYS / days,
+            )
+        )
     return out
 
 
@@ -584,24 +758,38 @@ def _from_slo(slo: Mapping[str, Any], budget: Mapping[str, Any]) -> list[_Draft]
         if consumed is None or minutes is None or not days or not name or consumed < 1.0:
             continue
         over = (consumed - 1.0) * minutes * QUARTER_DAYS / days
-        out.append(_Draft(
-            f"Apply the error budget policy for {name}: budget exhausted", "slo", over,
-            "budget_minutes_per_quarter", "S",
-            f"{consumed:.0%} of the {days:g}-day budget ({minutes:.1f} full-outage minutes) consumed in the "
-            "current window; the overspend is the impact", "error_budget_policy",
-            journey=str(b.get("journey")) if b.get("journey") else None,
-            slo_budget_per_quarter=minutes * QUARTER_DAYS / days))
+        out.append(
+            _Draft(
+                f"Apply the error budget policy for {name}: budget exhausted",
+                "slo",
+                over,
+                "budget_minutes_per_quarter",
+                "S",
+                f"{consumed:.0%} of the {days:g}-day budget ({minutes:.1f} full-outage minutes) consumed in the "
+                "current window; the overspend is the impact",
+                "error_budget_policy",
+                journey=str(b.get("journey")) if b.get("journey") else None,
+                slo_budget_per_quarter=minutes * QUARTER_DAYS / days,
+            )
+        )
     for step in _list(slo.get("instrumentation_plan")):
         step = _map(step)
         journey = step.get("journey")
         if not journey:
             continue
-        out.append(_Draft(
-            f"Instrument journey '{journey}': emit {step.get('counter')} and {step.get('histogram')}", "slo", 0.0,
-            "budget_minutes_per_quarter", "S",
-            f"no telemetry for this journey, so its SLO is provisional and its budget impact cannot be measured "
-            f"yet (impact 0 until it is); {step.get('why') or ''}".rstrip("; "), "slo_proposal",
-            journey=str(journey)))
+        out.append(
+            _Draft(
+                f"Instrument journey '{journey}': emit {step.get('counter')} and {step.get('histogram')}",
+                "slo",
+                0.0,
+                "budget_minutes_per_quarter",
+                "S",
+                f"no telemetry for this journey, so its SLO is provisional and its budget impact cannot be measured "
+                f"yet (impact 0 until it is); {step.get('why') or ''}".rstrip("; "),
+                "slo_proposal",
+                journey=str(journey),
+            )
+        )
     return out
 
 
@@ -612,8 +800,10 @@ def abort_condition(alerting: Mapping[str, Any]) -> str:
     pages = [r for r in pages if _num(r.get("burn_rate"))]
     if pages:
         r = max(pages, key=lambda r: (_num(r.get("burn_rate")) or 0.0, -(_num(r.get("short_window_s")) or 0.0)))
-        return (f"abort when the {r.get('short_window')} burn rate of {r.get('slo')} > {float(r['burn_rate']):g} "
-                f"(its {r.get('long_window')} page rule)")
+        return (
+            f"abort when the {r.get('short_window')} burn rate of {r.get('slo')} > {float(r['burn_rate']):g} "
+            f"(its {r.get('long_window')} page rule)"
+        )
     w, rate = DEFAULT_ABORT
     return f"abort when the {w} burn rate > {rate:g} (SRE Workbook fast-burn page condition)"
 
@@ -647,8 +837,14 @@ def build_backlog(
     Backlog
         Items ranked by ``100 × impact share of a quarter / effort weight`` (module docstring).
     """
-    given = {"slo_proposal": slo, "error_budget_policy": budget, "alerting": alerting,
-             "incident_response": incidents, "forecast": forecast, "toil": toil}
+    given = {
+        "slo_proposal": slo,
+        "error_budget_policy": budget,
+        "alerting": alerting,
+        "incident_response": incidents,
+        "forecast": forecast,
+        "toil": toil,
+    }
     given = {k: (None if _map(v).get("status") == "failed" else v) for k, v in given.items()}  # failed areas
     used = tuple(k for k, v in given.items() if v)
     missing = [k for k, v in given.items() if not v]
@@ -664,36 +860,68 @@ def build_backlog(
     drafts += _from_forecast(fc, config)
     drafts += _from_slo(sl, bu)
     if missing:
-        questions.append(OpenQuestion(
-            "backlog_sections", "Can the missing analyses be run (they may hold more work)?",
-            "The backlog was ranked without: " + ", ".join(missing) + ".", SECTION))
+        questions.append(
+            OpenQuestion(
+                "backlog_sections",
+                "Can the missing analyses be run (they may hold more work)?",
+                "The backlog was ranked without: " + ", ".join(missing) + ".",
+                SECTION,
+            )
+        )
 
     scored = []
     unowned = set()
     for d in drafts:
-        per_quarter = scale.team_hours if d.unit == "hours_per_quarter" else (d.slo_budget_per_quarter or scale.budget_per_quarter)
+        per_quarter = (
+            scale.team_hours
+            if d.unit == "hours_per_quarter"
+            else (d.slo_budget_per_quarter or scale.budget_per_quarter)
+        )
         share = d.value / per_quarter
         area = AREA[d.category]
         journey = config.journey(d.journey) if d.journey else None
-        owner = ((journey.owner if journey and journey.owner else None) or config.owners.get(area)
-                 or config.owner_for(FALLBACK_AREA.get(area, area)))
+        owner = (
+            (journey.owner if journey and journey.owner else None)
+            or config.owners.get(area)
+            or config.owner_for(FALLBACK_AREA.get(area, area))
+        )
         if owner == "unassigned":
             unowned.add(area)
         scored.append((score(share, d.effort), share, d, owner))
     if unowned:
-        questions.append(OpenQuestion(
-            "backlog_owners", "Who owns these areas of reliability work?",
-            "No owner in service.yaml (owners: {area: name} or owner:) for: " + ", ".join(sorted(unowned))
-            + "; items are marked unassigned.", SECTION))
+        questions.append(
+            OpenQuestion(
+                "backlog_owners",
+                "Who owns these areas of reliability work?",
+                "No owner in service.yaml (owners: {area: name} or owner:) for: "
+                + ", ".join(sorted(unowned))
+                + "; items are marked unassigned.",
+                SECTION,
+            )
+        )
     scored.sort(key=lambda t: (-t[0], -t[1], t[2].title))
     items = tuple(
-        BacklogItem(rank=i + 1, title=d.title, category=d.category, impact=Impact(d.value, d.unit, share),
-                    effort=d.effort, score=s, owner=owner, evidence=d.evidence, source=d.source,
-                    abort_condition=d.abort_condition)
+        BacklogItem(
+            rank=i + 1,
+            title=d.title,
+            category=d.category,
+            impact=Impact(d.value, d.unit, share),
+            effort=d.effort,
+            score=s,
+            owner=owner,
+            evidence=d.evidence,
+            source=d.source,
+            abort_condition=d.abort_condition,
+        )
         for i, (s, share, d, owner) in enumerate(scored)
     )
-    return Backlog(items=items, budget_minutes_per_quarter=scale.budget_per_quarter,
-                   team_hours_per_quarter=scale.team_hours, sections=used, open_questions=tuple(questions))
+    return Backlog(
+        items=items,
+        budget_minutes_per_quarter=scale.budget_per_quarter,
+        team_hours_per_quarter=scale.team_hours,
+        sections=used,
+        open_questions=tuple(questions),
+    )
 
 
 def backlog_from_report(config: ServiceConfig, report: Mapping[str, Any]) -> Backlog:

@@ -37,24 +37,26 @@ BURN_WINDOWS = ("1h", "6h", "1d", "3d")
 STATES = ("healthy", "warning", "critical")
 # Budget consumed (fraction of the window's error budget) at which a state starts.
 STATE_THRESHOLDS: Mapping[str, float] = MappingProxyType({"warning": 0.75, "critical": 1.0})
-ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType({
-    "healthy": (
-        "Release normally; the remaining budget may be spent on planned risk (experiments, migrations, "
-        "load or chaos tests).",
-        "Review the budget once a week in the team meeting.",
-    ),
-    "warning": (
-        "Review risky changes for reliability before release (canary, rollback plan, feature flag).",
-        "Schedule the top reliability backlog items into the next sprint.",
-        "Check burn rates daily until less than three quarters of the budget is consumed.",
-    ),
-    "critical": (
-        "Freeze risky deploys and feature launches until the budget recovers; only fixes, security patches "
-        "and reliability work ship.",
-        "Put the team on reliability work: open postmortem action items and the top sources of bad events.",
-        "Agree with the product owner whether to invest in reliability or relax the SLO, and record the decision.",
-    ),
-})
+ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "healthy": (
+            "Release normally; the remaining budget may be spent on planned risk (experiments, migrations, "
+            "load or chaos tests).",
+            "Review the budget once a week in the team meeting.",
+        ),
+        "warning": (
+            "Review risky changes for reliability before release (canary, rollback plan, feature flag).",
+            "Schedule the top reliability backlog items into the next sprint.",
+            "Check burn rates daily until less than three quarters of the budget is consumed.",
+        ),
+        "critical": (
+            "Freeze risky deploys and feature launches until the budget recovers; only fixes, security patches "
+            "and reliability work ship.",
+            "Put the team on reliability work: open postmortem action items and the top sources of bad events.",
+            "Agree with the product owner whether to invest in reliability or relax the SLO, and record the decision.",
+        ),
+    }
+)
 
 
 def exact_consumed(bad: int, total: int, target: float) -> Fraction:
@@ -164,7 +166,9 @@ def _data_end(events: pd.DataFrame, spec: SLOSpec) -> pd.Timestamp:
     return events.index[-1] + _step(events, spec)
 
 
-def current_window(spec: SLOSpec, as_of: pd.Timestamp, tz: str = "UTC") -> tuple[pd.Timestamp, pd.Timestamp, pd.Timedelta]:
+def current_window(
+    spec: SLOSpec, as_of: pd.Timestamp, tz: str = "UTC"
+) -> tuple[pd.Timestamp, pd.Timestamp, pd.Timedelta]:
     """Start, end (= ``as_of``) and nominal length of the window the budget is judged on.
 
     Rolling: the trailing ``spec.window``. Calendar month: the month holding the last instant
@@ -176,8 +180,10 @@ def current_window(spec: SLOSpec, as_of: pd.Timestamp, tz: str = "UTC") -> tuple
         last = (as_of - pd.Timedelta(microseconds=1)).tz_convert(tz).tz_localize(None)  # local wall time
         first = pd.Timestamp(year=last.year, month=last.month, day=1)
         # a midnight skipped by DST (some zones switch at 00:00) starts at the first valid instant
-        start, nxt = (x.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
-                      for x in (first, first + pd.offsets.MonthBegin(1)))
+        start, nxt = (
+            x.tz_localize(tz, ambiguous=True, nonexistent="shift_forward").tz_convert("UTC")
+            for x in (first, first + pd.offsets.MonthBegin(1))
+        )
         return start, as_of, pd.Timedelta(nxt - start)
     return as_of - spec.window, as_of, spec.window
 
@@ -188,8 +194,9 @@ def _event_unit(spec: SLOSpec) -> str:
     return "samples" if spec.sli == "timeslice" else "requests"
 
 
-def burn_rates(events: pd.DataFrame, spec: SLOSpec, windows: Sequence[str] = BURN_WINDOWS,
-               *, as_of: pd.Timestamp | None = None) -> dict[str, float]:
+def burn_rates(
+    events: pd.DataFrame, spec: SLOSpec, windows: Sequence[str] = BURN_WINDOWS, *, as_of: pd.Timestamp | None = None
+) -> dict[str, float]:
     """Burn rate over each trailing window ending at ``as_of`` (default: end of the events):
     (bad / total in the window) / (1 − target) (SRE Workbook, "Alerting on SLOs"), computed
     exactly (:func:`exact_consumed`). 1 means the budget would last exactly the SLO window; 0
@@ -207,8 +214,14 @@ def burn_rates(events: pd.DataFrame, spec: SLOSpec, windows: Sequence[str] = BUR
     return out
 
 
-def error_budget(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | None = None,
-                 windows: Sequence[str] = BURN_WINDOWS, tz: str = "UTC") -> BudgetStatus:
+def error_budget(
+    events: pd.DataFrame,
+    spec: SLOSpec,
+    *,
+    as_of: pd.Timestamp | None = None,
+    windows: Sequence[str] = BURN_WINDOWS,
+    tz: str = "UTC",
+) -> BudgetStatus:
     """The error budget of one SLO in its current window (``sli_events`` output in).
 
     allowed bad events = (1 − target) × valid events; consumed = bad / allowed (SRE Workbook,
@@ -226,20 +239,36 @@ def error_budget(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | N
     allowed = float((1 - Fraction(repr(float(spec.target)))) * tot)  # the decimal target, as exact_consumed
     exact = exact_consumed(bad, tot, spec.target)
     return BudgetStatus(
-        slo=spec.name, journey=spec.journey, sli=spec.sli, target=spec.target, budgeting=spec.budgeting,
-        window_kind=spec.window_kind, window=length, window_start=start, window_end=end, total_events=tot,
-        bad_events=bad, allowed_bad_events=allowed, consumed=float(exact),
-        allowed_outage=length * (1.0 - spec.target), burn_rates=burn_rates(events, spec, windows, as_of=end),
-        status=state_of(exact), event_unit=_event_unit(spec),
+        slo=spec.name,
+        journey=spec.journey,
+        sli=spec.sli,
+        target=spec.target,
+        budgeting=spec.budgeting,
+        window_kind=spec.window_kind,
+        window=length,
+        window_start=start,
+        window_end=end,
+        total_events=tot,
+        bad_events=bad,
+        allowed_bad_events=allowed,
+        consumed=float(exact),
+        allowed_outage=length * (1.0 - spec.target),
+        burn_rates=burn_rates(events, spec, windows, as_of=end),
+        status=state_of(exact),
+        event_unit=_event_unit(spec),
     )
 
 
-def burn_down(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | None = None,
-              step: str = "1h", tz: str = "UTC") -> pd.DataFrame:
+def burn_down(
+    events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | None = None, step: str = "1h", tz: str = "UTC"
+) -> pd.DataFrame:
     """Budget consumed and remaining through the current window, at every ``step``:
     cumulative bad events since the window start / the window's allowed bad events."""
-    cols = {"time": pd.Series([], dtype="datetime64[us, UTC]"), "consumed": pd.Series([], dtype=float),
-            "remaining": pd.Series([], dtype=float)}
+    cols = {
+        "time": pd.Series([], dtype="datetime64[us, UTC]"),
+        "consumed": pd.Series([], dtype=float),
+        "remaining": pd.Series([], dtype=float),
+    }
     if events.empty:
         return pd.DataFrame(cols)
     if as_of is None:
@@ -251,18 +280,26 @@ def burn_down(events: pd.DataFrame, spec: SLOSpec, *, as_of: pd.Timestamp | None
     allowed = (1.0 - spec.target) * float(part["total"].sum())
     ends = pd.DatetimeIndex(part.index) + _step(events, spec)
     cum_bad = np.cumsum(part["bad"].to_numpy(dtype=float))
-    keep = (ends.as_unit("us").asi8 % (parse_duration(step).value // 1000) == 0) | (np.arange(len(part)) == len(part) - 1)
+    keep = (ends.as_unit("us").asi8 % (parse_duration(step).value // 1000) == 0) | (
+        np.arange(len(part)) == len(part) - 1
+    )
     consumed = cum_bad[keep] / allowed if allowed > 0 else np.zeros(int(keep.sum()))
     return pd.DataFrame({"time": ends[keep], "consumed": consumed, "remaining": np.clip(1.0 - consumed, 0.0, 1.0)})
 
 
-def burn_rate_history(events: pd.DataFrame, spec: SLOSpec, windows: Sequence[str] = BURN_WINDOWS,
-                      *, step: str = "1h") -> pd.DataFrame:
+def burn_rate_history(
+    events: pd.DataFrame, spec: SLOSpec, windows: Sequence[str] = BURN_WINDOWS, *, step: str = "1h"
+) -> pd.DataFrame:
     """Trailing burn rates over the whole history, sampled at every ``step`` (long form:
     time, window, burn_rate), from cumulative sums on the regular grid (request-weighted)."""
     if events.empty:
-        return pd.DataFrame({"time": pd.Series([], dtype="datetime64[us, UTC]"),
-                             "window": pd.Series([], dtype="str"), "burn_rate": pd.Series([], dtype=float)})
+        return pd.DataFrame(
+            {
+                "time": pd.Series([], dtype="datetime64[us, UTC]"),
+                "window": pd.Series([], dtype="str"),
+                "burn_rate": pd.Series([], dtype=float),
+            }
+        )
     interval = _step(events, spec)
     ends = pd.DatetimeIndex(events.index) + interval
     step_us = parse_duration(step).value // 1000
@@ -276,8 +313,11 @@ def burn_rate_history(events: pd.DataFrame, spec: SLOSpec, windows: Sequence[str
         n = max(int(parse_duration(w) / interval), 1)
         lo = np.maximum(keep + 1 - n, 0)
         rate = tm.burn_rate(cs_bad[keep + 1] - cs_bad[lo], cs_total[keep + 1] - cs_total[lo], spec.target)
-        parts.append(pd.DataFrame({"time": times, "window": pd.Categorical([w] * len(keep), categories=list(windows)),
-                                   "burn_rate": rate}))
+        parts.append(
+            pd.DataFrame(
+                {"time": times, "window": pd.Categorical([w] * len(keep), categories=list(windows)), "burn_rate": rate}
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -302,32 +342,42 @@ class ErrorBudgetPolicy:
         return {
             "as_of": None if self.as_of is None else self.as_of.isoformat(),
             "slos": [b.to_dict() for b in self.budgets],
-            "states": {"healthy": {"consumed_below": self.states["warning"]},
-                       "warning": {"consumed_from": self.states["warning"], "consumed_below": self.states["critical"]},
-                       "critical": {"consumed_from": self.states["critical"]}},
+            "states": {
+                "healthy": {"consumed_below": self.states["warning"]},
+                "warning": {"consumed_from": self.states["warning"], "consumed_below": self.states["critical"]},
+                "critical": {"consumed_from": self.states["critical"]},
+            },
             "actions": {k: list(v) for k, v in self.actions.items()},
         }
 
     def actions_table(self) -> pd.DataFrame:
         """The policy: when each state starts and what the team does in it."""
-        when = {"healthy": f"less than {self.states['warning']:.0%} of the budget used",
-                "warning": f"{self.states['warning']:.0%} or more of the budget used",
-                "critical": f"{self.states['critical']:.0%} or more used (budget exhausted)"}
-        return pd.DataFrame([{"state": k, "when": when[k], "what the team does": " ".join(self.actions[k])}
-                             for k in STATES])
+        when = {
+            "healthy": f"less than {self.states['warning']:.0%} of the budget used",
+            "warning": f"{self.states['warning']:.0%} or more of the budget used",
+            "critical": f"{self.states['critical']:.0%} or more used (budget exhausted)",
+        }
+        return pd.DataFrame(
+            [{"state": k, "when": when[k], "what the team does": " ".join(self.actions[k])} for k in STATES]
+        )
 
     def table(self) -> pd.DataFrame:
         """Budgets in plain words (one row per SLO)."""
-        return pd.DataFrame([{
-            "SLO": b.slo,
-            "target": f"{b.target:.2%}",
-            "window": f"{b.window_start:%Y-%m-%d %H:%M} → {b.window_end:%Y-%m-%d %H:%M}",
-            "bad / allowed events": f"{b.bad_events:,} / {b.allowed_bad_events:,.0f} {b.event_unit}",
-            "budget used": f"{b.consumed:.1%}",
-            "full outage allowed": f"{b.allowed_outage.total_seconds() / 60:.0f} min",
-            "burn rate 1h / 6h / 1d / 3d": " / ".join(f"{v:.2f}" for v in b.burn_rates.values()),
-            "status": b.status,
-        } for b in self.budgets])
+        return pd.DataFrame(
+            [
+                {
+                    "SLO": b.slo,
+                    "target": f"{b.target:.2%}",
+                    "window": f"{b.window_start:%Y-%m-%d %H:%M} → {b.window_end:%Y-%m-%d %H:%M}",
+                    "bad / allowed events": f"{b.bad_events:,} / {b.allowed_bad_events:,.0f} {b.event_unit}",
+                    "budget used": f"{b.consumed:.1%}",
+                    "full outage allowed": f"{b.allowed_outage.total_seconds() / 60:.0f} min",
+                    "burn rate 1h / 6h / 1d / 3d": " / ".join(f"{v:.2f}" for v in b.burn_rates.values()),
+                    "status": b.status,
+                }
+                for b in self.budgets
+            ]
+        )
 
 
 def _as_of(telemetry: pd.DataFrame | None, series: pd.DataFrame | None) -> pd.Timestamp | None:
@@ -342,8 +392,14 @@ def _as_of(telemetry: pd.DataFrame | None, series: pd.DataFrame | None) -> pd.Ti
     return max(ends) if ends else None
 
 
-def budget_policy(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, specs: Sequence[SLOSpec],
-                  config: ServiceConfig, *, grids: Mapping[str, JourneyGrid] | None = None) -> ErrorBudgetPolicy:
+def budget_policy(
+    telemetry: pd.DataFrame | None,
+    series: pd.DataFrame | None,
+    specs: Sequence[SLOSpec],
+    config: ServiceConfig,
+    *,
+    grids: Mapping[str, JourneyGrid] | None = None,
+) -> ErrorBudgetPolicy:
     """Error budget, burn rates and state of every SLO at the end of the data.
 
     All SLOs are judged at the same ``as_of`` (end of the data, never the clock), so their
@@ -354,10 +410,14 @@ def budget_policy(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, s
     qs: list[OpenQuestion] = []
     as_of = _as_of(telemetry, series)
     if as_of is None:
-        qs.append(OpenQuestion(
-            "no_budget_data", "There is no telemetry or series: when will the SLIs be measured?",
-            "No error budget can be computed yet; the policy's states and actions still apply once data arrives.",
-            SECTION))
+        qs.append(
+            OpenQuestion(
+                "no_budget_data",
+                "There is no telemetry or series: when will the SLIs be measured?",
+                "No error budget can be computed yet; the policy's states and actions still apply once data arrives.",
+                SECTION,
+            )
+        )
         return ErrorBudgetPolicy(None, (), tuple(qs))
     if telemetry is None or telemetry.empty:
         grids = {}
@@ -372,26 +432,42 @@ def budget_policy(telemetry: pd.DataFrame | None, series: pd.DataFrame | None, s
             else:
                 events = sli_events(None, series, spec)
         except ValueError as exc:  # e.g. a latency threshold below the smallest bucket edge
-            qs.append(OpenQuestion(f"budget_unavailable:{spec.name}", f"SLO {spec.name} cannot be measured: {exc}",
-                                   "Left it out of the budget figures.", SECTION))
+            qs.append(
+                OpenQuestion(
+                    f"budget_unavailable:{spec.name}",
+                    f"SLO {spec.name} cannot be measured: {exc}",
+                    "Left it out of the budget figures.",
+                    SECTION,
+                )
+            )
             continue
         status = error_budget(events, spec, as_of=as_of, tz=config.timezone)
         budgets.append(status)
         if status.total_events == 0:
-            qs.append(OpenQuestion(
-                f"no_events:{spec.name}", f"SLO {spec.name} had no events in its current window: is the journey live?",
-                "Reported 0 bad of 0 events (healthy).", SECTION))
+            qs.append(
+                OpenQuestion(
+                    f"no_events:{spec.name}",
+                    f"SLO {spec.name} had no events in its current window: is the journey live?",
+                    "Reported 0 bad of 0 events (healthy).",
+                    SECTION,
+                )
+            )
         d = burn_down(events, spec, as_of=as_of, tz=config.timezone)
         downs.append(d.assign(slo=spec.name))
         r = burn_rate_history(events, spec)
         rates.append(r.assign(slo=spec.name))
-    qs.append(OpenQuestion(
-        "budget_policy_thresholds",
-        "Do the default budget states fit the team (warning from 75% consumed, critical when exhausted)?",
-        f"Used them; the window is {format_duration(config.slo.window)} {config.slo.window_kind.replace('_', ' ')}.",
-        SECTION))
+    qs.append(
+        OpenQuestion(
+            "budget_policy_thresholds",
+            "Do the default budget states fit the team (warning from 75% consumed, critical when exhausted)?",
+            f"Used them; the window is {format_duration(config.slo.window)} {config.slo.window_kind.replace('_', ' ')}.",
+            SECTION,
+        )
+    )
     return ErrorBudgetPolicy(
-        as_of, tuple(budgets), tuple(qs),
+        as_of,
+        tuple(budgets),
+        tuple(qs),
         burn_down=pd.concat(downs, ignore_index=True) if downs else pd.DataFrame(),
         burn_rate_history=pd.concat(rates, ignore_index=True) if rates else pd.DataFrame(),
     )

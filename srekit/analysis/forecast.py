@@ -167,7 +167,9 @@ class Simulation:
     what_if_final: dict[str, np.ndarray]
 
 
-def simulate(model: BurnModel, *, rng: np.random.Generator, runs: int = 10_000, what_ifs: tuple[WhatIf, ...] = ()) -> Simulation:
+def simulate(
+    model: BurnModel, *, rng: np.random.Generator, runs: int = 10_000, what_ifs: tuple[WhatIf, ...] = ()
+) -> Simulation:
     """Run the compound-Poisson + bootstrap-background Monte Carlo (see module docstring)."""
     if runs < 1:
         raise ValueError("runs must be at least 1")
@@ -217,8 +219,12 @@ class WhatIfResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "slo": self.slo, "name": self.name, "change": self.change, "p_exhaust": self.p_exhaust,
-            "delta_p_exhaust": self.delta_p_exhaust, "budget_minutes": self.budget_minutes,
+            "slo": self.slo,
+            "name": self.name,
+            "change": self.change,
+            "p_exhaust": self.p_exhaust,
+            "delta_p_exhaust": self.delta_p_exhaust,
+            "budget_minutes": self.budget_minutes,
             "delta_budget_minutes": self.delta_budget_minutes,
         }
 
@@ -263,7 +269,10 @@ class SLOForecast:
             "consumed_mean": float(self.consumed.mean()),
             "expected_budget_minutes": float(self.consumed.mean() * self.budget_minutes),
             "exhaustion_day_median": self.exhaustion_day_median,
-            "fan": {str(day): {f"p{round(q * 100)}": float(row[f'p{round(q * 100)}']) for q in FAN_QUANTILES} for day, row in self.fan.iterrows()},
+            "fan": {
+                str(day): {f"p{round(q * 100)}": float(row[f"p{round(q * 100)}"]) for q in FAN_QUANTILES}
+                for day, row in self.fan.iterrows()
+            },
         }
 
 
@@ -318,13 +327,24 @@ def _daily_sums(idx: pd.DatetimeIndex, stamps_us: np.ndarray, bad_out: np.ndarra
     day = stamps_us // day_us
     starts = np.concatenate(([0], np.flatnonzero(np.diff(day)) + 1))
     days = pd.DatetimeIndex(pd.to_datetime(day[starts] * day_us, unit="us", utc=True)).as_unit(idx.unit)
-    return pd.DataFrame({"bad_out": np.add.reduceat(bad_out.astype(np.int64), starts),
-                         "n_out": np.add.reduceat(n_out.astype(np.int64), starts),
-                         "n": np.diff(np.append(starts, len(day)))}, index=days)
+    return pd.DataFrame(
+        {
+            "bad_out": np.add.reduceat(bad_out.astype(np.int64), starts),
+            "n_out": np.add.reduceat(n_out.astype(np.int64), starts),
+            "n": np.diff(np.append(starts, len(day))),
+        },
+        index=days,
+    )
 
 
-def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLOSpec, *,
-              counts: SliCounts | None = None, windows: pd.DataFrame | None = None) -> BurnModel:
+def fit_model(
+    telemetry: pd.DataFrame,
+    incidents: pd.DataFrame | None,
+    spec: SLOSpec,
+    *,
+    counts: SliCounts | None = None,
+    windows: pd.DataFrame | None = None,
+) -> BurnModel:
     """Fit the burn model of one request-based SLO from telemetry and the incident log.
 
     History = the span of the journey's telemetry. Incidents counted for the rate are those
@@ -370,7 +390,11 @@ def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLO
         if usable.empty:
             usable = per_day[per_day["n_out"] > 0]
         intervals_per_day = pd.Timedelta(days=1) / step
-        bg = (usable["bad_out"] / usable["n_out"] * intervals_per_day).to_numpy() / per_min if len(usable) else np.zeros(1)
+        bg = (
+            (usable["bad_out"] / usable["n_out"] * intervals_per_day).to_numpy() / per_min
+            if len(usable)
+            else np.zeros(1)
+        )
         source = "every day's burn outside incident windows, scaled to a full day (fewer than 7 quiet days)"
     durations: tuple[float, ...] = ()
     intensities: tuple[float, ...] = ()
@@ -380,9 +404,16 @@ def fit_model(telemetry: pd.DataFrame, incidents: pd.DataFrame | None, spec: SLO
         intensities = tuple(float(x) for x in impact["intensity"])
         detect = tuple(float(x) for x in impact["detect_minutes"].astype("float64").fillna(np.inf))
     return BurnModel(
-        slo=spec.name, window_days=window_days, budget_minutes=budget, incidents=len(in_hist),
-        history_days=float(history_days), durations_minutes=durations, intensities=intensities,
-        background_daily=tuple(float(x) for x in bg), background_source=source, detect_minutes=detect,
+        slo=spec.name,
+        window_days=window_days,
+        budget_minutes=budget,
+        incidents=len(in_hist),
+        history_days=float(history_days),
+        durations_minutes=durations,
+        intensities=intensities,
+        background_daily=tuple(float(x) for x in bg),
+        background_source=source,
+        detect_minutes=detect,
     )
 
 
@@ -398,10 +429,16 @@ def summarize(spec: SLOSpec, model: BurnModel, sim: Simulation) -> tuple[SLOFore
         columns=[f"p{round(q * 100)}" for q in FAN_QUANTILES],
     )
     return SLOForecast(
-        slo=spec.name, journey=spec.journey, target=spec.target, window_days=model.window_days,
-        budget_minutes=model.budget_minutes, p_exhaust=float(exhausted.mean()), consumed=final,
+        slo=spec.name,
+        journey=spec.journey,
+        target=spec.target,
+        window_days=model.window_days,
+        budget_minutes=model.budget_minutes,
+        p_exhaust=float(exhausted.mean()),
+        consumed=final,
         exhaustion_day_median=float(np.median(day[exhausted])) if exhausted.any() else None,
-        fan=fan, model=model,
+        fan=fan,
+        model=model,
     ), final
 
 
@@ -433,20 +470,26 @@ def forecast_budget(
     questions: list[OpenQuestion] = []
     default_days = max(math.ceil(config.slo.window / pd.Timedelta(days=1)), 1)
     if telemetry is None or not len(specs):
-        questions.append(OpenQuestion(
-            "forecast_inputs",
-            "Which request telemetry and SLOs should the budget forecast use?",
-            "No telemetry or no SLOs were available, so no budget forecast was made.",
-            SECTION,
-        ))
-        return BudgetForecast(runs=runs, window_days=default_days, per_slo=(), what_ifs=(), open_questions=tuple(questions))
+        questions.append(
+            OpenQuestion(
+                "forecast_inputs",
+                "Which request telemetry and SLOs should the budget forecast use?",
+                "No telemetry or no SLOs were available, so no budget forecast was made.",
+                SECTION,
+            )
+        )
+        return BudgetForecast(
+            runs=runs, window_days=default_days, per_slo=(), what_ifs=(), open_questions=tuple(questions)
+        )
     if incidents is None or not len(incidents):
-        questions.append(OpenQuestion(
-            "forecast_incidents",
-            "Is there an incident log for this service?",
-            "Without incidents, every past day (incidents included) is resampled as background burn; the what-ifs then change nothing.",
-            SECTION,
-        ))
+        questions.append(
+            OpenQuestion(
+                "forecast_incidents",
+                "Is there an incident log for this service?",
+                "Without incidents, every past day (incidents included) is resampled as background burn; the what-ifs then change nothing.",
+                SECTION,
+            )
+        )
     per_slo: list[SLOForecast] = []
     results: list[WhatIfResult] = []
     log = incidents if incidents is not None and len(incidents) else None
@@ -455,33 +498,39 @@ def forecast_budget(
     requests: dict[str, Any] = {}  # total requests per journey
     for spec in specs:
         if spec.sli not in ("availability", "latency") or spec.budgeting != "Occurrences":
-            questions.append(OpenQuestion(
-                f"forecast_skip_{spec.name}",
-                f"Should the {spec.sli} SLO {spec.name} ({spec.budgeting}) get a budget forecast?",
-                "Only request-based SLOs with Occurrences budgeting are forecast.",
-                SECTION,
-            ))
+            questions.append(
+                OpenQuestion(
+                    f"forecast_skip_{spec.name}",
+                    f"Should the {spec.sli} SLO {spec.name} ({spec.budgeting}) get a budget forecast?",
+                    "Only request-based SLOs with Occurrences budgeting are forecast.",
+                    SECTION,
+                )
+            )
             continue
         if spec.journey not in requests:
             requests[spec.journey] = telemetry.loc[telemetry["journey"] == spec.journey, "total"].sum()
         if requests[spec.journey] <= 0:
-            questions.append(OpenQuestion(
-                f"forecast_journey_{spec.name}",
-                f"Where is the telemetry of journey {spec.journey!r}?",
-                f"No requests for {spec.journey!r} in the telemetry: SLO {spec.name} is not forecast.",
-                SECTION,
-            ))
+            questions.append(
+                OpenQuestion(
+                    f"forecast_journey_{spec.name}",
+                    f"Where is the telemetry of journey {spec.journey!r}?",
+                    f"No requests for {spec.journey!r} in the telemetry: SLO {spec.name} is not forecast.",
+                    SECTION,
+                )
+            )
             continue
         if windows is None:
             windows = incident_windows(log)
         model = fit_model(telemetry, log, spec, counts=sli, windows=windows)
         if model.incidents > 0 and not model.durations_minutes:
-            questions.append(OpenQuestion(
-                f"forecast_impact_{spec.name}",
-                f"Which incidents affected journey {spec.journey!r}, and when did they end?",
-                "No incident could be measured on the telemetry, so incident impact is not modelled beyond the background.",
-                SECTION,
-            ))
+            questions.append(
+                OpenQuestion(
+                    f"forecast_impact_{spec.name}",
+                    f"Which incidents affected journey {spec.journey!r}, and when did they end?",
+                    "No incident could be measured on the telemetry, so incident impact is not modelled beyond the background.",
+                    SECTION,
+                )
+            )
         sim = simulate(model, rng=rng, runs=runs, what_ifs=what_ifs)
         fc, final = summarize(spec, model, sim)
         per_slo.append(fc)
@@ -492,7 +541,13 @@ def forecast_budget(
             results.append(WhatIfResult(spec.name, wi.name, wi.change, p2, p2 - base_p, m2, m2 - base_min))
     if per_slo and len({f.window_days for f in per_slo}) == 1:
         default_days = per_slo[0].window_days
-    return BudgetForecast(runs=runs, window_days=default_days, per_slo=tuple(per_slo), what_ifs=tuple(results), open_questions=tuple(questions))
+    return BudgetForecast(
+        runs=runs,
+        window_days=default_days,
+        per_slo=tuple(per_slo),
+        what_ifs=tuple(results),
+        open_questions=tuple(questions),
+    )
 
 
 # ---------------------------------------------------------------- presentation tables
@@ -503,30 +558,46 @@ def forecast_table(forecast: BudgetForecast) -> pd.DataFrame:
     rows = []
     for f in forecast.per_slo:
         q = f.consumed_quantiles()
-        rows.append({
-            "SLO": f.slo,
-            "target": f"{f.target:.4g}",
-            "budget (minutes of full outage)": round(f.budget_minutes, 1),
-            "chance of using up the budget": f"{f.p_exhaust:.0%}",
-            "budget used, median": f"{q['p50']:.0%}",
-            "budget used, 80% range": f"{q['p10']:.0%} – {q['p90']:.0%}",
-            "day it runs out (median, when it does)": "–" if f.exhaustion_day_median is None else f"{f.exhaustion_day_median:.0f}",
-        })
+        rows.append(
+            {
+                "SLO": f.slo,
+                "target": f"{f.target:.4g}",
+                "budget (minutes of full outage)": round(f.budget_minutes, 1),
+                "chance of using up the budget": f"{f.p_exhaust:.0%}",
+                "budget used, median": f"{q['p50']:.0%}",
+                "budget used, 80% range": f"{q['p10']:.0%} – {q['p90']:.0%}",
+                "day it runs out (median, when it does)": "–"
+                if f.exhaustion_day_median is None
+                else f"{f.exhaustion_day_median:.0f}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def what_if_table(forecast: BudgetForecast) -> pd.DataFrame:
     """Each what-if's effect per SLO, rounded for people (display only)."""
     return pd.DataFrame(
-        [{
-            "SLO": w.slo, "improvement": w.name, "change": w.change,
-            "chance of using up the budget": f"{w.p_exhaust:.0%}",
-            "change in chance (points)": f"{w.delta_p_exhaust * 100:+.1f}",
-            "expected budget minutes": round(w.budget_minutes, 1),
-            "budget minutes saved": round(-w.delta_budget_minutes, 1),
-        } for w in forecast.what_ifs],
-        columns=["SLO", "improvement", "change", "chance of using up the budget", "change in chance (points)",
-                 "expected budget minutes", "budget minutes saved"],
+        [
+            {
+                "SLO": w.slo,
+                "improvement": w.name,
+                "change": w.change,
+                "chance of using up the budget": f"{w.p_exhaust:.0%}",
+                "change in chance (points)": f"{w.delta_p_exhaust * 100:+.1f}",
+                "expected budget minutes": round(w.budget_minutes, 1),
+                "budget minutes saved": round(-w.delta_budget_minutes, 1),
+            }
+            for w in forecast.what_ifs
+        ],
+        columns=[
+            "SLO",
+            "improvement",
+            "change",
+            "chance of using up the budget",
+            "change in chance (points)",
+            "expected budget minutes",
+            "budget minutes saved",
+        ],
     )
 
 
@@ -536,16 +607,18 @@ def model_table(forecast: BudgetForecast) -> pd.DataFrame:
     for f in forecast.per_slo:
         d = f.model.to_dict()
         lo, hi = d["rate_interval_90"]
-        rows.append({
-            "SLO": f.slo,
-            "incidents in history": d["incidents"],
-            "history (days)": round(d["history_days"], 1),
-            "incidents per 28 days (90% interval)": f"{d['rate_per_day'] * 28:.1f} ({lo * 28:.1f} – {hi * 28:.1f})",
-            "incidents measured on telemetry": d["impacts_measured"],
-            "median budget minutes per incident": round(d["impact_budget_minutes_median"], 2),
-            "quiet days resampled": d["background_days"],
-            "median background budget minutes per day": round(d["background_budget_minutes_per_day_median"], 2),
-        })
+        rows.append(
+            {
+                "SLO": f.slo,
+                "incidents in history": d["incidents"],
+                "history (days)": round(d["history_days"], 1),
+                "incidents per 28 days (90% interval)": f"{d['rate_per_day'] * 28:.1f} ({lo * 28:.1f} – {hi * 28:.1f})",
+                "incidents measured on telemetry": d["impacts_measured"],
+                "median budget minutes per incident": round(d["impact_budget_minutes_median"], 2),
+                "quiet days resampled": d["background_days"],
+                "median background budget minutes per day": round(d["background_budget_minutes_per_day_median"], 2),
+            }
+        )
     return pd.DataFrame(rows)
 
 

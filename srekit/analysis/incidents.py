@@ -58,8 +58,15 @@ METRICS: dict[str, tuple[str, str, bool, str]] = {
     "ttr": ("started_at", "resolved_at", True, "time to resolve"),
 }
 FOLLOW_UP_COLUMNS = (
-    "incident_id", "title", "severity", "started_at", "postmortem", "action_items_open",
-    "action_items_closed", "owner", "next_step",
+    "incident_id",
+    "title",
+    "severity",
+    "started_at",
+    "postmortem",
+    "action_items_open",
+    "action_items_closed",
+    "owner",
+    "next_step",
 )
 
 
@@ -69,6 +76,7 @@ FOLLOW_UP_COLUMNS = (
 def _km(times: np.ndarray, censored: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Kaplan–Meier survival steps: (times, S after each time), via scipy.stats.ecdf."""
     from scipy import stats  # lazy: report kernels only unpickle results
+
     data = stats.CensoredData(uncensored=times[~censored], right=times[censored])
     sf = stats.ecdf(data).sf
     return np.asarray(sf.quantiles, float), np.asarray(sf.probabilities, float)
@@ -199,7 +207,12 @@ class Recommendation:
             raise ValueError("a recommendation needs title, evidence, area and metric_to_track")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"title": self.title, "evidence": self.evidence, "area": self.area, "metric_to_track": self.metric_to_track}
+        return {
+            "title": self.title,
+            "evidence": self.evidence,
+            "area": self.area,
+            "metric_to_track": self.metric_to_track,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +333,7 @@ def detectable_change(std: float, n: int, confidence: float = CONFIDENCE) -> flo
     if n < 1 or std < 0:
         raise ValueError("detectable_change needs n ≥ 1 and std ≥ 0")
     from scipy import stats  # lazy: report kernels only unpickle results
+
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     return z * float(np.sqrt(2.0 * std**2 / n))
 
@@ -351,7 +365,9 @@ def lifecycle_durations(df: pd.DataFrame, name: str, as_of: pd.Timestamp | None)
     }
 
 
-def duration_metric(df: pd.DataFrame, name: str, as_of: pd.Timestamp | None, rng: np.random.Generator) -> DurationMetric | None:
+def duration_metric(
+    df: pd.DataFrame, name: str, as_of: pd.Timestamp | None, rng: np.random.Generator
+) -> DurationMetric | None:
     """Kaplan–Meier median/mean/p90 with bootstrap intervals and the detectable change, or
     None when fewer than two durations were observed."""
     d = lifecycle_durations(df, name, as_of)
@@ -367,7 +383,12 @@ def duration_metric(df: pd.DataFrame, name: str, as_of: pd.Timestamp | None, rng
     if np.ptp(times) > 0:
         from scipy import stats  # lazy: report kernels only unpickle results
 
-        common = {"n_resamples": BOOTSTRAP_RESAMPLES, "confidence_level": CONFIDENCE, "method": "percentile", "rng": rng}
+        common = {
+            "n_resamples": BOOTSTRAP_RESAMPLES,
+            "confidence_level": CONFIDENCE,
+            "method": "percentile",
+            "rng": rng,
+        }
         if cens.size == 0:  # no censoring: KM median/mean are the sample's, vectorised
             boot = stats.bootstrap((times,), _uncensored_median_and_mean, vectorized=True, **common)
         else:
@@ -420,10 +441,16 @@ def impact_windows(df: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame
     if as_of is not None:
         end = end.where(end.notna() | df["resolved_at"].notna(), as_of)
     detect = (df["detected_at"] - df["started_at"]).dt.total_seconds().astype("float64") / 60.0
-    out = pd.DataFrame({
-        "id": df["id"], "journey": df["journey"], "cause": df["cause"], "start": df["started_at"], "end": end,
-        "detect_minutes": detect.where(detect >= 0),
-    })
+    out = pd.DataFrame(
+        {
+            "id": df["id"],
+            "journey": df["journey"],
+            "cause": df["cause"],
+            "start": df["started_at"],
+            "end": end,
+            "detect_minutes": detect.where(detect >= 0),
+        }
+    )
     ok = out["start"].notna() & out["end"].notna() & (out["end"] > out["start"])
     return out[ok].reset_index(drop=True)
 
@@ -465,11 +492,15 @@ class SliCounts:
             tel = self.telemetry
             if spec.journey not in self._steps:
                 self._steps[spec.journey] = journey_step(tel, spec.journey)
-            self._memo[key] = sli_counts(tel, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=self._steps[spec.journey])
+            self._memo[key] = sli_counts(
+                tel, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=self._steps[spec.journey]
+            )
         return self._memo[key]
 
 
-def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpec, *, counts: pd.DataFrame | None = None) -> pd.DataFrame:
+def incident_impact(
+    windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpec, *, counts: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Bad events each incident caused on one SLI, above the background rate.
 
     Returns one row per incident window overlapping the telemetry: ``id``, ``cause``,
@@ -479,7 +510,18 @@ def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpe
     Background ratio = bad / total over the minutes outside every incident window.
     ``counts`` may pass the SLI's ``telemetry.sli_counts`` grid when the caller has it already.
     """
-    cols = ["id", "cause", "start", "duration_minutes", "detect_minutes", "bad", "total", "excess_bad", "budget_minutes", "intensity"]
+    cols = [
+        "id",
+        "cause",
+        "start",
+        "duration_minutes",
+        "detect_minutes",
+        "bad",
+        "total",
+        "excess_bad",
+        "budget_minutes",
+        "intensity",
+    ]
     if counts is None:
         counts = SliCounts(telemetry)(spec)
     w = relevant(windows, spec.journey)
@@ -505,20 +547,34 @@ def incident_impact(windows: pd.DataFrame, telemetry: pd.DataFrame, spec: SLOSpe
     minutes = (hi - lo) * (step / pd.Timedelta(minutes=1))
     excess = np.maximum(bad - p0 * tot, 0.0)
     bmin = excess / per_min if per_min > 0 else np.zeros(len(w))
-    out = pd.DataFrame({
-        "id": w["id"], "cause": w["cause"], "start": w["start"], "duration_minutes": minutes.astype(float),
-        "detect_minutes": w.get("detect_minutes", np.nan), "bad": bad.astype(float), "total": tot.astype(float), "excess_bad": excess, "budget_minutes": bmin,
-    })
+    out = pd.DataFrame(
+        {
+            "id": w["id"],
+            "cause": w["cause"],
+            "start": w["start"],
+            "duration_minutes": minutes.astype(float),
+            "detect_minutes": w.get("detect_minutes", np.nan),
+            "bad": bad.astype(float),
+            "total": tot.astype(float),
+            "excess_bad": excess,
+            "budget_minutes": bmin,
+        }
+    )
     out["intensity"] = np.where(minutes > 0, bmin / np.where(minutes > 0, minutes, 1.0), 0.0)
     return out[minutes > 0].reset_index(drop=True)
 
 
-def budget_minutes_by_incident(windows: pd.DataFrame, telemetry: pd.DataFrame, specs: tuple[SLOSpec, ...], *,
-                               counts: SliCounts | None = None) -> pd.Series:
+def budget_minutes_by_incident(
+    windows: pd.DataFrame, telemetry: pd.DataFrame, specs: tuple[SLOSpec, ...], *, counts: SliCounts | None = None
+) -> pd.Series:
     """Budget minutes per incident id: the largest over the SLOs the incident concerns.
     ``counts`` may pass the SLIs of ``telemetry`` already measured (:class:`SliCounts`)."""
     sli = counts if counts is not None else SliCounts(telemetry)
-    parts = [incident_impact(windows, telemetry, s, counts=sli(s)).set_index("id")["budget_minutes"] for s in specs if s.sli in ("availability", "latency")]
+    parts = [
+        incident_impact(windows, telemetry, s, counts=sli(s)).set_index("id")["budget_minutes"]
+        for s in specs
+        if s.sli in ("availability", "latency")
+    ]
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.Series([], dtype="float64")
@@ -533,10 +589,15 @@ def _severity(df: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
     rows = []
     for name in sorted(sev.unique(), key=lambda s: (s == "unknown", s)):
         part = df[sev == name]
-        rows.append({
-            "severity": name, "count": len(part), "share": len(part) / len(df),
-            "open": int(part["resolved_at"].isna().sum()), "ttr_median_s": _group_median_ttr(part, as_of),
-        })
+        rows.append(
+            {
+                "severity": name,
+                "count": len(part),
+                "share": len(part) / len(df),
+                "open": int(part["resolved_at"].isna().sum()),
+                "ttr_median_s": _group_median_ttr(part, as_of),
+            }
+        )
     return pd.DataFrame(rows, columns=["severity", "count", "share", "open", "ttr_median_s"])
 
 
@@ -546,8 +607,11 @@ def _cause(df: pd.DataFrame, as_of: pd.Timestamp | None, budget: pd.Series | Non
     for name in cause.unique():
         part = df[cause == name]
         row: dict[str, Any] = {
-            "cause": name, "count": len(part), "share": len(part) / len(df),
-            "repeat": bool(name != "unknown" and len(part) >= 2), "ttr_median_s": _group_median_ttr(part, as_of),
+            "cause": name,
+            "count": len(part),
+            "share": len(part) / len(df),
+            "repeat": bool(name != "unknown" and len(part) >= 2),
+            "ttr_median_s": _group_median_ttr(part, as_of),
         }
         if budget is not None:
             row["budget_minutes"] = float(budget.reindex(part["id"]).fillna(0.0).sum())
@@ -561,12 +625,25 @@ def _cause(df: pd.DataFrame, as_of: pd.Timestamp | None, budget: pd.Series | Non
 def _detection(df: pd.DataFrame, as_of: pd.Timestamp | None) -> pd.DataFrame:
     det = df["detection"].fillna("unknown").str.lower()
     rows = []
-    for name in ("alert", "customer", "internal", *sorted(set(det) - {"alert", "customer", "internal", "unknown"}), "unknown"):
+    for name in (
+        "alert",
+        "customer",
+        "internal",
+        *sorted(set(det) - {"alert", "customer", "internal", "unknown"}),
+        "unknown",
+    ):
         part = df[det == name]
         if len(part) == 0:
             continue
         d = lifecycle_durations(part, "ttd", as_of)["observed"]
-        rows.append({"detection": name, "count": len(part), "share": len(part) / len(df), "ttd_median_s": float(np.median(d)) if d.size else None})
+        rows.append(
+            {
+                "detection": name,
+                "count": len(part),
+                "share": len(part) / len(df),
+                "ttd_median_s": float(np.median(d)) if d.size else None,
+            }
+        )
     return pd.DataFrame(rows, columns=["detection", "count", "share", "ttd_median_s"])
 
 
@@ -577,7 +654,11 @@ def _change(df: pd.DataFrame, deploys: pd.DataFrame) -> dict[str, Any]:
     pos = np.searchsorted(stamps, started, side="right") - 1
     gap = np.where(pos >= 0, started - stamps[np.maximum(pos, 0)], np.iinfo(np.int64).max)
     after = int((gap <= DEPLOY_LOOKBACK.value // 1000).sum())
-    bad = deploys["result"].astype("str").str.lower().isin(["rollback", "failed"]) if "result" in deploys else pd.Series(False, index=deploys.index)
+    bad = (
+        deploys["result"].astype("str").str.lower().isin(["rollback", "failed"])
+        if "result" in deploys
+        else pd.Series(False, index=deploys.index)
+    )
     return {
         "lookback_minutes": DEPLOY_LOOKBACK / pd.Timedelta(minutes=1),
         "deploys": len(stamps),
@@ -618,13 +699,20 @@ def _follow_up(df: pd.DataFrame, owner: str) -> pd.DataFrame:
     open_items = df["action_items_open"].fillna(0) > 0
     sel = df[(need_pm | open_items).to_numpy()].sort_values("started_at", ascending=False, na_position="last")
     steps = np.where(need_pm[sel.index], "write and review the postmortem", "close the open action items")
-    out = pd.DataFrame({
-        "incident_id": sel["id"], "title": sel["title"], "severity": sel["severity"],
-        "started_at": sel["started_at"], "postmortem": sel["postmortem"].fillna("unknown"),
-        "action_items_open": sel["action_items_open"].astype("Int64"),
-        "action_items_closed": sel["action_items_closed"].astype("Int64"),
-        "owner": owner, "next_step": steps,
-    }, columns=list(FOLLOW_UP_COLUMNS))
+    out = pd.DataFrame(
+        {
+            "incident_id": sel["id"],
+            "title": sel["title"],
+            "severity": sel["severity"],
+            "started_at": sel["started_at"],
+            "postmortem": sel["postmortem"].fillna("unknown"),
+            "action_items_open": sel["action_items_open"].astype("Int64"),
+            "action_items_closed": sel["action_items_closed"].astype("Int64"),
+            "owner": owner,
+            "next_step": steps,
+        },
+        columns=list(FOLLOW_UP_COLUMNS),
+    )
     return out.reset_index(drop=True)
 
 
@@ -641,8 +729,11 @@ def _minutes(td: pd.Timedelta | float) -> str:
 
 
 def recommend(
-    metrics: dict[str, DurationMetric], detection: pd.DataFrame, cause: pd.DataFrame,
-    postmortems: dict[str, Any], change: dict[str, Any] | None,
+    metrics: dict[str, DurationMetric],
+    detection: pd.DataFrame,
+    cause: pd.DataFrame,
+    postmortems: dict[str, Any],
+    change: dict[str, Any] | None,
 ) -> tuple[Recommendation, ...]:
     """Process changes keyed to evidence (SRE Workbook, "Incident Response" and "Postmortem
     Culture"; Davidovič 2021 for MTTx)."""
@@ -652,65 +743,96 @@ def recommend(
         cust = int(known.loc[known["detection"] == "customer", "count"].sum())
         share = cust / int(known["count"].sum())
         if share >= CUSTOMER_SHARE_LIMIT:
-            recs.append(Recommendation(
-                "Detect incidents before customers do: page on multi-window burn-rate alerts",
-                f"{cust} of {int(known['count'].sum())} incidents with a known detection source ({share:.0%}) were reported by customers (limit {CUSTOMER_SHARE_LIMIT:.0%}).",
-                "detection", "share of incidents detected by customers",
-            ))
+            recs.append(
+                Recommendation(
+                    "Detect incidents before customers do: page on multi-window burn-rate alerts",
+                    f"{cust} of {int(known['count'].sum())} incidents with a known detection source ({share:.0%}) were reported by customers (limit {CUSTOMER_SHARE_LIMIT:.0%}).",
+                    "detection",
+                    "share of incidents detected by customers",
+                )
+            )
     if "ttd" in metrics and metrics["ttd"].median > DETECT_MEDIAN_LIMIT:
         m = metrics["ttd"]
-        recs.append(Recommendation(
-            "Shorten detection: alert on the SLI (burn rate) rather than on causes",
-            f"median time to detect is {_minutes(m.median)} over {m.n} incidents (limit {_minutes(DETECT_MEDIAN_LIMIT)}).",
-            "detection", "median time to detect",
-        ))
+        recs.append(
+            Recommendation(
+                "Shorten detection: alert on the SLI (burn rate) rather than on causes",
+                f"median time to detect is {_minutes(m.median)} over {m.n} incidents (limit {_minutes(DETECT_MEDIAN_LIMIT)}).",
+                "detection",
+                "median time to detect",
+            )
+        )
     if "tta" in metrics and metrics["tta"].median > ACK_MEDIAN_LIMIT:
         m = metrics["tta"]
-        recs.append(Recommendation(
-            "Fix paging and escalation: page the on-call directly and escalate after a fixed timeout",
-            f"median time to acknowledge is {_minutes(m.median)} (p90 {_minutes(m.p90)}) over {m.n} incidents (limit {_minutes(ACK_MEDIAN_LIMIT)}).",
-            "oncall", "median and p90 time to acknowledge",
-        ))
+        recs.append(
+            Recommendation(
+                "Fix paging and escalation: page the on-call directly and escalate after a fixed timeout",
+                f"median time to acknowledge is {_minutes(m.median)} (p90 {_minutes(m.p90)}) over {m.n} incidents (limit {_minutes(ACK_MEDIAN_LIMIT)}).",
+                "oncall",
+                "median and p90 time to acknowledge",
+            )
+        )
     repeats = cause[cause["repeat"]]
     for _, row in repeats.head(3).iterrows():
-        extra = f", {row['budget_minutes']:.0f} budget minutes" if "budget_minutes" in row and row["budget_minutes"] > 0 else ""
-        recs.append(Recommendation(
-            f"Put the recurring cause '{row['cause']}' on the reliability backlog",
-            f"{int(row['count'])} incidents share this cause{extra}.",
-            "backlog", f"incidents per quarter caused by '{row['cause']}'",
-        ))
+        extra = (
+            f", {row['budget_minutes']:.0f} budget minutes"
+            if "budget_minutes" in row and row["budget_minutes"] > 0
+            else ""
+        )
+        recs.append(
+            Recommendation(
+                f"Put the recurring cause '{row['cause']}' on the reliability backlog",
+                f"{int(row['count'])} incidents share this cause{extra}.",
+                "backlog",
+                f"incidents per quarter caused by '{row['cause']}'",
+            )
+        )
     if postmortems["coverage"] is not None and postmortems["coverage"] < 1.0:
-        recs.append(Recommendation(
-            "Write a postmortem for every SEV1/SEV2 incident, using the template below",
-            f"{postmortems['done']} of {postmortems['done'] + postmortems['pending'] + postmortems['none']} high-severity incidents with a known status have a finished postmortem.",
-            "postmortems", "postmortem coverage of SEV1/SEV2 incidents",
-        ))
+        recs.append(
+            Recommendation(
+                "Write a postmortem for every SEV1/SEV2 incident, using the template below",
+                f"{postmortems['done']} of {postmortems['done'] + postmortems['pending'] + postmortems['none']} high-severity incidents with a known status have a finished postmortem.",
+                "postmortems",
+                "postmortem coverage of SEV1/SEV2 incidents",
+            )
+        )
     elif postmortems["high_severity_incidents"] > 0 and postmortems["coverage"] is None:
-        recs.append(Recommendation(
-            "Record postmortems in one place with the template below and track them in the follow-up table",
-            f"none of the {postmortems['high_severity_incidents']} high-severity incidents records a postmortem status.",
-            "postmortems", "postmortem coverage of SEV1/SEV2 incidents",
-        ))
+        recs.append(
+            Recommendation(
+                "Record postmortems in one place with the template below and track them in the follow-up table",
+                f"none of the {postmortems['high_severity_incidents']} high-severity incidents records a postmortem status.",
+                "postmortems",
+                "postmortem coverage of SEV1/SEV2 incidents",
+            )
+        )
     if postmortems["closure_rate"] is not None and postmortems["closure_rate"] < CLOSURE_LIMIT:
-        recs.append(Recommendation(
-            "Review open postmortem action items weekly and give each an owner and a date",
-            f"{postmortems['action_items_closed']} of {postmortems['action_items_open'] + postmortems['action_items_closed']} action items are closed ({postmortems['closure_rate']:.0%}, limit {CLOSURE_LIMIT:.0%}).",
-            "postmortems", "action-item closure rate",
-        ))
+        recs.append(
+            Recommendation(
+                "Review open postmortem action items weekly and give each an owner and a date",
+                f"{postmortems['action_items_closed']} of {postmortems['action_items_open'] + postmortems['action_items_closed']} action items are closed ({postmortems['closure_rate']:.0%}, limit {CLOSURE_LIMIT:.0%}).",
+                "postmortems",
+                "action-item closure rate",
+            )
+        )
     if change is not None and change["share_after_deploy"] >= DEPLOY_SHARE_LIMIT:
-        recs.append(Recommendation(
-            "Make changes safer: canary or progressive rollouts with automatic rollback on burn rate",
-            f"{change['incidents_after_deploy']} incidents ({change['share_after_deploy']:.0%}) started within {change['lookback_minutes']:.0f} min after a deploy (limit {DEPLOY_SHARE_LIMIT:.0%}).",
-            "change_management", "share of incidents that start after a deploy",
-        ))
+        recs.append(
+            Recommendation(
+                "Make changes safer: canary or progressive rollouts with automatic rollback on burn rate",
+                f"{change['incidents_after_deploy']} incidents ({change['share_after_deploy']:.0%}) started within {change['lookback_minutes']:.0f} min after a deploy (limit {DEPLOY_SHARE_LIMIT:.0%}).",
+                "change_management",
+                "share of incidents that start after a deploy",
+            )
+        )
     if "ttr" in metrics:
         m = metrics["ttr"]
         if m.detectable_change >= 0.5 * m.mean:
-            recs.append(Recommendation(
-                "Do not steer by mean time to resolve; track error-budget minutes and incident counts",
-                f"with {m.n} incidents and this spread, only a change of {_minutes(m.detectable_change)} in mean time to resolve (mean {_minutes(m.mean)}) would be detectable at {CONFIDENCE:.0%} confidence (Davidovič 2021).",
-                "metrics", "error-budget minutes per quarter",
-            ))
+            recs.append(
+                Recommendation(
+                    "Do not steer by mean time to resolve; track error-budget minutes and incident counts",
+                    f"with {m.n} incidents and this spread, only a change of {_minutes(m.detectable_change)} in mean time to resolve (mean {_minutes(m.mean)}) would be detectable at {CONFIDENCE:.0%} confidence (Davidovič 2021).",
+                    "metrics",
+                    "error-budget minutes per quarter",
+                )
+            )
     return tuple(recs)
 
 
@@ -792,23 +914,37 @@ def analyze_incidents(
     owner = config.owner_for("incidents")
     questions: list[OpenQuestion] = []
     if incidents is None or len(incidents) == 0:
-        questions.append(OpenQuestion(
-            "incident_log",
-            "Where does the team record incidents (PagerDuty, Opsgenie, Statuspage, a spreadsheet)? Export it as data.incidents in service.yaml.",
-            "No incident log was given (or it is empty): no lifecycle metrics; a postmortem template and an empty follow-up tracker are provided.",
-            SECTION,
-        ))
+        questions.append(
+            OpenQuestion(
+                "incident_log",
+                "Where does the team record incidents (PagerDuty, Opsgenie, Statuspage, a spreadsheet)? Export it as data.incidents in service.yaml.",
+                "No incident log was given (or it is empty): no lifecycle metrics; a postmortem template and an empty follow-up tracker are provided.",
+                SECTION,
+            )
+        )
         empty = pd.DataFrame()
         return IncidentReport(
-            incidents=0, open_incidents=0, as_of=None, metrics={}, not_measured=tuple(METRICS),
-            severity=empty, cause=empty, detection=empty, change=None,
+            incidents=0,
+            open_incidents=0,
+            as_of=None,
+            metrics={},
+            not_measured=tuple(METRICS),
+            severity=empty,
+            cause=empty,
+            detection=empty,
+            change=None,
             postmortems=_postmortems(prepare(pd.DataFrame(columns=list(INCIDENTS)))),
-            recommendations=(Recommendation(
-                "Start an incident log and write postmortems with the template below",
-                "no incident history was provided, so detection, response and recurring causes cannot be measured.",
-                "postmortems", "incidents logged with all lifecycle timestamps",
-            ),),
-            postmortem_template=template, follow_up=_empty_follow_up(), follow_up_total=0,
+            recommendations=(
+                Recommendation(
+                    "Start an incident log and write postmortems with the template below",
+                    "no incident history was provided, so detection, response and recurring causes cannot be measured.",
+                    "postmortems",
+                    "incidents logged with all lifecycle timestamps",
+                ),
+            ),
+            postmortem_template=template,
+            follow_up=_empty_follow_up(),
+            follow_up_total=0,
             open_questions=tuple(questions),
         )
 
@@ -816,12 +952,14 @@ def analyze_incidents(
     end = as_of if as_of is not None else log_end(df)
     n_open = int(df["resolved_at"].isna().sum())
     if n_open and as_of is None:
-        questions.append(OpenQuestion(
-            "incident_censoring_time",
-            f"Is {end.isoformat() if end is not None else 'the log end'} the time the incident log was exported?",
-            f"{n_open} open incident(s) are right-censored at the latest timestamp in the log (Kaplan–Meier), not dropped.",
-            SECTION,
-        ))
+        questions.append(
+            OpenQuestion(
+                "incident_censoring_time",
+                f"Is {end.isoformat() if end is not None else 'the log end'} the time the incident log was exported?",
+                f"{n_open} open incident(s) are right-censored at the latest timestamp in the log (Kaplan–Meier), not dropped.",
+                SECTION,
+            )
+        )
     metrics: dict[str, DurationMetric] = {}
     not_measured: list[str] = []
     for name in METRICS:
@@ -832,52 +970,76 @@ def analyze_incidents(
             metrics[name] = m
     if not_measured:
         cols = ", ".join(f"{METRICS[n][3]} ({METRICS[n][1]})" for n in not_measured)
-        questions.append(OpenQuestion(
-            "incident_timestamps",
-            f"Can the incident tool export these timestamps: {cols}?",
-            "Fewer than two incidents carry them, so these durations are not reported.",
-            SECTION,
-        ))
+        questions.append(
+            OpenQuestion(
+                "incident_timestamps",
+                f"Can the incident tool export these timestamps: {cols}?",
+                "Fewer than two incidents carry them, so these durations are not reported.",
+                SECTION,
+            )
+        )
     for name, m in metrics.items():
         if m.zero_excluded > 0.1 * (m.n + m.zero_excluded):
-            questions.append(OpenQuestion(
-                f"incident_zero_{name}",
-                f"Are the {m.zero_excluded} incidents with a zero {m.label} back-filled records?",
-                f"Zero {m.label} is treated as 'not recorded' and left out of the {m.label} statistics.",
-                SECTION,
-            ))
+            questions.append(
+                OpenQuestion(
+                    f"incident_zero_{name}",
+                    f"Are the {m.zero_excluded} incidents with a zero {m.label} back-filled records?",
+                    f"Zero {m.label} is treated as 'not recorded' and left out of the {m.label} statistics.",
+                    SECTION,
+                )
+            )
     if df["severity"].notna().any():
-        questions.append(OpenQuestion(
-            "high_severity",
-            f"Which severities require a postmortem? ({', '.join(sorted(df['severity'].dropna().unique()))} appear in the log.)",
-            f"{' and '.join(HIGH_SEVERITIES)} require a postmortem.",
-            SECTION,
-        ))
+        questions.append(
+            OpenQuestion(
+                "high_severity",
+                f"Which severities require a postmortem? ({', '.join(sorted(df['severity'].dropna().unique()))} appear in the log.)",
+                f"{' and '.join(HIGH_SEVERITIES)} require a postmortem.",
+                SECTION,
+            )
+        )
     budget = None
     if telemetry is not None and len(specs):
         budget = budget_minutes_by_incident(impact_windows(df, end), telemetry, specs, counts=counts)
     elif len(specs) == 0 and telemetry is not None:
-        questions.append(OpenQuestion(
-            "incident_budget_minutes", "Which SLOs should incidents be charged against?",
-            "No SLOs were given, so causes are ranked by incident count, not by error-budget minutes.", SECTION,
-        ))
+        questions.append(
+            OpenQuestion(
+                "incident_budget_minutes",
+                "Which SLOs should incidents be charged against?",
+                "No SLOs were given, so causes are ranked by incident count, not by error-budget minutes.",
+                SECTION,
+            )
+        )
     severity = _severity(df, end)
     cause = _cause(df, end, budget)
     detection = _detection(df, end)
     if df["detection"].isna().all():
-        questions.append(OpenQuestion(
-            "detection_source", "How was each incident detected (alert, customer report, internal)?",
-            "The log has no detection source, so the customer-detected share is unknown.", SECTION,
-        ))
+        questions.append(
+            OpenQuestion(
+                "detection_source",
+                "How was each incident detected (alert, customer report, internal)?",
+                "The log has no detection source, so the customer-detected share is unknown.",
+                SECTION,
+            )
+        )
     change = _change(df, deploys) if deploys is not None and len(deploys) else None
     pms = _postmortems(df)
     follow = _follow_up(df, owner)
     return IncidentReport(
-        incidents=len(df), open_incidents=n_open, as_of=end, metrics=metrics, not_measured=tuple(not_measured),
-        severity=severity, cause=cause, detection=detection, change=change, postmortems=pms,
+        incidents=len(df),
+        open_incidents=n_open,
+        as_of=end,
+        metrics=metrics,
+        not_measured=tuple(not_measured),
+        severity=severity,
+        cause=cause,
+        detection=detection,
+        change=change,
+        postmortems=pms,
         recommendations=recommend(metrics, detection, cause, pms, change),
-        postmortem_template=template, follow_up=follow.head(FOLLOW_UP_LIMIT).reset_index(drop=True),
-        follow_up_total=len(follow), open_questions=tuple(questions),
+        postmortem_template=template,
+        follow_up=follow.head(FOLLOW_UP_LIMIT).reset_index(drop=True),
+        follow_up_total=len(follow),
+        open_questions=tuple(questions),
     )
 
 
@@ -902,17 +1064,19 @@ def metrics_table(report: IncidentReport) -> pd.DataFrame:
     rows = []
     for m in report.metrics.values():
         lb = "≥ " if m.median_is_lower_bound else ""
-        rows.append({
-            "stage": m.label,
-            "incidents measured": m.n,
-            "still open (censored)": m.censored,
-            "left out (missing / inconsistent / zero)": f"{m.missing} / {m.inconsistent} / {m.zero_excluded}",
-            "median": lb + human_duration(_secs(m.median)),
-            "median, 90% interval": f"{human_duration(_secs(m.median_ci[0]))} – {human_duration(_secs(m.median_ci[1]))}",
-            "mean": human_duration(_secs(m.mean)),
-            "90th percentile": ("≥ " if m.p90_is_lower_bound else "") + human_duration(_secs(m.p90)),
-            "smallest detectable change in the mean": human_duration(_secs(m.detectable_change)),
-        })
+        rows.append(
+            {
+                "stage": m.label,
+                "incidents measured": m.n,
+                "still open (censored)": m.censored,
+                "left out (missing / inconsistent / zero)": f"{m.missing} / {m.inconsistent} / {m.zero_excluded}",
+                "median": lb + human_duration(_secs(m.median)),
+                "median, 90% interval": f"{human_duration(_secs(m.median_ci[0]))} – {human_duration(_secs(m.median_ci[1]))}",
+                "mean": human_duration(_secs(m.mean)),
+                "90th percentile": ("≥ " if m.p90_is_lower_bound else "") + human_duration(_secs(m.p90)),
+                "smallest detectable change in the mean": human_duration(_secs(m.detectable_change)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -937,7 +1101,10 @@ def breakdown_table(report: IncidentReport, name: str) -> pd.DataFrame:
 def recommendations_table(report: IncidentReport) -> pd.DataFrame:
     """Recommendations as a table: what to change, why, and what to watch."""
     return pd.DataFrame(
-        [{"change": r.title, "evidence": r.evidence, "area": r.area, "metric to track": r.metric_to_track} for r in report.recommendations],
+        [
+            {"change": r.title, "evidence": r.evidence, "area": r.area, "metric to track": r.metric_to_track}
+            for r in report.recommendations
+        ],
         columns=["change", "evidence", "area", "metric to track"],
     )
 
@@ -960,9 +1127,14 @@ def postmortem_text(report: IncidentReport) -> str:
     if report.incidents == 0:
         return "No incident log was given: start one, and write postmortems with the template below."
     sev = " and ".join(p["high_severities"])
-    cov = "no postmortem status is recorded" if p["coverage"] is None else f"{p['coverage']:.0%} have a finished postmortem"
+    cov = (
+        "no postmortem status is recorded"
+        if p["coverage"] is None
+        else f"{p['coverage']:.0%} have a finished postmortem"
+    )
     items = (
-        "action items are not recorded" if p["closure_rate"] is None
+        "action items are not recorded"
+        if p["closure_rate"] is None
         else f"{p['action_items_closed']} of {p['action_items_open'] + p['action_items_closed']} action items are closed ({p['closure_rate']:.0%})"
     )
     return f"{p['high_severity_incidents']} incidents were {sev}; of those with a known status, {cov}. Across all incidents, {items}."

@@ -16,17 +16,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from srekit.core.errors import ConfigError
 from srekit.core.questions import OpenQuestion
-from srekit.core.spec import SLOSpec
+from srekit.core.spec import Budgeting, SliKind, SLOSpec, WindowKind
 from srekit.core.timeutil import format_duration
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import JourneyConfig, ServiceConfig
+from srekit.inputs.promql import le_text, quote
 
 SECTION = "slo_proposal"
 RUNGS = ("relaxed", "balanced", "ambitious")
@@ -273,62 +274,89 @@ class SloProposal:
         for o in self.options:
             a = o.objective("availability")
             lat = o.objective("latency") or o.objective("timeslice")
-            rows.append({
-                "journey": o.journey,
-                "option": o.name + (" (recommended)" if o.recommended else ""),
-                "availability": f"{a.target:.2%}" if a else "–",
-                "latency promise": f"{lat.target:.1%} within {lat.threshold_ms:g} ms" if lat and lat.threshold_ms else "–",
-                "past windows met": f"{o.history.windows_met:.0%} of {o.history.windows}",
-                "typical budget used": f"{o.history.budget_consumed_median:.0%}",
-                "trade-off": o.tradeoff,
-            })
+            rows.append(
+                {
+                    "journey": o.journey,
+                    "option": o.name + (" (recommended)" if o.recommended else ""),
+                    "availability": f"{a.target:.2%}" if a else "–",
+                    "latency promise": f"{lat.target:.1%} within {lat.threshold_ms:g} ms"
+                    if lat and lat.threshold_ms
+                    else "–",
+                    "past windows met": f"{o.history.windows_met:.0%} of {o.history.windows}",
+                    "typical budget used": f"{o.history.budget_consumed_median:.0%}",
+                    "trade-off": o.tradeoff,
+                }
+            )
         return pd.DataFrame(rows)
 
     def thresholds_frame(self) -> pd.DataFrame:
         """Proposed thresholds for plotting: journey, kind, label, target, threshold_ms, slower_share."""
-        return pd.DataFrame({
-            "journey": pd.Series([p.journey for p in self.threshold_proposals], dtype="str"),
-            "kind": pd.Series([p.kind for p in self.threshold_proposals], dtype="str"),
-            "label": pd.Series([_label(p.journey, p.kind) for p in self.threshold_proposals], dtype="str"),
-            "target": pd.Series([p.target for p in self.threshold_proposals], dtype=float),
-            "threshold_ms": pd.Series([p.threshold_ms for p in self.threshold_proposals], dtype=float),
-            "slower_share": pd.Series([1.0 - p.pooled_fraction for p in self.threshold_proposals], dtype=float),
-        })
+        return pd.DataFrame(
+            {
+                "journey": pd.Series([p.journey for p in self.threshold_proposals], dtype="str"),
+                "kind": pd.Series([p.kind for p in self.threshold_proposals], dtype="str"),
+                "label": pd.Series([_label(p.journey, p.kind) for p in self.threshold_proposals], dtype="str"),
+                "target": pd.Series([p.target for p in self.threshold_proposals], dtype=float),
+                "threshold_ms": pd.Series([p.threshold_ms for p in self.threshold_proposals], dtype=float),
+                "slower_share": pd.Series([1.0 - p.pooled_fraction for p in self.threshold_proposals], dtype=float),
+            }
+        )
 
     def slis_table(self) -> pd.DataFrame:
         """The SLIs in plain words."""
-        return pd.DataFrame([{
-            "SLI": s.name,
-            "what it counts": s.definition,
-            "why it matters": s.user_impact,
-            "query (Prometheus)": s.promql,
-            "status": "provisional" if s.provisional else "measured",
-        } for s in self.slis])
+        return pd.DataFrame(
+            [
+                {
+                    "SLI": s.name,
+                    "what it counts": s.definition,
+                    "why it matters": s.user_impact,
+                    "query (Prometheus)": s.promql,
+                    "status": "provisional" if s.provisional else "measured",
+                }
+                for s in self.slis
+            ]
+        )
 
     def slos_table(self) -> pd.DataFrame:
         """The SLOs in force in plain words."""
         rows = []
         for s in self.slos:
             sp = s.spec
-            promise = f"{sp.target:.2%} of requests succeed" if sp.sli == "availability" else (
-                f"{sp.target:.2%} of requests within {sp.threshold_ms:g} ms" if sp.sli == "latency"
-                else f"{sp.target:.2%} of intervals at or below {sp.threshold_ms:g}")
-            rows.append({"SLO": sp.name, "promise": promise,
-                         "window": f"{format_duration(sp.window)} {sp.window_kind.replace('_', ' ')}",
-                         "budgeting": sp.budgeting, "from": s.source, "why": s.rationale})
+            promise = (
+                f"{sp.target:.2%} of requests succeed"
+                if sp.sli == "availability"
+                else (
+                    f"{sp.target:.2%} of requests within {sp.threshold_ms:g} ms"
+                    if sp.sli == "latency"
+                    else f"{sp.target:.2%} of intervals at or below {sp.threshold_ms:g}"
+                )
+            )
+            rows.append(
+                {
+                    "SLO": sp.name,
+                    "promise": promise,
+                    "window": f"{format_duration(sp.window)} {sp.window_kind.replace('_', ' ')}",
+                    "budgeting": sp.budgeting,
+                    "from": s.source,
+                    "why": s.rationale,
+                }
+            )
         return pd.DataFrame(rows)
 
     def proposals_table(self) -> pd.DataFrame:
         """Threshold proposals in plain words."""
-        rows = [{
-            "journey": p.journey,
-            "target": f"{p.target:.1%}",
-            "threshold (ms)": f"{p.threshold_ms:g}",
-            "95% interval (ms)": f"{p.threshold_ci_ms[0]:g} – {p.threshold_ci_ms[1]:g}",
-            "past windows met": f"{p.history.windows_met:.0%}",
-            "budget used (median / p90)": f"{p.history.budget_consumed_median:.0%} / {p.history.budget_consumed_p90:.0%}",
-            "enough data": "no" if p.too_little_data else "yes",
-        } for p in self.threshold_proposals]
+        rows = [
+            {
+                "journey": p.journey,
+                "target": f"{p.target:.1%}",
+                "threshold (ms)": f"{p.threshold_ms:g}",
+                "95% interval (ms)": f"{p.threshold_ci_ms[0]:g} – {p.threshold_ci_ms[1]:g}",
+                "past windows met": f"{p.history.windows_met:.0%}",
+                "budget used (median / p90)": f"{p.history.budget_consumed_median:.0%} / {p.history.budget_consumed_p90:.0%}",
+                "enough data": "no" if p.too_little_data else "yes",
+            }
+            for p in self.threshold_proposals
+        ]
         return pd.DataFrame(rows)
 
 
@@ -339,8 +367,12 @@ def _label(journey: str, kind: str) -> str:
 
 def questions_table(questions: Sequence[OpenQuestion]) -> pd.DataFrame:
     """Open questions in plain words (one row each)."""
-    return pd.DataFrame([{"question": q.question, "what srekit assumed meanwhile": q.assumption,
-                          "section": q.section} for q in questions])
+    return pd.DataFrame(
+        [
+            {"question": q.question, "what srekit assumed meanwhile": q.assumption, "section": q.section}
+            for q in questions
+        ]
+    )
 
 
 def spec_to_dict(spec: SLOSpec) -> dict[str, Any]:
@@ -402,7 +434,9 @@ def _usable_series(series: pd.DataFrame, journey: str) -> pd.DataFrame:
     return pd.DataFrame({"timestamp": part["timestamp"][keep], "value": vals[keep].astype(float)})
 
 
-def _series_events(series: pd.DataFrame, spec: SLOSpec, start: pd.Timestamp | None, end: pd.Timestamp | None) -> pd.DataFrame:
+def _series_events(
+    series: pd.DataFrame, spec: SLOSpec, start: pd.Timestamp | None, end: pd.Timestamp | None
+) -> pd.DataFrame:
     """Gauge timeslice SLI: every sample is one event, bad when ``value > threshold_ms``
     (OpenSLO Timeslices over a per-slice metric). Samples sharing an interval (DST repeats)
     all count; intervals without samples are zero rows."""
@@ -410,8 +444,13 @@ def _series_events(series: pd.DataFrame, spec: SLOSpec, start: pd.Timestamp | No
     part = _usable_series(series, spec.journey)
     interval = _series_interval(series.loc[series["journey"] == spec.journey, "timestamp"])
     slot = pd.DatetimeIndex(part["timestamp"]).floor(interval)
-    frame = pd.DataFrame({"total": np.ones(len(part), dtype="int64"),
-                          "bad": (part["value"].to_numpy() > spec.threshold_ms).astype("int64")}, index=slot)
+    frame = pd.DataFrame(
+        {
+            "total": np.ones(len(part), dtype="int64"),
+            "bad": (part["value"].to_numpy() > spec.threshold_ms).astype("int64"),
+        },
+        index=slot,
+    )
     frame = frame.groupby(level=0).sum()
     lo = start if start is not None else (frame.index.min() if len(frame) else None)
     hi = end if end is not None else (frame.index.max() if len(frame) else None)
@@ -446,10 +485,15 @@ class JourneyGrid:
         if n <= len(self.total):
             return self
         pad = n - len(self.total)
-        return JourneyGrid(self.journey, self.start, self.interval,
-                           np.concatenate([self.total, np.zeros(pad, np.int64)]),
-                           np.concatenate([self.errors, np.zeros(pad, np.int64)]),
-                           np.vstack([self.le, np.zeros((pad, self.le.shape[1]), np.int64)]), self.edges)
+        return JourneyGrid(
+            self.journey,
+            self.start,
+            self.interval,
+            np.concatenate([self.total, np.zeros(pad, np.int64)]),
+            np.concatenate([self.errors, np.zeros(pad, np.int64)]),
+            np.vstack([self.le, np.zeros((pad, self.le.shape[1]), np.int64)]),
+            self.edges,
+        )
 
     def events(self, sli: str, threshold_ms: float | None = None) -> pd.DataFrame:
         """total and bad per interval: bad = errors (availability) or total − le_T with T
@@ -491,8 +535,10 @@ class JourneyGrid:
 
             def block_sums(a: np.ndarray) -> np.ndarray:
                 cs = np.cumsum(a, axis=0)
-                return (cs[stops - 1] - np.where((starts > 0).reshape((-1,) + (1,) * (a.ndim - 1)),
-                                                  cs[np.maximum(starts - 1, 0)], 0)).astype(float)
+                return (
+                    cs[stops - 1]
+                    - np.where((starts > 0).reshape((-1,) + (1,) * (a.ndim - 1)), cs[np.maximum(starts - 1, 0)], 0)
+                ).astype(float)
 
         total, errors, le = block_sums(self.total), block_sums(self.errors), block_sums(self.le)
         first = pd.Timestamp(int(key[0] * size), unit="us", tz="UTC")
@@ -523,7 +569,9 @@ def journey_grids(telemetry: pd.DataFrame) -> dict[str, JourneyGrid]:
     return out
 
 
-def journey_grid(telemetry: pd.DataFrame, journey: str, sli: str, threshold_ms: float | None = None) -> JourneyGrid | None:
+def journey_grid(
+    telemetry: pd.DataFrame, journey: str, sli: str, threshold_ms: float | None = None
+) -> JourneyGrid | None:
     """``journey_grids(telemetry)[journey]`` (None when the journey has no rows) holding only
     the buckets ``sli`` needs: none for availability, the threshold's snapped edge for latency
     (:meth:`JourneyGrid.events` gives the same events). For one SLO's events."""
@@ -561,8 +609,15 @@ def _grid_of(name: str, t: np.ndarray, vals: np.ndarray, edges: np.ndarray) -> J
     else:  # unsorted or several rows per interval: sum them
         grid = np.zeros((n, vals.shape[1]), np.int64)
         np.add.at(grid, pos, vals)
-    return JourneyGrid(name, pd.Timestamp(int(t0), unit="us", tz="UTC"),
-                       pd.Timedelta(step, unit="us"), grid[:, 0], grid[:, 1], grid[:, 2:], edges)
+    return JourneyGrid(
+        name,
+        pd.Timestamp(int(t0), unit="us", tz="UTC"),
+        pd.Timedelta(step, unit="us"),
+        grid[:, 0],
+        grid[:, 1],
+        grid[:, 2:],
+        edges,
+    )
 
 
 def _empty_events() -> pd.DataFrame:
@@ -579,8 +634,10 @@ def _to_timeslices(events: pd.DataFrame, spec: SLOSpec) -> pd.DataFrame:
     sums = events.resample(spec.timeslice_window, origin="epoch", label="left", closed="left").sum()
     tot = sums["total"].to_numpy()
     good_ratio = np.where(tot > 0, (tot - sums["bad"].to_numpy()) / np.where(tot > 0, tot, 1), 1.0)
-    out = pd.DataFrame({"total": (tot > 0).astype("int64"),
-                        "bad": ((tot > 0) & (good_ratio < spec.timeslice_target)).astype("int64")}, index=sums.index)
+    out = pd.DataFrame(
+        {"total": (tot > 0).astype("int64"), "bad": ((tot > 0) & (good_ratio < spec.timeslice_target)).astype("int64")},
+        index=sums.index,
+    )
     out.index.name = "interval_start"
     return out
 
@@ -623,8 +680,9 @@ def sli_events(
     return events
 
 
-def grid_events(grid: JourneyGrid, spec: SLOSpec, *, start: pd.Timestamp | None = None,
-                end: pd.Timestamp | None = None) -> pd.DataFrame:
+def grid_events(
+    grid: JourneyGrid, spec: SLOSpec, *, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+) -> pd.DataFrame:
     """``sli_events`` for a request SLO from a prepared :class:`JourneyGrid`: the grid runs from
     ``start`` (floored to the interval) to ``end`` (inclusive interval starts), zero-filled,
     dropping intervals outside them, as ``telemetry.regular``."""
@@ -725,7 +783,9 @@ def _first_reaching(frac: np.ndarray, target: float) -> int:
     return int(hit[0]) if hit.size else -1
 
 
-def _bootstrap_thresholds(blocks: _Blocks, targets: Sequence[float], rng: np.random.Generator) -> list[tuple[float, float]]:
+def _bootstrap_thresholds(
+    blocks: _Blocks, targets: Sequence[float], rng: np.random.Generator
+) -> list[tuple[float, float]]:
     """Percentile bootstrap (``scipy.stats.bootstrap``) of the threshold over resampled time
     blocks: each resample draws blocks with replacement, sums their bucket counts and takes the
     smallest edge whose pooled share reaches the target. Bounds are snapped outward to edges;
@@ -749,17 +809,37 @@ def _bootstrap_thresholds(blocks: _Blocks, targets: Sequence[float], rng: np.ran
         return edges[first].reshape((len(tgt),) + idx.shape[:-1])
 
     from scipy import stats  # lazy: report kernels only unpickle results
-    res = stats.bootstrap((np.arange(n),), statistic, n_resamples=BOOTSTRAP_RESAMPLES, vectorized=True,
-                          method="percentile", confidence_level=CONFIDENCE, batch=250, rng=rng)
+
+    res = stats.bootstrap(
+        (np.arange(n),),
+        statistic,
+        n_resamples=BOOTSTRAP_RESAMPLES,
+        vectorized=True,
+        method="percentile",
+        confidence_level=CONFIDENCE,
+        batch=250,
+        rng=rng,
+    )
     lo = np.atleast_1d(res.confidence_interval.low)
     hi = np.atleast_1d(res.confidence_interval.high)
-    return [(tm.snap_edge(edges, float(a), direction="down") if a >= edges[0] else float(edges[0]),
-             tm.snap_edge(edges, float(b), direction="up") if b <= edges[-1] else float(edges[-1]))
-            for a, b in zip(lo, hi, strict=True)]
+    return [
+        (
+            tm.snap_edge(edges, float(a), direction="down") if a >= edges[0] else float(edges[0]),
+            tm.snap_edge(edges, float(b), direction="up") if b <= edges[-1] else float(edges[-1]),
+        )
+        for a, b in zip(lo, hi, strict=True)
+    ]
 
 
-def _proposals(journey: str, kind: str, days: _Blocks, boot: _Blocks | None, windows: np.ndarray,
-               targets: Sequence[float], rng: np.random.Generator) -> tuple[list[ThresholdProposal], list[float]]:
+def _proposals(
+    journey: str,
+    kind: str,
+    days: _Blocks,
+    boot: _Blocks | None,
+    windows: np.ndarray,
+    targets: Sequence[float],
+    rng: np.random.Generator,
+) -> tuple[list[ThresholdProposal], list[float]]:
     """Threshold proposals for each reachable target; returns also the unreachable targets."""
     total = days.total.sum()
     frac = days.le.sum(axis=0) / total if total > 0 else np.zeros(len(days.edges))
@@ -781,11 +861,20 @@ def _proposals(journey: str, kind: str, days: _Blocks, boot: _Blocks | None, win
         edge = float(days.edges[i])
         lo, hi = min(ci[0], edge), max(ci[1], edge)
         consumed = _consumed(win_total, win_bad[:, i], t)
-        out.append(ThresholdProposal(
-            journey=journey, kind=kind, target=t, threshold_ms=edge, threshold_ci_ms=(lo, hi), ci_block=block,
-            pooled_fraction=float(frac[i]), history=_history(consumed, has), min_window_events=min_events,
-            too_little_data=bool(min_events < 10.0 / _error_budget(t)),
-        ))
+        out.append(
+            ThresholdProposal(
+                journey=journey,
+                kind=kind,
+                target=t,
+                threshold_ms=edge,
+                threshold_ci_ms=(lo, hi),
+                ci_block=block,
+                pooled_fraction=float(frac[i]),
+                history=_history(consumed, has),
+                min_window_events=min_events,
+                too_little_data=bool(min_events < 10.0 / _error_budget(t)),
+            )
+        )
     return out, unreachable
 
 
@@ -820,12 +909,18 @@ def _pct(x: float) -> str:
 def _tradeoff(rung: str, h: WindowStats, window: pd.Timedelta) -> str:
     """One plain sentence on what an option trades, from its historical record."""
     w = format_duration(window)
-    record = (f"it would have held in {_pct(h.windows_met)} of past {w} windows, typically using "
-              f"{_pct(h.budget_consumed_median)} of the error budget (p90 {_pct(h.budget_consumed_p90)})")
+    record = (
+        f"it would have held in {_pct(h.windows_met)} of past {w} windows, typically using "
+        f"{_pct(h.budget_consumed_median)} of the error budget (p90 {_pct(h.budget_consumed_p90)})"
+    )
     if rung == "ambitious":
-        cost = ("expect release freezes and reliability work first" if h.windows_met < MET_SHARE
-                else "little budget is left for risky releases" if h.budget_consumed_p90 > 0.5
-                else "the history supports it, so this is the promise to grow into")
+        cost = (
+            "expect release freezes and reliability work first"
+            if h.windows_met < MET_SHARE
+            else "little budget is left for risky releases"
+            if h.budget_consumed_p90 > 0.5
+            else "the history supports it, so this is the promise to grow into"
+        )
         return f"Strongest promise to users: {record}; {cost}."
     if rung == "balanced":
         if h.windows_met >= MET_SHARE:
@@ -856,8 +951,15 @@ class _JourneyHistory:
 
 
 def _journey_history(journey: str, kind: str, days: _Blocks, windows: np.ndarray) -> _JourneyHistory:
-    return _JourneyHistory(journey, kind, days, windows, windows @ days.total,
-                           windows @ (days.total[:, None] - days.le), windows @ days.errors)
+    return _JourneyHistory(
+        journey,
+        kind,
+        days,
+        windows,
+        windows @ days.total,
+        windows @ (days.total[:, None] - days.le),
+        windows @ days.errors,
+    )
 
 
 def _options(h: _JourneyHistory, targets: Sequence[float], window: pd.Timedelta) -> list[SloOption]:
@@ -891,16 +993,26 @@ def _options(h: _JourneyHistory, targets: Sequence[float], window: pd.Timedelta)
         objectives.append(Objective(h.kind, lat_t, _history(lat_c, has), float(h.days.edges[e])))
         parts.append(lat_c)
         hist = _combined(parts, has)
-        options.append(SloOption(h.journey, rung, tuple(objectives), hist, _tradeoff(rung, hist, window), rung == "balanced"))
+        options.append(
+            SloOption(h.journey, rung, tuple(objectives), hist, _tradeoff(rung, hist, window), rung == "balanced")
+        )
     if not any(o.recommended for o in options):  # a one-rung ladder: the single option is balanced
         o = options[0]
-        options[0] = SloOption(o.journey, "balanced", o.objectives, o.history, _tradeoff("balanced", o.history, window), True)
+        options[0] = SloOption(
+            o.journey, "balanced", o.objectives, o.history, _tradeoff("balanced", o.history, window), True
+        )
     return options
 
 
-def _evaluate_specs(journey: str, specs: Sequence[SLOSpec], grid: JourneyGrid | None,
-                    series: pd.DataFrame | None, window: pd.Timedelta, window_kind: str,
-                    origin: str = "As configured") -> SloOption | None:
+def _evaluate_specs(
+    journey: str,
+    specs: Sequence[SLOSpec],
+    grid: JourneyGrid | None,
+    series: pd.DataFrame | None,
+    window: pd.Timedelta,
+    window_kind: str,
+    origin: str = "As configured",
+) -> SloOption | None:
     """How given SLOs would have fared: their own events, summed per day, over past windows."""
     objectives = []
     parts = []
@@ -930,8 +1042,10 @@ def _evaluate_specs(journey: str, specs: Sequence[SLOSpec], grid: JourneyGrid | 
         return None
     hist = _combined(parts, has_all)
     w = format_duration(window)
-    text = (f"{origin}: these objectives would have held together in {_pct(hist.windows_met)} of past {w} windows, "
-            f"typically using {_pct(hist.budget_consumed_median)} of the budget (p90 {_pct(hist.budget_consumed_p90)}).")
+    text = (
+        f"{origin}: these objectives would have held together in {_pct(hist.windows_met)} of past {w} windows, "
+        f"typically using {_pct(hist.budget_consumed_median)} of the budget (p90 {_pct(hist.budget_consumed_p90)})."
+    )
     return SloOption(journey, "given", tuple(objectives), hist, text, True)
 
 
@@ -939,59 +1053,77 @@ def _evaluate_specs(journey: str, specs: Sequence[SLOSpec], grid: JourneyGrid | 
 # SLIs and instrumentation
 
 
-def _label_value(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def _promql(config: ServiceConfig, journey: str, kind: str, threshold_ms: float | None, window: pd.Timedelta,
-            interval: pd.Timedelta | None = None) -> str:
+def _promql(
+    config: ServiceConfig,
+    journey: str,
+    kind: str,
+    threshold_ms: float | None,
+    window: pd.Timedelta,
+    interval: pd.Timedelta | None = None,
+) -> str:
     """The SLI as PromQL over the request counter and latency histogram named in
     ``config.prometheus`` (good / valid, rates over the SLO window)."""
     p = config.prometheus
     w = format_duration(window)
     selector = p.selector.strip().strip(",").strip()
-    matchers = f'{p.journey_label}="{_label_value(journey)}"' + (f",{selector}" if selector else "")
+    matchers = f'{p.journey_label}="{quote(journey)}"' + (f",{selector}" if selector else "")
     if kind == "availability":
-        return (f'sum(rate({p.request_counter}{{{matchers},{p.status_label}!~"{_label_value(p.error_status_regex)}"}}[{w}]))'
-                f" / sum(rate({p.request_counter}{{{matchers}}}[{w}]))")
+        return (
+            f'sum(rate({p.request_counter}{{{matchers},{p.status_label}!~"{quote(p.error_status_regex)}"}}[{w}]))'
+            f" / sum(rate({p.request_counter}{{{matchers}}}[{w}]))"
+        )
     assert threshold_ms is not None
     if kind == "latency":
-        from srekit.exports.prometheus import (
-            le_text,  # one le rule for the SLI and the exported rules
-        )
-
         le = le_text(threshold_ms, p.latency_unit)
-        return (f'sum(rate({p.latency_histogram}_bucket{{{matchers},le="{le}"}}[{w}]))'
-                f" / sum(rate({p.latency_histogram}_count{{{matchers}}}[{w}]))")
+        return (
+            f'sum(rate({p.latency_histogram}_bucket{{{matchers},le="{le}"}}[{w}]))'
+            f" / sum(rate({p.latency_histogram}_count{{{matchers}}}[{w}]))"
+        )
     step = format_duration(interval or pd.Timedelta(minutes=1))
     return f"avg_over_time((<gauge>{{{matchers}}} <= bool {threshold_ms:g})[{w}:{step}])"
 
 
-def make_sli(spec: SLOSpec, config: ServiceConfig, *, provisional: bool = False,
-             interval: pd.Timedelta | None = None) -> SLI:
+def make_sli(
+    spec: SLOSpec, config: ServiceConfig, *, provisional: bool = False, interval: pd.Timedelta | None = None
+) -> SLI:
     """Describe the SLI behind an SLO: definition in words, source and user impact."""
     j = spec.journey
     t = spec.threshold_ms
     if spec.sli == "availability":
-        definition = (f"Share of {j} requests that succeeded (not counted as errors, e.g. HTTP 5xx) out of all {j} "
-                      "requests, counted over the SLO window.")
+        definition = (
+            f"Share of {j} requests that succeeded (not counted as errors, e.g. HTTP 5xx) out of all {j} "
+            "requests, counted over the SLO window."
+        )
         columns: tuple[str, ...] = ("total", "errors")
         impact = f"When it drops, users see failed {j} requests."
     elif spec.sli == "latency":
         assert t is not None
-        definition = f"Share of {j} requests answered within {t:g} ms out of all {j} requests, counted over the SLO window."
+        definition = (
+            f"Share of {j} requests answered within {t:g} ms out of all {j} requests, counted over the SLO window."
+        )
         columns = ("total", tm.edge_label(t))
         impact = f"When it drops, {j} feels slow: more requests take longer than {t:g} ms."
     else:
         assert t is not None
         every = format_duration(interval) if interval is not None else "interval"
-        definition = (f"Share of {every} intervals in which the recorded {j} statistic stayed at or below {t:g} "
-                      "(zero or missing values count as no data).")
+        definition = (
+            f"Share of {every} intervals in which the recorded {j} statistic stayed at or below {t:g} "
+            "(zero or missing values count as no data)."
+        )
         columns = ("timestamp", "value")
         impact = f"When it drops, {j} was slow for whole intervals at a time."
     name = spec.name
-    return SLI(name, j, spec.sli, definition, columns, _promql(config, j, spec.sli, t, spec.window, interval), impact,
-               t if spec.sli != "availability" else None, provisional)
+    return SLI(
+        name,
+        j,
+        spec.sli,
+        definition,
+        columns,
+        _promql(config, j, spec.sli, t, spec.window, interval),
+        impact,
+        t if spec.sli != "availability" else None,
+        provisional,
+    )
 
 
 def _instrumentation(journeys: Sequence[str], config: ServiceConfig) -> tuple[InstrumentationStep, ...]:
@@ -1002,15 +1134,19 @@ def _instrumentation(journeys: Sequence[str], config: ServiceConfig) -> tuple[In
         edges = set(INSTRUMENT_EDGES_MS)
         if jc and jc.latency_threshold_ms:
             edges.add(float(jc.latency_threshold_ms))
-        lv = _label_value(j)
-        steps.append(InstrumentationStep(
-            journey=j,
-            counter=f'{p.request_counter}{{{p.journey_label}="{lv}",{p.status_label}="<status>"}}',
-            histogram=f'{p.latency_histogram}_bucket{{{p.journey_label}="{lv}",le="<edge>"}}',
-            bucket_edges_ms=tuple(sorted(edges)),
-            why=(f"Count every {j} request with its status code and observe its latency into these buckets, so "
-                 "availability and latency SLIs can be computed request-weighted and thresholds snap to real edges."),
-        ))
+        lv = quote(j)
+        steps.append(
+            InstrumentationStep(
+                journey=j,
+                counter=f'{p.request_counter}{{{p.journey_label}="{lv}",{p.status_label}="<status>"}}',
+                histogram=f'{p.latency_histogram}_bucket{{{p.journey_label}="{lv}",le="<edge>"}}',
+                bucket_edges_ms=tuple(sorted(edges)),
+                why=(
+                    f"Count every {j} request with its status code and observe its latency into these buckets, so "
+                    "availability and latency SLIs can be computed request-weighted and thresholds snap to real edges."
+                ),
+            )
+        )
     return tuple(steps)
 
 
@@ -1028,30 +1164,39 @@ def _critical(telemetry: pd.DataFrame | None, config: ServiceConfig) -> tuple[li
     traffic = telemetry.groupby("journey")["total"].sum()
     traffic = traffic.sort_index().sort_values(ascending=False, kind="stable")
     top = [str(j) for j in traffic.index[:TOP_JOURNEYS]]
-    qs.append(OpenQuestion(
-        "critical_journeys",
-        "Which user journeys are critical? service.yaml lists none as critical.",
-        f"Took the top {len(top)} journeys by traffic: {', '.join(top)}.",
-        SECTION,
-    ))
+    qs.append(
+        OpenQuestion(
+            "critical_journeys",
+            "Which user journeys are critical? service.yaml lists none as critical.",
+            f"Took the top {len(top)} journeys by traffic: {', '.join(top)}.",
+            SECTION,
+        )
+    )
     return top, qs
 
 
-def _make_spec(name: str, journey: str, sli: str, target: float, config: ServiceConfig,
-               threshold_ms: float | None = None) -> SLOSpec:
+def _make_spec(
+    name: str, journey: str, sli: str, target: float, config: ServiceConfig, threshold_ms: float | None = None
+) -> SLOSpec:
     s = config.slo
     ts = s.budgeting == "Timeslices"
     return SLOSpec(
-        name=name, journey=journey, sli=sli, target=target, window=s.window,  # type: ignore[arg-type]
-        window_kind=s.window_kind, budgeting=s.budgeting,  # type: ignore[arg-type]
+        name=name,
+        journey=journey,
+        sli=cast(SliKind, sli),
+        target=target,
+        window=s.window,
+        window_kind=cast(WindowKind, s.window_kind),
+        budgeting=cast(Budgeting, s.budgeting),
         threshold_ms=threshold_ms,
         timeslice_target=(s.timeslice_target or DEFAULT_TIMESLICE_TARGET) if ts else None,
         timeslice_window=s.timeslice_window if ts else None,
     )
 
 
-def _given_for(jc: JourneyConfig | None, journey: str, config: ServiceConfig, edges: np.ndarray | None,
-               qs: list[OpenQuestion]) -> list[SLOSpec]:
+def _given_for(
+    jc: JourneyConfig | None, journey: str, config: ServiceConfig, edges: np.ndarray | None, qs: list[OpenQuestion]
+) -> list[SLOSpec]:
     """SLOs service.yaml sets for a journey (latency threshold snapped down to a bucket edge)."""
     if jc is None:
         return []
@@ -1063,12 +1208,14 @@ def _given_for(jc: JourneyConfig | None, journey: str, config: ServiceConfig, ed
         if edges is not None and edges.size and t >= edges[0]:
             snapped = tm.snap_edge(edges, t)
             if snapped != t:
-                qs.append(OpenQuestion(
-                    f"threshold_snapped:{journey}",
-                    f"The {journey} latency threshold {t:g} ms is not a histogram bucket edge; add a bucket at {t:g} ms?",
-                    f"Used the nearest edge below, {snapped:g} ms (stricter), as a Prometheus query must.",
-                    SECTION,
-                ))
+                qs.append(
+                    OpenQuestion(
+                        f"threshold_snapped:{journey}",
+                        f"The {journey} latency threshold {t:g} ms is not a histogram bucket edge; add a bucket at {t:g} ms?",
+                        f"Used the nearest edge below, {snapped:g} ms (stricter), as a Prometheus query must.",
+                        SECTION,
+                    )
+                )
             t = snapped
         out.append(_make_spec(f"{journey}-latency", journey, "latency", jc.latency_target, config, t))
     return out
@@ -1120,8 +1267,9 @@ def propose_slos(
     names = [x.name for x in given_specs]
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
-        raise ConfigError(f"SLO names must be unique; {dup} appear more than once. fix: rename the SLOs "
-                          "(OpenSLO metadata.name)")
+        raise ConfigError(
+            f"SLO names must be unique; {dup} appear more than once. fix: rename the SLOs (OpenSLO metadata.name)"
+        )
     given_by_journey: dict[str, list[SLOSpec]] = {}
     for s in given_specs:
         given_by_journey.setdefault(s.journey, []).append(s)
@@ -1135,17 +1283,29 @@ def propose_slos(
         props, unreachable = _proposals(journey, kind, days, boot, windows, targets, rng)
         proposals.extend(props)
         for t in unreachable:
-            qs.append(OpenQuestion(
-                f"unreachable_target:{journey}:{t}",
-                f"Fewer than {t:.1%} of {journey} events fall below the largest bucket edge "
-                f"({days.edges[-1]:g} ms): add larger buckets or accept a looser latency target?",
-                f"No latency threshold proposed for {t:.1%} on {journey}.",
-                SECTION,
-            ))
+            qs.append(
+                OpenQuestion(
+                    f"unreachable_target:{journey}:{t}",
+                    f"Fewer than {t:.1%} of {journey} events fall below the largest bucket edge "
+                    f"({days.edges[-1]:g} ms): add larger buckets or accept a looser latency target?",
+                    f"No latency threshold proposed for {t:.1%} on {journey}.",
+                    SECTION,
+                )
+            )
         tot = days.total.sum()
         frac = days.le.sum(axis=0) / tot if tot > 0 else np.zeros(len(days.edges))
-        dists.append(pd.DataFrame({"journey": journey, "kind": kind, "label": _label(journey, kind),
-                                   "edge_ms": days.edges, "cumulative_share": frac, "slower_share": 1.0 - frac}))
+        dists.append(
+            pd.DataFrame(
+                {
+                    "journey": journey,
+                    "kind": kind,
+                    "label": _label(journey, kind),
+                    "edge_ms": days.edges,
+                    "cumulative_share": frac,
+                    "slower_share": 1.0 - frac,
+                }
+            )
+        )
         return _options(_journey_history(journey, kind, days, windows), targets, window) if tot > 0 else []
 
     # request telemetry
@@ -1159,16 +1319,26 @@ def propose_slos(
         part = tel_groups.get(j)
         jc = config.journey(j)
         given = [x for x in given_by_journey.get(j, []) if x.sli != "timeslice"] or (
-            [] if given_specs else _given_for(jc, j, config, edges_all, qs))
+            [] if given_specs else _given_for(jc, j, config, edges_all, qs)
+        )
         if part is None or part.total.sum() == 0:
             if has_tel:
-                qs.append(OpenQuestion(
-                    f"journey_without_telemetry:{j}",
-                    f"Journey {j} has no requests in the telemetry: is it named differently there?",
-                    f"No proposal for {j}; its SLOs from the configuration are kept without a history check.", SECTION))
-                slos.extend(SloInForce(x, "given" if given_specs else "service.yaml",
-                                       "Configured; no requests for this journey in the telemetry, so not evaluated.")
-                            for x in given)
+                qs.append(
+                    OpenQuestion(
+                        f"journey_without_telemetry:{j}",
+                        f"Journey {j} has no requests in the telemetry: is it named differently there?",
+                        f"No proposal for {j}; its SLOs from the configuration are kept without a history check.",
+                        SECTION,
+                    )
+                )
+                slos.extend(
+                    SloInForce(
+                        x,
+                        "given" if given_specs else "service.yaml",
+                        "Configured; no requests for this journey in the telemetry, so not evaluated.",
+                    )
+                    for x in given
+                )
             continue
         days = part.blocks("D")
         boot = days if len(days.index) >= MIN_DAYS_FOR_DAY_BLOCKS else part.blocks("h")
@@ -1195,17 +1365,26 @@ def propose_slos(
     if has_series:
         assert series is not None
         counts = series.groupby("journey")["value"].count()
-        given_ts = [j for j, ss in given_by_journey.items() if j in counts.index and any(x.sli == "timeslice" for x in ss)]
+        given_ts = [
+            j for j, ss in given_by_journey.items() if j in counts.index and any(x.sli == "timeslice" for x in ss)
+        ]
         wanted = [j for j in critical if j in counts.index and j not in tel_groups]
         wanted += [j for j in given_ts if j not in wanted]
-        series_journeys = wanted or [str(j) for j in counts.sort_index().sort_values(ascending=False, kind="stable").index[:TOP_JOURNEYS]]
+        series_journeys = wanted or [
+            str(j) for j in counts.sort_index().sort_values(ascending=False, kind="stable").index[:TOP_JOURNEYS]
+        ]
         for j in series_journeys:
             samples = _usable_series(series, j)
             zeros = int((pd.to_numeric(series.loc[series["journey"] == j, "value"], errors="coerce") == 0).sum())
             if zeros:
-                qs.append(OpenQuestion(
-                    f"series_zeros:{j}", f"{zeros} samples of the {j} series are exactly 0: no calls, or an outage?",
-                    "Counted as no data (neither good nor bad intervals).", SECTION))
+                qs.append(
+                    OpenQuestion(
+                        f"series_zeros:{j}",
+                        f"{zeros} samples of the {j} series are exactly 0: no calls, or an outage?",
+                        "Counted as no data (neither good nor bad intervals).",
+                        SECTION,
+                    )
+                )
             if samples.empty:
                 continue
             edges = np.asarray(tm.DEFAULT_EDGES_MS)
@@ -1215,20 +1394,42 @@ def propose_slos(
             name = f"{j}-timeslice"
             given = [s for s in given_by_journey.get(j, []) if s.sli == "timeslice"]
             jc = config.journey(j)
-            if not given and not given_specs and j not in tel_groups and jc is not None and jc.latency_threshold_ms is not None:
-                given = [_make_spec(name, j, "timeslice", jc.latency_target or LATENCY_ANCHOR, config, jc.latency_threshold_ms)]
-            evaluated = _evaluate_specs(j, given, None, series, window, window_kind,
-                                        "As given" if given_specs else "As set in service.yaml") if given else None
+            if (
+                not given
+                and not given_specs
+                and j not in tel_groups
+                and jc is not None
+                and jc.latency_threshold_ms is not None
+            ):
+                given = [
+                    _make_spec(
+                        name, j, "timeslice", jc.latency_target or LATENCY_ANCHOR, config, jc.latency_threshold_ms
+                    )
+                ]
+            evaluated = (
+                _evaluate_specs(
+                    j, given, None, series, window, window_kind, "As given" if given_specs else "As set in service.yaml"
+                )
+                if given
+                else None
+            )
             if evaluated is not None:
                 options.append(evaluated)
-                slos.extend(SloInForce(s, "given" if given_specs else "service.yaml", evaluated.tradeoff) for s in given)
+                slos.extend(
+                    SloInForce(s, "given" if given_specs else "service.yaml", evaluated.tradeoff) for s in given
+                )
             else:
                 options.extend(rung_opts)
                 bal = next((o for o in rung_opts if o.recommended), None)
                 if bal is not None and not given_specs and name not in {s.spec.name for s in slos}:
                     o = bal.objectives[0]
-                    slos.append(SloInForce(_make_spec(name, j, "timeslice", o.target, config, o.threshold_ms),
-                                           "option:balanced", bal.tradeoff))
+                    slos.append(
+                        SloInForce(
+                            _make_spec(name, j, "timeslice", o.target, config, o.threshold_ms),
+                            "option:balanced",
+                            bal.tradeoff,
+                        )
+                    )
 
     # given specs for journeys the data does not cover are still in force
     covered = {s.spec.name for s in slos}
@@ -1240,10 +1441,14 @@ def propose_slos(
     if not has_tel:
         journeys = critical or [j.name for j in config.journeys] or series_journeys or ["all"]
         plan = _instrumentation(journeys, config)
-        qs.append(OpenQuestion(
-            "no_telemetry",
-            "There is no request telemetry: can the service emit a request counter and a latency histogram?",
-            "Wrote an instrumentation plan; SLIs below are provisional until data arrives.", SECTION))
+        qs.append(
+            OpenQuestion(
+                "no_telemetry",
+                "There is no request telemetry: can the service emit a request counter and a latency histogram?",
+                "Wrote an instrumentation plan; SLIs below are provisional until data arrives.",
+                SECTION,
+            )
+        )
         if not given_specs:
             in_force = {s.spec.name for s in slos}
             for j in journeys:
@@ -1253,54 +1458,113 @@ def propose_slos(
                 avail = jc.availability_target if jc and jc.availability_target else PROVISIONAL_AVAILABILITY
                 lt = jc.latency_threshold_ms if jc and jc.latency_threshold_ms else PROVISIONAL_LATENCY_MS
                 ltt = jc.latency_target if jc and jc.latency_target else PROVISIONAL_LATENCY_TARGET
-                for spec in (_make_spec(f"{j}-availability", j, "availability", avail, config),
-                             _make_spec(f"{j}-latency", j, "latency", ltt, config, lt)):
+                for spec in (
+                    _make_spec(f"{j}-availability", j, "availability", avail, config),
+                    _make_spec(f"{j}-latency", j, "latency", ltt, config, lt),
+                ):
                     if spec.name not in in_force:
-                        slos.append(SloInForce(spec, "provisional", "Provisional until telemetry exists; confirm the numbers."))
+                        slos.append(
+                            SloInForce(spec, "provisional", "Provisional until telemetry exists; confirm the numbers.")
+                        )
         if any(x.source == "provisional" for x in slos):
-            qs.append(OpenQuestion(
-                "provisional_slos",
-                "Are the provisional SLOs (from service.yaml, else 99.9% availability and 99% within 300 ms) right?",
-                "Used them for budgets and alert rules until telemetry exists.", SECTION))
+            qs.append(
+                OpenQuestion(
+                    "provisional_slos",
+                    "Are the provisional SLOs (from service.yaml, else 99.9% availability and 99% within 300 ms) right?",
+                    "Used them for budgets and alert rules until telemetry exists.",
+                    SECTION,
+                )
+            )
 
     if short_history:
-        qs.append(OpenQuestion(
-            "short_history", f"The history is shorter than one {format_duration(window)} SLO window: wait for more data?",
-            "Evaluated the whole history as a single window; windows_met is a weak signal.", SECTION))
-    undecided = list(dict.fromkeys(_label(o.journey, "timeslice" if o.objective("timeslice") else "latency")
-                                   for o in options if o.name != "given"))
+        qs.append(
+            OpenQuestion(
+                "short_history",
+                f"The history is shorter than one {format_duration(window)} SLO window: wait for more data?",
+                "Evaluated the whole history as a single window; windows_met is a weak signal.",
+                SECTION,
+            )
+        )
+    undecided = list(
+        dict.fromkeys(
+            _label(o.journey, "timeslice" if o.objective("timeslice") else "latency")
+            for o in options
+            if o.name != "given"
+        )
+    )
     if undecided:
-        qs.append(OpenQuestion(
-            "slo_targets",
-            f"Which SLO option should {', '.join(undecided)} adopt (relaxed, balanced or ambitious)? "
-            "service.yaml sets no targets for them.",
-            f"Used the balanced option: the strictest availability target met in ≥ {MET_SHARE:.0%} of past windows, and "
-            f"{LATENCY_ANCHOR:.0%} of requests within the smallest bucket edge that held in ≥ {MET_SHARE:.0%} of them.",
-            SECTION))
+        qs.append(
+            OpenQuestion(
+                "slo_targets",
+                f"Which SLO option should {', '.join(undecided)} adopt (relaxed, balanced or ambitious)? "
+                "service.yaml sets no targets for them.",
+                f"Used the balanced option: the strictest availability target met in ≥ {MET_SHARE:.0%} of past windows, and "
+                f"{LATENCY_ANCHOR:.0%} of requests within the smallest bucket edge that held in ≥ {MET_SHARE:.0%} of them.",
+                SECTION,
+            )
+        )
     if config.slo.budgeting == "Timeslices" and config.slo.timeslice_target is None:
-        qs.append(OpenQuestion(
-            "timeslice_target", "Timeslices budgeting is set but slo.timeslice_target is not: what makes a slice good?",
-            f"A slice is good when ≥ {DEFAULT_TIMESLICE_TARGET:.0%} of its events are good.", SECTION))
+        qs.append(
+            OpenQuestion(
+                "timeslice_target",
+                "Timeslices budgeting is set but slo.timeslice_target is not: what makes a slice good?",
+                f"A slice is good when ≥ {DEFAULT_TIMESLICE_TARGET:.0%} of its events are good.",
+                SECTION,
+            )
+        )
     if any(p.too_little_data for p in proposals):
-        qs.append(OpenQuestion(
-            "too_little_data", "Some targets have fewer than 10 allowed bad events per window: is the traffic enough?",
-            "Those threshold proposals are flagged too_little_data; treat them as indicative.", SECTION))
+        qs.append(
+            OpenQuestion(
+                "too_little_data",
+                "Some targets have fewer than 10 allowed bad events per window: is the traffic enough?",
+                "Those threshold proposals are flagged too_little_data; treat them as indicative.",
+                SECTION,
+            )
+        )
     if any(p.ci_block == "hour" for p in proposals):
-        qs.append(OpenQuestion(
-            "bootstrap_block", f"Under {MIN_DAYS_FOR_DAY_BLOCKS} days of history: are hours independent enough to resample?",
-            "Bootstrapped the threshold intervals over hours instead of days.", SECTION))
+        qs.append(
+            OpenQuestion(
+                "bootstrap_block",
+                f"Under {MIN_DAYS_FOR_DAY_BLOCKS} days of history: are hours independent enough to resample?",
+                "Bootstrapped the threshold intervals over hours instead of days.",
+                SECTION,
+            )
+        )
 
-    intervals = {j: _series_interval(series.loc[series["journey"] == j, "timestamp"])
-                 for j in series_journeys} if has_series and series is not None else {}
+    intervals = (
+        {j: _series_interval(series.loc[series["journey"] == j, "timestamp"]) for j in series_journeys}
+        if has_series and series is not None
+        else {}
+    )
     for slo in slos:
-        slis.append(make_sli(slo.spec, config, provisional=slo.source == "provisional",
-                             interval=intervals.get(slo.spec.journey)))
-    dist = pd.concat(dists, ignore_index=True) if dists else pd.DataFrame(
-        {"journey": pd.Series([], dtype="str"), "kind": pd.Series([], dtype="str"), "label": pd.Series([], dtype="str"),
-         "edge_ms": pd.Series([], dtype=float), "cumulative_share": pd.Series([], dtype=float),
-         "slower_share": pd.Series([], dtype=float)})
+        slis.append(
+            make_sli(
+                slo.spec, config, provisional=slo.source == "provisional", interval=intervals.get(slo.spec.journey)
+            )
+        )
+    dist = (
+        pd.concat(dists, ignore_index=True)
+        if dists
+        else pd.DataFrame(
+            {
+                "journey": pd.Series([], dtype="str"),
+                "kind": pd.Series([], dtype="str"),
+                "label": pd.Series([], dtype="str"),
+                "edge_ms": pd.Series([], dtype=float),
+                "cumulative_share": pd.Series([], dtype=float),
+                "slower_share": pd.Series([], dtype=float),
+            }
+        )
+    )
     return SloProposal(
-        slos=tuple(slos), slis=tuple(slis), threshold_proposals=tuple(proposals), options=tuple(options),
-        instrumentation_plan=plan, critical_journeys=tuple(critical or series_journeys), window=window,
-        window_kind=window_kind, open_questions=tuple(qs), distributions=dist,
+        slos=tuple(slos),
+        slis=tuple(slis),
+        threshold_proposals=tuple(proposals),
+        options=tuple(options),
+        instrumentation_plan=plan,
+        critical_journeys=tuple(critical or series_journeys),
+        window=window,
+        window_kind=window_kind,
+        open_questions=tuple(qs),
+        distributions=dist,
     )

@@ -78,6 +78,7 @@ class Estimate:
         a = 1.0 + 4.0 * (self.likely - self.low) / span
         b = 1.0 + 4.0 * (self.high - self.likely) / span
         from scipy import stats  # lazy: report kernels only unpickle results
+
         return self.low + span * stats.beta.ppf(u, a, b)
 
     def to_dict(self) -> dict[str, float]:
@@ -254,7 +255,9 @@ class Roi:
         return {
             "p_payback_within_horizon": float(self.p_payback_within_horizon),
             "p_never_pays_back": float(self.p_never_pays_back),
-            "payback_weeks": {k: (None if v is None else float(v)) for k, v in zip(keys, self.payback_weeks, strict=True)},
+            "payback_weeks": {
+                k: (None if v is None else float(v)) for k, v in zip(keys, self.payback_weeks, strict=True)
+            },
             "net_hours_saved": {k: float(v) for k, v in zip(keys, self.net_hours_saved, strict=True)},
             "runs": int(self.runs),
         }
@@ -368,8 +371,11 @@ class ToilReport:
             "source": self.source,
             "period": None
             if self.period_start is None or self.period_end is None
-            else {"start": self.period_start.date().isoformat(), "end": self.period_end.date().isoformat(),
-                  "weeks": float(self.weeks)},
+            else {
+                "start": self.period_start.date().isoformat(),
+                "end": self.period_end.date().isoformat(),
+                "weeks": float(self.weeks),
+            },
             "team": {
                 "size": int(self.team_size),
                 "size_source": self.team_size_source,
@@ -392,7 +398,9 @@ class ToilReport:
 # --------------------------------------------------------------------------- formulas
 
 
-def break_even_hours(hours_per_week: float, reduction: float, maintenance_hours_per_week: float, horizon_weeks: float) -> float:
+def break_even_hours(
+    hours_per_week: float, reduction: float, maintenance_hours_per_week: float, horizon_weeks: float
+) -> float:
     """Hours one can spend automating a task and still break even over the horizon.
 
     xkcd 1205 "Is It Worth the Time?": time saved per run × runs per period × horizon. Per week
@@ -453,6 +461,7 @@ def weekly_trend(hours: Sequence[float] | np.ndarray, *, confidence: float = TRE
     if y.size < MIN_TREND_WEEKS:
         return None
     from scipy import stats  # lazy: report kernels only unpickle results
+
     res = stats.theilslopes(y, np.arange(y.size, dtype=float), alpha=confidence)
     slope, low, high = float(res.slope), float(res.low_slope), float(res.high_slope)
     low, high = min(low, slope), max(high, slope)
@@ -472,44 +481,61 @@ def _toil_events(toil: pd.DataFrame, tz: str) -> pd.DataFrame:
     missing = [c for c in ("date", "task", "minutes") if c not in toil.columns]
     if missing:
         raise input_error(
-            "toil log lacks required columns", column=", ".join(missing),
+            "toil log lacks required columns",
+            column=", ".join(missing),
             expected="date, task, minutes (optional category, engineer, automatable)",
-            got=", ".join(map(str, toil.columns)), fix="load it with srekit.inputs.loaders.load_inputs or rename the columns",
+            got=", ".join(map(str, toil.columns)),
+            fix="load it with srekit.inputs.loaders.load_inputs or rename the columns",
         )
     minutes = pd.to_numeric(toil["minutes"], errors="coerce").astype(float)
     bad = np.flatnonzero(~np.isfinite(minutes.to_numpy()) | (minutes.to_numpy() < 0))
     if bad.size:
         raise input_error(
-            "toil minutes must be finite and non-negative", column="minutes", rows=(bad + 1).tolist(),
-            expected="minutes ≥ 0", got=", ".join(str(toil["minutes"].iloc[i]) for i in bad[:5]),
+            "toil minutes must be finite and non-negative",
+            column="minutes",
+            rows=(bad + 1).tolist(),
+            expected="minutes ≥ 0",
+            got=", ".join(str(toil["minutes"].iloc[i]) for i in bad[:5]),
             fix="load through srekit.inputs.loaders (it quarantines such rows) or correct them",
         )
     date = pd.to_datetime(toil["date"], utc=True)
     if date.isna().any():
         rows = (np.flatnonzero(date.isna().to_numpy()) + 1).tolist()
-        raise input_error("toil dates must be valid", column="date", rows=rows, expected="a date per row",
-                          got="missing or unparseable dates", fix="load through srekit.inputs.loaders or correct them")
+        raise input_error(
+            "toil dates must be valid",
+            column="date",
+            rows=rows,
+            expected="a date per row",
+            got="missing or unparseable dates",
+            fix="load through srekit.inputs.loaders or correct them",
+        )
     n = len(toil)
+
     def col(name: str) -> pd.Series:
         return toil[name] if name in toil.columns else pd.Series([pd.NA] * n, index=toil.index)
+
     category = col("category").astype("str").where(col("category").notna(), "uncategorized")
     try:
         automatable = col("automatable").astype("boolean")
     except (TypeError, ValueError) as exc:
         raise input_error(
-            "toil column automatable must be true/false", column="automatable",
-            expected="booleans (empty = unknown)", got=", ".join(map(str, col("automatable").dropna().unique()[:5])),
+            "toil column automatable must be true/false",
+            column="automatable",
+            expected="booleans (empty = unknown)",
+            got=", ".join(map(str, col("automatable").dropna().unique()[:5])),
             fix="load the log through srekit.inputs.loaders.load_inputs, which parses true/false/yes/no",
         ) from exc
-    return pd.DataFrame({
-        "date": date.to_numpy(),
-        "day": _local_day(date, tz).to_numpy(),
-        "task": toil["task"].astype("str").to_numpy(),
-        "minutes": minutes.to_numpy(),
-        "category": category.to_numpy(),
-        "engineer": col("engineer").to_numpy(),
-        "automatable": automatable.to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "date": date.to_numpy(),
+            "day": _local_day(date, tz).to_numpy(),
+            "task": toil["task"].astype("str").to_numpy(),
+            "minutes": minutes.to_numpy(),
+            "category": category.to_numpy(),
+            "engineer": col("engineer").to_numpy(),
+            "automatable": automatable.to_numpy(),
+        }
+    )
 
 
 def _page_events(alerts: pd.DataFrame, handling_minutes: float, tz: str) -> pd.DataFrame:
@@ -517,23 +543,27 @@ def _page_events(alerts: pd.DataFrame, handling_minutes: float, tz: str) -> pd.D
     missing = [c for c in ("timestamp", "alert") if c not in alerts.columns]
     if missing:
         raise input_error(
-            "pages log lacks required columns", column=", ".join(missing),
-            expected="timestamp, alert, severity", got=", ".join(map(str, alerts.columns)),
+            "pages log lacks required columns",
+            column=", ".join(missing),
+            expected="timestamp, alert, severity",
+            got=", ".join(map(str, alerts.columns)),
             fix="load it with srekit.inputs.loaders.load_inputs or rename the columns",
         )
     ts = pd.to_datetime(alerts["timestamp"], utc=True)
     keep = ts.notna().to_numpy()
     sev = alerts["severity"].astype("str") if "severity" in alerts.columns else pd.Series(["page"] * len(alerts))
     category = np.where(sev.to_numpy() == "ticket", "tickets", "pages")
-    return pd.DataFrame({
-        "date": ts.to_numpy()[keep],
-        "day": _local_day(ts, tz).to_numpy()[keep],
-        "task": alerts["alert"].astype("str").to_numpy()[keep],
-        "minutes": np.full(int(keep.sum()), float(handling_minutes)),
-        "category": category[keep],
-        "engineer": [pd.NA] * int(keep.sum()),
-        "automatable": pd.array([pd.NA] * int(keep.sum()), dtype="boolean"),
-    })
+    return pd.DataFrame(
+        {
+            "date": ts.to_numpy()[keep],
+            "day": _local_day(ts, tz).to_numpy()[keep],
+            "task": alerts["alert"].astype("str").to_numpy()[keep],
+            "minutes": np.full(int(keep.sum()), float(handling_minutes)),
+            "category": category[keep],
+            "engineer": [pd.NA] * int(keep.sum()),
+            "automatable": pd.array([pd.NA] * int(keep.sum()), dtype="boolean"),
+        }
+    )
 
 
 def _pages_per_week(alerts: pd.DataFrame | None, tz: str) -> tuple[float, int]:
@@ -543,10 +573,7 @@ def _pages_per_week(alerts: pd.DataFrame | None, tz: str) -> tuple[float, int]:
     ts = pd.to_datetime(alerts["timestamp"], utc=True).dropna()
     if ts.empty:
         return 0.0, 0
-    if "severity" in alerts.columns:
-        pages = int((alerts["severity"].astype("str") == "page").sum())
-    else:
-        pages = len(ts)
+    pages = int((alerts["severity"].astype("str") == "page").sum()) if "severity" in alerts.columns else len(ts)
     local = _local_day(ts, tz)
     days = (local.max() - local.min()).days + 1
     return pages / (days / 7.0), pages
@@ -578,8 +605,7 @@ def _three(value: Any, *, key: str, task: str, where: str, share: bool) -> Estim
     except (TypeError, ValueError) as exc:
         raise ConfigError(
             f"{where}: toil.automation[{task!r}].{key} is invalid: {exc}. "
-            f"fix: give {key}: [low, likely, high] with 0 ≤ low ≤ likely ≤ high"
-            + (" ≤ 1" if share else "")
+            f"fix: give {key}: [low, likely, high] with 0 ≤ low ≤ likely ≤ high" + (" ≤ 1" if share else "")
         ) from exc
     return est
 
@@ -595,20 +621,40 @@ class _Plan:
 
 
 def _plan(task: str, spec: Mapping[str, Any] | None, where: str) -> _Plan:
-    default = _Plan(Estimate(*DEFAULT_COST_HOURS), Estimate(*DEFAULT_REDUCTION), Estimate(*DEFAULT_MAINTENANCE),
-                    "default", None, False)
+    default = _Plan(
+        Estimate(*DEFAULT_COST_HOURS),
+        Estimate(*DEFAULT_REDUCTION),
+        Estimate(*DEFAULT_MAINTENANCE),
+        "default",
+        None,
+        False,
+    )
     if spec is None:
         return default
     if not isinstance(spec, Mapping):
         raise ConfigError(f"{where}: toil.automation[{task!r}] must be a mapping of {sorted(_AUTOMATION_KEYS)}")
     unknown = sorted(set(spec) - _AUTOMATION_KEYS)
     if unknown:
-        raise ConfigError(f"{where}: toil.automation[{task!r}] has unknown key(s) {unknown}. valid: {sorted(_AUTOMATION_KEYS)}")
-    cost = _three(spec["cost_hours"], key="cost_hours", task=task, where=where, share=False) if "cost_hours" in spec else default.cost
-    red = (_three(spec["expected_reduction"], key="expected_reduction", task=task, where=where, share=True)
-           if "expected_reduction" in spec else default.reduction)
-    maint = (_three(spec["maintenance_hours_per_week"], key="maintenance_hours_per_week", task=task, where=where, share=False)
-             if "maintenance_hours_per_week" in spec else default.maintenance)
+        raise ConfigError(
+            f"{where}: toil.automation[{task!r}] has unknown key(s) {unknown}. valid: {sorted(_AUTOMATION_KEYS)}"
+        )
+    cost = (
+        _three(spec["cost_hours"], key="cost_hours", task=task, where=where, share=False)
+        if "cost_hours" in spec
+        else default.cost
+    )
+    red = (
+        _three(spec["expected_reduction"], key="expected_reduction", task=task, where=where, share=True)
+        if "expected_reduction" in spec
+        else default.reduction
+    )
+    maint = (
+        _three(
+            spec["maintenance_hours_per_week"], key="maintenance_hours_per_week", task=task, where=where, share=False
+        )
+        if "maintenance_hours_per_week" in spec
+        else default.maintenance
+    )
     action = str(spec.get("self_healing") or "").strip()
     rollback = str(spec.get("rollback") or "").strip()
     healing = SelfHealing(action, rollback) if action and rollback else None
@@ -634,7 +680,9 @@ def _weekly(events: pd.DataFrame, start: pd.Timestamp, days: int) -> tuple[pd.Da
     return pd.DataFrame(grid, index=index, columns=pd.Index(tasks, name="task")), covered
 
 
-def _inventory(events: pd.DataFrame, weeks: float, capacity: float, weekly: pd.DataFrame, covered: np.ndarray) -> tuple[tuple[TaskToil, ...], tuple[CategoryToil, ...], float]:
+def _inventory(
+    events: pd.DataFrame, weeks: float, capacity: float, weekly: pd.DataFrame, covered: np.ndarray
+) -> tuple[tuple[TaskToil, ...], tuple[CategoryToil, ...], float]:
     total_hours = float(events["minutes"].sum()) / 60.0 / weeks
     full = weekly.loc[covered == 7]
     tasks = []
@@ -642,26 +690,33 @@ def _inventory(events: pd.DataFrame, weeks: float, capacity: float, weekly: pd.D
         hours = float(g["minutes"].sum()) / 60.0 / weeks
         cats = g["category"].value_counts()
         auto = g["automatable"].dropna()
-        tasks.append(TaskToil(
-            task=str(task),
-            category=str(cats.index[0]),
-            hours_per_week=hours,
-            occurrences_per_week=len(g) / weeks,
-            minutes_per_occurrence=float(g["minutes"].mean()),
-            share_of_team_time=min(1.0, hours / capacity),
-            share_of_toil=hours / total_hours if total_hours > 0 else 0.0,
-            automatable=None if auto.empty else bool(auto.mode().iloc[0]),
-            engineers=int(g["engineer"].dropna().nunique()),
-            trend=weekly_trend(full[task].to_numpy()),
-        ))
+        tasks.append(
+            TaskToil(
+                task=str(task),
+                category=str(cats.index[0]),
+                hours_per_week=hours,
+                occurrences_per_week=len(g) / weeks,
+                minutes_per_occurrence=float(g["minutes"].mean()),
+                share_of_team_time=min(1.0, hours / capacity),
+                share_of_toil=hours / total_hours if total_hours > 0 else 0.0,
+                automatable=None if auto.empty else bool(auto.mode().iloc[0]),
+                engineers=int(g["engineer"].dropna().nunique()),
+                trend=weekly_trend(full[task].to_numpy()),
+            )
+        )
     tasks.sort(key=lambda t: (-t.hours_per_week, t.task))
     cats_out = []
     for cat, g in events.groupby("category", sort=False):
         hours = float(g["minutes"].sum()) / 60.0 / weeks
-        cats_out.append(CategoryToil(
-            category=str(cat), hours_per_week=hours, share_of_team_time=min(1.0, hours / capacity),
-            share_of_toil=hours / total_hours if total_hours > 0 else 0.0, tasks=int(g["task"].nunique()),
-        ))
+        cats_out.append(
+            CategoryToil(
+                category=str(cat),
+                hours_per_week=hours,
+                share_of_team_time=min(1.0, hours / capacity),
+                share_of_toil=hours / total_hours if total_hours > 0 else 0.0,
+                tasks=int(g["task"].nunique()),
+            )
+        )
     cats_out.sort(key=lambda c: (-c.hours_per_week, c.category))
     return tuple(tasks), tuple(cats_out), total_hours
 
@@ -704,8 +759,10 @@ def analyze_toil(
     tc = config.toil
     where = str(config.path) if config.path else "service.yaml"
     if tc.hours_per_week <= 0 or tc.horizon_weeks < 1:
-        raise ConfigError(f"{where}: toil.hours_per_week must be > 0 and toil.horizon_weeks ≥ 1, got "
-                          f"{tc.hours_per_week} and {tc.horizon_weeks}")
+        raise ConfigError(
+            f"{where}: toil.hours_per_week must be > 0 and toil.horizon_weeks ≥ 1, got "
+            f"{tc.hours_per_week} and {tc.horizon_weeks}"
+        )
     handling = float(config.oncall.handling_minutes_per_page)
     questions: list[OpenQuestion] = []
 
@@ -718,49 +775,88 @@ def analyze_toil(
     elif has_pages:
         assert alerts is not None
         source, events = "estimated_from_pages", _page_events(alerts, handling, config.timezone)
-        questions.append(OpenQuestion(
-            "toil_source", "Can the team keep a toil log (date, task, minutes)?",
-            f"No toil log: toil is estimated from the pages log, every alert (page or ticket) taking "
-            f"{handling:g} minutes of handling (oncall.handling_minutes_per_page).", SECTION))
+        questions.append(
+            OpenQuestion(
+                "toil_source",
+                "Can the team keep a toil log (date, task, minutes)?",
+                f"No toil log: toil is estimated from the pages log, every alert (page or ticket) taking "
+                f"{handling:g} minutes of handling (oncall.handling_minutes_per_page).",
+                SECTION,
+            )
+        )
     else:
         source, events = "none", None
-        questions.append(OpenQuestion(
-            "toil_source", "Can the team keep a toil log (date, task, minutes) or export its pages?",
-            "No toil log and no pages log: toil is unknown and no automation candidates are proposed.", SECTION))
+        questions.append(
+            OpenQuestion(
+                "toil_source",
+                "Can the team keep a toil log (date, task, minutes) or export its pages?",
+                "No toil log and no pages log: toil is unknown and no automation candidates are proposed.",
+                SECTION,
+            )
+        )
     if events is not None and events.empty:
         events = None
 
     team_size, size_source = _team_size(config, events)
     if size_source == "default":
-        questions.append(OpenQuestion(
-            "toil_team_size", "How many engineers share this operational work?",
-            f"Team size unknown (toil.team_size, oncall.engineers, no engineer column): assumed "
-            f"{DEFAULT_TEAM_SIZE}, the SRE book's minimum for a single-site on-call rotation.", SECTION))
+        questions.append(
+            OpenQuestion(
+                "toil_team_size",
+                "How many engineers share this operational work?",
+                f"Team size unknown (toil.team_size, oncall.engineers, no engineer column): assumed "
+                f"{DEFAULT_TEAM_SIZE}, the SRE book's minimum for a single-site on-call rotation.",
+                SECTION,
+            )
+        )
     elif size_source == "engineers in the toil log":
-        questions.append(OpenQuestion(
-            "toil_team_size", "Is everyone who does operational work in the toil log?",
-            f"Team size taken as the {team_size} distinct engineers in the toil log (set toil.team_size).", SECTION))
+        questions.append(
+            OpenQuestion(
+                "toil_team_size",
+                "Is everyone who does operational work in the toil log?",
+                f"Team size taken as the {team_size} distinct engineers in the toil log (set toil.team_size).",
+                SECTION,
+            )
+        )
     capacity = team_size * tc.hours_per_week
 
     pages_pw, _ = _pages_per_week(alerts, config.timezone)
     page_hours = pages_pw * handling / 60.0
     rotation = (1.0 / team_size) if config.oncall.coverage else None
     floor = OncallFloor(
-        share=min(1.0, page_hours / capacity), pages_per_week=pages_pw, hours_per_week=page_hours,
-        handling_minutes_per_page=handling, coverage=config.oncall.coverage, rotation_share=rotation,
+        share=min(1.0, page_hours / capacity),
+        pages_per_week=pages_pw,
+        hours_per_week=page_hours,
+        handling_minutes_per_page=handling,
+        coverage=config.oncall.coverage,
+        rotation_share=rotation,
     )
     if rotation is not None and rotation > ONCALL_LIMIT:
-        questions.append(OpenQuestion(
-            "oncall_rotation_size", "Is the rotation large enough to keep on-call under 25% of each engineer's time?",
-            f"With {team_size} engineers each is on call {rotation:.0%} of the time, above the SRE book's 25% limit.",
-            SECTION))
+        questions.append(
+            OpenQuestion(
+                "oncall_rotation_size",
+                "Is the rotation large enough to keep on-call under 25% of each engineer's time?",
+                f"With {team_size} engineers each is on call {rotation:.0%} of the time, above the SRE book's 25% limit.",
+                SECTION,
+            )
+        )
 
     if events is None:
         return ToilReport(
-            source=source, period_start=None, period_end=None, weeks=0.0, team_size=team_size,
-            team_size_source=size_source, hours_per_week=tc.hours_per_week, horizon_weeks=tc.horizon_weeks,
-            inventory=(), by_category=(), toil_hours_per_week=0.0, logged_share_of_team_time=0.0,
-            oncall_floor=floor, candidates=(), open_questions=tuple(questions),
+            source=source,
+            period_start=None,
+            period_end=None,
+            weeks=0.0,
+            team_size=team_size,
+            team_size_source=size_source,
+            hours_per_week=tc.hours_per_week,
+            horizon_weeks=tc.horizon_weeks,
+            inventory=(),
+            by_category=(),
+            toil_hours_per_week=0.0,
+            logged_share_of_team_time=0.0,
+            oncall_floor=floor,
+            candidates=(),
+            open_questions=tuple(questions),
         )
 
     start = events["day"].min()
@@ -768,22 +864,37 @@ def analyze_toil(
     days = int((end - start).days)
     weeks = days / 7.0
     if weeks < SHORT_LOG_WEEKS:
-        questions.append(OpenQuestion(
-            "toil_period", "Is this short log typical of a normal week?",
-            f"Rates are extrapolated from {days} day(s) of data ({weeks:.1f} weeks).", SECTION))
+        questions.append(
+            OpenQuestion(
+                "toil_period",
+                "Is this short log typical of a normal week?",
+                f"Rates are extrapolated from {days} day(s) of data ({weeks:.1f} weeks).",
+                SECTION,
+            )
+        )
     weekly, covered = _weekly(events, start, days)
     inventory, by_category, total = _inventory(events, weeks, capacity, weekly, covered)
     logged_share = min(1.0, total / capacity)
     if total > capacity:
-        questions.append(OpenQuestion(
-            "toil_capacity", "Is the team size or the toil log right?",
-            f"Logged toil ({total:.1f} h/week) exceeds the team's capacity ({capacity:.1f} h/week); "
-            "the share is capped at 100%.", SECTION))
+        questions.append(
+            OpenQuestion(
+                "toil_capacity",
+                "Is the team size or the toil log right?",
+                f"Logged toil ({total:.1f} h/week) exceeds the team's capacity ({capacity:.1f} h/week); "
+                "the share is capped at 100%.",
+                SECTION,
+            )
+        )
     if source == "toil_log" and floor.share > logged_share:
-        questions.append(OpenQuestion(
-            "toil_oncall_floor", "Does the toil log include time spent handling pages?",
-            f"Page handling alone takes {page_hours:.1f} h/week, more than the toil log shows; "
-            "the share of team time uses that on-call floor.", SECTION))
+        questions.append(
+            OpenQuestion(
+                "toil_oncall_floor",
+                "Does the toil log include time spent handling pages?",
+                f"Page handling alone takes {page_hours:.1f} h/week, more than the toil log shows; "
+                "the share of team time uses that on-call floor.",
+                SECTION,
+            )
+        )
 
     # candidates
     plans_cfg = dict(tc.automation or {})
@@ -794,15 +905,26 @@ def analyze_toil(
     picked = sorted(configured + others, key=lambda t: (-t.hours_per_week, t.task))
     unknown_auto = [t.task for t in picked if t.automatable is None]
     if unknown_auto and source == "toil_log":
-        questions.append(OpenQuestion(
-            "toil_automatable", "Can these tasks be automated?",
-            "Treated as automatable (no `automatable` value in the log): " + ", ".join(unknown_auto[:8])
-            + (" …" if len(unknown_auto) > 8 else ""), SECTION))
+        questions.append(
+            OpenQuestion(
+                "toil_automatable",
+                "Can these tasks be automated?",
+                "Treated as automatable (no `automatable` value in the log): "
+                + ", ".join(unknown_auto[:8])
+                + (" …" if len(unknown_auto) > 8 else ""),
+                SECTION,
+            )
+        )
     absent = sorted(set(plans_cfg) - {t.task for t in inventory})
     if absent:
-        questions.append(OpenQuestion(
-            "toil_automation_tasks", "Do these configured automation tasks match task names in the log?",
-            "toil.automation names tasks absent from the data, ignored: " + ", ".join(absent), SECTION))
+        questions.append(
+            OpenQuestion(
+                "toil_automation_tasks",
+                "Do these configured automation tasks match task names in the log?",
+                "toil.automation names tasks absent from the data, ignored: " + ", ".join(absent),
+                SECTION,
+            )
+        )
 
     u_all = rng.random((len(picked), runs, 3))
     candidates = []
@@ -812,33 +934,67 @@ def analyze_toil(
         if plan.source == "default":
             defaulted.append(t.task)
         if plan.healing_without_rollback:
-            questions.append(OpenQuestion(
-                "self_healing_rollback", f"What is the safe rollback for self-healing {t.task!r}?",
-                "Self-healing is not proposed without a named safe rollback (toil.automation[...].rollback).",
-                SECTION))
-        roi, net, payback = simulate_roi(t.hours_per_week, plan.cost, plan.reduction, plan.maintenance,
-                                         tc.horizon_weeks, u_all[i])
-        candidates.append(Candidate(
-            task=t.task, category=t.category, hours_per_week=t.hours_per_week, cost_hours=plan.cost,
-            expected_reduction=plan.reduction, maintenance_hours_per_week=plan.maintenance,
-            estimates_source=plan.source, horizon_weeks=tc.horizon_weeks,
-            break_even_hours=break_even_hours(t.hours_per_week, plan.reduction.likely, plan.maintenance.likely,
-                                              tc.horizon_weeks),
-            roi=roi, self_healing=plan.self_healing, net_hours_draws=net, payback_weeks_draws=payback,
-        ))
+            questions.append(
+                OpenQuestion(
+                    "self_healing_rollback",
+                    f"What is the safe rollback for self-healing {t.task!r}?",
+                    "Self-healing is not proposed without a named safe rollback (toil.automation[...].rollback).",
+                    SECTION,
+                )
+            )
+        roi, net, payback = simulate_roi(
+            t.hours_per_week, plan.cost, plan.reduction, plan.maintenance, tc.horizon_weeks, u_all[i]
+        )
+        candidates.append(
+            Candidate(
+                task=t.task,
+                category=t.category,
+                hours_per_week=t.hours_per_week,
+                cost_hours=plan.cost,
+                expected_reduction=plan.reduction,
+                maintenance_hours_per_week=plan.maintenance,
+                estimates_source=plan.source,
+                horizon_weeks=tc.horizon_weeks,
+                break_even_hours=break_even_hours(
+                    t.hours_per_week, plan.reduction.likely, plan.maintenance.likely, tc.horizon_weeks
+                ),
+                roi=roi,
+                self_healing=plan.self_healing,
+                net_hours_draws=net,
+                payback_weeks_draws=payback,
+            )
+        )
     if defaulted:
-        questions.append(OpenQuestion(
-            "automation_estimates", "What would automating these tasks cost, save and need in upkeep?",
-            f"Default estimates (cost {DEFAULT_COST_HOURS} h, reduction {DEFAULT_REDUCTION}, maintenance "
-            f"{DEFAULT_MAINTENANCE} h/week as low/likely/high) for: " + ", ".join(defaulted[:8])
-            + (" …" if len(defaulted) > 8 else "") + ". Set toil.automation in service.yaml.", SECTION))
+        questions.append(
+            OpenQuestion(
+                "automation_estimates",
+                "What would automating these tasks cost, save and need in upkeep?",
+                f"Default estimates (cost {DEFAULT_COST_HOURS} h, reduction {DEFAULT_REDUCTION}, maintenance "
+                f"{DEFAULT_MAINTENANCE} h/week as low/likely/high) for: "
+                + ", ".join(defaulted[:8])
+                + (" …" if len(defaulted) > 8 else "")
+                + ". Set toil.automation in service.yaml.",
+                SECTION,
+            )
+        )
 
     return ToilReport(
-        source=source, period_start=start, period_end=end, weeks=weeks, team_size=team_size,
-        team_size_source=size_source, hours_per_week=tc.hours_per_week, horizon_weeks=tc.horizon_weeks,
-        inventory=inventory, by_category=by_category, toil_hours_per_week=total,
-        logged_share_of_team_time=logged_share, oncall_floor=floor, candidates=tuple(candidates),
-        open_questions=tuple(questions), weekly=weekly,
+        source=source,
+        period_start=start,
+        period_end=end,
+        weeks=weeks,
+        team_size=team_size,
+        team_size_source=size_source,
+        hours_per_week=tc.hours_per_week,
+        horizon_weeks=tc.horizon_weeks,
+        inventory=inventory,
+        by_category=by_category,
+        toil_hours_per_week=total,
+        logged_share_of_team_time=logged_share,
+        oncall_floor=floor,
+        candidates=tuple(candidates),
+        open_questions=tuple(questions),
+        weekly=weekly,
     )
 
 
@@ -847,38 +1003,66 @@ def analyze_toil(
 
 def inventory_table(report: ToilReport, *, top: int = 15) -> pd.DataFrame:
     """The inventory as a display table (rounded for reading only)."""
-    rows = [{
-        "task": t.task,
-        "category": t.category,
-        "hours per week": round(t.hours_per_week, 1),
-        "times per week": round(t.occurrences_per_week, 1),
-        "share of team time": f"{t.share_of_team_time:.1%}",
-        "trend (h/week per week)": "too few weeks" if t.trend is None
-        else f"{t.trend.slope:+.2f} [{t.trend.low:+.2f}, {t.trend.high:+.2f}] {t.trend.direction}",
-    } for t in report.inventory[:top]]
-    return pd.DataFrame(rows, columns=["task", "category", "hours per week", "times per week",
-                                       "share of team time", "trend (h/week per week)"])
+    rows = [
+        {
+            "task": t.task,
+            "category": t.category,
+            "hours per week": round(t.hours_per_week, 1),
+            "times per week": round(t.occurrences_per_week, 1),
+            "share of team time": f"{t.share_of_team_time:.1%}",
+            "trend (h/week per week)": "too few weeks"
+            if t.trend is None
+            else f"{t.trend.slope:+.2f} [{t.trend.low:+.2f}, {t.trend.high:+.2f}] {t.trend.direction}",
+        }
+        for t in report.inventory[:top]
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "task",
+            "category",
+            "hours per week",
+            "times per week",
+            "share of team time",
+            "trend (h/week per week)",
+        ],
+    )
 
 
 def candidates_table(report: ToilReport) -> pd.DataFrame:
     """Automation candidates as a display table (rounded for reading only)."""
+
     def weeks(v: float | None) -> str:
         return "never" if v is None else f"{v:.0f}"
-    rows = [{
-        "task": c.task,
-        "hours per week now": round(c.hours_per_week, 1),
-        "build cost (h, likely)": round(c.cost_hours.likely, 0),
-        "break-even effort (h)": round(c.break_even_hours, 0),
-        "chance it pays back": f"{c.roi.p_payback_within_horizon:.0%}",
-        "payback weeks (p10/p50/p90)": "/".join(weeks(v) for v in c.roi.payback_weeks),
-        "net hours saved (p50)": round(c.roi.net_hours_saved[1], 0),
-        "estimates": c.estimates_source,
-        "self-healing rollback": c.self_healing.rollback if c.self_healing else "–",
-    } for c in report.candidates]
-    return pd.DataFrame(rows, columns=["task", "hours per week now", "build cost (h, likely)",
-                                       "break-even effort (h)", "chance it pays back",
-                                       "payback weeks (p10/p50/p90)", "net hours saved (p50)",
-                                       "estimates", "self-healing rollback"])
+
+    rows = [
+        {
+            "task": c.task,
+            "hours per week now": round(c.hours_per_week, 1),
+            "build cost (h, likely)": round(c.cost_hours.likely, 0),
+            "break-even effort (h)": round(c.break_even_hours, 0),
+            "chance it pays back": f"{c.roi.p_payback_within_horizon:.0%}",
+            "payback weeks (p10/p50/p90)": "/".join(weeks(v) for v in c.roi.payback_weeks),
+            "net hours saved (p50)": round(c.roi.net_hours_saved[1], 0),
+            "estimates": c.estimates_source,
+            "self-healing rollback": c.self_healing.rollback if c.self_healing else "–",
+        }
+        for c in report.candidates
+    ]
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "task",
+            "hours per week now",
+            "build cost (h, likely)",
+            "break-even effort (h)",
+            "chance it pays back",
+            "payback weeks (p10/p50/p90)",
+            "net hours saved (p50)",
+            "estimates",
+            "self-healing rollback",
+        ],
+    )
 
 
 def weekly_top(report: ToilReport, n: int = 5) -> pd.DataFrame:
@@ -890,17 +1074,23 @@ def weekly_top(report: ToilReport, n: int = 5) -> pd.DataFrame:
 def summary(report: ToilReport) -> str:
     """One or two plain sentences for readers who only read the headline."""
     if report.source == "none":
-        return ("There is no toil log and no pages log, so toil could not be measured. "
-                "Keeping a simple log (date, task, minutes) for a few weeks is the first step.")
+        return (
+            "There is no toil log and no pages log, so toil could not be measured. "
+            "Keeping a simple log (date, task, minutes) for a few weeks is the first step."
+        )
     basis = "logged" if report.source == "toil_log" else "estimated from pages"
     top = report.inventory[0] if report.inventory else None
-    text = (f"The team spends about {report.toil_hours_per_week:.1f} hours a week on toil ({basis}), "
-            f"{report.share_of_team_time:.0%} of its working time; the SRE book's cap is {report.cap:.0%}"
-            + (" — this is over the cap." if report.over_cap else "."))
+    text = (
+        f"The team spends about {report.toil_hours_per_week:.1f} hours a week on toil ({basis}), "
+        f"{report.share_of_team_time:.0%} of its working time; the SRE book's cap is {report.cap:.0%}"
+        + (" — this is over the cap." if report.over_cap else ".")
+    )
     if top is not None:
         text += f" The biggest task is '{top.task}' at {top.hours_per_week:.1f} hours a week."
     good = [c for c in report.candidates if c.roi.p_payback_within_horizon >= 0.5]
     if good:
-        text += (f" {len(good)} automation candidate(s) would more likely than not pay back within "
-                 f"{report.horizon_weeks} weeks.")
+        text += (
+            f" {len(good)} automation candidate(s) would more likely than not pay back within "
+            f"{report.horizon_weeks} weeks."
+        )
     return text

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     """The parser; only the chosen sub-command's module is imported (fast start-up)."""
     from srekit import __version__
+
     parser = argparse.ArgumentParser(prog="srekit", description="Reliability decisions from your own history.")
     parser.add_argument("--version", action="version", version=f"srekit {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

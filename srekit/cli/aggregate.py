@@ -18,13 +18,27 @@ def add_aggregate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="request logs: CSV, CSV.gz or Parquet")
     p.add_argument("--out", required=True, help="output file: .parquet (default) or .csv / .csv.gz")
     p.add_argument("--interval", default="1min", help="aggregation interval (1min, 5m, 1h; default 1min)")
-    p.add_argument("--edges", default=None, help="latency bucket edges in ms, comma-separated (default: 1 ms..60 s, ≤10%% apart)")
-    p.add_argument("--engine", choices=("local", "dask"), default="local", help="local streaming (default) or a Dask cluster")
+    p.add_argument(
+        "--edges", default=None, help="latency bucket edges in ms, comma-separated (default: 1 ms..60 s, ≤10%% apart)"
+    )
+    p.add_argument(
+        "--engine", choices=("local", "dask"), default="local", help="local streaming (default) or a Dask cluster"
+    )
     p.add_argument("--scheduler", default=None, help="Dask scheduler address (default: a 2-worker LocalCluster)")
     p.add_argument("--timezone", default="UTC", help="IANA timezone of naive timestamps (default UTC)")
-    p.add_argument("--columns", default=None, help="column mapping canonical=source,... e.g. timestamp=time,latency_ms=duration")
-    p.add_argument("--format", dest="fmt", choices=("csv", "csv.gz", "parquet"), default=None, help="input format (default: detected)")
-    p.add_argument("--error-status", default=DEFAULT_ERROR_STATUS, help="regex over the status code marking errors (default 5..)")
+    p.add_argument(
+        "--columns", default=None, help="column mapping canonical=source,... e.g. timestamp=time,latency_ms=duration"
+    )
+    p.add_argument(
+        "--format",
+        dest="fmt",
+        choices=("csv", "csv.gz", "parquet"),
+        default=None,
+        help="input format (default: detected)",
+    )
+    p.add_argument(
+        "--error-status", default=DEFAULT_ERROR_STATUS, help="regex over the status code marking errors (default 5..)"
+    )
     p.add_argument("--quarantine", default=None, help="write rejected rows to this CSV (with a reason column)")
     p.add_argument("--strict", action="store_true", help="fail on the first rejected row instead of quarantining")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -36,7 +50,9 @@ def _edges(text: str | None) -> tuple[float, ...]:
     try:
         return tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError as exc:
-        raise ConfigError(f"--edges must be numbers in ms separated by commas, got {text!r}. fix: --edges 50,100,250") from exc
+        raise ConfigError(
+            f"--edges must be numbers in ms separated by commas, got {text!r}. fix: --edges 50,100,250"
+        ) from exc
 
 
 def _columns(text: str | None) -> dict[str, str] | None:
@@ -45,7 +61,9 @@ def _columns(text: str | None) -> dict[str, str] | None:
     out: dict[str, str] = {}
     for part in text.split(","):
         if "=" not in part:
-            raise ConfigError(f"--columns entries look like canonical=source, got {part!r}. fix: --columns timestamp=time")
+            raise ConfigError(
+                f"--columns entries look like canonical=source, got {part!r}. fix: --columns timestamp=time"
+            )
         canon, src = (s.strip() for s in part.split("=", 1))
         out[canon] = src
     return out
@@ -66,7 +84,9 @@ def summary(entry: LedgerEntry, frame: pd.DataFrame) -> str:
     lines += [f"  rejected: {reason}: {n}" for reason, n in entry.rejected.items()]
     lines += [f"  note: {note}: {n}" for note, n in entry.notes.items()]
     if entry.start is not None:
-        lines.append(f"time range {entry.start.isoformat()} .. {entry.end.isoformat() if entry.end is not None else ''}")
+        lines.append(
+            f"time range {entry.start.isoformat()} .. {entry.end.isoformat() if entry.end is not None else ''}"
+        )
     journeys = sorted(frame["journey"].unique().tolist()) if len(frame) else []
     lines.append(f"{len(frame)} rows for {len(journeys)} journey(s): {', '.join(journeys)}")
     if entry.quarantine:

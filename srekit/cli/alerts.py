@@ -36,12 +36,17 @@ def _ratio(text: str) -> float:
 
 def add_alerts_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
-    p = sub.add_parser("explain", help="how burn-rate alerts react to a constant error ratio",
-                       description="Time to fire, budget spent at firing and reset time of each rule, "
-                                   "and the SRE Workbook's six alerting approaches side by side.")
+    p = sub.add_parser(
+        "explain",
+        help="how burn-rate alerts react to a constant error ratio",
+        description="Time to fire, budget spent at firing and reset time of each rule, "
+        "and the SRE Workbook's six alerting approaches side by side.",
+    )
     p.add_argument("--target", type=_target, required=True, help="SLO target, e.g. 0.999 or 99.9")
     p.add_argument("--period", default="30d", help="SLO period (budget window), e.g. 30d, 28d (default 30d)")
-    p.add_argument("--error-ratio", type=_ratio, default=1.0, help="constant error ratio to explain (default 1.0: full outage)")
+    p.add_argument(
+        "--error-ratio", type=_ratio, default=1.0, help="constant error ratio to explain (default 1.0: full outage)"
+    )
     p.add_argument("--config", type=Path, help="service.yaml whose alerting windows and budget shares to use")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
@@ -66,8 +71,10 @@ def run_alerts(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(explanation.to_dict(), indent=2))
         return 0
-    print(f"SLO {args.target:.6g} over {args.period}, constant error ratio {args.error_ratio:g} "
-          "(uniform traffic; SRE Workbook, Alerting on SLOs)\n")
+    print(
+        f"SLO {args.target:.6g} over {args.period}, constant error ratio {args.error_ratio:g} "
+        "(uniform traffic; SRE Workbook, Alerting on SLOs)\n"
+    )
     print(explanation.table().to_string(index=False))
     return 0
 
@@ -80,18 +87,22 @@ def _paged():  # type: ignore[no-untyped-def]
 
 def add_rules_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, required=True, help="service.yaml")
-    parser.add_argument("--format", choices=("prometheus", "openslo", "all"), default="all",
-                        help="what to write (default all: Prometheus rules + tests + runbooks and OpenSLO)")
+    parser.add_argument(
+        "--format",
+        choices=("prometheus", "openslo", "all"),
+        default="all",
+        help="what to write (default all: Prometheus rules + tests + runbooks and OpenSLO)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    from srekit.exports.prometheus import export_all
+    from srekit.exports.bundle import export_all
     from srekit.inputs.config import load_config
 
     config = load_config(args.config)
     if config.slo.openslo:
-        from srekit.exports.openslo import read_openslo_specs
+        from srekit.inputs.openslo import read_openslo_specs
 
         specs = read_openslo_specs(config.slo.openslo)
     else:

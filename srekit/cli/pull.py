@@ -41,7 +41,9 @@ def run_pull(args: argparse.Namespace) -> int:
     write_table_atomic(frame, out)
     notes = ", ".join(f"{k} {v}" for k, v in entry.notes.items())
     span = f"{entry.start} to {entry.end}" if entry.start is not None else "no data"
-    print(f"{out}: {len(frame)} rows ({frame['journey'].nunique()} journeys, {frame['interval_start'].nunique()} intervals), {span}")
+    print(
+        f"{out}: {len(frame)} rows ({frame['journey'].nunique()} journeys, {frame['interval_start'].nunique()} intervals), {span}"
+    )
     print(f"ledger: {notes}")
     return 0
 

@@ -18,7 +18,10 @@ from srekit.inputs.config import load_config
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="path to service.yaml")
-    parser.add_argument("--out", help="output folder (analyze: where report.json goes; report: the reports root, default report.out from service.yaml)")
+    parser.add_argument(
+        "--out",
+        help="output folder (analyze: where report.json goes; report: the reports root, default report.out from service.yaml)",
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed for Monte Carlo and bootstrap (default 7)")
 
 
@@ -31,7 +34,9 @@ def run_analyze(args: argparse.Namespace) -> int:
 
     config = load_config(args.config)
     out = Path(args.out) if args.out else Path(".")
-    report = analysis_for(config, seed=args.seed, generated_at=pd.Timestamp.now(tz="UTC"), parameters={"seed": args.seed}).report
+    report = analysis_for(
+        config, seed=args.seed, generated_at=pd.Timestamp.now(tz="UTC"), parameters={"seed": args.seed}
+    ).report
     for p in write_analysis(report, out, config=config):
         print(p)
     for section in report.meta.sections_failed:
@@ -41,13 +46,22 @@ def run_analyze(args: argparse.Namespace) -> int:
 
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     _common(parser)
-    parser.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run in parallel (default: number of CPUs)")
-    parser.add_argument("--only", default="", help="comma-separated notebook names or number prefixes, e.g. 00,01_telemetry")
-    parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE", help="notebook parameter (repeatable)")
+    parser.add_argument(
+        "--jobs", "-j", type=int, default=None, help="notebooks run in parallel (default: number of CPUs)"
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated notebook names or number prefixes, e.g. 00,01_telemetry"
+    )
+    parser.add_argument(
+        "-p", "--parameter", action="append", default=[], metavar="NAME=VALUE", help="notebook parameter (repeatable)"
+    )
     parser.add_argument("--notebooks", default=None, help="notebooks folder (default: the repository's notebooks/)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar even on a terminal")
-    parser.add_argument("--fresh-kernels", action="store_true",
-                        help="start each notebook's kernel from scratch instead of forking it from a preloaded process")
+    parser.add_argument(
+        "--fresh-kernels",
+        action="store_true",
+        help="start each notebook's kernel from scratch instead of forking it from a preloaded process",
+    )
 
 
 def run_report(args: argparse.Namespace) -> int:

@@ -16,7 +16,9 @@ def add_samples_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw-days", type=int, default=None, help="days of raw request log (default 1)")
     parser.add_argument("--rps", type=float, default=None, help="mean raw requests per second (default 2)")
     parser.add_argument(
-        "--raw-format", choices=("csv.gz", "csv"), default="csv.gz",
+        "--raw-format",
+        choices=("csv.gz", "csv"),
+        default="csv.gz",
         help="raw request log format (default csv.gz; csv is faster for large benchmark logs)",
     )
 
@@ -26,11 +28,17 @@ def run_samples(args: argparse.Namespace) -> int:
 
     try:
         paths = write_samples(
-            args.out, days=args.days, seed=args.seed, raw_days=args.raw_days, rps=args.rps,
+            args.out,
+            days=args.days,
+            seed=args.seed,
+            raw_days=args.raw_days,
+            rps=args.rps,
             raw_format=args.raw_format,
         )
     except ValueError as exc:
-        raise ConfigError(f"srekit samples: {exc}. fix: choose --days ≥ 1, 1 ≤ --raw-days ≤ --days and --rps > 0") from exc
+        raise ConfigError(
+            f"srekit samples: {exc}. fix: choose --days ≥ 1, 1 ≤ --raw-days ≤ --days and --rps > 0"
+        ) from exc
     for p in paths:
         print(f"wrote {p} ({p.stat().st_size:,} bytes)", file=sys.stdout)
     return 0

@@ -39,11 +39,18 @@ def parse_columns(text: str | None) -> dict[str, str] | None:
 def add_validate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("kind", choices=VALIDATE_KINDS, metavar="KIND", help=f"input kind: {', '.join(VALIDATE_KINDS)}")
     p.add_argument("path", metavar="PATH", help="the file to check (CSV, CSV.gz, Parquet, JSON)")
-    p.add_argument("--format", dest="fmt", default=None, help="csv, parquet, json; for incidents also pagerduty, opsgenie, statuspage, gcp (default: from the file name)")
+    p.add_argument(
+        "--format",
+        dest="fmt",
+        default=None,
+        help="csv, parquet, json; for incidents also pagerduty, opsgenie, statuspage, gcp (default: from the file name)",
+    )
     p.add_argument("--timezone", default="UTC", help="IANA timezone of naive timestamps (default UTC)")
     p.add_argument("--strict", action="store_true", help="treat any rejected row as fatal (exit 2)")
     p.add_argument("--quarantine", metavar="DIR", default=None, help="write rejected rows with a reason column to DIR")
-    p.add_argument("--columns", default=None, help="column mapping canonical=source,... (e.g. started_at=begin,resolved_at=end)")
+    p.add_argument(
+        "--columns", default=None, help="column mapping canonical=source,... (e.g. started_at=begin,resolved_at=end)"
+    )
 
 
 def format_entry(entry: LedgerEntry) -> str:
@@ -72,7 +79,9 @@ def format_entry(entry: LedgerEntry) -> str:
 def run_validate(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    loaded = load(args.kind, args.path, fmt=args.fmt, tz=args.timezone, columns=parse_columns(args.columns), strict=args.strict)
+    loaded = load(
+        args.kind, args.path, fmt=args.fmt, tz=args.timezone, columns=parse_columns(args.columns), strict=args.strict
+    )
     entry = loaded.entry
     if args.quarantine:
         q = write_quarantine(loaded, args.quarantine)

@@ -1,6 +1,6 @@
 """Prometheus recording and alerting rules for the burn-rate policy, a promtool unit-test file
-that replays an outage and a quiet period, and :func:`export_all` (rules + tests + OpenSLO +
-runbooks into one folder).
+that replays an outage and a quiet period, (writing rules + tests + OpenSLO +
+runbooks into one folder is :mod:`srekit.exports.bundle`).
 
 Queries follow the Prometheus docs ("Recording rules", "Unit testing for rules") and the SRE
 Workbook ch. 5: an error ratio per window is ``sum(rate(errors[w])) / sum(rate(total[w]))``
@@ -15,74 +15,24 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import yaml
 
-from srekit.analysis.alerting import AlertPolicy, BurnRateRule, design_policy
+from srekit.analysis.alerting import AlertPolicy, BurnRateRule
 from srekit.analysis.explain import explain_rule, human_duration, percent
-from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
 from srekit.core.timeutil import format_duration
 from srekit.inputs.config import PrometheusConfig, ServiceConfig
+from srekit.inputs.promql import exportable, le_text, quote, sli_queries
 
 RULES_FILE = "rules.yml"
 TESTS_FILE = "rules_test.yml"
 BASE_WINDOW = "5m"  # rate window of the recorded bad/total rates that feed the period ratio
 
 
-def le_text(threshold_ms: float, unit: str) -> str:
-    """The ``le`` label value of a bucket edge in the histogram's unit (shortest text,
-    as Go's client writes it: 0.25, 1, 2.5). ``unit`` is ``seconds``/``s`` or
-    ``milliseconds``/``ms``, the spellings the Prometheus pull accepts
-    (``srekit.inputs.prometheus.le_to_ms``); anything else is a :class:`ConfigError` rather than a
-    query on a bucket that does not exist."""
-    if unit in ("seconds", "s"):
-        value = threshold_ms / 1000.0
-    elif unit in ("milliseconds", "ms"):
-        value = threshold_ms
-    else:
-        raise ConfigError(f"service.yaml: prometheus.latency_unit {unit!r} is not a unit of the histogram's le label. "
-                          "fix: use seconds or milliseconds")
-    return repr(float(value)).removesuffix(".0")
-
-
 def _num(x: float) -> str:
     return f"{x:.10g}"
-
-
-def quote(value: str) -> str:
-    """A PromQL string literal body: backslashes and double quotes escaped."""
-    return value.replace("\\", "\\\\").replace('"', '\\"')
-
-
-def base_matchers(prom: PrometheusConfig, journey: str) -> str:
-    """Label matchers shared by an SLO's queries: the configured selector and the journey."""
-    parts = [m for m in (prom.selector.strip().strip(","), f'{prom.journey_label}="{quote(journey)}"') if m]
-    return ",".join(parts)
-
-
-def sli_queries(spec: SLOSpec, prom: PrometheusConfig, window: str) -> tuple[str, str]:
-    """``(bad_rate, total_rate)`` PromQL for a request-based SLI over ``window``."""
-    base = base_matchers(prom, spec.journey)
-    if spec.sli == "availability":
-        bad = f'sum(rate({prom.request_counter}{{{base},{prom.status_label}=~"{quote(prom.error_status_regex)}"}}[{window}]))'
-        total = f"sum(rate({prom.request_counter}{{{base}}}[{window}]))"
-    elif spec.sli == "latency":
-        assert spec.threshold_ms is not None
-        h = prom.latency_histogram
-        le = le_text(spec.threshold_ms, prom.latency_unit)
-        total = f"sum(rate({h}_count{{{base}}}[{window}]))"
-        bad = f'({total} - sum(rate({h}_bucket{{{base},le="{le}"}}[{window}])))'
-    else:
-        raise ValueError(f"{spec.name}: a {spec.sli} SLI has no request counter to query in Prometheus")
-    return bad, total
-
-
-def exportable(spec: SLOSpec) -> bool:
-    """Request-based SLIs map to Prometheus counters; timeslice SLIs over a gauge do not."""
-    return spec.sli in ("availability", "latency")
 
 
 def slo_labels(spec: SLOSpec, config: ServiceConfig) -> dict[str, str]:
@@ -108,12 +58,12 @@ def rule_condition(rule: BurnRateRule, spec: SLOSpec, service: str | None = None
     thr = f"({_num(rule.burn_rate)} * {_num(spec.error_budget)})"
     lw, sw = format_duration(rule.long_window), format_duration(rule.short_window)
     sel = _sel(spec, service)
-    return (f"(\n  {ratio_record(lw)}{sel} > {thr}\n  and\n"
-            f"  {ratio_record(sw)}{sel} > {thr}\n)")
+    return f"(\n  {ratio_record(lw)}{sel} > {thr}\n  and\n  {ratio_record(sw)}{sel} > {thr}\n)"
 
 
-def alert_annotations(policy: AlertPolicy, alert: str, severity: str, rules: Sequence[BurnRateRule],
-                      config: ServiceConfig) -> dict[str, str]:
+def alert_annotations(
+    policy: AlertPolicy, alert: str, severity: str, rules: Sequence[BurnRateRule], config: ServiceConfig
+) -> dict[str, str]:
     spec = policy.spec
     fastest = min(rules, key=lambda r: r.long_window)
     windows = ", ".join(f"{_num(r.burn_rate)}x over {format_duration(r.long_window)}" for r in rules)
@@ -151,23 +101,37 @@ def prometheus_rules(policies: Sequence[AlertPolicy], config: ServiceConfig) -> 
         period = format_duration(spec.window)
         # the period ratio, unless an alert window already records it (same name and labels:
         # a duplicate rule; its rate over the whole period is request-weighted as well)
-        records.extend([] if spec.window in windows else [{
-            "record": ratio_record(period),
-            "expr": (f"sum_over_time(slo:sli_errors:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])\n/\n"
-                     f"sum_over_time(slo:sli_requests:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])"),
-            "labels": dict(labels),
-        }])
-        records.append({"record": "slo:objective:ratio", "expr": f"vector({_num(spec.target)})", "labels": dict(labels)})
-        records.append({"record": "slo:error_budget:ratio", "expr": f"vector({_num(spec.error_budget)})", "labels": dict(labels)})
+        records.extend(
+            []
+            if spec.window in windows
+            else [
+                {
+                    "record": ratio_record(period),
+                    "expr": (
+                        f"sum_over_time(slo:sli_errors:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])\n/\n"
+                        f"sum_over_time(slo:sli_requests:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])"
+                    ),
+                    "labels": dict(labels),
+                }
+            ]
+        )
+        records.append(
+            {"record": "slo:objective:ratio", "expr": f"vector({_num(spec.target)})", "labels": dict(labels)}
+        )
+        records.append(
+            {"record": "slo:error_budget:ratio", "expr": f"vector({_num(spec.error_budget)})", "labels": dict(labels)}
+        )
         groups.append({"name": f"srekit-{spec.name}-sli", "rules": records})
         alerts = []
         for name, severity, rules in policy.alerts():
-            alerts.append({
-                "alert": name,
-                "expr": "\nor\n".join(rule_condition(r, spec, config.service) for r in rules),
-                "labels": {"severity": severity, "srekit_alert": "burn_rate"},
-                "annotations": alert_annotations(policy, name, severity, rules, config),
-            })
+            alerts.append(
+                {
+                    "alert": name,
+                    "expr": "\nor\n".join(rule_condition(r, spec, config.service) for r in rules),
+                    "labels": {"severity": severity, "srekit_alert": "burn_rate"},
+                    "annotations": alert_annotations(policy, name, severity, rules, config),
+                }
+            )
         groups.append({"name": f"srekit-{spec.name}-alerts", "rules": alerts})
     return {"groups": groups}
 
@@ -205,7 +169,9 @@ def _series_name(metric: str, labels: dict[str, str]) -> str:
     return f"{metric}{{{body}}}"
 
 
-def promtool_tests(policies: Sequence[AlertPolicy], config: ServiceConfig, rules_file: str = RULES_FILE) -> tuple[dict[str, Any], list[str]]:
+def promtool_tests(
+    policies: Sequence[AlertPolicy], config: ServiceConfig, rules_file: str = RULES_FILE
+) -> tuple[dict[str, Any], list[str]]:
     """A promtool unit-test document and the reasons SLOs were left out.
 
     Per SLO: one hour of clean traffic (100 requests/min, no errors), then a full outage.
@@ -228,8 +194,16 @@ def promtool_tests(policies: Sequence[AlertPolicy], config: ServiceConfig, rules
             continue
         alerts = policy.alerts()
         fast = next(((n, s, r) for n, s, r in alerts if r[0].speed == "fast"), alerts[0])
-        fire_times = [explain_rule(target=spec.target, period=spec.window, long_window=r.long_window,
-                                   short_window=r.short_window, burn_rate=r.burn_rate).fires_after for r in fast[2]]
+        fire_times = [
+            explain_rule(
+                target=spec.target,
+                period=spec.window,
+                long_window=r.long_window,
+                short_window=r.short_window,
+                burn_rate=r.burn_rate,
+            ).fires_after
+            for r in fast[2]
+        ]
         times = [t for t in fire_times if t is not None]
         if not times:
             skipped.append(f"{spec.name}: even a full outage cannot exceed the fast alert's threshold")
@@ -252,7 +226,10 @@ def promtool_tests(policies: Sequence[AlertPolicy], config: ServiceConfig, rules
             h = prom.latency_histogram
             le = le_text(spec.threshold_ms, prom.latency_unit)
             series = [
-                {"series": _series_name(f"{h}_bucket", {**labels, "le": le}), "values": f"0+{rate}x{quiet} {rate * quiet}+0x{n_out}"},
+                {
+                    "series": _series_name(f"{h}_bucket", {**labels, "le": le}),
+                    "values": f"0+{rate}x{quiet} {rate * quiet}+0x{n_out}",
+                },
                 {"series": _series_name(f"{h}_count", labels), "values": f"0+{rate}x{quiet + n_out}"},
             ]
         exp_labels = {**slo_labels(spec, config), "severity": fast[1], "srekit_alert": "burn_rate"}
@@ -260,17 +237,27 @@ def promtool_tests(policies: Sequence[AlertPolicy], config: ServiceConfig, rules
         outage_check = {
             "eval_time": f"{quiet + fire_min}m",
             "alertname": fast[0],
-            "exp_alerts": [{"exp_labels": exp_labels,
-                            "exp_annotations": alert_annotations(policy, fast[0], fast[1], fast[2], config)}],
+            "exp_alerts": [
+                {
+                    "exp_labels": exp_labels,
+                    "exp_annotations": alert_annotations(policy, fast[0], fast[1], fast[2], config),
+                }
+            ],
         }
-        tests.append({"name": f"{spec.name}: quiet hour, then a full outage",
-                      "interval": "1m", "input_series": series,
-                      "alert_rule_test": [*quiet_checks, outage_check]})
+        tests.append(
+            {
+                "name": f"{spec.name}: quiet hour, then a full outage",
+                "interval": "1m",
+                "input_series": series,
+                "alert_rule_test": [*quiet_checks, outage_check],
+            }
+        )
     return {"rule_files": [rules_file], "evaluation_interval": "1m", "tests": tests}, skipped
 
 
 def dump_yaml(doc: Any) -> str:
     """YAML with block strings for multi-line expressions, keys in insertion order."""
+
     class _Dumper(yaml.SafeDumper):
         pass
 
@@ -285,47 +272,3 @@ def dump_yaml(doc: Any) -> str:
 def rules_yaml(policies: Sequence[AlertPolicy], config: ServiceConfig) -> str:
     """The Prometheus rules file text (as :func:`export_all` writes it, without the header)."""
     return dump_yaml(prometheus_rules(policies, config))
-
-
-def export_all(specs: Sequence[SLOSpec], config: ServiceConfig, out_dir: Path,
-               formats: Sequence[str] = ("prometheus", "openslo")) -> list[Path]:
-    """Write the policy of every SLO into ``out_dir``: ``prometheus/rules.yml`` and
-    ``prometheus/rules_test.yml`` (run ``promtool test rules`` on it), ``runbooks/<Alert>.md``,
-    ``openslo/<slo>.yaml`` (SLI, SLO, AlertPolicy, AlertCondition, AlertNotificationTarget
-    documents) and ``README.md`` listing them. Returns the written paths."""
-    from srekit.exports.openslo import openslo_documents, openslo_name
-    from srekit.exports.runbooks import render_runbooks
-
-    unknown = sorted(set(formats) - {"prometheus", "openslo"})
-    if unknown:
-        raise ValueError(f"unknown export format(s) {unknown}; use prometheus and/or openslo")
-    policies = [design_policy(s, config) for s in specs]
-    out_dir = Path(out_dir)
-    written: list[Path] = []
-    notes: list[str] = []
-
-    def write(rel: str, text: str) -> None:
-        path = out_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-
-    if "prometheus" in formats:
-        write(f"prometheus/{RULES_FILE}", "# Generated by srekit rules. Check: promtool check rules rules.yml\n"
-              + dump_yaml(prometheus_rules(policies, config)))
-        tests, skipped = promtool_tests(policies, config)
-        notes += skipped
-        write(f"prometheus/{TESTS_FILE}", "# Generated by srekit rules. Run: promtool test rules rules_test.yml\n"
-              + dump_yaml(tests))
-        for name, text in render_runbooks(policies, config).items():
-            write(f"runbooks/{name}", text)
-    if "openslo" in formats:
-        for spec, policy in zip(specs, policies, strict=True):
-            docs = openslo_documents(policy, config)
-            write(f"openslo/{openslo_name(spec.name)}.yaml", yaml.safe_dump_all(docs, sort_keys=False, allow_unicode=True, width=1000))
-    lines = ["# srekit alerting export", "", f"Service `{config.service}`; {len(specs)} SLO(s).", ""]
-    lines += [f"- `{p.relative_to(out_dir)}`" for p in written]
-    if notes:
-        lines += ["", "## Not exported", ""] + [f"- {n}" for n in notes]
-    write("README.md", "\n".join(lines) + "\n")
-    return written

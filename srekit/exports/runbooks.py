@@ -10,31 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from srekit.analysis.alerting import AlertPolicy, BurnRateRule
+from srekit.analysis.alerting import AlertPolicy, BurnRateRule, runbook_file
 from srekit.analysis.explain import human_duration, percent
 from srekit.core.timeutil import format_duration
+from srekit.exports.prometheus import ratio_record
 from srekit.inputs.config import ServiceConfig
-
-
-def runbook_file(alert: str) -> str:
-    """File name of an alert's runbook (``<AlertName>.md``), the target of ``runbook_url``."""
-    return f"{alert}.md"
-
-
-def runbook_index(policies: Sequence[AlertPolicy], config: ServiceConfig) -> tuple[dict[str, str], ...]:
-    """One entry per alert: alert, slo, journey, severity, file (under ``runbooks/``), url."""
-    out = []
-    for p in policies:
-        for name, severity, _rules in p.alerts():
-            out.append({
-                "alert": name,
-                "slo": p.spec.name,
-                "journey": p.spec.journey,
-                "severity": severity,
-                "file": f"runbooks/{runbook_file(name)}",
-                "url": f"{config.alerting.runbook_base_url}{runbook_file(name)}",
-            })
-    return tuple(out)
+from srekit.inputs.promql import base_matchers, exportable, quote, sli_queries
 
 
 def _impact(policy: AlertPolicy) -> str:
@@ -47,47 +28,57 @@ def _impact(policy: AlertPolicy) -> str:
 
 
 def _queries(policy: AlertPolicy, rules: Sequence[BurnRateRule], config: ServiceConfig) -> list[tuple[str, str]]:
-    from srekit.exports.prometheus import (
-        base_matchers,
-        exportable,
-        quote,
-        ratio_record,
-        sli_queries,
-    )
-
     spec = policy.spec
     prom = config.prometheus
     out: list[tuple[str, str]] = []
     sel = f'{{srekit_service="{quote(config.service)}",srekit_slo="{quote(spec.name)}"}}'
     if not exportable(spec):
-        return [("The series behind this SLI (not in Prometheus; see the timeslice SLI in the report)",
-                 f"# journey {spec.journey}: share of intervals with the statistic above {spec.threshold_ms:g}")]
+        return [
+            (
+                "The series behind this SLI (not in Prometheus; see the timeslice SLI in the report)",
+                f"# journey {spec.journey}: share of intervals with the statistic above {spec.threshold_ms:g}",
+            )
+        ]
     for r in rules:
         lw, sw = format_duration(r.long_window), format_duration(r.short_window)
-        out.append((f"Bad-event ratio over {lw} and {sw} (alert threshold {r.threshold:.4g})",
-                    f"{ratio_record(lw)}{sel}\n{ratio_record(sw)}{sel}"))
+        out.append(
+            (
+                f"Bad-event ratio over {lw} and {sw} (alert threshold {r.threshold:.4g})",
+                f"{ratio_record(lw)}{sel}\n{ratio_record(sw)}{sel}",
+            )
+        )
     bad, total = sli_queries(spec, prom, "5m")
     out.append(("Bad and total request rate now (per second)", f"{bad}\n{total}"))
     base = base_matchers(prom, spec.journey)
     if spec.sli == "availability":
-        out.append(("Which status codes fail", f"sum by ({prom.status_label}) (rate({prom.request_counter}{{{base}}}[5m]))"))
+        out.append(
+            ("Which status codes fail", f"sum by ({prom.status_label}) (rate({prom.request_counter}{{{base}}}[5m]))")
+        )
     else:
-        out.append(("p99 latency now (histogram unit)",
-                    f"histogram_quantile(0.99, sum by (le) (rate({prom.latency_histogram}_bucket{{{base}}}[5m])))"))
+        out.append(
+            (
+                "p99 latency now (histogram unit)",
+                f"histogram_quantile(0.99, sum by (le) (rate({prom.latency_histogram}_bucket{{{base}}}[5m])))",
+            )
+        )
     by_instance = bad.replace("sum(rate(", "sum by (instance) (rate(")
     out.append(("Is it one instance or all of them? (bad events per second by instance)", by_instance))
     return out
 
 
-def render_runbook(policy: AlertPolicy, alert: str, severity: str, rules: Sequence[BurnRateRule],
-                   config: ServiceConfig) -> str:
+def render_runbook(
+    policy: AlertPolicy, alert: str, severity: str, rules: Sequence[BurnRateRule], config: ServiceConfig
+) -> str:
     """The Markdown runbook of one alert."""
     spec = policy.spec
     fastest = min(rules, key=lambda r: r.long_window)
     exhaust = human_duration(spec.window / fastest.burn_rate)
     team = config.oncall.team or config.owner_for("alerting")
-    when = ("Page: act now, within minutes." if severity == "page"
-            else "Ticket: handle within the next working day; it does not wake anyone.")
+    when = (
+        "Page: act now, within minutes."
+        if severity == "page"
+        else "Ticket: handle within the next working day; it does not wake anyone."
+    )
     lines = [
         f"# {alert}",
         "",
@@ -102,7 +93,10 @@ def render_runbook(policy: AlertPolicy, alert: str, severity: str, rules: Sequen
         "| long window | short window | burn rate | budget spent when it fires |",
         "|---|---|---|---|",
     ]
-    lines += [f"| {format_duration(r.long_window)} | {format_duration(r.short_window)} | {r.burn_rate:.4g}x | {r.budget_share:.0%} |" for r in rules]
+    lines += [
+        f"| {format_duration(r.long_window)} | {format_duration(r.short_window)} | {r.burn_rate:.4g}x | {r.budget_share:.0%} |"
+        for r in rules
+    ]
     lines += [
         "",
         f"At {fastest.burn_rate:.4g}x the whole budget for the period is gone in about {exhaust}. {when}",
@@ -136,10 +130,13 @@ def render_runbook(policy: AlertPolicy, alert: str, severity: str, rules: Sequen
         "## Escalation",
         "",
         f"- Owner: **{team}**.",
-        ("- If the short-window ratio has not dropped 30 minutes after mitigation, declare an incident and page "
-         "the secondary on-call." if severity == "page" else
-         "- If the burn continues for a day or the budget drops below 25 %, raise it in the team's reliability "
-         "review and consider a feature freeze under the error budget policy."),
+        (
+            "- If the short-window ratio has not dropped 30 minutes after mitigation, declare an incident and page "
+            "the secondary on-call."
+            if severity == "page"
+            else "- If the burn continues for a day or the budget drops below 25 %, raise it in the team's reliability "
+            "review and consider a feature freeze under the error budget policy."
+        ),
         "- After resolution: write a postmortem if more than 20 % of the period's budget was spent.",
         "",
     ]

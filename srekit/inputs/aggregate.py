@@ -76,14 +76,28 @@ R_SUCCESS_MISSING = "missing success"
 R_SUCCESS_TEXT = "unparseable success"
 R_FIELDS = "wrong number of fields"
 REASONS = (
-    "", R_TIME, R_LAT_MISSING, R_LAT_TEXT, R_LAT_INF, R_LAT_NEG, R_STATUS_MISSING,
-    R_STATUS_UNKNOWN, R_SUCCESS_MISSING, R_SUCCESS_TEXT,
+    "",
+    R_TIME,
+    R_LAT_MISSING,
+    R_LAT_TEXT,
+    R_LAT_INF,
+    R_LAT_NEG,
+    R_STATUS_MISSING,
+    R_STATUS_UNKNOWN,
+    R_SUCCESS_MISSING,
+    R_SUCCESS_TEXT,
 )
 _REASON_CODE = {r: i for i, r in enumerate(REASONS)}
 _REASON_COLUMN = {
-    R_TIME: "timestamp", R_LAT_MISSING: "latency_ms", R_LAT_TEXT: "latency_ms",
-    R_LAT_INF: "latency_ms", R_LAT_NEG: "latency_ms", R_STATUS_MISSING: "status",
-    R_STATUS_UNKNOWN: "status", R_SUCCESS_MISSING: "success", R_SUCCESS_TEXT: "success",
+    R_TIME: "timestamp",
+    R_LAT_MISSING: "latency_ms",
+    R_LAT_TEXT: "latency_ms",
+    R_LAT_INF: "latency_ms",
+    R_LAT_NEG: "latency_ms",
+    R_STATUS_MISSING: "status",
+    R_STATUS_UNKNOWN: "status",
+    R_SUCCESS_MISSING: "success",
+    R_SUCCESS_TEXT: "success",
 }
 _REASON_FIX = {
     R_TIME: "use ISO-8601 stamps such as 2026-03-01T12:00:00Z (naive stamps are read in --timezone)",
@@ -138,8 +152,14 @@ class _Options:
 
 
 def _options(
-    *, interval: pd.Timedelta, edges: Sequence[float], tz: str, columns: Mapping[str, str] | None,
-    fmt: str | None, strict: bool, error_status: str,
+    *,
+    interval: pd.Timedelta,
+    edges: Sequence[float],
+    tz: str,
+    columns: Mapping[str, str] | None,
+    fmt: str | None,
+    strict: bool,
+    error_status: str,
 ) -> _Options:
     td = pd.Timedelta(interval)
     if td < pd.Timedelta(seconds=1) or td % pd.Timedelta(microseconds=1) != pd.Timedelta(0):
@@ -167,8 +187,15 @@ def _options(
         )
     if fmt is not None and fmt not in FORMATS:
         raise ConfigError(f"unknown requests format {fmt!r}. valid: {list(FORMATS)}")
-    return _Options(tz, int(td / pd.Timedelta(microseconds=1)), tuple(float(e) for e in arr), error_status,
-                    strict, tuple(sorted(cols.items())), fmt)
+    return _Options(
+        tz,
+        int(td / pd.Timedelta(microseconds=1)),
+        tuple(float(e) for e in arr),
+        error_status,
+        strict,
+        tuple(sorted(cols.items())),
+        fmt,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,7 +253,9 @@ def _resolve_layout(header: Sequence[str], opts: _Options, source: str) -> _Layo
     return _Layout(ts, lat, status, success if status is None else None, journey)
 
 
-def _missing(source: str, canon: str, names: Sequence[str], *, mapped: str | None = None, alternative: str = "") -> InputError:
+def _missing(
+    source: str, canon: str, names: Sequence[str], *, mapped: str | None = None, alternative: str = ""
+) -> InputError:
     """Missing column: names the closest header (difflib) and the mapping that would fix it."""
     wanted = mapped or canon
     close = difflib.get_close_matches(wanted.lower(), [n.lower() for n in names], n=1, cutoff=0.6)
@@ -235,8 +264,11 @@ def _missing(source: str, canon: str, names: Sequence[str], *, mapped: str | Non
         fix = f"did you mean {original!r}? rename it to {canon!r} or pass --columns {canon}={original}"
     else:
         fix = f"add a {canon!r} column or map yours with --columns {canon}=YOUR_COLUMN"
-    problem = (f"requests file has no column {mapped!r} (mapped to {canon})" if mapped
-               else "requests file is missing a required column")
+    problem = (
+        f"requests file has no column {mapped!r} (mapped to {canon})"
+        if mapped
+        else "requests file is missing a required column"
+    )
     return input_error(
         problem,
         file=source,
@@ -470,7 +502,11 @@ def _bucket_index(latency: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 
 def _reduce_rows(
-    jcode: np.ndarray, ts_us: np.ndarray, latency: np.ndarray, error: np.ndarray, interval_us: int,
+    jcode: np.ndarray,
+    ts_us: np.ndarray,
+    latency: np.ndarray,
+    error: np.ndarray,
+    interval_us: int,
     edges: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-(journey, interval) counts of one batch of accepted rows.
@@ -564,8 +600,14 @@ class _Acc:
         return uk, dense[:, self.nb1].copy(), dense[:, : self.nb1]
 
 
-def _frame(keys: np.ndarray, errs: np.ndarray, counts: np.ndarray, journeys: Sequence[str], interval_us: int,
-           edges: Sequence[float]) -> pd.DataFrame:
+def _frame(
+    keys: np.ndarray,
+    errs: np.ndarray,
+    counts: np.ndarray,
+    journeys: Sequence[str],
+    interval_us: int,
+    edges: Sequence[float],
+) -> pd.DataFrame:
     """Decode keys and make the canonical aggregated frame (cumulative ``le_`` columns)."""
     if keys.size == 0:
         return tm.empty(edges)
@@ -629,9 +671,15 @@ def _sniff(path: str, fmt: str | None) -> str:
         with open(p, "rb") as fh:
             head = fh.read(4)
     except FileNotFoundError as exc:
-        raise input_error("requests file not found", file=path, fix="check the path (relative paths are resolved from the current folder)") from exc
+        raise input_error(
+            "requests file not found",
+            file=path,
+            fix="check the path (relative paths are resolved from the current folder)",
+        ) from exc
     except (IsADirectoryError, PermissionError) as exc:
-        raise input_error(f"requests file cannot be opened: {exc.strerror}", file=path, fix="pass a readable file") from exc
+        raise input_error(
+            f"requests file cannot be opened: {exc.strerror}", file=path, fix="pass a readable file"
+        ) from exc
     if head == b"PAR1" or p.suffix.lower() in (".parquet", ".pq"):
         return "parquet"
     if head[:2] == b"\x1f\x8b":
@@ -643,12 +691,18 @@ def _unreadable(path: str, fmt: str, exc: Exception) -> InputError:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     if "empty" in text.lower():
         return input_error(
-            "requests file is empty", file=path, expected="a header line (timestamp,latency_ms,status,...) and data rows",
-            got="0 bytes", fix="export the request log again; an empty file has nothing to aggregate",
+            "requests file is empty",
+            file=path,
+            expected="a header line (timestamp,latency_ms,status,...) and data rows",
+            got="0 bytes",
+            fix="export the request log again; an empty file has nothing to aggregate",
         )
     return input_error(
-        f"requests file cannot be read as {fmt}", file=path, got=text,
-        fix="check the file is a " + {"csv": "UTF-8 CSV", "csv.gz": "gzip-compressed CSV", "parquet": "Parquet file"}[fmt]
+        f"requests file cannot be read as {fmt}",
+        file=path,
+        got=text,
+        fix="check the file is a "
+        + {"csv": "UTF-8 CSV", "csv.gz": "gzip-compressed CSV", "parquet": "Parquet file"}[fmt]
         + " or pass --format",
     )
 
@@ -660,6 +714,7 @@ class _TypedReadFailed(Exception):
 def _fast_types(layout: _Layout, inferred: pa.Schema) -> dict[str, pa.DataType]:
     """Column types for the fast pass, from pyarrow's inference on the first block: the CSV
     reader's threads then parse stamps and numbers; text columns stay text (slow, exact path)."""
+
     def kind(col: str) -> pa.DataType:
         return inferred.field(col).type if col in inferred.names else pa.string()
 
@@ -673,8 +728,9 @@ def _fast_types(layout: _Layout, inferred: pa.Schema) -> dict[str, pa.DataType]:
     types[layout.latency_ms] = pa.float64() if pa.types.is_integer(lat) or pa.types.is_floating(lat) else pa.string()
     if layout.status is not None:
         st = kind(layout.status)
-        types[layout.status] = (pa.int64() if pa.types.is_integer(st)
-                                else pa.float64() if pa.types.is_floating(st) else pa.string())
+        types[layout.status] = (
+            pa.int64() if pa.types.is_integer(st) else pa.float64() if pa.types.is_floating(st) else pa.string()
+        )
     if layout.success is not None:
         types[layout.success] = pa.string()
     if layout.journey is not None:
@@ -723,8 +779,11 @@ class _Reader:
             if self.src.fmt == "parquet":
                 self.inferred = pq.ParquetFile(self.src.path).schema_arrow
                 return list(self.inferred.names)
-            rd = pcsv.open_csv(self._csv_stream(), read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK),
-                               parse_options=pcsv.ParseOptions(invalid_row_handler=lambda _r: "skip"))
+            rd = pcsv.open_csv(
+                self._csv_stream(),
+                read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK),
+                parse_options=pcsv.ParseOptions(invalid_row_handler=lambda _r: "skip"),
+            )
             self.inferred = rd.schema
             rd.close()
             return list(self.inferred.names)
@@ -760,8 +819,10 @@ class _Reader:
                     read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK, use_threads=fast),
                     parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
                     convert_options=pcsv.ConvertOptions(
-                        include_columns=cols, column_types=types,
-                        strings_can_be_null=False, quoted_strings_can_be_null=False,
+                        include_columns=cols,
+                        column_types=types,
+                        strings_can_be_null=False,
+                        quoted_strings_can_be_null=False,
                     ),
                 )
             except pa.ArrowInvalid as exc:
@@ -889,8 +950,9 @@ def _journey_codes(batch: pa.RecordBatch, layout: _Layout, st: _State, reason: n
     return codes
 
 
-def _convert(batch: pa.RecordBatch, layout: _Layout, opts: _Options, st: _State,
-             table: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _convert(
+    batch: pa.RecordBatch, layout: _Layout, opts: _Options, st: _State, table: np.ndarray, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One batch → (reason code per row, journey code, UTC µs, latency, error)."""
     n = batch.num_rows
     reason = np.zeros(n, dtype=np.int8)
@@ -954,8 +1016,14 @@ def _true_rows(parser_rows: np.ndarray, invalid_rows: Sequence[int]) -> np.ndarr
 RejectSink = Callable[[pd.DataFrame], None]
 
 
-def _reject_frame(file: str, rows: np.ndarray, batch: pa.RecordBatch | None, positions: np.ndarray,
-                  reasons: Sequence[str], layout: _Layout | None) -> pd.DataFrame:
+def _reject_frame(
+    file: str,
+    rows: np.ndarray,
+    batch: pa.RecordBatch | None,
+    positions: np.ndarray,
+    reasons: Sequence[str],
+    layout: _Layout | None,
+) -> pd.DataFrame:
     data: dict[str, Any] = {"file": [file] * len(rows), "row": rows.astype(np.int64)}
     for canon in CANONICAL:
         data[canon] = [pd.NA] * len(rows)
@@ -970,14 +1038,23 @@ def _reject_frame(file: str, rows: np.ndarray, batch: pa.RecordBatch | None, pos
 
 def _raise_strict(source: str, reason: str, rows: Sequence[int], got: str) -> InputError:
     return input_error(
-        f"rejected rows in strict mode: {reason}", file=source, column=_REASON_COLUMN.get(reason),
-        rows=list(rows), got=got,
+        f"rejected rows in strict mode: {reason}",
+        file=source,
+        column=_REASON_COLUMN.get(reason),
+        rows=list(rows),
+        got=got,
         fix=_REASON_FIX.get(reason, "fix the rows") + "; or drop --strict to quarantine them",
     )
 
 
-def _reduce_source(src: _Source, opts: _Options, *, sink: RejectSink | None = None, collect: bool = False,
-                   tick: Callable[[int], None] | None = None) -> _Partial:
+def _reduce_source(
+    src: _Source,
+    opts: _Options,
+    *,
+    sink: RejectSink | None = None,
+    collect: bool = False,
+    tick: Callable[[int], None] | None = None,
+) -> _Partial:
     """Stream one source into a partial aggregate (the map step of both engines)."""
     label = src.path
     reader = _Reader(src, opts)
@@ -986,13 +1063,23 @@ def _reduce_source(src: _Source, opts: _Options, *, sink: RejectSink | None = No
         return _reduce_pass(src, opts, layout, reader, sink=sink, collect=collect, tick=tick, skip_rows=0)
     except _Restart as again:
         exact = _Reader(src, opts, exact_rows=True)
-        return _reduce_pass(src, opts, layout, exact, sink=sink, collect=collect, tick=tick,
-                            skip_rows=again.done_rows, resumed=again)
+        return _reduce_pass(
+            src, opts, layout, exact, sink=sink, collect=collect, tick=tick, skip_rows=again.done_rows, resumed=again
+        )
 
 
-def _reduce_pass(src: _Source, opts: _Options, layout: _Layout, reader: _Reader, *, sink: RejectSink | None,
-                 collect: bool, tick: Callable[[int], None] | None, skip_rows: int,
-                 resumed: _Restart | None = None) -> _Partial:
+def _reduce_pass(
+    src: _Source,
+    opts: _Options,
+    layout: _Layout,
+    reader: _Reader,
+    *,
+    sink: RejectSink | None,
+    collect: bool,
+    tick: Callable[[int], None] | None,
+    skip_rows: int,
+    resumed: _Restart | None = None,
+) -> _Partial:
     edges = opts.edges_arr
     table = opts.error_table
     st = resumed.state if resumed else _State()
@@ -1071,8 +1158,14 @@ def _reduce_pass(src: _Source, opts: _Options, layout: _Layout, reader: _Reader,
         st.rejected[R_FIELDS] += len(malformed)
         if opts.strict:
             raise _raise_strict(src.path, R_FIELDS, [r for r, _ in malformed if r is not None], malformed[0][1][:80])
-        frame = _reject_frame(src.path, np.array([-1 if r is None else r for r, _ in malformed]), None,
-                              np.zeros(0, np.int64), [R_FIELDS] * len(malformed), None)
+        frame = _reject_frame(
+            src.path,
+            np.array([-1 if r is None else r for r, _ in malformed]),
+            None,
+            np.zeros(0, np.int64),
+            [R_FIELDS] * len(malformed),
+            None,
+        )
         frame["line"] = [t for _, t in malformed]  # the raw CSV line
         if sink is not None:
             sink(frame)
@@ -1090,17 +1183,28 @@ def _reduce_pass(src: _Source, opts: _Options, layout: _Layout, reader: _Reader,
     names_by_code = sorted(st.journeys, key=st.journeys.__getitem__)
     rejects = pd.concat(kept, ignore_index=True) if kept else None
     return _Partial(
-        source=src.path, keys=keys, errs=errs, counts=counts, journeys=names_by_code, rows_read=st.rows_read,
-        rejected=st.rejected, notes=Counter({k: v for k, v in st.notes.items() if v}), tmin=st.tmin,
-        tmax=st.tmax, rejects=rejects, rows=rows_out if collect else None,
+        source=src.path,
+        keys=keys,
+        errs=errs,
+        counts=counts,
+        journeys=names_by_code,
+        rows_read=st.rows_read,
+        rejected=st.rejected,
+        notes=Counter({k: v for k, v in st.notes.items() if v}),
+        tmin=st.tmin,
+        tmax=st.tmax,
+        rejects=rejects,
+        rows=rows_out if collect else None,
     )
 
 
 def _check_nonempty(src: _Source, partial: _Partial) -> None:
     if partial.rows_read == 0 and src.start is None and src.row_group is None:
         raise input_error(
-            "requests file has a header but no data rows", file=src.path,
-            expected="one row per request after the header", got="0 data rows",
+            "requests file has a header but no data rows",
+            file=src.path,
+            expected="one row per request after the header",
+            got="0 data rows",
             fix="export the request log again, or leave this file out",
         )
 
@@ -1108,7 +1212,9 @@ def _check_nonempty(src: _Source, partial: _Partial) -> None:
 # --------------------------------------------------------------------------- merging partials
 
 
-def _merge_partials(partials: Sequence[_Partial], opts: _Options) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+def _merge_partials(
+    partials: Sequence[_Partial], opts: _Options
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
     """Re-code journeys to one global list (first seen, in source order) and sum by key."""
     journeys: dict[str, int] = {}
     keys, errs, counts = [], [], []
@@ -1142,8 +1248,14 @@ def _entry(source: str, partials: Sequence[_Partial], quarantine: str | None) ->
     end = pd.Timestamp(max(highs), unit="us", tz="UTC") if highs else None
     rej = {k: int(v) for k, v in rejected.items() if v}
     return LedgerEntry(
-        kind=KIND, source=source, rows_read=rows_read, rows_accepted=rows_read - sum(rej.values()),
-        rejected=rej, notes={k: int(v) for k, v in notes.items() if v}, start=start, end=end,
+        kind=KIND,
+        source=source,
+        rows_read=rows_read,
+        rows_accepted=rows_read - sum(rej.values()),
+        rejected=rej,
+        notes={k: int(v) for k, v in notes.items() if v},
+        start=start,
+        end=end,
         quarantine=quarantine if rej else None,
     )
 
@@ -1175,8 +1287,13 @@ class _QuarantineWriter:
 
 
 def read_requests(
-    path: str | os.PathLike[str], *, fmt: str | None = None, tz: str = "UTC", columns: Mapping[str, str] | None = None,
-    strict: bool = False, error_status: str = DEFAULT_ERROR_STATUS,
+    path: str | os.PathLike[str],
+    *,
+    fmt: str | None = None,
+    tz: str = "UTC",
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+    error_status: str = DEFAULT_ERROR_STATUS,
 ) -> Loaded:
     """Read a raw request log into canonical rows (``timestamp, latency_ms, error, journey``).
 
@@ -1198,8 +1315,15 @@ def read_requests(
     Loaded : ``frame`` sorted by time (stable), ``entry`` (ledger), ``rejects`` (the original
         values, the 1-based data row number in ``row`` and a ``reason``).
     """
-    opts = _options(interval=pd.Timedelta("1min"), edges=tm.DEFAULT_EDGES_MS, tz=tz, columns=columns, fmt=fmt,
-                    strict=strict, error_status=error_status)
+    opts = _options(
+        interval=pd.Timedelta("1min"),
+        edges=tm.DEFAULT_EDGES_MS,
+        tz=tz,
+        columns=columns,
+        fmt=fmt,
+        strict=strict,
+        error_status=error_status,
+    )
     name = str(path)
     src = _Source(name, _sniff(name, opts.fmt))
     partial = _reduce_source(src, opts, collect=True)
@@ -1213,19 +1337,23 @@ def read_requests(
         err = np.concatenate([r[3] for r in rows])
     else:
         jcode, ts, lat, err = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0, bool))
-    frame = pd.DataFrame({
-        "timestamp": pd.to_datetime(ts, unit="us", utc=True).astype("datetime64[us, UTC]"),
-        "latency_ms": lat.astype(float),
-        "error": err.astype(bool),
-        "journey": pd.array(names[jcode] if jcode.size else [], dtype="str"),
-    })[list(REQUESTS)]
+    frame = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(ts, unit="us", utc=True).astype("datetime64[us, UTC]"),
+            "latency_ms": lat.astype(float),
+            "error": err.astype(bool),
+            "journey": pd.array(names[jcode] if jcode.size else [], dtype="str"),
+        }
+    )[list(REQUESTS)]
     frame = frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
     rejects = partial.rejects if partial.rejects is not None else pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
     return Loaded(frame=frame, entry=_entry(name, [partial], None), rejects=rejects)
 
 
 def aggregate_frame(
-    requests: pd.DataFrame, *, interval: pd.Timedelta = ONE_MINUTE,
+    requests: pd.DataFrame,
+    *,
+    interval: pd.Timedelta = ONE_MINUTE,
     edges: Sequence[float] = tm.DEFAULT_EDGES_MS,
 ) -> pd.DataFrame:
     """Reduce canonical request rows to the aggregated telemetry form.
@@ -1242,33 +1370,50 @@ def aggregate_frame(
     interval : aggregation interval (≥ 1 s).
     edges : ascending bucket edges in ms.
     """
-    opts = _options(interval=interval, edges=edges, tz="UTC", columns=None, fmt=None, strict=True,
-                    error_status=DEFAULT_ERROR_STATUS)
+    opts = _options(
+        interval=interval, edges=edges, tz="UTC", columns=None, fmt=None, strict=True, error_status=DEFAULT_ERROR_STATUS
+    )
     missing = [c for c in ("timestamp", "latency_ms", "error") if c not in requests.columns]
     if missing:
-        raise input_error("request rows are missing columns", column=", ".join(missing),
-                          expected="timestamp, latency_ms, error[, journey]", got=", ".join(map(str, requests.columns)),
-                          fix="load raw logs with srekit.inputs.aggregate.read_requests")
+        raise input_error(
+            "request rows are missing columns",
+            column=", ".join(missing),
+            expected="timestamp, latency_ms, error[, journey]",
+            got=", ".join(map(str, requests.columns)),
+            fix="load raw logs with srekit.inputs.aggregate.read_requests",
+        )
     ts = pd.to_datetime(requests["timestamp"])
     if getattr(ts.dt, "tz", None) is None:
-        raise input_error("request timestamps are naive", column="timestamp", expected="timezone-aware (UTC) stamps",
-                          fix="load with read_requests (naive stamps are read in the configured timezone)")
+        raise input_error(
+            "request timestamps are naive",
+            column="timestamp",
+            expected="timezone-aware (UTC) stamps",
+            fix="load with read_requests (naive stamps are read in the configured timezone)",
+        )
     ts_us = ts.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
     lat = pd.to_numeric(requests["latency_ms"], errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(ts_us.isna().to_numpy() | ~np.isfinite(lat) | (np.nan_to_num(lat, nan=-1.0) < 0))
     if bad.size:
-        raise input_error("request rows with a missing stamp or a missing, negative or infinite latency",
-                          rows=(bad + 1).tolist(), fix="reject such rows on load (read_requests quarantines them)")
+        raise input_error(
+            "request rows with a missing stamp or a missing, negative or infinite latency",
+            rows=(bad + 1).tolist(),
+            fix="reject such rows on load (read_requests quarantines them)",
+        )
     errors = requests["error"]
     if errors.isna().any():
-        raise input_error("request rows with a missing error flag", column="error",
-                          rows=(np.flatnonzero(errors.isna().to_numpy()) + 1).tolist(), fix="error is True/False")
+        raise input_error(
+            "request rows with a missing error flag",
+            column="error",
+            rows=(np.flatnonzero(errors.isna().to_numpy()) + 1).tolist(),
+            fix="error is True/False",
+        )
     if "journey" in requests.columns:
         names, codes = _factorize(requests["journey"])
     else:
         names, codes = [DEFAULT_JOURNEY], np.zeros(len(requests), np.int64)
-    keys, errs, counts = _reduce_rows(codes, _i8(ts_us), lat, errors.to_numpy(dtype=bool),
-                                      opts.interval_us, opts.edges_arr)
+    keys, errs, counts = _reduce_rows(
+        codes, _i8(ts_us), lat, errors.to_numpy(dtype=bool), opts.interval_us, opts.edges_arr
+    )
     return _frame(keys, errs, counts, names, opts.interval_us, opts.edges)
 
 
@@ -1377,10 +1522,18 @@ def _bar(total: int, unit: str, progress: bool) -> Any:
 
 
 def aggregate_files(
-    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], *, interval: pd.Timedelta = ONE_MINUTE,
-    edges: Sequence[float] = tm.DEFAULT_EDGES_MS, tz: str = "UTC", columns: Mapping[str, str] | None = None,
-    fmt: str | None = None, strict: bool = False, engine: str = "local", scheduler: str | None = None,
-    progress: bool = False, quarantine: str | os.PathLike[str] | None = None,
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    *,
+    interval: pd.Timedelta = ONE_MINUTE,
+    edges: Sequence[float] = tm.DEFAULT_EDGES_MS,
+    tz: str = "UTC",
+    columns: Mapping[str, str] | None = None,
+    fmt: str | None = None,
+    strict: bool = False,
+    engine: str = "local",
+    scheduler: str | None = None,
+    progress: bool = False,
+    quarantine: str | os.PathLike[str] | None = None,
     error_status: str = DEFAULT_ERROR_STATUS,
 ) -> tuple[pd.DataFrame, LedgerEntry]:
     """Aggregate raw request logs (several files are merged) into telemetry.
@@ -1399,8 +1552,9 @@ def aggregate_files(
     -------
     (telemetry, entry) : the canonical aggregated frame and one ledger entry for all files.
     """
-    opts = _options(interval=interval, edges=edges, tz=tz, columns=columns, fmt=fmt, strict=strict,
-                    error_status=error_status)
+    opts = _options(
+        interval=interval, edges=edges, tz=tz, columns=columns, fmt=fmt, strict=strict, error_status=error_status
+    )
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not items:
         raise ConfigError("no request files given. fix: srekit aggregate FILE... --out OUT.parquet")
@@ -1426,8 +1580,12 @@ def aggregate_files(
             _renumber(sources, partials)
             for name in dict.fromkeys(names):
                 if sum(p.rows_read for s, p in zip(sources, partials, strict=True) if s.path == name) == 0:
-                    raise input_error("requests file has a header but no data rows", file=name,
-                                      got="0 data rows", fix="export the request log again, or leave this file out")
+                    raise input_error(
+                        "requests file has a header but no data rows",
+                        file=name,
+                        got="0 data rows",
+                        fix="export the request log again, or leave this file out",
+                    )
             if writer is not None:
                 for p in partials:
                     if p.rejects is not None and len(p.rejects):

@@ -9,8 +9,19 @@ from __future__ import annotations
 REQUESTS = ("timestamp", "latency_ms", "error", "journey")  # float ms, bool, str
 SERIES = ("timestamp", "value", "journey")  # float value (e.g. mean or p95 latency ms)
 INCIDENTS = (
-    "id", "title", "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at",
-    "severity", "cause", "detection", "journey", "postmortem", "action_items_open",
+    "id",
+    "title",
+    "started_at",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+    "severity",
+    "cause",
+    "detection",
+    "journey",
+    "postmortem",
+    "action_items_open",
     "action_items_closed",
 )
 INCIDENT_TIMES = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")

@@ -144,15 +144,27 @@ class ServiceConfig:
 
 
 _TOP_KEYS = {
-    "service", "timezone", "owner", "data", "journeys", "prometheus", "slo", "oncall",
-    "alerting", "toil", "report", "owners",
+    "service",
+    "timezone",
+    "owner",
+    "data",
+    "journeys",
+    "prometheus",
+    "slo",
+    "oncall",
+    "alerting",
+    "toil",
+    "report",
+    "owners",
 }
 
 
 def _section(raw: Mapping[str, Any], name: str, cls: type, conv: Mapping[str, Any], where: str) -> Any:
     body = raw.get(name) or {}
     if not isinstance(body, Mapping):
-        raise ConfigError(f"{where}: `{name}` must be a mapping of keys, got {type(body).__name__}. fix: indent its keys under `{name}:`")
+        raise ConfigError(
+            f"{where}: `{name}` must be a mapping of keys, got {type(body).__name__}. fix: indent its keys under `{name}:`"
+        )
     valid = {f.name for f in fields(cls)}
     unknown = sorted(set(body) - valid)
     if unknown:
@@ -199,7 +211,9 @@ def parse_config(raw: Mapping[str, Any], *, path: Path | None = None) -> Service
         elif k in DATA_KINDS:
             data[k] = (base / str(v)) if not Path(str(v)).is_absolute() else Path(str(v))
         else:
-            raise ConfigError(f"{where}: unknown data kind `data.{k}`. valid: {list(DATA_KINDS)} (plus <kind>_format, <kind>_columns)")
+            raise ConfigError(
+                f"{where}: unknown data kind `data.{k}`. valid: {list(DATA_KINDS)} (plus <kind>_format, <kind>_columns)"
+            )
 
     journeys = []
     for i, j in enumerate(raw.get("journeys") or []):
@@ -211,7 +225,9 @@ def parse_config(raw: Mapping[str, Any], *, path: Path | None = None) -> Service
         lat = slos.get("latency") or {}
         extra = sorted(set(j) - {"name", "critical", "owner", "slos", "description"})
         if extra:
-            raise ConfigError(f"{where}: journeys[{i}] has unknown key(s) {extra}. valid: name, critical, owner, description, slos")
+            raise ConfigError(
+                f"{where}: journeys[{i}] has unknown key(s) {extra}. valid: name, critical, owner, description, slos"
+            )
         try:
             journeys.append(
                 JourneyConfig(
@@ -230,9 +246,16 @@ def parse_config(raw: Mapping[str, Any], *, path: Path | None = None) -> Service
     td = parse_duration
     prom = _section(raw, "prometheus", PrometheusConfig, {"interval": td}, where)
     slo = _section(
-        raw, "slo", SLOConfig,
-        {"window": td, "timeslice_window": td, "targets": lambda v: tuple(_target(x) for x in v),
-         "timeslice_target": _target, "openslo": lambda v: tuple(base / str(p) for p in v)},
+        raw,
+        "slo",
+        SLOConfig,
+        {
+            "window": td,
+            "timeslice_window": td,
+            "targets": lambda v: tuple(_target(x) for x in v),
+            "timeslice_target": _target,
+            "openslo": lambda v: tuple(base / str(p) for p in v),
+        },
         where,
     )
     if slo.window_kind not in ("rolling", "calendar_month"):
@@ -240,7 +263,9 @@ def parse_config(raw: Mapping[str, Any], *, path: Path | None = None) -> Service
     if slo.budgeting not in ("Occurrences", "Timeslices"):
         raise ConfigError(f"{where}: slo.budgeting must be Occurrences or Timeslices (OpenSLO), got {slo.budgeting!r}")
     oncall = _section(raw, "oncall", OncallConfig, {}, where)
-    alerting = _section(raw, "alerting", AlertingConfig, {"page_long_windows": tuple, "ticket_long_windows": tuple}, where)
+    alerting = _section(
+        raw, "alerting", AlertingConfig, {"page_long_windows": tuple, "ticket_long_windows": tuple}, where
+    )
     toil = _section(raw, "toil", ToilConfig, {}, where)
     report = _section(raw, "report", ReportConfig, {"out": lambda v: base / str(v), "notebooks": tuple}, where)
 

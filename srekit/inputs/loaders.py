@@ -47,31 +47,110 @@ MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "nat", "null", "none", "-"})
 DEFAULT_JOURNEY = "all"
 
 SEVERITY_MAP: Mapping[str, str] = {
-    "sev1": "SEV1", "sev2": "SEV2", "sev3": "SEV3", "sev4": "SEV4", "sev5": "SEV4",
-    "sev0": "SEV1", "1": "SEV1", "2": "SEV2", "3": "SEV3", "4": "SEV4", "5": "SEV4", "0": "SEV1",
-    "p1": "SEV1", "p2": "SEV2", "p3": "SEV3", "p4": "SEV4", "p5": "SEV4", "p0": "SEV1",
-    "critical": "SEV1", "high": "SEV2", "major": "SEV2", "medium": "SEV3", "moderate": "SEV3",
-    "minor": "SEV3", "low": "SEV4", "none": "SEV4", "info": "SEV4", "informational": "SEV4",
+    "sev1": "SEV1",
+    "sev2": "SEV2",
+    "sev3": "SEV3",
+    "sev4": "SEV4",
+    "sev5": "SEV4",
+    "sev0": "SEV1",
+    "1": "SEV1",
+    "2": "SEV2",
+    "3": "SEV3",
+    "4": "SEV4",
+    "5": "SEV4",
+    "0": "SEV1",
+    "p1": "SEV1",
+    "p2": "SEV2",
+    "p3": "SEV3",
+    "p4": "SEV4",
+    "p5": "SEV4",
+    "p0": "SEV1",
+    "critical": "SEV1",
+    "high": "SEV2",
+    "major": "SEV2",
+    "medium": "SEV3",
+    "moderate": "SEV3",
+    "minor": "SEV3",
+    "low": "SEV4",
+    "none": "SEV4",
+    "info": "SEV4",
+    "informational": "SEV4",
     "maintenance": "SEV4",
 }
 DETECTION_MAP: Mapping[str, str] = {
-    "alert": "alert", "alerting": "alert", "monitoring": "alert", "automated": "alert", "automatic": "alert", "pager": "alert", "page": "alert",
-    "customer": "customer", "customers": "customer", "user": "customer", "users": "customer", "support": "customer", "customer report": "customer", "external": "customer",
-    "internal": "internal", "employee": "internal", "staff": "internal", "manual": "internal", "engineer": "internal",
+    "alert": "alert",
+    "alerting": "alert",
+    "monitoring": "alert",
+    "automated": "alert",
+    "automatic": "alert",
+    "pager": "alert",
+    "page": "alert",
+    "customer": "customer",
+    "customers": "customer",
+    "user": "customer",
+    "users": "customer",
+    "support": "customer",
+    "customer report": "customer",
+    "external": "customer",
+    "internal": "internal",
+    "employee": "internal",
+    "staff": "internal",
+    "manual": "internal",
+    "engineer": "internal",
 }
 POSTMORTEM_MAP: Mapping[str, str] = {
-    "done": "done", "complete": "done", "completed": "done", "published": "done", "yes": "done", "true": "done",
-    "pending": "pending", "draft": "pending", "in progress": "pending", "in_progress": "pending", "scheduled": "pending", "todo": "pending",
-    "none": "none", "no": "none", "false": "none", "skipped": "none", "not required": "none", "n/a": "none",
+    "done": "done",
+    "complete": "done",
+    "completed": "done",
+    "published": "done",
+    "yes": "done",
+    "true": "done",
+    "pending": "pending",
+    "draft": "pending",
+    "in progress": "pending",
+    "in_progress": "pending",
+    "scheduled": "pending",
+    "todo": "pending",
+    "none": "none",
+    "no": "none",
+    "false": "none",
+    "skipped": "none",
+    "not required": "none",
+    "n/a": "none",
 }
 RESULT_MAP: Mapping[str, str] = {
-    "success": "success", "succeeded": "success", "successful": "success", "ok": "success", "deployed": "success", "passed": "success",
-    "rollback": "rollback", "rolled back": "rollback", "rolled_back": "rollback", "rolledback": "rollback", "reverted": "rollback", "revert": "rollback",
-    "failed": "failed", "failure": "failed", "fail": "failed", "error": "failed", "errored": "failed", "aborted": "failed",
+    "success": "success",
+    "succeeded": "success",
+    "successful": "success",
+    "ok": "success",
+    "deployed": "success",
+    "passed": "success",
+    "rollback": "rollback",
+    "rolled back": "rollback",
+    "rolled_back": "rollback",
+    "rolledback": "rollback",
+    "reverted": "rollback",
+    "revert": "rollback",
+    "failed": "failed",
+    "failure": "failed",
+    "fail": "failed",
+    "error": "failed",
+    "errored": "failed",
+    "aborted": "failed",
 }
 BOOL_MAP: Mapping[str, bool] = {
-    "true": True, "t": True, "yes": True, "y": True, "1": True, "1.0": True,
-    "false": False, "f": False, "no": False, "n": False, "0": False, "0.0": False,
+    "true": True,
+    "t": True,
+    "yes": True,
+    "y": True,
+    "1": True,
+    "1.0": True,
+    "false": False,
+    "f": False,
+    "no": False,
+    "n": False,
+    "0": False,
+    "0.0": False,
 }
 
 
@@ -94,26 +173,52 @@ def container_of(path: Path, fmt: str | None) -> str:
 
 def _check_exists(path: Path) -> None:
     if not path.exists():
-        raise input_error("input file does not exist", file=str(path), fix="check the path (relative paths in service.yaml are relative to its folder)")
+        raise input_error(
+            "input file does not exist",
+            file=str(path),
+            fix="check the path (relative paths in service.yaml are relative to its folder)",
+        )
     if path.is_dir():
         raise input_error("input path is a folder, not a file", file=str(path), fix="point at one file")
     if path.stat().st_size == 0:
-        raise input_error("file is empty (0 bytes)", file=str(path), expected="a header row and at least one data row", fix="export the data again")
+        raise input_error(
+            "file is empty (0 bytes)",
+            file=str(path),
+            expected="a header row and at least one data row",
+            fix="export the data again",
+        )
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
     """A CSV (plain or compressed) as text cells: UTF-8 with or without BOM, LF or CRLF,
     quoted fields. Header names are stripped of blanks."""
     try:
-        df = pd.read_csv(path, dtype="str", keep_default_na=False, na_filter=False, encoding="utf-8-sig", compression="infer")
+        df = pd.read_csv(
+            path, dtype="str", keep_default_na=False, na_filter=False, encoding="utf-8-sig", compression="infer"
+        )
     except pd.errors.EmptyDataError as exc:
-        raise input_error("file has no header row", file=str(path), expected="a CSV header row naming the columns", got="nothing but blank lines", fix="export the data again with a header") from exc
+        raise input_error(
+            "file has no header row",
+            file=str(path),
+            expected="a CSV header row naming the columns",
+            got="nothing but blank lines",
+            fix="export the data again with a header",
+        ) from exc
     except pd.errors.ParserError as exc:
-        raise input_error("malformed CSV", file=str(path), got=str(exc).strip(), fix="every row needs the same number of fields as the header; quote fields that contain commas") from exc
+        raise input_error(
+            "malformed CSV",
+            file=str(path),
+            got=str(exc).strip(),
+            fix="every row needs the same number of fields as the header; quote fields that contain commas",
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise input_error("file is not UTF-8 text", file=str(path), got=str(exc), fix="save the file as UTF-8 CSV") from exc
+        raise input_error(
+            "file is not UTF-8 text", file=str(path), got=str(exc), fix="save the file as UTF-8 CSV"
+        ) from exc
     except (OSError, EOFError) as exc:  # corrupt gzip and the like
-        raise input_error("file cannot be read", file=str(path), got=str(exc), fix="check the file is a complete CSV (or CSV.gz)") from exc
+        raise input_error(
+            "file cannot be read", file=str(path), got=str(exc), fix="check the file is a complete CSV (or CSV.gz)"
+        ) from exc
     df.columns = [str(c).strip() for c in df.columns]
     return df
 
@@ -123,7 +228,12 @@ def read_parquet(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
-        raise input_error("not a readable Parquet file", file=str(path), got=f"{type(exc).__name__}: {exc}", fix="write the file again as Parquet, or pass --format csv if it is CSV") from exc
+        raise input_error(
+            "not a readable Parquet file",
+            file=str(path),
+            got=f"{type(exc).__name__}: {exc}",
+            fix="write the file again as Parquet, or pass --format csv if it is CSV",
+        ) from exc
 
 
 def read_json(path: Path) -> Any:
@@ -131,7 +241,9 @@ def read_json(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise input_error("file is not UTF-8 text", file=str(path), got=str(exc), fix="save the file as UTF-8 JSON") from exc
+        raise input_error(
+            "file is not UTF-8 text", file=str(path), got=str(exc), fix="save the file as UTF-8 JSON"
+        ) from exc
     try:
         return json.loads(text)
     except json.JSONDecodeError as first:
@@ -139,12 +251,20 @@ def read_json(path: Path) -> Any:
         try:
             return [json.loads(ln) for ln in lines]
         except json.JSONDecodeError:
-            raise input_error("not valid JSON", file=str(path), got=f"{first.msg} at line {first.lineno} column {first.colno}", fix="export the data again as JSON (an array of objects)") from first
+            raise input_error(
+                "not valid JSON",
+                file=str(path),
+                got=f"{first.msg} at line {first.lineno} column {first.colno}",
+                fix="export the data again as JSON (an array of objects)",
+            ) from first
 
 
 def _json_frame(doc: Any, source: str) -> pd.DataFrame:
     records = presets.records_of(doc, source=source)
-    rows = [{k: presets._text(v) if not isinstance(v, dict | list) else json.dumps(v) for k, v in r.items()} for r in records]
+    rows = [
+        {k: presets._text(v) if not isinstance(v, dict | list) else json.dumps(v) for k, v in r.items()}
+        for r in records
+    ]
     return pd.DataFrame(rows, dtype="str").fillna("")
 
 
@@ -301,7 +421,9 @@ def _times(s: pd.Series, tz: str, rows: _Rows) -> tuple[pd.Series, np.ndarray, n
     return out, missing, bad
 
 
-def _time_col(raw: pd.DataFrame, cols: Mapping[str, str], name: str, tz: str, rows: _Rows, *, required: bool) -> pd.Series:
+def _time_col(
+    raw: pd.DataFrame, cols: Mapping[str, str], name: str, tz: str, rows: _Rows, *, required: bool
+) -> pd.Series:
     if name not in cols:
         return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us, UTC]")
     utc, missing, bad = _times(raw[cols[name]], tz, rows)
@@ -311,7 +433,16 @@ def _time_col(raw: pd.DataFrame, cols: Mapping[str, str], name: str, tz: str, ro
     return utc
 
 
-def _number(raw: pd.DataFrame, src: str, name: str, rows: _Rows, *, required: bool = True, negative_ok: bool = False, integer: bool = False) -> pd.Series:
+def _number(
+    raw: pd.DataFrame,
+    src: str,
+    name: str,
+    rows: _Rows,
+    *,
+    required: bool = True,
+    negative_ok: bool = False,
+    integer: bool = False,
+) -> pd.Series:
     s = raw[src]
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         num = s.astype("float")
@@ -335,7 +466,15 @@ def _number(raw: pd.DataFrame, src: str, name: str, rows: _Rows, *, required: bo
     return num
 
 
-def _category(raw: pd.DataFrame, cols: Mapping[str, str], name: str, mapping: Mapping[str, Any], rows: _Rows, *, required: bool = False) -> pd.Series:
+def _category(
+    raw: pd.DataFrame,
+    cols: Mapping[str, str],
+    name: str,
+    mapping: Mapping[str, Any],
+    rows: _Rows,
+    *,
+    required: bool = False,
+) -> pd.Series:
     if name not in cols:
         return pd.Series(pd.NA, index=raw.index, dtype="str")
     s = raw[cols[name]]
@@ -359,7 +498,15 @@ def _bool(raw: pd.DataFrame, cols: Mapping[str, str], name: str, rows: _Rows) ->
     return _category(raw, cols, name, BOOL_MAP, rows).astype("boolean")
 
 
-def _str_col(raw: pd.DataFrame, cols: Mapping[str, str], name: str, rows: _Rows | None = None, *, required: bool = False, default: str | None = None) -> pd.Series:
+def _str_col(
+    raw: pd.DataFrame,
+    cols: Mapping[str, str],
+    name: str,
+    rows: _Rows | None = None,
+    *,
+    required: bool = False,
+    default: str | None = None,
+) -> pd.Series:
     if name not in cols:
         return pd.Series(default if default is not None else pd.NA, index=raw.index, dtype="str")
     t = _text(raw[cols[name]])
@@ -396,7 +543,8 @@ def _finish(
             rows=first,
             expected=f"valid {kind} rows",
             got="; ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])),
-            fix=f"correct the rows (most common problem: {top})" + ("" if strict else "; check the column mapping and the --format"),
+            fix=f"correct the rows (most common problem: {top})"
+            + ("" if strict else "; check the column mapping and the --format"),
         )
     rejects = raw.loc[~ok].copy()
     rejects.insert(0, "row", rej_rows)
@@ -438,7 +586,9 @@ def check_timezone(tz: str, *, source: str | None = None) -> None:
         ) from exc
 
 
-def _read(path: str | Path, fmt: str | None, kind: str, allowed: tuple[str, ...] = CONTAINERS, tz: str = "UTC") -> tuple[pd.DataFrame, str]:
+def _read(
+    path: str | Path, fmt: str | None, kind: str, allowed: tuple[str, ...] = CONTAINERS, tz: str = "UTC"
+) -> tuple[pd.DataFrame, str]:
     if fmt is not None and fmt not in allowed:
         raise input_error(
             f"unknown format {fmt!r} for {kind}",
@@ -466,7 +616,14 @@ def _read(path: str | Path, fmt: str | None, kind: str, allowed: tuple[str, ...]
 # --------------------------------------------------------------------------- kinds
 
 
-def load_telemetry(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", columns: Mapping[str, str] | None = None, strict: bool = False) -> Loaded:
+def load_telemetry(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    tz: str = "UTC",
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+) -> Loaded:
     """Aggregated telemetry (Parquet or CSV): ``interval_start``, ``total``, ``errors``,
     cumulative ``le_<ms>`` columns, optional ``journey`` (default ``"all"``).
 
@@ -477,17 +634,30 @@ def load_telemetry(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
     :func:`srekit.inputs.telemetry.check` and is in :func:`srekit.inputs.telemetry.canonical` form.
     """
     raw, source = _read(path, fmt, "telemetry", tz=tz)
-    cols = resolve_columns(raw, required=("interval_start", "total", "errors"), optional=("journey",), columns=columns, source=source, kind="telemetry")
+    cols = resolve_columns(
+        raw,
+        required=("interval_start", "total", "errors"),
+        optional=("journey",),
+        columns=columns,
+        source=source,
+        kind="telemetry",
+    )
     les = [c for c in raw.columns if isinstance(c, str) and c.lower().startswith(tm.LE_PREFIX)]
     inf = [c for c in les if c.lower().removeprefix(tm.LE_PREFIX).lstrip("+") in ("inf", "infinity")]
     les = [c for c in les if c not in inf]
     edges: dict[str, float] = {}
     for c in les:
         try:
-            edge = float(c[len(tm.LE_PREFIX):])
+            edge = float(c[len(tm.LE_PREFIX) :])
             tm.edge_label(edge)
         except ValueError as exc:
-            raise input_error("bucket column name is not le_<edge in ms>", file=source, column=c, expected="le_100, le_2.5, …", fix="rename the bucket columns to le_<positive edge in ms>") from exc
+            raise input_error(
+                "bucket column name is not le_<edge in ms>",
+                file=source,
+                column=c,
+                expected="le_100, le_2.5, …",
+                fix="rename the bucket columns to le_<positive edge in ms>",
+            ) from exc
         edges[c] = edge
     if not edges:
         raise input_error(
@@ -552,9 +722,17 @@ def _is_canonical(frame: pd.DataFrame) -> bool:
     no repeated (journey, interval_start) key: canonical columns and dtypes, a fresh index,
     rows strictly increasing by journey then interval_start."""
     les = tm.le_columns(frame)
-    if list(frame.columns) != tm.KEY + tm.COUNTS + les or not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
+    if (
+        list(frame.columns) != tm.KEY + tm.COUNTS + les
+        or not isinstance(frame.index, pd.RangeIndex)
+        or frame.index.start != 0
+        or frame.index.step != 1
+    ):
         return False
-    if frame["journey"].dtype != pd.api.types.pandas_dtype("str") or frame["interval_start"].dtype != "datetime64[us, UTC]":
+    if (
+        frame["journey"].dtype != pd.api.types.pandas_dtype("str")
+        or frame["interval_start"].dtype != "datetime64[us, UTC]"
+    ):
         return False
     if any(frame[c].dtype != np.int64 for c in tm.COUNTS + les):
         return False
@@ -584,7 +762,14 @@ def _gap_notes(frame: pd.DataFrame, rows_notes: Counter[str], *, time_col: str, 
         rows_notes["gaps"] += gaps
 
 
-def load_series(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", columns: Mapping[str, str] | None = None, strict: bool = False) -> Loaded:
+def load_series(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    tz: str = "UTC",
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+) -> Loaded:
     """A per-interval statistic (``timestamp``, ``value``, optional ``journey`` default
     ``"all"``), e.g. a CloudWatch / NAB / Microsoft dashboard export; extra columns (a ``Label``)
     are ignored.
@@ -595,7 +780,9 @@ def load_series(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", co
     DST resolutions.
     """
     raw, source = _read(path, fmt, "series", tz=tz)
-    cols = resolve_columns(raw, required=("timestamp", "value"), optional=("journey",), columns=columns, source=source, kind="series")
+    cols = resolve_columns(
+        raw, required=("timestamp", "value"), optional=("journey",), columns=columns, source=source, kind="series"
+    )
     rows = _Rows(len(raw))
     frame = pd.DataFrame(index=raw.index)
     frame["timestamp"] = _time_col(raw, cols, "timestamp", tz, rows, required=True)
@@ -625,21 +812,30 @@ def _incident_raw(path: str | Path, fmt: str | None, tz: str) -> tuple[pd.DataFr
     if container == "json":
         records = presets.records_of(read_json(p), source=str(p))
         preset = preset or presets.detect(records)
-        if preset is None:
-            raw = _json_frame(records, str(p))
-        else:
-            raw = presets.convert(preset, records, tz)
+        raw = _json_frame(records, str(p)) if preset is None else presets.convert(preset, records, tz)
     else:
         raw = read_table(p, container)
         if preset is not None:
             recs = [{str(k): v for k, v in r.items()} for r in raw.to_dict("records")]
             raw = presets.convert(preset, recs, tz)
     if len(raw.columns) == 0 or len(raw) == 0:
-        raise input_error("file has no incident records", file=str(p), expected="at least one incident", fix="export a time range that contains incidents")
+        raise input_error(
+            "file has no incident records",
+            file=str(p),
+            expected="at least one incident",
+            fix="export a time range that contains incidents",
+        )
     return raw.reset_index(drop=True), str(p), preset
 
 
-def load_incidents(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", columns: Mapping[str, str] | None = None, strict: bool = False) -> Loaded:
+def load_incidents(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    tz: str = "UTC",
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+) -> Loaded:
     """Incidents: generic CSV/Parquet/JSON (``id``, ``started_at``, ``resolved_at`` plus the
     optional columns of :data:`srekit.inputs.columns.INCIDENTS`) or a vendor preset (``fmt`` one of
     ``pagerduty``, ``opsgenie``, ``statuspage``, ``gcp``; JSON presets are detected).
@@ -655,7 +851,14 @@ def load_incidents(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
     """
     raw, source, preset = _incident_raw(path, fmt, tz)
     optional = tuple(c for c in INCIDENTS if c not in ("id", "started_at", "resolved_at"))
-    cols = resolve_columns(raw, required=("id", "started_at", "resolved_at"), optional=optional, columns=columns, source=source, kind="incidents")
+    cols = resolve_columns(
+        raw,
+        required=("id", "started_at", "resolved_at"),
+        optional=optional,
+        columns=columns,
+        source=source,
+        kind="incidents",
+    )
     rows = _Rows(len(raw))
     frame = pd.DataFrame(index=raw.index)
     frame["id"] = _str_col(raw, cols, "id", rows, required=True)
@@ -689,7 +892,16 @@ def load_incidents(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
             frame[name] = pd.Series(pd.NA, index=raw.index, dtype="Int64")
     started, resolved = frame["started_at"], frame["resolved_at"]
     rows.reject((resolved < started).to_numpy(dtype=bool, na_value=False), "resolved before started")
-    loaded = _finish("incidents", source, raw, frame[list(INCIDENTS)], rows, time_col="started_at", strict=strict, end_col="resolved_at")
+    loaded = _finish(
+        "incidents",
+        source,
+        raw,
+        frame[list(INCIDENTS)],
+        rows,
+        time_col="started_at",
+        strict=strict,
+        end_col="resolved_at",
+    )
     good = loaded.frame
     notes = Counter(loaded.entry.notes)
     if preset:
@@ -704,7 +916,14 @@ def load_incidents(path: str | Path, *, fmt: str | None = None, tz: str = "UTC",
     return Loaded(frame=good, entry=replace(loaded.entry, notes=dict(notes)), rejects=loaded.rejects)
 
 
-def load_toil(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", columns: Mapping[str, str] | None = None, strict: bool = False) -> Loaded:
+def load_toil(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    tz: str = "UTC",
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+) -> Loaded:
     """A toil log: ``date``, ``task``, ``minutes``; optional ``category``, ``engineer``,
     ``automatable`` (yes/no, true/false, 1/0). ``date`` becomes the UTC instant of that local
     midnight (or of the stamp given).
@@ -713,7 +932,14 @@ def load_toil(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", colu
     minutes, unknown ``automatable`` value. Noted: ``zero_minutes``.
     """
     raw, source = _read(path, fmt, "toil", tz=tz)
-    cols = resolve_columns(raw, required=("date", "task", "minutes"), optional=("category", "engineer", "automatable"), columns=columns, source=source, kind="toil")
+    cols = resolve_columns(
+        raw,
+        required=("date", "task", "minutes"),
+        optional=("category", "engineer", "automatable"),
+        columns=columns,
+        source=source,
+        kind="toil",
+    )
     rows = _Rows(len(raw))
     frame = pd.DataFrame(index=raw.index)
     frame["date"] = _time_col(raw, cols, "date", tz, rows, required=True)
@@ -731,7 +957,14 @@ def load_toil(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", colu
     return Loaded(frame=good, entry=replace(loaded.entry, notes=dict(notes)), rejects=loaded.rejects)
 
 
-def load_alerts(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", columns: Mapping[str, str] | None = None, strict: bool = False) -> Loaded:
+def load_alerts(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    tz: str = "UTC",
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+) -> Loaded:
     """The pages / alerts log: ``timestamp``, ``alert``, ``severity`` (``page``, ``ticket`` or
     other text, lower-cased); optional ``actionable`` (yes/no), ``incident_id``.
 
@@ -739,7 +972,14 @@ def load_alerts(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", co
     ``actionable`` value. Noted: ``linked_to_incident`` (rows with an incident id).
     """
     raw, source = _read(path, fmt, "alerts", tz=tz)
-    cols = resolve_columns(raw, required=("timestamp", "alert", "severity"), optional=("actionable", "incident_id"), columns=columns, source=source, kind="alerts")
+    cols = resolve_columns(
+        raw,
+        required=("timestamp", "alert", "severity"),
+        optional=("actionable", "incident_id"),
+        columns=columns,
+        source=source,
+        kind="alerts",
+    )
     rows = _Rows(len(raw))
     frame = pd.DataFrame(index=raw.index)
     frame["timestamp"] = _time_col(raw, cols, "timestamp", tz, rows, required=True)
@@ -756,14 +996,23 @@ def load_alerts(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", co
     return Loaded(frame=good, entry=replace(loaded.entry, notes=dict(notes)), rejects=loaded.rejects)
 
 
-def load_deploys(path: str | Path, *, fmt: str | None = None, tz: str = "UTC", columns: Mapping[str, str] | None = None, strict: bool = False) -> Loaded:
+def load_deploys(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    tz: str = "UTC",
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+) -> Loaded:
     """Deploys: ``timestamp``, ``result`` (success / rollback / failed, common synonyms such as
     ``succeeded``, ``rolled back``, ``failure`` accepted); optional ``service``.
 
     Row rejects: missing / unparseable stamp, missing or unknown result.
     """
     raw, source = _read(path, fmt, "deploys", tz=tz)
-    cols = resolve_columns(raw, required=("timestamp", "result"), optional=("service",), columns=columns, source=source, kind="deploys")
+    cols = resolve_columns(
+        raw, required=("timestamp", "result"), optional=("service",), columns=columns, source=source, kind="deploys"
+    )
     rows = _Rows(len(raw))
     frame = pd.DataFrame(index=raw.index)
     frame["timestamp"] = _time_col(raw, cols, "timestamp", tz, rows, required=True)
@@ -784,14 +1033,24 @@ LOADERS: dict[str, Callable[..., Loaded]] = {
 }
 
 
-def load(kind: str, path: str | Path, *, fmt: str | None = None, tz: str = "UTC", columns: Mapping[str, str] | None = None, strict: bool = False) -> Loaded:
+def load(
+    kind: str,
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    tz: str = "UTC",
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+) -> Loaded:
     """Dispatch to ``load_<kind>``; ``requests`` goes to :func:`srekit.inputs.aggregate.read_requests`."""
     if kind == "requests":
         from srekit.inputs.aggregate import read_requests
 
         return read_requests(path, fmt=fmt, tz=tz, columns=dict(columns) if columns else None, strict=strict)
     if kind not in LOADERS:
-        raise input_error(f"unknown input kind {kind!r}", expected=", ".join(("requests", *KINDS)), fix="pick one of the kinds")
+        raise input_error(
+            f"unknown input kind {kind!r}", expected=", ".join(("requests", *KINDS)), fix="pick one of the kinds"
+        )
     return LOADERS[kind](path, fmt=fmt, tz=tz, columns=columns, strict=strict)
 
 
@@ -852,7 +1111,11 @@ def _requests_files(p: Path) -> list[Path]:
     if p.is_dir():
         files = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith("."))
         if not files:
-            raise input_error("the requests folder holds no files", file=str(p), fix="put the request logs (CSV, CSV.gz, Parquet) in it")
+            raise input_error(
+                "the requests folder holds no files",
+                file=str(p),
+                fix="put the request logs (CSV, CSV.gz, Parquet) in it",
+            )
         return files
     return [p]
 
@@ -870,7 +1133,9 @@ def _cross_check_alerts(frames: Mapping[str, pd.DataFrame | None], ledger: list[
         ledger[i] = replace(ledger[i], notes={**ledger[i].notes, "incident_id_not_in_incidents": unknown})
 
 
-def load_inputs(config: ServiceConfig, *, strict: bool = False, quarantine_dir: str | Path | None = None, progress: bool = False) -> Inputs:
+def load_inputs(
+    config: ServiceConfig, *, strict: bool = False, quarantine_dir: str | Path | None = None, progress: bool = False
+) -> Inputs:
     """Load every input ``service.yaml`` lists.
 
     Telemetry comes from ``data.telemetry``; else it is aggregated from ``data.requests`` (a file
@@ -909,13 +1174,17 @@ def load_inputs(config: ServiceConfig, *, strict: bool = False, quarantine_dir: 
         if quarantine_dir is not None:
             Path(quarantine_dir).mkdir(parents=True, exist_ok=True)
             q_path = Path(quarantine_dir) / "requests.rejects.csv"
-        frame, entry = aggregate_files(files, tz=tz, columns=o["columns"], fmt=o["fmt"], strict=strict, progress=progress, quarantine=q_path)
+        frame, entry = aggregate_files(
+            files, tz=tz, columns=o["columns"], fmt=o["fmt"], strict=strict, progress=progress, quarantine=q_path
+        )
         frames["telemetry"] = frame
         ledger.insert(0, entry)
     elif frames["telemetry"] is None and config.prometheus.url:
         from srekit.inputs.prometheus import pull_telemetry  # type: ignore[import-not-found]
 
-        frame, entry = pull_telemetry(config.prometheus, start=config.prometheus.start, end=config.prometheus.end, progress=progress)
+        frame, entry = pull_telemetry(
+            config.prometheus, start=config.prometheus.start, end=config.prometheus.end, progress=progress
+        )
         frames["telemetry"] = frame
         ledger.insert(0, entry)
     return Inputs(**frames, ledger=tuple(ledger))

@@ -107,16 +107,18 @@ def pagerduty(records: Sequence[Record], tz: str) -> list[dict[str, str]]:
         if priority is None and _get(r, "major") in (True, "true", "True"):
             priority = "SEV1"
         created = _get(r, "created_at")
-        out.append(_row(
-            id=_get(r, "id", "incident_number"),
-            title=_get(r, "description", "title", "summary"),
-            started_at=created,
-            detected_at=created,
-            acknowledged_at=_plus(created, _get(r, "seconds_to_first_ack"), "s", tz),
-            resolved_at=_get(r, "resolved_at") if status in ("", "resolved") else "",
-            severity=priority,
-            journey=_get(r, "service_name", "service.summary"),
-        ))
+        out.append(
+            _row(
+                id=_get(r, "id", "incident_number"),
+                title=_get(r, "description", "title", "summary"),
+                started_at=created,
+                detected_at=created,
+                acknowledged_at=_plus(created, _get(r, "seconds_to_first_ack"), "s", tz),
+                resolved_at=_get(r, "resolved_at") if status in ("", "resolved") else "",
+                severity=priority,
+                journey=_get(r, "service_name", "service.summary"),
+            )
+        )
     return out
 
 
@@ -132,16 +134,18 @@ def opsgenie(records: Sequence[Record], tz: str) -> list[dict[str, str]]:
             closed = _get(r, "updatedAt")
         if status == "open":
             closed = ""
-        out.append(_row(
-            id=_get(r, "tinyId", "id"),
-            title=_get(r, "message", "title"),
-            started_at=created,
-            detected_at=created,
-            acknowledged_at=ack,
-            resolved_at=closed,
-            severity=_get(r, "priority"),
-            journey=_get(r, "entity"),
-        ))
+        out.append(
+            _row(
+                id=_get(r, "tinyId", "id"),
+                title=_get(r, "message", "title"),
+                started_at=created,
+                detected_at=created,
+                acknowledged_at=ack,
+                resolved_at=closed,
+                severity=_get(r, "priority"),
+                journey=_get(r, "entity"),
+            )
+        )
     return out
 
 
@@ -169,17 +173,19 @@ def statuspage(records: Sequence[Record], tz: str) -> list[dict[str, str]]:
         comps = r.get("components") or []
         status = str(r.get("status") or "").lower()
         resolved = r.get("resolved_at") if status in ("", "resolved", "postmortem", "completed") else ""
-        out.append(_row(
-            id=r.get("id"),
-            title=r.get("name"),
-            started_at=_get(r, "started_at", "created_at"),
-            detected_at=r.get("created_at"),
-            acknowledged_at=_first_update(updates, "identified"),
-            mitigated_at=_get(r, "monitoring_at") or _first_update(updates, "monitoring"),
-            resolved_at=resolved,
-            severity=r.get("impact"),
-            journey=_first_component(comps),
-        ))
+        out.append(
+            _row(
+                id=r.get("id"),
+                title=r.get("name"),
+                started_at=_get(r, "started_at", "created_at"),
+                detected_at=r.get("created_at"),
+                acknowledged_at=_first_update(updates, "identified"),
+                mitigated_at=_get(r, "monitoring_at") or _first_update(updates, "monitoring"),
+                resolved_at=resolved,
+                severity=r.get("impact"),
+                journey=_first_component(comps),
+            )
+        )
     return out
 
 
@@ -224,10 +230,20 @@ def records_of(doc: Any, *, source: str) -> list[Record]:
             )
         recs = doc[key]
     else:
-        raise input_error("JSON document is not an array or object", file=source, got=type(doc).__name__, fix="export the records as a JSON array")
+        raise input_error(
+            "JSON document is not an array or object",
+            file=source,
+            got=type(doc).__name__,
+            fix="export the records as a JSON array",
+        )
     bad = [i + 1 for i, r in enumerate(recs) if not isinstance(r, Mapping)]
     if bad:
-        raise input_error("JSON records must be objects", file=source, rows=bad, fix="each element of the array must be an object with named fields")
+        raise input_error(
+            "JSON records must be objects",
+            file=source,
+            rows=bad,
+            fix="each element of the array must be an object with named fields",
+        )
     return list(recs)
 
 

@@ -51,7 +51,9 @@ class RangeChunk:
     end: pd.Timestamp
 
 
-def chunks(start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta, max_points: int = MAX_POINTS) -> list[RangeChunk]:
+def chunks(
+    start: pd.Timestamp, end: pd.Timestamp, step: pd.Timedelta, max_points: int = MAX_POINTS
+) -> list[RangeChunk]:
     """Split ``[start, end]`` into spans of at most ``max_points`` steps that share their
     boundary points, so differences across chunk borders are still computed."""
     if end <= start:
@@ -85,7 +87,9 @@ def resolve_time(value: pd.Timestamp | str | None, now: pd.Timestamp, name: str)
     """A pull bound: an ISO stamp (naive = UTC), ``now``, or ``now-28d`` / ``-28d`` relative
     to ``now``."""
     if value is None:
-        raise InputError(f"a Prometheus pull needs a {name} time. fix: pass --{name} or set prometheus.{name} (ISO time or now-28d)")
+        raise InputError(
+            f"a Prometheus pull needs a {name} time. fix: pass --{name} or set prometheus.{name} (ISO time or now-28d)"
+        )
     if isinstance(value, pd.Timestamp):
         ts = value
     else:
@@ -100,7 +104,9 @@ def resolve_time(value: pd.Timestamp | str | None, now: pd.Timestamp, name: str)
         try:
             ts = pd.Timestamp(text)
         except ValueError as exc:
-            raise InputError(f"prometheus {name} {text!r} is not a time. fix: use ISO 8601 (2026-10-01T00:00Z), now, or now-28d") from exc
+            raise InputError(
+                f"prometheus {name} {text!r} is not a time. fix: use ISO 8601 (2026-10-01T00:00Z), now, or now-28d"
+            ) from exc
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
@@ -252,7 +258,9 @@ def pull_telemetry(
     bar = _progress(3 * n_chunks, progress)
     counter_q = _selector(cfg.request_counter, cfg)
     bucket_q = _selector(f"{cfg.latency_histogram}_bucket", cfg)
-    counters, stamps, buckets = _collect(client, [counter_q, f"timestamp({counter_q})", bucket_q], grid, step, bar.update_one)
+    counters, stamps, buckets = _collect(
+        client, [counter_q, f"timestamp({counter_q})", bucket_q], grid, step, bar.update_one
+    )
     bar.close()
     if not counters:
         raise input_error(
@@ -356,7 +364,9 @@ def _progress(total: int, enabled: bool) -> _Bar:
     return _Bar(total, enabled)
 
 
-def iter_openmetrics(history: pd.DataFrame, cfg: PrometheusConfig, *, error_code: str = "500", ok_code: str = "200") -> Iterator[str]:
+def iter_openmetrics(
+    history: pd.DataFrame, cfg: PrometheusConfig, *, error_code: str = "500", ok_code: str = "200"
+) -> Iterator[str]:
     """Render aggregated telemetry as OpenMetrics counters (for backfilling a Prometheus with
     ``promtool tsdb create-blocks-from openmetrics``): the counter value at the end of each
     interval is the cumulative count through it. Timestamps are seconds; each series ascending;
@@ -371,15 +381,23 @@ def iter_openmetrics(history: pd.DataFrame, cfg: PrometheusConfig, *, error_code
         ts = (part["interval_start"].astype("int64") // 10**6 + 60).to_numpy()  # end of interval (s)
         ok = (part["total"] - part["errors"]).cumsum().to_numpy()
         err = part["errors"].cumsum().to_numpy()
-        yield from _om_lines(counter, {cfg.journey_label: str(journey), cfg.status_label: ok_code}, ts, ok, created=ts[0] - 60)
-        yield from _om_lines(counter, {cfg.journey_label: str(journey), cfg.status_label: error_code}, ts, err, created=ts[0] - 60)
+        yield from _om_lines(
+            counter, {cfg.journey_label: str(journey), cfg.status_label: ok_code}, ts, ok, created=ts[0] - 60
+        )
+        yield from _om_lines(
+            counter, {cfg.journey_label: str(journey), cfg.status_label: error_code}, ts, err, created=ts[0] - 60
+        )
         series.append((str(journey), "", part))
     for journey, _, part in series:
         ts = (part["interval_start"].astype("int64") // 10**6 + 60).to_numpy()
         for c in les:
             le = f"{float(c[3:]) / unit_scale:g}"
-            yield from _om_lines(hist, {cfg.journey_label: journey, "le": le}, ts, part[c].cumsum().to_numpy(), created=ts[0] - 60)
-        yield from _om_lines(hist, {cfg.journey_label: journey, "le": "+Inf"}, ts, part["total"].cumsum().to_numpy(), created=ts[0] - 60)
+            yield from _om_lines(
+                hist, {cfg.journey_label: journey, "le": le}, ts, part[c].cumsum().to_numpy(), created=ts[0] - 60
+            )
+        yield from _om_lines(
+            hist, {cfg.journey_label: journey, "le": "+Inf"}, ts, part["total"].cumsum().to_numpy(), created=ts[0] - 60
+        )
     yield "# EOF\n"
 
 

@@ -49,8 +49,30 @@ TIMEZONE = "Europe/Berlin"
 #: of the committed samples within the 15 MB budget. Requests slower than 30 s count in
 #: ``total`` only (Prometheus' ``+Inf`` bucket).
 SAMPLE_EDGES_MS: tuple[float, ...] = (
-    5, 10, 25, 50, 75, 100, 150, 200, 250, 300, 400, 500, 750,
-    1000, 1500, 2000, 2500, 3000, 5000, 7500, 10000, 15000, 20000, 30000,
+    5,
+    10,
+    25,
+    50,
+    75,
+    100,
+    150,
+    200,
+    250,
+    300,
+    400,
+    500,
+    750,
+    1000,
+    1500,
+    2000,
+    2500,
+    3000,
+    5000,
+    7500,
+    10000,
+    15000,
+    20000,
+    30000,
 )
 
 _FIVE_MIN = pd.Timedelta(minutes=5)
@@ -111,11 +133,19 @@ class JourneyModel:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "service": self.service, "share": self.share,
-            "base_error_ratio": self.base_error_ratio, "weekend_factor": self.weekend_factor,
-            "median_ms": self.median_ms, "sigma": self.sigma, "tail_share": self.tail_share,
-            "tail_median_ms": self.tail_median_ms, "tail_sigma": self.tail_sigma,
-            "p50_ms": self.quantile(0.5), "p95_ms": self.quantile(0.95), "p99_ms": self.quantile(0.99),
+            "name": self.name,
+            "service": self.service,
+            "share": self.share,
+            "base_error_ratio": self.base_error_ratio,
+            "weekend_factor": self.weekend_factor,
+            "median_ms": self.median_ms,
+            "sigma": self.sigma,
+            "tail_share": self.tail_share,
+            "tail_median_ms": self.tail_median_ms,
+            "tail_sigma": self.tail_sigma,
+            "p50_ms": self.quantile(0.5),
+            "p95_ms": self.quantile(0.95),
+            "p99_ms": self.quantile(0.99),
         }
 
 
@@ -155,9 +185,14 @@ class InjectedEvent:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "kind": self.kind, "journey": self.journey,
-            "start": _iso(self.start), "end": _iso(self.end), "duration_minutes": self.minutes,
-            "error_ratio": self.error_ratio, "latency_factor": self.latency_factor,
+            "id": self.id,
+            "kind": self.kind,
+            "journey": self.journey,
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "duration_minutes": self.minutes,
+            "error_ratio": self.error_ratio,
+            "latency_factor": self.latency_factor,
             "incident_id": self.incident_id,
         }
 
@@ -204,22 +239,158 @@ _EVENTS: tuple[tuple[str, str, str, float, int, float, float, str | None], ...] 
 )
 
 _INCIDENTS: tuple[_IncidentTemplate, ...] = (
-    _IncidentTemplate("I01", "Checkout returns 503 after payment-client release", "SEV1", "bad deploy", "alert", "done", 1, 4, 3.0, rollback=True),
-    _IncidentTemplate("I02", "Search errors from recommendation dependency timeouts", "SEV3", "dependency timeout", "alert", "done", 1, 2, 2.0),
-    _IncidentTemplate("I03", "Product pages slow: missing index after migration", "SEV3", "database slow queries", "customer", "done", 0, 3, 6.0),
-    _IncidentTemplate("I04", "Intermittent checkout failures from stale feature flag", "SEV4", "config change", "internal", "pending", 2, 0, 8.0),
-    _IncidentTemplate("I06", "Checkout errors: payment provider timeouts", "SEV2", "dependency timeout", "alert", "done", 2, 1, 4.0, rollback=True),
-    _IncidentTemplate("I07", "Search latency high during catalogue reindex", "SEV3", "capacity", "alert", "none", 0, 0, 3.0),
-    _IncidentTemplate("I09", "Site down: load balancer network partition", "SEV1", "network partition", "alert", "done", 3, 3, 5.0),
-    _IncidentTemplate("I11", "Browse errors after frontend release", "SEV3", "bad deploy", "alert", "pending", 1, 0, 1.5, rollback=True),
-    _IncidentTemplate("I13", "Checkout down during database failover", "SEV1", "database failover", "customer", "done", 4, 1, 6.0),
-    _IncidentTemplate("I14", "Checkout slow: unindexed query in order history", "SEV2", "database slow queries", "alert", "pending", 2, 0, 4.0),
-    _IncidentTemplate("I15", "Elevated browse errors from cache node evictions", "SEV3", "capacity", "internal", "none", 1, 0, 0.0, open=True),
-    _IncidentTemplate("I16", "Search errors from recommendation dependency timeouts (again)", "SEV3", "dependency timeout", "alert", "none", 0, 0, 2.0),
+    _IncidentTemplate(
+        "I01",
+        "Checkout returns 503 after payment-client release",
+        "SEV1",
+        "bad deploy",
+        "alert",
+        "done",
+        1,
+        4,
+        3.0,
+        rollback=True,
+    ),
+    _IncidentTemplate(
+        "I02",
+        "Search errors from recommendation dependency timeouts",
+        "SEV3",
+        "dependency timeout",
+        "alert",
+        "done",
+        1,
+        2,
+        2.0,
+    ),
+    _IncidentTemplate(
+        "I03",
+        "Product pages slow: missing index after migration",
+        "SEV3",
+        "database slow queries",
+        "customer",
+        "done",
+        0,
+        3,
+        6.0,
+    ),
+    _IncidentTemplate(
+        "I04",
+        "Intermittent checkout failures from stale feature flag",
+        "SEV4",
+        "config change",
+        "internal",
+        "pending",
+        2,
+        0,
+        8.0,
+    ),
+    _IncidentTemplate(
+        "I06",
+        "Checkout errors: payment provider timeouts",
+        "SEV2",
+        "dependency timeout",
+        "alert",
+        "done",
+        2,
+        1,
+        4.0,
+        rollback=True,
+    ),
+    _IncidentTemplate(
+        "I07", "Search latency high during catalogue reindex", "SEV3", "capacity", "alert", "none", 0, 0, 3.0
+    ),
+    _IncidentTemplate(
+        "I09", "Site down: load balancer network partition", "SEV1", "network partition", "alert", "done", 3, 3, 5.0
+    ),
+    _IncidentTemplate(
+        "I11",
+        "Browse errors after frontend release",
+        "SEV3",
+        "bad deploy",
+        "alert",
+        "pending",
+        1,
+        0,
+        1.5,
+        rollback=True,
+    ),
+    _IncidentTemplate(
+        "I13", "Checkout down during database failover", "SEV1", "database failover", "customer", "done", 4, 1, 6.0
+    ),
+    _IncidentTemplate(
+        "I14",
+        "Checkout slow: unindexed query in order history",
+        "SEV2",
+        "database slow queries",
+        "alert",
+        "pending",
+        2,
+        0,
+        4.0,
+    ),
+    _IncidentTemplate(
+        "I15",
+        "Elevated browse errors from cache node evictions",
+        "SEV3",
+        "capacity",
+        "internal",
+        "none",
+        1,
+        0,
+        0.0,
+        open=True,
+    ),
+    _IncidentTemplate(
+        "I16",
+        "Search errors from recommendation dependency timeouts (again)",
+        "SEV3",
+        "dependency timeout",
+        "alert",
+        "none",
+        0,
+        0,
+        2.0,
+    ),
     # invisible in the request telemetry (internal tooling)
-    _IncidentTemplate("I20", "CI pipeline broken: build runners out of disk", "SEV4", "capacity", "internal", "none", 0, 1, 0.0, day=20 + 9 / 24, hours=5.0),
-    _IncidentTemplate("I21", "Expired TLS certificate on internal admin panel", "SEV3", "expired certificate", "internal", "done", 1, 2, 0.0, day=65 + 7.5 / 24, hours=2.5),
-    _IncidentTemplate("I22", "Log pipeline backlog: dashboards delayed", "SEV4", "capacity", "alert", "none", 0, 0, 0.0, day=72 + 22 / 24, hours=9.0),
+    _IncidentTemplate(
+        "I20",
+        "CI pipeline broken: build runners out of disk",
+        "SEV4",
+        "capacity",
+        "internal",
+        "none",
+        0,
+        1,
+        0.0,
+        day=20 + 9 / 24,
+        hours=5.0,
+    ),
+    _IncidentTemplate(
+        "I21",
+        "Expired TLS certificate on internal admin panel",
+        "SEV3",
+        "expired certificate",
+        "internal",
+        "done",
+        1,
+        2,
+        0.0,
+        day=65 + 7.5 / 24,
+        hours=2.5,
+    ),
+    _IncidentTemplate(
+        "I22",
+        "Log pipeline backlog: dashboards delayed",
+        "SEV4",
+        "capacity",
+        "alert",
+        "none",
+        0,
+        0,
+        0.0,
+        day=72 + 22 / 24,
+        hours=9.0,
+    ),
 )
 
 # Cause-based (noisy) alerts: name, severity, rate per day, probability actionable.
@@ -276,7 +447,9 @@ def events(days: int, end: pd.Timestamp = END) -> tuple[InjectedEvent, ...]:
             s = (t0 + pd.Timedelta(days=day)).round("min")
             e = s + pd.Timedelta(minutes=minutes)
             if s >= start and e <= end:
-                out.append(InjectedEvent(key + suffix, kind, journey, s, e, err, lat, None if inc is None else inc + suffix))
+                out.append(
+                    InjectedEvent(key + suffix, kind, journey, s, e, err, lat, None if inc is None else inc + suffix)
+                )
     return tuple(sorted(out, key=lambda ev: (ev.start, ev.id)))
 
 
@@ -297,7 +470,9 @@ def traffic_shape(index: pd.DatetimeIndex, model: JourneyModel, *, timezone: str
     return np.asarray(diurnal * weekend * growth, dtype=float)
 
 
-def _effects(index: pd.DatetimeIndex, journey: JourneyModel, evs: Sequence[InjectedEvent]) -> tuple[np.ndarray, np.ndarray]:
+def _effects(
+    index: pd.DatetimeIndex, journey: JourneyModel, evs: Sequence[InjectedEvent]
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-interval error ratio and latency factor of one journey."""
     err = np.full(len(index), journey.base_error_ratio)
     lat = np.ones(len(index))
@@ -452,12 +627,24 @@ def generate_incidents(days: int, rng: np.random.Generator, *, end: pd.Timestamp
                 res = (mit + pd.Timedelta(hours=hours)).round("min")
             if res is not None and res > end:
                 res = None
-            rows.append({
-                "id": iid, "title": tpl.title, "started_at": s, "detected_at": d, "acknowledged_at": a,
-                "mitigated_at": mit, "resolved_at": res, "severity": tpl.severity, "cause": tpl.cause,
-                "detection": tpl.detection, "journey": journey, "postmortem": tpl.postmortem,
-                "action_items_open": tpl.items_open, "action_items_closed": tpl.items_closed,
-            })
+            rows.append(
+                {
+                    "id": iid,
+                    "title": tpl.title,
+                    "started_at": s,
+                    "detected_at": d,
+                    "acknowledged_at": a,
+                    "mitigated_at": mit,
+                    "resolved_at": res,
+                    "severity": tpl.severity,
+                    "cause": tpl.cause,
+                    "detection": tpl.detection,
+                    "journey": journey,
+                    "postmortem": tpl.postmortem,
+                    "action_items_open": tpl.items_open,
+                    "action_items_closed": tpl.items_closed,
+                }
+            )
     df = pd.DataFrame(rows, columns=list(_INCIDENT_COLUMNS))
     for c in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
         df[c] = pd.to_datetime(df[c], utc=True).astype("datetime64[us, UTC]")
@@ -465,8 +652,19 @@ def generate_incidents(days: int, rng: np.random.Generator, *, end: pd.Timestamp
 
 
 _INCIDENT_COLUMNS = (
-    "id", "title", "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at",
-    "severity", "cause", "detection", "journey", "postmortem", "action_items_open",
+    "id",
+    "title",
+    "started_at",
+    "detected_at",
+    "acknowledged_at",
+    "mitigated_at",
+    "resolved_at",
+    "severity",
+    "cause",
+    "detection",
+    "journey",
+    "postmortem",
+    "action_items_open",
     "action_items_closed",
 )
 
@@ -476,7 +674,9 @@ def _symptom_alert(journey: str, kind: str) -> str:
     return f"{word}LatencyHigh" if kind == "latency_regression" else f"{word}HighErrorRate"
 
 
-def generate_pages(days: int, incidents: pd.DataFrame, rng: np.random.Generator, *, end: pd.Timestamp = END) -> pd.DataFrame:
+def generate_pages(
+    days: int, incidents: pd.DataFrame, rng: np.random.Generator, *, end: pd.Timestamp = END
+) -> pd.DataFrame:
     """The pages log: symptom-based pages for alert-detected incidents (actionable, linked),
     a non-actionable page for some unrecorded events, and noisy cause-based alerts (CPUHigh,
     DiskFull, …) at Poisson rates, a third of them flapping (2–4 repeats within 30 min)."""
@@ -491,11 +691,21 @@ def generate_pages(days: int, incidents: pd.DataFrame, rng: np.random.Generator,
         name = _symptom_alert(str(inc["journey"]), kind) if inc["journey"] else "LogPipelineLagHigh"
         for delay in (0, 15):  # detection, then the re-notification
             t = inc["detected_at"] + pd.Timedelta(minutes=delay)
-            rows.append({"timestamp": t, "alert": name, "severity": "page", "actionable": True, "incident_id": inc["id"]})
+            rows.append(
+                {"timestamp": t, "alert": name, "severity": "page", "actionable": True, "incident_id": inc["id"]}
+            )
     for ev in evs:
         if ev.incident_id is None and ev.kind == "error_burst":
             t = ev.start + pd.Timedelta(minutes=4)
-            rows.append({"timestamp": t, "alert": _symptom_alert(ev.journey, ev.kind), "severity": "page", "actionable": False, "incident_id": None})
+            rows.append(
+                {
+                    "timestamp": t,
+                    "alert": _symptom_alert(ev.journey, ev.kind),
+                    "severity": "page",
+                    "actionable": False,
+                    "incident_id": None,
+                }
+            )
     n_days = int((end - start) / pd.Timedelta(days=1))
     for name, severity, rate, p_act in _NOISE_ALERTS:
         growth = np.linspace(0.8, 1.3, n_days)  # noisy alerts accumulate
@@ -508,7 +718,15 @@ def generate_pages(days: int, incidents: pd.DataFrame, rng: np.random.Generator,
                 for r in range(repeats):
                     tr = t + pd.Timedelta(seconds=r * int(rng.integers(300, 600)))
                     if tr < end:
-                        rows.append({"timestamp": tr, "alert": name, "severity": severity, "actionable": act, "incident_id": None})
+                        rows.append(
+                            {
+                                "timestamp": tr,
+                                "alert": name,
+                                "severity": severity,
+                                "actionable": act,
+                                "incident_id": None,
+                            }
+                        )
     df = pd.DataFrame(rows, columns=["timestamp", "alert", "severity", "actionable", "incident_id"])
     df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True).dt.floor("s").astype("datetime64[us, UTC]")
     df = df[(df["timestamp"] >= start) & (df["timestamp"] < end)]
@@ -530,16 +748,23 @@ def generate_toil(days: int, rng: np.random.Generator, *, end: pd.Timestamp = EN
         for i in np.flatnonzero(counts):
             for _ in range(int(counts[i])):
                 minutes = max(5, int(round(median * math.exp(0.4 * rng.standard_normal()))))
-                rows.append({
-                    "date": dates[int(i)].strftime("%Y-%m-%d"), "task": task, "minutes": minutes,
-                    "category": cat, "engineer": _ENGINEERS[int(rng.integers(0, len(_ENGINEERS)))],
-                    "automatable": auto,
-                })
+                rows.append(
+                    {
+                        "date": dates[int(i)].strftime("%Y-%m-%d"),
+                        "task": task,
+                        "minutes": minutes,
+                        "category": cat,
+                        "engineer": _ENGINEERS[int(rng.integers(0, len(_ENGINEERS)))],
+                        "automatable": auto,
+                    }
+                )
     df = pd.DataFrame(rows, columns=["date", "task", "minutes", "category", "engineer", "automatable"])
     return df.sort_values(["date", "task", "engineer", "minutes"], kind="stable").reset_index(drop=True)
 
 
-def generate_deploys(days: int, incidents: pd.DataFrame, rng: np.random.Generator, *, end: pd.Timestamp = END) -> pd.DataFrame:
+def generate_deploys(
+    days: int, incidents: pd.DataFrame, rng: np.random.Generator, *, end: pd.Timestamp = END
+) -> pd.DataFrame:
     """Deploys per service: Poisson 2.5 per weekday in local working hours (0.2 on weekends),
     94 % success, 4 % failed, 2 % rolled back; incidents caused by a bad deploy get the bad
     release 3 minutes before impact and a rollback 2 minutes before mitigation."""
@@ -563,7 +788,9 @@ def generate_deploys(days: int, incidents: pd.DataFrame, rng: np.random.Generato
             continue
         service = service_of[str(inc["journey"])]
         rows.append({"timestamp": inc["started_at"] - pd.Timedelta(minutes=3), "result": "success", "service": service})
-        rows.append({"timestamp": inc["mitigated_at"] - pd.Timedelta(minutes=2), "result": "rollback", "service": service})
+        rows.append(
+            {"timestamp": inc["mitigated_at"] - pd.Timedelta(minutes=2), "result": "rollback", "service": service}
+        )
     df = pd.DataFrame(rows, columns=["timestamp", "result", "service"])
     df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True).dt.floor("s").astype("datetime64[us, UTC]")
     df = df[(df["timestamp"] >= start) & (df["timestamp"] < end)]
@@ -619,12 +846,14 @@ def generate_requests_chunk(
         parts.append((ts, latency, status, np.full(n, model.name, dtype=object)))
     ts = np.concatenate([p[0] for p in parts])
     order = np.argsort(ts, kind="stable")
-    return pa.table({
-        "timestamp": _iso_ms(ts[order], index),
-        "latency_ms": pa.array(np.concatenate([p[1] for p in parts])[order]),
-        "status": pa.array(np.concatenate([p[2] for p in parts])[order].astype(np.int32)),
-        "journey": pa.array(np.concatenate([p[3] for p in parts])[order], type=pa.string()),
-    })
+    return pa.table(
+        {
+            "timestamp": _iso_ms(ts[order], index),
+            "latency_ms": pa.array(np.concatenate([p[1] for p in parts])[order]),
+            "status": pa.array(np.concatenate([p[2] for p in parts])[order].astype(np.int32)),
+            "journey": pa.array(np.concatenate([p[3] for p in parts])[order], type=pa.string()),
+        }
+    )
 
 
 def write_requests(
@@ -675,8 +904,13 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     # Delta encoding of the (time-ordered) counts: ≈ 25 % smaller than dictionary encoding here.
     delta = {c: "DELTA_BINARY_PACKED" for c in table.column_names if c != "journey"}
     pq.write_table(
-        table, path, compression="zstd", compression_level=9, use_dictionary=["journey"],
-        column_encoding=delta, write_statistics=True,
+        table,
+        path,
+        compression="zstd",
+        compression_level=9,
+        use_dictionary=["journey"],
+        column_encoding=delta,
+        write_statistics=True,
     )
 
 
@@ -803,14 +1037,29 @@ def write_samples(
     p.write_text(service_yaml(), encoding="utf-8")
     written.append(p)
 
-    truth = ground_truth(days=days, seed=seed, rpm=rpm, incidents=incidents, raw={
-        "file": raw_name, "start": _iso(raw_start), "end": _iso(end), "rps": raw_rps, "rows": raw_rows,
-    })
+    truth = ground_truth(
+        days=days,
+        seed=seed,
+        rpm=rpm,
+        incidents=incidents,
+        raw={
+            "file": raw_name,
+            "start": _iso(raw_start),
+            "end": _iso(end),
+            "rps": raw_rps,
+            "rows": raw_rows,
+        },
+    )
     p = out / "ground_truth.json"
     p.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     written.append(p)
 
-    args = f"--days {days} --seed {seed}" + (f" --raw-days {raw_days}" if raw_days else "") + (f" --rps {rps:g}" if rps else "") + (f" --raw-format {raw_format}" if raw_format != "csv.gz" else "")
+    args = (
+        f"--days {days} --seed {seed}"
+        + (f" --raw-days {raw_days}" if raw_days else "")
+        + (f" --rps {rps:g}" if rps else "")
+        + (f" --raw-format {raw_format}" if raw_format != "csv.gz" else "")
+    )
     p = out / "README.md"
     p.write_text(readme(truth, written, telemetry_rows, tables, args), encoding="utf-8")
     written.append(p)
@@ -826,7 +1075,14 @@ def ground_truth(*, days: int, seed: int, rpm: float, incidents: pd.DataFrame, r
     return {
         "service": SERVICE,
         "timezone": TIMEZONE,
-        "parameters": {"days": days, "seed": seed, "rpm": rpm, "start": _iso(start), "end": _iso(end), "interval": "1min"},
+        "parameters": {
+            "days": days,
+            "seed": seed,
+            "rpm": rpm,
+            "start": _iso(start),
+            "end": _iso(end),
+            "interval": "1min",
+        },
         "edges_ms": list(SAMPLE_EDGES_MS),
         "journeys": [m.to_dict() for m in JOURNEYS],
         "events": [e.to_dict() for e in evs],
@@ -838,7 +1094,9 @@ def ground_truth(*, days: int, seed: int, rpm: float, incidents: pd.DataFrame, r
     }
 
 
-def readme(truth: dict[str, Any], files: Sequence[Path], telemetry_rows: int, tables: dict[str, pd.DataFrame], args: str) -> str:
+def readme(
+    truth: dict[str, Any], files: Sequence[Path], telemetry_rows: int, tables: dict[str, pd.DataFrame], args: str
+) -> str:
     """``data/samples/README.md``: every file with columns, size and hash, the generating
     command and the ground-truth table."""
     p = truth["parameters"]
@@ -856,7 +1114,11 @@ def readme(truth: dict[str, Any], files: Sequence[Path], telemetry_rows: int, ta
         "| file | rows | bytes | sha256 (first 16) | columns |",
         "|---|---:|---:|---|---|",
     ]
-    rows_of = {"telemetry.parquet": telemetry_rows, **{k: len(v) for k, v in tables.items()}, truth["raw_requests"]["file"]: truth["raw_requests"]["rows"]}
+    rows_of = {
+        "telemetry.parquet": telemetry_rows,
+        **{k: len(v) for k, v in tables.items()},
+        truth["raw_requests"]["file"]: truth["raw_requests"]["rows"],
+    }
     cols_of = {
         "telemetry.parquet": "journey, interval_start (UTC), total, errors, le_5 … le_30000 (cumulative, int64)",
         "incidents.csv": ", ".join(_INCIDENT_COLUMNS),
@@ -872,7 +1134,9 @@ def readme(truth: dict[str, Any], files: Sequence[Path], telemetry_rows: int, ta
     for f in files:
         size = f.stat().st_size
         total_bytes += size
-        lines.append(f"| `{f.name}` | {rows_of.get(f.name, '')} | {size:,} | `{_sha256(f)[:16]}` | {cols_of.get(f.name, '')} |")
+        lines.append(
+            f"| `{f.name}` | {rows_of.get(f.name, '')} | {size:,} | `{_sha256(f)[:16]}` | {cols_of.get(f.name, '')} |"
+        )
     lines += [
         "",
         f"Total without this README: {total_bytes:,} bytes ({total_bytes / 2**20:.1f} MiB; budget 15 MB).",
@@ -896,7 +1160,9 @@ def readme(truth: dict[str, Any], files: Sequence[Path], telemetry_rows: int, ta
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for j in truth["journeys"]:
-        lines.append(f"| {j['name']} | {j['share']:.0%} | {j['base_error_ratio']:.2%} | {j['weekend_factor']:g} | {j['p50_ms']:.0f} | {j['p95_ms']:.0f} | {j['p99_ms']:.0f} |")
+        lines.append(
+            f"| {j['name']} | {j['share']:.0%} | {j['base_error_ratio']:.2%} | {j['weekend_factor']:g} | {j['p50_ms']:.0f} | {j['p95_ms']:.0f} | {j['p99_ms']:.0f} |"
+        )
     lines += [
         "",
         "## Injected events (ground truth)",
@@ -908,7 +1174,9 @@ def readme(truth: dict[str, Any], files: Sequence[Path], telemetry_rows: int, ta
         "|---|---|---|---|---|---:|---:|---:|---|",
     ]
     for e in truth["events"]:
-        lines.append(f"| {e['id']} | {e['kind']} | {e['journey']} | {e['start']} | {e['end']} | {e['duration_minutes']} | {e['error_ratio']:g} | {e['latency_factor']:g} | {e['incident_id'] or '— (unrecorded)'} |")
+        lines.append(
+            f"| {e['id']} | {e['kind']} | {e['journey']} | {e['start']} | {e['end']} | {e['duration_minutes']} | {e['error_ratio']:g} | {e['latency_factor']:g} | {e['incident_id'] or '— (unrecorded)'} |"
+        )
     inc = tables["incidents.csv"]
     lines += [
         "",

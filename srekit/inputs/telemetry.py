@@ -51,7 +51,7 @@ def edge_label(ms: float) -> str:
 
 def parse_edge(column: str) -> float:
     """``le_250`` → 250.0."""
-    return float(column[len(LE_PREFIX):])
+    return float(column[len(LE_PREFIX) :])
 
 
 def le_columns(df: pd.DataFrame) -> list[str]:
@@ -152,10 +152,21 @@ def check(df: pd.DataFrame, *, source: str = "telemetry") -> None:
     counts = df[COUNTS + les].to_numpy()
     neg = np.flatnonzero((counts < 0).any(axis=1))
     if neg.size:
-        raise input_error("negative counts", file=source, rows=(neg + 1).tolist(), fix="counts are request counts per interval; they cannot be negative")
+        raise input_error(
+            "negative counts",
+            file=source,
+            rows=(neg + 1).tolist(),
+            fix="counts are request counts per interval; they cannot be negative",
+        )
     over = np.flatnonzero(df["errors"].to_numpy() > df["total"].to_numpy())
     if over.size:
-        raise input_error("errors exceed total", file=source, column="errors", rows=(over + 1).tolist(), fix="errors counts a subset of total")
+        raise input_error(
+            "errors exceed total",
+            file=source,
+            column="errors",
+            rows=(over + 1).tolist(),
+            fix="errors counts a subset of total",
+        )
     b = df[les].to_numpy()
     dec = np.flatnonzero((np.diff(b, axis=1) < 0).any(axis=1)) if b.shape[1] > 1 else np.array([], int)
     if dec.size:
@@ -168,7 +179,13 @@ def check(df: pd.DataFrame, *, source: str = "telemetry") -> None:
         )
     top = np.flatnonzero(b[:, -1] > df["total"].to_numpy())
     if top.size:
-        raise input_error("a latency bucket exceeds total", file=source, column=les[-1], rows=(top + 1).tolist(), fix="le_<edge> counts requests with latency ≤ edge, a subset of total")
+        raise input_error(
+            "a latency bucket exceeds total",
+            file=source,
+            column=les[-1],
+            rows=(top + 1).tolist(),
+            fix="le_<edge> counts requests with latency ≤ edge, a subset of total",
+        )
 
 
 def ratio(bad: float | np.ndarray, total: float | np.ndarray) -> np.ndarray:
@@ -186,7 +203,13 @@ def ratio(bad: float | np.ndarray, total: float | np.ndarray) -> np.ndarray:
 _EXACT = (np.dtype(np.int64), np.dtype(np.float64))
 
 
-def regular(df: pd.DataFrame, journey: str, interval: pd.Timedelta, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None) -> pd.DataFrame:
+def regular(
+    df: pd.DataFrame,
+    journey: str,
+    interval: pd.Timedelta,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> pd.DataFrame:
     """One journey on a regular grid indexed by interval_start; missing intervals are zero rows
     (no requests observed). Columns: total, errors, le_*.
     """
@@ -329,7 +352,9 @@ def timeslice_counts(series: pd.DataFrame, journey: str, threshold_ms: float) ->
 def infer_interval(df: pd.DataFrame) -> pd.Timedelta:
     """The aggregation interval: the smallest positive spacing of interval_start (1 min if
     there is nothing to infer from)."""
-    stamps = pd.DatetimeIndex(df["interval_start"]).unique().sort_values().as_unit("ns").asi8  # int64: fast for tz-aware
+    stamps = (
+        pd.DatetimeIndex(df["interval_start"]).unique().sort_values().as_unit("ns").asi8
+    )  # int64: fast for tz-aware
     if len(stamps) < 2:
         return pd.Timedelta(minutes=1)
     return pd.Timedelta(int(np.diff(stamps).min()), unit="ns")

@@ -24,7 +24,7 @@ import io
 import os
 import pickle
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -32,9 +32,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srekit.analysis.overview import InputsLike, golden_signals, summarize_inputs, traffic_mix
 from srekit.core.errors import SrekitError
+from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
+from srekit.report.contract import (
+    SECTION_TITLES,
+    Meta,
+    ReliabilityReport,
+    SectionFailure,
+    merge_questions,
+    summarize,
+)
 
 #: Section keys, in dependency order (``forecast`` is reported inside ``error_budget_policy``).
 SECTIONS: tuple[str, ...] = (
@@ -157,7 +167,7 @@ class Analysis:
         def compute() -> tuple[SLOSpec, ...]:
             if not self.config.slo.openslo:
                 return ()
-            from srekit.exports.openslo import read_openslo_specs
+            from srekit.inputs.openslo import read_openslo_specs
 
             return tuple(read_openslo_specs(self.config.slo.openslo))
 
@@ -165,11 +175,9 @@ class Analysis:
 
     @property
     def summary_inputs(self) -> Any:
-        """:class:`srekit.report.contract.InputsSummary`: time ranges, traffic mix, critical journeys."""
+        """:class:`srekit.analysis.overview.InputsSummary`: time ranges, traffic mix, critical journeys."""
 
         def compute() -> Any:
-            from srekit.report.contract import summarize_inputs
-
             return summarize_inputs(self.config, self.inputs)
 
         return self._memoised("summary_inputs", compute)
@@ -186,7 +194,9 @@ class Analysis:
         if key == "slo_proposal":
             from srekit.analysis.slo import propose_slos
 
-            return propose_slos(tel, inp.series, cfg, given_specs=self.given_specs, rng=self.rng("slo_proposal"), grids=self._grids())
+            return propose_slos(
+                tel, inp.series, cfg, given_specs=self.given_specs, rng=self.rng("slo_proposal"), grids=self._grids()
+            )
         if key == "error_budget_policy":
             from srekit.analysis.budget import budget_policy
 
@@ -194,7 +204,15 @@ class Analysis:
         if key == "forecast":
             from srekit.analysis.forecast import forecast_budget
 
-            return forecast_budget(tel, inp.incidents, self.specs, cfg, rng=self.rng("forecast"), runs=FORECAST_RUNS, counts=self._sli_counts())
+            return forecast_budget(
+                tel,
+                inp.incidents,
+                self.specs,
+                cfg,
+                rng=self.rng("forecast"),
+                runs=FORECAST_RUNS,
+                counts=self._sli_counts(),
+            )
         if key == "alerting":
             from srekit.analysis.alerting import analyze_alerting
 
@@ -202,8 +220,15 @@ class Analysis:
         if key == "incident_response":
             from srekit.analysis.incidents import analyze_incidents
 
-            return analyze_incidents(inp.incidents, cfg, rng=self.rng("incident_response"), telemetry=tel, specs=self.specs,
-                                     deploys=inp.deploys, counts=self._sli_counts())
+            return analyze_incidents(
+                inp.incidents,
+                cfg,
+                rng=self.rng("incident_response"),
+                telemetry=tel,
+                specs=self.specs,
+                deploys=inp.deploys,
+                counts=self._sli_counts(),
+            )
         if key == "toil":
             from srekit.analysis.toil import analyze_toil
 
@@ -211,7 +236,9 @@ class Analysis:
         if key == "backlog":
             from srekit.analysis.backlog import build_backlog
 
-            return build_backlog(cfg, **{name: self.payload_or_none(section) for name, section in _BACKLOG_ARGS.items()})
+            return build_backlog(
+                cfg, **{name: self.payload_or_none(section) for name, section in _BACKLOG_ARGS.items()}
+            )
         raise KeyError(f"unknown section {key!r}; sections: {', '.join(SECTIONS)}")
 
     def _grids(self) -> Any:
@@ -320,8 +347,15 @@ class Analysis:
             from srekit.analysis.forecast import forecast_budget
 
             inp = self.inputs
-            return forecast_budget(inp.telemetry, inp.incidents, self.specs, self.config, rng=self.rng("forecast"), runs=runs,
-                                   counts=self._sli_counts())
+            return forecast_budget(
+                inp.telemetry,
+                inp.incidents,
+                self.specs,
+                self.config,
+                rng=self.rng("forecast"),
+                runs=runs,
+                counts=self._sli_counts(),
+            )
 
         return self._memoised(f"forecast:{runs}", compute)
 
@@ -329,23 +363,19 @@ class Analysis:
 
     @property
     def traffic_mix(self) -> pd.DataFrame:
-        """:func:`srekit.report.contract.traffic_mix` of the telemetry (per journey, busiest first)."""
+        """:func:`srekit.analysis.overview.traffic_mix` of the telemetry (per journey, busiest first)."""
 
         def compute() -> pd.DataFrame:
-            from srekit.report.contract import traffic_mix
-
             return traffic_mix(self.inputs.telemetry)
 
         return self._memoised("traffic_mix", compute)  # type: ignore[no-any-return]
 
     def golden_signals(self, freq: str = "1h") -> pd.DataFrame:
-        """:func:`srekit.report.contract.golden_signals` at ``freq`` (request-weighted sums per period,
+        """:func:`srekit.analysis.overview.golden_signals` at ``freq`` (request-weighted sums per period,
         percentiles from the summed buckets), memoised per ``freq``: what the telemetry charts
         draw instead of every minute of the history."""
 
         def compute() -> pd.DataFrame:
-            from srekit.report.contract import golden_signals
-
             return golden_signals(self.inputs.telemetry, freq=freq)
 
         return self._memoised(f"signals:{freq}", compute)  # type: ignore[no-any-return]
@@ -355,8 +385,6 @@ class Analysis:
         """:class:`srekit.report.contract.ReliabilityReport` (every section; ``to_dict()`` is report.json)."""
 
         def compute() -> Any:
-            from srekit.report.contract import report_from_analysis
-
             return report_from_analysis(self)
 
         return self._memoised("report", compute)
@@ -415,6 +443,100 @@ class Analysis:
         return target
 
 
+# ---------------------------------------------------------------- the report
+
+
+def sections_of(
+    analysis: Analysis,
+) -> tuple[dict[str, Mapping[str, Any]], list[Sequence[OpenQuestion]], tuple[SLOSpec, ...], tuple[SectionFailure, ...]]:
+    """Section payloads, open questions per area, SLOs in force and failures of an
+    :class:`srekit.report.cache.Analysis` (computing what it has not computed yet)."""
+    results = {key: analysis.result(key) for key in SECTIONS}
+    failures = tuple(SectionFailure(key, error) for key, error in analysis.failures)
+    failed = {f.section: f for f in failures}
+    questions: list[Sequence[OpenQuestion]] = [tuple(r.open_questions) for r in results.values() if r is not None]
+
+    def payload(key: str) -> Mapping[str, Any]:
+        return failed[key].payload() if key in failed else results[key].to_dict()
+
+    payloads: dict[str, Mapping[str, Any]] = {
+        "slo_proposal": payload("slo_proposal"),
+        "error_budget_policy": {**payload("error_budget_policy"), "forecast": payload("forecast")},
+        "alerting": payload("alerting"),
+        "toil": payload("toil"),
+        "incident_response": payload("incident_response"),
+        "backlog": payload("backlog"),
+    }
+    return payloads, questions, tuple(analysis.specs), failures
+
+
+def build_report(
+    config: ServiceConfig,
+    inputs: InputsLike,
+    *,
+    seed: int = 7,
+    generated_at: pd.Timestamp,
+    parameters: Mapping[str, Any] | None = None,
+    given_specs: tuple[SLOSpec, ...] = (),
+) -> ReliabilityReport:
+    """Compute the whole report from loaded inputs (pure: no I/O, no clock).
+
+    Parameters
+    ----------
+    config : the parsed ``service.yaml``.
+    inputs : :func:`srekit.inputs.loaders.load_inputs` output (frames are None when absent).
+    seed : seeds one independent ``np.random.Generator`` per section (Monte Carlo, bootstrap):
+        ``default_rng([seed, RNG_STREAMS[section]])``.
+    generated_at : when the report was made (UTC); read from the clock by the caller.
+    parameters : the run's parameters, recorded in ``meta``.
+    given_specs : SLOs defined elsewhere (OpenSLO files named in ``slo.openslo``, read by the
+        caller with :func:`srekit.inputs.openslo.read_openslo_specs`); they are the SLOs in force.
+    """
+    analysis = Analysis(
+        config, seed=seed, generated_at=generated_at, inputs=inputs, parameters=parameters, given_specs=given_specs
+    )
+    return report_from_analysis(analysis)
+
+
+def report_from_analysis(analysis: Analysis) -> ReliabilityReport:
+    """The :class:`ReliabilityReport` of an :class:`srekit.report.cache.Analysis` (every section
+    computed there, once; ``analysis.report`` memoises this)."""
+    config = analysis.config
+    summary_inputs = analysis.summary_inputs
+    sections, section_questions, specs, failures = sections_of(analysis)
+    questions = merge_questions(summary_inputs.open_questions, *section_questions)
+    meta = Meta(
+        srekit_version=_version(),
+        service=config.service,
+        generated_at=analysis.generated_at,
+        seed=analysis.seed,
+        parameters=dict(analysis.parameters),
+        config_path=None if config.path is None else str(config.path),
+        sections_failed=tuple(f"{f.section}: {f.error}" for f in failures),
+    )
+    summary = summarize(config.service, summary_inputs, sections, questions)
+    if failures:
+        names = ", ".join(SECTION_TITLES.get(f.section, f.section) for f in failures)
+        sentences = [
+            *summary["sentences"][:2],
+            f"Some sections could not be computed in this run ({names}); see meta.sections_failed.",
+        ]
+        summary = {**summary, "sentences": sentences, "text": " ".join(sentences)}
+    return ReliabilityReport(
+        summary=summary,
+        slo_proposal=sections["slo_proposal"],
+        error_budget_policy=sections["error_budget_policy"],
+        alerting=sections["alerting"],
+        toil=sections["toil"],
+        incident_response=sections["incident_response"],
+        backlog=sections["backlog"],
+        open_questions=questions,
+        inputs=summary_inputs,
+        meta=meta,
+        specs=specs,
+    )
+
+
 #: Which section each ``build_backlog`` keyword takes.
 _BACKLOG_ARGS: Mapping[str, str] = MappingProxyType(
     {
@@ -430,6 +552,7 @@ _BACKLOG_ARGS: Mapping[str, str] = MappingProxyType(
 
 def _version() -> str:
     from srekit import __version__
+
     return __version__
 
 
@@ -520,7 +643,9 @@ def _wait(folder: Path, ready: Callable[[], bool], what: str, wait_s: float, pol
         if (folder / COMPLETE_FILE).is_file():
             return ready()
         if (folder / FAILED_FILE).is_file():
-            raise AnalysisCacheError(f"the analysis in {folder} was not made: {(folder / FAILED_FILE).read_text(encoding='utf-8').strip()}")
+            raise AnalysisCacheError(
+                f"the analysis in {folder} was not made: {(folder / FAILED_FILE).read_text(encoding='utf-8').strip()}"
+            )
         if not _owner_alive(folder / PENDING_FILE) or time.monotonic() >= deadline:
             if ready():
                 break
@@ -559,9 +684,13 @@ def load(folder: str | Path, *, wait_s: float = WAIT_S) -> Analysis:
     p = Path(folder)
     base = p / BASE_FILE
     if not base.is_file() and not (p / PENDING_FILE).is_file():
-        raise AnalysisCacheError(f"no saved analysis in {p}. fix: leave analysis_cache empty to compute the analysis from config_path")
+        raise AnalysisCacheError(
+            f"no saved analysis in {p}. fix: leave analysis_cache empty to compute the analysis from config_path"
+        )
     if not _wait(p, base.is_file, "analysis", wait_s):
-        raise AnalysisCacheError(f"no saved analysis in {p}. fix: leave analysis_cache empty to compute the analysis from config_path")
+        raise AnalysisCacheError(
+            f"no saved analysis in {p}. fix: leave analysis_cache empty to compute the analysis from config_path"
+        )
     with open(base, "rb") as fh:
         header = pickle.load(fh)
         if header != (CACHE_VERSION, _version()):

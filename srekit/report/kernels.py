@@ -108,7 +108,15 @@ class KernelZygote:
             listener.bind(self.address)
             listener.listen(64)
             self._proc = subprocess.Popen(
-                [*interpreter(kernel_name), "-m", "srekit.report.kernels", str(listener.fileno()), str(os.getpid()), str(int(nice)), *preload],
+                [
+                    *interpreter(kernel_name),
+                    "-m",
+                    "srekit.report.kernels",
+                    str(listener.fileno()),
+                    str(os.getpid()),
+                    str(int(nice)),
+                    *preload,
+                ],
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 pass_fds=(listener.fileno(),),
@@ -160,14 +168,23 @@ def _launcher_at(cmd: list[str]) -> int | None:
     return None
 
 
-def request_kernel(address: str, args: list[str], *, cwd: str, env: dict[str, str], fds: tuple[int, int, int],
-                   interpreter: list[str] | None = None, timeout: float = REQUEST_TIMEOUT_S) -> int:
+def request_kernel(
+    address: str,
+    args: list[str],
+    *,
+    cwd: str,
+    env: dict[str, str],
+    fds: tuple[int, int, int],
+    interpreter: list[str] | None = None,
+    timeout: float = REQUEST_TIMEOUT_S,
+) -> int:
     """Ask the zygote at ``address`` for a kernel run as ``INTERPRETER -m ipykernel_launcher
     args`` in ``cwd`` with ``env`` (the zygote refuses another interpreter or other options than
     its own); ``fds`` are its stdout, its stderr and its lifeline (the read end of a pipe whose
     write end the caller holds: the kernel exits when that closes). Returns its pid."""
-    request = json.dumps({"args": args, "cwd": cwd, "env": env, "owner": os.getpid(),
-                          "interpreter": interpreter or [sys.executable]}).encode()
+    request = json.dumps(
+        {"args": args, "cwd": cwd, "env": env, "owner": os.getpid(), "interpreter": interpreter or [sys.executable]}
+    ).encode()
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(timeout)
@@ -244,8 +261,14 @@ class WarmProvisioner(LocalProvisioner):  # type: ignore[misc]
         cwd = str(kwargs.get("cwd") or os.getcwd())
         lifeline, self._lifeline = os.pipe()  # this end stays open while the kernel is ours
         try:
-            pid = request_kernel(address, cmd[split + 2 :], cwd=cwd, env=env, interpreter=cmd[:split],
-                                 fds=(_fd(kwargs.get("stdout"), 1), _fd(kwargs.get("stderr"), 2), lifeline))
+            pid = request_kernel(
+                address,
+                cmd[split + 2 :],
+                cwd=cwd,
+                env=env,
+                interpreter=cmd[:split],
+                fds=(_fd(kwargs.get("stdout"), 1), _fd(kwargs.get("stderr"), 2), lifeline),
+            )
         except ZygoteError as exc:
             self._close_lifeline()
             print(f"srekit: {exc}; starting the kernel the usual way", file=sys.stderr)
@@ -381,7 +404,9 @@ def serve(listener_fd: int, runner: int, preload: tuple[str, ...], nice: int = 0
                 msg, fds, _, _ = socket.recv_fds(conn, _MAX_MESSAGE, 3)
                 request = json.loads(msg)
                 if request.get("interpreter") != own or len(fds) != 3:
-                    raise ZygoteError(f"zygote runs {own} and takes 3 descriptors; asked for {request.get('interpreter')} with {len(fds)}")
+                    raise ZygoteError(
+                        f"zygote runs {own} and takes 3 descriptors; asked for {request.get('interpreter')} with {len(fds)}"
+                    )
                 pid = os.fork()
                 if pid == 0:
                     listener.close()

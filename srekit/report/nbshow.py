@@ -37,8 +37,14 @@ def figure_png(fig: Any) -> bytes:
     """PNG bytes of a matplotlib figure at :data:`FIGURE_DPI`, cropped to what is drawn
     (:func:`crop_box`)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches=crop_box(fig, dpi=FIGURE_DPI), pad_inches=PAD_INCHES,
-                pil_kwargs=PNG_OPTIONS)
+    fig.savefig(
+        buf,
+        format="png",
+        dpi=FIGURE_DPI,
+        bbox_inches=crop_box(fig, dpi=FIGURE_DPI),
+        pad_inches=PAD_INCHES,
+        pil_kwargs=PNG_OPTIONS,
+    )
     return buf.getvalue()
 
 

@@ -176,15 +176,28 @@ def md_payload(payload: Any, *, depth: int = 3) -> list[str]:
 
 #: The worded tables each section shows, in report.md and in the report notebook.
 SECTION_TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
-    "slo_proposal": (("slo_table", "The SLOs in force"), ("sli_table", "How each indicator is measured"),
-                     ("options_table", "Options and their trade-offs"), ("instrumentation_table", "Instrumentation plan")),
-    "error_budget_policy": (("budget_table", "Error budget per SLO"), ("actions_table", "What the team does in each budget state"),
-                            ("forecast_table", "Forecast for the next window")),
-    "alerting": (("alert_policy_table", "Burn-rate alert rules"), ("backtest_table", "How the rules would have behaved on history"),
-                 ("runbooks_table", "Runbooks")),
+    "slo_proposal": (
+        ("slo_table", "The SLOs in force"),
+        ("sli_table", "How each indicator is measured"),
+        ("options_table", "Options and their trade-offs"),
+        ("instrumentation_table", "Instrumentation plan"),
+    ),
+    "error_budget_policy": (
+        ("budget_table", "Error budget per SLO"),
+        ("actions_table", "What the team does in each budget state"),
+        ("forecast_table", "Forecast for the next window"),
+    ),
+    "alerting": (
+        ("alert_policy_table", "Burn-rate alert rules"),
+        ("backtest_table", "How the rules would have behaved on history"),
+        ("runbooks_table", "Runbooks"),
+    ),
     "toil": (("toil_table", "Top toil drivers"), ("candidates_table", "Automation candidates")),
-    "incident_response": (("incident_metrics_table", "Incident response times"), ("recommendations_table", "Process changes and how to track them"),
-                          ("follow_up_table", "Postmortem follow-up tracker")),
+    "incident_response": (
+        ("incident_metrics_table", "Incident response times"),
+        ("recommendations_table", "Process changes and how to track them"),
+        ("follow_up_table", "Postmortem follow-up tracker"),
+    ),
     "backlog": (("backlog_table", "Ranked backlog"),),
     "open_questions": (("questions_table", "Assumptions to confirm"),),
 }
@@ -216,7 +229,11 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         elif section_status(report, key) != "ok":
             lines.append(f"_This section could not be computed in this run: {md_text(section_status(report, key))}_")
         elif not payload:
-            lines.append("No open questions: every input the analysis needed was given." if key == "open_questions" else "_Not computed in this run._")
+            lines.append(
+                "No open questions: every input the analysis needed was given."
+                if key == "open_questions"
+                else "_Not computed in this run._"
+            )
         else:
             shown = 0
             for func, caption in SECTION_TABLES.get(key, ()):
@@ -239,12 +256,17 @@ def _inputs_markdown(inputs: Mapping[str, Any]) -> list[str]:
     if inputs.get("journeys"):
         lines += ["### Journeys", ""] + md_table(inputs["journeys"]) + [""]
     lines.append(
-        "Critical journeys: " + (", ".join(md_text(j) for j in inputs.get("critical_journeys", [])) or "none")
+        "Critical journeys: "
+        + (", ".join(md_text(j) for j in inputs.get("critical_journeys", [])) or "none")
         + f" ({md_text(inputs.get('critical_source', ''))})."
     )
     ledger = inputs.get("ledger") or []
     if ledger:
-        rows = [{k: e[k] for k in ("kind", "source", "rows_read", "rows_accepted", "rows_rejected")} | {"reasons": "; ".join(f"{k}: {v}" for k, v in e["rejected"].items())} for e in ledger]
+        rows = [
+            {k: e[k] for k in ("kind", "source", "rows_read", "rows_accepted", "rows_rejected")}
+            | {"reasons": "; ".join(f"{k}: {v}" for k, v in e["rejected"].items())}
+            for e in ledger
+        ]
         lines += ["", "### Data-quality ledger", ""] + md_table(rows)
     return lines
 
@@ -360,7 +382,11 @@ def _toc(body: str) -> str:
             items.append(f'<li class="toc-h{level}"><a href="#{anchor}">{label}</a></li>')
     if len(items) < 2:
         return ""
-    return '<nav class="srekit-toc" aria-label="Table of contents"><strong>Contents</strong><ul>' + "".join(items) + "</ul></nav>"
+    return (
+        '<nav class="srekit-toc" aria-label="Table of contents"><strong>Contents</strong><ul>'
+        + "".join(items)
+        + "</ul></nav>"
+    )
 
 
 def finish_html(body: str, *, title: str) -> str:
@@ -424,9 +450,14 @@ def _exporter(audience: str) -> Any:
             place of its BeautifulSoup pass."""
             langinfo = nb.metadata.get("language_info", {})
             lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
-            self.register_filter("highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)))
+            self.register_filter(
+                "highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            )
             resources = self._init_resources(resources)
-            self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+            )
             body, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
             return accessible(body), resources
 
@@ -481,11 +512,18 @@ def index_html(runs: Iterable[Mapping[str, Any]]) -> str:
         status = str(r.get("status", "unknown"))
         cls = "ok" if status == "ok" else "failed"
         href = str(r.get("href", "")).rstrip("/")
-        links = [f'<a href="{e(href)}/{e(n["name"])}.html">{e(n["name"])}</a>' + ("" if n.get("status") == "ok" else " (failed)") for n in r.get("notebooks", [])]
+        links = [
+            f'<a href="{e(href)}/{e(n["name"])}.html">{e(n["name"])}</a>'
+            + ("" if n.get("status") == "ok" else " (failed)")
+            for n in r.get("notebooks", [])
+        ]
         links.append(f'<a href="{e(href)}/report.md">report.md</a>')
         links.append(f'<a href="{e(href)}/report.json">report.json</a>')
         figures = r.get("headline") or {}
-        fig_text = "; ".join(f"{e(HEADLINE_LABELS.get(str(k), str(k).replace('_', ' ')))}: {e(_fmt_headline(str(k), v))}" for k, v in figures.items())
+        fig_text = "; ".join(
+            f"{e(HEADLINE_LABELS.get(str(k), str(k).replace('_', ' ')))}: {e(_fmt_headline(str(k), v))}"
+            for k, v in figures.items()
+        )
         rows.append(
             f"<tr><td>{e(_when(r.get('generated_at')))}</td><td>{e(str(r.get('service', '')))}</td>"
             f'<td class="{cls}">{e(status)}</td><td>{fig_text}</td><td>{" · ".join(links)}</td></tr>'
@@ -590,9 +628,18 @@ def summary_figures_table(report: Mapping[str, Any]) -> pd.DataFrame:
         ("Requests served", f"{f['requests']:,}" if f.get("requests") else "–"),
         ("Requests that succeeded", fmt_pct(f.get("success_ratio"), 3)),
         ("SLOs healthy", f"{f['slos'] - f['slos_at_risk']} of {f['slos']}" if f.get("slos") else "–"),
-        ("Most-used error budget", f"{f.get('worst_slo')}: {fmt_pct(f.get('worst_slo_consumed'), 0)} used" if f.get("worst_slo") else "–"),
-        ("Highest chance of running out of budget next window", f"{f.get('forecast_slo')}: {fmt_pct(f.get('forecast_p_exhaust'), 0)}" if f.get("forecast_slo") else "–"),
-        ("Incidents (still open)", f"{f['incidents']} ({f.get('open_incidents') or 0})" if f.get("incidents") is not None else "–"),
+        (
+            "Most-used error budget",
+            f"{f.get('worst_slo')}: {fmt_pct(f.get('worst_slo_consumed'), 0)} used" if f.get("worst_slo") else "–",
+        ),
+        (
+            "Highest chance of running out of budget next window",
+            f"{f.get('forecast_slo')}: {fmt_pct(f.get('forecast_p_exhaust'), 0)}" if f.get("forecast_slo") else "–",
+        ),
+        (
+            "Incidents (still open)",
+            f"{f['incidents']} ({f.get('open_incidents') or 0})" if f.get("incidents") is not None else "–",
+        ),
         ("Median time to resolve an incident", fmt_duration_s(f.get("ttr_median_s"))),
         ("Backlog items", str(f.get("backlog_items", "–"))),
         ("Assumptions to confirm", str(f.get("open_questions", 0))),
@@ -607,18 +654,32 @@ def slo_table(report: Mapping[str, Any]) -> pd.DataFrame:
         what = s.get("sli", "")
         if s.get("threshold_ms") is not None:
             what = f"{what} (≤ {s['threshold_ms']:g} ms)"
-        rows.append({"SLO": s.get("name"), "journey": s.get("journey"), "measures": what,
-                     "target": fmt_pct(s.get("target"), 2), "window": s.get("window"),
-                     "source": s.get("source"), "why": s.get("rationale")})
+        rows.append(
+            {
+                "SLO": s.get("name"),
+                "journey": s.get("journey"),
+                "measures": what,
+                "target": fmt_pct(s.get("target"), 2),
+                "window": s.get("window"),
+                "source": s.get("source"),
+                "why": s.get("rationale"),
+            }
+        )
     return _frame(rows, ["SLO", "journey", "measures", "target", "window", "source", "why"])
 
 
 def sli_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """Each SLI: its definition, the query that measures it, and what users feel."""
-    rows = [{"SLI": s.get("name"), "definition": s.get("definition"),
-             "query": (s.get("source") or {}).get("promql") if isinstance(s.get("source"), Mapping) else s.get("source"),
-             "user impact": s.get("user_impact"), "provisional": "yes" if s.get("provisional") else "no"}
-            for s in _rows(_sec(report, "slo_proposal"), "slis")]
+    rows = [
+        {
+            "SLI": s.get("name"),
+            "definition": s.get("definition"),
+            "query": (s.get("source") or {}).get("promql") if isinstance(s.get("source"), Mapping) else s.get("source"),
+            "user impact": s.get("user_impact"),
+            "provisional": "yes" if s.get("provisional") else "no",
+        }
+        for s in _rows(_sec(report, "slo_proposal"), "slis")
+    ]
     return _frame(rows, ["SLI", "definition", "query", "user impact", "provisional"])
 
 
@@ -627,28 +688,48 @@ def options_table(report: Mapping[str, Any]) -> pd.DataFrame:
     rows = []
     for o in _rows(_sec(report, "slo_proposal"), "options"):
         targets = "; ".join(
-            f"{ob.get('sli')} {fmt_pct(ob.get('target'), 2)}" + (f" ≤ {ob['threshold_ms']:g} ms" if ob.get("threshold_ms") is not None else "")
-            for ob in o.get("objectives", []) if isinstance(ob, Mapping)
+            f"{ob.get('sli')} {fmt_pct(ob.get('target'), 2)}"
+            + (f" ≤ {ob['threshold_ms']:g} ms" if ob.get("threshold_ms") is not None else "")
+            for ob in o.get("objectives", [])
+            if isinstance(ob, Mapping)
         )
-        rows.append({"journey": o.get("journey"), "option": o.get("name"), "recommended": "yes" if o.get("recommended") else "",
-                     "objectives": targets, "past windows met": fmt_pct(o.get("windows_met"), 0), "trade-off": o.get("tradeoff")})
+        rows.append(
+            {
+                "journey": o.get("journey"),
+                "option": o.get("name"),
+                "recommended": "yes" if o.get("recommended") else "",
+                "objectives": targets,
+                "past windows met": fmt_pct(o.get("windows_met"), 0),
+                "trade-off": o.get("tradeoff"),
+            }
+        )
     return _frame(rows, ["journey", "option", "recommended", "objectives", "past windows met", "trade-off"])
 
 
 def budget_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """Error budget per SLO at the end of the data."""
-    rows = [{"SLO": b.get("slo"), "target": fmt_pct(b.get("target"), 2), "budget used": fmt_pct(b.get("consumed"), 0),
-             "budget left": fmt_pct(b.get("remaining"), 0),
-             "full outage allowed": f"{b['allowed_outage_minutes']:.0f} min" if b.get("allowed_outage_minutes") is not None else "–",
-             "state": b.get("status")}
-            for b in _rows(_sec(report, "error_budget_policy"), "slos")]
+    rows = [
+        {
+            "SLO": b.get("slo"),
+            "target": fmt_pct(b.get("target"), 2),
+            "budget used": fmt_pct(b.get("consumed"), 0),
+            "budget left": fmt_pct(b.get("remaining"), 0),
+            "full outage allowed": f"{b['allowed_outage_minutes']:.0f} min"
+            if b.get("allowed_outage_minutes") is not None
+            else "–",
+            "state": b.get("status"),
+        }
+        for b in _rows(_sec(report, "error_budget_policy"), "slos")
+    ]
     return _frame(rows, ["SLO", "target", "budget used", "budget left", "full outage allowed", "state"])
 
 
 def budget_consumed(report: Mapping[str, Any]) -> pd.DataFrame:
     """Numbers behind the budget chart: slo, consumed (ratio, may exceed 1), status."""
-    rows = [{"slo": str(b.get("slo")), "consumed": float(b.get("consumed") or 0.0), "status": str(b.get("status"))}
-            for b in _rows(_sec(report, "error_budget_policy"), "slos")]
+    rows = [
+        {"slo": str(b.get("slo")), "consumed": float(b.get("consumed") or 0.0), "status": str(b.get("status"))}
+        for b in _rows(_sec(report, "error_budget_policy"), "slos")
+    ]
     return _frame(rows, ["slo", "consumed", "status"])
 
 
@@ -665,7 +746,13 @@ def actions_table(report: Mapping[str, Any]) -> pd.DataFrame:
         if "consumed_below" in bounds:
             parts.append(f"below {fmt_pct(bounds['consumed_below'], 0)} used")
         when = " and ".join(parts)
-        rows.append({"state": state, "when": when, "what the team does": " ".join(actions) if isinstance(actions, list) else str(actions)})
+        rows.append(
+            {
+                "state": state,
+                "when": when,
+                "what the team does": " ".join(actions) if isinstance(actions, list) else str(actions),
+            }
+        )
     return _frame(rows, ["state", "when", "what the team does"])
 
 
@@ -675,19 +762,32 @@ def forecast_table(report: Mapping[str, Any]) -> pd.DataFrame:
     rows = []
     for f in _rows(fc, "per_slo") if isinstance(fc, Mapping) else []:
         q = f.get("consumed_quantiles") or {}
-        rows.append({"SLO": f.get("slo"), "chance of running out": fmt_pct(f.get("p_exhaust"), 0),
-                     "budget used (likely)": fmt_pct(q.get("p50"), 0),
-                     "range (10%–90%)": f"{fmt_pct(q.get('p10'), 0)} – {fmt_pct(q.get('p90'), 0)}",
-                     "days in window": f.get("window_days")})
+        rows.append(
+            {
+                "SLO": f.get("slo"),
+                "chance of running out": fmt_pct(f.get("p_exhaust"), 0),
+                "budget used (likely)": fmt_pct(q.get("p50"), 0),
+                "range (10%–90%)": f"{fmt_pct(q.get('p10'), 0)} – {fmt_pct(q.get('p90'), 0)}",
+                "days in window": f.get("window_days"),
+            }
+        )
     return _frame(rows, ["SLO", "chance of running out", "budget used (likely)", "range (10%–90%)", "days in window"])
 
 
 def alert_policy_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """The burn-rate rules: which alert, page or ticket, over which windows."""
-    rows = [{"alert": p.get("alert"), "SLO": p.get("slo"), "sends": p.get("severity"),
-             "windows": f"{p.get('long_window')} and {p.get('short_window')}",
-             "fires when budget burns at": f"{float(p['burn_rate']):.1f}× the sustainable rate" if p.get("burn_rate") is not None else "–"}
-            for p in _rows(_sec(report, "alerting"), "policy")]
+    rows = [
+        {
+            "alert": p.get("alert"),
+            "SLO": p.get("slo"),
+            "sends": p.get("severity"),
+            "windows": f"{p.get('long_window')} and {p.get('short_window')}",
+            "fires when budget burns at": f"{float(p['burn_rate']):.1f}× the sustainable rate"
+            if p.get("burn_rate") is not None
+            else "–",
+        }
+        for p in _rows(_sec(report, "alerting"), "policy")
+    ]
     return _frame(rows, ["alert", "SLO", "sends", "windows", "fires when budget burns at"])
 
 
@@ -695,35 +795,63 @@ def backtest_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """How the rules would have behaved on history (overall, pages only, each rule)."""
     bt = _sec(report, "alerting").get("backtest") or {}
     recs = [bt[k] for k in ("overall", "overall_pages") if isinstance(bt.get(k), Mapping)] + _rows(bt, "rules")
-    rows = [{"rule": r.get("rule"), "sends": r.get("severity"), "fired": r.get("firings"),
-             "fired for a real problem": fmt_pct(r.get("precision"), 0),
-             "incidents caught": f"{r.get('incidents_detected')} of {r.get('incidents')}",
-             "median time to fire": fmt_duration_s(r.get("median_detection_s")),
-             "pages per week": "–" if r.get("pages_per_week") is None else f"{float(r['pages_per_week']):.1f}"}
-            for r in recs]
-    return _frame(rows, ["rule", "sends", "fired", "fired for a real problem", "incidents caught", "median time to fire", "pages per week"])
+    rows = [
+        {
+            "rule": r.get("rule"),
+            "sends": r.get("severity"),
+            "fired": r.get("firings"),
+            "fired for a real problem": fmt_pct(r.get("precision"), 0),
+            "incidents caught": f"{r.get('incidents_detected')} of {r.get('incidents')}",
+            "median time to fire": fmt_duration_s(r.get("median_detection_s")),
+            "pages per week": "–" if r.get("pages_per_week") is None else f"{float(r['pages_per_week']):.1f}",
+        }
+        for r in recs
+    ]
+    return _frame(
+        rows,
+        [
+            "rule",
+            "sends",
+            "fired",
+            "fired for a real problem",
+            "incidents caught",
+            "median time to fire",
+            "pages per week",
+        ],
+    )
 
 
 def runbooks_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """The runbook each alert needs (files are in the run's rules folder)."""
-    rows = [{"alert": r.get("alert"), "sends": r.get("severity"), "runbook": r.get("file")}
-            for r in _rows(_sec(report, "alerting"), "runbooks")]
+    rows = [
+        {"alert": r.get("alert"), "sends": r.get("severity"), "runbook": r.get("file")}
+        for r in _rows(_sec(report, "alerting"), "runbooks")
+    ]
     return _frame(rows, ["alert", "sends", "runbook"])
 
 
 def toil_table(report: Mapping[str, Any], *, top: int = 10) -> pd.DataFrame:
     """The biggest toil drivers."""
-    rows = [{"task": t.get("task"), "category": t.get("category"), "hours per week": f"{float(t.get('hours_per_week') or 0):.1f}",
-             "share of toil": fmt_pct(t.get("share_of_toil"), 0), "can be automated": "yes" if t.get("automatable") else "no",
-             "trend": (t.get("trend") or {}).get("direction") if isinstance(t.get("trend"), Mapping) else t.get("trend")}
-            for t in _rows(_sec(report, "toil"), "inventory")[:top]]
+    rows = [
+        {
+            "task": t.get("task"),
+            "category": t.get("category"),
+            "hours per week": f"{float(t.get('hours_per_week') or 0):.1f}",
+            "share of toil": fmt_pct(t.get("share_of_toil"), 0),
+            "can be automated": "yes" if t.get("automatable") else "no",
+            "trend": (t.get("trend") or {}).get("direction") if isinstance(t.get("trend"), Mapping) else t.get("trend"),
+        }
+        for t in _rows(_sec(report, "toil"), "inventory")[:top]
+    ]
     return _frame(rows, ["task", "category", "hours per week", "share of toil", "can be automated", "trend"])
 
 
 def toil_hours(report: Mapping[str, Any], *, top: int = 10) -> pd.DataFrame:
     """Numbers behind the toil chart: task, hours_per_week (busiest first)."""
-    rows = [{"task": str(t.get("task")), "hours_per_week": float(t.get("hours_per_week") or 0.0)}
-            for t in _rows(_sec(report, "toil"), "inventory")[:top]]
+    rows = [
+        {"task": str(t.get("task")), "hours_per_week": float(t.get("hours_per_week") or 0.0)}
+        for t in _rows(_sec(report, "toil"), "inventory")[:top]
+    ]
     return _frame(rows, ["task", "hours_per_week"])
 
 
@@ -734,27 +862,54 @@ def candidates_table(report: Mapping[str, Any]) -> pd.DataFrame:
         roi = c.get("roi") or {}
         pay = roi.get("payback_weeks") or {}
         cost = c.get("cost_hours") or {}
-        rows.append({"task": c.get("task"), "saves hours per week": f"{float(c.get('saved_hours_per_week') or 0):.1f}",
-                     "build cost (likely hours)": cost.get("likely"),
-                     "pays back in (weeks, likely)": f"{pay['p50']:.0f}" if pay.get("p50") is not None else "–",
-                     "chance it pays back": fmt_pct(roi.get("p_payback_within_horizon"), 0)})
-    return _frame(rows, ["task", "saves hours per week", "build cost (likely hours)", "pays back in (weeks, likely)", "chance it pays back"])
+        rows.append(
+            {
+                "task": c.get("task"),
+                "saves hours per week": f"{float(c.get('saved_hours_per_week') or 0):.1f}",
+                "build cost (likely hours)": cost.get("likely"),
+                "pays back in (weeks, likely)": f"{pay['p50']:.0f}" if pay.get("p50") is not None else "–",
+                "chance it pays back": fmt_pct(roi.get("p_payback_within_horizon"), 0),
+            }
+        )
+    return _frame(
+        rows,
+        [
+            "task",
+            "saves hours per week",
+            "build cost (likely hours)",
+            "pays back in (weeks, likely)",
+            "chance it pays back",
+        ],
+    )
 
 
 def instrumentation_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """What to emit per journey when there is no telemetry yet (field names as the SLO area
     gives them)."""
-    rows = [{str(k).replace("_", " "): (v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v)) for k, v in r.items()}
-            for r in _rows(_sec(report, "slo_proposal"), "instrumentation_plan")]
+    rows = [
+        {
+            str(k).replace("_", " "): (v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v))
+            for k, v in r.items()
+        }
+        for r in _rows(_sec(report, "slo_proposal"), "instrumentation_plan")
+    ]
     return pd.DataFrame(rows)
 
 
 def follow_up_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """Incidents whose postmortem or action items are still open."""
-    rows = [{"incident": r.get("incident_id"), "title": r.get("title"), "severity": r.get("severity"),
-             "postmortem": r.get("postmortem"), "open action items": r.get("action_items_open"),
-             "owner": r.get("owner"), "next step": r.get("next_step")}
-            for r in _rows(_sec(report, "incident_response"), "follow_up")]
+    rows = [
+        {
+            "incident": r.get("incident_id"),
+            "title": r.get("title"),
+            "severity": r.get("severity"),
+            "postmortem": r.get("postmortem"),
+            "open action items": r.get("action_items_open"),
+            "owner": r.get("owner"),
+            "next step": r.get("next_step"),
+        }
+        for r in _rows(_sec(report, "incident_response"), "follow_up")
+    ]
     return _frame(rows, ["incident", "title", "severity", "postmortem", "open action items", "owner", "next step"])
 
 
@@ -765,16 +920,24 @@ def incident_metrics_table(report: Mapping[str, Any]) -> pd.DataFrame:
         if not isinstance(m, Mapping):
             continue
         ci = m.get("median_ci_s") or [None, None]
-        rows.append({"measure": m.get("label"), "incidents": m.get("n"), "median": fmt_duration_s(m.get("median_s")),
-                     "likely range of the median": f"{fmt_duration_s(ci[0])} – {fmt_duration_s(ci[1])}",
-                     "slowest 10% take over": fmt_duration_s(m.get("p90_s"))})
+        rows.append(
+            {
+                "measure": m.get("label"),
+                "incidents": m.get("n"),
+                "median": fmt_duration_s(m.get("median_s")),
+                "likely range of the median": f"{fmt_duration_s(ci[0])} – {fmt_duration_s(ci[1])}",
+                "slowest 10% take over": fmt_duration_s(m.get("p90_s")),
+            }
+        )
     return _frame(rows, ["measure", "incidents", "median", "likely range of the median", "slowest 10% take over"])
 
 
 def recommendations_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """Process changes and the metric that tracks each."""
-    rows = [{"change": r.get("title"), "why": r.get("evidence"), "track with": r.get("metric_to_track")}
-            for r in _rows(_sec(report, "incident_response"), "recommendations")]
+    rows = [
+        {"change": r.get("title"), "why": r.get("evidence"), "track with": r.get("metric_to_track")}
+        for r in _rows(_sec(report, "incident_response"), "recommendations")
+    ]
     return _frame(rows, ["change", "why", "track with"])
 
 
@@ -783,9 +946,21 @@ def backlog_table(report: Mapping[str, Any], *, top: int = 15) -> pd.DataFrame:
     rows = []
     for b in _rows(_sec(report, "backlog"), "items")[:top]:
         impact = b.get("impact") or {}
-        shown = f"{float(impact['value']):,.0f} {str(impact.get('unit', '')).replace('_', ' ')}" if isinstance(impact, Mapping) and impact.get("value") is not None else str(impact)
-        rows.append({"rank": b.get("rank"), "item": b.get("title"), "owner": b.get("owner"), "effort": b.get("effort"),
-                     "impact": shown, "evidence": b.get("evidence")})
+        shown = (
+            f"{float(impact['value']):,.0f} {str(impact.get('unit', '')).replace('_', ' ')}"
+            if isinstance(impact, Mapping) and impact.get("value") is not None
+            else str(impact)
+        )
+        rows.append(
+            {
+                "rank": b.get("rank"),
+                "item": b.get("title"),
+                "owner": b.get("owner"),
+                "effort": b.get("effort"),
+                "impact": shown,
+                "evidence": b.get("evidence"),
+            }
+        )
     return _frame(rows, ["rank", "item", "owner", "effort", "impact", "evidence"])
 
 
@@ -794,13 +969,20 @@ def questions_table(report: Mapping[str, Any]) -> pd.DataFrame:
     from srekit.report.contract import SECTION_TITLES
 
     qs = report.get("open_questions") or []
-    rows = [{"section": SECTION_TITLES.get(str(q.get("section")), q.get("section")), "question": q.get("question"),
-             "assumed meanwhile": q.get("assumption")} for q in qs if isinstance(q, Mapping)]
+    rows = [
+        {
+            "section": SECTION_TITLES.get(str(q.get("section")), q.get("section")),
+            "question": q.get("question"),
+            "assumed meanwhile": q.get("assumption"),
+        }
+        for q in qs
+        if isinstance(q, Mapping)
+    ]
     return _frame(rows, ["section", "question", "assumed meanwhile"])
 
 
 def journeys_display(mix: pd.DataFrame) -> pd.DataFrame:
-    """:func:`srekit.report.contract.traffic_mix` in plain words and rounded for reading."""
+    """:func:`srekit.analysis.overview.traffic_mix` in plain words and rounded for reading."""
     return pd.DataFrame(
         {
             "journey": mix["journey"].astype(str),
@@ -816,6 +998,8 @@ def journeys_display(mix: pd.DataFrame) -> pd.DataFrame:
 def forecast_risk(report: Mapping[str, Any]) -> pd.DataFrame:
     """Numbers behind the forecast chart: slo, p_exhaust (chance the next window's budget runs out)."""
     fc = _sec(report, "error_budget_policy").get("forecast") or {}
-    rows = [{"slo": str(f.get("slo")), "p_exhaust": float(f.get("p_exhaust") or 0.0)}
-            for f in (_rows(fc, "per_slo") if isinstance(fc, Mapping) else [])]
+    rows = [
+        {"slo": str(f.get("slo")), "p_exhaust": float(f.get("p_exhaust") or 0.0)}
+        for f in (_rows(fc, "per_slo") if isinstance(fc, Mapping) else [])
+    ]
     return _frame(rows, ["slo", "p_exhaust"])

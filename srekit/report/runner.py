@@ -76,7 +76,9 @@ def with_prometheus(config: ServiceConfig, prometheus_url: str) -> ServiceConfig
     return replace(config, data=files, prometheus=replace(config.prometheus, url=prometheus_url))
 
 
-def open_analysis(analysis_cache: str | Path, config_path: str | Path, *, seed: int = 7, prometheus_url: str = "") -> Any:
+def open_analysis(
+    analysis_cache: str | Path, config_path: str | Path, *, seed: int = 7, prometheus_url: str = ""
+) -> Any:
     """The :class:`srekit.report.cache.Analysis` for a notebook's first cell.
 
     ``analysis_cache`` set (``srekit report`` passes it): the analysis the runner computes, read
@@ -106,7 +108,9 @@ def analysis_for(
     SLOs in force)."""
     from srekit.report.cache import Analysis
 
-    return Analysis(config, seed=seed, generated_at=generated_at, parameters=parameters or {}, quarantine_dir=quarantine_dir)
+    return Analysis(
+        config, seed=seed, generated_at=generated_at, parameters=parameters or {}, quarantine_dir=quarantine_dir
+    )
 
 
 def write_analysis(report: Any, out_dir: Path, *, config: ServiceConfig | None = None) -> list[Path]:
@@ -121,7 +125,7 @@ def write_analysis(report: Any, out_dir: Path, *, config: ServiceConfig | None =
         written.append(atomic_write(out_dir / f"{name}.csv", csv_text(pd.DataFrame.from_records(records))))
     specs = getattr(report, "specs", ())
     if config is not None and specs:
-        from srekit.exports.prometheus import export_all
+        from srekit.exports.bundle import export_all
 
         export_all(specs, config, out_dir / "rules")
     return written
@@ -142,7 +146,13 @@ def csv_exports(report: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
         out["incident_follow_up"] = list(follow_up)
     for key, value in (report.get("backlog") or {}).items():
         if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-            flat = [{k: (v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v)) for k, v in r.items()} for r in value]
+            flat = [
+                {
+                    k: (v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v))
+                    for k, v in r.items()
+                }
+                for r in value
+            ]
             out["backlog" if key == "items" else f"backlog_{key}"] = flat
     return out
 
@@ -163,7 +173,9 @@ def discover_notebooks(notebooks_dir: Path, only: Sequence[str] = ()) -> list[Pa
     ``01_telemetry`` or its number prefix ``01``)."""
     found = sorted(p for p in notebooks_dir.glob("*.ipynb") if not p.name.startswith("."))
     if not found:
-        raise SrekitError(f"no notebooks in {notebooks_dir}. fix: pass --notebooks DIR or run from the srekit repository")
+        raise SrekitError(
+            f"no notebooks in {notebooks_dir}. fix: pass --notebooks DIR or run from the srekit repository"
+        )
     if not only:
         return found
     chosen: list[Path] = []
@@ -192,9 +204,17 @@ def notebook_parameters(path: Path) -> dict[str, str]:
         try:
             tree = ast.parse(cell.source)
         except SyntaxError as exc:
-            raise ParameterError(f"{path}: the parameters cell is not valid Python ({exc.msg}, line {exc.lineno})") from exc
+            raise ParameterError(
+                f"{path}: the parameters cell is not valid Python ({exc.msg}, line {exc.lineno})"
+            ) from exc
         for node in tree.body:
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AnnAssign)
+                else []
+            )
             value = getattr(node, "value", None)
             for t in targets:
                 if isinstance(t, ast.Name):
@@ -233,12 +253,16 @@ def parse_params(pairs: Sequence[str]) -> dict[str, Any]:
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not re.fullmatch(r"[A-Za-z_]\w*", name.strip()):
-            raise ParameterError(f"-p expects NAME=VALUE with a Python identifier as NAME, got {pair!r}. fix: e.g. -p seed=7")
+            raise ParameterError(
+                f"-p expects NAME=VALUE with a Python identifier as NAME, got {pair!r}. fix: e.g. -p seed=7"
+            )
         out[name.strip()] = parse_value(value)
     return out
 
 
-def plan_parameters(notebooks: Sequence[Path], user: Mapping[str, Any], runner: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def plan_parameters(
+    notebooks: Sequence[Path], user: Mapping[str, Any], runner: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
     """Parameters for each notebook: the runner's and the user's, each only where the notebook
     declares it. A user name no notebook declares raises :class:`ParameterError` listing the
     valid names per notebook (papermill itself only warns)."""
@@ -286,7 +310,14 @@ class RunLock:
                     "fix: wait for it to finish, or delete the lock file if that process no longer exists"
                 ) from None
             with os.fdopen(fd, "w") as fh:
-                json.dump({"pid": os.getpid(), "host": socket.gethostname(), "started_at": pd.Timestamp.now(tz="UTC").isoformat()}, fh)
+                json.dump(
+                    {
+                        "pid": os.getpid(),
+                        "host": socket.gethostname(),
+                        "started_at": pd.Timestamp.now(tz="UTC").isoformat(),
+                    },
+                    fh,
+                )
             self.held = True
             return
         raise ReportLocked(f"could not take the lock {self.path}")
@@ -374,8 +405,16 @@ def execute_notebook(src: str, run_dir: str, params: dict[str, Any], cwd: str, z
         os.dup2(fh.fileno(), 2)  # the kernel's own chatter goes to the log, not the terminal
         try:
             papermill.execute_notebook(
-                src, str(out_nb), parameters=params, cwd=cwd, progress_bar=False, log_output=False,
-                kernel_name="python3", shutdown_kernel="immediate", request_save_on_cell_execute=False, **extra,
+                src,
+                str(out_nb),
+                parameters=params,
+                cwd=cwd,
+                progress_bar=False,
+                log_output=False,
+                kernel_name="python3",
+                shutdown_kernel="immediate",
+                request_save_on_cell_execute=False,
+                **extra,
             )
         except PapermillExecutionError as exc:
             error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
@@ -417,7 +456,10 @@ def render_notebook(src: str | Path, run_dir: str | Path) -> None:
     nb = nbformat.read(str(out_nb if out_nb.exists() else src), as_version=4)
     title = title_of(nb, name)
     atomic_write(Path(run_dir) / f"{name}.html", notebook_html(nb, audience="stakeholder", title=title))
-    atomic_write(Path(run_dir) / "engineer" / f"{name}.html", notebook_html(nb, audience="engineer", title=f"{title} (with code)"))
+    atomic_write(
+        Path(run_dir) / "engineer" / f"{name}.html",
+        notebook_html(nb, audience="engineer", title=f"{title} (with code)"),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -498,7 +540,16 @@ def _prune(out: Path, service: str, keep: int | None) -> list[str]:
 def headline(report: Mapping[str, Any]) -> dict[str, Any]:
     """The few figures shown per run in ``index.html``."""
     figures = dict((report.get("summary") or {}).get("figures") or {})
-    keep = ("requests", "success_ratio", "slos", "slos_at_risk", "budget_remaining_min", "incidents", "backlog_items", "open_questions")
+    keep = (
+        "requests",
+        "success_ratio",
+        "slos",
+        "slos_at_risk",
+        "budget_remaining_min",
+        "incidents",
+        "backlog_items",
+        "open_questions",
+    )
     return {k: figures[k] for k in keep if k in figures and figures[k] is not None}
 
 
@@ -527,7 +578,9 @@ def run_report(
     user = dict(params or {})
     reserved = sorted(set(user) & {"config_path", "report_json_path", "analysis_cache"})
     if reserved:
-        raise ParameterError(f"-p {', '.join(reserved)}: set by the runner (use --config; report.json and the analysis are made by the run itself)")
+        raise ParameterError(
+            f"-p {', '.join(reserved)}: set by the runner (use --config; report.json and the analysis are made by the run itself)"
+        )
     if "seed" in user:  # -p seed=N is the same as --seed N: notebooks and report.json agree
         if not isinstance(user["seed"], int) or isinstance(user["seed"], bool):
             raise ParameterError(f"-p seed expects an integer, got {user['seed']!r}")
@@ -539,18 +592,30 @@ def run_report(
         tmp.mkdir(parents=True)
         try:
             cache = tmp / CACHE_NAME
-            runner_params: dict[str, Any] = {"report_json_path": str(tmp / "report.json"), "analysis_cache": str(cache), "seed": seed}
+            runner_params: dict[str, Any] = {
+                "report_json_path": str(tmp / "report.json"),
+                "analysis_cache": str(cache),
+                "seed": seed,
+            }
             if config.path is not None:
                 runner_params["config_path"] = str(Path(config.path).resolve())
             plan = plan_parameters(notebooks, user, runner_params)
-            analysed = with_prometheus(config, str(user.get("prometheus_url") or ""))  # what the notebooks are told to use
+            analysed = with_prometheus(
+                config, str(user.get("prometheus_url") or "")
+            )  # what the notebooks are told to use
             made: list[Any] = []
 
             def analysis() -> None:  # runs while the notebooks start (those that load the analysis wait for it)
                 from srekit.report.cache import mark_failed
 
                 try:
-                    one = analysis_for(analysed, seed=seed, generated_at=generated_at, parameters={"seed": seed, **user}, quarantine_dir=tmp / "quarantine")
+                    one = analysis_for(
+                        analysed,
+                        seed=seed,
+                        generated_at=generated_at,
+                        parameters={"seed": seed, **user},
+                        quarantine_dir=tmp / "quarantine",
+                    )
                     one.save(cache)  # each value is saved as it is computed: notebooks start on what is ready
                     write_analysis(one.report, tmp, config=analysed)
                 except BaseException as exc:
@@ -593,7 +658,13 @@ def run_report(
             log(f"srekit report: notebook {r.name} failed at {r.error} (see {final / (r.name + '.html')})")
     for section in failed_sections:
         log(f"srekit report: analysis section failed: {section} (see {final / 'report.json'} meta.sections_failed)")
-    return RunResult(run_dir=final, status=status, notebooks=tuple(results), seconds=time.perf_counter() - t0, sections_failed=tuple(failed_sections))
+    return RunResult(
+        run_dir=final,
+        status=status,
+        notebooks=tuple(results),
+        seconds=time.perf_counter() - t0,
+        sections_failed=tuple(failed_sections),
+    )
 
 
 def _place(tmp: Path, final: Path) -> None:
@@ -643,8 +714,10 @@ def _execute_all(
     if cache is not None:
         mark_pending(cache)
     renders: dict[Path, Future[None]] = {}
-    with ProcessPoolExecutor(max_workers=workers, initializer=lower_priority) as pool, \
-            ProcessPoolExecutor(max_workers=1) as renderer:
+    with (
+        ProcessPoolExecutor(max_workers=workers, initializer=lower_priority) as pool,
+        ProcessPoolExecutor(max_workers=1) as renderer,
+    ):
         renderer.submit(int).result()  # fork the renderer now, before the analysis starts threads
         renderer.submit(warm_up_rendering)  # nbconvert's import and templates, while the analysis runs
 
@@ -653,7 +726,9 @@ def _execute_all(
                 renders[nb] = renderer.submit(render_notebook, nb, run_dir)
 
         def submit(nbs: Sequence[Path]) -> dict[Future[NotebookResult], Path]:
-            futures = {pool.submit(execute_notebook, str(nb), str(run_dir), plan[nb.stem], str(cwd), zygote): nb for nb in nbs}
+            futures = {
+                pool.submit(execute_notebook, str(nb), str(run_dir), plan[nb.stem], str(cwd), zygote): nb for nb in nbs
+            }
             for fut, nb in futures.items():
                 fut.add_done_callback(functools.partial(render, nb))
             return futures

@@ -34,16 +34,29 @@ def normalise(path: Path, text: str) -> str:
 def analyze(out: Path) -> None:
     """Run `srekit analyze` on the samples into ``out`` (as the user runs it)."""
     subprocess.run(
-        [sys.executable, "-m", "srekit.cli", "analyze", "--config", str(ROOT / "data/samples/service.yaml"),
-         "--out", str(out)],
-        check=True, capture_output=True, text=True,
+        [
+            sys.executable,
+            "-m",
+            "srekit.cli",
+            "analyze",
+            "--config",
+            str(ROOT / "data/samples/service.yaml"),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     )
 
 
 def files(root: Path) -> dict[str, str]:
     """Every file under ``root`` by relative path, normalised."""
-    return {p.relative_to(root).as_posix(): normalise(p, p.read_text(encoding="utf-8"))
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): normalise(p, p.read_text(encoding="utf-8"))
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def main() -> None:

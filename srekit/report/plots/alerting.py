@@ -24,8 +24,17 @@ def _days(times: pd.Series) -> np.ndarray:
 
 def _rectangles(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> list[np.ndarray]:
     """The 4 corners of each axis-aligned rectangle, for a PolyCollection."""
-    return list(np.stack([np.column_stack([x0, y0]), np.column_stack([x0, y1]),
-                          np.column_stack([x1, y1]), np.column_stack([x1, y0])], axis=1))
+    return list(
+        np.stack(
+            [
+                np.column_stack([x0, y0]),
+                np.column_stack([x0, y1]),
+                np.column_stack([x1, y1]),
+                np.column_stack([x1, y0]),
+            ],
+            axis=1,
+        )
+    )
 
 
 def plot_alert_timeline(report: AlertingReport, *, ax: Axes | None = None) -> Axes:
@@ -41,15 +50,26 @@ def plot_alert_timeline(report: AlertingReport, *, ax: Axes | None = None) -> Ax
     # one collection per layer, not one artist per bar: a rectangle each, drawn in order
     impacts = report.impacts()
     lo, hi = _days(impacts["start"]), _days(impacts["end"])
-    ax.add_collection(PolyCollection(_rectangles(lo, np.maximum(hi, lo + min_days), np.zeros(len(lo)), np.ones(len(lo))),
-                                     transform=ax.get_xaxis_transform(), color=INCIDENT, alpha=0.8, linewidths=0),
-                      autolim=False)
+    ax.add_collection(
+        PolyCollection(
+            _rectangles(lo, np.maximum(hi, lo + min_days), np.zeros(len(lo)), np.ones(len(lo))),
+            transform=ax.get_xaxis_transform(),
+            color=INCIDENT,
+            alpha=0.8,
+            linewidths=0,
+        ),
+        autolim=False,
+    )
     f = report.firings
     lo, hi = _days(f["start"]), _days(f["end"])
     y = np.array([row[str(rule)] for rule in f["rule"]], dtype=float)
-    ax.add_collection(PolyCollection(_rectangles(lo, np.maximum(hi, lo + min_days), y - 0.35, y + 0.35),
-                                     color=[PAGE if s == "page" else TICKET for s in f["severity"]]),
-                      autolim=False)
+    ax.add_collection(
+        PolyCollection(
+            _rectangles(lo, np.maximum(hi, lo + min_days), y - 0.35, y + 0.35),
+            color=[PAGE if s == "page" else TICKET for s in f["severity"]],
+        ),
+        autolim=False,
+    )
     ax.set_yticks(range(len(rules)), rules, fontsize=7)
     ax.set_ylim(len(rules) - 0.5, -0.5)
     ax.set_xlim(float(mdates.date2num(report.start)), float(mdates.date2num(report.end or report.start)))

@@ -20,8 +20,13 @@ def plot_survival(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     for name, m in report.metrics.items():
         t = np.asarray(m.km_time_s) / 60.0
         s = np.asarray(m.km_survival)
-        ax.step(np.concatenate([[0.0], t]), np.concatenate([[1.0], s]), where="post", color=_COLORS[name],
-                label=f"{m.label} ({m.n} incidents, {m.censored} still open)")
+        ax.step(
+            np.concatenate([[0.0], t]),
+            np.concatenate([[1.0], s]),
+            where="post",
+            color=_COLORS[name],
+            label=f"{m.label} ({m.n} incidents, {m.censored} still open)",
+        )
     ax.set_xscale("symlog", linthresh=1.0)
     plain_log_labels(ax.xaxis)
     ax.set_ylim(0, 1.02)
@@ -43,7 +48,9 @@ def plot_medians(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     lo = np.array([report.metrics[n].median_ci[0].total_seconds() / 60 for n in names])
     hi = np.array([report.metrics[n].median_ci[1].total_seconds() / 60 for n in names])
     det = np.array([report.metrics[n].detectable_change.total_seconds() / 60 for n in names])
-    ax.errorbar(med, y, xerr=[med - lo, hi - med], fmt="o", color="#333333", capsize=4, label="median with 90% interval")
+    ax.errorbar(
+        med, y, xerr=[med - lo, hi - med], fmt="o", color="#333333", capsize=4, label="median with 90% interval"
+    )
     ax.barh(y, det, height=0.3, color="#bbbbbb", alpha=0.7, label="smallest detectable change in the mean")
     ax.set_yticks(y, [report.metrics[n].label for n in names])
     ax.set_xlabel("minutes")

@@ -30,11 +30,24 @@ def plot_latency_distribution(distributions: pd.DataFrame, thresholds: pd.DataFr
         colors[label] = ax.plot(part["edge_ms"], part["slower_share"], label=str(label), linewidth=1.5)[0].get_color()
     for i, target in enumerate(targets):
         marks = thresholds[(thresholds["target"] == target) & (thresholds["slower_share"] > 0)]
-        ax.scatter(marks["threshold_ms"], marks["slower_share"], marker=MARKERS[i % len(MARKERS)], s=55,
-                   facecolors="none", edgecolors=[colors.get(lb, "black") for lb in marks["label"]], linewidths=1.5,
-                   zorder=3)
-        ax.scatter([], [], marker=MARKERS[i % len(MARKERS)], facecolors="none", edgecolors="black",
-                   label=f"threshold for {target:.1%}")
+        ax.scatter(
+            marks["threshold_ms"],
+            marks["slower_share"],
+            marker=MARKERS[i % len(MARKERS)],
+            s=55,
+            facecolors="none",
+            edgecolors=[colors.get(lb, "black") for lb in marks["label"]],
+            linewidths=1.5,
+            zorder=3,
+        )
+        ax.scatter(
+            [],
+            [],
+            marker=MARKERS[i % len(MARKERS)],
+            facecolors="none",
+            edgecolors="black",
+            label=f"threshold for {target:.1%}",
+        )
     ax.set_xscale("log")
     ax.set_yscale("log")
     for axis in (ax.xaxis, ax.yaxis):  # gridlines at 1-2-5 per decade, not at every digit (a third of the drawing)

@@ -1,7 +1,7 @@
 """Telemetry plots for the walking-skeleton notebook (01_telemetry) and the report notebook.
 
-Each function draws already-computed data (:func:`srekit.report.contract.traffic_mix`,
-:func:`srekit.report.contract.golden_signals`) on an Axes and returns it: no computation inside, titles
+Each function draws already-computed data (:func:`srekit.analysis.overview.traffic_mix`,
+:func:`srekit.analysis.overview.golden_signals`) on an Axes and returns it: no computation inside, titles
 and axis labels in plain words. Empty input draws a "no data" note instead of failing.
 """
 
@@ -81,7 +81,9 @@ def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     if budgets.empty:
         return no_data(ax, title, "No telemetry to show")
     colors = {"healthy": "#3b8a5a", "warning": "#d9a21b", "critical": "#b33a3a"}
-    shown = labelled_bars(ax, budgets, "slo", "consumed", "{:.0%}", [colors.get(s, "#777777") for s in budgets["status"].iloc[::-1]])
+    shown = labelled_bars(
+        ax, budgets, "slo", "consumed", "{:.0%}", [colors.get(s, "#777777") for s in budgets["status"].iloc[::-1]]
+    )
     ax.axvline(0.75, color="#d9a21b", linestyle="--", linewidth=1, label="warning (75% used)")
     ax.axvline(1.0, color="#b33a3a", linestyle="-", linewidth=1, label="budget gone (100%)")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))

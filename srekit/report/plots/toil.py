@@ -76,7 +76,11 @@ def plot_backlog(backlog: Backlog, *, ax: Axes | None = None, top: int = 12) -> 
     """Horizontal bars: priority score of the top backlog items (higher = do first)."""
     items = list(backlog.items[:top])[::-1]
     ax = new_axes(ax, (8, max(2.5, 0.45 * len(items) + 1.5)))
-    ax.barh([f"{i.rank}. " + textwrap.shorten(i.title, 60, placeholder=" …") for i in items], [i.score for i in items], color="#4c72b0")
+    ax.barh(
+        [f"{i.rank}. " + textwrap.shorten(i.title, 60, placeholder=" …") for i in items],
+        [i.score for i in items],
+        color="#4c72b0",
+    )
     ax.set_title("Reliability backlog: impact for the effort")
     ax.set_xlabel("Priority score (share of a quarter's budget or team time saved per effort point)")
     return ax

@@ -1,0 +1,64 @@
+"""The Prometheus vocabulary every layer shares: label-value quoting, the ``le`` text of a
+bucket edge, an SLO's label matchers and its bad/total rate queries.
+
+The telemetry pull (:mod:`srekit.inputs.prometheus`), the SLI definitions in the report
+(:mod:`srekit.analysis.slo`) and the exported rules (:mod:`srekit.exports.prometheus`) all
+build their queries from these, so a threshold or a selector means the same series everywhere.
+"""
+
+from __future__ import annotations
+
+from srekit.core.errors import ConfigError
+from srekit.core.spec import SLOSpec
+from srekit.inputs.config import PrometheusConfig
+
+
+def le_text(threshold_ms: float, unit: str) -> str:
+    """The ``le`` label value of a bucket edge in the histogram's unit (shortest text,
+    as Go's client writes it: 0.25, 1, 2.5). ``unit`` is ``seconds``/``s`` or
+    ``milliseconds``/``ms``, the spellings the Prometheus pull accepts
+    (``srekit.inputs.prometheus.le_to_ms``); anything else is a :class:`ConfigError` rather than a
+    query on a bucket that does not exist."""
+    if unit in ("seconds", "s"):
+        value = threshold_ms / 1000.0
+    elif unit in ("milliseconds", "ms"):
+        value = threshold_ms
+    else:
+        raise ConfigError(
+            f"service.yaml: prometheus.latency_unit {unit!r} is not a unit of the histogram's le label. "
+            "fix: use seconds or milliseconds"
+        )
+    return repr(float(value)).removesuffix(".0")
+
+
+def quote(value: str) -> str:
+    """A PromQL string literal body: backslashes and double quotes escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def base_matchers(prom: PrometheusConfig, journey: str) -> str:
+    """Label matchers shared by an SLO's queries: the configured selector and the journey."""
+    parts = [m for m in (prom.selector.strip().strip(","), f'{prom.journey_label}="{quote(journey)}"') if m]
+    return ",".join(parts)
+
+
+def sli_queries(spec: SLOSpec, prom: PrometheusConfig, window: str) -> tuple[str, str]:
+    """``(bad_rate, total_rate)`` PromQL for a request-based SLI over ``window``."""
+    base = base_matchers(prom, spec.journey)
+    if spec.sli == "availability":
+        bad = f'sum(rate({prom.request_counter}{{{base},{prom.status_label}=~"{quote(prom.error_status_regex)}"}}[{window}]))'
+        total = f"sum(rate({prom.request_counter}{{{base}}}[{window}]))"
+    elif spec.sli == "latency":
+        assert spec.threshold_ms is not None
+        h = prom.latency_histogram
+        le = le_text(spec.threshold_ms, prom.latency_unit)
+        total = f"sum(rate({h}_count{{{base}}}[{window}]))"
+        bad = f'({total} - sum(rate({h}_bucket{{{base},le="{le}"}}[{window}])))'
+    else:
+        raise ValueError(f"{spec.name}: a {spec.sli} SLI has no request counter to query in Prometheus")
+    return bad, total
+
+
+def exportable(spec: SLOSpec) -> bool:
+    """Request-based SLIs map to Prometheus counters; timeslice SLIs over a gauge do not."""
+    return spec.sli in ("availability", "latency")
