@@ -74,7 +74,7 @@ IMPORTS_SCRIPT = r"""
 import time
 t = time.perf_counter()
 import pandas, matplotlib.figure
-import srekit.report.cache, srekit.report.nbshow, srekit.report.render, srekit.report.runner, srekit.report.plots.telemetry, srekit.report.plots.slo
+import srekit.report.cache, srekit.report.nbshow, srekit.report.tables, srekit.report.html, srekit.report.runner, srekit.report.plots.telemetry, srekit.report.plots.slo
 import srekit.report.plots.alerting, srekit.report.plots.incidents, srekit.report.plots.toil, srekit.report.contract
 print(time.perf_counter() - t)
 """

@@ -1,4 +1,4 @@
-"""render.py: escaping, formula neutralisation, offline HTML, stakeholder view, index, atomic writes."""
+"""tables.py: escaping, formula neutralisation, offline HTML, stakeholder view, index, atomic writes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.report import render
+from srekit.core import files
+from srekit.report import contract, html, markdown, tables
 from srekit.report.contract import SECTION_KEYS
 from srekit.report.nbshow import table_html
 
@@ -60,15 +61,15 @@ def minimal_report(**over) -> dict:
 
 def test_neutralize_formula_prefixes_only_on_text() -> None:
     for s in ("=1+1", "+1", "-1", "@A1", "\tx", "\rx"):
-        assert render.neutralize(s) == "'" + s
-    assert render.neutralize("plain") == "plain"
-    assert render.neutralize(-5) == -5
-    assert render.neutralize(1.5) == 1.5
+        assert files.neutralize(s) == "'" + s
+    assert files.neutralize("plain") == "plain"
+    assert files.neutralize(-5) == -5
+    assert files.neutralize(1.5) == 1.5
 
 
 def test_csv_text_neutralizes_cells_and_headers_but_not_numbers() -> None:
     df = pd.DataFrame({"title": ["=cmd|' /C calc'!A0", "ok", "-2+3"], "=h": ["x", "@y", "z"], "n": [-5, 2, 3]})
-    back = pd.read_csv(io.StringIO(render.csv_text(df)))
+    back = pd.read_csv(io.StringIO(files.csv_text(df)))
     assert list(back.columns) == ["title", "'=h", "n"]
     assert back["title"].tolist() == ["'=cmd|' /C calc'!A0", "ok", "'-2+3"]
     assert back["'=h"].tolist() == ["x", "'@y", "z"]
@@ -76,15 +77,15 @@ def test_csv_text_neutralizes_cells_and_headers_but_not_numbers() -> None:
 
 
 def test_md_text_escapes_html_and_markdown() -> None:
-    out = render.md_text(EVIL)
+    out = markdown.md_text(EVIL)
     assert "<img" not in out and "&lt;img src=x onerror=alert(1)&gt;" in out
-    assert render.md_text("a|b [x](y) *z*") == r"a\|b \[x\](y) \*z\*"
-    assert render.md_text("=SUM(A1)") == "'=SUM(A1)"
-    assert render.md_text(None) == "–" and render.md_text(True) == "yes" and render.md_text(1234) == "1,234"
+    assert markdown.md_text("a|b [x](y) *z*") == r"a\|b \[x\](y) \*z\*"
+    assert markdown.md_text("=SUM(A1)") == "'=SUM(A1)"
+    assert markdown.md_text(None) == "–" and markdown.md_text(True) == "yes" and markdown.md_text(1234) == "1,234"
 
 
 def test_report_markdown_has_every_section_in_order_and_is_escaped() -> None:
-    md = render.report_markdown(minimal_report())
+    md = markdown.report_markdown(minimal_report())
     heads = re.findall(r"^## \d+\. (.+)$", md, flags=re.M)
     assert heads[:8] == [
         "Summary",
@@ -105,13 +106,13 @@ def test_report_markdown_has_every_section_in_order_and_is_escaped() -> None:
 
 
 def test_offline_problems_finds_resources_not_text() -> None:
-    assert render.offline_problems("<p>see https://example.com for more</p>") == []
-    assert render.offline_problems('<script src="https://cdn.x/y.js"></script>')
-    assert render.offline_problems('<link rel="stylesheet" href="http://x/y.css">')
-    assert render.offline_problems("<style>body{background:url( 'https://x/a.png')}</style>")
-    assert render.offline_problems('<img src="//cdn.x/a.png">')
-    assert render.offline_problems('<style>@import "https://fonts.x/css";</style>')
-    assert render.offline_problems('<img src="data:image/png;base64,AAAA">') == []
+    assert html.offline_problems("<p>see https://example.com for more</p>") == []
+    assert html.offline_problems('<script src="https://cdn.x/y.js"></script>')
+    assert html.offline_problems('<link rel="stylesheet" href="http://x/y.css">')
+    assert html.offline_problems("<style>body{background:url( 'https://x/a.png')}</style>")
+    assert html.offline_problems('<img src="//cdn.x/a.png">')
+    assert html.offline_problems('<style>@import "https://fonts.x/css";</style>')
+    assert html.offline_problems('<img src="data:image/png;base64,AAAA">') == []
 
 
 def executed_notebook(error: bool = False) -> nbformat.NotebookNode:
@@ -153,25 +154,25 @@ def executed_notebook(error: bool = False) -> nbformat.NotebookNode:
 
 
 def test_stakeholder_html_has_no_code_no_stray_outputs_and_escapes_data() -> None:
-    out = render.notebook_html(executed_notebook(), audience="stakeholder", title="T <x>")
+    out = html.notebook_html(executed_notebook(), audience="stakeholder", title="T <x>")
     assert "SECRET_CODE_TEXT" not in out and "config_path" not in out and "QUIET_CELL" not in out
     assert "STRAY_PRINT" not in out and "STRAY_REPR" not in out
     assert "&lt;img src=x onerror=alert(1)&gt;" in out and EVIL not in out
     assert "<script" not in out.lower()
-    assert render.offline_problems(out) == []
+    assert html.offline_problems(out) == []
     assert '<nav class="srekit-toc"' in out and 'href="#Part-one"' in out
     assert "<title>T &lt;x&gt;</title>" in out
     assert 'name="viewport"' in out and "@media (max-width: 600px)" in out
 
 
 def test_engineer_html_keeps_code_and_failing_cell_shows_in_both() -> None:
-    eng = render.notebook_html(executed_notebook(error=True), audience="engineer", title="T")
+    eng = html.notebook_html(executed_notebook(error=True), audience="engineer", title="T")
     assert "SECRET_CODE_TEXT" in eng and "FAILING_CELL_CODE" in eng
-    st = render.notebook_html(executed_notebook(error=True), audience="stakeholder", title="T")
+    st = html.notebook_html(executed_notebook(error=True), audience="stakeholder", title="T")
     assert "FAILING_CELL_CODE" in st and "ZeroDivisionError" in st
     assert "SECRET_CODE_TEXT" not in st
     with pytest.raises(ValueError, match="audience"):
-        render.notebook_html(executed_notebook(), audience="everyone", title="T")
+        html.notebook_html(executed_notebook(), audience="everyone", title="T")
 
 
 def test_index_html_latest_first_escaped_with_status() -> None:
@@ -193,56 +194,56 @@ def test_index_html_latest_first_escaped_with_status() -> None:
             "headline": {"success_ratio": 0.99912},
         },
     ]
-    out = render.index_html(runs)
+    out = html.index_html(runs)
     assert out.index("2024-02-01") < out.index("2024-01-01")
     assert EVIL not in out and "&lt;img" in out
     assert 'class="failed">failed' in out and "01_telemetry</a> (failed)" in out
     assert 'href="a/2024-01-01/00_reliability_report.html"' in out and "requests: 5,000" in out
     assert "succeeded: 99.912%" in out
-    assert render.offline_problems(out) == []
-    assert "No runs yet" in render.index_html([])
+    assert html.offline_problems(out) == []
+    assert "No runs yet" in html.index_html([])
 
 
 def test_atomic_write_replaces_and_leaves_no_temp(tmp_path) -> None:
     p = tmp_path / "sub" / "report.json"
-    render.atomic_write(p, "old")
-    render.atomic_write(p, json.dumps({"a": 1}))
+    files.atomic_write(p, "old")
+    files.atomic_write(p, json.dumps({"a": 1}))
     assert json.loads(p.read_text()) == {"a": 1}
     assert sorted(x.name for x in p.parent.iterdir()) == ["report.json"]
 
 
 def test_report_json_text_rejects_nan() -> None:
     with pytest.raises(ValueError):
-        render.report_json_text({"x": float("nan")})
+        contract.report_json_text({"x": float("nan")})
 
 
 def test_display_tables_survive_empty_and_failed_sections() -> None:
     rep = minimal_report(alerting={"status": "failed", "error": "KeyError: 'x'"})
-    assert render.section_status(rep, "alerting") == "KeyError: 'x'"
-    assert render.section_status(rep, "toil") == "ok"
+    assert tables.section_status(rep, "alerting") == "KeyError: 'x'"
+    assert tables.section_status(rep, "toil") == "ok"
     for f in (
-        render.slo_table,
-        render.budget_table,
-        render.forecast_table,
-        render.alert_policy_table,
-        render.backtest_table,
-        render.toil_table,
-        render.candidates_table,
-        render.incident_metrics_table,
-        render.backlog_table,
-        render.questions_table,
+        tables.slo_table,
+        tables.budget_table,
+        tables.forecast_table,
+        tables.alert_policy_table,
+        tables.backtest_table,
+        tables.toil_table,
+        tables.candidates_table,
+        tables.incident_metrics_table,
+        tables.backlog_table,
+        tables.questions_table,
     ):
         assert isinstance(f(rep), pd.DataFrame)
-    assert render.backlog_table(rep)["item"].tolist() == ["@SUM(A1:A9) fix | pipes"]  # HTML tables escape on display
+    assert tables.backlog_table(rep)["item"].tolist() == ["@SUM(A1:A9) fix | pipes"]  # HTML tables escape on display
 
 
 def test_duration_and_percent_formatting() -> None:
-    assert render.fmt_duration_s(45) == "45 s"
-    assert render.fmt_duration_s(300) == "5 min"
-    assert render.fmt_duration_s(19560) == "5.4 h"
-    assert render.fmt_duration_s(3 * 86400) == "3.0 days"
-    assert render.fmt_duration_s(None) == "–"
-    assert render.fmt_pct(0.99948, 3) == "99.948%"
+    assert tables.fmt_duration_s(45) == "45 s"
+    assert tables.fmt_duration_s(300) == "5 min"
+    assert tables.fmt_duration_s(19560) == "5.4 h"
+    assert tables.fmt_duration_s(3 * 86400) == "3.0 days"
+    assert tables.fmt_duration_s(None) == "–"
+    assert tables.fmt_pct(0.99948, 3) == "99.948%"
 
 
 #: The straightforward pattern offline_problems replaced (tried at every position of the page).
@@ -282,7 +283,7 @@ _REFERENCE = re.compile(
 )
 def test_offline_problems_matches_the_reference_pattern(parts: list[str]) -> None:
     text = "".join(parts)
-    fast = render.offline_problems(text)
+    fast = html.offline_problems(text)
     slow = [text[max(0, m.start() - 40) : m.end() + 60].replace("\n", " ") for m in _REFERENCE.finditer(text)]
     assert bool(fast) == bool(slow)
     assert set(slow) <= set(fast)  # every reference the plain pattern finds is reported
@@ -312,7 +313,7 @@ def test_accessible_matches_nbconverts_soup_pass() -> None:
             ],
         ),
     ]
-    ours, _ = render._exporter("engineer").from_notebook_node(nb)
-    stock, _ = HTMLExporter(config=render._exporter("engineer").config, template_name="lab").from_notebook_node(nb)
+    ours, _ = html._exporter("engineer").from_notebook_node(nb)
+    stock, _ = HTMLExporter(config=html._exporter("engineer").config, template_name="lab").from_notebook_node(nb)
     assert str(BeautifulSoup(ours, "html.parser")) == str(BeautifulSoup(stock, "html.parser"))
-    assert render.MISSING_ALT in ours and 'alt="a chart"' in ours and ours.count('tabindex="0"') >= 3
+    assert html.MISSING_ALT in ours and 'alt="a chart"' in ours and ours.count('tabindex="0"') >= 3

@@ -23,7 +23,7 @@ import pytest
 from conftest import ROOT, SAMPLES, require_tool
 
 from srekit.report.contract import SECTION_KEYS
-from srekit.report.render import offline_problems
+from srekit.report.html import offline_problems
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("report_samples")]
 

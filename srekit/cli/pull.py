@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import replace
 from pathlib import Path
-
-import pandas as pd
 
 from srekit.core.errors import ConfigError
 from srekit.core.timeutil import parse_duration
@@ -27,6 +24,7 @@ def add_pull_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_pull(args: argparse.Namespace) -> int:
+    from srekit.inputs.aggregate import write_telemetry
     from srekit.inputs.prometheus import pull_telemetry
 
     cfg = load_config(args.config).prometheus if args.config else PrometheusConfig()
@@ -38,7 +36,7 @@ def run_pull(args: argparse.Namespace) -> int:
         raise ConfigError("no Prometheus URL. fix: pass --url or set prometheus.url in service.yaml")
     frame, entry = pull_telemetry(cfg, start=args.start, end=args.end, progress=not args.no_progress)
     out = Path(args.out)
-    write_table_atomic(frame, out)
+    write_telemetry(frame, out)
     notes = ", ".join(f"{k} {v}" for k, v in entry.notes.items())
     span = f"{entry.start} to {entry.end}" if entry.start is not None else "no data"
     print(
@@ -46,17 +44,3 @@ def run_pull(args: argparse.Namespace) -> int:
     )
     print(f"ledger: {notes}")
     return 0
-
-
-def write_table_atomic(frame: pd.DataFrame, out: Path) -> None:
-    """Write Parquet or CSV (by extension) to a temporary name, then move it into place."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    try:
-        if out.suffix == ".csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)

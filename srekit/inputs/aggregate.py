@@ -50,6 +50,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from srekit.core.errors import ConfigError, InputError, input_error
+from srekit.core.files import atomic_target
 from srekit.inputs import telemetry as tm
 from srekit.inputs.columns import REQUESTS
 from srekit.inputs.ledger import LedgerEntry, Loaded
@@ -1615,14 +1616,10 @@ def write_telemetry(frame: pd.DataFrame, out: str | os.PathLike[str]) -> Path:
     """Write aggregated telemetry atomically (temp name + rename): Parquet, or CSV when the name
     ends in ``.csv`` / ``.csv.gz``."""
     target = Path(out)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     lower = target.name.lower()
-    try:
+    with atomic_target(target) as tmp:
         if lower.endswith(".csv") or lower.endswith(".csv.gz"):
             frame.to_csv(tmp, index=False, compression="gzip" if lower.endswith(".gz") else None)
         else:
             frame.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return target

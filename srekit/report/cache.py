@@ -34,6 +34,7 @@ import pandas as pd
 
 from srekit.analysis.overview import InputsLike, golden_signals, summarize_inputs, traffic_mix
 from srekit.core.errors import SrekitError
+from srekit.core.files import atomic_write
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
@@ -425,7 +426,7 @@ class Analysis:
                 _write(target, name, value)
         for key, exc in self._errors.items():
             _write(target, f"section:{key}", _picklable(exc), error=True)
-        _atomic_bytes(target / BASE_FILE, pickle.dumps((CACHE_VERSION, _version())) + _dumps(self))
+        atomic_write(target / BASE_FILE, pickle.dumps((CACHE_VERSION, _version())) + _dumps(self), durable=False)
         self._store = target
         return target
 
@@ -433,7 +434,7 @@ class Analysis:
         """Tell readers that everything this analysis will save is saved (a value they ask for
         that is not there is then computed by the reader itself)."""
         if self._store is not None:
-            _atomic_bytes(self._store / COMPLETE_FILE, b"")
+            atomic_write(self._store / COMPLETE_FILE, b"", durable=False)
 
     def save(self, folder: str | Path) -> Path:
         """Compute everything and save it into ``folder`` (see :meth:`stream_to`)."""
@@ -585,19 +586,13 @@ class _Pickler(pickle.Pickler):
     dispatch_table = {**copyreg.dispatch_table, MappingProxyType: _reduce_mappingproxy}
 
 
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _file(folder: Path, name: str, *, error: bool = False) -> Path:
     safe = "".join(c if c.isalnum() or c in "._-" else "-" for c in name)
     return folder / f"{safe}.{'error' if error else 'pickle'}"
 
 
 def _write(folder: Path, name: str, value: Any, *, error: bool = False) -> None:
-    _atomic_bytes(_file(folder, name, error=error), _dumps(value))
+    atomic_write(_file(folder, name, error=error), _dumps(value), durable=False)
 
 
 def mark_failed(folder: str | Path, reason: str) -> None:

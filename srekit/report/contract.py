@@ -11,6 +11,7 @@ golden signals over time), because ``inputs`` in ``report.json`` is built from t
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -313,3 +314,8 @@ class SectionFailure:
 
     def payload(self) -> dict[str, Any]:
         return {"status": "failed", "error": self.error}
+
+
+def report_json_text(report: Mapping[str, Any]) -> str:
+    """``report.json`` text: strict JSON (no NaN/Infinity), UTF-8, stable key order."""
+    return json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

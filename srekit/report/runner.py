@@ -37,16 +37,12 @@ from typing import Any
 import pandas as pd
 
 from srekit.core.errors import ParameterError, SrekitError
+from srekit.core.files import atomic_write, csv_text
 from srekit.inputs.config import ServiceConfig, load_config
 from srekit.report.cache import pid_alive
-from srekit.report.render import (
-    atomic_write,
-    csv_text,
-    index_html,
-    notebook_html,
-    report_json_text,
-    report_markdown,
-)
+from srekit.report.contract import report_json_text
+from srekit.report.html import index_html, notebook_html
+from srekit.report.markdown import report_markdown
 
 LOCK_NAME = ".srekit-report.lock"
 RUN_FILE = "run.json"

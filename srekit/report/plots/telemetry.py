@@ -74,7 +74,7 @@ def plot_latency(signals: pd.DataFrame, column: str = "p99_ms", *, ax: Axes | No
 
 
 def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Share of each SLO's error budget used so far (``render.budget_consumed`` output), with
+    """Share of each SLO's error budget used so far (``tables.budget_consumed`` output), with
     the warning (75%) and exhausted (100%) marks."""
     ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(budgets), 1)))
     title = "How much of each error budget is used"
@@ -96,7 +96,7 @@ def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Ax
 
 
 def plot_toil_hours(toil: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Hours per week spent on each toil task (``render.toil_hours`` output), biggest on top."""
+    """Hours per week spent on each toil task (``tables.toil_hours`` output), biggest on top."""
     ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(toil), 1)))
     title = "Where the team's toil time goes"
     if toil.empty:
@@ -110,7 +110,7 @@ def plot_toil_hours(toil: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
 
 
 def plot_forecast_risk(risk: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Chance that each SLO's error budget runs out in the next window (``render.forecast_risk``
+    """Chance that each SLO's error budget runs out in the next window (``tables.forecast_risk``
     output), from the Monte Carlo forecast."""
     ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(risk), 1)))
     title = "Chance of running out of error budget in the next window"

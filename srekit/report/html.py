@@ -1,0 +1,327 @@
+"""Notebook HTML (stakeholder and engineer views) and the run index.
+
+Self-contained and offline: nbconvert's CDN MathJax / require.js / mermaid URLs are blanked
+and every ``<script>`` block is dropped (the reports need no JavaScript); images are inline
+data URIs. :func:`offline_problems` is the post-check (no ``http(s)`` resource reference).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import html
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from srekit.report.tables import fmt_pct
+
+REMOVE_CELL = "remove_cell"
+
+
+REMOVE_INPUT = "remove_input"
+
+
+REMOVE_OUTPUT = "remove_output"
+
+
+HIDDEN_CELL_TAGS = ("parameters", "injected-parameters")
+
+
+_EXTRA_CSS = """
+<style id="srekit-css">
+body { margin: 0; }
+main { max-width: 60rem; margin: 0 auto; padding: 0 1rem 2rem; }
+img { max-width: 100%; height: auto; }
+table { display: block; overflow-x: auto; max-width: 100%; }
+table.srekit-table th, table.srekit-table td { text-align: left !important; vertical-align: top; min-width: 4rem; max-width: 28rem; white-space: normal !important; overflow-wrap: anywhere; }
+nav.srekit-toc { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; border: 1px solid #ccc; border-radius: 4px; padding: .5rem 1rem; margin: 1rem 0; font-size: .95rem; }
+nav.srekit-toc ul { margin: .25rem 0; padding-left: 1.2rem; }
+nav.srekit-toc .toc-h3 { margin-left: 1rem; }
+@media (max-width: 600px) {
+  main { padding: 0 .5rem 1rem; }
+  table.srekit-table { width: max-content; max-width: none; }
+  table.srekit-table th, table.srekit-table td { max-width: 16rem; }
+  .jp-InputPrompt, .jp-OutputPrompt { display: none; }
+  .jp-Cell { padding: 0; }
+  body { font-size: 15px; }
+}
+</style>
+"""
+
+
+def _tags(cell: Any) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def _set_tag(cell: Any, tag: str) -> None:
+    tags = _tags(cell)
+    if tag not in tags:
+        cell.setdefault("metadata", {})["tags"] = [*tags, tag]
+
+
+def stakeholder_view(nb: Any) -> Any:
+    """A copy of an executed notebook tagged for the stakeholder HTML: parameter cells removed,
+    code hidden, stray outputs (stdout/stderr text, bare ``repr`` results) tagged for removal.
+    A cell that raised keeps its code and traceback so the failure is visible."""
+    out = copy.deepcopy(nb)
+    for cell in out.cells:
+        if cell.cell_type != "code":
+            continue
+        if any(t in _tags(cell) for t in HIDDEN_CELL_TAGS):
+            _set_tag(cell, REMOVE_CELL)
+            continue
+        failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+        if failed:
+            continue
+        _set_tag(cell, REMOVE_INPUT)
+        kept = 0
+        for o in cell.get("outputs", []):
+            kind = o.get("output_type")
+            plain_only = kind == "execute_result" and set(o.get("data", {})) <= {"text/plain"}
+            if kind == "stream" or plain_only:
+                meta = o.setdefault("metadata", {})
+                meta["tags"] = [*meta.get("tags", []), REMOVE_OUTPUT]
+            else:
+                kept += 1
+        if kept == 0:
+            _set_tag(cell, REMOVE_CELL)
+    return out
+
+
+_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.S | re.I)
+
+
+_HEADING = re.compile(r'<h([1-3]) id="([^"]+)"[^>]*>(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h\1>', re.S)
+
+
+#: What makes an address a resource to fetch: an attribute, CSS ``url(``, ``@import`` or a JS
+#: ``import``, ending in ``//`` (``http://``, ``https://`` or protocol-relative).
+_RESOURCE_BEFORE = re.compile(
+    r"""(?:\b(?:src|href|srcset|poster|data)\s*=\s*["']?\s*|url\(\s*["']?\s*|@import\s+["']|import\s*\(?\s*["'])(?:https?:)?//\Z""",
+    re.I,
+)
+
+
+#: How far before a ``//`` the attribute or keyword that makes it a resource is looked for.
+_RESOURCE_REACH = 200
+
+
+def offline_problems(text: str) -> list[str]:
+    """Every reference to a remote resource (``src``/``href``/CSS ``url()``/``@import``/JS
+    ``import`` of an ``http(s)://`` or protocol-relative address) — empty when the page is
+    self-contained. Plain text mentioning a URL is not a resource and is not reported.
+
+    Only the places where ``//`` occurs are examined (a fast literal search), each against what
+    precedes it: a page is mostly base64 image data, which a pattern tried at every position
+    would crawl through.
+    """
+    found = []
+    at = text.find("//")
+    while at >= 0:
+        m = _RESOURCE_BEFORE.search(text, max(0, at - _RESOURCE_REACH), at + 2)
+        if m:
+            found.append(text[max(0, m.start() - 40) : m.end() + 60].replace("\n", " "))
+        at = text.find("//", at + 2)
+    return found
+
+
+def _toc(body: str) -> str:
+    items = []
+    for level, anchor, inner in _HEADING.findall(body):
+        label = re.sub(r"<[^>]+>", "", inner).strip()
+        if label:
+            items.append(f'<li class="toc-h{level}"><a href="#{anchor}">{label}</a></li>')
+    if len(items) < 2:
+        return ""
+    return (
+        '<nav class="srekit-toc" aria-label="Table of contents"><strong>Contents</strong><ul>'
+        + "".join(items)
+        + "</ul></nav>"
+    )
+
+
+def finish_html(body: str, *, title: str) -> str:
+    """Post-process nbconvert output: drop every script, add the phone-width CSS, the title
+    and a table of contents; raise if a remote resource reference remains."""
+    body = _SCRIPT.sub("", body)
+    body = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", body, count=1, flags=re.S)
+    body = body.replace("</head>", _EXTRA_CSS + "</head>", 1)
+    toc = _toc(body)
+    if toc:
+        body = body.replace("<main>", "<main>" + toc, 1)
+    problems = offline_problems(body)
+    if problems:
+        raise RuntimeError(f"rendered HTML {title!r} references remote resources: {problems[:3]}")
+    return body
+
+
+def notebook_html(nb: Any, *, audience: str, title: str) -> str:
+    """Self-contained HTML of an executed notebook.
+
+    ``audience="stakeholder"``: no code, no parameters, no stray outputs (cell tags applied by
+    :func:`stakeholder_view`, removed by nbconvert's ``TagRemovePreprocessor``).
+    ``audience="engineer"``: everything, with code.
+    """
+    if audience not in ("stakeholder", "engineer"):
+        raise ValueError(f"audience is stakeholder or engineer, not {audience!r}")
+    if audience == "stakeholder":
+        nb = stakeholder_view(nb)
+    body, _ = _exporter(audience).from_notebook_node(nb)
+    return finish_html(body, title=title)
+
+
+_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt\s*=)", re.I)
+
+
+_FOCUSABLE = re.compile(r'(<div\b[^>]*\bclass="[^"]*\b(?:jp-Cell-inputWrapper|jp-OutputArea-output)\b[^"]*")', re.I)
+
+
+MISSING_ALT = "No description has been provided for this image"
+
+
+def accessible(body: str) -> str:
+    """What nbconvert's ``HTMLExporter`` does to its page with BeautifulSoup (alt text for an
+    image without one; code inputs and outputs focusable from the keyboard), done with two
+    regular expressions instead of parsing and re-serialising the page: most of a report page is
+    base64 image data, and the parse was half of the rendering time."""
+    body = _IMG_WITHOUT_ALT.sub(f'<img alt="{MISSING_ALT}"', body)
+    return _FOCUSABLE.sub(r'\1 tabindex="0"', body)
+
+
+@functools.cache
+def _exporter(audience: str) -> Any:
+    """One configured nbconvert exporter per audience and process (its templates are compiled
+    once, not for every notebook a report worker renders)."""
+    from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    class Exporter(HTMLExporter):  # type: ignore[misc]
+        def from_notebook_node(self, nb: Any, resources: Any = None, **kw: Any) -> Any:
+            """``HTMLExporter.from_notebook_node`` (nbconvert 7) with :func:`accessible` in
+            place of its BeautifulSoup pass."""
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            self.register_filter(
+                "highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+            )
+            resources = self._init_resources(resources)
+            self.register_filter(
+                "filter_data_type",
+                WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources),
+            )
+            body, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return accessible(body), resources
+
+    c = Config()
+    c.HTMLExporter.mathjax_url = ""
+    c.HTMLExporter.require_js_url = ""
+    c.HTMLExporter.mermaid_js_url = ""
+    c.HTMLExporter.mermaid_layout_elk_js_url = ""
+    c.HTMLExporter.jquery_url = ""
+    c.HTMLExporter.widget_renderer_url = ""
+    c.HTMLExporter.jupyter_widgets_base_url = ""
+    exporter = Exporter(config=c, template_name="lab")
+    if audience == "stakeholder":
+        trp = TagRemovePreprocessor(
+            remove_cell_tags={REMOVE_CELL},
+            remove_input_tags={REMOVE_INPUT},
+            remove_single_output_tags={REMOVE_OUTPUT},
+        )
+        exporter.register_preprocessor(trp, enabled=True)
+        exporter.exclude_input_prompt = True
+        exporter.exclude_output_prompt = True
+    return exporter
+
+
+_INDEX_HEAD = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>srekit reports</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 60rem; padding: 1rem; }
+table { border-collapse: collapse; width: 100%; display: block; overflow-x: auto; }
+th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }
+.ok { color: #17663a; } .failed { color: #a11; font-weight: bold; }
+</style></head><body><main>
+<h1>Reliability reports</h1>
+"""
+
+
+def index_html(runs: Iterable[Mapping[str, Any]]) -> str:
+    """``reports/index.html``: every run, latest first, with status and headline figures.
+
+    Each run is its ``run.json`` mapping plus ``href`` (the run folder relative to the index).
+    """
+    ordered = sorted(runs, key=lambda r: str(r.get("generated_at", "")), reverse=True)
+    e = html.escape
+    rows = []
+    for r in ordered:
+        status = str(r.get("status", "unknown"))
+        cls = "ok" if status == "ok" else "failed"
+        href = str(r.get("href", "")).rstrip("/")
+        links = [
+            f'<a href="{e(href)}/{e(n["name"])}.html">{e(n["name"])}</a>'
+            + ("" if n.get("status") == "ok" else " (failed)")
+            for n in r.get("notebooks", [])
+        ]
+        links.append(f'<a href="{e(href)}/report.md">report.md</a>')
+        links.append(f'<a href="{e(href)}/report.json">report.json</a>')
+        figures = r.get("headline") or {}
+        fig_text = "; ".join(
+            f"{e(HEADLINE_LABELS.get(str(k), str(k).replace('_', ' ')))}: {e(_fmt_headline(str(k), v))}"
+            for k, v in figures.items()
+        )
+        rows.append(
+            f"<tr><td>{e(_when(r.get('generated_at')))}</td><td>{e(str(r.get('service', '')))}</td>"
+            f'<td class="{cls}">{e(status)}</td><td>{fig_text}</td><td>{" · ".join(links)}</td></tr>'
+        )
+    table = (
+        "<table><thead><tr><th>Generated (UTC)</th><th>Service</th><th>Status</th><th>Headline</th><th>Reports</th></tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+    if not rows:
+        table = "<p>No runs yet.</p>"
+    return _INDEX_HEAD + table + "\n</main></body></html>\n"
+
+
+def _when(stamp: Any) -> str:
+    try:
+        return pd.Timestamp(str(stamp)).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+    except (ValueError, TypeError):
+        return str(stamp or "")
+
+
+HEADLINE_LABELS: Mapping[str, str] = {
+    "requests": "requests",
+    "success_ratio": "succeeded",
+    "slos": "SLOs",
+    "slos_at_risk": "SLOs at risk",
+    "budget_remaining_min": "lowest budget left",
+    "incidents": "incidents",
+    "backlog_items": "backlog items",
+    "open_questions": "open questions",
+}
+
+
+def _fmt_headline(key: str, v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if key == "success_ratio" and isinstance(v, int | float):
+        return fmt_pct(v, 3)
+    if key == "budget_remaining_min" and isinstance(v, int | float):
+        return fmt_pct(v, 0)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list):
+        return ", ".join(map(str, v))
+    return str(v)

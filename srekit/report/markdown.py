@@ -1,0 +1,198 @@
+"""``report.md`` and Markdown text: data-derived text escaped (HTML entities, Markdown syntax
+characters backslash-escaped, formulas neutralised); each section shows the same worded
+tables as the report notebook (:mod:`srekit.report.tables`)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from srekit.core.files import neutralize
+from srekit.report import tables
+from srekit.report.contract import SECTION_KEYS, SECTION_TITLES
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+def md_text(value: Any) -> str:
+    """Data-derived text for Markdown: formulas neutralised, HTML escaped, Markdown syntax
+    characters backslash-escaped, newlines flattened."""
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return _num(value)
+    text = str(neutralize(str(value))).replace("\r", " ").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+def _num(x: float) -> str:
+    if x != x:  # NaN
+        return "–"
+    if x == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    if abs(x) >= 100:
+        return f"{x:,.1f}"
+    return f"{x:.4g}"
+
+
+def _title(key: str) -> str:
+    return key.replace("_", " ").strip().capitalize()
+
+
+def _is_records(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
+
+
+def _scalar(v: Any) -> bool:
+    return v is None or isinstance(v, str | int | float | bool)
+
+
+def md_table(records: Sequence[Mapping[Any, Any]], *, max_rows: int = 50, titles: bool = True) -> list[str]:
+    """A Markdown table of records; nested values are summarised, text is escaped.
+    ``titles=False`` keeps the column names as given (display tables are already worded)."""
+    cols: list[str] = []
+    for r in records:
+        cols += [k for k in r if k not in cols]
+    lines = ["| " + " | ".join(md_text(_title(c) if titles else c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    for r in records[:max_rows]:
+        cells = []
+        for c in cols:
+            v = r.get(c)
+            if _scalar(v):
+                cells.append(md_text(v))
+            elif isinstance(v, list) and all(_scalar(x) for x in v):
+                cells.append(", ".join(md_text(x) for x in v))
+            else:
+                cells.append(md_text(json.dumps(v, ensure_ascii=False)[:120]))
+        lines.append("| " + " | ".join(cells) + " |")
+    if len(records) > max_rows:
+        lines.append(f"\n_{len(records) - max_rows} more rows in report.json._")
+    return lines
+
+
+def md_payload(payload: Any, *, depth: int = 3) -> list[str]:
+    """Render any JSON-ready payload as Markdown: scalars as a bullet list, lists of records as
+    tables, nested mappings as sub-headings."""
+    lines: list[str] = []
+    if _scalar(payload):
+        return [md_text(payload)]
+    if _is_records(payload):
+        return md_table(payload)
+    if isinstance(payload, list):
+        return [f"- {md_text(v) if _scalar(v) else md_text(json.dumps(v, ensure_ascii=False)[:200])}" for v in payload]
+    scalars = {k: v for k, v in payload.items() if _scalar(v) or (isinstance(v, list) and all(_scalar(x) for x in v))}
+    for k, v in scalars.items():
+        shown = ", ".join(md_text(x) for x in v) if isinstance(v, list) else md_text(v)
+        lines.append(f"- **{md_text(_title(k))}**: {shown if shown else '–'}")
+    for k, v in payload.items():
+        if k in scalars:
+            continue
+        if isinstance(v, list | Mapping) and not v:
+            continue
+        lines += ["", "#" * min(depth, 6) + " " + md_text(_title(k)), ""]
+        lines += md_payload(v, depth=depth + 1)
+    return lines
+
+
+#: The worded tables each section shows, in report.md and in the report notebook.
+SECTION_TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
+    "slo_proposal": (
+        ("slo_table", "The SLOs in force"),
+        ("sli_table", "How each indicator is measured"),
+        ("options_table", "Options and their trade-offs"),
+        ("instrumentation_table", "Instrumentation plan"),
+    ),
+    "error_budget_policy": (
+        ("budget_table", "Error budget per SLO"),
+        ("actions_table", "What the team does in each budget state"),
+        ("forecast_table", "Forecast for the next window"),
+    ),
+    "alerting": (
+        ("alert_policy_table", "Burn-rate alert rules"),
+        ("backtest_table", "How the rules would have behaved on history"),
+        ("runbooks_table", "Runbooks"),
+    ),
+    "toil": (("toil_table", "Top toil drivers"), ("candidates_table", "Automation candidates")),
+    "incident_response": (
+        ("incident_metrics_table", "Incident response times"),
+        ("recommendations_table", "Process changes and how to track them"),
+        ("follow_up_table", "Postmortem follow-up tracker"),
+    ),
+    "backlog": (("backlog_table", "Ranked backlog"),),
+    "open_questions": (("questions_table", "Assumptions to confirm"),),
+}
+
+
+def report_markdown(report: Mapping[str, Any]) -> str:
+    """``report.md``: the Output Contract as Markdown, for pasting into documents. Each section
+    shows the same worded tables as the report notebook; all fields are in ``report.json``."""
+    meta = report.get("meta", {})
+    lines = [
+        f"# Reliability report: {md_text(meta.get('service', ''))}",
+        "",
+        f"_Generated {md_text(meta.get('generated_at', ''))} by srekit {md_text(meta.get('srekit_version', ''))}. "
+        "Every figure and field is also in report.json._",
+    ]
+    for n, key in enumerate(SECTION_KEYS, start=1):
+        payload = report.get(key)
+        lines += ["", f"## {n}. {SECTION_TITLES[key]}", ""]
+        if key == "summary":
+            lines.append(md_text(payload.get("text", "")) if isinstance(payload, Mapping) else md_text(payload))
+            if isinstance(payload, Mapping):
+                lines += ["", *md_table(tables.summary_figures_table(report).to_dict("records"), titles=False)]
+        elif key == "inputs":
+            lines += _inputs_markdown(payload or {})
+        elif key == "meta":
+            lines += md_payload(payload or {})
+        elif tables.section_status(report, key) != "ok":
+            lines.append(
+                f"_This section could not be computed in this run: {md_text(tables.section_status(report, key))}_"
+            )
+        elif not payload:
+            lines.append(
+                "No open questions: every input the analysis needed was given."
+                if key == "open_questions"
+                else "_Not computed in this run._"
+            )
+        else:
+            shown = 0
+            for func, caption in SECTION_TABLES.get(key, ()):
+                table = getattr(tables, func)(report)
+                if len(table):
+                    lines += [f"### {caption}", "", *md_table(table.to_dict("records"), titles=False), ""]
+                    shown += 1
+            if not shown:
+                lines += md_payload(payload)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _inputs_markdown(inputs: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
+    ranges = list((inputs.get("ranges") or {}).values())
+    if ranges:
+        lines += ["### Time ranges", ""] + md_table(ranges) + [""]
+    if inputs.get("missing"):
+        lines += ["Inputs not given: " + ", ".join(md_text(m) for m in inputs["missing"]) + ".", ""]
+    if inputs.get("journeys"):
+        lines += ["### Journeys", ""] + md_table(inputs["journeys"]) + [""]
+    lines.append(
+        "Critical journeys: "
+        + (", ".join(md_text(j) for j in inputs.get("critical_journeys", [])) or "none")
+        + f" ({md_text(inputs.get('critical_source', ''))})."
+    )
+    ledger = inputs.get("ledger") or []
+    if ledger:
+        rows = [
+            {k: e[k] for k in ("kind", "source", "rows_read", "rows_accepted", "rows_rejected")}
+            | {"reasons": "; ".join(f"{k}: {v}" for k, v in e["rejected"].items())}
+            for e in ledger
+        ]
+        lines += ["", "### Data-quality ledger", ""] + md_table(rows)
+    return lines
