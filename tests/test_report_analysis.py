@@ -113,6 +113,24 @@ def test_same_seed_same_numbers_in_every_notebook() -> None:
     assert small is a.forecast_for(200) and small is not a.forecast
 
 
+def test_report_view_is_report_json_cut_down_and_computes_only_its_sections() -> None:
+    """A notebook's tables read report_view(...): the same values as report.json, and a
+    notebook run alone computes only the sections it shows."""
+    full = analysis().report_dict
+    a = analysis()
+    view = a.report_view("toil")
+    assert "section:slo_proposal" not in a._memo and "section:incident_response" not in a._memo
+    assert json.dumps(view["toil"], sort_keys=True) == json.dumps(full["toil"], sort_keys=True)
+    assert {q["topic"] for q in view["open_questions"]} <= {q["topic"] for q in full["open_questions"]}
+    assert all(q["section"] == "toil" for q in view["open_questions"])
+    both = analysis().report_view("error_budget_policy", "slo_proposal")
+    for key in ("error_budget_policy", "slo_proposal"):
+        assert json.dumps(both[key], sort_keys=True) == json.dumps(full[key], sort_keys=True)
+    assert "forecast" in both["error_budget_policy"]
+    with pytest.raises(KeyError, match="unknown report section"):
+        a.report_view("summary")
+
+
 def test_failing_section_is_recorded_and_reraised() -> None:
     broken = pd.DataFrame({"date": pd.to_datetime(["2024-03-01"], utc=True), "task": pd.Series(["x"], dtype="str")})
     a = analysis(inputs=Inputs(telemetry=telemetry(), toil=broken))

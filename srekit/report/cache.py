@@ -43,6 +43,7 @@ from srekit.report.contract import (
     Meta,
     ReliabilityReport,
     SectionFailure,
+    jsonable,
     merge_questions,
     summarize,
 )
@@ -395,6 +396,15 @@ class Analysis:
         """``report.json`` as a dict."""
         return self._memoised("report_dict", lambda: dict(self.report.to_dict()))  # type: ignore[no-any-return]
 
+    def report_view(self, *keys: str) -> dict[str, Any]:
+        """``report.json`` cut down to the sections ``keys`` (same shape and values, with
+        ``open_questions`` holding theirs), computing only the analysis sections behind them:
+        what a notebook's tables (:mod:`srekit.report.tables`) read, so a notebook run on its own
+        in JupyterLab does not compute the whole report."""
+        payloads, questions = section_payloads(self, keys)
+        view = {key: jsonable(dict(value)) for key, value in payloads.items()}
+        return view | {"open_questions": [q.to_dict() for q in merge_questions(*questions)]}
+
     def compute_all(self) -> Analysis:
         """Compute everything: the inputs and the telemetry views first, then each section in
         dependency order, then the report (the order a streaming reader gets them in)."""
@@ -447,27 +457,51 @@ class Analysis:
 # ---------------------------------------------------------------- the report
 
 
+#: The analysis sections each report.json section is made of (the forecast is reported inside
+#: the error-budget policy).
+REPORT_PARTS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "slo_proposal": ("slo_proposal",),
+        "error_budget_policy": ("error_budget_policy", "forecast"),
+        "alerting": ("alerting",),
+        "toil": ("toil",),
+        "incident_response": ("incident_response",),
+        "backlog": ("backlog",),
+    }
+)
+
+
+def section_payloads(
+    analysis: Analysis, keys: Sequence[str] = tuple(REPORT_PARTS)
+) -> tuple[dict[str, Mapping[str, Any]], list[Sequence[OpenQuestion]]]:
+    """report.json's section payloads for ``keys`` (a failed analysis section becomes
+    ``{"status": "failed", "error": ...}``) and the open questions of the analysis sections
+    behind them, computing only those sections."""
+    unknown = sorted(set(keys) - set(REPORT_PARTS))
+    if unknown:
+        raise KeyError(f"unknown report section(s) {unknown}; sections: {', '.join(REPORT_PARTS)}")
+    parts = [part for key in keys for part in REPORT_PARTS[key]]
+    results = {part: analysis.result(part) for part in parts}
+    failed = {f.section: f for f in (SectionFailure(k, e) for k, e in analysis.failures) if f.section in results}
+
+    def payload(part: str) -> Mapping[str, Any]:
+        return failed[part].payload() if part in failed else results[part].to_dict()
+
+    payloads: dict[str, Mapping[str, Any]] = {}
+    for key in keys:
+        first, *nested = REPORT_PARTS[key]
+        payloads[key] = {**payload(first), **{part: payload(part) for part in nested}}
+    questions = [tuple(r.open_questions) for r in results.values() if r is not None]
+    return payloads, questions
+
+
 def sections_of(
     analysis: Analysis,
 ) -> tuple[dict[str, Mapping[str, Any]], list[Sequence[OpenQuestion]], tuple[SLOSpec, ...], tuple[SectionFailure, ...]]:
     """Section payloads, open questions per area, SLOs in force and failures of an
     :class:`srekit.report.cache.Analysis` (computing what it has not computed yet)."""
-    results = {key: analysis.result(key) for key in SECTIONS}
+    payloads, questions = section_payloads(analysis)
     failures = tuple(SectionFailure(key, error) for key, error in analysis.failures)
-    failed = {f.section: f for f in failures}
-    questions: list[Sequence[OpenQuestion]] = [tuple(r.open_questions) for r in results.values() if r is not None]
-
-    def payload(key: str) -> Mapping[str, Any]:
-        return failed[key].payload() if key in failed else results[key].to_dict()
-
-    payloads: dict[str, Mapping[str, Any]] = {
-        "slo_proposal": payload("slo_proposal"),
-        "error_budget_policy": {**payload("error_budget_policy"), "forecast": payload("forecast")},
-        "alerting": payload("alerting"),
-        "toil": payload("toil"),
-        "incident_response": payload("incident_response"),
-        "backlog": payload("backlog"),
-    }
     return payloads, questions, tuple(analysis.specs), failures
 
 

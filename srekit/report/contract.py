@@ -53,16 +53,16 @@ SECTION_TITLES: Mapping[str, str] = {
 }
 
 
-def _jsonable(value: Any) -> Any:
-    """Parameters as JSON-ready values (str for anything exotic)."""
+def jsonable(value: Any) -> Any:
+    """Payloads and parameters as JSON-ready values (str for anything exotic)."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return str(value)
 
 
@@ -93,7 +93,7 @@ class Meta:
             "service": self.service,
             "generated_at": self.generated_at.tz_convert("UTC").isoformat(),
             "seed": self.seed,
-            "parameters": _jsonable(dict(self.parameters)),
+            "parameters": jsonable(dict(self.parameters)),
             "config_path": self.config_path,
             "sections_failed": list(self.sections_failed),
         }
@@ -133,7 +133,7 @@ class ReliabilityReport:
             elif key in ("inputs", "meta"):
                 out[key] = value.to_dict()
             else:
-                out[key] = _jsonable(dict(value))
+                out[key] = jsonable(dict(value))
         return out
 
 
