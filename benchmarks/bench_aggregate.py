@@ -1,4 +1,4 @@
-"""Benchmark of `srekit aggregate` (issue 2, section 6).
+"""Benchmark of `srekit aggregate` (goals in benchmarks/RESULTS.md).
 
 On a generated 10 M-row request CSV (``srekit samples --raw-days 1 --rps 116 --raw-format csv``,
 cached in the temp folder), side by side in one run, each candidate in its own process (so its

@@ -45,7 +45,8 @@ import sys, os
 from concurrent.futures import ProcessPoolExecutor
 import nbformat, papermill
 folder, n, jobs, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-meta = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}, "language_info": {"name": "python"}}
+meta = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"}}
 paths = []
 for i in range(n):
     nb = nbformat.v4.new_notebook(metadata=meta)
@@ -58,7 +59,8 @@ def run(p, zygote):
     if zygote:
         from srekit.report.kernels import warm_kernel_manager
         extra = {"kernel_manager_class": warm_kernel_manager(zygote), "shutdown_kernel": "immediate"}
-    papermill.execute_notebook(p, p + ".out.ipynb", parameters={"x": 2}, progress_bar=False, kernel_name="python3", **extra)
+    papermill.execute_notebook(p, p + ".out.ipynb", parameters={"x": 2}, progress_bar=False, kernel_name="python3",
+                               **extra)
 if mode == "warm":
     from srekit.report.kernels import KernelZygote
     with KernelZygote() as z, ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -74,8 +76,9 @@ IMPORTS_SCRIPT = r"""
 import time
 t = time.perf_counter()
 import pandas, matplotlib.figure
-import srekit.report.cache, srekit.report.nbshow, srekit.report.tables, srekit.report.html, srekit.report.runner, srekit.report.plots.telemetry, srekit.report.plots.slo
-import srekit.report.plots.alerting, srekit.report.plots.incidents, srekit.report.plots.toil, srekit.report.contract
+import srekit.report.cache, srekit.report.nbshow, srekit.report.tables, srekit.report.html, srekit.report.runner
+import srekit.report.plots.telemetry, srekit.report.plots.slo, srekit.report.plots.alerting
+import srekit.report.plots.incidents, srekit.report.plots.toil, srekit.report.contract
 print(time.perf_counter() - t)
 """
 
@@ -105,7 +108,9 @@ def _fmt(xs: list[float]) -> str:
 
 
 def _row(label: str, runs: list[tuple[float, float]]) -> str:
-    return f"| {label} | {statistics.median(w for w, _ in runs):.1f} | {_fmt([w for w, _ in runs])} | {statistics.median(c for _, c in runs):.1f} |\n"
+    wall = statistics.median(w for w, _ in runs)
+    cpu = statistics.median(c for _, c in runs)
+    return f"| {label} | {wall:.1f} | {_fmt([w for w, _ in runs])} | {cpu:.1f} |\n"
 
 
 def main() -> str:
@@ -180,7 +185,8 @@ def main() -> str:
     analysis = statistics.median(analyses)
     kernel_imports = statistics.median(imports)
     nb_rows = "".join(
-        f"| {name} | {statistics.median(v):.1f} | {statistics.median(standalone.get(name, [float('nan')])):.1f} | {_fmt(standalone.get(name, []))} |\n"
+        f"| {name} | {statistics.median(v):.1f} | {statistics.median(standalone.get(name, [float('nan')])):.1f} | "
+        f"{_fmt(standalone.get(name, []))} |\n"
         for name, v in sorted(per_notebook.items())
     )
     worst = max(statistics.median(v) for v in standalone.values())
@@ -193,9 +199,9 @@ def main() -> str:
         "alternating runs; CPU = user + system seconds of the whole process tree (forked kernels included).\n\n"
         "How the report runs: the analysis is computed once, in the parent, and saved value by value; each notebook "
         "loads only what it shows. Kernels are forked from a process that has already imported ipykernel, pandas, "
-        "matplotlib and srekit (`srekit.report.kernels`, see docs/scheduling.md) and stopped as soon as their last cell is "
-        "done; no kernel imports scipy; charts are SVG; notebook processes run at a lower priority than the analysis "
-        "they wait for; a render process writes each notebook's HTML while the workers run the next ones.\n\n"
+        "matplotlib and srekit (`srekit.report.kernels`, see docs/scheduling.md) and stopped as soon as their last "
+        "cell is done; no kernel imports scipy; charts are SVG; notebook processes run at a lower priority than the "
+        "analysis they wait for; a render process writes each notebook's HTML while the workers run the next ones.\n\n"
         "| measure | median wall (s) | runs (s) | median CPU (s) |\n|---|---|---|---|\n"
         + _row(f"**floor**: {n} empty notebooks, papermill defaults", runs["floor"])
         + _row("**full sample report** (`srekit report`)", runs["report"])
@@ -203,8 +209,10 @@ def main() -> str:
             "full sample report with `--fresh-kernels` (kernels started from scratch, as the floor's)", runs["fresh"]
         )
         + _row(f"same-mechanics floor: {n} empty notebooks in forked kernels, stopped at once", runs["warm_floor"])
-        + f"| `srekit analyze` alone (load + every analysis, report.json/md, rules) | {analysis:.1f} | {_fmt(analyses)} | |\n"
-        f"| imports a kernel started from scratch pays (pandas, matplotlib, srekit) | {kernel_imports:.2f} | {_fmt(imports)} | |\n\n"
+        + f"| `srekit analyze` alone (load + every analysis, report.json/md, rules) | {analysis:.1f} | "
+        f"{_fmt(analyses)} | |\n"
+        f"| imports a kernel started from scratch pays (pandas, matplotlib, srekit) | {kernel_imports:.2f} | "
+        f"{_fmt(imports)} | |\n\n"
         f"Ratio report / floor: **{ratio:.2f}×** (goal ≤ {GOAL:.0f}×): **{met}**. "
         f"With `--fresh-kernels`: {wall['fresh'] / wall['floor']:.2f}×. Against the same-mechanics floor: "
         f"{wall['report'] / wall['warm_floor']:.2f}×. "
@@ -213,12 +221,15 @@ def main() -> str:
         f"On {jobs} cores the wall time cannot go below CPU / {jobs}: {cpu['report'] / jobs:.1f} s for the report, "
         f"{cpu['fresh'] / jobs:.1f} s with fresh kernels. The floor is mostly waiting, not computing "
         f"({cpu['floor']:.1f} CPU s in {wall['floor']:.1f} s): kernel start-up and papermill's graceful kernel stop. "
-        f"The machine is shared (1-minute load average {load_before:.1f} at the start, {load_after:.1f} at the end).\n\n"
+        f"The machine is shared (1-minute load average {load_before:.1f} at the start, {load_after:.1f} at the "
+        "end).\n\n"
         "Per notebook: median papermill seconds inside the report run (kernel start included; loads the saved "
         "analysis, may wait for a value still being computed) and standalone (`papermill NB out --cwd notebooks`, "
         f"fresh kernel, no cache: computes what it shows; budget {NOTEBOOK_BUDGET_S:.0f} s):\n\n"
-        f"| notebook | in the report (s) | standalone median (s) | standalone runs (s) |\n|---|---|---|---|\n{nb_rows}\n"
-        f"Slowest standalone notebook: {worst:.1f} s ({'within' if worst <= NOTEBOOK_BUDGET_S else 'over'} the {NOTEBOOK_BUDGET_S:.0f} s budget).\n"
+        "| notebook | in the report (s) | standalone median (s) | standalone runs (s) "
+        f"|\n|---|---|---|---|\n{nb_rows}\n"
+        f"Slowest standalone notebook: {worst:.1f} s ({'within' if worst <= NOTEBOOK_BUDGET_S else 'over'} the "
+        f"{NOTEBOOK_BUDGET_S:.0f} s budget).\n"
     )
 
 

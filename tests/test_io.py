@@ -232,7 +232,10 @@ def test_series_bom_crlf_quoted(tmp_path: Path) -> None:
 
 
 def test_series_value_rejects(tmp_path: Path) -> None:
-    body = "2024-01-01 00:00,1.5\n2024-01-01 00:05,\n2024-01-01 00:10,NaN\n2024-01-01 00:15,abc\n2024-01-01 00:20,-3\n32/13/2024,2\n2024-01-01 00:30,inf\n"
+    body = (
+        "2024-01-01 00:00,1.5\n2024-01-01 00:05,\n2024-01-01 00:10,NaN\n2024-01-01 00:15,abc\n"
+        "2024-01-01 00:20,-3\n32/13/2024,2\n2024-01-01 00:30,inf\n"
+    )
     got = io.load_series(write(tmp_path, "s.csv", "timestamp,value\n" + body))
     assert dict(got.entry.rejected) == {
         "missing value": 2,
@@ -332,7 +335,10 @@ def test_incidents_row_rejects(tmp_path: Path) -> None:
 
 
 def test_incidents_duplicate_ids(tmp_path: Path) -> None:
-    body = "A,x,2024-01-01T10:00:00Z,,2024-01-01T11:00:00Z,,,,\nB,y,2024-01-02T10:00:00Z,,,,,,\nA,z,2024-01-03T10:00:00Z,,,,,,\n"
+    body = (
+        "A,x,2024-01-01T10:00:00Z,,2024-01-01T11:00:00Z,,,,\nB,y,2024-01-02T10:00:00Z,,,,,,\n"
+        "A,z,2024-01-03T10:00:00Z,,,,,,\n"
+    )
     with pytest.raises(InputError) as e:
         io.load_incidents(write(tmp_path, "i.csv", INC_HEADER + body))
     msg = str(e.value)
@@ -508,7 +514,10 @@ def test_toil_misspelled_minutes(tmp_path: Path) -> None:
 
 
 def test_alerts(tmp_path: Path) -> None:
-    body = "2024-01-01T00:00:00Z,HighErrorRate,PAGE,yes,I-1\n2024-01-01T01:00:00Z,DiskSpace,ticket,no,\n2024-01-01T02:00:00Z,,page,,\n2024-01-01T03:00:00Z,X,page,sometimes,\n"
+    body = (
+        "2024-01-01T00:00:00Z,HighErrorRate,PAGE,yes,I-1\n2024-01-01T01:00:00Z,DiskSpace,ticket,no,\n"
+        "2024-01-01T02:00:00Z,,page,,\n2024-01-01T03:00:00Z,X,page,sometimes,\n"
+    )
     got = io.load_alerts(write(tmp_path, "pages.csv", "timestamp,alert,severity,actionable,incident_id\n" + body))
     assert got.frame["severity"].tolist() == ["page", "ticket"]
     assert got.frame["actionable"].tolist() == [True, False]
@@ -522,7 +531,10 @@ def test_alerts_missing_severity_column(tmp_path: Path) -> None:
 
 
 def test_deploys_synonyms_and_unknown(tmp_path: Path) -> None:
-    body = "2024-01-01T00:00:00Z,Succeeded,api\n2024-01-02T00:00:00Z,rolled back,api\n2024-01-03T00:00:00Z,FAILURE,\n2024-01-04T00:00:00Z,exploded,api\n2024-01-05T00:00:00Z,,api\n"
+    body = (
+        "2024-01-01T00:00:00Z,Succeeded,api\n2024-01-02T00:00:00Z,rolled back,api\n"
+        "2024-01-03T00:00:00Z,FAILURE,\n2024-01-04T00:00:00Z,exploded,api\n2024-01-05T00:00:00Z,,api\n"
+    )
     got = io.load_deploys(write(tmp_path, "d.csv", "timestamp,result,service\n" + body))
     assert got.frame["result"].tolist() == ["success", "rollback", "failed"]
     assert dict(got.entry.rejected) == {"unknown result value": 1, "missing result": 1}

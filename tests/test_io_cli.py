@@ -101,14 +101,16 @@ def _service(tmp_path: Path, data: dict[str, str], **extra: object) -> Path:
 
 def test_load_inputs_all_kinds(tmp_path: Path) -> None:
     (tmp_path / "tel.csv").write_text(
-        "route,ts,total,errors,le_100,le_500\ncheckout,2024-01-01 00:00,10,1,7,9\ncheckout,2024-01-01 00:01,10,0,10,10\n"
+        "route,ts,total,errors,le_100,le_500\ncheckout,2024-01-01 00:00,10,1,7,9\ncheckout,2024-01-01 "
+        "00:01,10,0,10,10\n"
     )
     (tmp_path / "inc.csv").write_text(
         "id,started_at,resolved_at\nI1,2024-01-01 00:00,2024-01-01 00:30\nI2,2024-01-01 01:00,2024-01-01 00:30\n"
     )
     (tmp_path / "toil.csv").write_text("date,task,minutes\n2024-01-01,restart,20\n")
     (tmp_path / "pages.csv").write_text(
-        "timestamp,alert,severity,incident_id\n2024-01-01 00:05,HighErrors,page,I1\n2024-01-01 00:07,HighErrors,page,I9\n"
+        "timestamp,alert,severity,incident_id\n2024-01-01 00:05,HighErrors,page,I1\n2024-01-01 "
+        "00:07,HighErrors,page,I9\n"
     )
     (tmp_path / "deploys.csv").write_text("timestamp,result\n2023-12-31 23:50,success\n")
     (tmp_path / "series.csv").write_text("timestamp,value\n2024-01-01 00:00,120\n")

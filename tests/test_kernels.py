@@ -144,7 +144,8 @@ def test_kernel_exits_when_its_owner_is_gone(tmp_path: Path, zygote: KernelZygot
         "from srekit.report.kernels import request_kernel\n"
         "import os\nr, w = os.pipe()\n"
         "from srekit.report.kernels import interpreter\n"
-        f"pid = request_kernel({zygote.address!r}, ['-f', {str(tmp_path / 'k.json')!r}], cwd='/', env={{}}, fds=(1, 2, r), interpreter=interpreter())\n"
+        f"pid = request_kernel({zygote.address!r}, ['-f', {str(tmp_path / 'k.json')!r}], cwd='/', env={{}}, fds=(1, 2, "
+        "r), interpreter=interpreter())\n"
         "print(pid)\n"
     )
     from jupyter_client.connect import write_connection_file
@@ -213,7 +214,10 @@ def test_zygote_of_a_killed_runner_goes_away(tmp_path: Path) -> None:
     """A runner killed with SIGKILL cannot stop its zygote: the zygote notices and removes its folder."""
     import subprocess
 
-    code = "import sys, time\nfrom srekit.report.kernels import KernelZygote\nz = KernelZygote()\nprint(z.pid, z.address, flush=True)\ntime.sleep(60)\n"
+    code = (
+        "import sys, time\nfrom srekit.report.kernels import KernelZygote\nz = KernelZygote()\n"
+        "print(z.pid, z.address, flush=True)\ntime.sleep(60)\n"
+    )
     runner = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert runner.stdout is not None
     pid, address = runner.stdout.readline().split()
@@ -222,3 +226,28 @@ def test_zygote_of_a_killed_runner_goes_away(tmp_path: Path) -> None:
     runner.wait()
     assert gone(int(pid), 10)
     assert not Path(address).parent.exists()
+
+
+def test_jupyter_client_still_has_the_hooks_the_warm_kernels_override() -> None:
+    """The warm kernels override private jupyter_client methods; pyproject.toml pins the major
+    version they were written for. A jupyter_client without one of them fails here with the
+    names, and the runner falls back to starting kernels the usual way."""
+    from importlib.metadata import version
+
+    from srekit.report import kernels
+
+    missing = kernels.missing_hooks()
+    assert not missing, (
+        f"jupyter_client {version('jupyter_client')} lacks {missing}, which srekit.report.kernels overrides "
+        "or calls: update WarmProvisioner / WarmKernelManager / WarmKernelClient for it, then the pin in pyproject.toml"
+    )
+    assert version("jupyter_client").split(".")[0] == "8", "pyproject.toml pins jupyter_client to major version 8"
+
+
+def test_a_missing_hook_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    from srekit.report import kernels
+
+    monkeypatch.setattr(
+        kernels, "PRIVATE_HOOKS", (*kernels.PRIVATE_HOOKS, ("jupyter_client.manager:AsyncKernelManager", "_gone"))
+    )
+    assert kernels.missing_hooks() == ["jupyter_client.manager:AsyncKernelManager._gone"]

@@ -306,7 +306,8 @@ def test_accessible_matches_nbconverts_soup_pass() -> None:
                 nbformat.v4.new_output(
                     "display_data",
                     data={
-                        "text/html": '<img src="data:image/png;base64,AAAA" alt="a chart"><div class="jp-OutputArea-output">x</div>'
+                        "text/html": '<img src="data:image/png;base64,AAAA" alt="a chart"><div '
+                        'class="jp-OutputArea-output">x</div>'
                     },
                 ),
                 nbformat.v4.new_output("stream", name="stdout", text="hello\n"),

@@ -40,7 +40,8 @@ def run_pull(args: argparse.Namespace) -> int:
     notes = ", ".join(f"{k} {v}" for k, v in entry.notes.items())
     span = f"{entry.start} to {entry.end}" if entry.start is not None else "no data"
     print(
-        f"{out}: {len(frame)} rows ({frame['journey'].nunique()} journeys, {frame['interval_start'].nunique()} intervals), {span}"
+        f"{out}: {len(frame)} rows ({frame['journey'].nunique()} journeys, {frame['interval_start'].nunique()} "
+        f"intervals), {span}"
     )
     print(f"ledger: {notes}")
     return 0

@@ -20,7 +20,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="path to service.yaml")
     parser.add_argument(
         "--out",
-        help="output folder (analyze: where report.json goes; report: the reports root, default report.out from service.yaml)",
+        help="output folder (analyze: where report.json goes; report: the reports root, default report.out from "
+        "service.yaml)",
     )
     parser.add_argument("--seed", type=int, default=7, help="seed for Monte Carlo and bootstrap (default 7)")
 

@@ -43,7 +43,8 @@ def add_validate_arguments(p: argparse.ArgumentParser) -> None:
         "--format",
         dest="fmt",
         default=None,
-        help="csv, parquet, json; for incidents also pagerduty, opsgenie, statuspage, gcp (default: from the file name)",
+        help="csv, parquet, json; for incidents also pagerduty, opsgenie, statuspage, gcp (default: from the file "
+        "name)",
     )
     p.add_argument("--timezone", default="UTC", help="IANA timezone of naive timestamps (default UTC)")
     p.add_argument("--strict", action="store_true", help="treat any rejected row as fatal (exit 2)")

@@ -1,4 +1,4 @@
-"""Raw request logs → aggregated telemetry (DESIGN.md, "Aggregated telemetry").
+"""Raw request logs → aggregated telemetry (docs/architecture.md, "The aggregated telemetry model"; docs/aggregate.md).
 
 A request log has one row per request: ``timestamp``, ``latency_ms`` and either ``status`` (an
 HTTP code; 5xx is an error by default) or ``success`` (a boolean), plus an optional ``journey``

@@ -1,4 +1,4 @@
-"""Canonical in-memory columns of every input kind after loading (DESIGN.md, "Inputs").
+"""Canonical in-memory columns of every input kind after loading (docs/inputs.md).
 
 Loaders (``srekit.inputs.loaders``) produce exactly these columns (optional ones present and NA-filled when
 the source lacks them); analyses rely on them. Times are ``datetime64[us, UTC]``.

@@ -37,7 +37,7 @@ class JourneyConfig:
 
 @dataclass(frozen=True, slots=True)
 class PrometheusConfig:
-    """Where and how to pull history from Prometheus (issue 7)."""
+    """Where and how to pull history from Prometheus (docs/service-yaml.md, "prometheus")."""
 
     url: str | None = None
     request_counter: str = "http_requests_total"
@@ -83,7 +83,7 @@ class OncallConfig:
 
 @dataclass(frozen=True, slots=True)
 class AlertingConfig:
-    """Alerting policy knobs (issue 4)."""
+    """Alerting policy knobs (docs/alerting.md)."""
 
     page_long_windows: tuple[str, ...] = ("1h", "6h")
     ticket_long_windows: tuple[str, ...] = ("1d", "3d")
@@ -94,7 +94,7 @@ class AlertingConfig:
 
 @dataclass(frozen=True, slots=True)
 class ToilConfig:
-    """Team size and working time for toil shares (issue 5)."""
+    """Team size and working time for toil shares (docs/toil.md)."""
 
     team_size: int | None = None
     hours_per_week: float = 40.0
@@ -107,7 +107,7 @@ class ToilConfig:
 
 @dataclass(frozen=True, slots=True)
 class ReportConfig:
-    """Where `srekit report` writes and what it keeps (issue 6)."""
+    """Where `srekit report` writes and what it keeps (docs/scheduling.md)."""
 
     out: Path = Path("reports")
     path_template: str = "{service}/{date}"
@@ -163,7 +163,8 @@ def _section(raw: Mapping[str, Any], name: str, cls: type, conv: Mapping[str, An
     body = raw.get(name) or {}
     if not isinstance(body, Mapping):
         raise ConfigError(
-            f"{where}: `{name}` must be a mapping of keys, got {type(body).__name__}. fix: indent its keys under `{name}:`"
+            f"{where}: `{name}` must be a mapping of keys, got {type(body).__name__}. fix: indent its keys under "
+            f"`{name}:`"
         )
     valid = {f.name for f in fields(cls)}
     unknown = sorted(set(body) - valid)

@@ -1,4 +1,4 @@
-"""Loading and validating every input kind (DESIGN.md, "Inputs"; docs/inputs.md).
+"""Loading and validating every input kind (docs/inputs.md).
 
 Each ``load_<kind>(path, *, fmt=None, tz="UTC", columns=None, strict=False) -> Loaded`` reads one
 file, maps its columns onto the canonical ones of :mod:`srekit.inputs.columns`, parses every stamp to UTC
@@ -595,7 +595,8 @@ def _read(
             file=str(path),
             expected=", ".join(allowed),
             got=fmt,
-            fix=f"set data.{kind}_format (or --format) to one of {list(allowed)}, or leave it out to detect it from the file name",
+            fix=f"set data.{kind}_format (or --format) to one of {list(allowed)}, "
+            "or leave it out to detect it from the file name",
         )
     p = Path(path)
     raw = read_table(p, fmt if fmt in CONTAINERS else None)
@@ -1102,7 +1103,8 @@ def _config_path(config: ServiceConfig, kind: str) -> Path:
         raise input_error(
             f"the file listed under data.{kind} does not exist",
             file=str(p),
-            fix=f"correct data.{kind} in {where} (relative paths are relative to the folder holding it) or remove the key",
+            fix=f"correct data.{kind} in {where} (relative paths are relative to the folder holding it) or remove the "
+            "key",
         )
     return p
 

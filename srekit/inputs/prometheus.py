@@ -1,5 +1,5 @@
 """Prometheus as a live data source: pull history over the HTTP API straight into the
-aggregated telemetry form (DESIGN.md "Aggregated telemetry").
+aggregated telemetry form (docs/architecture.md, "The aggregated telemetry model").
 
 Correct by construction:
 

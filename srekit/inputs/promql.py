@@ -46,7 +46,8 @@ def sli_queries(spec: SLOSpec, prom: PrometheusConfig, window: str) -> tuple[str
     """``(bad_rate, total_rate)`` PromQL for a request-based SLI over ``window``."""
     base = base_matchers(prom, spec.journey)
     if spec.sli == "availability":
-        bad = f'sum(rate({prom.request_counter}{{{base},{prom.status_label}=~"{quote(prom.error_status_regex)}"}}[{window}]))'
+        errors = f'{prom.status_label}=~"{quote(prom.error_status_regex)}"'
+        bad = f"sum(rate({prom.request_counter}{{{base},{errors}}}[{window}]))"
         total = f"sum(rate({prom.request_counter}{{{base}}}[{window}]))"
     elif spec.sli == "latency":
         assert spec.threshold_ms is not None

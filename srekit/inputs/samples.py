@@ -1,4 +1,4 @@
-"""Deterministic sample data with known ground truth (issue 2, section 2).
+"""Deterministic sample data with known ground truth (data/samples/README.md describes them).
 
 A small storefront ("shopfront") with three user journeys is simulated minute by minute:
 
@@ -583,7 +583,8 @@ def generate_incidents(days: int, rng: np.random.Generator, *, end: pd.Timestamp
     """Incident records consistent with :func:`events` (generic incident CSV columns).
 
     Offsets: alert-detected 2–6 min after impact start, customer-reported 15–45 min (30–70 % into
-    impacts shorter than 45 min), internal ones 10–40 min or, for impacts over 12 h, 1–40 h later; acknowledged 1–10 min after detection; mitigated at the end of the impact;
+    impacts shorter than 45 min), internal ones 10–40 min or, for impacts over 12 h, 1–40 h later;
+    acknowledged 1–10 min after detection; mitigated at the end of the impact;
     resolved the template's hours after mitigation. One incident is still open (no
     resolved_at); three have no telemetry footprint (internal tooling).
     """
@@ -1161,7 +1162,8 @@ def readme(
     ]
     for j in truth["journeys"]:
         lines.append(
-            f"| {j['name']} | {j['share']:.0%} | {j['base_error_ratio']:.2%} | {j['weekend_factor']:g} | {j['p50_ms']:.0f} | {j['p95_ms']:.0f} | {j['p99_ms']:.0f} |"
+            f"| {j['name']} | {j['share']:.0%} | {j['base_error_ratio']:.2%} | {j['weekend_factor']:g} | "
+            f"{j['p50_ms']:.0f} | {j['p95_ms']:.0f} | {j['p99_ms']:.0f} |"
         )
     lines += [
         "",
@@ -1175,13 +1177,15 @@ def readme(
     ]
     for e in truth["events"]:
         lines.append(
-            f"| {e['id']} | {e['kind']} | {e['journey']} | {e['start']} | {e['end']} | {e['duration_minutes']} | {e['error_ratio']:g} | {e['latency_factor']:g} | {e['incident_id'] or '— (unrecorded)'} |"
+            f"| {e['id']} | {e['kind']} | {e['journey']} | {e['start']} | {e['end']} | {e['duration_minutes']} | "
+            f"{e['error_ratio']:g} | {e['latency_factor']:g} | {e['incident_id'] or '— (unrecorded)'} |"
         )
     inc = tables["incidents.csv"]
     lines += [
         "",
         f"- Events no incident recorded: {', '.join(truth['unrecorded_events']) or 'none'}.",
-        f"- Incidents invisible in the telemetry (internal tooling): {', '.join(truth['invisible_incidents']) or 'none'}.",
+        "- Incidents invisible in the telemetry (internal tooling): "
+        f"{', '.join(truth['invisible_incidents']) or 'none'}.",
         f"- Incidents still open (no `resolved_at`): {', '.join(truth['open_incidents']) or 'none'}.",
         "- An incident whose events hit several journeys (I09: E09 browse and E10 search) names "
         "the first in `incidents.csv`; `ground_truth.json` links every event to it.",

@@ -1,4 +1,4 @@
-"""The aggregated telemetry model (DESIGN.md, "Aggregated telemetry").
+"""The aggregated telemetry model (docs/architecture.md, "The aggregated telemetry model"; docs/aggregate.md).
 
 One row per (journey, interval_start): ``total``, ``errors`` and Prometheus-style cumulative
 latency buckets ``le_<edge_ms>`` (requests with latency ≤ edge). The form is mergeable (sum rows
@@ -338,15 +338,6 @@ def _sli_grid(
         np.add.at(out_total, pos[keep], total[keep])
         np.add.at(out_bad, pos[keep], bad[keep])
     return pd.DataFrame({"total": out_total, "bad": out_bad}, index=grid)
-
-
-def timeslice_counts(series: pd.DataFrame, journey: str, threshold_ms: float) -> pd.DataFrame:
-    """Timeslice SLI over a gauge-like series (one statistic per interval): each interval is one
-    event, bad when ``value > threshold_ms`` (OpenSLO Timeslices over a per-slice metric)."""
-    part = series[series["journey"] == journey].sort_values("timestamp")
-    idx = pd.DatetimeIndex(part["timestamp"], name="interval_start")
-    bad = (part["value"].to_numpy() > threshold_ms).astype("int64")
-    return pd.DataFrame({"total": np.ones(len(part), dtype="int64"), "bad": bad}, index=idx)
 
 
 def infer_interval(df: pd.DataFrame) -> pd.Timedelta:

@@ -480,7 +480,8 @@ def section_payloads(
     unknown = sorted(set(keys) - set(REPORT_PARTS))
     if unknown:
         raise KeyError(f"unknown report section(s) {unknown}; sections: {', '.join(REPORT_PARTS)}")
-    parts = [part for key in keys for part in REPORT_PARTS[key]]
+    wanted = {part for key in keys for part in REPORT_PARTS[key]}
+    parts = [part for part in SECTIONS if part in wanted]  # questions in section order
     results = {part: analysis.result(part) for part in parts}
     failed = {f.section: f for f in (SectionFailure(k, e) for k, e in analysis.failures) if f.section in results}
 
@@ -491,7 +492,7 @@ def section_payloads(
     for key in keys:
         first, *nested = REPORT_PARTS[key]
         payloads[key] = {**payload(first), **{part: payload(part) for part in nested}}
-    questions = [tuple(r.open_questions) for r in results.values() if r is not None]
+    questions: list[Sequence[OpenQuestion]] = [tuple(r.open_questions) for r in results.values() if r is not None]
     return payloads, questions
 
 
@@ -724,7 +725,8 @@ def load(folder: str | Path, *, wait_s: float = WAIT_S) -> Analysis:
         header = pickle.load(fh)
         if header != (CACHE_VERSION, _version()):
             raise AnalysisCacheError(
-                f"{p} was saved by another srekit version (format {header!r}, this is {(CACHE_VERSION, _version())!r}). "
+                f"{p} was saved by another srekit version (format {header!r}, "
+                f"this is {(CACHE_VERSION, _version())!r}). "
                 "fix: leave analysis_cache empty to compute the analysis from config_path"
             )
         analysis = pickle.load(fh)

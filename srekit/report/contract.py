@@ -1,4 +1,4 @@
-"""The reliability report: one frozen object holding the Output Contract (DESIGN.md).
+"""The reliability report: one frozen object holding the Output Contract (docs/architecture.md, docs/report-json.md).
 
 ``build_report`` is pure: it takes the parsed config and the loaded inputs, calls every analysis
 area's entry point, and returns a :class:`ReliabilityReport` whose ``to_dict()`` is
@@ -279,7 +279,10 @@ def _budget_sentence(f: Mapping[str, Any]) -> str | None:
     if not f.get("slos"):
         return None
     ok = f["slos"] - f["slos_at_risk"]
-    text = f"{ok} of {f['slos']} SLOs are healthy; {f['worst_slo']} has used {f['worst_slo_consumed']:.0%} of its error budget ({f['worst_slo_status']})"
+    text = (
+        f"{ok} of {f['slos']} SLOs are healthy; {f['worst_slo']} has used {f['worst_slo_consumed']:.0%} "
+        f"of its error budget ({f['worst_slo_status']})"
+    )
     if f.get("forecast_p_exhaust") is not None:
         text += (
             f", and the forecast gives {f['forecast_slo']} a {f['forecast_p_exhaust']:.0%} chance of running out "

@@ -36,8 +36,10 @@ body { margin: 0; }
 main { max-width: 60rem; margin: 0 auto; padding: 0 1rem 2rem; }
 img { max-width: 100%; height: auto; }
 table { display: block; overflow-x: auto; max-width: 100%; }
-table.srekit-table th, table.srekit-table td { text-align: left !important; vertical-align: top; min-width: 4rem; max-width: 28rem; white-space: normal !important; overflow-wrap: anywhere; }
-nav.srekit-toc { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; border: 1px solid #ccc; border-radius: 4px; padding: .5rem 1rem; margin: 1rem 0; font-size: .95rem; }
+table.srekit-table th, table.srekit-table td { text-align: left !important; vertical-align: top; min-width: 4rem;
+  max-width: 28rem; white-space: normal !important; overflow-wrap: anywhere; }
+nav.srekit-toc { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; border: 1px solid #ccc;
+  border-radius: 4px; padding: .5rem 1rem; margin: 1rem 0; font-size: .95rem; }
 nav.srekit-toc ul { margin: .25rem 0; padding-left: 1.2rem; }
 nav.srekit-toc .toc-h3 { margin-left: 1rem; }
 @media (max-width: 600px) {
@@ -283,9 +285,8 @@ def index_html(runs: Iterable[Mapping[str, Any]]) -> str:
             f'<td class="{cls}">{e(status)}</td><td>{fig_text}</td><td>{" · ".join(links)}</td></tr>'
         )
     table = (
-        "<table><thead><tr><th>Generated (UTC)</th><th>Service</th><th>Status</th><th>Headline</th><th>Reports</th></tr></thead><tbody>"
-        + "".join(rows)
-        + "</tbody></table>"
+        "<table><thead><tr><th>Generated (UTC)</th><th>Service</th><th>Status</th><th>Headline</th>"
+        "<th>Reports</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
     if not rows:
         table = "<p>No runs yet.</p>"

@@ -74,6 +74,21 @@ PRELOAD: tuple[str, ...] = (
     "srekit.report.plots.incidents",
     "srekit.report.plots.toil",
 )
+#: jupyter_client internals the warm kernels override or call, by the class that defines them.
+#: jupyter_client is pinned to the major version they were written for (8); :func:`missing_hooks`
+#: checks they are still there, and the runner starts kernels the usual way when one is gone.
+PRIVATE_HOOKS: tuple[tuple[str, str], ...] = (
+    ("jupyter_client.manager:AsyncKernelManager", "_async_wait"),
+    ("jupyter_client.manager:AsyncKernelManager", "_async_pre_start_kernel"),
+    ("jupyter_client.manager:AsyncKernelManager", "provisioner"),
+    ("jupyter_client.asynchronous:AsyncKernelClient", "wait_for_ready"),
+    ("jupyter_client.asynchronous:AsyncKernelClient", "_handle_kernel_info_reply"),
+    ("jupyter_client.asynchronous:AsyncKernelClient", "_async_is_alive"),
+    ("jupyter_client.provisioning:LocalProvisioner", "launch_kernel"),
+    ("jupyter_client.provisioning:LocalProvisioner", "wait"),
+    ("jupyter_client.provisioning:LocalProvisioner", "cleanup"),
+    ("jupyter_client.provisioning:LocalProvisioner", "connection_info"),
+)
 SOCKET_NAME = "zygote.sock"
 #: How long a kernel request waits for the zygote (it answers once its imports are done).
 REQUEST_TIMEOUT_S = 60.0
@@ -353,6 +368,20 @@ class WarmKernelManager(AsyncKernelManager):  # type: ignore[misc]
         return await super()._async_pre_start_kernel(**kw)
 
 
+def missing_hooks() -> list[str]:
+    """The :data:`PRIVATE_HOOKS` the installed jupyter_client lacks (empty when the warm kernels
+    can work), as ``module:Class.name``."""
+    import importlib
+
+    missing = []
+    for where, name in PRIVATE_HOOKS:
+        module, cls = where.split(":")
+        owner = getattr(importlib.import_module(module), cls, None)
+        if owner is None or not (hasattr(owner, name) or name in getattr(owner, "class_traits", dict)()):
+            missing.append(f"{where}.{name}")
+    return missing
+
+
 def warm_kernel_manager(address: str) -> type[WarmKernelManager]:
     """A :class:`WarmKernelManager` class bound to the zygote at ``address`` (nbclient builds
     its kernel manager from a class)."""
@@ -405,7 +434,8 @@ def serve(listener_fd: int, runner: int, preload: tuple[str, ...], nice: int = 0
                 request = json.loads(msg)
                 if request.get("interpreter") != own or len(fds) != 3:
                     raise ZygoteError(
-                        f"zygote runs {own} and takes 3 descriptors; asked for {request.get('interpreter')} with {len(fds)}"
+                        f"zygote runs {own} and takes 3 descriptors; asked for {request.get('interpreter')} with "
+                        f"{len(fds)}"
                     )
                 pid = os.fork()
                 if pid == 0:

@@ -575,7 +575,8 @@ def run_report(
     reserved = sorted(set(user) & {"config_path", "report_json_path", "analysis_cache"})
     if reserved:
         raise ParameterError(
-            f"-p {', '.join(reserved)}: set by the runner (use --config; report.json and the analysis are made by the run itself)"
+            f"-p {', '.join(reserved)}: set by the runner (use --config; report.json and the analysis are made by the "
+            "run itself)"
         )
     if "seed" in user:  # -p seed=N is the same as --seed N: notebooks and report.json agree
         if not isinstance(user["seed"], int) or isinstance(user["seed"], bool):
@@ -620,12 +621,7 @@ def run_report(
                 made.append(one.report)
 
             with contextlib.ExitStack() as stack:
-                if fresh_kernels or not hasattr(os, "fork"):  # forking kernels needs POSIX
-                    zygote = ""
-                else:  # kernels forked from a preloaded process (srekit.report.kernels)
-                    from srekit.report.kernels import KernelZygote
-
-                    zygote = stack.enter_context(KernelZygote(nice=WORKER_NICE)).address
+                zygote = "" if fresh_kernels else _start_zygote(stack, log)
                 results = _execute_all(notebooks, plan, tmp, nb_dir, jobs, progress, analysis, cache, zygote)
             shutil.rmtree(cache, ignore_errors=True)
             report = made[0]
@@ -661,6 +657,21 @@ def run_report(
         seconds=time.perf_counter() - t0,
         sections_failed=tuple(failed_sections),
     )
+
+
+def _start_zygote(stack: contextlib.ExitStack, log: Callable[[str], None]) -> str:
+    """The address of a :class:`srekit.report.kernels.KernelZygote` kept open by ``stack``, or
+    "" (kernels start the usual way) where forking is not possible or the installed
+    jupyter_client lacks a hook the warm kernels need."""
+    if not hasattr(os, "fork"):  # forking kernels needs POSIX
+        return ""
+    from srekit.report.kernels import KernelZygote, missing_hooks
+
+    missing = missing_hooks()
+    if missing:
+        log(f"srekit report: jupyter_client lacks {', '.join(missing)}; kernels start the usual way")
+        return ""
+    return stack.enter_context(KernelZygote(nice=WORKER_NICE)).address
 
 
 def _place(tmp: Path, final: Path) -> None:
