@@ -16,9 +16,9 @@ import pytest
 from conftest import SAMPLES
 
 from srekit.core.errors import ConfigError, InputError
-from srekit.core.timeutil import parse_utc
 from srekit.inputs import aggregate as ag
 from srekit.inputs import telemetry as tm
+from srekit.inputs.timeparse import parse_utc
 
 HEADER = "timestamp,latency_ms,status,journey\n"
 

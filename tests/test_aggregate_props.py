@@ -119,7 +119,7 @@ stamp = st.one_of(
 @settings(max_examples=25, deadline=None)
 @given(stamps=st.lists(stamp, min_size=1, max_size=40), tz=st.sampled_from(["UTC", "Europe/Berlin"]))
 def test_timestamps_follow_timeutil_rule(tmp_path_factory: object, stamps: list[str], tz: str) -> None:
-    from srekit.core.timeutil import parse_utc
+    from srekit.inputs.timeparse import parse_utc
 
     tmp = Path(tmp_path_factory.mktemp("stamps"))  # type: ignore[attr-defined]
     path = tmp / "r.csv"

@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 
 from srekit.core.errors import ConfigError, InputError
-from srekit.core.timeutil import format_duration, parse_duration, parse_utc
+from srekit.core.timeutil import format_duration, parse_duration
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import parse_config
+from srekit.inputs.timeparse import parse_utc
 
 
 def test_default_edges_span_and_spacing() -> None:

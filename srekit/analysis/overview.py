@@ -266,7 +266,8 @@ def choose_critical(config: ServiceConfig, mix: pd.DataFrame) -> tuple[tuple[str
         questions.append(
             OpenQuestion(
                 topic="journeys_without_telemetry",
-                question=f"Journeys {', '.join(absent)} are configured but have no requests in the telemetry. Is the journey name or the data source wrong?",
+                question=f"Journeys {', '.join(absent)} are configured but have no requests in the telemetry. Is the "
+                "journey name or the data source wrong?",
                 assumption="They are reported without traffic figures; their SLOs cannot be measured yet.",
                 section="inputs",
             )
@@ -349,7 +350,8 @@ def summarize_inputs(config: ServiceConfig, inputs: InputsLike) -> InputsSummary
             *questions,
             OpenQuestion(
                 topic="no_telemetry",
-                question="There is no request telemetry. Can the service emit request counters and a latency histogram per journey?",
+                question="There is no request telemetry. Can the service emit request counters and a latency histogram "
+                "per journey?",
                 assumption="SLIs are provisional and an instrumentation plan is proposed instead of measured SLOs.",
                 section="slo_proposal",
             ),

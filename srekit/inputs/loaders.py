@@ -2,7 +2,7 @@
 
 Each ``load_<kind>(path, *, fmt=None, tz="UTC", columns=None, strict=False) -> Loaded`` reads one
 file, maps its columns onto the canonical ones of :mod:`srekit.inputs.columns`, parses every stamp to UTC
-with :func:`srekit.core.timeutil.parse_utc` (naive stamps in ``tz``, the documented DST rule) and
+with :func:`srekit.inputs.timeparse.parse_utc` (naive stamps in ``tz``, the documented DST rule) and
 checks every row. The rules:
 
 * Whole-file problems (unreadable or empty file, header only, a missing required column,
@@ -34,12 +34,12 @@ import numpy as np
 import pandas as pd
 
 from srekit.core.errors import InputError, input_error
-from srekit.core.timeutil import parse_utc
 from srekit.inputs import presets
 from srekit.inputs import telemetry as tm
 from srekit.inputs.columns import ALERTS, DEPLOYS, INCIDENT_TIMES, INCIDENTS, SERIES, TOIL
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.ledger import LedgerEntry, Loaded
+from srekit.inputs.timeparse import parse_utc
 
 KINDS = ("telemetry", "series", "incidents", "toil", "alerts", "deploys")
 CONTAINERS = ("csv", "parquet", "json")

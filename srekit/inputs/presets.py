@@ -41,8 +41,8 @@ from typing import Any
 import pandas as pd
 
 from srekit.core.errors import input_error
-from srekit.core.timeutil import parse_utc
 from srekit.inputs.columns import INCIDENTS
+from srekit.inputs.timeparse import parse_utc
 
 Record = Mapping[str, Any]
 PRESETS = ("pagerduty", "opsgenie", "statuspage", "gcp")
