@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alerts": ("srekit.cli.alerts", "explain burn-rate alert behaviour (alerts explain)"),
     "rules": ("srekit.cli.alerts", "export Prometheus or OpenSLO rules, tests and runbooks"),
     "pull": ("srekit.cli.pull", "pull history from Prometheus into aggregated telemetry"),
+    "schema": ("srekit.cli.schema", "print the JSON Schema of service.yaml (for editors)"),
 }
 
 

@@ -1,25 +1,143 @@
 """``service.yaml``: what a team tells srekit about its service. Every key is optional except
-``service`` and at least one data source (files under ``data:`` or ``prometheus.url``).
+``service`` and at least one data source (files under ``data:``, ``prometheus.url`` or
+``slo.openslo``).
 
-See ``docs/service-yaml.md`` for every key with its default. Relative paths are resolved
-against the folder holding ``service.yaml``.
+The file is validated against a strict schema (pydantic v2): scalars must have the right type
+(``critical: "no"`` is an error, not a truthy string; ``team_size: five`` and ``keep: "2"`` are
+errors), lists must be lists (``journeys: checkout`` is an error, not eight one-letter journeys),
+unknown keys are errors that list the valid ones, and durations, targets and templates are
+checked for sense. Every problem is a :class:`~srekit.core.errors.ConfigError` naming the file,
+the key path, what was found and the fix. ``srekit schema`` prints the same schema as JSON
+Schema for editors.
+
+The YAML itself is read with bounds: at most :data:`MAX_YAML_BYTES` bytes and
+:data:`MAX_YAML_NODES` nodes once aliases are expanded (a few hundred bytes of nested aliases
+would otherwise expand to gigabytes).
+
+See ``docs/service-yaml.md`` for every key with its default. Relative paths are resolved against
+the folder holding ``service.yaml``.
 """
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    Tag,
+    ValidationError,
+    WithJsonSchema,
+)
+from pydantic.json_schema import GenerateJsonSchema
 
 from srekit.core.errors import ConfigError
-from srekit.core.timeutil import parse_duration
+from srekit.core.timeutil import format_duration, parse_duration
+from srekit.inputs.timeparse import is_timezone
 
 DATA_KINDS = ("requests", "telemetry", "series", "incidents", "toil", "alerts", "deploys")
 DEFAULT_TARGETS = (0.95, 0.99, 0.995, 0.999)
+#: The smallest target written as a percentage: 99.9 means 99.9 %; 1.5 is refused as ambiguous.
+MIN_PERCENT_TARGET = 50.0
+MAX_NAME_LENGTH = 128
+MAX_YAML_BYTES = 1_000_000
+MAX_YAML_NODES = 100_000
+#: Fields ``report.path_template`` may use (plain names only: no attribute or index access).
+PATH_FIELDS = ("service", "date", "time")
+
+# -------------------------------------------------------------------------------- field types
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+def _duration(value: Any) -> pd.Timedelta:
+    if isinstance(value, pd.Timedelta):
+        td = value
+    elif isinstance(value, str):
+        try:
+            td = parse_duration(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a duration like 5m, 1h, 28d or 4w") from exc
+    else:
+        raise ValueError(f"a duration is text like 5m, 1h, 28d or 4w, not {type(value).__name__} {value!r}")
+    if pd.isna(td) or td <= pd.Timedelta(0):
+        raise ValueError(f"a duration must be positive, got {value!r}")
+    if td > pd.Timedelta(days=3660):
+        raise ValueError(f"{value!r} is longer than ten years")
+    return td
+
+
+def _target(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"a target is a number like 0.999 or 99.9, not {type(value).__name__} {value!r}")
+    f = float(value)
+    if 0 < f < 1:
+        return f
+    if MIN_PERCENT_TARGET <= f < 100:
+        return f / 100.0
+    if 1 <= f < MIN_PERCENT_TARGET:
+        raise ValueError(
+            f"{value!r} is ambiguous: write a fraction (0.999) or a percentage of at least "
+            f"{MIN_PERCENT_TARGET:g} (99.9)"
+        )
+    raise ValueError(f"a target is a fraction in (0, 1) or a percentage below 100, got {value!r}")
+
+
+def _timezone(value: Any) -> str:
+    if not isinstance(value, str) or not is_timezone(value):
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name such as UTC or Europe/Berlin")
+    return value
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"a name is text, not {type(value).__name__} {value!r}")
+    text = value.strip()
+    if not text:
+        raise ValueError("a name cannot be empty")
+    if len(text) > MAX_NAME_LENGTH:
+        raise ValueError(f"a name has at most {MAX_NAME_LENGTH} characters, got {len(text)}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise ValueError("a name cannot contain control characters (newlines, tabs)")
+    return text
+
+
+Duration = Annotated[
+    pd.Timedelta,
+    PlainValidator(_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(ms|s|m|h|d|w|min)$", "examples": ["28d"]}),
+]
+Target = Annotated[
+    float,
+    PlainValidator(_target),
+    WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100, "examples": [0.999, 99.9]}),
+]
+Name = Annotated[
+    str, PlainValidator(_name), WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH})
+]
+TimeZone = Annotated[
+    str, PlainValidator(_timezone), WithJsonSchema({"type": "string", "examples": ["UTC", "Europe/Berlin"]})
+]
+PositiveInt = Annotated[StrictInt, Field(ge=1)]
+PositiveFloat = Annotated[StrictFloat, Field(gt=0)]
+Share = Annotated[StrictFloat, Field(gt=0, le=1)]
+
+# -------------------------------------------------------------------------------- sections
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,70 +157,102 @@ class JourneyConfig:
 class PrometheusConfig:
     """Where and how to pull history from Prometheus (docs/service-yaml.md, "prometheus")."""
 
-    url: str | None = None
-    request_counter: str = "http_requests_total"
-    status_label: str = "code"
-    error_status_regex: str = "5.."
-    latency_histogram: str = "http_request_duration_seconds"
-    latency_unit: str = "seconds"  # unit of the histogram's le label: seconds or milliseconds
-    journey_label: str = "handler"
-    selector: str = ""  # extra label matchers, e.g. 'job="checkout"'
-    interval: pd.Timedelta = pd.Timedelta(minutes=1)
-    bearer_token_env: str = "SREKIT_PROMETHEUS_TOKEN"
-    username_env: str = "SREKIT_PROMETHEUS_USER"
-    password_env: str = "SREKIT_PROMETHEUS_PASSWORD"
-    verify_tls: bool | str = True
-    timeout_s: float = 30.0
-    retries: int = 3
-    start: str | None = None
-    end: str | None = None
+    url: StrictStr | None = None
+    request_counter: StrictStr = "http_requests_total"
+    status_label: StrictStr = "code"
+    error_status_regex: StrictStr = "5.."
+    latency_histogram: StrictStr = "http_request_duration_seconds"
+    latency_unit: Literal["seconds", "s", "milliseconds", "ms"] = "seconds"  # unit of the histogram's le label
+    journey_label: StrictStr = "handler"
+    selector: StrictStr = ""  # extra label matchers, e.g. 'job="checkout"'
+    interval: Duration = pd.Timedelta(minutes=1)
+    bearer_token_env: StrictStr = "SREKIT_PROMETHEUS_TOKEN"
+    username_env: StrictStr = "SREKIT_PROMETHEUS_USER"
+    password_env: StrictStr = "SREKIT_PROMETHEUS_PASSWORD"
+    verify_tls: StrictBool | StrictStr = True
+    timeout_s: PositiveFloat = 30.0
+    retries: Annotated[StrictInt, Field(ge=0, le=10)] = 3
+    start: StrictStr | None = None
+    end: StrictStr | None = None
+
+    __pydantic_config__ = _STRICT
 
 
 @dataclass(frozen=True, slots=True)
 class SLOConfig:
     """Defaults for every SLO: window, budgeting method, candidate targets."""
 
-    window: pd.Timedelta = pd.Timedelta(days=28)
-    window_kind: str = "rolling"  # rolling | calendar_month
-    budgeting: str = "Occurrences"  # Occurrences | Timeslices
-    timeslice_target: float | None = None
-    timeslice_window: pd.Timedelta = pd.Timedelta(minutes=1)
-    targets: tuple[float, ...] = DEFAULT_TARGETS
+    window: Duration = pd.Timedelta(days=28)
+    window_kind: Literal["rolling", "calendar_month"] = "rolling"
+    budgeting: Literal["Occurrences", "Timeslices"] = "Occurrences"
+    timeslice_target: Target | None = None
+    timeslice_window: Duration = pd.Timedelta(minutes=1)
+    targets: Annotated[tuple[Target, ...], Field(min_length=1)] = DEFAULT_TARGETS
     openslo: tuple[Path, ...] = ()
+
+    __pydantic_config__ = _STRICT
 
 
 @dataclass(frozen=True, slots=True)
 class OncallConfig:
     """On-call coverage; without it every alert becomes a ticket."""
 
-    coverage: str | None = None  # e.g. "24x7", "business-hours"; None = no on-call
-    team: str | None = None
-    engineers: int | None = None
-    handling_minutes_per_page: float = 20.0
+    coverage: StrictStr | None = None  # e.g. "24x7", "business-hours"; None = no on-call
+    team: StrictStr | None = None
+    engineers: PositiveInt | None = None
+    handling_minutes_per_page: PositiveFloat = 20.0
+
+    __pydantic_config__ = _STRICT
 
 
 @dataclass(frozen=True, slots=True)
 class AlertingConfig:
     """Alerting policy knobs (docs/alerting.md)."""
 
-    page_long_windows: tuple[str, ...] = ("1h", "6h")
-    ticket_long_windows: tuple[str, ...] = ("1d", "3d")
-    budget_shares: Mapping[str, float] = field(default_factory=lambda: {"1h": 0.02, "6h": 0.05, "1d": 0.10, "3d": 0.10})
-    runbook_base_url: str = "https://runbooks.example.invalid/"
-    labels: Mapping[str, str] = field(default_factory=dict)
+    page_long_windows: tuple[StrictStr, ...] = ("1h", "6h")
+    ticket_long_windows: tuple[StrictStr, ...] = ("1d", "3d")
+    budget_shares: Mapping[StrictStr, Share] = field(
+        default_factory=lambda: {"1h": 0.02, "6h": 0.05, "1d": 0.10, "3d": 0.10}
+    )
+    runbook_base_url: StrictStr = "https://runbooks.example.invalid/"
+    labels: Mapping[StrictStr, StrictStr] = field(default_factory=dict)
+
+    __pydantic_config__ = _STRICT
 
 
 @dataclass(frozen=True, slots=True)
 class ToilConfig:
     """Team size and working time for toil shares (docs/toil.md)."""
 
-    team_size: int | None = None
-    hours_per_week: float = 40.0
-    horizon_weeks: int = 52
+    team_size: PositiveInt | None = None
+    hours_per_week: Annotated[StrictFloat, Field(gt=0, le=168)] = 40.0
+    horizon_weeks: Annotated[StrictInt, Field(ge=1, le=520)] = 52
     # per-task automation estimates, validated by srekit.analysis.toil (see docs/toil.md):
     # {task: {cost_hours: [low, likely, high], expected_reduction: x | [low, likely, high],
     #         maintenance_hours_per_week: x | [low, likely, high], self_healing: str, rollback: str}}
-    automation: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    automation: Mapping[StrictStr, Mapping[StrictStr, Any]] = field(default_factory=dict)
+
+    __pydantic_config__ = _STRICT
+
+
+def _path_template(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a path template is text such as {service}/{date}")
+    try:
+        parts = list(string.Formatter().parse(value))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid template: {exc}") from exc
+    for _literal, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if name not in PATH_FIELDS or spec or conversion:
+            raise ValueError(f"{{{name}}} is not allowed; use only {', '.join('{' + f + '}' for f in PATH_FIELDS)}")
+    if value.startswith(("/", "\\")) or ".." in Path(value).parts:
+        raise ValueError(f"{value!r} must stay inside the output folder (no leading / and no ..)")
+    return value
+
+
+PathTemplate = Annotated[str, PlainValidator(_path_template), WithJsonSchema({"type": "string"})]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +260,11 @@ class ReportConfig:
     """Where `srekit report` writes and what it keeps (docs/scheduling.md)."""
 
     out: Path = Path("reports")
-    path_template: str = "{service}/{date}"
-    keep: int | None = None
-    notebooks: tuple[str, ...] = ()
+    path_template: PathTemplate = "{service}/{date}"
+    keep: PositiveInt | None = None
+    notebooks: tuple[StrictStr, ...] = ()
+
+    __pydantic_config__ = _STRICT
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,164 +295,293 @@ class ServiceConfig:
         return next((j for j in self.journeys if j.name == name), None)
 
 
-_TOP_KEYS = {
-    "service",
-    "timezone",
-    "owner",
-    "data",
-    "journeys",
-    "prometheus",
-    "slo",
-    "oncall",
-    "alerting",
-    "toil",
-    "report",
-    "owners",
-}
+# ------------------------------------------------------------------- the document (YAML shape)
 
 
-def _section(raw: Mapping[str, Any], name: str, cls: type, conv: Mapping[str, Any], where: str) -> Any:
-    body = raw.get(name) or {}
-    if not isinstance(body, Mapping):
-        raise ConfigError(
-            f"{where}: `{name}` must be a mapping of keys, got {type(body).__name__}. fix: indent its keys under "
-            f"`{name}:`"
-        )
-    valid = {f.name for f in fields(cls)}
-    unknown = sorted(set(body) - valid)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {unknown} under `{name}`. valid keys: {sorted(valid)}")
-    kwargs = {}
-    for k, v in body.items():
-        try:
-            kwargs[k] = conv[k](v) if k in conv else v
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{where}: `{name}.{k}` has an invalid value {v!r}: {exc}") from exc
-    return cls(**kwargs)
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _target(v: Any) -> float:
-    f = float(v)
-    if f > 1:  # accept 99.9 meaning 99.9 %
-        f = f / 100.0
-    if not 0 < f < 1:
-        raise ValueError("a target is a fraction in (0, 1), e.g. 0.999 or 99.9")
-    return f
+class LatencyDoc(_Doc):
+    threshold_ms: PositiveFloat | None = None
+    target: Target | None = None
 
 
-def parse_config(raw: Mapping[str, Any], *, path: Path | None = None) -> ServiceConfig:
-    """Build a :class:`ServiceConfig` from the YAML mapping; raises :class:`ConfigError`."""
-    where = str(path) if path else "service.yaml"
-    if not isinstance(raw, Mapping):
-        raise ConfigError(f"{where}: expected a mapping at the top level (service: NAME, ...)")
-    unknown = sorted(set(raw) - _TOP_KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown top-level key(s) {unknown}. valid keys: {sorted(_TOP_KEYS)}")
-    service = raw.get("service")
-    if not service or not isinstance(service, str):
-        raise ConfigError(f"{where}: `service` (the service name) is required. fix: add `service: checkout`")
+class JourneySlosDoc(_Doc):
+    availability: Target | None = None
+    latency: LatencyDoc | None = None
+
+
+class JourneyDoc(_Doc):
+    """``journeys[]``: a mapping, or a bare name string."""
+
+    name: Name
+    critical: StrictBool = True
+    owner: Name | None = None
+    description: StrictStr = ""
+    slos: JourneySlosDoc = JourneySlosDoc()
+
+
+def _journey_form(value: Any) -> str:
+    return "bare name" if isinstance(value, str) else "mapping"
+
+
+#: A journey is a bare name or a mapping; the discriminator keeps errors to the form given.
+JourneyItem = Annotated[
+    Annotated[Name, Tag("bare name")] | Annotated[JourneyDoc, Tag("mapping")], Discriminator(_journey_form)
+]
+
+FormatName = Literal["csv", "csv.gz", "parquet", "json", "pagerduty", "opsgenie", "statuspage", "gcp"]
+ColumnMap = Mapping[StrictStr, StrictStr]
+
+
+class DataDoc(_Doc):
+    """``data:``: a file per input kind, plus ``<kind>_format`` and ``<kind>_columns``."""
+
+    requests: StrictStr | None = None
+    telemetry: StrictStr | None = None
+    series: StrictStr | None = None
+    incidents: StrictStr | None = None
+    toil: StrictStr | None = None
+    alerts: StrictStr | None = None
+    deploys: StrictStr | None = None
+    requests_format: FormatName | None = None
+    telemetry_format: FormatName | None = None
+    series_format: FormatName | None = None
+    incidents_format: FormatName | None = None
+    toil_format: FormatName | None = None
+    alerts_format: FormatName | None = None
+    deploys_format: FormatName | None = None
+    requests_columns: ColumnMap | None = None
+    telemetry_columns: ColumnMap | None = None
+    series_columns: ColumnMap | None = None
+    incidents_columns: ColumnMap | None = None
+    toil_columns: ColumnMap | None = None
+    alerts_columns: ColumnMap | None = None
+    deploys_columns: ColumnMap | None = None
+
+
+class ServiceDoc(_Doc):
+    """The top level of ``service.yaml`` (what ``srekit schema`` describes)."""
+
+    service: Name
+    timezone: TimeZone = "UTC"
+    owner: Name | None = None
+    data: DataDoc = DataDoc()
+    journeys: list[JourneyItem] = []
+    prometheus: PrometheusConfig = PrometheusConfig()
+    slo: SLOConfig = SLOConfig()
+    oncall: OncallConfig = OncallConfig()
+    alerting: AlertingConfig = AlertingConfig()
+    toil: ToilConfig = ToilConfig()
+    report: ReportConfig = ReportConfig()
+    owners: Mapping[StrictStr, Name] = {}
+
+
+class _SchemaGenerator(GenerateJsonSchema):
+    """Defaults written as service.yaml spells them (durations as ``28d``, paths as text)."""
+
+    def encode_default(self, dft: Any) -> Any:
+        if isinstance(dft, pd.Timedelta):
+            return format_duration(dft)
+        if isinstance(dft, Path):
+            return str(dft)
+        return super().encode_default(dft)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) of ``service.yaml``, for editors (``srekit schema``)."""
+    schema = ServiceDoc.model_json_schema(schema_generator=_SchemaGenerator)
+    schema["title"] = "srekit service.yaml"
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+# -------------------------------------------------------------------------------- parsing
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part not in ("bare name", "mapping"):  # the journey forms are tags, not keys
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _problems(exc: ValidationError) -> list[str]:
+    """One line per problem: ``key.path: message (got VALUE)``."""
+    lines: list[str] = []
+    for err in exc.errors(include_url=False):
+        given = err.get("input")
+        msg = "unknown key" if err["type"] == "extra_forbidden" else str(err["msg"]).removeprefix("Value error, ")
+        shown = type(given).__name__ if isinstance(given, Mapping | list) else repr(given)
+        lines.append(f"{_location(err['loc'])}: {msg} (got {shown[:80]})")
+    return list(dict.fromkeys(lines))
+
+
+def _valid_keys(exc: ValidationError) -> str:
+    """For unknown keys: the valid keys at that level."""
+    hints = []
+    for err in exc.errors(include_url=False):
+        if err["type"] != "extra_forbidden":
+            continue
+        model: Any = ServiceDoc
+        for part in err["loc"][:-1]:
+            if part == "mapping":
+                model = JourneyDoc
+            elif isinstance(part, str) and part != "bare name":
+                fields_ = getattr(model, "model_fields", None) or getattr(model, "__dataclass_fields__", {})
+                sub = fields_.get(part)
+                annotation = getattr(sub, "annotation", None) or getattr(sub, "type", None)
+                model = annotation if isinstance(annotation, type) else model
+        names = list(getattr(model, "model_fields", None) or getattr(model, "__dataclass_fields__", {}))
+        if names:
+            hints.append(f"valid keys under {_location(err['loc'][:-1])}: {', '.join(names)}")
+    return "; ".join(dict.fromkeys(hints))
+
+
+def _journey(item: str | JourneyDoc) -> JourneyConfig:
+    if isinstance(item, str):
+        return JourneyConfig(name=item)
+    lat = item.slos.latency or LatencyDoc()
+    return JourneyConfig(
+        name=item.name,
+        critical=item.critical,
+        owner=item.owner,
+        availability_target=item.slos.availability,
+        latency_threshold_ms=lat.threshold_ms,
+        latency_target=lat.target,
+        description=item.description,
+    )
+
+
+def _resolve(base: Path, text: str) -> Path:
+    p = Path(text)
+    return p if p.is_absolute() else base / p
+
+
+def _to_config(doc: ServiceDoc, path: Path | None, where: str) -> ServiceConfig:
     base = path.parent if path else Path(".")
-
-    data: dict[str, Path] = {}
-    formats: dict[str, str] = {}
-    columns: dict[str, dict[str, str]] = {}
-    for k, v in (raw.get("data") or {}).items():
-        if k.endswith("_format"):
-            formats[k[: -len("_format")]] = str(v)
-        elif k.endswith("_columns"):
-            columns[k[: -len("_columns")]] = {str(a): str(b) for a, b in (v or {}).items()}
-        elif k in DATA_KINDS:
-            data[k] = (base / str(v)) if not Path(str(v)).is_absolute() else Path(str(v))
-        else:
-            raise ConfigError(
-                f"{where}: unknown data kind `data.{k}`. valid: {list(DATA_KINDS)} (plus <kind>_format, <kind>_columns)"
-            )
-
-    journeys = []
-    for i, j in enumerate(raw.get("journeys") or []):
-        if isinstance(j, str):
-            j = {"name": j}
-        if not isinstance(j, Mapping) or "name" not in j:
-            raise ConfigError(f"{where}: journeys[{i}] needs a `name`")
-        slos = j.get("slos") or {}
-        lat = slos.get("latency") or {}
-        extra = sorted(set(j) - {"name", "critical", "owner", "slos", "description"})
-        if extra:
-            raise ConfigError(
-                f"{where}: journeys[{i}] has unknown key(s) {extra}. valid: name, critical, owner, description, slos"
-            )
-        try:
-            journeys.append(
-                JourneyConfig(
-                    name=str(j["name"]),
-                    critical=bool(j.get("critical", True)),
-                    owner=j.get("owner"),
-                    availability_target=_target(slos["availability"]) if "availability" in slos else None,
-                    latency_threshold_ms=float(lat["threshold_ms"]) if "threshold_ms" in lat else None,
-                    latency_target=_target(lat["target"]) if "target" in lat else None,
-                    description=str(j.get("description", "")),
-                )
-            )
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"{where}: journeys[{i}] ({j.get('name')}): {exc}") from exc
-
-    td = parse_duration
-    prom = _section(raw, "prometheus", PrometheusConfig, {"interval": td}, where)
-    slo = _section(
-        raw,
-        "slo",
-        SLOConfig,
-        {
-            "window": td,
-            "timeslice_window": td,
-            "targets": lambda v: tuple(_target(x) for x in v),
-            "timeslice_target": _target,
-            "openslo": lambda v: tuple(base / str(p) for p in v),
-        },
-        where,
-    )
-    if slo.window_kind not in ("rolling", "calendar_month"):
-        raise ConfigError(f"{where}: slo.window_kind must be rolling or calendar_month, got {slo.window_kind!r}")
-    if slo.budgeting not in ("Occurrences", "Timeslices"):
-        raise ConfigError(f"{where}: slo.budgeting must be Occurrences or Timeslices (OpenSLO), got {slo.budgeting!r}")
-    oncall = _section(raw, "oncall", OncallConfig, {}, where)
-    alerting = _section(
-        raw, "alerting", AlertingConfig, {"page_long_windows": tuple, "ticket_long_windows": tuple}, where
-    )
-    toil = _section(raw, "toil", ToilConfig, {}, where)
-    report = _section(raw, "report", ReportConfig, {"out": lambda v: base / str(v), "notebooks": tuple}, where)
-
-    if not data and not prom.url and not slo.openslo:
+    raw = doc.data.model_dump(exclude_none=True)
+    data = {k: _resolve(base, v) for k, v in raw.items() if k in DATA_KINDS}
+    formats = {k.removesuffix("_format"): v for k, v in raw.items() if k.endswith("_format")}
+    columns = {k.removesuffix("_columns"): dict(v) for k, v in raw.items() if k.endswith("_columns")}
+    if not data and not doc.prometheus.url and not doc.slo.openslo:
         raise ConfigError(
             f"{where}: no data source. fix: list files under `data:` (telemetry, requests, incidents, ...) "
             "or give `prometheus.url`"
         )
+    journeys = tuple(_journey(j) for j in doc.journeys)
+    names = [j.name for j in journeys]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ConfigError(f"{where}: journeys: {dup} appear more than once. fix: list each journey once")
+    slo = replace(doc.slo, openslo=tuple(_resolve(base, str(p)) for p in doc.slo.openslo))
+    report = replace(doc.report, out=_resolve(base, str(doc.report.out)))
     return ServiceConfig(
-        service=service,
+        service=doc.service,
         path=path,
-        timezone=str(raw.get("timezone", "UTC")),
-        owner=raw.get("owner"),
+        timezone=doc.timezone,
+        owner=doc.owner,
         data=data,
         formats=formats,
         columns=columns,
-        journeys=tuple(journeys),
-        prometheus=prom,
+        journeys=journeys,
+        prometheus=doc.prometheus,
         slo=slo,
-        oncall=oncall,
-        alerting=alerting,
-        toil=toil,
+        oncall=doc.oncall,
+        alerting=doc.alerting,
+        toil=doc.toil,
         report=report,
-        owners={str(k): str(v) for k, v in (raw.get("owners") or {}).items()},
+        owners=dict(doc.owners),
     )
 
 
-def load_config(path: str | Path) -> ServiceConfig:
-    """Read and parse ``service.yaml``."""
-    p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"config file {p} does not exist. fix: pass --config path/to/service.yaml")
+def parse_config(raw: Any, *, path: Path | None = None) -> ServiceConfig:
+    """Build a :class:`ServiceConfig` from the YAML mapping; raises :class:`ConfigError` naming
+    the file, each key path at fault, what was found and how to fix it."""
+    where = str(path) if path else "service.yaml"
+    if not isinstance(raw, Mapping):
+        raise ConfigError(
+            f"{where}: expected a mapping at the top level, got {type(raw).__name__}. "
+            "fix: start the file with `service: NAME` and a `data:` section (docs/service-yaml.md)"
+        )
     try:
-        raw = yaml.safe_load(p.read_text(encoding="utf-8-sig"))
+        doc = ServiceDoc.model_validate(raw)
+    except ValidationError as exc:
+        problems = _problems(exc)
+        hint = _valid_keys(exc)
+        raise ConfigError(
+            f"{where}: {len(problems)} problem(s): "
+            + "; ".join(problems[:8])
+            + (f" (and {len(problems) - 8} more)" if len(problems) > 8 else "")
+            + (f". {hint}" if hint else "")
+            + ". fix: correct these keys (docs/service-yaml.md lists every key; `srekit schema` prints the schema)"
+        ) from None
+    return _to_config(doc, path, where)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses documents expanding (through aliases) to more than
+    :data:`MAX_YAML_NODES` nodes, before anything walks the expanded structure."""
+
+    def compose_document(self) -> Any:
+        node = super().compose_document()
+        if node is not None:
+            _count_nodes(node, {}, MAX_YAML_NODES)
+        return node
+
+
+def _count_nodes(node: yaml.Node, seen: dict[int, int], limit: int) -> int:
+    """Nodes under ``node`` with every alias expanded (memoised per node, so a shared subtree is
+    counted once per use without walking it again); raises past ``limit``."""
+    key = id(node)
+    if key in seen:
+        return seen[key]
+    total = 1
+    if isinstance(node, yaml.SequenceNode):
+        total += sum(_count_nodes(child, seen, limit) for child in node.value)
+    elif isinstance(node, yaml.MappingNode):
+        total += sum(_count_nodes(k, seen, limit) + _count_nodes(v, seen, limit) for k, v in node.value)
+    if total > limit:
+        raise ConfigError(
+            f"the YAML document expands to more than {limit:,} values through its aliases (&name / *name). "
+            "fix: write the values out, or use fewer nested aliases"
+        )
+    seen[key] = total
+    return total
+
+
+def read_yaml(path: Path, *, what: str = "config file") -> Any:
+    """A bounded, safe YAML read of ``path`` (UTF-8 with or without BOM); every failure is a
+    :class:`ConfigError` naming the file and the fix."""
+    if not path.exists():
+        raise ConfigError(f"{what} {path} does not exist. fix: pass --config path/to/service.yaml")
+    if path.is_dir():
+        raise ConfigError(f"{what} {path} is a folder. fix: pass the YAML file inside it, e.g. {path / 'service.yaml'}")
+    size = path.stat().st_size
+    if size > MAX_YAML_BYTES:
+        raise ConfigError(
+            f"{path}: {size:,} bytes is more than the {MAX_YAML_BYTES:,} a {what} may have. fix: split it "
+            "(a fleet file can list many service.yaml files)"
+        )
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}). fix: save it as UTF-8") from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror}). fix: check the path and its permissions") from exc
+    try:
+        return yaml.load(text, Loader=_BoundedLoader)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
-    return parse_config(raw or {}, path=p)
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+
+
+def load_config(path: str | Path) -> ServiceConfig:
+    """Read and parse ``service.yaml`` (the path is made absolute, so a run that changes folder
+    still finds the files it names)."""
+    p = Path(path).expanduser().absolute()
+    raw = read_yaml(p)
+    return parse_config(raw if raw is not None else {}, path=p)

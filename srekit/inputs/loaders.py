@@ -39,7 +39,7 @@ from srekit.inputs import telemetry as tm
 from srekit.inputs.columns import ALERTS, DEPLOYS, INCIDENT_TIMES, INCIDENTS, SERIES, TOIL
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.ledger import LedgerEntry, Loaded
-from srekit.inputs.timeparse import parse_utc
+from srekit.inputs.timeparse import is_timezone, parse_utc
 
 KINDS = ("telemetry", "series", "incidents", "toil", "alerts", "deploys")
 CONTAINERS = ("csv", "parquet", "json")
@@ -573,17 +573,13 @@ def _finish(
 
 def check_timezone(tz: str, *, source: str | None = None) -> None:
     """Raise :class:`InputError` unless ``tz`` is an IANA timezone name (``Europe/Berlin``)."""
-    import zoneinfo
-
-    try:
-        zoneinfo.ZoneInfo(tz)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+    if not is_timezone(tz):
         raise input_error(
             f"unknown timezone {tz!r}",
             file=source,
             expected="an IANA timezone name such as UTC, Europe/Berlin, America/New_York",
             fix="correct `timezone:` in service.yaml or --timezone",
-        ) from exc
+        )
 
 
 def _read(

@@ -15,6 +15,7 @@ Rule (documented in README "Timestamps"):
 
 from __future__ import annotations
 
+import zoneinfo
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,3 +98,12 @@ def _localize(naive: pd.Series, tz: str, with_offset: int, bad: np.ndarray) -> P
     n_nonex = int(problem.sum()) - n_amb
     out = naive.dt.tz_localize(tz, ambiguous=amb_flags, nonexistent="shift_forward").dt.tz_convert("UTC")
     return ParsedTimes(out, bad | out.isna().to_numpy(), n_amb, n_nonex, with_offset, int(naive.notna().sum()))
+
+
+def is_timezone(tz: str) -> bool:
+    """Whether ``tz`` is an IANA time zone name this machine knows (``Europe/Berlin``, ``UTC``)."""
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        return False
+    return True

@@ -76,7 +76,7 @@ COMPUTE_ORDER: tuple[str, ...] = (
 RNG_STREAMS: Mapping[str, int] = MappingProxyType({"slo_proposal": 1, "forecast": 2, "incident_response": 3, "toil": 4})
 
 #: Pickle format version of a saved analysis; a file of another version is not loaded.
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: result types moved into the layer packages
 #: Files in a saved analysis folder besides one ``<name>.pickle`` per value: the configuration,
 #: the pid of the process computing it, and the markers "all saved" and "failed (reason)".
 BASE_FILE, PENDING_FILE, COMPLETE_FILE, FAILED_FILE = "analysis.pickle", "pending", "complete", "failed"
@@ -691,6 +691,18 @@ def _wait(folder: Path, ready: Callable[[], bool], what: str, wait_s: float, pol
 WAIT_S = 3600.0
 
 
+def _unpickle(data: bytes, folder: Path) -> Any:
+    """A saved value, or :class:`AnalysisCacheError` when this srekit cannot read it (saved by
+    code whose types have since moved or changed)."""
+    try:
+        return pickle.loads(data)
+    except (pickle.UnpicklingError, ImportError, AttributeError, EOFError, TypeError) as exc:
+        raise AnalysisCacheError(
+            f"{folder} holds a value this srekit cannot read ({type(exc).__name__}: {exc}). "
+            "fix: leave analysis_cache empty to compute the analysis from config_path"
+        ) from exc
+
+
 def _fetch(folder: Path, name: str) -> tuple[str, Any] | None:
     """``("value", v)`` or ``("error", exc)`` saved under ``name`` (waiting while the writer is
     computing), or None when the writer finished without it."""
@@ -698,8 +710,8 @@ def _fetch(folder: Path, name: str) -> tuple[str, Any] | None:
     if not _wait(folder, lambda: value.is_file() or error.is_file(), name, WAIT_S):
         return None
     if value.is_file():
-        return "value", pickle.loads(value.read_bytes())
-    return "error", pickle.loads(error.read_bytes())
+        return "value", _unpickle(value.read_bytes(), folder)
+    return "error", _unpickle(error.read_bytes(), folder)
 
 
 def load(folder: str | Path, *, wait_s: float = WAIT_S) -> Analysis:
@@ -729,7 +741,7 @@ def load(folder: str | Path, *, wait_s: float = WAIT_S) -> Analysis:
                 f"this is {(CACHE_VERSION, _version())!r}). "
                 "fix: leave analysis_cache empty to compute the analysis from config_path"
             )
-        analysis = pickle.load(fh)
+        analysis = _unpickle(fh.read(), p)
     if not isinstance(analysis, Analysis):
         raise AnalysisCacheError(f"{p} does not hold a srekit analysis (got {type(analysis).__name__})")
     analysis._source = p

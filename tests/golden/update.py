@@ -22,7 +22,9 @@ _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?\+00:00")
 
 
 def normalise(path: Path, text: str) -> str:
-    """The file's text with the generation time made constant (only where it is the run's)."""
+    """The file's text with the generation time made constant (only where it is the run's) and
+    the checkout's folder written as ``<repo>`` (paths of the input files appear in the ledger)."""
+    text = text.replace(str(ROOT), "<repo>")
     if path.name == "report.json":
         return re.sub(r'("generated_at": )"[^"]*"', rf'\1"{GENERATED_AT}"', text)
     if path.name == "report.md":

@@ -1,0 +1,26 @@
+"""``srekit schema [--out FILE]``: the JSON Schema of ``service.yaml``, for editors that validate
+YAML while it is typed (e.g. VS Code's YAML extension: ``# yaml-language-server: $schema=FILE``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from srekit.core.files import atomic_write
+from srekit.inputs.config import json_schema
+
+
+def add_schema_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", help="write the schema to this file instead of printing it")
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        atomic_write(Path(args.out), text)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
