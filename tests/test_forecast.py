@@ -11,15 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.analysis.forecast import (
-    BurnModel,
-    WhatIf,
-    _daily_sums,
-    fit_model,
-    forecast_budget,
-    simulate,
-)
-from srekit.analysis.incidents import SliCounts, to_us
+from srekit.analysis.forecast.analyze import forecast_budget
+from srekit.analysis.forecast.fit import daily_sums, fit_model
+from srekit.analysis.forecast.model import BurnModel, WhatIf
+from srekit.analysis.forecast.simulate import simulate
+from srekit.analysis.incidents.counts import SliCounts
+from srekit.analysis.incidents.log import to_us
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.telemetry import sli_counts
@@ -215,7 +212,7 @@ def test_daily_sums_equal_the_groupby_by_floored_day() -> None:
             .groupby(idx.floor("D"))
             .sum()
         )
-        got = _daily_sums(idx, to_us(idx), np.where(out, bad, 0), out.astype(int))
+        got = daily_sums(idx, to_us(idx), np.where(out, bad, 0), out.astype(int))
         pd.testing.assert_frame_equal(got, ref, check_exact=True, check_freq=False)
 
 

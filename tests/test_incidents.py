@@ -12,14 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from srekit.analysis.incidents import (
-    analyze_incidents,
-    detectable_change,
-    impact_windows,
-    incident_impact,
-    km_median_mean,
-    prepare,
-)
+from srekit.analysis.incidents.analyze import analyze_incidents
+from srekit.analysis.incidents.detectable import detectable_change
+from srekit.analysis.incidents.impact import impact_windows, incident_impact
+from srekit.analysis.incidents.lifecycle import km_median_mean
+from srekit.analysis.incidents.log import prepare
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
 from tests.conftest import external
@@ -396,7 +393,8 @@ def test_plots_draw_full_and_empty_results() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from srekit.analysis.forecast import forecast_budget, riskiest
+    from srekit.analysis.forecast.analyze import forecast_budget
+    from srekit.analysis.forecast.result import riskiest
     from srekit.report.plots import incidents as plots
 
     full = analyze_incidents(_rich_log(), CFG, rng=_rng())
