@@ -11,15 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.analysis.forecast import (
-    BurnModel,
-    WhatIf,
-    _daily_sums,
-    fit_model,
-    forecast_budget,
-    simulate,
-)
-from srekit.analysis.incidents import SliCounts, to_us
+from srekit.analysis.forecast.analyze import forecast_budget
+from srekit.analysis.forecast.fit import daily_sums, fit_model
+from srekit.analysis.forecast.model import BurnModel, WhatIf
+from srekit.analysis.forecast.simulate import simulate
+from srekit.analysis.incidents.counts import SliCounts
+from srekit.analysis.incidents.log import to_us
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.telemetry import sli_counts
@@ -215,7 +212,7 @@ def test_daily_sums_equal_the_groupby_by_floored_day() -> None:
             .groupby(idx.floor("D"))
             .sum()
         )
-        got = _daily_sums(idx, to_us(idx), np.where(out, bad, 0), out.astype(int))
+        got = daily_sums(idx, to_us(idx), np.where(out, bad, 0), out.astype(int))
         pd.testing.assert_frame_equal(got, ref, check_exact=True, check_freq=False)
 
 
@@ -283,3 +280,36 @@ def test_journey_without_traffic_is_skipped_with_a_question() -> None:
     assert [p.slo for p in f.per_slo] == ["checkout-availability"]
     assert [q.topic for q in f.open_questions] == ["forecast_journey_idle"]
     json.dumps(f.to_dict(), allow_nan=False)
+
+
+def test_display_tables_read_the_payload() -> None:
+    """The forecast page and the report page show the same tables, built from report.json's section."""
+    from srekit.report import tables
+
+    tel, inc = _history()
+    fc = forecast_budget(tel, inc, (SPEC,), CFG, rng=np.random.default_rng(0), runs=2000).to_dict()
+    view = {"error_budget_policy": {"forecast": fc}}
+    short, long = tables.forecast_table(view), tables.forecast_table(view, detail=True)
+    assert short.columns.tolist() == [
+        "SLO",
+        "chance of running out",
+        "budget used (likely)",
+        "range (10%–90%)",
+        "days in window",
+    ]
+    assert set(short.columns) < set(long.columns)
+    assert long.loc[0, "target"] == "99.90%" and long.loc[0, "budget (minutes of full outage)"] == "40.3"
+    assert long.loc[0, "chance of running out"] == f"{100 * fc['per_slo'][0]['p_exhaust']:.0f}%"
+    what_ifs = tables.what_if_table(view)
+    assert what_ifs["improvement"].tolist() == ["fewer incidents", "faster resolution", "faster detection"]
+    saved = -fc["what_ifs"][0]["delta_budget_minutes"]
+    assert what_ifs.loc[0, "budget minutes saved"] == f"{saved:,.1f}"
+    model = tables.model_table(view)
+    assert model.loc[0, "incidents in history"] == 6 and model.loc[0, "incidents measured on telemetry"] == 6
+    empty = {
+        "error_budget_policy": {
+            "forecast": forecast_budget(None, None, (), CFG, rng=np.random.default_rng(0)).to_dict()
+        }
+    }
+    for table in (tables.forecast_table, tables.what_if_table, tables.model_table):
+        assert table(empty).empty and len(table(empty).columns)

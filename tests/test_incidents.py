@@ -12,14 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from srekit.analysis.incidents import (
-    analyze_incidents,
-    detectable_change,
-    impact_windows,
-    incident_impact,
-    km_median_mean,
-    prepare,
-)
+from srekit.analysis.incidents.analyze import analyze_incidents
+from srekit.analysis.incidents.detectable import detectable_change
+from srekit.analysis.incidents.impact import impact_windows, incident_impact
+from srekit.analysis.incidents.lifecycle import km_median_mean
+from srekit.analysis.incidents.log import prepare
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
 from tests.conftest import external
@@ -396,7 +393,8 @@ def test_plots_draw_full_and_empty_results() -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from srekit.analysis.forecast import forecast_budget, riskiest
+    from srekit.analysis.forecast.analyze import forecast_budget
+    from srekit.analysis.forecast.result import riskiest
     from srekit.report.plots import incidents as plots
 
     full = analyze_incidents(_rich_log(), CFG, rng=_rng())
@@ -418,3 +416,41 @@ def test_plots_draw_full_and_empty_results() -> None:
     ):
         assert "no forecast" in ax.texts[0].get_text()
     plt.close("all")
+
+
+def test_display_tables_and_sentences_read_the_payload() -> None:
+    """The incidents page and the report page show the same tables, built from report.json's section."""
+    from srekit.report import tables
+
+    deploys = pd.DataFrame({"timestamp": [T0 - pd.Timedelta(minutes=10)], "result": ["rollback"]})
+    full = {"incident_response": analyze_incidents(_rich_log(), CFG, rng=_rng(), deploys=deploys).to_dict()}
+    short, long = tables.incident_metrics_table(full), tables.incident_metrics_table(full, detail=True)
+    assert short["measure"].tolist() == ["time to detect", "time to acknowledge", "time to resolve"]
+    assert set(short.columns) < set(long.columns) and "smallest detectable change in the mean" in long
+    assert tables.recommendations_table(full, detail=True)["area"].tolist()[:2] == ["detection", "oncall"]
+    assert "area" not in tables.recommendations_table(full)
+    follow = tables.follow_up_table(full, detail=True)
+    assert follow["incident"].tolist() == ["INC-5", "INC-2", "INC-1", "INC-0"]
+    assert follow["started (UTC)"].iloc[0] == "2024-03-06 00:00"
+    assert tables.cause_table(full)["happened more than once"].tolist()[:2] == ["yes", "yes"]
+    assert "error-budget minutes" not in tables.cause_table(full)  # no telemetry: not measured
+    assert tables.severity_table(full)["share"].tolist() == ["25%", "38%", "25%", "12%"]
+    assert tables.detection_table(full)["detected by"].tolist() == ["alert", "customer", "internal", "unknown"]
+    assert tables.change_text(full).startswith("1 of 8 incidents (12%) started within 60 minutes")
+    assert "60% have a finished postmortem" in tables.postmortem_text(full)
+    empty = {"incident_response": analyze_incidents(None, CFG, rng=_rng()).to_dict()}
+    assert tables.postmortem_text(empty).startswith("No incident log was given")
+    assert tables.change_text(empty).startswith("No deploy log was given")
+    for table in (tables.incident_metrics_table, tables.follow_up_table, tables.cause_table, tables.severity_table):
+        assert table(empty).empty and len(table(empty).columns)
+
+
+def test_censored_medians_are_shown_as_lower_bounds() -> None:
+    from srekit.report import tables
+
+    as_of = T0 + pd.Timedelta(days=30)
+    opened = pd.DataFrame({"id": ["o1", "o2", "o3"], "started_at": [as_of - pd.Timedelta(hours=h) for h in (5, 6, 7)]})
+    df = pd.concat([_log([10, 20]), opened], ignore_index=True)
+    view = {"incident_response": analyze_incidents(df, CFG, rng=_rng(), as_of=as_of).to_dict()}
+    row = tables.incident_metrics_table(view).set_index("measure").loc["time to resolve"]
+    assert row["median"] == "≥ 7.0 h"

@@ -9,14 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from srekit.analysis.forecast import fit_model
-from srekit.analysis.incidents import (
-    analyze_incidents,
-    impact_windows,
-    incident_impact,
-    log_end,
-    prepare,
-)
+from srekit.analysis.forecast.fit import fit_model
+from srekit.analysis.incidents.analyze import analyze_incidents
+from srekit.analysis.incidents.impact import impact_windows, incident_impact
+from srekit.analysis.incidents.log import log_end, prepare
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import load_config
 from tests.conftest import SAMPLES

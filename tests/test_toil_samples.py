@@ -72,7 +72,7 @@ def test_samples_estimate_from_pages(sample_inputs):
     ],
 )
 def test_backlog_on_real_incident_histories(parts, fmt):
-    from srekit.analysis.incidents import analyze_incidents
+    from srekit.analysis.incidents.analyze import analyze_incidents
     from srekit.inputs.loaders import load_incidents
 
     frame = load_incidents(external(*parts), fmt=fmt).frame

@@ -204,7 +204,7 @@ class Analysis:
 
             return budget_policy(tel, inp.series, self.specs, cfg, grids=self._grids())
         if key == "forecast":
-            from srekit.analysis.forecast import forecast_budget
+            from srekit.analysis.forecast.analyze import forecast_budget
 
             return forecast_budget(
                 tel,
@@ -220,7 +220,7 @@ class Analysis:
 
             return analyze_alerting(tel, inp.series, self.specs, inp.incidents, inp.alerts, cfg, grids=self._grids())
         if key == "incident_response":
-            from srekit.analysis.incidents import analyze_incidents
+            from srekit.analysis.incidents.analyze import analyze_incidents
 
             return analyze_incidents(
                 inp.incidents,
@@ -255,10 +255,10 @@ class Analysis:
         return self._work["grids"]
 
     def _sli_counts(self) -> Any:
-        """:class:`srekit.analysis.incidents.SliCounts` of the telemetry: the SLI counts the incident and
+        """:class:`srekit.analysis.incidents.counts.SliCounts` of the telemetry: the SLI counts the incident and
         forecast sections both measure, computed once. Working state, not saved."""
         if "counts" not in self._work:
-            from srekit.analysis.incidents import SliCounts
+            from srekit.analysis.incidents.counts import SliCounts
 
             tel = self.inputs.telemetry
             self._work["counts"] = None if tel is None else SliCounts(tel)
@@ -316,7 +316,7 @@ class Analysis:
 
     @property
     def forecast(self) -> Any:
-        """:class:`srekit.analysis.forecast.BudgetForecast`: Monte Carlo budget forecast per SLO."""
+        """:class:`srekit.analysis.forecast.result.BudgetForecast`: Monte Carlo budget forecast per SLO."""
         return self._require("forecast")
 
     @property
@@ -326,7 +326,7 @@ class Analysis:
 
     @property
     def incidents(self) -> Any:
-        """:class:`srekit.analysis.incidents.IncidentReport`: response metrics and recommendations."""
+        """:class:`srekit.analysis.incidents.analyze.IncidentReport`: response metrics and recommendations."""
         return self._require("incident_response")
 
     @property
@@ -346,7 +346,7 @@ class Analysis:
             return self.forecast
 
         def compute() -> Any:
-            from srekit.analysis.forecast import forecast_budget
+            from srekit.analysis.forecast.analyze import forecast_budget
 
             inp = self.inputs
             return forecast_budget(

@@ -1,13 +1,14 @@
 """Plots for the incident and forecast sections. Each takes a result object and draws it; no
-computation happens here (the numbers come from ``srekit.analysis.incidents`` / ``srekit.analysis.forecast``)."""
+computation happens here (the numbers come from
+``srekit.analysis.incidents`` / ``srekit.analysis.forecast``)."""
 
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.axes import Axes
 
-from srekit.analysis.forecast import BudgetForecast, SLOForecast
-from srekit.analysis.incidents import IncidentReport
+from srekit.analysis.forecast.result import BudgetForecast, SLOForecast
+from srekit.analysis.incidents.analyze import IncidentReport
 from srekit.report.plots.base import new_axes, no_data, plain_log_labels
 
 _COLORS = {"ttd": "#4c72b0", "tta": "#dd8452", "ttm": "#55a868", "ttr": "#c44e52"}

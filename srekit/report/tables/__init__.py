@@ -7,9 +7,18 @@ from __future__ import annotations
 from srekit.report.tables.alerting import alert_policy_table, backtest_table, runbooks_table
 from srekit.report.tables.backlog import backlog_table
 from srekit.report.tables.budget import actions_table, budget_consumed, budget_table
-from srekit.report.tables.forecast import forecast_risk, forecast_table
+from srekit.report.tables.forecast import forecast_risk, forecast_table, model_table, what_if_table
 from srekit.report.tables.format import fmt_duration_s, fmt_pct, section_status
-from srekit.report.tables.incidents import follow_up_table, incident_metrics_table, recommendations_table
+from srekit.report.tables.incidents import (
+    cause_table,
+    change_text,
+    detection_table,
+    follow_up_table,
+    incident_metrics_table,
+    postmortem_text,
+    recommendations_table,
+    severity_table,
+)
 from srekit.report.tables.slo import instrumentation_table, options_table, sli_table, slo_table
 from srekit.report.tables.summary import journeys_display, questions_table, summary_figures_table
 from srekit.report.tables.toil import candidates_table, toil_hours, toil_table
@@ -30,14 +39,21 @@ __all__ = [
     "budget_table",
     "forecast_risk",
     "forecast_table",
+    "model_table",
+    "what_if_table",
     "alert_policy_table",
     "backtest_table",
     "runbooks_table",
     "candidates_table",
     "toil_hours",
     "toil_table",
+    "cause_table",
+    "change_text",
+    "detection_table",
     "follow_up_table",
     "incident_metrics_table",
+    "postmortem_text",
     "recommendations_table",
+    "severity_table",
     "backlog_table",
 ]

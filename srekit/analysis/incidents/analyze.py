@@ -1,0 +1,195 @@
+"""The incident-response entry point :func:`analyze_incidents` and its result
+:class:`IncidentReport`: report section ``incident_response`` (fields in ``docs/incidents.md``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from srekit.analysis.incidents import questions
+from srekit.analysis.incidents.breakdowns import by_cause, by_detection, by_severity
+from srekit.analysis.incidents.change import change_after_deploys
+from srekit.analysis.incidents.counts import SliCounts
+from srekit.analysis.incidents.impact import budget_minutes_by_incident, impact_windows
+from srekit.analysis.incidents.lifecycle import METRICS, DurationMetric, lifecycle_metrics
+from srekit.analysis.incidents.log import empty_log, log_end, prepare
+from srekit.analysis.incidents.postmortems import (
+    FOLLOW_UP_COLUMNS,
+    FOLLOW_UP_LIMIT,
+    empty_follow_up,
+    follow_up,
+    postmortem_status,
+    postmortem_template,
+)
+from srekit.analysis.incidents.recommend import START_A_LOG, Recommendation, recommend
+from srekit.core.questions import OpenQuestion
+from srekit.core.spec import SLOSpec
+from srekit.inputs.config import ServiceConfig
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentReport:
+    """Result of :func:`analyze_incidents` (report section ``incident_response``)."""
+
+    incidents: int
+    open_incidents: int
+    as_of: pd.Timestamp | None
+    metrics: dict[str, DurationMetric]
+    not_measured: tuple[str, ...]
+    severity: pd.DataFrame
+    cause: pd.DataFrame
+    detection: pd.DataFrame
+    change: dict[str, Any] | None
+    postmortems: dict[str, Any]
+    recommendations: tuple[Recommendation, ...]
+    postmortem_template: str
+    follow_up: pd.DataFrame
+    follow_up_total: int
+    open_questions: tuple[OpenQuestion, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.incidents < 0 or not 0 <= self.open_incidents <= self.incidents:
+            raise ValueError("incident counts out of range")
+        if not self.postmortem_template.strip():
+            raise ValueError("a postmortem template is always produced")
+        if list(self.follow_up.columns) != list(FOLLOW_UP_COLUMNS):
+            raise ValueError("follow-up tracker has unexpected columns")
+
+    def to_dict(self) -> dict[str, Any]:
+        breakdowns: dict[str, Any] = {
+            "severity": _records(self.severity),
+            "cause": _records(self.cause),
+            "detection": _records(self.detection),
+        }
+        if self.change is not None:
+            breakdowns["change"] = self.change
+        return {
+            "incidents": self.incidents,
+            "open_incidents": self.open_incidents,
+            "as_of": None if self.as_of is None else self.as_of.isoformat(),
+            "metrics": {k: m.to_dict() for k, m in self.metrics.items()},
+            "not_measured": list(self.not_measured),
+            "breakdowns": breakdowns,
+            "postmortems": dict(self.postmortems),
+            "recommendations": [r.to_dict() for r in self.recommendations],
+            "postmortem_template": self.postmortem_template,
+            "follow_up": _records(self.follow_up),
+            "follow_up_columns": list(FOLLOW_UP_COLUMNS),
+            "follow_up_total": self.follow_up_total,
+        }
+
+
+def _json_value(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    if isinstance(v, pd.Timedelta):
+        return float(v.total_seconds())
+    if isinstance(v, np.bool_ | bool):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating | float):
+        return None if not np.isfinite(v) else float(v)
+    return v
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): _json_value(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+
+def _without_log(config: ServiceConfig) -> IncidentReport:
+    """What the team gets without an incident log: a template, an empty tracker, one
+    recommendation and the question where the log is."""
+    empty = pd.DataFrame()
+    return IncidentReport(
+        incidents=0,
+        open_incidents=0,
+        as_of=None,
+        metrics={},
+        not_measured=tuple(METRICS),
+        severity=empty,
+        cause=empty,
+        detection=empty,
+        change=None,
+        postmortems=postmortem_status(empty_log()),
+        recommendations=(START_A_LOG,),
+        postmortem_template=postmortem_template(config.service),
+        follow_up=empty_follow_up(),
+        follow_up_total=0,
+        open_questions=(questions.NO_INCIDENT_LOG,),
+    )
+
+
+def _budget_minutes(
+    df: pd.DataFrame,
+    end: pd.Timestamp | None,
+    telemetry: pd.DataFrame | None,
+    specs: tuple[SLOSpec, ...],
+    counts: SliCounts | None,
+) -> pd.Series | None:
+    """Error-budget minutes per incident id when telemetry and SLOs are both given, else None."""
+    if telemetry is None or not len(specs):
+        return None
+    return budget_minutes_by_incident(impact_windows(df, end), telemetry, specs, counts=counts)
+
+
+def analyze_incidents(
+    incidents: pd.DataFrame | None,
+    config: ServiceConfig,
+    *,
+    rng: np.random.Generator,
+    telemetry: pd.DataFrame | None = None,
+    specs: tuple[SLOSpec, ...] = (),
+    deploys: pd.DataFrame | None = None,
+    as_of: pd.Timestamp | None = None,
+    counts: SliCounts | None = None,
+) -> IncidentReport:
+    """Incident-response analysis of an incident log (canonical columns of
+    ``srekit.inputs.columns.INCIDENTS``).
+
+    ``incidents``: the loaded log, or None when the team has none; ``config``: owners and
+    service name; ``rng``: random generator for the bootstrap intervals; ``telemetry`` and
+    ``specs``: when both are given, each cause's error-budget minutes are measured;
+    ``deploys``: incidents within one hour after a deploy count as change-induced; ``as_of``:
+    censoring time of open incidents (default: the latest stamp in the log); ``counts``: the
+    SLIs of ``telemetry`` when already measured elsewhere (:class:`SliCounts`).
+    """
+    if incidents is None or len(incidents) == 0:
+        return _without_log(config)
+    df = prepare(incidents)
+    end = as_of if as_of is not None else log_end(df)
+    metrics, not_measured = lifecycle_metrics(df, end, rng)
+    cause = by_cause(df, end, _budget_minutes(df, end, telemetry, specs, counts))
+    detection = by_detection(df, end)
+    change = change_after_deploys(df, deploys) if deploys is not None and len(deploys) else None
+    pms = postmortem_status(df)
+    tracker = follow_up(df, config.owner_for("incidents"))
+    return IncidentReport(
+        incidents=len(df),
+        open_incidents=int(df["resolved_at"].isna().sum()),
+        as_of=end,
+        metrics=metrics,
+        not_measured=not_measured,
+        severity=by_severity(df, end),
+        cause=cause,
+        detection=detection,
+        change=change,
+        postmortems=pms,
+        recommendations=recommend(metrics, detection, cause, pms, change),
+        postmortem_template=postmortem_template(config.service),
+        follow_up=tracker.head(FOLLOW_UP_LIMIT).reset_index(drop=True),
+        follow_up_total=len(tracker),
+        open_questions=(
+            *questions.censoring_time(df, end, as_of_given=as_of is not None),
+            *questions.missing_timestamps(not_measured),
+            *questions.zero_durations(metrics),
+            *questions.high_severities(df),
+            *questions.budget_slos(telemetry, specs),
+            *questions.detection_source(df),
+        ),
+    )
