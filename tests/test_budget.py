@@ -21,7 +21,7 @@ from srekit.analysis.budget import (
     exact_consumed,
     state_of,
 )
-from srekit.analysis.slo import sli_events
+from srekit.analysis.slo.events import sli_events
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import parse_config
@@ -257,7 +257,7 @@ def test_latency_budget_uses_the_bucket_edge() -> None:
 
 
 def test_threshold_below_the_smallest_edge_is_an_open_question_not_a_crash() -> None:
-    from srekit.analysis.slo import propose_slos
+    from srekit.analysis.slo.propose import propose_slos
 
     cfg = parse_config(
         {

@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from srekit.analysis.budget import budget_policy
-from srekit.analysis.slo import journey_grids, propose_slos, sli_events
+from srekit.analysis.slo.events import sli_events
+from srekit.analysis.slo.grid import journey_grids
+from srekit.analysis.slo.propose import propose_slos
 from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
@@ -425,7 +427,7 @@ def test_bootstrap_interval_reflects_day_to_day_variation() -> None:
 def test_sli_promql_le_follows_the_histogram_unit_aliases():
     """Review: the SLI's PromQL uses the same ``le`` text as the exported rules (seconds/s →
     0.3 for 300 ms; milliseconds/ms → 300)."""
-    from srekit.analysis.slo import make_sli
+    from srekit.analysis.slo.sli import make_sli
     from srekit.core.spec import SLOSpec
     from srekit.inputs.config import parse_config
 
@@ -444,7 +446,6 @@ def test_window_exactly_at_the_objective_is_met_for_any_decimal_target():
     import pandas as pd
 
     from srekit.analysis.budget import exact_consumed
-    from srekit.analysis.slo import propose_slos
     from srekit.inputs.config import parse_config
 
     idx = pd.date_range("2024-01-01", periods=10, freq="1min", tz="UTC")
@@ -463,7 +464,7 @@ def test_window_exactly_at_the_objective_is_met_for_any_decimal_target():
 
 def test_sli_promql_escapes_the_error_regex():
     r"""Review: a regex with backslashes (``5\d\d``) must be a valid PromQL string literal."""
-    from srekit.analysis.slo import make_sli
+    from srekit.analysis.slo.sli import make_sli
     from srekit.core.spec import SLOSpec
     from srekit.inputs.config import parse_config
 
@@ -477,7 +478,7 @@ def test_sli_promql_escapes_the_error_regex():
 def test_sli_promql_tolerates_a_selector_with_a_trailing_comma():
     """Review: ``selector: 'job="shop",'`` gave ``…,job="shop",,code!~…`` (invalid PromQL);
     the exported rules already strip it (``export_prometheus.base_matchers``)."""
-    from srekit.analysis.slo import make_sli
+    from srekit.analysis.slo.sli import make_sli
     from srekit.core.spec import SLOSpec
     from srekit.inputs.config import parse_config
 
