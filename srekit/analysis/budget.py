@@ -352,35 +352,6 @@ class ErrorBudgetPolicy:
             "actions": {k: list(v) for k, v in self.actions.items()},
         }
 
-    def actions_table(self) -> pd.DataFrame:
-        """The policy: when each state starts and what the team does in it."""
-        when = {
-            "healthy": f"less than {self.states['warning']:.0%} of the budget used",
-            "warning": f"{self.states['warning']:.0%} or more of the budget used",
-            "critical": f"{self.states['critical']:.0%} or more used (budget exhausted)",
-        }
-        return pd.DataFrame(
-            [{"state": k, "when": when[k], "what the team does": " ".join(self.actions[k])} for k in STATES]
-        )
-
-    def table(self) -> pd.DataFrame:
-        """Budgets in plain words (one row per SLO)."""
-        return pd.DataFrame(
-            [
-                {
-                    "SLO": b.slo,
-                    "target": f"{b.target:.2%}",
-                    "window": f"{b.window_start:%Y-%m-%d %H:%M} → {b.window_end:%Y-%m-%d %H:%M}",
-                    "bad / allowed events": f"{b.bad_events:,} / {b.allowed_bad_events:,.0f} {b.event_unit}",
-                    "budget used": f"{b.consumed:.1%}",
-                    "full outage allowed": f"{b.allowed_outage.total_seconds() / 60:.0f} min",
-                    "burn rate 1h / 6h / 1d / 3d": " / ".join(f"{v:.2f}" for v in b.burn_rates.values()),
-                    "status": b.status,
-                }
-                for b in self.budgets
-            ]
-        )
-
 
 def _as_of(telemetry: pd.DataFrame | None, series: pd.DataFrame | None) -> pd.Timestamp | None:
     """End of the data: the last telemetry interval's end, or the last series sample's end."""

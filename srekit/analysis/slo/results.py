@@ -8,7 +8,6 @@ Display tables of these results are built from their ``to_dict()`` form in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -240,84 +239,6 @@ class SloProposal:
             "instrumentation_plan": [s.to_dict() for s in self.instrumentation_plan],
         }
 
-    def options_table(self) -> pd.DataFrame:
-        """The trade-off table in plain words (one row per journey × option)."""
-        rows = []
-        for o in self.options:
-            a = o.objective("availability")
-            lat = o.objective("latency") or o.objective("timeslice")
-            rows.append(
-                {
-                    "journey": o.journey,
-                    "option": o.name + (" (recommended)" if o.recommended else ""),
-                    "availability": f"{a.target:.2%}" if a else "–",
-                    "latency promise": f"{lat.target:.1%} within {lat.threshold_ms:g} ms"
-                    if lat and lat.threshold_ms
-                    else "–",
-                    "past windows met": f"{o.history.windows_met:.0%} of {o.history.windows}",
-                    "typical budget used": f"{o.history.budget_consumed_median:.0%}",
-                    "trade-off": o.tradeoff,
-                }
-            )
-        return pd.DataFrame(rows)
-
-    def slis_table(self) -> pd.DataFrame:
-        """The SLIs in plain words."""
-        return pd.DataFrame(
-            [
-                {
-                    "SLI": s.name,
-                    "what it counts": s.definition,
-                    "why it matters": s.user_impact,
-                    "query (Prometheus)": s.promql,
-                    "status": "provisional" if s.provisional else "measured",
-                }
-                for s in self.slis
-            ]
-        )
-
-    def slos_table(self) -> pd.DataFrame:
-        """The SLOs in force in plain words."""
-        rows = []
-        for s in self.slos:
-            sp = s.spec
-            promise = (
-                f"{sp.target:.2%} of requests succeed"
-                if sp.sli == "availability"
-                else (
-                    f"{sp.target:.2%} of requests within {sp.threshold_ms:g} ms"
-                    if sp.sli == "latency"
-                    else f"{sp.target:.2%} of intervals at or below {sp.threshold_ms:g}"
-                )
-            )
-            rows.append(
-                {
-                    "SLO": sp.name,
-                    "promise": promise,
-                    "window": f"{format_duration(sp.window)} {sp.window_kind.replace('_', ' ')}",
-                    "budgeting": sp.budgeting,
-                    "from": s.source,
-                    "why": s.rationale,
-                }
-            )
-        return pd.DataFrame(rows)
-
-    def proposals_table(self) -> pd.DataFrame:
-        """Threshold proposals in plain words."""
-        rows = [
-            {
-                "journey": p.journey,
-                "target": f"{p.target:.1%}",
-                "threshold (ms)": f"{p.threshold_ms:g}",
-                "95% interval (ms)": f"{p.threshold_ci_ms[0]:g} – {p.threshold_ci_ms[1]:g}",
-                "past windows met": f"{p.history.windows_met:.0%}",
-                "budget used (median / p90)": f"{p.history.budget_consumed_median:.0%} / {p.history.budget_consumed_p90:.0%}",
-                "enough data": "no" if p.too_little_data else "yes",
-            }
-            for p in self.threshold_proposals
-        ]
-        return pd.DataFrame(rows)
-
     def thresholds_frame(self) -> pd.DataFrame:
         """Plot data: the proposed thresholds (journey, kind, label, target, threshold_ms,
         slower_share) to mark on :attr:`distributions`."""
@@ -338,16 +259,6 @@ def plot_label(journey: str, kind: str) -> str:
     """How a journey's history is named in charts and questions: request journeys by name,
     gauge series marked as such."""
     return journey if kind == "latency" else f"{journey} (per-interval series)"
-
-
-def questions_table(questions: Sequence[OpenQuestion]) -> pd.DataFrame:
-    """Open questions in plain words (one row each)."""
-    return pd.DataFrame(
-        [
-            {"question": q.question, "what srekit assumed meanwhile": q.assumption, "section": q.section}
-            for q in questions
-        ]
-    )
 
 
 def spec_to_dict(spec: SLOSpec) -> dict[str, Any]:

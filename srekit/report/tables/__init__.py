@@ -10,7 +10,7 @@ from srekit.report.tables.budget import actions_table, budget_consumed, budget_t
 from srekit.report.tables.forecast import forecast_risk, forecast_table
 from srekit.report.tables.format import fmt_duration_s, fmt_pct, section_status
 from srekit.report.tables.incidents import follow_up_table, incident_metrics_table, recommendations_table
-from srekit.report.tables.slo import instrumentation_table, options_table, sli_table, slo_table
+from srekit.report.tables.slo import instrumentation_table, options_table, sli_table, slo_table, threshold_table
 from srekit.report.tables.summary import journeys_display, questions_table, summary_figures_table
 from srekit.report.tables.toil import candidates_table, toil_hours, toil_table
 
@@ -25,6 +25,7 @@ __all__ = [
     "options_table",
     "sli_table",
     "slo_table",
+    "threshold_table",
     "actions_table",
     "budget_consumed",
     "budget_table",
