@@ -62,7 +62,7 @@ def combined(parts: Sequence[np.ndarray], has: np.ndarray) -> WindowStats:
     return window_stats(np.max(np.vstack(parts), axis=0), has)
 
 
-def error_budget(target: float) -> float:
+def budget_ratio(target: float) -> float:
     """1 − target computed on the decimal the target was written as (``0.9`` → 1/10), then
     rounded once: ``1.0 - 0.9`` is 0.09999999999999998, which made a window exactly at a
     90 % objective read as 100.0000000000002 % consumed (missed). With the correctly rounded
@@ -74,7 +74,7 @@ def error_budget(target: float) -> float:
 def consumed(win_total: np.ndarray, win_bad: np.ndarray, target: float) -> np.ndarray:
     """Budget consumed per window (any trailing shape of ``win_bad``)."""
     tot = win_total.reshape(win_total.shape + (1,) * (win_bad.ndim - win_total.ndim))
-    return tm.ratio(win_bad, np.broadcast_to(tot, win_bad.shape)) / error_budget(target)
+    return tm.ratio(win_bad, np.broadcast_to(tot, win_bad.shape)) / budget_ratio(target)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,21 +25,21 @@ MET_SHARE = 0.9  # a target is "defensible" when it held in ≥ 90 % of past SLO
 LATENCY_ANCHOR = 0.99  # the balanced latency objective promises this share of fast requests
 
 
-def ladder_index(targets: Sequence[float], met: Sequence[float]) -> int:
+def _ladder_index(targets: Sequence[float], met: Sequence[float]) -> int:
     """Balanced rung: the strictest target that held in ≥ MET_SHARE of past windows (the
     loosest candidate when none did)."""
     ok = [i for i, m in enumerate(met) if m >= MET_SHARE]
     return max(ok) if ok else 0
 
 
-def defensible_edge(consumed_per_edge: np.ndarray, has: np.ndarray) -> int:
+def _defensible_edge(consumed_per_edge: np.ndarray, has: np.ndarray) -> int:
     """Smallest edge whose objective held in ≥ MET_SHARE of windows (else the best edge)."""
     share = (consumed_per_edge[has] <= 1.0).mean(axis=0) if has.any() else np.zeros(consumed_per_edge.shape[1])
     hit = np.flatnonzero(share >= MET_SHARE)
     return int(hit[0]) if hit.size else int(np.argmax(share))
 
 
-def latency_anchor(targets: Sequence[float]) -> int:
+def _latency_anchor(targets: Sequence[float]) -> int:
     """The candidate target closest to LATENCY_ANCHOR (the balanced latency promise)."""
     return int(np.argmin([abs(t - LATENCY_ANCHOR) for t in targets]))
 
@@ -48,7 +48,7 @@ def _pct(x: float) -> str:
     return f"{x:.0%}"
 
 
-def tradeoff(rung: str, h: WindowStats, window: pd.Timedelta) -> str:
+def _tradeoff(rung: str, h: WindowStats, window: pd.Timedelta) -> str:
     """One plain sentence on what an option trades, from its historical record."""
     w = format_duration(window)
     record = (
@@ -80,7 +80,7 @@ def _rung(h: JourneyHistory, rung: str, targets: Sequence[float], ai: int, li: i
     has = h.has
     lat_t = targets[li]
     lat_all = consumed(h.win_total, h.win_bad_le, lat_t)
-    e = defensible_edge(lat_all, has)
+    e = _defensible_edge(lat_all, has)
     objectives, parts = [], []
     if h.kind == "latency":
         avail = consumed(h.win_total, h.win_errors, targets[ai])
@@ -89,7 +89,7 @@ def _rung(h: JourneyHistory, rung: str, targets: Sequence[float], ai: int, li: i
     objectives.append(Objective(h.kind, lat_t, window_stats(lat_all[:, e], has), float(h.days.edges[e])))
     parts.append(lat_all[:, e])
     hist = combined(parts, has)
-    return SloOption(h.journey, rung, tuple(objectives), hist, tradeoff(rung, hist, window), rung == "balanced")
+    return SloOption(h.journey, rung, tuple(objectives), hist, _tradeoff(rung, hist, window), rung == "balanced")
 
 
 def rung_options(h: JourneyHistory, targets: Sequence[float], window: pd.Timedelta) -> list[SloOption]:
@@ -100,7 +100,7 @@ def rung_options(h: JourneyHistory, targets: Sequence[float], window: pd.Timedel
     an option are dropped; a one-rung ladder's single option is balanced."""
     ts = sorted(targets)
     met = [window_stats(consumed(h.win_total, h.win_errors, t), h.has).windows_met for t in ts]
-    b, a = ladder_index(ts, met), latency_anchor(ts)
+    b, a = _ladder_index(ts, met), _latency_anchor(ts)
     steps: dict[tuple[int, int], tuple[str, int, int]] = {}
     for step, rung in zip((-1, 0, 1), RUNGS, strict=True):
         ai, li = min(max(b + step, 0), len(ts) - 1), min(max(a + step, 0), len(ts) - 1)
@@ -109,7 +109,7 @@ def rung_options(h: JourneyHistory, targets: Sequence[float], window: pd.Timedel
     if not any(o.recommended for o in options):
         o = options[0]
         options[0] = SloOption(
-            o.journey, "balanced", o.objectives, o.history, tradeoff("balanced", o.history, window), True
+            o.journey, "balanced", o.objectives, o.history, _tradeoff("balanced", o.history, window), True
         )
     return options
 

@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 
 from srekit.analysis.slo.grid import Blocks
-from srekit.analysis.slo.history import consumed, error_budget, window_stats
+from srekit.analysis.slo.history import budget_ratio, consumed, window_stats
 from srekit.analysis.slo.results import ThresholdProposal
 from srekit.inputs import telemetry as tm
 
@@ -31,7 +31,7 @@ def enough_days(days: Blocks) -> bool:
     return len(days.index) >= MIN_DAYS_FOR_DAY_BLOCKS
 
 
-def first_reaching(frac: np.ndarray, target: float) -> int:
+def _first_reaching(frac: np.ndarray, target: float) -> int:
     """Index of the smallest edge whose cumulative share ≥ target (−1 when none)."""
     hit = np.flatnonzero(frac >= target)
     return int(hit[0]) if hit.size else -1
@@ -55,7 +55,7 @@ def _resampled_thresholds(
     return edges[first].reshape((len(targets),) + idx.shape[:-1])
 
 
-def bootstrap_thresholds(
+def _bootstrap_thresholds(
     blocks: Blocks, targets: Sequence[float], rng: np.random.Generator
 ) -> list[tuple[float, float]]:
     """Percentile bootstrap (``scipy.stats.bootstrap``) of the threshold over resampled time
@@ -106,10 +106,10 @@ def threshold_proposals(
     win_total = windows @ days.total
     win_bad = windows @ (days.total[:, None] - days.le)
     min_events = int(win_total.min()) if win_total.size else 0
-    reachable = [(t, first_reaching(frac, t)) for t in targets]
+    reachable = [(t, _first_reaching(frac, t)) for t in targets]
     ok = [(t, i) for t, i in reachable if i >= 0]
     if boot is not None and len(boot.index) >= 2 and ok:
-        cis = bootstrap_thresholds(boot, [t for t, _ in ok], rng)
+        cis = _bootstrap_thresholds(boot, [t for t, _ in ok], rng)
         block = "day" if boot is days else "hour"
     else:
         cis = [(float(days.edges[i]), float(days.edges[i])) for _, i in ok]
@@ -125,7 +125,7 @@ def threshold_proposals(
             pooled_fraction=float(frac[i]),
             history=window_stats(consumed(win_total, win_bad[:, i], t), win_total > 0),
             min_window_events=min_events,
-            too_little_data=bool(min_events < 10.0 / error_budget(t)),
+            too_little_data=bool(min_events < 10.0 / budget_ratio(t)),
         )
         for (t, i), ci in zip(ok, cis, strict=True)
     ]
