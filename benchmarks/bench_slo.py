@@ -1,4 +1,4 @@
-"""Benchmark of SLO proposals and error budgets (issue 3).
+"""Benchmark of SLO proposals and error budgets (docs/slo.md, "Performance").
 
 Workload: 10 journeys × 90 days at 1-minute resolution (1,296,000 telemetry rows) with 25
 bucket edges (5 ms … 30 s, a Prometheus-style ladder), Poisson traffic and multinomial bucket
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.budget import budget_policy
-from srekit.analysis.slo import propose_slos
+from srekit.analysis.slo.propose import propose_slos
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import parse_config
 

@@ -328,7 +328,7 @@ def test_existing_pages_summary():
 
 @pytest.fixture(scope="module")
 def samples_report():
-    from srekit.analysis.slo import propose_slos
+    from srekit.analysis.slo.propose import propose_slos
     from srekit.inputs.config import load_config
     from srekit.inputs.loaders import load_inputs
 
@@ -393,7 +393,7 @@ def test_samples_policy_pages_far_less_than_existing_pages(samples_report):
 def test_nab_latency_timeslice_slo_catches_known_failures():
     """NAB ec2 request latency (5-min means) with its three labelled failure windows; a
     timeslice SLO with the threshold the SLO proposals pick, replayed on the series."""
-    from srekit.analysis.slo import propose_slos
+    from srekit.analysis.slo.propose import propose_slos
     from srekit.inputs.loaders import load_series
 
     path = external("nab", "data", "realKnownCause", "ec2_request_latency_system_failure.csv")

@@ -21,10 +21,11 @@ from srekit.analysis.budget import (
     exact_consumed,
     state_of,
 )
-from srekit.analysis.slo import sli_events
+from srekit.analysis.slo.events import sli_events
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import parse_config
+from srekit.report import tables
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
 
@@ -234,7 +235,16 @@ def test_budget_policy_end_to_end() -> None:
     assert d["states"]["critical"] == {"consumed_from": 1.0}
     assert set(d["actions"]) == set(STATES) and d["actions"]["critical"] == list(ACTIONS["critical"])
     assert set(pol.burn_down["slo"]) == {s.name for s in specs} - {"ghost-availability"}
-    assert len(pol.table()) == 3
+    short = tables.budget_table({"error_budget_policy": d})
+    full = tables.budget_table({"error_budget_policy": d}, detail=True)
+    assert len(short) == len(full) == 3 and list(full["SLO"]) == [s.name for s in specs]
+    assert set(full.columns) - set(short.columns) == {
+        "window (UTC)",
+        "bad / allowed events",
+        "burn rate 1h / 6h / 1d / 3d",
+    }
+    assert full["bad / allowed events"][0] == "500 / 432 requests" and short["state"][0] == "critical"
+    assert full["window (UTC)"][0] == "2023-12-07 00:00 → 2024-01-04 00:00"  # 28 days before the end of the data
 
 
 def test_budget_policy_without_data() -> None:
@@ -257,7 +267,7 @@ def test_latency_budget_uses_the_bucket_edge() -> None:
 
 
 def test_threshold_below_the_smallest_edge_is_an_open_question_not_a_crash() -> None:
-    from srekit.analysis.slo import propose_slos
+    from srekit.analysis.slo.propose import propose_slos
 
     cfg = parse_config(
         {

@@ -200,7 +200,7 @@ def test_budget_from_pull_equals_budget_from_csv(server: Server, history: pd.Dat
             assert int(a["bad"].sum()) == int(b["bad"].sum())
             assert int(a["total"].sum()) == int(b["total"].sum())
     from srekit.analysis.budget import error_budget
-    from srekit.analysis.slo import sli_events
+    from srekit.analysis.slo.events import sli_events
     from srekit.core.spec import SLOSpec
 
     for spec in (

@@ -13,12 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from srekit.analysis.budget import budget_policy
-from srekit.analysis.slo import journey_grids, propose_slos, sli_events
+from srekit.analysis.slo.events import sli_events
+from srekit.analysis.slo.grid import journey_grids
+from srekit.analysis.slo.propose import propose_slos
 from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
 from srekit.inputs.aggregate import aggregate_frame
 from srekit.inputs.config import parse_config
+from srekit.report import tables
 
 T0 = pd.Timestamp("2024-01-01", tz="UTC")
 EDGES = (10.0, 25.0, 50.0, 75.0, 100.0, 150.0, 200.0, 250.0, 300.0, 400.0, 500.0, 750.0, 1000.0, 2000.0, 5000.0)
@@ -125,7 +128,7 @@ def test_option_ladder_on_a_constant_error_rate() -> None:
     assert {s.name for s in prop.specs} == {"a-availability", "a-latency"}
     assert any(q.topic == "slo_targets" for q in prop.open_questions)
     assert any(q.topic == "critical_journeys" for q in prop.open_questions)
-    table = prop.options_table()
+    table = tables.options_table({"slo_proposal": prop.to_dict()})
     assert list(table["journey"]) == ["a"] * 3
 
 
@@ -183,6 +186,8 @@ def test_no_telemetry_gives_an_instrumentation_plan() -> None:
     # nothing configured at all: still a plan for "all"
     bare = propose_slos(None, None, parse_config({"service": "s", "data": {"incidents": "i.csv"}}))
     assert [s.journey for s in bare.instrumentation_plan] == ["all"]
+    shown = tables.instrumentation_table({"slo_proposal": d})
+    assert list(shown["journey"]) == ["checkout"] and "800.0" in shown["bucket edges ms"][0]
 
 
 def test_given_specs_are_in_force_and_evaluated() -> None:
@@ -425,7 +430,7 @@ def test_bootstrap_interval_reflects_day_to_day_variation() -> None:
 def test_sli_promql_le_follows_the_histogram_unit_aliases():
     """Review: the SLI's PromQL uses the same ``le`` text as the exported rules (seconds/s →
     0.3 for 300 ms; milliseconds/ms → 300)."""
-    from srekit.analysis.slo import make_sli
+    from srekit.analysis.slo.sli import make_sli
     from srekit.core.spec import SLOSpec
     from srekit.inputs.config import parse_config
 
@@ -444,7 +449,6 @@ def test_window_exactly_at_the_objective_is_met_for_any_decimal_target():
     import pandas as pd
 
     from srekit.analysis.budget import exact_consumed
-    from srekit.analysis.slo import propose_slos
     from srekit.inputs.config import parse_config
 
     idx = pd.date_range("2024-01-01", periods=10, freq="1min", tz="UTC")
@@ -463,7 +467,7 @@ def test_window_exactly_at_the_objective_is_met_for_any_decimal_target():
 
 def test_sli_promql_escapes_the_error_regex():
     r"""Review: a regex with backslashes (``5\d\d``) must be a valid PromQL string literal."""
-    from srekit.analysis.slo import make_sli
+    from srekit.analysis.slo.sli import make_sli
     from srekit.core.spec import SLOSpec
     from srekit.inputs.config import parse_config
 
@@ -477,7 +481,7 @@ def test_sli_promql_escapes_the_error_regex():
 def test_sli_promql_tolerates_a_selector_with_a_trailing_comma():
     """Review: ``selector: 'job="shop",'`` gave ``…,job="shop",,code!~…`` (invalid PromQL);
     the exported rules already strip it (``export_prometheus.base_matchers``)."""
-    from srekit.analysis.slo import make_sli
+    from srekit.analysis.slo.sli import make_sli
     from srekit.core.spec import SLOSpec
     from srekit.inputs.config import parse_config
 
@@ -490,3 +494,28 @@ def test_sli_promql_tolerates_a_selector_with_a_trailing_comma():
     ):
         q = make_sli(s, c).promql
         assert ",," not in q and '{handler="checkout",job="shop"' in q, q
+
+
+def test_display_tables_show_the_report_json_figures() -> None:
+    """One table per figure set, built from report.json: the report's columns by default, the
+    SLO notebook's extra columns with ``detail=True``, the same rows either way."""
+    tel = constant_telemetry("a", 35, 1000, 2, fast_share=0.98)
+    rep = {
+        "slo_proposal": propose_slos(
+            tel, None, cfg(slo={"budgeting": "Timeslices", "timeslice_window": "5m"})
+        ).to_dict()
+    }
+    short, full = tables.options_table(rep), tables.options_table(rep, detail=True)
+    assert list(short.columns) == ["journey", "option", "recommended", "objectives", "past windows met", "trade-off"]
+    assert set(full.columns) - set(short.columns) == {"past windows", "budget used (median / p90)"}
+    assert len(short) == len(full) == 3 and list(full["past windows"]) == [8, 8, 8]  # 35 days, 28-day windows
+    slos = tables.slo_table(rep, detail=True)
+    assert set(slos.columns) - set(tables.slo_table(rep).columns) == {"window kind", "budgeting"}
+    assert list(slos["budgeting"]) == ["Timeslices (5 min slices, good at ≥ 99.0%)"] * 2
+    assert list(slos["window kind"]) == ["rolling"] * 2
+    thresholds = tables.threshold_table(rep)
+    first = rep["slo_proposal"]["threshold_proposals"][0]
+    assert len(thresholds) == len(rep["slo_proposal"]["threshold_proposals"])
+    assert thresholds["threshold (ms)"][0] == f"{first['threshold_ms']:g}" and thresholds["kind"][0] == "latency"
+    for table in (tables.slo_table, tables.sli_table, tables.options_table, tables.threshold_table):
+        assert table({}).empty  # no section: an empty table with its columns

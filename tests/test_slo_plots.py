@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.budget import budget_policy
-from srekit.analysis.slo import propose_slos
+from srekit.analysis.slo.propose import propose_slos
 from srekit.inputs.config import parse_config
 from srekit.report.plots import slo as plots_slo
 

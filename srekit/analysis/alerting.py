@@ -35,7 +35,7 @@ from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
 
 if TYPE_CHECKING:
-    from srekit.analysis.slo import JourneyGrid
+    from srekit.analysis.slo.grid import JourneyGrid
 
 SEVERITIES = ("page", "ticket")
 SPEEDS = ("fast", "slow")
@@ -306,11 +306,11 @@ def sli_events(
     grids: Mapping[str, JourneyGrid] | None = None,
 ) -> pd.DataFrame:
     """Per-interval ``total``/``bad`` SLI events of ``spec`` on a regular grid
-    (:func:`srekit.analysis.slo.sli_events`: request SLIs from the aggregated telemetry, timeslice SLIs
+    (:func:`srekit.analysis.slo.events.sli_events`: request SLIs from the aggregated telemetry, timeslice SLIs
     from the gauge series, OpenSLO Timeslices budgeting as slices). Missing intervals are zero
     rows; duplicate stamps are summed. Empty when the needed input is absent. ``grids`` may
     pass ``slo.journey_grids(telemetry)`` when the caller has it already."""
-    from srekit.analysis.slo import sli_events as slo_events
+    from srekit.analysis.slo.events import sli_events as slo_events
 
     has = series if spec.sli == "timeslice" else telemetry
     if has is None or has.empty or not (has["journey"] == spec.journey).any():

@@ -1,4 +1,4 @@
-"""Error budgets, burn rates, budget states and the actions each state calls for (issue 3).
+"""Error budgets, burn rates, budget states and the actions each state calls for.
 
 Entry point: :func:`budget_policy` → :class:`ErrorBudgetPolicy` (the ``error_budget_policy``
 section of ``report.json``). Reusable pieces: :func:`error_budget` (one SLO's budget in its
@@ -11,7 +11,8 @@ consumed, the error budget policy) and its appendix "Example Error Budget Policy
 good events / total events over the window; ``Timeslices``: good slices / total slices, a slice
 being good when its ratio meets ``timeSliceTarget``; ``rolling`` and ``calendar`` windows).
 Every state is decided on unrounded ratios (an SLO at 101.6 % consumed is exhausted, even
-though a burn rate rounded to one decimal would read 1.0).
+though a burn rate rounded to one decimal would read 1.0). Fields and formulas: docs/slo.md.
+Display tables of the policy: :mod:`srekit.report.tables.budget`.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from srekit.analysis.slo import JourneyGrid, grid_events, grid_interval, journey_grids, sli_events
+from srekit.analysis.slo.events import grid_events, grid_interval, series_interval, sli_events
+from srekit.analysis.slo.grid import JourneyGrid, journey_grids
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
 from srekit.core.timeutil import format_duration, parse_duration
@@ -350,35 +352,6 @@ class ErrorBudgetPolicy:
             "actions": {k: list(v) for k, v in self.actions.items()},
         }
 
-    def actions_table(self) -> pd.DataFrame:
-        """The policy: when each state starts and what the team does in it."""
-        when = {
-            "healthy": f"less than {self.states['warning']:.0%} of the budget used",
-            "warning": f"{self.states['warning']:.0%} or more of the budget used",
-            "critical": f"{self.states['critical']:.0%} or more used (budget exhausted)",
-        }
-        return pd.DataFrame(
-            [{"state": k, "when": when[k], "what the team does": " ".join(self.actions[k])} for k in STATES]
-        )
-
-    def table(self) -> pd.DataFrame:
-        """Budgets in plain words (one row per SLO)."""
-        return pd.DataFrame(
-            [
-                {
-                    "SLO": b.slo,
-                    "target": f"{b.target:.2%}",
-                    "window": f"{b.window_start:%Y-%m-%d %H:%M} → {b.window_end:%Y-%m-%d %H:%M}",
-                    "bad / allowed events": f"{b.bad_events:,} / {b.allowed_bad_events:,.0f} {b.event_unit}",
-                    "budget used": f"{b.consumed:.1%}",
-                    "full outage allowed": f"{b.allowed_outage.total_seconds() / 60:.0f} min",
-                    "burn rate 1h / 6h / 1d / 3d": " / ".join(f"{v:.2f}" for v in b.burn_rates.values()),
-                    "status": b.status,
-                }
-                for b in self.budgets
-            ]
-        )
-
 
 def _as_of(telemetry: pd.DataFrame | None, series: pd.DataFrame | None) -> pd.Timestamp | None:
     """End of the data: the last telemetry interval's end, or the last series sample's end."""
@@ -386,10 +359,81 @@ def _as_of(telemetry: pd.DataFrame | None, series: pd.DataFrame | None) -> pd.Ti
     if telemetry is not None and not telemetry.empty:
         ends.append(telemetry["interval_start"].max() + grid_interval(telemetry["interval_start"]))
     if series is not None and not series.empty:
-        from srekit.analysis.slo import _series_interval
-
-        ends.append(series["timestamp"].max() + _series_interval(series["timestamp"]))
+        ends.append(series["timestamp"].max() + series_interval(series["timestamp"]))
     return max(ends) if ends else None
+
+
+def _no_data_policy() -> ErrorBudgetPolicy:
+    """The policy without any telemetry or series: states and actions, no budgets."""
+    question = OpenQuestion(
+        "no_budget_data",
+        "There is no telemetry or series: when will the SLIs be measured?",
+        "No error budget can be computed yet; the policy's states and actions still apply once data arrives.",
+        SECTION,
+    )
+    return ErrorBudgetPolicy(None, (), (question,))
+
+
+@dataclass(frozen=True, slots=True)
+class _SloBudget:
+    """One SLO's part of the policy: its budget (None when it cannot be measured), its plot
+    frames and the questions it raises."""
+
+    status: BudgetStatus | None
+    burn_down: pd.DataFrame | None = None
+    burn_rate_history: pd.DataFrame | None = None
+    questions: tuple[OpenQuestion, ...] = ()
+
+
+def _slo_budget(
+    spec: SLOSpec,
+    grid: JourneyGrid | None,
+    series: pd.DataFrame | None,
+    as_of: pd.Timestamp,
+    config: ServiceConfig,
+) -> _SloBudget:
+    """The budget, burn-down and burn-rate history of one SLO at ``as_of``."""
+    try:
+        if spec.sli != "timeslice" and grid is not None:
+            events = grid_events(grid, spec, end=as_of - grid.interval)
+        else:
+            events = sli_events(None, series, spec)
+    except ValueError as exc:  # e.g. a latency threshold below the smallest bucket edge
+        question = OpenQuestion(
+            f"budget_unavailable:{spec.name}",
+            f"SLO {spec.name} cannot be measured: {exc}",
+            "Left it out of the budget figures.",
+            SECTION,
+        )
+        return _SloBudget(None, questions=(question,))
+    status = error_budget(events, spec, as_of=as_of, tz=config.timezone)
+    idle = OpenQuestion(
+        f"no_events:{spec.name}",
+        f"SLO {spec.name} had no events in its current window: is the journey live?",
+        "Reported 0 bad of 0 events (healthy).",
+        SECTION,
+    )
+    return _SloBudget(
+        status,
+        burn_down(events, spec, as_of=as_of, tz=config.timezone).assign(slo=spec.name),
+        burn_rate_history(events, spec).assign(slo=spec.name),
+        (idle,) if status.total_events == 0 else (),
+    )
+
+
+def _thresholds_question(config: ServiceConfig) -> OpenQuestion:
+    window = f"{format_duration(config.slo.window)} {config.slo.window_kind.replace('_', ' ')}"
+    return OpenQuestion(
+        "budget_policy_thresholds",
+        "Do the default budget states fit the team (warning from 75% consumed, critical when exhausted)?",
+        f"Used them; the window is {window}.",
+        SECTION,
+    )
+
+
+def _concat(frames: Sequence[pd.DataFrame | None]) -> pd.DataFrame:
+    present = [f for f in frames if f is not None]
+    return pd.concat(present, ignore_index=True) if present else pd.DataFrame()
 
 
 def budget_policy(
@@ -404,70 +448,21 @@ def budget_policy(
 
     All SLOs are judged at the same ``as_of`` (end of the data, never the clock), so their
     windows line up; journeys with no data in the window have zero events (healthy, flagged as
-    an open question). ``grids`` may pass ``slo.journey_grids(telemetry)`` when the caller has
-    it already.
+    an open question). ``grids`` may pass :func:`~srekit.analysis.slo.grid.journey_grids` of
+    ``telemetry`` when the caller has it already.
     """
-    qs: list[OpenQuestion] = []
     as_of = _as_of(telemetry, series)
     if as_of is None:
-        qs.append(
-            OpenQuestion(
-                "no_budget_data",
-                "There is no telemetry or series: when will the SLIs be measured?",
-                "No error budget can be computed yet; the policy's states and actions still apply once data arrives.",
-                SECTION,
-            )
-        )
-        return ErrorBudgetPolicy(None, (), tuple(qs))
+        return _no_data_policy()
     if telemetry is None or telemetry.empty:
         grids = {}
     elif grids is None:
         grids = journey_grids(telemetry)
-    budgets, downs, rates = [], [], []
-    for spec in specs:
-        grid = grids.get(spec.journey)
-        try:
-            if spec.sli != "timeslice" and grid is not None:
-                events = grid_events(grid, spec, end=as_of - grid.interval)
-            else:
-                events = sli_events(None, series, spec)
-        except ValueError as exc:  # e.g. a latency threshold below the smallest bucket edge
-            qs.append(
-                OpenQuestion(
-                    f"budget_unavailable:{spec.name}",
-                    f"SLO {spec.name} cannot be measured: {exc}",
-                    "Left it out of the budget figures.",
-                    SECTION,
-                )
-            )
-            continue
-        status = error_budget(events, spec, as_of=as_of, tz=config.timezone)
-        budgets.append(status)
-        if status.total_events == 0:
-            qs.append(
-                OpenQuestion(
-                    f"no_events:{spec.name}",
-                    f"SLO {spec.name} had no events in its current window: is the journey live?",
-                    "Reported 0 bad of 0 events (healthy).",
-                    SECTION,
-                )
-            )
-        d = burn_down(events, spec, as_of=as_of, tz=config.timezone)
-        downs.append(d.assign(slo=spec.name))
-        r = burn_rate_history(events, spec)
-        rates.append(r.assign(slo=spec.name))
-    qs.append(
-        OpenQuestion(
-            "budget_policy_thresholds",
-            "Do the default budget states fit the team (warning from 75% consumed, critical when exhausted)?",
-            f"Used them; the window is {format_duration(config.slo.window)} {config.slo.window_kind.replace('_', ' ')}.",
-            SECTION,
-        )
-    )
+    parts = [_slo_budget(spec, grids.get(spec.journey), series, as_of, config) for spec in specs]
     return ErrorBudgetPolicy(
         as_of,
-        tuple(budgets),
-        tuple(qs),
-        burn_down=pd.concat(downs, ignore_index=True) if downs else pd.DataFrame(),
-        burn_rate_history=pd.concat(rates, ignore_index=True) if rates else pd.DataFrame(),
+        tuple(p.status for p in parts if p.status is not None),
+        (*(q for p in parts for q in p.questions), _thresholds_question(config)),
+        burn_down=_concat([p.burn_down for p in parts]),
+        burn_rate_history=_concat([p.burn_rate_history for p in parts]),
     )

@@ -106,7 +106,7 @@ def run_rules(args: argparse.Namespace) -> int:
 
         specs = read_openslo_specs(config.slo.openslo)
     else:
-        from srekit.analysis.slo import propose_slos
+        from srekit.analysis.slo.propose import propose_slos
         from srekit.inputs.loaders import load_inputs
 
         inputs = load_inputs(config)

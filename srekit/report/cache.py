@@ -194,7 +194,7 @@ class Analysis:
         inp, cfg = self.inputs, self.config
         tel = inp.telemetry
         if key == "slo_proposal":
-            from srekit.analysis.slo import propose_slos
+            from srekit.analysis.slo.propose import propose_slos
 
             return propose_slos(
                 tel, inp.series, cfg, given_specs=self.given_specs, rng=self.rng("slo_proposal"), grids=self._grids()
@@ -248,7 +248,7 @@ class Analysis:
         regular grid, which the SLO, budget and alerting sections all read. Working state, not
         saved."""
         if "grids" not in self._work:
-            from srekit.analysis.slo import journey_grids
+            from srekit.analysis.slo.grid import journey_grids
 
             tel = self.inputs.telemetry
             self._work["grids"] = None if tel is None or tel.empty else journey_grids(tel)
@@ -300,7 +300,7 @@ class Analysis:
 
     @property
     def proposal(self) -> Any:
-        """:class:`srekit.analysis.slo.SloProposal`: SLIs, threshold proposals, options, SLOs in force."""
+        """:class:`srekit.analysis.slo.results.SloProposal`: SLIs, threshold proposals, options, SLOs in force."""
         return self._require("slo_proposal")
 
     @property

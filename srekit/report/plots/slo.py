@@ -1,5 +1,6 @@
-"""Figures for SLIs, SLO options and error budgets (notebook 02). Each function draws prepared
-data (from :mod:`srekit.analysis.slo` / :mod:`srekit.analysis.budget`) on one Axes; no computation here."""
+"""Figures for SLIs, SLO options and error budgets (notebook 02). Each function draws the plot
+data the results carry (:class:`srekit.analysis.slo.results.SloProposal`,
+:class:`srekit.analysis.budget.ErrorBudgetPolicy`) on one Axes; no computation here."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from srekit.report.tables.incidents import (
     recommendations_table,
     severity_table,
 )
-from srekit.report.tables.slo import instrumentation_table, options_table, sli_table, slo_table
+from srekit.report.tables.slo import instrumentation_table, options_table, sli_table, slo_table, threshold_table
 from srekit.report.tables.summary import journeys_display, questions_table, summary_figures_table
 from srekit.report.tables.toil import candidates_table, toil_hours, toil_table
 
@@ -34,6 +34,7 @@ __all__ = [
     "options_table",
     "sli_table",
     "slo_table",
+    "threshold_table",
     "actions_table",
     "budget_consumed",
     "budget_table",

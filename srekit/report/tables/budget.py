@@ -1,4 +1,6 @@
-"""Display tables of the error-budget policy."""
+"""Display tables of the error-budget policy (``error_budget_policy`` in report.json, fields in
+docs/slo.md): one function per table, read by report.md, the report notebook and notebook 02.
+``detail=True`` adds the columns the SLO notebook shows beyond the report's."""
 
 from __future__ import annotations
 
@@ -10,22 +12,46 @@ import pandas as pd
 from srekit.report.tables.format import fmt_pct, frame, records, section
 
 
-def budget_table(report: Mapping[str, Any]) -> pd.DataFrame:
-    """Error budget per SLO at the end of the data."""
+def _window(b: Mapping[str, Any]) -> str:
+    """The current window, start → end, in UTC minutes."""
+    if not b.get("window_start") or not b.get("window_end"):
+        return "–"
+    start, end = pd.Timestamp(b["window_start"]), pd.Timestamp(b["window_end"])
+    return f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}"
+
+
+def _events(b: Mapping[str, Any]) -> str:
+    """Bad events against the events the budget allows, in the SLO's event unit."""
+    if b.get("bad_events") is None or b.get("allowed_bad_events") is None:
+        return "–"
+    return f"{b['bad_events']:,} / {b['allowed_bad_events']:,.0f} {b.get('event_unit', 'events')}"
+
+
+def budget_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
+    """Error budget per SLO at the end of the data (``detail``: also the window, the bad and
+    allowed events and the burn rates over the trailing windows)."""
+    budgets = records(section(report, "error_budget_policy"), "slos")
+    windows = list(budgets[0].get("burn_rates") or {}) if budgets else []
+    burn = f"burn rate {' / '.join(windows)}".strip()
     rows = [
         {
             "SLO": b.get("slo"),
             "target": fmt_pct(b.get("target"), 2),
+            "window (UTC)": _window(b),
+            "bad / allowed events": _events(b),
             "budget used": fmt_pct(b.get("consumed"), 0),
             "budget left": fmt_pct(b.get("remaining"), 0),
             "full outage allowed": f"{b['allowed_outage_minutes']:.0f} min"
             if b.get("allowed_outage_minutes") is not None
             else "–",
+            burn: " / ".join(f"{v:.2f}" for v in (b.get("burn_rates") or {}).values()),
             "state": b.get("status"),
         }
-        for b in records(section(report, "error_budget_policy"), "slos")
+        for b in budgets
     ]
-    return frame(rows, ["SLO", "target", "budget used", "budget left", "full outage allowed", "state"])
+    head = ["SLO", "target", *(["window (UTC)", "bad / allowed events"] if detail else [])]
+    tail = [*([burn] if detail else []), "state"]
+    return frame(rows, [*head, "budget used", "budget left", "full outage allowed", *tail])
 
 
 def budget_consumed(report: Mapping[str, Any]) -> pd.DataFrame:

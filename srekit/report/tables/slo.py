@@ -1,4 +1,6 @@
-"""Display tables of the SLO proposal."""
+"""Display tables of the SLO proposal (``slo_proposal`` in report.json, fields in docs/slo.md):
+one function per table, read by report.md, the report notebook and notebook 02. ``detail=True``
+adds the columns the SLO notebook shows beyond the report's."""
 
 from __future__ import annotations
 
@@ -8,11 +10,22 @@ from typing import Any
 
 import pandas as pd
 
-from srekit.report.tables.format import fmt_pct, frame, records, section
+from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, records, section
 
 
-def slo_table(report: Mapping[str, Any]) -> pd.DataFrame:
-    """The SLOs in force: what is measured, the target, the window and why."""
+def _budgeting(s: Mapping[str, Any]) -> str:
+    """The budgeting method; for Timeslices, how long a slice is and when it is good."""
+    method = str(s.get("budgeting", ""))
+    if method != "Timeslices" or s.get("timeslice_window_s") is None:
+        return method
+    return (
+        f"{method} ({fmt_duration_s(s['timeslice_window_s'])} slices, good at ≥ {fmt_pct(s.get('timeslice_target'))})"
+    )
+
+
+def slo_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
+    """The SLOs in force: what is measured, the target, the window and why (``detail``: also
+    the window kind and the budgeting method)."""
     rows = []
     for s in records(section(report, "slo_proposal"), "slos"):
         what = s.get("sli", "")
@@ -25,11 +38,14 @@ def slo_table(report: Mapping[str, Any]) -> pd.DataFrame:
                 "measures": what,
                 "target": fmt_pct(s.get("target"), 2),
                 "window": s.get("window"),
+                "window kind": str(s.get("window_kind", "")).replace("_", " "),
+                "budgeting": _budgeting(s),
                 "source": s.get("source"),
                 "why": s.get("rationale"),
             }
         )
-    return frame(rows, ["SLO", "journey", "measures", "target", "window", "source", "why"])
+    extra = ["window kind", "budgeting"] if detail else []
+    return frame(rows, ["SLO", "journey", "measures", "target", "window", *extra, "source", "why"])
 
 
 def sli_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -47,8 +63,36 @@ def sli_table(report: Mapping[str, Any]) -> pd.DataFrame:
     return frame(rows, ["SLI", "definition", "query", "user impact", "provisional"])
 
 
-def options_table(report: Mapping[str, Any]) -> pd.DataFrame:
-    """SLO options per journey with their trade-offs."""
+def _budget_used(r: Mapping[str, Any]) -> str:
+    """Median and 90th percentile of the budget past windows consumed."""
+    return f"{fmt_pct(r.get('budget_consumed_median'), 0)} / {fmt_pct(r.get('budget_consumed_p90'), 0)}"
+
+
+def threshold_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Latency thresholds the history supports, per journey and target, with their bootstrap
+    interval and how they would have fared in past SLO windows."""
+    rows = []
+    for p in records(section(report, "slo_proposal"), "threshold_proposals"):
+        ci = p.get("threshold_ci_ms") or [None, None]
+        rows.append(
+            {
+                "journey": p.get("journey"),
+                "kind": p.get("kind"),
+                "target": fmt_pct(p.get("target"), 1),
+                "threshold (ms)": f"{p['threshold_ms']:g}" if p.get("threshold_ms") is not None else "–",
+                "95% interval (ms)": f"{ci[0]:g} – {ci[1]:g}" if None not in ci else "–",
+                "past windows met": fmt_pct(p.get("windows_met"), 0),
+                "budget used (median / p90)": _budget_used(p),
+                "enough data": "no" if p.get("too_little_data") else "yes",
+            }
+        )
+    columns = ["journey", "kind", "target", "threshold (ms)", "95% interval (ms)", "past windows met"]
+    return frame(rows, [*columns, "budget used (median / p90)", "enough data"])
+
+
+def options_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
+    """SLO options per journey with their trade-offs (``detail``: also how many past windows
+    they were judged on and the budget those windows used)."""
     rows = []
     for o in records(section(report, "slo_proposal"), "options"):
         targets = "; ".join(
@@ -64,20 +108,25 @@ def options_table(report: Mapping[str, Any]) -> pd.DataFrame:
                 "recommended": "yes" if o.get("recommended") else "",
                 "objectives": targets,
                 "past windows met": fmt_pct(o.get("windows_met"), 0),
+                "past windows": o.get("windows"),
+                "budget used (median / p90)": _budget_used(o),
                 "trade-off": o.get("tradeoff"),
             }
         )
-    return frame(rows, ["journey", "option", "recommended", "objectives", "past windows met", "trade-off"])
+    extra = ["past windows", "budget used (median / p90)"] if detail else []
+    return frame(rows, ["journey", "option", "recommended", "objectives", "past windows met", *extra, "trade-off"])
 
 
 def instrumentation_table(report: Mapping[str, Any]) -> pd.DataFrame:
-    """What to emit per journey when there is no telemetry yet (field names as the SLO area
-    gives them)."""
+    """What to emit per journey when there is no telemetry yet."""
     rows = [
         {
-            str(k).replace("_", " "): (v if v is None or isinstance(v, str | int | float | bool) else json.dumps(v))
-            for k, v in r.items()
+            "journey": r.get("journey"),
+            "counter": r.get("counter"),
+            "histogram": r.get("histogram"),
+            "bucket edges ms": json.dumps(r.get("bucket_edges_ms")),
+            "why": r.get("why"),
         }
         for r in records(section(report, "slo_proposal"), "instrumentation_plan")
     ]
-    return pd.DataFrame(rows)
+    return frame(rows, ["journey", "counter", "histogram", "bucket edges ms", "why"])
