@@ -89,7 +89,6 @@ def test_analysis_functions_are_short() -> None:
     assert not long, "split these into named steps:\n" + "\n".join(long)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: propose_slos closure being removed")
 def test_analysis_has_no_nonlocal_state() -> None:
     """Entry points are named steps that return values, not closures mutating shared lists."""
     found = [
