@@ -13,16 +13,10 @@ from conftest import SAMPLES, external, require_tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.analysis.alerting import (
-    BurnRateRule,
-    analyze_alerting,
-    burn_episodes,
-    classify_alert,
-    design_policy,
-    firing_intervals,
-    replay,
-    summarize_pages,
-)
+from srekit.analysis.alerting.analyze import analyze_alerting
+from srekit.analysis.alerting.pages import classify_alert, summarize_pages
+from srekit.analysis.alerting.policy import BurnRateRule, design_policy
+from srekit.analysis.alerting.replay import burn_episodes, firing_intervals, replay
 from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
 from srekit.exports.bundle import export_all
@@ -276,7 +270,7 @@ def test_baseline_pages_on_blips_the_policy_ignores():
 
 def test_burn_episodes_from_telemetry():
     tel = telemetry(3 * 1440, {(1440, 1460): 100, (2000, 2001): 1})
-    from srekit.analysis.alerting import sli_events
+    from srekit.analysis.alerting.events import sli_events
 
     ev = sli_events(tel, None, spec())
     eps = burn_episodes(ev, spec())
@@ -465,7 +459,6 @@ def test_alert_that_cleared_as_the_incident_started_did_not_detect_it():
     one-minute blip at 11:50 pages 11:51 → clears 11:56; an outage starting 11:56 is first
     caught at 11:57 (60 s: one full bad minute beats 14.4 × 0.1 % over 1 h and 5 min). The
     cleared run must not count as detecting it with a 0 s delay."""
-    from srekit.analysis.alerting import analyze_alerting
 
     idx = pd.date_range("2024-01-01", periods=2 * 1440, freq="1min", tz="UTC")
     tot = np.full(len(idx), 1000)
@@ -512,7 +505,6 @@ def test_reset_time_is_never_negative():
     incident logged as mitigated after 60 min: the 1 h page clears at 12:15 (5 min after the
     errors stop), 45 min before the recorded mitigation. That is a 0 s reset (it had already
     cleared), not −2,700 s, which would pull the median reset below what any alert achieves."""
-    from srekit.analysis.alerting import analyze_alerting
 
     idx = pd.date_range("2024-01-01", periods=2 * 1440, freq="1min", tz="UTC")
     tot = np.full(len(idx), 1000)

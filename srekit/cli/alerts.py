@@ -54,10 +54,11 @@ def add_alerts_arguments(parser: argparse.ArgumentParser) -> None:
 def run_alerts(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from srekit.analysis.alerting import design_policy, explain_policy
+    from srekit.analysis.alerting.policy import design_policy, explain_policy
     from srekit.core.spec import SLOSpec
     from srekit.core.timeutil import parse_duration
     from srekit.inputs.config import ServiceConfig, load_config
+    from srekit.report.tables.explain import explain_table
 
     try:
         period = parse_duration(args.period)
@@ -75,7 +76,7 @@ def run_alerts(args: argparse.Namespace) -> int:
         f"SLO {args.target:.6g} over {args.period}, constant error ratio {args.error_ratio:g} "
         "(uniform traffic; SRE Workbook, Alerting on SLOs)\n"
     )
-    print(explanation.table().to_string(index=False))
+    print(explain_table(explanation).to_string(index=False))
     return 0
 
 

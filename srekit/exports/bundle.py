@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from srekit.analysis.alerting import design_policy
+from srekit.analysis.alerting.policy import design_policy
 from srekit.core.spec import SLOSpec
 from srekit.exports.openslo import openslo_documents, openslo_name
 from srekit.exports.prometheus import (

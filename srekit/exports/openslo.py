@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from srekit.analysis.alerting import AlertPolicy
+from srekit.analysis.alerting.policy import AlertPolicy
 from srekit.core.timeutil import format_duration
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.openslo import ANNOTATION_PREFIX, API_VERSION, DURATION_RE, TIME_ZONE_RE

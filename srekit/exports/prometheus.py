@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from srekit.analysis.alerting import AlertPolicy, BurnRateRule
+from srekit.analysis.alerting.policy import AlertPolicy, BurnRateRule
 from srekit.analysis.explain import explain_rule, human_duration, percent
 from srekit.core.spec import SLOSpec
 from srekit.core.timeutil import format_duration

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from srekit.analysis.alerting import AlertPolicy, BurnRateRule, runbook_file
+from srekit.analysis.alerting.policy import AlertPolicy, BurnRateRule
+from srekit.analysis.alerting.runbooks import runbook_file
 from srekit.analysis.explain import human_duration, percent
 from srekit.core.timeutil import format_duration
 from srekit.exports.prometheus import ratio_record
