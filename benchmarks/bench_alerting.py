@@ -72,10 +72,12 @@ def main() -> str:
     return (
         "## Alerting: burn-rate replay\n\n"
         f"Replay of 4 multiwindow rules for 10 SLOs over 90 days at 1-minute resolution "
-        f"({rows:,} SLI rows, {len(events[0]):,} per SLO; `srekit.analysis.alerting.replay.replay`, cumulative sums).\n\n"
+        f"({rows:,} SLI rows, {len(events[0]):,} per SLO; "
+        "`srekit.analysis.alerting.replay.replay`, cumulative sums).\n\n"
         "| measurement | median of runs | goal | result |\n|---|---:|---:|---|\n"
         f"| replay, 40 rules × 129,600 minutes | {t_replay:.3f} s ({RUNS} runs) | ≤ {GOAL_S:g} s | {met} |\n"
-        f"| whole analysis (SLI events from telemetry, replay, burn episodes, scoring, baseline) | {t_full:.2f} s (5 runs) | – | – |\n"
+        "| whole analysis (SLI events from telemetry, replay, burn episodes, scoring, baseline) "
+        f"| {t_full:.2f} s (5 runs) | – | – |\n"
     )
 
 

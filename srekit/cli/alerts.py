@@ -14,8 +14,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from srekit.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from srekit.inputs.config import OncallConfig
 
 
 def _target(text: str) -> float:
@@ -80,7 +84,7 @@ def run_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
-def _paged():  # type: ignore[no-untyped-def]
+def _paged() -> OncallConfig:
     from srekit.inputs.config import OncallConfig
 
     return OncallConfig(coverage="assumed for explain")

@@ -4,15 +4,12 @@ rules are replayed on, and the period's error budget counted in events."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from srekit.analysis import slo
 from srekit.core.spec import SLOSpec
-
-if TYPE_CHECKING:
-    from srekit.analysis.slo import JourneyGrid
 
 
 def sli_events(
@@ -20,22 +17,20 @@ def sli_events(
     series: pd.DataFrame | None,
     spec: SLOSpec,
     *,
-    grids: Mapping[str, JourneyGrid] | None = None,
+    grids: Mapping[str, slo.JourneyGrid] | None = None,
 ) -> pd.DataFrame:
     """Per-interval ``total``/``bad`` SLI events of ``spec`` on a regular grid
     (:func:`srekit.analysis.slo.sli_events`: request SLIs from the aggregated telemetry, timeslice SLIs
     from the gauge series, OpenSLO Timeslices budgeting as slices). Missing intervals are zero
     rows; duplicate stamps are summed. Empty when the needed input is absent. ``grids`` may
     pass ``slo.journey_grids(telemetry)`` when the caller has it already."""
-    from srekit.analysis.slo import sli_events as slo_events
-
     has = series if spec.sli == "timeslice" else telemetry
     if has is None or has.empty or not (has["journey"] == spec.journey).any():
         return pd.DataFrame(
             {"total": pd.Series([], dtype="int64"), "bad": pd.Series([], dtype="int64")},
             index=pd.DatetimeIndex([], tz="UTC", name="interval_start"),
         )
-    return regularise(slo_events(telemetry, series, spec, grids=grids))
+    return regularise(slo.sli_events(telemetry, series, spec, grids=grids))
 
 
 def regularise(events: pd.DataFrame) -> pd.DataFrame:
