@@ -281,7 +281,7 @@ def test_display_tables_read_the_report_json_section():
     assert backtest["rule"].tolist()[:2] == ["all rules", "all page rules"]
     assert backtest["rule"].iloc[-1] == "single window at the SLO (10m)"  # detail adds the baseline
     assert len(tables.backtest_table(view)) == len(backtest) - 1
-    (row,) = tables.incident_detection_table(view).to_dict("records")
+    (row,) = tables.alert_detection_table(view).to_dict("records")
     assert row["first rule to fire"] == "checkout-availability/page/1h" and row["time to fire"] == "60 s"
     assert row["team noticed after (incident log)"] == "20 min"
     assert tables.existing_pages_table(view).to_dict("records") == [

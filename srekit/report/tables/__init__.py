@@ -5,10 +5,10 @@ One module per section; this package re-exports them as ``tables.<name>``."""
 from __future__ import annotations
 
 from srekit.report.tables.alerting import (
+    alert_detection_table,
     alert_policy_table,
     backtest_table,
     existing_pages_table,
-    incident_detection_table,
     pages_per_week,
     runbooks_table,
 )
@@ -52,7 +52,7 @@ __all__ = [
     "alert_policy_table",
     "backtest_table",
     "existing_pages_table",
-    "incident_detection_table",
+    "alert_detection_table",
     "pages_per_week",
     "runbooks_table",
     "explain_table",

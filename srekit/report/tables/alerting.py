@@ -76,7 +76,7 @@ def _per_week(x: Any) -> str:
     return "–" if x is None else f"{float(x):.1f}"
 
 
-def incident_detection_table(report: Mapping[str, Any]) -> pd.DataFrame:
+def alert_detection_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """Per incident: the first rule to fire, how fast (any rule, and a page), the budget spent
     by then, when the alert cleared, and how long the team took to notice (incident log)."""
     rows = [
