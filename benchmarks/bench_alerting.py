@@ -9,7 +9,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from srekit.analysis.alerting import analyze_alerting, design_policy, replay
+from srekit.analysis.alerting.analyze import analyze_alerting
+from srekit.analysis.alerting.policy import design_policy
+from srekit.analysis.alerting.replay import replay
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import parse_config
 
@@ -70,10 +72,12 @@ def main() -> str:
     return (
         "## Alerting: burn-rate replay\n\n"
         f"Replay of 4 multiwindow rules for 10 SLOs over 90 days at 1-minute resolution "
-        f"({rows:,} SLI rows, {len(events[0]):,} per SLO; `srekit.analysis.alerting.replay`, cumulative sums).\n\n"
+        f"({rows:,} SLI rows, {len(events[0]):,} per SLO; "
+        "`srekit.analysis.alerting.replay.replay`, cumulative sums).\n\n"
         "| measurement | median of runs | goal | result |\n|---|---:|---:|---|\n"
         f"| replay, 40 rules × 129,600 minutes | {t_replay:.3f} s ({RUNS} runs) | ≤ {GOAL_S:g} s | {met} |\n"
-        f"| whole analysis (SLI events from telemetry, replay, burn episodes, scoring, baseline) | {t_full:.2f} s (5 runs) | – | – |\n"
+        "| whole analysis (SLI events from telemetry, replay, burn episodes, scoring, baseline) "
+        f"| {t_full:.2f} s (5 runs) | – | – |\n"
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from conftest import require_tool
 
-from srekit.analysis.alerting import design_policy
+from srekit.analysis.alerting.policy import design_policy
 from srekit.cli import main
 from srekit.core.spec import SLOSpec
 from srekit.exports.openslo import openslo_documents

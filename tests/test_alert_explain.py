@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.analysis.alerting import BurnRateRule, firing_intervals, replay
+from srekit.analysis.alerting.policy import BurnRateRule
+from srekit.analysis.alerting.replay import firing_intervals, replay
 from srekit.analysis.explain import explain, explain_rule, human_duration, six_approaches
+from srekit.report.tables.explain import explain_table
 
 D30 = pd.Timedelta(days=30)
 H1 = pd.Timedelta(hours=1)
@@ -62,7 +64,7 @@ def test_default_policy_explained_30d():
     d = e.to_dict()
     assert d["rules"][0]["fires_after_s"] == pytest.approx(51.84)
     assert len(d["approaches"]) == 6
-    assert list(e.table().columns)[:2] == ["kind", "alert"]
+    assert list(explain_table(e).columns)[:2] == ["kind", "alert"]
 
 
 def test_error_ratio_below_threshold_never_fires():

@@ -13,16 +13,10 @@ from conftest import SAMPLES, external, require_tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.analysis.alerting import (
-    BurnRateRule,
-    analyze_alerting,
-    burn_episodes,
-    classify_alert,
-    design_policy,
-    firing_intervals,
-    replay,
-    summarize_pages,
-)
+from srekit.analysis.alerting.analyze import analyze_alerting
+from srekit.analysis.alerting.pages import classify_alert, summarize_pages
+from srekit.analysis.alerting.policy import BurnRateRule, design_policy
+from srekit.analysis.alerting.replay import burn_episodes, firing_intervals, replay
 from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
 from srekit.exports.bundle import export_all
@@ -264,6 +258,43 @@ def test_backtest_outage_slow_burn_and_quiet_weeks():
     json.dumps(d)  # JSON-ready
 
 
+def test_display_tables_read_the_report_json_section():
+    """Notebook 03's tables and the pages chart come from report.json's ``alerting`` section
+    (:mod:`srekit.report.tables.alerting`), with the figures the analysis computed."""
+    from srekit.report import tables
+
+    day = 1440
+    tel = telemetry(14 * day, {(3 * day, 3 * day + 30): 100})
+    t0 = tel["interval_start"].iloc[0]
+    at = lambda m: t0 + pd.Timedelta(minutes=m)  # noqa: E731
+    inc = _incidents([("I1", at(3 * day), at(3 * day + 30), at(3 * day + 90), at(3 * day + 20), "checkout")])
+    pages = pd.DataFrame(
+        {"timestamp": [at(day), at(2 * day)], "alert": ["CPUHigh", "CPUHigh"], "severity": ["page", "page"]}
+    )
+    rep = analyze_alerting(tel, None, [spec()], inc, pages, cfg())
+    view = {"alerting": json.loads(json.dumps(rep.to_dict()))}
+    policy = tables.alert_policy_table(view, detail=True)
+    assert len(policy) == 4 and policy["budget spent when it fires"].tolist() == ["2.0%", "5.0%", "10.0%", "10.0%"]
+    assert policy["fires above this error ratio"].iloc[0] == "1.44%"  # 14.4 × 0.1 %
+    assert list(tables.alert_policy_table(view).columns) == list(policy.columns[:5])
+    backtest = tables.backtest_table(view, detail=True)
+    assert backtest["rule"].tolist()[:2] == ["all rules", "all page rules"]
+    assert backtest["rule"].iloc[-1] == "single window at the SLO (10m)"  # detail adds the baseline
+    assert len(tables.backtest_table(view)) == len(backtest) - 1
+    (row,) = tables.alert_detection_table(view).to_dict("records")
+    assert row["first rule to fire"] == "checkout-availability/page/1h" and row["time to fire"] == "60 s"
+    assert row["team noticed after (incident log)"] == "20 min"
+    assert tables.existing_pages_table(view).to_dict("records") == [
+        {"alert": "CPUHigh", "fires on": "cause", "pages": 2, "needed no action": "–"}
+    ]
+    chart = tables.pages_per_week(view)
+    per_week = dict(zip(chart["source"], chart["per_week"], strict=True))
+    assert rep.overall is not None and rep.baseline is not None and rep.existing_pages is not None
+    assert per_week["pages today"] == rep.existing_pages.pages / rep.existing_pages.weeks
+    assert per_week["burn-rate policy (all alerts)"] == rep.overall.firings / rep.overall.weeks
+    assert per_week["error ratio above the SLO for 10 min"] == rep.baseline.firings / rep.baseline.weeks
+
+
 def test_baseline_pages_on_blips_the_policy_ignores():
     """Ten scattered one-minute blips at 5 % errors: approach 1 (10 min at the SLO) pages on
     every one; the multiwindow policy stays quiet (a 5 % minute is 0.08 % of an hour)."""
@@ -276,7 +307,7 @@ def test_baseline_pages_on_blips_the_policy_ignores():
 
 def test_burn_episodes_from_telemetry():
     tel = telemetry(3 * 1440, {(1440, 1460): 100, (2000, 2001): 1})
-    from srekit.analysis.alerting import sli_events
+    from srekit.analysis.alerting.events import sli_events
 
     ev = sli_events(tel, None, spec())
     eps = burn_episodes(ev, spec())
@@ -465,7 +496,6 @@ def test_alert_that_cleared_as_the_incident_started_did_not_detect_it():
     one-minute blip at 11:50 pages 11:51 → clears 11:56; an outage starting 11:56 is first
     caught at 11:57 (60 s: one full bad minute beats 14.4 × 0.1 % over 1 h and 5 min). The
     cleared run must not count as detecting it with a 0 s delay."""
-    from srekit.analysis.alerting import analyze_alerting
 
     idx = pd.date_range("2024-01-01", periods=2 * 1440, freq="1min", tz="UTC")
     tot = np.full(len(idx), 1000)
@@ -512,7 +542,6 @@ def test_reset_time_is_never_negative():
     incident logged as mitigated after 60 min: the 1 h page clears at 12:15 (5 min after the
     errors stop), 45 min before the recorded mitigation. That is a 0 s reset (it had already
     cleared), not −2,700 s, which would pull the median reset below what any alert achieves."""
-    from srekit.analysis.alerting import analyze_alerting
 
     idx = pd.date_range("2024-01-01", periods=2 * 1440, freq="1min", tz="UTC")
     tot = np.full(len(idx), 1000)

@@ -135,7 +135,9 @@ def test_alias_bomb_is_refused_fast(tmp_path: Path) -> None:
 
 def test_shared_anchor_within_bounds_is_fine(tmp_path: Path) -> None:
     p = tmp_path / "service.yaml"
-    p.write_text("service: s\ndata: {telemetry: t}\njourneys: [{name: a, critical: &c false}, {name: b, critical: *c}]\n")
+    p.write_text(
+        "service: s\ndata: {telemetry: t}\njourneys: [{name: a, critical: &c false}, {name: b, critical: *c}]\n"
+    )
     assert [j.critical for j in load_config(p).journeys] == [False, False]
 
 

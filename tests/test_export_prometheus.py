@@ -11,7 +11,7 @@ import pandas as pd
 import yaml
 from conftest import external, require_tool
 
-from srekit.analysis.alerting import design_policy
+from srekit.analysis.alerting.policy import design_policy
 from srekit.core.spec import SLOSpec
 from srekit.exports.bundle import export_all
 from srekit.exports.prometheus import prometheus_rules, promtool_tests

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from conftest import external
 
-from srekit.analysis.alerting import design_policy
+from srekit.analysis.alerting.policy import design_policy
 from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
 from srekit.exports.openslo import openslo_documents

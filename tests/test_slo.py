@@ -253,7 +253,7 @@ def test_grid_events_equal_telemetry_sli_counts() -> None:
 
 
 def test_sections_given_journey_grids_match_their_own() -> None:
-    from srekit.analysis.alerting import analyze_alerting
+    from srekit.analysis.alerting.analyze import analyze_alerting
 
     rng = np.random.default_rng(8)
     a = constant_telemetry("a", 3, 50, 1, fast_share=0.9)

@@ -150,6 +150,17 @@ def explain_rule(
     )
 
 
+#: What each of the Workbook's six approaches trades off, in plain words (:func:`six_approaches`).
+APPROACH_NOTES = (
+    "Fires on any 10-minute window worse than the SLO: fast, but pages on tiny blips and resets in minutes.",
+    "A 36-hour window at the SLO: fewer false alarms, but slow to reset and it keeps firing long after a fix.",
+    "A 10-minute window that must stay bad for an hour: even a full outage waits an hour.",
+    "Alert when an hour burns 5% of the budget: good precision, but reset takes almost the whole hour.",
+    "Several burn-rate alerts (1h/6h/3d); the fastest is shown. Catches slow burns, reset still slow.",
+    "The recommended policy: a short window confirms the burn is still happening, so it resets in minutes.",
+)
+
+
 def six_approaches(target: float, period: pd.Timedelta, error_ratio: float = 1.0) -> tuple[Behaviour, ...]:
     """The six alerting approaches of the Workbook's "Alerting on SLOs", side by side.
 
@@ -163,50 +174,26 @@ def six_approaches(target: float, period: pd.Timedelta, error_ratio: float = 1.0
     Burn rates scale with the period as ``budget share × period / window``.
     """
     days = period.total_seconds() / 86400.0
-    hour = pd.Timedelta(hours=1)
+    hour, ten = pd.Timedelta(hours=1), pd.Timedelta(minutes=10)
     br4 = 0.05 * days * 24.0  # 5 % of the budget in 1 h: 36 at 30 d
     br56 = 0.02 * days * 24.0  # 2 % of the budget in 1 h: 14.4 at 30 d
-    specs: list[dict[str, Any]] = [
-        {
-            "name": "1. error rate ≥ SLO (10m)",
-            "long_window": pd.Timedelta(minutes=10),
-            "burn_rate": 1.0,
-            "description": "Fires on any 10-minute window worse than the SLO: fast, but pages on tiny blips and resets in minutes.",
-        },
-        {
-            "name": "2. increased window (36h)",
-            "long_window": pd.Timedelta(hours=36),
-            "burn_rate": 1.0,
-            "description": "A 36-hour window at the SLO: fewer false alarms, but slow to reset and it keeps firing long after a fix.",
-        },
-        {
-            "name": "3. alert duration (10m, for 1h)",
-            "long_window": pd.Timedelta(minutes=10),
-            "burn_rate": 1.0,
-            "for_duration": hour,
-            "description": "A 10-minute window that must stay bad for an hour: even a full outage waits an hour.",
-        },
-        {
-            "name": f"4. burn rate ({br4:g}x over 1h)",
-            "long_window": hour,
-            "burn_rate": br4,
-            "description": "Alert when an hour burns 5% of the budget: good precision, but reset takes almost the whole hour.",
-        },
-        {
-            "name": f"5. multiple burn rates ({br56:g}x over 1h)",
-            "long_window": hour,
-            "burn_rate": br56,
-            "description": "Several burn-rate alerts (1h/6h/3d); the fastest is shown. Catches slow burns, reset still slow.",
-        },
+    specs: tuple[dict[str, Any], ...] = (
+        {"name": "1. error rate ≥ SLO (10m)", "long_window": ten, "burn_rate": 1.0},
+        {"name": "2. increased window (36h)", "long_window": pd.Timedelta(hours=36), "burn_rate": 1.0},
+        {"name": "3. alert duration (10m, for 1h)", "long_window": ten, "burn_rate": 1.0, "for_duration": hour},
+        {"name": f"4. burn rate ({br4:g}x over 1h)", "long_window": hour, "burn_rate": br4},
+        {"name": f"5. multiple burn rates ({br56:g}x over 1h)", "long_window": hour, "burn_rate": br56},
         {
             "name": f"6. multiwindow ({br56:g}x over 1h and 5m)",
             "long_window": hour,
             "burn_rate": br56,
             "short_window": pd.Timedelta(minutes=5),
-            "description": "The recommended policy: a short window confirms the burn is still happening, so it resets in minutes.",
         },
-    ]
-    return tuple(explain_rule(target=target, period=period, error_ratio=error_ratio, **s) for s in specs)
+    )
+    return tuple(
+        explain_rule(target=target, period=period, error_ratio=error_ratio, description=note, **s)
+        for s, note in zip(specs, APPROACH_NOTES, strict=True)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,22 +220,6 @@ class Explanation:
             "rules": [b.to_dict() for b in self.rules],
             "approaches": [b.to_dict() for b in self.approaches],
         }
-
-    def table(self) -> pd.DataFrame:
-        """Both lists as one presentation table (durations as readable text)."""
-        rows = []
-        for group, items in (("policy", self.rules), ("workbook approach", self.approaches)):
-            for b in items:
-                rows.append(
-                    {
-                        "kind": group,
-                        "alert": b.name,
-                        "fires after": human_duration(b.fires_after),
-                        "budget spent when it fires": f"{b.budget_spent_at_fire:.2%}" if b.fires else "–",
-                        "resets after errors stop": human_duration(b.resets_after),
-                    }
-                )
-        return pd.DataFrame(rows)
 
 
 def human_duration(td: pd.Timedelta | None) -> str:

@@ -14,8 +14,12 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from srekit.core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from srekit.inputs.config import OncallConfig
 
 
 def _target(text: str) -> float:
@@ -54,10 +58,11 @@ def add_alerts_arguments(parser: argparse.ArgumentParser) -> None:
 def run_alerts(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from srekit.analysis.alerting import design_policy, explain_policy
+    from srekit.analysis.alerting.policy import design_policy, explain_policy
     from srekit.core.spec import SLOSpec
     from srekit.core.timeutil import parse_duration
     from srekit.inputs.config import ServiceConfig, load_config
+    from srekit.report.tables.explain import explain_table
 
     try:
         period = parse_duration(args.period)
@@ -75,11 +80,11 @@ def run_alerts(args: argparse.Namespace) -> int:
         f"SLO {args.target:.6g} over {args.period}, constant error ratio {args.error_ratio:g} "
         "(uniform traffic; SRE Workbook, Alerting on SLOs)\n"
     )
-    print(explanation.table().to_string(index=False))
+    print(explain_table(explanation).to_string(index=False))
     return 0
 
 
-def _paged():  # type: ignore[no-untyped-def]
+def _paged() -> OncallConfig:
     from srekit.inputs.config import OncallConfig
 
     return OncallConfig(coverage="assumed for explain")

@@ -1,6 +1,6 @@
-"""Prometheus recording and alerting rules for the burn-rate policy, a promtool unit-test file
-that replays an outage and a quiet period, (writing rules + tests + OpenSLO +
-runbooks into one folder is :mod:`srekit.exports.bundle`).
+"""Prometheus recording and alerting rules for the burn-rate policy, and a promtool unit-test file
+that replays a quiet period and then an outage (writing rules, tests, runbooks and OpenSLO into one
+folder is :mod:`srekit.exports.bundle`).
 
 Queries follow the Prometheus docs ("Recording rules", "Unit testing for rules") and the SRE
 Workbook ch. 5: an error ratio per window is ``sum(rate(errors[w])) / sum(rate(total[w]))``
@@ -19,7 +19,7 @@ from typing import Any
 
 import yaml
 
-from srekit.analysis.alerting import AlertPolicy, BurnRateRule
+from srekit.analysis.alerting.policy import AlertPolicy, BurnRateRule
 from srekit.analysis.explain import explain_rule, human_duration, percent
 from srekit.core.spec import SLOSpec
 from srekit.core.timeutil import format_duration
@@ -29,6 +29,8 @@ from srekit.inputs.promql import exportable, le_text, quote, sli_queries
 RULES_FILE = "rules.yml"
 TESTS_FILE = "rules_test.yml"
 BASE_WINDOW = "5m"  # rate window of the recorded bad/total rates that feed the period ratio
+QUIET_MINUTES = 60  # promtool tests: an hour of clean traffic before the outage
+RATE_PER_MINUTE = 100  # promtool tests: requests per minute
 
 
 def _num(x: float) -> str:
@@ -82,58 +84,56 @@ def prometheus_rules(policies: Sequence[AlertPolicy], config: ServiceConfig) -> 
     """The rules file as a mapping (``groups:``): per SLO a recording group (error ratio per
     window, recorded bad/total rates, the request-weighted period ratio, objective) and an
     alerting group (one alert per speed: fast → page, slow → ticket)."""
-    prom = config.prometheus
-    groups: list[dict[str, Any]] = []
-    for policy in policies:
-        spec = policy.spec
-        if not exportable(spec):
-            continue
-        labels = slo_labels(spec, config)
-        windows = sorted({w for r in policy.rules for w in (r.long_window, r.short_window)})
-        records: list[dict[str, Any]] = []
-        for w in windows:
-            text = format_duration(w)
-            bad, total = sli_queries(spec, prom, text)
-            records.append({"record": ratio_record(text), "expr": f"{bad}\n/\n{total}", "labels": dict(labels)})
-        bad, total = sli_queries(spec, prom, BASE_WINDOW)
-        records.append({"record": f"slo:sli_errors:rate{BASE_WINDOW}", "expr": bad, "labels": dict(labels)})
-        records.append({"record": f"slo:sli_requests:rate{BASE_WINDOW}", "expr": total, "labels": dict(labels)})
-        period = format_duration(spec.window)
+    groups = [
+        group
+        for policy in policies
+        if exportable(policy.spec)
+        for group in (
+            {"name": f"srekit-{policy.spec.name}-sli", "rules": recording_rules(policy, config)},
+            {"name": f"srekit-{policy.spec.name}-alerts", "rules": alerting_rules(policy, config)},
+        )
+    ]
+    return {"groups": groups}
+
+
+def recording_rules(policy: AlertPolicy, config: ServiceConfig) -> list[dict[str, Any]]:
+    """The error ratio over every rule window, the bad and total rates, the period ratio, the
+    objective and the error budget of one SLO (each record with its own copy of the labels)."""
+    spec, prom = policy.spec, config.prometheus
+    labels = slo_labels(spec, config)
+    windows = sorted({w for r in policy.rules for w in (r.long_window, r.short_window)})
+    ratios = [(format_duration(w), sli_queries(spec, prom, format_duration(w))) for w in windows]
+    bad, total = sli_queries(spec, prom, BASE_WINDOW)
+    period = format_duration(spec.window)
+    sel = _sel(spec, config.service)
+    period_ratio = (
+        f"sum_over_time(slo:sli_errors:rate{BASE_WINDOW}{sel}[{period}])\n/\n"
+        f"sum_over_time(slo:sli_requests:rate{BASE_WINDOW}{sel}[{period}])"
+    )
+    records = [
+        *((ratio_record(text), f"{b}\n/\n{t}") for text, (b, t) in ratios),
+        (f"slo:sli_errors:rate{BASE_WINDOW}", bad),
+        (f"slo:sli_requests:rate{BASE_WINDOW}", total),
         # the period ratio, unless an alert window already records it (same name and labels:
         # a duplicate rule; its rate over the whole period is request-weighted as well)
-        records.extend(
-            []
-            if spec.window in windows
-            else [
-                {
-                    "record": ratio_record(period),
-                    "expr": (
-                        f"sum_over_time(slo:sli_errors:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])\n/\n"
-                        f"sum_over_time(slo:sli_requests:rate{BASE_WINDOW}{_sel(spec, config.service)}[{period}])"
-                    ),
-                    "labels": dict(labels),
-                }
-            ]
-        )
-        records.append(
-            {"record": "slo:objective:ratio", "expr": f"vector({_num(spec.target)})", "labels": dict(labels)}
-        )
-        records.append(
-            {"record": "slo:error_budget:ratio", "expr": f"vector({_num(spec.error_budget)})", "labels": dict(labels)}
-        )
-        groups.append({"name": f"srekit-{spec.name}-sli", "rules": records})
-        alerts = []
-        for name, severity, rules in policy.alerts():
-            alerts.append(
-                {
-                    "alert": name,
-                    "expr": "\nor\n".join(rule_condition(r, spec, config.service) for r in rules),
-                    "labels": {"severity": severity, "srekit_alert": "burn_rate"},
-                    "annotations": alert_annotations(policy, name, severity, rules, config),
-                }
-            )
-        groups.append({"name": f"srekit-{spec.name}-alerts", "rules": alerts})
-    return {"groups": groups}
+        *(() if spec.window in windows else ((ratio_record(period), period_ratio),)),
+        ("slo:objective:ratio", f"vector({_num(spec.target)})"),
+        ("slo:error_budget:ratio", f"vector({_num(spec.error_budget)})"),
+    ]
+    return [{"record": record, "expr": expr, "labels": dict(labels)} for record, expr in records]
+
+
+def alerting_rules(policy: AlertPolicy, config: ServiceConfig) -> list[dict[str, Any]]:
+    """One alert per speed of one SLO: its rules' conditions joined by ``or``."""
+    return [
+        {
+            "alert": name,
+            "expr": "\nor\n".join(rule_condition(r, policy.spec, config.service) for r in rules),
+            "labels": {"severity": severity, "srekit_alert": "burn_rate"},
+            "annotations": alert_annotations(policy, name, severity, rules, config),
+        }
+        for name, severity, rules in policy.alerts()
+    ]
 
 
 # ----------------------------------------------------------------------------- promtool tests
@@ -178,23 +178,54 @@ def promtool_tests(
     ``alert_rule_test`` checks that nothing fires after 30 min (quiet) and that the fast alert
     fires once the outage has lasted its time to fire (``explain_rule``) plus a margin.
     """
-    prom = config.prometheus
-    tests: list[dict[str, Any]] = []
-    skipped: list[str] = []
+    cases = [_promtool_test(policy, config) for policy in policies]
+    tests = [c for c in cases if not isinstance(c, str)]
+    skipped = [c for c in cases if isinstance(c, str)]
+    return {"rule_files": [rules_file], "evaluation_interval": "1m", "tests": tests}, skipped
+
+
+def _promtool_test(policy: AlertPolicy, config: ServiceConfig) -> dict[str, Any] | str:
+    """The test case of one SLO, or the reason it cannot have one."""
+    spec, prom = policy.spec, config.prometheus
     base = selector_labels(prom.selector)
-    code = _error_code(prom)
-    quiet, rate = 60, 100
-    for policy in policies:
-        spec = policy.spec
-        if not exportable(spec):
-            skipped.append(f"{spec.name}: timeslice SLIs are not exported to Prometheus")
-            continue
-        if base is None:
-            skipped.append(f"{spec.name}: selector {prom.selector!r} is not a list of equality matchers")
-            continue
-        alerts = policy.alerts()
-        fast = next(((n, s, r) for n, s, r in alerts if r[0].speed == "fast"), alerts[0])
-        fire_times = [
+    if not exportable(spec):
+        return f"{spec.name}: timeslice SLIs are not exported to Prometheus"
+    if base is None:
+        return f"{spec.name}: selector {prom.selector!r} is not a list of equality matchers"
+    alerts = policy.alerts()
+    fast_name, fast_severity, fast_rules = next((a for a in alerts if a[2][0].speed == "fast"), alerts[0])
+    fire_min = _minutes_to_fire(spec, fast_rules)
+    if fire_min is None:
+        return f"{spec.name}: even a full outage cannot exceed the fast alert's threshold"
+    series = _outage_series(spec, prom, {**base, prom.journey_label: spec.journey}, fire_min + 5)
+    if series is None:
+        return f"{spec.name}: no status value matches {prom.error_status_regex!r}"
+    exp_labels = {**slo_labels(spec, config), "severity": fast_severity, "srekit_alert": "burn_rate"}
+    quiet_checks = [{"eval_time": "30m", "alertname": n, "exp_alerts": []} for n, _, _ in alerts]
+    outage_check = {
+        "eval_time": f"{QUIET_MINUTES + fire_min}m",
+        "alertname": fast_name,
+        "exp_alerts": [
+            {
+                "exp_labels": exp_labels,
+                "exp_annotations": alert_annotations(policy, fast_name, fast_severity, fast_rules, config),
+            }
+        ],
+    }
+    return {
+        "name": f"{spec.name}: quiet hour, then a full outage",
+        "interval": "1m",
+        "input_series": series,
+        "alert_rule_test": [*quiet_checks, outage_check],
+    }
+
+
+def _minutes_to_fire(spec: SLOSpec, rules: Sequence[BurnRateRule]) -> int | None:
+    """Whole minutes of a full outage until the first of ``rules`` fires (explained time to fire),
+    plus a 2-minute margin; ``None`` when none can fire."""
+    times = [
+        t
+        for t in (
             explain_rule(
                 target=spec.target,
                 period=spec.window,
@@ -202,57 +233,39 @@ def promtool_tests(
                 short_window=r.short_window,
                 burn_rate=r.burn_rate,
             ).fires_after
-            for r in fast[2]
-        ]
-        times = [t for t in fire_times if t is not None]
-        if not times:
-            skipped.append(f"{spec.name}: even a full outage cannot exceed the fast alert's threshold")
-            continue
-        fire_min = math.ceil(min(times).total_seconds() / 60.0) + 2
-        n_out = fire_min + 5
-        labels = {**base, prom.journey_label: spec.journey}
-        if spec.sli == "availability":
-            if code is None:
-                skipped.append(f"{spec.name}: no status value matches {prom.error_status_regex!r}")
-                continue
-            ok = _series_name(prom.request_counter, {**labels, prom.status_label: "200"})
-            err = _series_name(prom.request_counter, {**labels, prom.status_label: code})
-            series = [
-                {"series": ok, "values": f"0+{rate}x{quiet} {rate * quiet}+0x{n_out}"},
-                {"series": err, "values": f"0+0x{quiet} {rate}+{rate}x{n_out - 1}"},
-            ]
-        else:
-            assert spec.threshold_ms is not None
-            h = prom.latency_histogram
-            le = le_text(spec.threshold_ms, prom.latency_unit)
-            series = [
-                {
-                    "series": _series_name(f"{h}_bucket", {**labels, "le": le}),
-                    "values": f"0+{rate}x{quiet} {rate * quiet}+0x{n_out}",
-                },
-                {"series": _series_name(f"{h}_count", labels), "values": f"0+{rate}x{quiet + n_out}"},
-            ]
-        exp_labels = {**slo_labels(spec, config), "severity": fast[1], "srekit_alert": "burn_rate"}
-        quiet_checks = [{"eval_time": "30m", "alertname": n, "exp_alerts": []} for n, _, _ in alerts]
-        outage_check = {
-            "eval_time": f"{quiet + fire_min}m",
-            "alertname": fast[0],
-            "exp_alerts": [
-                {
-                    "exp_labels": exp_labels,
-                    "exp_annotations": alert_annotations(policy, fast[0], fast[1], fast[2], config),
-                }
-            ],
-        }
-        tests.append(
-            {
-                "name": f"{spec.name}: quiet hour, then a full outage",
-                "interval": "1m",
-                "input_series": series,
-                "alert_rule_test": [*quiet_checks, outage_check],
-            }
+            for r in rules
         )
-    return {"rule_files": [rules_file], "evaluation_interval": "1m", "tests": tests}, skipped
+        if t is not None
+    ]
+    return math.ceil(min(times).total_seconds() / 60.0) + 2 if times else None
+
+
+def _outage_series(
+    spec: SLOSpec, prom: PrometheusConfig, labels: dict[str, str], n_out: int
+) -> list[dict[str, str]] | None:
+    """The synthetic counters of a quiet hour at :data:`RATE_PER_MINUTE`, then ``n_out`` minutes
+    of full outage; ``None`` for an availability SLI when no status value matches the error regex."""
+    quiet, rate = QUIET_MINUTES, RATE_PER_MINUTE
+    if spec.sli == "availability":
+        code = _error_code(prom)
+        if code is None:
+            return None
+        ok = _series_name(prom.request_counter, {**labels, prom.status_label: "200"})
+        err = _series_name(prom.request_counter, {**labels, prom.status_label: code})
+        return [
+            {"series": ok, "values": f"0+{rate}x{quiet} {rate * quiet}+0x{n_out}"},
+            {"series": err, "values": f"0+0x{quiet} {rate}+{rate}x{n_out - 1}"},
+        ]
+    assert spec.threshold_ms is not None
+    h = prom.latency_histogram
+    le = le_text(spec.threshold_ms, prom.latency_unit)
+    return [
+        {
+            "series": _series_name(f"{h}_bucket", {**labels, "le": le}),
+            "values": f"0+{rate}x{quiet} {rate * quiet}+0x{n_out}",
+        },
+        {"series": _series_name(f"{h}_count", labels), "values": f"0+{rate}x{quiet + n_out}"},
+    ]
 
 
 def dump_yaml(doc: Any) -> str:

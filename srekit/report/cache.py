@@ -216,7 +216,7 @@ class Analysis:
                 counts=self._sli_counts(),
             )
         if key == "alerting":
-            from srekit.analysis.alerting import analyze_alerting
+            from srekit.analysis.alerting.analyze import analyze_alerting
 
             return analyze_alerting(tel, inp.series, self.specs, inp.incidents, inp.alerts, cfg, grids=self._grids())
         if key == "incident_response":
@@ -321,7 +321,7 @@ class Analysis:
 
     @property
     def alerting(self) -> Any:
-        """:class:`srekit.analysis.alerting.AlertingReport`: burn-rate policy replayed on the history."""
+        """:class:`srekit.analysis.alerting.analyze.AlertingReport`: burn-rate policy replayed on the history."""
         return self._require("alerting")
 
     @property

@@ -10,7 +10,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.collections import PolyCollection
 
-from srekit.analysis.alerting import AlertingReport
+from srekit.analysis.alerting.analyze import AlertingReport
 from srekit.analysis.explain import Explanation
 from srekit.report.plots.base import labelled_bars, new_axes, no_data, plain_log_labels, plot_times
 
@@ -102,7 +102,8 @@ def plot_explain(explanation: Explanation, *, ax: Axes | None = None) -> Axes:
 
 
 def plot_pages_per_week(comparison: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """Alerts per week: pages today versus the burn-rate policy and a naive threshold."""
+    """Alerts per week: pages today versus the burn-rate policy and a naive threshold
+    (:func:`srekit.report.tables.alerting.pages_per_week` output)."""
     ax = new_axes(ax, (8.0, 0.8 + 0.5 * max(len(comparison), 1)))
     title = "Alerts per week: today versus the proposed policy"
     if comparison.empty:

@@ -4,9 +4,17 @@ One module per section; this package re-exports them as ``tables.<name>``."""
 
 from __future__ import annotations
 
-from srekit.report.tables.alerting import alert_policy_table, backtest_table, runbooks_table
+from srekit.report.tables.alerting import (
+    alert_detection_table,
+    alert_policy_table,
+    backtest_table,
+    existing_pages_table,
+    pages_per_week,
+    runbooks_table,
+)
 from srekit.report.tables.backlog import backlog_table
 from srekit.report.tables.budget import actions_table, budget_consumed, budget_table
+from srekit.report.tables.explain import explain_table
 from srekit.report.tables.forecast import forecast_risk, forecast_table, model_table, what_if_table
 from srekit.report.tables.format import fmt_duration_s, fmt_pct, section_status
 from srekit.report.tables.incidents import (
@@ -44,7 +52,11 @@ __all__ = [
     "what_if_table",
     "alert_policy_table",
     "backtest_table",
+    "existing_pages_table",
+    "alert_detection_table",
+    "pages_per_week",
     "runbooks_table",
+    "explain_table",
     "candidates_table",
     "toil_hours",
     "toil_table",

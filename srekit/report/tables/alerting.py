@@ -1,4 +1,5 @@
-"""Display tables of the alerting section."""
+"""Display tables of the alerting section, built from report.json's ``alerting`` (the report
+notebook and report.md show the short form; notebook 03 passes ``detail=True``)."""
 
 from __future__ import annotations
 
@@ -9,52 +10,139 @@ import pandas as pd
 
 from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, records, section
 
-
-def alert_policy_table(report: Mapping[str, Any]) -> pd.DataFrame:
-    """The burn-rate rules: which alert, page or ticket, over which windows."""
-    rows = [
-        {
-            "alert": p.get("alert"),
-            "SLO": p.get("slo"),
-            "sends": p.get("severity"),
-            "windows": f"{p.get('long_window')} and {p.get('short_window')}",
-            "fires when budget burns at": f"{float(p['burn_rate']):.1f}× the sustainable rate"
-            if p.get("burn_rate") is not None
-            else "–",
-        }
-        for p in records(section(report, "alerting"), "policy")
-    ]
-    return frame(rows, ["alert", "SLO", "sends", "windows", "fires when budget burns at"])
+POLICY_COLUMNS = ("alert", "SLO", "sends", "windows", "fires when budget burns at")
+POLICY_DETAIL = ("budget spent when it fires", "fires above this error ratio")
+BACKTEST_COLUMNS = (
+    "rule",
+    "sends",
+    "fired",
+    "fired for a real problem",
+    "incidents caught",
+    "median time to fire",
+    "pages per week",
+)
+BACKTEST_DETAIL = ("burn episodes caught", "median time to clear after the impact", "alerts per week")
 
 
-def backtest_table(report: Mapping[str, Any]) -> pd.DataFrame:
-    """How the rules would have behaved on history (overall, pages only, each rule)."""
+def alert_policy_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
+    """The burn-rate rules: which alert, page or ticket, over which windows; ``detail`` adds the
+    share of the budget spent when each fires and its error-ratio threshold."""
+    rows = [_policy_row(p) for p in records(section(report, "alerting"), "policy")]
+    return frame(rows, POLICY_COLUMNS + (POLICY_DETAIL if detail else ()))
+
+
+def _policy_row(p: Mapping[str, Any]) -> dict[str, Any]:
+    burn = p.get("burn_rate")
+    threshold = p.get("error_ratio_threshold")
+    return {
+        "alert": p.get("alert"),
+        "SLO": p.get("slo"),
+        "sends": p.get("severity"),
+        "windows": f"{p.get('long_window')} and {p.get('short_window')}",
+        "fires when budget burns at": "–" if burn is None else f"{float(burn):.1f}× the sustainable rate",
+        "budget spent when it fires": fmt_pct(p.get("budget_share"), 1),
+        "fires above this error ratio": "–" if threshold is None else f"{100.0 * float(threshold):.3g}%",
+    }
+
+
+def backtest_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
+    """How the rules would have behaved on history (overall, pages only, each rule); ``detail``
+    adds the burn episodes caught, the reset time, alerts per week and the single-window
+    baseline (Workbook approach 1) for comparison."""
     bt = section(report, "alerting").get("backtest") or {}
-    recs = [bt[k] for k in ("overall", "overall_pages") if isinstance(bt.get(k), Mapping)] + records(bt, "rules")
+    unions = ("overall", "overall_pages")
+    recs = [bt[k] for k in unions if isinstance(bt.get(k), Mapping)] + records(bt, "rules")
+    if detail and isinstance(bt.get("single_window_baseline"), Mapping):
+        recs.append(bt["single_window_baseline"])
+    return frame([_score_row(r) for r in recs], BACKTEST_COLUMNS + (BACKTEST_DETAIL if detail else ()))
+
+
+def _score_row(r: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "rule": r.get("rule"),
+        "sends": r.get("severity"),
+        "fired": r.get("firings"),
+        "fired for a real problem": fmt_pct(r.get("precision"), 0),
+        "incidents caught": f"{r.get('incidents_detected')} of {r.get('incidents')}",
+        "median time to fire": fmt_duration_s(r.get("median_detection_s")),
+        "pages per week": _per_week(r.get("pages_per_week")),
+        "burn episodes caught": f"{r.get('episodes_detected')} of {r.get('episodes')}",
+        "median time to clear after the impact": fmt_duration_s(r.get("median_reset_s")),
+        "alerts per week": _per_week(r.get("alerts_per_week")),
+    }
+
+
+def _per_week(x: Any) -> str:
+    return "–" if x is None else f"{float(x):.1f}"
+
+
+def alert_detection_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Per incident: the first rule to fire, how fast (any rule, and a page), the budget spent
+    by then, when the alert cleared, and how long the team took to notice (incident log)."""
     rows = [
         {
-            "rule": r.get("rule"),
-            "sends": r.get("severity"),
-            "fired": r.get("firings"),
-            "fired for a real problem": fmt_pct(r.get("precision"), 0),
-            "incidents caught": f"{r.get('incidents_detected')} of {r.get('incidents')}",
-            "median time to fire": fmt_duration_s(r.get("median_detection_s")),
-            "pages per week": "–" if r.get("pages_per_week") is None else f"{float(r['pages_per_week']):.1f}",
+            "incident": d.get("id"),
+            "journey": d.get("journey") or "–",
+            "started (UTC)": str(d.get("started_at") or "–")[:16].replace("T", " "),
+            "first rule to fire": d.get("detected_by") or "not detected",
+            "time to fire": fmt_duration_s(d.get("delay_s")),
+            "time to page": fmt_duration_s(d.get("page_delay_s")),
+            "budget spent before it fired": fmt_pct(d.get("budget_spent_before_detection"), 1),
+            "alert cleared after the impact": fmt_duration_s(d.get("reset_s")),
+            "team noticed after (incident log)": fmt_duration_s(d.get("recorded_detection_delay_s")),
         }
-        for r in recs
+        for d in records(section(report, "alerting"), "incidents")
     ]
     return frame(
         rows,
         [
-            "rule",
-            "sends",
-            "fired",
-            "fired for a real problem",
-            "incidents caught",
-            "median time to fire",
-            "pages per week",
+            "incident",
+            "journey",
+            "started (UTC)",
+            "first rule to fire",
+            "time to fire",
+            "time to page",
+            "budget spent before it fired",
+            "alert cleared after the impact",
+            "team noticed after (incident log)",
         ],
     )
+
+
+def existing_pages_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """The pages the team gets today, per alert name: does it fire on a symptom users feel or
+    on a cause (CPU, disk, memory…), and how many of its pages needed no action."""
+    pages = section(report, "alerting").get("existing_pages")
+    rows = [
+        {
+            "alert": a.get("alert"),
+            "fires on": a.get("kind"),
+            "pages": a.get("pages"),
+            "needed no action": fmt_pct(a.get("share_non_actionable"), 0),
+        }
+        for a in (records(pages, "by_alert") if isinstance(pages, Mapping) else [])
+    ]
+    return frame(rows, ["alert", "fires on", "pages", "needed no action"])
+
+
+def pages_per_week(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Numbers behind the pages chart: alerts per week that would wake someone (``source``,
+    ``per_week``): the team's pages today, the burn-rate policy's pages and all its alerts, and
+    the single-window baseline (Workbook approach 1)."""
+    alerting = section(report, "alerting")
+    bt = alerting.get("backtest") or {}
+    today = alerting.get("existing_pages")
+    rows = [{"source": "pages today", "per_week": float(today["pages_per_week"])}] if isinstance(today, Mapping) else []
+    rows += [
+        {"source": label, "per_week": float(bt[key]["alerts_per_week"])}
+        for key, label in (
+            ("overall_pages", "burn-rate policy (pages)"),
+            ("overall", "burn-rate policy (all alerts)"),
+            ("single_window_baseline", "error ratio above the SLO for 10 min"),
+        )
+        if isinstance(bt.get(key), Mapping)
+    ]
+    return frame(rows, ["source", "per_week"])
 
 
 def runbooks_table(report: Mapping[str, Any]) -> pd.DataFrame:

@@ -1,0 +1,205 @@
+"""The alerting section: :func:`analyze_alerting` designs the policy of every SLO, replays it on
+history, scores it and summarises the existing pages; :class:`AlertingReport` is its result
+(``to_dict()`` is report.json's ``alerting``, documented in ``docs/alerting.md``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from srekit.analysis.alerting.backtest import IncidentDetection, RuleScore, backtest, incident_impacts
+from srekit.analysis.alerting.events import step_of
+from srekit.analysis.alerting.pages import WEEK, PagesSummary, summarize_pages
+from srekit.analysis.alerting.policy import AlertPolicy, design_policy, explain_policy
+from srekit.analysis.alerting.replay import ReplayedSLO, replay_slo
+from srekit.analysis.alerting.runbooks import runbook_index
+from srekit.analysis.explain import Explanation
+from srekit.core.questions import OpenQuestion
+from srekit.core.spec import SLOSpec
+from srekit.inputs.config import ServiceConfig
+
+if TYPE_CHECKING:
+    from srekit.analysis.slo.grid import JourneyGrid
+
+NO_SLOS = OpenQuestion(
+    topic="alerting_no_slos",
+    question="Which SLOs should alerts protect?",
+    assumption="No SLOs were available, so no burn-rate alerts were designed.",
+    section="alerting",
+)
+NO_TELEMETRY = OpenQuestion(
+    topic="alerting_no_telemetry",
+    question="Can request telemetry or a latency series be provided?",
+    assumption="Without telemetry the alert rules were designed but not replayed on history.",
+    section="alerting",
+)
+NO_INCIDENTS = OpenQuestion(
+    topic="alerting_no_incidents",
+    question="Is there an incident log to check the alerts against?",
+    assumption="Without incidents, alerts are scored only against budget-burn episodes seen in telemetry.",
+    section="alerting",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertingReport:
+    """The ``alerting`` section of the report."""
+
+    policies: tuple[AlertPolicy, ...]
+    scores: tuple[RuleScore, ...]  # per rule
+    overall: RuleScore | None
+    overall_pages: RuleScore | None
+    baseline: RuleScore | None  # Workbook approach 1: 10 min window at the SLO
+    detections: tuple[IncidentDetection, ...]
+    existing_pages: PagesSummary | None
+    runbooks: tuple[dict[str, str], ...]
+    open_questions: tuple[OpenQuestion, ...]
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    firings: pd.DataFrame = field(
+        default_factory=pd.DataFrame, compare=False, repr=False
+    )  # rule, slo, severity, start, end, open
+    episodes: pd.DataFrame = field(
+        default_factory=pd.DataFrame, compare=False, repr=False
+    )  # slo, start, end, bad, budget_share
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return tuple(w for p in self.policies for w in p.warnings)
+
+    def to_dict(self) -> dict[str, Any]:
+        existing = self.existing_pages.to_dict() if self.existing_pages is not None else None
+        if existing is not None and self.overall_pages is not None:
+            existing["policy_pages_per_week"] = self.overall_pages.to_dict()["alerts_per_week"]
+        return {
+            "policy": [r for p in self.policies for r in p.to_dict()],
+            "warnings": list(self.warnings),
+            "backtest": {
+                "start": None if self.start is None else self.start.isoformat(),
+                "end": None if self.end is None else self.end.isoformat(),
+                "rules": [s.to_dict() for s in self.scores],
+                "overall": None if self.overall is None else self.overall.to_dict(),
+                "overall_pages": None if self.overall_pages is None else self.overall_pages.to_dict(),
+                "single_window_baseline": None if self.baseline is None else self.baseline.to_dict(),
+            },
+            "incidents": [d.to_dict() for d in self.detections],
+            "existing_pages": existing,
+            "runbooks": [dict(r) for r in self.runbooks],
+        }
+
+    def timeline_rules(self) -> list[str]:
+        """Rule names in policy order (the rows of the timeline chart)."""
+        return [r.name for p in self.policies for r in p.rules]
+
+    def impacts(self) -> pd.DataFrame:
+        """Incident impact windows that were scored (id, start, end), for the timeline chart."""
+        return pd.DataFrame(
+            {
+                "id": [d.incident_id for d in self.detections],
+                "start": [d.started_at for d in self.detections],
+                "end": [d.impact_end for d in self.detections],
+            }
+        )
+
+
+def analyze_alerting(
+    telemetry: pd.DataFrame | None,
+    series: pd.DataFrame | None,
+    specs: Sequence[SLOSpec],
+    incidents: pd.DataFrame | None,
+    alerts: pd.DataFrame | None,
+    config: ServiceConfig,
+    *,
+    grids: Mapping[str, JourneyGrid] | None = None,
+) -> AlertingReport:
+    """Design the policy for every SLO, replay it on history and score it.
+
+    Each rule is replayed minute by minute (at the data's interval) on the SLO's SLI events;
+    its firing runs are matched to incident impact windows (``started_at`` .. ``mitigated_at``,
+    else ``resolved_at``; open incidents censored at the end of the data) and to telemetry burn
+    episodes (:func:`srekit.analysis.alerting.replay.burn_episodes`). Per rule, for pages, for all
+    rules together and for the Workbook's approach 1 (10-minute window at the SLO): precision,
+    recall, median detection delay, reset time, alerts per week, budget spent before detection.
+    Per incident: which rule detected it first and how fast. The existing pages log is
+    summarised for comparison. ``grids`` may pass ``slo.journey_grids(telemetry)`` when the
+    caller has it already.
+    """
+    replayed = tuple(replay_slo(telemetry, series, spec, config, grids=grids) for spec in specs)
+    policies = tuple(r.policy for r in replayed)
+    with_data = tuple(r for r in replayed if len(r.events) > 1)
+    runbooks = runbook_index(policies, config)
+    questions = _open_questions(policies, specs, with_data, incidents)
+    if not with_data:
+        existing = _existing_pages(alerts)
+        return AlertingReport(policies, (), None, None, None, (), existing, runbooks, questions)
+    start, end = _replayed_range(with_data)
+    weeks = max((end - start) / WEEK, 1.0 / 7.0)
+    scored = backtest(with_data, incident_impacts(incidents, start, end), weeks)
+    return AlertingReport(
+        policies,
+        scored.scores,
+        scored.overall,
+        scored.overall_pages,
+        scored.baseline,
+        scored.detections,
+        _existing_pages(alerts, start, end, weeks),
+        runbooks,
+        questions,
+        start=start,
+        end=end,
+        firings=scored.firings,
+        episodes=scored.episodes,
+    )
+
+
+def _replayed_range(with_data: Sequence[ReplayedSLO]) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """From the start of the first interval to the last evaluation of any SLO."""
+    start = min(r.fired.index[0] for r in with_data) - step_of(with_data[0].events)
+    end = max(r.fired.index[-1] for r in with_data)
+    return start, end
+
+
+def _existing_pages(
+    alerts: pd.DataFrame | None,
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+    weeks: float | None = None,
+) -> PagesSummary | None:
+    """The pages log summarised, within ``start`` .. ``end`` when the policy was replayed (then
+    over the same ``weeks``); ``None`` without a pages log."""
+    if alerts is None or not len(alerts):
+        return None
+    if start is None or end is None:
+        return summarize_pages(alerts)
+    return summarize_pages(alerts[(alerts["timestamp"] >= start) & (alerts["timestamp"] <= end)], weeks)
+
+
+def _open_questions(
+    policies: Sequence[AlertPolicy],
+    specs: Sequence[SLOSpec],
+    with_data: Sequence[ReplayedSLO],
+    incidents: pd.DataFrame | None,
+) -> tuple[OpenQuestion, ...]:
+    """The policies' questions (each topic and question once), then what the section lacked:
+    SLOs, telemetry to replay on, incidents to score against."""
+    unique: dict[tuple[str, str], OpenQuestion] = {}
+    for q in (q for p in policies for q in p.open_questions):
+        unique.setdefault((q.topic, q.question), q)
+    missing = (
+        (NO_SLOS, not specs),
+        (NO_TELEMETRY, bool(specs) and not with_data),
+        (NO_INCIDENTS, bool(with_data) and (incidents is None or incidents.empty)),
+    )
+    return (*unique.values(), *(q for q, lacking in missing if lacking))
+
+
+def explain_report(report: AlertingReport, config: ServiceConfig, error_ratio: float = 1.0) -> Explanation:
+    """The explain table for a report: its first SLO's policy, or (no SLOs) the policy a
+    99.9 % SLO over the configured window would get."""
+    if report.policies:
+        return explain_policy(report.policies[0], error_ratio)
+    spec = SLOSpec(name="example-99.9", journey="all", sli="availability", target=0.999, window=config.slo.window)
+    return explain_policy(design_policy(spec, config), error_ratio)
