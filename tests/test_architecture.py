@@ -49,7 +49,7 @@ def test_the_package_keeps_every_contract() -> None:
             "srekit.inputs.loaders -> srekit.analysis.toil",
         ),
         # a plotting library inside the pure analysis layer
-        ("analysis/toil.py", "import matplotlib", "srekit.analysis.toil -> matplotlib"),
+        ("analysis/toil/roi.py", "import matplotlib", "srekit.analysis.toil.roi -> matplotlib"),
     ],
 )
 def test_a_wrong_way_import_is_caught_and_named(tmp_path: Path, module: str, bad_import: str, expected: str) -> None:

@@ -8,13 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.analysis.backlog import (
-    EFFORT_WEIGHTS,
-    backlog_from_report,
-    build_backlog,
-    effort_from_hours,
-    score,
-)
+from srekit.analysis.backlog.build import backlog_from_report, build_backlog
+from srekit.analysis.backlog.model import EFFORT_WEIGHTS, effort_from_hours, score
 from srekit.inputs.config import parse_config
 
 SLO = "checkout-availability"

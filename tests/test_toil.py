@@ -14,18 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from srekit.analysis.toil import (
-    CAP,
-    DEFAULT_TEAM_SIZE,
-    Estimate,
-    analyze_toil,
-    break_even_hours,
-    candidates_table,
-    inventory_table,
-    simulate_roi,
-    weekly_top,
-    weekly_trend,
-)
+from srekit.analysis.toil.analyze import analyze_toil
+from srekit.analysis.toil.display import candidates_table, inventory_table, weekly_top
+from srekit.analysis.toil.inventory import weekly_trend
+from srekit.analysis.toil.roi import Estimate, break_even_hours, simulate_roi
+from srekit.analysis.toil.share import CAP, DEFAULT_TEAM_SIZE
 from srekit.core.errors import ConfigError, InputError
 from srekit.inputs.config import parse_config
 

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from conftest import ROOT, SAMPLES, external
 
-from srekit.analysis.backlog import CATEGORIES, build_backlog
-from srekit.analysis.toil import analyze_toil
+from srekit.analysis.backlog.build import build_backlog
+from srekit.analysis.backlog.model import CATEGORIES
+from srekit.analysis.toil.analyze import analyze_toil
 from srekit.inputs.config import load_config, parse_config
 
 

@@ -232,11 +232,11 @@ class Analysis:
                 counts=self._sli_counts(),
             )
         if key == "toil":
-            from srekit.analysis.toil import analyze_toil
+            from srekit.analysis.toil.analyze import analyze_toil
 
             return analyze_toil(inp.toil, inp.alerts, cfg, rng=self.rng("toil"))
         if key == "backlog":
-            from srekit.analysis.backlog import build_backlog
+            from srekit.analysis.backlog.build import build_backlog
 
             return build_backlog(
                 cfg, **{name: self.payload_or_none(section) for name, section in _BACKLOG_ARGS.items()}
@@ -331,12 +331,12 @@ class Analysis:
 
     @property
     def toil(self) -> Any:
-        """:class:`srekit.analysis.toil` result: toil inventory and automation ROI."""
+        """:class:`srekit.analysis.toil.analyze.ToilReport`: toil inventory and automation ROI."""
         return self._require("toil")
 
     @property
     def backlog(self) -> Any:
-        """:class:`srekit.analysis.backlog.Backlog`: the ranked reliability backlog."""
+        """:class:`srekit.analysis.backlog.model.Backlog`: the ranked reliability backlog."""
         return self._require("backlog")
 
     def forecast_for(self, runs: int) -> Any:

@@ -1,6 +1,7 @@
 """Plots for the toil section and the backlog: ``plot_x(data, *, ax=None) -> Axes``.
 
-No computation here: the numbers come from :mod:`srekit.analysis.toil` and :mod:`srekit.analysis.backlog`.
+No computation here: the numbers come from :mod:`srekit.analysis.toil` and :mod:`srekit.analysis.backlog`
+results.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from matplotlib.axes import Axes
 from srekit.report.plots.base import new_axes
 
 if TYPE_CHECKING:
-    from srekit.analysis.backlog import Backlog
-    from srekit.analysis.toil import ToilReport
+    from srekit.analysis.backlog.model import Backlog
+    from srekit.analysis.toil.analyze import ToilReport
 
 
 def plot_toil_by_task(report: ToilReport, *, ax: Axes | None = None, top: int = 10) -> Axes:
