@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from srekit.analysis.backlog.build import backlog_from_report, build_backlog
 from srekit.analysis.backlog.model import EFFORT_WEIGHTS, effort_from_hours, score
 from srekit.inputs.config import parse_config
+from srekit.report import tables
 
 SLO = "checkout-availability"
 
@@ -451,7 +452,7 @@ def test_backlog_from_report_reads_the_report_json_layout():
         )
     )
     assert a == b and len(a["items"]) == 12
-    table = backlog_from_report(config(), report).table()
+    table = tables.backlog_table({"backlog": a}, top=None)
     assert list(table["rank"]) == list(range(1, 13))
     chaos = table[table["category"] == "chaos experiment"]
     assert chaos["evidence"].str.contains("Safety: abort when the 5m burn rate").all()

@@ -15,12 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from srekit.analysis.toil.analyze import analyze_toil
-from srekit.analysis.toil.display import candidates_table, inventory_table, weekly_top
 from srekit.analysis.toil.inventory import weekly_trend
 from srekit.analysis.toil.roi import Estimate, break_even_hours, simulate_roi
 from srekit.analysis.toil.share import CAP, DEFAULT_TEAM_SIZE
 from srekit.core.errors import ConfigError, InputError
 from srekit.inputs.config import parse_config
+from srekit.report import tables
 
 
 def cfg(**toil):
@@ -196,7 +196,14 @@ def test_inventory_hours_and_shares_hand_checked():
     # certs is marked not automatable: only restart is a candidate
     assert [c["task"] for c in out["candidates"]] == ["restart"]
     assert out["inventory"][0]["task"] == "restart"  # biggest first
-    assert len(inventory_table(rep)) == 2 and len(candidates_table(rep)) == 1
+    view = {"toil": out}
+    assert len(tables.toil_table(view)) == 2 and len(tables.candidates_table(view)) == 1
+    detail = tables.toil_table(view, detail=True).set_index("task")
+    assert detail.loc["restart", "times per week"] == "7.0"
+    assert detail.loc["restart", "share of team time"] == "4.4%"  # 3.5 / 80 h
+    assert detail.loc["certs", "can be automated"] == "no"
+    assert detail.loc["restart", "trend"] == "flat"  # the same 3.5 h every week
+    assert detail.loc["restart", "change (h/week per week, 90% interval)"] == "+0.00 [+0.00, +0.00]"
 
 
 def test_trend_on_a_growing_task():
@@ -223,7 +230,14 @@ def test_trend_on_a_growing_task():
     assert tr.slope == pytest.approx(1.0, abs=0.1)
     assert tr.low <= 1.0 <= tr.high and tr.direction == "growing"
     assert inv["steady"].trend.direction == "flat" and inv["steady"].trend.slope == 0.0
-    assert list(weekly_top(rep, 1).columns) == ["grow"]
+    import matplotlib.pyplot as plt
+
+    from srekit.report.plots.toil import plot_toil_trend
+
+    ax = plot_toil_trend(rep, top=1)  # the chart's weekly hours: the biggest task only
+    assert [line.get_label() for line in ax.get_lines()] == ["grow"]
+    assert ax.get_lines()[0].get_ydata() == pytest.approx(rep.weekly["grow"].to_numpy())
+    plt.close(ax.figure)
 
 
 def test_trend_needs_three_full_weeks():
@@ -374,7 +388,7 @@ def test_plots_draw_the_report():
     rep = analyze_toil(log, pages(), cfg(team_size=3), rng=np.random.default_rng(0), runs=300)
     for fn, data in [
         (plot_toil_by_task, rep),
-        (plot_toil_trend, weekly_top(rep)),
+        (plot_toil_trend, rep),
         (plot_share_vs_cap, rep),
         (plot_roi, rep),
     ]:
@@ -410,3 +424,39 @@ def test_configured_automation_overrides_the_log_flag():
         runs=10,
     )
     assert [c.task for c in rep.candidates] == ["restart"]
+
+
+def test_headline_and_candidate_table_read_the_payload():
+    auto = {
+        "restart": {
+            "cost_hours": [10, 20, 40],
+            "expected_reduction": 0.8,
+            "maintenance_hours_per_week": 0.5,
+            "self_healing": "restart the worker pool",
+            "rollback": "feature flag pool_autorestart=off",
+        }
+    }
+    rep = analyze_toil(daily_log(), None, cfg(team_size=5, automation=auto), rng=np.random.default_rng(0), runs=500)
+    view = {"toil": payload(rep)}
+    text = tables.toil_summary(view)
+    assert "about 3.5 hours a week on toil (logged), 2% of its working time; the SRE book's cap is 50%." in text
+    assert "The biggest task is 'restart' at 3.5 hours a week." in text
+    assert "1 automation candidate(s) would more likely than not pay back within 52 weeks." in text
+    row = tables.candidates_table(view, detail=True).iloc[0]
+    assert row["break-even effort (hours)"] == "120"  # (3.5 × 0.8 − 0.5) × 52 = 119.6
+    assert row["saves hours per week"] == "2.3" and row["hours per week now"] == "3.5"
+    assert row["estimates"] == "config" and row["self-healing rollback"] == "feature flag pool_autorestart=off"
+    assert list(tables.candidates_table(view).columns) == [
+        "task",
+        "saves hours per week",
+        "build cost (likely hours)",
+        "break-even effort (hours)",
+        "pays back in (weeks, likely)",
+        "chance it pays back",
+    ]
+    nothing = {"toil": payload(analyze_toil(None, None, cfg(), rng=np.random.default_rng(0)))}
+    assert tables.toil_summary(nothing).startswith("There is no toil log and no pages log")
+    assert tables.toil_table(nothing).empty and tables.candidates_table(nothing, detail=True).empty
+    assert tables.toil_summary({"toil": {"status": "failed", "error": "InputError: bad"}}) == (
+        "Toil could not be analysed in this run: InputError: bad."
+    )

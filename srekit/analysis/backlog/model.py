@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from srekit.core.questions import OpenQuestion
 
 QUARTER_DAYS = 91.0
@@ -116,26 +114,6 @@ class Backlog:
             },
             "sections_used": list(self.sections),
         }
-
-    def table(self) -> pd.DataFrame:
-        """Display table (rounded for reading only)."""
-        unit = {"budget_minutes_per_quarter": "budget min / quarter", "hours_per_quarter": "hours / quarter"}
-        rows = [
-            {
-                "rank": i.rank,
-                "item": i.title,
-                "category": i.category.replace("_", " "),
-                "impact": f"{i.impact.value:.1f} {unit[i.impact.unit]}",
-                "effort": i.effort,
-                "score": round(i.score, 2),
-                "owner": i.owner,
-                "evidence": i.evidence + (f". Safety: {i.abort_condition}" if i.abort_condition else ""),
-            }
-            for i in self.items
-        ]
-        return pd.DataFrame(
-            rows, columns=["rank", "item", "category", "impact", "effort", "score", "owner", "evidence"]
-        )
 
 
 @dataclass(frozen=True, slots=True)

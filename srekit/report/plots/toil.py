@@ -1,7 +1,8 @@
-"""Plots for the toil section and the backlog: ``plot_x(data, *, ax=None) -> Axes``.
+"""Plots for the toil section and the backlog: ``plot_x(result, *, ax=None) -> Axes``.
 
-No computation here: the numbers come from :mod:`srekit.analysis.toil` and :mod:`srekit.analysis.backlog`
-results.
+No computation here: the numbers come from the results of :mod:`srekit.analysis.toil`
+(:class:`~srekit.analysis.toil.analyze.ToilReport`) and :mod:`srekit.analysis.backlog`
+(:class:`~srekit.analysis.backlog.model.Backlog`); the tables are in :mod:`srekit.report.tables`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
-import pandas as pd
 from matplotlib.axes import Axes
 
 from srekit.report.plots.base import new_axes
@@ -30,9 +30,10 @@ def plot_toil_by_task(report: ToilReport, *, ax: Axes | None = None, top: int = 
     return ax
 
 
-def plot_toil_trend(weekly: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
-    """One line per task: hours spent each week (columns of ``weekly``)."""
+def plot_toil_trend(report: ToilReport, *, ax: Axes | None = None, top: int = 5) -> Axes:
+    """One line per task: hours spent each week on the ``top`` biggest tasks (``report.weekly``)."""
     ax = new_axes(ax, (8, 4))
+    weekly = report.weekly.loc[:, [t.task for t in report.inventory[:top] if t.task in report.weekly.columns]]
     for task in weekly.columns:
         ax.plot(weekly.index, weekly[task], marker="o", markersize=3, label=str(task))
     ax.set_title("Toil hours per week over time")

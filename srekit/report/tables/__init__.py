@@ -29,7 +29,7 @@ from srekit.report.tables.incidents import (
 )
 from srekit.report.tables.slo import instrumentation_table, options_table, sli_table, slo_table, threshold_table
 from srekit.report.tables.summary import journeys_display, questions_table, summary_figures_table
-from srekit.report.tables.toil import candidates_table, toil_hours, toil_table
+from srekit.report.tables.toil import candidates_table, toil_hours, toil_summary, toil_table
 
 __all__ = [
     "fmt_duration_s",
@@ -59,6 +59,7 @@ __all__ = [
     "explain_table",
     "candidates_table",
     "toil_hours",
+    "toil_summary",
     "toil_table",
     "cause_table",
     "change_text",
