@@ -77,7 +77,6 @@ def _functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
 MAX_ANALYSIS_FUNCTION_LINES = 60
 
 
-@pytest.mark.xfail(strict=True, reason="issue 11: long analysis functions being split")
 def test_analysis_functions_are_short() -> None:
     """Every function in the analysis layer fits on a screen (docstring included)."""
     long = []

@@ -411,7 +411,6 @@ def test_plots_draw_full_and_empty_results() -> None:
     for ax in (
         plots.plot_fan(None),
         plots.plot_consumption(None),
-        plots.plot_exhaustion(none),
         plots.plot_what_ifs(none, None),
     ):
         assert "no forecast" in ax.texts[0].get_text()

@@ -229,7 +229,10 @@ def test_seed_makes_reports_reproducible() -> None:
 def test_plots_have_plain_titles_and_survive_empty_data() -> None:
     import matplotlib.pyplot as plt
 
+    from srekit.report.plots import incidents as incident_plots
+    from srekit.report.plots import slo as slo_plots
     from srekit.report.plots import telemetry as pt
+    from srekit.report.plots import toil as toil_plots
 
     df = frame([("a", m, 100, m % 3, [80, 95, 100]) for m in range(180)])
     signals = golden_signals(df, freq="1h")
@@ -242,7 +245,7 @@ def test_plots_have_plain_titles_and_survive_empty_data() -> None:
         assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
         plt.close(ax.figure)
     assert pt.plot_latency(signals, "p50_ms").get_yscale() == "log"
-    risk = pt.plot_forecast_risk(pd.DataFrame({"slo": ["a-availability"], "p_exhaust": [0.26]}))
+    risk = incident_plots.plot_forecast_risk(pd.DataFrame({"slo": ["a-availability"], "p_exhaust": [0.26]}))
     assert risk.get_title() and [t.get_text() for t in risk.texts] == ["26%"]
     plt.close(risk.figure)
     empty = golden_signals(None)
@@ -250,9 +253,9 @@ def test_plots_have_plain_titles_and_survive_empty_data() -> None:
     for ax in (
         pt.plot_traffic(empty),
         pt.plot_traffic_mix(traffic_mix(None)),
-        pt.plot_budget_consumed(pd.DataFrame(columns=["slo", "consumed", "status"])),
-        pt.plot_toil_hours(pd.DataFrame(columns=["task", "hours_per_week"])),
-        pt.plot_forecast_risk(pd.DataFrame(columns=["slo", "p_exhaust"])),
+        slo_plots.plot_budget_consumed(pd.DataFrame(columns=["slo", "consumed", "status"])),
+        toil_plots.plot_toil_hours(pd.DataFrame(columns=["task", "hours_per_week"])),
+        incident_plots.plot_forecast_risk(pd.DataFrame(columns=["slo", "p_exhaust"])),
     ):
         assert ax.texts and "No" in ax.texts[0].get_text()
         plt.close(ax.figure)

@@ -297,8 +297,8 @@ def choose_critical(config: ServiceConfig, mix: pd.DataFrame) -> tuple[tuple[str
     return (), "none", tuple(questions)
 
 
-def summarize_inputs(config: ServiceConfig, inputs: InputsLike) -> InputsSummary:
-    """Time ranges, traffic share per journey, critical journeys and the ledger."""
+def input_ranges(inputs: InputsLike) -> tuple[tuple[InputRange, ...], tuple[str, ...]]:
+    """The time range of each input given, and the kinds not given."""
     ranges: list[InputRange] = []
     missing: list[str] = []
     for kind, col in TIME_COLUMNS.items():
@@ -311,12 +311,15 @@ def summarize_inputs(config: ServiceConfig, inputs: InputsLike) -> InputsSummary
         start = stamps.min() if len(stamps) else None
         end = stamps.max() if len(stamps) else None
         ranges.append(InputRange(kind=kind, rows=len(frame), start=start, end=end))
-    telemetry = inputs.telemetry
-    mix = traffic_mix(telemetry)
-    critical, source, questions = choose_critical(config, mix)
+    return tuple(ranges), tuple(missing)
+
+
+def journey_shares(config: ServiceConfig, mix: pd.DataFrame, critical: Sequence[str]) -> tuple[JourneyShare, ...]:
+    """Each journey of the traffic mix, then the configured journeys with no traffic."""
     configured = {j.name for j in config.journeys}
     records: list[dict[Any, Any]] = mix.to_dict("records")
-    journeys = [
+    seen = {str(r["journey"]) for r in records}
+    measured = [
         JourneyShare(
             name=str(r["journey"]),
             requests=int(r["requests"]),
@@ -330,39 +333,37 @@ def summarize_inputs(config: ServiceConfig, inputs: InputsLike) -> InputsSummary
         )
         for r in records
     ]
-    seen = {j.name for j in journeys}
-    journeys += [
-        JourneyShare(
-            name=j.name,
-            requests=0,
-            errors=0,
-            traffic_share=0.0,
-            error_ratio=0.0,
-            critical=j.name in critical,
-            configured=True,
-        )
+    silent = [
+        JourneyShare(j.name, 0, 0, 0.0, 0.0, critical=j.name in critical, configured=True)
         for j in config.journeys
         if j.name not in seen
     ]
+    return (*measured, *silent)
+
+
+NO_TELEMETRY = OpenQuestion(
+    topic="no_telemetry",
+    question="There is no request telemetry. Can the service emit request counters and a latency histogram "
+    "per journey?",
+    assumption="SLIs are provisional and an instrumentation plan is proposed instead of measured SLOs.",
+    section="slo_proposal",
+)
+
+
+def summarize_inputs(config: ServiceConfig, inputs: InputsLike) -> InputsSummary:
+    """Time ranges, traffic share per journey, critical journeys and the ledger."""
+    ranges, missing = input_ranges(inputs)
+    telemetry = inputs.telemetry
+    mix = traffic_mix(telemetry)
+    critical, source, questions = choose_critical(config, mix)
     interval = tm.infer_interval(telemetry) if telemetry is not None and len(telemetry) else None
-    if telemetry is None:
-        questions = (
-            *questions,
-            OpenQuestion(
-                topic="no_telemetry",
-                question="There is no request telemetry. Can the service emit request counters and a latency histogram "
-                "per journey?",
-                assumption="SLIs are provisional and an instrumentation plan is proposed instead of measured SLOs.",
-                section="slo_proposal",
-            ),
-        )
     return InputsSummary(
-        ranges=tuple(ranges),
-        missing=tuple(missing),
-        journeys=tuple(journeys),
+        ranges=ranges,
+        missing=missing,
+        journeys=journey_shares(config, mix, critical),
         critical_journeys=critical,
         critical_source=source,
         telemetry_interval=interval,
         ledger=tuple(inputs.ledger),
-        open_questions=questions,
+        open_questions=questions if telemetry is not None else (*questions, NO_TELEMETRY),
     )

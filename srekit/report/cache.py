@@ -397,12 +397,17 @@ class Analysis:
         return self._memoised("report_dict", lambda: dict(self.report.to_dict()))  # type: ignore[no-any-return]
 
     def report_view(self, *keys: str) -> dict[str, Any]:
-        """``report.json`` cut down to the sections ``keys`` (same shape and values, with
+        """``report.json`` cut down to the sections ``keys`` (``inputs`` or the analysis sections
+        of :data:`REPORT_PARTS`; same shape and values, with
         ``open_questions`` holding theirs), computing only the analysis sections behind them:
         what a notebook's tables (:mod:`srekit.report.tables`) read, so a notebook run on its own
         in JupyterLab does not compute the whole report."""
-        payloads, questions = section_payloads(self, keys)
+        sections = [k for k in keys if k != "inputs"]
+        payloads, questions = section_payloads(self, sections)
         view = {key: jsonable(dict(value)) for key, value in payloads.items()}
+        if "inputs" in keys:
+            view["inputs"] = self.summary_inputs.to_dict()
+            questions.insert(0, tuple(self.summary_inputs.open_questions))
         return view | {"open_questions": [q.to_dict() for q in merge_questions(*questions)]}
 
     def compute_all(self) -> Analysis:

@@ -137,17 +137,6 @@ class ReliabilityReport:
         return out
 
 
-def questions_frame(questions: Sequence[OpenQuestion]) -> pd.DataFrame:
-    """Open questions as a table for display (section, question, what was assumed)."""
-    return pd.DataFrame(
-        {
-            "section": pd.Series([SECTION_TITLES.get(q.section, q.section) for q in questions], dtype="str"),
-            "question": pd.Series([q.question for q in questions], dtype="str"),
-            "assumed meanwhile": pd.Series([q.assumption for q in questions], dtype="str"),
-        }
-    )
-
-
 def merge_questions(*groups: Sequence[OpenQuestion]) -> tuple[OpenQuestion, ...]:
     """All open questions, the first occurrence of each topic kept, in order (two areas
     assuming the same default ask one question)."""

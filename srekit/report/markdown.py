@@ -148,7 +148,7 @@ def report_markdown(report: Mapping[str, Any]) -> str:
             if isinstance(payload, Mapping):
                 lines += ["", *md_table(tables.summary_figures_table(report).to_dict("records"), titles=False)]
         elif key == "inputs":
-            lines += _inputs_markdown(payload or {})
+            lines += _inputs_markdown(report)
         elif key == "meta":
             lines += md_payload(payload or {})
         elif tables.section_status(report, key) != "ok":
@@ -173,26 +173,20 @@ def report_markdown(report: Mapping[str, Any]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _inputs_markdown(inputs: Mapping[str, Any]) -> list[str]:
+def _inputs_markdown(report: Mapping[str, Any]) -> list[str]:
+    inputs = report.get("inputs") or {}
     lines: list[str] = []
-    ranges = list((inputs.get("ranges") or {}).values())
-    if ranges:
-        lines += ["### Time ranges", ""] + md_table(ranges) + [""]
+    for caption, table in (("Time ranges", tables.ranges_table(report)), ("Journeys", tables.journeys_table(report))):
+        if len(table):
+            lines += [f"### {caption}", "", *md_table(table.to_dict("records"), titles=False), ""]
     if inputs.get("missing"):
         lines += ["Inputs not given: " + ", ".join(md_text(m) for m in inputs["missing"]) + ".", ""]
-    if inputs.get("journeys"):
-        lines += ["### Journeys", ""] + md_table(inputs["journeys"]) + [""]
     lines.append(
         "Critical journeys: "
         + (", ".join(md_text(j) for j in inputs.get("critical_journeys", [])) or "none")
         + f" ({md_text(inputs.get('critical_source', ''))})."
     )
-    ledger = inputs.get("ledger") or []
-    if ledger:
-        rows = [
-            {k: e[k] for k in ("kind", "source", "rows_read", "rows_accepted", "rows_rejected")}
-            | {"reasons": "; ".join(f"{k}: {v}" for k, v in e["rejected"].items())}
-            for e in ledger
-        ]
-        lines += ["", "### Data-quality ledger", ""] + md_table(rows)
+    ledger = tables.ledger_table(report)
+    if len(ledger):
+        lines += ["", "### Data-quality ledger", "", *md_table(ledger.to_dict("records"), titles=False)]
     return lines

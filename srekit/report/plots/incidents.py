@@ -5,11 +5,13 @@ computation happens here (the numbers come from
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import PercentFormatter
 
 from srekit.analysis.forecast.result import BudgetForecast, SLOForecast
 from srekit.analysis.incidents.analyze import IncidentReport
-from srekit.report.plots.base import new_axes, no_data, plain_log_labels
+from srekit.report.plots.base import labelled_bars, new_axes, no_data, plain_log_labels
 
 _COLORS = {"ttd": "#4c72b0", "tta": "#dd8452", "ttm": "#55a868", "ttr": "#c44e52"}
 
@@ -88,21 +90,6 @@ def plot_causes(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     return ax
 
 
-def plot_exhaustion(forecast: BudgetForecast, *, ax: Axes | None = None) -> Axes:
-    """Chance of using up the error budget in the next window, per SLO."""
-    ax = new_axes(ax, (7, 3))
-    if not forecast.per_slo:
-        return no_data(ax, "Chance of using up the error budget", "no forecast: no telemetry or no SLOs")
-    names = [f.slo for f in forecast.per_slo]
-    values = [f.p_exhaust * 100 for f in forecast.per_slo]
-    ax.barh(names, values, color=["#c44e52" if v >= 50 else "#dd8452" if v >= 10 else "#55a868" for v in values])
-    ax.invert_yaxis()
-    ax.set_xlim(0, 100)
-    ax.set_xlabel("chance of using up the error budget in the next window (%)")
-    ax.set_title("Which SLOs are at risk")
-    return ax
-
-
 def plot_fan(forecast: SLOForecast | None, *, ax: Axes | None = None) -> Axes:
     """Fan chart: how much of the error budget will be used, day by day, over the next window
     (dark band: middle half of the simulations; light band: 80% of them)."""
@@ -151,4 +138,20 @@ def plot_what_ifs(forecast: BudgetForecast, slo: str | None, *, ax: Axes | None 
     ax.invert_yaxis()
     ax.set_xlabel("chance of using up the error budget (%)")
     ax.set_title(f"{slo}: what would help most")
+    return ax
+
+
+def plot_forecast_risk(risk: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Chance that each SLO's error budget runs out in the next window (``tables.forecast_risk``
+    output), from the Monte Carlo forecast."""
+    ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(risk), 1)))
+    title = "Chance of running out of error budget in the next window"
+    if risk.empty:
+        return no_data(ax, title, "No forecast to show")
+    labelled_bars(ax, risk, "slo", "p_exhaust", "{:.0%}", "#b35a3a")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, 1.1)
+    ax.set_title(title)
+    ax.set_xlabel("Chance (share of simulated futures)")
+    ax.set_ylabel("SLO")
     return ax

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, PercentFormatter
 
-from srekit.report.plots.base import new_axes, no_data, percent_label, plain_log_labels, plot_times
+from srekit.report.plots.base import labelled_bars, new_axes, no_data, percent_label, plain_log_labels, plot_times
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X")
 
@@ -105,4 +105,26 @@ def plot_burn_rates(history: pd.DataFrame, *, window: str = "1d", ax: Axes | Non
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8, ncol=3, loc="upper center", bbox_to_anchor=(0.5, -0.25))
     ax.figure.autofmt_xdate()
+    return ax
+
+
+def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Share of each SLO's error budget used so far (``tables.budget_consumed`` output), with
+    the warning (75%) and exhausted (100%) marks."""
+    ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(budgets), 1)))
+    title = "How much of each error budget is used"
+    if budgets.empty:
+        return no_data(ax, title, "No telemetry to show")
+    colors = {"healthy": "#3b8a5a", "warning": "#d9a21b", "critical": "#b33a3a"}
+    shown = labelled_bars(
+        ax, budgets, "slo", "consumed", "{:.0%}", [colors.get(s, "#777777") for s in budgets["status"].iloc[::-1]]
+    )
+    ax.axvline(0.75, color="#d9a21b", linestyle="--", linewidth=1, label="warning (75% used)")
+    ax.axvline(1.0, color="#b33a3a", linestyle="-", linewidth=1, label="budget gone (100%)")
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, max(1.15, float(shown["consumed"].max()) * 1.2))
+    ax.set_title(title)
+    ax.set_xlabel("Share of the error budget used in the current window")
+    ax.set_ylabel("SLO")
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
     return ax

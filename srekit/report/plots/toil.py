@@ -10,24 +10,14 @@ from __future__ import annotations
 import textwrap
 from typing import TYPE_CHECKING
 
+import pandas as pd
 from matplotlib.axes import Axes
 
-from srekit.report.plots.base import new_axes
+from srekit.report.plots.base import labelled_bars, new_axes, no_data
 
 if TYPE_CHECKING:
     from srekit.analysis.backlog.model import Backlog
     from srekit.analysis.toil.analyze import ToilReport
-
-
-def plot_toil_by_task(report: ToilReport, *, ax: Axes | None = None, top: int = 10) -> Axes:
-    """Horizontal bars: hours per week spent on each of the biggest toil tasks."""
-    ax = new_axes(ax, (8, 4))
-    tasks = list(report.inventory[:top])[::-1]
-    ax.barh([t.task for t in tasks], [t.hours_per_week for t in tasks], color="#4c72b0")
-    ax.set_title("Where the team's toil time goes")
-    ax.set_xlabel("Hours per week")
-    ax.set_ylabel("Task")
-    return ax
 
 
 def plot_toil_trend(report: ToilReport, *, ax: Axes | None = None, top: int = 5) -> Axes:
@@ -85,4 +75,18 @@ def plot_backlog(backlog: Backlog, *, ax: Axes | None = None, top: int = 12) -> 
     )
     ax.set_title("Reliability backlog: impact for the effort")
     ax.set_xlabel("Priority score (share of a quarter's budget or team time saved per effort point)")
+    return ax
+
+
+def plot_toil_hours(toil: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Hours per week spent on each toil task (``tables.toil_hours`` output), biggest on top."""
+    ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(toil), 1)))
+    title = "Where the team's toil time goes"
+    if toil.empty:
+        return no_data(ax, title, "No toil data to show")
+    shown = labelled_bars(ax, toil, "task", "hours_per_week", "{:.1f} h", "#7a5ea8")
+    ax.set_xlim(0, float(shown["hours_per_week"].max()) * 1.25 + 0.1)
+    ax.set_title(title)
+    ax.set_xlabel("Hours per week")
+    ax.set_ylabel("Task")
     return ax

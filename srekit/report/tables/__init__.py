@@ -28,14 +28,22 @@ from srekit.report.tables.incidents import (
     severity_table,
 )
 from srekit.report.tables.slo import instrumentation_table, options_table, sli_table, slo_table, threshold_table
-from srekit.report.tables.summary import journeys_display, questions_table, summary_figures_table
+from srekit.report.tables.summary import (
+    journeys_table,
+    ledger_table,
+    questions_table,
+    ranges_table,
+    summary_figures_table,
+)
 from srekit.report.tables.toil import candidates_table, toil_hours, toil_summary, toil_table
 
 __all__ = [
     "fmt_duration_s",
     "fmt_pct",
     "section_status",
-    "journeys_display",
+    "journeys_table",
+    "ledger_table",
+    "ranges_table",
     "questions_table",
     "summary_figures_table",
     "instrumentation_table",

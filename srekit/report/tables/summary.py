@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
 
 from srekit.report.contract import SECTION_TITLES
-from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, section
+from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, records, section
 
 
 def summary_figures_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -37,18 +38,76 @@ def summary_figures_table(report: Mapping[str, Any]) -> pd.DataFrame:
     return frame([{"figure": a, "value": b} for a, b in rows], ["figure", "value"])
 
 
-def journeys_display(mix: pd.DataFrame) -> pd.DataFrame:
-    """:func:`srekit.analysis.overview.traffic_mix` in plain words and rounded for reading."""
-    return pd.DataFrame(
+def _ms(value: Any) -> str:
+    return "–" if value is None or value != value else f"{float(value):,.0f}"
+
+
+def ranges_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """The time range each input covers."""
+    rows = [
         {
-            "journey": mix["journey"].astype(str),
-            "requests": [f"{int(v):,}" for v in mix["requests"]],
-            "share of traffic": [fmt_pct(v, 1) for v in mix["traffic_share"]],
-            "failed": [fmt_pct(v, 3) for v in mix["error_ratio"]],
-            "median response (ms)": [("–" if v != v else f"{v:,.0f}") for v in mix["p50_ms"]],
-            "99% answered within (ms)": [("–" if v != v else f"{v:,.0f}") for v in mix["p99_ms"]],
+            "input": r.get("kind"),
+            "rows": f"{int(r.get('rows') or 0):,}",
+            "from (UTC)": _stamp(r.get("start")),
+            "to (UTC)": _stamp(r.get("end")),
+            "days": "–" if r.get("days") is None else f"{float(r['days']):,.1f}",
         }
+        for r in (section(report, "inputs").get("ranges") or {}).values()
+        if isinstance(r, Mapping)
+    ]
+    return frame(rows, ["input", "rows", "from (UTC)", "to (UTC)", "days"])
+
+
+def journeys_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Requests, failures and response times per journey over the whole period, busiest first."""
+    rows = [
+        {
+            "journey": j.get("name"),
+            "requests": f"{int(j.get('requests') or 0):,}",
+            "share of traffic": fmt_pct(j.get("traffic_share"), 1),
+            "failed": fmt_pct(j.get("error_ratio"), 3),
+            "median response (ms)": _ms(j.get("p50_ms")),
+            "99% answered within (ms)": _ms(j.get("p99_ms")),
+            "critical": "yes" if j.get("critical") else "no",
+        }
+        for j in records(section(report, "inputs"), "journeys")
+    ]
+    columns = ["journey", "requests", "share of traffic", "failed", "median response (ms)"]
+    return frame(rows, [*columns, "99% answered within (ms)", "critical"])
+
+
+def ledger_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """The data-quality ledger: one row per input file, with what was rejected and why."""
+    rows = [
+        {
+            "input": e.get("kind"),
+            "file": PurePath(str(e.get("source") or "")).name,
+            "rows read": f"{int(e.get('rows_read') or 0):,}",
+            "accepted": f"{int(e.get('rows_accepted') or 0):,}",
+            "rejected": f"{int(e.get('rows_rejected') or 0):,}",
+            "why rejected": _counts(e.get("rejected")),
+            "notes": _counts(e.get("notes")),
+        }
+        for e in records(section(report, "inputs"), "ledger")
+    ]
+    return frame(rows, ["input", "file", "rows read", "accepted", "rejected", "why rejected", "notes"])
+
+
+def _counts(counts: Any) -> str:
+    if not isinstance(counts, Mapping) or not counts:
+        return "–"
+    return "; ".join(
+        f"{str(k).replace('_', ' ')}: {v:,}" if isinstance(v, int) else f"{k}: {v}" for k, v in counts.items()
     )
+
+
+def _stamp(value: Any) -> str:
+    if not value:
+        return "–"
+    try:
+        return pd.Timestamp(str(value)).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+    except (ValueError, TypeError):
+        return str(value)
 
 
 def questions_table(report: Mapping[str, Any]) -> pd.DataFrame:
