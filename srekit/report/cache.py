@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,18 @@ from srekit.report.contract import (
     merge_questions,
     summarize,
 )
+
+if TYPE_CHECKING:  # the analysis modules load on first use (a notebook kernel needs few of them)
+    from srekit.analysis.alerting.analyze import AlertingReport
+    from srekit.analysis.backlog.model import Backlog
+    from srekit.analysis.budget import ErrorBudgetPolicy
+    from srekit.analysis.forecast.result import BudgetForecast
+    from srekit.analysis.incidents.analyze import IncidentReport
+    from srekit.analysis.incidents.counts import SliCounts
+    from srekit.analysis.overview import InputsSummary
+    from srekit.analysis.slo.grid import JourneyGrid
+    from srekit.analysis.slo.results import SloProposal
+    from srekit.analysis.toil.analyze import ToilReport
 
 #: Section keys, in dependency order (``forecast`` is reported inside ``error_budget_policy``).
 SECTIONS: tuple[str, ...] = (
@@ -117,7 +129,7 @@ class Analysis:
         *,
         seed: int = 7,
         generated_at: pd.Timestamp,
-        inputs: Any = None,
+        inputs: InputsLike | None = None,
         parameters: Mapping[str, Any] | None = None,
         given_specs: tuple[SLOSpec, ...] | None = None,
         quarantine_dir: str | Path | None = None,
@@ -152,7 +164,7 @@ class Analysis:
     # ---------------------------------------------------------------- inputs
 
     @property
-    def inputs(self) -> Any:
+    def inputs(self) -> InputsLike:
         """The loaded inputs (:func:`srekit.inputs.loaders.load_inputs`)."""
 
         def compute() -> Any:
@@ -176,10 +188,10 @@ class Analysis:
         return self._memoised("given_specs", compute)  # type: ignore[no-any-return]
 
     @property
-    def summary_inputs(self) -> Any:
+    def summary_inputs(self) -> InputsSummary:
         """:class:`srekit.analysis.overview.InputsSummary`: time ranges, traffic mix, critical journeys."""
 
-        def compute() -> Any:
+        def compute() -> InputsSummary:
             return summarize_inputs(self.config, self.inputs)
 
         return self._memoised("summary_inputs", compute)
@@ -243,7 +255,7 @@ class Analysis:
             )
         raise KeyError(f"unknown section {key!r}; sections: {', '.join(SECTIONS)}")
 
-    def _grids(self) -> Any:
+    def _grids(self) -> Mapping[str, JourneyGrid] | None:
         """``slo.journey_grids`` of the telemetry (None without telemetry): every journey on its
         regular grid, which the SLO, budget and alerting sections all read. Working state, not
         saved."""
@@ -254,7 +266,7 @@ class Analysis:
             self._work["grids"] = None if tel is None or tel.empty else journey_grids(tel)
         return self._work["grids"]
 
-    def _sli_counts(self) -> Any:
+    def _sli_counts(self) -> SliCounts | None:
         """:class:`srekit.analysis.incidents.counts.SliCounts` of the telemetry: the SLI counts the incident and
         forecast sections both measure, computed once. Working state, not saved."""
         if "counts" not in self._work:
@@ -299,7 +311,7 @@ class Analysis:
         return tuple((k, f"{type(e).__name__}: {e}") for k in SECTIONS if (e := self._errors.get(k)) is not None)
 
     @property
-    def proposal(self) -> Any:
+    def proposal(self) -> SloProposal:
         """:class:`srekit.analysis.slo.results.SloProposal`: SLIs, threshold proposals, options, SLOs in force."""
         return self._require("slo_proposal")
 
@@ -310,42 +322,42 @@ class Analysis:
         return tuple(slo.specs) if slo is not None else tuple(self.given_specs)
 
     @property
-    def policy(self) -> Any:
-        """:class:`srekit.analysis.budget` error-budget policy result."""
+    def policy(self) -> ErrorBudgetPolicy:
+        """:class:`srekit.analysis.budget.ErrorBudgetPolicy`: budget per SLO, states and actions."""
         return self._require("error_budget_policy")
 
     @property
-    def forecast(self) -> Any:
+    def forecast(self) -> BudgetForecast:
         """:class:`srekit.analysis.forecast.result.BudgetForecast`: Monte Carlo budget forecast per SLO."""
         return self._require("forecast")
 
     @property
-    def alerting(self) -> Any:
+    def alerting(self) -> AlertingReport:
         """:class:`srekit.analysis.alerting.analyze.AlertingReport`: burn-rate policy replayed on the history."""
         return self._require("alerting")
 
     @property
-    def incidents(self) -> Any:
+    def incidents(self) -> IncidentReport:
         """:class:`srekit.analysis.incidents.analyze.IncidentReport`: response metrics and recommendations."""
         return self._require("incident_response")
 
     @property
-    def toil(self) -> Any:
+    def toil(self) -> ToilReport:
         """:class:`srekit.analysis.toil.analyze.ToilReport`: toil inventory and automation ROI."""
         return self._require("toil")
 
     @property
-    def backlog(self) -> Any:
+    def backlog(self) -> Backlog:
         """:class:`srekit.analysis.backlog.model.Backlog`: the ranked reliability backlog."""
         return self._require("backlog")
 
-    def forecast_for(self, runs: int) -> Any:
+    def forecast_for(self, runs: int) -> BudgetForecast:
         """The forecast with ``runs`` simulated windows per SLO: :attr:`forecast` itself for the
         report's :data:`FORECAST_RUNS`, else computed now (same random stream) and memoised."""
         if runs == FORECAST_RUNS:
             return self.forecast
 
-        def compute() -> Any:
+        def compute() -> BudgetForecast:
             from srekit.analysis.forecast.analyze import forecast_budget
 
             inp = self.inputs
@@ -383,10 +395,10 @@ class Analysis:
         return self._memoised(f"signals:{freq}", compute)  # type: ignore[no-any-return]
 
     @property
-    def report(self) -> Any:
+    def report(self) -> ReliabilityReport:
         """:class:`srekit.report.contract.ReliabilityReport` (every section; ``to_dict()`` is report.json)."""
 
-        def compute() -> Any:
+        def compute() -> ReliabilityReport:
             return report_from_analysis(self)
 
         return self._memoised("report", compute)
