@@ -3,7 +3,7 @@ to fix it; it is built before the ``raise``."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 
 class SrekitError(Exception):
@@ -60,3 +60,21 @@ def input_error(
     if fix:
         parts.append(f"fix: {fix}")
     return InputError(". ".join(parts))
+
+
+def require_columns(
+    present: Iterable[object], required: Sequence[str], *, what: str, expected: str, fix: str, file: str | None = None
+) -> None:
+    """Raise an :class:`InputError` naming the ``required`` columns missing from ``present``
+    (a frame's columns) and the columns that are there."""
+    have = [str(c) for c in present]
+    missing = [c for c in required if c not in have]
+    if missing:
+        raise input_error(
+            f"{what} is missing required columns",
+            file=file,
+            column=", ".join(missing),
+            expected=expected,
+            got=", ".join(have[:12]) + (" …" if len(have) > 12 else ""),
+            fix=fix,
+        )

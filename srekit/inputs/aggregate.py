@@ -49,7 +49,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-from srekit.core.errors import ConfigError, InputError, input_error
+from srekit.core.errors import ConfigError, InputError, input_error, require_columns
 from srekit.core.files import atomic_target
 from srekit.inputs import telemetry as tm
 from srekit.inputs.columns import REQUESTS
@@ -1374,15 +1374,13 @@ def aggregate_frame(
     opts = _options(
         interval=interval, edges=edges, tz="UTC", columns=None, fmt=None, strict=True, error_status=DEFAULT_ERROR_STATUS
     )
-    missing = [c for c in ("timestamp", "latency_ms", "error") if c not in requests.columns]
-    if missing:
-        raise input_error(
-            "request rows are missing columns",
-            column=", ".join(missing),
-            expected="timestamp, latency_ms, error[, journey]",
-            got=", ".join(map(str, requests.columns)),
-            fix="load raw logs with srekit.inputs.aggregate.read_requests",
-        )
+    require_columns(
+        requests.columns,
+        ("timestamp", "latency_ms", "error"),
+        what="request rows",
+        expected="timestamp, latency_ms, error[, journey]",
+        fix="load raw logs with srekit.inputs.aggregate.read_requests",
+    )
     ts = pd.to_datetime(requests["timestamp"])
     if getattr(ts.dt, "tz", None) is None:
         raise input_error(

@@ -36,6 +36,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from scipy import optimize, stats
 
+from srekit.inputs.columns import INCIDENTS
 from srekit.inputs.telemetry import edge_label
 
 #: Last instant of the generated period (exclusive end); fixed so that files are reproducible.
@@ -646,28 +647,10 @@ def generate_incidents(days: int, rng: np.random.Generator, *, end: pd.Timestamp
                     "action_items_closed": tpl.items_closed,
                 }
             )
-    df = pd.DataFrame(rows, columns=list(_INCIDENT_COLUMNS))
+    df = pd.DataFrame(rows, columns=list(INCIDENTS))
     for c in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
         df[c] = pd.to_datetime(df[c], utc=True).astype("datetime64[us, UTC]")
     return df.sort_values(["started_at", "id"], kind="stable").reset_index(drop=True)
-
-
-_INCIDENT_COLUMNS = (
-    "id",
-    "title",
-    "started_at",
-    "detected_at",
-    "acknowledged_at",
-    "mitigated_at",
-    "resolved_at",
-    "severity",
-    "cause",
-    "detection",
-    "journey",
-    "postmortem",
-    "action_items_open",
-    "action_items_closed",
-)
 
 
 def _symptom_alert(journey: str, kind: str) -> str:
@@ -1122,7 +1105,7 @@ def readme(
     }
     cols_of = {
         "telemetry.parquet": "journey, interval_start (UTC), total, errors, le_5 … le_30000 (cumulative, int64)",
-        "incidents.csv": ", ".join(_INCIDENT_COLUMNS),
+        "incidents.csv": ", ".join(INCIDENTS),
         "pages.csv": "timestamp, alert, severity (page/ticket), actionable (true/false), incident_id",
         "toil.csv": "date, task, minutes, category, engineer, automatable (true/false)",
         "deploys.csv": "timestamp, result (success/rollback/failed), service",

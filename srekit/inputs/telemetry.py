@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from srekit.core.errors import input_error
+from srekit.core.errors import input_error, require_columns
 
 LE_PREFIX = "le_"
 KEY = ["journey", "interval_start"]
@@ -131,16 +131,14 @@ def check(df: pd.DataFrame, *, source: str = "telemetry") -> None:
     Checks: key and count columns present, at least one ``le_`` column, no negative counts,
     ``errors ≤ total``, buckets non-decreasing in the edge and never above ``total``.
     """
-    missing = [c for c in KEY + COUNTS if c not in df.columns]
-    if missing:
-        raise input_error(
-            "telemetry is missing required columns",
-            file=source,
-            column=", ".join(missing),
-            expected="journey, interval_start, total, errors, le_<ms>...",
-            got=", ".join(map(str, df.columns[:12])),
-            fix="write telemetry with `srekit aggregate` or rename the columns",
-        )
+    require_columns(
+        df.columns,
+        KEY + COUNTS,
+        what="telemetry",
+        expected="journey, interval_start, total, errors, le_<ms>...",
+        fix="write telemetry with `srekit aggregate` or rename the columns",
+        file=source,
+    )
     les = le_columns(df)
     if not les:
         raise input_error(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from srekit.core.errors import input_error
+from srekit.core.errors import input_error, require_columns
 
 
 def local_day(stamps: pd.Series, tz: str) -> pd.Series:
@@ -45,15 +45,13 @@ def _column(toil: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _require_columns(toil: pd.DataFrame) -> None:
-    missing = [c for c in ("date", "task", "minutes") if c not in toil.columns]
-    if missing:
-        raise input_error(
-            "toil log lacks required columns",
-            column=", ".join(missing),
-            expected="date, task, minutes (optional category, engineer, automatable)",
-            got=", ".join(map(str, toil.columns)),
-            fix="load it with srekit.inputs.loaders.load_inputs or rename the columns",
-        )
+    require_columns(
+        toil.columns,
+        ("date", "task", "minutes"),
+        what="toil log",
+        expected="date, task, minutes (optional category, engineer, automatable)",
+        fix="load it with srekit.inputs.loaders.load_inputs or rename the columns",
+    )
 
 
 def _minutes(toil: pd.DataFrame) -> pd.Series:

@@ -7,21 +7,19 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.toil.log import local_day
-from srekit.core.errors import input_error
+from srekit.core.errors import require_columns
 
 
 def page_events(alerts: pd.DataFrame, handling_minutes: float, tz: str) -> pd.DataFrame:
     """Toil events estimated from the pages log: every alert (page or ticket) took
     ``handling_minutes``; the task is the alert name, the category ``pages`` or ``tickets``."""
-    missing = [c for c in ("timestamp", "alert") if c not in alerts.columns]
-    if missing:
-        raise input_error(
-            "pages log lacks required columns",
-            column=", ".join(missing),
-            expected="timestamp, alert, severity",
-            got=", ".join(map(str, alerts.columns)),
-            fix="load it with srekit.inputs.loaders.load_inputs or rename the columns",
-        )
+    require_columns(
+        alerts.columns,
+        ("timestamp", "alert"),
+        what="pages log",
+        expected="timestamp, alert, severity",
+        fix="load it with srekit.inputs.loaders.load_inputs or rename the columns",
+    )
     ts = pd.to_datetime(alerts["timestamp"], utc=True)
     keep = ts.notna().to_numpy()
     sev = alerts["severity"].astype("str") if "severity" in alerts.columns else pd.Series(["page"] * len(alerts))
