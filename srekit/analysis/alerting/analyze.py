@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from srekit.analysis.alerting.backtest import IncidentDetection, RuleScore, backtest, incident_impacts
+from srekit.analysis.alerting.compare import WORKBOOK, PolicyOutcome, policy_outcome
 from srekit.analysis.alerting.events import step_of
 from srekit.analysis.alerting.pages import WEEK, PagesSummary, summarize_pages
 from srekit.analysis.alerting.policy import AlertPolicy, design_policy, explain_policy
@@ -65,6 +66,8 @@ class AlertingReport:
     episodes: pd.DataFrame = field(
         default_factory=pd.DataFrame, compare=False, repr=False
     )  # slo, start, end, bad, budget_share
+    comparison: tuple[PolicyOutcome, ...] = ()  # imported policies next to the Workbook's, per SLO
+    outcomes: tuple[PolicyOutcome, ...] = field(default=(), compare=False, repr=False)  # policy in force, per SLO
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -88,6 +91,7 @@ class AlertingReport:
             "incidents": [d.to_dict() for d in self.detections],
             "existing_pages": existing,
             "runbooks": [dict(r) for r in self.runbooks],
+            "policy_comparison": [c.to_dict() for c in self.comparison],
         }
 
     def timeline_rules(self) -> list[str]:
@@ -137,7 +141,9 @@ def analyze_alerting(
         return AlertingReport(policies, (), None, None, None, (), existing, runbooks, questions)
     start, end = _replayed_range(with_data)
     weeks = max((end - start) / WEEK, 1.0 / 7.0)
-    scored = backtest(with_data, incident_impacts(incidents, start, end), weeks)
+    impacts = incident_impacts(incidents, start, end)
+    scored = backtest(with_data, impacts, weeks)
+    workbook = _workbook_replays(with_data, telemetry, series, config, grids)
     return AlertingReport(
         policies,
         scored.scores,
@@ -152,6 +158,32 @@ def analyze_alerting(
         end=end,
         firings=scored.firings,
         episodes=scored.episodes,
+        comparison=_comparison(with_data, workbook, impacts, weeks),
+        outcomes=tuple(policy_outcome(r, impacts, weeks) for r in with_data),
+    )
+
+
+def _workbook_replays(
+    with_data: Sequence[ReplayedSLO],
+    telemetry: pd.DataFrame | None,
+    series: pd.DataFrame | None,
+    config: ServiceConfig,
+    grids: Mapping[str, JourneyGrid] | None,
+) -> dict[str, ReplayedSLO]:
+    """The Workbook's policy replayed for every SLO whose policy in force was imported."""
+    imported = [r.policy.spec for r in with_data if r.policy.source != "srekit"]
+    return {s.name: replay_slo(telemetry, series, s, config, grids=grids, workbook=True) for s in imported}
+
+
+def _comparison(
+    with_data: Sequence[ReplayedSLO], workbook: Mapping[str, ReplayedSLO], impacts: pd.DataFrame, weeks: float
+) -> tuple[PolicyOutcome, ...]:
+    """Per imported SLO: its policy, then the Workbook's, on the same history."""
+    pairs = [(r, workbook[r.policy.spec.name]) for r in with_data if r.policy.spec.name in workbook]
+    return tuple(
+        outcome
+        for mine, wb in pairs
+        for outcome in (policy_outcome(mine, impacts, weeks), policy_outcome(wb, impacts, weeks, policy=WORKBOOK))
     )
 
 
@@ -199,7 +231,8 @@ def _open_questions(
 def explain_report(report: AlertingReport, config: ServiceConfig, error_ratio: float = 1.0) -> Explanation:
     """The explain table for a report: its first SLO's policy, or (no SLOs) the policy a
     99.9 % SLO over the configured window would get."""
-    if report.policies:
-        return explain_policy(report.policies[0], error_ratio)
+    with_rules = [p for p in report.policies if p.rules]
+    if with_rules:
+        return explain_policy(with_rules[0], error_ratio)
     spec = SLOSpec(name="example-99.9", journey="all", sli="availability", target=0.999, window=config.slo.window)
     return explain_policy(design_policy(spec, config), error_ratio)

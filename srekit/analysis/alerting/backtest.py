@@ -455,3 +455,20 @@ def _bad_events(events: pd.DataFrame | None, budget_events: float) -> _BadEvents
         step_us=int(step_of(events) / pd.Timedelta(microseconds=1)),
         budget_events=budget_events,
     )
+
+
+def slo_union_score(
+    name: str, severity: str, fired: pd.Series, r: ReplayedSLO, impacts: pd.DataFrame, weeks: float
+) -> RuleScore:
+    """Score a union of one SLO's rules (``fired``, on its evaluation grid) against the incidents
+    that may concern its journey and its burn episodes (what a policy does for one SLO)."""
+    return _score(
+        name,
+        severity,
+        fired,
+        relevant_impacts(impacts, r.policy.spec.journey),
+        r.episodes,
+        r.events,
+        r.budget_events,
+        weeks,
+    )

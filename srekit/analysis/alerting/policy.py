@@ -14,7 +14,7 @@ import pandas as pd
 from srekit.analysis.explain import Explanation, explain
 from srekit.core.errors import ConfigError
 from srekit.core.questions import OpenQuestion
-from srekit.core.spec import SLOSpec
+from srekit.core.spec import AlertPolicySpec, AlertWindowSpec, SLOSpec
 from srekit.core.timeutil import format_duration, parse_duration
 from srekit.inputs.config import ServiceConfig
 
@@ -37,6 +37,11 @@ class BurnRateRule:
     burn_rate: float
     budget_share: float  # share of the period's budget spent when a clean long window fires
     threshold: float  # error-ratio threshold = burn_rate × (1 − target)
+    pending: pd.Timedelta = pd.Timedelta(0)  # the condition must hold this long first (Prometheus `for:`)
+    source: str = "srekit"  # who designed it: srekit (the Workbook's table) or the imported tool
+    source_alert: str | None = None  # the alert or policy-step name in the source
+    sli_decimals: int | None = None  # slo-generator: SLI rounded to 6 decimals before the decision
+    burn_rate_decimals: int | None = None  # slo-generator: burn rate rounded to 1 decimal, then `>`
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -45,8 +50,10 @@ class BurnRateRule:
             raise ValueError(f"rule speed must be fast or slow, got {self.speed!r}")
         if not pd.Timedelta(0) < self.short_window <= self.long_window:
             raise ValueError(f"{self.slo}: need 0 < short window ≤ long window")
-        if not 0.0 < self.budget_share <= 1.0:
-            raise ValueError(f"{self.slo}: budget share must be in (0, 1], got {self.budget_share}")
+        if self.budget_share <= 0.0:
+            raise ValueError(f"{self.slo}: budget share must be positive, got {self.budget_share}")
+        if self.pending < pd.Timedelta(0):
+            raise ValueError(f"{self.slo}: the pending time cannot be negative")
         if self.burn_rate <= 0 or self.threshold <= 0:
             raise ValueError(f"{self.slo}: burn rate and threshold must be positive")
 
@@ -54,6 +61,11 @@ class BurnRateRule:
     def name(self) -> str:
         """Stable id, e.g. ``checkout-availability/page/1h``."""
         return f"{self.slo}/{self.severity}/{format_duration(self.long_window)}"
+
+    @property
+    def single_window(self) -> bool:
+        """One window only (slo-generator steps, OpenSLO conditions): the short window is the long one."""
+        return self.short_window == self.long_window
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +81,10 @@ class BurnRateRule:
             "burn_rate": self.burn_rate,
             "budget_share": self.budget_share,
             "error_ratio_threshold": self.threshold,
+            "windows": "single" if self.single_window else "multiwindow",
+            "pending_s": self.pending.total_seconds(),
+            "source": self.source,
+            "source_alert": self.source_alert,
         }
 
 
@@ -83,15 +99,34 @@ class AlertPolicy:
     events_per_hour: float | None = None
 
     def __post_init__(self) -> None:
-        if not self.rules:
+        if not self.rules and self.spec.alerting is None:
             raise ValueError(f"{self.spec.name}: an alert policy needs at least one rule")
         if any(r.slo != self.spec.name for r in self.rules):
             raise ValueError(f"{self.spec.name}: every rule must belong to this SLO")
+        names = [r.name for r in self.rules]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.spec.name}: two rules share a severity and a long window: {names}")
+
+    @property
+    def source(self) -> str:
+        """``srekit`` (designed from the Workbook's table) or the tool the policy was imported from."""
+        return self.spec.alerting.source if self.spec.alerting is not None else "srekit"
 
     def alerts(self) -> tuple[tuple[str, str, tuple[BurnRateRule, ...]], ...]:
-        """The Prometheus alerts: ``(alert name, severity, rules)`` per speed group."""
-        groups = ((speed, tuple(r for r in self.rules if r.speed == speed)) for speed in SPEEDS)
-        return tuple((alert_name(self.spec.name, speed), rules[0].severity, rules) for speed, rules in groups if rules)
+        """The Prometheus alerts: ``(alert name, severity, rules)`` per speed group. Rules of one
+        speed with different pending times (Pyrra's ``for:``) become one alert each, named with
+        their long window, since an alert has one ``for``."""
+        out = []
+        for speed in SPEEDS:
+            rules = tuple(r for r in self.rules if r.speed == speed)
+            if len({r.pending for r in rules}) <= 1:
+                out += [(alert_name(self.spec.name, speed), rules[0].severity, rules)] if rules else []
+            else:
+                out += [
+                    (alert_name(self.spec.name, speed) + format_duration(r.long_window), r.severity, (r,))
+                    for r in rules
+                ]
+        return tuple(out)
 
     def to_dict(self) -> list[dict[str, Any]]:
         return [r.to_dict() for r in self.rules]
@@ -139,6 +174,59 @@ def design_policy(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: floa
     warnings = tuple(w for f in findings for w in f.warnings)
     questions = tuple(q for f in findings for q in f.questions)
     return AlertPolicy(spec, rules, warnings, questions, events_per_hour)
+
+
+def policy_for(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: float | None = None) -> AlertPolicy:
+    """The policy in force for ``spec``: the imported one when the SLO carries one
+    (:func:`imported_policy`), else the Workbook's (:func:`design_policy`)."""
+    if spec.alerting is not None:
+        return imported_policy(spec, config, events_per_hour=events_per_hour)
+    return design_policy(spec, config, events_per_hour=events_per_hour)
+
+
+def imported_policy(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: float | None = None) -> AlertPolicy:
+    """The rules exactly as the SLO's source tool generates them (``spec.alerting``): its windows,
+    burn rates, severities, single or multiwindow, pending time and rounding. Nothing is
+    re-derived: a Sloth 28-day spec gets 13.44 over 1h/5m because Sloth's table says so.
+
+    Severities stay the source's even without on-call coverage (the open question still asks)."""
+    if spec.alerting is None:
+        raise ValueError(f"{spec.name}: no imported alert policy")
+    rules = tuple(_imported_rule(spec, w, spec.alerting) for w in spec.alerting.rules)
+    findings = (
+        _unreachable_rules(spec, rules),
+        _no_oncall(config) if any(r.severity == "page" for r in rules) else _Findings(),
+        _low_traffic(spec, rules, events_per_hour) if rules else _Findings(),
+    )
+    warnings = tuple(w for f in findings for w in f.warnings)
+    questions = tuple(q for f in findings for q in f.questions)
+    return AlertPolicy(spec, rules, warnings, questions, events_per_hour)
+
+
+def _imported_rule(spec: SLOSpec, w: AlertWindowSpec, policy: AlertPolicySpec) -> BurnRateRule:
+    """One imported condition as a rule: budget share = burn rate × W / P (may exceed 1: such a
+    rule fires only after more than the period's budget is gone)."""
+    if w.long_window > spec.window:
+        raise ConfigError(
+            f"{spec.origin or spec.name}: alert window {format_duration(w.long_window)} is longer than the SLO "
+            f"period {format_duration(spec.window)}. fix: shorten the window or lengthen the period"
+        )
+    return BurnRateRule(
+        slo=spec.name,
+        journey=spec.journey,
+        severity=w.severity,
+        speed="fast" if w.severity == "page" else "slow",
+        long_window=w.long_window,
+        short_window=w.short_window if w.short_window is not None else w.long_window,
+        burn_rate=w.burn_rate,
+        budget_share=w.burn_rate * (w.long_window / spec.window),
+        threshold=w.burn_rate * spec.error_budget,
+        pending=w.pending,
+        source=policy.source,
+        source_alert=w.alert,
+        sli_decimals=policy.sli_decimals,
+        burn_rate_decimals=policy.burn_rate_decimals,
+    )
 
 
 def _long_windows(config: ServiceConfig) -> tuple[tuple[str, str], ...]:
@@ -299,6 +387,7 @@ def _low_traffic(spec: SLOSpec, rules: tuple[BurnRateRule, ...], events_per_hour
 
 
 def explain_policy(policy: AlertPolicy, error_ratio: float = 1.0) -> Explanation:
-    """:func:`srekit.analysis.explain.explain` for the rules of ``policy``."""
+    """:func:`srekit.analysis.explain.explain` for the rules of ``policy`` (pending times and
+    slo-generator's rounding are not part of the constant-ratio maths)."""
     rules = tuple((r.long_window, r.short_window, r.burn_rate, r.severity) for r in policy.rules)
     return explain(policy.spec.target, policy.spec.window, error_ratio, rules=rules)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.alerting.events import events_per_hour, period_budget_events, sli_events, step_of, trailing
-from srekit.analysis.alerting.policy import AlertPolicy, BurnRateRule, design_policy
+from srekit.analysis.alerting.policy import AlertPolicy, BurnRateRule, design_policy, policy_for
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
@@ -28,15 +28,19 @@ def _rows(window: pd.Timedelta, step: pd.Timedelta) -> int:
     return max(int(round(window / step)), 1)
 
 
-def replay(events: pd.DataFrame, rules: Sequence[BurnRateRule]) -> pd.DataFrame:
+def replay(events: pd.DataFrame, rules: Sequence[BurnRateRule], *, error_budget: float | None = None) -> pd.DataFrame:
     """Evaluate every rule at every interval of a regular event grid.
 
     Returns a boolean frame (one column per rule name) indexed by the evaluation time, the
     end of each interval (``interval_start + step``, when its counts are complete). A rule is
     true when both its long- and short-window request-weighted bad ratios exceed its
-    threshold — ratios of trailing sums from one cumulative sum, never means of ratios. Rows
-    whose long window reaches back before the data (the warm-up) never fire: a partial window
-    of a few quiet minutes would make one stray error look like a burn.
+    threshold — ratios of trailing sums from one cumulative sum, never means of ratios (a
+    single-window rule has its long window as its short one). Rows whose long window reaches
+    back before the data (the warm-up) never fire: a partial window of a few quiet minutes
+    would make one stray error look like a burn. A rule with a pending time fires once its
+    condition has held for it (Prometheus ``for:``); a rule with slo-generator's rounding
+    decides on the rounded SLI and burn rate (``error_budget`` = 1 − target, else
+    threshold / burn rate).
     """
     step = step_of(events)
     index = pd.DatetimeIndex(events.index + step, name="evaluated_at")
@@ -45,13 +49,45 @@ def replay(events: pd.DataFrame, rules: Sequence[BurnRateRule]) -> pd.DataFrame:
     cs_bad = np.cumsum(events["bad"].to_numpy(dtype=np.int64))
     cs_tot = np.cumsum(events["total"].to_numpy(dtype=np.int64))
     sizes = {_rows(w, step) for r in rules for w in (r.long_window, r.short_window)}
-    ratios = {n: tm.ratio(trailing(cs_bad, n), trailing(cs_tot, n)) for n in sizes}
+    sums = {n: (trailing(cs_bad, n), trailing(cs_tot, n)) for n in sizes}
     cols = {}
     for r in rules:
-        fired = (ratios[_rows(r.long_window, step)] > r.threshold) & (ratios[_rows(r.short_window, step)] > r.threshold)
-        fired[: _rows(r.long_window, step) - 1] = False  # warm-up: long window not yet full
-        cols[r.name] = fired
+        long_n, short_n = _rows(r.long_window, step), _rows(r.short_window, step)
+        fired = _exceeds(r, *sums[long_n], error_budget) & _exceeds(r, *sums[short_n], error_budget)
+        fired[: long_n - 1] = False  # warm-up: long window not yet full
+        cols[r.name] = _held(fired, _rows(r.pending, step) + 1 if r.pending > pd.Timedelta(0) else 1)
     return pd.DataFrame(cols, index=index)
+
+
+def _exceeds(rule: BurnRateRule, bad: np.ndarray, total: np.ndarray, error_budget: float | None) -> np.ndarray:
+    """Where the window's bad ratio is above the rule's threshold. With slo-generator's rounding:
+    ``round(good / valid, sli_decimals)`` → burn rate ``(1 − SLI) / (1 − goal)`` rounded to
+    ``burn_rate_decimals`` → ``> threshold`` (``slo_generator/report.py``, Python's ``round``);
+    a window without events gives no report (MIN_VALID_EVENTS = 1), so no alert."""
+    ratio = tm.ratio(bad, total)
+    if rule.burn_rate_decimals is None and rule.sli_decimals is None:
+        return ratio > rule.threshold
+    budget = error_budget if error_budget is not None else rule.threshold / rule.burn_rate
+    out = np.zeros(len(ratio), dtype=bool)
+    near = np.flatnonzero((total > 0) & (ratio / budget > rule.burn_rate - 1.0))  # others cannot reach it
+    for i in near:
+        good = float(total[i] - bad[i]) / float(total[i])
+        sli = round(good, rule.sli_decimals) if rule.sli_decimals is not None else good
+        burn = (1.0 - sli) / budget
+        out[i] = (
+            round(burn, rule.burn_rate_decimals) if rule.burn_rate_decimals is not None else burn
+        ) > rule.burn_rate
+    return out
+
+
+def _held(cond: np.ndarray, n: int) -> np.ndarray:
+    """True where ``cond`` has been true for the last ``n`` evaluations in a row (``n`` = 1: itself)."""
+    if n <= 1:
+        return cond
+    run = np.zeros(len(cond), dtype=np.int64)
+    last_false = np.maximum.accumulate(np.where(~cond, np.arange(len(cond)), -1))
+    run[:] = np.arange(len(cond)) - last_false
+    return run >= n
 
 
 def firing_intervals(fired: pd.Series) -> pd.DataFrame:
@@ -148,10 +184,21 @@ def replay_slo(
     config: ServiceConfig,
     *,
     grids: Mapping[str, JourneyGrid] | None = None,
+    workbook: bool = False,
 ) -> ReplayedSLO:
-    """Design the policy of ``spec`` for its traffic and replay it on the SLO's SLI events."""
+    """The policy in force for ``spec`` (imported, else the Workbook's, for its traffic) replayed
+    on the SLO's SLI events; ``workbook=True`` replays the Workbook's policy even for an SLO
+    with an imported one (the comparison next to it)."""
     events = sli_events(telemetry, series, spec, grids=grids)
-    policy = design_policy(spec, config, events_per_hour=events_per_hour(events))
-    return ReplayedSLO(
-        policy, events, replay(events, policy.rules), burn_episodes(events, spec), period_budget_events(events, spec)
+    eph = events_per_hour(events)
+    policy = (
+        design_policy(spec, config, events_per_hour=eph) if workbook else policy_for(spec, config, events_per_hour=eph)
     )
+    return replay_policy(policy, events)
+
+
+def replay_policy(policy: AlertPolicy, events: pd.DataFrame) -> ReplayedSLO:
+    """A designed or imported policy replayed on its SLO's SLI events."""
+    spec = policy.spec
+    fired = replay(events, policy.rules, error_budget=spec.error_budget)
+    return ReplayedSLO(policy, events, fired, burn_episodes(events, spec), period_budget_events(events, spec))
