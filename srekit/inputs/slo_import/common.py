@@ -64,10 +64,10 @@ def counter_spec(
 def error_note(name: str, sli: CounterSli) -> str | None:
     """Availability SLIs replay on the telemetry's ``errors`` column: say which statuses the spec
     counts, so a mismatch with how the telemetry counts errors is visible."""
-    if sli.kind != "availability":
+    if sli.kind != "availability" or not (sli.error or sli.good):
         return None
-    counted = ", ".join(m.text() for m in sli.error)
+    counted = ", ".join(m.text() for m in sli.error or sli.good)
     return (
-        f"{name}: the spec counts bad events as {counted}; the replay reads the journey telemetry's errors "
-        "(5xx for request logs, prometheus.error_status_regex for a Prometheus pull)"
+        f"{name}: the spec counts {'bad' if sli.error else 'good'} events as {counted}; the replay reads the journey telemetry's errors "
+        "(5xx for request logs, prometheus.error_status_regex for a Prometheus pull; good = total − errors)"
     )

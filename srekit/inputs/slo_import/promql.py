@@ -58,12 +58,16 @@ class CounterSli:
     kind: str  # availability | latency
     total: Selector
     error: tuple[Matcher, ...] = ()  # availability: what the bad selector adds
+    good: tuple[Matcher, ...] = ()  # availability counted by good events: what the good selector adds
     threshold_ms: float | None = None  # latency: le in milliseconds
     unit: str = "seconds"  # latency: unit of the le label
 
     def queries(self) -> SliQueries:
         """Bad and total rates with ``{{window}}``, as a Prometheus rule would write them."""
         total = rate_sum(self.total)
+        if self.kind == "availability" and self.good:
+            good = rate_sum(Selector(self.total.metric, (*self.total.matchers, *self.good)))
+            return SliQueries(f"({total} - {good})", total)
         if self.kind == "availability":
             return SliQueries(rate_sum(Selector(self.total.metric, (*self.total.matchers, *self.error))), total)
         base = self.total.metric.removesuffix("_count")
