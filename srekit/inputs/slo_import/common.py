@@ -68,6 +68,7 @@ def error_note(name: str, sli: CounterSli) -> str | None:
         return None
     counted = ", ".join(m.text() for m in sli.error or sli.good)
     return (
-        f"{name}: the spec counts {'bad' if sli.error else 'good'} events as {counted}; the replay reads the journey telemetry's errors "
+        f"{name}: the spec counts {'bad' if sli.error else 'good'} events as {counted}; "
+        "the replay reads the journey telemetry's errors "
         "(5xx for request logs, prometheus.error_status_regex for a Prometheus pull; good = total − errors)"
     )
