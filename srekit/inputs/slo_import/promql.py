@@ -232,4 +232,7 @@ def sli_from_selectors(good_or_bad: Selector, total: Selector, *, good: bool) ->
         return availability(good_or_bad, total)
     if good_or_bad.metric.endswith("_bucket") and good_or_bad.value("le") is not None:
         return latency(total, good_or_bad, total)
-    return 'good events select a subset by matchers (e.g. code=~"2.."); srekit counts bad events as errors'
+    found = availability(good_or_bad, total)
+    if isinstance(found, str):
+        return found.replace("bad selector", "good selector")
+    return CounterSli("availability", total, good=found.error)
