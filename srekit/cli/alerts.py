@@ -106,10 +106,11 @@ def run_rules(args: argparse.Namespace) -> int:
     from srekit.inputs.config import load_config
 
     config = load_config(args.config)
-    if config.slo.openslo:
+    if config.slo.openslo or config.slo.imports or config.slos:
         from srekit.inputs.openslo import read_openslo_specs
+        from srekit.inputs.slo_import.read import configured_slos
 
-        specs = read_openslo_specs(config.slo.openslo)
+        specs = tuple(read_openslo_specs(config.slo.openslo)) + configured_slos(config).specs
     else:
         from srekit.analysis.slo.propose import propose_slos
         from srekit.inputs.loaders import load_inputs

@@ -179,6 +179,21 @@ class PrometheusConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportEntry:
+    """``slo.import[]``: SLO specs another tool reads, read directly (docs/service-yaml.md)."""
+
+    format: Literal["sloth", "pyrra", "openslo", "slo-generator"]
+    path: Path  # a spec file or a folder of them
+    period: Duration | None = None  # Sloth's --default-slo-period (30d); slo-generator: the longest step
+    windows: Path | None = None  # Sloth AlertWindows file or folder
+    policy: Path | None = None  # slo-generator shared config.yaml (error_budget_policies)
+    policy_name: StrictStr | None = None
+    journeys: Mapping[StrictStr, Name] = field(default_factory=dict)  # SLO name → telemetry journey
+
+    __pydantic_config__ = _STRICT
+
+
+@dataclass(frozen=True, slots=True)
 class SLOConfig:
     """Defaults for every SLO: window, budgeting method, candidate targets."""
 
@@ -189,8 +204,9 @@ class SLOConfig:
     timeslice_window: Duration = pd.Timedelta(minutes=1)
     targets: Annotated[tuple[Target, ...], Field(min_length=1)] = DEFAULT_TARGETS
     openslo: tuple[Path, ...] = ()
+    imports: tuple[ImportEntry, ...] = Field(default=(), alias="import")
 
-    __pydantic_config__ = _STRICT
+    __pydantic_config__ = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,6 +302,7 @@ class ServiceConfig:
     toil: ToilConfig = field(default_factory=ToilConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     owners: Mapping[str, str] = field(default_factory=dict)
+    slos: tuple[SloDoc, ...] = ()  # SLOs defined in full (srekit import), read by srekit.inputs.slo_import
 
     def owner_for(self, area: str) -> str:
         """Owner of a backlog area (``alerting``, ``incidents``, ``toil``…), else the service owner."""
@@ -361,6 +378,54 @@ class DataDoc(_Doc):
     deploys_columns: ColumnMap | None = None
 
 
+def _number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"expected a positive number, got {value!r}")
+    return float(value)
+
+
+Number = Annotated[float, PlainValidator(_number), WithJsonSchema({"type": "number", "exclusiveMinimum": 0})]
+
+
+class AlertRuleDoc(_Doc):
+    """``slos[].alerting.rules[]``: one burn-rate condition as the source tool generates it."""
+
+    severity: Literal["page", "ticket"]
+    long_window: Duration
+    short_window: Duration | None = None  # none: a single window
+    burn_rate: Number
+    pending: Duration | None = None  # Prometheus `for:`
+    alert: StrictStr | None = None
+
+
+class AlertPolicyDoc(_Doc):
+    """``slos[].alerting``: the policy of an imported SLO (empty rules: alerting disabled)."""
+
+    source: Name = "service.yaml"
+    rules: list[AlertRuleDoc] = []
+    sli_decimals: Annotated[StrictInt, Field(ge=0, le=12)] | None = None
+    burn_rate_decimals: Annotated[StrictInt, Field(ge=0, le=12)] | None = None
+
+
+class QueriesDoc(_Doc):
+    errors: StrictStr  # PromQL of the bad-event rate, with {{window}}
+    total: StrictStr
+
+
+class SloDoc(_Doc):
+    """``slos[]``: an SLO defined in full (what ``srekit import`` writes)."""
+
+    name: Name
+    journey: Name
+    sli: Literal["availability", "latency"]
+    target: Target
+    threshold_ms: PositiveFloat | None = None
+    window: Duration | None = None  # default slo.window
+    queries: QueriesDoc | None = None
+    alerting: AlertPolicyDoc | None = None  # none: srekit designs the SRE Workbook's policy
+    origin: StrictStr | None = None
+
+
 class ServiceDoc(_Doc):
     """The top level of ``service.yaml`` (what ``srekit schema`` describes)."""
 
@@ -376,6 +441,7 @@ class ServiceDoc(_Doc):
     toil: ToilConfig = ToilConfig()
     report: ReportConfig = ReportConfig()
     owners: Mapping[StrictStr, Name] = {}
+    slos: list[SloDoc] = []
 
 
 class _SchemaGenerator(GenerateJsonSchema):
@@ -468,7 +534,7 @@ def _to_config(doc: ServiceDoc, path: Path | None, where: str) -> ServiceConfig:
     data = {k: _resolve(base, v) for k, v in raw.items() if k in DATA_KINDS}
     formats = {k.removesuffix("_format"): v for k, v in raw.items() if k.endswith("_format")}
     columns = {k.removesuffix("_columns"): dict(v) for k, v in raw.items() if k.endswith("_columns")}
-    if not data and not doc.prometheus.url and not doc.slo.openslo:
+    if not data and not doc.prometheus.url and not doc.slo.openslo and not doc.slo.imports and not doc.slos:
         raise ConfigError(
             f"{where}: no data source. fix: list files under `data:` (telemetry, requests, incidents, ...) "
             "or give `prometheus.url`"
@@ -478,7 +544,16 @@ def _to_config(doc: ServiceDoc, path: Path | None, where: str) -> ServiceConfig:
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ConfigError(f"{where}: journeys: {dup} appear more than once. fix: list each journey once")
-    slo = replace(doc.slo, openslo=tuple(_resolve(base, str(p)) for p in doc.slo.openslo))
+    imports = tuple(
+        replace(
+            e,
+            path=_resolve(base, str(e.path)),
+            windows=None if e.windows is None else _resolve(base, str(e.windows)),
+            policy=None if e.policy is None else _resolve(base, str(e.policy)),
+        )
+        for e in doc.slo.imports
+    )
+    slo = replace(doc.slo, openslo=tuple(_resolve(base, str(p)) for p in doc.slo.openslo), imports=imports)
     report = replace(doc.report, out=_resolve(base, str(doc.report.out)))
     return ServiceConfig(
         service=doc.service,
@@ -496,6 +571,7 @@ def _to_config(doc: ServiceDoc, path: Path | None, where: str) -> ServiceConfig:
         toil=doc.toil,
         report=report,
         owners=dict(doc.owners),
+        slos=tuple(doc.slos),
     )
 
 

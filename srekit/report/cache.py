@@ -176,14 +176,15 @@ class Analysis:
 
     @property
     def given_specs(self) -> tuple[SLOSpec, ...]:
-        """SLOs read from the OpenSLO files named in ``slo.openslo`` (none when not set)."""
+        """SLOs read from the OpenSLO files named in ``slo.openslo``, the specs imported through
+        ``slo.import`` and the SLOs written in full under ``slos:`` (none when not set)."""
 
         def compute() -> tuple[SLOSpec, ...]:
-            if not self.config.slo.openslo:
-                return ()
             from srekit.inputs.openslo import read_openslo_specs
+            from srekit.inputs.slo_import.read import configured_slos
 
-            return tuple(read_openslo_specs(self.config.slo.openslo))
+            openslo = tuple(read_openslo_specs(self.config.slo.openslo)) if self.config.slo.openslo else ()
+            return openslo + configured_slos(self.config).specs
 
         return self._memoised("given_specs", compute)  # type: ignore[no-any-return]
 

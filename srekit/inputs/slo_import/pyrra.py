@@ -109,7 +109,7 @@ def _slo(doc: Any, file: str, options: ImportOptions) -> tuple[SLOSpec | Unmappe
     sli, queries, gauge_note = _indicator(spec.get("indicator"))
     if isinstance(sli, str):
         return Unmapped(file, line_of(spec.get("indicator")) or line, name, sli), ()
-    alerting = spec.get("alerting") if isinstance(spec.get("alerting"), Mapping) else {}
+    alerting: Mapping[str, Any] = spec["alerting"] if isinstance(spec.get("alerting"), Mapping) else {}
     off = bool(alerting.get("disabled", False)) or alerting.get("burnrates") is False
     policy = AlertPolicySpec("pyrra", () if off else pyrra_windows(window, alerting.get("name")))
     journey, jnote = journey_of(name, sli, name, options)
@@ -128,7 +128,9 @@ def _slo(doc: Any, file: str, options: ImportOptions) -> tuple[SLOSpec | Unmappe
 def read_pyrra(paths: list[Path], options: ImportOptions) -> ImportResult:
     """Every ServiceLevelObjective in ``paths`` (other kinds in the same files are skipped with a note)."""
     files = expand(paths)
-    specs, unmapped, notes = [], [], []
+    specs: list[SLOSpec] = []
+    unmapped: list[Unmapped] = []
+    notes: list[str] = []
     for f in files:
         for doc in load_documents(f):
             if (
@@ -143,6 +145,9 @@ def read_pyrra(paths: list[Path], options: ImportOptions) -> ImportResult:
                     f"use apiVersion: {API} and kind: ServiceLevelObjective",
                 )
             got, more = _slo(doc, str(f), options)
-            (unmapped if isinstance(got, Unmapped) else specs).append(got)
+            if isinstance(got, Unmapped):
+                unmapped.append(got)
+            else:
+                specs.append(got)
             notes += more
     return ImportResult("pyrra", tuple(map(str, files)), tuple(specs), tuple(unmapped), tuple(notes))

@@ -184,7 +184,9 @@ def read_slo_generator(paths: list[Path], options: ImportOptions) -> ImportResul
     files = expand(paths)
     docs = [(str(f), d) for f in files for d in load_documents(f)]
     policies = _policies(docs, options)
-    specs, unmapped, notes = [], [], []
+    specs: list[SLOSpec] = []
+    unmapped: list[Unmapped] = []
+    notes: list[str] = []
     for file, doc in docs:
         if is_policy(doc):
             continue
@@ -196,7 +198,10 @@ def read_slo_generator(paths: list[Path], options: ImportOptions) -> ImportResul
                 f"use apiVersion: {API} with kind: ServiceLevelObjective, or a v1 config with slo_target",
             )
         got, more = _slo(doc, file, policies, options)
-        (unmapped if isinstance(got, Unmapped) else specs).append(got)
+        if isinstance(got, Unmapped):
+            unmapped.append(got)
+        else:
+            specs.append(got)
         notes += more
     if specs:
         notes.append(

@@ -172,14 +172,20 @@ def read_sloth(paths: list[Path], options: ImportOptions) -> ImportResult:
     period = options.period or DEFAULT_PERIOD
     windows = windows_for(period, options.windows)
     files = expand(paths)
-    specs, unmapped, notes, service = [], [], [], None
+    specs: list[SLOSpec] = []
+    unmapped: list[Unmapped] = []
+    notes: list[str] = []
+    service: str | None = None
     for f in files:
         for doc in load_documents(f):
             body = _body(doc, str(f))
             service = service or str(body["service"])
             for slo in body.get("slos") or []:
                 got, more = _slo(str(body["service"]), slo, str(f), period, windows, options)
-                (unmapped if isinstance(got, Unmapped) else specs).append(got)
+                if isinstance(got, Unmapped):
+                    unmapped.append(got)
+                else:
+                    specs.append(got)
                 notes += more
     notes.append(
         f"Sloth's {format_duration(period)} SLO ratio is a time-weighted mean of 5-minute ratios; srekit budgets "

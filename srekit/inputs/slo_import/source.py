@@ -26,7 +26,7 @@ class _LineLoader(_BoundedLoader):
 
 
 def _node(loader: _LineLoader, node: yaml.MappingNode) -> Node:
-    out = Node(loader.construct_mapping(node, deep=True))
+    out = Node({str(k): v for k, v in loader.construct_mapping(node, deep=True).items()})
     out.line = node.start_mark.line + 1
     return out
 
