@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from srekit.analysis.alerting.policy import AlertPolicy, design_policy
+from srekit.analysis.alerting.policy import AlertPolicy, policy_for
 from srekit.core.spec import SLOSpec
 from srekit.exports.openslo import openslo_documents, openslo_name
 from srekit.exports.prometheus import (
@@ -32,7 +32,7 @@ def export_all(
     unknown = sorted(set(formats) - {"prometheus", "openslo"})
     if unknown:
         raise ValueError(f"unknown export format(s) {unknown}; use prometheus and/or openslo")
-    policies = [design_policy(s, config) for s in specs]
+    policies = [policy_for(s, config) for s in specs]
     prometheus, skipped = prometheus_files(policies, config) if "prometheus" in formats else ([], [])
     openslo = openslo_files(policies, config) if "openslo" in formats else []
     files = [*prometheus, *openslo]

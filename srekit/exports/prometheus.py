@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import pandas as pd
 import yaml
 
 from srekit.analysis.alerting.policy import AlertPolicy, BurnRateRule
@@ -25,6 +26,7 @@ from srekit.core.spec import SLOSpec
 from srekit.core.timeutil import format_duration
 from srekit.inputs.config import PrometheusConfig, ServiceConfig
 from srekit.inputs.promql import exportable, le_text, quote, sli_queries
+from srekit.inputs.slo_import.promql import Matcher, normalise, sli_from_queries
 
 RULES_FILE = "rules.yml"
 TESTS_FILE = "rules_test.yml"
@@ -56,10 +58,23 @@ def _sel(spec: SLOSpec, service: str | None = None) -> str:
 
 
 def rule_condition(rule: BurnRateRule, spec: SLOSpec, service: str | None = None) -> str:
-    """``long > f·b and short > f·b`` on the recorded ratios (Workbook ch. 5, approach 6)."""
-    thr = f"({_num(rule.burn_rate)} * {_num(spec.error_budget)})"
+    """``long > f·b and short > f·b`` on the recorded ratios (Workbook ch. 5, approach 6); a
+    single-window rule has the long window only. slo-generator's steps compare the rounded burn
+    rate: ``round((1 − round(1 − ratio, 1e-6)) / b, 0.1) > f`` (Prometheus rounds halves up,
+    Python's ``round`` to even: they differ only on exact ties)."""
     lw, sw = format_duration(rule.long_window), format_duration(rule.short_window)
     sel = _sel(spec, service)
+    if rule.burn_rate_decimals is not None or rule.sli_decimals is not None:
+        ratio = f"{ratio_record(lw)}{sel}"
+        if rule.sli_decimals is not None:
+            ratio = f"(1 - round(1 - {ratio}, {_num(10.0**-rule.sli_decimals)}))"
+        burn = f"{ratio} / {_num(spec.error_budget)}"
+        if rule.burn_rate_decimals is not None:
+            burn = f"round({burn}, {_num(10.0**-rule.burn_rate_decimals)})"
+        return f"(\n  {burn} > {_num(rule.burn_rate)}\n)"
+    thr = f"({_num(rule.burn_rate)} * {_num(spec.error_budget)})"
+    if rule.single_window:
+        return f"(\n  {ratio_record(lw)}{sel} > {thr}\n)"
     return f"(\n  {ratio_record(lw)}{sel} > {thr}\n  and\n  {ratio_record(sw)}{sel} > {thr}\n)"
 
 
@@ -102,8 +117,8 @@ def recording_rules(policy: AlertPolicy, config: ServiceConfig) -> list[dict[str
     spec, prom = policy.spec, config.prometheus
     labels = slo_labels(spec, config)
     windows = sorted({w for r in policy.rules for w in (r.long_window, r.short_window)})
-    ratios = [(format_duration(w), sli_queries(spec, prom, format_duration(w))) for w in windows]
-    bad, total = sli_queries(spec, prom, BASE_WINDOW)
+    ratios = [(format_duration(w), _queries(spec, prom, format_duration(w))) for w in windows]
+    bad, total = _queries(spec, prom, BASE_WINDOW)
     period = format_duration(spec.window)
     sel = _sel(spec, config.service)
     period_ratio = (
@@ -123,12 +138,19 @@ def recording_rules(policy: AlertPolicy, config: ServiceConfig) -> list[dict[str
     return [{"record": record, "expr": expr, "labels": dict(labels)} for record, expr in records]
 
 
+def _queries(spec: SLOSpec, prom: PrometheusConfig, window: str) -> tuple[str, str]:
+    """The SLI's bad and total rates: the imported spec's own PromQL, else built from ``prometheus:``."""
+    return spec.queries.render(window) if spec.queries is not None else sli_queries(spec, prom, window)
+
+
 def alerting_rules(policy: AlertPolicy, config: ServiceConfig) -> list[dict[str, Any]]:
-    """One alert per speed of one SLO: its rules' conditions joined by ``or``."""
+    """One alert per speed of one SLO: its rules' conditions joined by ``or`` (with ``for:``
+    when the imported rules wait; rules with different waits are separate alerts)."""
     return [
         {
             "alert": name,
             "expr": "\nor\n".join(rule_condition(r, policy.spec, config.service) for r in rules),
+            **({"for": format_duration(rules[0].pending)} if rules[0].pending > pd.Timedelta(0) else {}),
             "labels": {"severity": severity, "srekit_alert": "burn_rate"},
             "annotations": alert_annotations(policy, name, severity, rules, config),
         }
@@ -190,16 +212,23 @@ def _promtool_test(policy: AlertPolicy, config: ServiceConfig) -> dict[str, Any]
     base = selector_labels(prom.selector)
     if not exportable(spec):
         return f"{spec.name}: timeslice SLIs are not exported to Prometheus"
-    if base is None:
+    if base is None and spec.queries is None:
         return f"{spec.name}: selector {prom.selector!r} is not a list of equality matchers"
     alerts = policy.alerts()
+    if not alerts:
+        return f"{spec.name}: alerting is disabled in its {policy.source} spec (no alert to test)"
     fast_name, fast_severity, fast_rules = next((a for a in alerts if a[2][0].speed == "fast"), alerts[0])
     fire_min = _minutes_to_fire(spec, fast_rules)
     if fire_min is None:
         return f"{spec.name}: even a full outage cannot exceed the fast alert's threshold"
-    series = _outage_series(spec, prom, {**base, prom.journey_label: spec.journey}, fire_min + 5)
-    if series is None:
-        return f"{spec.name}: no status value matches {prom.error_status_regex!r}"
+    series: list[dict[str, str]] | str | None
+    if spec.queries is not None:
+        series = imported_series(spec, fire_min + 5)
+    else:
+        assert base is not None
+        series = _outage_series(spec, prom, {**base, prom.journey_label: spec.journey}, fire_min + 5)
+    if isinstance(series, str) or series is None:
+        return f"{spec.name}: {series or f'no status value matches {prom.error_status_regex!r}'}"
     exp_labels = {**slo_labels(spec, config), "severity": fast_severity, "srekit_alert": "burn_rate"}
     quiet_checks = [{"eval_time": "30m", "alertname": n, "exp_alerts": []} for n, _, _ in alerts]
     outage_check = {
@@ -237,7 +266,60 @@ def _minutes_to_fire(spec: SLOSpec, rules: Sequence[BurnRateRule]) -> int | None
         )
         if t is not None
     ]
-    return math.ceil(min(times).total_seconds() / 60.0) + 2 if times else None
+    pending = max(r.pending for r in rules).total_seconds() / 60.0
+    return math.ceil(min(times).total_seconds() / 60.0 + pending) + 2 if times else None
+
+
+_CANDIDATES = ("200", "500", "503", "429", "GET", "POST", "x", "0", "1", "true", "false", "error", "ok")
+
+
+def _satisfying(m: Matcher, exclude: Sequence[Matcher] = ()) -> str | None:
+    """A label value ``m`` selects that none of ``exclude`` selects (Prometheus regexes are anchored)."""
+
+    def hit(x: Matcher, v: str) -> bool:
+        ok = re.fullmatch(x.value, v) is not None if x.op in ("=~", "!~") else x.value == v
+        return ok if x.op in ("=", "=~") else not ok
+
+    pool = (m.value,) if m.op == "=" else _CANDIDATES
+    return next((v for v in pool if hit(m, v) and not any(hit(e, v) for e in exclude)), None)
+
+
+def _negated(m: Matcher) -> Matcher:
+    return Matcher(m.label, {"=": "!=", "!=": "=", "=~": "!~", "!~": "=~"}[m.op], m.value)
+
+
+def imported_series(spec: SLOSpec, n_out: int) -> list[dict[str, str]] | str:
+    """Synthetic input series for an SLO with imported queries (read back as counters): a quiet
+    hour, then a full outage; a reason when its queries or matchers leave no such series."""
+    assert spec.queries is not None
+    sli = sli_from_queries(normalise(spec.queries.errors), normalise(spec.queries.total))
+    if isinstance(sli, str):
+        return f"no synthetic series for its imported queries ({sli})"
+    labels = {m.label: _satisfying(m) for m in sli.total.matchers}
+    chosen = {m.label: _satisfying(m) for m in sli.error or sli.good}
+    other = {m.label: _satisfying(_negated(m)) for m in sli.error or sli.good}
+    bad, good = (chosen, other) if sli.error else (other, chosen)
+    missing = [k for k, v in {**labels, **bad, **good}.items() if v is None]
+    if missing:
+        return f"no label value satisfies the matchers on {missing}"
+    quiet, rate = QUIET_MINUTES, RATE_PER_MINUTE
+    if sli.kind == "availability":
+        ok = _series_name(sli.total.metric, {**labels, **good})  # type: ignore[dict-item]
+        err = _series_name(sli.total.metric, {**labels, **bad})  # type: ignore[dict-item]
+        return [
+            {"series": ok, "values": f"0+{rate}x{quiet} {rate * quiet}+0x{n_out}"},
+            {"series": err, "values": f"0+0x{quiet} {rate}+{rate}x{n_out - 1}"},
+        ]
+    queries = sli.queries()
+    bucket = re.search(r'le="([^"]+)"', queries.errors)
+    base = sli.total.metric.removesuffix("_count")
+    return [
+        {
+            "series": _series_name(f"{base}_bucket", {**labels, "le": bucket.group(1) if bucket else "+Inf"}),  # type: ignore[dict-item]
+            "values": f"0+{rate}x{quiet} {rate * quiet}+0x{n_out}",
+        },
+        {"series": _series_name(sli.total.metric, labels), "values": f"0+{rate}x{quiet + n_out}"},  # type: ignore[arg-type]
+    ]
 
 
 def _outage_series(

@@ -214,6 +214,8 @@ def sli_from_queries(bad_query: str, total_query: str) -> CounterSli | str:
     count, bucket = parse_rate_sum(parts[0]), parse_rate_sum(parts[1])
     if count is None or bucket is None:
         return f"bad query is a difference srekit cannot read as _count − _bucket{{le}}: {bad_query}"
+    if count == total and bucket.metric == total.metric:  # total − good: availability counted by good events
+        return sli_from_selectors(bucket, total, good=True)
     return latency(count, bucket, total)
 
 
