@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("srekit.cli.alerts", "export Prometheus or OpenSLO rules, tests and runbooks"),
     "pull": ("srekit.cli.pull", "pull history from Prometheus into aggregated telemetry"),
     "schema": ("srekit.cli.schema", "print the JSON Schema of service.yaml (for editors)"),
+    "import": ("srekit.cli.slo_import", "import Sloth, Pyrra, OpenSLO or slo-generator SLO specs into service.yaml"),
 }
 
 
