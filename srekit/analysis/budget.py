@@ -36,7 +36,7 @@ from srekit.inputs.config import ServiceConfig
 
 SECTION = "error_budget_policy"
 BURN_WINDOWS = ("1h", "6h", "1d", "3d")
-STATES = ("healthy", "warning", "critical")
+STATES = ("healthy", "warning", "critical", "no_data")
 # Budget consumed (fraction of the window's error budget) at which a state starts.
 STATE_THRESHOLDS: Mapping[str, float] = MappingProxyType({"warning": 0.75, "critical": 1.0})
 ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
@@ -57,6 +57,10 @@ ACTIONS: Mapping[str, tuple[str, ...]] = MappingProxyType(
             "Put the team on reliability work: open postmortem action items and the top sources of bad events.",
             "Agree with the product owner whether to invest in reliability or relax the SLO, and record the decision.",
         ),
+        "no_data": (
+            "Do not treat the SLO as met: its window holds no events. Check that the journey is live and its SLI is "
+            "measured (metric names, labels, the telemetry export) before releasing on its strength.",
+        ),
     }
 )
 
@@ -73,9 +77,13 @@ def exact_consumed(bad: int, total: int, target: float) -> Fraction:
     return Fraction(int(bad)) / ((1 - Fraction(repr(float(target)))) * int(total))
 
 
-def state_of(consumed: float | Fraction) -> str:
+def state_of(consumed: float | Fraction, total_events: int | None = None) -> str:
     """State from the share of the error budget consumed in the current window (unrounded):
-    critical when exhausted (≥ 1), warning from three quarters consumed, healthy below."""
+    critical when exhausted (≥ 1), warning from three quarters consumed, healthy below;
+    ``no_data`` when the window has no events (``total_events`` = 0): an SLO nobody measured
+    is not healthy."""
+    if total_events == 0:
+        return "no_data"
     if consumed >= Fraction(repr(STATE_THRESHOLDS["critical"])):
         return "critical"
     if consumed >= Fraction(repr(STATE_THRESHOLDS["warning"])):
@@ -256,7 +264,7 @@ def error_budget(
         consumed=float(exact),
         allowed_outage=length * (1.0 - spec.target),
         burn_rates=burn_rates(events, spec, windows, as_of=end),
-        status=state_of(exact),
+        status=state_of(exact, tot),
         event_unit=_event_unit(spec),
     )
 
@@ -348,6 +356,7 @@ class ErrorBudgetPolicy:
                 "healthy": {"consumed_below": self.states["warning"]},
                 "warning": {"consumed_from": self.states["warning"], "consumed_below": self.states["critical"]},
                 "critical": {"consumed_from": self.states["critical"]},
+                "no_data": {"total_events": 0},
             },
             "actions": {k: list(v) for k, v in self.actions.items()},
         }
@@ -410,7 +419,7 @@ def _slo_budget(
     idle = OpenQuestion(
         f"no_events:{spec.name}",
         f"SLO {spec.name} had no events in its current window: is the journey live?",
-        "Reported 0 bad of 0 events (healthy).",
+        "Reported its state as no_data (0 bad of 0 events), not healthy.",
         SECTION,
     )
     return _SloBudget(
@@ -443,17 +452,19 @@ def budget_policy(
     config: ServiceConfig,
     *,
     grids: Mapping[str, JourneyGrid] | None = None,
+    as_of: pd.Timestamp | None = None,
 ) -> ErrorBudgetPolicy:
-    """Error budget, burn rates and state of every SLO at the end of the data.
+    """Error budget, burn rates and state of every SLO at the end of the data (or ``as_of``).
 
     All SLOs are judged at the same ``as_of`` (end of the data, never the clock), so their
-    windows line up; journeys with no data in the window have zero events (healthy, flagged as
-    an open question). ``grids`` may pass :func:`~srekit.analysis.slo.grid.journey_grids` of
+    windows line up; journeys with no data in the window have zero events (state ``no_data``,
+    flagged as an open question). ``grids`` may pass :func:`~srekit.analysis.slo.grid.journey_grids` of
     ``telemetry`` when the caller has it already.
     """
-    as_of = _as_of(telemetry, series)
-    if as_of is None:
+    end = _as_of(telemetry, series)
+    if end is None:
         return _no_data_policy()
+    as_of = end if as_of is None else as_of
     if telemetry is None or telemetry.empty:
         grids = {}
     elif grids is None:

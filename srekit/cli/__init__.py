@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pull": ("srekit.cli.pull", "pull history from Prometheus into aggregated telemetry"),
     "schema": ("srekit.cli.schema", "print the JSON Schema of service.yaml (for editors)"),
     "import": ("srekit.cli.slo_import", "import Sloth, Pyrra, OpenSLO or slo-generator SLO specs into service.yaml"),
+    "gate": ("srekit.cli.gate", "release gate: exit 1 when the error-budget policy says freeze"),
 }
 
 

@@ -204,7 +204,7 @@ class SLOConfig:
     timeslice_window: Duration = pd.Timedelta(minutes=1)
     targets: Annotated[tuple[Target, ...], Field(min_length=1)] = DEFAULT_TARGETS
     openslo: tuple[Path, ...] = ()
-    imports: tuple[ImportEntry, ...] = Field(default=(), alias="import")
+    imports: Annotated[tuple[ImportEntry, ...], Field(alias="import")] = ()
 
     __pydantic_config__ = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -115,7 +115,7 @@ def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     title = "How much of each error budget is used"
     if budgets.empty:
         return no_data(ax, title, "No telemetry to show")
-    colors = {"healthy": "#3b8a5a", "warning": "#d9a21b", "critical": "#b33a3a"}
+    colors = {"healthy": "#3b8a5a", "warning": "#d9a21b", "critical": "#b33a3a", "no_data": "#777777"}
     shown = labelled_bars(
         ax, budgets, "slo", "consumed", "{:.0%}", [colors.get(s, "#777777") for s in budgets["status"].iloc[::-1]]
     )

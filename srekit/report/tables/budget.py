@@ -75,6 +75,8 @@ def actions_table(report: Mapping[str, Any]) -> pd.DataFrame:
             parts.append(f"from {fmt_pct(bounds['consumed_from'], 0)} used")
         if "consumed_below" in bounds:
             parts.append(f"below {fmt_pct(bounds['consumed_below'], 0)} used")
+        if bounds.get("total_events") == 0:
+            parts.append("no events in the window")
         when = " and ".join(parts)
         rows.append(
             {
