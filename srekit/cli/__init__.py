@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schema": ("srekit.cli.schema", "print the JSON Schema of service.yaml (for editors)"),
     "import": ("srekit.cli.slo_import", "import Sloth, Pyrra, OpenSLO or slo-generator SLO specs into service.yaml"),
     "gate": ("srekit.cli.gate", "release gate: exit 1 when the error-budget policy says freeze"),
+    "diff": ("srekit.cli.diff", "replay two versions of the SLOs on the same history, side by side"),
 }
 
 
