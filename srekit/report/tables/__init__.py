@@ -10,6 +10,7 @@ from srekit.report.tables.alerting import (
     backtest_table,
     existing_pages_table,
     pages_per_week,
+    policy_comparison_table,
     runbooks_table,
 )
 from srekit.report.tables.backlog import backlog_table
@@ -38,6 +39,7 @@ from srekit.report.tables.summary import (
 from srekit.report.tables.toil import candidates_table, toil_hours, toil_summary, toil_table
 
 __all__ = [
+    "policy_comparison_table",
     "fmt_duration_s",
     "fmt_pct",
     "section_status",

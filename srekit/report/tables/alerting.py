@@ -152,3 +152,24 @@ def runbooks_table(report: Mapping[str, Any]) -> pd.DataFrame:
         for r in records(section(report, "alerting"), "runbooks")
     ]
     return frame(rows, ["alert", "sends", "runbook"])
+
+
+def policy_comparison_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Per SLO whose alert policy was imported: that policy next to the SRE Workbook's
+    multiwindow policy on the same history (empty when no policy was imported)."""
+    rows = [
+        {
+            "SLO": c.get("slo"),
+            "policy": c.get("policy"),
+            "windows": c.get("windows"),
+            "rules": c.get("rules"),
+            "pages per week": _per_week(c.get("pages_per_week")),
+            "tickets per week": _per_week(c.get("tickets_per_week")),
+            "incidents caught": f"{c.get('incidents_detected')} of {c.get('incidents')}",
+            "median time to fire": fmt_duration_s(c.get("median_detection_s")),
+            "precision": fmt_pct(c.get("precision"), 0),
+        }
+        for c in records(section(report, "alerting"), "policy_comparison")
+    ]
+    cols = ["SLO", "policy", "windows", "rules", "pages per week", "tickets per week", "incidents caught"]
+    return frame(rows, [*cols, "median time to fire", "precision"])
