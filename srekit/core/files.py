@@ -1,18 +1,23 @@
 """Files every layer writes: atomically (a reader or a crash sees the old file or the whole new
-one, never half of it), and CSV text that a spreadsheet cannot run as a formula (OWASP "CSV
+one, never half of it), CSV text that a spreadsheet cannot run as a formula (OWASP "CSV
 Injection": a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return gets a
-leading ``'``)."""
+leading ``'``; numbers, and text that is a plain number, are left alone), and file names made
+from data that stay one safe name inside the output folder."""
 
 from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from srekit.core.errors import SrekitError
+from srekit.core.escape import is_plain_number
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,14 +52,18 @@ def atomic_write(path: str | Path, data: str | bytes, *, durable: bool = True) -
 
 
 def neutralize(value: Any) -> Any:
-    """Prefix ``'`` to text that a spreadsheet would run as a formula; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """A CSV cell a spreadsheet cannot run: ``'`` before text that starts with a formula
+    character (``= + - @``, tab, carriage return). Numbers, and text that is a plain number
+    (``-0.2``, ``+3``, ``-1,234.5``), are values, not formulas: unchanged, as is everything else."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES) and not is_plain_number(value):
         return "'" + value
     return value
 
 
 def csv_text(df: pd.DataFrame) -> str:
-    """CSV of a frame with every text cell (and header) neutralised against formula injection."""
+    """CSV of a frame with every text cell (and header) neutralised against formula injection
+    (:func:`neutralize`); numeric columns are written as they are. The one CSV writer of
+    srekit's outputs (exports next to report.json, quarantined input rows)."""
     out = df.copy()
     out.columns = [neutralize(str(c)) for c in out.columns]
     for c in out.columns:
@@ -64,3 +73,29 @@ def csv_text(df: pd.DataFrame) -> str:
     buf = io.StringIO()
     out.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
+
+
+#: Characters a file name made from data keeps; everything else becomes ``-``.
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+#: Longest file name made from data (bytes; ASCII only), well under every filesystem's 255.
+MAX_NAME_BYTES = 100
+
+
+def safe_file_name(text: str, *, fallback: str = "unnamed", max_length: int = MAX_NAME_BYTES) -> str:
+    """One path component made from data (a service, journey, SLO or alert name): only ASCII
+    letters, digits, ``.``, ``_`` and ``-`` (``/``, ``\\``, ``:``, spaces, control and non-ASCII
+    characters become ``-``), no leading or trailing ``.``/``-`` (so never ``.``, ``..`` or a
+    hidden file), at most ``max_length`` characters, ``fallback`` when nothing is left."""
+    name = _UNSAFE_NAME.sub("-", text)[:max_length].strip("-.")
+    return name or fallback
+
+
+def inside(root: str | Path, relative: str | Path) -> Path:
+    """``root / relative``, checked to stay inside ``root`` (after resolving ``..`` and links);
+    a :class:`SrekitError` otherwise."""
+    base = Path(root).resolve()
+    target = (base / relative).resolve()
+    if base != target and base not in target.parents:
+        raise SrekitError(f"{relative} would be written outside the output folder {root}")
+    return target

@@ -9,6 +9,10 @@ from pathlib import Path
 import yaml
 
 from srekit.analysis.alerting.policy import AlertPolicy, policy_for
+from srekit.analysis.alerting.runbooks import runbook_file
+from srekit.core.errors import ConfigError
+from srekit.core.escape import md_code, md_text
+from srekit.core.files import atomic_write, inside, safe_file_name
 from srekit.core.spec import SLOSpec
 from srekit.exports.openslo import openslo_documents, openslo_name
 from srekit.exports.prometheus import (
@@ -33,11 +37,34 @@ def export_all(
     if unknown:
         raise ValueError(f"unknown export format(s) {unknown}; use prometheus and/or openslo")
     policies = [policy_for(s, config) for s in specs]
+    check_unique_names(policies)
     prometheus, skipped = prometheus_files(policies, config) if "prometheus" in formats else ([], [])
     openslo = openslo_files(policies, config) if "openslo" in formats else []
     files = [*prometheus, *openslo]
     readme = export_readme(config, len(specs), [rel for rel, _ in files], skipped)
-    return [_write(Path(out_dir) / rel, text) for rel, text in [*files, ("README.md", readme)]]
+    return [atomic_write(inside(out_dir, rel), text) for rel, text in [*files, ("README.md", readme)]]
+
+
+def openslo_file(policy: AlertPolicy) -> str:
+    """The OpenSLO file of an SLO, under ``openslo/``."""
+    return f"{safe_file_name(openslo_name(policy.spec.name))}.yaml"
+
+
+def check_unique_names(policies: Sequence[AlertPolicy]) -> None:
+    """A :class:`ConfigError` when two SLOs would write the same file (their names differ only
+    in case, punctuation or non-ASCII letters, which file names and alert names cannot keep
+    apart), instead of one silently overwriting the other."""
+    seen: dict[str, str] = {}
+    for p in policies:
+        names = [f"openslo/{openslo_file(p)}", *(f"runbooks/{runbook_file(a)}" for a, _, _ in p.alerts())]
+        for name in names:
+            other = seen.setdefault(name.casefold(), p.spec.name)
+            if other != p.spec.name:
+                raise ConfigError(
+                    f"service.yaml: the SLOs {other!r} and {p.spec.name!r} would both be exported as {name} "
+                    "(file and alert names keep only ASCII letters, digits, '.', '_' and '-', and ignore case). "
+                    "fix: rename one of their journeys"
+                )
 
 
 def prometheus_files(policies: Sequence[AlertPolicy], config: ServiceConfig) -> tuple[list[tuple[str, str]], list[str]]:
@@ -63,7 +90,7 @@ def openslo_files(policies: Sequence[AlertPolicy], config: ServiceConfig) -> lis
     """``(relative path, text)`` of one OpenSLO file per SLO."""
     return [
         (
-            f"openslo/{openslo_name(policy.spec.name)}.yaml",
+            f"openslo/{openslo_file(policy)}",
             yaml.safe_dump_all(openslo_documents(policy, config), sort_keys=False, allow_unicode=True, width=1000),
         )
         for policy in policies
@@ -72,14 +99,8 @@ def openslo_files(policies: Sequence[AlertPolicy], config: ServiceConfig) -> lis
 
 def export_readme(config: ServiceConfig, slos: int, files: Sequence[str], skipped: Sequence[str]) -> str:
     """The README of the export folder: the files written and what was not exported."""
-    lines = ["# srekit alerting export", "", f"Service `{config.service}`; {slos} SLO(s).", ""]
-    lines += [f"- `{Path(rel)}`" for rel in files]
+    lines = ["# srekit alerting export", "", f"Service {md_code(config.service)}; {slos} SLO(s).", ""]
+    lines += [f"- {md_code(Path(rel))}" for rel in files]
     if skipped:
-        lines += ["", "## Not exported", ""] + [f"- {n}" for n in skipped]
+        lines += ["", "## Not exported", ""] + [f"- {md_text(n)}" for n in skipped]
     return "\n".join(lines) + "\n"
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path

@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 
 from srekit.analysis.alerting.policy import AlertPolicy, BurnRateRule
+from srekit.analysis.alerting.runbooks import runbook_file
 from srekit.analysis.explain import explain_rule, human_duration, percent
 from srekit.core.spec import SLOSpec
 from srekit.core.timeutil import format_duration
@@ -78,9 +79,19 @@ def rule_condition(rule: BurnRateRule, spec: SLOSpec, service: str | None = None
     return f"(\n  {ratio_record(lw)}{sel} > {thr}\n  and\n  {ratio_record(sw)}{sel} > {thr}\n)"
 
 
+def template_text(text: str) -> str:
+    """Text for a Prometheus alert annotation, which Prometheus expands as a Go template when the
+    alert fires: every ``{{`` (the only thing that starts a template action) is written as the
+    action ``{{"{{"}}``, so a name like ``pay{{ .Value }}`` shows as written instead of being
+    run or breaking ``promtool check rules``."""
+    return text.replace("{{", '{{"{{"}}')
+
+
 def alert_annotations(
     policy: AlertPolicy, alert: str, severity: str, rules: Sequence[BurnRateRule], config: ServiceConfig
 ) -> dict[str, str]:
+    """The annotations of one alert as they read when it fires (the rules file writes them with
+    :func:`template_text`; the promtool tests expect these)."""
     spec = policy.spec
     fastest = min(rules, key=lambda r: r.long_window)
     windows = ", ".join(f"{_num(r.burn_rate)}x over {format_duration(r.long_window)}" for r in rules)
@@ -91,7 +102,7 @@ def alert_annotations(
             f"{spec.journey} is burning its error budget at {windows}. At {_num(fastest.burn_rate)}x the whole "
             f"budget is gone in {human_duration(spec.window / fastest.burn_rate)}."
         ),
-        "runbook_url": f"{config.alerting.runbook_base_url}{alert}.md",
+        "runbook_url": f"{config.alerting.runbook_base_url}{runbook_file(alert)}",
     }
 
 
@@ -152,7 +163,9 @@ def alerting_rules(policy: AlertPolicy, config: ServiceConfig) -> list[dict[str,
             "expr": "\nor\n".join(rule_condition(r, policy.spec, config.service) for r in rules),
             **({"for": format_duration(rules[0].pending)} if rules[0].pending > pd.Timedelta(0) else {}),
             "labels": {"severity": severity, "srekit_alert": "burn_rate"},
-            "annotations": alert_annotations(policy, name, severity, rules, config),
+            "annotations": {
+                k: template_text(v) for k, v in alert_annotations(policy, name, severity, rules, config).items()
+            },
         }
         for name, severity, rules in policy.alerts()
     ]

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from srekit.analysis.alerting.policy import AlertPolicy, BurnRateRule
 from srekit.analysis.alerting.runbooks import runbook_file
 from srekit.analysis.explain import human_duration, percent
+from srekit.core.escape import md_code, md_fence, md_text
 from srekit.core.timeutil import format_duration
 from srekit.exports.prometheus import ratio_record
 from srekit.inputs.config import ServiceConfig
@@ -23,16 +24,16 @@ def _impact(policy: AlertPolicy) -> str:
     spec = policy.spec
     if spec.sli == "availability":
         return (
-            f"Users of **{spec.journey}** are getting errors: more than the {percent(spec.error_budget)} "
+            f"Users of **{md_text(spec.journey)}** are getting errors: more than the {percent(spec.error_budget)} "
             "of failed requests the SLO allows."
         )
     if spec.sli == "latency":
         return (
-            f"Users of **{spec.journey}** are waiting: more than {percent(spec.error_budget)} "
+            f"Users of **{md_text(spec.journey)}** are waiting: more than {percent(spec.error_budget)} "
             f"of requests take longer than {spec.threshold_ms:g} ms."
         )
     return (
-        f"The measured statistic of **{spec.journey}** is above {spec.threshold_ms:g} "
+        f"The measured statistic of **{md_text(spec.journey)}** is above {spec.threshold_ms:g} "
         "in more intervals than the SLO allows."
     )
 
@@ -82,9 +83,10 @@ def render_runbook(
     """The Markdown runbook of one alert."""
     spec = policy.spec
     lines = [
-        f"# {alert}",
+        f"# {md_text(alert)}",
         "",
-        f"Service `{config.service}` · SLO `{spec.name}` · journey `{spec.journey}` · severity **{severity}**",
+        f"Service {md_code(config.service)} · SLO {md_code(spec.name)} · journey {md_code(spec.journey)} "
+        f"· severity **{md_text(severity)}**",
         "",
         *_what_it_means(policy, severity, rules),
         "## User impact",
@@ -135,7 +137,7 @@ def _first_checks(policy: AlertPolicy, rules: Sequence[BurnRateRule], config: Se
     queries = [
         line
         for title, query in _queries(policy, rules, config)
-        for line in (f"   - {title}:", "", "     ```promql", *[f"     {q}" for q in query.splitlines()], "     ```", "")
+        for line in (f"   - {title}:", "", *md_fence(query, "promql", indent="     "), "")
     ]
     return [
         "## First checks",
@@ -170,7 +172,7 @@ def _escalation(severity: str, team: str) -> list[str]:
     return [
         "## Escalation",
         "",
-        f"- Owner: **{team}**.",
+        f"- Owner: **{md_text(team)}**.",
         (
             "- If the short-window ratio has not dropped 30 minutes after mitigation, declare an incident and page "
             "the secondary on-call."

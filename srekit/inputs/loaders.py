@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.core.errors import InputError, input_error
+from srekit.core.files import atomic_write, csv_text, safe_file_name
 from srekit.inputs import presets
 from srekit.inputs import telemetry as tm
 from srekit.inputs.columns import ALERTS, DEPLOYS, INCIDENT_TIMES, INCIDENTS, SERIES, TOIL
@@ -1056,15 +1057,12 @@ def load(
 
 def write_quarantine(loaded: Loaded, out_dir: str | Path) -> Path | None:
     """Write the rejected rows (``row``, original values, ``reason``) to
-    ``out_dir/<kind>-<file stem>.rejects.csv``; None when nothing was rejected."""
+    ``out_dir/<kind>-<file stem>.rejects.csv`` (spreadsheet-safe: :func:`srekit.core.files.csv_text`);
+    None when nothing was rejected."""
     if loaded.rejects is None or len(loaded.rejects) == 0:
         return None
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = Path(loaded.entry.source).name.split(".")[0] or "input"
-    target = out / f"{loaded.entry.kind}-{stem}.rejects.csv"
-    loaded.rejects.to_csv(target, index=False)
-    return target
+    stem = safe_file_name(Path(loaded.entry.source).name.split(".")[0], fallback="input")
+    return atomic_write(Path(out_dir) / f"{loaded.entry.kind}-{stem}.rejects.csv", csv_text(loaded.rejects))
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,9 +31,15 @@ def le_text(threshold_ms: float, unit: str) -> str:
     return repr(float(value)).removesuffix(".0")
 
 
+_PROMQL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
 def quote(value: str) -> str:
-    """A PromQL string literal body: backslashes and double quotes escaped."""
-    return value.replace("\\", "\\\\").replace('"', '\\"')
+    """The body of a double-quoted PromQL string (a label value in a selector or a series):
+    ``\\`` and ``"`` escaped, line breaks and tabs as ``\\n``/``\\r``/``\\t``, other control
+    characters as ``\\xNN`` (Go string escapes, which PromQL reads); every other character,
+    ``}``, ``{``, ``,`` and non-ASCII included, is literal inside the quotes."""
+    return "".join(_PROMQL_ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c) for c in value)
 
 
 def base_matchers(prom: PrometheusConfig, journey: str) -> str:

@@ -1,21 +1,28 @@
 """Notebook HTML (stakeholder and engineer views) and the run index.
 
-Self-contained and offline: nbconvert's CDN MathJax / require.js / mermaid URLs are blanked
-and every ``<script>`` block is dropped (the reports need no JavaScript); images are inline
-data URIs. :func:`offline_problems` is the post-check (no ``http(s)`` resource reference).
+Self-contained, offline and script-free: nbconvert's CDN MathJax / require.js / mermaid URLs are
+blanked and every ``<script>`` block of its template is dropped (the reports need no JavaScript,
+in either audience); images are inline data URIs. Every page carries a Content-Security-Policy
+(:data:`CSP`) that forbids scripts, event handlers, frames, plugins and any fetch but inline
+images and styles. The post-check parses the finished page (:mod:`srekit.report.htmlscan`): a
+resource that is not embedded (:func:`offline_problems`) or anything that could run code
+(:func:`active_content`) is a srekit bug and stops the page; escaped data that merely mentions
+``href=https://…`` is text.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import html
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 
+from srekit.core.escape import html_text
+from srekit.report.htmlscan import Heading, scan_page
 from srekit.report.tables import fmt_pct
 
 REMOVE_CELL = "remove_cell"
@@ -96,46 +103,42 @@ def stakeholder_view(nb: Any) -> Any:
 _SCRIPT = re.compile(r"<script\b[^>]*>.*?</script\s*>", re.S | re.I)
 
 
-_HEADING = re.compile(r'<h([1-3]) id="([^"]+)"[^>]*>(.*?)(?:<a class="anchor-link"[^>]*>.*?</a>)?</h\1>', re.S)
+#: The pages' Content-Security-Policy: nothing runs (no script, inline or not, no event handler,
+#: no ``javascript:`` URL), nothing is fetched but the page's own ``data:`` images and inline
+#: styles, no frames, plugins, forms or ``<base>``. Both audiences need exactly this (their
+#: scripts are removed); links to the other pages are navigation and stay allowed.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 
-#: What makes an address a resource to fetch: an attribute, CSS ``url(``, ``@import`` or a JS
-#: ``import``, ending in ``//`` (``http://``, ``https://`` or protocol-relative).
-_RESOURCE_BEFORE = re.compile(
-    r"""(?:\b(?:src|href|srcset|poster|data)\s*=\s*["']?\s*|url\(\s*["']?\s*|@import\s+["']|import\s*\(?\s*["'])(?:https?:)?//\Z""",
-    re.I,
-)
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
 
 
-#: How far before a ``//`` the attribute or keyword that makes it a resource is looked for.
-_RESOURCE_REACH = 200
+def with_csp(page: str) -> str:
+    """``page`` with :data:`CSP_META` as the first element of its ``<head>``."""
+    return re.sub(r"<head\b[^>]*>", lambda m: m.group(0) + "\n" + CSP_META, page, count=1)
 
 
 def offline_problems(text: str) -> list[str]:
-    """Every reference to a remote resource (``src``/``href``/CSS ``url()``/``@import``/JS
-    ``import`` of an ``http(s)://`` or protocol-relative address) — empty when the page is
-    self-contained. Plain text mentioning a URL is not a resource and is not reported.
-
-    Only the places where ``//`` occurs are examined (a fast literal search), each against what
-    precedes it: a page is mostly base64 image data, which a pattern tried at every position
-    would crawl through.
-    """
-    found = []
-    at = text.find("//")
-    while at >= 0:
-        m = _RESOURCE_BEFORE.search(text, max(0, at - _RESOURCE_REACH), at + 2)
-        if m:
-            found.append(text[max(0, m.start() - 40) : m.end() + 60].replace("\n", " "))
-        at = text.find("//", at + 2)
-    return found
+    """Every resource of the parsed page a browser would fetch from outside it (``src``,
+    ``srcset``, ``poster``, ``<link href>``, SVG ``href``, CSS ``url()``/``@import``, remote or
+    relative) — empty when the page is self-contained. Text mentioning a URL or ``src=//…`` is
+    text, not a resource."""
+    return scan_page(text).remote
 
 
-def _toc(body: str) -> str:
-    items = []
-    for level, anchor, inner in _HEADING.findall(body):
-        label = re.sub(r"<[^>]+>", "", inner).strip()
-        if label:
-            items.append(f'<li class="toc-h{level}"><a href="#{anchor}">{label}</a></li>')
+def active_content(text: str) -> list[str]:
+    """Everything in the parsed page that could run code: ``<script>``, frames and plugins,
+    ``on*`` event handlers, ``javascript:`` (and HTML ``data:``) URLs, ``srcdoc``, refresh
+    redirects — empty for a srekit page."""
+    return scan_page(text).active
+
+
+def _toc(headings: Sequence[Heading]) -> str:
+    items = [
+        f'<li class="toc-h{h.level}"><a href="#{html_text(h.anchor)}">{html_text(h.text)}</a></li>'
+        for h in headings
+        if h.text
+    ]
     if len(items) < 2:
         return ""
     return (
@@ -146,17 +149,19 @@ def _toc(body: str) -> str:
 
 
 def finish_html(body: str, *, title: str) -> str:
-    """Post-process nbconvert output: drop every script, add the phone-width CSS, the title
-    and a table of contents; raise if a remote resource reference remains."""
+    """Post-process nbconvert output: drop the template's scripts, add the CSP, the phone-width
+    CSS, the title and a table of contents; raise if the parsed page fetches anything from
+    outside it or holds anything that could run code."""
     body = _SCRIPT.sub("", body)
-    body = re.sub(r"<title>.*?</title>", f"<title>{html.escape(title)}</title>", body, count=1, flags=re.S)
-    body = body.replace("</head>", _EXTRA_CSS + "</head>", 1)
-    toc = _toc(body)
+    body = re.sub(r"<title>.*?</title>", lambda _: f"<title>{html_text(title)}</title>", body, count=1, flags=re.S)
+    body = with_csp(body).replace("</head>", _EXTRA_CSS + "</head>", 1)
+    scan = scan_page(body)
+    problems = scan.remote + scan.active
+    if problems:
+        raise RuntimeError(f"rendered HTML {title!r} is not self-contained and script-free: {problems[:3]}")
+    toc = _toc(scan.headings)
     if toc:
         body = body.replace("<main>", "<main>" + toc, 1)
-    problems = offline_problems(body)
-    if problems:
-        raise RuntimeError(f"rendered HTML {title!r} references remote resources: {problems[:3]}")
     return body
 
 
@@ -242,18 +247,26 @@ def _exporter(audience: str) -> Any:
     return exporter
 
 
-_INDEX_HEAD = """<!DOCTYPE html>
+_INDEX_HEAD = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
+{CSP_META}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>srekit reports</title>
 <style>
-body { font-family: system-ui, sans-serif; margin: 0 auto; max-width: 60rem; padding: 1rem; }
-table { border-collapse: collapse; width: 100%; display: block; overflow-x: auto; }
-th, td { text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }
-.ok { color: #17663a; } .failed { color: #a11; font-weight: bold; }
+body {{ font-family: system-ui, sans-serif; margin: 0 auto; max-width: 60rem; padding: 1rem; }}
+table {{ border-collapse: collapse; width: 100%; display: block; overflow-x: auto; }}
+th, td {{ text-align: left; padding: .35rem .6rem; border-bottom: 1px solid #ddd; vertical-align: top; }}
+.ok {{ color: #17663a; }} .failed {{ color: #a11; font-weight: bold; }}
 </style></head><body><main>
 <h1>Reliability reports</h1>
 """
+
+
+def relative_url(*paths: str) -> str:
+    """A relative URL of a file path (``/``-separated parts), every segment percent-encoded: a
+    folder named ``javascript:x`` or ``a#b`` stays a path (``javascript%3Ax``), never a scheme or
+    a fragment."""
+    return "/".join(quote(seg, safe="") for p in paths for seg in str(p).split("/") if seg)
 
 
 def index_html(runs: Iterable[Mapping[str, Any]]) -> str:
@@ -262,19 +275,19 @@ def index_html(runs: Iterable[Mapping[str, Any]]) -> str:
     Each run is its ``run.json`` mapping plus ``href`` (the run folder relative to the index).
     """
     ordered = sorted(runs, key=lambda r: str(r.get("generated_at", "")), reverse=True)
-    e = html.escape
+    e = html_text
     rows = []
     for r in ordered:
         status = str(r.get("status", "unknown"))
         cls = "ok" if status == "ok" else "failed"
-        href = str(r.get("href", "")).rstrip("/")
+        href = str(r.get("href", ""))
         links = [
-            f'<a href="{e(href)}/{e(n["name"])}.html">{e(n["name"])}</a>'
+            f'<a href="{e(relative_url(href, str(n["name"]) + ".html"))}">{e(n["name"])}</a>'
             + ("" if n.get("status") == "ok" else " (failed)")
             for n in r.get("notebooks", [])
         ]
-        links.append(f'<a href="{e(href)}/report.md">report.md</a>')
-        links.append(f'<a href="{e(href)}/report.json">report.json</a>')
+        links.append(f'<a href="{e(relative_url(href, "report.md"))}">report.md</a>')
+        links.append(f'<a href="{e(relative_url(href, "report.json"))}">report.json</a>')
         figures = r.get("headline") or {}
         fig_text = "; ".join(
             f"{e(HEADLINE_LABELS.get(str(k), str(k).replace('_', ' ')))}: {e(_fmt_headline(str(k), v))}"

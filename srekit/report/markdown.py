@@ -1,25 +1,22 @@
-"""``report.md`` and Markdown text: data-derived text escaped (HTML entities, Markdown syntax
-characters backslash-escaped, formulas neutralised); each section shows the same worded
-tables as the report notebook (:mod:`srekit.report.tables`)."""
+"""``report.md`` and Markdown text: every value written with :func:`md_text` (data-derived text
+shows as itself: :func:`srekit.core.escape.md_text`); each section shows the same worded tables
+as the report notebook (:mod:`srekit.report.tables`)."""
 
 from __future__ import annotations
 
-import html
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from srekit.core.files import neutralize
+from srekit.core import escape
 from srekit.report import tables
 from srekit.report.contract import SECTION_KEYS, SECTION_TITLES
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
-
 
 def md_text(value: Any) -> str:
-    """Data-derived text for Markdown: formulas neutralised, HTML escaped, Markdown syntax
-    characters backslash-escaped, newlines flattened."""
+    """Any report.json value as Markdown text: ``–`` for none, yes/no, numbers with thousands
+    separators, text escaped by :func:`srekit.core.escape.md_text` (renders as itself; a number
+    shown as text, e.g. ``-0.2``, stays as it is: Markdown is not a spreadsheet)."""
     if value is None:
         return "–"
     if isinstance(value, bool):
@@ -28,8 +25,7 @@ def md_text(value: Any) -> str:
         return f"{value:,}"
     if isinstance(value, float):
         return _num(value)
-    text = str(neutralize(str(value))).replace("\r", " ").replace("\n", " ")
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+    return escape.md_text(value)
 
 
 def _num(x: float) -> str:

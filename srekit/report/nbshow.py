@@ -8,12 +8,13 @@ cells call these instead of building HTML themselves.
 from __future__ import annotations
 
 import base64
-import html
 import io
 import sys
 from typing import Any
 
 import pandas as pd
+
+from srekit.core.escape import html_text, printable
 
 FIGURE_DPI = 110  # resolution of report images; srekit's figures are created at it
 PNG_OPTIONS = {"compress_level": 3}  # zlib level 3: ~1/3 less encode CPU than PIL's 6, ~10% more bytes
@@ -33,34 +34,54 @@ def crop_box(fig: Any, *, dpi: float | None = None) -> Any:
     return "tight"
 
 
+#: Chart text is drawn as written: data such as a journey called ``pay $\\alpha$`` is not
+#: mathtext (which would reshape it, or fail the chart on an unknown ``$\\command$``).
+PLAIN_TEXT_RC: dict[str, Any] = {"text.parse_math": False}
+
+
+def plain_text(fig: Any) -> Any:
+    """``fig`` with every text already in it drawn as written (no mathtext); texts created while
+    drawing follow :data:`PLAIN_TEXT_RC`."""
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+    return fig
+
+
 def figure_png(fig: Any) -> bytes:
     """PNG bytes of a matplotlib figure at :data:`FIGURE_DPI`, cropped to what is drawn
-    (:func:`crop_box`)."""
+    (:func:`crop_box`), its text drawn as written (:func:`plain_text`)."""
+    import matplotlib
+
     buf = io.BytesIO()
-    fig.savefig(
-        buf,
-        format="png",
-        dpi=FIGURE_DPI,
-        bbox_inches=crop_box(fig, dpi=FIGURE_DPI),
-        pad_inches=PAD_INCHES,
-        pil_kwargs=PNG_OPTIONS,
-    )
+    with matplotlib.rc_context(PLAIN_TEXT_RC):
+        fig.savefig(
+            buf,
+            format="png",
+            dpi=FIGURE_DPI,
+            bbox_inches=crop_box(plain_text(fig), dpi=FIGURE_DPI),
+            pad_inches=PAD_INCHES,
+            pil_kwargs=PNG_OPTIONS,
+        )
     return buf.getvalue()
 
 
 #: SVG output: text stays text (the reader's browser draws it: sharp at any zoom, searchable, and
 #: a third cheaper than rasterising); fixed ids, so the same figure gives the same file.
-SVG_RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "srekit"}
+SVG_RC: dict[str, Any] = {"svg.fonttype": "none", "svg.hashsalt": "srekit", **PLAIN_TEXT_RC}
 
 
 def figure_svg(fig: Any) -> bytes:
     """SVG of a matplotlib figure, cropped to what is drawn (:func:`crop_box`), with text as
-    text and no creation date (reproducible)."""
+    text, drawn as written (:func:`plain_text`), and no creation date (reproducible)."""
     import matplotlib
 
     buf = io.BytesIO()
     with matplotlib.rc_context(SVG_RC):  # type: ignore[arg-type]
-        fig.savefig(buf, format="svg", bbox_inches=crop_box(fig), pad_inches=PAD_INCHES, metadata={"Date": None})
+        fig.savefig(
+            buf, format="svg", bbox_inches=crop_box(plain_text(fig)), pad_inches=PAD_INCHES, metadata={"Date": None}
+        )
     return buf.getvalue()
 
 
@@ -70,18 +91,22 @@ def figure_html(fig: Any, alt: str) -> str:
     if not alt.strip():
         raise ValueError("every figure needs alt text describing what it shows")
     data = base64.b64encode(figure_svg(fig)).decode("ascii")
-    return (
-        f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt, quote=True)}" '
-        'style="max-width:100%;height:auto">'
-    )
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="{html_text(alt)}" style="max-width:100%;height:auto">'
 
 
 def table_html(df: pd.DataFrame, *, caption: str | None = None, max_rows: int = 60) -> str:
-    """An HTML table with every cell escaped (pandas' ``to_html(escape=True)``)."""
-    shown = df.head(max_rows)
+    """An HTML table with every cell escaped (pandas' ``to_html(escape=True)``: ``& < >`` of
+    every cell and header as entities, the element-content escaping of :func:`html_text`;
+    control characters shown as U+FFFD first, as :func:`html_text` does)."""
+    shown = df.head(max_rows).copy()
+    for i in range(shown.shape[1]):
+        col = shown.iloc[:, i]
+        if col.dtype == object or pd.api.types.is_string_dtype(col):
+            shown.isetitem(i, col.map(lambda v: printable(v) if isinstance(v, str) else v).to_numpy())
+    shown.columns = [printable(c) if isinstance(c, str) else c for c in shown.columns]
     out = shown.to_html(escape=True, index=False, border=0, classes="srekit-table", na_rep="–")
     if caption:
-        out = out.replace(">", f"><caption>{html.escape(caption)}</caption>", 1)
+        out = out.replace(">", f"><caption>{html_text(caption)}</caption>", 1)
     if len(df) > max_rows:
         out += f"<p><em>{len(df) - max_rows} more rows not shown.</em></p>"
     return f'<div style="overflow-x:auto">{out}</div>'
@@ -89,7 +114,7 @@ def table_html(df: pd.DataFrame, *, caption: str | None = None, max_rows: int = 
 
 def text_html(template: str, **values: Any) -> str:
     """``template`` is trusted (written by srekit); every ``{name}`` value is escaped."""
-    return template.format(**{k: html.escape(str(v)) for k, v in values.items()})
+    return template.format(**{k: html_text(v) for k, v in values.items()})
 
 
 def show_figure(fig: Any, alt: str) -> None:

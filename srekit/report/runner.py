@@ -37,7 +37,7 @@ from typing import Any
 import pandas as pd
 
 from srekit.core.errors import ParameterError, SrekitError
-from srekit.core.files import atomic_write, csv_text
+from srekit.core.files import atomic_write, csv_text, safe_file_name
 from srekit.inputs.config import ServiceConfig, load_config
 from srekit.report.cache import pid_alive
 from srekit.report.contract import report_json_text
@@ -479,7 +479,7 @@ class RunResult:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "service"
+    return safe_file_name(text, fallback="service")
 
 
 def run_dir_for(config: ServiceConfig, out: Path, generated_at: pd.Timestamp) -> Path:

@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from srekit.analysis.alerting.policy import AlertPolicy
+from srekit.core.files import safe_file_name
 from srekit.inputs.config import ServiceConfig
 
 
 def runbook_file(alert: str) -> str:
-    """File name of an alert's runbook (``<AlertName>.md``), the target of ``runbook_url``."""
-    return f"{alert}.md"
+    """File name of an alert's runbook (``<AlertName>.md``, a safe file name), the target of
+    ``runbook_url``."""
+    return f"{safe_file_name(alert, fallback='alert')}.md"
 
 
 def runbook_index(policies: Sequence[AlertPolicy], config: ServiceConfig) -> tuple[dict[str, str], ...]:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.incidents.log import HIGH_SEVERITIES
+from srekit.core.escape import md_text
 
 FOLLOW_UP_LIMIT = 50
 FOLLOW_UP_COLUMNS = (
@@ -81,42 +82,48 @@ def empty_follow_up() -> pd.DataFrame:
 
 def postmortem_template(service: str) -> str:
     """A blameless postmortem template (after the SRE Workbook, "Postmortem Culture", example
-    postmortem), in Markdown."""
-    return f"""# Postmortem: <incident title> ({service})
+    postmortem), in Markdown. The service name is data (:func:`srekit.core.escape.md_text`) and
+    the ``<placeholders>`` start with an escaped ``<``: both show as written wherever the
+    Markdown is rendered, never as HTML tags."""
+    return _POSTMORTEM.format(service=md_text(service))
 
-**Date:** <YYYY-MM-DD> · **Authors:** <names> · **Status:** draft | in review | final · **Severity:** SEV<1-4>
+
+_POSTMORTEM = """# Postmortem: \\<incident title> ({service})
+
+**Date:** \\<YYYY-MM-DD> · **Authors:** \\<names> · **Status:** draft | in review | final · **Severity:** SEV\\<1-4>
 
 ## Summary
-<Two or three sentences: what broke, for whom, for how long.>
+\\<Two or three sentences: what broke, for whom, for how long.>
 
 ## Impact
-- Users affected / requests failed: <numbers>
-- Error budget consumed: <budget minutes> of <SLO name>
-- Time to detect / acknowledge / mitigate / resolve: <durations>
+- Users affected / requests failed: \\<numbers>
+- Error budget consumed: \\<budget minutes> of \\<SLO name>
+- Time to detect / acknowledge / mitigate / resolve: \\<durations>
 
 ## Timeline (UTC)
 | time | event |
 |---|---|
-| <hh:mm> | impact starts |
-| <hh:mm> | detected by <alert / customer / internal> |
-| <hh:mm> | acknowledged by on-call |
-| <hh:mm> | mitigated |
-| <hh:mm> | resolved |
+| \\<hh:mm> | impact starts |
+| \\<hh:mm> | detected by \\<alert / customer / internal> |
+| \\<hh:mm> | acknowledged by on-call |
+| \\<hh:mm> | mitigated |
+| \\<hh:mm> | resolved |
 
 ## Root causes and trigger
-<What made this possible (causes) and what set it off (trigger). No blame: describe systems and decisions, not people.>
+\\<What made this possible (causes) and what set it off (trigger). No blame: describe systems and decisions, not
+people.>
 
 ## Detection
-<How we found out. Would a burn-rate alert have paged earlier? Was the page actionable?>
+\\<How we found out. Would a burn-rate alert have paged earlier? Was the page actionable?>
 
 ## Resolution
-<What mitigated it and what fixed it for good.>
+\\<What mitigated it and what fixed it for good.>
 
 ## What went well / what went wrong / where we got lucky
-- <...>
+- \\<...>
 
 ## Action items
 | action | type (prevent / detect / mitigate / process) | owner | due | tracking link | status |
 |---|---|---|---|---|---|
-| <...> | <...> | <name> | <date> | <link> | open |
+| \\<...> | \\<...> | \\<name> | \\<date> | \\<link> | open |
 """

@@ -1,0 +1,90 @@
+"""Data-derived text made safe for the format it lands in: HTML and Markdown (CSV cells and file
+names are :mod:`srekit.core.files`, PromQL label values :func:`srekit.inputs.promql.quote`,
+Prometheus annotation templates :func:`srekit.exports.prometheus.template_text`).
+
+Every service, journey, owner, team, incident, alert and toil name is data: it is written
+through one of these functions wherever it is written, so it shows as the text it is and
+never becomes markup, a link, a formula or a path (``docs/architecture.md``, "Output safety").
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import string
+
+#: CommonMark's backslash-escapable characters: every ASCII punctuation character.
+MD_PUNCTUATION = frozenset(string.punctuation)
+
+#: Punctuation that is no syntax after the first character of a text in any common flavour
+#: (``-`` starts a list or a rule only at the start of a line; ``(``/``)`` matter only after a
+#: ``]``, which is escaped); written as is there to keep names like ``team-payments`` readable.
+MD_INERT = frozenset("-,;?%()'\"")
+
+_LIST_START = re.compile(r"([0-9]+)\)")
+
+#: A plain number as tables show it: ``-0.2``, ``1,234``, ``99.9%``, ``1e-05`` (ASCII digits).
+#: It is not a formula in a spreadsheet and not syntax in Markdown, so it is written as it is.
+PLAIN_NUMBER = re.compile(r"[+-]?(?=\.?[0-9])(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)?(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?%?")
+
+#: A date or time as tables show it: ``2026-08-05``, ``2026-08-05 10:12``, ``2026-08-05T10:12:00+00:00``.
+PLAIN_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+_LINE_BREAKS = re.compile(r"[\t\n\v\f\r]")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+
+
+def is_plain_number(text: str) -> bool:
+    """True when ``text`` is a plain decimal number (see :data:`PLAIN_NUMBER`)."""
+    return PLAIN_NUMBER.fullmatch(text) is not None
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (NUL, escape, C1 controls) shown as U+FFFD, the
+    replacement character HTML and Markdown parsers use for NUL; tabs and line breaks kept."""
+    return _CONTROL.sub("\ufffd", text)
+
+
+def html_text(value: object) -> str:
+    """Text for HTML element content or a quoted attribute value: ``& < > " '`` as entities,
+    control characters as U+FFFD."""
+    return html.escape(printable(str(value)), quote=True)
+
+
+def md_text(value: object) -> str:
+    """Text for Markdown in an inline place (a paragraph, a table cell, a heading, a list item,
+    inside ``**…**``) that renders as exactly that text in any CommonMark flavour (GFM tables,
+    autolinks and linkify, math, footnotes, mentions): every ASCII punctuation character is
+    backslash-escaped (HTML tags, entities, links, images, emphasis, code, pipes, ``$``, ``:``
+    of a URL scheme, the ``.`` of a bare domain, ``@``; not :data:`MD_INERT` past the first
+    character, nor the ``)`` of a leading ``1)`` list marker), line breaks and tabs become
+    spaces, ends are trimmed, control characters show as U+FFFD. A plain number or date
+    (``-0.2``, ``99.9%``, ``2026-08-05 10:12``) is no syntax in any flavour and stays as it is."""
+    text = _LINE_BREAKS.sub(" ", printable(str(value))).strip()
+    if is_plain_number(text) or PLAIN_TIME.fullmatch(text):
+        return text
+    marker = _LIST_START.match(text)
+    head = len(marker.group(1)) if marker else 0
+    return text[:head] + "".join(
+        "\\" + c if c in MD_PUNCTUATION and (i == 0 or c not in MD_INERT) else c for i, c in enumerate(text[head:])
+    )
+
+
+def md_code(value: object) -> str:
+    """An inline code span of ``value`` (CommonMark: a backtick fence longer than any run of
+    backticks inside, padded with a space when the text starts or ends with one). Not for GFM
+    table cells: a ``|`` splits the cell even inside code there; use :func:`md_text`."""
+    text = _LINE_BREAKS.sub(" ", printable(str(value)))
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def md_fence(text: str, info: str = "", indent: str = "") -> list[str]:
+    """A fenced code block of ``text`` (lines prefixed with ``indent``): the fence is a run of
+    backticks longer than any inside the text, so no line of it can close the block."""
+    body = printable(text).splitlines()
+    fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return [f"{indent}{fence}{info}", *(f"{indent}{line}" for line in body), f"{indent}{fence}"]
