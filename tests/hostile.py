@@ -99,12 +99,14 @@ def hostile_samples(samples: Path, dest: Path) -> Path:
     series["journey"] = series["journey"].map(lambda j: JOURNEYS.get(j, j))
     series.to_csv(dest / "series.csv", index=False)
     inc = pd.read_csv(dest / "incidents.csv", dtype=str, keep_default_na=False)
-    n = len(inc)
+    n = len(texts)  # one incident per hostile text: every text is a title, a cause and (cut) an id
+    inc = pd.concat([inc] * (n // len(inc) + 1), ignore_index=True).head(n)
     inc["id"] = [f"{t[:60]}#{i}" for i, t in enumerate(_cycle(list(CORPUS.values())[::-1], n))]
     inc["title"] = _cycle(texts, n)
     inc["cause"] = _cycle(texts[7:] + texts[:7], n)
     inc["journey"] = inc["journey"].map(lambda j: JOURNEYS.get(j, j))
-    inc.to_csv(dest / "incidents.csv", index=False)
+    inc["action_items_open"] = "1"  # every incident in the follow-up tracker (HTML, report.md, CSV)
+    inc.to_csv(dest / "incidents.csv", index=False, lineterminator="\r\n")
     pages = pd.read_csv(dest / "pages.csv", dtype=str, keep_default_na=False)
     names = sorted(pages["alert"].unique())
     pages["alert"] = pages["alert"].map(dict(zip(names, _cycle(texts[::2] + texts[1::2], len(names)), strict=True)))
@@ -114,7 +116,13 @@ def hostile_samples(samples: Path, dest: Path) -> Path:
     toil["task"] = toil["task"].map(dict(zip(tasks, _cycle(texts[3:], len(tasks)), strict=True)))
     toil["category"] = toil["category"].map(lambda c: CORPUS["formula ="] if c == "interrupt" else c)
     toil["engineer"] = toil["engineer"].map(lambda e: CORPUS["event handler"] if e == "carol" else e)
-    toil.to_csv(dest / "toil.csv", index=False)
+    rejected = [  # rows the loader quarantines, hostile in every column
+        {"date": CORPUS["formula ="], "task": CORPUS["script tag"], "minutes": "-2+3", "category": CORPUS["formula @"]},
+        {"date": "2026-08-03", "task": CORPUS["formula +"], "minutes": "=1+1", "engineer": CONTROL["formula tab"]},
+        {"date": "2026-08-04", "task": CORPUS["formula -"], "minutes": "-5", "engineer": CONTROL["formula CR"]},
+    ]
+    toil = pd.concat([toil, pd.DataFrame(rejected)], ignore_index=True).fillna("")
+    toil.to_csv(dest / "toil.csv", index=False, lineterminator="\r\n")
     return dest / "service.yaml"
 
 

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from safety import md_plain, md_problems
 
 from srekit.core import escape, files
