@@ -77,6 +77,8 @@ def md_code(value: object) -> str:
     backticks inside, padded with a space when the text starts or ends with one). Not for GFM
     table cells: a ``|`` splits the cell even inside code there; use :func:`md_text`."""
     text = _LINE_BREAKS.sub(" ", printable(str(value)))
+    if not text.strip(" "):
+        return md_text(text)
     fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     pad = " " if text[:1] in ("`", " ") or text[-1:] in ("`", " ") else ""
     return f"{fence}{pad}{text}{pad}{fence}"
@@ -85,6 +87,6 @@ def md_code(value: object) -> str:
 def md_fence(text: str, info: str = "", indent: str = "") -> list[str]:
     """A fenced code block of ``text`` (lines prefixed with ``indent``): the fence is a run of
     backticks longer than any inside the text, so no line of it can close the block."""
-    body = printable(text).splitlines()
+    body = re.split(r"\r\n|\r|\n", printable(text)) if text else []
     fence = "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
     return [f"{indent}{fence}{info}", *(f"{indent}{line}" for line in body), f"{indent}{fence}"]
