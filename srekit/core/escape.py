@@ -17,11 +17,16 @@ import string
 MD_PUNCTUATION = frozenset(string.punctuation)
 
 #: Punctuation that is no syntax after the first character of a text in any common flavour
-#: (``-`` starts a list or a rule only at the start of a line; ``(``/``)`` matter only after a
-#: ``]``, which is escaped); written as is there to keep names like ``team-payments`` readable.
-MD_INERT = frozenset("-,;?%()'\"")
+#: (``-`` starts a list or a rule only at the start of a line; ``(``/``)`` and ``!`` matter only
+#: next to a ``[``, which is escaped); written as is there to keep text like ``team-payments``
+#: readable. ``.``, ``:`` and ``/`` are escaped only where they could start a link (see
+#: :func:`md_text`).
+MD_INERT = frozenset("-,;?%()'\"!")
 
-_LIST_START = re.compile(r"([0-9]+)\)")
+#: A leading ordered-list marker (``1.`` or ``1)``): its digits are written as they are, its
+#: punctuation escaped.
+_LIST_START = re.compile(r"([0-9]{1,9})[.)](?=\s|$)")
+
 
 #: A plain number as tables show it: ``-0.2``, ``1,234``, ``99.9%``, ``1e-05`` (ASCII digits).
 #: It is not a formula in a spreadsheet and not syntax in Markdown, so it is written as it is.
@@ -56,10 +61,12 @@ def html_text(value: object) -> str:
 def md_text(value: object) -> str:
     """Text for Markdown in an inline place (a paragraph, a table cell, a heading, a list item,
     inside ``**…**``) that renders as exactly that text in any CommonMark flavour (GFM tables,
-    autolinks and linkify, math, footnotes, mentions): every ASCII punctuation character is
-    backslash-escaped (HTML tags, entities, links, images, emphasis, code, pipes, ``$``, ``:``
-    of a URL scheme, the ``.`` of a bare domain, ``@``; not :data:`MD_INERT` past the first
-    character, nor the ``)`` of a leading ``1)`` list marker), line breaks and tabs become
+    autolinks and linkify, math, footnotes, mentions, issue references): ASCII punctuation is
+    backslash-escaped (HTML tags, entities, links, images, emphasis, code, pipes, ``$``, ``#``,
+    ``@``, ``~``), except :data:`MD_INERT` past the first character and three characters where
+    they cannot start a link: a ``.`` not followed by a letter (``99.9``, the end of a
+    sentence; ``report.md`` and ``www.x`` are escaped), a ``:`` followed by a space (``http://``,
+    ``mailto:x`` are escaped) and a ``/`` not followed by ``/``. Line breaks and tabs become
     spaces, ends are trimmed, control characters show as U+FFFD. A plain number or date
     (``-0.2``, ``99.9%``, ``2026-08-05 10:12``) is no syntax in any flavour and stays as it is."""
     text = _LINE_BREAKS.sub(" ", printable(str(value))).strip()
@@ -67,9 +74,24 @@ def md_text(value: object) -> str:
         return text
     marker = _LIST_START.match(text)
     head = len(marker.group(1)) if marker else 0
-    return text[:head] + "".join(
-        "\\" + c if c in MD_PUNCTUATION and (i == 0 or c not in MD_INERT) else c for i, c in enumerate(text[head:])
-    )
+    rest = text[head:]
+    return text[:head] + "".join("\\" + c if _md_syntax(rest, i) else c for i, c in enumerate(rest))
+
+
+def _md_syntax(text: str, i: int) -> bool:
+    """Whether ``text[i]`` could be Markdown syntax where it stands (see :func:`md_text`)."""
+    c, after = text[i], text[i + 1 : i + 2]
+    if c not in MD_PUNCTUATION:
+        return False
+    if i == 0:
+        return True
+    if c == ".":
+        return after.isalpha()
+    if c == ":":
+        return not after.isspace()
+    if c == "/":
+        return after == "/"
+    return c not in MD_INERT
 
 
 def md_code(value: object) -> str:

@@ -55,7 +55,7 @@ def figure_png(fig: Any) -> bytes:
     import matplotlib
 
     buf = io.BytesIO()
-    with matplotlib.rc_context(PLAIN_TEXT_RC):
+    with matplotlib.rc_context(PLAIN_TEXT_RC):  # type: ignore[arg-type]
         fig.savefig(
             buf,
             format="png",
