@@ -47,7 +47,7 @@ def test_export_all_writes_rules_tests_runbooks_openslo(tmp_path):
     assert "openslo/checkout-latency.yaml" in rel and "README.md" in rel
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
     readme = (tmp_path / "README.md").read_text()
-    assert r"checkout-p95\: timeslice SLIs are not exported to Prometheus" in readme  # Markdown text, escaped
+    assert "checkout-p95: timeslice SLIs are not exported to Prometheus" in readme
 
 
 def test_promtool_checks_and_unit_tests_pass(tmp_path):
