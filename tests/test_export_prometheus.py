@@ -8,10 +8,12 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 from conftest import external, require_tool
 
 from srekit.analysis.alerting.policy import design_policy
+from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
 from srekit.exports.bundle import export_all
 from srekit.exports.prometheus import prometheus_rules, promtool_tests
@@ -330,3 +332,21 @@ def test_period_equal_to_an_alert_window_records_it_once(tmp_path):
     assert check.returncode == 0 and "duplicate" not in check.stdout + check.stderr, check.stdout + check.stderr
     res = promtool("test", "rules", "rules_test.yml", cwd=d)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_slos_whose_names_collide_as_files_are_refused_not_overwritten(tmp_path):
+    """``a-b`` and ``A b`` are different journeys but the same alert and OpenSLO file name."""
+    specs = (
+        SLOSpec("a-b-availability", "a-b", "availability", 0.999, window=D30),
+        SLOSpec("A b-availability", "A b", "availability", 0.999, window=D30),
+    )
+    with pytest.raises(ConfigError, match=r"'a-b-availability' and 'A b-availability' would both be exported as"):
+        export_all(specs, config(), tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def test_export_file_names_stay_inside_the_folder(tmp_path):
+    specs = (SLOSpec("../../x/..-availability", "../../x/..", "availability", 0.999, window=D30),)
+    paths = export_all(specs, config(service="../../etc"), tmp_path / "out")
+    assert paths and all((tmp_path / "out").resolve() in p.resolve().parents for p in paths)
+    assert sorted(p.name for p in (tmp_path / "out" / "openslo").iterdir()) == ["x-..-availability.yaml"]

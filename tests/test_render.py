@@ -207,6 +207,14 @@ def test_index_html_latest_first_escaped_with_status() -> None:
     assert "succeeded: 99.912%" in out
     assert html.offline_problems(out) == []
     assert "No runs yet" in html.index_html([])
+    assert html.CSP_META in out and html.active_content(out) == []
+
+
+def test_index_links_are_relative_paths_whatever_the_folder_is_called() -> None:
+    run = {"service": "s", "href": "javascript:alert(1)/2024 #x", "notebooks": [{"name": "00_r", "status": "ok"}]}
+    out = html.index_html([run])
+    assert 'href="javascript%3Aalert%281%29/2024%20%23x/00_r.html"' in out
+    assert html.active_content(out) == [] and html.offline_problems(out) == []
 
 
 def test_atomic_write_replaces_and_leaves_no_temp(tmp_path) -> None:
