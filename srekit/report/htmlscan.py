@@ -6,6 +6,7 @@ merely mentions ``src=//…`` or ``<script>`` (escaped data) is text, not a find
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -54,11 +55,15 @@ def runs_code(url: str) -> bool:
     return _normal_url(url).startswith(ACTIVE_SCHEMES)
 
 
-def css_urls(css: str, *, declarations: bool = False) -> list[str]:
+@functools.lru_cache(maxsize=64)
+def css_urls(css: str, *, declarations: bool = False) -> tuple[str, ...]:
     """Every URL a style sheet (or, with ``declarations``, a ``style`` attribute) refers to:
-    ``url()`` tokens, strings inside ``url()``/``image-set()`` and ``@import`` targets."""
+    ``url()`` tokens, strings inside ``url()``/``image-set()`` and ``@import`` targets.
+
+    Memoised: every page carries the same nbconvert and srekit style sheets (~0.1 s each to
+    tokenise), and a render process checks many pages."""
     nodes = tinycss2.parse_blocks_contents(css) if declarations else tinycss2.parse_stylesheet(css)
-    return list(_css_walk(nodes, in_url=False))
+    return tuple(_css_walk(nodes, in_url=False))
 
 
 def _css_walk(nodes: Iterable[Any], *, in_url: bool) -> Iterable[str]:
