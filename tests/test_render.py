@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from safety import md_plain, md_problems
+from safety import csp_of, html_problems, md_plain, md_problems, page_text
 
 from srekit.core import escape, files
 from srekit.report import contract, html, markdown, tables
@@ -178,6 +178,21 @@ def test_engineer_html_keeps_code_and_failing_cell_shows_in_both() -> None:
     assert "SECRET_CODE_TEXT" not in st
     with pytest.raises(ValueError, match="audience"):
         html.notebook_html(executed_notebook(), audience="everyone", title="T")
+
+
+def test_data_in_tracebacks_streams_and_code_stays_text_in_both_audiences() -> None:
+    """A failing cell whose error names hostile data, a stray print of it and a parameter cell
+    holding it: escaped by nbconvert in both pages, which carry the CSP."""
+    nb = executed_notebook(error=True)
+    nb.cells[2].source = f"config_path = {EVIL!r}"
+    nb.cells[-1].outputs[0]["evalue"] = EVIL
+    nb.cells[-1].outputs[0]["traceback"] = [f"\x1b[31mValueError\x1b[0m: {EVIL}"]
+    nb.cells[4].outputs[0]["text"] = EVIL
+    for audience in ("stakeholder", "engineer"):
+        out = html.notebook_html(nb, audience=audience, title=EVIL)
+        assert html.active_content(out) == [] and html.offline_problems(out) == [], audience
+        assert html_problems(out) == [] and csp_of(out) == [html.CSP], audience
+        assert EVIL in page_text(out), audience  # shown, as text
 
 
 def test_index_html_latest_first_escaped_with_status() -> None:
