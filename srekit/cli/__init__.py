@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "alerts": ("srekit.cli.alerts", "explain burn-rate alert behaviour (alerts explain)"),
     "rules": ("srekit.cli.alerts", "export Prometheus or OpenSLO rules, tests and runbooks"),
     "pull": ("srekit.cli.pull", "pull history from Prometheus into aggregated telemetry"),
+    "backfill": ("srekit.cli.backfill", "backfill the exported recording rules over history (promtool TSDB blocks)"),
     "schema": ("srekit.cli.schema", "print the JSON Schema of service.yaml (for editors)"),
     "import": ("srekit.cli.slo_import", "import Sloth, Pyrra, OpenSLO or slo-generator SLO specs into service.yaml"),
     "gate": ("srekit.cli.gate", "release gate: exit 1 when the error-budget policy says freeze"),

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from srekit.core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from srekit.inputs.config import OncallConfig
+    from srekit.core.spec import SLOSpec
+    from srekit.inputs.config import OncallConfig, ServiceConfig
 
 
 def _target(text: str) -> float:
@@ -106,17 +107,7 @@ def run_rules(args: argparse.Namespace) -> int:
     from srekit.inputs.config import load_config
 
     config = load_config(args.config)
-    if config.slo.openslo or config.slo.imports or config.slos:
-        from srekit.inputs.openslo import read_openslo_specs
-        from srekit.inputs.slo_import.read import configured_slos
-
-        specs = tuple(read_openslo_specs(config.slo.openslo)) + configured_slos(config).specs
-    else:
-        from srekit.analysis.slo.propose import propose_slos
-        from srekit.inputs.loaders import load_inputs
-
-        inputs = load_inputs(config)
-        specs = propose_slos(inputs.telemetry, inputs.series, config).specs
+    specs = export_specs(config)
     if not specs:
         print("srekit rules: no SLOs to export (no telemetry, targets or OpenSLO files)", file=sys.stderr)
         return 1
@@ -124,3 +115,19 @@ def run_rules(args: argparse.Namespace) -> int:
     for path in export_all(specs, config, args.out, formats=formats):
         print(path)
     return 0
+
+
+def export_specs(config: ServiceConfig) -> tuple[SLOSpec, ...]:
+    """The SLOs ``srekit rules`` exports (and ``srekit backfill`` backfills): those of the OpenSLO
+    files in ``slo.openslo``, the imported specs and ``slos:`` when there are any, else the ones
+    proposed from the loaded inputs."""
+    if config.slo.openslo or config.slo.imports or config.slos:
+        from srekit.inputs.openslo import read_openslo_specs
+        from srekit.inputs.slo_import.read import configured_slos
+
+        return tuple(read_openslo_specs(config.slo.openslo)) + configured_slos(config).specs
+    from srekit.analysis.slo.propose import propose_slos
+    from srekit.inputs.loaders import load_inputs
+
+    inputs = load_inputs(config)
+    return tuple(propose_slos(inputs.telemetry, inputs.series, config).specs)
