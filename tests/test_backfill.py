@@ -550,7 +550,7 @@ def test_dependency_cycles_and_mixed_reads_are_refused() -> None:
 
 
 def test_names_inside_label_values_are_not_dependencies() -> None:
-    from srekit.exports.backfill import lookback, references
+    from srekit.exports.promql_scan import lookback, references
 
     assert references('up{job="slo:objective:ratio"}', ["slo:objective:ratio"]) == set()
     assert references("sum_over_time(a:b{x='1'}[28d]) / a:bc", ["a:b", "a:bc", "a"]) == {"a:b", "a:bc"}
@@ -578,7 +578,8 @@ def test_plan_orders_passes_leads_the_dependencies_and_counts_points() -> None:
 
 @pytest.mark.parametrize(("interval", "block"), [("1m", "162h"), ("30s", "54h"), ("15s", "18h"), ("1s", "2h")])
 def test_blocks_keep_each_range_query_under_the_point_limit(interval: str, block: str) -> None:
-    from srekit.exports.backfill import MAX_QUERY_POINTS, block_duration, prom_duration
+    from srekit.exports.backfill import MAX_QUERY_POINTS, block_duration
+    from srekit.exports.promql_scan import prom_duration
 
     got = block_duration(pd.Timedelta(days=30), prom_duration(interval))
     assert got == prom_duration(block) and got / prom_duration(interval) <= MAX_QUERY_POINTS

@@ -94,7 +94,7 @@ def run_backfill(args: argparse.Namespace) -> int:
 
 
 def _duration(text: str | None, flag: str) -> pd.Timedelta | None:
-    from srekit.exports.backfill import prom_duration
+    from srekit.exports.promql_scan import prom_duration
 
     if text is None:
         return None

@@ -42,6 +42,7 @@ import pandas as pd
 from srekit.core.errors import ConfigError, SrekitError
 from srekit.core.timeutil import format_duration
 from srekit.exports.prometheus import dump_yaml
+from srekit.exports.promql_scan import lookback, prom_duration, references, selected_metrics, selectors
 from srekit.inputs.prometheus import PrometheusClient, RangeChunk
 from srekit.inputs.promql import quote
 
@@ -60,55 +61,12 @@ INSTALL_HINT = (
     "or unpack the release tarball from prometheus.io and put promtool and prometheus on PATH"
 )
 
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
-_DURATION_PART = re.compile(r"(\d+)(ms|[smhdwy])")
-_UNITS = {
-    "ms": pd.Timedelta(milliseconds=1),
-    "s": pd.Timedelta(seconds=1),
-    "m": pd.Timedelta(minutes=1),
-    "h": pd.Timedelta(hours=1),
-    "d": pd.Timedelta(days=1),
-    "w": pd.Timedelta(weeks=1),
-    "y": pd.Timedelta(days=365),
-}
-_RANGE = re.compile(r"\[\s*((?:\d+(?:ms|[smhdwy]))+)\s*(?::[^\]]*)?\]")
-
 
 class BackfillError(SrekitError):
     """A backfill that cannot run or failed: names the step and the fix."""
 
 
 # ----------------------------------------------------------------------------- planning (pure)
-
-
-def _code(expr: str) -> str:
-    """The expression without its string literals (a label value cannot look like a metric)."""
-    return _STRING.sub('""', expr)
-
-
-def references(expr: str, names: Sequence[str]) -> set[str]:
-    """The recorded series among ``names`` that ``expr`` reads."""
-    code = _code(expr)
-    return {n for n in names if re.search(rf"(?<![\w:]){re.escape(n)}(?![\w:])", code)}
-
-
-def prom_duration(text: str) -> pd.Timedelta:
-    """A Prometheus duration (``5m``, ``1h30m``, ``28d``, ``1y`` = 365 days, ``500ms``)."""
-    parts = _DURATION_PART.findall(text.strip())
-    if not parts or "".join(n + u for n, u in parts) != text.strip():
-        raise ValueError(f"{text!r} is not a Prometheus duration")
-    return sum((int(n) * _UNITS[u] for n, u in parts), pd.Timedelta(0))
-
-
-def lookback(expr: str) -> pd.Timedelta:
-    """The longest range selector (or subquery range) of an expression; 0 without one."""
-    ranges = [prom_duration(m) for m in _RANGE.findall(_code(expr))]
-    return max(ranges, default=pd.Timedelta(0))
-
-
-def selected_metrics(expr: str) -> set[str]:
-    """Metric names of the selectors in ``expr`` (``name{…}`` or ``name[…]``)."""
-    return set(re.findall(r"(?<![\w:])([A-Za-z_:][\w:]*)\s*[{\[]", _code(expr))) - {"by", "without", "on", "ignoring"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -637,28 +595,8 @@ def scraped_selectors(plan: BackfillPlan) -> list[str]:
         if run.level == 0:
             for group in run.groups:
                 for rule in group["rules"]:
-                    found.update(dict.fromkeys(_selectors(str(rule["expr"]))))
+                    found.update(dict.fromkeys(selectors(str(rule["expr"]))))
     return list(found)
-
-
-def _selectors(expr: str) -> list[str]:
-    """``name{…}`` selectors of an expression, scanning quoted label values (which may hold braces)."""
-    out = []
-    for m in re.finditer(r"(?<![\w:])([A-Za-z_:][\w:]*)\s*\{", expr):
-        i, quote_char = m.end(), ""
-        while i < len(expr):
-            c = expr[i]
-            if quote_char:
-                i += 2 if c == "\\" else 1
-                quote_char = "" if c == quote_char else quote_char
-                continue
-            if c in "\"'`":
-                quote_char = c
-            elif c == "}":
-                out.append(expr[m.start() : i + 1])
-                break
-            i += 1
-    return out
 
 
 def selectors_without_series(
