@@ -4,8 +4,9 @@
 a constant error ratio, each rule's time to fire, the budget spent when it fires and its reset
 time, beside the SRE Workbook's six approaches.
 
-``srekit rules --config service.yaml --format prometheus|openslo|all --out DIR`` writes
-Prometheus rules with a promtool unit-test file, runbooks and OpenSLO documents.
+``srekit rules --config service.yaml --format prometheus|openslo|grafana|all --out DIR`` writes
+Prometheus rules with a promtool unit-test file, runbooks, OpenSLO documents and a Grafana
+dashboard on the recording rules.
 """
 
 from __future__ import annotations
@@ -95,15 +96,15 @@ def add_rules_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, required=True, help="service.yaml")
     parser.add_argument(
         "--format",
-        choices=("prometheus", "openslo", "all"),
+        choices=("prometheus", "openslo", "grafana", "all"),
         default="all",
-        help="what to write (default all: Prometheus rules + tests + runbooks and OpenSLO)",
+        help="what to write (default all: Prometheus rules + tests + runbooks, OpenSLO, the Grafana dashboard)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
 
 
 def run_rules(args: argparse.Namespace) -> int:
-    from srekit.exports.bundle import export_all
+    from srekit.exports.bundle import FORMATS, export_all
     from srekit.inputs.config import load_config
 
     config = load_config(args.config)
@@ -111,9 +112,14 @@ def run_rules(args: argparse.Namespace) -> int:
     if not specs:
         print("srekit rules: no SLOs to export (no telemetry, targets or OpenSLO files)", file=sys.stderr)
         return 1
-    formats = ("prometheus", "openslo") if args.format == "all" else (args.format,)
-    for path in export_all(specs, config, args.out, formats=formats):
+    formats = FORMATS if args.format == "all" else (args.format,)
+    paths = export_all(specs, config, args.out, formats=formats)
+    for path in paths:
         print(path)
+    if "grafana" in formats:
+        from srekit.exports.grafana import check_dashboard_files
+
+        print(check_dashboard_files([p for p in paths if p.parent.name == "grafana"]))
     return 0
 
 

@@ -1,5 +1,6 @@
 """Write everything srekit exports for a service's SLOs into one folder: Prometheus rules and
-their promtool tests, a runbook per alert, OpenSLO documents, and a README listing them."""
+their promtool tests, a runbook per alert, OpenSLO documents, the Grafana dashboard, and a README
+listing them."""
 
 from __future__ import annotations
 
@@ -25,22 +26,26 @@ from srekit.exports.prometheus import (
 from srekit.exports.runbooks import render_runbooks
 from srekit.inputs.config import ServiceConfig
 
+FORMATS = ("prometheus", "openslo", "grafana")
+
 
 def export_all(
-    specs: Sequence[SLOSpec], config: ServiceConfig, out_dir: Path, formats: Sequence[str] = ("prometheus", "openslo")
+    specs: Sequence[SLOSpec], config: ServiceConfig, out_dir: Path, formats: Sequence[str] = FORMATS
 ) -> list[Path]:
     """Write the policy of every SLO into ``out_dir``: ``prometheus/rules.yml`` and
     ``prometheus/rules_test.yml`` (run ``promtool test rules`` on it), ``runbooks/<Alert>.md``,
     ``openslo/<slo>.yaml`` (SLI, SLO, AlertPolicy, AlertCondition, AlertNotificationTarget
-    documents) and ``README.md`` listing them. Returns the written paths."""
-    unknown = sorted(set(formats) - {"prometheus", "openslo"})
+    documents), ``grafana/<uid>.json`` (the service's dashboard on the recording rules) and
+    ``README.md`` listing them. Returns the written paths."""
+    unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
-        raise ValueError(f"unknown export format(s) {unknown}; use prometheus and/or openslo")
+        raise ValueError(f"unknown export format(s) {unknown}; use {', '.join(FORMATS)}")
     policies = [policy_for(s, config) for s in specs]
     check_unique_names(policies)
     prometheus, skipped = prometheus_files(policies, config) if "prometheus" in formats else ([], [])
     openslo = openslo_files(policies, config) if "openslo" in formats else []
-    files = [*prometheus, *openslo]
+    grafana = grafana_files(policies, config) if "grafana" in formats else []
+    files = [*prometheus, *openslo, *grafana]
     readme = export_readme(config, len(specs), [rel for rel, _ in files], skipped)
     return [atomic_write(inside(out_dir, rel), text) for rel, text in [*files, ("README.md", readme)]]
 
@@ -95,6 +100,14 @@ def openslo_files(policies: Sequence[AlertPolicy], config: ServiceConfig) -> lis
         )
         for policy in policies
     ]
+
+
+def grafana_files(policies: Sequence[AlertPolicy], config: ServiceConfig) -> list[tuple[str, str]]:
+    """``(relative path, text)`` of the service's dashboard (none without an exportable SLO)."""
+    from srekit.exports.grafana import checked_service_dashboard, dashboard_text
+
+    doc = checked_service_dashboard(config, policies)
+    return [] if doc is None else [(f"grafana/{doc['uid']}.json", dashboard_text(doc))]
 
 
 def export_readme(config: ServiceConfig, slos: int, files: Sequence[str], skipped: Sequence[str]) -> str:
