@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -352,8 +353,6 @@ def test_alert_group_evaluated_before_the_recording_group_is_one_step_late(backf
 
 def inline_records(expr: str, doc: dict) -> str:
     """``expr`` with every recorded ratio replaced by its recording expression (the same SLO's)."""
-    import re
-
     exprs = {
         (r["record"], r["labels"]["srekit_slo"]): r["expr"] for g in doc["groups"] for r in g["rules"] if "record" in r
     }
@@ -594,3 +593,89 @@ def test_sub_second_interval_and_empty_range_are_refused() -> None:
     t = pd.Timestamp("2026-10-01T00:00Z")
     with pytest.raises(ConfigError, match="is empty. fix: --start must be before --end"):
         plan_backfill(sample_groups(), t, t)
+
+
+# ----------------------------------------------------------------------------- the dashboards on backfilled data
+
+
+def shop_dashboard(backfilled: Backfilled) -> dict:
+    from srekit.exports.grafana import service_dashboard
+    from srekit.inputs.config import load_config
+
+    policies, _ = exported(backfilled.config)
+    doc = service_dashboard(load_config(backfilled.config), policies)
+    assert doc is not None
+    return doc
+
+
+def test_every_dashboard_query_has_data_on_day_one(backfilled: Backfilled) -> None:
+    """Right after the blocks are loaded, every panel query returns series for every journey (the
+    row repeated per journey) and the SLO table has a row per SLO in every column."""
+    from srekit.exports.dashboard_check import concrete, dashboard_queries
+
+    at = END - pd.Timedelta(hours=1)
+    for q in dashboard_queries(shop_dashboard(backfilled)):
+        if q.where.startswith("annotation"):
+            continue  # ALERTS: written by Prometheus's rule evaluation, never backfilled
+        if q.where.startswith("variable"):  # the journey variable lists both journeys
+            assert {s["metric"]["srekit_journey"] for s in instant(backfilled.fresh.url, q.expr, at)} == {
+                "checkout",
+                "browse",
+            }
+            continue
+        for journey in ("checkout", "browse"):
+            res = instant(backfilled.fresh.url, concrete(q.expr, {"journey": journey}), at)
+            assert {s["metric"].get("srekit_journey", journey) for s in res} == {journey}, (q.where, journey)
+        if q.where.startswith("panel 'SLOs'"):
+            assert len(instant(backfilled.fresh.url, concrete(q.expr, {"journey": ".*"}), at)) == 4, q.where
+
+
+def test_dashboard_alert_panel_is_the_exported_alerts(backfilled: Backfilled) -> None:
+    """The alert panel's 0/1 series equal the exported alert expressions minute for minute over the
+    whole backfilled range (same recorded samples, same evaluation times)."""
+    from srekit.exports.dashboard_check import concrete
+
+    panel = next(p for p in shop_dashboard(backfilled)["panels"] if p["title"] == "Alerts firing")
+    _, doc = exported(backfilled.config)
+    exprs = {r["alert"]: r["expr"] for g in doc["groups"] for r in g["rules"] if "alert" in r}
+    offsets = {}
+    for alert, expr in exprs.items():
+        slo = re.search(r'srekit_slo="([^"]+)"', expr)
+        assert slo is not None
+        offsets[alert] = recorded_sample(backfilled.fresh.url, "slo:objective:ratio", slo.group(1), START)[0] - START
+    firing: dict[str, pd.DatetimeIndex] = {}
+    for alert, expr in exprs.items():
+        selector = next(t["expr"] for t in panel["targets"] if f'"alertname", "{alert}"' in t["expr"])
+        panel_query = f"max by (alertname) (({concrete(selector, {'journey': '.*'})}) == 1)"
+        first, last = GRID[0] + offsets[alert], GRID[-1] + offsets[alert]
+        shown = _alert_minutes(backfilled.fresh.url, panel_query, alert, first, last)
+        truth = true_minutes(backfilled.fresh.url, expr, first, last)
+        assert list(shown) == list(truth), alert
+        firing[alert] = truth
+    assert sum(len(v) > 0 for v in firing.values()) >= 5
+
+
+def _alert_minutes(url: str, query: str, alert: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DatetimeIndex:
+    """Minutes at which ``query`` (a ``max by (alertname)``) returns the series of ``alert``."""
+    return true_minutes(
+        url, f'{query} and on(alertname) label_replace(vector(1), "alertname", "{alert}", "", "")', first, last
+    )
+
+
+def test_dashboard_budget_left_is_the_reports_budget(backfilled: Backfilled) -> None:
+    """The table's error budget left equals 1 − the budget consumed srekit reports for the same
+    28 days (the period rule's end weighting moves it by less than 0.2 percentage points)."""
+    from srekit.analysis.budget import error_budget
+    from srekit.analysis.slo.events import sli_events
+    from srekit.exports.dashboard_check import concrete
+
+    panel = next(p for p in shop_dashboard(backfilled)["panels"] if p["title"] == "SLOs")
+    budget_query = concrete(next(t["expr"] for t in panel["targets"] if t["refId"] == "C"), {"journey": ".*"})
+    policies, _ = exported(backfilled.config)
+    at = END - pd.Timedelta(hours=2)
+    shown = {s["metric"]["srekit_slo"]: float(s["value"][1]) for s in instant(backfilled.fresh.url, budget_query, at)}
+    for policy in policies:
+        events = sli_events(backfilled.history, None, policy.spec)
+        report = error_budget(events, policy.spec, as_of=at.floor("1min"))
+        assert shown[policy.spec.name] == pytest.approx(1 - report.consumed, abs=2e-3), policy.spec.name
+    assert min(shown.values()) < 0.5  # the outage spent most of checkout's budget: the check has teeth
