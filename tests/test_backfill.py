@@ -201,13 +201,13 @@ def true_minutes(url: str, expr: str, first: pd.Timestamp, last: pd.Timestamp) -
 
 def exported(config_path: Path) -> tuple[list, dict]:
     """The policies ``srekit backfill`` used and the rules document they export."""
-    from srekit.analysis.alerting.policy import design_policy
+    from srekit.analysis.alerting.policy import policy_for
     from srekit.cli.alerts import export_specs
     from srekit.exports.prometheus import prometheus_rules
     from srekit.inputs.config import load_config
 
     config = load_config(config_path)
-    policies = [design_policy(s, config) for s in export_specs(config)]
+    policies = [policy_for(s, config) for s in export_specs(config)]
     return policies, prometheus_rules(policies, config)
 
 

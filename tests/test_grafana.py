@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, require_tool
 
-from srekit.analysis.alerting.policy import AlertPolicy, design_policy
+from srekit.analysis.alerting.policy import AlertPolicy, policy_for
 from srekit.analysis.alerting.runbooks import runbook_index
 from srekit.exports.dashboard_check import (
     dashboard_queries,
@@ -41,7 +41,7 @@ def samples() -> tuple[ServiceConfig, list[AlertPolicy]]:
     config = load_config(ROOT / "data/samples/service.yaml")
     listed = re.findall(r"`(openslo/[^`]+\.yaml)`", (GOLDEN / "README.md").read_text())  # in export order
     specs = read_openslo_specs([GOLDEN / rel for rel in listed])
-    return config, [design_policy(s, config) for s in specs]
+    return config, [policy_for(s, config) for s in specs]
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +160,7 @@ def test_overview_over_two_services_is_one_call(tmp_path: Path) -> None:
     chart, a service variable, links to each service's dashboard, and the same checks pass."""
     config, policies = samples()
     other = replace(config, service="payments")
-    theirs = [design_policy(replace(p.spec, name=f"pay-{p.spec.name}"), other) for p in policies[:2]]
+    theirs = [policy_for(replace(p.spec, name=f"pay-{p.spec.name}"), other) for p in policies[:2]]
     doc = overview_dashboard([ServiceSLOs.of(config, policies), ServiceSLOs.of(other, theirs)])
     assert doc is not None
     assert model_problems(doc) == []

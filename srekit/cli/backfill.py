@@ -48,7 +48,7 @@ def add_backfill_arguments(p: argparse.ArgumentParser) -> None:
 def run_backfill(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from srekit.analysis.alerting.policy import design_policy
+    from srekit.analysis.alerting.policy import policy_for
     from srekit.cli.alerts import export_specs
     from srekit.exports import backfill as bf
     from srekit.exports.prometheus import prometheus_rules
@@ -75,7 +75,7 @@ def run_backfill(args: argparse.Namespace) -> int:
     interval = _duration(args.eval_interval, "--eval-interval") or facts.evaluation_interval or bf.EVAL_INTERVAL
     end = _before_live_rules(bf.live_since(client, config.service, start, end, interval), start, end, interval)
     specs = export_specs(config)
-    doc = prometheus_rules([design_policy(s, config) for s in specs], config)
+    doc = prometheus_rules([policy_for(s, config) for s in specs], config)
     plan = bf.plan_backfill(
         doc["groups"],
         start,

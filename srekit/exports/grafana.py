@@ -36,10 +36,10 @@ from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models import prometheus as pm
 
-from srekit.analysis.alerting.policy import AlertPolicy, BurnRateRule
+from srekit.analysis.alerting.policy import AlertPolicy
 from srekit.analysis.alerting.runbooks import runbook_index
 from srekit.core.timeutil import format_duration
-from srekit.exports.prometheus import ratio_record
+from srekit.exports.prometheus import alerting_rules, ratio_record
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.promql import exportable, quote
 
@@ -63,10 +63,6 @@ class ServiceSLOs:
     @property
     def service(self) -> str:
         return self.config.service
-
-
-def _num(x: float) -> str:
-    return f"{x:.10g}"  # as the exported rules write numbers
 
 
 def _regex(names: Sequence[str]) -> str:
@@ -111,17 +107,18 @@ def burn_rate(svc: ServiceSLOs, window: str) -> str:
     return f"{ratio_record(window)}{_sel(svc)} / slo:error_budget:ratio{_sel(svc)}"
 
 
-def alert_condition(svc: ServiceSLOs, policy: AlertPolicy, rules: Sequence[BurnRateRule]) -> str:
-    """1 while the alert of ``rules`` fires, else 0: each rule's ``long > θ and short > θ`` as
-    ``bool`` comparisons (the exported alert's condition, kept at 0 between firings)."""
-    sel = _sel(svc, [policy.spec.name])
-    terms = []
-    for r in rules:
-        thr = f"({_num(r.burn_rate)} * {_num(policy.spec.error_budget)})"
-        lw, sw = format_duration(r.long_window), format_duration(r.short_window)
-        terms.append(f"({ratio_record(lw)}{sel} > bool {thr}) * ({ratio_record(sw)}{sel} > bool {thr})")
-    body = "\n  + ".join(terms)
-    return f"(\n  {body}\n) > bool 0"
+def alert_state(svc: ServiceSLOs, policy: AlertPolicy, alert: str) -> str:
+    """1 while ``alert`` fires, else 0 (while the SLO has data): the exported alert expression
+    itself, restricted to the dashboard's scope, counted per SLO (its rules' series differ only in
+    their names) and padded with 0 from the SLO's objective series. An alert with ``for:`` shows
+    its condition; Prometheus's ALERTS annotation shows when it fired after waiting."""
+    expr = next(r["expr"] for r in alerting_rules(policy, svc.config) if r["alert"] == alert)
+    objective = f"slo:objective:ratio{_sel(svc, [policy.spec.name])}"
+    body = "\n  ".join(expr.splitlines())
+    return (
+        f"(\n  count without () (\n  (\n  {body}\n  )\n  and on(srekit_slo) {objective}\n  ) > bool 0\n)"
+        f"\nor\n0 * {objective}"
+    )
 
 
 def _windows(svc: ServiceSLOs) -> tuple[str, list[str]]:
@@ -237,8 +234,11 @@ def _organize(rename: dict[str, str]) -> dm.DataTransformerConfig:
 
 
 def _alerts_now(svc: ServiceSLOs, speed: str) -> str:
-    return " or ".join(
-        alert_condition(svc, p, rules) for p in svc.policies for _, _, rules in p.alerts() if rules[0].speed == speed
+    return "\nor\n".join(
+        f"({alert_state(svc, p, name)})"
+        for p in svc.policies
+        for name, _, rules in p.alerts()
+        if rules[0].speed == speed
     )
 
 
@@ -343,9 +343,9 @@ def alerts_panel(svc: ServiceSLOs) -> statetimeline.Panel:
     targets: list[Builder[Dataquery]] = []
     for ref, severity in (("A", "page"), ("B", "ticket")):
         terms = [
-            f'label_replace({alert_condition(svc, p, rules)}, "alertname", "{quote(name)}", "", "")'
+            f'label_replace({alert_state(svc, p, name)}, "alertname", "{quote(name)}", "", "")'
             for p in svc.policies
-            for name, sev, rules in p.alerts()
+            for name, sev, _ in p.alerts()
             if sev == severity
         ]
         if terms:
