@@ -17,7 +17,8 @@ from srekit.core.errors import ConfigError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from srekit.exports.backfill import BackfillPlan, BackfillResult, SourceFacts
+    from srekit.exports.backfill import BackfillPlan, BackfillResult
+    from srekit.exports.backfill_source import SourceFacts
 
 
 def add_backfill_arguments(p: argparse.ArgumentParser) -> None:
@@ -51,6 +52,7 @@ def run_backfill(args: argparse.Namespace) -> int:
     from srekit.analysis.alerting.policy import policy_for
     from srekit.cli.alerts import export_specs
     from srekit.exports import backfill as bf
+    from srekit.exports import backfill_source as src
     from srekit.exports.prometheus import prometheus_rules
     from srekit.inputs.config import load_config
     from srekit.inputs.prometheus import PrometheusClient, resolve_time
@@ -71,9 +73,15 @@ def run_backfill(args: argparse.Namespace) -> int:
     promtool = bf.find_tool("promtool", args.promtool)
     version = bf.check_promtool(promtool)
     client = PrometheusClient(prom)
-    facts = bf.source_facts(client)
+    if "Authorization" in client.session.headers or client.session.auth is not None:
+        print(
+            "note: srekit passes promtool no credentials (promtool 2.42 has no option for them): srekit's own "
+            f"checks use {prom.bearer_token_env} or {prom.username_env}, promtool needs an address that asks for none "
+            "(e.g. kubectl port-forward to the Prometheus pod)"
+        )
+    facts = src.source_facts(client)
     interval = _duration(args.eval_interval, "--eval-interval") or facts.evaluation_interval or bf.EVAL_INTERVAL
-    end = _before_live_rules(bf.live_since(client, config.service, start, end, interval), start, end, interval)
+    end = _before_live_rules(src.live_since(client, config.service, start, end, interval), start, end, interval)
     specs = export_specs(config)
     doc = prometheus_rules([policy_for(s, config) for s in specs], config)
     plan = bf.plan_backfill(
@@ -85,7 +93,7 @@ def run_backfill(args: argparse.Namespace) -> int:
         chunk=_duration(args.chunk, "--chunk") or bf.CHUNK,
         max_points=args.max_points or bf.DEFAULT_MAX_POINTS,
     )
-    _check_series(bf.selectors_without_series(client, bf.scraped_selectors(plan), plan.runs[0].start, end), plan)
+    _check_series(src.selectors_without_series(client, bf.scraped_selectors(plan), plan.runs[0].start, end), plan)
     prometheus = bf.find_tool("prometheus", args.prometheus) if plan.levels > 1 else None
     print(_plan_text(plan, prom.url, version, len(specs)))
     result = bf.run_backfill(plan, url=prom.url, out_dir=args.out, promtool=promtool, prometheus=prometheus, echo=print)
