@@ -199,3 +199,31 @@ def test_cli_rules_grafana_writes_the_checked_dashboard(tmp_path: Path) -> None:
     assert (tmp_path / "grafana/srekit-shopfront.json").read_text() == (
         GOLDEN / "grafana/srekit-shopfront.json"
     ).read_text()
+
+
+def test_imported_policies_single_window_rounded_and_waiting_alerts(tmp_path: Path) -> None:
+    """Specs imported from real Pyrra (waiting `for:` tiers, a 4-day window) and slo-generator
+    (single-window steps, rounded burn rates) files: the dashboard passes every check and its
+    alert panel carries the exported expressions verbatim (rounding included)."""
+    from conftest import external
+
+    from srekit.inputs.slo_import.read import import_specs
+
+    pyrra = import_specs("pyrra", [external("pyrra", "examples", "caddy-response-latency.yaml")]).specs
+    slogen_dir = external("slo-generator", "samples")
+    slogen = import_specs("slo-generator", [slogen_dir / "prometheus", slogen_dir / "config.yaml"]).specs
+    config, _ = samples()
+    policies = [policy_for(s, config) for s in (*pyrra, *slogen)]
+    doc = service_dashboard(config, policies)
+    assert doc is not None
+    rules = prometheus_rules(policies, config)
+    queries = dashboard_queries(doc)
+    assert model_problems(doc) == [] and record_problems(queries, rules, ALL) == []
+    assert promtool_problems(queries, ALL, require_tool("promtool"), tmp_path) == []
+    panel = next(p for p in doc["panels"] if p["title"] == "Alerts firing")
+    alerts = " ".join(t["expr"] for t in panel["targets"])
+    exported = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    assert any("round(" in r["expr"] for r in exported) and any("for" in r for r in exported)
+    assert all("\n  ".join(r["expr"].splitlines()) in alerts for r in exported)
+    burn = next(p for p in doc["panels"] if p["title"] == "Burn rate")
+    assert "slo:sli_error:ratio_rate4d" in " ".join(t["expr"] for t in burn["targets"])
