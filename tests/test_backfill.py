@@ -679,3 +679,34 @@ def test_dashboard_budget_left_is_the_reports_budget(backfilled: Backfilled) -> 
         report = error_budget(events, policy.spec, as_of=at.floor("1min"))
         assert shown[policy.spec.name] == pytest.approx(1 - report.consumed, abs=2e-3), policy.spec.name
     assert min(shown.values()) < 0.5  # the outage spent most of checkout's budget: the check has teeth
+
+
+def test_sigterm_leaves_nothing_behind(backfilled: Backfilled, tmp_path: Path) -> None:
+    """A scheduler's SIGTERM mid-run: exit 143, promtool killed, the staging folder removed."""
+    import signal
+    import time
+
+    out = tmp_path / "blocks"
+    args = ("--config", str(backfilled.config), "--url", backfilled.source.url, "--out", str(out))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "srekit.cli", "backfill", *args, "--start", START.isoformat(), "--end", END.isoformat()],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob(".srekit-backfill-*/run-*/blocks/*/meta.json")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert proc.poll() is None, "the backfill ended before it could be interrupted"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 143 and "stopped by signal 15" in err
+    assert list(out.iterdir()) == []
+    running = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert str(out) not in running  # no promtool or local prometheus left over

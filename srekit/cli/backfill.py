@@ -96,9 +96,23 @@ def run_backfill(args: argparse.Namespace) -> int:
     _check_series(src.selectors_without_series(client, bf.scraped_selectors(plan), plan.runs[0].start, end), plan)
     prometheus = bf.find_tool("prometheus", args.prometheus) if plan.levels > 1 else None
     print(_plan_text(plan, prom.url, version, len(specs)))
+    _exit_cleanly_on_sigterm()
     result = bf.run_backfill(plan, url=prom.url, out_dir=args.out, promtool=promtool, prometheus=prometheus, echo=print)
     print(_result_text(result, plan, facts))
     return 0
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """A terminated backfill (a scheduler's SIGTERM) unwinds like Ctrl-C: promtool is killed, the
+    local Prometheus stopped and the staging folder removed, leaving --out as it was."""
+    import signal
+    import sys
+
+    def stop(signum: int, _frame: object) -> None:
+        print(f"srekit backfill: stopped by signal {signum}; nothing was kept", file=sys.stderr)
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _duration(text: str | None, flag: str) -> pd.Timedelta | None:
