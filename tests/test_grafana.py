@@ -227,3 +227,8 @@ def test_imported_policies_single_window_rounded_and_waiting_alerts(tmp_path: Pa
     assert all("\n  ".join(r["expr"].splitlines()) in alerts for r in exported)
     burn = next(p for p in doc["panels"] if p["title"] == "Burn rate")
     assert "slo:sli_error:ratio_rate4d" in " ".join(t["expr"] for t in burn["targets"])
+    # the table: one fast-burn state per SLO, even where an import splits a speed into several alerts
+    table = next(t["expr"] for p in doc["panels"] if p["title"] == "SLOs" for t in p["targets"] if t["refId"] == "E")
+    split = [p for p in policies if sum(rules[0].speed == "fast" for _, _, rules in p.alerts()) > 1]
+    assert split  # Pyrra's tiers wait differently: one alert each
+    assert table.count("count without ()") == sum(any(r.speed == "fast" for r in p.rules) for p in policies)

@@ -107,14 +107,15 @@ def burn_rate(svc: ServiceSLOs, window: str) -> str:
     return f"{ratio_record(window)}{_sel(svc)} / slo:error_budget:ratio{_sel(svc)}"
 
 
-def alert_state(svc: ServiceSLOs, policy: AlertPolicy, alert: str) -> str:
-    """1 while ``alert`` fires, else 0 (while the SLO has data): the exported alert expression
-    itself, restricted to the dashboard's scope, counted per SLO (its rules' series differ only in
-    their names) and padded with 0 from the SLO's objective series. An alert with ``for:`` shows
-    its condition; Prometheus's ALERTS annotation shows when it fired after waiting."""
-    expr = next(r["expr"] for r in alerting_rules(policy, svc.config) if r["alert"] == alert)
+def alert_state(svc: ServiceSLOs, policy: AlertPolicy, alerts: Sequence[str]) -> str:
+    """1 while any of ``alerts`` fires, else 0 (while the SLO has data): the exported alert
+    expressions themselves, restricted to the dashboard's scope, counted per SLO (their rules'
+    series differ only in their names) and padded with 0 from the SLO's objective series. An alert
+    with ``for:`` shows its condition; Prometheus's ALERTS annotation shows when it fired after
+    waiting."""
+    exprs = [r["expr"] for r in alerting_rules(policy, svc.config) if r["alert"] in alerts]
     objective = f"slo:objective:ratio{_sel(svc, [policy.spec.name])}"
-    body = "\n  ".join(expr.splitlines())
+    body = "\n  ".join("\nor\n".join(exprs).splitlines())
     return (
         f"(\n  count without () (\n  (\n  {body}\n  )\n  and on(srekit_slo) {objective}\n  ) > bool 0\n)"
         f"\nor\n0 * {objective}"
@@ -234,12 +235,13 @@ def _organize(rename: dict[str, str]) -> dm.DataTransformerConfig:
 
 
 def _alerts_now(svc: ServiceSLOs, speed: str) -> str:
-    return "\nor\n".join(
-        f"({alert_state(svc, p, name)})"
-        for p in svc.policies
-        for name, _, rules in p.alerts()
-        if rules[0].speed == speed
-    )
+    """Per SLO, whether any of its alerts of ``speed`` fires (0 or 1)."""
+    states = []
+    for p in svc.policies:
+        names = [name for name, _, rules in p.alerts() if rules[0].speed == speed]
+        if names:
+            states.append(f"({alert_state(svc, p, names)})")
+    return "\nor\n".join(states)
 
 
 def _runbook_link(entry: dict[str, str]) -> db.DashboardLink:
@@ -343,7 +345,7 @@ def alerts_panel(svc: ServiceSLOs) -> statetimeline.Panel:
     targets: list[Builder[Dataquery]] = []
     for ref, severity in (("A", "page"), ("B", "ticket")):
         terms = [
-            f'label_replace({alert_state(svc, p, name)}, "alertname", "{quote(name)}", "", "")'
+            f'label_replace({alert_state(svc, p, [name])}, "alertname", "{quote(name)}", "", "")'
             for p in svc.policies
             for name, sev, _ in p.alerts()
             if sev == severity
