@@ -33,7 +33,6 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    create_model,
     PlainSerializer,
     PlainValidator,
     StrictBool,
@@ -43,6 +42,7 @@ from pydantic import (
     Tag,
     ValidationError,
     WithJsonSchema,
+    create_model,
 )
 from pydantic.json_schema import GenerateJsonSchema
 
