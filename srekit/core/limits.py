@@ -19,6 +19,10 @@ The input-side bounds (this module's first fields) are enforced by :mod:`srekit.
   every count is an exact integer, and ``max_count`` is at most 2**53 so it is also exact as a
   float. The sum of ``total`` over a source may not reach :data:`MAX_SUM` (2**62), so no sum of
   counts, over any journeys and windows, can overflow a 64-bit integer.
+* **The time grid** of a telemetry source (aggregated or pulled from a file): from its first to
+  its last interval start at its own interval, at most ``max_intervals`` intervals, else exit 2 —
+  two rows decades apart at a 1-second interval would otherwise ask every analysis for billions
+  of grid cells.
 * **Timestamps** outside the years ``min_year`` .. ``max_year`` (inclusive, UTC) reject their row
   (``<column> out of range``): an epoch of 0 or -1, a 14-digit epoch or the year 9999 are broken
   exports, not history.
@@ -71,6 +75,13 @@ class Limits:
         metadata=_doc(
             "requests counted in one telemetry row (total, errors, le_*); a larger count rejects the row "
             "(`too large <column>`); at most 2**53"
+        ),
+    )
+    max_intervals: int = field(
+        default=3660 * 1440,
+        metadata=_doc(
+            "intervals from the first to the last stamp of a telemetry source at its own interval (the grid every "
+            "analysis builds per journey); default ten years of 1-minute intervals"
         ),
     )
     min_year: int = field(

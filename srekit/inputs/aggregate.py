@@ -1261,9 +1261,9 @@ def _reduce_pass(
 
 def _count_journeys(st: _State, jcode: np.ndarray, source: str, layout: _Layout, limits: Limits) -> None:
     """Stop reading as soon as accepted rows name more than ``limits.max_journeys`` journeys."""
-    if jcode.size == 0:
+    if jcode.size == 0 or len(st.journeys) <= limits.max_journeys:  # used ⊆ named: nothing to count
         return
-    st.used.update(np.unique(jcode).tolist())
+    st.used.update(np.flatnonzero(np.bincount(jcode)).tolist())
     if len(st.used) > limits.max_journeys:
         names = sorted(st.journeys, key=st.journeys.__getitem__)
         raise _journey_limit(source, layout.journey, len(st.used), limits, [names[c] for c in sorted(st.used)][:5])
@@ -1717,8 +1717,28 @@ def aggregate_files(
     if used.size > opts.limits.max_journeys:
         some = [journeys[int(c)] for c in used[:5]]
         raise _journey_limit(", ".join(dict.fromkeys(names)), "journey", int(used.size), opts.limits, some)
+    _check_grid(keys, opts, ", ".join(dict.fromkeys(names)))
     frame = _frame(keys, errs, counts, journeys, opts.interval_us, opts.edges)
     return frame, _entry(", ".join(dict.fromkeys(names)), partials, where)
+
+
+def _check_grid(keys: np.ndarray, opts: _Options, source: str) -> None:
+    """The output's time grid (first to last interval) within ``limits.max_intervals``."""
+    if keys.size == 0:
+        return
+    idx = (keys & ((1 << _KEY_SHIFT) - 1)) - _IDX_BIAS
+    cells = int(idx.max() - idx.min()) + 1
+    if cells > opts.limits.max_intervals:
+        first, last = (pd.Timestamp(int(i) * opts.interval_us, unit="us", tz="UTC") for i in (idx.min(), idx.max()))
+        raise input_error(
+            f"the requests span {cells:,} intervals of {pd.Timedelta(opts.interval_us, unit='us')} "
+            f"({first} .. {last}), more than limits.max_intervals = {opts.limits.max_intervals:,}",
+            file=source,
+            column="timestamp",
+            expected="history on one regular grid of a sensible size (every analysis builds it per journey)",
+            fix="check for stray stamps far from the rest, or aggregate with a longer --interval; "
+            + Limits.raise_hint("max_intervals", opts.limits.max_intervals),
+        )
 
 
 def _renumber(sources: Sequence[_Source], partials: Sequence[_Partial]) -> None:

@@ -264,7 +264,7 @@ def _csv_error(path: Path, exc: Exception) -> InputError:
         return input_error("file is not UTF-8 text", file=str(path), got=text, fix="save the file as UTF-8 CSV")
     if "straddl" in low:
         return input_error(
-            f"a CSV row is longer than {CSV_BLOCK_BYTES >> 20} MiB",
+            f"a CSV row is too long to read (rows may be up to {CSV_BLOCK_BYTES >> 20} MiB)",
             file=str(path),
             got=text,
             fix="check that the file is a CSV export (an unterminated quote swallows the rest of the file)",
@@ -855,9 +855,10 @@ def _count_matrix(df: pd.DataFrame, sources: list[str], names: list[str], rows: 
     if all(pd.api.types.is_signed_integer_dtype(df[c]) and not df[c].hasnans for c in sources):
         # typed fast path: a view of the file's int64 block when it holds these columns in order
         counts = np.asfortranarray(df[sources].to_numpy(dtype=np.int64))
-        for j, name in enumerate(names):
-            rows.reject(counts[:, j] < 0, f"negative {name}")
-            rows.reject(counts[:, j] > limits.max_count, f"too large {name}")
+        if n and (counts.min() < 0 or counts.max() > limits.max_count):  # one pass each; rarely true
+            for j, name in enumerate(names):
+                rows.reject(counts[:, j] < 0, f"negative {name}")
+                rows.reject(counts[:, j] > limits.max_count, f"too large {name}")
         return counts
     counts = np.empty((n, len(sources)), dtype=np.int64, order="F")
     for j, (c, name) in enumerate(zip(sources, names, strict=True)):
@@ -880,6 +881,26 @@ def _check_sum(good: pd.DataFrame, source: str) -> None:
             expected="at most 2**62 requests in one telemetry source",
             fix="check the counts (a unit mix-up, or cumulative counters instead of per-interval counts), "
             "or split the file by journey",
+        )
+
+
+def check_grid_span(stamps: pd.Series, *, source: str, limits: Limits) -> None:
+    """The regular grid from the first to the last interval start, at the smallest spacing, must
+    have at most ``limits.max_intervals`` intervals (exit 2 otherwise)."""
+    if len(stamps) < 2:
+        return
+    step = tm.infer_interval(pd.DataFrame({"interval_start": stamps}))
+    first, last = stamps.min(), stamps.max()
+    cells = int((last - first) // step) + 1
+    if cells > limits.max_intervals:
+        raise input_error(
+            f"the telemetry spans {cells:,} intervals of {step} ({first} .. {last}), more than "
+            f"limits.max_intervals = {limits.max_intervals:,}",
+            file=source,
+            column="interval_start",
+            expected="history on one regular grid of a sensible size (every analysis builds it per journey)",
+            fix="check for stray stamps far from the rest (the time range shows them) or a finer interval than "
+            "intended; " + Limits.raise_hint("max_intervals", limits.max_intervals),
         )
 
 
@@ -940,6 +961,7 @@ def load_telemetry(
     loaded = _finish("telemetry", source, raw, frame, rows, time_col="interval_start", strict=strict)
     good = loaded.frame
     check_journey_count(good["journey"], source=source, kind="telemetry", limits=limits)
+    check_grid_span(good["interval_start"], source=source, limits=limits)
     _check_sum(good, source)
     if _is_canonical(good):  # the usual export: sorted by journey and time, no repeats
         dup, merged = 0, good

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from srekit.inputs.columns import MISSING_TOKENS
 
@@ -55,7 +57,11 @@ class Numbers:
 
 
 def _match(text: pd.Series, pattern: str) -> np.ndarray:
-    return np.array(text.str.fullmatch(pattern).fillna(False), dtype=bool)
+    """Whole-cell regular-expression match (pyarrow's RE2: pandas would fall back to Python's
+    ``re`` for some patterns, 15× slower); False for missing cells."""
+    arr = pa.array(text.astype("str"), type=pa.string(), from_pandas=True)
+    hit = pc.match_substring_regex(arr, f"^(?:{pattern})$")
+    return np.array(pc.fill_null(hit, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def _is_number_dtype(s: pd.Series) -> bool:
@@ -115,7 +121,7 @@ def parse_counts(s: pd.Series, max_count: int) -> Numbers:
         return Numbers(values, masks)
     text, f = _text_forms(s, integer=True)
     digits = _match(text, r"\+?\d+")
-    sig = text.str.lstrip("+").str.lstrip("0").str.len().to_numpy(dtype=np.int64)
+    sig = text.str.lstrip("+").str.lstrip("0").str.len().fillna(0).to_numpy(dtype=np.int64)
     exact = digits & (sig <= _INT_DIGITS)
     values = np.zeros(n, dtype=np.int64)
     if exact.any():
