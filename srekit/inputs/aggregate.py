@@ -736,6 +736,13 @@ def _unreadable(path: str, fmt: str, exc: Exception) -> InputError:
             got="0 bytes",
             fix="export the request log again; an empty file has nothing to aggregate",
         )
+    if "straddl" in text.lower():
+        return input_error(
+            f"a line of the requests file is too long to read (lines may be up to {_CSV_BLOCK >> 20} MiB)",
+            file=path,
+            got=text,
+            fix="check that the file is a request log in CSV (an unterminated quote swallows the lines after it)",
+        )
     return input_error(
         f"requests file cannot be read as {fmt}",
         file=path,

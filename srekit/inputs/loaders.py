@@ -1,15 +1,18 @@
 """Loading and validating every input kind (docs/inputs.md).
 
-Each ``load_<kind>(path, *, fmt=None, tz="UTC", columns=None, strict=False) -> Loaded`` reads one
-file, maps its columns onto the canonical ones of :mod:`srekit.inputs.columns`, parses every stamp to UTC
-with :func:`srekit.inputs.timeparse.parse_utc` (naive stamps in ``tz``, the documented DST rule) and
-checks every row. The rules:
+Each ``load_<kind>(path, *, fmt=None, tz="UTC", columns=None, strict=False, limits=DEFAULT_LIMITS)
+-> Loaded`` reads one file (CSV through pyarrow, every cell as text), maps its columns onto the
+canonical ones of :mod:`srekit.inputs.columns`, parses every stamp to UTC with
+:func:`srekit.inputs.timeparse.parse_utc` (accepted forms, the year range, naive stamps in ``tz``,
+the documented DST rule), every number with :mod:`srekit.inputs.numbers` (no decimal commas, exact
+counts) and checks every row against ``limits`` (:mod:`srekit.core.limits`). The rules:
 
-* Whole-file problems (unreadable or empty file, header only, a missing required column,
-  duplicate incident ids, no usable row at all) raise :class:`~srekit.core.errors.InputError` naming
+* Whole-file problems (unreadable or empty file, header only, a missing or ambiguous required
+  column, duplicate incident ids, a bound of ``limits`` exceeded, no usable row at all) raise :class:`~srekit.core.errors.InputError` naming
   the file, the column, the first offending rows, what was expected and the fix.
-* Row-level problems (unparseable stamp, missing / non-numeric / negative value, unknown
-  category value, resolved before started, …) reject the row: it goes to ``Loaded.rejects``
+* Row-level problems (a line with the wrong number of fields, unparseable or out-of-range stamp,
+  missing / non-numeric / decimal-comma / negative value, a name too long, unknown category value,
+  resolved before started, …) reject the row: it goes to ``Loaded.rejects``
   (original 1-based row number in ``row``, the original values, a ``reason``) and is counted in
   ``LedgerEntry.rejected`` by reason. The first failing check names the reason. ``strict=True``
   turns any reject into an :class:`InputError`.
