@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from hypothesis import strategies as st
 
 from srekit.core.errors import SrekitError
@@ -223,3 +224,63 @@ def exact_floats() -> st.SearchStrategy[float]:
 
 def as_int64(values: Any) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
+
+
+@st.composite
+def typed_column(draw: st.DrawFn, n: int) -> pd.Series:
+    """A column of a random Parquet type holding hostile values: huge and negative integers,
+    uint64 beyond int64, NaN and infinities, booleans, nasty text, datetimes of any year (naive,
+    UTC, a local zone), durations, bytes, nullable integers, categories."""
+    kind = draw(st.integers(0, 10))
+    ints = st.integers(-(2**63), 2**63 - 1)
+    if kind == 0:
+        return pd.Series(draw(st.lists(ints, min_size=n, max_size=n)), dtype="int64")
+    if kind == 1:
+        return pd.Series(draw(st.lists(st.integers(0, 2**64 - 1), min_size=n, max_size=n)), dtype="uint64")
+    if kind == 2:
+        return pd.Series(draw(st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=n, max_size=n)))
+    if kind == 3:
+        return pd.Series(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool)
+    if kind == 4:
+        return pd.Series(draw(st.lists(st.one_of(st.none(), cell), min_size=n, max_size=n)), dtype="str")
+    if kind in (5, 6, 7):
+        us = draw(st.lists(st.integers(-(2**62), 2**62), min_size=n, max_size=n))
+        stamps = pd.Series(np.asarray(us, dtype="datetime64[us]"))
+        if kind == 6:
+            return stamps.dt.tz_localize("UTC")
+        if kind == 7:
+            near = pd.Series(pd.to_datetime(np.asarray(us, dtype=np.int64) % (4 * 10**15), unit="us"))
+            return near.dt.tz_localize("Europe/Berlin", ambiguous="NaT", nonexistent="NaT")
+        return stamps
+    if kind == 8:
+        return pd.Series(
+            pd.to_timedelta(draw(st.lists(st.integers(-(10**15), 10**15), min_size=n, max_size=n)), unit="us")
+        )
+    if kind == 9:
+        return pd.Series(
+            draw(st.lists(st.one_of(st.none(), st.integers(-(2**63), 2**63 - 1)), min_size=n, max_size=n)),
+            dtype="Int64",
+        )
+    return pd.Series(draw(st.lists(st.sampled_from(NASTY[:20]), min_size=n, max_size=n)), dtype="category")
+
+
+@st.composite
+def typed_parquet(draw: st.DrawFn, columns: Sequence[str], valid_row: st.SearchStrategy[list[str]]) -> pd.DataFrame:
+    """Valid rows (as text) with about a third of the columns replaced by a column of a random
+    type (see :func:`typed_column`)."""
+    rows = draw(st.lists(valid_row, min_size=1, max_size=8))
+    frame = pd.DataFrame([r[: len(columns)] for r in rows], columns=list(columns), dtype="str")
+    for c in columns:
+        if draw(st.integers(0, 2)) == 0:
+            frame[c] = draw(typed_column(len(frame))).to_numpy()
+    return frame
+
+
+def write_parquet(tmp: Path, frame: pd.DataFrame) -> Path | None:
+    """The frame as Parquet, or None when pyarrow refuses to store it (nothing to read then)."""
+    p = tmp / "typed.parquet"
+    try:
+        frame.to_parquet(p)
+    except (pa.ArrowException, ValueError, TypeError, OverflowError):
+        return None
+    return p

@@ -22,7 +22,9 @@ from hostile_inputs import (
     names,
     raw_lines,
     stamps_strategy,
+    typed_parquet,
     write_bytes,
+    write_parquet,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,6 +32,7 @@ from hypothesis import strategies as st
 from srekit.core.errors import InputError
 from srekit.core.limits import DEFAULT_LIMITS, Limits
 from srekit.inputs import loaders as io
+from srekit.inputs.columns import MISSING_TOKENS
 
 HEADER = [
     "id",
@@ -106,6 +109,18 @@ def test_arbitrary_text_never_crashes(tmp_path_factory: pytest.TempPathFactory, 
     got = load_or_refuse(io.load_incidents, p)
     if got is not None:
         check_ledger(got)
+        check_frame(got)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=typed_parquet(HEADER, valid_row()))
+def test_typed_parquet_never_crashes(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> None:
+    """Parquet columns of any type (uint64 beyond int64, NaN, infinities, any year, durations,
+    bytes, categories) load or are refused with a SrekitError."""
+    p = write_parquet(tmp_path_factory.mktemp("pq"), frame)
+    got = None if p is None else load_or_refuse(io.load_incidents, p)
+    if got is not None:
+        check_ledger(got, len(frame))
         check_frame(got)
 
 
@@ -198,7 +213,9 @@ def test_round_trip(tmp_path_factory: pytest.TempPathFactory, rows: list[list[st
     assert not io.load_incidents(p).entry.rejected
     for _, r in df.iterrows():
         g = got.loc[r["id"]]
-        assert (g["title"] if pd.notna(g["title"]) else "") == r["title"].strip()
+        title = r["title"].strip()
+        missing = title.lower() in MISSING_TOKENS  # "", "none", "-" … are documented as missing
+        assert pd.isna(g["title"]) if missing else g["title"] == title
         for c in ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"):
             assert g[c] == pd.Timestamp(r[c])
 

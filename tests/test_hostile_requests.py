@@ -21,7 +21,9 @@ from hostile_inputs import (
     names,
     raw_lines,
     stamps_strategy,
+    typed_parquet,
     write_bytes,
+    write_parquet,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -70,7 +72,8 @@ def test_mangled_csv_reads_or_refuses_cleanly(tmp_path_factory: pytest.TempPathF
     check_ledger(got, data.rows)  # type: ignore[attr-defined]
     check_frame(got)
     # the streaming aggregate sees the same rows and the same ledger
-    frame, entry = ag.aggregate_files(p, edges=EDGES, quarantine=d / "q.csv")
+    wide = Limits(max_intervals=10**12)  # random stamps span a century: the grid bound is tested below
+    frame, entry = ag.aggregate_files(p, edges=EDGES, quarantine=d / "q.csv", limits=wide)
     assert (entry.rows_read, entry.rows_accepted, dict(entry.rejected)) == (
         got.entry.rows_read,
         got.entry.rows_accepted,
@@ -89,6 +92,18 @@ def test_arbitrary_text_never_crashes(tmp_path_factory: pytest.TempPathFactory, 
     got = load_or_refuse(ag.read_requests, p)
     if got is not None:
         check_ledger(got)
+        check_frame(got)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=typed_parquet(HEADER, valid_row()))
+def test_typed_parquet_never_crashes(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> None:
+    """Parquet columns of any type (uint64 beyond int64, NaN, infinities, any year, durations,
+    bytes, categories) load or are refused with a SrekitError."""
+    p = write_parquet(tmp_path_factory.mktemp("pq"), frame)
+    got = None if p is None else load_or_refuse(ag.read_requests, p)
+    if got is not None:
+        check_ledger(got, len(frame))
         check_frame(got)
 
 

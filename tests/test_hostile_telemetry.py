@@ -19,7 +19,9 @@ from hostile_inputs import (
     names,
     raw_lines,
     stamps_strategy,
+    typed_parquet,
     write_bytes,
+    write_parquet,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -75,6 +77,18 @@ def test_arbitrary_text_never_crashes(tmp_path_factory: pytest.TempPathFactory, 
     got = load_or_refuse(io.load_telemetry, p)
     if got is not None:
         check_ledger(got)
+        check_frame(got)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(frame=typed_parquet(HEADER, valid_row()))
+def test_typed_parquet_never_crashes(tmp_path_factory: pytest.TempPathFactory, frame: pd.DataFrame) -> None:
+    """Parquet columns of any type (uint64 beyond int64, NaN, infinities, any year, durations,
+    bytes, categories) load or are refused with a SrekitError."""
+    p = write_parquet(tmp_path_factory.mktemp("pq"), frame)
+    got = None if p is None else load_or_refuse(io.load_telemetry, p)
+    if got is not None:
+        check_ledger(got, len(frame))
         check_frame(got)
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
+import pandas as pd
+
 from srekit.core.errors import input_error
 
 REQUESTS = ("timestamp", "latency_ms", "error", "journey")  # float ms, bool, str
@@ -93,3 +96,21 @@ def find_header(
             fix=fix,
         )
     return names[hits[0]] if hits else None
+
+
+def text_cells(s: pd.Series) -> pd.Series:
+    """Any column as text (``str`` dtype, missing stays missing), whatever its type: booleans as
+    ``true``/``false``, datetimes of any year as ISO text (pandas cannot format years beyond
+    9999 or before 1), anything else by ``str``."""
+    if pd.api.types.is_bool_dtype(s):
+        return s.map({True: "true", False: "false"}).astype("str")
+    if pd.api.types.is_datetime64_any_dtype(s):
+        aware = getattr(s.dt, "tz", None) is not None
+        values = (s.dt.tz_convert("UTC").dt.tz_localize(None) if aware else s).to_numpy(dtype="datetime64[us]")
+        text = np.datetime_as_string(values, unit="us")
+        out = pd.Series(text, index=s.index, dtype="str").mask(pd.Series(np.isnat(values), index=s.index))
+        return (out + "Z") if aware else out
+    try:
+        return s.astype("str")
+    except (ValueError, TypeError, OverflowError, NotImplementedError):
+        return pd.Series([None if v is None else str(v) for v in s.tolist()], index=s.index, dtype="str")

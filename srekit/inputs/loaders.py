@@ -8,8 +8,9 @@ the documented DST rule), every number with :mod:`srekit.inputs.numbers` (no dec
 counts) and checks every row against ``limits`` (:mod:`srekit.core.limits`). The rules:
 
 * Whole-file problems (unreadable or empty file, header only, a missing or ambiguous required
-  column, duplicate incident ids, a bound of ``limits`` exceeded, no usable row at all) raise :class:`~srekit.core.errors.InputError` naming
-  the file, the column, the first offending rows, what was expected and the fix.
+  column, duplicate incident ids, a bound of ``limits`` exceeded, no usable row at all) raise
+  :class:`~srekit.core.errors.InputError` naming the file, the column, the first offending rows,
+  what was expected and the fix.
 * Row-level problems (a line with the wrong number of fields, unparseable or out-of-range stamp,
   missing / non-numeric / decimal-comma / negative value, a name too long, unknown category value,
   resolved before started, …) reject the row: it goes to ``Loaded.rejects``
@@ -57,6 +58,7 @@ from srekit.inputs.columns import (
     SERIES,
     TOIL,
     find_header,
+    text_cells,
 )
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.ledger import LedgerEntry, Loaded
@@ -547,10 +549,7 @@ class _Rows:
 
 def _text(s: pd.Series) -> pd.Series:
     """Cells as stripped text, NA for empty / null-like tokens."""
-    if pd.api.types.is_bool_dtype(s):
-        t = s.map({True: "true", False: "false"}).astype("str")
-    else:
-        t = s.astype("str").str.strip()
+    t = text_cells(s).str.strip()
     missing = s.isna().to_numpy() | t.str.lower().isin(MISSING_TOKENS).to_numpy()
     return t.mask(pd.Series(missing, index=t.index)).astype("str")
 
@@ -622,8 +621,8 @@ def _category(
     if name not in cols:
         return pd.Series(pd.NA, index=raw.index, dtype="str")
     s = raw[cols[name]]
-    t = _text(s.map({True: "true", False: "false"}) if pd.api.types.is_bool_dtype(s) else s.astype("str"))
-    plain = s.astype("str").str.strip().str.lower()
+    t = _text(s)
+    plain = text_cells(s).str.strip().str.lower()
     t = t.where(t.notna() | ~plain.isin(list(mapping)), plain)  # e.g. impact "none" is a value
     key = t.str.lower().str.replace(r"[\s\-_]+", " ", regex=True).str.strip()
     key2 = key.str.replace(" ", "", regex=False)
@@ -705,6 +704,10 @@ def check_journey_count(journeys: pd.Series, *, source: str, kind: str, limits: 
         )
 
 
+#: Columns the rejects add; a file column of the same name is kept as ``<name> (file)``.
+_REJECT_COLUMNS = ("row", "line", "reason")
+
+
 def _finish(
     kind: str,
     source: str,
@@ -735,6 +738,7 @@ def _finish(
             + ("" if strict else "; check the column mapping and the --format"),
         )
     rejects = raw.frame.loc[~ok].copy()
+    rejects.columns = pd.Index([f"{c} (file)" if c in _REJECT_COLUMNS else c for c in rejects.columns], dtype=object)
     rejects.insert(0, "row", rej_rows)
     if raw.lines is not None:
         rejects["line"] = raw.lines[~ok].to_numpy()

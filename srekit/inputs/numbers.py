@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from srekit.inputs.columns import MISSING_TOKENS
+from srekit.inputs.columns import MISSING_TOKENS, text_cells
 
 PLAIN_RE = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 GROUPED_RE = r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?"
@@ -70,7 +70,7 @@ def _is_number_dtype(s: pd.Series) -> bool:
 
 def _text_forms(s: pd.Series, *, integer: bool) -> tuple[pd.Series, dict[str, np.ndarray]]:
     """Stripped text with grouping commas removed, and the mask of every form."""
-    text = s.astype("str").str.strip()
+    text = text_cells(s).str.strip()
     low = text.str.lower()
     forms = {
         "missing": (s.isna() | low.isin(MISSING_TOKENS)).to_numpy(dtype=bool),

@@ -41,6 +41,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from srekit.core.limits import DEFAULT_LIMITS, YEAR_CEILING, YEAR_FLOOR, Limits
+from srekit.inputs.columns import text_cells
 
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _TIME = r"(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?)?"
@@ -141,11 +142,14 @@ class TextStamps:
 
 
 _FAR_LOW, _FAR_HIGH = np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max
+#: Wall times (µs) safely inside pandas' nanosecond range, where time zones can be applied.
+_WALL_FLOOR = pd.Timestamp(year=YEAR_FLOOR + 1, month=1, day=2).value // 1000
+_WALL_CEILING = pd.Timestamp(year=YEAR_CEILING - 1, month=12, day=30).value // 1000
 
 
 def parse_text(values: pd.Series) -> TextStamps:
     """Classify and parse text stamps by the accepted forms (module docstring)."""
-    text = values.astype("str").str.strip().str.upper()
+    text = text_cells(values).str.strip().str.upper()
     missing = (values.isna() | (text == "")).to_numpy()
     n = len(text)
     us = np.zeros(n, dtype=np.int64)
@@ -223,18 +227,27 @@ def _as_us(stamps: pd.Series) -> np.ndarray:
     """Datetimes (aware → UTC) as int64 µs, 0 where NaT (the caller masks those)."""
     if getattr(stamps.dt, "tz", None) is not None:
         stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
-    values = stamps.astype("datetime64[us]")
-    return np.where(values.isna().to_numpy(), 0, values.to_numpy().view(np.int64))
+    values = stamps.to_numpy(dtype="datetime64[us]")
+    return np.where(np.isnat(values), 0, values.view(np.int64))
 
 
 def _parse_datetimes(values: pd.Series, tz: str, limits: Limits) -> ParsedTimes:
+    """Datetime columns (Parquet): aware ones are UTC already, naive ones wall time in ``tz``.
+    Years beyond pandas' nanosecond range are out of range without being localised."""
     missing = values.isna().to_numpy()
+    none = np.zeros(len(values), bool)
+    us = _as_us(values)  # UTC for aware columns, wall time for naive ones
+    far = ~missing & ((us <= _WALL_FLOOR) | (us >= _WALL_CEILING))
     if getattr(values.dt, "tz", None) is not None:
-        us = _as_us(values)
-        return _finish(us, missing, np.zeros(len(values), bool), values.index, limits, (0, 0, int((~missing).sum()), 0))
-    loc = _localize(values, tz, 0, missing)
-    counts = (loc.ambiguous_resolved, loc.nonexistent_shifted, 0, int((~missing).sum()))
-    return _finish(_as_us(loc.utc), missing, np.zeros(len(values), bool), values.index, limits, counts)
+        return _finish(us, missing, none, values.index, limits, (0, 0, int((~missing).sum()), 0))
+    near = ~missing & ~far
+    amb = nonex = 0
+    if near.any():
+        walls = pd.Series(pd.to_datetime(us[near], unit="us"))
+        loc = _localize(walls, tz, 0, np.zeros(len(walls), bool))
+        us[near] = _as_us(loc.utc)
+        amb, nonex = loc.ambiguous_resolved, loc.nonexistent_shifted
+    return _finish(us, missing, none, values.index, limits, (amb, nonex, 0, int((~missing).sum())))
 
 
 def _finish(
