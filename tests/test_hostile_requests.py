@@ -312,3 +312,25 @@ def test_limit_option_on_the_command_line(tmp_path: Path, capsys: pytest.Capture
     assert main(["aggregate", str(p), "--out", str(out), "--limit", "max_journeys=3", "--no-progress"]) == 0
     assert main(["validate", "requests", str(p), "--limit", "max_jurneys=3"]) == 2
     assert "unknown limit" in capsys.readouterr().err
+
+
+def test_aggregate_frame_refuses_what_the_reader_rejects() -> None:
+    """The pure reduction over canonical rows holds the same rules: stamps in range, missing
+    journeys as ``unknown``, names bounded."""
+    rows = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(["2024-01-01T00:00:00Z", "2024-01-01T00:00:01Z"], utc=True),
+            "latency_ms": [1.0, 2.0],
+            "error": [False, True],
+            "journey": ["NA", "checkout"],
+        }
+    )
+    out = ag.aggregate_frame(rows, edges=EDGES)
+    assert sorted(out["journey"]) == ["checkout", "unknown"]
+    far = rows.assign(timestamp=pd.to_datetime(["1970-01-01T00:00:00Z", "2024-01-01T00:00:00Z"], utc=True))
+    with pytest.raises(InputError, match="out-of-range stamp"):
+        ag.aggregate_frame(far, edges=EDGES)
+    with pytest.raises(InputError, match="longer than limits.max_name_chars"):
+        ag.aggregate_frame(rows.assign(journey=["x" * 129, "y"]), edges=EDGES)
+    with pytest.raises(InputError, match="limits.max_journeys = 1"):
+        ag.aggregate_frame(rows, edges=EDGES, limits=Limits(max_journeys=1))

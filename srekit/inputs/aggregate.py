@@ -55,7 +55,7 @@ from srekit.core.limits import DEFAULT_LIMITS, YEAR_CEILING, YEAR_FLOOR, Limits
 from srekit.inputs import numbers as num
 from srekit.inputs import telemetry as tm
 from srekit.inputs import timeparse
-from srekit.inputs.columns import DEFAULT_JOURNEY, MISSING_JOURNEY, MISSING_TOKENS, REQUESTS, find_header
+from srekit.inputs.columns import DEFAULT_JOURNEY, MISSING_JOURNEY, MISSING_TOKENS, REQUESTS, find_header, text_cells
 from srekit.inputs.ledger import LedgerEntry, Loaded
 
 KIND = "requests"
@@ -1471,6 +1471,7 @@ def aggregate_frame(
     *,
     interval: pd.Timedelta = ONE_MINUTE,
     edges: Sequence[float] = tm.DEFAULT_EDGES_MS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> pd.DataFrame:
     """Reduce canonical request rows to the aggregated telemetry form.
 
@@ -1485,9 +1486,18 @@ def aggregate_frame(
         (bool) and optional ``journey`` (``"all"`` when absent).
     interval : aggregation interval (≥ 1 s).
     edges : ascending bucket edges in ms.
+    limits : stamps outside ``min_year``..``max_year``, journeys longer than ``max_name_chars``
+        and more than ``max_journeys`` journeys are refused, as :func:`read_requests` refuses them.
     """
     opts = _options(
-        interval=interval, edges=edges, tz="UTC", columns=None, fmt=None, strict=True, error_status=DEFAULT_ERROR_STATUS
+        interval=interval,
+        edges=edges,
+        tz="UTC",
+        columns=None,
+        fmt=None,
+        strict=True,
+        error_status=DEFAULT_ERROR_STATUS,
+        limits=limits,
     )
     require_columns(
         requests.columns,
@@ -1506,10 +1516,13 @@ def aggregate_frame(
         )
     ts_us = ts.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
     lat = pd.to_numeric(requests["latency_ms"], errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(ts_us.isna().to_numpy() | ~np.isfinite(lat) | (np.nan_to_num(lat, nan=-1.0) < 0))
+    lo, hi = opts.stamp_bounds
+    stamps = _i8(ts_us)
+    out = ts_us.isna().to_numpy() | (stamps < lo) | (stamps >= hi)
+    bad = np.flatnonzero(out | ~np.isfinite(lat) | (np.nan_to_num(lat, nan=-1.0) < 0))
     if bad.size:
         raise input_error(
-            "request rows with a missing stamp or a missing, negative or infinite latency",
+            "request rows with a missing or out-of-range stamp or a missing, negative or infinite latency",
             rows=(bad + 1).tolist(),
             fix="reject such rows on load (read_requests quarantines them)",
         )
@@ -1522,19 +1535,30 @@ def aggregate_frame(
             fix="error is True/False",
         )
     if "journey" in requests.columns:
-        names, codes = _factorize(requests["journey"])
+        names, codes = _factorize(requests["journey"], limits)
     else:
         names, codes = [DEFAULT_JOURNEY], np.zeros(len(requests), np.int64)
-    keys, errs, counts = _reduce_rows(
-        codes, _i8(ts_us), lat, errors.to_numpy(dtype=bool), opts.interval_us, opts.edges_arr
-    )
+    keys, errs, counts = _reduce_rows(codes, stamps, lat, errors.to_numpy(dtype=bool), opts.interval_us, opts.edges_arr)
     return _frame(keys, errs, counts, names, opts.interval_us, opts.edges)
 
 
-def _factorize(journey: pd.Series) -> tuple[list[str], np.ndarray]:
-    text = journey.astype("str").str.strip()
-    filled = text.where(text.notna() & (text != ""), MISSING_JOURNEY)  # as the file path names them
+def _factorize(journey: pd.Series, limits: Limits) -> tuple[list[str], np.ndarray]:
+    """Journey codes as the file path makes them: missing tokens are ``unknown``; a name too long,
+    or too many journeys, is an error."""
+    text = text_cells(journey).str.strip()
+    gone = text.isna() | text.str.lower().isin(MISSING_TOKENS)
+    filled = text.mask(gone, MISSING_JOURNEY)
+    long = np.flatnonzero((filled.str.len() > limits.max_name_chars).to_numpy())
+    if long.size:
+        raise input_error(
+            f"journey names longer than limits.max_name_chars = {limits.max_name_chars}",
+            column="journey",
+            rows=(long + 1).tolist(),
+            fix="reject such rows on load (read_requests quarantines them)",
+        )
     codes, uniques = pd.factorize(filled)
+    if len(uniques) > limits.max_journeys:
+        raise _journey_limit("request rows", "journey", len(uniques), limits, [str(u) for u in uniques[:5]])
     return [str(u) for u in uniques], codes.astype(np.int64)
 
 
