@@ -19,10 +19,14 @@ partition (a byte range of a CSV file, a Parquet row group, a whole gzip file) o
 ``dask.distributed`` cluster and merges the partial counts: the output is identical.
 
 Rows that cannot be used are rejected with a reason, counted in the ledger and optionally written
-to a quarantine CSV; ``strict=True`` turns the first reject into an :class:`InputError`.
-Timestamps follow :mod:`srekit.core.timeutil` (offsets converted exactly; naive stamps read in
-``tz``; the first occurrence of a repeated DST wall time is the earlier instant, later ones the
-later instant; skipped wall times shift forward), with a vectorised pyarrow fast path.
+to a quarantine CSV; ``strict=True`` turns the first reject into an :class:`InputError`, and a
+file whose every row is rejected is one too. Timestamps follow :mod:`srekit.inputs.timeparse`
+(ISO 8601 with a date or epoch numbers by magnitude, within ``limits.min_year``..``max_year``;
+offsets converted exactly; naive stamps read in ``tz``; the first occurrence of a repeated DST
+wall time is the earlier instant, later ones the later instant; skipped wall times shift
+forward), with a vectorised pyarrow fast path; latencies follow :mod:`srekit.inputs.numbers` (no
+decimal commas). Journeys are bounded by ``limits.max_name_chars`` and ``limits.max_journeys``
+(:mod:`srekit.core.limits`).
 """
 
 from __future__ import annotations
