@@ -704,6 +704,11 @@ def check_journey_count(journeys: pd.Series, *, source: str, kind: str, limits: 
         )
 
 
+#: What usually causes a reason that rejects every row.
+_HINTS = {
+    R_FIELDS: ": every row needs as many fields as the header; a trailing or unquoted comma adds one "
+    "(the rejects' `line` column shows the raw text)",
+}
 #: Columns the rejects add; a file column of the same name is kept as ``<name> (file)``.
 _REJECT_COLUMNS = ("row", "line", "reason")
 
@@ -734,7 +739,7 @@ def _finish(
             rows=first,
             expected=f"valid {kind} rows",
             got="; ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])),
-            fix=f"correct the rows (most common problem: {top})"
+            fix=f"correct the rows (most common problem: {top}{_HINTS.get(top, '')})"
             + ("" if strict else "; check the column mapping and the --format"),
         )
     rejects = raw.frame.loc[~ok].copy()
