@@ -186,11 +186,13 @@ def test_blank_lines_only(tmp_path: Path) -> None:
         io.load_series(p)
 
 
-def test_ragged_csv(tmp_path: Path) -> None:
-    p = write(tmp_path, "s.csv", "timestamp,value\n2024-01-01,1\n2024-01-02,2,3,4\n")
-    with pytest.raises(InputError, match="malformed CSV") as e:
-        io.load_series(p)
-    assert "line 3" in str(e.value)
+def test_ragged_csv_rows_are_rejected_not_shifted(tmp_path: Path) -> None:
+    p = write(tmp_path, "s.csv", "timestamp,value\n2024-01-01,1\n2024-01-02,2,3,4\n2024-01-03\n2024-01-04,5\n")
+    got = io.load_series(p)
+    assert got.frame["value"].tolist() == [1.0, 5.0]
+    assert dict(got.entry.rejected) == {"wrong number of fields": 2}
+    assert got.rejects["row"].tolist() == [2, 3]
+    assert got.rejects["line"].tolist() == ["2024-01-02,2,3,4", "2024-01-03"]
 
 
 def test_not_utf8(tmp_path: Path) -> None:

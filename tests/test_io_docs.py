@@ -6,6 +6,8 @@ import dataclasses
 
 from conftest import ROOT
 
+from srekit.core.limits import Limits
+from srekit.inputs import aggregate as ag
 from srekit.inputs import config
 from srekit.inputs import loaders as io
 
@@ -42,10 +44,19 @@ def test_service_yaml_doc_lists_every_key() -> None:
         "report",
         "owners",
         "slos",
+        "limits",
     }
     missing += [k for k in top if f"| `{k}` |" not in text]
     missing += [k for k in config.DATA_KINDS if f"| `{k}` |" not in text]
+    limits = text.split("## `limits`", 1)[1].split("\n## ", 1)[0]
+    missing += [f"limits.{name}" for name in Limits.names() if f"| `{name}` |" not in limits]
     assert missing == []
+
+
+def test_every_request_reject_reason_is_documented() -> None:
+    text = (ROOT / "docs" / "aggregate.md").read_text()
+    reasons = [r for r in ag.REASONS if r] + [ag.R_FIELDS]
+    assert [r for r in reasons if f"| `{r}` |" not in text] == []
 
 
 def test_inputs_doc_covers_every_kind_and_preset() -> None:

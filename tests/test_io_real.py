@@ -61,7 +61,11 @@ def test_github_statuspage_json() -> None:
     assert (e.rows_read, e.rows_accepted) == (1282, 1279)
     assert dict(e.rejected) == {"resolved before started": 3}
     assert sorted(got.rejects["id"]) == ["nk9gdvl03ztg", "qb2vmff9bnf5", "qrrdvssfmrs2"]
-    assert dict(e.notes) == {"preset_statuspage": 1282, "zero_duration": 836, "detected_before_started": 13}
+    # 13 were first posted before their recorded start: that detection stamp is cleared (a
+    # negative time to detect is not a measurement), the incidents are kept
+    assert dict(e.notes) == {"preset_statuspage": 1282, "zero_duration": 836, "cleared_detected_before_started": 13}
+    assert got.frame["detected_at"].isna().sum() == 13
+    assert ((got.frame["detected_at"] - got.frame["started_at"]).dropna() >= pd.Timedelta(0)).all()
     assert got.frame["severity"].value_counts().to_dict() == {
         "SEV3": 1046,
         "SEV2": 199,
@@ -89,9 +93,13 @@ def test_github_derived_csv_matches_json() -> None:
 def test_gcp_incidents_json_and_csv() -> None:
     js = io.load_incidents(external("cloud-status-history", "app", "public", "incidents.json"))
     assert (js.entry.rows_read, js.entry.rows_accepted, dict(js.entry.rejected)) == (157, 157, {})
-    assert dict(js.entry.notes) == {"preset_gcp": 157, "detected_before_started": 1}
-    early = js.frame[js.frame["detected_at"] < js.frame["started_at"]].iloc[0]
-    assert early["started_at"] - early["detected_at"] == pd.Timedelta(minutes=20, seconds=8)
+    assert dict(js.entry.notes) == {"preset_gcp": 157, "cleared_detected_before_started": 1}
+    # the one posted 20 min 8 s before its begin keeps its begin; its detection stamp is cleared
+    assert js.rejects.empty and js.frame["detected_at"].isna().sum() == 1
+    raw = io.read_json(external("cloud-status-history", "app", "public", "incidents.json"))
+    gone = js.frame.loc[js.frame["detected_at"].isna(), "id"].item()
+    rec = next(r for r in raw if str(r["id"]) == gone)
+    assert pd.Timestamp(rec["begin"]) - pd.Timestamp(rec["created"]) == pd.Timedelta(minutes=20, seconds=8)
     assert js.frame["severity"].value_counts().to_dict() == {"SEV3": 118, "SEV2": 20, "SEV4": 19}
     cols = {
         "started_at": "begin",
@@ -101,7 +109,7 @@ def test_gcp_incidents_json_and_csv() -> None:
         "journey": "service_name",
     }
     csv = io.load_incidents(external("cloud-status-history", "gcp_incidents.derived.csv"), columns=cols)
-    assert dict(csv.entry.notes) == {"detected_before_started": 1}
+    assert dict(csv.entry.notes) == {"cleared_detected_before_started": 1}
     assert sorted(csv.frame["id"]) == sorted(js.frame["id"])
 
 

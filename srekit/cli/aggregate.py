@@ -7,7 +7,9 @@ import sys
 
 import pandas as pd
 
+from srekit.cli.validate import add_limit_argument
 from srekit.core.errors import ConfigError
+from srekit.core.limits import parse_limit_args
 from srekit.core.timeutil import parse_duration
 from srekit.inputs import telemetry as tm
 from srekit.inputs.aggregate import DEFAULT_ERROR_STATUS, aggregate_files, write_telemetry
@@ -42,6 +44,7 @@ def add_aggregate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--quarantine", default=None, help="write rejected rows to this CSV (with a reason column)")
     p.add_argument("--strict", action="store_true", help="fail on the first rejected row instead of quarantining")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_limit_argument(p)
 
 
 def _edges(text: str | None) -> tuple[float, ...]:
@@ -108,6 +111,7 @@ def run_aggregate(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         quarantine=args.quarantine,
         error_status=args.error_status,
+        limits=parse_limit_args(args.limits),
     )
     out = write_telemetry(frame, args.out)
     print(summary(entry, frame))

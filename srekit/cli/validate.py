@@ -11,6 +11,7 @@ import argparse
 import sys
 
 from srekit.core.errors import input_error
+from srekit.core.limits import Limits, parse_limit_args
 from srekit.inputs.ledger import LedgerEntry
 from srekit.inputs.loaders import KINDS, load, write_quarantine
 
@@ -52,6 +53,19 @@ def add_validate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--columns", default=None, help="column mapping canonical=source,... (e.g. started_at=begin,resolved_at=end)"
     )
+    add_limit_argument(p)
+
+
+def add_limit_argument(p: argparse.ArgumentParser) -> None:
+    """``--limit NAME=VALUE`` (repeatable): override one of srekit.core.limits.Limits."""
+    p.add_argument(
+        "--limit",
+        dest="limits",
+        action="append",
+        metavar="NAME=VALUE",
+        default=None,
+        help=f"raise or lower an input bound ({', '.join(Limits.names())}); repeatable; see docs/service-yaml.md",
+    )
 
 
 def format_entry(entry: LedgerEntry) -> str:
@@ -81,7 +95,13 @@ def run_validate(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     loaded = load(
-        args.kind, args.path, fmt=args.fmt, tz=args.timezone, columns=parse_columns(args.columns), strict=args.strict
+        args.kind,
+        args.path,
+        fmt=args.fmt,
+        tz=args.timezone,
+        columns=parse_columns(args.columns),
+        strict=args.strict,
+        limits=parse_limit_args(args.limits),
     )
     entry = loaded.entry
     if args.quarantine:

@@ -19,10 +19,14 @@ partition (a byte range of a CSV file, a Parquet row group, a whole gzip file) o
 ``dask.distributed`` cluster and merges the partial counts: the output is identical.
 
 Rows that cannot be used are rejected with a reason, counted in the ledger and optionally written
-to a quarantine CSV; ``strict=True`` turns the first reject into an :class:`InputError`.
-Timestamps follow :mod:`srekit.core.timeutil` (offsets converted exactly; naive stamps read in
-``tz``; the first occurrence of a repeated DST wall time is the earlier instant, later ones the
-later instant; skipped wall times shift forward), with a vectorised pyarrow fast path.
+to a quarantine CSV; ``strict=True`` turns the first reject into an :class:`InputError`, and a
+file whose every row is rejected is one too. Timestamps follow :mod:`srekit.inputs.timeparse`
+(ISO 8601 with a date or epoch numbers by magnitude, within ``limits.min_year``..``max_year``;
+offsets converted exactly; naive stamps read in ``tz``; the first occurrence of a repeated DST
+wall time is the earlier instant, later ones the later instant; skipped wall times shift
+forward), with a vectorised pyarrow fast path; latencies follow :mod:`srekit.inputs.numbers` (no
+decimal commas). Journeys are bounded by ``limits.max_name_chars`` and ``limits.max_journeys``
+(:mod:`srekit.core.limits`).
 """
 
 from __future__ import annotations
@@ -51,15 +55,16 @@ import pyarrow.parquet as pq
 
 from srekit.core.errors import ConfigError, InputError, input_error, require_columns
 from srekit.core.files import atomic_target
+from srekit.core.limits import DEFAULT_LIMITS, YEAR_CEILING, YEAR_FLOOR, Limits
+from srekit.inputs import numbers as num
 from srekit.inputs import telemetry as tm
-from srekit.inputs.columns import REQUESTS
+from srekit.inputs import timeparse
+from srekit.inputs.columns import DEFAULT_JOURNEY, MISSING_JOURNEY, MISSING_TOKENS, REQUESTS, find_header, text_cells
 from srekit.inputs.ledger import LedgerEntry, Loaded
 
 KIND = "requests"
 CANONICAL = ("timestamp", "latency_ms", "status", "success", "journey")
 JOURNEY_FALLBACKS = ("journey", "endpoint", "route")
-DEFAULT_JOURNEY = "all"
-MISSING_JOURNEY = "unknown"
 DEFAULT_ERROR_STATUS = "5.."
 ONE_MINUTE = pd.Timedelta("1min")
 FORMATS = ("csv", "csv.gz", "parquet")
@@ -67,56 +72,71 @@ QUARANTINE_COLUMNS = ("file", "row", *CANONICAL, "line", "reason")
 
 # Reject reasons, in precedence order (a row gets the first reason that applies).
 R_TIME = "unparseable timestamp"
+R_TIME_RANGE = "timestamp out of range"
 R_LAT_MISSING = "missing latency_ms"
 R_LAT_TEXT = "non-numeric latency_ms"
+R_LAT_COMMA = "decimal comma in latency_ms"
+R_LAT_AMBIGUOUS = "ambiguous comma in latency_ms"
 R_LAT_INF = "infinite latency_ms"
 R_LAT_NEG = "negative latency_ms"
 R_STATUS_MISSING = "missing status"
 R_STATUS_UNKNOWN = "unknown status code"
 R_SUCCESS_MISSING = "missing success"
 R_SUCCESS_TEXT = "unparseable success"
+R_JOURNEY_LONG = "too long journey"
 R_FIELDS = "wrong number of fields"
 REASONS = (
     "",
     R_TIME,
+    R_TIME_RANGE,
     R_LAT_MISSING,
     R_LAT_TEXT,
+    R_LAT_COMMA,
+    R_LAT_AMBIGUOUS,
     R_LAT_INF,
     R_LAT_NEG,
     R_STATUS_MISSING,
     R_STATUS_UNKNOWN,
     R_SUCCESS_MISSING,
     R_SUCCESS_TEXT,
+    R_JOURNEY_LONG,
 )
 _REASON_CODE = {r: i for i, r in enumerate(REASONS)}
 _REASON_COLUMN = {
     R_TIME: "timestamp",
+    R_TIME_RANGE: "timestamp",
     R_LAT_MISSING: "latency_ms",
     R_LAT_TEXT: "latency_ms",
+    R_LAT_COMMA: "latency_ms",
+    R_LAT_AMBIGUOUS: "latency_ms",
     R_LAT_INF: "latency_ms",
     R_LAT_NEG: "latency_ms",
     R_STATUS_MISSING: "status",
     R_STATUS_UNKNOWN: "status",
     R_SUCCESS_MISSING: "success",
     R_SUCCESS_TEXT: "success",
+    R_JOURNEY_LONG: "journey",
 }
 _REASON_FIX = {
-    R_TIME: "use ISO-8601 stamps such as 2026-03-01T12:00:00Z (naive stamps are read in --timezone)",
+    R_TIME: "use ISO-8601 stamps with a date such as 2026-03-01T12:00:00Z (naive stamps are read in --timezone) "
+    "or epoch seconds/milliseconds",
+    R_TIME_RANGE: "stamps must lie within limits.min_year..max_year (default 1990..2099); check the epoch unit",
     R_LAT_MISSING: "every request needs its latency in milliseconds",
     R_LAT_TEXT: "latency_ms must be a number of milliseconds, e.g. 12.5",
+    R_LAT_COMMA: "write latencies with a decimal point (0.132, not 0,132)",
+    R_LAT_AMBIGUOUS: "1,234 could be 1234 or 1.234: write 1234 or 1.234",
     R_LAT_INF: "latency_ms must be a finite number of milliseconds",
     R_LAT_NEG: "latency_ms cannot be negative; check the clock source of the log",
     R_STATUS_MISSING: "every request needs its HTTP status code",
     R_STATUS_UNKNOWN: "status must be an HTTP code between 100 and 599",
     R_SUCCESS_MISSING: "every request needs success true/false",
     R_SUCCESS_TEXT: "success must be true/false, yes/no or 1/0",
+    R_JOURNEY_LONG: "journey names have at most limits.max_name_chars characters (default 128)",
     R_FIELDS: "every CSV line needs as many fields as the header",
 }
-_NA_TOKENS = ("", "nan", "na", "n/a", "null", "none", "-")
+_NA_TOKENS = tuple(sorted(MISSING_TOKENS))
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
-_OFFSET_RE = r"(?:[zZ]|[+-]\d{2}:?\d{2})\s*$"
-_EPOCH_RE = r"^\s*-?\d+(?:\.\d+)?\s*$"
 _KEY_SHIFT = 43
 _IDX_BIAS = 1 << 42
 _CSV_BLOCK = 1 << 20  # 1 MiB blocks: measured fastest and smallest RSS (docs/aggregate.md)
@@ -141,6 +161,12 @@ class _Options:
     strict: bool
     columns: tuple[tuple[str, str], ...]
     fmt: str | None
+    limits: Limits = DEFAULT_LIMITS
+
+    @property
+    def stamp_bounds(self) -> tuple[int, int]:
+        """[lo, hi) of accepted stamps, UTC µs (limits.min_year .. max_year)."""
+        return timeparse.stamp_bounds_us(self.limits)
 
     @property
     def edges_arr(self) -> np.ndarray:
@@ -161,6 +187,7 @@ def _options(
     fmt: str | None,
     strict: bool,
     error_status: str,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> _Options:
     td = pd.Timedelta(interval)
     if td < pd.Timedelta(seconds=1) or td % pd.Timedelta(microseconds=1) != pd.Timedelta(0):
@@ -196,6 +223,7 @@ def _options(
         strict,
         tuple(sorted(cols.items())),
         fmt,
+        limits,
     )
 
 
@@ -224,27 +252,31 @@ class _Layout:
 
 
 def _resolve_layout(header: Sequence[str], opts: _Options, source: str) -> _Layout:
-    """Match the file's header to the canonical columns; missing ones raise with a suggestion."""
+    """Match the file's header to the canonical columns (case-insensitively); missing ones raise
+    with a suggestion, and two headers for one column (``latency_ms`` twice, ``Journey`` beside
+    ``journey``) raise naming both."""
     names = [str(h) for h in header]
-    folded = {n.strip().lower(): n for n in names}
     mapping = dict(opts.columns)
+
+    def fold(name: str) -> str:
+        return name.strip().lower()
 
     def find(canon: str) -> str | None:
         if canon in mapping:
             want = mapping[canon]
-            if want in names:
-                return want
-            if want.strip().lower() in folded:
-                return folded[want.strip().lower()]
-            raise _missing(source, canon, names, mapped=want)
-        return folded.get(canon)
+            exact = find_header(names, canon, fold, mapped=want, source=source, kind=KIND)
+            found = exact or find_header(names, want, fold, source=source, kind=KIND)
+            if found is None:
+                raise _missing(source, canon, names, mapped=want)
+            return found
+        return find_header(names, canon, fold, source=source, kind=KIND)
 
     ts, lat = find("timestamp"), find("latency_ms")
     status, success = find("status"), find("success")
     if "journey" in mapping:
         journey = find("journey")
     else:
-        journey = next((folded[c] for c in JOURNEY_FALLBACKS if c in folded), None)
+        journey = next((j for c in JOURNEY_FALLBACKS if (j := find(c)) is not None), None)
     if ts is None:
         raise _missing(source, "timestamp", names)
     if lat is None:
@@ -314,9 +346,27 @@ def _parse_float(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             pass
     text = _text(arr)
     missing = _na_like(text)
-    num = pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(dtype=float)
-    nonnum = np.isnan(num) & ~missing
-    return num, missing, nonnum
+    values = pd.to_numeric(text.str.strip(), errors="coerce").to_numpy(dtype=float)
+    nonnum = np.isnan(values) & ~missing
+    return values, missing, nonnum
+
+
+def _parse_latency(arr: pa.Array) -> tuple[np.ndarray, tuple[tuple[str, np.ndarray], ...]]:
+    """Latencies (float64) and the reject masks that explain a NaN: missing, non-numeric, decimal
+    comma, ambiguous comma. Text that pyarrow's float cast refuses is read by
+    :func:`srekit.inputs.numbers.parse_numbers` (the loaders' rules for every number)."""
+    t = arr.type
+    plain = pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
+    if plain or pa.types.is_string(t) or pa.types.is_large_string(t):
+        try:
+            vals = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+            return vals, ((R_LAT_MISSING, np.isnan(vals)),)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            pass
+    parsed = num.parse_numbers(_text(arr))
+    reasons = {num.MISSING: R_LAT_MISSING, num.NON_NUMERIC: R_LAT_TEXT, num.DECIMAL_COMMA: R_LAT_COMMA}
+    reasons[num.AMBIGUOUS] = R_LAT_AMBIGUOUS
+    return parsed.values, tuple((reasons[r], m) for r, m in parsed.masks if r in reasons)
 
 
 def _parse_bool(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -373,23 +423,33 @@ class _Times:
     nonexistent: int = 0
     with_offset: int = 0
     naive: int = 0
+    out_of_range: np.ndarray | None = None
 
 
-def _parse_times(arr: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
-    """Timestamps → UTC µs. Fast paths: all stamps with offsets, or all naive, parsed by
-    pyarrow's ISO-8601 cast; anything else goes through pandas stamp by stamp."""
-    n = len(arr)
+def _parse_times(arr: pa.Array, tz: str, seen: dict[int, int], bounds: tuple[int, int]) -> _Times:
+    """Timestamps → UTC µs by :mod:`srekit.inputs.timeparse`'s rules, and the range check
+    (``bounds``: [lo, hi) in µs, from limits.min_year .. max_year)."""
+    times = _parse_stamps(arr, tz, seen)
+    lo, hi = bounds
+    times.out_of_range = ~times.bad & ((times.us < lo) | (times.us >= hi))
+    return times
+
+
+def _parse_stamps(arr: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
+    """Fast paths: all stamps with offsets, or all naive, parsed by pyarrow's ISO-8601 cast;
+    anything else goes through :func:`srekit.inputs.timeparse.parse_text` (exact forms)."""
     t = arr.type
     if pa.types.is_timestamp(t):
         # safe=False: finer units are cut to whole microseconds (the model's resolution)
         if t.tz is not None:
             return _aware_times(pc.cast(arr, pa.timestamp("us", tz="UTC"), safe=False))
         return _naive_times(pc.cast(arr, pa.timestamp("us"), safe=False), tz, seen)
-    if pa.types.is_integer(t) or pa.types.is_floating(t):  # epoch seconds, as timeutil
-        secs, missing, _ = _parse_float(arr)
-        bad = missing | ~np.isfinite(secs)
-        us = np.where(bad, 0, np.round(np.nan_to_num(secs) * 1e6)).astype(np.int64)
-        return _Times(us, bad, with_offset=int((~bad).sum()))
+    if pa.types.is_integer(t) or pa.types.is_floating(t):  # epochs by magnitude, as timeparse
+        numbers = arr.to_numpy(zero_copy_only=False)
+        missing = arr.is_null().to_numpy(zero_copy_only=False)
+        us, bad = timeparse.epoch_number_us(np.where(missing, 0, numbers))
+        bad |= missing
+        return _Times(np.where(bad, 0, us), bad, with_offset=int((~bad).sum()))
     if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
         arr = pc.cast(arr, pa.string())
     try:
@@ -400,7 +460,7 @@ def _parse_times(arr: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
         return _naive_times(pc.cast(arr, pa.timestamp("us")), tz, seen)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    return _slow_times(_text(arr), tz, seen, n)
+    return _slow_times(_text(arr), tz, seen)
 
 
 def _int_values(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -419,47 +479,28 @@ def _aware_times(a: pa.Array) -> _Times:
 def _naive_times(a: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
     raw, bad = _int_values(a)
     raw = raw.copy()
-    ok = ~bad
+    ok = ~bad & (raw > _WALL_LOW) & (raw < _WALL_HIGH)  # beyond pandas' range: left as is, out of range
     out, amb, nonex = _localize(raw[ok], tz, seen)
     raw[ok] = out
-    return _Times(raw, bad, amb, nonex, naive=int(ok.sum()))
+    return _Times(raw, bad, amb, nonex, naive=int((~bad).sum()))
 
 
-def _slow_times(text: pd.Series, tz: str, seen: dict[int, int], n: int) -> _Times:
-    """Mixed or partly broken stamps: offsets exactly, naive in ``tz``, epoch seconds, else bad."""
-    text = text.str.strip()
-    missing = (text.isna() | (text == "")).to_numpy()
-    has_off = text.str.contains(_OFFSET_RE, regex=True).fillna(False).to_numpy(dtype=bool) & ~missing
-    epoch = text.str.match(_EPOCH_RE).fillna(False).to_numpy(dtype=bool) & ~missing & ~has_off
-    naive = ~missing & ~has_off & ~epoch
-    us = np.zeros(n, dtype=np.int64)
-    bad = missing.copy()
-    if has_off.any():
-        aware = pd.to_datetime(text[has_off], utc=True, errors="coerce", format="ISO8601")
-        miss = aware.isna()
-        if miss.any():
-            aware.loc[miss] = pd.to_datetime(text[has_off][miss], utc=True, errors="coerce", format="mixed")
-        vals = aware.astype("datetime64[us, UTC]")
-        bad[has_off] = vals.isna().to_numpy()
-        us[has_off] = np.where(vals.isna().to_numpy(), 0, _i8(vals))
-    if epoch.any():
-        secs = pd.to_numeric(text[epoch], errors="coerce").to_numpy(dtype=float)
-        us[epoch] = np.round(secs * 1e6).astype(np.int64)
+def _slow_times(text: pd.Series, tz: str, seen: dict[int, int]) -> _Times:
+    """Mixed or partly broken stamps by :func:`srekit.inputs.timeparse.parse_text`: offsets and
+    epochs exactly, naive ones in ``tz`` (DST rule across batches), anything else bad."""
+    parsed = timeparse.parse_text(text)
+    us = parsed.us.copy()
     amb = nonex = 0
-    if naive.any():
-        parsed = pd.to_datetime(text[naive], errors="coerce", format="ISO8601")
-        miss = parsed.isna()
-        if miss.any():
-            parsed.loc[miss] = pd.to_datetime(text[naive][miss], errors="coerce", format="mixed")
-        vals = parsed.astype("datetime64[us]")
-        nat = vals.isna().to_numpy()
-        pos = np.flatnonzero(naive)
-        bad[pos[nat]] = True
-        good = pos[~nat]
-        out, amb, nonex = _localize(_i8(vals[~nat]), tz, seen)
-        us[good] = out
-    with_off = int((has_off | epoch).sum() - bad[has_off | epoch].sum())
-    return _Times(us, bad, amb, nonex, with_offset=with_off, naive=int(naive.sum() - bad[naive].sum()))
+    if parsed.naive.any():
+        us[parsed.naive], amb, nonex = _localize(us[parsed.naive], tz, seen)
+    bad = parsed.bad | parsed.missing
+    return _Times(us, bad, amb, nonex, with_offset=parsed.with_offset, naive=int(parsed.naive.sum()))
+
+
+_WALL_LOW, _WALL_HIGH = (
+    int(pd.Timestamp(year=YEAR_FLOOR + 1, month=1, day=2).value // 1000),
+    int(pd.Timestamp(year=YEAR_CEILING - 1, month=12, day=30).value // 1000),
+)
 
 
 # --------------------------------------------------------------------------- reduction core
@@ -662,6 +703,7 @@ class _Partial:
     tmax: int | None
     rejects: pd.DataFrame | None  # local row numbers when not streamed to a sink
     rows: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] | None = None
+    first_rows: dict[str, list[int]] = field(default_factory=dict)  # up to 5 row numbers per reject reason
 
 
 def _sniff(path: str, fmt: str | None) -> str:
@@ -697,6 +739,13 @@ def _unreadable(path: str, fmt: str, exc: Exception) -> InputError:
             expected="a header line (timestamp,latency_ms,status,...) and data rows",
             got="0 bytes",
             fix="export the request log again; an empty file has nothing to aggregate",
+        )
+    if "straddl" in text.lower():
+        return input_error(
+            f"a line of the requests file is too long to read (lines may be up to {_CSV_BLOCK >> 20} MiB)",
+            file=path,
+            got=text,
+            fix="check that the file is a request log in CSV (an unterminated quote swallows the lines after it)",
         )
     return input_error(
         f"requests file cannot be read as {fmt}",
@@ -916,6 +965,15 @@ class _State:
     tmax: int | None = None
     offset_stamps: int = 0
     naive_stamps: int = 0
+    used: set[int] = field(default_factory=set)  # journey codes with accepted rows
+    first_rows: dict[str, list[int]] = field(default_factory=dict)
+
+    def remember(self, rows: Sequence[int], reasons: Sequence[str]) -> None:
+        """Keep the first few row numbers of each reject reason (for the error messages)."""
+        for row, why in zip(rows, reasons, strict=True):
+            kept = self.first_rows.setdefault(why, [])
+            if len(kept) < 5:
+                kept.append(int(row))
 
     def code(self, name: str) -> int:
         if name not in self.journeys:
@@ -923,8 +981,11 @@ class _State:
         return self.journeys[name]
 
 
-def _journey_codes(batch: pa.RecordBatch, layout: _Layout, st: _State, reason: np.ndarray) -> np.ndarray:
-    """Global journey codes of a batch; empty names become ``unknown`` (noted for accepted rows)."""
+def _journey_codes(
+    batch: pa.RecordBatch, layout: _Layout, st: _State, reason: np.ndarray, max_chars: int
+) -> np.ndarray:
+    """Global journey codes of a batch; empty and missing-token names (``NA``, ``none``, …) become
+    ``unknown`` (noted for accepted rows); a name longer than ``max_chars`` rejects its row."""
     n = batch.num_rows
     if layout.journey is None:
         return np.full(n, st.code(DEFAULT_JOURNEY), dtype=np.int64)
@@ -934,15 +995,19 @@ def _journey_codes(batch: pa.RecordBatch, layout: _Layout, st: _State, reason: n
             arr = pc.cast(arr, pa.string())
         arr = pc.dictionary_encode(arr)
     names = [("" if v is None else str(v).strip()) for v in arr.dictionary.to_pylist()]
-    lookup = np.array([st.code(nm if nm else MISSING_JOURNEY) for nm in names] or [0], dtype=np.int64)
+    missing_name = np.array([nm.lower() in MISSING_TOKENS for nm in names] or [False], dtype=bool)
+    long_name = np.array([len(nm) > max_chars for nm in names] or [False], dtype=bool)
+    usable = [MISSING_JOURNEY if nm.lower() in MISSING_TOKENS or len(nm) > max_chars else nm for nm in names]
+    lookup = np.array([st.code(nm) for nm in usable] or [0], dtype=np.int64)
     idx = arr.indices
-    missing_name = np.array([not nm for nm in names] or [False], dtype=bool)
     if idx.null_count:
         is_null = idx.is_null().to_numpy(zero_copy_only=False)
         ind = pc.fill_null(idx, 0).to_numpy(zero_copy_only=False).astype(np.int64)
     else:
         is_null = np.zeros(len(idx), dtype=bool)
         ind = idx.to_numpy().astype(np.int64)
+    too_long = long_name[ind] & ~is_null
+    reason[(reason == 0) & too_long] = _REASON_CODE[R_JOURNEY_LONG]
     missing = is_null | missing_name[ind]
     codes = lookup[ind]
     if missing.any():
@@ -962,17 +1027,19 @@ def _convert(
         if mask.any():
             reason[(reason == 0) & mask] = _REASON_CODE[r]
 
-    times = _parse_times(_as_array(batch.column(layout.timestamp)), opts.tz, st.seen)
+    times = _parse_times(_as_array(batch.column(layout.timestamp)), opts.tz, st.seen, opts.stamp_bounds)
     st.notes["dst_ambiguous_resolved"] += times.ambiguous
     st.notes["dst_nonexistent_shifted"] += times.nonexistent
     st.offset_stamps += times.with_offset
     st.naive_stamps += times.naive
     mark(times.bad, R_TIME)
-    lat, missing, nonnum = _parse_float(_as_array(batch.column(layout.latency_ms)))
+    if times.out_of_range is not None:
+        mark(times.out_of_range, R_TIME_RANGE)
+    lat, lat_masks = _parse_latency(_as_array(batch.column(layout.latency_ms)))
     with np.errstate(invalid="ignore"):
         if not ((lat >= 0) & (lat < np.inf)).all():  # NaN, inf and negatives all fail this
-            mark(missing, R_LAT_MISSING)
-            mark(nonnum, R_LAT_TEXT)
+            for why, mask in lat_masks:
+                mark(mask, why)
             mark(np.isinf(lat), R_LAT_INF)
             mark(lat < 0, R_LAT_NEG)
     if layout.status is not None:
@@ -996,7 +1063,7 @@ def _convert(
         mark(bmiss, R_SUCCESS_MISSING)
         mark(btext, R_SUCCESS_TEXT)
         error = ~ok
-    jcode = _journey_codes(batch, layout, st, reason)
+    jcode = _journey_codes(batch, layout, st, reason, opts.limits.max_name_chars)
     return reason, jcode, times.us, lat, error
 
 
@@ -1134,6 +1201,7 @@ def _reduce_pass(
                     got = ", ".join(repr(v) for v in _text(_as_array(batch.column(col))).iloc[pos[hit][:3]].tolist())
                     raise _raise_strict(src.path, worst, sel, got)
                 st.rejected.update(reason_counts)
+                st.remember(rows.tolist(), names)
                 frame = _reject_frame(src.path, rows, batch, pos, names, layout)
                 if sink is not None:
                     sink(frame)
@@ -1142,6 +1210,7 @@ def _reduce_pass(
             ok = ~bad
             if not ok.all():
                 jcode, ts_us, lat, error = jcode[ok], ts_us[ok], lat[ok], error[ok]
+            _count_journeys(st, jcode, src.path, layout, opts.limits)
             if ts_us.size:
                 lo, hi = int(ts_us.min()), int(ts_us.max())
                 st.tmin = lo if st.tmin is None else min(st.tmin, lo)
@@ -1157,6 +1226,7 @@ def _reduce_pass(
     malformed = [(r, t) for r, t in reader.invalid if r is None or r > skip_rows]
     if malformed:
         st.rejected[R_FIELDS] += len(malformed)
+        st.remember([r for r, _ in malformed if r is not None], [R_FIELDS] * sum(r is not None for r, _ in malformed))
         if opts.strict:
             raise _raise_strict(src.path, R_FIELDS, [r for r, _ in malformed if r is not None], malformed[0][1][:80])
         frame = _reject_frame(
@@ -1196,6 +1266,52 @@ def _reduce_pass(
         tmax=st.tmax,
         rejects=rejects,
         rows=rows_out if collect else None,
+        first_rows=st.first_rows,
+    )
+
+
+def _count_journeys(st: _State, jcode: np.ndarray, source: str, layout: _Layout, limits: Limits) -> None:
+    """Stop reading as soon as accepted rows name more than ``limits.max_journeys`` journeys."""
+    if jcode.size == 0 or len(st.journeys) <= limits.max_journeys:  # used ⊆ named: nothing to count
+        return
+    st.used.update(np.flatnonzero(np.bincount(jcode)).tolist())
+    if len(st.used) > limits.max_journeys:
+        names = sorted(st.journeys, key=st.journeys.__getitem__)
+        raise _journey_limit(source, layout.journey, len(st.used), limits, [names[c] for c in sorted(st.used)][:5])
+
+
+def _journey_limit(source: str, column: str | None, n: int, limits: Limits, some: Sequence[str]) -> InputError:
+    return input_error(
+        f"more than limits.max_journeys = {limits.max_journeys} distinct journeys ({n} so far)",
+        file=source,
+        column=column,
+        expected=f"at most {limits.max_journeys} journeys (each costs a row per interval and its own analysis)",
+        got=", ".join(repr(j[:40]) for j in some) + ", …",
+        fix="map a coarser column as the journey (--columns journey=service), or aggregate per endpoint group, "
+        + Limits.raise_hint("max_journeys", limits.max_journeys),
+    )
+
+
+def _check_usable(name: str, partials: Sequence[_Partial]) -> None:
+    """A file whose every row was rejected is unusable (exit 2): the most common reason and its
+    first rows, as the loaders say it."""
+    rejected: Counter[str] = Counter()
+    for p in partials:
+        rejected.update(p.rejected)
+    read = sum(p.rows_read for p in partials)
+    if read == 0 or sum(rejected.values()) < read:
+        return
+    top = max(rejected, key=lambda k: rejected[k])
+    rows = sorted(r for p in partials for r in p.first_rows.get(top, []) if r > 0)
+    raise input_error(
+        "no usable rows: every row was rejected",
+        file=name,
+        column=_REASON_COLUMN.get(top),
+        rows=rows[:5],
+        expected="valid request rows",
+        got="; ".join(f"{k}: {v}" for k, v in rejected.most_common()),
+        fix=f"correct the rows (most common problem: {top}: {_REASON_FIX.get(top, 'see the quarantine file')}); "
+        "check the column mapping (--columns) and the --format",
     )
 
 
@@ -1295,6 +1411,7 @@ def read_requests(
     columns: Mapping[str, str] | None = None,
     strict: bool = False,
     error_status: str = DEFAULT_ERROR_STATUS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Loaded:
     """Read a raw request log into canonical rows (``timestamp, latency_ms, error, journey``).
 
@@ -1324,11 +1441,13 @@ def read_requests(
         fmt=fmt,
         strict=strict,
         error_status=error_status,
+        limits=limits,
     )
     name = str(path)
     src = _Source(name, _sniff(name, opts.fmt))
     partial = _reduce_source(src, opts, collect=True)
     _check_nonempty(src, partial)
+    _check_usable(name, [partial])
     rows = partial.rows or []
     names = np.asarray(partial.journeys or [DEFAULT_JOURNEY], dtype=object)
     if rows:
@@ -1356,6 +1475,7 @@ def aggregate_frame(
     *,
     interval: pd.Timedelta = ONE_MINUTE,
     edges: Sequence[float] = tm.DEFAULT_EDGES_MS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> pd.DataFrame:
     """Reduce canonical request rows to the aggregated telemetry form.
 
@@ -1370,9 +1490,18 @@ def aggregate_frame(
         (bool) and optional ``journey`` (``"all"`` when absent).
     interval : aggregation interval (≥ 1 s).
     edges : ascending bucket edges in ms.
+    limits : stamps outside ``min_year``..``max_year``, journeys longer than ``max_name_chars``
+        and more than ``max_journeys`` journeys are refused, as :func:`read_requests` refuses them.
     """
     opts = _options(
-        interval=interval, edges=edges, tz="UTC", columns=None, fmt=None, strict=True, error_status=DEFAULT_ERROR_STATUS
+        interval=interval,
+        edges=edges,
+        tz="UTC",
+        columns=None,
+        fmt=None,
+        strict=True,
+        error_status=DEFAULT_ERROR_STATUS,
+        limits=limits,
     )
     require_columns(
         requests.columns,
@@ -1391,10 +1520,13 @@ def aggregate_frame(
         )
     ts_us = ts.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
     lat = pd.to_numeric(requests["latency_ms"], errors="coerce").to_numpy(dtype=float)
-    bad = np.flatnonzero(ts_us.isna().to_numpy() | ~np.isfinite(lat) | (np.nan_to_num(lat, nan=-1.0) < 0))
+    lo, hi = opts.stamp_bounds
+    stamps = _i8(ts_us)
+    out = ts_us.isna().to_numpy() | (stamps < lo) | (stamps >= hi)
+    bad = np.flatnonzero(out | ~np.isfinite(lat) | (np.nan_to_num(lat, nan=-1.0) < 0))
     if bad.size:
         raise input_error(
-            "request rows with a missing stamp or a missing, negative or infinite latency",
+            "request rows with a missing or out-of-range stamp or a missing, negative or infinite latency",
             rows=(bad + 1).tolist(),
             fix="reject such rows on load (read_requests quarantines them)",
         )
@@ -1407,19 +1539,30 @@ def aggregate_frame(
             fix="error is True/False",
         )
     if "journey" in requests.columns:
-        names, codes = _factorize(requests["journey"])
+        names, codes = _factorize(requests["journey"], limits)
     else:
         names, codes = [DEFAULT_JOURNEY], np.zeros(len(requests), np.int64)
-    keys, errs, counts = _reduce_rows(
-        codes, _i8(ts_us), lat, errors.to_numpy(dtype=bool), opts.interval_us, opts.edges_arr
-    )
+    keys, errs, counts = _reduce_rows(codes, stamps, lat, errors.to_numpy(dtype=bool), opts.interval_us, opts.edges_arr)
     return _frame(keys, errs, counts, names, opts.interval_us, opts.edges)
 
 
-def _factorize(journey: pd.Series) -> tuple[list[str], np.ndarray]:
-    text = journey.astype("str").str.strip()
-    filled = text.where(text.notna() & (text != ""), MISSING_JOURNEY)  # as the file path names them
+def _factorize(journey: pd.Series, limits: Limits) -> tuple[list[str], np.ndarray]:
+    """Journey codes as the file path makes them: missing tokens are ``unknown``; a name too long,
+    or too many journeys, is an error."""
+    text = text_cells(journey).str.strip()
+    gone = text.isna() | text.str.lower().isin(MISSING_TOKENS)
+    filled = text.mask(gone, MISSING_JOURNEY)
+    long = np.flatnonzero((filled.str.len() > limits.max_name_chars).to_numpy())
+    if long.size:
+        raise input_error(
+            f"journey names longer than limits.max_name_chars = {limits.max_name_chars}",
+            column="journey",
+            rows=(long + 1).tolist(),
+            fix="reject such rows on load (read_requests quarantines them)",
+        )
     codes, uniques = pd.factorize(filled)
+    if len(uniques) > limits.max_journeys:
+        raise _journey_limit("request rows", "journey", len(uniques), limits, [str(u) for u in uniques[:5]])
     return [str(u) for u in uniques], codes.astype(np.int64)
 
 
@@ -1534,6 +1677,7 @@ def aggregate_files(
     progress: bool = False,
     quarantine: str | os.PathLike[str] | None = None,
     error_status: str = DEFAULT_ERROR_STATUS,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[pd.DataFrame, LedgerEntry]:
     """Aggregate raw request logs (several files are merged) into telemetry.
 
@@ -1552,7 +1696,14 @@ def aggregate_files(
     (telemetry, entry) : the canonical aggregated frame and one ledger entry for all files.
     """
     opts = _options(
-        interval=interval, edges=edges, tz=tz, columns=columns, fmt=fmt, strict=strict, error_status=error_status
+        interval=interval,
+        edges=edges,
+        tz=tz,
+        columns=columns,
+        fmt=fmt,
+        strict=strict,
+        error_status=error_status,
+        limits=limits,
     )
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not items:
@@ -1590,13 +1741,39 @@ def aggregate_files(
                     if p.rejects is not None and len(p.rejects):
                         writer(p.rejects)
         where = writer.finish() if writer is not None else None
+        for name in dict.fromkeys(names):  # the quarantine is kept: it shows why
+            _check_usable(name, [p for s, p in zip(sources, partials, strict=True) if s.path == name])
     except BaseException:
         if writer is not None:
             writer.abort()
         raise
     keys, errs, counts, journeys = _merge_partials(partials, opts)
+    used = np.unique(keys >> _KEY_SHIFT)
+    if used.size > opts.limits.max_journeys:
+        some = [journeys[int(c)] for c in used[:5]]
+        raise _journey_limit(", ".join(dict.fromkeys(names)), "journey", int(used.size), opts.limits, some)
+    _check_grid(keys, opts, ", ".join(dict.fromkeys(names)))
     frame = _frame(keys, errs, counts, journeys, opts.interval_us, opts.edges)
     return frame, _entry(", ".join(dict.fromkeys(names)), partials, where)
+
+
+def _check_grid(keys: np.ndarray, opts: _Options, source: str) -> None:
+    """The output's time grid (first to last interval) within ``limits.max_intervals``."""
+    if keys.size == 0:
+        return
+    idx = (keys & ((1 << _KEY_SHIFT) - 1)) - _IDX_BIAS
+    cells = int(idx.max() - idx.min()) + 1
+    if cells > opts.limits.max_intervals:
+        first, last = (pd.Timestamp(int(i) * opts.interval_us, unit="us", tz="UTC") for i in (idx.min(), idx.max()))
+        raise input_error(
+            f"the requests span {cells:,} intervals of {pd.Timedelta(opts.interval_us, unit='us')} "
+            f"({first} .. {last}), more than limits.max_intervals = {opts.limits.max_intervals:,}",
+            file=source,
+            column="timestamp",
+            expected="history on one regular grid of a sensible size (every analysis builds it per journey)",
+            fix="check for stray stamps far from the rest, or aggregate with a longer --interval; "
+            + Limits.raise_hint("max_intervals", opts.limits.max_intervals),
+        )
 
 
 def _renumber(sources: Sequence[_Source], partials: Sequence[_Partial]) -> None:
@@ -1607,6 +1784,8 @@ def _renumber(sources: Sequence[_Source], partials: Sequence[_Partial]) -> None:
         if p.rejects is not None and base:
             rows = p.rejects["row"].to_numpy()
             p.rejects["row"] = np.where(rows > 0, rows + base, rows)
+        if base:
+            p.first_rows = {why: [r + base if r > 0 else r for r in rs] for why, rs in p.first_rows.items()}
         offset[s.path] = base + p.rows_read
 
 

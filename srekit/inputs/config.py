@@ -24,7 +24,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 import pandas as pd
 import yaml
@@ -42,10 +42,12 @@ from pydantic import (
     Tag,
     ValidationError,
     WithJsonSchema,
+    create_model,
 )
 from pydantic.json_schema import GenerateJsonSchema
 
 from srekit.core.errors import ConfigError
+from srekit.core.limits import DEFAULT_LIMITS, Limits
 from srekit.core.timeutil import format_duration, parse_duration
 from srekit.inputs.timeparse import is_timezone
 
@@ -303,6 +305,7 @@ class ServiceConfig:
     report: ReportConfig = field(default_factory=ReportConfig)
     owners: Mapping[str, str] = field(default_factory=dict)
     slos: tuple[SloDoc, ...] = ()  # SLOs defined in full (srekit import), read by srekit.inputs.slo_import
+    limits: Limits = DEFAULT_LIMITS
 
     def owner_for(self, area: str) -> str:
         """Owner of a backlog area (``alerting``, ``incidents``, ``toil``…), else the service owner."""
@@ -426,6 +429,20 @@ class SloDoc(_Doc):
     origin: StrictStr | None = None
 
 
+#: ``limits:``: every field of :class:`srekit.core.limits.Limits`, a positive integer, default as documented there.
+LimitsDoc: type[BaseModel] = create_model(
+    "LimitsDoc",
+    __base__=_Doc,
+    **{
+        name: (
+            Annotated[StrictInt, Field(ge=1)],
+            Field(default=getattr(DEFAULT_LIMITS, name), description=Limits.describe(name)),
+        )
+        for name in Limits.names()
+    },  # type: ignore[call-overload]
+)
+
+
 class ServiceDoc(_Doc):
     """The top level of ``service.yaml`` (what ``srekit schema`` describes)."""
 
@@ -442,6 +459,7 @@ class ServiceDoc(_Doc):
     report: ReportConfig = ReportConfig()
     owners: Mapping[StrictStr, Name] = {}
     slos: list[SloDoc] = []
+    limits: LimitsDoc = LimitsDoc()  # type: ignore[valid-type]
 
 
 class _SchemaGenerator(GenerateJsonSchema):
@@ -572,6 +590,7 @@ def _to_config(doc: ServiceDoc, path: Path | None, where: str) -> ServiceConfig:
         report=report,
         owners=dict(doc.owners),
         slos=tuple(doc.slos),
+        limits=DEFAULT_LIMITS.override(cast(BaseModel, doc.limits).model_dump(), where=where),
     )
 
 

@@ -1,15 +1,19 @@
 """Loading and validating every input kind (docs/inputs.md).
 
-Each ``load_<kind>(path, *, fmt=None, tz="UTC", columns=None, strict=False) -> Loaded`` reads one
-file, maps its columns onto the canonical ones of :mod:`srekit.inputs.columns`, parses every stamp to UTC
-with :func:`srekit.inputs.timeparse.parse_utc` (naive stamps in ``tz``, the documented DST rule) and
-checks every row. The rules:
+Each ``load_<kind>(path, *, fmt=None, tz="UTC", columns=None, strict=False, limits=DEFAULT_LIMITS)
+-> Loaded`` reads one file (CSV through pyarrow, every cell as text), maps its columns onto the
+canonical ones of :mod:`srekit.inputs.columns`, parses every stamp to UTC with
+:func:`srekit.inputs.timeparse.parse_utc` (accepted forms, the year range, naive stamps in ``tz``,
+the documented DST rule), every number with :mod:`srekit.inputs.numbers` (no decimal commas, exact
+counts) and checks every row against ``limits`` (:mod:`srekit.core.limits`). The rules:
 
-* Whole-file problems (unreadable or empty file, header only, a missing required column,
-  duplicate incident ids, no usable row at all) raise :class:`~srekit.core.errors.InputError` naming
-  the file, the column, the first offending rows, what was expected and the fix.
-* Row-level problems (unparseable stamp, missing / non-numeric / negative value, unknown
-  category value, resolved before started, …) reject the row: it goes to ``Loaded.rejects``
+* Whole-file problems (unreadable or empty file, header only, a missing or ambiguous required
+  column, duplicate incident ids, a bound of ``limits`` exceeded, no usable row at all) raise
+  :class:`~srekit.core.errors.InputError` naming the file, the column, the first offending rows,
+  what was expected and the fix.
+* Row-level problems (a line with the wrong number of fields, unparseable or out-of-range stamp,
+  missing / non-numeric / decimal-comma / negative value, a name too long, unknown category value,
+  resolved before started, …) reject the row: it goes to ``Loaded.rejects``
   (original 1-based row number in ``row``, the original values, a ``reason``) and is counted in
   ``LedgerEntry.rejected`` by reason. The first failing check names the reason. ``strict=True``
   turns any reject into an :class:`InputError`.
@@ -23,7 +27,9 @@ from __future__ import annotations
 
 import difflib
 import json
+import lzma
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -32,20 +38,34 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
 
 from srekit.core.errors import InputError, input_error
 from srekit.core.files import atomic_write, csv_text, safe_file_name
+from srekit.core.limits import DEFAULT_LIMITS, MAX_SUM, Limits
+from srekit.inputs import numbers as num
 from srekit.inputs import presets
 from srekit.inputs import telemetry as tm
-from srekit.inputs.columns import ALERTS, DEPLOYS, INCIDENT_TIMES, INCIDENTS, SERIES, TOIL
+from srekit.inputs.columns import (
+    ALERTS,
+    DEFAULT_JOURNEY,
+    DEPLOYS,
+    INCIDENT_TIMES,
+    INCIDENTS,
+    MISSING_JOURNEY,
+    MISSING_TOKENS,
+    SERIES,
+    TOIL,
+    find_header,
+    text_cells,
+)
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.ledger import LedgerEntry, Loaded
 from srekit.inputs.timeparse import is_timezone, parse_utc
 
 KINDS = ("telemetry", "series", "incidents", "toil", "alerts", "deploys")
 CONTAINERS = ("csv", "parquet", "json")
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "nat", "null", "none", "-"})
-DEFAULT_JOURNEY = "all"
 
 SEVERITY_MAP: Mapping[str, str] = {
     "sev1": "SEV1",
@@ -157,6 +177,28 @@ BOOL_MAP: Mapping[str, bool] = {
 
 # --------------------------------------------------------------------------- reading files
 
+#: pyarrow CSV block: a row (line) longer than this makes the file unreadable (a clear error).
+CSV_BLOCK_BYTES = 64 << 20
+_HEADER_BLOCK = 1 << 20
+R_FIELDS = "wrong number of fields"
+_PA_CODECS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+_READ_ERRORS = (pa.ArrowInvalid, OSError, EOFError, UnicodeDecodeError, zipfile.BadZipFile, lzma.LZMAError)
+
+
+@dataclass(frozen=True, slots=True)
+class Raw:
+    """A file as read: one frame row per data row of the file (text cells for CSV/JSON, typed for
+    Parquet), the rows whose CSV line had the wrong number of fields (all cells missing, rejected
+    with reason ``wrong number of fields``) and the raw text of those lines."""
+
+    frame: pd.DataFrame
+    malformed: np.ndarray
+    lines: pd.Series | None = None
+
+    @staticmethod
+    def of(frame: pd.DataFrame) -> Raw:
+        return Raw(frame.reset_index(drop=True), np.zeros(len(frame), dtype=bool))
+
 
 def container_of(path: Path, fmt: str | None) -> str:
     """The file container: ``csv`` (also ``.csv.gz``, ``.txt``), ``parquet`` or ``json``."""
@@ -190,38 +232,122 @@ def _check_exists(path: Path) -> None:
         )
 
 
-def read_csv_text(path: Path) -> pd.DataFrame:
-    """A CSV (plain or compressed) as text cells: UTF-8 with or without BOM, LF or CRLF,
-    quoted fields. Header names are stripped of blanks."""
-    try:
-        df = pd.read_csv(
-            path, dtype="str", keep_default_na=False, na_filter=False, encoding="utf-8-sig", compression="infer"
-        )
-    except pd.errors.EmptyDataError as exc:
-        raise input_error(
+def _csv_stream(path: Path) -> Any:
+    """The (decompressed) bytes of a CSV file as a pyarrow stream, by the file name's suffix."""
+    suffix = path.suffix.lower()
+    if suffix in _PA_CODECS:
+        return pa.input_stream(str(path), compression=_PA_CODECS[suffix])
+    if suffix == ".xz":
+        return pa.PythonFile(lzma.open(path, "rb"), mode="r")
+    if suffix == ".zip":
+        archive = zipfile.ZipFile(path)
+        members = [m for m in archive.namelist() if not m.endswith("/")]
+        if len(members) != 1:
+            raise input_error(
+                "a zip archive must hold exactly one CSV file",
+                file=str(path),
+                got=f"{len(members)} files",
+                fix="zip one CSV per archive, or unpack it",
+            )
+        return pa.PythonFile(archive.open(members[0]), mode="r")
+    return pa.input_stream(str(path))
+
+
+def _csv_error(path: Path, exc: Exception) -> InputError:
+    """A pyarrow / decompression failure as the uniform InputError."""
+    text = str(exc).strip()
+    low = text.lower()
+    if "empty csv" in low:
+        return input_error(
             "file has no header row",
             file=str(path),
             expected="a CSV header row naming the columns",
             got="nothing but blank lines",
             fix="export the data again with a header",
-        ) from exc
-    except pd.errors.ParserError as exc:
-        raise input_error(
+        )
+    if "utf8" in low or "utf-8" in low or isinstance(exc, UnicodeDecodeError):
+        return input_error("file is not UTF-8 text", file=str(path), got=text, fix="save the file as UTF-8 CSV")
+    if "straddl" in low:
+        return input_error(
+            f"a CSV row is too long to read (rows may be up to {CSV_BLOCK_BYTES >> 20} MiB)",
+            file=str(path),
+            got=text,
+            fix="check that the file is a CSV export (an unterminated quote swallows the rest of the file)",
+        )
+    if isinstance(exc, pa.ArrowInvalid):
+        return input_error(
             "malformed CSV",
             file=str(path),
-            got=str(exc).strip(),
+            got=text,
             fix="every row needs the same number of fields as the header; quote fields that contain commas",
-        ) from exc
-    except UnicodeDecodeError as exc:
-        raise input_error(
-            "file is not UTF-8 text", file=str(path), got=str(exc), fix="save the file as UTF-8 CSV"
-        ) from exc
-    except (OSError, EOFError) as exc:  # corrupt gzip and the like
-        raise input_error(
-            "file cannot be read", file=str(path), got=str(exc), fix="check the file is a complete CSV (or CSV.gz)"
-        ) from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
+        )
+    return input_error(
+        "file cannot be read", file=str(path), got=text, fix="check the file is a complete CSV (or CSV.gz)"
+    )
+
+
+def _csv_header(path: Path) -> list[str]:
+    """The header names as written (a small first block; a bigger one when a row needs it)."""
+    for block in (_HEADER_BLOCK, CSV_BLOCK_BYTES):
+        try:
+            with _csv_stream(path) as stream:
+                reader = pcsv.open_csv(
+                    stream,
+                    read_options=pcsv.ReadOptions(block_size=block, use_threads=False),
+                    parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=lambda _r: "skip"),
+                )
+                names = list(reader.schema.names)
+                reader.close()
+                return names
+        except _READ_ERRORS as exc:
+            if "straddl" in str(exc).lower() and block < CSV_BLOCK_BYTES:
+                continue
+            raise _csv_error(path, exc) from exc
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def read_csv_text(path: Path) -> Raw:
+    """A CSV (plain or compressed) as text cells, read by pyarrow: UTF-8 with or without BOM, LF or
+    CRLF, quoted fields (also spanning lines). Header names are stripped of blanks.
+
+    A line with more or fewer fields than the header is never shifted into other columns: it
+    becomes a row of missing cells marked in ``Raw.malformed`` (its text in ``Raw.lines``), which
+    the loaders reject as ``wrong number of fields`` with its data row number."""
+    names = _csv_header(path)
+    invalid: list[tuple[int, str]] = []
+
+    def on_invalid(row: Any) -> str:
+        invalid.append((int(row.number) - 1, str(row.text)))
+        return "skip"
+
+    try:
+        with _csv_stream(path) as stream:
+            table = pcsv.read_csv(
+                stream,
+                read_options=pcsv.ReadOptions(block_size=CSV_BLOCK_BYTES, use_threads=False),
+                parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+                convert_options=pcsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=False,
+                    quoted_strings_can_be_null=False,
+                ),
+            )
+    except _READ_ERRORS as exc:
+        raise _csv_error(path, exc) from exc
+    frame = pd.DataFrame({i: pd.Series(col.to_pandas(), dtype="str") for i, col in enumerate(table.columns)})
+    frame = frame.reindex(columns=range(len(names)))  # zero rows: every column still there
+    frame.columns = pd.Index([str(n).strip() for n in names], dtype=object)
+    n = table.num_rows + len(invalid)
+    malformed = np.zeros(n, dtype=bool)
+    if not invalid:
+        return Raw(frame, malformed)
+    bad = np.array([r - 1 for r, _ in invalid], dtype=np.int64)
+    malformed[bad] = True
+    frame.index = pd.RangeIndex(n)[~malformed]
+    frame = frame.reindex(pd.RangeIndex(n))
+    lines = pd.Series(pd.NA, index=frame.index, dtype="str")
+    lines.iloc[bad] = [t for _, t in invalid]
+    return Raw(frame, malformed, lines)
 
 
 def read_parquet(path: Path) -> pd.DataFrame:
@@ -237,8 +363,23 @@ def read_parquet(path: Path) -> pd.DataFrame:
         ) from exc
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """JSON objects with a repeated key are refused (json keeps the last one silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
 def read_json(path: Path) -> Any:
-    """A JSON document (one array/object) or JSON Lines (one object per line)."""
+    """A JSON document (one array/object) or JSON Lines (one object per line). An object that
+    repeats a key, and nesting too deep to read, are errors."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -246,38 +387,56 @@ def read_json(path: Path) -> Any:
             "file is not UTF-8 text", file=str(path), got=str(exc), fix="save the file as UTF-8 JSON"
         ) from exc
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as first:
-        lines = [ln for ln in text.splitlines() if ln.strip()]
         try:
-            return [json.loads(ln) for ln in lines]
-        except json.JSONDecodeError:
-            raise input_error(
-                "not valid JSON",
-                file=str(path),
-                got=f"{first.msg} at line {first.lineno} column {first.colno}",
-                fix="export the data again as JSON (an array of objects)",
-            ) from first
+            return json.loads(text, object_pairs_hook=_unique_keys)
+        except json.JSONDecodeError as first:
+            lines = [ln for ln in text.splitlines() if ln.strip()]
+            try:
+                return [json.loads(ln, object_pairs_hook=_unique_keys) for ln in lines]
+            except json.JSONDecodeError:
+                raise input_error(
+                    "not valid JSON",
+                    file=str(path),
+                    got=f"{first.msg} at line {first.lineno} column {first.colno}",
+                    fix="export the data again as JSON (an array of objects)",
+                ) from first
+    except _DuplicateKey as dup:
+        raise input_error(
+            f"a JSON object repeats the key {dup.args[0]!r}",
+            file=str(path),
+            column=str(dup.args[0])[:80],
+            expected="each key once per object",
+            fix="export the records again; one of the two values would otherwise be lost silently",
+        ) from None
+    except RecursionError:
+        raise input_error(
+            "JSON nested too deeply to read",
+            file=str(path),
+            fix="export the records as an array of flat objects",
+        ) from None
 
 
 def _json_frame(doc: Any, source: str) -> pd.DataFrame:
     records = presets.records_of(doc, source=source)
-    rows = [
-        {k: presets._text(v) if not isinstance(v, dict | list) else json.dumps(v) for k, v in r.items()}
-        for r in records
-    ]
+    try:
+        rows = [
+            {k: presets._text(v) if not isinstance(v, dict | list) else json.dumps(v) for k, v in r.items()}
+            for r in records
+        ]
+    except (RecursionError, ValueError) as exc:
+        raise input_error("JSON values nested too deeply", file=source, fix="export flat records") from exc
     return pd.DataFrame(rows, dtype="str").fillna("")
 
 
-def read_table(path: str | Path, fmt: str | None = None) -> pd.DataFrame:
-    """Read any supported container into a frame (text cells for CSV/JSON, typed for Parquet)."""
+def read_table(path: str | Path, fmt: str | None = None) -> Raw:
+    """Read any supported container (text cells for CSV/JSON, typed for Parquet)."""
     p = Path(path)
     _check_exists(p)
     kind = container_of(p, fmt)
     if kind == "parquet":
-        return read_parquet(p)
+        return Raw.of(read_parquet(p))
     if kind == "json":
-        return _json_frame(read_json(p), str(p))
+        return Raw.of(_json_frame(read_json(p), str(p)))
     return read_csv_text(p)
 
 
@@ -299,10 +458,11 @@ def resolve_columns(
 ) -> dict[str, str]:
     """Map canonical names to the file's columns.
 
-    Order: the explicit mapping (``data.<kind>_columns``), the exact name, then the same name
-    ignoring case and punctuation (``TimeStamp`` → ``timestamp``, ``Started At`` →
-    ``started_at``). A missing required column is an :class:`InputError` suggesting the closest
-    column name (difflib).
+    Order: the explicit mapping (``data.<kind>_columns``), else the one column equal to the name
+    ignoring case and punctuation (``TimeStamp`` → ``timestamp``, ``Started At`` → ``started_at``).
+    Two columns that both fit (a repeated header, or ``timestamp`` beside ``TimeStamp``) are an
+    :class:`InputError` naming them. A missing required column is an :class:`InputError`
+    suggesting the closest column name (difflib).
     """
     have = [str(c) for c in df.columns]
     mapping = dict(columns or {})
@@ -315,28 +475,22 @@ def resolve_columns(
             fix=f"fix the keys of data.{kind}_columns (canonical name: column in your file)",
         )
     out: dict[str, str] = {}
-    by_norm: dict[str, str] = {}
-    for c in have:
-        by_norm.setdefault(_norm(c), c)
     for canon in required + optional:
-        if canon in mapping:
-            src = mapping[canon]
-            if src not in have:
-                close = difflib.get_close_matches(src, have, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
-                raise input_error(
-                    f"mapped column {src!r} for {canon!r} is not in the file{hint}",
-                    file=source,
-                    column=src,
-                    expected=f"a column named {src!r}",
-                    got=", ".join(have[:15]),
-                    fix=f"correct data.{kind}_columns.{canon} (or --columns {canon}=COLUMN)",
-                )
+        src = find_header(have, canon, _norm, mapped=mapping.get(canon), source=source, kind=kind)
+        if canon in mapping and src is None:
+            want = mapping[canon]
+            close = difflib.get_close_matches(want, have, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise input_error(
+                f"mapped column {want!r} for {canon!r} is not in the file{hint}",
+                file=source,
+                column=want,
+                expected=f"a column named {want!r}",
+                got=", ".join(have[:15]),
+                fix=f"correct data.{kind}_columns.{canon} (or --columns {canon}=COLUMN)",
+            )
+        if src is not None:
             out[canon] = src
-        elif canon in have:
-            out[canon] = canon
-        elif _norm(canon) in by_norm:
-            out[canon] = by_norm[_norm(canon)]
     missing = [c for c in required if c not in out]
     if missing:
         first = missing[0]
@@ -357,12 +511,16 @@ def resolve_columns(
 
 
 class _Rows:
-    """Collects the first rejection reason per row, and notes."""
+    """Collects the first rejection reason per row, and notes (some counted over accepted rows
+    only, once the rejects are known)."""
 
-    def __init__(self, n: int) -> None:
+    def __init__(self, n: int, malformed: np.ndarray | None = None) -> None:
         self.reason = np.full(n, None, dtype=object)
         self.bad = np.zeros(n, dtype=bool)
         self.notes: Counter[str] = Counter()
+        self.accepted_notes: list[tuple[str, np.ndarray]] = []
+        if malformed is not None:
+            self.reject(malformed, R_FIELDS)
 
     def reject(self, mask: Any, reason: str) -> None:
         m = np.asarray(mask, dtype=bool) & ~self.bad
@@ -374,97 +532,81 @@ class _Rows:
         if count:
             self.notes[name] += int(count)
 
+    def note_accepted(self, name: str, mask: np.ndarray) -> None:
+        """Count ``mask`` rows that end up accepted as note ``name``."""
+        self.accepted_notes.append((name, np.asarray(mask, dtype=bool)))
+
     @property
     def ok(self) -> np.ndarray:
         return ~self.bad
 
+    def final_notes(self) -> dict[str, int]:
+        notes = Counter(self.notes)
+        for name, mask in self.accepted_notes:
+            notes[name] += int((mask & self.ok).sum())
+        return {k: v for k, v in notes.items() if v}
+
 
 def _text(s: pd.Series) -> pd.Series:
     """Cells as stripped text, NA for empty / null-like tokens."""
-    if pd.api.types.is_bool_dtype(s):
-        t = s.map({True: "true", False: "false"}).astype("str")
-    else:
-        t = s.astype("str").str.strip()
+    t = text_cells(s).str.strip()
     missing = s.isna().to_numpy() | t.str.lower().isin(MISSING_TOKENS).to_numpy()
     return t.mask(pd.Series(missing, index=t.index)).astype("str")
 
 
-def _times(s: pd.Series, tz: str, rows: _Rows) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """UTC stamps, the missing mask and the unparseable mask; DST resolutions go to the notes.
-
-    Text cells that are all digits are epoch seconds (milliseconds above 1e11).
-    """
-    n = len(s)
-    if pd.api.types.is_datetime64_any_dtype(s):
-        p = parse_utc(s, tz)
-        rows.note("dst_ambiguous_resolved", p.ambiguous_resolved)
-        rows.note("dst_nonexistent_shifted", p.nonexistent_shifted)
-        return p.utc.astype("datetime64[us, UTC]"), s.isna().to_numpy(), np.zeros(n, bool)
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        s = s.astype("float").astype("str").where(s.notna(), "")
-    t = _text(s)
-    missing = t.isna().to_numpy()
-    out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us, UTC]")
-    epoch = t.str.fullmatch(r"\d{9,13}(?:\.\d+)?").fillna(False).to_numpy(dtype=bool)
-    if epoch.any():
-        num = pd.to_numeric(t[epoch])
-        ms = num > 1e11
-        out.loc[epoch] = pd.to_datetime(num.where(~ms, num / 1000.0), unit="s", utc=True)
-    rest = ~missing & ~epoch
-    if rest.any():
-        p = parse_utc(t[rest], tz)
-        out.loc[rest] = p.utc
-        rows.note("dst_ambiguous_resolved", p.ambiguous_resolved)
-        rows.note("dst_nonexistent_shifted", p.nonexistent_shifted)
-        if p.with_offset and p.naive:
-            rows.note(f"naive_stamps_read_in_{tz}", p.naive)
-    bad = out.isna().to_numpy() & ~missing
-    return out, missing, bad
-
-
 def _time_col(
-    raw: pd.DataFrame, cols: Mapping[str, str], name: str, tz: str, rows: _Rows, *, required: bool
-) -> pd.Series:
-    if name not in cols:
-        return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us, UTC]")
-    utc, missing, bad = _times(raw[cols[name]], tz, rows)
-    if required:
-        rows.reject(missing, f"missing {name}")
-    rows.reject(bad, f"unparseable {name}")
-    return utc
-
-
-def _number(
     raw: pd.DataFrame,
-    src: str,
+    cols: Mapping[str, str],
     name: str,
+    tz: str,
     rows: _Rows,
     *,
-    required: bool = True,
-    negative_ok: bool = False,
-    integer: bool = False,
+    required: bool,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> pd.Series:
-    s = raw[src]
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        num = s.astype("float")
-        missing = num.isna().to_numpy()
-        non_numeric = np.zeros(len(s), bool)
-    else:
-        t = _text(s)
-        missing = t.isna().to_numpy() | t.str.lower().isin(["nan"]).to_numpy()
-        num = pd.to_numeric(t.str.replace(",", "", regex=False), errors="coerce").astype("float")
-        non_numeric = num.isna().to_numpy() & ~missing
-    arr = num.to_numpy(dtype=float, na_value=np.nan)
+    """UTC stamps of one column by :func:`srekit.inputs.timeparse.parse_utc`; rejects ``missing
+    <name>`` (when required), ``unparseable <name>``, ``<name> out of range``; DST notes."""
+    if name not in cols:
+        return pd.Series(pd.NaT, index=raw.index, dtype="datetime64[us, UTC]")
+    s = raw[cols[name]]
+    if not pd.api.types.is_datetime64_any_dtype(s) and not (
+        pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+    ):
+        s = _text(s)
+    p = parse_utc(s, tz, limits)
+    missing = s.isna().to_numpy()
     if required:
         rows.reject(missing, f"missing {name}")
-    rows.reject(non_numeric, f"non-numeric {name}")
-    rows.reject(np.isinf(arr), f"infinite {name}")
-    if not negative_ok:
-        rows.reject(arr < 0, f"negative {name}")
-    if integer:
-        frac = np.isfinite(arr) & (arr != np.round(arr))
-        rows.reject(frac, f"non-integer {name}")
-    return num
+    rows.reject(p.unparseable, f"unparseable {name}")
+    rows.reject(p.range_mask, f"{name} out of range")
+    rows.note("dst_ambiguous_resolved", p.ambiguous_resolved)
+    rows.note("dst_nonexistent_shifted", p.nonexistent_shifted)
+    if p.with_offset and p.naive:
+        rows.note(f"naive_stamps_read_in_{tz}", p.naive)
+    return p.utc
+
+
+def _apply(parsed: num.Numbers, name: str, rows: _Rows, *, required: bool = True, negative_ok: bool = False) -> None:
+    for template, mask in parsed.masks:
+        if (template == num.MISSING and not required) or (template == num.NEGATIVE and negative_ok):
+            continue
+        rows.reject(mask, template.format(name))
+
+
+def _number(raw: pd.DataFrame, src: str, name: str, rows: _Rows, *, required: bool = True) -> pd.Series:
+    """A decimal column (value, minutes) by :func:`srekit.inputs.numbers.parse_numbers`."""
+    parsed = num.parse_numbers(raw[src])
+    _apply(parsed, name, rows, required=required)
+    return pd.Series(parsed.values, index=raw.index, dtype="float64")
+
+
+def _count(
+    raw: pd.DataFrame, src: str, name: str, rows: _Rows, limits: Limits, *, required: bool = True
+) -> num.Numbers:
+    """An exact count column by :func:`srekit.inputs.numbers.parse_counts`."""
+    parsed = num.parse_counts(raw[src], limits.max_count)
+    _apply(parsed, name, rows, required=required)
+    return parsed
 
 
 def _category(
@@ -479,8 +621,8 @@ def _category(
     if name not in cols:
         return pd.Series(pd.NA, index=raw.index, dtype="str")
     s = raw[cols[name]]
-    t = _text(s.map({True: "true", False: "false"}) if pd.api.types.is_bool_dtype(s) else s.astype("str"))
-    plain = s.astype("str").str.strip().str.lower()
+    t = _text(s)
+    plain = text_cells(s).str.strip().str.lower()
     t = t.where(t.notna() | ~plain.isin(list(mapping)), plain)  # e.g. impact "none" is a value
     key = t.str.lower().str.replace(r"[\s\-_]+", " ", regex=True).str.strip()
     key2 = key.str.replace(" ", "", regex=False)
@@ -503,25 +645,78 @@ def _str_col(
     raw: pd.DataFrame,
     cols: Mapping[str, str],
     name: str,
-    rows: _Rows | None = None,
+    rows: _Rows,
     *,
     required: bool = False,
-    default: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> pd.Series:
+    """A name column (id, alert, task, journey of an incident, …): NA where missing; ``missing
+    <name>`` when required; longer than ``limits.max_name_chars`` rejects the row (``too long
+    <name>``: names are identifiers, a cut one could merge with another)."""
     if name not in cols:
-        return pd.Series(default if default is not None else pd.NA, index=raw.index, dtype="str")
+        return pd.Series(pd.NA, index=raw.index, dtype="str")
     t = _text(raw[cols[name]])
-    if required and rows is not None:
+    if required:
         rows.reject(t.isna().to_numpy(), f"missing {name}")
-    if default is not None:
-        t = t.fillna(default)
+    rows.reject((t.str.len() > limits.max_name_chars).to_numpy(dtype=bool, na_value=False), f"too long {name}")
     return t
+
+
+def _free_text(raw: pd.DataFrame, cols: Mapping[str, str], name: str, rows: _Rows, limits: Limits) -> pd.Series:
+    """Display-only text (title, cause): cut to ``limits.max_text_chars`` (ending in ``…``), noted
+    as ``<name>_truncated`` over accepted rows."""
+    if name not in cols:
+        return pd.Series(pd.NA, index=raw.index, dtype="str")
+    t = _text(raw[cols[name]])
+    long = (t.str.len() > limits.max_text_chars).to_numpy(dtype=bool, na_value=False)
+    if long.any():
+        cut = t.str.slice(0, max(limits.max_text_chars - 1, 0)) + "…"
+        t = t.where(~pd.Series(long, index=t.index), cut)
+        rows.note_accepted(f"{name}_truncated", long)
+    return t
+
+
+def _journey_col(raw: pd.DataFrame, cols: Mapping[str, str], rows: _Rows, limits: Limits) -> pd.Series:
+    """The journey of telemetry and series rows, as the request reader does it: no journey column
+    → ``all``; an empty or missing-token cell (``NA``, ``none``, …) → ``unknown`` (note
+    ``journey_missing`` over accepted rows); longer than ``limits.max_name_chars`` → ``too long
+    journey``."""
+    if "journey" not in cols:
+        return pd.Series(DEFAULT_JOURNEY, index=raw.index, dtype="str")
+    t = _str_col(raw, cols, "journey", rows, limits=limits)
+    missing = t.isna().to_numpy()
+    rows.note_accepted("journey_missing", missing)
+    return t.fillna(MISSING_JOURNEY)
+
+
+def check_journey_count(journeys: pd.Series, *, source: str, kind: str, limits: Limits) -> None:
+    """More distinct journeys than ``limits.max_journeys`` is an :class:`InputError` (exit 2)."""
+    n = int(journeys.nunique())
+    if n > limits.max_journeys:
+        raise input_error(
+            f"{n} distinct journeys is more than limits.max_journeys = {limits.max_journeys}",
+            file=source,
+            column="journey",
+            expected=f"at most {limits.max_journeys} journeys (each costs a row per interval and its own analysis)",
+            got=", ".join(repr(j) for j in journeys.drop_duplicates().head(5)) + ", …",
+            fix=f"map a coarser column as the journey (data.{kind}_columns: {{journey: service}}), "
+            + Limits.raise_hint("max_journeys", limits.max_journeys),
+        )
+
+
+#: What usually causes a reason that rejects every row.
+_HINTS = {
+    R_FIELDS: ": every row needs as many fields as the header; a trailing or unquoted comma adds one "
+    "(the rejects' `line` column shows the raw text)",
+}
+#: Columns the rejects add; a file column of the same name is kept as ``<name> (file)``.
+_REJECT_COLUMNS = ("row", "line", "reason")
 
 
 def _finish(
     kind: str,
     source: str,
-    raw: pd.DataFrame,
+    raw: Raw,
     frame: pd.DataFrame,
     rows: _Rows,
     *,
@@ -544,11 +739,14 @@ def _finish(
             rows=first,
             expected=f"valid {kind} rows",
             got="; ".join(f"{k}: {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])),
-            fix=f"correct the rows (most common problem: {top})"
+            fix=f"correct the rows (most common problem: {top}{_HINTS.get(top, '')})"
             + ("" if strict else "; check the column mapping and the --format"),
         )
-    rejects = raw.loc[~ok].copy()
+    rejects = raw.frame.loc[~ok].copy()
+    rejects.columns = pd.Index([f"{c} (file)" if c in _REJECT_COLUMNS else c for c in rejects.columns], dtype=object)
     rejects.insert(0, "row", rej_rows)
+    if raw.lines is not None:
+        rejects["line"] = raw.lines[~ok].to_numpy()
     rejects["reason"] = reasons.to_numpy()
     rejects = rejects.reset_index(drop=True)
     accepted = (frame if ok.all() else frame.loc[ok]).reset_index(drop=True)
@@ -562,10 +760,10 @@ def _finish(
     entry = LedgerEntry(
         kind=kind,
         source=source,
-        rows_read=len(raw),
+        rows_read=len(raw.frame),
         rows_accepted=int(ok.sum()),
         rejected=counts,
-        notes=dict(rows.notes),
+        notes=rows.final_notes(),
         start=start,
         end=end,
     )
@@ -585,7 +783,7 @@ def check_timezone(tz: str, *, source: str | None = None) -> None:
 
 def _read(
     path: str | Path, fmt: str | None, kind: str, allowed: tuple[str, ...] = CONTAINERS, tz: str = "UTC"
-) -> tuple[pd.DataFrame, str]:
+) -> tuple[Raw, str]:
     if fmt is not None and fmt not in allowed:
         raise input_error(
             f"unknown format {fmt!r} for {kind}",
@@ -598,53 +796,36 @@ def _read(
     p = Path(path)
     raw = read_table(p, fmt if fmt in CONTAINERS else None)
     check_timezone(tz, source=str(p))
-    if len(raw.columns) == 0:
-        raise input_error("file has no columns", file=str(p), fix="export the data again with a header row")
-    if len(raw) == 0:
+    _check_shape(raw.frame, str(p))
+    return raw, str(p)
+
+
+def _check_shape(frame: pd.DataFrame, source: str) -> None:
+    if len(frame.columns) == 0:
+        raise input_error("file has no columns", file=source, fix="export the data again with a header row")
+    if len(frame) == 0:
         raise input_error(
             "file has a header but no data rows",
-            file=str(p),
-            got=f"header {', '.join(map(str, raw.columns[:12]))}",
+            file=source,
+            got=f"header {', '.join(map(str, frame.columns[:12]))}",
             expected="at least one data row",
             fix="export a time range that contains data",
         )
-    return raw.reset_index(drop=True), str(p)
 
 
 # --------------------------------------------------------------------------- kinds
 
 
-def load_telemetry(
-    path: str | Path,
-    *,
-    fmt: str | None = None,
-    tz: str = "UTC",
-    columns: Mapping[str, str] | None = None,
-    strict: bool = False,
-) -> Loaded:
-    """Aggregated telemetry (Parquet or CSV): ``interval_start``, ``total``, ``errors``,
-    cumulative ``le_<ms>`` columns, optional ``journey`` (default ``"all"``).
+def _bucket_columns(df: pd.DataFrame, source: str) -> tuple[list[tuple[str, float]], int]:
+    """The ``le_<edge>`` columns sorted by edge, and how many ``le_+Inf`` columns were dropped.
 
-    Row rejects: unparseable / missing ``interval_start``; missing, non-numeric, negative or
-    non-integer counts; ``errors > total``; buckets decreasing with the edge; a bucket above
-    ``total``. Rows repeating a (journey, interval_start) key are summed (the form is mergeable)
-    and counted in the note ``duplicate_intervals_merged``. The result passes
-    :func:`srekit.inputs.telemetry.check` and is in :func:`srekit.inputs.telemetry.canonical` form.
-    """
-    raw, source = _read(path, fmt, "telemetry", tz=tz)
-    cols = resolve_columns(
-        raw,
-        required=("interval_start", "total", "errors"),
-        optional=("journey",),
-        columns=columns,
-        source=source,
-        kind="telemetry",
-    )
-    les = [c for c in raw.columns if isinstance(c, str) and c.lower().startswith(tm.LE_PREFIX)]
+    A name that is not ``le_<positive ms>`` is an error, and so are two columns for one edge
+    (``le_100`` beside ``le_100.0`` or ``LE_100``): which one holds the counts is unknowable."""
+    names = [str(c) for c in df.columns]
+    les = [c for c in names if c.lower().startswith(tm.LE_PREFIX)]
     inf = [c for c in les if c.lower().removeprefix(tm.LE_PREFIX).lstrip("+") in ("inf", "infinity")]
-    les = [c for c in les if c not in inf]
-    edges: dict[str, float] = {}
-    for c in les:
+    by_edge: dict[float, list[str]] = {}
+    for c in (c for c in les if c not in inf):
         try:
             edge = float(c[len(tm.LE_PREFIX) :])
             tm.edge_label(edge)
@@ -656,51 +837,144 @@ def load_telemetry(
                 expected="le_100, le_2.5, …",
                 fix="rename the bucket columns to le_<positive edge in ms>",
             ) from exc
-        edges[c] = edge
-    if not edges:
+        by_edge.setdefault(edge, []).append(c)
+    clash = next(((e, cs) for e, cs in by_edge.items() if len(cs) > 1), None)
+    if clash is not None:
+        edge, clashing = clash
+        where = ", ".join(f"{n!r} (column {i + 1})" for i, n in enumerate(names) if n in set(clashing))
+        raise input_error(
+            f"{len(clashing)} bucket columns for the same edge {edge:g} ms: {where}",
+            file=source,
+            column=clashing[0],
+            expected="one le_<edge> column per bucket edge",
+            fix="remove the repeated bucket column (or rename it to its real edge)",
+        )
+    if not by_edge:
         raise input_error(
             "telemetry has no latency bucket columns",
             file=source,
             expected="cumulative columns named le_<edge_ms>, e.g. le_100, le_250",
-            got=", ".join(map(str, raw.columns[:12])),
+            got=", ".join(names[:12]),
             fix="add bucket columns or aggregate raw requests with `srekit aggregate`",
         )
-    rows = _Rows(len(raw))
-    journey = _str_col(raw, cols, "journey", default=DEFAULT_JOURNEY)
-    if "journey" not in cols:
-        rows.note("journey_defaulted_to_all", len(raw))
-    stamps = _time_col(raw, cols, "interval_start", tz, rows, required=True)
-    ordered = sorted(edges, key=lambda c: edges[c])
-    sources = [cols["total"], cols["errors"], *ordered]
-    names = ["total", "errors", *(tm.edge_label(edges[c]) for c in ordered)]
-    # column-major matrix of counts: total, errors, buckets by ascending edge
-    if all(pd.api.types.is_integer_dtype(raw[c]) and not raw[c].hasnans for c in sources):
+    return sorted(((cs[0], e) for e, cs in by_edge.items()), key=lambda ce: ce[1]), len(inf)
+
+
+def _count_matrix(df: pd.DataFrame, sources: list[str], names: list[str], rows: _Rows, limits: Limits) -> np.ndarray:
+    """Column-major int64 counts (total, errors, buckets by ascending edge), exact; rejected cells
+    hold 0 (their row is rejected with the first reason that applies)."""
+    n = len(df)
+    if all(pd.api.types.is_signed_integer_dtype(df[c]) and not df[c].hasnans for c in sources):
         # typed fast path: a view of the file's int64 block when it holds these columns in order
-        counts = np.asfortranarray(raw[sources].to_numpy(dtype=np.int64))
-        for j, name in enumerate(names):
-            rows.reject(counts[:, j] < 0, f"negative {name}")
-        values: np.ndarray = counts  # the checks below compare integers directly
-    else:
-        values = np.empty((len(raw), len(sources)), dtype=float, order="F")
-        for j, (c, name) in enumerate(zip(sources, names, strict=True)):
-            values[:, j] = _number(raw, c, name, rows, integer=True).to_numpy(dtype=float, na_value=np.nan)
-        counts = np.nan_to_num(values, nan=0.0, posinf=0.0, neginf=0.0).round().astype(np.int64)
-    tot, bucket = values[:, 0], values[:, 2:]
-    rows.reject(values[:, 1] > tot, "errors exceed total")
+        counts = np.asfortranarray(df[sources].to_numpy(dtype=np.int64))
+        if n and (counts.min() < 0 or counts.max() > limits.max_count):  # one pass each; rarely true
+            for j, name in enumerate(names):
+                rows.reject(counts[:, j] < 0, f"negative {name}")
+                rows.reject(counts[:, j] > limits.max_count, f"too large {name}")
+        return counts
+    counts = np.empty((n, len(sources)), dtype=np.int64, order="F")
+    for j, (c, name) in enumerate(zip(sources, names, strict=True)):
+        counts[:, j] = _count(df, c, name, rows, limits).values
+    return counts
+
+
+def _check_sum(good: pd.DataFrame, source: str) -> None:
+    """The sum of ``total`` over a source must stay below :data:`MAX_SUM` (2**62), so that no sum
+    of counts over journeys and windows can overflow int64 (errors and buckets are ≤ total)."""
+    total = good["total"].to_numpy()
+    if total.size == 0 or float(total.sum(dtype=float)) < MAX_SUM / 2:
+        return
+    exact = sum(int(x) for x in total)  # Python integers: exact, whatever the size
+    if exact >= MAX_SUM:
+        raise input_error(
+            f"the requests of this file add up to {exact:,}, at least 2**62: sums over them could overflow",
+            file=source,
+            column="total",
+            expected="at most 2**62 requests in one telemetry source",
+            fix="check the counts (a unit mix-up, or cumulative counters instead of per-interval counts), "
+            "or split the file by journey",
+        )
+
+
+def check_grid_span(stamps: pd.Series, *, source: str, limits: Limits) -> None:
+    """The regular grid from the first to the last interval start, at the smallest spacing, must
+    have at most ``limits.max_intervals`` intervals (exit 2 otherwise)."""
+    if len(stamps) < 2:
+        return
+    step = tm.infer_interval(pd.DataFrame({"interval_start": stamps}))
+    first, last = stamps.min(), stamps.max()
+    cells = int((last - first) // step) + 1
+    if cells > limits.max_intervals:
+        raise input_error(
+            f"the telemetry spans {cells:,} intervals of {step} ({first} .. {last}), more than "
+            f"limits.max_intervals = {limits.max_intervals:,}",
+            file=source,
+            column="interval_start",
+            expected="history on one regular grid of a sensible size (every analysis builds it per journey)",
+            fix="check for stray stamps far from the rest (the time range shows them) or a finer interval than "
+            "intended; " + Limits.raise_hint("max_intervals", limits.max_intervals),
+        )
+
+
+def load_telemetry(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    tz: str = "UTC",
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
+) -> Loaded:
+    """Aggregated telemetry (Parquet or CSV): ``interval_start``, ``total``, ``errors``,
+    cumulative ``le_<ms>`` columns, optional ``journey`` (default ``"all"``; empty cells
+    ``unknown``).
+
+    Row rejects: unparseable / missing / out-of-range ``interval_start``; missing, non-numeric,
+    decimal-comma, negative, non-integer or too large counts (exact integers up to
+    ``limits.max_count``); ``errors > total``; buckets decreasing with the edge; a bucket above
+    ``total``; a journey name too long. Rows repeating a (journey, interval_start) key are summed
+    (the form is mergeable) and counted in the note ``duplicate_intervals_merged``; the sum of
+    ``total`` must stay below 2**62 and the journeys within ``limits.max_journeys``. The result
+    passes :func:`srekit.inputs.telemetry.check` and is in :func:`srekit.inputs.telemetry.canonical`
+    form.
+    """
+    raw, source = _read(path, fmt, "telemetry", tz=tz)
+    df = raw.frame
+    cols = resolve_columns(
+        df,
+        required=("interval_start", "total", "errors"),
+        optional=("journey",),
+        columns=columns,
+        source=source,
+        kind="telemetry",
+    )
+    buckets, n_inf = _bucket_columns(df, source)
+    rows = _Rows(len(df), raw.malformed)
+    journey = _journey_col(df, cols, rows, limits)
+    if "journey" not in cols:
+        rows.note_accepted("journey_defaulted_to_all", np.ones(len(df), dtype=bool))
+    stamps = _time_col(df, cols, "interval_start", tz, rows, required=True, limits=limits)
+    sources = [cols["total"], cols["errors"], *(c for c, _ in buckets)]
+    names = ["total", "errors", *(tm.edge_label(e) for _, e in buckets)]
+    counts = _count_matrix(df, sources, names, rows, limits)
+    tot, bucket = counts[:, 0], counts[:, 2:]
+    rows.reject(counts[:, 1] > tot, "errors exceed total")
     if bucket.shape[1] > 1:
-        decreasing = np.zeros(len(raw), dtype=bool)
+        decreasing = np.zeros(len(df), dtype=bool)
         for j in range(1, bucket.shape[1]):  # column by column: no n × edges temporary
             decreasing |= bucket[:, j] < bucket[:, j - 1]
         rows.reject(decreasing, "buckets not cumulative")
     rows.reject(bucket[:, -1] > tot, "bucket exceeds total")
-    if inf:
-        rows.note("le_inf_column_dropped", len(inf))
+    rows.note("le_inf_column_dropped", n_inf)
     # one int64 block over the column-major counts (no copy), then the key columns in front
-    frame = pd.DataFrame(counts, index=raw.index, columns=names, copy=False)
+    frame = pd.DataFrame(counts, index=df.index, columns=names, copy=False)
     frame.insert(0, "interval_start", stamps)
     frame.insert(0, "journey", journey)
     loaded = _finish("telemetry", source, raw, frame, rows, time_col="interval_start", strict=strict)
     good = loaded.frame
+    check_journey_count(good["journey"], source=source, kind="telemetry", limits=limits)
+    check_grid_span(good["interval_start"], source=source, limits=limits)
+    _check_sum(good, source)
     if _is_canonical(good):  # the usual export: sorted by journey and time, no repeats
         dup, merged = 0, good
     else:
@@ -708,7 +982,7 @@ def load_telemetry(
         merged = tm.merge([good]) if dup else tm.canonical(good)
     # No tm.check(merged) pass: the row checks above reject exactly what it refuses (negative
     # counts, errors > total, decreasing buckets, a bucket above total), and sums of valid rows
-    # stay valid. tests/test_io.py checks the loaded frame passes tm.check.
+    # stay valid (and below 2**62). tests/test_io.py checks the loaded frame passes tm.check.
     notes = dict(loaded.entry.notes)
     if dup:
         notes["duplicate_intervals_merged"] = dup
@@ -767,27 +1041,32 @@ def load_series(
     tz: str = "UTC",
     columns: Mapping[str, str] | None = None,
     strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Loaded:
     """A per-interval statistic (``timestamp``, ``value``, optional ``journey`` default
     ``"all"``), e.g. a CloudWatch / NAB / Microsoft dashboard export; extra columns (a ``Label``)
     are ignored.
 
-    Row rejects: unparseable / missing stamp; missing (empty or NaN), non-numeric, infinite or
-    negative value. Kept and noted: ``zero_values``, ``duplicate_timestamps`` (rows sharing a
+    Row rejects: unparseable / missing / out-of-range stamp; missing (empty or NaN), non-numeric,
+    decimal-comma, ambiguous-comma, infinite or negative value; a journey name too long. Empty
+    journey cells become ``unknown`` (note ``journey_missing``). Kept and noted: ``zero_values``,
+    ``duplicate_timestamps`` (rows sharing a
     stamp with an earlier row of the same journey), ``gaps`` (spacings above 1.5× the median),
     DST resolutions.
     """
     raw, source = _read(path, fmt, "series", tz=tz)
+    df = raw.frame
     cols = resolve_columns(
-        raw, required=("timestamp", "value"), optional=("journey",), columns=columns, source=source, kind="series"
+        df, required=("timestamp", "value"), optional=("journey",), columns=columns, source=source, kind="series"
     )
-    rows = _Rows(len(raw))
-    frame = pd.DataFrame(index=raw.index)
-    frame["timestamp"] = _time_col(raw, cols, "timestamp", tz, rows, required=True)
-    frame["value"] = _number(raw, cols["value"], "value", rows).astype("float64")
-    frame["journey"] = _str_col(raw, cols, "journey", default=DEFAULT_JOURNEY)
+    rows = _Rows(len(df), raw.malformed)
+    frame = pd.DataFrame(index=df.index)
+    frame["timestamp"] = _time_col(df, cols, "timestamp", tz, rows, required=True, limits=limits)
+    frame["value"] = _number(df, cols["value"], "value", rows)
+    frame["journey"] = _journey_col(df, cols, rows, limits)
     loaded = _finish("series", source, raw, frame[list(SERIES)], rows, time_col="timestamp", strict=strict)
     good = loaded.frame
+    check_journey_count(good["journey"], source=source, kind="series", limits=limits)
     notes = Counter(loaded.entry.notes)
     zeros = int((good["value"] == 0).sum())
     if zeros:
@@ -797,7 +1076,7 @@ def load_series(
     return Loaded(frame=good, entry=replace(loaded.entry, notes=dict(notes)), rejects=loaded.rejects)
 
 
-def _incident_raw(path: str | Path, fmt: str | None, tz: str) -> tuple[pd.DataFrame, str, str | None]:
+def _incident_raw(path: str | Path, fmt: str | None, tz: str, limits: Limits) -> tuple[Raw, str, str | None]:
     """Read an incidents file and apply a preset when asked for or detected (JSON)."""
     allowed = CONTAINERS + presets.PRESETS
     if fmt is not None and fmt not in allowed:
@@ -810,20 +1089,66 @@ def _incident_raw(path: str | Path, fmt: str | None, tz: str) -> tuple[pd.DataFr
     if container == "json":
         records = presets.records_of(read_json(p), source=str(p))
         preset = preset or presets.detect(records)
-        raw = _json_frame(records, str(p)) if preset is None else presets.convert(preset, records, tz)
+        raw = Raw.of(_json_frame(records, str(p)) if preset is None else presets.convert(preset, records, tz))
     else:
         raw = read_table(p, container)
         if preset is not None:
-            recs = [{str(k): v for k, v in r.items()} for r in raw.to_dict("records")]
-            raw = presets.convert(preset, recs, tz)
-    if len(raw.columns) == 0 or len(raw) == 0:
+            names = [str(c) for c in raw.frame.columns]
+            repeated = sorted({n for n in names if n and names.count(n) > 1})
+            if repeated:
+                raise input_error(
+                    f"the {preset} export repeats the column(s) {repeated}",
+                    file=str(p),
+                    column=repeated[0],
+                    expected="each field name once in the header",
+                    fix="export the incidents again, or remove the repeated column",
+                )
+            recs = [{str(k): v for k, v in r.items()} for r in raw.frame.fillna("").to_dict("records")]
+            raw = Raw(presets.convert(preset, recs, tz), raw.malformed, raw.lines)
+    if len(raw.frame.columns) == 0 or len(raw.frame) == 0:
         raise input_error(
             "file has no incident records",
             file=str(p),
             expected="at least one incident",
             fix="export a time range that contains incidents",
         )
-    return raw.reset_index(drop=True), str(p), preset
+    return raw, str(p), preset
+
+
+def _check_unique_ids(ids: pd.Series, column: str, source: str) -> None:
+    dup = ids.notna() & ids.duplicated(keep=False)
+    if dup.any():
+        first_id = ids[dup].iloc[0]
+        rows_dup = (np.flatnonzero(dup.to_numpy()) + 1).tolist()
+        raise input_error(
+            f"duplicate incident ids (e.g. {str(first_id)[:80]!r})",
+            file=source,
+            column=column,
+            rows=rows_dup,
+            expected="one row per incident with a unique id",
+            got=f"{int(ids[dup].nunique())} ids used more than once",
+            fix="remove the repeated rows, or give each incident its own id",
+        )
+
+
+#: (stamp, the stamp it may not precede): a stamp before its reference would give a negative
+#: delay (time to detect / acknowledge / mitigate); it is cleared and counted as ``cleared_<a>_before_<b>``.
+LIFECYCLE_ORDER = (
+    ("detected_at", "started_at"),
+    ("acknowledged_at", "started_at"),
+    ("mitigated_at", "started_at"),
+    ("acknowledged_at", "detected_at"),
+)
+
+
+def _clear_negative_delays(frame: pd.DataFrame, rows: _Rows) -> None:
+    """Clear lifecycle stamps that precede the stamp they are measured from (never a negative
+    duration); each clearing is counted over accepted rows in a ``cleared_…`` note."""
+    for name, reference in LIFECYCLE_ORDER:
+        early = (frame[name] < frame[reference]).to_numpy(dtype=bool, na_value=False)
+        if early.any():
+            frame.loc[early, name] = pd.NaT
+            rows.note_accepted(f"cleared_{name.removesuffix('_at')}_before_{reference.removesuffix('_at')}", early)
 
 
 def load_incidents(
@@ -833,63 +1158,56 @@ def load_incidents(
     tz: str = "UTC",
     columns: Mapping[str, str] | None = None,
     strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Loaded:
     """Incidents: generic CSV/Parquet/JSON (``id``, ``started_at``, ``resolved_at`` plus the
     optional columns of :data:`srekit.inputs.columns.INCIDENTS`) or a vendor preset (``fmt`` one of
     ``pagerduty``, ``opsgenie``, ``statuspage``, ``gcp``; JSON presets are detected).
 
     Whole-file: duplicate ids → :class:`InputError`. Row rejects: missing id; missing or
-    unparseable ``started_at``; unparseable other stamps; ``resolved_at`` before
-    ``started_at``; unknown severity / detection / postmortem values; non-numeric or negative
-    action-item counts. Kept and noted: ``open_incidents`` (empty ``resolved_at``, right-censored,
-    never dropped), ``zero_duration`` (resolved at the start, e.g. back-filled history),
-    ``detected_before_started`` / ``acknowledged_before_started`` /
-    ``mitigated_before_started`` (e.g. a status post before the recorded begin),
-    ``mitigated_after_resolved``.
+    unparseable ``started_at``; unparseable or out-of-range stamps; ``resolved_at`` before
+    ``started_at``; unknown severity / detection / postmortem values; bad action-item counts;
+    an id or journey longer than ``limits.max_name_chars``. Titles and causes longer than
+    ``limits.max_text_chars`` are cut (``title_truncated``, ``cause_truncated``). A detection,
+    acknowledgement or mitigation stamp before the start (or an acknowledgement before the
+    detection) is cleared, never a negative delay: ``cleared_detected_before_started``,
+    ``cleared_acknowledged_before_started``, ``cleared_mitigated_before_started``,
+    ``cleared_acknowledged_before_detected``. Kept and noted: ``open_incidents`` (empty
+    ``resolved_at``, right-censored, never dropped), ``zero_duration`` (resolved at the start,
+    e.g. back-filled history), ``mitigated_after_resolved``.
     """
-    raw, source, preset = _incident_raw(path, fmt, tz)
+    raw, source, preset = _incident_raw(path, fmt, tz, limits)
+    df = raw.frame
     optional = tuple(c for c in INCIDENTS if c not in ("id", "started_at", "resolved_at"))
     cols = resolve_columns(
-        raw,
+        df,
         required=("id", "started_at", "resolved_at"),
         optional=optional,
         columns=columns,
         source=source,
         kind="incidents",
     )
-    rows = _Rows(len(raw))
-    frame = pd.DataFrame(index=raw.index)
-    frame["id"] = _str_col(raw, cols, "id", rows, required=True)
-    ids = frame["id"]
-    dup = ids.notna() & ids.duplicated(keep=False)
-    if dup.any():
-        first_id = ids[dup].iloc[0]
-        rows_dup = (np.flatnonzero(dup.to_numpy()) + 1).tolist()
-        raise input_error(
-            f"duplicate incident ids (e.g. {first_id!r})",
-            file=source,
-            column=cols["id"],
-            rows=rows_dup,
-            expected="one row per incident with a unique id",
-            got=f"{int(ids[dup].nunique())} ids used more than once",
-            fix="remove the repeated rows, or give each incident its own id",
-        )
-    frame["title"] = _str_col(raw, cols, "title")
+    rows = _Rows(len(df), raw.malformed)
+    frame = pd.DataFrame(index=df.index)
+    frame["id"] = _str_col(df, cols, "id", rows, required=True, limits=limits)
+    _check_unique_ids(frame["id"], cols["id"], source)
+    frame["title"] = _free_text(df, cols, "title", rows, limits)
     for name in INCIDENT_TIMES:
-        frame[name] = _time_col(raw, cols, name, tz, rows, required=(name == "started_at"))
-    frame["severity"] = _category(raw, cols, "severity", SEVERITY_MAP, rows)
-    frame["cause"] = _str_col(raw, cols, "cause")
-    frame["detection"] = _category(raw, cols, "detection", DETECTION_MAP, rows)
-    frame["journey"] = _str_col(raw, cols, "journey")
-    frame["postmortem"] = _category(raw, cols, "postmortem", POSTMORTEM_MAP, rows)
+        frame[name] = _time_col(df, cols, name, tz, rows, required=(name == "started_at"), limits=limits)
+    frame["severity"] = _category(df, cols, "severity", SEVERITY_MAP, rows)
+    frame["cause"] = _free_text(df, cols, "cause", rows, limits)
+    frame["detection"] = _category(df, cols, "detection", DETECTION_MAP, rows)
+    frame["journey"] = _str_col(df, cols, "journey", rows, limits=limits)
+    frame["postmortem"] = _category(df, cols, "postmortem", POSTMORTEM_MAP, rows)
     for name in ("action_items_open", "action_items_closed"):
+        frame[name] = pd.Series(pd.NA, index=df.index, dtype="Int64")
         if name in cols:
-            num = _number(raw, cols[name], name, rows, required=False, integer=True)
-            frame[name] = num.where(num.notna() & np.isfinite(num) & (num >= 0)).round().astype("Int64")
-        else:
-            frame[name] = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+            parsed = _count(df, cols[name], name, rows, limits, required=False)
+            frame[name] = pd.array(parsed.values, dtype="Int64")
+            frame.loc[parsed.mask(num.MISSING), name] = pd.NA
     started, resolved = frame["started_at"], frame["resolved_at"]
     rows.reject((resolved < started).to_numpy(dtype=bool, na_value=False), "resolved before started")
+    _clear_negative_delays(frame, rows)
     loaded = _finish(
         "incidents",
         source,
@@ -903,11 +1221,9 @@ def load_incidents(
     good = loaded.frame
     notes = Counter(loaded.entry.notes)
     if preset:
-        notes[f"preset_{preset}"] = len(raw)
+        notes[f"preset_{preset}"] = len(df)
     notes["open_incidents"] = int(good["resolved_at"].isna().sum())
     notes["zero_duration"] = int((good["resolved_at"] == good["started_at"]).sum())
-    for name in ("detected_at", "acknowledged_at", "mitigated_at"):
-        notes[f"{name.removesuffix('_at')}_before_started"] = int((good[name] < good["started_at"]).sum())
     notes["mitigated_after_resolved"] = int((good["mitigated_at"] > good["resolved_at"]).sum())
     notes = Counter({k: v for k, v in notes.items() if v})
     good = good.sort_values(["started_at", "id"], kind="stable").reset_index(drop=True)
@@ -921,31 +1237,34 @@ def load_toil(
     tz: str = "UTC",
     columns: Mapping[str, str] | None = None,
     strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Loaded:
     """A toil log: ``date``, ``task``, ``minutes``; optional ``category``, ``engineer``,
     ``automatable`` (yes/no, true/false, 1/0). ``date`` becomes the UTC instant of that local
     midnight (or of the stamp given).
 
-    Row rejects: missing / unparseable date, missing task, missing / non-numeric / negative
-    minutes, unknown ``automatable`` value. Noted: ``zero_minutes``.
+    Row rejects: missing / unparseable / out-of-range date, missing task, missing / non-numeric /
+    decimal-comma / ambiguous-comma / infinite / negative minutes, unknown ``automatable`` value, a
+    task, category or engineer longer than ``limits.max_name_chars``. Noted: ``zero_minutes``.
     """
     raw, source = _read(path, fmt, "toil", tz=tz)
+    df = raw.frame
     cols = resolve_columns(
-        raw,
+        df,
         required=("date", "task", "minutes"),
         optional=("category", "engineer", "automatable"),
         columns=columns,
         source=source,
         kind="toil",
     )
-    rows = _Rows(len(raw))
-    frame = pd.DataFrame(index=raw.index)
-    frame["date"] = _time_col(raw, cols, "date", tz, rows, required=True)
-    frame["task"] = _str_col(raw, cols, "task", rows, required=True)
-    frame["minutes"] = _number(raw, cols["minutes"], "minutes", rows).astype("float64")
-    frame["category"] = _str_col(raw, cols, "category")
-    frame["engineer"] = _str_col(raw, cols, "engineer")
-    frame["automatable"] = _bool(raw, cols, "automatable", rows)
+    rows = _Rows(len(df), raw.malformed)
+    frame = pd.DataFrame(index=df.index)
+    frame["date"] = _time_col(df, cols, "date", tz, rows, required=True, limits=limits)
+    frame["task"] = _str_col(df, cols, "task", rows, required=True, limits=limits)
+    frame["minutes"] = _number(df, cols["minutes"], "minutes", rows)
+    frame["category"] = _str_col(df, cols, "category", rows, limits=limits)
+    frame["engineer"] = _str_col(df, cols, "engineer", rows, limits=limits)
+    frame["automatable"] = _bool(df, cols, "automatable", rows)
     loaded = _finish("toil", source, raw, frame[list(TOIL)], rows, time_col="date", strict=strict)
     notes = Counter(loaded.entry.notes)
     zero = int((loaded.frame["minutes"] == 0).sum())
@@ -962,29 +1281,32 @@ def load_alerts(
     tz: str = "UTC",
     columns: Mapping[str, str] | None = None,
     strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Loaded:
     """The pages / alerts log: ``timestamp``, ``alert``, ``severity`` (``page``, ``ticket`` or
     other text, lower-cased); optional ``actionable`` (yes/no), ``incident_id``.
 
-    Row rejects: missing / unparseable stamp, missing alert name or severity, unknown
-    ``actionable`` value. Noted: ``linked_to_incident`` (rows with an incident id).
+    Row rejects: missing / unparseable / out-of-range stamp, missing alert name or severity, unknown
+    ``actionable`` value, an alert name, severity or incident id longer than
+    ``limits.max_name_chars``. Noted: ``linked_to_incident`` (rows with an incident id).
     """
     raw, source = _read(path, fmt, "alerts", tz=tz)
+    df = raw.frame
     cols = resolve_columns(
-        raw,
+        df,
         required=("timestamp", "alert", "severity"),
         optional=("actionable", "incident_id"),
         columns=columns,
         source=source,
         kind="alerts",
     )
-    rows = _Rows(len(raw))
-    frame = pd.DataFrame(index=raw.index)
-    frame["timestamp"] = _time_col(raw, cols, "timestamp", tz, rows, required=True)
-    frame["alert"] = _str_col(raw, cols, "alert", rows, required=True)
-    frame["severity"] = _str_col(raw, cols, "severity", rows, required=True).str.lower()
-    frame["actionable"] = _bool(raw, cols, "actionable", rows)
-    frame["incident_id"] = _str_col(raw, cols, "incident_id")
+    rows = _Rows(len(df), raw.malformed)
+    frame = pd.DataFrame(index=df.index)
+    frame["timestamp"] = _time_col(df, cols, "timestamp", tz, rows, required=True, limits=limits)
+    frame["alert"] = _str_col(df, cols, "alert", rows, required=True, limits=limits)
+    frame["severity"] = _str_col(df, cols, "severity", rows, required=True, limits=limits).str.lower()
+    frame["actionable"] = _bool(df, cols, "actionable", rows)
+    frame["incident_id"] = _str_col(df, cols, "incident_id", rows, limits=limits)
     loaded = _finish("alerts", source, raw, frame[list(ALERTS)], rows, time_col="timestamp", strict=strict)
     notes = Counter(loaded.entry.notes)
     linked = int(loaded.frame["incident_id"].notna().sum())
@@ -1001,21 +1323,24 @@ def load_deploys(
     tz: str = "UTC",
     columns: Mapping[str, str] | None = None,
     strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Loaded:
     """Deploys: ``timestamp``, ``result`` (success / rollback / failed, common synonyms such as
     ``succeeded``, ``rolled back``, ``failure`` accepted); optional ``service``.
 
-    Row rejects: missing / unparseable stamp, missing or unknown result.
+    Row rejects: missing / unparseable / out-of-range stamp, missing or unknown result, a service
+    name longer than ``limits.max_name_chars``.
     """
     raw, source = _read(path, fmt, "deploys", tz=tz)
+    df = raw.frame
     cols = resolve_columns(
-        raw, required=("timestamp", "result"), optional=("service",), columns=columns, source=source, kind="deploys"
+        df, required=("timestamp", "result"), optional=("service",), columns=columns, source=source, kind="deploys"
     )
-    rows = _Rows(len(raw))
-    frame = pd.DataFrame(index=raw.index)
-    frame["timestamp"] = _time_col(raw, cols, "timestamp", tz, rows, required=True)
-    frame["result"] = _category(raw, cols, "result", RESULT_MAP, rows, required=True)
-    frame["service"] = _str_col(raw, cols, "service")
+    rows = _Rows(len(df), raw.malformed)
+    frame = pd.DataFrame(index=df.index)
+    frame["timestamp"] = _time_col(df, cols, "timestamp", tz, rows, required=True, limits=limits)
+    frame["result"] = _category(df, cols, "result", RESULT_MAP, rows, required=True)
+    frame["service"] = _str_col(df, cols, "service", rows, limits=limits)
     loaded = _finish("deploys", source, raw, frame[list(DEPLOYS)], rows, time_col="timestamp", strict=strict)
     good = loaded.frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
     return Loaded(frame=good, entry=loaded.entry, rejects=loaded.rejects)
@@ -1039,17 +1364,20 @@ def load(
     tz: str = "UTC",
     columns: Mapping[str, str] | None = None,
     strict: bool = False,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Loaded:
     """Dispatch to ``load_<kind>``; ``requests`` goes to :func:`srekit.inputs.aggregate.read_requests`."""
     if kind == "requests":
         from srekit.inputs.aggregate import read_requests
 
-        return read_requests(path, fmt=fmt, tz=tz, columns=dict(columns) if columns else None, strict=strict)
+        return read_requests(
+            path, fmt=fmt, tz=tz, columns=dict(columns) if columns else None, strict=strict, limits=limits
+        )
     if kind not in LOADERS:
         raise input_error(
             f"unknown input kind {kind!r}", expected=", ".join(("requests", *KINDS)), fix="pick one of the kinds"
         )
-    return LOADERS[kind](path, fmt=fmt, tz=tz, columns=columns, strict=strict)
+    return LOADERS[kind](path, fmt=fmt, tz=tz, columns=columns, strict=strict, limits=limits)
 
 
 # --------------------------------------------------------------------------- quarantine and Inputs
@@ -1145,7 +1473,13 @@ def load_inputs(
     ledger: list[LedgerEntry] = []
 
     def opts(kind: str) -> dict[str, Any]:
-        return {"fmt": config.formats.get(kind), "tz": tz, "columns": config.columns.get(kind), "strict": strict}
+        return {
+            "fmt": config.formats.get(kind),
+            "tz": tz,
+            "columns": config.columns.get(kind),
+            "strict": strict,
+            "limits": config.limits,
+        }
 
     for kind in KINDS:
         if kind not in config.data:
@@ -1171,7 +1505,14 @@ def load_inputs(
             Path(quarantine_dir).mkdir(parents=True, exist_ok=True)
             q_path = Path(quarantine_dir) / "requests.rejects.csv"
         frame, entry = aggregate_files(
-            files, tz=tz, columns=o["columns"], fmt=o["fmt"], strict=strict, progress=progress, quarantine=q_path
+            files,
+            tz=tz,
+            columns=o["columns"],
+            fmt=o["fmt"],
+            strict=strict,
+            progress=progress,
+            quarantine=q_path,
+            limits=config.limits,
         )
         frames["telemetry"] = frame
         ledger.insert(0, entry)
@@ -1198,6 +1539,7 @@ __all__ = [
     "load_series",
     "load_telemetry",
     "load_toil",
+    "Raw",
     "read_table",
     "resolve_columns",
     "write_quarantine",

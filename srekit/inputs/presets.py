@@ -34,18 +34,23 @@ Presets (documented with examples in ``docs/inputs.md``):
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from srekit.core.errors import input_error
+from srekit.core.limits import YEAR_CEILING, YEAR_FLOOR, Limits
 from srekit.inputs.columns import INCIDENTS
-from srekit.inputs.timeparse import parse_utc
+from srekit.inputs.timeparse import epoch_number_us, parse_utc, stamp_bounds_us
 
 Record = Mapping[str, Any]
 PRESETS = ("pagerduty", "opsgenie", "statuspage", "gcp")
+_ANY_YEAR = Limits(min_year=YEAR_FLOOR, max_year=YEAR_CEILING)
+_MAX_OFFSET_S = 366 * 86400  # an acknowledgement or close more than a year after creation is not a delay
 
 
 def _text(v: Any) -> str:
@@ -71,22 +76,37 @@ def _get(rec: Record, *names: str) -> Any:
 
 
 def _plus(start: Any, amount: Any, unit: str, tz: str) -> str:
-    """``start`` (a stamp) + ``amount`` (seconds or ms) as an ISO UTC string, '' when unknown."""
+    """``start`` (a stamp) + ``amount`` (seconds or ms) as an ISO UTC string, '' when either is
+    absent. An amount that is not a finite number of seconds within a year, or a start that is
+    not a stamp, gives a text that no stamp parser accepts (``<start> + <amount> s``), so the row
+    is rejected as unparseable with the vendor's values in view instead of losing the stamp."""
     if start in (None, "") or amount in (None, ""):
         return ""
+    invalid = f"{_text(start)} + {_text(amount)} {unit}"
     try:
-        delta = pd.Timedelta(seconds=float(amount) / (1000.0 if unit == "ms" else 1.0))
-    except (TypeError, ValueError):
-        return ""
+        seconds = float(amount) / (1000.0 if unit == "ms" else 1.0)
+    except (TypeError, ValueError, OverflowError):  # text, a list, a huge integer
+        return invalid
+    if not math.isfinite(seconds) or not 0 <= seconds <= _MAX_OFFSET_S:
+        return invalid
     base = _stamp(start, tz)
-    return "" if base is None else (base + delta).isoformat()
+    return invalid if base is None else (base + pd.Timedelta(seconds=seconds)).isoformat()
 
 
 def _stamp(value: Any, tz: str) -> pd.Timestamp | None:
+    """A vendor stamp (text, or an epoch number) in UTC; None when it is not an accepted stamp.
+    Any representable year is taken here: the loader applies ``limits.min_year``/``max_year`` to
+    the stamps a preset produces."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        unit = "ms" if abs(value) > 1e11 else "s"
-        return pd.Timestamp(value, unit=unit, tz="UTC")
-    parsed = parse_utc(pd.Series([str(value)], dtype="str"), tz)
+        try:
+            us, bad = epoch_number_us(np.array([float(value)]))
+        except OverflowError:
+            return None
+        lo, hi = stamp_bounds_us(_ANY_YEAR)
+        if bad[0] or not lo <= int(us[0]) < hi:
+            return None
+        return pd.Timestamp(int(us[0]), unit="us", tz="UTC")
+    parsed = parse_utc(pd.Series([str(value)], dtype="str"), tz, _ANY_YEAR)
     ts = parsed.utc.iloc[0]
     return None if pd.isna(ts) else ts
 
@@ -149,9 +169,18 @@ def opsgenie(records: Sequence[Record], tz: str) -> list[dict[str, str]]:
     return out
 
 
-def _first_update(updates: Sequence[Record], status: str) -> Any:
-    stamps = [u.get("created_at") for u in updates if u.get("status") == status and u.get("created_at")]
-    return min(stamps, key=lambda s: _stamp(s, "UTC") or pd.Timestamp.max.tz_localize("UTC")) if stamps else None
+def _first_update(updates: Any, status: str) -> Any:
+    """``created_at`` of the earliest update with ``status`` (updates that are not objects, or
+    whose stamp does not parse, are skipped)."""
+    if not isinstance(updates, Sequence) or isinstance(updates, str):
+        return None
+    stamps = [
+        u.get("created_at")
+        for u in updates
+        if isinstance(u, Mapping) and u.get("status") == status and u.get("created_at")
+    ]
+    parsed = [(ts, s) for s in stamps if (ts := _stamp(s, "UTC")) is not None]
+    return min(parsed, key=lambda p: p[0])[1] if parsed else None
 
 
 def _first_component(comps: Any) -> str | None:
@@ -160,7 +189,8 @@ def _first_component(comps: Any) -> str | None:
     if isinstance(comps, str):
         return re.split(r"[,;]", comps)[0].strip() or None
     if isinstance(comps, Sequence) and comps and isinstance(comps[0], Mapping):
-        return comps[0].get("name")
+        name = comps[0].get("name")
+        return None if name is None else _text(name)
     return None
 
 

@@ -1,0 +1,160 @@
+"""Resource and plausibility bounds of one srekit run, in one place (docs/service-yaml.md, "limits").
+
+Every bound that protects a run from a hostile or broken input is a field of :class:`Limits`
+with a documented default. ``service.yaml`` overrides them under ``limits:`` (``srekit schema``
+lists them), the command line with ``--limit NAME=VALUE``; :func:`Limits.override` validates both.
+A bound that is hit names itself in the message and says how to raise it
+(:func:`Limits.raise_hint`).
+
+The input-side bounds (this module's first fields) are enforced by :mod:`srekit.inputs`:
+
+* **Names** (journeys, alert names, incident ids, tasks, …) longer than ``max_name_chars`` reject
+  their row (reason ``too long <column>``). They are identifiers: truncating two long names to the
+  same prefix would merge them silently, so they are refused, not cut.
+* **Free text** (incident titles and causes) longer than ``max_text_chars`` is cut to that length
+  (ending in ``…``) and counted in the ledger note ``<column>_truncated``: it is only shown.
+* **Distinct journeys** in one telemetry, series or request source above ``max_journeys`` make the
+  input unusable (exit 2): each journey costs a row per interval and a page of analysis.
+* **Counts** in one telemetry row above ``max_count`` reject the row (``too large <column>``);
+  every count is an exact integer, and ``max_count`` is at most 2**53 so it is also exact as a
+  float. The sum of ``total`` over a source may not reach :data:`MAX_SUM` (2**62), so no sum of
+  counts, over any journeys and windows, can overflow a 64-bit integer.
+* **The time grid** of a telemetry source (aggregated or pulled from a file): from its first to
+  its last interval start at its own interval, at most ``max_intervals`` intervals, else exit 2 —
+  two rows decades apart at a 1-second interval would otherwise ask every analysis for billions
+  of grid cells.
+* **Timestamps** outside the years ``min_year`` .. ``max_year`` (inclusive, UTC) reject their row
+  (``<column> out of range``): an epoch of 0 or -1, a 14-digit epoch or the year 9999 are broken
+  exports, not history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from srekit.core.errors import ConfigError
+
+#: Largest ``max_count``: integers up to 2**53 are exact in float64 as well as int64.
+MAX_COUNT_CEILING = 2**53
+#: The sum of ``total`` over one source stays below this, so every sum of counts fits int64.
+MAX_SUM = 2**62
+#: The widest year range srekit accepts for ``min_year`` / ``max_year`` (pandas' datetime range).
+YEAR_FLOOR, YEAR_CEILING = 1678, 2261
+
+
+def _doc(text: str) -> dict[str, str]:
+    return {"doc": text}
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds of one run; every field has a documented default (docs/service-yaml.md)."""
+
+    max_journeys: int = field(
+        default=1_000,
+        metadata=_doc(
+            "distinct journeys in one telemetry, series or request source; more is an error (exit 2): "
+            "map a coarser column as the journey"
+        ),
+    )
+    max_name_chars: int = field(
+        default=128,
+        metadata=_doc(
+            "characters in a name (journey, alert, incident id, task, service, ...); a longer one rejects "
+            "its row (`too long <column>`), as service.yaml names are at most 128 characters"
+        ),
+    )
+    max_text_chars: int = field(
+        default=2_000,
+        metadata=_doc("characters of free text (incident title, cause); longer text is cut and noted"),
+    )
+    max_count: int = field(
+        default=10**15,
+        metadata=_doc(
+            "requests counted in one telemetry row (total, errors, le_*); a larger count rejects the row "
+            "(`too large <column>`); at most 2**53"
+        ),
+    )
+    max_intervals: int = field(
+        default=3660 * 1440,
+        metadata=_doc(
+            "intervals from the first to the last stamp of a telemetry source at its own interval (the grid every "
+            "analysis builds per journey); default ten years of 1-minute intervals"
+        ),
+    )
+    min_year: int = field(
+        default=1990,
+        metadata=_doc("earliest year of an accepted timestamp (UTC); earlier stamps reject their row"),
+    )
+    max_year: int = field(
+        default=2099,
+        metadata=_doc("latest year of an accepted timestamp (UTC); later stamps reject their row"),
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"limits.{f.name} must be a positive integer, got {value!r}")
+        if self.max_count > MAX_COUNT_CEILING:
+            raise ConfigError(
+                f"limits.max_count must be at most 2**53 = {MAX_COUNT_CEILING} (exact as a float), got {self.max_count}"
+            )
+        if not YEAR_FLOOR <= self.min_year <= self.max_year <= YEAR_CEILING:
+            raise ConfigError(
+                f"limits.min_year..max_year must be a range within {YEAR_FLOOR}..{YEAR_CEILING}, "
+                f"got {self.min_year}..{self.max_year}"
+            )
+
+    @staticmethod
+    def names() -> tuple[str, ...]:
+        return tuple(f.name for f in fields(Limits))
+
+    @staticmethod
+    def describe(name: str) -> str:
+        """The documentation of one limit (the schema's description)."""
+        return str(next(f.metadata["doc"] for f in fields(Limits) if f.name == name))
+
+    def override(self, values: Mapping[str, Any] | None, *, where: str = "limits") -> Limits:
+        """A copy with ``values`` applied; unknown names and bad values are a :class:`ConfigError`
+        naming ``where`` (``service.yaml limits`` or ``--limit``)."""
+        if not values:
+            return self
+        unknown = sorted(set(values) - set(self.names()))
+        if unknown:
+            raise ConfigError(f"{where}: unknown limit(s) {unknown}. valid: {', '.join(self.names())}")
+        try:
+            return replace(self, **dict(values))
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
+
+    @staticmethod
+    def raise_hint(name: str, value: int) -> str:
+        """How to raise one limit, for the ``fix`` of an error message."""
+        return (
+            f"or raise the limit if the input is right: `limits: {{{name}: N}}` in service.yaml "
+            f"(command line: --limit {name}=N; now {value})"
+        )
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def parse_limit_args(items: list[str] | None, base: Limits = DEFAULT_LIMITS) -> Limits:
+    """``--limit NAME=VALUE`` arguments (repeatable) applied to ``base``."""
+    values: dict[str, int] = {}
+    for item in items or ():
+        name, sep, text = item.partition("=")
+        name = name.strip()
+        try:
+            if not sep:
+                raise ValueError
+            values[name] = int(text.strip().replace("_", ""))
+        except ValueError:
+            raise ConfigError(
+                f"--limit {item!r}: expected NAME=INTEGER, e.g. --limit max_journeys=5000. "
+                f"valid names: {', '.join(Limits.names())}"
+            ) from None
+    return base.override(values, where="--limit")
