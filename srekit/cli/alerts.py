@@ -13,28 +13,42 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from srekit.core.errors import ConfigError
+from srekit.cli import add_limit_argument, output_folder, with_limits
+from srekit.core.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     from srekit.core.spec import SLOSpec
     from srekit.inputs.config import OncallConfig, ServiceConfig
 
 
+def _number(text: str, what: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what}: expected a number, got {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"{what}: expected a finite number, got {text}")
+    return v
+
+
 def _target(text: str) -> float:
-    v = float(text)
-    if v > 1:
+    v = _number(text, "target")
+    if 50 <= v < 100:
         v /= 100.0
     if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"target must be in (0, 1) or a percentage, got {text}")
+        raise argparse.ArgumentTypeError(
+            f"target must be a fraction in (0, 1) such as 0.999, or a percentage from 50 to 100 such as 99.9; "
+            f"got {text}"
+        )
     return v
 
 
 def _ratio(text: str) -> float:
-    v = float(text)
+    v = _number(text, "error ratio")
     if not 0 <= v <= 1:
         raise argparse.ArgumentTypeError(f"error ratio must be in [0, 1], got {text}")
     return v
@@ -70,8 +84,8 @@ def run_alerts(args: argparse.Namespace) -> int:
         period = parse_duration(args.period)
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"--period {args.period!r} is not a duration. fix: use e.g. 30d or 28d") from exc
-    if period <= pd.Timedelta(0):
-        raise ConfigError(f"--period must be positive, got {args.period}")
+    if not pd.Timedelta(0) < period <= pd.Timedelta(days=3660):
+        raise ConfigError(f"--period must be positive and at most ten years, got {args.period}. fix: e.g. 30d")
     config = load_config(args.config) if args.config else ServiceConfig(service="explain", oncall=_paged())
     spec = SLOSpec(name="explain", journey="all", sli="availability", target=args.target, window=period)
     explanation = explain_policy(design_policy(spec, config), args.error_ratio)
@@ -101,19 +115,23 @@ def add_rules_arguments(parser: argparse.ArgumentParser) -> None:
         help="what to write (default all: Prometheus rules + tests + runbooks, OpenSLO, the Grafana dashboard)",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
+    add_limit_argument(parser)
 
 
 def run_rules(args: argparse.Namespace) -> int:
     from srekit.exports.bundle import FORMATS, export_all
     from srekit.inputs.config import load_config
 
-    config = load_config(args.config)
+    config = with_limits(load_config(args.config), args.limit)
+    out = output_folder(args.out)
     specs = export_specs(config)
     if not specs:
-        print("srekit rules: no SLOs to export (no telemetry, targets or OpenSLO files)", file=sys.stderr)
-        return 1
+        raise InputError(
+            f"{config.path}: no SLOs to export: no telemetry with traffic for the journeys, no targets and no "
+            "OpenSLO files. fix: add telemetry (data.telemetry or data.requests) or slo.openslo"
+        )
     formats = FORMATS if args.format == "all" else (args.format,)
-    paths = export_all(specs, config, args.out, formats=formats)
+    paths = export_all(specs, config, out, formats=formats)
     for path in paths:
         print(path)
     if "grafana" in formats:

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from srekit.inputs.config import load_config
+from srekit.cli import add_limit_argument, non_negative_int, output_folder, positive_int, with_limits
+from srekit.inputs.config import ServiceConfig, load_config
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +24,14 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="output folder (analyze: where report.json goes; report: the reports root, default report.out from "
         "service.yaml)",
     )
-    parser.add_argument("--seed", type=int, default=7, help="seed for Monte Carlo and bootstrap (default 7)")
+    parser.add_argument(
+        "--seed", type=non_negative_int, default=7, help="seed for Monte Carlo and bootstrap, ≥ 0 (default 7)"
+    )
+    add_limit_argument(parser)
+
+
+def _config(args: argparse.Namespace) -> ServiceConfig:
+    return with_limits(load_config(args.config), args.limit)
 
 
 def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,8 +41,8 @@ def add_analyze_arguments(parser: argparse.ArgumentParser) -> None:
 def run_analyze(args: argparse.Namespace) -> int:
     from srekit.report.runner import analysis_for, write_analysis
 
-    config = load_config(args.config)
-    out = Path(args.out) if args.out else Path(".")
+    config = _config(args)
+    out = output_folder(args.out or ".")
     report = analysis_for(
         config, seed=args.seed, generated_at=pd.Timestamp.now(tz="UTC"), parameters={"seed": args.seed}
     ).report
@@ -48,7 +56,7 @@ def run_analyze(args: argparse.Namespace) -> int:
 def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     _common(parser)
     parser.add_argument(
-        "--jobs", "-j", type=int, default=None, help="notebooks run in parallel (default: number of CPUs)"
+        "--jobs", "-j", type=positive_int, default=None, help="notebooks run in parallel (default: number of CPUs)"
     )
     parser.add_argument(
         "--only", default="", help="comma-separated notebook names or number prefixes, e.g. 00,01_telemetry"
@@ -66,29 +74,25 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from srekit.report.runner import EXIT_LOCKED, ReportLocked, parse_params
+    from srekit.report.runner import parse_params
     from srekit.report.runner import run_report as run
 
-    config = load_config(args.config)
+    config = _config(args)
     params = parse_params(args.parameter)
-    out = Path(args.out) if args.out else config.report.out
+    out = output_folder(args.out) if args.out else output_folder(config.report.out, "report.out in service.yaml")
     only = [s.strip() for s in args.only.split(",") if s.strip()] or list(config.report.notebooks)
-    try:
-        result = run(
-            config,
-            out,
-            generated_at=pd.Timestamp.now(tz="UTC"),
-            notebooks_dir=Path(args.notebooks) if args.notebooks else None,
-            jobs=args.jobs,
-            only=only,
-            params=params,
-            seed=args.seed,
-            progress=False if args.no_progress else None,
-            fresh_kernels=args.fresh_kernels,
-        )
-    except ReportLocked as exc:
-        print(f"srekit report: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
+    result = run(  # another run's lock: ReportLocked, exit 3
+        config,
+        out,
+        generated_at=pd.Timestamp.now(tz="UTC"),
+        notebooks_dir=Path(args.notebooks) if args.notebooks else None,
+        jobs=args.jobs,
+        only=only,
+        params=params,
+        seed=args.seed,
+        progress=False if args.no_progress else None,
+        fresh_kernels=args.fresh_kernels,
+    )
     ok = len(result.notebooks) - len(result.failed)
     print(f"{result.run_dir} ({ok}/{len(result.notebooks)} notebooks ok, {result.seconds:.1f} s)")
     print(out / "index.html")

@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 
+from srekit.cli import output_file
 from srekit.core.files import atomic_write
 from srekit.inputs.config import json_schema
 
@@ -19,7 +20,7 @@ def add_schema_arguments(parser: argparse.ArgumentParser) -> None:
 def run_schema(args: argparse.Namespace) -> int:
     text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
     if args.out:
-        atomic_write(Path(args.out), text)
+        atomic_write(output_file(Path(args.out), example="service.schema.json"), text)
         print(f"wrote {args.out}", file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -7,7 +7,11 @@ from collections.abc import Iterable, Sequence
 
 
 class SrekitError(Exception):
-    """Root of every error srekit raises on purpose."""
+    """Root of every error srekit raises on purpose; the command line prints its message (no
+    traceback) and exits with :attr:`exit_code`."""
+
+    #: The command's exit code for this error: 2, unusable input, configuration or arguments.
+    exit_code: int = 2
 
 
 class InputError(SrekitError, ValueError):
@@ -18,8 +22,18 @@ class ConfigError(SrekitError):
     """A problem in ``service.yaml`` (or another configuration file)."""
 
 
+class UsageError(SrekitError):
+    """A command-line argument that cannot be used (an output path that is a file, a folder
+    that cannot be created, …): names the option and the fix."""
+
+
 class ParameterError(SrekitError):
     """An unknown or malformed notebook parameter (papermill itself only warns)."""
+
+
+class LimitError(SrekitError):
+    """A run would exceed one of the documented resource limits (:mod:`srekit.core.limits`): the
+    message names the limit, what needed more, and how to raise it."""
 
 
 def describe_rows(rows: Sequence[int], *, limit: int = 5) -> str:

@@ -26,6 +26,18 @@ The input-side bounds (this module's first fields) are enforced by :mod:`srekit.
 * **Timestamps** outside the years ``min_year`` .. ``max_year`` (inclusive, UTC) reject their row
   (``<column> out of range``): an epoch of 0 or -1, a 14-digit epoch or the year 9999 are broken
   exports, not history.
+
+The run-side bounds (the last fields) are enforced where memory is allocated, and each is a
+:class:`~srekit.core.errors.LimitError` (exit 2) naming the limit, what asked for more and how to
+raise it (:func:`limit_error`):
+
+* **Intervals** of any one analysis grid (a journey's telemetry on its interval, an SLO's events
+  or slices, daily blocks) above ``max_intervals`` (the same bound the loaders put on a telemetry
+  source's span).
+* **Monte Carlo draws** of one budget forecast (runs × days of the simulated window, per SLO)
+  above ``monte_carlo_draws``; ``-p runs=N`` is checked against it before the report starts.
+* **Pulled points** from Prometheus (steps × series) above ``pull_points``; the span ÷ interval is
+  checked before the first query (one series needs that many points), the series count as they arrive.
 """
 
 from __future__ import annotations
@@ -34,7 +46,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from srekit.core.errors import ConfigError
+from srekit.core.errors import ConfigError, LimitError
 
 #: Largest ``max_count``: integers up to 2**53 are exact in float64 as well as int64.
 MAX_COUNT_CEILING = 2**53
@@ -91,6 +103,20 @@ class Limits:
     max_year: int = field(
         default=2099,
         metadata=_doc("latest year of an accepted timestamp (UTC); later stamps reject their row"),
+    )
+    monte_carlo_draws: int = field(
+        default=5_000_000,
+        metadata=_doc(
+            "simulated days of one budget forecast (Monte Carlo runs × SLO window days, per SLO); -p runs=N is "
+            "checked against it before the report starts; more is an error (exit 2)"
+        ),
+    )
+    pull_points: int = field(
+        default=50_000_000,
+        metadata=_doc(
+            "values pulled from Prometheus in one pull (steps × series; a step per interval from start to end); "
+            "more is an error (exit 2) before the first query or as series arrive"
+        ),
     )
 
     def __post_init__(self) -> None:
@@ -158,3 +184,19 @@ def parse_limit_args(items: list[str] | None, base: Limits = DEFAULT_LIMITS) -> 
                 f"valid names: {', '.join(Limits.names())}"
             ) from None
     return base.override(values, where="--limit")
+
+
+def limit_error(name: str, value: int, needed: int | float, what: str, fix: str, unit: str = "") -> LimitError:
+    """A :class:`LimitError` for limit ``name`` (now ``value``): ``what`` needs ``needed``
+    ``unit``; ``fix`` says what to change in the input, then how to raise the limit."""
+    amount = f"{needed:,.0f}" + (f" {unit}" if unit else "")
+    return LimitError(
+        f"{what} needs {amount}, more than limits.{name} = {value:,}. fix: {fix}, {Limits.raise_hint(name, value)}"
+    )
+
+
+def check_limit(limits: Limits, name: str, needed: int | float, what: str, fix: str, unit: str = "") -> None:
+    """Raise :func:`limit_error` when ``needed`` exceeds ``limits.<name>``."""
+    value = int(getattr(limits, name))
+    if needed > value:
+        raise limit_error(name, value, needed, what, fix, unit)

@@ -1520,7 +1520,11 @@ def load_inputs(
         from srekit.inputs.prometheus import pull_telemetry  # type: ignore[import-not-found]
 
         frame, entry = pull_telemetry(
-            config.prometheus, start=config.prometheus.start, end=config.prometheus.end, progress=progress
+            config.prometheus,
+            start=config.prometheus.start,
+            end=config.prometheus.end,
+            progress=progress,
+            limits=config.limits,
         )
         frames["telemetry"] = frame
         ledger.insert(0, entry)

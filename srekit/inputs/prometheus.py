@@ -36,6 +36,8 @@ import numpy as np
 import pandas as pd
 
 from srekit.core.errors import InputError, input_error
+from srekit.core.limits import DEFAULT_LIMITS, Limits, check_limit
+from srekit.core.timeutil import format_duration
 from srekit.inputs.config import PrometheusConfig
 from srekit.inputs.ledger import LedgerEntry
 from srekit.inputs.telemetry import canonical, edge_label, empty
@@ -198,10 +200,13 @@ def _collect(
     step: pd.Timedelta,
     tick: Callable[[], None],
     workers: int = 4,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> list[list[SeriesValues]]:
     """All series of each query on ``grid`` (values placed by timestamp, NaN where absent).
 
     The (query, chunk) range queries run concurrently; the server evaluates them in parallel.
+    Each new series costs ``len(grid)`` values: past ``limits.pull_points`` in all the pull
+    stops (the queries not yet run are cancelled) with a :class:`LimitError`.
     """
     from concurrent.futures import ThreadPoolExecutor
 
@@ -212,18 +217,41 @@ def _collect(
     found: dict[str, dict[tuple[tuple[str, str], ...], np.ndarray]] = {q: {} for q in queries}
     with ThreadPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(client.query_range, q, c, step) for q, c in jobs]
-        for (q, _), fut in zip(jobs, futures, strict=True):
-            for res in fut.result():
-                key = tuple(sorted(res["metric"].items()))
-                arr = found[q].get(key)
-                if arr is None:
-                    arr = found[q][key] = np.full(len(grid), np.nan)
-                pts = np.asarray(res["values"], dtype=float).reshape(-1, 2)
-                pos = np.rint((pts[:, 0] - origin) / secs).astype(np.int64)
-                ok = (pos >= 0) & (pos < len(grid))
-                arr[pos[ok]] = pts[ok, 1]
-            tick()
+        try:
+            for (q, _), fut in zip(jobs, futures, strict=True):
+                for res in fut.result():
+                    key = tuple(sorted(res["metric"].items()))
+                    arr = found[q].get(key)
+                    if arr is None:
+                        _check_points(sum(map(len, found.values())) + 1, grid, step, limits)
+                        arr = found[q][key] = np.full(len(grid), np.nan)
+                    pts = np.asarray(res["values"], dtype=float).reshape(-1, 2)
+                    pos = np.rint((pts[:, 0] - origin) / secs).astype(np.int64)
+                    ok = (pos >= 0) & (pos < len(grid))
+                    arr[pos[ok]] = pts[ok, 1]
+                tick()
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
     return [[SeriesValues(dict(k), v) for k, v in found[q].items()] for q in queries]
+
+
+def _check_points(
+    series: int, grid: pd.DatetimeIndex | tuple[pd.Timestamp, pd.Timestamp], step: pd.Timedelta, limits: Limits
+) -> None:
+    """:class:`LimitError` when ``series`` series on the steps from ``grid[0]`` to ``grid[-1]``
+    exceed ``limits.pull_points`` values."""
+    steps = int((grid[-1] - grid[0]) // step) + 1
+    check_limit(
+        limits,
+        "pull_points",
+        series * steps,
+        f"pulling {grid[0].isoformat()} to {grid[-1].isoformat()} every {format_duration(step)} "
+        f"({series:,} series × {steps:,} steps)",
+        "pull a shorter span (--start/--end), a coarser --interval or fewer series (prometheus.selector)",
+        "values",
+    )
 
 
 def _selector(metric: str, cfg: PrometheusConfig) -> str:
@@ -238,12 +266,14 @@ def pull_telemetry(
     end: pd.Timestamp | str | None = None,
     progress: bool = False,
     client: PrometheusClient | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[pd.DataFrame, LedgerEntry]:
     """Pull ``[start, end)`` from Prometheus as aggregated telemetry (one row per journey ×
     interval) and its ledger entry.
 
     ``start``/``end`` default to ``cfg.start``/``cfg.end``; both are required in the end. They
-    are aligned down to the interval.
+    are aligned down to the interval. A span of more steps than ``limits.pull_points`` is
+    refused before the first query; the series are counted against it as they arrive.
     """
     step = cfg.interval
     now = pd.Timestamp.now(tz="UTC")  # only used for relative bounds such as "now-28d"
@@ -251,6 +281,7 @@ def pull_telemetry(
     t1 = resolve_time(end if end is not None else cfg.end or "now", now, "end").floor(step)
     if t1 <= t0:
         raise InputError(f"Prometheus pull: end {t1} is not after start {t0}. fix: pass an end later than the start")
+    _check_points(1, (t0, t1), step, limits)  # before any query or allocation
     client = client or PrometheusClient(cfg)
     grid = _grid(t0, t1, step)
     starts = grid[:-1]
@@ -259,7 +290,7 @@ def pull_telemetry(
     counter_q = _selector(cfg.request_counter, cfg)
     bucket_q = _selector(f"{cfg.latency_histogram}_bucket", cfg)
     counters, stamps, buckets = _collect(
-        client, [counter_q, f"timestamp({counter_q})", bucket_q], grid, step, bar.update_one
+        client, [counter_q, f"timestamp({counter_q})", bucket_q], grid, step, bar.update_one, limits=limits
     )
     bar.close()
     if not counters:

@@ -26,6 +26,7 @@ import os
 import re
 import shutil
 import socket
+import string
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -44,9 +45,11 @@ from srekit.report.contract import report_json_text
 from srekit.report.html import index_html, notebook_html
 from srekit.report.markdown import report_markdown
 
+_formatter = string.Formatter()
 LOCK_NAME = ".srekit-report.lock"
 RUN_FILE = "run.json"
 PARTIAL = ".partial-"
+OLD = ".old-"
 #: Parameters the runner fills in itself when a notebook declares them.
 RUNNER_PARAMETERS = ("config_path", "report_json_path", "analysis_cache", "seed")
 #: The saved analysis (a folder) in the run's temporary folder; removed before the run is put in place.
@@ -55,7 +58,9 @@ EXIT_LOCKED = 3
 
 
 class ReportLocked(SrekitError):
-    """Another run holds the output folder's lock."""
+    """Another run holds the output folder's lock (or the lock of a folder inside it or around it)."""
+
+    exit_code = EXIT_LOCKED
 
 
 # --------------------------------------------------------------------------------------------
@@ -263,6 +268,13 @@ def plan_parameters(
     declares it. A user name no notebook declares raises :class:`ParameterError` listing the
     valid names per notebook (papermill itself only warns)."""
     declared = {nb.stem: notebook_parameters(nb) for nb in notebooks}
+    check_names(user, declared)
+    merged = {**runner, **user}
+    return {stem: {k: v for k, v in merged.items() if k in params} for stem, params in declared.items()}
+
+
+def check_names(user: Mapping[str, Any], declared: Mapping[str, Mapping[str, str]]) -> None:
+    """Raise :class:`ParameterError` for a ``-p`` name no notebook in ``declared`` takes."""
     valid = sorted({name for params in declared.values() for name in params})
     unknown = sorted(set(user) - set(valid))
     if unknown:
@@ -271,8 +283,23 @@ def plan_parameters(
             f"unknown notebook parameter(s) {', '.join(unknown)}. valid parameters: {', '.join(valid) or '(none)'} "
             f"({per_nb}). fix: check the spelling or drop the -p option"
         )
-    merged = {**runner, **user}
-    return {stem: {k: v for k, v in merged.items() if k in params} for stem, params in declared.items()}
+
+
+def check_user_parameters(notebooks: Sequence[Path], user: Mapping[str, Any], config: ServiceConfig) -> None:
+    """Every ``-p`` parameter before the run starts: set by the runner (refused), unknown to the
+    chosen notebooks, or a value its notebook cannot use (:mod:`srekit.report.parameters`) —
+    each a :class:`ParameterError`, exit 2."""
+    from srekit.report.parameters import check_parameters
+
+    reserved = sorted(set(user) & {"config_path", "report_json_path", "analysis_cache"})
+    if reserved:
+        raise ParameterError(
+            f"-p {', '.join(reserved)}: set by the runner (use --config; report.json and the analysis are made by the "
+            "run itself)"
+        )
+    declared = {nb.stem: notebook_parameters(nb) for nb in notebooks}
+    check_names({k: v for k, v in user.items() if k != "seed"}, declared)
+    check_parameters(user, declared, config)
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,7 +310,13 @@ def plan_parameters(
 @dataclass
 class RunLock:
     """An exclusive lock file (``O_CREAT | O_EXCL``) naming its holder; a lock whose holder
-    process is gone (same host) is stale and taken over."""
+    process is gone (same host) is stale and taken over.
+
+    A run owns its output folder's whole tree: another run's live lock in a folder around it
+    (``--out reports`` while a run writes ``reports/team-a``) or inside it (the other way round)
+    is a conflict too, since the outer run lists, prunes and cleans up the inner folders. The
+    lock is taken first and the tree checked after, so of two runs starting together at least
+    one sees the other (both may give up: never both run)."""
 
     path: Path
     held: bool = field(default=False, init=False)
@@ -294,17 +327,11 @@ class RunLock:
             try:
                 fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
             except FileExistsError:
-                holder = self._holder()
-                pid = int(holder.get("pid", 0) or 0)
-                same_host = holder.get("host") == socket.gethostname()
-                if pid and same_host and not pid_alive(pid):
+                holder = lock_holder(self.path)
+                if _stale(holder):
                     self.path.unlink(missing_ok=True)  # stale: its process is gone
                     continue
-                raise ReportLocked(
-                    f"another srekit report run holds {self.path} (pid {pid or 'unknown'} on "
-                    f"{holder.get('host', '?')}, started {holder.get('started_at', '?')}). "
-                    "fix: wait for it to finish, or delete the lock file if that process no longer exists"
-                ) from None
+                raise _locked(self.path, holder, "") from None
             with os.fdopen(fd, "w") as fh:
                 json.dump(
                     {
@@ -315,14 +342,21 @@ class RunLock:
                     fh,
                 )
             self.held = True
+            self._check_tree()
             return
         raise ReportLocked(f"could not take the lock {self.path}")
 
-    def _holder(self) -> dict[str, Any]:
-        try:
-            return dict(json.loads(self.path.read_text()))
-        except (OSError, ValueError):
-            return {}
+    def _check_tree(self) -> None:
+        """Give the lock back and raise :class:`ReportLocked` when a live run holds the lock of a
+        folder around or inside this one."""
+        root = self.path.parent.resolve()
+        around = [a / LOCK_NAME for a in root.parents]
+        inside = [p for p in root.rglob(LOCK_NAME) if p.parent != root]
+        for other, where in [(p, "around") for p in around] + [(p, "inside") for p in inside]:
+            holder = lock_holder(other) if other.is_file() else None
+            if holder is not None and not _stale(holder):
+                self.release()
+                raise _locked(other, holder, f"{other.parent} is {where} the output folder {root}: ")
 
     def release(self) -> None:
         if self.held:
@@ -335,6 +369,34 @@ class RunLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def lock_holder(path: Path) -> dict[str, Any]:
+    """What a lock file says about its holder (``pid``, ``host``, ``started_at``); {} when unreadable."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return dict(data) if isinstance(data, dict) else {}
+
+
+def _holder_pid(holder: Mapping[str, Any]) -> int:
+    pid = holder.get("pid")
+    return pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else 0
+
+
+def _stale(holder: Mapping[str, Any]) -> bool:
+    """A lock whose process is gone: same host and its pid no longer runs."""
+    pid = _holder_pid(holder)
+    return bool(pid) and holder.get("host") == socket.gethostname() and not pid_alive(pid)
+
+
+def _locked(path: Path, holder: Mapping[str, Any], where: str) -> ReportLocked:
+    return ReportLocked(
+        f"{where}another srekit report run holds {path} (pid {_holder_pid(holder) or 'unknown'} on "
+        f"{holder.get('host', '?')}, started {holder.get('started_at', '?')}). "
+        "fix: wait for it to finish, or delete the lock file if that process no longer exists"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -495,36 +557,69 @@ def run_dir_for(config: ServiceConfig, out: Path, generated_at: pd.Timestamp) ->
 
 
 def list_runs(out: Path) -> list[dict[str, Any]]:
-    """Every finished run under ``out`` (a folder with a ``run.json``), with ``href`` and
-    ``dir`` filled in."""
+    """Every finished run under ``out`` (a folder below it with a ``run.json`` holding at least a
+    ``service`` and a ``generated_at`` text), with ``href`` and ``dir`` filled in. Anything else
+    called run.json (unreadable, another shape, at ``out`` itself) is not a run and is left alone."""
     runs = []
     for f in sorted(out.glob("**/" + RUN_FILE)):
-        if any(part.startswith(".") for part in f.relative_to(out).parts):
-            continue  # a temporary or old folder
-        try:
-            data = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        data["href"] = f.parent.relative_to(out).as_posix()
-        data["dir"] = str(f.parent)
-        runs.append(data)
+        rel = f.parent.relative_to(out)
+        if not rel.parts or any(part.startswith(".") for part in rel.parts):
+            continue  # out itself, or a temporary or old folder
+        data = _run_info(f)
+        if data is not None:
+            runs.append({**data, "href": rel.as_posix(), "dir": str(f.parent)})
     return runs
 
 
+def _run_info(path: Path) -> dict[str, Any] | None:
+    """A run.json's content when it looks like one srekit wrote, else None."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in ("service", "generated_at")):
+        return None
+    notebooks = data.get("notebooks")
+    headline = data.get("headline")
+    return {
+        **data,
+        "status": str(data.get("status", "unknown")),
+        "notebooks": [n for n in notebooks if isinstance(n, dict)] if isinstance(notebooks, list) else [],
+        "headline": headline if isinstance(headline, dict) else {},
+    }
+
+
+def _run_pattern(config: ServiceConfig) -> re.Pattern[str]:
+    """The relative folders ``report.path_template`` makes for this service (any date and time)."""
+    fields = {"service": re.escape(_slug(config.service)), "date": r"\d{4}-\d{2}-\d{2}", "time": r"\d{6}"}
+    template = _formatter.parse(config.report.path_template)
+    return re.compile("".join(re.escape(lit) + (fields[name] if name else "") for lit, name, _, _ in template))
+
+
 def _clean_partials(out: Path) -> None:
-    """Remove temporary folders left by killed runs (called while holding the lock)."""
-    for p in out.glob("**/.*" + PARTIAL + "*"):
-        if p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
-    for p in out.glob("**/.*.old-*"):
-        if p.is_dir():
-            shutil.rmtree(p, ignore_errors=True)
+    """Remove temporary folders left by killed runs (called while holding the lock, which covers
+    the whole tree): never one whose run (the pid in its name) is still alive."""
+    for pattern in ("**/.*" + PARTIAL + "*", "**/.*" + OLD + "*"):
+        for p in out.glob(pattern):
+            pid = p.name.rsplit("-", 1)[-1]
+            alive = pid.isdigit() and int(pid) != os.getpid() and pid_alive(int(pid))
+            if p.is_dir() and not alive:
+                shutil.rmtree(p, ignore_errors=True)
 
 
-def _prune(out: Path, service: str, keep: int | None) -> list[str]:
+def _prune(out: Path, config: ServiceConfig) -> list[str]:
+    """Delete all but the newest ``report.keep`` runs of this service: only folders this
+    configuration's ``path_template`` makes, holding a run.json srekit wrote (with its version),
+    never a folder that merely contains a file of that name."""
+    keep = config.report.keep
     if not keep:
         return []
-    mine = [r for r in list_runs(out) if r.get("service") == service]
+    pattern = _run_pattern(config)
+    mine = [
+        r
+        for r in list_runs(out)
+        if r.get("service") == config.service and "srekit_version" in r and pattern.fullmatch(r["href"])
+    ]
     mine.sort(key=lambda r: str(r.get("generated_at", "")), reverse=True)
     removed = []
     for r in mine[keep:]:
@@ -572,16 +667,11 @@ def run_report(
     nb_dir = (notebooks_dir or default_notebooks_dir()).resolve()
     notebooks = discover_notebooks(nb_dir, only)
     user = dict(params or {})
-    reserved = sorted(set(user) & {"config_path", "report_json_path", "analysis_cache"})
-    if reserved:
-        raise ParameterError(
-            f"-p {', '.join(reserved)}: set by the runner (use --config; report.json and the analysis are made by the "
-            "run itself)"
-        )
+    check_user_parameters(notebooks, user, config)
     if "seed" in user:  # -p seed=N is the same as --seed N: notebooks and report.json agree
-        if not isinstance(user["seed"], int) or isinstance(user["seed"], bool):
-            raise ParameterError(f"-p seed expects an integer, got {user['seed']!r}")
         seed = user.pop("seed")
+    if seed < 0:
+        raise ParameterError(f"the seed must be a whole number ≥ 0, got {seed}")
     final = run_dir_for(config, out, generated_at)
     with RunLock(out / LOCK_NAME):
         _clean_partials(out)
@@ -643,7 +733,7 @@ def run_report(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        _prune(out, config.service, config.report.keep)
+        _prune(out, config)
         atomic_write(out / "index.html", index_html(list_runs(out)))
     for r in results:
         if r.status != "ok":
@@ -679,7 +769,7 @@ def _place(tmp: Path, final: Path) -> None:
     aside first and deleted after."""
     old = None
     if final.exists():
-        old = final.parent / f".{final.name}.old-{os.getpid()}"
+        old = final.parent / f".{final.name}{OLD}{os.getpid()}"
         os.replace(final, old)
     os.replace(tmp, final)
     if old is not None:
