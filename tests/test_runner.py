@@ -133,7 +133,7 @@ def test_cli_unknown_parameter_exits_2_before_any_work(tmp_path: Path, nbdir: Pa
     err = capsys.readouterr().err
     assert "unknown notebook parameter(s) nope" in err and "valid parameters: config_path, greeting" in err
     assert not (out / LOCK_NAME).exists()
-    assert [p.name for p in out.iterdir()] == ["tiny"] and list((out / "tiny").iterdir()) == []  # no partial left
+    assert list(out.iterdir()) == []  # checked before any work: no run folder, no partial
 
 
 def test_lock_names_holder_and_takes_over_stale(tmp_path: Path) -> None:
@@ -162,15 +162,50 @@ def test_cli_exits_3_while_another_run_holds_the_lock(tmp_path: Path, nbdir: Pat
 
 
 def test_prune_keeps_latest_runs_of_the_service(tmp_path: Path) -> None:
+    from srekit.inputs.config import parse_config
+
     for i, service in enumerate(["s", "s", "s", "other"]):
         d = tmp_path / service / f"2024-01-0{i + 1}"
         d.mkdir(parents=True)
-        (d / RUN_FILE).write_text(json.dumps({"service": service, "generated_at": f"2024-01-0{i + 1}T00:00:00+00:00"}))
+        info = {"service": service, "generated_at": f"2024-01-0{i + 1}T00:00:00+00:00", "srekit_version": "1"}
+        (d / RUN_FILE).write_text(json.dumps(info))
     (tmp_path / "s" / ".2024-01-09.partial-1").mkdir()  # temporary folders are never runs
-    removed = _prune(tmp_path, "s", keep=2)
+    # a folder that merely holds a run.json: not made by this path_template, or not written by srekit
+    (tmp_path / "s" / "notes").mkdir()
+    (tmp_path / "s" / "notes" / RUN_FILE).write_text(
+        '{"service": "s", "generated_at": "2000-01-01", "srekit_version": "1"}'
+    )
+    (tmp_path / "s" / "2000-01-01").mkdir()
+    (tmp_path / "s" / "2000-01-01" / RUN_FILE).write_text('{"service": "s", "generated_at": "2000-01-01"}')
+    (tmp_path / RUN_FILE).write_text('{"service": "s", "generated_at": "1999-01-01", "srekit_version": "1"}')
+    config = parse_config({"service": "s", "data": {"telemetry": "t.csv"}, "report": {"keep": 2}})
+    removed = _prune(tmp_path, config)
     assert removed == ["s/2024-01-01"]
-    assert sorted(r["href"] for r in list_runs(tmp_path)) == ["other/2024-01-04", "s/2024-01-02", "s/2024-01-03"]
-    assert _prune(tmp_path, "s", keep=None) == []
+    assert sorted(r["href"] for r in list_runs(tmp_path)) == [
+        "other/2024-01-04",
+        "s/2000-01-01",
+        "s/2024-01-02",
+        "s/2024-01-03",
+        "s/notes",
+    ]
+    assert (tmp_path / RUN_FILE).exists() and (tmp_path / "s" / "notes").is_dir()
+    unlimited = parse_config({"service": "s", "data": {"telemetry": "t.csv"}})
+    assert _prune(tmp_path, unlimited) == []
+
+
+def test_stray_run_json_of_any_shape_is_not_a_run(tmp_path: Path) -> None:
+    for name, text in {"a": "[]", "b": '"text"', "c": "{broken", "d": '{"service": 5, "generated_at": [1]}'}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / RUN_FILE).write_text(text)
+    (tmp_path / "e").mkdir()
+    odd = {"service": "s", "generated_at": "x", "notebooks": [1, {"name": "n", "status": "ok"}], "headline": 3}
+    (tmp_path / "e" / RUN_FILE).write_text(json.dumps(odd))
+    runs = list_runs(tmp_path)
+    assert [r["href"] for r in runs] == ["e"]
+    assert runs[0]["notebooks"] == [{"name": "n", "status": "ok"}] and runs[0]["headline"] == {}
+    from srekit.report.html import index_html
+
+    assert "<html" in index_html(runs)
 
 
 def test_cli_analyze_writes_report_json_and_md(tmp_path: Path) -> None:
@@ -326,6 +361,9 @@ def test_parameters_read_with_python_parser(tmp_path: Path) -> None:
 
 def test_reserved_and_seed_parameters(tmp_path: Path, nbdir: Path) -> None:
     cfg = load_config(tiny_service(tmp_path))
-    for bad, match in (({"config_path": "/x"}, "set by the runner"), ({"seed": "abc"}, "seed expects an integer")):
+    for bad, match in (
+        ({"config_path": "/x"}, "set by the runner"),
+        ({"seed": "abc"}, r"seed='abc' \(the random seed.*whole number ≥ 0"),
+    ):
         with pytest.raises(ParameterError, match=match):
             run_report(cfg, tmp_path / "out", generated_at=GEN, notebooks_dir=nbdir, params=bad)
