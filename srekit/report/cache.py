@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.overview import InputsLike, golden_signals, summarize_inputs, traffic_mix
-from srekit.core.errors import SrekitError
+from srekit.core.errors import LimitError, SrekitError
 from srekit.core.files import atomic_write
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
@@ -286,7 +286,7 @@ class Analysis:
         if name not in self._memo and key not in self._errors:
             try:
                 self._memoised(name, lambda: self._compute(key))
-            except AnalysisCacheError:  # the saved analysis is unusable: not this section's fault
+            except (AnalysisCacheError, LimitError):  # the saved analysis is unusable, or a limit: not the section's
                 raise
             except Exception as exc:  # an area's bug (or its error saved by the runner)
                 self._errors[key] = exc

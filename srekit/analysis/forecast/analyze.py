@@ -15,6 +15,7 @@ from srekit.analysis.forecast.model import DEFAULT_WHAT_IFS, BurnModel, WhatIf
 from srekit.analysis.forecast.result import BudgetForecast, SLOForecast, WhatIfResult, summarize, what_if_results
 from srekit.analysis.forecast.simulate import simulate
 from srekit.analysis.incidents.counts import SliCounts
+from srekit.core.limits import Limits, check_limit
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
@@ -97,9 +98,18 @@ def _forecast_slo(
     rng: np.random.Generator,
     runs: int,
     what_ifs: tuple[WhatIf, ...],
+    limits: Limits,
 ) -> _SloOutcome:
     """Fit, simulate and summarise one SLO."""
     model = fit_model(telemetry, log, spec, counts=sli, windows=windows)
+    check_limit(
+        limits,
+        "monte_carlo_draws",
+        runs * model.window_days,
+        f"the budget forecast of SLO {spec.name} ({runs:,} runs × a {model.window_days}-day window)",
+        "simulate fewer runs (-p runs=N) or a shorter SLO window",
+        "simulated days",
+    )
     sim = simulate(model, rng=rng, runs=runs, what_ifs=what_ifs)
     forecast = summarize(spec, model, sim)
     return _SloOutcome(forecast, what_if_results(forecast, sim, what_ifs), _impact_questions(spec, model))
@@ -127,8 +137,10 @@ def forecast_budget(
     (then every day of history, incidents included, is resampled as background); ``specs``: the
     SLOs (availability and latency SLOs with Occurrences budgeting are forecast); ``config``: the
     default window; ``rng``: the same seed gives the same forecast; ``runs``: simulated windows per
-    SLO; ``what_ifs``: improvements evaluated with the same random draws; ``counts``: the SLIs of
-    ``telemetry`` when already measured (:class:`srekit.analysis.incidents.counts.SliCounts`).
+    SLO, at most ``config.limits.monte_carlo_draws`` simulated days (runs × window days) per SLO,
+    else a :class:`~srekit.core.errors.LimitError`; ``what_ifs``: improvements evaluated with the
+    same random draws; ``counts``: the SLIs of ``telemetry`` when already measured
+    (:class:`srekit.analysis.incidents.counts.SliCounts`).
     """
     default_days = max(math.ceil(config.slo.window / pd.Timedelta(days=1)), 1)
     if telemetry is None or not len(specs):
@@ -141,7 +153,9 @@ def forecast_budget(
     outcomes = [
         _SloOutcome(None, (), (skip,))
         if skip is not None
-        else _forecast_slo(spec, telemetry, log, windows, sli, rng=rng, runs=runs, what_ifs=what_ifs)
+        else _forecast_slo(
+            spec, telemetry, log, windows, sli, rng=rng, runs=runs, what_ifs=what_ifs, limits=config.limits
+        )
         for spec, skip in zip(specs, skips, strict=True)
     ]
     per_slo = tuple(o.forecast for o in outcomes if o.forecast is not None)

@@ -1,7 +1,7 @@
 """How objectives would have fared over past SLO windows.
 
 Past windows are rolling windows of the SLO window length at daily steps, or calendar months
-(:func:`window_matrix`); in each, budget consumed = bad / ((1 − target) × valid) (Google SRE
+(:func:`past_windows`); in each, budget consumed = bad / ((1 − target) × valid) (Google SRE
 Workbook, chapter 2 "Implementing SLOs": error budget = 1 − SLO). An objective held in a
 window when it consumed at most its budget, decided on unrounded ratios. docs/slo.md,
 "Threshold proposals".
@@ -21,27 +21,45 @@ from srekit.analysis.slo.results import WindowStats
 from srekit.inputs import telemetry as tm
 
 
-def window_matrix(days: pd.DatetimeIndex, window: pd.Timedelta, kind: str) -> np.ndarray:
-    """Membership (W × D) of days in the historical SLO windows: rolling windows of
+@dataclass(frozen=True, slots=True)
+class Windows:
+    """The historical SLO windows over D days, each a run of consecutive days ``starts[w]`` to
+    ``stops[w]`` (exclusive): rolling windows at daily steps, or calendar months. Sums over them
+    come from one cumulative sum, so they cost the days, not days × windows (a W × D membership
+    matrix was 5.6 GB for 73 years of days)."""
+
+    starts: np.ndarray  # (W,) first day of each window
+    stops: np.ndarray  # (W,) past its last day
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Per-window sums of per-day ``values`` (shape (D,) or (D, E) → (W,) or (W, E)); exact
+        for integer counts below 2**53, as the membership product was."""
+        values = np.asarray(values, dtype=float)
+        cs = np.concatenate([np.zeros((1,) + values.shape[1:]), np.cumsum(values, axis=0)])
+        return cs[self.stops] - cs[self.starts]
+
+
+def past_windows(days: pd.DatetimeIndex, window: pd.Timedelta, kind: str) -> Windows:
+    """The historical SLO windows over ``days`` (consecutive, ascending): rolling windows of
     ``window`` at daily steps, or calendar months. A history shorter than one window gives a
     single window over everything."""
     n_days = len(days)
     if kind == "calendar_month":
         keys = np.asarray(days.year * 12 + days.month)
-        uniq = np.unique(keys)
-        return (keys[None, :] == uniq[:, None]).astype(float)
+        cuts = np.flatnonzero(np.diff(keys)) + 1
+        return Windows(np.concatenate([[0], cuts]).astype(np.intp), np.concatenate([cuts, [n_days]]).astype(np.intp))
     n = max(1, round(window / pd.Timedelta(days=1)))
     if n_days <= n:
-        return np.ones((1, n_days))
-    w = n_days - n + 1
-    m = np.zeros((w, n_days))
-    for i in range(w):  # W ≤ days of history; tiny
-        m[i, i : i + n] = 1.0
-    return m
+        return Windows(np.zeros(1, np.intp), np.full(1, n_days, np.intp))
+    starts = np.arange(n_days - n + 1, dtype=np.intp)
+    return Windows(starts, starts + n)
 
 
 def shorter_than_window(days: pd.DatetimeIndex, window: pd.Timedelta, kind: str) -> bool:
-    """A rolling window longer than the history: :func:`window_matrix` judges it all as one
+    """A rolling window longer than the history: :func:`past_windows` judges it all as one
     window, a weak signal."""
     return kind == "rolling" and len(days) < round(window / pd.Timedelta(days=1))
 
@@ -84,7 +102,7 @@ class JourneyHistory:
     journey: str
     kind: str  # latency | timeslice
     days: Blocks
-    windows: np.ndarray
+    windows: Windows
     win_total: np.ndarray
     win_bad_le: np.ndarray  # (W, E) bad events per window for each edge
     win_errors: np.ndarray  # (W,)
@@ -94,14 +112,14 @@ class JourneyHistory:
         return self.win_total > 0
 
 
-def journey_history(journey: str, kind: str, days: Blocks, windows: np.ndarray) -> JourneyHistory:
-    """Valid, bad-per-edge and error events of each past window (``windows`` × daily sums)."""
+def journey_history(journey: str, kind: str, days: Blocks, windows: Windows) -> JourneyHistory:
+    """Valid, bad-per-edge and error events of each past window (sums of the daily blocks)."""
     return JourneyHistory(
         journey,
         kind,
         days,
         windows,
-        windows @ days.total,
-        windows @ (days.total[:, None] - days.le),
-        windows @ days.errors,
+        windows.sums(days.total),
+        windows.sums(days.total[:, None] - days.le),
+        windows.sums(days.errors),
     )

@@ -16,7 +16,7 @@ import pandas as pd
 
 from srekit.analysis.slo.events import grid_events, sli_events
 from srekit.analysis.slo.grid import JourneyGrid
-from srekit.analysis.slo.history import JourneyHistory, combined, consumed, window_matrix, window_stats
+from srekit.analysis.slo.history import JourneyHistory, combined, consumed, past_windows, window_stats
 from srekit.analysis.slo.results import RUNGS, Objective, SloOption, WindowStats
 from srekit.core.spec import SLOSpec
 from srekit.core.timeutil import format_duration
@@ -131,9 +131,9 @@ def _spec_consumed(
     daily = ev.groupby(pd.DatetimeIndex(ev.index).floor("D")).sum()
     day_index = pd.date_range(daily.index.min(), daily.index.max(), freq="D")
     daily = daily.reindex(day_index, fill_value=0)
-    m = window_matrix(day_index, window, window_kind)
-    wt = m @ daily["total"].to_numpy(float)
-    return consumed(wt, m @ daily["bad"].to_numpy(float), spec.target), wt > 0
+    windows = past_windows(day_index, window, window_kind)
+    wt = windows.sums(daily["total"].to_numpy(float))
+    return consumed(wt, windows.sums(daily["bad"].to_numpy(float)), spec.target), wt > 0
 
 
 def evaluate_specs(

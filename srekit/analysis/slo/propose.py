@@ -18,7 +18,7 @@ import pandas as pd
 from srekit.analysis.slo import questions as ask
 from srekit.analysis.slo.events import series_interval, usable_series
 from srekit.analysis.slo.grid import Blocks, JourneyGrid, journey_grids, series_blocks
-from srekit.analysis.slo.history import journey_history, shorter_than_window, window_matrix
+from srekit.analysis.slo.history import journey_history, past_windows, shorter_than_window
 from srekit.analysis.slo.options import LATENCY_ANCHOR, evaluate_specs, rung_options
 from srekit.analysis.slo.results import (
     SLI,
@@ -123,7 +123,7 @@ def _measured(
 ) -> tuple[JourneyPart, tuple[SloOption, ...]]:
     """Threshold proposals, the distribution and the rung options of one journey's history
     (daily blocks ``days``; ``boot``: the blocks the bootstrap resamples)."""
-    windows = window_matrix(days.index, s.window, s.window_kind)
+    windows = past_windows(days.index, s.window, s.window_kind)
     proposals, unreachable = threshold_proposals(journey, kind, days, boot, windows, s.targets, s.rng)
     has_events = days.total.sum() > 0
     rungs = rung_options(journey_history(journey, kind, days, windows), s.targets, s.window) if has_events else []

@@ -17,7 +17,7 @@ from functools import partial
 import numpy as np
 
 from srekit.analysis.slo.grid import Blocks
-from srekit.analysis.slo.history import budget_ratio, consumed, window_stats
+from srekit.analysis.slo.history import Windows, budget_ratio, consumed, window_stats
 from srekit.analysis.slo.results import ThresholdProposal
 from srekit.inputs import telemetry as tm
 
@@ -93,7 +93,7 @@ def threshold_proposals(
     kind: str,
     days: Blocks,
     boot: Blocks | None,
-    windows: np.ndarray,
+    windows: Windows,
     targets: Sequence[float],
     rng: np.random.Generator,
 ) -> tuple[list[ThresholdProposal], list[float]]:
@@ -103,8 +103,8 @@ def threshold_proposals(
     allowed bad events makes the objective a coin toss)."""
     total = days.total.sum()
     frac = days.le.sum(axis=0) / total if total > 0 else np.zeros(len(days.edges))
-    win_total = windows @ days.total
-    win_bad = windows @ (days.total[:, None] - days.le)
+    win_total = windows.sums(days.total)
+    win_bad = windows.sums(days.total[:, None] - days.le)
     min_events = int(win_total.min()) if win_total.size else 0
     reachable = [(t, _first_reaching(frac, t)) for t in targets]
     ok = [(t, i) for t, i in reachable if i >= 0]
