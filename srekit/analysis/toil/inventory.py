@@ -18,6 +18,8 @@ MIN_TREND_WEEKS = 3
 TREND_CONFIDENCE = 0.90
 SHORT_LOG_WEEKS = 4.0
 """Less data than this many weeks is flagged (open question ``toil_period``)."""
+MAX_WEEKS = 156
+"""Weekly hours (the chart and the trend) cover at most this many most recent weeks (three years)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,19 +170,25 @@ def weekly_trend(hours: Sequence[float] | np.ndarray, *, confidence: float = TRE
 
 
 def weekly_hours(events: pd.DataFrame, period: Period) -> tuple[pd.DataFrame, np.ndarray]:
-    """Hours per week per task in 7-day bins from the period's start; returns the frame and the
-    number of days each bin covers (the last bin may be short; its hours are scaled to a week)."""
+    """Hours per week per task in 7-day bins from the period's start, the most recent
+    :data:`MAX_WEEKS` bins at most (the chart and the trend; the rates cover the whole period);
+    returns the frame and the number of days each bin covers (the last bin may be short; its
+    hours are scaled to a week). Sized by the bins shown, not by the period: one entry stamped
+    decades early costs no more than a recent log."""
     start, days = period.start, period.days
-    n_bins = max(1, math.ceil(days / 7))
-    covered = np.minimum(7, days - 7 * np.arange(n_bins)).astype(float)
-    k = ((events["day"] - start).dt.days // 7).to_numpy()
-    hours = events["minutes"].to_numpy() / 60.0
+    n_all = max(1, math.ceil(days / 7))
+    first = max(0, n_all - MAX_WEEKS)
+    n_bins = n_all - first
+    covered = np.minimum(7, days - 7 * (first + np.arange(n_bins))).astype(float)
+    k = ((events["day"] - start).dt.days // 7).to_numpy() - first
+    shown = k >= 0
     tasks = sorted(events["task"].unique())
     pos = {t: i for i, t in enumerate(tasks)}
     grid = np.zeros((n_bins, len(tasks)))
-    np.add.at(grid, (k, events["task"].map(pos).to_numpy().astype(int)), hours)
+    task_pos = events["task"].map(pos).to_numpy().astype(int)
+    np.add.at(grid, (k[shown], task_pos[shown]), events["minutes"].to_numpy()[shown] / 60.0)
     grid = grid * (7.0 / covered)[:, None]
-    index = pd.DatetimeIndex([start + pd.Timedelta(days=7 * i) for i in range(n_bins)], name="week_start")
+    index = pd.DatetimeIndex([start + pd.Timedelta(days=7 * (first + i)) for i in range(n_bins)], name="week_start")
     return pd.DataFrame(grid, index=index, columns=pd.Index(tasks, name="task")), covered
 
 
