@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.slo.events import grid_events, grid_interval, series_interval, sli_events
-from srekit.analysis.slo.grid import JourneyGrid, journey_grids
+from srekit.analysis.slo.grid import GridSettings, JourneyGrid, journey_grids
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
 from srekit.core.timeutil import format_duration, parse_duration
@@ -402,11 +402,12 @@ def _slo_budget(
     config: ServiceConfig,
 ) -> _SloBudget:
     """The budget, burn-down and burn-rate history of one SLO at ``as_of``."""
+    settings = GridSettings.of(config)
     try:
         if spec.sli != "timeslice" and grid is not None:
-            events = grid_events(grid, spec, end=as_of - grid.interval)
+            events = grid_events(grid, spec, end=as_of - grid.interval, settings=settings)
         else:
-            events = sli_events(None, series, spec)
+            events = sli_events(None, series, spec, settings=settings)
     except ValueError as exc:  # e.g. a latency threshold below the smallest bucket edge
         question = OpenQuestion(
             f"budget_unavailable:{spec.name}",
@@ -468,7 +469,7 @@ def budget_policy(
     if telemetry is None or telemetry.empty:
         grids = {}
     elif grids is None:
-        grids = journey_grids(telemetry)
+        grids = journey_grids(telemetry, GridSettings.of(config))
     parts = [_slo_budget(spec, grids.get(spec.journey), series, as_of, config) for spec in specs]
     return ErrorBudgetPolicy(
         as_of,

@@ -261,10 +261,11 @@ class Analysis:
         regular grid, which the SLO, budget and alerting sections all read. Working state, not
         saved."""
         if "grids" not in self._work:
-            from srekit.analysis.slo.grid import journey_grids
+            from srekit.analysis.slo.grid import GridSettings, journey_grids
 
             tel = self.inputs.telemetry
-            self._work["grids"] = None if tel is None or tel.empty else journey_grids(tel)
+            grids = None if tel is None or tel.empty else journey_grids(tel, GridSettings.of(self.config))
+            self._work["grids"] = grids
         return self._work["grids"]
 
     def _sli_counts(self) -> SliCounts | None:
@@ -272,9 +273,10 @@ class Analysis:
         forecast sections both measure, computed once. Working state, not saved."""
         if "counts" not in self._work:
             from srekit.analysis.incidents.counts import SliCounts
+            from srekit.analysis.slo.grid import GridSettings
 
             tel = self.inputs.telemetry
-            self._work["counts"] = None if tel is None else SliCounts(tel)
+            self._work["counts"] = None if tel is None else SliCounts(tel, GridSettings.of(self.config))
         return self._work["counts"]
 
     def result(self, key: str) -> Any:

@@ -82,7 +82,7 @@ def _freq(value: Any, config: ServiceConfig) -> str | None:
     if not isinstance(value, str):
         return "not a time step"
     try:
-        step = pd.Timedelta(to_offset(value.strip()))
+        step = pd.Timedelta(int(to_offset(value.strip()).nanos), unit="ns")
     except (ValueError, TypeError):
         return "not a fixed pandas frequency (months and weeks vary in length)"
     if not MIN_FREQ <= step <= MAX_FREQ:

@@ -12,6 +12,7 @@ from typing import Any, Final, cast
 import numpy as np
 import pandas as pd
 
+from srekit.analysis.alerting.evaluations import EvalSpan, firing_share
 from srekit.analysis.alerting.events import step_of
 from srekit.analysis.alerting.policy import BurnRateRule
 from srekit.analysis.alerting.replay import ReplayedSLO, firing_intervals, replay
@@ -155,6 +156,7 @@ def backtest(replayed: Sequence[ReplayedSLO], impacts: pd.DataFrame, weeks: floa
     over all SLOs (all rules, page rules, the single-window baseline) against every incident and
     every burn episode."""
     grid = _evaluation_grid(replayed)
+    spans = tuple(EvalSpan.of(r.fired.index, step_of(r.events)) for r in replayed)
     outcomes = tuple(o for r in replayed for o in _rule_outcomes(r, impacts, weeks, grid))
     episodes = pd.concat([r.episodes.assign(slo=r.policy.spec.name) for r in replayed], ignore_index=True)
     all_rules = {o.rule.name: o.on_grid for o in outcomes}
@@ -162,14 +164,14 @@ def backtest(replayed: Sequence[ReplayedSLO], impacts: pd.DataFrame, weeks: floa
     baseline = {r.policy.spec.name: _baseline_on_grid(r, grid) for r in replayed}
     return Backtest(
         scores=tuple(o.score for o in outcomes),
-        overall=_score("all rules", "any", _union(all_rules), impacts, episodes, None, 0.0, weeks),
+        overall=_score("all rules", "any", _union(all_rules), impacts, episodes, None, 0.0, weeks, spans=spans),
         overall_pages=(
-            _score("all page rules", "page", _union(page_rules), impacts, episodes, None, 0.0, weeks)
+            _score("all page rules", "page", _union(page_rules), impacts, episodes, None, 0.0, weeks, spans=spans)
             if page_rules
             else None
         ),
         baseline=_score(
-            "single window at the SLO (10m)", "page", _union(baseline), impacts, episodes, None, 0.0, weeks
+            "single window at the SLO (10m)", "page", _union(baseline), impacts, episodes, None, 0.0, weeks, spans=spans
         ),
         detections=tuple(_incident_detection(row, outcomes) for row in impacts.to_dict("records")),
         firings=_firings(outcomes),
@@ -217,7 +219,10 @@ def _rule_outcome(
     col = r.fired[rule.name]
     runs = firing_intervals(col)
     det = detections(runs, imp, r.events, r.budget_events)
-    score = _score(rule.name, rule.severity, col, imp, r.episodes, r.events, r.budget_events, weeks, runs=runs, det=det)
+    span = (EvalSpan.of(col.index, step_of(r.events)),)
+    score = _score(
+        rule.name, rule.severity, col, imp, r.episodes, r.events, r.budget_events, weeks, runs=runs, det=det, spans=span
+    )
     found = tuple((str(imp.loc[i, "id"]), d) for i, d in det.items())
     return _RuleOutcome(rule, score, runs, found, on_grid)
 
@@ -350,10 +355,12 @@ def _score(
     *,
     runs: pd.DataFrame | None = None,
     det: dict[int, Detection] | None = None,
+    spans: Sequence[EvalSpan] = (),
 ) -> RuleScore:
     """Score one firing series against incident impacts and burn episodes. ``runs``
     (:func:`firing_intervals` of ``fired``) and ``det`` (their :func:`detections`) may pass
-    what the caller has computed already."""
+    what the caller has computed already; ``spans`` are the SLO grids ``fired`` was evaluated on
+    (its firing share counts their evaluations as on the dense grids, else ``fired``'s own rows)."""
     if runs is None:
         runs = firing_intervals(fired)
     fs, fe = _us(runs["start"]), _last_firing_us(runs)
@@ -378,7 +385,7 @@ def _score(
         median_detection=_median_td(delays),
         median_reset=_median_td(resets),
         median_budget_before_detection=float(np.median(spent)) if spent else None,
-        firing_share=float(fired.mean()) if len(fired) else 0.0,
+        firing_share=firing_share(spans, runs) if spans else (float(fired.mean()) if len(fired) else 0.0),
     )
 
 

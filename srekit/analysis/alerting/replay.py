@@ -6,19 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from srekit.analysis.alerting.events import events_per_hour, period_budget_events, sli_events, step_of, trailing
 from srekit.analysis.alerting.policy import AlertPolicy, BurnRateRule, design_policy, policy_for
+from srekit.analysis.slo.grid import GridSettings, JourneyGrid
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
-
-if TYPE_CHECKING:
-    from srekit.analysis.slo.grid import JourneyGrid
 
 HOUR = pd.Timedelta(hours=1)
 
@@ -139,14 +136,20 @@ def burn_episodes(
     at = burning.index
     # positions of the runs' stamps (all on the index): a binary search on the sorted grid
     find = at.searchsorted if at.is_monotonic_increasing and at.is_unique else at.get_indexer
-    first = np.asarray(find(pd.DatetimeIndex(runs["start"])))
     last = np.asarray(find(pd.DatetimeIndex(runs["end"]))) + np.where(runs["open"], 1, 0)  # exclusive
-    lo = np.maximum(first - n + 1, 0)  # the first burning window reaches back n rows
+    # the first burning window reaches back n intervals (by time: a grid sized by the data may
+    # skip empty intervals there), not before the first interval
+    idx = pd.DatetimeIndex(events.index)
+    reach_us = np.maximum(
+        pd.DatetimeIndex(runs["start"]).as_unit("us").asi8 - n * (step.value // 1000), idx[0].value // 1000
+    )
+    reach = pd.DatetimeIndex(pd.to_datetime(reach_us, unit="us", utc=True))
+    lo = np.asarray(idx.searchsorted(reach, side="left"))
     spent = cs[last] - cs[lo]
     share = spent / budget_events if budget_events > 0 else np.zeros(len(spent))
     out = pd.DataFrame(
         {
-            "start": pd.DatetimeIndex(events.index)[lo] + step,
+            "start": reach + step,
             "end": runs["end"].to_numpy(),
             "bad": spent.astype("int64"),
             "budget_share": share,
@@ -188,8 +191,9 @@ def replay_slo(
 ) -> ReplayedSLO:
     """The policy in force for ``spec`` (imported, else the Workbook's, for its traffic) replayed
     on the SLO's SLI events; ``workbook=True`` replays the Workbook's policy even for an SLO
-    with an imported one (the comparison next to it)."""
-    events = sli_events(telemetry, series, spec, grids=grids)
+    with an imported one (the comparison next to it). The events are on a grid sized by the data
+    (empty runs longer than every window read are skipped)."""
+    events = sli_events(telemetry, series, spec, grids=grids, settings=GridSettings.of(config))
     eph = events_per_hour(events)
     policy = (
         design_policy(spec, config, events_per_hour=eph) if workbook else policy_for(spec, config, events_per_hour=eph)

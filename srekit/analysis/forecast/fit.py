@@ -78,13 +78,62 @@ class History(NamedTuple):
         return float((self.end - self.start) / pd.Timedelta(days=1))
 
 
+def day_sums(grid_us: np.ndarray, step_us: int, bad_out: np.ndarray, windows: pd.DataFrame) -> pd.DataFrame:
+    """Per UTC day of the grid's span: ``bad_out`` summed over the day's rows, ``n`` the day's
+    intervals and ``n_out`` those outside every incident window in ``windows`` — counted over
+    every interval from the grid's first to its last, so a grid that skips long empty runs
+    (:mod:`srekit.analysis.slo.grid`) gives what its dense form gives (:func:`daily_sums`)."""
+    n_all = int((grid_us[-1] - grid_us[0]) // step_us) + 1
+    d0, d1 = int(grid_us[0] // DAY_US), int(grid_us[-1] // DAY_US)
+    bounds = np.arange(d0, d1 + 2, dtype=np.int64) * DAY_US
+    first = _positions_before(bounds, grid_us[0], step_us, n_all)  # first interval at or after each day start
+    n = np.diff(first)
+    if len(windows):
+        lo = _positions_before(to_us(windows["start"]), grid_us[0], step_us, n_all)
+        hi = _positions_before(to_us(windows["end"]), grid_us[0], step_us, n_all)
+        n_out = n - np.diff(_covered_before(first, lo, hi))
+    else:
+        n_out = n
+    bad = np.zeros(len(n), np.int64)
+    np.add.at(bad, grid_us // DAY_US - d0, bad_out)
+    days = pd.DatetimeIndex(pd.to_datetime(bounds[:-1], unit="us", utc=True))
+    frame = pd.DataFrame({"bad_out": bad, "n_out": n_out, "n": n}, index=days)
+    return frame[frame["n"] > 0]
+
+
+DAY_US = 86_400_000_000
+
+
+def _positions_before(stamps_us: np.ndarray, origin_us: int, step_us: int, n_all: int) -> np.ndarray:
+    """Intervals of a grid (``n_all`` from ``origin_us``) starting before each stamp."""
+    return np.clip(-(-(np.asarray(stamps_us, np.int64) - origin_us) // step_us), 0, n_all)
+
+
+def _covered_before(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """How many grid positions before each of ``points`` lie in at least one range ``[lo, hi)``."""
+    merged: list[list[int]] = []
+    for a, b in sorted(zip(lo.tolist(), hi.tolist(), strict=True)):  # one range per incident
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        elif b > a:
+            merged.append([a, b])
+    ranges = np.asarray(merged, np.int64).reshape(-1, 2)
+    ra, rb = ranges[:, 0], ranges[:, 1]
+    full = np.concatenate([[0], np.cumsum(rb - ra)])  # positions in the ranges before range k
+    k = np.searchsorted(ra, points, side="left")  # ranges starting before each point
+    j = np.maximum(k - 1, 0)
+    inside = np.minimum(points, rb[j]) - ra[j] if len(ra) else np.zeros(len(points), np.int64)
+    return np.where(k > 0, full[j] + inside, 0)
+
+
 def background_burn(grid: pd.DataFrame, windows: pd.DataFrame, history: History) -> tuple[np.ndarray, str]:
     """Budget minutes per day outside every incident window, and where they come from: the
     quiet days when there are enough of them, else every day's outside burn scaled to a day."""
     idx, step = history.idx, history.step
     grid_us = to_us(idx)
     outside = ~covered(len(idx), *window_rows(grid_us, windows)) if len(windows) else np.ones(len(idx), bool)
-    per_day = daily_sums(idx, grid_us, np.where(outside, grid["bad"].to_numpy(), 0), outside.astype(int))
+    bad_out = np.where(outside, grid["bad"].to_numpy(np.int64), 0)
+    per_day = day_sums(grid_us, int(step / pd.Timedelta(microseconds=1)), bad_out, windows)
     full = per_day["n"] == round(pd.Timedelta(days=1) / step)
     quiet = per_day[full & (per_day["n_out"] == per_day["n"])]
     if len(quiet) >= MIN_QUIET_DAYS:

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.incidents.log import to_us
+from srekit.analysis.slo.grid import GridSettings, journey_grid
 from srekit.core.spec import SLOSpec
-from srekit.inputs.telemetry import sli_counts
 
 
 def journey_step(telemetry: pd.DataFrame, journey: str) -> pd.Timedelta:
@@ -24,26 +24,34 @@ def journey_step(telemetry: pd.DataFrame, journey: str) -> pd.Timedelta:
     return pd.Timedelta(int(gaps.min()), unit="us")
 
 
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"total": pd.Series([], dtype="int64"), "bad": pd.Series([], dtype="int64")},
+        index=pd.DatetimeIndex([], tz="UTC", name="interval_start"),
+    )
+
+
 class SliCounts:
     """The per-interval SLI counts of request SLOs on one telemetry frame, as
     :func:`srekit.analysis.incidents.impact.incident_impact` and
-    :func:`srekit.analysis.forecast.fit.fit_model` read them: ``telemetry.sli_counts`` on the
-    journey's own interval (:func:`journey_step`). Computed on first use per (journey, SLI,
-    threshold) and kept, so sections measuring the same SLIs share them; callers must not
-    modify the frames."""
+    :func:`srekit.analysis.forecast.fit.fit_model` read them: the journey's grid on its own
+    interval (:func:`srekit.analysis.slo.grid.journey_grid`: the smallest spacing of its stamps,
+    empty intervals as zero rows, long empty runs skipped as ``settings`` says; readers count
+    time from the stamps, not the rows). Computed on first use per (journey, SLI, threshold) and
+    kept, so sections measuring the same SLIs share them; callers must not modify the frames."""
 
-    def __init__(self, telemetry: pd.DataFrame) -> None:
+    def __init__(self, telemetry: pd.DataFrame, settings: GridSettings | None = None) -> None:
         self.telemetry = telemetry
+        self.settings = settings or GridSettings()
         self._memo: dict[tuple[str, str, float | None], pd.DataFrame] = {}
-        self._steps: dict[str, pd.Timedelta] = {}
 
     def __call__(self, spec: SLOSpec) -> pd.DataFrame:
+        if spec.sli not in ("availability", "latency"):
+            raise ValueError(f"SLI counts cover availability and latency SLOs, not {spec.sli!r}")
+        if spec.sli == "latency" and spec.threshold_ms is None:
+            raise ValueError("a latency SLI needs threshold_ms")
         key = (spec.journey, spec.sli, spec.threshold_ms)
         if key not in self._memo:
-            tel = self.telemetry
-            if spec.journey not in self._steps:
-                self._steps[spec.journey] = journey_step(tel, spec.journey)
-            self._memo[key] = sli_counts(
-                tel, spec.journey, spec.sli, threshold_ms=spec.threshold_ms, interval=self._steps[spec.journey]
-            )
+            grid = journey_grid(self.telemetry, spec.journey, spec.sli, spec.threshold_ms, self.settings)
+            self._memo[key] = _empty() if grid is None else grid.events(spec.sli, spec.threshold_ms)
         return self._memo[key]

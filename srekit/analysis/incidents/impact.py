@@ -90,16 +90,21 @@ def incident_impact(
     if counts.empty or w.empty:
         return pd.DataFrame({c: pd.Series([], dtype="float64") for c in IMPACT_COLUMNS})
     idx = counts.index
-    step = idx[1] - idx[0] if len(idx) > 1 else pd.Timedelta(minutes=1)
-    lo, hi = window_rows(to_us(idx), w)
+    grid_us = to_us(idx)
+    step_us = _step_us(grid_us)
+    lo, hi = window_rows(grid_us, w)
     bad_all, tot_all = counts["bad"].to_numpy(), counts["total"].to_numpy()
     outside = ~covered(len(idx), lo, hi)
     q_tot = tot_all[outside].sum()
     p0 = bad_all[outside].sum() / q_tot if q_tot > 0 else 0.0
-    per_min = tot_all.sum() / (len(idx) * step / pd.Timedelta(minutes=1))
+    n_all = (grid_us[-1] - grid_us[0]) // step_us + 1  # intervals spanned, skipped empty ones too
+    step_min = step_us / 60_000_000
+    per_min = tot_all.sum() / (n_all * step_min)
     bad = _window_sums(counts["bad"], lo, hi)
     tot = _window_sums(counts["total"], lo, hi)
-    minutes = (hi - lo) * (step / pd.Timedelta(minutes=1))
+    minutes = (
+        _intervals_before(grid_us, step_us, w["end"]) - _intervals_before(grid_us, step_us, w["start"])
+    ) * step_min
     excess = np.maximum(bad - p0 * tot, 0.0)
     bmin = excess / per_min if per_min > 0 else np.zeros(len(w))
     out = pd.DataFrame(
@@ -117,6 +122,22 @@ def incident_impact(
     )
     out["intensity"] = np.where(minutes > 0, bmin / np.where(minutes > 0, minutes, 1.0), 0.0)
     return out[minutes > 0].reset_index(drop=True)
+
+
+def _step_us(grid_us: np.ndarray) -> int:
+    """The grid's interval (µs): the smallest spacing of its stamps (1 min for a single row)."""
+    gaps = np.diff(grid_us)
+    gaps = gaps[gaps > 0]
+    return int(gaps.min()) if gaps.size else 60_000_000
+
+
+def _intervals_before(grid_us: np.ndarray, step_us: int, stamps: pd.Series) -> np.ndarray:
+    """How many intervals of the grid (every one from its first to its last, skipped empty ones
+    included) start before each stamp: the grid positions a window ``[start, end)`` covers are
+    the difference, the rows it covers on a dense grid."""
+    n_all = (grid_us[-1] - grid_us[0]) // step_us + 1
+    ahead = np.asarray(to_us(stamps)) - grid_us[0]
+    return np.clip(-(-ahead // step_us), 0, n_all)
 
 
 def _window_sums(values: pd.Series, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.slo.events import grid_events, sli_events
-from srekit.analysis.slo.grid import JourneyGrid
+from srekit.analysis.slo.grid import GridSettings, JourneyGrid, check_intervals
 from srekit.analysis.slo.history import JourneyHistory, combined, consumed, past_windows, window_stats
 from srekit.analysis.slo.results import RUNGS, Objective, SloOption, WindowStats
 from srekit.core.spec import SLOSpec
@@ -115,12 +115,17 @@ def rung_options(h: JourneyHistory, targets: Sequence[float], window: pd.Timedel
 
 
 def _spec_consumed(
-    spec: SLOSpec, grid: JourneyGrid | None, series: pd.DataFrame | None, window: pd.Timedelta, window_kind: str
+    spec: SLOSpec,
+    grid: JourneyGrid | None,
+    series: pd.DataFrame | None,
+    window: pd.Timedelta,
+    window_kind: str,
+    settings: GridSettings,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Budget consumed by a given SLO in each past window and which windows had traffic: its
     own events, summed per day (None when it has none or cannot be measured)."""
     if spec.sli == "timeslice" or grid is None:
-        ev = sli_events(None, series, spec)
+        ev = sli_events(None, series, spec, settings=settings)
     else:
         try:
             ev = grid_events(grid, spec)
@@ -129,6 +134,8 @@ def _spec_consumed(
     if ev.empty:
         return None
     daily = ev.groupby(pd.DatetimeIndex(ev.index).floor("D")).sum()
+    days = int((daily.index.max() - daily.index.min()) // pd.Timedelta(days=1)) + 1
+    check_intervals(days, settings.max_intervals, f"SLO {spec.name} per day", "check the stamps far from the rest")
     day_index = pd.date_range(daily.index.min(), daily.index.max(), freq="D")
     daily = daily.reindex(day_index, fill_value=0)
     windows = past_windows(day_index, window, window_kind)
@@ -144,13 +151,14 @@ def evaluate_specs(
     window: pd.Timedelta,
     window_kind: str,
     origin: str = "As configured",
+    settings: GridSettings | None = None,
 ) -> SloOption | None:
     """How given SLOs would have fared together: option ``given`` (None when none of them can
     be measured on this history)."""
     objectives, parts = [], []
     has_all: np.ndarray | None = None
     for spec in specs:
-        measured = _spec_consumed(spec, grid, series, window, window_kind)
+        measured = _spec_consumed(spec, grid, series, window, window_kind, settings or GridSettings())
         if measured is None:
             continue
         c, has = measured

@@ -17,7 +17,7 @@ import pandas as pd
 
 from srekit.analysis.slo import questions as ask
 from srekit.analysis.slo.events import series_interval, usable_series
-from srekit.analysis.slo.grid import Blocks, JourneyGrid, journey_grids, series_blocks
+from srekit.analysis.slo.grid import Blocks, GridSettings, JourneyGrid, journey_grids, series_blocks
 from srekit.analysis.slo.history import journey_history, past_windows, shorter_than_window
 from srekit.analysis.slo.options import LATENCY_ANCHOR, evaluate_specs, rung_options
 from srekit.analysis.slo.results import (
@@ -193,7 +193,8 @@ def _request_journey(
     days = grid.blocks("D")
     boot = days if enough_days(days) else grid.blocks("h")
     part, rungs = _measured(journey, "latency", days, boot, s)
-    evaluated = evaluate_specs(journey, given, grid, None, s.window, s.window_kind, s.said) if given else None
+    settings = GridSettings.of(s.config)
+    evaluated = evaluate_specs(journey, given, grid, None, s.window, s.window_kind, s.said, settings) if given else None
     options, slos = _adopted(given, evaluated, rungs, s)
     missing = [k for k in ("availability", "latency") if k not in {x.sli for x in given}]
     extra = _balanced(journey, rungs, missing, s)
@@ -260,11 +261,16 @@ def _series_journey(
     if samples.empty:
         return JourneyPart(questions=asked)
     edges = np.asarray(tm.DEFAULT_EDGES_MS)
-    days = series_blocks(samples, "D", edges)
-    boot = days if enough_days(days) else series_blocks(samples, "h", edges)
+    limit = s.config.limits.max_intervals
+    days = series_blocks(samples, "D", edges, limit)
+    boot = days if enough_days(days) else series_blocks(samples, "h", edges, limit)
     part, rungs = _measured(journey, "timeslice", days, boot, s)
     given = _series_given(journey, has_requests, s)
-    evaluated = evaluate_specs(journey, given, None, series, s.window, s.window_kind, s.said) if given else None
+    evaluated = (
+        evaluate_specs(journey, given, None, series, s.window, s.window_kind, s.said, GridSettings.of(s.config))
+        if given
+        else None
+    )
     if evaluated is not None:
         slos = tuple(SloInForce(x, s.origin, evaluated.tradeoff) for x in given)
         return replace(part, options=(evaluated,), slos=slos, questions=asked + part.questions)
@@ -400,7 +406,7 @@ def propose_slos(
     s = _Setting(config, tuple(sorted(set(config.slo.targets))), given_specs, rng)
     tel = telemetry if telemetry is not None and not telemetry.empty else None
     critical, guessed = critical_journeys(tel, config)
-    groups = (grids if grids is not None else journey_grids(tel)) if tel is not None else {}
+    groups = (grids if grids is not None else journey_grids(tel, GridSettings.of(config))) if tel is not None else {}
     parts, series_journeys = _journey_parts(tel, series, groups, critical, s)
     measured = [x for p in parts for x in p.slos]
     in_force = measured + list(_uncovered(given_specs, measured))

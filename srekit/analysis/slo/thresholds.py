@@ -22,6 +22,9 @@ from srekit.analysis.slo.results import ThresholdProposal
 from srekit.inputs import telemetry as tm
 
 BOOTSTRAP_RESAMPLES = 999
+#: Block draws held at once by the bootstrap (resamples per batch × blocks): a long history of
+#: days is resampled in smaller batches; the random draws, so the interval, are the same.
+BOOTSTRAP_BATCH_DRAWS = 2_000_000
 CONFIDENCE = 0.95
 MIN_DAYS_FOR_DAY_BLOCKS = 7  # fewer days of history: bootstrap over hours instead
 
@@ -44,8 +47,9 @@ def _resampled_thresholds(
     pooled share reaches each target (the largest edge when none does); shape (K, …)."""
     idx = np.asarray(idx, dtype=np.intp)
     flat = idx.reshape(-1, idx.shape[-1])
-    weights = np.zeros((flat.shape[0], counts.shape[0]))
-    np.add.at(weights, (np.arange(flat.shape[0])[:, None], flat), 1.0)
+    blocks = counts.shape[0]
+    cells = (np.arange(flat.shape[0])[:, None] * blocks + flat).ravel()  # (resample, block) → one cell
+    weights = np.bincount(cells, minlength=flat.shape[0] * blocks).reshape(flat.shape[0], blocks).astype(float)
     sums = weights @ counts
     tot = sums[:, :1]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -74,7 +78,7 @@ def _bootstrap_thresholds(
         vectorized=True,
         method="percentile",
         confidence_level=CONFIDENCE,
-        batch=250,
+        batch=max(1, min(250, BOOTSTRAP_BATCH_DRAWS // counts.shape[0])),  # same draws, bounded memory
         rng=rng,
     )
     lo = np.atleast_1d(res.confidence_interval.low)
