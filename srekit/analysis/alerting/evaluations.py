@@ -55,7 +55,9 @@ def evaluations(spans: Iterable[EvalSpan], within: Closed | None = None) -> int:
     total = 0
     for k in range(1, len(keys) + 1):
         for subset in combinations(keys, k):
-            congruence = reduce(_combine, subset, (0, 1))
+            congruence: tuple[int, int] | None = (0, 1)
+            for key in subset:
+                congruence = _combine(congruence, key)
             if congruence is None:
                 continue
             shared = reduce(_intersect, (ranges[key] for key in subset[1:]), ranges[subset[0]])
