@@ -7,6 +7,7 @@ anything on).
 The parameters of the shipped notebooks are described in :data:`RULES`. A parameter of another
 notebook (``--notebooks DIR``) is checked against the type of its default in the notebook's
 ``parameters`` cell: ``-p limit=abc`` for ``limit = 10`` is refused, ``-p limit=12`` accepted.
+A whole number written as a decimal (``-p runs=2e4``) is passed on as the integer.
 """
 
 from __future__ import annotations
@@ -35,83 +36,104 @@ MAX_TOP_TASKS = 100
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One parameter: what it means, its valid values (for the message) and the check, which
-    returns the problem with a value (None when it is usable)."""
+    returns the value to pass on, or raises :class:`ValueError` saying what is wrong (an empty
+    message when "must be <valid>" says it all)."""
 
     meaning: str
     valid: Callable[[ServiceConfig], str]
-    problem: Callable[[Any, ServiceConfig], str | None]
+    check: Callable[[Any, ServiceConfig], Any]
 
 
-def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def whole(value: Any) -> int | None:
+    """``value`` as an integer when it is one (``12``, ``12.0``, ``1.2e4``), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
-def _seed(value: Any, config: ServiceConfig) -> str | None:
-    return None if _whole(value) and value >= 0 else "not a whole number ≥ 0"
+def _seed(value: Any, config: ServiceConfig) -> int:
+    n = whole(value)
+    if n is None or n < 0:
+        raise ValueError("")
+    return n
+
+
+def window_days(config: ServiceConfig) -> int:
+    return max(math.ceil(config.slo.window / pd.Timedelta(days=1)), 1)
 
 
 def max_runs(config: ServiceConfig) -> int:
     """Most simulated windows per SLO the forecast may run: ``limits.monte_carlo_draws`` ÷ the
     SLO window in days."""
-    days = max(math.ceil(config.slo.window / pd.Timedelta(days=1)), 1)
-    return max(config.limits.monte_carlo_draws // days, 1)
+    return max(config.limits.monte_carlo_draws // window_days(config), 1)
 
 
 def _runs_valid(config: ServiceConfig) -> str:
-    days = max(math.ceil(config.slo.window / pd.Timedelta(days=1)), 1)
     return (
         f"a whole number from 1 to {max_runs(config):,} (limits.monte_carlo_draws = "
-        f"{config.limits.monte_carlo_draws:,} simulated days ÷ the {days}-day SLO window)"
+        f"{config.limits.monte_carlo_draws:,} simulated days ÷ the {window_days(config)}-day SLO window)"
     )
 
 
-def _runs(value: Any, config: ServiceConfig) -> str | None:
-    if not _whole(value) or value < 1:
-        return "not a whole number ≥ 1"
-    if value > max_runs(config):
-        return (
-            "more than the Monte Carlo limit allows (a larger run needs --limit monte_carlo_draws=N, or "
-            "`limits: {monte_carlo_draws: N}` in service.yaml)"
+def _runs(value: Any, config: ServiceConfig) -> int:
+    n = whole(value)
+    if n is None or n < 1:
+        raise ValueError("")
+    if n > max_runs(config):
+        raise ValueError(
+            "a larger Monte Carlo run needs a higher limit: --limit monte_carlo_draws=N, or "
+            "`limits: {monte_carlo_draws: N}` in service.yaml"
         )
-    return None
+    return n
 
 
-def _freq(value: Any, config: ServiceConfig) -> str | None:
+def _freq(value: Any, config: ServiceConfig) -> str:
     from pandas.tseries.frequencies import to_offset
 
     if not isinstance(value, str):
-        return "not a time step"
+        raise ValueError("")
     try:
         step = pd.Timedelta(int(to_offset(value.strip()).nanos), unit="ns")
     except (ValueError, TypeError):
-        return "not a fixed pandas frequency (months and weeks vary in length)"
+        raise ValueError("months and weeks are not fixed steps") from None
     if not MIN_FREQ <= step <= MAX_FREQ:
-        return "outside the range"
-    return None
+        raise ValueError("")
+    return value.strip()
 
 
-def _one_of(choices: tuple[str, ...]) -> Callable[[Any, ServiceConfig], str | None]:
-    def check(value: Any, config: ServiceConfig) -> str | None:
-        return None if value in choices else "not one of them"
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any, ServiceConfig], str]:
+    def check(value: Any, config: ServiceConfig) -> str:
+        if value not in choices:
+            raise ValueError("")
+        return str(value)
 
     return check
 
 
-def _ratio(value: Any, config: ServiceConfig) -> str | None:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0
-    return None if ok else "not a number from 0 to 1"
+def _ratio(value: Any, config: ServiceConfig) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
+        raise ValueError("")
+    return float(value)
 
 
-def _top(value: Any, config: ServiceConfig) -> str | None:
-    return None if _whole(value) and 1 <= value <= MAX_TOP_TASKS else "not in the range"
+def _top(value: Any, config: ServiceConfig) -> int:
+    n = whole(value)
+    if n is None or not 1 <= n <= MAX_TOP_TASKS:
+        raise ValueError("")
+    return n
 
 
-def _url(value: Any, config: ServiceConfig) -> str | None:
+def _url(value: Any, config: ServiceConfig) -> str:
     if value is None or value == "":
-        return None
+        return ""
     parts = urlsplit(value) if isinstance(value, str) else None
-    ok = parts is not None and parts.scheme in ("http", "https") and bool(parts.netloc)
-    return None if ok else "not an http(s) URL"
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("")
+    return str(value)
 
 
 RULES: Mapping[str, Rule] = {
@@ -155,31 +177,45 @@ def _default_type(default_text: str) -> type | None:
     return None if value is None else type(value)
 
 
-def _generic_problem(value: Any, default_text: str) -> tuple[str, str] | None:
-    """A parameter without a rule: the value must have its default's type (an int is a float)."""
+TYPE_NAMES: Mapping[type, str] = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
+
+
+def _generic(value: Any, default_text: str) -> Any:
+    """A parameter without a rule: the value must have its default's type (an int is a float,
+    a whole float an int)."""
     want = _default_type(default_text)
-    if want is None or isinstance(value, want) and not (isinstance(value, bool) and want is not bool):
-        return None
-    if want is float and _whole(value):
-        return None
-    names = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}
-    return f"not {names.get(want, want.__name__)}", f"{names.get(want, want.__name__)} like its default {default_text}"
+    if want is None or want is str:
+        return value if want is None or isinstance(value, str) else str(value)
+    if want is int and whole(value) is not None:
+        return whole(value)
+    if want is float and not isinstance(value, bool) and isinstance(value, int | float):
+        return float(value)
+    if want is bool and isinstance(value, bool):
+        return value
+    raise ValueError(f"{TYPE_NAMES.get(want, want.__name__)} like its default {default_text}")
 
 
-def check_parameters(user: Mapping[str, Any], declared: Mapping[str, Mapping[str, str]], config: ServiceConfig) -> None:
-    """Raise one :class:`ParameterError` listing every unusable ``-p`` value in ``user``
-    (``declared``: each notebook's parameters and their default text)."""
-    problems = []
+def check_parameters(
+    user: Mapping[str, Any], declared: Mapping[str, Mapping[str, str]], config: ServiceConfig
+) -> dict[str, Any]:
+    """The ``-p`` values in ``user`` as the notebooks get them (whole numbers as integers); one
+    :class:`ParameterError` listing every unusable value (``declared``: each notebook's
+    parameters and their default text)."""
+    checked, problems = {}, []
     for name, value in user.items():
         rule = RULES.get(name)
-        if rule is not None:
-            problem = rule.problem(value, config)
-            if problem is not None:
-                problems.append(f"-p {name}={value!r} ({rule.meaning}): {problem}. valid: {rule.valid(config)}")
-            continue
         defaults = [params[name] for params in declared.values() if name in params]
-        generic = _generic_problem(value, defaults[0]) if defaults else None
-        if generic is not None:
-            problems.append(f"-p {name}={value!r}: {generic[0]}. valid: {generic[1]}")
+        try:
+            if rule is not None:
+                checked[name] = rule.check(value, config)
+            else:
+                checked[name] = _generic(value, defaults[0]) if defaults else value
+        except ValueError as exc:
+            if rule is None:
+                problems.append(f"-p {name}={value!r} must be {exc}")
+            else:
+                detail = f" ({exc})" if str(exc) else ""
+                problems.append(f"-p {name}={value!r}: {rule.meaning} must be {rule.valid(config)}{detail}")
     if problems:
         raise ParameterError("; ".join(problems) + ". fix: change the value or drop the -p option")
+    return checked

@@ -285,10 +285,10 @@ def check_names(user: Mapping[str, Any], declared: Mapping[str, Mapping[str, str
         )
 
 
-def check_user_parameters(notebooks: Sequence[Path], user: Mapping[str, Any], config: ServiceConfig) -> None:
+def check_user_parameters(notebooks: Sequence[Path], user: Mapping[str, Any], config: ServiceConfig) -> dict[str, Any]:
     """Every ``-p`` parameter before the run starts: set by the runner (refused), unknown to the
     chosen notebooks, or a value its notebook cannot use (:mod:`srekit.report.parameters`) —
-    each a :class:`ParameterError`, exit 2."""
+    each a :class:`ParameterError`, exit 2. Returns the values as the notebooks get them."""
     from srekit.report.parameters import check_parameters
 
     reserved = sorted(set(user) & {"config_path", "report_json_path", "analysis_cache"})
@@ -299,7 +299,7 @@ def check_user_parameters(notebooks: Sequence[Path], user: Mapping[str, Any], co
         )
     declared = {nb.stem: notebook_parameters(nb) for nb in notebooks}
     check_names({k: v for k, v in user.items() if k != "seed"}, declared)
-    check_parameters(user, declared, config)
+    return check_parameters(user, declared, config)
 
 
 # --------------------------------------------------------------------------------------------
@@ -666,8 +666,7 @@ def run_report(
     out = Path(out)
     nb_dir = (notebooks_dir or default_notebooks_dir()).resolve()
     notebooks = discover_notebooks(nb_dir, only)
-    user = dict(params or {})
-    check_user_parameters(notebooks, user, config)
+    user = check_user_parameters(notebooks, dict(params or {}), config)
     if "seed" in user:  # -p seed=N is the same as --seed N: notebooks and report.json agree
         seed = user.pop("seed")
     if seed < 0:
