@@ -363,7 +363,7 @@ def test_reserved_and_seed_parameters(tmp_path: Path, nbdir: Path) -> None:
     cfg = load_config(tiny_service(tmp_path))
     for bad, match in (
         ({"config_path": "/x"}, "set by the runner"),
-        ({"seed": "abc"}, r"seed='abc' \(the random seed.*whole number ≥ 0"),
+        ({"seed": "abc"}, r"seed='abc': the random seed .* must be a whole number ≥ 0"),
     ):
         with pytest.raises(ParameterError, match=match):
             run_report(cfg, tmp_path / "out", generated_at=GEN, notebooks_dir=nbdir, params=bad)
