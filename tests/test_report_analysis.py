@@ -132,11 +132,14 @@ def test_report_view_is_report_json_cut_down_and_computes_only_its_sections() ->
 
 
 def test_failing_section_is_recorded_and_reraised() -> None:
-    broken = pd.DataFrame({"date": pd.to_datetime(["2024-03-01"], utc=True), "task": pd.Series(["x"], dtype="str")})
+    # a frame the loader would never pass on: the toil section fails with a plain error (a bug's stand-in)
+    broken = pd.DataFrame(
+        {"date": pd.to_datetime(["2024-03-01"], utc=True), "task": ["x"], "minutes": [5.0], "engineer": [["a", "b"]]}
+    )
     a = analysis(inputs=Inputs(telemetry=telemetry(), toil=broken))
     assert a.result("toil") is None
-    assert [s for s, _ in a.failures] == ["toil"] and "minutes" in a.failures[0][1]
-    with pytest.raises(Exception, match="minutes"):
+    assert [s for s, _ in a.failures] == ["toil"] and "unhashable" in a.failures[0][1]
+    with pytest.raises(TypeError, match="unhashable"):
         _ = a.toil
     d = a.report_dict
     assert d["toil"]["status"] == "failed" and d["meta"]["sections_failed"][0].startswith("toil: ")
@@ -167,12 +170,27 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert b.seed == 11 and b.config.service == "shop"
 
 
+def test_unusable_input_in_a_section_is_the_answer_not_a_failed_section() -> None:
+    """An InputError (or ConfigError, LimitError) inside a section is the run's answer: it
+    propagates (the command exits 2) instead of being recorded as that section's failure."""
+    from srekit.core.errors import InputError
+
+    missing = pd.DataFrame({"date": pd.to_datetime(["2024-03-01"], utc=True), "task": pd.Series(["x"], dtype="str")})
+    a = analysis(inputs=Inputs(telemetry=telemetry(), toil=missing))
+    with pytest.raises(InputError, match="minutes"):
+        a.result("toil")
+    assert a.failures == ()
+
+
 def test_failed_section_survives_save_and_load(tmp_path: Path) -> None:
-    broken = pd.DataFrame({"date": pd.to_datetime(["2024-03-01"], utc=True), "task": pd.Series(["x"], dtype="str")})
+    # a frame the loader would never pass on: the toil section fails with a plain error (a bug's stand-in)
+    broken = pd.DataFrame(
+        {"date": pd.to_datetime(["2024-03-01"], utc=True), "task": ["x"], "minutes": [5.0], "engineer": [["a", "b"]]}
+    )
     analysis(inputs=Inputs(telemetry=telemetry(), toil=broken)).save(tmp_path / "c")
     b = load(tmp_path / "c")
     assert b.result("toil") is None
-    with pytest.raises(Exception, match="minutes"):
+    with pytest.raises(Exception, match="unhashable"):
         _ = b.toil
 
 

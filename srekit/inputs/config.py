@@ -124,6 +124,19 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(ms|s|m|h|d|w|min)$", "examples": ["28d"]}),
 ]
+def _slice_duration(value: Any) -> pd.Timedelta:
+    td = _duration(value)
+    if td % pd.Timedelta(minutes=1):
+        raise ValueError(f"{value!r} is not a whole number of minutes (OpenSLO timeslice windows are 1m, 5m, 1h, …)")
+    return td
+
+
+SliceDuration = Annotated[
+    pd.Timedelta,
+    PlainValidator(_slice_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(m|h|d|w|min)$", "examples": ["1m", "5m"]}),
+]
 Target = Annotated[
     float,
     PlainValidator(_target),
@@ -203,7 +216,7 @@ class SLOConfig:
     window_kind: Literal["rolling", "calendar_month"] = "rolling"
     budgeting: Literal["Occurrences", "Timeslices"] = "Occurrences"
     timeslice_target: Target | None = None
-    timeslice_window: Duration = pd.Timedelta(minutes=1)
+    timeslice_window: SliceDuration = pd.Timedelta(minutes=1)
     targets: Annotated[tuple[Target, ...], Field(min_length=1)] = DEFAULT_TARGETS
     openslo: tuple[Path, ...] = ()
     imports: Annotated[tuple[ImportEntry, ...], Field(alias="import")] = ()

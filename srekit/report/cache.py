@@ -14,7 +14,8 @@ it (:meth:`Analysis.save`, a pickle written atomically); each notebook loads tha
 Section failures: a section that raises is recorded (:attr:`Analysis.failures`) and does not stop
 the others. :meth:`Analysis.result` returns ``None`` for it (the report shows ``status:
 failed``); the attribute (``analysis.forecast``) re-raises the original error, so a notebook
-cell that needs it fails visibly.
+cell that needs it fails visibly. A :class:`~srekit.core.errors.SrekitError` (unusable input or
+configuration, a resource limit) is not a section failure: it propagates, and the command exits 2.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.overview import InputsLike, golden_signals, summarize_inputs, traffic_mix
-from srekit.core.errors import LimitError, SrekitError
+from srekit.core.errors import SrekitError
 from srekit.core.files import atomic_write
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
@@ -288,7 +289,7 @@ class Analysis:
         if name not in self._memo and key not in self._errors:
             try:
                 self._memoised(name, lambda: self._compute(key))
-            except (AnalysisCacheError, LimitError):  # the saved analysis is unusable, or a limit: not the section's
+            except SrekitError:  # unusable input, configuration, a limit, or the saved analysis: exit 2, not a bug
                 raise
             except Exception as exc:  # an area's bug (or its error saved by the runner)
                 self._errors[key] = exc
