@@ -124,6 +124,8 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str),
     WithJsonSchema({"type": "string", "pattern": r"^[0-9]+(\.[0-9]+)?(ms|s|m|h|d|w|min)$", "examples": ["28d"]}),
 ]
+
+
 def _slice_duration(value: Any) -> pd.Timedelta:
     td = _duration(value)
     if td % pd.Timedelta(minutes=1):

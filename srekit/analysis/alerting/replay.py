@@ -10,9 +10,17 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from srekit.analysis.alerting.events import events_per_hour, period_budget_events, sli_events, step_of, trailing
+from srekit.analysis.alerting.events import (
+    events_per_hour,
+    period_budget_events,
+    regularise,
+    sli_events,
+    step_of,
+    trailing,
+)
 from srekit.analysis.alerting.policy import AlertPolicy, BurnRateRule, design_policy, policy_for
-from srekit.analysis.slo.grid import GridSettings, JourneyGrid
+from srekit.analysis.slo.grid import GridSettings, JourneyGrid, lookback
+from srekit.core.limits import DEFAULT_LIMITS
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
@@ -198,11 +206,19 @@ def replay_slo(
     policy = (
         design_policy(spec, config, events_per_hour=eph) if workbook else policy_for(spec, config, events_per_hour=eph)
     )
-    return replay_policy(policy, events)
+    return replay_policy(policy, events, max_intervals=config.limits.max_intervals)
 
 
-def replay_policy(policy: AlertPolicy, events: pd.DataFrame) -> ReplayedSLO:
-    """A designed or imported policy replayed on its SLO's SLI events."""
+def replay_policy(
+    policy: AlertPolicy, events: pd.DataFrame, *, max_intervals: int = DEFAULT_LIMITS.max_intervals
+) -> ReplayedSLO:
+    """A designed or imported policy replayed on its SLO's SLI events. A rule reading further
+    back than the grid keeps after data (an imported policy's 4-day window) gets the skipped
+    empty intervals back first (they are zeros), so its trailing sums are the dense grid's."""
     spec = policy.spec
+    longest = max((r.long_window for r in policy.rules), default=pd.Timedelta(0))
+    look = lookback()
+    if look is not None and longest > look:
+        events = regularise(events, GridSettings((longest,), max_intervals))
     fired = replay(events, policy.rules, error_budget=spec.error_budget)
     return ReplayedSLO(policy, events, fired, burn_episodes(events, spec), period_budget_events(events, spec))

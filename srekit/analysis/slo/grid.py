@@ -108,9 +108,11 @@ def regular_frame(
     last: pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """``frame`` (integer counts indexed by sorted interval starts of ``step``) on its regular
-    grid sized by the data (:func:`kept_positions`), from ``first`` to ``last`` when given (rows
-    outside are dropped; both ends are kept) else from its first row to its last; missing
-    intervals are zero rows, rows sharing an interval are summed."""
+    grid sized by the data (:func:`kept_positions` of the intervals with counts), from ``first``
+    to ``last`` when given (rows outside are dropped; both ends are kept) else from its first row
+    to its last; missing intervals are zero rows, rows sharing an interval are summed. A frame
+    already sized by the data for a shorter window gets the empty intervals back a longer one
+    reads (they are zeros)."""
     idx = pd.DatetimeIndex(frame.index)
     keep = np.ones(len(idx), bool)
     if first is not None:
@@ -123,10 +125,10 @@ def regular_frame(
     step_us = max(step.value // 1000, 1)
     origin = (first if first is not None else idx[0]).value // 1000  # µs (Timestamp.value is ns)
     pos = (idx.as_unit("us").asi8 - origin) // step_us
-    anchors = [0] if first is not None else []
-    if last is not None:
-        anchors.append((last.value // 1000 - origin) // step_us)
-    points = np.unique(np.concatenate([pos, np.asarray(anchors, np.int64)]))
+    end = (last.value // 1000 - origin) // step_us if last is not None else int(pos[-1])
+    # the intervals with counts, and both ends: a row of zeros (padding kept earlier) is no data
+    counted = pos[frame.to_numpy(np.int64).any(axis=1)] if len(pos) else pos
+    points = np.unique(np.concatenate([counted, np.asarray([0, end], np.int64)]))
     pad = pad_rows(settings.look, step)
     check_intervals(kept_count(points, pad), settings.max_intervals, what, "check the stamps far from the rest")
     kept = kept_positions(points, pad)
