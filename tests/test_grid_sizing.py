@@ -194,7 +194,7 @@ def test_a_microsecond_interval_is_refused_naming_the_limit() -> None:
         }
     )
     with pytest.raises(
-        LimitError, match=r"journey 'checkout'.*1us.*limits\.max_intervals = 10,000,000.*--limit max_intervals=N"
+        LimitError, match=r"journey 'checkout'.*1us.*limits\.max_intervals = 5,270,400.*--limit max_intervals=N"
     ):
         journey_grids(tel)
 

@@ -33,7 +33,10 @@ raise it (:func:`limit_error`):
 
 * **Intervals** of any one analysis grid (a journey's telemetry on its interval, an SLO's events
   or slices, daily blocks) above ``max_intervals`` (the same bound the loaders put on a telemetry
-  source's span).
+  source's span). Analysis grids are sized by the data: a gap longer than every trailing window
+  the analysis reads (:data:`srekit.analysis.slo.grid.GAP_LOOKBACK`, 3 days) costs those windows'
+  rows, not the gap's, so three rows 200 years apart are a few thousand rows; the limit is the
+  backstop for data that really is that fine-grained (a 1 µs interval over days).
 * **Monte Carlo draws** of one budget forecast (runs × days of the simulated window, per SLO)
   above ``monte_carlo_draws``; ``-p runs=N`` is checked against it before the report starts.
 * **Pulled points** from Prometheus (steps × series) above ``pull_points``; the span ÷ interval is
