@@ -12,6 +12,7 @@ from srekit.core.errors import ConfigError
 from srekit.core.limits import parse_limit_args
 from srekit.core.timeutil import parse_duration
 from srekit.inputs import telemetry as tm
+from srekit.cli import output_file
 from srekit.inputs.aggregate import DEFAULT_ERROR_STATUS, aggregate_files, write_telemetry
 from srekit.inputs.ledger import LedgerEntry
 
@@ -98,6 +99,7 @@ def summary(entry: LedgerEntry, frame: pd.DataFrame) -> str:
 
 
 def run_aggregate(args: argparse.Namespace) -> int:
+    output_file(args.out)  # a folder, or a folder that cannot be made: exit 2 before reading anything
     frame, entry = aggregate_files(
         args.paths,
         interval=_interval(args.interval),
