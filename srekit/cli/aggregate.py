@@ -7,12 +7,12 @@ import sys
 
 import pandas as pd
 
+from srekit.cli import output_file
 from srekit.cli.validate import add_limit_argument
 from srekit.core.errors import ConfigError
 from srekit.core.limits import parse_limit_args
 from srekit.core.timeutil import parse_duration
 from srekit.inputs import telemetry as tm
-from srekit.cli import output_file
 from srekit.inputs.aggregate import DEFAULT_ERROR_STATUS, aggregate_files, write_telemetry
 from srekit.inputs.ledger import LedgerEntry
 
