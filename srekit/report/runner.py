@@ -37,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 
-from srekit.core.errors import ParameterError, SrekitError
+from srekit.core.errors import ParameterError, SrekitError, UsageError
 from srekit.core.files import atomic_write, csv_text, safe_file_name
 from srekit.inputs.config import ServiceConfig, load_config
 from srekit.report.cache import pid_alive
@@ -188,6 +188,19 @@ def discover_notebooks(notebooks_dir: Path, only: Sequence[str] = ()) -> list[Pa
     return sorted(chosen)
 
 
+def read_notebook(path: Path) -> Any:
+    """The notebook at ``path``; a :class:`UsageError` naming it when it is not one."""
+    import nbformat
+
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # NotJSONError is a ValueError
+        raise UsageError(
+            f"{path} is not a readable Jupyter notebook ({type(exc).__name__}: {str(exc)[:200]}). fix: repair or "
+            "remove it, or choose the notebooks with --only / --notebooks"
+        ) from None
+
+
 def notebook_parameters(path: Path) -> dict[str, str]:
     """Parameter names declared in a notebook's ``parameters`` cell with their default text.
 
@@ -196,9 +209,7 @@ def notebook_parameters(path: Path) -> dict[str, str]:
     """
     import ast
 
-    import nbformat
-
-    nb = nbformat.read(str(path), as_version=4)
+    nb = read_notebook(path)
     cells = [c for c in nb.cells if c.cell_type == "code" and "parameters" in c.get("metadata", {}).get("tags", [])]
     out: dict[str, str] = {}
     for cell in cells[:1]:
@@ -227,9 +238,7 @@ def runs_last(path: Path) -> bool:
     """True when the notebook's metadata says ``srekit.run_last``: it presents every section
     (the report notebook), so it would wait for the whole analysis; queued after the others, it
     does not hold a worker while the notebooks that need only part of it could run."""
-    import nbformat
-
-    meta = nbformat.read(str(path), as_version=4).metadata.get("srekit", {})
+    meta = read_notebook(path).metadata.get("srekit", {})
     return bool(isinstance(meta, Mapping) and meta.get("run_last"))
 
 
