@@ -31,6 +31,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ RUNNER_PARAMETERS = ("config_path", "report_json_path", "analysis_cache", "seed"
 #: The saved analysis (a folder) in the run's temporary folder; removed before the run is put in place.
 CACHE_NAME = ".analysis"
 EXIT_LOCKED = 3
+#: A run stopped by Ctrl-C (SIGINT) exits with this code (128 + SIGINT, as a shell reports it).
+EXIT_INTERRUPTED = 130
 
 
 class ReportLocked(SrekitError):
@@ -499,8 +502,18 @@ WORKER_NICE = 10
 
 def lower_priority() -> None:
     """Process-pool initializer: yield the CPU to the analysis every notebook waits for."""
+    quiet_interrupt()
     if hasattr(os, "nice"):
         os.nice(WORKER_NICE)
+
+
+def quiet_interrupt() -> None:
+    """Process-pool initializer: Ctrl-C (SIGINT to the whole process group) ends a notebook or
+    render process at once and silently; the ``srekit report`` process reports the interrupt,
+    removes the run's temporary folder and exits 130."""
+    import signal
+
+    signal.signal(signal.SIGINT, lambda *_: os._exit(EXIT_INTERRUPTED))
 
 
 def warm_up_rendering() -> None:
@@ -821,14 +834,18 @@ def _execute_all(
     renders: dict[Path, Future[None]] = {}
     with (
         ProcessPoolExecutor(max_workers=workers, initializer=lower_priority) as pool,
-        ProcessPoolExecutor(max_workers=1) as renderer,
+        ProcessPoolExecutor(max_workers=1, initializer=quiet_interrupt) as renderer,
     ):
         renderer.submit(int).result()  # fork the renderer now, before the analysis starts threads
         renderer.submit(warm_up_rendering)  # nbconvert's import and templates, while the analysis runs
 
         def render(nb: Path, done: Future[NotebookResult]) -> None:  # runs in the pool's thread
-            if not done.cancelled():
+            if done.cancelled() or done.exception() is not None:
+                return  # the pool broke (an interrupt): the run is being abandoned
+            try:
                 renders[nb] = renderer.submit(render_notebook, nb, run_dir)
+            except (BrokenProcessPool, RuntimeError):  # the renderer is gone or shut down: same
+                return
 
         def submit(nbs: Sequence[Path]) -> dict[Future[NotebookResult], Path]:
             futures = {
