@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.overview import InputsLike, golden_signals, summarize_inputs, traffic_mix
-from srekit.core.errors import SrekitError
+from srekit.core.errors import InputError, SrekitError
 from srekit.core.files import atomic_write
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
@@ -106,6 +106,20 @@ class AnalysisCacheError(SrekitError):
     """A saved analysis could not be read (missing, other srekit version, or its run failed)."""
 
 
+def _require_usable(inputs: InputsLike, config: ServiceConfig) -> None:
+    """Raise :class:`InputError` for the first input whose rows were all rejected."""
+    for entry in getattr(inputs, "ledger", ()):
+        if entry.rows_read > 0 and entry.rows_accepted == 0:
+            reasons = sorted(entry.rejected.items(), key=lambda kv: -kv[1])[:3]
+            where = config.path or "service.yaml"
+            raise InputError(
+                f"every row of data.{entry.kind} was rejected (file {entry.source}; {entry.rows_read:,} rows: "
+                + "; ".join(f"{reason}: {n:,}" for reason, n in reasons)
+                + f"). fix: check the file against docs/inputs.md and data.{entry.kind}_columns, data."
+                f"{entry.kind}_format and timezone in {where} (`srekit validate {entry.kind} FILE` shows each reason)"
+            )
+
+
 class Analysis:
     """One service's analysis, computed lazily and memoised.
 
@@ -166,12 +180,16 @@ class Analysis:
 
     @property
     def inputs(self) -> InputsLike:
-        """The loaded inputs (:func:`srekit.inputs.loaders.load_inputs`)."""
+        """The loaded inputs (:func:`srekit.inputs.loaders.load_inputs`); a file named in
+        service.yaml whose every row was rejected is an :class:`~srekit.core.errors.InputError`
+        (exit 2), not a report that silently lacks it."""
 
         def compute() -> Any:
             from srekit.inputs.loaders import load_inputs
 
-            return load_inputs(self.config, quarantine_dir=self.quarantine_dir)
+            loaded = load_inputs(self.config, quarantine_dir=self.quarantine_dir)
+            _require_usable(loaded, self.config)
+            return loaded
 
         return self._memoised("inputs", compute)
 
