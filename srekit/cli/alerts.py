@@ -126,9 +126,10 @@ def run_rules(args: argparse.Namespace) -> int:
     out = output_folder(args.out)
     specs = export_specs(config)
     if not specs:
+        named = ", ".join(str(p) for p in (*config.slo.openslo, *(i.path for i in config.slo.imports))) or "slos:"
         raise InputError(
-            f"{config.path}: no SLOs to export: no telemetry with traffic for the journeys, no targets and no "
-            "OpenSLO files. fix: add telemetry (data.telemetry or data.requests) or slo.openslo"
+            f"{config.path}: no SLOs to export: {named} define(s) none. fix: name files that hold SLO documents "
+            "(kind: SLO), or drop slo.openslo / slo.import / slos: so srekit proposes SLOs from the telemetry"
         )
     formats = FORMATS if args.format == "all" else (args.format,)
     paths = export_all(specs, config, out, formats=formats)
@@ -144,14 +145,16 @@ def run_rules(args: argparse.Namespace) -> int:
 def export_specs(config: ServiceConfig) -> tuple[SLOSpec, ...]:
     """The SLOs ``srekit rules`` exports (and ``srekit backfill`` backfills): those of the OpenSLO
     files in ``slo.openslo``, the imported specs and ``slos:`` when there are any, else the ones
-    proposed from the loaded inputs."""
+    proposed from the loaded inputs (a data file whose every row is rejected is exit 2)."""
     if config.slo.openslo or config.slo.imports or config.slos:
         from srekit.inputs.openslo import read_openslo_specs
         from srekit.inputs.slo_import.read import configured_slos
 
         return tuple(read_openslo_specs(config.slo.openslo)) + configured_slos(config).specs
     from srekit.analysis.slo.propose import propose_slos
+    from srekit.inputs.ledger import require_usable
     from srekit.inputs.loaders import load_inputs
 
     inputs = load_inputs(config)
+    require_usable(inputs.ledger, config.path)
     return tuple(propose_slos(inputs.telemetry, inputs.series, config).specs)

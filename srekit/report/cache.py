@@ -34,11 +34,12 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.overview import InputsLike, golden_signals, summarize_inputs, traffic_mix
-from srekit.core.errors import InputError, SrekitError
+from srekit.core.errors import SrekitError
 from srekit.core.files import atomic_write
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
+from srekit.inputs.ledger import require_usable
 from srekit.report.contract import (
     SECTION_TITLES,
     Meta,
@@ -104,20 +105,6 @@ FORECAST_RUNS = 10_000
 
 class AnalysisCacheError(SrekitError):
     """A saved analysis could not be read (missing, other srekit version, or its run failed)."""
-
-
-def _require_usable(inputs: InputsLike, config: ServiceConfig) -> None:
-    """Raise :class:`InputError` for the first input whose rows were all rejected."""
-    for entry in getattr(inputs, "ledger", ()):
-        if entry.rows_read > 0 and entry.rows_accepted == 0:
-            reasons = sorted(entry.rejected.items(), key=lambda kv: -kv[1])[:3]
-            where = config.path or "service.yaml"
-            raise InputError(
-                f"every row of data.{entry.kind} was rejected (file {entry.source}; {entry.rows_read:,} rows: "
-                + "; ".join(f"{reason}: {n:,}" for reason, n in reasons)
-                + f"). fix: check the file against docs/inputs.md and data.{entry.kind}_columns, data."
-                f"{entry.kind}_format and timezone in {where} (`srekit validate {entry.kind} FILE` shows each reason)"
-            )
 
 
 class Analysis:
@@ -188,7 +175,7 @@ class Analysis:
             from srekit.inputs.loaders import load_inputs
 
             loaded = load_inputs(self.config, quarantine_dir=self.quarantine_dir)
-            _require_usable(loaded, self.config)
+            require_usable(loaded.ledger, self.config.path)
             return loaded
 
         return self._memoised("inputs", compute)
