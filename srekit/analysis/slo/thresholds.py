@@ -40,6 +40,24 @@ def _first_reaching(frac: np.ndarray, target: float) -> int:
     return int(hit[0]) if hit.size else -1
 
 
+def _resampled_sums(flat: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per resample (a row of block indices), the summed counts of the blocks drawn: how often
+    each block was drawn × its counts. Blocks without events add nothing, so with few blocks
+    holding events (a long history of empty days) only the draws of those are counted."""
+    resamples, blocks = flat.shape[0], counts.shape[0]
+    holding = np.flatnonzero(counts.any(axis=1))
+    if len(holding) * 2 > blocks:  # the usual case: most blocks hold events
+        cells = (np.arange(resamples)[:, None] * blocks + flat).ravel()  # (resample, block) → one cell
+        return np.bincount(cells, minlength=resamples * blocks).reshape(resamples, blocks).astype(float) @ counts
+    rank = np.full(blocks, -1, np.intp)
+    rank[holding] = np.arange(len(holding))
+    drawn = rank[flat]
+    row, col = np.nonzero(drawn >= 0)
+    cells = row * len(holding) + drawn[row, col]
+    weights = np.bincount(cells, minlength=resamples * len(holding)).reshape(resamples, len(holding)).astype(float)
+    return weights @ counts[holding]
+
+
 def _resampled_thresholds(
     idx: np.ndarray, axis: int = -1, *, counts: np.ndarray, edges: np.ndarray, targets: np.ndarray
 ) -> np.ndarray:
@@ -47,10 +65,7 @@ def _resampled_thresholds(
     pooled share reaches each target (the largest edge when none does); shape (K, …)."""
     idx = np.asarray(idx, dtype=np.intp)
     flat = idx.reshape(-1, idx.shape[-1])
-    blocks = counts.shape[0]
-    cells = (np.arange(flat.shape[0])[:, None] * blocks + flat).ravel()  # (resample, block) → one cell
-    weights = np.bincount(cells, minlength=flat.shape[0] * blocks).reshape(flat.shape[0], blocks).astype(float)
-    sums = weights @ counts
+    sums = _resampled_sums(flat, counts)
     tot = sums[:, :1]
     with np.errstate(divide="ignore", invalid="ignore"):
         frac = np.where(tot > 0, sums[:, 1:] / np.where(tot > 0, tot, 1.0), 0.0)
