@@ -60,6 +60,9 @@ def grid_step(events: pd.DataFrame) -> pd.Timedelta:
     a multiple of it."""
     if len(events) < 2:
         return pd.Timedelta(minutes=1)
+    freq = getattr(events.index, "freq", None)
+    if freq is not None:  # a dense grid says its step
+        return pd.Timedelta(freq)
     gaps = np.diff(pd.DatetimeIndex(events.index).as_unit("us").asi8)
     gaps = gaps[gaps > 0]
     return pd.Timedelta(int(gaps.min()), unit="us") if gaps.size else pd.Timedelta(minutes=1)

@@ -128,7 +128,10 @@ def regular_frame(
     end = (last.value // 1000 - origin) // step_us if last is not None else int(pos[-1])
     # the intervals with counts, and both ends: a row of zeros (padding kept earlier) is no data
     counted = pos[frame.to_numpy(np.int64).any(axis=1)] if len(pos) else pos
-    points = np.unique(np.concatenate([counted, np.asarray([0, end], np.int64)]))
+    points = np.concatenate([[0], counted, [end]]).astype(np.int64)
+    points = (
+        points[np.concatenate([[True], np.diff(points) > 0])] if (np.diff(points) >= 0).all() else np.unique(points)
+    )
     pad = pad_rows(settings.look, step)
     check_intervals(kept_count(points, pad), settings.max_intervals, what, "check the stamps far from the rest")
     kept = kept_positions(points, pad)
@@ -376,7 +379,7 @@ def _grid_of(name: str, t: np.ndarray, vals: np.ndarray, edges: np.ndarray, sett
     pos = (t - t0) // step
     interval = pd.Timedelta(step, unit="us")
     pad = pad_rows(settings.look, interval)
-    points = np.unique(pos)
+    points = pos if increasing else np.unique(pos)  # sorted unique interval numbers
     count = kept_count(points, pad)
     check_intervals(
         count,
