@@ -410,7 +410,11 @@ def test_unusable_data_file_exits_2(tmp_path: Path) -> None:
         expect(srekit("analyze", "--config", cfg, "--out", out), 2, needle)
         expect(srekit("report", "--config", cfg, "--out", out), 2, needle)
         expect(srekit("rules", "--config", cfg, "--out", out), 2, needle)
-    expect(srekit("analyze", "--config", rejected, "--out", out), 2, "every row of data.requests was rejected")
+    expect(srekit("analyze", "--config", rejected, "--out", out), 2, "every row was rejected")
+    (tmp_path / "toil.csv").write_text("date,task,minutes\nnot a date,deploy,30\n2026-10-01,deploy,-5\n")
+    toil = tmp_path / "toil.yaml"
+    toil.write_text(f"service: x\ndata: {{telemetry: {SAMPLES / 'telemetry.parquet'}, toil: toil.csv}}\n")
+    expect(srekit("analyze", "--config", toil, "--out", out), 2, "every row was rejected", "toil.csv")
     assert not (out / "report.json").exists() and not (out / "index.html").exists()
 
 

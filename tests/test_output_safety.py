@@ -49,7 +49,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out = root / "reports"
     proc = subprocess.run(
         [sys.executable, "-m", "srekit.cli", "report", "--config", str(config), "--out", str(out), "--no-progress"]
-        + ["-p", f"burn_rate_window={PARAMETER}"],
+        + ["-p", "burn_rate_window=6h"],
         capture_output=True,
         text=True,
         timeout=900,
@@ -57,6 +57,23 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     runs = [p.parent for p in out.glob("*/*/run.json")]
     return {"proc": proc, "out": out, "run": runs[0] if runs else None}
+
+
+def test_a_hostile_parameter_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    """``-p`` values are checked against what their notebook does with them (exit 2), so hostile
+    text in one never reaches a page, a chart or report.json."""
+    out = tmp_path / "reports"
+    proc = subprocess.run(
+        [sys.executable, "-m", "srekit.cli", "report", "--config", str(SAMPLES / "service.yaml"), "--out", str(out)]
+        + ["-p", f"burn_rate_window={PARAMETER}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "burn_rate_window" in proc.stderr and "must be one of 1h, 6h, 1d, 3d" in proc.stderr
+    assert not out.exists() or not [p for p in out.rglob("*") if p.is_file()]
 
 
 def pages(run: dict) -> list[Path]:
@@ -72,7 +89,7 @@ def test_the_report_runs_through_and_places_the_run(run: dict) -> None:
     assert len(info["notebooks"]) == len(list((ROOT / "notebooks").glob("*.ipynb")))
     assert (run["out"] / "index.html").exists()
     report = json.loads((run["run"] / "report.json").read_text())
-    assert report["meta"]["service"] == SERVICE and report["meta"]["parameters"]["burn_rate_window"] == PARAMETER
+    assert report["meta"]["service"] == SERVICE and report["meta"]["parameters"]["burn_rate_window"] == "6h"
     assert {j["name"] for j in report["inputs"]["journeys"]} == set(JOURNEYS.values())
 
 
@@ -101,8 +118,9 @@ def test_hostile_text_shows_as_the_text_it_is(run: dict) -> None:
 
 
 def test_chart_text_is_drawn_as_written(run: dict) -> None:
-    """The parameter goes into a chart title and the journeys into legends: drawn as text, not
-    mathtext (``$\\nosuchmacro$`` would fail the chart)."""
+    """The journeys go into legends: drawn as text, not mathtext (``$\\nosuchmacro$`` would fail
+    the chart). A hostile ``-p`` value no longer reaches a chart: it is refused before the run
+    (:func:`test_a_hostile_parameter_is_refused_before_anything_is_written`)."""
     page = (run["run"] / "02_sli_slo.html").read_text(encoding="utf-8")
     svgs = [base64.b64decode(m).decode("utf-8") for m in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', page)]
     assert any("$\\nosuchmacro$" in svg and "&lt;script&gt;" in svg for svg in svgs)
@@ -127,7 +145,7 @@ def test_markdown_outputs_render_data_as_text(run: dict) -> None:
         r["title"] for r in json.loads((run["run"] / "report.json").read_text())["incident_response"]["follow_up"]
     ]
     assert any("\n" in t for t in follow_up) and any("\x00" in t for t in follow_up)
-    for text in (JOURNEY_OWNER, *owners, PARAMETER, *JOURNEYS.values(), *follow_up):
+    for text in (JOURNEY_OWNER, *owners, *JOURNEYS.values(), *follow_up):
         assert shown(text) in report, text
     assert not re.search(r"\| '[-+]?[0-9]", (run["run"] / "report.md").read_text()), "a number shown as '-0.2"
     runbook = md_plain(files[-1].read_text(encoding="utf-8"))

@@ -145,16 +145,14 @@ def run_rules(args: argparse.Namespace) -> int:
 def export_specs(config: ServiceConfig) -> tuple[SLOSpec, ...]:
     """The SLOs ``srekit rules`` exports (and ``srekit backfill`` backfills): those of the OpenSLO
     files in ``slo.openslo``, the imported specs and ``slos:`` when there are any, else the ones
-    proposed from the loaded inputs (a data file whose every row is rejected is exit 2)."""
+    proposed from the loaded inputs."""
     if config.slo.openslo or config.slo.imports or config.slos:
         from srekit.inputs.openslo import read_openslo_specs
         from srekit.inputs.slo_import.read import configured_slos
 
         return tuple(read_openslo_specs(config.slo.openslo)) + configured_slos(config).specs
     from srekit.analysis.slo.propose import propose_slos
-    from srekit.inputs.ledger import require_usable
     from srekit.inputs.loaders import load_inputs
 
     inputs = load_inputs(config)
-    require_usable(inputs.ledger, config.path)
     return tuple(propose_slos(inputs.telemetry, inputs.series, config).specs)

@@ -3,15 +3,12 @@ the time range and notes (DST repeats, gaps). Nothing is dropped without an entr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
-
-from srekit.core.errors import InputError
 
 
 def _frozen(d: Mapping[str, int] | None) -> Mapping[str, int]:
@@ -64,22 +61,6 @@ class LedgerEntry:
             "end": None if self.end is None else self.end.isoformat(),
             "quarantine": self.quarantine,
         }
-
-
-def require_usable(entries: Iterable[LedgerEntry], config_path: Path | None = None) -> None:
-    """Raise :class:`~srekit.core.errors.InputError` for the first input whose every row was
-    rejected: a file named in service.yaml that yields nothing is unusable (exit 2), not a report
-    that silently lacks it. The message names the file, the main reasons and where to look."""
-    for entry in entries:
-        if entry.rows_read > 0 and entry.rows_accepted == 0:
-            reasons = sorted(entry.rejected.items(), key=lambda kv: -kv[1])[:3]
-            where = config_path or "service.yaml"
-            raise InputError(
-                f"every row of data.{entry.kind} was rejected (file {entry.source}; {entry.rows_read:,} rows: "
-                + "; ".join(f"{reason}: {n:,}" for reason, n in reasons)
-                + f"). fix: check the file against docs/inputs.md and data.{entry.kind}_columns, data."
-                f"{entry.kind}_format and timezone in {where} (`srekit validate {entry.kind} FILE` shows each reason)"
-            )
 
 
 def ledger_frame(entries: list[LedgerEntry]) -> pd.DataFrame:

@@ -39,7 +39,6 @@ from srekit.core.files import atomic_write
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
-from srekit.inputs.ledger import require_usable
 from srekit.report.contract import (
     SECTION_TITLES,
     Meta,
@@ -167,16 +166,12 @@ class Analysis:
 
     @property
     def inputs(self) -> InputsLike:
-        """The loaded inputs (:func:`srekit.inputs.loaders.load_inputs`); a file named in
-        service.yaml whose every row was rejected is an :class:`~srekit.core.errors.InputError`
-        (exit 2), not a report that silently lacks it."""
+        """The loaded inputs (:func:`srekit.inputs.loaders.load_inputs`)."""
 
         def compute() -> Any:
             from srekit.inputs.loaders import load_inputs
 
-            loaded = load_inputs(self.config, quarantine_dir=self.quarantine_dir)
-            require_usable(loaded.ledger, self.config.path)
-            return loaded
+            return load_inputs(self.config, quarantine_dir=self.quarantine_dir)
 
         return self._memoised("inputs", compute)
 
