@@ -205,3 +205,15 @@ def test_regularise_skips_long_empty_runs() -> None:
     out = regularise(events)
     assert len(out) == 3 + 3 * 1440 and out["total"].sum() == 18
     assert out.index[-1] == idx[-1] and (out.loc[idx, "total"].to_numpy() == [5, 6, 7]).all()
+
+
+def test_regular_frame_drops_only_zero_rows_beyond_its_pad() -> None:
+    """A frame already holding more empty rows than this grid keeps (padding for a longer window):
+    the extra zero rows go, every count stays where it was."""
+    from srekit.analysis.slo.grid import regular_frame
+
+    idx = pd.date_range("2026-01-01", periods=10, freq="1D", tz="UTC")
+    frame = pd.DataFrame({"total": [5, 0, 0, 0, 0, 0, 0, 0, 0, 7], "bad": [1] + [0] * 9}, index=idx)
+    out = regular_frame(frame, pd.Timedelta(days=1), GridSettings(), "a test frame")
+    assert out["total"].tolist() == [5, 0, 0, 0, 7] and out["bad"].tolist() == [1, 0, 0, 0, 0]
+    assert out.index[-1] == idx[-1] and out.index[3] == idx[3]

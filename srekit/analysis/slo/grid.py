@@ -137,10 +137,12 @@ def regular_frame(
     kept = kept_positions(points, pad)
     values = np.zeros((len(kept), frame.shape[1]), np.int64)
     rows = np.searchsorted(kept, pos)
+    on = kept[np.minimum(rows, len(kept) - 1)] == pos  # rows not kept are zeros (padding beyond this grid's)
+    data = frame.to_numpy(np.int64)
     if (np.diff(pos) > 0).all():
-        values[rows] = frame.to_numpy(np.int64)
+        values[rows[on]] = data[on]
     else:  # several rows in one interval: sum them
-        np.add.at(values, rows, frame.to_numpy(np.int64))
+        np.add.at(values, rows[on], data[on])
     index = pd.DatetimeIndex(pd.to_datetime(origin + kept * step_us, unit="us", utc=True), name="interval_start")
     return pd.DataFrame(values, index=index, columns=frame.columns)
 
