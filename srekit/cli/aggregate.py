@@ -7,8 +7,7 @@ import sys
 
 import pandas as pd
 
-from srekit.cli import output_file
-from srekit.cli.validate import add_limit_argument
+from srekit.cli import add_limit_argument, output_file
 from srekit.core.errors import ConfigError
 from srekit.core.limits import parse_limit_args
 from srekit.core.timeutil import parse_duration
@@ -113,7 +112,7 @@ def run_aggregate(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         quarantine=args.quarantine,
         error_status=args.error_status,
-        limits=parse_limit_args(args.limits),
+        limits=parse_limit_args(args.limit),
     )
     out = write_telemetry(frame, args.out)
     print(summary(entry, frame))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from srekit.cli import add_limit_argument
 from srekit.core.errors import input_error
-from srekit.core.limits import Limits, parse_limit_args
+from srekit.core.limits import parse_limit_args
 from srekit.inputs.ledger import LedgerEntry
 from srekit.inputs.loaders import KINDS, load, write_quarantine
 
@@ -56,18 +57,6 @@ def add_validate_arguments(p: argparse.ArgumentParser) -> None:
     add_limit_argument(p)
 
 
-def add_limit_argument(p: argparse.ArgumentParser) -> None:
-    """``--limit NAME=VALUE`` (repeatable): override one of srekit.core.limits.Limits."""
-    p.add_argument(
-        "--limit",
-        dest="limits",
-        action="append",
-        metavar="NAME=VALUE",
-        default=None,
-        help=f"raise or lower an input bound ({', '.join(Limits.names())}); repeatable; see docs/service-yaml.md",
-    )
-
-
 def format_entry(entry: LedgerEntry) -> str:
     """The ledger entry as plain text lines."""
     lines = [
@@ -101,7 +90,7 @@ def run_validate(args: argparse.Namespace) -> int:
         tz=args.timezone,
         columns=parse_columns(args.columns),
         strict=args.strict,
-        limits=parse_limit_args(args.limits),
+        limits=parse_limit_args(args.limit),
     )
     entry = loaded.entry
     if args.quarantine:
