@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import pandas as pd
 from srekit.analysis.explore.history import KINDS, ExploreHistory
 from srekit.analysis.slo.specs import make_spec
 from srekit.core.errors import SrekitError
-from srekit.core.spec import SLOSpec
+from srekit.core.spec import SLOSpec, WindowKind
 from srekit.core.timeutil import format_duration
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
@@ -162,7 +163,7 @@ def _day(stamp: pd.Timestamp) -> str:
 
 def choice_config(config: ServiceConfig, choice: Choice) -> ServiceConfig:
     """``service.yaml`` as the choice changes it: SLO window and kind, on-call coverage."""
-    slo = replace(config.slo, window=choice.window, window_kind=choice.window_kind)
+    slo = replace(config.slo, window=choice.window, window_kind=cast(WindowKind, choice.window_kind))
     return replace(config, slo=slo, oncall=replace(config.oncall, coverage=choice.coverage or None))
 
 
