@@ -30,7 +30,6 @@ from srekit.inputs.config import MAX_YAML_BYTES, ServiceConfig, parse_config
 #: Indentations tried, (mapping, sequence, offset): the first that writes the unchanged
 #: document back byte for byte is the file's own style.
 INDENTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (4, 6, 4), (4, 4, 0), (3, 3, 0), (4, 2, 0))
-SLO_KEYS = ("availability", "latency")
 BOM = "\ufeff"
 
 
@@ -58,32 +57,37 @@ class SloEdit:
         return "".join(lines)
 
 
-def keep_slo(
-    path: str | Path,
-    *,
-    journey: str,
-    key: str,
-    target: float,
-    threshold_ms: float | None = None,
-    window: pd.Timedelta | None = None,
-    window_kind: str | None = None,
-    list_also: Sequence[str] = (),
-) -> SloEdit:
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """The objective to keep: ``sli`` availability or latency (a timeslice objective is written
+    as the journey's latency objective, which srekit reads over the gauge series when the journey
+    has no request telemetry), its target (a fraction), the latency threshold, and the SLO window
+    (None: leave ``slo.window`` as it is). ``name`` finds the entry in a top-level ``slos:`` list."""
+
+    journey: str
+    sli: str
+    target: float
+    threshold_ms: float | None = None
+    window: pd.Timedelta | None = None
+    window_kind: str | None = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.sli not in ("availability", "latency", "timeslice"):
+            raise ValueError(f"sli must be availability, latency or timeslice, got {self.sli!r}")
+        if not 0.0 < self.target < 1.0:
+            raise ValueError(f"the target must be a fraction in (0, 1), got {self.target!r}")
+        if self.sli != "availability" and (self.threshold_ms is None or self.threshold_ms <= 0):
+            raise ValueError(f"a {self.sli} objective needs a positive threshold_ms")
+
+
+def keep_slo(path: str | Path, objective: Objective, *, list_also: Sequence[str] = ()) -> SloEdit:
     """Write one objective into ``path`` (see :func:`set_slo` for what changes). Nothing is
     written when the result would not pass the schema (:class:`ConfigError` says why) or when
     nothing changes."""
     p = Path(path)
     before = _read(p)
-    after, notes = set_slo(
-        before,
-        journey=journey,
-        key=key,
-        target=target,
-        threshold_ms=threshold_ms,
-        window=window,
-        window_kind=window_kind,
-        list_also=list_also,
-    )
+    after, notes = set_slo(before, objective, list_also=list_also)
     config = _validate(after, p)
     if after != before:
         atomic_write(p, after)
@@ -108,45 +112,74 @@ def _validate(text: str, path: Path) -> ServiceConfig:
     return parse_config(raw if raw is not None else {}, path=path)
 
 
-def set_slo(
-    text: str,
-    *,
-    journey: str,
-    key: str,
-    target: float,
-    threshold_ms: float | None = None,
-    window: pd.Timedelta | None = None,
-    window_kind: str | None = None,
-    list_also: Sequence[str] = (),
-) -> tuple[str, tuple[str, ...]]:
-    """``text`` with ``journeys[name=journey].slos.<key>`` set: ``availability: target``, or
-    ``latency: {threshold_ms, target}``. The target is written as a percentage when the value
-    it replaces was one (``99.9``), else as a fraction. A bare-name journey becomes a mapping
-    (its comment kept), a missing journey is appended, ``critical: false`` becomes true (an
-    SLO is kept to be in force). ``window``/``window_kind`` set ``slo.window`` and
-    ``slo.window_kind`` when given and different. Without a ``journeys`` list, the journeys in
-    ``list_also`` (those analysed so far) are listed too, so adding one does not drop the
-    others. Returns the new text and notes on what else changed."""
-    if key not in SLO_KEYS:
-        raise ValueError(f"key must be one of {SLO_KEYS}, got {key!r}")
-    if key == "latency" and (threshold_ms is None or threshold_ms <= 0):
-        raise ValueError("a latency objective needs a positive threshold_ms")
+def set_slo(text: str, objective: Objective, *, list_also: Sequence[str] = ()) -> tuple[str, tuple[str, ...]]:
+    """``text`` with the objective set where service.yaml keeps it:
+
+    * SLOs defined in full (a top-level ``slos:`` list, what ``srekit import`` writes): the entry
+      named ``objective.name`` (else the first of that journey and kind) gets the target,
+      threshold and window; an SLO not listed is appended;
+    * otherwise ``journeys[name=journey].slos``: ``availability: target``, or ``latency:
+      {threshold_ms, target}``; a bare-name journey becomes a mapping (its comment kept), a
+      missing journey is appended, ``critical: false`` becomes true (a kept SLO is meant to be in
+      force); without a ``journeys`` list, the journeys in ``list_also`` (those analysed so far)
+      are listed too, so adding one does not drop the others; ``slo.window``/``slo.window_kind``
+      are set when given and different.
+
+    The target is written as a percentage when the value it replaces was one (``99.9``), else as
+    a fraction. SLOs read from OpenSLO files or ``slo.import`` cannot be changed here (a
+    :class:`ConfigError` says so). Returns the new text and notes on what else changed."""
     rt, doc = _load(text)
     if not isinstance(doc, CommentedMap):
         raise ConfigError("service.yaml must be a mapping (service: NAME, data: ...) to write an objective into")
-    slo = doc.get("slo")
-    if isinstance(slo, CommentedMap) and slo.get("openslo"):
-        raise ConfigError(
-            "service.yaml takes its SLOs from OpenSLO files (slo.openslo), so objectives under journeys are not used. "
-            "fix: change the OpenSLO file, or remove slo.openslo to set objectives here"
-        )
-    notes = [*_list_journeys(doc, journey, list_also)]
-    item, more = _journey_item(doc["journeys"], journey)
-    notes += more
-    slos = _child_map(item, "slos")
-    _set_objective(slos, key, target, threshold_ms)
-    notes += _set_window(doc, window, window_kind)
+    _refuse_external(doc)
+    if isinstance(doc.get("slos"), CommentedSeq) and doc["slos"]:
+        notes = _set_listed(doc["slos"], objective)
+    else:
+        notes = _list_journeys(doc, objective.journey, list_also)
+        item, more = _journey_item(doc["journeys"], objective.journey)
+        key = "availability" if objective.sli == "availability" else "latency"
+        _set_objective(_child_map(item, "slos"), key, objective.target, objective.threshold_ms)
+        notes += more + _set_window(doc, objective.window, objective.window_kind)
     return _dump(rt, doc, text), tuple(notes)
+
+
+def _refuse_external(doc: CommentedMap) -> None:
+    """SLOs from OpenSLO files or ``slo.import`` replace the journeys' objectives: writing one
+    into service.yaml would change nothing."""
+    slo = doc.get("slo")
+    for key, what in (("openslo", "OpenSLO files (slo.openslo)"), ("import", "imported specs (slo.import)")):
+        if isinstance(slo, CommentedMap) and slo.get(key):
+            raise ConfigError(
+                f"service.yaml takes its SLOs from {what}, so an objective written here would not be used. "
+                f"fix: change the objective in those files, or remove slo.{key} to set objectives in service.yaml"
+            )
+
+
+def _set_listed(slos: CommentedSeq, objective: Objective) -> list[str]:
+    """The objective in a ``slos:`` entry (its alert policy, queries and origin kept)."""
+    if objective.sli == "timeslice":
+        raise ConfigError("slos: entries are availability or latency SLOs; a timeslice SLO cannot be written there")
+    if objective.window_kind == "calendar_month":
+        raise ConfigError("slos: entries are rolling windows; a calendar-month objective cannot be written there")
+    name = objective.name or f"{objective.journey}-{objective.sli}"
+    same = [e for e in slos if isinstance(e, CommentedMap) and e.get("name") == name] or [
+        e
+        for e in slos
+        if isinstance(e, CommentedMap) and e.get("journey") == objective.journey and e.get("sli") == objective.sli
+    ]
+    notes = []
+    if same:
+        entry = same[0]
+    else:
+        entry = CommentedMap([("name", name), ("journey", objective.journey), ("sli", objective.sli)])
+        slos.append(entry)
+        notes.append(f"Added {name} to the slos: list.")
+    entry["target"] = _target_value(objective.target, entry.get("target"))
+    if objective.threshold_ms is not None and objective.sli == "latency":
+        entry["threshold_ms"] = _ms(objective.threshold_ms)
+    if objective.window is not None and _duration(entry.get("window")) != objective.window:
+        entry["window"] = format_duration(objective.window)
+    return notes
 
 
 def _load(text: str) -> tuple[YAML, Any]:
@@ -241,8 +274,13 @@ def _set_objective(slos: CommentedMap, key: str, target: float, threshold_ms: fl
         return
     latency = _child_map(slos, "latency")
     assert threshold_ms is not None
-    latency["threshold_ms"] = int(threshold_ms) if float(threshold_ms).is_integer() else float(threshold_ms)
+    latency["threshold_ms"] = _ms(threshold_ms)
     latency["target"] = _target_value(target, latency.get("target"))
+
+
+def _ms(value: float) -> int | float:
+    """1500.0 is written 1500."""
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _target_value(target: float, previous: Any) -> float:

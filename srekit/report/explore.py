@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from pydantic import TypeAdapter, ValidationError
 
-from srekit.analysis.explore.choice import Choice, ExploreError, check_choice, default_choice, switch_to
+from srekit.analysis.explore.choice import Choice, ExploreError, check_choice, choice_spec, default_choice, switch_to
 from srekit.analysis.explore.evaluate import Outcome, evaluate
 from srekit.analysis.explore.history import ExploreHistory, prepare_history
 from srekit.analysis.explore.view import SliView, latency_distribution, sli_view, view_key
@@ -36,7 +36,7 @@ from srekit.core.errors import ConfigError
 from srekit.core.timeutil import format_duration
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig, Target
-from srekit.inputs.config_edit import SloEdit, keep_slo
+from srekit.inputs.config_edit import Objective, SloEdit, keep_slo
 from srekit.report.nbshow import table_html
 from srekit.report.plots.explore import BurnDownChart, DistributionChart, TimelineChart
 from srekit.report.tables.alerting import alert_detection_table, alert_policy_table, backtest_table
@@ -314,7 +314,7 @@ class Explorer:
         try:
             checked = check_choice(self.history, self._read())
             view = _cached(self._views, view_key(checked), lambda: sli_view(self.history, checked))
-            outcome = evaluate(self.history.config, view, checked)
+            outcome = evaluate(self.history, view, checked)
             dist = _cached(self._distributions, _dist_key(checked), lambda: self._distribution(checked))
         except (ExploreError, ConfigError) as exc:
             self._fail(str(exc))
@@ -422,7 +422,8 @@ class Explorer:
             self.keep_status.value = "<p>Nothing to keep: pick a valid setting first.</p>"
             return None
         try:
-            edit = keep_slo(self.config_path, **self._keep_arguments(choice))
+            listed = [s.journey for s in self.history.slos] if not self.history.config.journeys else []
+            edit = keep_slo(self.config_path, self._objective(choice), list_also=listed)
         except (ConfigError, ExploreError, OSError) as exc:
             self.keep_status.value = f"<p><strong>Not written.</strong> {html.escape(str(exc))}</p>"
             return None
@@ -436,32 +437,28 @@ class Explorer:
         )
         return edit
 
-    def _keep_arguments(self, choice: Choice) -> dict[str, Any]:
-        """How a choice is written: availability or latency under the journey; a timeslice SLO
-        only for a journey without request telemetry (service.yaml reads its latency objective
-        over the gauge series then)."""
-        h = self.history
-        if choice.sli == "timeslice" and "availability" in h.kinds(choice.journey):
+    def _objective(self, choice: Choice) -> Objective:
+        """What is written: a timeslice SLO only for a journey without request telemetry (its
+        latency objective in service.yaml is read over the gauge series then)."""
+        if choice.sli == "timeslice" and "availability" in self.history.kinds(choice.journey):
             raise ExploreError(
                 f"service.yaml cannot hold a timeslice SLO for {choice.journey}: its latency objective is read from "
                 "the request telemetry. Define it in an OpenSLO file (slo.openslo) instead."
             )
-        listed = [s.journey for s in h.slos] if not h.config.journeys else []
-        return {
-            "journey": choice.journey,
-            "key": "availability" if choice.sli == "availability" else "latency",
-            "target": choice.target,
-            "threshold_ms": choice.threshold_ms,
-            "window": choice.window,
-            "window_kind": choice.window_kind,
-            "list_also": listed,
-        }
+        spec = choice_spec(self.history, choice)
+        return Objective(
+            journey=choice.journey,
+            sli=choice.sli,
+            target=choice.target,
+            threshold_ms=choice.threshold_ms,
+            window=choice.window,
+            window_kind=choice.window_kind,
+            name=spec.name,
+        )
 
     def _adopt(self, config: ServiceConfig, choice: Choice) -> None:
         """After a keep: the new config, and the kept objective as this journey's SLO in force."""
-        from srekit.analysis.explore.choice import choice_spec
-
-        kept = choice_spec(config, choice)
+        kept = choice_spec(replace(self.history, config=config), choice)
         slos = [s for s in self.history.slos if (s.journey, s.sli) != (kept.journey, kept.sli)]
         self.history = replace(self.history, config=config, slos=(*slos, kept))
 
@@ -477,7 +474,8 @@ def parse_objective(text: str) -> float:
     if text.strip().endswith("%") and not 0 < value < 100:
         raise ExploreError(f"The objective {text.strip()!r} must be a percentage below 100 (e.g. 99.9%).")
     try:
-        return float(_TARGET.validate_python(value / 100.0 if text.strip().endswith("%") else value))
+        target = float(_TARGET.validate_python(value / 100.0 if text.strip().endswith("%") else value))
+        return float(f"{target:.12g}")  # 99.9 / 100 is 0.9990000000000001: the objective typed is 0.999
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
         raise ExploreError(f"The objective {text.strip()!r} is not usable: {reason}.") from None

@@ -167,10 +167,21 @@ def choice_config(config: ServiceConfig, choice: Choice) -> ServiceConfig:
     return replace(config, slo=slo, oncall=replace(config.oncall, coverage=choice.coverage or None))
 
 
-def choice_spec(config: ServiceConfig, choice: Choice) -> SLOSpec:
-    """The SLO a (checked) choice stands for, named as the report names it
-    (``<journey>-<kind>``), with ``service.yaml``'s budgeting method."""
-    cfg = choice_config(config, choice)
+def choice_spec(history: ExploreHistory, choice: Choice) -> SLOSpec:
+    """The SLO a (checked) choice stands for. The SLO in force for its journey and kind keeps
+    its name, budgeting method, imported queries and imported alert policy, with the chosen
+    objective, threshold and window; otherwise the SLO is named as the report names it
+    (``<journey>-<kind>``) with ``service.yaml``'s budgeting method."""
+    base = history.slo_for(choice.journey, choice.sli)
+    if base is not None:
+        return replace(
+            base,
+            target=choice.target,
+            threshold_ms=choice.threshold_ms,
+            window=choice.window,
+            window_kind=cast(WindowKind, choice.window_kind),
+        )
+    cfg = choice_config(history.config, choice)
     return make_spec(
         f"{choice.journey}-{choice.sli}", choice.journey, choice.sli, choice.target, cfg, choice.threshold_ms
     )

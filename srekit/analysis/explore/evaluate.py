@@ -11,11 +11,12 @@ from typing import Any
 import pandas as pd
 
 from srekit.analysis.alerting.backtest import Backtest, backtest
-from srekit.analysis.alerting.events import period_budget_events
-from srekit.analysis.alerting.policy import AlertPolicy, design_policy
-from srekit.analysis.alerting.replay import ReplayedSLO, burn_episodes, firing_intervals, replay
+from srekit.analysis.alerting.compare import PolicyOutcome, policy_outcome
+from srekit.analysis.alerting.policy import AlertPolicy, policy_for
+from srekit.analysis.alerting.replay import ReplayedSLO, replay_policy
 from srekit.analysis.budget import BudgetStatus, burn_down, error_budget
 from srekit.analysis.explore.choice import Choice, ExploreError, choice_config, choice_spec
+from srekit.analysis.explore.history import ExploreHistory
 from srekit.analysis.explore.view import SliView
 from srekit.analysis.slo.history import consumed, window_matrix, window_stats
 from srekit.analysis.slo.results import WindowStats
@@ -34,9 +35,9 @@ class Outcome:
     budget: BudgetStatus  # the current window, ending at the end of the range
     past: WindowStats  # past SLO windows within the range (daily steps, or calendar months)
     burn_down: pd.DataFrame  # time, consumed, remaining through the current window
-    policy: AlertPolicy
-    backtest: Backtest  # unions are this SLO's rules, scored against its journey's incidents
-    tickets: int  # firings of the slow alert (any ticket rule)
+    policy: AlertPolicy  # the policy in force for the SLO (imported, else the Workbook's) at this objective
+    backtest: Backtest  # per rule: scores, incident detections, firings (unions of this SLO alone)
+    rules_together: PolicyOutcome  # its page rules, ticket rules and all rules as unions
     impacts: pd.DataFrame  # incident impacts scored (id, journey, start, end, …)
     sli_ratio: float  # good / valid events over the whole range
     start: pd.Timestamp  # first interval of the range
@@ -44,27 +45,11 @@ class Outcome:
     replay_end: pd.Timestamp  # last evaluation of the replayed rules
     weeks: float
 
-    @property
-    def pages(self) -> int:
-        """Firings of the fast alert (any page rule); 0 without on-call coverage."""
-        return self.backtest.overall_pages.firings if self.backtest.overall_pages is not None else 0
-
     def alerts(self) -> dict[str, Any]:
-        """The alerting headline: pages and tickets per week, incidents caught by any alert,
-        the median delay to the first alert and the precision of pages and of all alerts."""
-        overall, pages = self.backtest.overall.to_dict(), self.backtest.overall_pages
-        return {
-            "pages": self.pages,
-            "pages_per_week": self.pages / self.weeks,
-            "tickets": self.tickets,
-            "tickets_per_week": self.tickets / self.weeks,
-            "incidents": overall["incidents"],
-            "incidents_caught": overall["incidents_detected"],
-            "median_detection_s": overall["median_detection_s"],
-            "precision": overall["precision"],
-            "page_precision": None if pages is None else pages.precision,
-            "weeks": self.weeks,
-        }
+        """The alerting headline (``alerting.policy_comparison``'s fields for this SLO): pages and
+        tickets per week, incidents caught by any alert, the median delay to the first alert and
+        the precision of pages and of all alerts."""
+        return {**self.rules_together.to_dict(), "weeks": self.weeks}
 
     def to_dict(self) -> dict[str, Any]:
         """report.json-shaped: the budget as ``error_budget_policy.slos[]``, the policy and its
@@ -104,13 +89,14 @@ class Outcome:
         }
 
 
-def evaluate(config: ServiceConfig, view: SliView, choice: Choice) -> Outcome:
+def evaluate(history: ExploreHistory, view: SliView, choice: Choice) -> Outcome:
     """Budget, past windows, burn-down and replayed alerts of a checked ``choice`` on its view
     (same journey, kind, threshold and range). Raises :class:`ExploreError` when the alert
-    policy cannot be designed for it (e.g. an alert window longer than the SLO window)."""
-    spec = choice_spec(config, choice)
+    policy cannot be built for it (e.g. an alert window longer than the SLO window)."""
+    spec = choice_spec(history, choice)
+    config = choice_config(history.config, choice)
     tz = config.timezone
-    replayed = replay_choice(view, spec, choice_config(config, choice))
+    replayed = replay_choice(view, spec, config)
     scored = backtest([replayed], view.impacts, view.weeks)
     total = int(view.events["total"].sum())
     return Outcome(
@@ -121,7 +107,7 @@ def evaluate(config: ServiceConfig, view: SliView, choice: Choice) -> Outcome:
         burn_down=burn_down(view.events, spec, as_of=view.end, tz=tz),
         policy=replayed.policy,
         backtest=scored,
-        tickets=alert_firings(replayed, "ticket"),
+        rules_together=policy_outcome(replayed, view.impacts, view.weeks),
         impacts=view.impacts,
         sli_ratio=1.0 - int(view.events["bad"].sum()) / total if total else 1.0,
         start=view.start,
@@ -132,19 +118,14 @@ def evaluate(config: ServiceConfig, view: SliView, choice: Choice) -> Outcome:
 
 
 def replay_choice(view: SliView, spec: SLOSpec, config: ServiceConfig) -> ReplayedSLO:
-    """The policy designed for ``spec`` and its traffic, replayed on the view's events, with the
-    burn episodes it is scored against (what ``replay_slo`` does, on the prepared events)."""
+    """The policy in force for ``spec`` (its imported one, else the Workbook's for its traffic)
+    replayed on the view's events with the burn episodes it is scored against: what
+    ``replay_slo`` does, on the prepared events."""
     try:
-        policy = design_policy(spec, config, events_per_hour=view.events_per_hour)
+        policy = policy_for(spec, config, events_per_hour=view.events_per_hour)
     except ConfigError as exc:
         raise ExploreError(str(exc)) from exc
-    return ReplayedSLO(
-        policy,
-        view.events,
-        replay(view.events, policy.rules),
-        burn_episodes(view.events, spec),
-        period_budget_events(view.events, spec),
-    )
+    return replay_policy(policy, view.events)
 
 
 def past_windows(view: SliView, spec: SLOSpec) -> WindowStats:
@@ -156,12 +137,3 @@ def past_windows(view: SliView, spec: SLOSpec) -> WindowStats:
     m = window_matrix(view.days, spec.window, spec.window_kind)
     win_total = m @ view.day_total
     return window_stats(consumed(win_total, m @ view.day_bad, spec.target), win_total > 0)
-
-
-def alert_firings(replayed: ReplayedSLO, severity: str) -> int:
-    """Firings of the alert that groups the rules of one severity (a Prometheus alert fires
-    while any of its rules does)."""
-    names = [r.name for r in replayed.policy.rules if r.severity == severity]
-    if not names:
-        return 0
-    return len(firing_intervals(replayed.fired[names].any(axis=1)))

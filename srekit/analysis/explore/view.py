@@ -60,7 +60,7 @@ def sli_view(history: ExploreHistory, choice: Choice) -> SliView:
     """The view of a checked choice (:func:`~srekit.analysis.explore.choice.check_choice`).
     Raises :class:`ExploreError` when the journey has no events in the range."""
     assert choice.start is not None and choice.end is not None, "check the choice first"
-    spec = choice_spec(history.config, choice)
+    spec = choice_spec(history, choice)
     events = _in_range(_all_events(history, spec), choice.start, choice.end)
     if events.empty or int(events["total"].sum()) == 0:
         unit = "samples" if spec.sli == "timeslice" else "requests"

@@ -90,4 +90,4 @@ def _per_week(alerts: Mapping[str, Any], key: str) -> str:
 
 def _caught(alerts: Mapping[str, Any]) -> str:
     total = alerts.get("incidents")
-    return "–" if total is None else f"{alerts.get('incidents_caught')} of {total}"
+    return "–" if total is None else f"{alerts.get('incidents_detected')} of {total}"
