@@ -49,8 +49,9 @@ except ImportError as exc:  # pragma: no cover - the explore extra is part of de
 
 log = logging.getLogger(__name__)
 
-#: How many SLI views (journey × kind × threshold × range) are kept for going back and forth.
-VIEWS_KEPT = 6
+#: How many SLI views (journey × kind × threshold × range) are kept for going back and forth
+#: (one holds its events and their sums over ~8 alert windows: ~70 MB for a year at 1 minute).
+VIEWS_KEPT = 4
 STATIC_CLASS = "srekit-explore-static"
 #: The live widget carries this style: where it renders (a kernel is connected) it hides the
 #: static copy; a page without the widget manager (nbconvert HTML) shows the static copy.
@@ -105,6 +106,7 @@ class Outputs:
     incidents: widgets.HTML
     policy: widgets.HTML
     notes: widgets.HTML
+    tabs: widgets.Tab  # rules, incidents, policy
     box: widgets.Box  # everything above; hidden while a message is shown
 
 
@@ -153,6 +155,8 @@ class Explorer:
         self._views: OrderedDict[Hashable, SliView] = OrderedDict()
         self._distributions: OrderedDict[Hashable, pd.DataFrame] = OrderedDict()
         self._drawn: dict[str, Hashable] = {}
+        self._tables_of: dict[str, Any] | None = None  # the figures the detail tables show
+        self._tables_shown: set[int] = set()
         self._syncing = False
         self.charts = (BurnDownChart(), DistributionChart(), TimelineChart())
         self.controls = _controls(history)
@@ -194,6 +198,7 @@ class Explorer:
         """The current state as plain HTML: the headline table, the three charts (PNG with alt
         text) and the replayed rules, for pages without a running kernel."""
         o = self.outputs
+        self._show_table(0)
         if self.outcome is None:
             body = f"<p>{html.escape(self.error or 'Nothing to show.')}</p>"
         else:
@@ -238,6 +243,7 @@ class Explorer:
         for w, handler in handlers.items():
             w.observe(self._guarded(handler), names="value")
         c.keep.on_click(lambda _button: self.keep())
+        self.outputs.tabs.observe(lambda change: self._show_table(int(change["new"] or 0)), names="selected_index")
 
     def _guarded(self, handler: Callable[[dict[str, Any]], None]) -> Callable[[dict[str, Any]], None]:
         """``handler``, skipped while the explorer sets widgets itself."""
@@ -345,13 +351,27 @@ class Explorer:
         o = self.outputs
         o.summary.value = table_html(explore_summary_table(shown), caption=objective_text(shown["choice"]))
         self._draw_charts(view, outcome, dist)
-        o.rules.value = table_html(backtest_table(shown, detail=True), caption="This SLO's alert rules on the range")
-        o.incidents.value = table_html(alert_detection_table(shown), caption="Incidents of this journey and its alerts")
-        o.policy.value = table_html(alert_policy_table(shown, detail=True), caption="The burn-rate rules")
+        self._tables_of = shown
+        self._tables_shown = set()
+        self._show_table(o.tabs.selected_index or 0)
         o.notes.value = "".join(f"<p>{html.escape(w)}</p>" for w in outcome.policy.warnings)
         self.message.layout.display = "none"
         o.box.layout.display = ""
         self.controls.keep.disabled = self.config_path is None
+
+    def _show_table(self, index: int) -> None:
+        """The detail table of tab ``index`` for the current figures (the hidden tabs are filled
+        when they are opened: a change does not format tables nobody looks at)."""
+        if self._tables_of is None or index in self._tables_shown:
+            return
+        o, shown = self.outputs, self._tables_of
+        widget, table, caption = (
+            (o.rules, lambda: backtest_table(shown, detail=True), "This SLO's alert rules on the range"),
+            (o.incidents, lambda: alert_detection_table(shown), "Incidents of this journey and its alerts"),
+            (o.policy, lambda: alert_policy_table(shown, detail=True), "The burn-rate rules"),
+        )[index]
+        widget.value = table_html(table(), caption=caption)
+        self._tables_shown.add(index)
 
     def _draw_charts(self, view: SliView, outcome: Outcome, dist: pd.DataFrame) -> None:
         """Redraw the charts whose data changed (an objective change leaves the distribution,
@@ -623,4 +643,4 @@ def _outputs() -> Outputs:
         layout=widgets.Layout(grid_template_columns="repeat(2, minmax(0, 1fr))", grid_gap="8px", width="100%"),
     )
     box = widgets.VBox([grid, notes, tabs])
-    return Outputs(summary, burn, dist, timeline, rules, incidents, policy, notes, box)
+    return Outputs(summary, burn, dist, timeline, rules, incidents, policy, notes, tabs, box)

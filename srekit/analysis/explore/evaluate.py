@@ -125,7 +125,7 @@ def replay_choice(view: SliView, spec: SLOSpec, config: ServiceConfig) -> Replay
         policy = policy_for(spec, config, events_per_hour=view.events_per_hour)
     except ConfigError as exc:
         raise ExploreError(str(exc)) from exc
-    return replay_policy(policy, view.events)
+    return replay_policy(policy, view.events, sums=view.sums)
 
 
 def past_windows(view: SliView, spec: SLOSpec) -> WindowStats:

@@ -11,22 +11,26 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from srekit.analysis.alerting.backtest import incident_impacts, relevant_impacts
+from srekit.analysis.alerting.backtest import BASELINE_WINDOW, incident_impacts, relevant_impacts
 from srekit.analysis.alerting.events import events_per_hour, regularise, step_of
 from srekit.analysis.alerting.pages import WEEK
-from srekit.analysis.explore.choice import Choice, ExploreError, choice_spec
+from srekit.analysis.alerting.policy import policy_for
+from srekit.analysis.alerting.replay import HOUR, WindowSums, window_sums
+from srekit.analysis.explore.choice import Choice, ExploreError, choice_config, choice_spec
 from srekit.analysis.explore.history import SERIES_EDGES_MS, ExploreHistory
 from srekit.analysis.slo.events import grid_events, sli_events
 from srekit.analysis.slo.grid import series_blocks
+from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
 
 
 @dataclass(frozen=True, slots=True)
 class SliView:
     """One SLI's events over the history range (a regular grid, ``total``/``bad``; slices with
-    Timeslices budgeting), their sums per UTC day (what past SLO windows are built from), the
-    typical events per hour (the alert policy's low-traffic check) and the incident impacts
-    that concern the journey within the range."""
+    Timeslices budgeting), their sums per UTC day (what past SLO windows are built from), their
+    trailing sums over the alert windows (what the rules compare with their thresholds, for any
+    objective), the typical events per hour (the alert policy's low-traffic check) and the
+    incident impacts that concern the journey within the range."""
 
     journey: str
     sli: str
@@ -36,6 +40,7 @@ class SliView:
     day_total: np.ndarray
     day_bad: np.ndarray
     events_per_hour: float | None
+    sums: WindowSums
     impacts: pd.DataFrame
     start: pd.Timestamp  # first interval start in the range
     end: pd.Timestamp  # end of the range (the budget's "now")
@@ -69,6 +74,7 @@ def sli_view(history: ExploreHistory, choice: Choice) -> SliView:
             f"{choice.end:%Y-%m-%d %H:%M} UTC. Widen the range or pick another journey."
         )
     days, day_total, day_bad = daily_sums(events)
+    per_hour = events_per_hour(events)
     start = pd.Timestamp(events.index[0])
     last = pd.Timestamp(events.index[-1]) + step_of(events)
     impacts = relevant_impacts(incident_impacts(history.incidents, start, last), choice.journey)
@@ -80,11 +86,25 @@ def sli_view(history: ExploreHistory, choice: Choice) -> SliView:
         days=days,
         day_total=day_total,
         day_bad=day_bad,
-        events_per_hour=events_per_hour(events),
+        events_per_hour=per_hour,
+        sums=window_sums(events, _alert_windows(history, choice, spec, per_hour)),
         impacts=impacts.reset_index(drop=True),
         start=start,
         end=choice.end,
     )
+
+
+def _alert_windows(
+    history: ExploreHistory, choice: Choice, spec: SLOSpec, per_hour: float | None
+) -> list[pd.Timedelta]:
+    """Every window a replay of this SLI compares: the rules' long and short windows (the same
+    for any objective, SLO window or coverage), the burn episodes' hour and the Workbook
+    baseline's 10 minutes."""
+    try:
+        rules = policy_for(spec, choice_config(history.config, choice), events_per_hour=per_hour).rules
+    except ConfigError:  # e.g. an alert window longer than the SLO window: evaluate says so
+        rules = ()
+    return [*(w for r in rules for w in (r.long_window, r.short_window)), HOUR, BASELINE_WINDOW]
 
 
 def _all_events(history: ExploreHistory, spec: SLOSpec) -> pd.DataFrame:

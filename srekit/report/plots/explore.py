@@ -59,10 +59,13 @@ class LiveChart:
             a.set_animated(True)
             self._moving.append(a)
 
-    def frame(self, key: Hashable) -> None:
-        """Declare what the frame shows; a different key redraws it on the next :meth:`png`."""
-        if key != self._frame:
-            self._frame, self._background = key, None
+    def frame(self, key: Hashable) -> bool:
+        """Declare what the frame shows; a different key redraws it on the next :meth:`png`.
+        True when it changed (the caller then sets the axes; otherwise they stay as drawn)."""
+        if key == self._frame:
+            return False
+        self._frame, self._background = key, None
+        return True
 
     def png(self) -> bytes:
         """The chart as PNG bytes: the frame (drawn when it changed) and the moving artists."""
@@ -110,10 +113,10 @@ class BurnDownChart(LiveChart):
         left = np.maximum(1.0 - burn_down["consumed"].to_numpy(dtype=float), LOWEST_LEFT)
         # the axis moves in steps of half a budget, so a slider rarely redraws the frame
         bottom = -0.05 if not len(left) or left.min() >= 0 else float(np.floor(left.min() * 2) / 2) - 0.05
-        self.frame((lo, hi, bottom))
-        self.pace.set_data([lo, hi], [1.0, 0.0])
-        self.ax.set_xlim(lo, hi)
-        self.ax.set_ylim(bottom, 1.05)
+        if self.frame((lo, hi, bottom)):
+            self.pace.set_data([lo, hi], [1.0, 0.0])
+            self.ax.set_xlim(lo, hi)
+            self.ax.set_ylim(bottom, 1.05)
         self.left.set_data(plot_times(burn_down["time"]), left)
         self.say("" if len(left) else "No events in the current window")
         return self.png()
@@ -146,11 +149,11 @@ class DistributionChart(LiveChart):
         edges = distribution["edge_ms"].to_numpy(dtype=float)
         x = (_decade(edges.min(), -1), _decade(edges.max(), 1)) if len(edges) else (1.0, 1e5)
         y = (_decade(max(float(shown["slower_share"].min()), 1e-7), -1) if len(shown) else 1e-4, 1.5)
-        self.frame((title, x, y))
-        self.ax.set_title(title, fontsize=10)
-        self.ax.set_ylabel("Share of samples above" if samples else "Share slower", fontsize=8)
-        self.ax.set_xlim(*x)
-        self.ax.set_ylim(*y)
+        if self.frame((title, x, y)):
+            self.ax.set_title(title, fontsize=10)
+            self.ax.set_ylabel("Share of samples above" if samples else "Share slower", fontsize=8)
+            self.ax.set_xlim(*x)
+            self.ax.set_ylim(*y)
         self.curve.set_data(shown["edge_ms"], shown["slower_share"])
         self.say("" if len(shown) else "No latency data in the range")
 
@@ -189,21 +192,21 @@ class TimelineChart(LiveChart):
         """``firings``: rule, severity, start, end (``Backtest.firings``); ``impacts``: id,
         start, end of the incidents shaded; the axis runs from ``start`` to ``end``."""
         labels = tuple(r.split("/", 1)[-1].replace("/", " ") for r in rules)
-        self.frame((labels, start, end))
+        if self.frame((labels, start, end)):
+            self.ax.set_yticks(range(len(rules)), labels, fontsize=8)
+            self.ax.set_ylim(max(len(rules), 1) - 0.5, -0.5)
+            x0, x1 = _days(pd.DatetimeIndex([start, end]))
+            self.ax.set_xlim(float(x0), float(x1))
         lo, hi = _days(impacts["start"]), _days(impacts["end"])
         self.incidents.set_verts(
             _rectangles(lo, np.maximum(hi, lo + MIN_BAR_DAYS), np.zeros(len(lo)), np.ones(len(lo)))
         )
-        self.ax.set_yticks(range(len(rules)), labels, fontsize=8)
-        self.ax.set_ylim(len(rules) - 0.5, -0.5)
-        x0, x1 = _days(pd.DatetimeIndex([start, end]))
-        self.ax.set_xlim(float(x0), float(x1))
         row = {name: i for i, name in enumerate(rules)}
         lo, hi = _days(firings["start"]), _days(firings["end"])
         y = np.array([row.get(str(r), -10) for r in firings["rule"]], dtype=float)
         self.bars.set_verts(_rectangles(lo, np.maximum(hi, lo + MIN_BAR_DAYS), y - 0.35, y + 0.35))
         self.bars.set_color([PAGE if s == "page" else TICKET for s in firings["severity"]])
-        self.say("" if len(firings) else "No alert would have fired")
+        self.say("" if len(firings) else ("No alert would have fired" if rules else "Alerting is off for this SLO"))
         return self.png()
 
 
