@@ -391,3 +391,40 @@ def test_notebook_07_runs_headless_and_shows_its_initial_state(tmp_path: Path) -
         __import__("nbformat").reads(out.read_text(), as_version=4), audience="stakeholder", title="07"
     )
     assert html.count('alt="') >= 3 and "Budget used now" in html
+
+
+def test_a_gauge_only_journey_keeps_its_timeslice_objective_as_analyze_reads_it(tmp_path: Path) -> None:
+    """Without request telemetry, service.yaml's latency objective of a journey is a timeslice
+    SLO over its gauge series: what "Keep" writes for a timeslice choice there."""
+    for name in ("series.csv", "incidents.csv"):
+        shutil.copy(SAMPLES / name, tmp_path / name)
+    config = tmp_path / "service.yaml"
+    config.write_text(
+        "# gauge only\nservice: gauge\ndata:\n  series: series.csv   # 5-minute mean latency\n"
+        "  incidents: incidents.csv\njourneys:\n  - checkout\noncall: {coverage: 24x7}\n"
+    )
+    ex = explorer(config)
+    assert ex.history.kinds("checkout") == ("timeslice",) and ex.choice is not None
+    ex.controls.objective_text.value = "99.5"
+    ex.controls.threshold_text.value = "700"  # srekit's default edges: ... 600, 660, 720 ...
+    assert ex.choice.threshold_ms == 660.0 and ex.controls.threshold_text.value == "660"
+    ex.controls.threshold_text.value = "720"
+    assert ex.choice.threshold_ms == 720.0 and ex.keep() is not None, ex.keep_status.value
+    assert "# 5-minute mean latency" in config.read_text()
+    expected = analyze(config, tmp_path / "out")
+    assert [(s["name"], s["target"], s["threshold_ms"]) for s in expected["slo_proposal"]["slos"]] == [
+        ("checkout-timeslice", 0.995, 720.0)
+    ]
+    assert ex.figures["error_budget_policy"]["slos"] == [budget_of(expected, "checkout-timeslice")]
+    assert ex.figures["alerting"]["backtest"]["rules"] == rules_of(expected, "checkout-timeslice")
+
+
+def test_without_any_telemetry_or_series_the_explorer_says_so(tmp_path: Path) -> None:
+    shutil.copy(SAMPLES / "incidents.csv", tmp_path / "incidents.csv")
+    (tmp_path / "service.yaml").write_text(
+        "service: quiet\ndata:\n  incidents: incidents.csv\njourneys:\n  - checkout\n"
+    )
+    ex = explorer(tmp_path / "service.yaml")
+    assert ex.outcome is None and ex.error is not None and "has no data" in ex.error
+    assert ex.outputs.box.layout.display == "none" and ex.controls.keep.disabled
+    assert "has no data" in ex.snapshot_html() and ex.keep() is None

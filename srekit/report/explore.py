@@ -174,7 +174,8 @@ class Explorer:
         c = self.controls
         rows = [
             widgets.HTML(LIVE_CSS),
-            widgets.HBox([c.journey, c.kind]),
+            c.journey,
+            c.kind,
             widgets.HBox([c.objective, c.objective_text]),
             widgets.HBox([c.threshold, c.threshold_text]),
             widgets.HBox([c.window, c.coverage]),
@@ -257,10 +258,13 @@ class Explorer:
     def _changed(self, _change: dict[str, Any]) -> None:
         self.update()
 
-    def _moved(self, _change: dict[str, Any]) -> None:
-        """Another journey or SLI kind: start from its SLO in force (else keep the objective)."""
+    def _moved(self, change: dict[str, Any]) -> None:
+        """Another journey or SLI kind: start from its SLO in force (else keep the objective).
+        A journey without data for the current kind switches to a kind it has."""
         c = self.controls
-        self._show_choice(switch_to(self.history, self._read(), c.journey.value, c.kind.value))
+        kinds = self.history.kinds(c.journey.value)
+        sli = c.kind.value if change.get("owner") is c.kind or c.kind.value in kinds or not kinds else kinds[0]
+        self._show_choice(switch_to(self.history, self._read(), c.journey.value, sli))
         self.update()
 
     def _objective_moved(self, change: dict[str, Any]) -> None:
@@ -349,7 +353,7 @@ class Explorer:
     def _render(self, view: SliView, outcome: Outcome, dist: pd.DataFrame) -> None:
         shown = outcome.to_dict()
         o = self.outputs
-        o.summary.value = table_html(explore_summary_table(shown), caption=objective_text(shown["choice"]))
+        o.summary.value = table_html(explore_summary_table(shown), caption="What this objective would have meant")
         self._draw_charts(view, outcome, dist)
         self._tables_of = shown
         self._tables_shown = set()
@@ -596,7 +600,7 @@ def _controls(history: ExploreHistory) -> Controls:
         kind=widgets.ToggleButtons(
             options=["availability", "latency", "timeslice"],
             description="SLI",
-            style={"description_width": "3rem", "button_width": "6.5rem"},
+            style={"description_width": "7rem", "button_width": "7rem"},
             layout=widgets.Layout(width="auto"),
         ),
         objective=widgets.SelectionSlider(
