@@ -213,3 +213,39 @@ def _drag(page: Any, handle: Any, *, dx: float) -> None:
     page.mouse.down()
     page.mouse.move(x + dx, y, steps=12)
     page.mouse.up()
+
+
+def test_static_html_of_the_notebook_shows_figures_not_an_empty_widget_box(tmp_path: Path) -> None:
+    """`jupyter nbconvert --to html --execute` on notebook 07, opened without a kernel (and
+    without network: the widget manager's scripts cannot load): the explorer's starting state is
+    there as a table and three charts."""
+    chromium = require_tool("chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra (make install)")
+    (tmp_path / "notebooks").mkdir()
+    shutil.copy(ROOT / "notebooks" / "07_explore.ipynb", tmp_path / "notebooks" / "07_explore.ipynb")
+    shutil.copytree(SAMPLES, tmp_path / "data" / "samples", ignore=shutil.ignore_patterns("requests_1d.csv.gz"))
+    done = subprocess.run(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html", "--execute", "07_explore.ipynb"],
+        cwd=tmp_path / "notebooks",
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "MPLCONFIGDIR": str(tmp_path / "mpl")},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    page_file = tmp_path / "notebooks" / "07_explore.html"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 2400})
+            page.goto(page_file.as_uri(), wait_until="load", timeout=120_000)
+            static = page.locator(".srekit-explore-static")
+            assert static.is_visible()
+            assert "Budget used now" in static.inner_text() and "all page rules" in static.inner_text()
+            widths = static.locator("img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
+            assert len(widths) == 3 and all(w > 300 for w in widths), widths
+            static.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "explore_static_html.png"), full_page=True)
+        finally:
+            browser.close()
