@@ -35,12 +35,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 LAB_CONFIG = """
-c.ServerApp.ip = "127.0.0.1"
-c.ServerApp.port = {port}
 c.ServerApp.port_retries = 0
-c.ServerApp.open_browser = False
-c.ServerApp.root_dir = {root!r}
-c.IdentityProvider.token = {token!r}
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.handlers.announcements.NeverCheckForUpdate"
 c.LabApp.extension_manager = "readonly"
@@ -70,13 +65,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
     notification.write_text('{"fetchNews": "false", "checkForUpdates": false}')  # no news prompt, no network
     port, token = _free_port(), secrets.token_hex(16)
     (config / "jupyter_lab_config.py").write_text(
-        LAB_CONFIG.format(
-            port=port,
-            root=str(root),
-            token=token,
-            settings=str(base / "settings"),
-            workspaces=str(base / "workspaces"),
-        )
+        LAB_CONFIG.format(settings=str(base / "settings"), workspaces=str(base / "workspaces"))
     )
     env = {
         **os.environ,
@@ -86,7 +75,16 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]
         "IPYTHONDIR": str(base / "ipython"),
         "MPLCONFIGDIR": str(base / "mpl"),
     }
-    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        "--no-browser",
+        "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}",
+        f"--ServerApp.root_dir={root}",
+        f"--IdentityProvider.token={token}",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
     log = (base / "lab.log").open("w")
@@ -139,7 +137,12 @@ def test_explorer_in_jupyterlab_reacts_to_the_objective_slider(lab: dict[str, ob
             page.goto(url, timeout=120_000)
             _run_all_cells(page)
             explorer = page.locator(".srekit-explore")
-            explorer.wait_for(state="visible", timeout=180_000)
+            try:
+                explorer.wait_for(state="visible", timeout=180_000)
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "explore_lab_failure.png"), full_page=False)
+                outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+                pytest.fail(f"the explorer did not appear; outputs: {outputs}; server log: {_tail(lab)}")
             page.locator(".srekit-explore tr", has_text="Budget used now").first.wait_for(timeout=60_000)
             before = _budget_used(page)
             assert re.fullmatch(r"\d+\.\d%", before), before
@@ -164,9 +167,29 @@ def test_explorer_in_jupyterlab_reacts_to_the_objective_slider(lab: dict[str, ob
             assert after != before and re.fullmatch(r"\d+\.\d%", after), (before, after)
             assert float(after.rstrip("%")) < float(before.rstrip("%")), "a looser objective uses less budget"
             assert not page.locator(".srekit-explore .srekit-message").is_visible()
+            _keep_writes_service_yaml(page, lab["root"])  # type: ignore[arg-type]
             assert not errors, errors
         finally:
             browser.close()
+
+
+def _tail(lab: dict[str, object]) -> str:
+    return Path(str(lab["log"])).read_text()[-2000:]
+
+
+def _keep_writes_service_yaml(page: Any, root: Path) -> None:
+    """Click "Keep this SLO": the page shows the diff, and the copy's service.yaml holds it."""
+    path = root / "data" / "samples" / "service.yaml"
+    before = path.read_text()
+    page.locator(".srekit-explore button", has_text="Keep this SLO").click()
+    diff = page.locator(".srekit-explore pre.srekit-diff")
+    diff.wait_for(timeout=60_000)
+    after = path.read_text()
+    added = [line[1:] for line in diff.inner_text().splitlines() if line.startswith("+") and not line.startswith("+++")]
+    assert after != before and added and all(line in after for line in added), (added, after)
+    assert "# The raw request log is a separate" in after  # comments kept
+    diff.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "explore_lab_kept.png"), full_page=False)
 
 
 def _run_all_cells(page: Any) -> None:

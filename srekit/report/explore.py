@@ -455,8 +455,9 @@ class Explorer:
         self._adopt(edit.config, choice)
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in edit.notes)
         diff = edit.diff() or "(service.yaml already holds this objective: nothing changed)"
+        what = objective_text(self.figures["choice"])
         self.keep_status.value = (
-            f"<p>Kept in {html.escape(str(edit.path))}: {html.escape(objective_text(self.figures['choice']))}.</p>"
+            f"<p>Kept in {html.escape(str(edit.path.resolve()))}: {html.escape(what)}.</p>"
             f'<ul>{notes}</ul><pre class="srekit-diff">{html.escape(diff)}</pre>'
         )
         return edit
