@@ -16,7 +16,6 @@ and shows the diff it wrote.
 from __future__ import annotations
 
 import base64
-import html
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -33,6 +32,7 @@ from srekit.analysis.explore.evaluate import Outcome, evaluate
 from srekit.analysis.explore.history import ExploreHistory, prepare_history
 from srekit.analysis.explore.view import SliView, latency_distribution, sli_view, view_key
 from srekit.core.errors import ConfigError
+from srekit.core.escape import html_text
 from srekit.core.timeutil import format_duration
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig, Target
@@ -201,7 +201,7 @@ class Explorer:
         o = self.outputs
         self._show_table(0)
         if self.outcome is None:
-            body = f"<p>{html.escape(self.error or 'Nothing to show.')}</p>"
+            body = f"<p>{html_text(self.error or 'Nothing to show.')}</p>"
         else:
             images = "".join(
                 _img(w.value, alt)
@@ -342,9 +342,7 @@ class Explorer:
 
     def _fail(self, text: str) -> None:
         self.error = text
-        self.message.value = (
-            f'<div class="srekit-message"><strong>Cannot show this setting.</strong> {html.escape(text)}'
-        )
+        self.message.value = f'<div class="srekit-message"><strong>Cannot show this setting.</strong> {html_text(text)}'
         self.message.value += " The figures come back as soon as the setting is valid.</div>"
         self.message.layout.display = ""
         self.outputs.box.layout.display = "none"
@@ -358,7 +356,7 @@ class Explorer:
         self._tables_of = shown
         self._tables_shown = set()
         self._show_table(o.tabs.selected_index or 0)
-        o.notes.value = "".join(f"<p>{html.escape(w)}</p>" for w in outcome.policy.warnings)
+        o.notes.value = "".join(f"<p>{html_text(w)}</p>" for w in outcome.policy.warnings)
         self.message.layout.display = "none"
         o.box.layout.display = ""
         self.controls.keep.disabled = self.config_path is None
@@ -449,16 +447,16 @@ class Explorer:
             listed = [s.journey for s in self.history.slos] if not self.history.config.journeys else []
             edit = keep_slo(self.config_path, self._objective(choice), list_also=listed)
         except (ConfigError, ExploreError, OSError) as exc:
-            self.keep_status.value = f"<p><strong>Not written.</strong> {html.escape(str(exc))}</p>"
+            self.keep_status.value = f"<p><strong>Not written.</strong> {html_text(str(exc))}</p>"
             return None
         self.kept = edit
         self._adopt(edit.config, choice)
-        notes = "".join(f"<li>{html.escape(n)}</li>" for n in edit.notes)
+        notes = "".join(f"<li>{html_text(n)}</li>" for n in edit.notes)
         diff = edit.diff() or "(service.yaml already holds this objective: nothing changed)"
         what = objective_text(self.figures["choice"])
         self.keep_status.value = (
-            f"<p>Kept in {html.escape(str(edit.path.resolve()))}: {html.escape(what)}.</p>"
-            f'<ul>{notes}</ul><pre class="srekit-diff">{html.escape(diff)}</pre>'
+            f"<p>Kept in {html_text(str(edit.path.resolve()))}: {html_text(what)}.</p>"
+            f'<ul>{notes}</ul><pre class="srekit-diff">{html_text(diff)}</pre>'
         )
         return edit
 
@@ -529,7 +527,7 @@ def _percent(target: float) -> str:
 
 def _img(png: bytes, alt: str) -> str:
     data = base64.b64encode(png).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}" style="max-width:100%">'
+    return f'<img src="data:image/png;base64,{data}" alt="{html_text(alt)}" style="max-width:100%">'
 
 
 def _dist_key(choice: Choice) -> Hashable:

@@ -15,6 +15,7 @@ import io
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from PIL import Image
 
+from srekit.report.nbshow import PLAIN_TEXT_RC, plain_text
 from srekit.report.plots.alerting import INCIDENT, PAGE, TICKET
 from srekit.report.plots.base import percent_label, plain_log_labels, plot_times
 
@@ -48,6 +50,7 @@ class LiveChart:
         self.ax.set_title(title, fontsize=10)
         self.ax.tick_params(labelsize=8)
         self.note = self.ax.text(0.5, 0.5, "", ha="center", va="center", transform=self.ax.transAxes, fontsize=9)
+        self.note.set_parse_math(False)
         self._moving: list[Artist] = [self.note]
         self._frame: Hashable = None
         self._background: Any = None
@@ -68,9 +71,12 @@ class LiveChart:
         return True
 
     def png(self) -> bytes:
-        """The chart as PNG bytes: the frame (drawn when it changed) and the moving artists."""
+        """The chart as PNG bytes: the frame (drawn when it changed) and the moving artists.
+        Text is drawn as written, never as mathtext (:func:`srekit.report.nbshow.plain_text`)."""
         if self._background is None:
-            self.canvas.draw()  # everything but the animated artists
+            with matplotlib.rc_context(PLAIN_TEXT_RC):  # type: ignore[arg-type]
+                plain_text(self.figure)
+                self.canvas.draw()  # everything but the animated artists
             self._background = self.canvas.copy_from_bbox(self.figure.bbox)
             self.full_draws += 1
         else:
