@@ -428,3 +428,22 @@ def test_without_any_telemetry_or_series_the_explorer_says_so(tmp_path: Path) ->
     assert ex.outcome is None and ex.error is not None and "has no data" in ex.error
     assert ex.outputs.box.layout.display == "none" and ex.controls.keep.disabled
     assert "has no data" in ex.snapshot_html() and ex.keep() is None
+
+
+def test_hostile_journey_names_stay_text(tmp_path: Path) -> None:
+    """A journey named like markup or mathtext is shown as the text it is: escaped in every
+    table and message, drawn as written in the charts."""
+    hostile = "<img src=x onerror=alert(1)> pay $\\alpha$"
+    data = copy_samples(tmp_path / "samples").parent
+    tel = pd.read_parquet(data / "telemetry.parquet")
+    tel["journey"] = tel["journey"].astype(str).replace({"browse": hostile})
+    tel.to_parquet(data / "telemetry.parquet", index=False)
+    config = data / "service.yaml"
+    config.write_text(config.read_text().replace("  - name: browse\n", f"  - name: '{hostile}'\n"))
+    ex = explorer(config, journey=hostile)
+    assert ex.error is None and ex.figures["choice"]["journey"] == hostile
+    shown = ex.outputs.summary.value + ex.outputs.rules.value + ex.snapshot_html()
+    assert "<img src=x" not in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
+    ex.controls.kind.value = "timeslice"  # the message names the journey
+    assert ex.error is not None and hostile in ex.error
+    assert "<img src=x" not in ex.message.value and "&lt;img src=x" in ex.message.value
