@@ -495,13 +495,13 @@ def parse_objective(text: str) -> float:
     raw = text.strip().removesuffix("%").strip()
     value = _number(raw, "The objective")
     if text.strip().endswith("%") and not 0 < value < 100:
-        raise ExploreError(f"The objective {text.strip()!r} must be a percentage below 100 (e.g. 99.9%).")
+        raise ExploreError(f"The objective '{text.strip()}' must be a percentage below 100 (e.g. 99.9%).")
     try:
         target = float(_TARGET.validate_python(value / 100.0 if text.strip().endswith("%") else value))
         return float(f"{target:.12g}")  # 99.9 / 100 is 0.9990000000000001: the objective typed is 0.999
     except ValidationError as exc:
         reason = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        raise ExploreError(f"The objective {text.strip()!r} is not usable: {reason}.") from None
+        raise ExploreError(f"The objective '{text.strip()}' is not usable: {reason}.") from None
 
 
 def objective_options(extra: float | None = None) -> list[tuple[str, float]]:
@@ -515,9 +515,9 @@ def _number(text: str, what: str) -> float:
     try:
         value = float(text.strip().removesuffix("ms").strip())
     except ValueError:
-        raise ExploreError(f"{what} {text.strip()!r} is not a number.") from None
+        raise ExploreError(f"{what} '{text.strip()}' is not a number.") from None
     if not np.isfinite(value):
-        raise ExploreError(f"{what} {text.strip()!r} is not a finite number.")
+        raise ExploreError(f"{what} '{text.strip()}' is not a finite number.")
     return value
 
 

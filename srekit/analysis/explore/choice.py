@@ -90,18 +90,18 @@ def check_choice(history: ExploreHistory, choice: Choice) -> Choice:
 def _check_journey(history: ExploreHistory, journey: str, sli: str) -> None:
     if journey not in history.journeys:
         known = ", ".join(history.journeys) or "none"
-        raise ExploreError(f"Journey {journey!r} is not in the data or in service.yaml. Journeys: {known}.")
+        raise ExploreError(f"Journey '{journey}' is not in the data or in service.yaml. Journeys: {known}.")
     if sli not in KINDS:
-        raise ExploreError(f"SLI kind {sli!r} is not one of {', '.join(KINDS)}.")
+        raise ExploreError(f"SLI kind '{sli}' is not one of {', '.join(KINDS)}.")
     kinds = history.kinds(journey)
     if not kinds:
         raise ExploreError(
-            f"Journey {journey!r} has no data: no requests in the telemetry and no gauge series. "
+            f"Journey '{journey}' has no data: no requests in the telemetry and no gauge series. "
             "Is it live, and is its name spelled as in the data's journey column?"
         )
     if sli not in kinds:
         need = "a gauge series (data.series)" if sli == "timeslice" else "request telemetry"
-        raise ExploreError(f"A {sli} SLI of {journey!r} needs {need}; this journey has: {', '.join(kinds)}.")
+        raise ExploreError(f"A {sli} SLI of '{journey}' needs {need}; this journey has: {', '.join(kinds)}.")
 
 
 def _check_target(target: float) -> None:
@@ -113,7 +113,7 @@ def _check_target(target: float) -> None:
 
 def _check_window(window: pd.Timedelta, kind: str) -> None:
     if kind not in WINDOW_KINDS:
-        raise ExploreError(f"The window kind must be rolling or calendar_month, not {kind!r}.")
+        raise ExploreError(f"The window kind must be rolling or calendar_month, not '{kind}'.")
     if pd.isna(window) or not pd.Timedelta(0) < window <= MAX_WINDOW:
         raise ExploreError(f"The SLO window must be positive and at most ten years; got {window}.")
 

@@ -70,7 +70,7 @@ def sli_view(history: ExploreHistory, choice: Choice) -> SliView:
     if events.empty or int(events["total"].sum()) == 0:
         unit = "samples" if spec.sli == "timeslice" else "requests"
         raise ExploreError(
-            f"Journey {choice.journey!r} has no {unit} between {choice.start:%Y-%m-%d %H:%M} and "
+            f"Journey '{choice.journey}' has no {unit} between {choice.start:%Y-%m-%d %H:%M} and "
             f"{choice.end:%Y-%m-%d %H:%M} UTC. Widen the range or pick another journey."
         )
     days, day_total, day_bad = daily_sums(events)
