@@ -40,6 +40,7 @@ _LAZY = {
     "build_report": "srekit.report.cache",
     "ReliabilityReport": "srekit.report.contract",
     "run_report": "srekit.report.runner",
+    "explorer": "srekit.report.explore",
     "write_samples": "srekit.inputs.samples",
 }
 

@@ -173,15 +173,15 @@ def default_notebooks_dir() -> Path:
 
 
 def discover_notebooks(notebooks_dir: Path, only: Sequence[str] = ()) -> list[Path]:
-    """Every ``*.ipynb`` in the folder (sorted), or those named in ``only`` (a stem such as
-    ``01_telemetry`` or its number prefix ``01``)."""
+    """Every ``*.ipynb`` in the folder that is part of the report (sorted, see :func:`in_report`),
+    or those named in ``only`` (a stem such as ``01_telemetry`` or its number prefix ``01``)."""
     found = sorted(p for p in notebooks_dir.glob("*.ipynb") if not p.name.startswith("."))
     if not found:
         raise SrekitError(
             f"no notebooks in {notebooks_dir}. fix: pass --notebooks DIR or run from the srekit repository"
         )
     if not only:
-        return found
+        return [p for p in found if in_report(p)]
     chosen: list[Path] = []
     for name in only:
         hits = [p for p in found if p.stem == name or p.stem.split("_", 1)[0] == name]
@@ -235,6 +235,15 @@ def notebook_parameters(path: Path) -> dict[str, str]:
                 if isinstance(t, ast.Name):
                     out[t.id] = "" if value is None else (ast.get_source_segment(cell.source, value) or "")
     return out
+
+
+def in_report(path: Path) -> bool:
+    """False when the notebook's metadata says ``srekit.in_report: false``: an interactive
+    notebook (the explorer, 07) that the report renders only when ``--only`` names it."""
+    import nbformat
+
+    meta = nbformat.read(str(path), as_version=4).metadata.get("srekit", {})
+    return not (isinstance(meta, Mapping) and meta.get("in_report") is False)
 
 
 def runs_last(path: Path) -> bool:

@@ -241,7 +241,7 @@ def _baseline_on_grid(r: ReplayedSLO, grid: pd.DatetimeIndex) -> pd.Series:
         budget_share=min(1.0, BASELINE_WINDOW / spec.window),
         threshold=spec.error_budget,
     )
-    return _on_grid(replay(r.events, [rule])[rule.name], step_of(r.events), grid)
+    return _on_grid(replay(r.events, [rule], sums=r.sums)[rule.name], step_of(r.events), grid)
 
 
 def _firings(outcomes: Sequence[_RuleOutcome]) -> pd.DataFrame:

@@ -4,8 +4,8 @@ shows on its own (the ground truth that does not come from the incident file).""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,36 @@ def _rows(window: pd.Timedelta, step: pd.Timedelta) -> int:
     return max(int(round(window / step)), 1)
 
 
-def replay(events: pd.DataFrame, rules: Sequence[BurnRateRule], *, error_budget: float | None = None) -> pd.DataFrame:
+#: Trailing ``(bad, total)`` sums of an SLO's events per window length in rows: what every rule
+#: compares with its threshold. They do not depend on the target, the SLO window or the
+#: severities, so a caller replaying many objectives on the same events (the explorer) computes
+#: them once (:func:`window_sums`) and passes them back.
+WindowSums = Mapping[int, tuple[np.ndarray, np.ndarray]]
+
+
+def window_sums(
+    events: pd.DataFrame, windows: Iterable[pd.Timedelta], *, have: WindowSums | None = None
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Trailing bad and total sums of ``events`` over each window (keyed by its length in
+    rows), from one cumulative sum; ``have``: sums of the same events computed before (only the
+    missing windows are computed)."""
+    step = step_of(events)
+    out = dict(have or {})
+    missing = {_rows(w, step) for w in windows} - out.keys()
+    if missing:
+        cs_bad = np.cumsum(events["bad"].to_numpy(dtype=np.int64))
+        cs_tot = np.cumsum(events["total"].to_numpy(dtype=np.int64))
+        out.update({n: (trailing(cs_bad, n), trailing(cs_tot, n)) for n in missing})
+    return out
+
+
+def replay(
+    events: pd.DataFrame,
+    rules: Sequence[BurnRateRule],
+    *,
+    error_budget: float | None = None,
+    sums: WindowSums | None = None,
+) -> pd.DataFrame:
     """Evaluate every rule at every interval of a regular event grid.
 
     Returns a boolean frame (one column per rule name) indexed by the evaluation time, the
@@ -45,16 +74,13 @@ def replay(events: pd.DataFrame, rules: Sequence[BurnRateRule], *, error_budget:
     would make one stray error look like a burn. A rule with a pending time fires once its
     condition has held for it (Prometheus ``for:``); a rule with slo-generator's rounding
     decides on the rounded SLI and burn rate (``error_budget`` = 1 − target, else
-    threshold / burn rate).
+    threshold / burn rate). ``sums``: :func:`window_sums` of these events computed before.
     """
     step = step_of(events)
     index = pd.DatetimeIndex(events.index + step, name="evaluated_at")
     if events.empty:
         return pd.DataFrame({r.name: pd.Series([], dtype=bool) for r in rules}, index=index)
-    cs_bad = np.cumsum(events["bad"].to_numpy(dtype=np.int64))
-    cs_tot = np.cumsum(events["total"].to_numpy(dtype=np.int64))
-    sizes = {_rows(w, step) for r in rules for w in (r.long_window, r.short_window)}
-    sums = {n: (trailing(cs_bad, n), trailing(cs_tot, n)) for n in sizes}
+    sums = window_sums(events, [w for r in rules for w in (r.long_window, r.short_window)], have=sums)
     cols = {}
     for r in rules:
         long_n, short_n = _rows(r.long_window, step), _rows(r.short_window, step)
@@ -118,7 +144,12 @@ def firing_intervals(fired: pd.Series) -> pd.DataFrame:
 
 
 def burn_episodes(
-    events: pd.DataFrame, spec: SLOSpec, *, window: pd.Timedelta = HOUR, min_share: float = 0.02
+    events: pd.DataFrame,
+    spec: SLOSpec,
+    *,
+    window: pd.Timedelta = HOUR,
+    min_share: float = 0.02,
+    sums: WindowSums | None = None,
 ) -> pd.DataFrame:
     """Periods where telemetry shows a budget burn worth alerting on (ground truth that does
     not come from the incident file).
@@ -127,14 +158,14 @@ def burn_episodes(
     the budget allows, Workbook ch. 5); contiguous burning intervals form an episode, kept when
     its bad events spend at least ``min_share`` of the period's budget (default 2 %, the
     fastest page's share). Columns: start, end (evaluation times), bad, budget_share.
+    ``sums``: :func:`window_sums` of these events computed before.
     """
     if events.empty:
         return _no_episodes()
     step = step_of(events)
     n = _rows(window, step)
     bad = events["bad"].to_numpy(dtype=np.int64)
-    tot = events["total"].to_numpy(dtype=np.int64)
-    rate = tm.ratio(trailing(np.cumsum(bad), n), trailing(np.cumsum(tot), n)) / spec.error_budget
+    rate = tm.ratio(*window_sums(events, [window], have=sums)[n]) / spec.error_budget
     burning = pd.Series(rate > 1.0, index=pd.DatetimeIndex(events.index) + step)
     runs = firing_intervals(burning)
     if runs.empty:
@@ -186,6 +217,7 @@ class ReplayedSLO:
     fired: pd.DataFrame  # bool per rule name
     episodes: pd.DataFrame
     budget_events: float
+    sums: WindowSums | None = field(default=None, compare=False, repr=False)  # window_sums of the events, if kept
 
 
 def replay_slo(
@@ -210,15 +242,23 @@ def replay_slo(
 
 
 def replay_policy(
-    policy: AlertPolicy, events: pd.DataFrame, *, max_intervals: int = DEFAULT_LIMITS.max_intervals
+    policy: AlertPolicy,
+    events: pd.DataFrame,
+    *,
+    sums: WindowSums | None = None,
+    max_intervals: int = DEFAULT_LIMITS.max_intervals,
 ) -> ReplayedSLO:
-    """A designed or imported policy replayed on its SLO's SLI events. A rule reading further
-    back than the grid keeps after data (an imported policy's 4-day window) gets the skipped
-    empty intervals back first (they are zeros), so its trailing sums are the dense grid's."""
+    """A designed or imported policy replayed on its SLO's SLI events (``sums``: their
+    :func:`window_sums` computed before, kept for the backtest's baseline). A rule reading
+    further back than the grid keeps after data (an imported policy's 4-day window) gets the
+    skipped empty intervals back first (they are zeros), so its trailing sums are the dense
+    grid's; sums computed on the sparser grid are then recomputed."""
     spec = policy.spec
     longest = max((r.long_window for r in policy.rules), default=pd.Timedelta(0))
     look = lookback()
     if look is not None and longest > look:
         events = regularise(events, GridSettings((longest,), max_intervals))
-    fired = replay(events, policy.rules, error_budget=spec.error_budget)
-    return ReplayedSLO(policy, events, fired, burn_episodes(events, spec), period_budget_events(events, spec))
+        sums = None
+    fired = replay(events, policy.rules, error_budget=spec.error_budget, sums=sums)
+    episodes = burn_episodes(events, spec, sums=sums)
+    return ReplayedSLO(policy, events, fired, episodes, period_budget_events(events, spec), sums)
