@@ -8,13 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from io import StringIO
 from pathlib import Path
-from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from srekit.core.spec import AlertPolicySpec, SLOSpec
 from srekit.core.timeutil import format_duration
+from srekit.inputs.config_edit import dump_round_trip, load_round_trip
 
 
 def _policy(p: AlertPolicySpec) -> CommentedMap:
@@ -110,12 +110,10 @@ def new_service_yaml(
 
 
 def update_service_yaml(path: Path, specs: Sequence[SLOSpec], fmt: str) -> str:
-    """``path``'s text with the imported SLOs merged in, its own comments and layout kept."""
-    y = _yaml()
-    y.preserve_quotes = True
-    doc: Any = y.load(path.read_text(encoding="utf-8-sig"))
+    """``path``'s text with the imported SLOs merged in, its own comments, layout and indentation
+    kept (the same round trip as the explorer's Keep, :mod:`srekit.inputs.config_edit`)."""
+    original = path.read_text(encoding="utf-8")
+    rt, doc = load_round_trip(original)
     _merge_journeys(doc, specs)
     _merge_slos(doc, specs, fmt)
-    buf = StringIO()
-    y.dump(doc, buf)
-    return buf.getvalue()
+    return dump_round_trip(rt, doc, original)

@@ -21,6 +21,7 @@ the folder holding ``service.yaml``.
 from __future__ import annotations
 
 import string
+from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -90,7 +91,7 @@ def _target(value: Any) -> float:
     if 0 < f < 1:
         return f
     if MIN_PERCENT_TARGET <= f < 100:
-        return f / 100.0
+        return float(Decimal(repr(f)) / 100)  # 99.9 -> 0.999 exactly as written, not 0.9990000000000001
     if 1 <= f < MIN_PERCENT_TARGET:
         raise ValueError(
             f"{value!r} is ambiguous: write a fraction (0.999) or a percentage of at least "

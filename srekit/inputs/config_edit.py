@@ -128,7 +128,7 @@ def set_slo(text: str, objective: Objective, *, list_also: Sequence[str] = ()) -
     The target is written as a percentage when the value it replaces was one (``99.9``), else as
     a fraction. SLOs read from OpenSLO files or ``slo.import`` cannot be changed here (a
     :class:`ConfigError` says so). Returns the new text and notes on what else changed."""
-    rt, doc = _load(text)
+    rt, doc = load_round_trip(text)
     if not isinstance(doc, CommentedMap):
         raise ConfigError("service.yaml must be a mapping (service: NAME, data: ...) to write an objective into")
     _refuse_external(doc)
@@ -140,7 +140,7 @@ def set_slo(text: str, objective: Objective, *, list_also: Sequence[str] = ()) -
         key = "availability" if objective.sli == "availability" else "latency"
         _set_objective(_child_map(item, "slos"), key, objective.target, objective.threshold_ms)
         notes += more + _set_window(doc, objective.window, objective.window_kind)
-    return _dump(rt, doc, text), tuple(notes)
+    return dump_round_trip(rt, doc, text), tuple(notes)
 
 
 def _refuse_external(doc: CommentedMap) -> None:
@@ -182,8 +182,10 @@ def _set_listed(slos: CommentedSeq, objective: Objective) -> list[str]:
     return notes
 
 
-def _load(text: str) -> tuple[YAML, Any]:
-    """The document and the YAML writer set to the file's own indentation."""
+def load_round_trip(text: str) -> tuple[YAML, Any]:
+    """A user's YAML text as a ruamel round-trip document (comments, key order and quoting kept)
+    and the writer set to the file's own indentation, so writing it back changes only what was
+    edited."""
     body = text.removeprefix(BOM)
     best: tuple[int, YAML, Any] | None = None
     for mapping, sequence, offset in INDENTS:
@@ -215,7 +217,8 @@ def _changed_lines(a: str, b: str) -> int:
     return sum(1 for line in diff if line.startswith(("+ ", "- ")))
 
 
-def _dump(rt: YAML, doc: Any, original: str) -> str:
+def dump_round_trip(rt: YAML, doc: Any, original: str) -> str:
+    """``doc`` written back as :func:`load_round_trip` read it (a leading BOM kept)."""
     out = _text(rt, doc)
     return BOM + out if original.startswith(BOM) else out
 
