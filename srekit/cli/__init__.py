@@ -66,18 +66,20 @@ def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
-    parser = build_parser(chosen if chosen in COMMANDS else None)
-    args = parser.parse_args(argv)  # a usage error exits 2 with argparse's message
-    try:
+    command = chosen if chosen in COMMANDS else "?"
+    try:  # Ctrl-C while the sub-command's modules import is an interruption too, not a traceback
+        parser = build_parser(chosen if chosen in COMMANDS else None)
+        args = parser.parse_args(argv)  # a usage error exits 2 with argparse's message
+        command = args.command
         return int(args._run(args) or 0)
     except SrekitError as exc:
-        print(f"srekit {args.command}: error: {exc}", file=sys.stderr)
+        print(f"srekit {command}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(f"srekit {args.command}: interrupted", file=sys.stderr)
+        print(f"srekit {command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug or the machine (disk full): one line, exit 1 like a failed step
-        print(f"srekit {args.command}: failed: {_describe(exc)}", file=sys.stderr)
+        print(f"srekit {command}: failed: {_describe(exc)}", file=sys.stderr)
         if os.environ.get(DEBUG_ENV):
             traceback.print_exc()
         return 1

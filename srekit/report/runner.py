@@ -240,9 +240,7 @@ def notebook_parameters(path: Path) -> dict[str, str]:
 def in_report(path: Path) -> bool:
     """False when the notebook's metadata says ``srekit.in_report: false``: an interactive
     notebook (the explorer, 07) that the report renders only when ``--only`` names it."""
-    import nbformat
-
-    meta = nbformat.read(str(path), as_version=4).metadata.get("srekit", {})
+    meta = read_notebook(path).metadata.get("srekit", {})
     return not (isinstance(meta, Mapping) and meta.get("in_report") is False)
 
 
