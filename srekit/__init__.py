@@ -10,14 +10,17 @@ import importlib
 from typing import Any
 
 from srekit.core.errors import ConfigError, InputError, ParameterError, SrekitError
-from srekit.core.spec import SLOSpec
-from srekit.inputs.config import ServiceConfig, load_config, parse_config
-from srekit.inputs.ledger import LedgerEntry
 
 __version__ = "0.1.0"
 
-# name -> module that defines it
+# name -> module that defines it (the CLI imports ``srekit.cli`` first; nothing heavy may load
+# before its ``main`` runs, so that Ctrl-C during start-up is an interruption, not a traceback)
 _LAZY = {
+    "SLOSpec": "srekit.core.spec",
+    "ServiceConfig": "srekit.inputs.config",
+    "load_config": "srekit.inputs.config",
+    "parse_config": "srekit.inputs.config",
+    "LedgerEntry": "srekit.inputs.ledger",
     "Inputs": "srekit.inputs.loaders",
     "load_inputs": "srekit.inputs.loaders",
     "aggregate_files": "srekit.inputs.aggregate",
@@ -54,16 +57,4 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__all__ = [
-    "ConfigError",
-    "InputError",
-    "LedgerEntry",
-    "ParameterError",
-    "SLOSpec",
-    "ServiceConfig",
-    "SrekitError",
-    "__version__",
-    "load_config",
-    "parse_config",
-    *sorted(_LAZY),
-]
+__all__ = ["ConfigError", "InputError", "ParameterError", "SrekitError", "__version__", *sorted(_LAZY)]
