@@ -149,6 +149,9 @@ def test_summarize_inputs_ranges_missing_and_ledger() -> None:
         "start": "2024-03-01T00:00:00+00:00",
         "end": "2024-03-01T00:05:00+00:00",
         "days": pytest.approx(5 / 1440),
+        "kept": 2,
+        "clipped_before": 0,
+        "clipped_after": 0,
     }
     assert d["requests"] == 30 and d["errors"] == 1
     assert d["telemetry_interval_s"] == 300.0
@@ -175,7 +178,9 @@ def test_report_json_keys_and_round_trip() -> None:
     assert d["meta"]["seed"] == 11 and d["meta"]["parameters"] == {"x": 1}
     assert d["summary"]["figures"]["requests"] == 1500
     assert d["summary"]["figures"]["success_ratio"] == pytest.approx(1 - 6 / 1500)
-    assert 1 <= len(d["summary"]["sentences"]) <= 3
+    assert 2 <= len(d["summary"]["sentences"]) <= 4
+    assert d["summary"]["sentences"][0].startswith("This report covers 2024-03-01 00:00 to 2024-03-01 00:01 UTC")
+    assert "in a single interval of unknown length (assumed 1 minute)" in d["summary"]["sentences"][1]
 
 
 def test_generated_at_must_be_given_and_is_utc() -> None:
