@@ -416,7 +416,7 @@ def test_plots_draw_full_and_empty_results() -> None:
         plots.plot_consumption(None),
         plots.plot_what_ifs(none, None),
     ):
-        assert "no forecast" in ax.texts[0].get_text()
+        assert "no SLO could be forecast" in ax.texts[0].get_text()
     plt.close("all")
 
 

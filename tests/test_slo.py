@@ -301,7 +301,7 @@ def test_series_only_gives_timeslice_proposals_and_budgets() -> None:
     pol = budget_policy(None, series, prop.specs, c)
     b = next(b for b in pol.budgets if b.slo == spec.name)
     assert b.event_unit == "samples" and b.total_events == 28 * 24 * 12
-    assert "5m intervals" in next(s for s in prop.slis if s.kind == "timeslice").definition
+    assert "5-minute samples" in next(s for s in prop.slis if s.kind == "timeslice").definition
     assert "provisional_slos" not in {q.topic for q in prop.open_questions}  # the series SLO is measured
     assert [s.journey for s in prop.instrumentation_plan] == ["api"]
 

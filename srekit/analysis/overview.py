@@ -423,6 +423,21 @@ NO_TELEMETRY = OpenQuestion(
     assumption="SLIs are provisional and an instrumentation plan is proposed instead of measured SLOs.",
     section="slo_proposal",
 )
+NO_TELEMETRY_SERIES = OpenQuestion(
+    topic="no_telemetry",
+    question="There is no request telemetry, only a series (one value of a statistic per interval). Can the service "
+    "emit request counters and a latency histogram per journey?",
+    assumption="The SLOs measure the series meanwhile; a per-interval statistic such as a mean hides the slow tail "
+    "and counts no failed requests. The instrumentation plan lists what to emit.",
+    section="slo_proposal",
+)
+
+
+def _no_telemetry(inputs: InputsLike) -> tuple[OpenQuestion, ...]:
+    if inputs.telemetry is not None:
+        return ()
+    series = getattr(inputs, "series", None)
+    return (NO_TELEMETRY_SERIES,) if series is not None and len(series) else (NO_TELEMETRY,)
 
 
 def summarize_inputs(config: ServiceConfig, inputs: InputsLike, period: Period | None = None) -> InputsSummary:
@@ -442,7 +457,22 @@ def summarize_inputs(config: ServiceConfig, inputs: InputsLike, period: Period |
         critical_source=source,
         telemetry_interval=None if interval is None else interval.length,
         ledger=tuple(inputs.ledger),
-        open_questions=(*questions, *period.open_questions, *(() if telemetry is not None else (NO_TELEMETRY,))),
+        open_questions=(*questions, *period.open_questions, *_no_telemetry(inputs)),
         period=period,
         series=series_facts(getattr(inputs, "series", None), period),
     )
+
+
+def series_signals(series: pd.DataFrame | None, *, freq: str = "1h") -> pd.DataFrame:
+    """The gauge series per journey on a coarser grid: samples, median and highest non-zero
+    value per period (columns ``journey, period_start, samples, median, max``)."""
+    columns = {"journey": "str", "period_start": "datetime64[us, UTC]", "samples": "int64"}
+    if series is None or series.empty:
+        return pd.DataFrame({k: pd.Series([], dtype=t) for k, t in columns.items()} | {"median": [], "max": []})
+    values = pd.to_numeric(series["value"], errors="coerce")
+    used = series.assign(value=values)[values.notna() & (values != 0)]
+    frame = used.assign(period_start=used["timestamp"].dt.floor(freq))
+    g = frame.groupby(["journey", "period_start"], sort=True, observed=True)["value"]
+    out = pd.DataFrame({"samples": g.size(), "median": g.median(), "max": g.max()}).reset_index()
+    out["journey"] = out["journey"].astype("str")
+    return out

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from srekit.analysis.overview import InputsLike, golden_signals, summarize_inputs, traffic_mix
+from srekit.analysis.overview import InputsLike, golden_signals, series_signals, summarize_inputs, traffic_mix
 from srekit.analysis.period import AnalysedInputs, Period, analysed_period, clip_inputs
 from srekit.core.errors import SrekitError
 from srekit.core.files import atomic_write
@@ -225,7 +225,13 @@ class Analysis:
             from srekit.analysis.slo.propose import propose_slos
 
             return propose_slos(
-                tel, inp.series, cfg, given_specs=self.given_specs, rng=self.rng("slo_proposal"), grids=self._grids()
+                tel,
+                inp.series,
+                cfg,
+                given_specs=self.given_specs,
+                rng=self.rng("slo_proposal"),
+                grids=self._grids(),
+                loadtests=inp.loadtests,
             )
         if key == "error_budget_policy":
             from srekit.analysis.budget import budget_policy
@@ -259,6 +265,7 @@ class Analysis:
                 specs=self.specs,
                 deploys=inp.deploys,
                 counts=self._sli_counts(),
+                detection_from_first_post=_first_post_detection(inp.ledger),
             )
         if key == "toil":
             from srekit.analysis.toil.analyze import analyze_toil
@@ -414,6 +421,15 @@ class Analysis:
             return golden_signals(self.inputs.telemetry, freq=freq)
 
         return self._memoised(f"signals:{freq}", compute)  # type: ignore[no-any-return]
+
+    def series_signals(self, freq: str = "1h") -> pd.DataFrame:
+        """:func:`srekit.analysis.overview.series_signals` of the series in the analysed period at
+        ``freq`` (the telemetry page's chart when there is a series)."""
+
+        def compute() -> pd.DataFrame:
+            return series_signals(self.inputs.series, freq=freq)
+
+        return self._memoised(f"series:{freq}", compute)  # type: ignore[no-any-return]
 
     @property
     def report(self) -> ReliabilityReport:
@@ -610,6 +626,7 @@ def report_from_analysis(analysis: Analysis) -> ReliabilityReport:
         inputs=summary_inputs,
         meta=meta,
         specs=specs,
+        policies=tuple(alerting.policies) if (alerting := analysis.result("alerting")) is not None else (),
     )
 
 
@@ -624,6 +641,16 @@ _BACKLOG_ARGS: Mapping[str, str] = MappingProxyType(
         "toil": "toil",
     }
 )
+
+
+#: Incident presets whose ``detected_at`` is the first public post of a status page.
+STATUS_PAGE_PRESETS = ("preset_statuspage", "preset_gcp")
+
+
+def _first_post_detection(ledger: Sequence[Any]) -> bool:
+    """Whether the incident log came through a status-page preset (its detection stamp is the
+    first public post, not when the team noticed)."""
+    return any(e.kind == "incidents" and any(p in e.notes for p in STATUS_PAGE_PRESETS) for e in ledger)
 
 
 def _version() -> str:

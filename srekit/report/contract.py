@@ -122,6 +122,7 @@ class ReliabilityReport:
     inputs: InputsSummary
     meta: Meta
     specs: tuple[SLOSpec, ...] = ()  # the SLOs in force (rules export); not in report.json
+    policies: tuple[Any, ...] = ()  # their alert policies as designed on the data (rules export); not in report.json
 
     def __post_init__(self) -> None:
         text = self.summary.get("text", "")

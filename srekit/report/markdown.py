@@ -141,6 +141,7 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         lines += ["", f"## {n}. {SECTION_TITLES[key]}", ""]
         if key == "summary":
             lines.append(md_text(payload.get("text", "")) if isinstance(payload, Mapping) else md_text(payload))
+            lines += ["", md_text(tables.period_text(report))]
             if isinstance(payload, Mapping):
                 lines += ["", *md_table(tables.summary_figures_table(report).to_dict("records"), titles=False)]
         elif key == "inputs":
@@ -158,21 +159,28 @@ def report_markdown(report: Mapping[str, Any]) -> str:
                 else "_Not computed in this run._"
             )
         else:
-            shown = 0
             for func, caption in SECTION_TABLES.get(key, ()):
                 table = getattr(tables, func)(report)
-                if len(table):
-                    lines += [f"### {caption}", "", *md_table(table.to_dict("records"), titles=False), ""]
-                    shown += 1
-            if not shown:
-                lines += md_payload(payload)
+                lines += [f"### {caption}", "", *md_display(table), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def md_display(table: Any) -> list[str]:
+    """A display table as Markdown, or the sentence saying why it is empty."""
+    if not len(table):
+        return [md_text(tables.empty_text(table))]
+    return md_table(table.to_dict("records"), titles=False)
 
 
 def _inputs_markdown(report: Mapping[str, Any]) -> list[str]:
     inputs = report.get("inputs") or {}
-    lines: list[str] = []
-    for caption, table in (("Time ranges", tables.ranges_table(report)), ("Journeys", tables.journeys_table(report))):
+    lines: list[str] = [md_text(tables.period_text(report)), ""]
+    for caption, table in (
+        ("Time ranges", tables.ranges_table(report)),
+        ("Journeys", tables.journeys_table(report)),
+        ("Series", tables.series_table(report)),
+        ("Load tests", tables.loadtest_table(report)),
+    ):
         if len(table):
             lines += [f"### {caption}", "", *md_table(table.to_dict("records"), titles=False), ""]
     if inputs.get("missing"):

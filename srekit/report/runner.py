@@ -131,7 +131,7 @@ def write_analysis(report: Any, out_dir: Path, *, config: ServiceConfig | None =
     if config is not None and specs:
         from srekit.exports.bundle import export_all
 
-        export_all(specs, config, out_dir / "rules")
+        export_all(specs, config, out_dir / "rules", policies=getattr(report, "policies", None) or None)
     return written
 
 

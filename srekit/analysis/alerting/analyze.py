@@ -79,6 +79,7 @@ class AlertingReport:
             existing["policy_pages_per_week"] = self.overall_pages.to_dict()["alerts_per_week"]
         return {
             "policy": [r for p in self.policies for r in p.to_dict()],
+            "not_proposed": [d.to_dict() for p in self.policies for d in p.not_proposed],
             "warnings": list(self.warnings),
             "backtest": {
                 "start": None if self.start is None else self.start.isoformat(),

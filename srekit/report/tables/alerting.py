@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, records, section
+from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, given, left_out, records, section
 
 POLICY_COLUMNS = ("alert", "SLO", "sends", "windows", "fires when budget burns at")
 POLICY_DETAIL = ("budget spent when it fires", "fires above this error ratio")
@@ -28,7 +28,23 @@ def alert_policy_table(report: Mapping[str, Any], *, detail: bool = False) -> pd
     """The burn-rate rules: which alert, page or ticket, over which windows; ``detail`` adds the
     share of the budget spent when each fires and its error-ratio threshold."""
     rows = [_policy_row(p) for p in records(section(report, "alerting"), "policy")]
-    return frame(rows, POLICY_COLUMNS + (POLICY_DETAIL if detail else ()))
+    return frame(rows, POLICY_COLUMNS + (POLICY_DETAIL if detail else ()), _no_rules(report))
+
+
+def _no_rules(report: Mapping[str, Any]) -> str:
+    dropped = records(section(report, "alerting"), "not_proposed")
+    if dropped:
+        return "No burn-rate rule is proposed: " + " ".join(str(d.get("reason")) for d in dropped[:2])
+    return "No burn-rate rule is proposed: no SLO is in force."
+
+
+def _not_replayed(report: Mapping[str, Any]) -> str:
+    if not records(section(report, "alerting"), "policy"):
+        return _no_rules(report)
+    return (
+        "The rules were not replayed: there is no request telemetry or series in the analysed period (at least two "
+        "intervals) to replay them on."
+    )
 
 
 def _policy_row(p: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,7 +70,9 @@ def backtest_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.Dat
     recs = [bt[k] for k in unions if isinstance(bt.get(k), Mapping)] + records(bt, "rules")
     if detail and isinstance(bt.get("single_window_baseline"), Mapping):
         recs.append(bt["single_window_baseline"])
-    return frame([_score_row(r) for r in recs], BACKTEST_COLUMNS + (BACKTEST_DETAIL if detail else ()))
+    return frame(
+        [_score_row(r) for r in recs], BACKTEST_COLUMNS + (BACKTEST_DETAIL if detail else ()), _not_replayed(report)
+    )
 
 
 def _score_row(r: Mapping[str, Any]) -> dict[str, Any]:
@@ -106,7 +124,20 @@ def alert_detection_table(report: Mapping[str, Any]) -> pd.DataFrame:
             "alert cleared after the impact",
             "team noticed after (incident log)",
         ],
+        _no_detections(report),
     )
+
+
+def _no_detections(report: Mapping[str, Any]) -> str:
+    bt = section(section(report, "alerting"), "backtest")
+    if not bt.get("start"):
+        return _not_replayed(report)
+    why = left_out(report, "incidents", "incidents")
+    if why:
+        return why
+    if given(report, "incidents") is None:
+        return "No incident log was given, so no incident could be caught or missed (data.incidents)."
+    return "No incident of the log falls in the replayed history, so none could be caught or missed."
 
 
 def existing_pages_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -122,7 +153,15 @@ def existing_pages_table(report: Mapping[str, Any]) -> pd.DataFrame:
         }
         for a in (records(pages, "by_alert") if isinstance(pages, Mapping) else [])
     ]
-    return frame(rows, ["alert", "fires on", "pages", "needed no action"])
+    return frame(rows, ["alert", "fires on", "pages", "needed no action"], _no_pages(report))
+
+
+def _no_pages(report: Mapping[str, Any]) -> str:
+    return left_out(report, "alerts", "pages") or (
+        "No pages log was given (data.alerts), so today's pages cannot be compared with the proposed rules."
+        if given(report, "alerts") is None
+        else "No page of the log falls in the replayed history."
+    )
 
 
 def pages_per_week(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -142,7 +181,7 @@ def pages_per_week(report: Mapping[str, Any]) -> pd.DataFrame:
         )
         if isinstance(bt.get(key), Mapping)
     ]
-    return frame(rows, ["source", "per_week"])
+    return frame(rows, ["source", "per_week"], _no_pages(report) if not bt.get("start") else None)
 
 
 def runbooks_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -151,7 +190,7 @@ def runbooks_table(report: Mapping[str, Any]) -> pd.DataFrame:
         {"alert": r.get("alert"), "sends": r.get("severity"), "runbook": r.get("file")}
         for r in records(section(report, "alerting"), "runbooks")
     ]
-    return frame(rows, ["alert", "sends", "runbook"])
+    return frame(rows, ["alert", "sends", "runbook"], "No alert is proposed, so no runbook is needed.")
 
 
 def policy_comparison_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -172,4 +211,27 @@ def policy_comparison_table(report: Mapping[str, Any]) -> pd.DataFrame:
         for c in records(section(report, "alerting"), "policy_comparison")
     ]
     cols = ["SLO", "policy", "windows", "rules", "pages per week", "tickets per week", "incidents caught"]
-    return frame(rows, [*cols, "median time to fire", "precision"])
+    return frame(
+        rows,
+        [*cols, "median time to fire", "precision"],
+        "No alert policy was imported (Sloth, Pyrra, OpenSLO or slo-generator), so there is nothing to compare with "
+        "the Workbook's policy.",
+    )
+
+
+def rules_missing(report: Mapping[str, Any]) -> str:
+    """Why no Prometheus rules are shown (every SLO in force measures a series, or none has a rule)."""
+    policy = records(section(report, "alerting"), "policy")
+    if policy and not records(section(report, "alerting"), "runbooks"):
+        return (
+            "No Prometheus rules are generated: the SLOs measure a gauge series, which has no request counter to "
+            "write burn-rate rules on. Emitting the counters and histogram of the instrumentation plan makes them "
+            "exportable."
+        )
+    return _no_rules(report)
+
+
+def warnings_text(report: Mapping[str, Any]) -> str:
+    """The policy's warnings in one paragraph, or that there are none."""
+    warnings = section(report, "alerting").get("warnings") or []
+    return " ".join(str(w) for w in warnings) or "No warnings about these rules."
