@@ -283,7 +283,7 @@ class InputsSummary:
     series: tuple[SeriesFacts, ...] = ()  # per series journey: samples, interval, statistic (no telemetry words)
 
     def __post_init__(self) -> None:
-        if self.critical_source not in ("configured", "top_by_traffic", "none"):
+        if self.critical_source not in ("configured", "top_by_traffic", "series", "none"):
             raise ValueError(f"unknown critical_source {self.critical_source!r}")
 
     @property
@@ -300,6 +300,7 @@ class InputsSummary:
         return {
             "configured": "marked critical in service.yaml",
             "top_by_traffic": f"the {TOP_N_CRITICAL} busiest journeys (no journey is marked in service.yaml)",
+            "series": "the journeys of the series, as there is no request telemetry to rank journeys by traffic",
             "none": "no journeys are configured and there is no telemetry",
         }[self.critical_source]
 
@@ -448,6 +449,10 @@ def summarize_inputs(config: ServiceConfig, inputs: InputsLike, period: Period |
     telemetry = inputs.telemetry
     mix = traffic_mix(telemetry)
     critical, source, questions = choose_critical(config, mix)
+    facts = series_facts(getattr(inputs, "series", None), period)
+    if source == "none" and facts:
+        critical, source = tuple(f.journey for f in facts[:TOP_N_CRITICAL]), "series"
+        questions = ()
     interval = period.intervals.get("telemetry")
     return InputsSummary(
         ranges=ranges,
@@ -459,7 +464,7 @@ def summarize_inputs(config: ServiceConfig, inputs: InputsLike, period: Period |
         ledger=tuple(inputs.ledger),
         open_questions=(*questions, *period.open_questions, *_no_telemetry(inputs)),
         period=period,
-        series=series_facts(getattr(inputs, "series", None), period),
+        series=facts,
     )
 
 

@@ -50,3 +50,9 @@ def per_words(td: pd.Timedelta) -> str:
     with a hyphen and a singular unit)."""
     n, unit = duration_words(td).split(" ", 1)
     return f"{n}-{unit.removesuffix('s')}"
+
+
+def every_words(td: pd.Timedelta) -> str:
+    """How often, in words: ``hour``, ``5 minutes``, ``day`` (for "one value per …")."""
+    text = duration_words(td)
+    return text.split(" ", 1)[1] if text.startswith("1 ") else text

@@ -458,6 +458,8 @@ class Analysis:
         if "inputs" in keys:
             view["inputs"] = self.summary_inputs.to_dict()
             questions.insert(0, tuple(self.summary_inputs.open_questions))
+        else:  # an input left out of the period concerns every page
+            questions.insert(0, tuple(self.period.open_questions))
         return view | {"open_questions": [q.to_dict() for q in merge_questions(*questions)]}
 
     def compute_all(self) -> Analysis:

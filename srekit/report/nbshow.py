@@ -129,11 +129,14 @@ def text_html(template: str, **values: Any) -> str:
     return template.format(**{k: html_text(v) for k, v in values.items()})
 
 
-def show_figure(fig: Any, alt: str) -> None:
-    """Display a figure inline with alt text; a pyplot figure is closed (no duplicate stray output)."""
+def show_figure(fig: Any, alt: str, *, hide_empty: bool = False) -> None:
+    """Display a figure inline with alt text (a "no data" panel as its sentence; nothing with
+    ``hide_empty``, where the page says why in the text next to it); a pyplot figure is closed
+    (no duplicate stray output)."""
     from IPython.display import HTML, display
 
-    display(HTML(figure_html(fig, alt)))
+    if not (hide_empty and str(fig.get_label() or "").startswith(NO_DATA_LABEL)):
+        display(HTML(figure_html(fig, alt)))
     pyplot = sys.modules.get("matplotlib.pyplot")  # srekit's own figures never load pyplot
     if pyplot is not None:
         pyplot.close(fig)

@@ -15,7 +15,7 @@ from srekit.analysis.explain import Explanation, explain
 from srekit.core.errors import ConfigError
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import AlertPolicySpec, AlertWindowSpec, SLOSpec
-from srekit.core.timeutil import duration_words, format_duration, parse_duration
+from srekit.core.timeutil import every_words, format_duration, parse_duration, per_words
 from srekit.inputs.config import ServiceConfig
 
 SEVERITIES = ("page", "ticket")
@@ -213,7 +213,7 @@ def _within_data(
     if data_interval is None:
         return rules, ()
     keep = tuple(r for r in rules if r.short_window >= data_interval)
-    step = duration_words(data_interval)
+    step = per_words(data_interval)
     dropped = tuple(
         NotProposed(
             spec.name,
@@ -234,7 +234,7 @@ def _coarse_data(spec: SLOSpec, dropped: tuple[NotProposed, ...], data_interval:
     if not dropped or data_interval is None:
         return _Findings()
     windows = ", ".join(f"{format_duration(d.long_window)}/{format_duration(d.short_window)}" for d in dropped)
-    step = duration_words(data_interval)
+    step = every_words(data_interval)
     fix = (
         "emit request counters and a latency histogram (the instrumentation plan) or export the series at a finer step"
         if spec.sli == "timeslice"
@@ -243,7 +243,8 @@ def _coarse_data(spec: SLOSpec, dropped: tuple[NotProposed, ...], data_interval:
     question = OpenQuestion(
         topic=f"alert_windows_coarse:{spec.name}",
         question=f"The data behind {spec.name} has one value per {step}: should its alerts wait for finer data?",
-        assumption=f"The rules over {windows} were not proposed (their short window is under {step}); to alert "
+        assumption=f"The rules over {windows} were not proposed (their short window is under the data's "
+        f"{per_words(data_interval)} interval); to alert "
         f"faster, {fix}.",
         section="alerting",
     )
@@ -481,7 +482,7 @@ def _coarse_series(
     spec: SLOSpec, fastest: BurnRateRule, one_bad: float, data_interval: pd.Timedelta | None
 ) -> _Findings:
     """A series SLO where one bad sample spends more than the fastest rule's share."""
-    every = f"one sample per {duration_words(data_interval)}" if data_interval is not None else "its samples"
+    every = f"one sample per {every_words(data_interval)}" if data_interval is not None else "its samples"
     warning = (
         f"{spec.name}: the series has {every}: one bad sample spends {one_bad:.1%} of the budget, more than the "
         f"fastest alert's {fastest.budget_share:.0%}, so that alert fires on a single bad sample. Request counters "

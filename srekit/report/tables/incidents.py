@@ -173,6 +173,8 @@ def postmortem_text(report: Mapping[str, Any]) -> str:
     inc = _incidents(report)
     p = section(inc, "postmortems")
     if not inc.get("incidents"):
+        if given(report, "incidents") is not None:
+            return no_incidents(report)
         return "No incident log was given: start one, and write postmortems with the template below."
     sev = " and ".join(p.get("high_severities") or [])
     coverage = p.get("coverage")

@@ -145,7 +145,7 @@ def candidates_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.D
         )
     toil = section(report, "toil")
     why = (
-        no_toil(report)
+        "No automation candidate: toil could not be measured (see above)."
         if toil.get("source") == "none" or not records(toil, "inventory")
         else "No task is an automation candidate (none is marked automatable, or none takes enough time)."
     )
