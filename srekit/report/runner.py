@@ -660,7 +660,7 @@ def _prune(out: Path, config: ServiceConfig) -> list[str]:
 def headline(report: Mapping[str, Any]) -> dict[str, Any]:
     """The few figures shown per run in ``index.html``."""
     figures = dict((report.get("summary") or {}).get("figures") or {})
-    keep = (
+    keep: tuple[str, ...] = (
         "period_start",
         "period_end",
         "requests",
