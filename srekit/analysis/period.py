@@ -9,7 +9,7 @@ The rule (docs/report-json.md, "meta.period"):
   resolution); else (only toil, pages or deploys) the range all of them span together;
 * telemetry is never clipped (it defines the period when present); every other input keeps
   the records that overlap the period: series samples and pages and deploys stamped inside it,
-  incidents whose impact (start to resolution; open ones: start onwards) overlaps it, toil days
+  incidents whose impact (start to resolution; an open one: start to the log's last stamp) overlaps it, toil days
   that overlap it. The rest are clipped and counted (before / after), never counted as missed
   incidents or as budget;
 * an input that keeps nothing contributes nothing: an open question and a summary sentence say
@@ -62,6 +62,8 @@ LABELS: Mapping[str, str] = {
     "deploys": "deploy log",
 }
 SECTION = "inputs"
+#: Every stamp of an incident (the latest bounds how long an open incident is known to last).
+INCIDENT_STAMPS = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
 DAY = pd.Timedelta(days=1)
 
 
@@ -108,6 +110,7 @@ class Period:
     spans: tuple[InputSpan, ...] = ()
     intervals: Mapping[str, Interval] = field(default_factory=dict)
     open_questions: tuple[OpenQuestion, ...] = ()
+    loadtests: int = 0  # load tests given (no time axis: never part of the period)
 
     def __post_init__(self) -> None:
         if (self.start is None) != (self.end is None):
@@ -143,6 +146,7 @@ class Period:
             "inputs": {s.kind: s.to_dict() for s in self.spans},
             "intervals": {k: v.to_dict() for k, v in self.intervals.items()},
             "clipped": {s.kind: s.clipped for s in self.spans if s.clipped},
+            "loadtests": self.loadtests,
         }
 
 
@@ -222,15 +226,23 @@ def keep_mask(kind: str, frame: pd.DataFrame, start: pd.Timestamp, end: pd.Times
     before it (the rest lie after)."""
     t = pd.to_datetime(frame[TIMED[kind]], utc=True)
     if kind == "incidents":
-        # the impact overlaps the period: resolved on or after its start (an open one still goes on)
+        # the impact overlaps the period: resolved on or after its start; an open incident is known to
+        # last only until its log's last stamp (right-censored there), not forever
         resolved = pd.to_datetime(frame["resolved_at"], utc=True) if "resolved_at" in frame.columns else t
-        before = (resolved.notna() & (resolved < start)).to_numpy(dtype=bool)
+        before = (resolved.fillna(_log_end(frame)) < start).to_numpy(dtype=bool)
     elif kind == "toil":
         before = (t + DAY <= start).to_numpy(dtype=bool)
     else:
         before = (t < start).to_numpy(dtype=bool)
     after = (t >= end).to_numpy(dtype=bool)
     return ~(before | after), before
+
+
+def _log_end(frame: pd.DataFrame) -> pd.Timestamp:
+    """The last stamp anywhere in an incident log: how long its open incidents are known to last."""
+    stamps = [pd.to_datetime(frame[c], utc=True).max() for c in INCIDENT_STAMPS if c in frame.columns]
+    found = [x for x in stamps if not pd.isna(x)]
+    return max(found) if found else pd.Timestamp.max.tz_localize("UTC")
 
 
 def _span(kind: str, frame: pd.DataFrame, period: tuple[pd.Timestamp, pd.Timestamp] | None, interval: Any) -> InputSpan:
@@ -283,7 +295,8 @@ def analysed_period(inputs: Any) -> Period:
     )
     questions = [_unused_question(s, basis, start, end) for s in spans if s.rows and not s.kept and start and end]
     questions += [_interval_question(k, i) for k, i in intervals.items() if i.source == "assumed"]
-    return Period(start, end, basis, spans, intervals, tuple(questions))
+    tests = len(getattr(inputs, "loadtests", ()) or ())
+    return Period(start, end, basis, spans, intervals, tuple(questions), tests)
 
 
 @dataclass(frozen=True, slots=True)

@@ -156,6 +156,11 @@ def merge_questions(*groups: Sequence[OpenQuestion]) -> tuple[OpenQuestion, ...]
     return tuple(out)
 
 
+def nines_pct(x: float) -> str:
+    """A success ratio as a stakeholder reads it: ``99.95%``, ``100%``, ``97.3%`` (:func:`_pct`)."""
+    return _pct(x)
+
+
 def _pct(x: float) -> str:
     """A ratio as a percentage with enough digits to tell 99.9 % from 99.95 %."""
     p = 100.0 * x
@@ -193,7 +198,12 @@ def period_sentence(period: Mapping[str, Any] | None) -> str:
     """The analysed period in one sentence, with the records left outside it (``period``:
     report.json's ``meta.period``)."""
     if not period or not period.get("start") or not period.get("end"):
-        return "There is no dated input, so no period could be analysed."
+        if period and period.get("loadtests"):
+            return (
+                "This report has no time period: its only measured input is a load test, which has no time axis, so "
+                "no error budget, alert replay or incident figure is computed from it."
+            )
+        return "This report has no time period: no input has dates, so nothing is counted over time."
     start, end = pd.Timestamp(period["start"]), pd.Timestamp(period["end"])
     days = (end - start) / pd.Timedelta(days=1)
     basis = _BASIS.get(str(period.get("basis")), "")
@@ -235,6 +245,34 @@ def unused_sentence(period: Mapping[str, Any] | None) -> str | None:
     )
 
 
+def loadtest_sentence(sections: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """What the first load test says: its size and load, its 99th percentile, and where the first
+    latency threshold in force falls in it."""
+    tests = _records(sections.get("slo_proposal", {}), "loadtests")
+    if not tests:
+        return None
+    t = tests[0]
+    p99 = next((p.get("value_ms") for p in _records(t, "percentiles") if p.get("share") == 0.99), None)
+    rate = f" at {float(t['requests_per_s']):,.0f} requests/s" if t.get("requests_per_s") else ""
+    text = f"Under the load test {t.get('file')} ({int(t.get('requests') or 0):,} requests{rate})"
+    text += f", 99% of requests finished within {float(p99):,.3g} ms" if p99 is not None else ""
+    slos = _records(t, "slos")
+    if slos:
+        s = slos[0]
+        share = float(s.get("share_within") or 0.0)
+        verdict = "meeting" if s.get("meets_target") else "short of"
+        text += (
+            f"; {s.get('slo')}'s {float(s.get('threshold_ms') or 0):g} ms threshold holds for {_share(share)} of them, "
+            f"{verdict} its {_pct(float(s.get('target') or 0))} target"
+        )
+    return text + "."
+
+
+def _share(x: float) -> str:
+    """A share of load-test requests, never rounded up to 100%."""
+    return "all" if x >= 1.0 else f"{math.floor(x * 1000) / 10:.1f}%"
+
+
 def _data_sentence(service: str, inputs: InputsSummary, figures: Mapping[str, Any]) -> str:
     """What was measured: requests, or series samples, or nothing yet."""
     interval = None if inputs.period is None else inputs.period.intervals.get("telemetry")
@@ -244,12 +282,12 @@ def _data_sentence(service: str, inputs: InputsSummary, figures: Mapping[str, An
             how = (
                 f" in a single interval of unknown length (assumed {interval.words})"
                 if interval.source == "assumed"
-                else f" in a single {interval.words} interval ({interval.how})"
+                else f" in a single {per_words(interval.length)} interval ({interval.how})"
             )
+        n = len([j for j in inputs.journeys if j.requests])
         return (
-            f"In that time {service} served {inputs.requests:,} requests{how} across "
-            f"{len([j for j in inputs.journeys if j.requests])} journeys, and "
-            f"{_pct(figures['success_ratio'])} of them succeeded."
+            f"In that time {service} served {inputs.requests:,} requests{how} across {n} "
+            f"journey{'' if n == 1 else 's'}, and {_pct(figures['success_ratio'])} of them succeeded."
         )
     samples = sum(f.samples for f in inputs.series)
     if samples:
@@ -296,7 +334,7 @@ def summarize(
         figures.update(extract(sections))
     shown = None if period is None else period.to_dict()
     sentences = [period_sentence(shown), _data_sentence(service, inputs, figures)]
-    extra = [unused_sentence(shown), *(sentence(figures) for sentence in _SENTENCES)]
+    extra = [unused_sentence(shown), loadtest_sentence(sections), *(sentence(figures) for sentence in _SENTENCES)]
     sentences += [s for s in extra if s][: 4 - len(sentences)]
     if len(sentences) < 4 and questions:
         sentences.append(f"{len(questions)} assumptions need a human decision (see Open Questions).")

@@ -21,6 +21,9 @@ from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
 
 SECTION = "error_budget_policy"
+#: Fewest days of telemetry a forecast resamples: fewer whole days would replay the same one or two
+#: days across a whole window and call the result a probability.
+MIN_HISTORY_DAYS = 7
 
 NO_SLOS = OpenQuestion(
     "forecast_inputs",
@@ -138,6 +141,35 @@ def _forecast_slo(
     return _SloOutcome(forecast, what_if_results(forecast, sim, what_ifs), _impact_questions(spec, model))
 
 
+def _days_of(telemetry: pd.DataFrame) -> int:
+    """Calendar days (UTC) the telemetry touches."""
+    return int(pd.DatetimeIndex(telemetry["interval_start"]).floor("D").nunique())
+
+
+def _not_forecast(
+    telemetry: pd.DataFrame | None, specs: tuple[SLOSpec, ...], runs: int, window_days: int
+) -> BudgetForecast:
+    """No SLO, no telemetry, or too few days of it: no forecast, and every SLO says why."""
+    if not len(specs):
+        return BudgetForecast(runs, window_days, (), (), (NO_SLOS,), ())
+    if telemetry is None:
+        return BudgetForecast(
+            runs, window_days, (), (), (NO_TELEMETRY,), tuple((s.name, skip_reason(s, None) or "") for s in specs)
+        )
+    days = _days_of(telemetry)
+    why = (
+        f"the telemetry touches {days} day{'' if days == 1 else 's'}, too few to simulate a {window_days}-day window "
+        f"(at least {MIN_HISTORY_DAYS} are needed: one or two days resampled over a whole window is not a probability)."
+    )
+    question = OpenQuestion(
+        "forecast_history",
+        f"Can the forecast wait for at least {MIN_HISTORY_DAYS} days of telemetry?",
+        f"No budget forecast was made: {why}",
+        SECTION,
+    )
+    return BudgetForecast(runs, window_days, (), (), (question,), tuple((s.name, f"{s.name}: {why}") for s in specs))
+
+
 def _window_days(per_slo: tuple[SLOForecast, ...], default: int) -> int:
     """The SLOs' common window, else ``default`` (``slo.window``)."""
     return per_slo[0].window_days if per_slo and len({f.window_days for f in per_slo}) == 1 else default
@@ -166,10 +198,8 @@ def forecast_budget(
     (:class:`srekit.analysis.incidents.counts.SliCounts`).
     """
     default_days = max(math.ceil(config.slo.window / pd.Timedelta(days=1)), 1)
-    if telemetry is None or not len(specs):
-        skipped = tuple((s.name, skip_reason(s, None) or "") for s in specs)
-        question = NO_SLOS if not len(specs) else NO_TELEMETRY
-        return BudgetForecast(runs, default_days, (), (), (question,), skipped)
+    if telemetry is None or not len(specs) or _days_of(telemetry) < MIN_HISTORY_DAYS:
+        return _not_forecast(telemetry, specs, runs, default_days)
     log = incidents if incidents is not None and len(incidents) else None
     requests = _journey_requests(telemetry, specs)
     skips = tuple(_skip_question(spec, requests) for spec in specs)

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from srekit.analysis.period import LABELS, NOUNS
-from srekit.report.contract import SECTION_TITLES, period_sentence, unused_sentence
+from srekit.report.contract import SECTION_TITLES, nines_pct, period_sentence, unused_sentence
 from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, records, section
 
 
@@ -20,7 +20,7 @@ def summary_figures_table(report: Mapping[str, Any]) -> pd.DataFrame:
     if f.get("requests") or not f.get("samples"):
         rows += [
             ("Requests served", f"{f['requests']:,}" if f.get("requests") else "none measured (no request telemetry)"),
-            ("Requests that succeeded", fmt_pct(f.get("success_ratio"), 3)),
+            ("Requests that succeeded", "–" if f.get("success_ratio") is None else nines_pct(f["success_ratio"])),
         ]
     if f.get("samples"):
         rows.append(("Series samples measured (one value per interval, not requests)", f"{int(f['samples']):,}"))
