@@ -1174,6 +1174,34 @@ def _incident_raw(path: str | Path, fmt: str | None, tz: str, limits: Limits) ->
     return raw, str(p), preset
 
 
+def _suggest_preset(df: pd.DataFrame, source: str) -> None:
+    """A vendor export read as a generic CSV (its field names are not the canonical ones) is an
+    :class:`InputError` naming the ``--format`` that reads it, instead of a suggestion to rename
+    one of the vendor's columns."""
+    have = [str(c) for c in df.columns]
+    if _norm("started_at") in {_norm(c) for c in have}:
+        return
+    found = presets.detect([dict.fromkeys(have, "")])
+    if found is None:
+        return
+    raise input_error(
+        f"these columns are the fields of a {PRESET_NAMES.get(found, found)} export, not the generic incident columns",
+        file=source,
+        expected="id, started_at, resolved_at (generic), or a preset: " + ", ".join(presets.PRESETS),
+        got=", ".join(have[:15]),
+        fix=f"read it with the {found} preset: data.incidents_format: {found} in service.yaml (CLI: --format {found})",
+    )
+
+
+#: Vendor names of the incident presets, for messages.
+PRESET_NAMES = {
+    "gcp": "Google Cloud status",
+    "statuspage": "Atlassian Statuspage",
+    "pagerduty": "PagerDuty",
+    "opsgenie": "Opsgenie",
+}
+
+
 def _check_unique_ids(ids: pd.Series, column: str, source: str) -> None:
     dup = ids.notna() & ids.duplicated(keep=False)
     if dup.any():
@@ -1238,6 +1266,8 @@ def load_incidents(
     raw, source, preset = _incident_raw(path, fmt, tz, limits)
     df = raw.frame
     optional = tuple(c for c in INCIDENTS if c not in ("id", "started_at", "resolved_at"))
+    if preset is None and not columns:
+        _suggest_preset(df, source)
     cols = resolve_columns(
         df,
         required=("id", "started_at", "resolved_at"),
