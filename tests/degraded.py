@@ -62,9 +62,7 @@ def series_5min(sample: Path, case: Path) -> str:
 
 def series_hourly(sample: Path, case: Path) -> str:
     s = pd.read_csv(sample / "series.csv", parse_dates=["timestamp"])
-    hourly = (
-        s.set_index("timestamp").groupby("journey")["value"].resample("1h").mean().dropna().reset_index()
-    )
+    hourly = s.set_index("timestamp").groupby("journey")["value"].resample("1h").mean().dropna().reset_index()
     hourly.to_csv(case / "series_hourly.csv", index=False)
     return _yaml("series-hourly", {"series": "series_hourly.csv"}, "timezone: Europe/Berlin\n")
 
@@ -162,7 +160,9 @@ def external_path(root: Path, *parts: str) -> str:
 def nab_github(external: Path) -> Callable[[Path, Path], str]:
     def build(sample: Path, case: Path) -> str:
         data = {
-            "series": external_path(external, "nab", "data", "realKnownCause", "ec2_request_latency_system_failure.csv"),
+            "series": external_path(
+                external, "nab", "data", "realKnownCause", "ec2_request_latency_system_failure.csv"
+            ),
             "incidents": external_path(external, "github-incident-history", "incidents.statuspage.json"),
             "incidents_format": "statuspage",
         }
@@ -175,7 +175,10 @@ def ms_gcp(external: Path) -> Callable[[Path, Path], str]:
     def build(sample: Path, case: Path) -> str:
         data = {
             "series": external_path(
-                external, "microsoft-cloud-monitoring-dataset", "data", "middle-tier-api-dependency-latency",
+                external,
+                "microsoft-cloud-monitoring-dataset",
+                "data",
+                "middle-tier-api-dependency-latency",
                 "outbound-01.csv",
             ),
             "incidents": external_path(external, "cloud-status-history", "gcp_incidents.derived.csv"),
