@@ -89,7 +89,7 @@ def reading_notes(kind: str, loaded: Loaded, tz: str) -> list[str]:
     frame = loaded.frame
     if loaded.naive_stamps:
         how = (
-            "the default; pass --timezone (service.yaml: timezone) if they are local time"
+            "the default: pass --timezone (service.yaml: timezone) if they are local time"
             if tz == "UTC"
             else "--timezone"
         )
