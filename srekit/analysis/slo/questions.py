@@ -98,7 +98,8 @@ def short_history(window: pd.Timedelta) -> OpenQuestion:
     return OpenQuestion(
         "short_history",
         f"The history is shorter than one {format_duration(window)} SLO window: wait for more data?",
-        "Evaluated the whole history as a single window; windows_met is a weak signal.",
+        "Evaluated the whole history as a single window; whether a target held in it is a weak signal (the "
+        "options say so).",
         SECTION,
     )
 
@@ -137,7 +138,7 @@ def too_little_data() -> OpenQuestion:
     return OpenQuestion(
         "too_little_data",
         "Some targets have fewer than 10 allowed bad events per window: is the traffic enough?",
-        "Those threshold proposals are flagged too_little_data; treat them as indicative.",
+        "Those thresholds are marked \"enough data: no\"; treat them as indicative.",
         SECTION,
     )
 

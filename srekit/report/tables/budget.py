@@ -48,7 +48,7 @@ def budget_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataF
             if b.get("allowed_outage_minutes") is not None
             else "–",
             burn: " / ".join(f"{v:.2f}" for v in (b.get("burn_rates") or {}).values()),
-            "state": b.get("status"),
+            "state": str(b.get("status") or "–").replace("_", " "),
         }
         for b in budgets
     ]
@@ -93,7 +93,7 @@ def actions_table(report: Mapping[str, Any]) -> pd.DataFrame:
         when = " and ".join(parts)
         rows.append(
             {
-                "state": state,
+                "state": str(state).replace("_", " "),
                 "when": when,
                 "what the team does": " ".join(actions) if isinstance(actions, list) else str(actions),
             }
