@@ -126,6 +126,10 @@ SECTION_TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+#: Tables shown only when they have rows (an instrumentation plan only without telemetry).
+OPTIONAL_TABLES = frozenset({"instrumentation_table"})
+
+
 def report_markdown(report: Mapping[str, Any]) -> str:
     """``report.md``: the Output Contract as Markdown, for pasting into documents. Each section
     shows the same worded tables as the report notebook; all fields are in ``report.json``."""
@@ -141,13 +145,12 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         lines += ["", f"## {n}. {SECTION_TITLES[key]}", ""]
         if key == "summary":
             lines.append(md_text(payload.get("text", "")) if isinstance(payload, Mapping) else md_text(payload))
-            lines += ["", md_text(tables.period_text(report))]
             if isinstance(payload, Mapping):
                 lines += ["", *md_table(tables.summary_figures_table(report).to_dict("records"), titles=False)]
         elif key == "inputs":
             lines += _inputs_markdown(report)
-        elif key == "meta":
-            lines += md_payload(payload or {})
+        elif key == "meta":  # the period is in "Inputs and data quality" (all of it in report.json)
+            lines += md_payload({k: v for k, v in (payload or {}).items() if k != "period"})
         elif tables.section_status(report, key) != "ok":
             lines.append(
                 f"_This section could not be computed in this run: {md_text(tables.section_status(report, key))}_"
@@ -161,7 +164,8 @@ def report_markdown(report: Mapping[str, Any]) -> str:
         else:
             for func, caption in SECTION_TABLES.get(key, ()):
                 table = getattr(tables, func)(report)
-                lines += [f"### {caption}", "", *md_display(table), ""]
+                if len(table) or func not in OPTIONAL_TABLES:
+                    lines += [f"### {caption}", "", *md_display(table), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

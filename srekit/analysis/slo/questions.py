@@ -138,7 +138,7 @@ def too_little_data() -> OpenQuestion:
     return OpenQuestion(
         "too_little_data",
         "Some targets have fewer than 10 allowed bad events per window: is the traffic enough?",
-        "Those thresholds are marked \"enough data: no\"; treat them as indicative.",
+        'Those thresholds are marked "enough data: no"; treat them as indicative.',
         SECTION,
     )
 

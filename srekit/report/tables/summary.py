@@ -107,14 +107,15 @@ def series_table(report: Mapping[str, Any]) -> pd.DataFrame:
             "journey": f.get("journey"),
             "samples": f"{int(f.get('samples') or 0):,}",
             "one sample per": "–" if f.get("interval_s") is None else fmt_duration_s(f["interval_s"]),
-            "median value": _ms(f.get("median_value")),
-            "99% of samples at or below": _ms(f.get("p99_value")),
-            "highest": _ms(f.get("max_value")),
+            "median value (ms)": _ms(f.get("median_value")),
+            "99% of samples at or below (ms)": _ms(f.get("p99_value")),
+            "highest (ms)": _ms(f.get("max_value")),
             "samples of exactly 0": f"{int(f.get('zero_samples') or 0):,}",
         }
         for f in records(section(report, "inputs"), "series")
     ]
-    columns = ["journey", "samples", "one sample per", "median value", "99% of samples at or below", "highest"]
+    columns = ["journey", "samples", "one sample per", "median value (ms)", "99% of samples at or below (ms)"]
+    columns.append("highest (ms)")
     return frame(rows, [*columns, "samples of exactly 0"], empty="No series was given.")
 
 
