@@ -92,7 +92,7 @@ def plot_series(series: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         plain_log_labels(ax.yaxis)
     ax.set_title(title)
     ax.set_xlabel("Time (UTC)")
-    ax.set_ylabel("Value (log scale)")
+    ax.set_ylabel("Value (milliseconds, log scale)")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     ax.figure.autofmt_xdate()
     return ax

@@ -4,7 +4,6 @@ adds the columns the SLO notebook shows beyond the report's."""
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -180,14 +179,14 @@ def instrumentation_table(report: Mapping[str, Any]) -> pd.DataFrame:
             "journey": r.get("journey"),
             "counter": r.get("counter"),
             "histogram": r.get("histogram"),
-            "bucket edges ms": json.dumps(r.get("bucket_edges_ms")),
+            "bucket edges (ms)": ", ".join(f"{float(e):g}" for e in r.get("bucket_edges_ms") or []),
             "why": r.get("why"),
         }
         for r in records(section(report, "slo_proposal"), "instrumentation_plan")
     ]
     return frame(
         rows,
-        ["journey", "counter", "histogram", "bucket edges ms", "why"],
+        ["journey", "counter", "histogram", "bucket edges (ms)", "why"],
         "No instrumentation plan is needed: the service already has request telemetry.",
     )
 
