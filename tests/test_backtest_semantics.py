@@ -322,6 +322,7 @@ def test_unions_are_consistent_with_their_rules(history):
     inc = incidents(rows) if rows else None
     rep = analyze_alerting(tel, None, [spec(j) for j in JOURNEYS], inc, None, cfg())
     from srekit.analysis.alerting.backtest import backtest
+    from srekit.analysis.alerting.compare import policy_outcome
     from srekit.analysis.alerting.replay import replay_slo
 
     replayed = [replay_slo(tel, None, spec(j), cfg()) for j in JOURNEYS]
@@ -331,6 +332,10 @@ def test_unions_are_consistent_with_their_rules(history):
     bt = backtest(replayed, impacts, rep.overall.weeks, match=IncidentMatch("shop"), logged=len(rows))
     assert bt.overall == rep.overall and bt.overall_pages == rep.overall_pages
     outcomes = bt.outcomes
+    # each SLO's rules together (policy_comparison), from the backtest's outcomes or scored afresh
+    for r, reused in zip(replayed, rep.outcomes, strict=True):
+        fresh = policy_outcome(r, impacts, rep.overall.weeks, match=IncidentMatch("shop"), logged=len(rows))
+        assert fresh.to_dict() == reused.to_dict()
     reference = _reference(rep, impacts, outcomes)
 
     scored = [o.scored for o in outcomes]

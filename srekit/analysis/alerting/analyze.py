@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from srekit.analysis.alerting.backtest import IncidentDetection, NotScored, RuleScore, backtest
+from srekit.analysis.alerting.backtest import IncidentDetection, NotScored, RuleOutcome, RuleScore, backtest
 from srekit.analysis.alerting.compare import WORKBOOK, PolicyOutcome, policy_outcome
 from srekit.analysis.alerting.events import step_of
 from srekit.analysis.alerting.matching import IncidentMatch, incident_impacts, logged_incidents
@@ -167,7 +167,7 @@ def analyze_alerting(
         firings=scored.firings,
         episodes=scored.episodes,
         comparison=_comparison(with_data, workbook, outcome),
-        outcomes=tuple(outcome(r) for r in with_data),
+        outcomes=tuple(outcome(r, scored=_of_slo(scored.outcomes, r)) for r in with_data),
         not_scored=scored.not_scored,
     )
 
@@ -191,6 +191,11 @@ def _comparison(
     :func:`policy_outcome` with the impacts and weeks bound)."""
     pairs = [(r, workbook[r.policy.spec.name]) for r in with_data if r.policy.spec.name in workbook]
     return tuple(o for mine, wb in pairs for o in (outcome(mine), outcome(wb, policy=WORKBOOK)))
+
+
+def _of_slo(outcomes: Sequence[RuleOutcome], r: ReplayedSLO) -> tuple[RuleOutcome, ...]:
+    """The backtest's outcomes of ``r``'s rules (the policy in force)."""
+    return tuple(o for o in outcomes if o.rule.slo == r.policy.spec.name)
 
 
 def _replayed_range(with_data: Sequence[ReplayedSLO]) -> tuple[pd.Timestamp, pd.Timestamp]:

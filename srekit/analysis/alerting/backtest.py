@@ -631,7 +631,8 @@ def slo_union_score(
     *,
     logged: int | None = None,
 ) -> RuleScore:
-    """A union of some of one SLO's rule outcomes (:func:`slo_outcomes`; what a policy does for
-    one SLO), built exactly as the unions over all SLOs."""
-    union = _Union(impacts.reset_index(drop=True), cast(pd.DatetimeIndex, r.fired.index), weeks, logged)
-    return union.score(name, severity, outcomes)
+    """A union of some of one SLO's rule outcomes (:func:`slo_outcomes`, or those of
+    :func:`backtest`; what a policy does for one SLO), built exactly as the unions over all SLOs
+    on the grid the outcomes' firings are on."""
+    grid = cast(pd.DatetimeIndex, outcomes[0].on_grid.index if outcomes else r.fired.index)
+    return _Union(impacts.reset_index(drop=True), grid, weeks, logged).score(name, severity, outcomes)

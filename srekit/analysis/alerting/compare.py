@@ -6,6 +6,7 @@ multiwindow policy on the same history (report.json ``alerting.policy_comparison
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,11 +87,13 @@ def policy_outcome(
     policy: str | None = None,
     match: IncidentMatch | None = None,
     logged: int | None = None,
+    scored: Sequence[RuleOutcome] | None = None,
 ) -> PolicyOutcome:
     """``r``'s rules scored together (``policy`` names it; default: the policy's source), each
-    union built from the rules' own outcomes (:func:`srekit.analysis.alerting.backtest.slo_outcomes`)."""
+    union built from the rules' own outcomes: ``scored`` when the caller has them (the
+    backtest's, for the same impacts), else :func:`srekit.analysis.alerting.backtest.slo_outcomes`."""
     slo = r.policy.spec.name
-    rules = slo_outcomes(r, impacts, weeks, match=match, logged=logged)
+    rules = tuple(scored) if scored is not None else slo_outcomes(r, impacts, weeks, match=match, logged=logged)
 
     def union(name: str, severity: str, which: str | None) -> RuleScore:
         return slo_union_score(f"{slo} {name}", severity, _of(rules, which), r, impacts, weeks, logged=logged)
