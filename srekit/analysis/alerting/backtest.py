@@ -18,6 +18,7 @@ from typing import Any, Final, cast
 import numpy as np
 import pandas as pd
 
+from srekit.analysis.alerting.evaluations import EvalSpan, firing_share
 from srekit.analysis.alerting.events import step_of
 from srekit.analysis.alerting.matching import (
     BEFORE_RULE,
@@ -262,7 +263,7 @@ def backtest(
     )
     baseline = tuple(o for r in replayed for o in _rule_outcomes(r, (), impacts, weeks, grid, match, logged))
     pages = [o for o in outcomes if o.rule.severity == "page"]
-    union = _Union(impacts, grid, weeks, logged)
+    union = _Union(impacts, grid, weeks, logged, tuple(_span(r) for r in replayed))
     overall = union.score("all rules", "any", outcomes)
     return Backtest(
         scores=tuple(o.score for o in outcomes),
@@ -367,7 +368,7 @@ def _rule_outcome(
         median_detection=_median_td([d[0] for d in det.values()]),
         median_reset=_median_td([d[1] for d in det.values() if d[1] is not None]),
         median_budget_before_detection=_median([d[2] for d in det.values() if d[2] is not None]),
-        firing_share=float(col.mean()) if len(col) else 0.0,
+        firing_share=firing_share((EvalSpan.of(col.index, step_of(r.events)),), runs),
         scope=scope(logged, reasons),
     )
     return RuleOutcome(
@@ -392,6 +393,7 @@ class _Union:
     grid: pd.DatetimeIndex
     weeks: float
     logged: int | None
+    spans: tuple[EvalSpan, ...]  # the SLO grids the rules were evaluated on (firing share as on dense grids)
 
     def score(self, name: str, severity: str, outcomes: Sequence[RuleOutcome]) -> RuleScore:
         """A union of rules: it fires while any of them fires; a firing is true (during an
@@ -420,7 +422,7 @@ class _Union:
             median_detection=_median_td([delay for delay, _ in found.values()]),
             median_reset=_median_td(resets),
             median_budget_before_detection=None,
-            firing_share=float(fired.mean()) if len(fired) else 0.0,
+            firing_share=firing_share(self.spans, runs),
             scope=scope(self.logged, reasons),
         )
 
@@ -635,4 +637,9 @@ def slo_union_score(
     :func:`backtest`; what a policy does for one SLO), built exactly as the unions over all SLOs
     on the grid the outcomes' firings are on."""
     grid = cast(pd.DatetimeIndex, outcomes[0].on_grid.index if outcomes else r.fired.index)
-    return _Union(impacts.reset_index(drop=True), grid, weeks, logged).score(name, severity, outcomes)
+    return _Union(impacts.reset_index(drop=True), grid, weeks, logged, (_span(r),)).score(name, severity, outcomes)
+
+
+def _span(r: ReplayedSLO) -> EvalSpan:
+    """The evaluations of one SLO's rules."""
+    return EvalSpan.of(r.fired.index, step_of(r.events))
