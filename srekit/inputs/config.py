@@ -21,9 +21,9 @@ the folder holding ``service.yaml``.
 from __future__ import annotations
 
 import string
-from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 

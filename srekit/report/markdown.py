@@ -113,6 +113,7 @@ SECTION_TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "alerting": (
         ("alert_policy_table", "Burn-rate alert rules"),
         ("backtest_table", "How the rules would have behaved on history"),
+        ("incident_scope_table", "Which incidents the backtest is scored on"),
         ("runbooks_table", "Runbooks"),
     ),
     "toil": (("toil_table", "Top toil drivers"), ("candidates_table", "Automation candidates")),
