@@ -30,3 +30,5 @@ def test_notebook_runs_on_the_samples(tmp_path: Path):
     assert "CheckoutAvailabilityBudgetBurnFast" in html  # the generated rules are shown
     assert "I01" in html and "checkout-availability/page/1h" in html  # per-incident detection table
     assert "Assumptions to confirm" in html
+    assert "Which incidents of the log the backtest is scored on" in html  # incident_scope_table
+    assert "fired during an incident" in html and "fired during a budget burn" in html

@@ -446,8 +446,10 @@ def test_nab_latency_timeslice_slo_catches_known_failures():
     )
     rep = analyze_alerting(None, series, specs, inc, None, config)
     caught = {d.incident_id for d in rep.detections if d.detected_by}
-    # 12 slices an hour: one slow slice is 1/12 of an hour — the policy warns about low traffic
-    assert any("low traffic" in w for w in rep.warnings)
+    # 12 samples an hour: one slow sample spends more than the fast rule's share; the policy says
+    # so in the words of a series (no "add synthetic traffic": probes do not change a gauge)
+    assert any("one sample per 5 minutes: one bad sample spends" in w for w in rep.warnings)
+    assert not any("synthetic" in w for w in rep.warnings)
     assert caught == {"W2", "W3"}  # the first window's latency rise is too mild for the rules
     assert rep.overall is not None and rep.overall.recall == pytest.approx(2 / 3)
 

@@ -54,6 +54,12 @@ def with_(**changes: Any) -> dict[str, Any]:
         (with_(report={"path_template": "../{service}"}), r"must stay inside the output folder"),
         (with_(report={"path_template": "{service!r}"}), r"is not allowed"),
         (with_(data=["t.parquet"]), r"data: Input should be a valid dictionary"),
+        # a list of series files is refused (one file per kind), not read as its first file
+        (with_(data={"series": ["a.csv", "b.csv"]}), r"data\.series: Input should be a valid string"),
+        (with_(data={"telemetry": "t.parquet", "telemetry_interval": "0m"}), r"data\.telemetry_interval: a duration"),
+        (with_(data={"telemetry": "t.parquet", "telemetry_interval": 60}), r"data\.telemetry_interval: a duration"),
+        (with_(data={"series": "s.csv", "series_unit": "minutes"}), r"data\.series_unit: Input should be"),
+        (with_(data={"loadtest": "x.out", "loadtest_unit": "ns"}), r"data\.loadtest_unit: Input should be"),
         (with_(data={"telemetry": "t.parquet", "incidents_format": "pagerdooty"}), r"data\.incidents_format"),
         (with_(data={"telemetri": "t.parquet"}), r"data\.telemetri: unknown key.*valid keys under data"),
         (with_(timezone="Mars/Olympus"), r"timezone: unknown time zone"),

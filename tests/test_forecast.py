@@ -267,7 +267,7 @@ def test_calibration_against_a_known_process() -> None:
 
 
 def test_journey_without_traffic_is_skipped_with_a_question() -> None:
-    tel, inc = _history(days=3, starts=(1,))
+    tel, inc = _history(days=7, starts=(1,))
     quiet = tel.assign(journey="idle", total=0, errors=0, le_100=0, le_250=0)
     f = forecast_budget(
         pd.concat([tel, quiet]),
@@ -280,6 +280,16 @@ def test_journey_without_traffic_is_skipped_with_a_question() -> None:
     assert [p.slo for p in f.per_slo] == ["checkout-availability"]
     assert [q.topic for q in f.open_questions] == ["forecast_journey_idle"]
     json.dumps(f.to_dict(), allow_nan=False)
+
+
+def test_fewer_than_seven_days_of_telemetry_are_not_forecast_and_say_why() -> None:
+    tel, inc = _history(days=3, starts=(1,))
+    f = forecast_budget(tel, inc, (SPEC,), CFG, rng=np.random.default_rng(0), runs=500)
+    assert f.per_slo == () and [q.topic for q in f.open_questions] == ["forecast_history"]
+    ((slo, why),) = f.skipped
+    assert slo == "checkout-availability"
+    assert "the telemetry touches 3 days, too few to simulate a 28-day window (at least 7 are needed" in why
+    assert f.to_dict()["skipped"] == [{"slo": slo, "reason": why}]
 
 
 def test_display_tables_read_the_payload() -> None:

@@ -15,7 +15,7 @@ from scipy import stats
 from srekit.analysis.incidents.analyze import analyze_incidents
 from srekit.analysis.incidents.detectable import detectable_change
 from srekit.analysis.incidents.impact import impact_windows, incident_impact
-from srekit.analysis.incidents.lifecycle import km_median_mean
+from srekit.analysis.incidents.lifecycle import km_median_mean, lifecycle_durations
 from srekit.analysis.incidents.log import prepare
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
@@ -319,7 +319,33 @@ def test_real_github_statuspage_history() -> None:
     assert ttr["n"] + ttr["zero_excluded"] + ttr["inconsistent"] + ttr["missing"] + ttr["censored"] == d["incidents"]
     assert 0 < ttr["median_ci_s"][0] <= ttr["median_s"] <= ttr["median_ci_s"][1]
     assert any(q.topic == "incident_zero_ttr" for q in rep.open_questions)
+    # Statuspage has no detection stamp: created_at (detected) is started_at's default, 0-77 ms
+    # after it on every GitHub incident, and the back-fills start, post and resolve at one
+    # second — no time to detect was measured (not "median 0 s")
+    assert "ttd" in d["not_measured"] and "ttd" not in d["metrics"]
+    assert any(q.topic == "incident_timestamps" for q in rep.open_questions)
     json.dumps(d)
+
+
+def test_back_filled_records_measure_no_stage() -> None:
+    """A record resolved the second it started is back-filled: its zero time to detect is not a
+    measurement (dropped with the zero time to resolve); a zero time to detect on a real
+    incident is kept (an alert that fired as the incident began)."""
+    df = _log(
+        [0, 30, 60, 90], detected_at=[T0, T0 + pd.Timedelta(days=1), T0 + pd.Timedelta(days=2, minutes=5), pd.NaT]
+    )
+    ttd = lifecycle_durations(prepare(df), "ttd", None)
+    assert sorted(ttd.observed.tolist()) == [0.0, 300.0] and ttd.zero_excluded == 1
+
+
+def test_a_log_with_one_stamp_for_start_and_detection_measures_no_time_to_detect() -> None:
+    """PagerDuty/Opsgenie created_at, Statuspage's default started_at: no incident took a second to
+    detect, so the log has no detection time (all zero_excluded, ttd not measured)."""
+    df = _log([30, 60, 90], detected_at=[T0, T0 + pd.Timedelta(days=1, milliseconds=8), T0 + pd.Timedelta(days=2)])
+    ttd = lifecycle_durations(prepare(df), "ttd", None)
+    assert ttd.observed.size == 0 and ttd.zero_excluded == 3
+    rep = analyze_incidents(df, CFG, rng=_rng())
+    assert "ttd" in rep.to_dict()["not_measured"]
 
 
 @pytest.mark.external
@@ -416,7 +442,7 @@ def test_plots_draw_full_and_empty_results() -> None:
         plots.plot_consumption(None),
         plots.plot_what_ifs(none, None),
     ):
-        assert "no forecast" in ax.texts[0].get_text()
+        assert "no SLO could be forecast" in ax.texts[0].get_text()
     plt.close("all")
 
 

@@ -67,6 +67,7 @@ def test_report_notebook_follows_the_output_contract() -> None:
         "## 6. Incident Response Improvements",
         "## 7. Reliability Backlog",
         "## 8. Open Questions / Assumptions",
+        "## 9. Inputs and data quality",
     ]
 
 

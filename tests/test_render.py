@@ -30,8 +30,8 @@ def minimal_report(**over) -> dict:
         "toil": {},
         "incident_response": {
             "follow_up": [
-                {"incident_id": "I1", "title": EVIL},
-                {"incident_id": "I2", "title": '=HYPERLINK("http://x")'},
+                {"incident_id": "I1", "title": EVIL, "postmortem": "pending"},
+                {"incident_id": "I2", "title": '=HYPERLINK("http://x")', "postmortem": "pending"},
             ]
         },
         "backlog": {

@@ -17,6 +17,7 @@ from srekit.inputs.ledger import LedgerEntry
 from srekit.inputs.loaders import Inputs
 from srekit.report.cache import build_report
 from srekit.report.contract import SECTION_KEYS
+from srekit.report.nbshow import NO_DATA_LABEL, figure_html
 
 T0 = pd.Timestamp("2024-03-01", tz="UTC")
 GEN = pd.Timestamp("2024-04-01T06:00:00", tz="UTC")
@@ -149,6 +150,9 @@ def test_summarize_inputs_ranges_missing_and_ledger() -> None:
         "start": "2024-03-01T00:00:00+00:00",
         "end": "2024-03-01T00:05:00+00:00",
         "days": pytest.approx(5 / 1440),
+        "kept": 2,
+        "clipped_before": 0,
+        "clipped_after": 0,
     }
     assert d["requests"] == 30 and d["errors"] == 1
     assert d["telemetry_interval_s"] == 300.0
@@ -175,7 +179,9 @@ def test_report_json_keys_and_round_trip() -> None:
     assert d["meta"]["seed"] == 11 and d["meta"]["parameters"] == {"x": 1}
     assert d["summary"]["figures"]["requests"] == 1500
     assert d["summary"]["figures"]["success_ratio"] == pytest.approx(1 - 6 / 1500)
-    assert 1 <= len(d["summary"]["sentences"]) <= 3
+    assert 2 <= len(d["summary"]["sentences"]) <= 4
+    assert d["summary"]["sentences"][0].startswith("This report covers 2024-03-01 00:00 to 2024-03-01 00:01 UTC")
+    assert "in a single interval of unknown length (assumed 1 minute)" in d["summary"]["sentences"][1]
 
 
 def test_generated_at_must_be_given_and_is_utc() -> None:
@@ -257,5 +263,8 @@ def test_plots_have_plain_titles_and_survive_empty_data() -> None:
         toil_plots.plot_toil_hours(pd.DataFrame(columns=["task", "hours_per_week"])),
         incident_plots.plot_forecast_risk(pd.DataFrame(columns=["slo", "p_exhaust"])),
     ):
-        assert ax.texts and "No" in ax.texts[0].get_text()
+        # an empty chart says why, and the page shows that sentence instead of the picture
+        assert ax.texts and ax.texts[0].get_text().endswith(".")
+        assert ax.figure.get_label().startswith(NO_DATA_LABEL + ax.get_title() + ": ")
+        assert figure_html(ax.figure, "alt").startswith('<p class="srekit-empty">')
         plt.close(ax.figure)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from srekit.analysis.period import Period, analysed_period
 from srekit.core.questions import OpenQuestion
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
@@ -147,12 +148,16 @@ def _period_sums(telemetry: pd.DataFrame, les: list[str], freq: str) -> pd.DataF
 
 @dataclass(frozen=True, slots=True)
 class InputRange:
-    """Rows and time span of one loaded input kind."""
+    """Rows and time span of one loaded input kind, and how many of its rows the analysed
+    period kept (the others lie before or after it)."""
 
     kind: str
     rows: int
     start: pd.Timestamp | None
     end: pd.Timestamp | None
+    kept: int | None = None  # None: as many as rows
+    clipped_before: int = 0
+    clipped_after: int = 0
 
     def __post_init__(self) -> None:
         if self.rows < 0:
@@ -162,7 +167,16 @@ class InputRange:
         span = None
         if self.start is not None and self.end is not None:
             span = (self.end - self.start).total_seconds() / 86400.0
-        return {"kind": self.kind, "rows": self.rows, "start": _iso(self.start), "end": _iso(self.end), "days": span}
+        return {
+            "kind": self.kind,
+            "rows": self.rows,
+            "start": _iso(self.start),
+            "end": _iso(self.end),
+            "days": span,
+            "kept": self.rows if self.kept is None else self.kept,
+            "clipped_before": self.clipped_before,
+            "clipped_after": self.clipped_after,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +215,59 @@ class JourneyShare:
 
 
 @dataclass(frozen=True, slots=True)
+class SeriesFacts:
+    """One gauge series journey over the analysed period: what a sample is and what the
+    statistic did. Percentiles are of the per-interval values (e.g. of 5-minute means), not of
+    requests: a mean hides the slow tail."""
+
+    journey: str
+    samples: int  # samples in the period, zeros included
+    zeros: int  # samples of exactly 0 (no calls, or an outage the statistic cannot show)
+    interval_s: float | None
+    median: float | None
+    p99: float | None
+    max: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "journey": self.journey,
+            "samples": self.samples,
+            "zero_samples": self.zeros,
+            "interval_s": self.interval_s,
+            "median_value": self.median,
+            "p99_value": self.p99,
+            "max_value": self.max,
+        }
+
+
+def series_facts(series: pd.DataFrame | None, period: Period) -> tuple[SeriesFacts, ...]:
+    """Per series journey, busiest first: samples, zero samples, the interval and the median, 99th
+    percentile and maximum of the non-zero values within the analysed period."""
+    if series is None or series.empty:
+        return ()
+    if period.start is not None and period.end is not None and period.basis in ("telemetry", "series"):
+        series = series[(series["timestamp"] >= period.start) & (series["timestamp"] < period.end)]
+    interval = period.intervals.get("series")
+    out = []
+    for journey, part in series.groupby("journey", sort=True, observed=True):
+        values = pd.to_numeric(part["value"], errors="coerce")
+        used = values[values.notna() & (values != 0)]
+        stats = [float(x) for x in np.quantile(used, [0.5, 0.99])] if len(used) else [None, None]
+        out.append(
+            SeriesFacts(
+                str(journey),
+                len(part),
+                int((values == 0).sum()),
+                None if interval is None else interval.length.total_seconds(),
+                stats[0],
+                stats[1],
+                float(used.max()) if len(used) else None,
+            )
+        )
+    return tuple(sorted(out, key=lambda f: (-f.samples, f.journey)))
+
+
+@dataclass(frozen=True, slots=True)
 class InputsSummary:
     """``report.json["inputs"]``: what the report was computed from."""
 
@@ -212,9 +279,11 @@ class InputsSummary:
     telemetry_interval: pd.Timedelta | None
     ledger: tuple[LedgerEntry, ...]
     open_questions: tuple[OpenQuestion, ...] = ()
+    period: Period | None = None  # the analysed period (meta.period)
+    series: tuple[SeriesFacts, ...] = ()  # per series journey: samples, interval, statistic (no telemetry words)
 
     def __post_init__(self) -> None:
-        if self.critical_source not in ("configured", "top_by_traffic", "none"):
+        if self.critical_source not in ("configured", "top_by_traffic", "series", "none"):
             raise ValueError(f"unknown critical_source {self.critical_source!r}")
 
     @property
@@ -231,6 +300,7 @@ class InputsSummary:
         return {
             "configured": "marked critical in service.yaml",
             "top_by_traffic": f"the {TOP_N_CRITICAL} busiest journeys (no journey is marked in service.yaml)",
+            "series": "the journeys of the series, as there is no request telemetry to rank journeys by traffic",
             "none": "no journeys are configured and there is no telemetry",
         }[self.critical_source]
 
@@ -252,6 +322,8 @@ class InputsSummary:
             "critical_source": self.critical_source,
             "ledger": [e.to_dict() for e in self.ledger],
             "rows_rejected": int(sum(e.rows_rejected for e in self.ledger)),
+            "series": [f.to_dict() for f in self.series],
+            "samples": int(sum(f.samples for f in self.series)),
         }
 
 
@@ -297,8 +369,9 @@ def choose_critical(config: ServiceConfig, mix: pd.DataFrame) -> tuple[tuple[str
     return (), "none", tuple(questions)
 
 
-def input_ranges(inputs: InputsLike) -> tuple[tuple[InputRange, ...], tuple[str, ...]]:
-    """The time range of each input given, and the kinds not given."""
+def input_ranges(inputs: InputsLike, period: Period | None = None) -> tuple[tuple[InputRange, ...], tuple[str, ...]]:
+    """The time range of each input given (first to last stamp), how many of its records the
+    analysed ``period`` kept and clipped, and the kinds not given."""
     ranges: list[InputRange] = []
     missing: list[str] = []
     for kind, col in TIME_COLUMNS.items():
@@ -310,7 +383,10 @@ def input_ranges(inputs: InputsLike) -> tuple[tuple[InputRange, ...], tuple[str,
         stamps = pd.to_datetime(stamps, utc=True).dropna()
         start = stamps.min() if len(stamps) else None
         end = stamps.max() if len(stamps) else None
-        ranges.append(InputRange(kind=kind, rows=len(frame), start=start, end=end))
+        span = None if period is None else period.span(kind)
+        kept = len(frame) if span is None else span.kept
+        before, after = (0, 0) if span is None else (span.before, span.after)
+        ranges.append(InputRange(kind, len(frame), start, end, kept, before, after))
     return tuple(ranges), tuple(missing)
 
 
@@ -348,22 +424,60 @@ NO_TELEMETRY = OpenQuestion(
     assumption="SLIs are provisional and an instrumentation plan is proposed instead of measured SLOs.",
     section="slo_proposal",
 )
+NO_TELEMETRY_SERIES = OpenQuestion(
+    topic="no_telemetry",
+    question="There is no request telemetry, only a series (one value of a statistic per interval). Can the service "
+    "emit request counters and a latency histogram per journey?",
+    assumption="The SLOs measure the series meanwhile; a per-interval statistic such as a mean hides the slow tail "
+    "and counts no failed requests. The instrumentation plan lists what to emit.",
+    section="slo_proposal",
+)
 
 
-def summarize_inputs(config: ServiceConfig, inputs: InputsLike) -> InputsSummary:
-    """Time ranges, traffic share per journey, critical journeys and the ledger."""
-    ranges, missing = input_ranges(inputs)
+def _no_telemetry(inputs: InputsLike) -> tuple[OpenQuestion, ...]:
+    if inputs.telemetry is not None:
+        return ()
+    series = getattr(inputs, "series", None)
+    return (NO_TELEMETRY_SERIES,) if series is not None and len(series) else (NO_TELEMETRY,)
+
+
+def summarize_inputs(config: ServiceConfig, inputs: InputsLike, period: Period | None = None) -> InputsSummary:
+    """Time ranges (each input's own, and what the analysed ``period`` kept of it), traffic
+    share per journey, critical journeys and the ledger (``inputs``: as loaded, unclipped)."""
+    period = analysed_period(inputs) if period is None else period
+    ranges, missing = input_ranges(inputs, period)
     telemetry = inputs.telemetry
     mix = traffic_mix(telemetry)
     critical, source, questions = choose_critical(config, mix)
-    interval = tm.infer_interval(telemetry) if telemetry is not None and len(telemetry) else None
+    facts = series_facts(getattr(inputs, "series", None), period)
+    if source == "none" and facts:
+        critical, source = tuple(f.journey for f in facts[:TOP_N_CRITICAL]), "series"
+        questions = ()
+    interval = period.intervals.get("telemetry")
     return InputsSummary(
         ranges=ranges,
         missing=missing,
         journeys=journey_shares(config, mix, critical),
         critical_journeys=critical,
         critical_source=source,
-        telemetry_interval=interval,
+        telemetry_interval=None if interval is None else interval.length,
         ledger=tuple(inputs.ledger),
-        open_questions=questions if telemetry is not None else (*questions, NO_TELEMETRY),
+        open_questions=(*questions, *period.open_questions, *_no_telemetry(inputs)),
+        period=period,
+        series=facts,
     )
+
+
+def series_signals(series: pd.DataFrame | None, *, freq: str = "1h") -> pd.DataFrame:
+    """The gauge series per journey on a coarser grid: samples, median and highest non-zero
+    value per period (columns ``journey, period_start, samples, median, max``)."""
+    columns = {"journey": "str", "period_start": "datetime64[us, UTC]", "samples": "int64"}
+    if series is None or series.empty:
+        return pd.DataFrame({k: pd.Series([], dtype=t) for k, t in columns.items()} | {"median": [], "max": []})
+    values = pd.to_numeric(series["value"], errors="coerce")
+    used = series.assign(value=values)[values.notna() & (values != 0)]
+    frame = used.assign(period_start=used["timestamp"].dt.floor(freq))
+    g = frame.groupby(["journey", "period_start"], sort=True, observed=True)["value"]
+    out = pd.DataFrame({"samples": g.size(), "median": g.median(), "max": g.max()}).reset_index()
+    out["journey"] = out["journey"].astype("str")
+    return out

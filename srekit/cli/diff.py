@@ -81,11 +81,12 @@ def _text(d: Any, fails: list[str]) -> str:
                 continue
             med = "–" if f["median_detection_min"] is None else f"{f['median_detection_min']:.0f} min"
             wm = "–" if f["windows_met"] is None else f"{f['windows_met']:.0%}"
+            prec = "n/a" if f["precision"] is None else f"{f['precision']:.2f}"  # never fired / no incident
             used = "–" if f["budget_used"] is None else f"{f['budget_used']:.0%}"
             lines.append(
                 f"  {side:8} {f['objective']}, policy {f['policy']}: windows met {wm}, budget used {used}, "
                 f"{f['pages_per_week'] or 0:.2f} pages/wk, {f['tickets_per_week'] or 0:.2f} tickets/wk, "
-                f"caught {f['incidents_detected']}/{f['incidents']}, median {med}, precision {f['precision'] or 0:.2f}"
+                f"caught {f['incidents_detected']}/{f['incidents']}, median {med}, precision {prec}"
             )
     lines += [f"FAIL {x}" for x in fails] or ["no --fail-on rule holds"]
     return "\n".join(lines)

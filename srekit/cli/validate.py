@@ -13,10 +13,12 @@ import sys
 from srekit.cli import add_limit_argument
 from srekit.core.errors import input_error
 from srekit.core.limits import parse_limit_args
-from srekit.inputs.ledger import LedgerEntry
+from srekit.inputs.intervals import Interval, infer
+from srekit.inputs.ledger import LedgerEntry, Loaded
 from srekit.inputs.loaders import KINDS, load, write_quarantine
+from srekit.inputs.loadtest import load_loadtest
 
-VALIDATE_KINDS = ("requests", *KINDS)
+VALIDATE_KINDS = ("requests", *KINDS, "loadtest")
 
 
 def parse_columns(text: str | None) -> dict[str, str] | None:
@@ -80,9 +82,61 @@ def format_entry(entry: LedgerEntry) -> str:
     return "\n".join(lines)
 
 
+def reading_notes(kind: str, loaded: Loaded, tz: str) -> list[str]:
+    """How the file was read where a default was taken: the timezone of stamps without an
+    offset, the interval one row stands for, the unit of a series value."""
+    lines = []
+    frame = loaded.frame
+    if loaded.naive_stamps:
+        how = (
+            "the default: pass --timezone (service.yaml: timezone) if they are local time"
+            if tz == "UTC"
+            else "--timezone"
+        )
+        lines.append(f"  stamps without an offset: {loaded.naive_stamps:,}, read as wall time in {tz} ({how})")
+    if kind in ("telemetry", "series") and len(frame):
+        column = "interval_start" if kind == "telemetry" else "timestamp"
+        found = (
+            Interval(loaded.interval, "file")
+            if loaded.interval is not None
+            else infer(frame[column], rule="smallest" if kind == "telemetry" else "median")
+        )
+        fix = f" (state it: data.{kind}_interval in service.yaml" + (
+            " or an interval_s / interval_end column)" if kind == "telemetry" else ")"
+        )
+        lines.append(f"  interval: {found.words}, {found.how}" + ("" if found.declared else fix))
+    if kind == "series":
+        lines.append(
+            "  value: read as milliseconds, the unit thresholds are in (assumed; set data.series_unit: s or us in "
+            "service.yaml when it is seconds or microseconds)"
+        )
+    return lines
+
+
+def _validate_loadtest(args: argparse.Namespace) -> int:
+    test, loaded = load_loadtest(args.path)
+    lines = [format_entry(loaded.entry)]
+    unit = (
+        "milliseconds (wrk2 prints milliseconds)"
+        if test.unit_known
+        else "milliseconds (assumed: set data.loadtest_unit)"
+    )
+    lines += [
+        f"  requests in the histogram: {test.requests:,}"
+        + (f" (the tool reports {test.requests_reported:,})" if test.requests_reported else ""),
+        f"  values read as {unit}",
+        f"  99% of requests within {test.threshold_for(0.99):g} ms; slowest {float(test.value_ms[-1]):g} ms",
+        "  no time axis: a load test is compared with thresholds, never counted as budget",
+    ]
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
 def run_validate(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
+    if args.kind == "loadtest":
+        return _validate_loadtest(args)
     loaded = load(
         args.kind,
         args.path,
@@ -97,5 +151,5 @@ def run_validate(args: argparse.Namespace) -> int:
         q = write_quarantine(loaded, args.quarantine)
         if q is not None:
             entry = replace(entry, quarantine=str(q))
-    sys.stdout.write(format_entry(entry) + "\n")
+    sys.stdout.write("\n".join([format_entry(entry), *reading_notes(args.kind, loaded, args.timezone)]) + "\n")
     return 0

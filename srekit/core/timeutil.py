@@ -26,3 +26,33 @@ def format_duration(td: pd.Timedelta) -> str:
         if secs % size == 0 and secs >= size:
             return f"{secs // size}{unit}"
     return f"{secs}s"
+
+
+_WORD_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+
+
+def duration_words(td: pd.Timedelta) -> str:
+    """A duration in words: ``1 minute``, ``5 minutes``, ``3 hours``, ``90 seconds``, ``1.5 days``
+    (the largest unit it is a whole number of, else the largest unit it reaches, to one decimal)."""
+    secs = td.total_seconds()
+    for unit, size in _WORD_UNITS:
+        if secs >= size and secs % size == 0:
+            n = int(secs // size)
+            return f"{n:,} {unit}" + ("" if n == 1 else "s")
+    for unit, size in _WORD_UNITS:
+        if secs >= size:
+            return f"{secs / size:,.1f} {unit}s"
+    return f"{secs:g} seconds"
+
+
+def per_words(td: pd.Timedelta) -> str:
+    """A duration as an adjective: ``1-minute``, ``5-minute``, ``3-hour`` (``duration_words``
+    with a hyphen and a singular unit)."""
+    n, unit = duration_words(td).split(" ", 1)
+    return f"{n}-{unit.removesuffix('s')}"
+
+
+def every_words(td: pd.Timedelta) -> str:
+    """How often, in words: ``hour``, ``5 minutes``, ``day`` (for "one value per …")."""
+    text = duration_words(td)
+    return text.split(" ", 1)[1] if text.startswith("1 ") else text

@@ -380,3 +380,10 @@ def dump_yaml(doc: Any) -> str:
 def rules_yaml(policies: Sequence[AlertPolicy], config: ServiceConfig) -> str:
     """The Prometheus rules file text (as :func:`export_all` writes it, without the header)."""
     return dump_yaml(prometheus_rules(policies, config))
+
+
+def rules_preview(policies: Sequence[AlertPolicy], config: ServiceConfig) -> str | None:
+    """The rules of the first SLO that can be exported (what a page shows as an example), or
+    ``None`` when none can (timeslice SLOs over a gauge have no Prometheus rules)."""
+    first = next((p for p in policies if exportable(p.spec) and p.rules), None)
+    return None if first is None else rules_yaml([first], config)

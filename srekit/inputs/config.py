@@ -21,9 +21,9 @@ the folder holding ``service.yaml``.
 from __future__ import annotations
 
 import string
-from decimal import Decimal
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal, cast
 
@@ -52,7 +52,11 @@ from srekit.core.limits import DEFAULT_LIMITS, Limits
 from srekit.core.timeutil import format_duration, parse_duration
 from srekit.inputs.timeparse import is_timezone
 
-DATA_KINDS = ("requests", "telemetry", "series", "incidents", "toil", "alerts", "deploys")
+DATA_KINDS = ("requests", "telemetry", "series", "incidents", "toil", "alerts", "deploys", "loadtest")
+#: Input kinds whose rows stand for a stretch of time: ``data.<kind>_interval`` declares its length.
+INTERVAL_KINDS = ("telemetry", "series")
+#: Units a series ``value`` may be in (``data.series_unit``); thresholds are in milliseconds.
+SERIES_UNITS: Mapping[str, float] = {"ms": 1.0, "s": 1000.0, "us": 0.001}
 DEFAULT_TARGETS = (0.95, 0.99, 0.995, 0.999)
 #: The smallest target written as a percentage: 99.9 means 99.9 %; 1.5 is refused as ambiguous.
 MIN_PERCENT_TARGET = 50.0
@@ -322,6 +326,9 @@ class ServiceConfig:
     owners: Mapping[str, str] = field(default_factory=dict)
     slos: tuple[SloDoc, ...] = ()  # SLOs defined in full (srekit import), read by srekit.inputs.slo_import
     limits: Limits = DEFAULT_LIMITS
+    intervals: Mapping[str, pd.Timedelta] = field(default_factory=dict)  # data.<kind>_interval, declared lengths
+    series_unit: str | None = None  # data.series_unit (ms, s, us); None: milliseconds, assumed
+    loadtest_unit: str | None = None  # data.loadtest_unit; None: wrk2 prints ms, other outputs assumed ms
 
     def owner_for(self, area: str) -> str:
         """Owner of a backlog area (``alerting``, ``incidents``, ``toil``…), else the service owner."""
@@ -395,6 +402,11 @@ class DataDoc(_Doc):
     toil_columns: ColumnMap | None = None
     alerts_columns: ColumnMap | None = None
     deploys_columns: ColumnMap | None = None
+    loadtest: StrictStr | None = None
+    telemetry_interval: Duration | None = None
+    series_interval: Duration | None = None
+    series_unit: Literal["ms", "s", "us"] | None = None
+    loadtest_unit: Literal["ms", "s", "us"] | None = None
 
 
 def _number(value: Any) -> float:
@@ -568,6 +580,7 @@ def _to_config(doc: ServiceDoc, path: Path | None, where: str) -> ServiceConfig:
     data = {k: _resolve(base, v) for k, v in raw.items() if k in DATA_KINDS}
     formats = {k.removesuffix("_format"): v for k, v in raw.items() if k.endswith("_format")}
     columns = {k.removesuffix("_columns"): dict(v) for k, v in raw.items() if k.endswith("_columns")}
+    intervals = {k: getattr(doc.data, f"{k}_interval") for k in INTERVAL_KINDS if getattr(doc.data, f"{k}_interval")}
     if not data and not doc.prometheus.url and not doc.slo.openslo and not doc.slo.imports and not doc.slos:
         raise ConfigError(
             f"{where}: no data source. fix: list files under `data:` (telemetry, requests, incidents, ...) "
@@ -607,6 +620,9 @@ def _to_config(doc: ServiceDoc, path: Path | None, where: str) -> ServiceConfig:
         owners=dict(doc.owners),
         slos=tuple(doc.slos),
         limits=DEFAULT_LIMITS.override(cast(BaseModel, doc.limits).model_dump(), where=where),
+        intervals=intervals,
+        series_unit=doc.data.series_unit,
+        loadtest_unit=doc.data.loadtest_unit,
     )
 
 

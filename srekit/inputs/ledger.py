@@ -90,3 +90,5 @@ class Loaded:
     frame: pd.DataFrame
     entry: LedgerEntry
     rejects: pd.DataFrame
+    naive_stamps: int = 0  # stamps without an offset, read as wall time in the configured timezone
+    interval: pd.Timedelta | None = None  # the interval length the file declares (interval_s / interval_end)

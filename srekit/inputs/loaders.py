@@ -60,8 +60,10 @@ from srekit.inputs.columns import (
     find_header,
     text_cells,
 )
-from srekit.inputs.config import ServiceConfig
+from srekit.inputs.config import SERIES_UNITS, ServiceConfig
+from srekit.inputs.intervals import Interval, check_declared
 from srekit.inputs.ledger import LedgerEntry, Loaded
+from srekit.inputs.loadtest import LoadTest, load_loadtest
 from srekit.inputs.timeparse import is_timezone, parse_utc
 
 KINDS = ("telemetry", "series", "incidents", "toil", "alerts", "deploys")
@@ -519,6 +521,7 @@ class _Rows:
         self.bad = np.zeros(n, dtype=bool)
         self.notes: Counter[str] = Counter()
         self.accepted_notes: list[tuple[str, np.ndarray]] = []
+        self.naive = 0  # stamps without an offset, read in the configured timezone
         if malformed is not None:
             self.reject(malformed, R_FIELDS)
 
@@ -581,6 +584,7 @@ def _time_col(
     rows.reject(p.range_mask, f"{name} out of range")
     rows.note("dst_ambiguous_resolved", p.ambiguous_resolved)
     rows.note("dst_nonexistent_shifted", p.nonexistent_shifted)
+    rows.naive += int(p.naive)
     if p.with_offset and p.naive:
         rows.note(f"naive_stamps_read_in_{tz}", p.naive)
     return p.utc
@@ -767,7 +771,7 @@ def _finish(
         start=start,
         end=end,
     )
-    return Loaded(frame=accepted, entry=entry, rejects=rejects)
+    return Loaded(frame=accepted, entry=entry, rejects=rejects, naive_stamps=rows.naive)
 
 
 def check_timezone(tz: str, *, source: str | None = None) -> None:
@@ -916,6 +920,51 @@ def check_grid_span(stamps: pd.Series, *, source: str, limits: Limits) -> None:
         )
 
 
+#: Optional telemetry columns that declare how long each row's interval is.
+INTERVAL_COLUMNS = ("interval_s", "interval_end")
+
+
+def _interval_col(
+    df: pd.DataFrame,
+    cols: Mapping[str, str],
+    starts: pd.Series,
+    tz: str,
+    rows: _Rows,
+    limits: Limits,
+    source: str,
+) -> pd.Timedelta | None:
+    """The interval length the file declares, from ``interval_s`` (seconds) or ``interval_end``
+    (a stamp after ``interval_start``): rows declaring none or a non-positive length are rejected,
+    and so are rows whose length differs from the file's (the most common one): the telemetry
+    model has one interval per source. ``None`` when the file has neither column."""
+    present = [c for c in INTERVAL_COLUMNS if c in cols]
+    if not present:
+        return None
+    if len(present) > 1:
+        raise input_error(
+            "both interval_s and interval_end declare the interval length",
+            file=source,
+            column=", ".join(cols[c] for c in present),
+            expected="one of them",
+            fix="remove one of the two columns (or map only one with data.telemetry_columns)",
+        )
+    if present[0] == "interval_s":
+        seconds = _number(df, cols["interval_s"], "interval_s", rows)
+        rows.reject(seconds.to_numpy() <= 0, "non-positive interval_s")
+        length = pd.to_timedelta(seconds.where(seconds > 0), unit="s").dt.round("us")
+    else:
+        ends = _time_col(df, cols, "interval_end", tz, rows, required=True, limits=limits)
+        length = ends - starts
+        rows.reject((length <= pd.Timedelta(0)).to_numpy(dtype=bool), "interval_end not after interval_start")
+    usable = length[rows.ok]
+    if usable.empty:
+        return None
+    common = usable.mode().iloc[0]
+    reason = f"interval differs from the file's ({common.total_seconds():g} s)"
+    rows.reject((length != common).to_numpy(dtype=bool), reason)
+    return pd.Timedelta(common)
+
+
 def load_telemetry(
     path: str | Path,
     *,
@@ -943,7 +992,7 @@ def load_telemetry(
     cols = resolve_columns(
         df,
         required=("interval_start", "total", "errors"),
-        optional=("journey",),
+        optional=("journey", *INTERVAL_COLUMNS),
         columns=columns,
         source=source,
         kind="telemetry",
@@ -954,6 +1003,7 @@ def load_telemetry(
     if "journey" not in cols:
         rows.note_accepted("journey_defaulted_to_all", np.ones(len(df), dtype=bool))
     stamps = _time_col(df, cols, "interval_start", tz, rows, required=True, limits=limits)
+    interval = _interval_col(df, cols, stamps, tz, rows, limits, source)
     sources = [cols["total"], cols["errors"], *(c for c, _ in buckets)]
     names = ["total", "errors", *(tm.edge_label(e) for _, e in buckets)]
     counts = _count_matrix(df, sources, names, rows, limits)
@@ -974,6 +1024,15 @@ def load_telemetry(
     good = loaded.frame
     check_journey_count(good["journey"], source=source, kind="telemetry", limits=limits)
     check_grid_span(good["interval_start"], source=source, limits=limits)
+    if interval is not None:
+        check_declared(
+            good["interval_start"],
+            good["journey"],
+            interval,
+            kind="telemetry",
+            source=source,
+            key="the file's interval column",
+        )
     _check_sum(good, source)
     if _is_canonical(good):  # the usual export: sorted by journey and time, no repeats
         dup, merged = 0, good
@@ -986,7 +1045,7 @@ def load_telemetry(
     notes = dict(loaded.entry.notes)
     if dup:
         notes["duplicate_intervals_merged"] = dup
-    return Loaded(frame=merged, entry=replace(loaded.entry, notes=notes), rejects=loaded.rejects)
+    return replace(loaded, frame=merged, entry=replace(loaded.entry, notes=notes), interval=interval)
 
 
 def _is_canonical(frame: pd.DataFrame) -> bool:
@@ -1073,7 +1132,7 @@ def load_series(
         notes["zero_values"] = zeros
     _gap_notes(good, notes, time_col="timestamp", group="journey")
     good = good.sort_values(["journey", "timestamp"], kind="stable").reset_index(drop=True)
-    return Loaded(frame=good, entry=replace(loaded.entry, notes=dict(notes)), rejects=loaded.rejects)
+    return replace(loaded, frame=good, entry=replace(loaded.entry, notes=dict(notes)))
 
 
 def _incident_raw(path: str | Path, fmt: str | None, tz: str, limits: Limits) -> tuple[Raw, str, str | None]:
@@ -1113,6 +1172,34 @@ def _incident_raw(path: str | Path, fmt: str | None, tz: str, limits: Limits) ->
             fix="export a time range that contains incidents",
         )
     return raw, str(p), preset
+
+
+def _suggest_preset(df: pd.DataFrame, source: str) -> None:
+    """A vendor export read as a generic CSV (its field names are not the canonical ones) is an
+    :class:`InputError` naming the ``--format`` that reads it, instead of a suggestion to rename
+    one of the vendor's columns."""
+    have = [str(c) for c in df.columns]
+    if _norm("started_at") in {_norm(c) for c in have}:
+        return
+    found = presets.detect([dict.fromkeys(have, "")])
+    if found is None:
+        return
+    raise input_error(
+        f"these columns are the fields of a {PRESET_NAMES.get(found, found)} export, not the generic incident columns",
+        file=source,
+        expected="id, started_at, resolved_at (generic), or a preset: " + ", ".join(presets.PRESETS),
+        got=", ".join(have[:15]),
+        fix=f"read it with the {found} preset: data.incidents_format: {found} in service.yaml (CLI: --format {found})",
+    )
+
+
+#: Vendor names of the incident presets, for messages.
+PRESET_NAMES = {
+    "gcp": "Google Cloud status",
+    "statuspage": "Atlassian Statuspage",
+    "pagerduty": "PagerDuty",
+    "opsgenie": "Opsgenie",
+}
 
 
 def _check_unique_ids(ids: pd.Series, column: str, source: str) -> None:
@@ -1179,6 +1266,8 @@ def load_incidents(
     raw, source, preset = _incident_raw(path, fmt, tz, limits)
     df = raw.frame
     optional = tuple(c for c in INCIDENTS if c not in ("id", "started_at", "resolved_at"))
+    if preset is None and not columns:
+        _suggest_preset(df, source)
     cols = resolve_columns(
         df,
         required=("id", "started_at", "resolved_at"),
@@ -1227,7 +1316,7 @@ def load_incidents(
     notes["mitigated_after_resolved"] = int((good["mitigated_at"] > good["resolved_at"]).sum())
     notes = Counter({k: v for k, v in notes.items() if v})
     good = good.sort_values(["started_at", "id"], kind="stable").reset_index(drop=True)
-    return Loaded(frame=good, entry=replace(loaded.entry, notes=dict(notes)), rejects=loaded.rejects)
+    return replace(loaded, frame=good, entry=replace(loaded.entry, notes=dict(notes)))
 
 
 def load_toil(
@@ -1271,7 +1360,7 @@ def load_toil(
     if zero:
         notes["zero_minutes"] = zero
     good = loaded.frame.sort_values("date", kind="stable").reset_index(drop=True)
-    return Loaded(frame=good, entry=replace(loaded.entry, notes=dict(notes)), rejects=loaded.rejects)
+    return replace(loaded, frame=good, entry=replace(loaded.entry, notes=dict(notes)))
 
 
 def load_alerts(
@@ -1313,7 +1402,7 @@ def load_alerts(
     if linked:
         notes["linked_to_incident"] = linked
     good = loaded.frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
-    return Loaded(frame=good, entry=replace(loaded.entry, notes=dict(notes)), rejects=loaded.rejects)
+    return replace(loaded, frame=good, entry=replace(loaded.entry, notes=dict(notes)))
 
 
 def load_deploys(
@@ -1343,7 +1432,7 @@ def load_deploys(
     frame["service"] = _str_col(df, cols, "service", rows, limits=limits)
     loaded = _finish("deploys", source, raw, frame[list(DEPLOYS)], rows, time_col="timestamp", strict=strict)
     good = loaded.frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
-    return Loaded(frame=good, entry=loaded.entry, rejects=loaded.rejects)
+    return replace(loaded, frame=good)
 
 
 LOADERS: dict[str, Callable[..., Loaded]] = {
@@ -1405,6 +1494,8 @@ class Inputs:
     alerts: pd.DataFrame | None = None
     deploys: pd.DataFrame | None = None
     ledger: tuple[LedgerEntry, ...] = field(default_factory=tuple)
+    intervals: Mapping[str, Interval] = field(default_factory=dict)  # declared lengths: telemetry, series
+    loadtests: tuple[LoadTest, ...] = ()  # latency distributions of load tests (data.loadtest)
 
     def __post_init__(self) -> None:
         for name in KINDS:
@@ -1471,6 +1562,7 @@ def load_inputs(
     tz = config.timezone
     frames: dict[str, pd.DataFrame | None] = dict.fromkeys(KINDS)
     ledger: list[LedgerEntry] = []
+    intervals: dict[str, Interval] = {}
 
     def opts(kind: str) -> dict[str, Any]:
         return {
@@ -1485,18 +1577,24 @@ def load_inputs(
         if kind not in config.data:
             continue
         loaded = LOADERS[kind](_config_path(config, kind), **opts(kind))
-        entry = loaded.entry
-        if quarantine_dir is not None:
-            q = write_quarantine(loaded, quarantine_dir)
-            if q is not None:
-                entry = replace(entry, quarantine=str(q))
+        if kind == "series" and config.series_unit not in (None, "ms"):
+            scale = SERIES_UNITS[config.series_unit]
+            loaded = replace(loaded, frame=loaded.frame.assign(value=loaded.frame["value"] * scale))
         frames[kind] = loaded.frame
-        ledger.append(entry)
+        ledger.append(_quarantined(loaded, quarantine_dir))
+        if loaded.interval is not None:
+            intervals[kind] = Interval(loaded.interval, "file")
 
     _cross_check_alerts(frames, ledger)
+    tests: list[LoadTest] = []
+    if "loadtest" in config.data:
+        for f in _requests_files(_config_path(config, "loadtest")):
+            test, loaded = load_loadtest(f, unit=config.loadtest_unit)
+            tests.append(test)
+            ledger.append(_quarantined(loaded, quarantine_dir))
 
     if frames["telemetry"] is None and "requests" in config.data:
-        from srekit.inputs.aggregate import aggregate_files
+        from srekit.inputs.aggregate import ONE_MINUTE, aggregate_files
 
         files = _requests_files(_config_path(config, "requests"))
         o = opts("requests")
@@ -1516,6 +1614,7 @@ def load_inputs(
         )
         frames["telemetry"] = frame
         ledger.insert(0, entry)
+        intervals["telemetry"] = Interval(ONE_MINUTE, "aggregation")
     elif frames["telemetry"] is None and config.prometheus.url:
         from srekit.inputs.prometheus import pull_telemetry  # type: ignore[import-not-found]
 
@@ -1528,7 +1627,45 @@ def load_inputs(
         )
         frames["telemetry"] = frame
         ledger.insert(0, entry)
-    return Inputs(**frames, ledger=tuple(ledger))
+        intervals["telemetry"] = Interval(config.prometheus.interval, "prometheus")
+    _declared_intervals(config, frames, intervals)
+    return Inputs(**frames, ledger=tuple(ledger), intervals=intervals, loadtests=tuple(tests))
+
+
+def _quarantined(loaded: Loaded, quarantine_dir: str | Path | None) -> LedgerEntry:
+    """The ledger entry of ``loaded``, naming its quarantine file when rows were rejected."""
+    if quarantine_dir is None:
+        return loaded.entry
+    q = write_quarantine(loaded, quarantine_dir)
+    return loaded.entry if q is None else replace(loaded.entry, quarantine=str(q))
+
+
+def _declared_intervals(
+    config: ServiceConfig, frames: Mapping[str, pd.DataFrame | None], intervals: dict[str, Interval]
+) -> None:
+    """``data.<kind>_interval`` of service.yaml: checked against the file's own declaration and
+    against the stamps (rows a whole number of intervals apart), then recorded."""
+    where = str(config.path) if config.path else "service.yaml"
+    for kind, length in config.intervals.items():
+        frame = frames.get(kind)
+        known = intervals.get(kind)
+        if known is not None and known.length != length:
+            raise input_error(
+                f"data.{kind}_interval ({length}) and the data's own interval ({known.length}, {known.how}) differ",
+                file=where,
+                fix=f"remove data.{kind}_interval or correct it",
+            )
+        if frame is not None and len(frame):
+            time_col = "interval_start" if kind == "telemetry" else "timestamp"
+            check_declared(
+                frame[time_col],
+                frame["journey"],
+                length,
+                kind=kind,
+                source=str(config.data.get(kind, where)),
+                key=f"data.{kind}_interval in {where}",
+            )
+        intervals[kind] = Interval(length, "service.yaml")
 
 
 __all__ = [

@@ -26,6 +26,7 @@ import os
 import pickle
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from srekit.analysis.overview import InputsLike, golden_signals, summarize_inputs, traffic_mix
+from srekit.analysis.overview import InputsLike, golden_signals, series_signals, summarize_inputs, traffic_mix
+from srekit.analysis.period import AnalysedInputs, Period, analysed_period, clip_inputs
 from srekit.core.errors import SrekitError
 from srekit.core.files import atomic_write
 from srekit.core.questions import OpenQuestion
@@ -97,7 +99,7 @@ BASE_FILE, PENDING_FILE, COMPLETE_FILE, FAILED_FILE = "analysis.pickle", "pendin
 #: pickle for the samples, a quarter of a second on the runner's critical path) and no notebook
 #: shows them; a reader that needs them anyway loads them from the files once the analysis is
 #: complete (see :func:`load`), which is about as fast as unpickling them.
-NOT_SAVED = frozenset({"inputs"})
+NOT_SAVED = frozenset({"inputs", "analysed_inputs"})
 #: Simulated windows per SLO in the budget forecast (``forecast_budget(runs=...)``).
 FORECAST_RUNS = 10_000
 
@@ -165,8 +167,8 @@ class Analysis:
     # ---------------------------------------------------------------- inputs
 
     @property
-    def inputs(self) -> InputsLike:
-        """The loaded inputs (:func:`srekit.inputs.loaders.load_inputs`)."""
+    def loaded(self) -> InputsLike:
+        """The inputs as loaded (:func:`srekit.inputs.loaders.load_inputs`), each over its own range."""
 
         def compute() -> Any:
             from srekit.inputs.loaders import load_inputs
@@ -174,6 +176,18 @@ class Analysis:
             return load_inputs(self.config, quarantine_dir=self.quarantine_dir)
 
         return self._memoised("inputs", compute)
+
+    @property
+    def period(self) -> Period:
+        """:class:`srekit.analysis.period.Period`: the analysed period, each input's own range and
+        what was clipped (``meta.period`` in report.json)."""
+        return self._memoised("period", lambda: analysed_period(self.loaded))  # type: ignore[no-any-return]
+
+    @property
+    def inputs(self) -> AnalysedInputs:
+        """What every section reads: the loaded inputs clipped to :attr:`period`
+        (:func:`srekit.analysis.period.clip_inputs`)."""
+        return self._memoised("analysed_inputs", lambda: clip_inputs(self.loaded, self.period))  # type: ignore[no-any-return]
 
     @property
     def given_specs(self) -> tuple[SLOSpec, ...]:
@@ -194,7 +208,7 @@ class Analysis:
         """:class:`srekit.analysis.overview.InputsSummary`: time ranges, traffic mix, critical journeys."""
 
         def compute() -> InputsSummary:
-            return summarize_inputs(self.config, self.inputs)
+            return summarize_inputs(self.config, self.loaded, self.period)
 
         return self._memoised("summary_inputs", compute)
 
@@ -211,12 +225,19 @@ class Analysis:
             from srekit.analysis.slo.propose import propose_slos
 
             return propose_slos(
-                tel, inp.series, cfg, given_specs=self.given_specs, rng=self.rng("slo_proposal"), grids=self._grids()
+                tel,
+                inp.series,
+                cfg,
+                given_specs=self.given_specs,
+                rng=self.rng("slo_proposal"),
+                grids=self._grids(),
+                loadtests=inp.loadtests,
             )
         if key == "error_budget_policy":
             from srekit.analysis.budget import budget_policy
 
-            return budget_policy(tel, inp.series, self.specs, cfg, grids=self._grids())
+            end = self.period.end if self.period.basis in ("telemetry", "series") else None
+            return budget_policy(tel, inp.series, self.specs, cfg, grids=self._grids(), as_of=end)
         if key == "forecast":
             from srekit.analysis.forecast.analyze import forecast_budget
 
@@ -244,6 +265,7 @@ class Analysis:
                 specs=self.specs,
                 deploys=inp.deploys,
                 counts=self._sli_counts(),
+                detection_from_first_post=_first_post_detection(inp.ledger),
             )
         if key == "toil":
             from srekit.analysis.toil.analyze import analyze_toil
@@ -265,8 +287,10 @@ class Analysis:
             from srekit.analysis.slo.grid import GridSettings, journey_grids
 
             tel = self.inputs.telemetry
-            grids = None if tel is None or tel.empty else journey_grids(tel, GridSettings.of(self.config))
-            self._work["grids"] = grids
+            declared = self.period.intervals.get("telemetry")
+            step = declared.length if declared is not None and declared.source != "inferred" else None
+            settings = replace(GridSettings.of(self.config), interval=step)
+            self._work["grids"] = None if tel is None or tel.empty else journey_grids(tel, settings)
         return self._work["grids"]
 
     def _sli_counts(self) -> SliCounts | None:
@@ -398,6 +422,15 @@ class Analysis:
 
         return self._memoised(f"signals:{freq}", compute)  # type: ignore[no-any-return]
 
+    def series_signals(self, freq: str = "1h") -> pd.DataFrame:
+        """:func:`srekit.analysis.overview.series_signals` of the series in the analysed period at
+        ``freq`` (the telemetry page's chart when there is a series)."""
+
+        def compute() -> pd.DataFrame:
+            return series_signals(self.inputs.series, freq=freq)
+
+        return self._memoised(f"series:{freq}", compute)  # type: ignore[no-any-return]
+
     @property
     def report(self) -> ReliabilityReport:
         """:class:`srekit.report.contract.ReliabilityReport` (every section; ``to_dict()`` is report.json)."""
@@ -421,9 +454,12 @@ class Analysis:
         sections = [k for k in keys if k != "inputs"]
         payloads, questions = section_payloads(self, sections)
         view = {key: jsonable(dict(value)) for key, value in payloads.items()}
+        view["meta"] = {"service": self.config.service, "period": self.period.to_dict()}
         if "inputs" in keys:
             view["inputs"] = self.summary_inputs.to_dict()
             questions.insert(0, tuple(self.summary_inputs.open_questions))
+        else:  # an input left out of the period concerns every page
+            questions.insert(0, tuple(self.period.open_questions))
         return view | {"open_questions": [q.to_dict() for q in merge_questions(*questions)]}
 
     def compute_all(self) -> Analysis:
@@ -570,12 +606,13 @@ def report_from_analysis(analysis: Analysis) -> ReliabilityReport:
         parameters=dict(analysis.parameters),
         config_path=None if config.path is None else str(config.path),
         sections_failed=tuple(f"{f.section}: {f.error}" for f in failures),
+        period=summary_inputs.period,
     )
     summary = summarize(config.service, summary_inputs, sections, questions)
     if failures:
         names = ", ".join(SECTION_TITLES.get(f.section, f.section) for f in failures)
         sentences = [
-            *summary["sentences"][:2],
+            *summary["sentences"][:3],
             f"Some sections could not be computed in this run ({names}); see meta.sections_failed.",
         ]
         summary = {**summary, "sentences": sentences, "text": " ".join(sentences)}
@@ -591,6 +628,7 @@ def report_from_analysis(analysis: Analysis) -> ReliabilityReport:
         inputs=summary_inputs,
         meta=meta,
         specs=specs,
+        policies=tuple(alerting.policies) if (alerting := analysis.result("alerting")) is not None else (),
     )
 
 
@@ -605,6 +643,16 @@ _BACKLOG_ARGS: Mapping[str, str] = MappingProxyType(
         "toil": "toil",
     }
 )
+
+
+#: Incident presets whose ``detected_at`` is the first public post of a status page.
+STATUS_PAGE_PRESETS = ("preset_statuspage", "preset_gcp")
+
+
+def _first_post_detection(ledger: Sequence[Any]) -> bool:
+    """Whether the incident log came through a status-page preset (its detection stamp is the
+    first public post, not when the team noticed)."""
+    return any(e.kind == "incidents" and any(p in e.notes for p in STATUS_PAGE_PRESETS) for e in ledger)
 
 
 def _version() -> str:

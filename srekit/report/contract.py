@@ -20,8 +20,10 @@ from typing import Any
 import pandas as pd
 
 from srekit.analysis.overview import InputsSummary
+from srekit.analysis.period import LABELS, NOUNS, Period
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
+from srekit.core.timeutil import duration_words, per_words
 from srekit.inputs import telemetry as tm
 
 #: report.json top-level keys, in Output Contract order (then inputs and meta).
@@ -82,6 +84,7 @@ class Meta:
     parameters: Mapping[str, Any] = field(default_factory=dict)
     config_path: str | None = None
     sections_failed: tuple[str, ...] = ()
+    period: Period | None = None  # the analysed period (docs/report-json.md, "meta.period")
 
     def __post_init__(self) -> None:
         if self.generated_at.tzinfo is None:
@@ -96,6 +99,7 @@ class Meta:
             "parameters": jsonable(dict(self.parameters)),
             "config_path": self.config_path,
             "sections_failed": list(self.sections_failed),
+            "period": None if self.period is None else self.period.to_dict(),
         }
 
 
@@ -118,6 +122,7 @@ class ReliabilityReport:
     inputs: InputsSummary
     meta: Meta
     specs: tuple[SLOSpec, ...] = ()  # the SLOs in force (rules export); not in report.json
+    policies: tuple[Any, ...] = ()  # their alert policies as designed on the data (rules export); not in report.json
 
     def __post_init__(self) -> None:
         text = self.summary.get("text", "")
@@ -151,6 +156,11 @@ def merge_questions(*groups: Sequence[OpenQuestion]) -> tuple[OpenQuestion, ...]
     return tuple(out)
 
 
+def nines_pct(x: float) -> str:
+    """A success ratio as a stakeholder reads it: ``99.95%``, ``100%``, ``97.3%`` (:func:`_pct`)."""
+    return _pct(x)
+
+
 def _pct(x: float) -> str:
     """A ratio as a percentage with enough digits to tell 99.9 % from 99.95 %."""
     p = 100.0 * x
@@ -160,54 +170,173 @@ def _pct(x: float) -> str:
 
 
 def _span(days: float) -> str:
-    """A time span in the largest unit that reads naturally (``90 days``, ``6 hours``)."""
+    """A time span in the largest unit that reads naturally (``90 days``, ``6 hours``, ``3 hours``)."""
     if days >= 2:
         return f"{days:.0f} days"
-    hours = days * 24
-    if hours >= 2:
-        return f"{hours:.0f} hours"
-    return f"{max(hours * 60, 1):.0f} minutes"
+    return duration_words(pd.Timedelta(days=days).round("min") or pd.Timedelta(minutes=1))
+
+
+def _when(stamp: pd.Timestamp) -> str:
+    """A period bound as a reader reads it: ``2026-08-02 00:00 UTC``."""
+    return pd.Timestamp(stamp).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+
+
+def _day(stamp: Any) -> str:
+    return "–" if not stamp else pd.Timestamp(stamp).tz_convert("UTC").strftime("%Y-%m-%d")
+
+
+#: What the period is the range of, in words.
+_BASIS = {
+    "telemetry": "the range of the request telemetry",
+    "series": "the range of the series (no request telemetry)",
+    "incidents": "the range of the incident log (no telemetry or series)",
+    "other": "the range the toil, pages and deploy logs span together",
+}
+
+
+def period_sentence(period: Mapping[str, Any] | None) -> str:
+    """The analysed period in one sentence, with the records left outside it (``period``:
+    report.json's ``meta.period``)."""
+    if not period or not period.get("start") or not period.get("end"):
+        if period and period.get("loadtests"):
+            return (
+                "This report has no time period: its only measured input is a load test, which has no time axis, so "
+                "no error budget, alert replay or incident figure is computed from it."
+            )
+        return "This report has no time period: no input has dates, so nothing is counted over time."
+    start, end = pd.Timestamp(period["start"]), pd.Timestamp(period["end"])
+    days = (end - start) / pd.Timedelta(days=1)
+    basis = _BASIS.get(str(period.get("basis")), "")
+    text = f"This report covers {_when(start)} to {_when(end)} UTC ({_span(days)}), {basis}"
+    spans = [v for v in (period.get("inputs") or {}).values() if isinstance(v, Mapping)]
+    clipped = [
+        f"{_clipped(v):,} of {int(v.get('rows') or 0):,} {NOUNS.get(str(v.get('kind')), v.get('kind'))}"
+        for v in spans
+        if _clipped(v) and v.get("kept")
+    ]
+    if clipped:
+        text += f"; {_and(clipped)} fall outside it and were left out"
+    return text.rstrip(", ") + "."
+
+
+def _clipped(span: Mapping[str, Any]) -> int:
+    return int(span.get("clipped_before") or 0) + int(span.get("clipped_after") or 0)
+
+
+def _and(parts: Sequence[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def unused_sentence(period: Mapping[str, Any] | None) -> str | None:
+    """The inputs that share no time with the period (left out entirely), or None."""
+    spans = [v for v in ((period or {}).get("inputs") or {}).values() if isinstance(v, Mapping)]
+    unused = [v for v in spans if v.get("rows") and not v.get("kept")]
+    if not unused:
+        return None
+    parts = [
+        f"the {LABELS.get(str(v.get('kind')), v.get('kind'))} ({_day(v.get('start'))} to {_day(v.get('end'))})"
+        for v in unused
+    ]
+    one = len(parts) == 1
+    text = _and(parts)
+    return (
+        f"{text[0].upper()}{text[1:]} {'does' if one else 'do'} not overlap this period and "
+        f"{'was' if one else 'were'} left out (see Open Questions)."
+    )
+
+
+def loadtest_sentence(sections: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """What the first load test says: its size and load, its 99th percentile, and where the first
+    latency threshold in force falls in it."""
+    tests = _records(sections.get("slo_proposal", {}), "loadtests")
+    if not tests:
+        return None
+    t = tests[0]
+    p99 = next((p.get("value_ms") for p in _records(t, "percentiles") if p.get("share") == 0.99), None)
+    rate = f" at {float(t['requests_per_s']):,.0f} requests/s" if t.get("requests_per_s") else ""
+    text = f"Under the load test {t.get('file')} ({int(t.get('requests') or 0):,} requests{rate})"
+    text += f", 99% of requests finished within {float(p99):,.3g} ms" if p99 is not None else ""
+    slos = _records(t, "slos")
+    if slos:
+        s = slos[0]
+        share = float(s.get("share_within") or 0.0)
+        verdict = "meeting" if s.get("meets_target") else "short of"
+        text += (
+            f"; {s.get('slo')}'s {float(s.get('threshold_ms') or 0):g} ms threshold holds for {_share(share)} of them, "
+            f"{verdict} its {_pct(float(s.get('target') or 0))} target"
+        )
+    return text + "."
+
+
+def _share(x: float) -> str:
+    """A share of load-test requests, never rounded up to 100%."""
+    return "all" if x >= 1.0 else f"{math.floor(x * 1000) / 10:.1f}%"
+
+
+def _data_sentence(service: str, inputs: InputsSummary, figures: Mapping[str, Any]) -> str:
+    """What was measured: requests, or series samples, or nothing yet."""
+    interval = None if inputs.period is None else inputs.period.intervals.get("telemetry")
+    if inputs.requests:
+        how = ""
+        if interval is not None and figures.get("intervals") == 1:
+            how = (
+                f" in a single interval of unknown length (assumed {interval.words})"
+                if interval.source == "assumed"
+                else f" in a single {per_words(interval.length)} interval ({interval.how})"
+            )
+        n = len([j for j in inputs.journeys if j.requests])
+        return (
+            f"In that time {service} served {inputs.requests:,} requests{how} across {n} "
+            f"journey{'' if n == 1 else 's'}, and {_pct(figures['success_ratio'])} of them succeeded."
+        )
+    samples = sum(f.samples for f in inputs.series)
+    if samples:
+        every = inputs.period.intervals.get("series") if inputs.period is not None else None
+        per = f"{per_words(every.length)} " if every is not None else ""
+        return (
+            f"{service} has no request telemetry: its SLOs count {samples:,} {per}samples of a per-interval "
+            "statistic, which hides the slow tail (a mean stays low while some requests are slow), so an "
+            "instrumentation plan proposes request counters and a latency histogram."
+        )
+    return (
+        f"There is no request telemetry for {service} yet, so the SLOs below are provisional "
+        "and come with an instrumentation plan."
+    )
 
 
 def summarize(
     service: str, inputs: InputsSummary, sections: Mapping[str, Mapping[str, Any]], questions: Sequence[OpenQuestion]
 ) -> dict[str, Any]:
-    """The 1–3 sentence summary and the headline figures it is derived from.
+    """The summary (1–4 sentences: the analysed period first) and the headline figures it is
+    derived from.
 
     Figures come only from the computed sections; sentences are templated from them.
     """
+    period = inputs.period
     figures: dict[str, Any] = {
         "requests": inputs.requests,
         "success_ratio": None if inputs.requests == 0 else 1.0 - float(tm.ratio(inputs.errors, inputs.requests)),
-        "days": None,
+        "samples": int(sum(f.samples for f in inputs.series)),
+        "days": None if period is None or period.basis not in ("telemetry", "series") else period.days,
+        "period_start": None if period is None or period.start is None else period.start.isoformat(),
+        "period_end": None if period is None or period.end is None else period.end.isoformat(),
+        "period_basis": None if period is None else period.basis,
+        "clipped": {} if period is None else {s.kind: s.clipped for s in period.spans if s.clipped},
         "journeys": len(inputs.journeys),
         "critical_journeys": list(inputs.critical_journeys),
         "open_questions": len(questions),
         "rows_rejected": int(sum(e.rows_rejected for e in inputs.ledger)),
     }
+    tel = inputs.range_of("telemetry")
+    if tel is not None and inputs.telemetry_interval is not None and tel.start is not None and tel.end is not None:
+        figures["intervals"] = int((tel.end - tel.start) / inputs.telemetry_interval) + 1
     for extract in _HEADLINES:
         figures.update(extract(sections))
-    tel = inputs.range_of("telemetry")
-    sentences: list[str] = []
-    if tel is not None and tel.start is not None and tel.end is not None and inputs.requests:
-        covered = tel.end - tel.start + (inputs.telemetry_interval or pd.Timedelta(0))  # last interval included
-        days = covered.total_seconds() / 86400.0
-        figures["days"] = days
-        sentences.append(
-            f"Over {_span(days)} {service} served {inputs.requests:,} requests across "
-            f"{len([j for j in inputs.journeys if j.requests])} journeys, and "
-            f"{_pct(figures['success_ratio'])} of them succeeded."
-        )
-    else:
-        sentences.append(
-            f"There is no request telemetry for {service} yet, so the SLOs below are provisional "
-            "and come with an instrumentation plan."
-        )
-    for sentence in _SENTENCES:
-        s = sentence(figures)
-        if s and len(sentences) < 3:
-            sentences.append(s)
-    if len(sentences) < 3 and questions:
+    shown = None if period is None else period.to_dict()
+    sentences = [period_sentence(shown), _data_sentence(service, inputs, figures)]
+    extra = [unused_sentence(shown), loadtest_sentence(sections), *(sentence(figures) for sentence in _SENTENCES)]
+    sentences += [s for s in extra if s][: 4 - len(sentences)]
+    if len(sentences) < 4 and questions:
         sentences.append(f"{len(questions)} assumptions need a human decision (see Open Questions).")
     return {"text": " ".join(sentences), "sentences": sentences, "figures": figures}
 

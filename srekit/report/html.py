@@ -288,22 +288,31 @@ def index_html(runs: Iterable[Mapping[str, Any]]) -> str:
         ]
         links.append(f'<a href="{e(relative_url(href, "report.md"))}">report.md</a>')
         links.append(f'<a href="{e(relative_url(href, "report.json"))}">report.json</a>')
-        figures = r.get("headline") or {}
+        figures = dict(r.get("headline") or {})
+        period = _period(figures.pop("period_start", None), figures.pop("period_end", None))
         fig_text = "; ".join(
             f"{e(HEADLINE_LABELS.get(str(k), str(k).replace('_', ' ')))}: {e(_fmt_headline(str(k), v))}"
             for k, v in figures.items()
         )
         rows.append(
             f"<tr><td>{e(_when(r.get('generated_at')))}</td><td>{e(str(r.get('service', '')))}</td>"
-            f'<td class="{cls}">{e(status)}</td><td>{fig_text}</td><td>{" · ".join(links)}</td></tr>'
+            f'<td>{e(period)}</td><td class="{cls}">{e(status)}</td><td>{fig_text}</td>'
+            f"<td>{' · '.join(links)}</td></tr>"
         )
     table = (
-        "<table><thead><tr><th>Generated (UTC)</th><th>Service</th><th>Status</th><th>Headline</th>"
-        "<th>Reports</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        "<table><thead><tr><th>Generated (UTC)</th><th>Service</th><th>Period analysed (UTC)</th><th>Status</th>"
+        "<th>Headline</th><th>Reports</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
     )
     if not rows:
         table = "<p>No runs yet.</p>"
     return _INDEX_HEAD + table + "\n</main></body></html>\n"
+
+
+def _period(start: Any, end: Any) -> str:
+    """The analysed period of a run, ``2026-08-02 → 2026-10-31`` (``–`` for runs made before it was recorded)."""
+    if not start or not end:
+        return "–"
+    return f"{_when(start)[:10]} → {_when(end)[:10]}"
 
 
 def _when(stamp: Any) -> str:
@@ -315,6 +324,7 @@ def _when(stamp: Any) -> str:
 
 HEADLINE_LABELS: Mapping[str, str] = {
     "requests": "requests",
+    "samples": "series samples",
     "success_ratio": "succeeded",
     "slos": "SLOs",
     "slos_at_risk": "SLOs at risk",

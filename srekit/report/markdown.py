@@ -113,6 +113,7 @@ SECTION_TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "alerting": (
         ("alert_policy_table", "Burn-rate alert rules"),
         ("backtest_table", "How the rules would have behaved on history"),
+        ("incident_scope_table", "Which incidents the backtest is scored on"),
         ("runbooks_table", "Runbooks"),
     ),
     "toil": (("toil_table", "Top toil drivers"), ("candidates_table", "Automation candidates")),
@@ -124,6 +125,10 @@ SECTION_TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "backlog": (("backlog_table", "Ranked backlog"),),
     "open_questions": (("questions_table", "Assumptions to confirm"),),
 }
+
+
+#: Tables shown only when they have rows (an instrumentation plan only without telemetry).
+OPTIONAL_TABLES = frozenset({"instrumentation_table"})
 
 
 def report_markdown(report: Mapping[str, Any]) -> str:
@@ -145,8 +150,8 @@ def report_markdown(report: Mapping[str, Any]) -> str:
                 lines += ["", *md_table(tables.summary_figures_table(report).to_dict("records"), titles=False)]
         elif key == "inputs":
             lines += _inputs_markdown(report)
-        elif key == "meta":
-            lines += md_payload(payload or {})
+        elif key == "meta":  # the period is in "Inputs and data quality" (all of it in report.json)
+            lines += md_payload({k: v for k, v in (payload or {}).items() if k != "period"})
         elif tables.section_status(report, key) != "ok":
             lines.append(
                 f"_This section could not be computed in this run: {md_text(tables.section_status(report, key))}_"
@@ -158,21 +163,29 @@ def report_markdown(report: Mapping[str, Any]) -> str:
                 else "_Not computed in this run._"
             )
         else:
-            shown = 0
             for func, caption in SECTION_TABLES.get(key, ()):
                 table = getattr(tables, func)(report)
-                if len(table):
-                    lines += [f"### {caption}", "", *md_table(table.to_dict("records"), titles=False), ""]
-                    shown += 1
-            if not shown:
-                lines += md_payload(payload)
+                if len(table) or func not in OPTIONAL_TABLES:
+                    lines += [f"### {caption}", "", *md_display(table), ""]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def md_display(table: Any) -> list[str]:
+    """A display table as Markdown, or the sentence saying why it is empty."""
+    if not len(table):
+        return [md_text(tables.empty_text(table))]
+    return md_table(table.to_dict("records"), titles=False)
 
 
 def _inputs_markdown(report: Mapping[str, Any]) -> list[str]:
     inputs = report.get("inputs") or {}
-    lines: list[str] = []
-    for caption, table in (("Time ranges", tables.ranges_table(report)), ("Journeys", tables.journeys_table(report))):
+    lines: list[str] = [md_text(tables.period_text(report)), ""]
+    for caption, table in (
+        ("Time ranges", tables.ranges_table(report)),
+        ("Journeys", tables.journeys_table(report)),
+        ("Series", tables.series_table(report)),
+        ("Load tests", tables.loadtest_table(report)),
+    ):
         if len(table):
             lines += [f"### {caption}", "", *md_table(table.to_dict("records"), titles=False), ""]
     if inputs.get("missing"):

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from srekit.core.escape import html_text, printable
+from srekit.report.tables.format import cell_text, empty_text
 
 FIGURE_DPI = 110  # resolution of report images; srekit's figures are created at it
 PNG_OPTIONS = {"compress_level": 3}  # zlib level 3: ~1/3 less encode CPU than PIL's 6, ~10% more bytes
@@ -90,19 +91,30 @@ def figure_html(fig: Any, alt: str) -> str:
     self-contained, and an image cannot run script) with alt text."""
     if not alt.strip():
         raise ValueError("every figure needs alt text describing what it shows")
+    label = str(fig.get_label() or "")
+    if label.startswith(NO_DATA_LABEL):
+        return f'<p class="srekit-empty">{html_text(label.removeprefix(NO_DATA_LABEL))}</p>'
     data = base64.b64encode(figure_svg(fig)).decode("ascii")
     return f'<img src="data:image/svg+xml;base64,{data}" alt="{html_text(alt)}" style="max-width:100%;height:auto">'
+
+
+#: A figure labelled with this prefix is a "no data" panel: pages show the sentence after it
+#: instead of a picture of nothing (``srekit.report.plots.base.no_data`` sets it).
+NO_DATA_LABEL = "srekit-no-data:"
 
 
 def table_html(df: pd.DataFrame, *, caption: str | None = None, max_rows: int = 60) -> str:
     """An HTML table with every cell escaped (pandas' ``to_html(escape=True)``: ``& < >`` of
     every cell and header as entities, the element-content escaping of :func:`html_text`;
-    control characters shown as U+FFFD first, as :func:`html_text` does)."""
+    control characters shown as U+FFFD first, as :func:`html_text` does). Cells go through
+    :func:`srekit.report.tables.format.cell_text` (no None, NaN or raw float reaches a page); an
+    empty table is the sentence saying why (``attrs["empty"]``)."""
+    if df.empty:
+        return f'<p class="srekit-empty">{html_text(empty_text(df, caption))}</p>'
     shown = df.head(max_rows).copy()
     for i in range(shown.shape[1]):
-        col = shown.iloc[:, i]
-        if col.dtype == object or pd.api.types.is_string_dtype(col):
-            shown.isetitem(i, col.map(lambda v: printable(v) if isinstance(v, str) else v).to_numpy())
+        col = shown.iloc[:, i].map(cell_text)
+        shown.isetitem(i, col.map(lambda v: printable(v) if isinstance(v, str) else v).to_numpy(dtype=object))
     shown.columns = [printable(c) if isinstance(c, str) else c for c in shown.columns]
     out = shown.to_html(escape=True, index=False, border=0, classes="srekit-table", na_rep="–")
     if caption:
@@ -117,20 +129,56 @@ def text_html(template: str, **values: Any) -> str:
     return template.format(**{k: html_text(v) for k, v in values.items()})
 
 
-def show_figure(fig: Any, alt: str) -> None:
-    """Display a figure inline with alt text; a pyplot figure is closed (no duplicate stray output)."""
+def show_figure(fig: Any, alt: str, *, hide_empty: bool = False) -> None:
+    """Display a figure inline with alt text (a "no data" panel as its sentence; nothing with
+    ``hide_empty``, where the page says why in the text next to it); a pyplot figure is closed
+    (no duplicate stray output)."""
     from IPython.display import HTML, display
 
-    display(HTML(figure_html(fig, alt)))
+    if not (hide_empty and str(fig.get_label() or "").startswith(NO_DATA_LABEL)):
+        display(HTML(figure_html(fig, alt)))
     pyplot = sys.modules.get("matplotlib.pyplot")  # srekit's own figures never load pyplot
     if pyplot is not None:
         pyplot.close(fig)
 
 
-def show_table(df: pd.DataFrame, *, caption: str | None = None, max_rows: int = 60) -> None:
+def show_table(df: pd.DataFrame, *, caption: str | None = None, max_rows: int = 60, hide_empty: bool = False) -> None:
+    """Display a table (or, when it is empty, the sentence saying why; nothing at all with
+    ``hide_empty``, for an optional input such as a load test)."""
     from IPython.display import HTML, display
 
+    if df.empty and hide_empty:
+        return
     display(HTML(table_html(df, caption=caption, max_rows=max_rows)))
+
+
+def figures_html(figures: list[tuple[Any, str]]) -> str:
+    """Several figures in a row of the page; "no data" panels that give the same reason become
+    one sentence naming their charts (four charts of no telemetry read as one)."""
+    parts: list[str] = []
+    empty: dict[str, list[str]] = {}
+    for fig, alt in figures:
+        label = str(fig.get_label() or "")
+        if label.startswith(NO_DATA_LABEL):
+            title, _, why = label.removeprefix(NO_DATA_LABEL).partition(": ")
+            empty.setdefault(why, []).append(title)
+        else:
+            parts.append(figure_html(fig, alt))
+    for why, titles in empty.items():
+        parts.append(f'<p class="srekit-empty">{html_text("; ".join(titles))}: {html_text(why)}</p>')
+    return "\n".join(parts)
+
+
+def show_figures(figures: list[tuple[Any, str]]) -> None:
+    """Display ``(figure, alt text)`` pairs (:func:`figures_html`)."""
+    from IPython.display import HTML, display
+
+    display(HTML(figures_html(figures)))
+
+
+def show_preformatted(text: str | None, *, empty: str) -> None:
+    """Preformatted text (escaped), or the sentence ``empty`` when there is none."""
+    show_text("<pre>{t}</pre>" if text else '<p class="srekit-empty">{t}</p>', t=text or empty)
 
 
 def show_text(template: str, **values: Any) -> None:

@@ -131,7 +131,7 @@ def write_analysis(report: Any, out_dir: Path, *, config: ServiceConfig | None =
     if config is not None and specs:
         from srekit.exports.bundle import export_all
 
-        export_all(specs, config, out_dir / "rules")
+        export_all(specs, config, out_dir / "rules", policies=getattr(report, "policies", None) or None)
     return written
 
 
@@ -660,9 +660,12 @@ def _prune(out: Path, config: ServiceConfig) -> list[str]:
 def headline(report: Mapping[str, Any]) -> dict[str, Any]:
     """The few figures shown per run in ``index.html``."""
     figures = dict((report.get("summary") or {}).get("figures") or {})
-    keep = (
+    keep: tuple[str, ...] = (
+        "period_start",
+        "period_end",
         "requests",
         "success_ratio",
+        "samples",
         "slos",
         "slos_at_risk",
         "budget_remaining_min",
@@ -670,6 +673,10 @@ def headline(report: Mapping[str, Any]) -> dict[str, Any]:
         "backlog_items",
         "open_questions",
     )
+    if not figures.get("requests") and figures.get("samples"):  # a series, not requests: "requests: 0" misleads
+        keep = tuple(k for k in keep if k != "requests")
+    if not figures.get("samples"):
+        keep = tuple(k for k in keep if k != "samples")
     return {k: figures[k] for k in keep if k in figures and figures[k] is not None}
 
 

@@ -12,8 +12,11 @@ One module per concern (import each name from its module; this package re-export
 * :mod:`~srekit.analysis.alerting.events`: an SLO's SLI events on a regular grid, trailing sums;
 * :mod:`~srekit.analysis.alerting.replay`: the rules evaluated on history (:func:`replay`),
   their firing runs and the telemetry's own burn episodes;
+* :mod:`~srekit.analysis.alerting.matching`: which incidents a rule is scored on, and why the
+  others are left out (journey, duration, range, the rule's warm-up);
 * :mod:`~srekit.analysis.alerting.backtest`: firings scored against incident impacts and burn
-  episodes (precision, recall, detection delay, reset time, budget spent before detection);
+  episodes (precision, recall, detection delay, reset time, budget spent before detection), the
+  unions of rules built from the rules' outcomes;
 * :mod:`~srekit.analysis.alerting.pages`: the team's existing pages log (symptom or cause);
 * :mod:`~srekit.analysis.alerting.runbooks`: the runbook file and URL of every alert;
 * :mod:`~srekit.analysis.alerting.analyze`: :func:`analyze_alerting`, the entry point, and its

@@ -4,15 +4,17 @@ history, scores it and summarises the existing pages; :class:`AlertingReport` is
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from srekit.analysis.alerting.backtest import IncidentDetection, RuleScore, backtest, incident_impacts
+from srekit.analysis.alerting.backtest import IncidentDetection, NotScored, RuleOutcome, RuleScore, backtest
 from srekit.analysis.alerting.compare import WORKBOOK, PolicyOutcome, policy_outcome
 from srekit.analysis.alerting.events import step_of
+from srekit.analysis.alerting.matching import IncidentMatch, incident_impacts, logged_incidents
 from srekit.analysis.alerting.pages import WEEK, PagesSummary, summarize_pages
 from srekit.analysis.alerting.policy import AlertPolicy, design_policy, explain_policy
 from srekit.analysis.alerting.replay import ReplayedSLO, replay_slo
@@ -67,6 +69,7 @@ class AlertingReport:
         default_factory=pd.DataFrame, compare=False, repr=False
     )  # slo, start, end, bad, budget_share
     comparison: tuple[PolicyOutcome, ...] = ()  # imported policies next to the Workbook's, per SLO
+    not_scored: tuple[NotScored, ...] = ()  # incidents in the replayed range that no rule is scored on
     outcomes: tuple[PolicyOutcome, ...] = field(default=(), compare=False, repr=False)  # policy in force, per SLO
 
     @property
@@ -79,6 +82,7 @@ class AlertingReport:
             existing["policy_pages_per_week"] = self.overall_pages.to_dict()["alerts_per_week"]
         return {
             "policy": [r for p in self.policies for r in p.to_dict()],
+            "not_proposed": [d.to_dict() for p in self.policies for d in p.not_proposed],
             "warnings": list(self.warnings),
             "backtest": {
                 "start": None if self.start is None else self.start.isoformat(),
@@ -87,8 +91,10 @@ class AlertingReport:
                 "overall": None if self.overall is None else self.overall.to_dict(),
                 "overall_pages": None if self.overall_pages is None else self.overall_pages.to_dict(),
                 "single_window_baseline": None if self.baseline is None else self.baseline.to_dict(),
+                "incident_scope": None if self.overall is None else self.overall.scope.to_dict(),
             },
             "incidents": [d.to_dict() for d in self.detections],
+            "incidents_not_scored": [n.to_dict() for n in self.not_scored],
             "existing_pages": existing,
             "runbooks": [dict(r) for r in self.runbooks],
             "policy_comparison": [c.to_dict() for c in self.comparison],
@@ -142,8 +148,11 @@ def analyze_alerting(
     start, end = _replayed_range(with_data)
     weeks = max((end - start) / WEEK, 1.0 / 7.0)
     impacts = incident_impacts(incidents, start, end)
-    scored = backtest(with_data, impacts, weeks)
+    logged = logged_incidents(incidents)
+    match = IncidentMatch(config.service, tuple(j.name for j in config.journeys))
+    scored = backtest(with_data, impacts, weeks, match=match, logged=logged)
     workbook = _workbook_replays(with_data, telemetry, series, config, grids)
+    outcome = partial(policy_outcome, impacts=impacts, weeks=weeks, match=match, logged=logged)
     return AlertingReport(
         policies,
         scored.scores,
@@ -158,8 +167,9 @@ def analyze_alerting(
         end=end,
         firings=scored.firings,
         episodes=scored.episodes,
-        comparison=_comparison(with_data, workbook, impacts, weeks),
-        outcomes=tuple(policy_outcome(r, impacts, weeks) for r in with_data),
+        comparison=_comparison(with_data, workbook, outcome),
+        outcomes=tuple(outcome(r, scored=_of_slo(scored.outcomes, r)) for r in with_data),
+        not_scored=scored.not_scored,
     )
 
 
@@ -176,15 +186,17 @@ def _workbook_replays(
 
 
 def _comparison(
-    with_data: Sequence[ReplayedSLO], workbook: Mapping[str, ReplayedSLO], impacts: pd.DataFrame, weeks: float
+    with_data: Sequence[ReplayedSLO], workbook: Mapping[str, ReplayedSLO], outcome: Callable[..., PolicyOutcome]
 ) -> tuple[PolicyOutcome, ...]:
-    """Per imported SLO: its policy, then the Workbook's, on the same history."""
+    """Per imported SLO: its policy, then the Workbook's, on the same history (``outcome``:
+    :func:`policy_outcome` with the impacts and weeks bound)."""
     pairs = [(r, workbook[r.policy.spec.name]) for r in with_data if r.policy.spec.name in workbook]
-    return tuple(
-        outcome
-        for mine, wb in pairs
-        for outcome in (policy_outcome(mine, impacts, weeks), policy_outcome(wb, impacts, weeks, policy=WORKBOOK))
-    )
+    return tuple(o for mine, wb in pairs for o in (outcome(mine), outcome(wb, policy=WORKBOOK)))
+
+
+def _of_slo(outcomes: Sequence[RuleOutcome], r: ReplayedSLO) -> tuple[RuleOutcome, ...]:
+    """The backtest's outcomes of ``r``'s rules (the policy in force)."""
+    return tuple(o for o in outcomes if o.rule.slo == r.policy.spec.name)
 
 
 def _replayed_range(with_data: Sequence[ReplayedSLO]) -> tuple[pd.Timestamp, pd.Timestamp]:

@@ -6,12 +6,14 @@ multiwindow policy on the same history (report.json ``alerting.policy_comparison
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from srekit.analysis.alerting.backtest import RuleScore, slo_union_score
+from srekit.analysis.alerting.backtest import RuleOutcome, RuleScore, slo_outcomes, slo_union_score
+from srekit.analysis.alerting.matching import IncidentMatch
 from srekit.analysis.alerting.replay import ReplayedSLO
 
 WORKBOOK = "SRE Workbook multiwindow (srekit)"
@@ -56,7 +58,16 @@ class PolicyOutcome:
             "page_precision": self.pages.precision,
             "episodes": o.episodes,
             "episodes_detected": o.episodes_detected,
+            "not_applicable": self.not_applicable(),
         }
+
+    def not_applicable(self) -> dict[str, str]:
+        """Why each ``None`` figure is not applicable: the overall union's, and the pages' precision."""
+        out = {
+            k: v for k, v in self.overall.not_applicable().items() if k in ("precision", "recall", "median_detection_s")
+        }
+        page = self.pages.not_applicable().get("precision")
+        return out | ({"page_precision": page} if page is not None else {})
 
 
 def _windows(r: ReplayedSLO) -> str:
@@ -64,23 +75,36 @@ def _windows(r: ReplayedSLO) -> str:
     return "none" if not kinds else kinds.pop() if len(kinds) == 1 else "mixed"
 
 
-def _union(r: ReplayedSLO, severity: str | None) -> pd.Series:
-    names = [rule.name for rule in r.policy.rules if severity is None or rule.severity == severity]
-    if not names:
-        return pd.Series(False, index=r.fired.index, dtype=bool)
-    return r.fired[names].any(axis=1)
+def _of(outcomes: tuple[RuleOutcome, ...], severity: str | None) -> list[RuleOutcome]:
+    return [o for o in outcomes if severity is None or o.rule.severity == severity]
 
 
-def policy_outcome(r: ReplayedSLO, impacts: pd.DataFrame, weeks: float, *, policy: str | None = None) -> PolicyOutcome:
-    """``r``'s rules scored together (``policy`` names it; default: the policy's source)."""
+def policy_outcome(
+    r: ReplayedSLO,
+    impacts: pd.DataFrame,
+    weeks: float,
+    *,
+    policy: str | None = None,
+    match: IncidentMatch | None = None,
+    logged: int | None = None,
+    scored: Sequence[RuleOutcome] | None = None,
+) -> PolicyOutcome:
+    """``r``'s rules scored together (``policy`` names it; default: the policy's source), each
+    union built from the rules' own outcomes: ``scored`` when the caller has them (the
+    backtest's, for the same impacts), else :func:`srekit.analysis.alerting.backtest.slo_outcomes`."""
     slo = r.policy.spec.name
+    rules = tuple(scored) if scored is not None else slo_outcomes(r, impacts, weeks, match=match, logged=logged)
+
+    def union(name: str, severity: str, which: str | None) -> RuleScore:
+        return slo_union_score(f"{slo} {name}", severity, _of(rules, which), r, impacts, weeks, logged=logged)
+
     return PolicyOutcome(
         slo=slo,
         journey=r.policy.spec.journey,
         policy=policy or r.policy.source,
         windows=_windows(r),
         rules=len(r.policy.rules),
-        pages=slo_union_score(f"{slo} pages", "page", _union(r, "page"), r, impacts, weeks),
-        tickets=slo_union_score(f"{slo} tickets", "ticket", _union(r, "ticket"), r, impacts, weeks),
-        overall=slo_union_score(f"{slo} all rules", "any", _union(r, None), r, impacts, weeks),
+        pages=union("pages", "page", "page"),
+        tickets=union("tickets", "ticket", "ticket"),
+        overall=union("all rules", "any", None),
     )

@@ -15,7 +15,7 @@ from srekit.analysis.explain import Explanation, explain
 from srekit.core.errors import ConfigError
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import AlertPolicySpec, AlertWindowSpec, SLOSpec
-from srekit.core.timeutil import format_duration, parse_duration
+from srekit.core.timeutil import every_words, format_duration, parse_duration, per_words
 from srekit.inputs.config import ServiceConfig
 
 SEVERITIES = ("page", "ticket")
@@ -97,9 +97,10 @@ class AlertPolicy:
     warnings: tuple[str, ...] = ()
     open_questions: tuple[OpenQuestion, ...] = ()
     events_per_hour: float | None = None
+    not_proposed: tuple[NotProposed, ...] = ()  # designed rules left out, with the reason
 
     def __post_init__(self) -> None:
-        if not self.rules and self.spec.alerting is None:
+        if not self.rules and self.spec.alerting is None and not self.not_proposed:
             raise ValueError(f"{self.spec.name}: an alert policy needs at least one rule")
         if any(r.slo != self.spec.name for r in self.rules):
             raise ValueError(f"{self.spec.name}: every rule must belong to this SLO")
@@ -133,6 +134,24 @@ class AlertPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class NotProposed:
+    """A rule of the Workbook's table left out of a policy, and why."""
+
+    slo: str
+    long_window: pd.Timedelta
+    short_window: pd.Timedelta
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "slo": self.slo,
+            "long_window": format_duration(self.long_window),
+            "short_window": format_duration(self.short_window),
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class _Findings:
     """What one check of a designed policy found: warnings and open questions."""
 
@@ -148,7 +167,13 @@ def alert_name(slo: str, speed: str) -> str:
     return f"{camel}BudgetBurn{speed.capitalize()}"
 
 
-def design_policy(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: float | None = None) -> AlertPolicy:
+def design_policy(
+    spec: SLOSpec,
+    config: ServiceConfig,
+    *,
+    events_per_hour: float | None = None,
+    data_interval: pd.Timedelta | None = None,
+) -> AlertPolicy:
     """Multiwindow, multi-burn-rate rules for one SLO (SRE Workbook ch. 5, approach 6).
 
     Parameters
@@ -159,29 +184,88 @@ def design_policy(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: floa
     events_per_hour : typical SLI events per hour (requests, or slices for timeslice SLIs);
         when one bad event in an hour would exceed the fastest page's budget share the policy
         carries a low-traffic warning (Workbook ch. 5, "Low-traffic services").
+    data_interval : how long one interval (or sample) of the SLI's data lasts; a rule with a
+        window shorter than it is not proposed (its window would hold less than one sample),
+        and :attr:`AlertPolicy.not_proposed` says so.
 
     Notes
     -----
     Burn rate ``f = share × P / W``; threshold ``θ = f × (1 − target)``; short window ``W/12``.
     """
-    rules = tuple(_design_rule(spec, config, speed, text) for speed, text in _long_windows(config))
+    designed = tuple(_design_rule(spec, config, speed, text) for speed, text in _long_windows(config))
+    rules, dropped = _within_data(spec, designed, data_interval)
     findings = (
+        _coarse_data(spec, dropped, data_interval),
         _slack_rules(spec, rules),
         _unreachable_rules(spec, rules),
         _no_oncall(config),
-        _low_traffic(spec, rules, events_per_hour),
+        _low_traffic(spec, rules, events_per_hour, data_interval) if rules else _Findings(),
     )
     warnings = tuple(w for f in findings for w in f.warnings)
     questions = tuple(q for f in findings for q in f.questions)
-    return AlertPolicy(spec, rules, warnings, questions, events_per_hour)
+    return AlertPolicy(spec, rules, warnings, questions, events_per_hour, dropped)
 
 
-def policy_for(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: float | None = None) -> AlertPolicy:
+def _within_data(
+    spec: SLOSpec, rules: tuple[BurnRateRule, ...], data_interval: pd.Timedelta | None
+) -> tuple[tuple[BurnRateRule, ...], tuple[NotProposed, ...]]:
+    """The rules whose windows hold at least one interval of the data, and the others with why."""
+    if data_interval is None:
+        return rules, ()
+    keep = tuple(r for r in rules if r.short_window >= data_interval)
+    step = per_words(data_interval)
+    dropped = tuple(
+        NotProposed(
+            spec.name,
+            r.long_window,
+            r.short_window,
+            f"the {format_duration(r.long_window)}/{format_duration(r.short_window)} rule of {spec.name} is not "
+            f"proposed: its {format_duration(r.short_window)} window is shorter than the data's {step} interval, so "
+            "it would hold less than one sample.",
+        )
+        for r in rules
+        if r not in keep
+    )
+    return keep, dropped
+
+
+def _coarse_data(spec: SLOSpec, dropped: tuple[NotProposed, ...], data_interval: pd.Timedelta | None) -> _Findings:
+    """Rules left out because the data is coarser than their windows: say which, and what would help."""
+    if not dropped or data_interval is None:
+        return _Findings()
+    windows = ", ".join(f"{format_duration(d.long_window)}/{format_duration(d.short_window)}" for d in dropped)
+    step = every_words(data_interval)
+    fix = (
+        "emit request counters and a latency histogram (the instrumentation plan) or export the series at a finer step"
+        if spec.sli == "timeslice"
+        else "aggregate the telemetry at a finer interval"
+    )
+    question = OpenQuestion(
+        topic=f"alert_windows_coarse:{spec.name}",
+        question=f"The data behind {spec.name} has one value per {step}: should its alerts wait for finer data?",
+        assumption=f"The rules over {windows} were not proposed (their short window is under the data's "
+        f"{per_words(data_interval)} interval); to alert "
+        f"faster, {fix}.",
+        section="alerting",
+    )
+    return _Findings(
+        (f"{spec.name}: rules over {windows} not proposed: the data has one value per {step}.",), (question,)
+    )
+
+
+def policy_for(
+    spec: SLOSpec,
+    config: ServiceConfig,
+    *,
+    events_per_hour: float | None = None,
+    data_interval: pd.Timedelta | None = None,
+) -> AlertPolicy:
     """The policy in force for ``spec``: the imported one when the SLO carries one
-    (:func:`imported_policy`), else the Workbook's (:func:`design_policy`)."""
+    (:func:`imported_policy`, exactly as its tool generates it), else the Workbook's
+    (:func:`design_policy`, without rules shorter than ``data_interval``)."""
     if spec.alerting is not None:
         return imported_policy(spec, config, events_per_hour=events_per_hour)
-    return design_policy(spec, config, events_per_hour=events_per_hour)
+    return design_policy(spec, config, events_per_hour=events_per_hour, data_interval=data_interval)
 
 
 def imported_policy(spec: SLOSpec, config: ServiceConfig, *, events_per_hour: float | None = None) -> AlertPolicy:
@@ -359,9 +443,15 @@ def _no_oncall(config: ServiceConfig) -> _Findings:
     return _Findings((), (question,))
 
 
-def _low_traffic(spec: SLOSpec, rules: tuple[BurnRateRule, ...], events_per_hour: float | None) -> _Findings:
+def _low_traffic(
+    spec: SLOSpec,
+    rules: tuple[BurnRateRule, ...],
+    events_per_hour: float | None,
+    data_interval: pd.Timedelta | None = None,
+) -> _Findings:
     """No traffic, or so little that one bad event in an hour spends more than the fastest rule's
-    budget share (Workbook ch. 5, "Low-traffic services")."""
+    budget share (Workbook ch. 5, "Low-traffic services"). A series is not traffic: there one bad
+    sample is a fixed share of the budget, set by the sample interval, and probes do not help."""
     if events_per_hour is None:
         return _Findings()
     if events_per_hour <= 0:
@@ -371,6 +461,8 @@ def _low_traffic(spec: SLOSpec, rules: tuple[BurnRateRule, ...], events_per_hour
     one_bad = 1.0 / (events_per_hour * hours * spec.error_budget)
     if one_bad <= fastest.budget_share:
         return _Findings()
+    if spec.sli == "timeslice":
+        return _coarse_series(spec, fastest, one_bad, data_interval)
     warning = (
         f"{spec.name}: low traffic ({events_per_hour:.3g} events/hour): one bad event in an hour "
         f"spends {one_bad:.1%} of the budget, more than the fastest alert's {fastest.budget_share:.0%}. "
@@ -381,6 +473,26 @@ def _low_traffic(spec: SLOSpec, rules: tuple[BurnRateRule, ...], events_per_hour
         question=f"Should {spec.name} get synthetic probe traffic or be grouped with other journeys?",
         assumption=f"The rules are kept as designed although a single bad event ({one_bad:.1%} of the budget) "
         "can trigger the fast alert.",
+        section="alerting",
+    )
+    return _Findings((warning,), (question,))
+
+
+def _coarse_series(
+    spec: SLOSpec, fastest: BurnRateRule, one_bad: float, data_interval: pd.Timedelta | None
+) -> _Findings:
+    """A series SLO where one bad sample spends more than the fastest rule's share."""
+    every = f"one sample per {every_words(data_interval)}" if data_interval is not None else "its samples"
+    warning = (
+        f"{spec.name}: the series has {every}: one bad sample spends {one_bad:.1%} of the budget, more than the "
+        f"fastest alert's {fastest.budget_share:.0%}, so that alert fires on a single bad sample. Request counters "
+        "and a latency histogram (the instrumentation plan) give alerts a finer measure."
+    )
+    question = OpenQuestion(
+        topic="coarse_series",
+        question=f"Should {spec.name} alert on a single bad sample, or wait for request telemetry?",
+        assumption=f"The rules are kept as designed; one bad sample ({one_bad:.1%} of the budget) can fire the "
+        "fast alert.",
         section="alerting",
     )
     return _Findings((warning,), (question,))

@@ -235,10 +235,25 @@ def replay_slo(
     (empty runs longer than every window read are skipped)."""
     events = sli_events(telemetry, series, spec, grids=grids, settings=GridSettings.of(config))
     eph = events_per_hour(events)
+    step = data_interval(spec, events, grids)
     policy = (
-        design_policy(spec, config, events_per_hour=eph) if workbook else policy_for(spec, config, events_per_hour=eph)
+        design_policy(spec, config, events_per_hour=eph, data_interval=step)
+        if workbook
+        else policy_for(spec, config, events_per_hour=eph, data_interval=step)
     )
     return replay_policy(policy, events, max_intervals=config.limits.max_intervals)
+
+
+def data_interval(
+    spec: SLOSpec, events: pd.DataFrame, grids: Mapping[str, JourneyGrid] | None = None
+) -> pd.Timedelta | None:
+    """How long one value of the SLO's data lasts: its journey grid's interval (request SLIs;
+    declared, else inferred), else the spacing of its events (series samples, slices); ``None``
+    when it cannot be told (no events, or one)."""
+    grid = None if grids is None or spec.sli == "timeslice" else grids.get(spec.journey)
+    if grid is not None and spec.budgeting != "Timeslices":
+        return grid.interval
+    return step_of(events) if len(events) > 1 else None
 
 
 def replay_policy(

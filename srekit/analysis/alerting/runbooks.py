@@ -17,7 +17,9 @@ def runbook_file(alert: str) -> str:
 
 
 def runbook_index(policies: Sequence[AlertPolicy], config: ServiceConfig) -> tuple[dict[str, str], ...]:
-    """One entry per alert: alert, slo, journey, severity, file (under ``runbooks/``), url."""
+    """One entry per alert that is exported to Prometheus: alert, slo, journey, severity, file
+    (under ``runbooks/``), url. Timeslice SLOs (a gauge series) have no Prometheus alert, so no
+    runbook."""
     return tuple(
         {
             "alert": name,
@@ -28,5 +30,6 @@ def runbook_index(policies: Sequence[AlertPolicy], config: ServiceConfig) -> tup
             "url": f"{config.alerting.runbook_base_url}{runbook_file(name)}",
         }
         for p in policies
+        if p.spec.sli != "timeslice"
         for name, severity, _rules in p.alerts()
     )

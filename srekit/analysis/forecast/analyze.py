@@ -21,11 +21,21 @@ from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
 
 SECTION = "error_budget_policy"
+#: Fewest days of telemetry a forecast resamples: fewer whole days would replay the same one or two
+#: days across a whole window and call the result a probability.
+MIN_HISTORY_DAYS = 7
 
-NO_INPUTS = OpenQuestion(
+NO_SLOS = OpenQuestion(
     "forecast_inputs",
-    "Which request telemetry and SLOs should the budget forecast use?",
-    "No telemetry or no SLOs were available, so no budget forecast was made.",
+    "Which SLOs should the budget forecast simulate?",
+    "No SLO was in force, so no budget forecast was made.",
+    SECTION,
+)
+NO_TELEMETRY = OpenQuestion(
+    "forecast_inputs",
+    "Can the service emit request telemetry (a request counter with status and a latency histogram)?",
+    "The forecast simulates request-based SLOs on request telemetry; without it no SLO was forecast (the budget "
+    "table still shows where each budget stands).",
     SECTION,
 )
 NO_INCIDENTS = OpenQuestion(
@@ -55,13 +65,29 @@ def _journey_requests(telemetry: pd.DataFrame, specs: tuple[SLOSpec, ...]) -> di
     return {j: telemetry.loc[telemetry["journey"] == j, "total"].sum() for j in journeys}
 
 
+def skip_reason(spec: SLOSpec, requests: Mapping[str, float] | None) -> str | None:
+    """Why ``spec`` gets no forecast, in one sentence (None: it is forecast)."""
+    if spec.sli == "timeslice":
+        return (
+            f"{spec.name} counts samples of a series: the forecast simulates requests, so it is not forecast; its "
+            "budget table shows where its budget stands."
+        )
+    if not _request_based(spec):
+        return f"{spec.name} uses {spec.budgeting} budgeting; only Occurrences (request-counting) SLOs are forecast."
+    if requests is None:
+        return f"{spec.name} has no request telemetry to simulate."
+    if requests.get(spec.journey, 0) <= 0:
+        return f"{spec.name}: journey {spec.journey} has no requests in the telemetry."
+    return None
+
+
 def _skip_question(spec: SLOSpec, requests: Mapping[str, float]) -> OpenQuestion | None:
     """Why ``spec`` gets no forecast (not request-based, or no requests), or None."""
     if not _request_based(spec):
         return OpenQuestion(
             f"forecast_skip_{spec.name}",
             f"Should the {spec.sli} SLO {spec.name} ({spec.budgeting}) get a budget forecast?",
-            "Only request-based SLOs with Occurrences budgeting are forecast.",
+            skip_reason(spec, requests) or "Only request-based SLOs with Occurrences budgeting are forecast.",
             SECTION,
         )
     if requests[spec.journey] <= 0:
@@ -115,6 +141,35 @@ def _forecast_slo(
     return _SloOutcome(forecast, what_if_results(forecast, sim, what_ifs), _impact_questions(spec, model))
 
 
+def _days_of(telemetry: pd.DataFrame) -> int:
+    """Calendar days (UTC) the telemetry touches."""
+    return int(pd.DatetimeIndex(telemetry["interval_start"]).floor("D").nunique())
+
+
+def _not_forecast(
+    telemetry: pd.DataFrame | None, specs: tuple[SLOSpec, ...], runs: int, window_days: int
+) -> BudgetForecast:
+    """No SLO, no telemetry, or too few days of it: no forecast, and every SLO says why."""
+    if not len(specs):
+        return BudgetForecast(runs, window_days, (), (), (NO_SLOS,), ())
+    if telemetry is None:
+        return BudgetForecast(
+            runs, window_days, (), (), (NO_TELEMETRY,), tuple((s.name, skip_reason(s, None) or "") for s in specs)
+        )
+    days = _days_of(telemetry)
+    why = (
+        f"the telemetry touches {days} day{'' if days == 1 else 's'}, too few to simulate a {window_days}-day window "
+        f"(at least {MIN_HISTORY_DAYS} are needed: one or two days resampled over a whole window is not a probability)."
+    )
+    question = OpenQuestion(
+        "forecast_history",
+        f"Can the forecast wait for at least {MIN_HISTORY_DAYS} days of telemetry?",
+        f"No budget forecast was made: {why}",
+        SECTION,
+    )
+    return BudgetForecast(runs, window_days, (), (), (question,), tuple((s.name, f"{s.name}: {why}") for s in specs))
+
+
 def _window_days(per_slo: tuple[SLOForecast, ...], default: int) -> int:
     """The SLOs' common window, else ``default`` (``slo.window``)."""
     return per_slo[0].window_days if per_slo and len({f.window_days for f in per_slo}) == 1 else default
@@ -143,8 +198,8 @@ def forecast_budget(
     (:class:`srekit.analysis.incidents.counts.SliCounts`).
     """
     default_days = max(math.ceil(config.slo.window / pd.Timedelta(days=1)), 1)
-    if telemetry is None or not len(specs):
-        return BudgetForecast(runs=runs, window_days=default_days, per_slo=(), what_ifs=(), open_questions=(NO_INPUTS,))
+    if telemetry is None or not len(specs) or _days_of(telemetry) < MIN_HISTORY_DAYS:
+        return _not_forecast(telemetry, specs, runs, default_days)
     log = incidents if incidents is not None and len(incidents) else None
     requests = _journey_requests(telemetry, specs)
     skips = tuple(_skip_question(spec, requests) for spec in specs)
@@ -165,4 +220,5 @@ def forecast_budget(
         per_slo=per_slo,
         what_ifs=tuple(w for o in outcomes for w in o.what_ifs),
         open_questions=(() if log is not None else (NO_INCIDENTS,)) + tuple(q for o in outcomes for q in o.questions),
+        skipped=tuple((s.name, why) for s in specs if (why := skip_reason(s, requests)) is not None),
     )

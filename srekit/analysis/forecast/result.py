@@ -102,6 +102,7 @@ class BudgetForecast:
     per_slo: tuple[SLOForecast, ...]
     what_ifs: tuple[WhatIfResult, ...]
     open_questions: tuple[OpenQuestion, ...] = field(default=())
+    skipped: tuple[tuple[str, str], ...] = ()  # (slo, why it is not forecast)
 
     def __post_init__(self) -> None:
         if self.runs < 1 or self.window_days < 1:
@@ -113,6 +114,7 @@ class BudgetForecast:
             "window_days": self.window_days,
             "per_slo": [f.to_dict() for f in self.per_slo],
             "what_ifs": [w.to_dict() for w in self.what_ifs],
+            "skipped": [{"slo": slo, "reason": why} for slo, why in self.skipped],
             "model": {
                 "arrival": "Poisson incidents per day; rate ~ Gamma(n + 0.5, history days) (Jeffreys prior), "
                 "drawn once per run",

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -102,9 +103,26 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): _json_value(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
 
 
-def _without_log(config: ServiceConfig) -> IncidentReport:
+#: The name of time to detect when the log's detection stamp is a status page's first post.
+FIRST_POST = "time to first public post"
+
+
+def _named_detection(
+    metrics: dict[str, DurationMetric], advice: Sequence[Recommendation], first_post: bool
+) -> tuple[dict[str, DurationMetric], tuple[Recommendation, ...]]:
+    """With a status page's first public post as the detection stamp (Statuspage, Google Cloud
+    status): the measure named for what it is, and no advice on detection speed drawn from it."""
+    if not first_post:
+        return metrics, tuple(advice)
+    named = {**metrics, "ttd": replace(metrics["ttd"], label=FIRST_POST)} if "ttd" in metrics else metrics
+    return named, tuple(r for r in advice if r.metric_to_track != "median time to detect")
+
+
+def _without_log(config: ServiceConfig, *, given: bool = False) -> IncidentReport:
     """What the team gets without an incident log: a template, an empty tracker, one
-    recommendation and the question where the log is."""
+    recommendation and the question where the log is. A log that was ``given`` but holds no
+    incident of the analysed period gets neither the advice nor the question (the period's own
+    question says why it is empty)."""
     empty = pd.DataFrame()
     return IncidentReport(
         incidents=0,
@@ -117,11 +135,11 @@ def _without_log(config: ServiceConfig) -> IncidentReport:
         detection=empty,
         change=None,
         postmortems=postmortem_status(empty_log()),
-        recommendations=(START_A_LOG,),
+        recommendations=() if given else (START_A_LOG,),
         postmortem_template=postmortem_template(config.service),
         follow_up=empty_follow_up(),
         follow_up_total=0,
-        open_questions=(questions.NO_INCIDENT_LOG,),
+        open_questions=() if given else (questions.NO_INCIDENT_LOG,),
     )
 
 
@@ -148,27 +166,31 @@ def analyze_incidents(
     deploys: pd.DataFrame | None = None,
     as_of: pd.Timestamp | None = None,
     counts: SliCounts | None = None,
+    detection_from_first_post: bool = False,
 ) -> IncidentReport:
-    """Incident-response analysis of an incident log (canonical columns of
-    ``srekit.inputs.columns.INCIDENTS``).
+    """Incident-response analysis of an incident log (``srekit.inputs.columns.INCIDENTS``).
 
     ``incidents``: the loaded log, or None when the team has none; ``config``: owners and
     service name; ``rng``: random generator for the bootstrap intervals; ``telemetry`` and
     ``specs``: when both are given, each cause's error-budget minutes are measured;
     ``deploys``: incidents within one hour after a deploy count as change-induced; ``as_of``:
     censoring time of open incidents (default: the latest stamp in the log); ``counts``: the
-    SLIs of ``telemetry`` when already measured elsewhere (:class:`SliCounts`).
+    SLIs of ``telemetry`` when already measured (:class:`SliCounts`); ``detection_from_first_post``:
+    see :func:`_named_detection`. An empty log (nothing in the period) gets no "keep a log" advice.
     """
     if incidents is None or len(incidents) == 0:
-        return _without_log(config)
+        return _without_log(config, given=incidents is not None)
     df = prepare(incidents)
     end = as_of if as_of is not None else log_end(df)
-    metrics, not_measured = lifecycle_metrics(df, end, rng)
+    measured, not_measured = lifecycle_metrics(df, end, rng)
     cause = by_cause(df, end, _budget_minutes(df, end, telemetry, specs, counts))
     detection = by_detection(df, end)
     change = change_after_deploys(df, deploys) if deploys is not None and len(deploys) else None
     pms = postmortem_status(df)
     tracker = follow_up(df, config.owner_for("incidents"))
+    metrics, advice = _named_detection(
+        measured, recommend(measured, detection, cause, pms, change), detection_from_first_post
+    )
     return IncidentReport(
         incidents=len(df),
         open_incidents=int(df["resolved_at"].isna().sum()),
@@ -180,7 +202,7 @@ def analyze_incidents(
         detection=detection,
         change=change,
         postmortems=pms,
-        recommendations=recommend(metrics, detection, cause, pms, change),
+        recommendations=advice,
         postmortem_template=postmortem_template(config.service),
         follow_up=tracker.head(FOLLOW_UP_LIMIT).reset_index(drop=True),
         follow_up_total=len(tracker),
@@ -191,5 +213,6 @@ def analyze_incidents(
             *questions.high_severities(df),
             *questions.budget_slos(telemetry, specs),
             *questions.detection_source(df),
+            *((questions.FIRST_POST_DETECTION,) if detection_from_first_post else ()),
         ),
     )

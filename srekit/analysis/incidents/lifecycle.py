@@ -194,7 +194,13 @@ def lifecycle_durations(df: pd.DataFrame, name: str, as_of: pd.Timestamp | None)
     secs = (end - start).dt.total_seconds().to_numpy(dtype=float, na_value=np.nan)
     have = start.notna().to_numpy() & end.notna().to_numpy()
     inconsistent = have & (secs < 0)
-    zero = have & (secs == 0) & zero_unknown
+    # a record that resolves the second it starts is back-filled (GitHub's 836): none of its zero stages was measured
+    backfilled = (df["resolved_at"] == df["started_at"]).fillna(False).to_numpy(dtype=bool)
+    zero = have & (secs == 0) & (zero_unknown | backfilled)
+    if name == "ttd" and not (have & (secs >= 1.0)).any():
+        # no incident took a second to detect: the source stamps start and detection at one instant
+        # (PagerDuty/Opsgenie created_at, Statuspage's default started_at), so nothing was measured
+        zero = have & ~inconsistent
     observed = have & ~inconsistent & ~zero
     cens_mask = np.zeros(len(df), bool)
     cens_s = np.array([], float)

@@ -15,6 +15,14 @@ from srekit.core.spec import SLOSpec
 Questions = tuple[OpenQuestion, ...]
 
 #: Asked when there is no incident log at all.
+FIRST_POST_DETECTION = OpenQuestion(
+    "detection_time",
+    "The incident log comes from a public status page, which records no detection time: when did the team "
+    "actually notice each incident (the first alert or page)?",
+    "The first public post stands in for detection: the measure is shown as time to first public post, and no "
+    "advice on detection speed is drawn from it.",
+    SECTION,
+)
 NO_INCIDENT_LOG = OpenQuestion(
     "incident_log",
     "Where does the team record incidents (PagerDuty, Opsgenie, Statuspage, a spreadsheet)? "

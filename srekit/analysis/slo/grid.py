@@ -80,6 +80,7 @@ class GridSettings:
 
     windows: tuple[pd.Timedelta, ...] = ()
     max_intervals: int = DEFAULT_LIMITS.max_intervals
+    interval: pd.Timedelta | None = None  # the telemetry's declared interval (else the smallest spacing)
 
     @classmethod
     def of(cls, config: ServiceConfig) -> GridSettings:
@@ -371,12 +372,16 @@ def journey_grid(
 
 def _grid_of(name: str, t: np.ndarray, vals: np.ndarray, edges: np.ndarray, settings: GridSettings) -> JourneyGrid:
     """One journey's grid from its stamps (µs) and count rows (total, errors, buckets): every
-    interval with data and ``settings.look`` after it (:func:`kept_positions`)."""
+    interval with data and ``settings.look`` after it (:func:`kept_positions`). The step is
+    ``settings.interval`` when declared, else the smallest spacing (1 minute for a single row)."""
     increasing = bool((np.diff(t) > 0).all())
     srt = t if increasing else np.sort(t)
     d = np.diff(srt)
     d = d[d > 0]
-    step = int(d.min()) if d.size else 60_000_000
+    if settings.interval is not None:
+        step = int(settings.interval / pd.Timedelta(microseconds=1))
+    else:
+        step = int(d.min()) if d.size else 60_000_000
     t0 = (srt[0] // step) * step
     pos = (t - t0) // step
     interval = pd.Timedelta(step, unit="us")

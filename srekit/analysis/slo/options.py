@@ -17,7 +17,14 @@ import pandas as pd
 from srekit.analysis.slo.events import grid_events, sli_events
 from srekit.analysis.slo.grid import GridSettings, JourneyGrid, check_intervals
 from srekit.analysis.slo.history import JourneyHistory, combined, consumed, past_windows, window_stats
-from srekit.analysis.slo.results import RUNGS, Objective, SloOption, WindowStats
+from srekit.analysis.slo.results import (
+    MIN_HISTORY_WINDOWS,
+    RUNGS,
+    Objective,
+    SloOption,
+    WindowStats,
+    too_little_history,
+)
 from srekit.core.spec import SLOSpec
 from srekit.core.timeutil import format_duration
 
@@ -48,13 +55,44 @@ def _pct(x: float) -> str:
     return f"{x:.0%}"
 
 
-def _tradeoff(rung: str, h: WindowStats, window: pd.Timedelta) -> str:
-    """One plain sentence on what an option trades, from its historical record."""
+def record_words(h: WindowStats, window: pd.Timedelta, history_days: float = 0.0) -> str:
+    """How an objective fared on past windows, saying so when the history is too short to call
+    it kept (fewer than ``MIN_HISTORY_WINDOWS`` windows' worth of days: overlapping windows share
+    most of their days)."""
     w = format_duration(window)
-    record = (
-        f"it would have held in {_pct(h.windows_met)} of past {w} windows, typically using "
-        f"{_pct(h.budget_consumed_median)} of the error budget (p90 {_pct(h.budget_consumed_p90)})"
-    )
+    days = window / pd.Timedelta(days=1)
+    if not too_little_history(history_days, days):
+        return (
+            f"it would have held in {_pct(h.windows_met)} of past {w} windows, typically using "
+            f"{_pct(h.budget_consumed_median)} of the error budget (p90 {_pct(h.budget_consumed_p90)})"
+        )
+    span = f"{history_days:.0f} calendar day{'' if round(history_days) == 1 else 's'} of history"
+    if history_days < days:
+        record = f"over the whole {span}, shorter than one {w} window, it used {_pct(h.budget_consumed_median)} of "
+        record += "the error budget" + ("" if h.windows_met >= 1 else " and missed")
+    else:
+        met = round(h.windows_met * h.windows)
+        record = (
+            f"it held in {met} of {h.windows} overlapping {w} windows of {span}, typically using "
+            f"{_pct(h.budget_consumed_median)} of the error budget"
+        )
+    return f"{record} — too little history to call it kept"
+
+
+#: How each option's trade-off sentence starts when the history is too short to judge it.
+_LEADS = {"ambitious": "Strongest promise to users", "balanced": "Recommended as a start"}
+
+
+#: How each option's trade-off sentence starts when the history is too short to judge it.
+_LEADS = {"ambitious": "Strongest promise to users", "balanced": "Recommended as a start"}
+
+
+def _tradeoff(rung: str, h: WindowStats, window: pd.Timedelta, history_days: float = 0.0) -> str:
+    """One plain sentence on what an option trades, from its historical record."""
+    record = record_words(h, window, history_days)
+    if too_little_history(history_days, window / pd.Timedelta(days=1)):
+        again = f"check it again with {format_duration(MIN_HISTORY_WINDOWS * window)} of history"
+        return f"{_LEADS.get(rung, 'Easiest to keep')}: {record}; {again}."
     if rung == "ambitious":
         cost = (
             "expect release freezes and reliability work first"
@@ -89,7 +127,17 @@ def _rung(h: JourneyHistory, rung: str, targets: Sequence[float], ai: int, li: i
     objectives.append(Objective(h.kind, lat_t, window_stats(lat_all[:, e], has), float(h.days.edges[e])))
     parts.append(lat_all[:, e])
     hist = combined(parts, has)
-    return SloOption(h.journey, rung, tuple(objectives), hist, _tradeoff(rung, hist, window), rung == "balanced")
+    n = float(len(h.days.index))
+    return SloOption(
+        h.journey,
+        rung,
+        tuple(objectives),
+        hist,
+        _tradeoff(rung, hist, window, n),
+        rung == "balanced",
+        n,
+        window / pd.Timedelta(days=1),
+    )
 
 
 def rung_options(h: JourneyHistory, targets: Sequence[float], window: pd.Timedelta) -> list[SloOption]:
@@ -109,7 +157,14 @@ def rung_options(h: JourneyHistory, targets: Sequence[float], window: pd.Timedel
     if not any(o.recommended for o in options):
         o = options[0]
         options[0] = SloOption(
-            o.journey, "balanced", o.objectives, o.history, _tradeoff("balanced", o.history, window), True
+            o.journey,
+            "balanced",
+            o.objectives,
+            o.history,
+            _tradeoff("balanced", o.history, window, o.history_days),
+            True,
+            o.history_days,
+            o.window_days,
         )
     return options
 
@@ -121,9 +176,10 @@ def _spec_consumed(
     window: pd.Timedelta,
     window_kind: str,
     settings: GridSettings,
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """Budget consumed by a given SLO in each past window and which windows had traffic: its
-    own events, summed per day (None when it has none or cannot be measured)."""
+) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Budget consumed by a given SLO in each past window, which windows had traffic and how many
+    days of history they were cut from: its own events, summed per day (None when it has none or
+    cannot be measured)."""
     if spec.sli == "timeslice" or grid is None:
         ev = sli_events(None, series, spec, settings=settings)
     else:
@@ -140,7 +196,7 @@ def _spec_consumed(
     daily = daily.reindex(day_index, fill_value=0)
     windows = past_windows(day_index, window, window_kind)
     wt = windows.sums(daily["total"].to_numpy(float))
-    return consumed(wt, windows.sums(daily["bad"].to_numpy(float)), spec.target), wt > 0
+    return consumed(wt, windows.sums(daily["bad"].to_numpy(float)), spec.target), wt > 0, len(day_index)
 
 
 def evaluate_specs(
@@ -157,11 +213,13 @@ def evaluate_specs(
     be measured on this history)."""
     objectives, parts = [], []
     has_all: np.ndarray | None = None
+    days = 0
     for spec in specs:
         measured = _spec_consumed(spec, grid, series, window, window_kind, settings or GridSettings())
         if measured is None:
             continue
-        c, has = measured
+        c, has, n_days = measured
+        days = max(days, n_days)
         objectives.append(Objective(spec.sli, spec.target, window_stats(c, has), spec.threshold_ms))
         if has_all is None or len(has_all) == len(has):
             parts.append(c)
@@ -169,9 +227,13 @@ def evaluate_specs(
     if not objectives or has_all is None:
         return None
     hist = combined(parts, has_all)
-    text = (
-        f"{origin}: these objectives would have held together in {_pct(hist.windows_met)} of past "
-        f"{format_duration(window)} windows, typically using {_pct(hist.budget_consumed_median)} of the budget "
-        f"(p90 {_pct(hist.budget_consumed_p90)})."
-    )
-    return SloOption(journey, "given", tuple(objectives), hist, text, True)
+    window_days = window / pd.Timedelta(days=1)
+    if too_little_history(days, window_days):
+        text = f"{origin}: together, {record_words(hist, window, days)}."
+    else:
+        text = (
+            f"{origin}: these objectives would have held together in {_pct(hist.windows_met)} of past "
+            f"{format_duration(window)} windows, typically using {_pct(hist.budget_consumed_median)} of the budget "
+            f"(p90 {_pct(hist.budget_consumed_p90)})."
+        )
+    return SloOption(journey, "given", tuple(objectives), hist, text, True, float(days), window_days)

@@ -19,6 +19,7 @@ from srekit.analysis.slo import questions as ask
 from srekit.analysis.slo.events import series_interval, usable_series
 from srekit.analysis.slo.grid import Blocks, GridSettings, JourneyGrid, journey_grids, series_blocks
 from srekit.analysis.slo.history import journey_history, past_windows, shorter_than_window
+from srekit.analysis.slo.loadtest import loadtest_results
 from srekit.analysis.slo.options import LATENCY_ANCHOR, evaluate_specs, rung_options
 from srekit.analysis.slo.results import (
     SLI,
@@ -43,6 +44,7 @@ from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
+from srekit.inputs.loadtest import LoadTest
 
 _DISTRIBUTION_DTYPES = {
     "journey": "str",
@@ -124,7 +126,9 @@ def _measured(
     """Threshold proposals, the distribution and the rung options of one journey's history
     (daily blocks ``days``; ``boot``: the blocks the bootstrap resamples)."""
     windows = past_windows(days.index, s.window, s.window_kind)
-    proposals, unreachable = threshold_proposals(journey, kind, days, boot, windows, s.targets, s.rng)
+    found, unreachable = threshold_proposals(journey, kind, days, boot, windows, s.targets, s.rng)
+    history = (float(len(days.index)), s.window / pd.Timedelta(days=1))
+    proposals = [replace(p, history_days=history[0], window_days=history[1]) for p in found]
     has_events = days.total.sum() > 0
     rungs = rung_options(journey_history(journey, kind, days, windows), s.targets, s.window) if has_events else []
     part = JourneyPart(
@@ -312,7 +316,8 @@ def _without_telemetry(
     names = {x.spec.name for x in in_force}
     unmeasured = [j for j in journeys if j not in series_journeys]
     provisional = () if s.given_specs else tuple(provisional_slos(unmeasured, names, s.config))
-    return plan, provisional, (ask.no_telemetry(), *((ask.provisional_slos(),) if provisional else ()))
+    asked = ask.no_telemetry(series=bool(series_journeys))
+    return plan, provisional, (asked, *((ask.provisional_slos(),) if provisional else ()))
 
 
 def _closing_questions(parts: Sequence[JourneyPart], s: _Setting) -> tuple[OpenQuestion, ...]:
@@ -332,7 +337,8 @@ def _closing_questions(parts: Sequence[JourneyPart], s: _Setting) -> tuple[OpenQ
     if any(p.short_history for p in parts):
         out.append(ask.short_history(s.window))
     if undecided:
-        out.append(ask.slo_targets(undecided))
+        kinds = {"timeslice" if o.objective("timeslice") else "latency" for o in options if o.name != "given"}
+        out.append(ask.slo_targets(undecided, requests="latency" in kinds, series="timeslice" in kinds))
     if slo.budgeting == "Timeslices" and slo.timeslice_target is None:
         out.append(ask.timeslice_target())
     if any(p.too_little_data for p in proposals):
@@ -380,6 +386,7 @@ def propose_slos(
     given_specs: tuple[SLOSpec, ...] = (),
     rng: np.random.Generator | None = None,
     grids: Mapping[str, JourneyGrid] | None = None,
+    loadtests: Sequence[LoadTest] = (),
 ) -> SloProposal:
     """SLIs, threshold proposals, SLO options and the SLOs in force for a service.
 
@@ -393,6 +400,7 @@ def propose_slos(
     rng : randomness for the bootstrap intervals (default: a fixed seed, reproducible reports).
     grids : :func:`~srekit.analysis.slo.grid.journey_grids` of ``telemetry`` when the caller
         has it already.
+    loadtests : load-test latency distributions (``data.loadtest``; :mod:`srekit.analysis.slo.loadtest`).
 
     Notes
     -----
@@ -428,4 +436,5 @@ def propose_slos(
             *_closing_questions(parts, s),
         ),
         distributions=_distributions(parts),
+        loadtests=loadtest_results(loadtests, [x.spec for x in slos], s.targets),
     )

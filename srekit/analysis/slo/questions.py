@@ -67,11 +67,19 @@ def series_zeros(journey: str, zeros: int) -> OpenQuestion:
     )
 
 
-def no_telemetry() -> OpenQuestion:
+def no_telemetry(*, series: bool = False) -> OpenQuestion:
+    if series:
+        assumption = (
+            "The SLOs measure the series meanwhile: one value of a statistic per interval, which hides the slow tail "
+            "(a mean stays low while a few requests are very slow) and counts no failed requests. The "
+            "instrumentation plan lists the counters and histogram to emit."
+        )
+    else:
+        assumption = "Wrote an instrumentation plan; SLIs below are provisional until data arrives."
     return OpenQuestion(
         "no_telemetry",
         "There is no request telemetry: can the service emit a request counter and a latency histogram?",
-        "Wrote an instrumentation plan; SLIs below are provisional until data arrives.",
+        assumption,
         SECTION,
     )
 
@@ -90,19 +98,29 @@ def short_history(window: pd.Timedelta) -> OpenQuestion:
     return OpenQuestion(
         "short_history",
         f"The history is shorter than one {format_duration(window)} SLO window: wait for more data?",
-        "Evaluated the whole history as a single window; windows_met is a weak signal.",
+        "Evaluated the whole history as a single window; whether a target held in it is a weak signal (the "
+        "options say so).",
         SECTION,
     )
 
 
-def slo_targets(undecided: Sequence[str]) -> OpenQuestion:
+def slo_targets(undecided: Sequence[str], *, requests: bool = True, series: bool = False) -> OpenQuestion:
+    parts = []
+    if requests:
+        parts.append(
+            f"the strictest availability target met in ≥ {MET_SHARE:.0%} of past windows, and {LATENCY_ANCHOR:.0%} of "
+            f"requests within the smallest bucket edge that held in ≥ {MET_SHARE:.0%} of them"
+        )
+    if series:
+        parts.append(
+            f"for a series, {LATENCY_ANCHOR:.0%} of samples at or below the smallest edge that held in "
+            f"≥ {MET_SHARE:.0%} of past windows"
+        )
     return OpenQuestion(
         "slo_targets",
         f"Which SLO option should {', '.join(undecided)} adopt (relaxed, balanced or ambitious)? "
         "service.yaml sets no targets for them.",
-        f"Used the balanced option: the strictest availability target met in ≥ {MET_SHARE:.0%} of past "
-        f"windows, and {LATENCY_ANCHOR:.0%} of requests within the smallest bucket edge that held in "
-        f"≥ {MET_SHARE:.0%} of them.",
+        f"Used the balanced option: {'; '.join(parts)}.",
         SECTION,
     )
 
@@ -120,7 +138,7 @@ def too_little_data() -> OpenQuestion:
     return OpenQuestion(
         "too_little_data",
         "Some targets have fewer than 10 allowed bad events per window: is the traffic enough?",
-        "Those threshold proposals are flagged too_little_data; treat them as indicative.",
+        'Those thresholds are marked "enough data: no"; treat them as indicative.',
         SECTION,
     )
 

@@ -13,12 +13,21 @@ from typing import Any
 
 import pandas as pd
 
+from srekit.analysis.slo.loadtest import LoadTestResult
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
 from srekit.core.timeutil import format_duration
 
 SECTION = "slo_proposal"
 RUNGS = ("relaxed", "balanced", "ambitious")
+#: An objective is called kept only on at least this many SLO windows' worth of history: fewer
+#: overlapping windows share most of their days, so "held in 3 of 3" is one observation, not three.
+MIN_HISTORY_WINDOWS = 2
+
+
+def too_little_history(history_days: float, window_days: float) -> bool:
+    """Fewer than :data:`MIN_HISTORY_WINDOWS` windows' worth of history (unknown lengths: enough)."""
+    return bool(history_days and window_days and history_days < MIN_HISTORY_WINDOWS * window_days)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +103,12 @@ class ThresholdProposal:
     history: WindowStats
     min_window_events: int
     too_little_data: bool
+    history_days: float = 0.0  # days of history the windows were cut from
+    window_days: float = 0.0  # the SLO window
+
+    @property
+    def too_little_history(self) -> bool:
+        return too_little_history(self.history_days, self.window_days)
 
     def __post_init__(self) -> None:
         if not 0.0 < self.target < 1.0:
@@ -116,6 +131,8 @@ class ThresholdProposal:
             **self.history.to_dict(),
             "min_window_events": self.min_window_events,
             "too_little_data": self.too_little_data,
+            "history_days": self.history_days,
+            "too_little_history": self.too_little_history,
         }
 
 
@@ -145,6 +162,12 @@ class SloOption:
     history: WindowStats  # all objectives together (a window counts as met when all held)
     tradeoff: str
     recommended: bool
+    history_days: float = 0.0  # days of history the windows were cut from
+    window_days: float = 0.0  # the SLO window
+
+    @property
+    def too_little_history(self) -> bool:
+        return too_little_history(self.history_days, self.window_days)
 
     def __post_init__(self) -> None:
         if self.name not in (*RUNGS, "given"):
@@ -162,6 +185,8 @@ class SloOption:
             "recommended": self.recommended,
             "objectives": [o.to_dict() for o in self.objectives],
             **self.history.to_dict(),
+            "history_days": self.history_days,
+            "too_little_history": self.too_little_history,
             "tradeoff": self.tradeoff,
         }
 
@@ -213,6 +238,7 @@ class SloProposal:
     open_questions: tuple[OpenQuestion, ...]
     # per journey × edge pooled cumulative share (plots only, not in report.json)
     distributions: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)
+    loadtests: tuple[LoadTestResult, ...] = ()  # latency distributions of load tests (no time axis)
 
     def __post_init__(self) -> None:
         if self.window <= pd.Timedelta(0):
@@ -237,6 +263,7 @@ class SloProposal:
             "options": [o.to_dict() for o in self.options],
             "slos": [s.to_dict() for s in self.slos],
             "instrumentation_plan": [s.to_dict() for s in self.instrumentation_plan],
+            "loadtests": [t.to_dict() for t in self.loadtests],
         }
 
     def thresholds_frame(self) -> pd.DataFrame:

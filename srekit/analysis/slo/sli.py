@@ -16,7 +16,7 @@ import pandas as pd
 
 from srekit.analysis.slo.results import SLI, InstrumentationStep
 from srekit.core.spec import SLOSpec
-from srekit.core.timeutil import format_duration
+from srekit.core.timeutil import format_duration, per_words
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.promql import le_text, quote
@@ -75,12 +75,16 @@ def _described(spec: SLOSpec, interval: pd.Timedelta | None) -> tuple[str, tuple
             ("total", tm.edge_label(t)),
             f"When it drops, {j} feels slow: more requests take longer than {t:g} ms.",
         )
-    every = format_duration(interval) if interval is not None else "interval"
+    every = f"{per_words(interval)} samples" if interval is not None else "samples"
     definition = (
-        f"Share of {every} intervals in which the recorded {j} statistic stayed at or below {t:g} "
-        "(zero or missing values count as no data)."
+        f"Share of {every} of the {j} series whose value (a per-interval statistic such as a mean latency) was at "
+        f"or below {t:g} ms; samples of 0 count as no data. A sample's value hides the slow requests within it."
     )
-    return definition, ("timestamp", "value"), f"When it drops, {j} was slow for whole intervals at a time."
+    return (
+        definition,
+        ("timestamp", "value"),
+        f"When it drops, {j} was slow for whole intervals at a time (slow requests in a fast interval do not show).",
+    )
 
 
 def make_sli(

@@ -44,7 +44,7 @@ def plot_alert_timeline(report: AlertingReport, *, ax: Axes | None = None) -> Ax
     ax = new_axes(ax, (10.0, 1.2 + 0.28 * max(len(rules), 1)))
     title = "When each alert rule would have fired (shaded: incidents)"
     if report.start is None or not rules:
-        return no_data(ax, title, "No telemetry to replay the alert rules on")
+        return no_data(ax, title, "there is no telemetry or series history to replay the alert rules on.")
     row = {name: i for i, name in enumerate(rules)}
     min_days = 1 / 48  # half an hour: keep one-minute incidents and firings visible
     # one collection per layer, not one artist per bar: a rectangle each, drawn in order
@@ -107,7 +107,9 @@ def plot_pages_per_week(comparison: pd.DataFrame, *, ax: Axes | None = None) -> 
     ax = new_axes(ax, (8.0, 0.8 + 0.5 * max(len(comparison), 1)))
     title = "Alerts per week: today versus the proposed policy"
     if comparison.empty:
-        return no_data(ax, title, "No pages log and no telemetry to compare")
+        return no_data(
+            ax, title, str(comparison.attrs.get("empty") or "there is no pages log and no replayed history to compare.")
+        )
     labelled_bars(ax, comparison, "source", "per_week", "{:.1f}", TICKET)
     ax.set_xscale("symlog", linthresh=1.0)
     plain_log_labels(ax.xaxis)

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter
 
-from srekit.report.nbshow import FIGURE_DPI
+from srekit.report.nbshow import FIGURE_DPI, NO_DATA_LABEL
 
 
 def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
@@ -41,11 +41,14 @@ def labelled_bars(ax: Axes, frame: pd.DataFrame, name: str, value: str, fmt: str
     return shown
 
 
-def no_data(ax: Axes, title: str, message: str = "No data for this chart") -> Axes:
-    """Title the panel and say there is nothing to draw (no empty axes that look like zeros)."""
+def no_data(ax: Axes, title: str, message: str = "there is no data for this chart.") -> Axes:
+    """Title the panel and say there is nothing to draw (no empty axes that look like zeros).
+    The figure is labelled so a report page shows one sentence (``title: message``) instead of
+    a picture of nothing (:func:`srekit.report.nbshow.figure_html`)."""
     ax.set_title(title)
-    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, wrap=True)
     ax.set_axis_off()
+    ax.figure.set_label(f"{NO_DATA_LABEL}{title}: {message}")
     return ax
 
 

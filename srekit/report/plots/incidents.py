@@ -16,10 +16,22 @@ from srekit.report.plots.base import labelled_bars, new_axes, no_data, plain_log
 _COLORS = {"ttd": "#4c72b0", "tta": "#dd8452", "ttm": "#55a868", "ttr": "#c44e52"}
 
 
+#: Why the forecast charts are empty (the page's text above them says which SLOs and why).
+NO_FORECAST = "no SLO could be forecast, so there are no simulated windows to draw (the text above says why)."
+
+
+def _no_incidents(report: IncidentReport) -> str:
+    if report.incidents:
+        return "no incident has the timestamps this chart needs."
+    return "there are no incidents in the analysed period to draw."
+
+
 def plot_survival(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     """Kaplan–Meier curves: share of incidents not yet detected / acknowledged / mitigated /
     resolved after a given time (open incidents included as censored)."""
     ax = new_axes(ax, (8, 4))
+    if not report.metrics:
+        return no_data(ax, "How long incidents take at each stage", _no_incidents(report))
     for name, m in report.metrics.items():
         t = np.asarray(m.km_time_s) / 60.0
         s = np.asarray(m.km_survival)
@@ -46,6 +58,8 @@ def plot_medians(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     this many incidents could reveal."""
     ax = new_axes(ax, (8, 3))
     names = list(report.metrics)
+    if not names:
+        return no_data(ax, "Typical durations and how much they could honestly change", _no_incidents(report))
     y = np.arange(len(names))
     med = np.array([report.metrics[n].median.total_seconds() / 60 for n in names])
     lo = np.array([report.metrics[n].median_ci[0].total_seconds() / 60 for n in names])
@@ -67,6 +81,8 @@ def plot_detection(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     """How incidents were detected: counts per source."""
     ax = new_axes(ax, (6, 3))
     d = report.detection
+    if not len(d):
+        return no_data(ax, "Who noticed the incident first", _no_incidents(report))
     if len(d):
         colors = ["#c44e52" if s == "customer" else "#4c72b0" for s in d["detection"]]
         ax.barh(d["detection"], d["count"], color=colors)
@@ -80,6 +96,8 @@ def plot_causes(report: IncidentReport, *, ax: Axes | None = None) -> Axes:
     """Incident causes ranked by error-budget minutes (when measured) or by count."""
     ax = new_axes(ax, (8, 4))
     c = report.cause
+    if not len(c):
+        return no_data(ax, "Causes of incidents", _no_incidents(report))
     if len(c):
         col = "budget_minutes" if "budget_minutes" in c.columns else "count"
         colors = ["#dd8452" if r else "#8c8c8c" for r in c["repeat"]]
@@ -95,7 +113,7 @@ def plot_fan(forecast: SLOForecast | None, *, ax: Axes | None = None) -> Axes:
     (dark band: middle half of the simulations; light band: 80% of them)."""
     ax = new_axes(ax, (8, 4))
     if forecast is None:
-        return no_data(ax, "Expected error-budget use", "no forecast: no telemetry or no SLOs")
+        return no_data(ax, "Expected error-budget use", NO_FORECAST)
     f = forecast.fan
     days = f.index.to_numpy()
     ax.fill_between(days, f["p10"] * 100, f["p90"] * 100, color="#4c72b0", alpha=0.2, label="80% of simulations")
@@ -115,7 +133,7 @@ def plot_consumption(forecast: SLOForecast | None, *, ax: Axes | None = None) ->
     """Distribution of the budget used by the end of the next window."""
     ax = new_axes(ax, (7, 3.5))
     if forecast is None:
-        return no_data(ax, "Budget used by the end of the window", "no forecast: no telemetry or no SLOs")
+        return no_data(ax, "Budget used by the end of the window", NO_FORECAST)
     ax.hist(forecast.consumed * 100, bins=60, color="#4c72b0", alpha=0.8)
     ax.axvline(100, color="#c44e52", linestyle="--", label=f"budget used up (chance {forecast.p_exhaust:.0%})")
     ax.set_xlabel("error budget used by the end of the window (%)")
@@ -130,7 +148,7 @@ def plot_what_ifs(forecast: BudgetForecast, slo: str | None, *, ax: Axes | None 
     ax = new_axes(ax, (7, 3))
     base = next((f for f in forecast.per_slo if f.slo == slo), None)
     if base is None:
-        return no_data(ax, "What would help most", "no forecast: no telemetry or no SLOs")
+        return no_data(ax, "What would help most", NO_FORECAST)
     rows = [w for w in forecast.what_ifs if w.slo == slo]
     labels = ["as today"] + [f"{w.name} ({w.change})" for w in rows]
     values = [base.p_exhaust * 100] + [w.p_exhaust * 100 for w in rows]
@@ -147,7 +165,7 @@ def plot_forecast_risk(risk: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(risk), 1)))
     title = "Chance of running out of error budget in the next window"
     if risk.empty:
-        return no_data(ax, title, "No forecast to show")
+        return no_data(ax, title, str(risk.attrs.get("empty") or NO_FORECAST))
     labelled_bars(ax, risk, "slo", "p_exhaust", "{:.0%}", "#b35a3a")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlim(0, 1.1)

@@ -21,10 +21,12 @@ def plot_latency_distribution(distributions: pd.DataFrame, thresholds: pd.DataFr
     ``thresholds``: ``SloProposal.thresholds_frame()`` (label, target, threshold_ms, slower_share).
     """
     ax = new_axes(ax, (8.0, 4.5))
-    title = "How slow are the slowest requests?"
+    kinds = set(distributions["kind"]) if "kind" in distributions.columns else {"latency"}
+    series_only = bool(kinds) and kinds <= {"timeslice"}
+    title = "How often was the series statistic high?" if series_only else "How slow are the slowest requests?"
     shown = distributions[distributions["slower_share"] > 0]
     if shown.empty:
-        return no_data(ax, title)
+        return no_data(ax, title, "there is no latency history (request telemetry or a series) to draw.")
     targets = sorted(thresholds["target"].unique())
     colors = {}
     for label, part in shown.groupby("label", sort=True):
@@ -47,7 +49,7 @@ def plot_latency_distribution(distributions: pd.DataFrame, thresholds: pd.DataFr
             marker=MARKERS[i % len(MARKERS)],
             facecolors="none",
             edgecolors="black",
-            label=f"threshold for {target:.1%}",
+            label=f"threshold for {target:.1%} of {'samples' if series_only else 'requests'}",
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -55,8 +57,14 @@ def plot_latency_distribution(distributions: pd.DataFrame, thresholds: pd.DataFr
         axis.set_minor_locator(LogLocator(base=10, subs=(2.0, 5.0)))
     plain_log_labels(ax.xaxis)
     plain_log_labels(ax.yaxis, percent_label)
-    ax.set_xlabel("Latency (milliseconds, log scale)")
-    ax.set_ylabel("Share slower than this (log scale)")
+    if series_only:
+        ax.set_xlabel("Value of the statistic (milliseconds, log scale)")
+        ax.set_ylabel("Share of samples above this (log scale)")
+    else:
+        ax.set_xlabel("Latency (milliseconds, log scale)")
+        ax.set_ylabel(
+            "Share slower than this (log scale)" + ("; series: samples above" if "timeslice" in kinds else "")
+        )
     ax.set_title(title)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
@@ -69,7 +77,7 @@ def plot_budget_burn_down(burn_down: pd.DataFrame, *, ax: Axes | None = None) ->
     ax = new_axes(ax, (8.0, 4.5))
     title = "Error budget left in the current window"
     if burn_down.empty:
-        return no_data(ax, title)
+        return no_data(ax, title, "no error budget could be measured: no telemetry or series in the analysed period.")
     for slo, part in burn_down.groupby("slo", sort=True):
         ax.plot(plot_times(part["time"]), part["remaining"], label=str(slo))
     ax.axhline(0.0, color="black", linewidth=0.8)
@@ -91,7 +99,7 @@ def plot_burn_rates(history: pd.DataFrame, *, window: str = "1d", ax: Axes | Non
     title = f"How fast the error budget burned (over the previous {window})"
     part = history[history["window"] == window] if not history.empty else history
     if part.empty:
-        return no_data(ax, title)
+        return no_data(ax, title, "no burn rate could be measured: no telemetry or series in the analysed period.")
     for slo, p in part.groupby("slo", sort=True):
         ax.plot(plot_times(p["time"]), p["burn_rate"], label=str(slo), linewidth=1)
     ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="1 = budget lasts exactly the window")
@@ -114,7 +122,7 @@ def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     ax = new_axes(ax, (7.0, 0.6 + 0.4 * max(len(budgets), 1)))
     title = "How much of each error budget is used"
     if budgets.empty:
-        return no_data(ax, title, "No telemetry to show")
+        return no_data(ax, title, str(budgets.attrs.get("empty") or "no error budget could be computed."))
     colors = {"healthy": "#3b8a5a", "warning": "#d9a21b", "critical": "#b33a3a", "no_data": "#777777"}
     shown = labelled_bars(
         ax, budgets, "slo", "consumed", "{:.0%}", [colors.get(s, "#777777") for s in budgets["status"].iloc[::-1]]

@@ -8,7 +8,8 @@ from typing import Any
 
 import pandas as pd
 
-from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, records, section
+from srekit.analysis.alerting.matching import BEFORE_RULE, OTHER_JOURNEY, OUTSIDE_RANGE, REASON_WORDS, ZERO_DURATION
+from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, given, left_out, records, section
 
 POLICY_COLUMNS = ("alert", "SLO", "sends", "windows", "fires when budget burns at")
 POLICY_DETAIL = ("budget spent when it fires", "fires above this error ratio")
@@ -16,19 +17,45 @@ BACKTEST_COLUMNS = (
     "rule",
     "sends",
     "fired",
-    "fired for a real problem",
+    "fired during an incident",
+    "fired during a budget burn",
     "incidents caught",
     "median time to fire",
     "pages per week",
 )
 BACKTEST_DETAIL = ("burn episodes caught", "median time to clear after the impact", "alerts per week")
+#: What each row of :func:`incident_scope_table` counts (report.json ``backtest.incident_scope`` keys).
+SCOPE_ROWS = (
+    ("incidents", "in the incident log"),
+    (OUTSIDE_RANGE, REASON_WORDS[OUTSIDE_RANGE]),
+    (OTHER_JOURNEY, REASON_WORDS[OTHER_JOURNEY]),
+    (ZERO_DURATION, REASON_WORDS[ZERO_DURATION]),
+    (BEFORE_RULE, "started before any rule could fire (their long windows were not yet full of data)"),
+    ("scored", "scored: the rules are judged on these"),
+)
 
 
 def alert_policy_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
     """The burn-rate rules: which alert, page or ticket, over which windows; ``detail`` adds the
     share of the budget spent when each fires and its error-ratio threshold."""
     rows = [_policy_row(p) for p in records(section(report, "alerting"), "policy")]
-    return frame(rows, POLICY_COLUMNS + (POLICY_DETAIL if detail else ()))
+    return frame(rows, POLICY_COLUMNS + (POLICY_DETAIL if detail else ()), _no_rules(report))
+
+
+def _no_rules(report: Mapping[str, Any]) -> str:
+    dropped = records(section(report, "alerting"), "not_proposed")
+    if dropped:
+        return "No burn-rate rule is proposed: " + " ".join(str(d.get("reason")) for d in dropped[:2])
+    return "No burn-rate rule is proposed: no SLO is in force."
+
+
+def _not_replayed(report: Mapping[str, Any]) -> str:
+    if not records(section(report, "alerting"), "policy"):
+        return _no_rules(report)
+    return (
+        "The rules were not replayed: there is no request telemetry or series in the analysed period (at least two "
+        "intervals) to replay them on."
+    )
 
 
 def _policy_row(p: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,26 +81,77 @@ def backtest_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.Dat
     recs = [bt[k] for k in unions if isinstance(bt.get(k), Mapping)] + records(bt, "rules")
     if detail and isinstance(bt.get("single_window_baseline"), Mapping):
         recs.append(bt["single_window_baseline"])
-    return frame([_score_row(r) for r in recs], BACKTEST_COLUMNS + (BACKTEST_DETAIL if detail else ()))
+    return frame(
+        [_score_row(r) for r in recs], BACKTEST_COLUMNS + (BACKTEST_DETAIL if detail else ()), _not_replayed(report)
+    )
 
 
 def _score_row(r: Mapping[str, Any]) -> dict[str, Any]:
+    na = _na(r)
     return {
         "rule": r.get("rule"),
         "sends": r.get("severity"),
         "fired": r.get("firings"),
-        "fired for a real problem": fmt_pct(r.get("precision"), 0),
-        "incidents caught": f"{r.get('incidents_detected')} of {r.get('incidents')}",
+        "fired during an incident": _share(r, "precision", "true_firings", na),
+        "fired during a budget burn": _share(r, "episode_precision", "episode_firings", na),
+        "incidents caught": _caught(r.get("incidents_detected"), r.get("incidents"), na.get("recall")),
         "median time to fire": fmt_duration_s(r.get("median_detection_s")),
         "pages per week": _per_week(r.get("pages_per_week")),
-        "burn episodes caught": f"{r.get('episodes_detected')} of {r.get('episodes')}",
+        "burn episodes caught": _caught(r.get("episodes_detected"), r.get("episodes"), na.get("episode_recall")),
         "median time to clear after the impact": fmt_duration_s(r.get("median_reset_s")),
         "alerts per week": _per_week(r.get("alerts_per_week")),
     }
 
 
+def not_applicable(reason: Any) -> str:
+    """A figure whose denominator is empty: ``n/a — <why>``."""
+    return f"n/a — {reason}" if reason else "n/a"
+
+
+def _share(r: Mapping[str, Any], key: str, count: str, na: Mapping[str, Any]) -> str:
+    """A share of firings with its count (``75% (3 of 4)``), or why it is not applicable."""
+    value = r.get(key)
+    if value is None:
+        return not_applicable(na.get(key))
+    return f"{fmt_pct(value, 0)} ({r.get(count)} of {r.get('firings')})"
+
+
+def _caught(found: Any, total: Any, reason: Any) -> str:
+    """``N of M``, or why it is not applicable when there was nothing to catch."""
+    return f"{found} of {total}" if total else not_applicable(reason)
+
+
 def _per_week(x: Any) -> str:
     return "–" if x is None else f"{float(x):.1f}"
+
+
+def incident_scope_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """Which incidents of the log the backtest is scored on, and why the others are not
+    (empty without a replay; ``–`` where the count is unknown)."""
+    scope = section(report, "alerting").get("backtest") or {}
+    counts = scope.get("incident_scope") if isinstance(scope, Mapping) else None
+    if not isinstance(counts, Mapping):
+        return frame([], ["incidents", "in the backtest"])
+    rows = [
+        {"incidents": "–" if counts.get(key) is None else counts.get(key), "in the backtest": words}
+        for key, words in SCOPE_ROWS
+    ]
+    return frame(rows, ["incidents", "in the backtest"])
+
+
+def incidents_not_scored_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """The incidents in the replayed range the backtest leaves out, each with the reason."""
+    rows = [
+        {
+            "incident": d.get("id"),
+            "journey": d.get("journey") or "–",
+            "started (UTC)": str(d.get("started_at") or "–")[:16].replace("T", " "),
+            "not scored because it is": REASON_WORDS.get(str(d.get("reason")), str(d.get("reason"))),
+            "zero duration": "yes" if d.get("zero_duration") else "no",
+        }
+        for d in records(section(report, "alerting"), "incidents_not_scored")
+    ]
+    return frame(rows, ["incident", "journey", "started (UTC)", "not scored because it is", "zero duration"])
 
 
 def alert_detection_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -106,7 +184,20 @@ def alert_detection_table(report: Mapping[str, Any]) -> pd.DataFrame:
             "alert cleared after the impact",
             "team noticed after (incident log)",
         ],
+        _no_detections(report),
     )
+
+
+def _no_detections(report: Mapping[str, Any]) -> str:
+    bt = section(section(report, "alerting"), "backtest")
+    if not bt.get("start"):
+        return _not_replayed(report)
+    why = left_out(report, "incidents", "incidents")
+    if why:
+        return why
+    if given(report, "incidents") is None:
+        return "No incident log was given, so no incident could be caught or missed (data.incidents)."
+    return "No incident of the log falls in the replayed history, so none could be caught or missed."
 
 
 def existing_pages_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -122,7 +213,15 @@ def existing_pages_table(report: Mapping[str, Any]) -> pd.DataFrame:
         }
         for a in (records(pages, "by_alert") if isinstance(pages, Mapping) else [])
     ]
-    return frame(rows, ["alert", "fires on", "pages", "needed no action"])
+    return frame(rows, ["alert", "fires on", "pages", "needed no action"], _no_pages(report))
+
+
+def _no_pages(report: Mapping[str, Any]) -> str:
+    return left_out(report, "alerts", "pages") or (
+        "No pages log was given (data.alerts), so today's pages cannot be compared with the proposed rules."
+        if given(report, "alerts") is None
+        else "No page of the log falls in the replayed history."
+    )
 
 
 def pages_per_week(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -142,7 +241,7 @@ def pages_per_week(report: Mapping[str, Any]) -> pd.DataFrame:
         )
         if isinstance(bt.get(key), Mapping)
     ]
-    return frame(rows, ["source", "per_week"])
+    return frame(rows, ["source", "per_week"], _no_pages(report) if not bt.get("start") else None)
 
 
 def runbooks_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -151,7 +250,7 @@ def runbooks_table(report: Mapping[str, Any]) -> pd.DataFrame:
         {"alert": r.get("alert"), "sends": r.get("severity"), "runbook": r.get("file")}
         for r in records(section(report, "alerting"), "runbooks")
     ]
-    return frame(rows, ["alert", "sends", "runbook"])
+    return frame(rows, ["alert", "sends", "runbook"], "No alert is proposed, so no runbook is needed.")
 
 
 def policy_comparison_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -165,11 +264,41 @@ def policy_comparison_table(report: Mapping[str, Any]) -> pd.DataFrame:
             "rules": c.get("rules"),
             "pages per week": _per_week(c.get("pages_per_week")),
             "tickets per week": _per_week(c.get("tickets_per_week")),
-            "incidents caught": f"{c.get('incidents_detected')} of {c.get('incidents')}",
+            "incidents caught": _caught(c.get("incidents_detected"), c.get("incidents"), _na(c).get("recall")),
             "median time to fire": fmt_duration_s(c.get("median_detection_s")),
-            "precision": fmt_pct(c.get("precision"), 0),
+            "precision": fmt_pct(c.get("precision"), 0)
+            if c.get("precision") is not None
+            else not_applicable(_na(c).get("precision")),
         }
         for c in records(section(report, "alerting"), "policy_comparison")
     ]
     cols = ["SLO", "policy", "windows", "rules", "pages per week", "tickets per week", "incidents caught"]
-    return frame(rows, [*cols, "median time to fire", "precision"])
+    return frame(
+        rows,
+        [*cols, "median time to fire", "precision"],
+        "No alert policy was imported (Sloth, Pyrra, OpenSLO or slo-generator), so there is nothing to compare with "
+        "the Workbook's policy.",
+    )
+
+
+def rules_missing(report: Mapping[str, Any]) -> str:
+    """Why no Prometheus rules are shown (every SLO in force measures a series, or none has a rule)."""
+    policy = records(section(report, "alerting"), "policy")
+    if policy and not records(section(report, "alerting"), "runbooks"):
+        return (
+            "No Prometheus rules are generated: the SLOs measure a gauge series, which has no request counter to "
+            "write burn-rate rules on. Emitting the counters and histogram of the instrumentation plan makes them "
+            "exportable."
+        )
+    return _no_rules(report)
+
+
+def warnings_text(report: Mapping[str, Any]) -> str:
+    """The policy's warnings in one paragraph, or that there are none."""
+    warnings = section(report, "alerting").get("warnings") or []
+    return " ".join(str(w) for w in warnings) or "No warnings about these rules."
+
+
+def _na(r: Mapping[str, Any]) -> Mapping[str, Any]:
+    na = r.get("not_applicable")
+    return na if isinstance(na, Mapping) else {}

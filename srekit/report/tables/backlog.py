@@ -30,7 +30,11 @@ def backlog_table(report: Mapping[str, Any], *, top: int | None = 15) -> pd.Data
                 "evidence": str(b.get("evidence") or "") + (f". Safety: {abort}" if abort else ""),
             }
         )
-    return frame(rows, ["rank", "item", "category", "owner", "effort", "impact", "score", "evidence"])
+    return frame(
+        rows,
+        ["rank", "item", "category", "owner", "effort", "impact", "score", "evidence"],
+        "The backlog is empty: nothing in this report called for reliability work.",
+    )
 
 
 def _impact(impact: Any) -> str:

@@ -12,11 +12,14 @@ import pandas as pd
 from srekit.report.tables.format import fmt_pct, frame, records, section
 
 
-def _window(b: Mapping[str, Any]) -> str:
-    """The current window, start → end, in UTC minutes."""
+def _window(b: Mapping[str, Any], first: Any = None) -> str:
+    """The current window, start → end, in UTC minutes; when the data starts inside it, from
+    the first data (the window before it holds nothing)."""
     if not b.get("window_start") or not b.get("window_end"):
         return "–"
     start, end = pd.Timestamp(b["window_start"]), pd.Timestamp(b["window_end"])
+    if first and pd.Timestamp(first) > start:
+        return f"{pd.Timestamp(first):%Y-%m-%d %H:%M} (first data) → {end:%Y-%m-%d %H:%M}"
     return f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}"
 
 
@@ -37,7 +40,7 @@ def budget_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataF
         {
             "SLO": b.get("slo"),
             "target": fmt_pct(b.get("target"), 2),
-            "window (UTC)": _window(b),
+            "window (UTC)": _window(b, section(section(report, "meta"), "period").get("start")),
             "bad / allowed events": _events(b),
             "budget used": fmt_pct(b.get("consumed"), 0),
             "budget left": fmt_pct(b.get("remaining"), 0),
@@ -45,13 +48,23 @@ def budget_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataF
             if b.get("allowed_outage_minutes") is not None
             else "–",
             burn: " / ".join(f"{v:.2f}" for v in (b.get("burn_rates") or {}).values()),
-            "state": b.get("status"),
+            "state": str(b.get("status") or "–").replace("_", " "),
         }
         for b in budgets
     ]
     head = ["SLO", "target", *(["window (UTC)", "bad / allowed events"] if detail else [])]
     tail = [*([burn] if detail else []), "state"]
-    return frame(rows, [*head, "budget used", "budget left", "full outage allowed", *tail])
+    return frame(rows, [*head, "budget used", "budget left", "full outage allowed", *tail], no_budget(report))
+
+
+def no_budget(report: Mapping[str, Any]) -> str:
+    """Why no error budget is shown."""
+    if not records(section(report, "slo_proposal"), "slos") and "slo_proposal" in report:
+        return "No SLO is in force, so there is no error budget."
+    return (
+        "No error budget can be measured: there is no request telemetry or series in the analysed period. The SLOs "
+        "are provisional until the instrumentation plan is in place."
+    )
 
 
 def budget_consumed(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -60,7 +73,7 @@ def budget_consumed(report: Mapping[str, Any]) -> pd.DataFrame:
         {"slo": str(b.get("slo")), "consumed": float(b.get("consumed") or 0.0), "status": str(b.get("status"))}
         for b in records(section(report, "error_budget_policy"), "slos")
     ]
-    return frame(rows, ["slo", "consumed", "status"])
+    return frame(rows, ["slo", "consumed", "status"], no_budget(report))
 
 
 def actions_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -80,7 +93,7 @@ def actions_table(report: Mapping[str, Any]) -> pd.DataFrame:
         when = " and ".join(parts)
         rows.append(
             {
-                "state": state,
+                "state": str(state).replace("_", " "),
                 "when": when,
                 "what the team does": " ".join(actions) if isinstance(actions, list) else str(actions),
             }

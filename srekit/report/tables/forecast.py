@@ -10,6 +10,11 @@ from typing import Any
 import pandas as pd
 
 from srekit.report.tables.format import fmt_pct, frame, records, section
+from srekit.report.tables.words import forecast_missing
+
+#: Why the forecast's secondary tables are empty (the forecast table and the page's first
+#: paragraph give the reason in full).
+SEE_ABOVE = "no SLO was forecast, so there is nothing to show (the first paragraph says why)."
 
 
 def _forecast(report: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -52,7 +57,7 @@ def forecast_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.Dat
                 "day it runs out (median, when it does)": "–" if day is None else f"{day:.0f}",
             }
         )
-    return frame(rows, _FORECAST_DETAIL if detail else _FORECAST_SHORT)
+    return frame(rows, _FORECAST_DETAIL if detail else _FORECAST_SHORT, forecast_missing(report))
 
 
 def forecast_risk(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -61,7 +66,7 @@ def forecast_risk(report: Mapping[str, Any]) -> pd.DataFrame:
         {"slo": str(f.get("slo")), "p_exhaust": float(f.get("p_exhaust") or 0.0)}
         for f in records(_forecast(report), "per_slo")
     ]
-    return frame(rows, ["slo", "p_exhaust"])
+    return frame(rows, ["slo", "p_exhaust"], SEE_ABOVE)
 
 
 def what_if_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -87,7 +92,7 @@ def what_if_table(report: Mapping[str, Any]) -> pd.DataFrame:
         "expected budget minutes",
         "budget minutes saved",
     ]
-    return frame(rows, columns)
+    return frame(rows, columns, SEE_ABOVE)
 
 
 _MODEL_COLUMNS = [
@@ -125,4 +130,4 @@ def model_table(report: Mapping[str, Any]) -> pd.DataFrame:
                 ),
             }
         )
-    return frame(rows, _MODEL_COLUMNS)
+    return frame(rows, _MODEL_COLUMNS, SEE_ABOVE)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, records, section
+from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, given, left_out, records, section
 
 
 def _incidents(report: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -32,6 +32,27 @@ def _when(stamp: Any) -> str:
 
 def _count(value: Any) -> str:
     return "–" if value is None else str(value)
+
+
+def no_incidents(report: Mapping[str, Any]) -> str:
+    """Why the incident tables are empty: no log, a log outside the analysed period, or no
+    incident in it."""
+    why = left_out(report, "incidents", "incidents")
+    if why:
+        return why
+    if given(report, "incidents") is None and not _incidents(report).get("incidents"):
+        return "No incident log was given (data.incidents), so incident response cannot be measured yet."
+    return "No incident of the log falls in the analysed period."
+
+
+def _incident_count(report: Mapping[str, Any]) -> int:
+    return int(_incidents(report).get("incidents") or 0)
+
+
+def _empty_metrics(report: Mapping[str, Any]) -> str:
+    if _incident_count(report):
+        return "The incidents lack the timestamps these measures need (start and resolution at least)."
+    return no_incidents(report)
 
 
 _METRIC_SHORT = ["measure", "incidents", "median", "likely range of the median", "slowest 10% take over"]
@@ -72,7 +93,7 @@ def incident_metrics_table(report: Mapping[str, Any], *, detail: bool = False) -
                 "smallest detectable change in the mean": fmt_duration_s(m.get("detectable_change_s")),
             }
         )
-    return frame(rows, _METRIC_DETAIL if detail else _METRIC_SHORT)
+    return frame(rows, _METRIC_DETAIL if detail else _METRIC_SHORT, _empty_metrics(report))
 
 
 def severity_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -87,7 +108,7 @@ def severity_table(report: Mapping[str, Any]) -> pd.DataFrame:
         }
         for r in _breakdown(report, "severity")
     ]
-    return frame(rows, ["severity", "incidents", "share", "still open", "median time to resolve"])
+    return frame(rows, ["severity", "incidents", "share", "still open", "median time to resolve"], no_incidents(report))
 
 
 def cause_table(report: Mapping[str, Any]) -> pd.DataFrame:
@@ -114,21 +135,23 @@ def cause_table(report: Mapping[str, Any]) -> pd.DataFrame:
         "error-budget minutes",
         "median time to resolve",
     ]
-    return frame(rows, [c for c in columns if budget or c != "error-budget minutes"])
+    return frame(rows, [c for c in columns if budget or c != "error-budget minutes"], no_incidents(report))
 
 
 def detection_table(report: Mapping[str, Any]) -> pd.DataFrame:
     """Incidents per detection source (alert, customer, internal, …) and how long detection took."""
+    ttd = section(section(_incidents(report), "metrics"), "ttd")
+    delay = f"median {ttd.get('label') or 'time to detect'}"
     rows = [
         {
             "detected by": r.get("detection"),
             "incidents": r.get("count"),
             "share": fmt_pct(r.get("share"), 0),
-            "median time to detect": fmt_duration_s(r.get("ttd_median_s")),
+            delay: fmt_duration_s(r.get("ttd_median_s")),
         }
         for r in _breakdown(report, "detection")
     ]
-    return frame(rows, ["detected by", "incidents", "share", "median time to detect"])
+    return frame(rows, ["detected by", "incidents", "share", delay], no_incidents(report))
 
 
 def change_text(report: Mapping[str, Any]) -> str:
@@ -150,6 +173,8 @@ def postmortem_text(report: Mapping[str, Any]) -> str:
     inc = _incidents(report)
     p = section(inc, "postmortems")
     if not inc.get("incidents"):
+        if given(report, "incidents") is not None:
+            return no_incidents(report)
         return "No incident log was given: start one, and write postmortems with the template below."
     sev = " and ".join(p.get("high_severities") or [])
     coverage = p.get("coverage")
@@ -185,21 +210,41 @@ _FOLLOW_UP_DETAIL = [
 def follow_up_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
     """Incidents whose postmortem or action items are still open, newest first; ``detail`` adds
     when each started and its closed action items."""
+    follow = records(_incidents(report), "follow_up")
     rows = [
         {
             "incident": r.get("incident_id"),
             "title": r.get("title"),
             "severity": r.get("severity"),
             "started (UTC)": _when(r.get("started_at")),
-            "postmortem": r.get("postmortem"),
-            "open action items": r.get("action_items_open"),
-            "closed action items": r.get("action_items_closed"),
+            "postmortem": "not recorded" if r.get("postmortem") in (None, "unknown") else r.get("postmortem"),
+            "open action items": _items(r.get("action_items_open")),
+            "closed action items": _items(r.get("action_items_closed")),
             "owner": r.get("owner"),
             "next step": r.get("next_step"),
         }
-        for r in records(_incidents(report), "follow_up")
+        for r in follow
     ]
-    return frame(rows, _FOLLOW_UP_DETAIL if detail else _FOLLOW_UP_SHORT)
+    unrecorded = bool(follow) and all(r.get("postmortem") in (None, "unknown") for r in follow)
+    if unrecorded and not detail:  # a to-do list of every incident would only say "not recorded"
+        rows = []
+    return frame(rows, _FOLLOW_UP_DETAIL if detail else _FOLLOW_UP_SHORT, _no_follow_up(report, len(follow)))
+
+
+def _items(value: Any) -> str:
+    return "not recorded" if value is None else f"{int(value):,}"
+
+
+def _no_follow_up(report: Mapping[str, Any], pending: int) -> str:
+    if pending:
+        return (
+            f"The incident log records no postmortem status, so which of the {pending} high-severity incidents still "
+            "need a postmortem cannot be told; the incidents page lists them. Recording the status (and action items) "
+            "makes this a real follow-up list."
+        )
+    if not _incident_count(report):
+        return no_incidents(report)
+    return "Nothing to follow up: no high-severity incident is waiting for a postmortem or open action items."
 
 
 def recommendations_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
@@ -214,4 +259,27 @@ def recommendations_table(report: Mapping[str, Any], *, detail: bool = False) ->
         }
         for r in records(_incidents(report), "recommendations")
     ]
-    return frame(rows, ["change", "why", "area", "track with"] if detail else ["change", "why", "track with"])
+    return frame(
+        rows,
+        ["change", "why", "area", "track with"] if detail else ["change", "why", "track with"],
+        "No process change is proposed: "
+        + (
+            "the incident figures give no reason for one."
+            if _incident_count(report)
+            else no_incidents(report)[0].lower() + no_incidents(report)[1:]
+        ),
+    )
+
+
+def incident_count_text(report: Mapping[str, Any]) -> str:
+    """How many incidents the page is about: in the analysed period, still open, left outside it."""
+    span = given(report, "incidents")
+    inc = _incidents(report)
+    if span is None and not inc.get("incidents"):
+        return no_incidents(report)
+    n, still_open = int(inc.get("incidents") or 0), int(inc.get("open_incidents") or 0)
+    text = f"{n:,} incident{'' if n == 1 else 's'} in the analysed period, {still_open:,} still open."
+    outside = 0 if span is None else int(span.get("clipped_before") or 0) + int(span.get("clipped_after") or 0)
+    if outside:
+        text += f" {outside:,} more in the log fall outside the period and are left out."
+    return text

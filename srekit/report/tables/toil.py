@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from srekit.report.tables.format import fmt_pct, frame, records, section, section_status
+from srekit.report.tables.format import fmt_pct, frame, left_out, records, section, section_status
 
 _TASK_COLUMNS = ["task", "category", "hours per week", "share of toil", "can be automated", "trend"]
 _TASK_DETAIL = [
@@ -94,7 +94,21 @@ def toil_table(report: Mapping[str, Any], *, top: int = 10, detail: bool = False
                 "change (h/week per week, 90% interval)": _slope(trend),
             }
         )
-    return frame(rows, _TASK_DETAIL if detail else _TASK_COLUMNS)
+    return frame(rows, _TASK_DETAIL if detail else _TASK_COLUMNS, no_toil(report))
+
+
+def no_toil(report: Mapping[str, Any]) -> str:
+    """Why the toil tables are empty."""
+    toil = section(report, "toil")
+    why = left_out(report, "toil", "toil entries")
+    if why and toil.get("source") == "none":
+        return why
+    if toil.get("source") == "none" or not toil:
+        return (
+            "There is no toil log and no pages log, so toil could not be measured. Keeping a simple log (date, task, "
+            "minutes) for a few weeks is the first step."
+        )
+    return "No toil task was recorded in the analysed period."
 
 
 def toil_hours(report: Mapping[str, Any], *, top: int = 10) -> pd.DataFrame:
@@ -103,7 +117,7 @@ def toil_hours(report: Mapping[str, Any], *, top: int = 10) -> pd.DataFrame:
         {"task": str(t.get("task")), "hours_per_week": _num(t.get("hours_per_week"))}
         for t in records(section(report, "toil"), "inventory")[:top]
     ]
-    return frame(rows, ["task", "hours_per_week"])
+    return frame(rows, ["task", "hours_per_week"], no_toil(report))
 
 
 def candidates_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
@@ -129,7 +143,13 @@ def candidates_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.D
                 "self-healing rollback": section(c, "self_healing").get("rollback") or "–",
             }
         )
-    return frame(rows, _CANDIDATE_DETAIL if detail else _CANDIDATE_COLUMNS)
+    toil = section(report, "toil")
+    why = (
+        "No automation candidate: toil could not be measured (see above)."
+        if toil.get("source") == "none" or not records(toil, "inventory")
+        else "No task is an automation candidate (none is marked automatable, or none takes enough time)."
+    )
+    return frame(rows, _CANDIDATE_DETAIL if detail else _CANDIDATE_COLUMNS, why)
 
 
 def _num(x: Any) -> float:

@@ -1,0 +1,114 @@
+"""How long one row of telemetry or one sample of a series stands for: declared
+(``data.telemetry_interval`` / ``data.series_interval`` in ``service.yaml``, an ``interval_s`` or
+``interval_end`` column, the aggregation or Prometheus step), else inferred from the spacing of
+the stamps, else assumed (one distinct stamp: nothing to infer from).
+
+The length matters beyond the words: a telemetry row holding a 180-minute load test read as one
+minute makes "requests per minute" 180 times too high and lets one-hour alert windows look at a
+three-hour row. Every report states which of these it was (docs/inputs.md, "Interval length").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from srekit.core.errors import input_error
+from srekit.core.timeutil import duration_words
+
+#: Where an interval length came from.
+IntervalSource = Literal["service.yaml", "file", "aggregation", "prometheus", "inferred", "assumed"]
+#: The length assumed when a file has a single distinct stamp (``srekit aggregate``'s default).
+ASSUMED = pd.Timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """The length of one telemetry interval (or series sample) and where it came from."""
+
+    length: pd.Timedelta
+    source: IntervalSource
+
+    def __post_init__(self) -> None:
+        if self.length <= pd.Timedelta(0):
+            raise ValueError(f"an interval must be positive, got {self.length}")
+
+    @property
+    def declared(self) -> bool:
+        """Known from the data's owner (service.yaml, the file, the aggregation or pull step)."""
+        return self.source not in ("inferred", "assumed")
+
+    @property
+    def words(self) -> str:
+        """``1 minute``, ``5 minutes``, ``3 hours``."""
+        return duration_words(self.length)
+
+    @property
+    def how(self) -> str:
+        """Where the length came from, in words."""
+        return {
+            "service.yaml": "declared in service.yaml",
+            "file": "declared by the file's interval column",
+            "aggregation": "the aggregation interval",
+            "prometheus": "the Prometheus pull step",
+            "inferred": "inferred from the spacing of the stamps",
+            "assumed": "assumed: a single stamp gives no spacing to infer it from",
+        }[self.source]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"seconds": self.length.total_seconds(), "source": self.source}
+
+
+def _positive_spacings(stamps: pd.Series | pd.Index) -> np.ndarray:
+    arr = np.unique(pd.DatetimeIndex(pd.Series(stamps).dropna()).as_unit("us").asi8)
+    return np.diff(arr)
+
+
+def infer(stamps: pd.Series | pd.Index, *, rule: Literal["smallest", "median"] = "smallest") -> Interval:
+    """The interval the stamps' spacing shows: the smallest positive spacing (aggregated
+    telemetry, where a gap is missing rows), or the median one (gauge series, robust to DST
+    repeats and clock jumps). One distinct stamp: :data:`ASSUMED`, marked ``assumed``."""
+    d = _positive_spacings(stamps)
+    if d.size == 0:
+        return Interval(ASSUMED, "assumed")
+    value = int(d.min()) if rule == "smallest" else int(round(float(np.median(d)) / 1e6)) * 1_000_000
+    return Interval(pd.Timedelta(max(value, 1), unit="us"), "inferred")
+
+
+def check_declared(
+    stamps: pd.Series, journeys: pd.Series, length: pd.Timedelta, *, kind: str, source: str, key: str
+) -> None:
+    """The stamps must agree with a declared interval. Telemetry (interval starts): rows of one
+    journey a whole number of intervals apart, else the report would misplace their counts.
+    Series (sample times, which real exports jitter and shift at DST): the typical (median)
+    spacing of each journey at least the interval. Raises
+    :class:`~srekit.core.errors.InputError` naming the place and the fix."""
+    frame = pd.DataFrame({"t": pd.DatetimeIndex(stamps).as_unit("us").asi8, "j": journeys.astype(str).to_numpy()})
+    frame = frame.drop_duplicates().sort_values(["j", "t"], kind="stable")
+    step = frame.groupby("j", sort=False)["t"].diff().dropna()
+    unit = int(length / pd.Timedelta(microseconds=1))
+    if kind == "telemetry":
+        bad = step[(step % unit) != 0]
+    else:
+        typical = step.groupby(frame.loc[step.index, "j"]).median()
+        short = typical[typical < unit]
+        bad = step[frame.loc[step.index, "j"].isin(short.index) & (step < unit)]
+    if bad.empty:
+        return
+    first = pd.Timestamp(int(frame.loc[bad.index[0], "t"]), unit="us", tz="UTC")
+    journey = frame.loc[bad.index[0], "j"]
+    gap = pd.Timedelta(int(bad.iloc[0]), unit="us")
+    raise input_error(
+        f"{kind} stamps {duration_words(gap)} apart contradict the declared interval of {duration_words(length)} "
+        f"({len(bad)} spacing(s) are not whole intervals)",
+        file=source,
+        column="interval_start" if kind == "telemetry" else "timestamp",
+        expected=f"stamps of one journey a whole number of {duration_words(length)} intervals apart"
+        if kind == "telemetry"
+        else f"samples of one journey typically {duration_words(length)} or more apart",
+        got=f"a spacing of {duration_words(gap)} ending at {first.isoformat()} (journey {journey})",
+        fix=f"correct {key} (or remove it to infer the interval from the spacing)",
+    )
