@@ -523,9 +523,14 @@ def test_report_locked_by_a_run_in_the_same_an_inner_or_an_outer_folder(tmp_path
     into `out/` used to delete a run in `out/inner`'s temporary folder)."""
     cfg = tiny(tmp_path)
     nbs = tmp_path / "nbs"
-    notebook(nbs / "01_slow.ipynb", "import time\ntime.sleep(6)\nprint('done')")
+    release = tmp_path / "release"  # the first run's notebook holds on until the test has checked (load-proof)
+    wait = (
+        f"import os, time\nt0 = time.time()\nwhile not os.path.exists({str(release)!r}) and time.time() - t0 < 120:\n"
+    )
+    notebook(nbs / "01_slow.ipynb", wait + "    time.sleep(0.05)\nprint('done')")
     out = tmp_path / "out"
     for first, second in ((out / "inner", out), (out, out / "inner"), (out, out)):
+        release.unlink(missing_ok=True)
         first_run = subprocess.Popen(
             [SREKIT, "report", "--config", cfg, "--out", first, "--notebooks", nbs, "--no-progress"],
             stdout=subprocess.PIPE,
@@ -537,6 +542,7 @@ def test_report_locked_by_a_run_in_the_same_an_inner_or_an_outer_folder(tmp_path
         res = srekit("report", "--config", cfg, "--out", second, "--notebooks", nbs, "--no-progress")
         expect(res, 3, f"pid {first_run.pid}", str(first / ".srekit-report.lock"))
         assert partial.is_dir(), "the second run removed the first run's temporary folder"
+        release.touch()
         _, err = first_run.communicate(timeout=120)
         assert first_run.returncode == 0, err
         assert (

@@ -338,6 +338,16 @@ def test_back_filled_records_measure_no_stage() -> None:
     assert sorted(ttd.observed.tolist()) == [0.0, 300.0] and ttd.zero_excluded == 1
 
 
+def test_a_log_of_back_filled_records_says_why_no_duration_is_reported() -> None:
+    """Three records resolved the second they started (GitHub's 2014 history in the NAB period):
+    the stamps are there, so the question says they are back-filled, not that they are missing."""
+    rep = analyze_incidents(_log([0, 0, 0]), CFG, rng=_rng())
+    q = next(q for q in rep.open_questions if q.topic == "incident_timestamps")
+    assert "ttr" in rep.to_dict()["not_measured"] and "3 of the log are back-filled records" in q.assumption
+    rep = analyze_incidents(_log([30, 60, None]), CFG, rng=_rng())
+    assert all("back-filled" not in q.assumption for q in rep.open_questions if q.topic == "incident_timestamps")
+
+
 def test_a_log_with_one_stamp_for_start_and_detection_measures_no_time_to_detect() -> None:
     """PagerDuty/Opsgenie created_at, Statuspage's default started_at: no incident took a second to
     detect, so the log has no detection time (all zero_excluded, ttd not measured)."""

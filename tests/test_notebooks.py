@@ -75,6 +75,7 @@ def test_report_notebook_follows_the_output_contract() -> None:
 def test_report_notebooks_render_without_telemetry(tmp_path) -> None:
     """Only an incident log: the report and telemetry pages still render (fallbacks, no crash)."""
     import json
+    import re
     import shutil
 
     import pandas as pd
@@ -97,4 +98,7 @@ def test_report_notebooks_render_without_telemetry(tmp_path) -> None:
     d = json.loads((res.run_dir / "report.json").read_text())
     assert "no request telemetry" in d["summary"]["text"]
     page = (res.run_dir / "01_telemetry.html").read_text()
-    assert "Data-quality ledger" in page and page.count("<img ") >= 4  # charts drawn with a "no telemetry" note
+    # no empty charts: the golden signals' four "no telemetry" panels read as one sentence naming them
+    assert "Data-quality ledger" in page and page.count("<img ") == 0
+    empty = re.findall(r'<p class="srekit-empty">([^<]*)</p>', page)
+    assert any(s.count(";") >= 3 and "telemetry" in s for s in empty), empty

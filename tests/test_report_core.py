@@ -17,7 +17,7 @@ from srekit.inputs.ledger import LedgerEntry
 from srekit.inputs.loaders import Inputs
 from srekit.report.cache import build_report
 from srekit.report.contract import SECTION_KEYS
-from srekit.report.nbshow import NO_DATA_LABEL, figure_html
+from srekit.report.nbshow import NO_DATA_LABEL, NO_DATA_SEP, figure_html
 
 T0 = pd.Timestamp("2024-03-01", tz="UTC")
 GEN = pd.Timestamp("2024-04-01T06:00:00", tz="UTC")
@@ -265,6 +265,6 @@ def test_plots_have_plain_titles_and_survive_empty_data() -> None:
     ):
         # an empty chart says why, and the page shows that sentence instead of the picture
         assert ax.texts and ax.texts[0].get_text().endswith(".")
-        assert ax.figure.get_label().startswith(NO_DATA_LABEL + ax.get_title() + ": ")
+        assert ax.figure.get_label().startswith(NO_DATA_LABEL + ax.get_title() + NO_DATA_SEP)
         assert figure_html(ax.figure, "alt").startswith('<p class="srekit-empty">')
         plt.close(ax.figure)

@@ -33,7 +33,7 @@ def test_notebook_runs_on_the_samples(tmp_path: Path) -> None:
     assert len(images) == 3 and all(len(a) > 40 for a in images)
     for caption in (
         "Service level indicators",
-        "Latency threshold proposals",
+        "Threshold proposals per journey and target",
         "SLO options",
         "Error budget per SLO",
         "Open questions",

@@ -391,7 +391,7 @@ class Explorer:
         if self._drawn.get("timeline") != (*what, ch.coverage):
             rules = [r.name for r in outcome.policy.rules]
             firings = outcome.backtest.firings
-            o.timeline.value = timeline.update(rules, firings, view.impacts, view.start, view.replay_end)
+            o.timeline.value = timeline.update(rules, firings, view.journey_impacts, view.start, view.replay_end)
         self._drawn = {
             "burn": what,
             "dist": (_dist_key(ch), ch.threshold_ms),

@@ -93,7 +93,7 @@ def figure_html(fig: Any, alt: str) -> str:
         raise ValueError("every figure needs alt text describing what it shows")
     label = str(fig.get_label() or "")
     if label.startswith(NO_DATA_LABEL):
-        return f'<p class="srekit-empty">{html_text(label.removeprefix(NO_DATA_LABEL))}</p>'
+        return f'<p class="srekit-empty">{html_text(label.removeprefix(NO_DATA_LABEL).replace(NO_DATA_SEP, ": "))}</p>'
     data = base64.b64encode(figure_svg(fig)).decode("ascii")
     return f'<img src="data:image/svg+xml;base64,{data}" alt="{html_text(alt)}" style="max-width:100%;height:auto">'
 
@@ -101,6 +101,8 @@ def figure_html(fig: Any, alt: str) -> str:
 #: A figure labelled with this prefix is a "no data" panel: pages show the sentence after it
 #: instead of a picture of nothing (``srekit.report.plots.base.no_data`` sets it).
 NO_DATA_LABEL = "srekit-no-data:"
+#: Between a "no data" panel's title and its reason in the label (titles hold ": " themselves).
+NO_DATA_SEP = "\x1f"
 
 
 def table_html(df: pd.DataFrame, *, caption: str | None = None, max_rows: int = 60) -> str:
@@ -160,7 +162,7 @@ def figures_html(figures: list[tuple[Any, str]]) -> str:
     for fig, alt in figures:
         label = str(fig.get_label() or "")
         if label.startswith(NO_DATA_LABEL):
-            title, _, why = label.removeprefix(NO_DATA_LABEL).partition(": ")
+            title, _, why = label.removeprefix(NO_DATA_LABEL).partition(NO_DATA_SEP)
             empty.setdefault(why, []).append(title)
         else:
             parts.append(figure_html(fig, alt))

@@ -149,7 +149,7 @@ def analyze_alerting(
     weeks = max((end - start) / WEEK, 1.0 / 7.0)
     impacts = incident_impacts(incidents, start, end)
     logged = logged_incidents(incidents)
-    match = IncidentMatch(config.service, tuple(j.name for j in config.journeys))
+    match = IncidentMatch.of(config)
     scored = backtest(with_data, impacts, weeks, match=match, logged=logged)
     workbook = _workbook_replays(with_data, telemetry, series, config, grids)
     outcome = partial(policy_outcome, impacts=impacts, weeks=weeks, match=match, logged=logged)

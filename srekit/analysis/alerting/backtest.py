@@ -26,16 +26,12 @@ from srekit.analysis.alerting.matching import (
     SCORED,
     IncidentMatch,
     IncidentScope,
-    incident_impacts,
-    relevant_impacts,
     rule_reasons,
     scope,
     union_reasons,
 )
 from srekit.analysis.alerting.policy import BurnRateRule
 from srekit.analysis.alerting.replay import ReplayedSLO, firing_intervals, replay
-
-__all__ = ["incident_impacts", "relevant_impacts"]  # kept importable from here (they live in .matching)
 
 BASELINE_WINDOW: Final = pd.Timedelta(minutes=10)  # Workbook approach 1: error ratio above the SLO over 10 minutes
 NEVER_FIRED: Final = "never fired"

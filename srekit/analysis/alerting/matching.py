@@ -22,12 +22,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pandas as pd
 
 from srekit.inputs.columns import DEFAULT_JOURNEY
+
+if TYPE_CHECKING:
+    from srekit.inputs.config import ServiceConfig
 
 UTC: Final = "datetime64[us, UTC]"
 
@@ -131,6 +134,11 @@ class IncidentMatch:
     service: str | None = None
     journeys: tuple[str, ...] = ()
 
+    @classmethod
+    def of(cls, config: ServiceConfig) -> IncidentMatch:
+        """The matching of ``config``'s service: its name and configured journeys."""
+        return cls(config.service, tuple(j.name for j in config.journeys))
+
     def names(self, journey: str) -> set[str]:
         """The incident journeys that concern ``journey`` (besides no journey at all)."""
         out = {journey} | ({self.service} if self.service else set())
@@ -142,11 +150,6 @@ class IncidentMatch:
         known = j.notna().to_numpy(dtype=bool)
         text = j.astype("str").fillna("").to_numpy(dtype=object)
         return ~known | np.isin(text, sorted(self.names(journey)))
-
-
-def relevant_impacts(impacts: pd.DataFrame, journey: str, match: IncidentMatch | None = None) -> pd.DataFrame:
-    """Incidents that concern ``journey`` (:class:`IncidentMatch`; default: the same journey or none)."""
-    return impacts[(match or IncidentMatch()).concerns(impacts, journey)]
 
 
 def rule_reasons(impacts: pd.DataFrame, relevant: np.ndarray, armed_at: pd.Timestamp) -> np.ndarray:

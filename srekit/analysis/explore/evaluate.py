@@ -97,7 +97,7 @@ def evaluate(history: ExploreHistory, view: SliView, choice: Choice) -> Outcome:
     config = choice_config(history.config, choice)
     tz = config.timezone
     replayed = replay_choice(view, spec, config)
-    scored = backtest([replayed], view.impacts, view.weeks)
+    scored = backtest([replayed], view.impacts, view.weeks, match=view.match, logged=view.logged)
     total = int(view.events["total"].sum())
     return Outcome(
         choice=choice,
@@ -107,8 +107,10 @@ def evaluate(history: ExploreHistory, view: SliView, choice: Choice) -> Outcome:
         burn_down=burn_down(view.events, spec, as_of=view.end, tz=tz),
         policy=replayed.policy,
         backtest=scored,
-        rules_together=policy_outcome(replayed, view.impacts, view.weeks),
-        impacts=view.impacts,
+        rules_together=policy_outcome(
+            replayed, view.impacts, view.weeks, match=view.match, logged=view.logged, scored=scored.outcomes
+        ),
+        impacts=view.journey_impacts,
         sli_ratio=1.0 - int(view.events["bad"].sum()) / total if total else 1.0,
         start=view.start,
         end=view.end,

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from srekit.analysis.alerting.backtest import BASELINE_WINDOW, incident_impacts, relevant_impacts
+from srekit.analysis.alerting.backtest import BASELINE_WINDOW
 from srekit.analysis.alerting.events import events_per_hour, regularise, step_of
+from srekit.analysis.alerting.matching import IncidentMatch, incident_impacts, logged_incidents
 from srekit.analysis.alerting.pages import WEEK
 from srekit.analysis.alerting.policy import policy_for
 from srekit.analysis.alerting.replay import HOUR, WindowSums, window_sums
@@ -30,7 +31,8 @@ class SliView:
     Timeslices budgeting), their sums per UTC day (what past SLO windows are built from), their
     trailing sums over the alert windows (what the rules compare with their thresholds, for any
     objective), the typical events per hour (the alert policy's low-traffic check) and the
-    incident impacts that concern the journey within the range."""
+    incident impacts within the range, with how they are matched to the journey (``match``, as
+    ``srekit analyze`` matches them) and how many incidents the log holds (``logged``)."""
 
     journey: str
     sli: str
@@ -44,6 +46,13 @@ class SliView:
     impacts: pd.DataFrame
     start: pd.Timestamp  # first interval start in the range
     end: pd.Timestamp  # end of the range (the budget's "now")
+    match: IncidentMatch
+    logged: int
+
+    @property
+    def journey_impacts(self) -> pd.DataFrame:
+        """The impacts that concern the journey (what the timeline shades)."""
+        return self.impacts[self.match.concerns(self.impacts, self.journey)].reset_index(drop=True)
 
     @property
     def replay_end(self) -> pd.Timestamp:
@@ -77,7 +86,7 @@ def sli_view(history: ExploreHistory, choice: Choice) -> SliView:
     per_hour = events_per_hour(events)
     start = pd.Timestamp(events.index[0])
     last = pd.Timestamp(events.index[-1]) + step_of(events)
-    impacts = relevant_impacts(incident_impacts(history.incidents, start, last), choice.journey)
+    impacts = incident_impacts(history.incidents, start, last)
     return SliView(
         journey=choice.journey,
         sli=choice.sli,
@@ -91,6 +100,8 @@ def sli_view(history: ExploreHistory, choice: Choice) -> SliView:
         impacts=impacts.reset_index(drop=True),
         start=start,
         end=choice.end,
+        match=IncidentMatch.of(history.config),
+        logged=logged_incidents(history.incidents),
     )
 
 

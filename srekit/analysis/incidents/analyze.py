@@ -208,7 +208,7 @@ def analyze_incidents(
         follow_up_total=len(tracker),
         open_questions=(
             *questions.censoring_time(df, end, as_of_given=as_of is not None),
-            *questions.missing_timestamps(not_measured),
+            *questions.missing_timestamps(not_measured, int((df["resolved_at"] == df["started_at"]).sum())),
             *questions.zero_durations(metrics),
             *questions.high_severities(df),
             *questions.budget_slos(telemetry, specs),

@@ -50,18 +50,20 @@ def censoring_time(df: pd.DataFrame, end: pd.Timestamp | None, as_of_given: bool
     )
 
 
-def missing_timestamps(not_measured: tuple[str, ...]) -> Questions:
-    """Stages that fewer than two incidents carry the timestamps of."""
+def missing_timestamps(not_measured: tuple[str, ...], backfilled: int = 0) -> Questions:
+    """Stages that fewer than two incidents carry the timestamps of; ``backfilled``: incidents
+    resolved the second they started, whose stamps are there but measure nothing."""
     if not not_measured:
         return ()
     cols = ", ".join(f"{METRICS[n][3]} ({METRICS[n][1]})" for n in not_measured)
+    why = "Fewer than two incidents carry them, so these durations are not reported."
+    if backfilled:
+        why = (
+            f"Fewer than two incidents carry them with a duration ({backfilled} of the log are back-filled records, "
+            "resolved the second they started), so these durations are not reported."
+        )
     return (
-        OpenQuestion(
-            "incident_timestamps",
-            f"Can the incident tool export these timestamps: {cols}?",
-            "Fewer than two incidents carry them, so these durations are not reported.",
-            SECTION,
-        ),
+        OpenQuestion("incident_timestamps", f"Can the incident tool export these timestamps: {cols}?", why, SECTION),
     )
 
 

@@ -15,7 +15,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatter
 
-from srekit.report.nbshow import FIGURE_DPI, NO_DATA_LABEL
+from srekit.report.nbshow import FIGURE_DPI, NO_DATA_LABEL, NO_DATA_SEP
 
 
 def new_axes(ax: Axes | None, size: tuple[float, float]) -> Axes:
@@ -48,7 +48,7 @@ def no_data(ax: Axes, title: str, message: str = "there is no data for this char
     ax.set_title(title)
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, wrap=True)
     ax.set_axis_off()
-    ax.figure.set_label(f"{NO_DATA_LABEL}{title}: {message}")
+    ax.figure.set_label(f"{NO_DATA_LABEL}{title}{NO_DATA_SEP}{message}")
     return ax
 
 
