@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srekit.analysis.calendar import MonthCompliance, monthly_compliance
 from srekit.analysis.slo.events import grid_events, grid_interval, series_interval, sli_events
 from srekit.analysis.slo.grid import GridSettings, JourneyGrid, journey_grids
 from srekit.core.questions import OpenQuestion
@@ -343,6 +344,8 @@ class ErrorBudgetPolicy:
     # plots only (not in report.json): long frames with an `slo` column
     burn_down: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)
     burn_rate_history: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)
+    # every SLO's attainment per calendar month over the whole history (srekit.analysis.calendar)
+    calendar: tuple[MonthCompliance, ...] = ()
 
     def __post_init__(self) -> None:
         if set(self.actions) != set(STATES):
@@ -359,6 +362,7 @@ class ErrorBudgetPolicy:
                 "no_data": {"total_events": 0},
             },
             "actions": {k: list(v) for k, v in self.actions.items()},
+            "calendar": [m.to_dict() for m in self.calendar],
         }
 
 
@@ -392,6 +396,7 @@ class _SloBudget:
     burn_down: pd.DataFrame | None = None
     burn_rate_history: pd.DataFrame | None = None
     questions: tuple[OpenQuestion, ...] = ()
+    calendar: tuple[MonthCompliance, ...] = ()
 
 
 def _slo_budget(
@@ -428,6 +433,7 @@ def _slo_budget(
         burn_down(events, spec, as_of=as_of, tz=config.timezone).assign(slo=spec.name),
         burn_rate_history(events, spec).assign(slo=spec.name),
         (idle,) if status.total_events == 0 else (),
+        monthly_compliance(events, spec, end=as_of, tz=config.timezone),
     )
 
 
@@ -477,4 +483,5 @@ def budget_policy(
         (*(q for p in parts for q in p.questions), _thresholds_question(config)),
         burn_down=_concat([p.burn_down for p in parts]),
         burn_rate_history=_concat([p.burn_rate_history for p in parts]),
+        calendar=tuple(m for p in parts for m in p.calendar),
     )
