@@ -34,6 +34,8 @@ def test_service_yaml_doc_lists_every_key() -> None:
         "service",
         "timezone",
         "owner",
+        "team",
+        "tier",
         "data",
         "journeys",
         "prometheus",

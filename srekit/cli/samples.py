@@ -1,5 +1,6 @@
 """``srekit samples --out DIR [--days 90] [--seed 7] [--raw-days N] [--rps R]``: write the
-deterministic sample data set (see :mod:`srekit.inputs.samples`).
+deterministic sample data set (see :mod:`srekit.inputs.samples`). ``--fleet N`` writes a fleet of
+N services instead (``fleet.yaml`` and one folder per service, for ``srekit fleet report``).
 
 Bounded: ``--days`` at most ``limits.max_intervals`` minutes of telemetry per journey
 (``--limit`` raises it), ``--rps`` at most :data:`MAX_RPS` (the raw log is written a minute or more
@@ -45,6 +46,13 @@ def add_samples_arguments(parser: argparse.ArgumentParser) -> None:
         default="csv.gz",
         help="raw request log format (default csv.gz; csv is faster for large benchmark logs)",
     )
+    parser.add_argument(
+        "--fleet",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="write a sample fleet of N services (fleet.yaml + <team>/<service>/ folders) instead of one service",
+    )
     add_limit_argument(parser)
 
 
@@ -63,10 +71,30 @@ def run_samples(args: argparse.Namespace) -> int:
     )
     if args.raw_days is not None and args.raw_days > args.days:
         raise UsageError(f"--raw-days {args.raw_days} is more than --days {args.days}. fix: at most --days")
+    if args.fleet is not None:
+        return _fleet(args)
     out = output_folder(args.out)
     paths = write_samples(
         out, days=args.days, seed=args.seed, raw_days=args.raw_days, rps=args.rps, raw_format=args.raw_format
     )
     for p in paths:
         print(f"wrote {p} ({p.stat().st_size:,} bytes)", file=sys.stdout)
+    return 0
+
+
+def _fleet(args: argparse.Namespace) -> int:
+    from srekit.inputs.samples import MAX_FLEET_SERVICES, write_fleet_samples
+
+    given = [f"--{n.replace('_', '-')}" for n in ("raw_days", "rps") if getattr(args, n) is not None]
+    if args.raw_format != "csv.gz":
+        given.append("--raw-format")
+    if given:
+        raise UsageError(
+            f"{', '.join(given)} cannot be used with --fleet (fleet services have no raw log). fix: drop it"
+        )
+    if args.fleet > MAX_FLEET_SERVICES:
+        raise UsageError(f"--fleet {args.fleet} is more than {MAX_FLEET_SERVICES} services. fix: ask for fewer")
+    out = output_folder(args.out)
+    paths = write_fleet_samples(out, services=args.fleet, days=args.days, seed=args.seed)
+    print(f"wrote {len(paths)} files for {args.fleet} services; fleet: {out / 'fleet.yaml'}", file=sys.stdout)
     return 0

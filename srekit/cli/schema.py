@@ -1,5 +1,6 @@
-"""``srekit schema [--out FILE]``: the JSON Schema of ``service.yaml``, for editors that validate
-YAML while it is typed (e.g. VS Code's YAML extension: ``# yaml-language-server: $schema=FILE``)."""
+"""``srekit schema [--fleet] [--out FILE]``: the JSON Schema of ``service.yaml`` (with ``--fleet``: of
+``fleet.yaml``), for editors that validate YAML while it is typed (e.g. VS Code's YAML extension:
+``# yaml-language-server: $schema=FILE``)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,17 @@ from srekit.inputs.config import json_schema
 
 def add_schema_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="write the schema to this file instead of printing it")
+    parser.add_argument("--fleet", action="store_true", help="the schema of fleet.yaml instead of service.yaml")
 
 
 def run_schema(args: argparse.Namespace) -> int:
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    if args.fleet:
+        from srekit.inputs.fleet import fleet_json_schema
+
+        schema = fleet_json_schema()
+    else:
+        schema = json_schema()
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if args.out:
         atomic_write(output_file(Path(args.out), example="service.schema.json"), text)
         print(f"wrote {args.out}", file=sys.stderr)

@@ -156,6 +156,26 @@ TimeZone = Annotated[
     str, PlainValidator(_timezone), WithJsonSchema({"type": "string", "examples": ["UTC", "Europe/Berlin"]})
 ]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
+
+
+def _tier(value: Any) -> int | str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value <= 99:
+            raise ValueError(f"a numbered tier is a whole number from 0 to 99, got {value}")
+        return value
+    if isinstance(value, str):
+        return _name(value)
+    raise ValueError(
+        f"a tier is a whole number 0-99 (1 = most critical) or a name, not {type(value).__name__} {value!r}"
+    )
+
+
+#: A service's tier: a number (1 = most critical) or a name; groups services on the fleet overview.
+Tier = Annotated[
+    int | str,
+    PlainValidator(_tier),
+    WithJsonSchema({"anyOf": [{"type": "integer", "minimum": 0, "maximum": 99}, {"type": "string", "minLength": 1}]}),
+]
 PositiveFloat = Annotated[StrictFloat, Field(gt=0)]
 Share = Annotated[StrictFloat, Field(gt=0, le=1)]
 
@@ -313,6 +333,8 @@ class ServiceConfig:
     path: Path | None = None
     timezone: str = "UTC"
     owner: str | None = None
+    team: str | None = None  # the owning team, for grouping on the fleet overview
+    tier: int | str | None = None  # criticality tier (1 = most critical), for grouping
     data: Mapping[str, Path] = field(default_factory=dict)
     formats: Mapping[str, str] = field(default_factory=dict)
     columns: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -477,6 +499,8 @@ class ServiceDoc(_Doc):
     service: Name
     timezone: TimeZone = "UTC"
     owner: Name | None = None
+    team: Name | None = None
+    tier: Tier | None = None
     data: DataDoc = DataDoc()
     journeys: list[JourneyItem] = []
     prometheus: PrometheusConfig = PrometheusConfig()
@@ -607,6 +631,8 @@ def _to_config(doc: ServiceDoc, path: Path | None, where: str) -> ServiceConfig:
         path=path,
         timezone=doc.timezone,
         owner=doc.owner,
+        team=doc.team,
+        tier=doc.tier,
         data=data,
         formats=formats,
         columns=columns,

@@ -24,7 +24,7 @@ import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -512,6 +512,7 @@ def generate_telemetry(
     journeys: Sequence[JourneyModel] = JOURNEYS,
     injected: Sequence[InjectedEvent] | None = None,
     end: pd.Timestamp = END,
+    timezone: str = TIMEZONE,
 ) -> pd.DataFrame:
     """Aggregated 1-minute telemetry (``srekit.inputs.telemetry`` form) for the period.
 
@@ -526,7 +527,7 @@ def generate_telemetry(
     totals, errs, cums = [], [], []
     for model in journeys:
         wobble = np.exp(0.05 * rng.standard_normal(days + 1))[day_of]
-        lam = rpm * model.share * traffic_shape(index, model) * wobble
+        lam = rpm * model.share * traffic_shape(index, model, timezone=timezone) * wobble
         total = rng.poisson(lam).astype(np.int64)
         err_ratio, factor = _effects(index, model, evs)
         errs.append(rng.binomial(total, err_ratio).astype(np.int64))
@@ -580,17 +581,24 @@ def _template_instant(t0: pd.Timestamp, day: float) -> pd.Timestamp:
     return (t0 + pd.Timedelta(days=day)).round("min")
 
 
-def generate_incidents(days: int, rng: np.random.Generator, *, end: pd.Timestamp = END) -> pd.DataFrame:
+def generate_incidents(
+    days: int,
+    rng: np.random.Generator,
+    *,
+    end: pd.Timestamp = END,
+    injected: Sequence[InjectedEvent] | None = None,
+) -> pd.DataFrame:
     """Incident records consistent with :func:`events` (generic incident CSV columns).
 
     Offsets: alert-detected 2–6 min after impact start, customer-reported 15–45 min (30–70 % into
     impacts shorter than 45 min), internal ones 10–40 min or, for impacts over 12 h, 1–40 h later;
     acknowledged 1–10 min after detection; mitigated at the end of the impact;
     resolved the template's hours after mitigation. One incident is still open (no
-    resolved_at); three have no telemetry footprint (internal tooling).
+    resolved_at); three have no telemetry footprint (internal tooling). ``injected``: the events
+    (default :func:`events`); a template incident whose events are not among them is left out.
     """
     start, end = period(days, end)
-    evs = events(days, end)
+    evs = events(days, end) if injected is None else injected
     tiles = _tiles(start, end)
     rows = []
     for k, t0 in enumerate(tiles):
@@ -659,13 +667,20 @@ def _symptom_alert(journey: str, kind: str) -> str:
 
 
 def generate_pages(
-    days: int, incidents: pd.DataFrame, rng: np.random.Generator, *, end: pd.Timestamp = END
+    days: int,
+    incidents: pd.DataFrame,
+    rng: np.random.Generator,
+    *,
+    end: pd.Timestamp = END,
+    injected: Sequence[InjectedEvent] | None = None,
+    noise: float = 1.0,
 ) -> pd.DataFrame:
     """The pages log: symptom-based pages for alert-detected incidents (actionable, linked),
     a non-actionable page for some unrecorded events, and noisy cause-based alerts (CPUHigh,
-    DiskFull, …) at Poisson rates, a third of them flapping (2–4 repeats within 30 min)."""
+    DiskFull, …) at Poisson rates (times ``noise``), a third of them flapping (2–4 repeats within
+    30 min)."""
     start, end = period(days, end)
-    evs = events(days, end)
+    evs = events(days, end) if injected is None else injected
     rows: list[dict[str, Any]] = []
     for inc in incidents.to_dict("records"):
         if inc["detection"] != "alert":
@@ -693,7 +708,7 @@ def generate_pages(
     n_days = int((end - start) / pd.Timedelta(days=1))
     for name, severity, rate, p_act in _NOISE_ALERTS:
         growth = np.linspace(0.8, 1.3, n_days)  # noisy alerts accumulate
-        counts = rng.poisson(rate * growth)
+        counts = rng.poisson(rate * noise * growth)
         for day, c in enumerate(counts):
             for _ in range(int(c)):
                 t = start + pd.Timedelta(days=day) + pd.Timedelta(seconds=int(rng.integers(0, 86400)))
@@ -747,7 +762,13 @@ def generate_toil(days: int, rng: np.random.Generator, *, end: pd.Timestamp = EN
 
 
 def generate_deploys(
-    days: int, incidents: pd.DataFrame, rng: np.random.Generator, *, end: pd.Timestamp = END
+    days: int,
+    incidents: pd.DataFrame,
+    rng: np.random.Generator,
+    *,
+    end: pd.Timestamp = END,
+    journeys: Sequence[JourneyModel] = JOURNEYS,
+    timezone: str = TIMEZONE,
 ) -> pd.DataFrame:
     """Deploys per service: Poisson 2.5 per weekday in local working hours (0.2 on weekends),
     94 % success, 4 % failed, 2 % rolled back; incidents caused by a bad deploy get the bad
@@ -756,15 +777,15 @@ def generate_deploys(
     dates = pd.date_range(start, end, freq="D", inclusive="left")
     weekday = dates.day_of_week.to_numpy() < 5
     rows: list[dict[str, Any]] = []
-    for model in JOURNEYS:
+    for model in journeys:
         counts = rng.poisson(np.where(weekday, 2.5, 0.2))
         for i in np.flatnonzero(counts):
-            local_day = dates[int(i)].tz_convert(TIMEZONE).normalize()
+            local_day = dates[int(i)].tz_convert(timezone).normalize()
             for _ in range(int(counts[i])):
                 t = (local_day + pd.Timedelta(hours=float(rng.uniform(9.5, 17.5)))).tz_convert("UTC")
                 result = str(rng.choice(["success", "failed", "rollback"], p=[0.94, 0.04, 0.02]))
                 rows.append({"timestamp": t, "result": result, "service": model.service})
-    service_of = {m.name: m.service for m in JOURNEYS}
+    service_of = {m.name: m.service for m in journeys}
     by_key = {tpl.key: tpl for tpl in _INCIDENTS}
     for inc in incidents.to_dict("records"):
         tpl = by_key.get(str(inc["id"]).split("-")[0])
@@ -1207,3 +1228,304 @@ def readme(
         "",
     ]
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------ the sample fleet
+
+#: The sample fleet's services: (name, team, its three journeys). The journeys take the roles of
+#: the storefront's browse (busiest, fastest), search and checkout (least busy, slowest, with
+#: explicit objectives); the injected events of those journeys hit them.
+FLEET_SERVICES: tuple[tuple[str, str, tuple[str, str, str]], ...] = (
+    ("storefront-web", "storefront", ("browse", "search", "checkout")),
+    ("payments-api", "payments", ("authorize", "capture", "refund")),
+    ("search-api", "discovery", ("query", "suggest", "facets")),
+    ("identity", "identity", ("login", "token", "signup")),
+    ("orders", "fulfilment", ("track", "place", "cancel")),
+    ("inventory", "fulfilment", ("lookup", "reserve", "sync")),
+    ("notifications", "platform", ("push", "email", "sms")),
+    ("pricing", "payments", ("quote", "promo", "tax")),
+    ("recommendations", "discovery", ("home", "similar", "basket")),
+    ("shipping", "fulfilment", ("rates", "labels", "pickup")),
+    ("accounts", "identity", ("profile", "address", "consent")),
+    ("media", "platform", ("images", "thumbnails", "video")),
+    ("reviews", "storefront", ("read", "write", "moderate")),
+    ("loyalty", "payments", ("balance", "earn", "redeem")),
+    ("support-chat", "platform", ("message", "start", "handoff")),
+    ("events-ingest", "platform", ("events", "batch", "replay")),
+)
+FLEET_TIMEZONES = ("Europe/Berlin", "UTC", "America/New_York", "Asia/Tokyo", "Europe/London")
+#: At most this many services in a generated fleet (about 9 MB each with 90 days).
+MAX_FLEET_SERVICES = 500
+#: Words of the incident titles that name the storefront's journeys, by role (0 browse, 1 search, 2 checkout).
+_TITLE_WORDS: tuple[tuple[str, int], ...] = (
+    ("Checkout", 2),
+    ("checkout", 2),
+    ("Search", 1),
+    ("Browse", 0),
+    ("browse", 0),
+    ("Product pages", 0),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetService:
+    """One service of the sample fleet and what makes it differ from the others (its ground truth)."""
+
+    index: int
+    name: str
+    team: str
+    tier: int
+    timezone: str
+    rpm: float  # mean requests per minute over its journeys
+    error_factor: float  # its journeys' baseline error ratios × this
+    latency_factor: float  # its journeys' latencies × this
+    noise: float  # its cause-based page rates × this
+    shift_hours: int  # the catalogue's events moved by this many hours
+    journeys: tuple[JourneyModel, ...]
+    events: tuple[InjectedEvent, ...]  # the catalogue's events it kept, renamed, scaled and moved
+    availability_target: float  # objectives of its third journey (the checkout role)
+    latency_threshold_ms: float
+    latency_target: float
+
+    @property
+    def owner(self) -> str:
+        return f"team-{self.team}"
+
+    @property
+    def folder(self) -> str:
+        """Its folder relative to the fleet: ``<team>/<service>``."""
+        return f"{self.team}/{self.name}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "service": self.name,
+            "team": self.team,
+            "tier": self.tier,
+            "owner": self.owner,
+            "timezone": self.timezone,
+            "rpm": self.rpm,
+            "error_factor": self.error_factor,
+            "latency_factor": self.latency_factor,
+            "noise": self.noise,
+            "shift_hours": self.shift_hours,
+            "journeys": [j.name for j in self.journeys],
+            "events": [e.to_dict() for e in self.events],
+            "objectives": {
+                "journey": self.journeys[2].name,
+                "availability": self.availability_target,
+                "latency_threshold_ms": self.latency_threshold_ms,
+                "latency_target": self.latency_target,
+            },
+        }
+
+
+def _fleet_streams(index: int, seed: int) -> list[np.random.Generator]:
+    """Service ``index``'s own random streams: the ``index``-th child of ``SeedSequence(seed)``
+    (the same whatever the size of the fleet), split into one stream per file."""
+    child = np.random.SeedSequence(seed, spawn_key=(index,))
+    return [np.random.default_rng(s) for s in child.spawn(6)]
+
+
+def _fleet_events(
+    days: int, rng: np.random.Generator, names: Sequence[str], shift: pd.Timedelta, severity: float, keep: float
+) -> tuple[InjectedEvent, ...]:
+    """The catalogue's events for one service: each kept with probability ``keep``, moved to the
+    service's journeys by role, its error ratio × ``severity`` (at most 1), moved by ``shift``;
+    those no longer wholly inside the period are left out."""
+    start, end = period(days)
+    role = {m.name: k for k, m in enumerate(JOURNEYS)}
+    out = []
+    for ev in events(days):
+        kept = rng.random() < keep
+        scale = rng.uniform(0.6, 1.3) * severity
+        if not kept or ev.start + shift < start or ev.end + shift > end:
+            continue
+        out.append(
+            InjectedEvent(
+                ev.id,
+                ev.kind,
+                names[role[ev.journey]],
+                ev.start + shift,
+                ev.end + shift,
+                min(1.0, round(ev.error_ratio * scale, 4)),
+                ev.latency_factor,
+                ev.incident_id,
+            )
+        )
+    return tuple(out)
+
+
+def fleet_service(index: int, *, days: int = 90, seed: int = 7) -> FleetService:
+    """The ``index``-th service of the sample fleet (deterministic in ``index``, ``days`` and ``seed``)."""
+    name, team, names = FLEET_SERVICES[index % len(FLEET_SERVICES)]
+    if index >= len(FLEET_SERVICES):
+        name = f"{name}-{index // len(FLEET_SERVICES) + 1}"
+    rng = _fleet_streams(index, seed)[0]
+    error_factor = round(float(np.exp(rng.uniform(np.log(0.4), np.log(4.0)))), 2)
+    latency_factor = round(float(rng.uniform(0.6, 1.6)), 2)
+    journeys = tuple(
+        replace(
+            m,
+            name=names[k],
+            service=f"{name}-{names[k]}",
+            base_error_ratio=m.base_error_ratio * error_factor,
+            median_ms=m.median_ms * latency_factor,
+            tail_median_ms=m.tail_median_ms * latency_factor,
+        )
+        for k, m in enumerate(JOURNEYS)
+    )
+    shift_hours = int(rng.integers(-36, 37))
+    evs = _fleet_events(
+        days, rng, names, pd.Timedelta(hours=shift_hours), float(rng.uniform(0.6, 1.4)), float(rng.uniform(0.35, 1.0))
+    )
+    slow = journeys[2].quantile(0.985)
+    return FleetService(
+        index=index,
+        name=name,
+        team=team,
+        tier=int(rng.choice([1, 2, 3], p=[0.3, 0.4, 0.3])),
+        timezone=str(rng.choice(FLEET_TIMEZONES)),
+        rpm=round(float(np.exp(rng.uniform(np.log(150.0), np.log(2400.0)))), 1),
+        error_factor=error_factor,
+        latency_factor=latency_factor,
+        noise=round(float(rng.uniform(0.2, 2.0)), 2),
+        shift_hours=shift_hours,
+        journeys=journeys,
+        events=evs,
+        availability_target=float(rng.choice([0.995, 0.999, 0.9995])),
+        latency_threshold_ms=float(next((e for e in SAMPLE_EDGES_MS if e >= slow), SAMPLE_EDGES_MS[-1])),
+        latency_target=0.99,
+    )
+
+
+def _retitled(incidents: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """The storefront's incident titles with its journeys' words replaced by the service's."""
+    out = incidents.copy()
+    titles = out["title"].astype(str)
+    for word, k in _TITLE_WORDS:
+        titles = titles.str.replace(word, names[k].capitalize() if word[0].isupper() else names[k], regex=False)
+    out["title"] = titles
+    return out
+
+
+def fleet_service_yaml(svc: FleetService) -> str:
+    """``service.yaml`` of one sample fleet service (its team comes from the fleet file's entry)."""
+    checkout, browse, search = svc.journeys[2].name, svc.journeys[0].name, svc.journeys[1].name
+    return f"""# Sample fleet service generated by `srekit samples --fleet` (see ../../README.md).
+service: {svc.name}
+owner: {svc.owner}
+tier: {svc.tier}
+timezone: {svc.timezone}
+data:
+  telemetry: telemetry.parquet
+  incidents: incidents.csv
+  alerts: pages.csv
+  toil: toil.csv
+  deploys: deploys.csv
+journeys:
+  - name: {checkout}
+    slos:
+      availability: {svc.availability_target}
+      latency:
+        threshold_ms: {svc.latency_threshold_ms:g}
+        target: {svc.latency_target}
+  - name: {browse}
+  - name: {search}
+"""
+
+
+def write_fleet_service(folder: Path, svc: FleetService, *, days: int, seed: int) -> list[Path]:
+    """Every data file and the service.yaml of one sample fleet service into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    streams = _fleet_streams(svc.index, seed)
+    names = [j.name for j in svc.journeys]
+    written = [folder / "telemetry.parquet"]
+    telemetry = generate_telemetry(
+        days, streams[1], rpm=svc.rpm, journeys=svc.journeys, injected=svc.events, timezone=svc.timezone
+    )
+    _write_parquet(telemetry, written[0])
+    del telemetry
+    incidents = _retitled(generate_incidents(days, streams[2], injected=svc.events), names)
+    tables = {
+        "incidents.csv": incidents,
+        "pages.csv": generate_pages(days, incidents, streams[3], injected=svc.events, noise=svc.noise),
+        "toil.csv": generate_toil(days, streams[4]),
+        "deploys.csv": generate_deploys(days, incidents, streams[5], journeys=svc.journeys, timezone=svc.timezone),
+    }
+    for file, df in tables.items():
+        _write_csv(df, folder / file)
+        written.append(folder / file)
+    (folder / "service.yaml").write_text(fleet_service_yaml(svc), encoding="utf-8")
+    return [*written, folder / "service.yaml"]
+
+
+def fleet_yaml(services: Sequence[FleetService], args: str) -> str:
+    """The sample ``fleet.yaml``: one glob per team (which sets the team), fleet-wide defaults."""
+    teams = sorted({s.team for s in services})
+    entries = "".join(f"  - path: {t}/*/service.yaml\n    team: {t}\n" for t in teams)
+    return f"""# Sample fleet generated by `srekit samples {args}` (see README.md in this folder).
+# Render it: srekit fleet report --config fleet.yaml --out reports/
+fleet: sample-fleet
+services:
+{entries}defaults:            # every service takes these unless its service.yaml sets them
+  slo:
+    window: 28d
+  oncall:
+    coverage: 24x7
+    engineers: 5
+  toil:
+    team_size: 5
+"""
+
+
+def fleet_readme(services: Sequence[FleetService], days: int, args: str) -> str:
+    """``README.md`` of a generated fleet: every service and what makes it differ."""
+    start, end = period(days)
+    lines = [
+        "# Sample fleet (generated — do not edit by hand)",
+        "",
+        f"Generated by `srekit samples {args}`; the same arguments give byte-identical files, and service k is "
+        f"the same whatever the size of the fleet. Every service has {days} days of 1-minute telemetry "
+        f"({_iso(start)} to {_iso(end)}) for three journeys, the storefront's model (`data/samples/README.md`) "
+        "with its own traffic, error and latency levels, a random subset of the injected events (moved by up to "
+        "a day and a half, errors scaled), the incidents, pages, toil and deploys that go with them, and "
+        "objectives on its third journey. `ground_truth.json` has every parameter and event.",
+        "",
+        "| folder | service | tier | time zone | req/min | error × | latency × | pages noise × | events | objectives |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for s in services:
+        lines.append(
+            f"| `{s.folder}` | {s.name} | {s.tier} | {s.timezone} | {s.rpm:g} | {s.error_factor:g} | "
+            f"{s.latency_factor:g} | {s.noise:g} | {len(s.events)} | {s.journeys[2].name}: {s.availability_target:.2%}"
+            f" available, {s.latency_target:.0%} within {s.latency_threshold_ms:g} ms |"
+        )
+    lines += ["", "Render the fleet overview: `srekit fleet report --config fleet.yaml --out reports/`.", ""]
+    return "\n".join(lines)
+
+
+def write_fleet_samples(out_dir: str | Path, *, services: int, days: int = 90, seed: int = 7) -> list[Path]:
+    """A sample fleet of ``services`` services into ``out_dir``: ``fleet.yaml``, ``README.md``,
+    ``ground_truth.json`` and one ``<team>/<service>/`` folder per service (service.yaml and its
+    data). Deterministic; returns the paths written."""
+    if not 1 <= services <= MAX_FLEET_SERVICES:
+        raise ValueError(f"a sample fleet has 1 to {MAX_FLEET_SERVICES} services, got {services}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    fleet = [fleet_service(i, days=days, seed=seed) for i in range(services)]
+    written: list[Path] = []
+    for svc in fleet:
+        written += write_fleet_service(out / svc.folder, svc, days=days, seed=seed)
+    args = f"--fleet {services} --out DIR --days {days} --seed {seed}"
+    texts = {
+        "fleet.yaml": fleet_yaml(fleet, args),
+        "README.md": fleet_readme(fleet, days, args),
+        "ground_truth.json": json.dumps(
+            {"days": days, "seed": seed, "services": [s.to_dict() for s in fleet]}, indent=2
+        )
+        + "\n",
+    }
+    for name, text in texts.items():
+        (out / name).write_text(text, encoding="utf-8")
+        written.append(out / name)
+    return written

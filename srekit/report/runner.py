@@ -680,6 +680,37 @@ def headline(report: Mapping[str, Any]) -> dict[str, Any]:
     return {k: figures[k] for k in keep if k in figures and figures[k] is not None}
 
 
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """What a run renders, checked before anything is written: the notebooks, their folder, the
+    user's ``-p`` parameters (as the notebooks get them) and the seed."""
+
+    notebooks: tuple[Path, ...]
+    notebooks_dir: Path
+    user: Mapping[str, Any]
+    seed: int
+
+
+def plan_run(
+    config: ServiceConfig,
+    *,
+    notebooks_dir: Path | None = None,
+    only: Sequence[str] = (),
+    params: Mapping[str, Any] | None = None,
+    seed: int = 7,
+) -> RunPlan:
+    """The notebooks and parameters of a run (a :class:`ParameterError` for a ``-p`` value, an
+    ``--only`` name or a seed that cannot be used)."""
+    nb_dir = (notebooks_dir or default_notebooks_dir()).resolve()
+    notebooks = discover_notebooks(nb_dir, only)
+    user = check_user_parameters(notebooks, dict(params or {}), config)
+    if "seed" in user:  # -p seed=N is the same as --seed N: notebooks and report.json agree
+        seed = user.pop("seed")
+    if seed < 0:
+        raise ParameterError(f"the seed must be a whole number ≥ 0, got {seed}")
+    return RunPlan(tuple(notebooks), nb_dir, user, seed)
+
+
 def run_report(
     config: ServiceConfig,
     out: Path,
@@ -700,83 +731,112 @@ def run_report(
     """
     t0 = time.perf_counter()
     out = Path(out)
-    nb_dir = (notebooks_dir or default_notebooks_dir()).resolve()
-    notebooks = discover_notebooks(nb_dir, only)
-    user = check_user_parameters(notebooks, dict(params or {}), config)
-    if "seed" in user:  # -p seed=N is the same as --seed N: notebooks and report.json agree
-        seed = user.pop("seed")
-    if seed < 0:
-        raise ParameterError(f"the seed must be a whole number ≥ 0, got {seed}")
+    plan = plan_run(config, notebooks_dir=notebooks_dir, only=only, params=params, seed=seed)
     final = run_dir_for(config, out, generated_at)
     with RunLock(out / LOCK_NAME):
         _clean_partials(out)
         tmp = final.parent / f".{final.name}{PARTIAL}{os.getpid()}"
         tmp.mkdir(parents=True)
         try:
-            cache = tmp / CACHE_NAME
-            runner_params: dict[str, Any] = {
-                "report_json_path": str(tmp / "report.json"),
-                "analysis_cache": str(cache),
-                "seed": seed,
-            }
-            if config.path is not None:
-                runner_params["config_path"] = str(Path(config.path).resolve())
-            plan = plan_parameters(notebooks, user, runner_params)
-            analysed = with_prometheus(
-                config, str(user.get("prometheus_url") or "")
-            )  # what the notebooks are told to use
-            made: list[Any] = []
-
-            def analysis() -> None:  # runs while the notebooks start (those that load the analysis wait for it)
-                from srekit.report.cache import mark_failed
-
-                try:
-                    one = analysis_for(
-                        analysed,
-                        seed=seed,
-                        generated_at=generated_at,
-                        parameters={"seed": seed, **user},
-                        quarantine_dir=tmp / "quarantine",
-                    )
-                    one.save(cache)  # each value is saved as it is computed: notebooks start on what is ready
-                    write_analysis(one.report, tmp, config=analysed)
-                except BaseException as exc:
-                    mark_failed(cache, f"{type(exc).__name__}: {exc}")
-                    raise
-                made.append(one.report)
-
-            with contextlib.ExitStack() as stack:
-                zygote = "" if fresh_kernels else _start_zygote(stack, log)
-                results = _execute_all(notebooks, plan, tmp, nb_dir, jobs, progress, analysis, cache, zygote)
-            shutil.rmtree(cache, ignore_errors=True)
-            report = made[0]
-            d = report.to_dict()
-            failed_sections = list(d["meta"]["sections_failed"])
-            status = "failed" if failed_sections or any(r.status != "ok" for r in results) else "ok"
-            run_info = {
-                "service": config.service,
-                "generated_at": d["meta"]["generated_at"],
-                "status": status,
-                "srekit_version": d["meta"]["srekit_version"],
-                "notebooks": [r.to_dict() for r in results],
-                "sections_failed": failed_sections,
-                "headline": headline(d),
-                "seconds": time.perf_counter() - t0,
-            }
-            atomic_write(tmp / RUN_FILE, json.dumps(run_info, indent=2) + "\n")
+            built = build_run(
+                config,
+                tmp,
+                plan,
+                generated_at=generated_at,
+                jobs=jobs,
+                progress=progress,
+                fresh_kernels=fresh_kernels,
+                log=log,
+                started=t0,
+            )
             _place(tmp, final)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         _prune(out, config)
         atomic_write(out / "index.html", index_html(list_runs(out)))
-    for r in results:
-        if r.status != "ok":
-            log(f"srekit report: notebook {r.name} failed at {r.error} (see {final / (r.name + '.html')})")
-    for section in failed_sections:
+    for r in built.failed:
+        log(f"srekit report: notebook {r.name} failed at {r.error} (see {final / (r.name + '.html')})")
+    for section in built.sections_failed:
         log(f"srekit report: analysis section failed: {section} (see {final / 'report.json'} meta.sections_failed)")
+    return replace(built, run_dir=final, seconds=time.perf_counter() - t0)
+
+
+def build_run(
+    config: ServiceConfig,
+    tmp: Path,
+    plan: RunPlan,
+    *,
+    generated_at: pd.Timestamp,
+    jobs: int | None = None,
+    progress: bool | None = None,
+    fresh_kernels: bool = False,
+    zygote: str = "",
+    log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
+    started: float | None = None,
+) -> RunResult:
+    """Build one run in the (existing, empty) folder ``tmp``: the analysis (report.json, report.md,
+    CSVs, rules, the saved analysis the notebooks load), every notebook and its HTML, and
+    ``run.json``. No lock, no placement: :func:`run_report` holds the output folder's lock and
+    renames ``tmp`` into place; ``srekit fleet report`` builds each service's run in a scratch
+    folder (on a worker) and places them all under its one lock. ``zygote``: the address of a
+    running :class:`srekit.report.kernels.KernelZygote` to fork the kernels from (several runs
+    share one); empty: this run starts its own (none with ``fresh_kernels``)."""
+    t0 = time.perf_counter() if started is None else started
+    user = dict(plan.user)
+    seed = plan.seed
+    cache = tmp / CACHE_NAME
+    runner_params: dict[str, Any] = {
+        "report_json_path": str(tmp / "report.json"),
+        "analysis_cache": str(cache),
+        "seed": seed,
+    }
+    if config.path is not None:
+        runner_params["config_path"] = str(Path(config.path).resolve())
+    nb_plan = plan_parameters(plan.notebooks, user, runner_params)
+    analysed = with_prometheus(config, str(user.get("prometheus_url") or ""))  # what the notebooks are told to use
+    made: list[Any] = []
+
+    def analysis() -> None:  # runs while the notebooks start (those that load the analysis wait for it)
+        from srekit.report.cache import mark_failed
+
+        try:
+            one = analysis_for(
+                analysed,
+                seed=seed,
+                generated_at=generated_at,
+                parameters={"seed": seed, **user},
+                quarantine_dir=tmp / "quarantine",
+            )
+            one.save(cache)  # each value is saved as it is computed: notebooks start on what is ready
+            write_analysis(one.report, tmp, config=analysed)
+        except BaseException as exc:
+            mark_failed(cache, f"{type(exc).__name__}: {exc}")
+            raise
+        made.append(one.report)
+
+    with contextlib.ExitStack() as stack:
+        kernels = zygote or ("" if fresh_kernels else _start_zygote(stack, log))
+        results = _execute_all(
+            plan.notebooks, nb_plan, tmp, plan.notebooks_dir, jobs, progress, analysis, cache, kernels
+        )
+    shutil.rmtree(cache, ignore_errors=True)
+    d = made[0].to_dict()
+    failed_sections = list(d["meta"]["sections_failed"])
+    status = "failed" if failed_sections or any(r.status != "ok" for r in results) else "ok"
+    run_info = {
+        "service": config.service,
+        "generated_at": d["meta"]["generated_at"],
+        "status": status,
+        "srekit_version": d["meta"]["srekit_version"],
+        "notebooks": [r.to_dict() for r in results],
+        "sections_failed": failed_sections,
+        "headline": headline(d),
+        "seconds": time.perf_counter() - t0,
+    }
+    atomic_write(tmp / RUN_FILE, json.dumps(run_info, indent=2) + "\n")
     return RunResult(
-        run_dir=final,
+        run_dir=tmp,
         status=status,
         notebooks=tuple(results),
         seconds=time.perf_counter() - t0,
