@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("srekit.cli.slo_import", "import Sloth, Pyrra, OpenSLO or slo-generator SLO specs into service.yaml"),
     "gate": ("srekit.cli.gate", "release gate: exit 1 when the error-budget policy says freeze"),
     "diff": ("srekit.cli.diff", "replay two versions of the SLOs on the same history, side by side"),
+    "fleet": ("srekit.cli.fleet", "every service of a fleet.yaml rendered in parallel, and the fleet overview"),
 }
 
 
