@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -163,17 +164,18 @@ def build_service(job: ServiceJob) -> ServiceOutcome:
 
 
 def build_service_isolated(job: ServiceJob) -> ServiceOutcome:
-    """:func:`build_service` in a child interpreter (``python -m srekit.report.fleet``): for a
+    """:func:`build_service` in a child interpreter (``python -m srekit.report.fleet_task``): for a
     daemonic worker process (Dask's), which may not start process pools itself."""
     if not multiprocessing.current_process().daemon:
         return build_service(job)
+    t0 = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="srekit-fleet-") as tmp:
         src, dst = Path(tmp) / "job.pickle", Path(tmp) / "outcome.pickle"
         src.write_bytes(pickle.dumps(job))
-        done = subprocess.run([sys.executable, "-m", "srekit.report.fleet", str(src), str(dst)], check=False)
+        done = subprocess.run([sys.executable, "-m", "srekit.report.fleet_task", str(src), str(dst)], check=False)
         if done.returncode != 0 or not dst.is_file():
             shutil.rmtree(job.scratch, ignore_errors=True)
-            return _failed(job, f"the worker's child process exited with code {done.returncode}", time.perf_counter())
+            return _failed(job, f"the worker's child process exited with code {done.returncode}", t0)
         outcome: ServiceOutcome = pickle.loads(dst.read_bytes())
     return outcome
 
@@ -221,12 +223,22 @@ def _unusable(m: FleetMember) -> ServiceRun:
     return ServiceRun(m.name, m.label, m.team, m.tier, "failed", m.error or "unusable service.yaml", None, 0.0)
 
 
+def _outcome(job: ServiceJob, fut: Any) -> ServiceOutcome:
+    """A task's outcome; a task that raised (a worker process died, a lost connection) is the
+    service's failure, not the fleet's."""
+    try:
+        outcome: ServiceOutcome = fut.result()
+    except Exception as exc:
+        return _failed(job, f"the task failed: {type(exc).__name__}: {exc}", time.perf_counter())
+    return outcome
+
+
 def _local(jobs: Sequence[ServiceJob], workers: int) -> Iterator[ServiceOutcome]:
     with ProcessPoolExecutor(max_workers=max(1, min(workers, len(jobs)))) as pool:
         futures: dict[Future[ServiceOutcome], ServiceJob] = {pool.submit(build_service, j): j for j in jobs}
         try:
             for fut in as_completed(futures):
-                yield fut.result()
+                yield _outcome(futures[fut], fut)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -244,15 +256,15 @@ def _dask(jobs: Sequence[ServiceJob], scheduler: str) -> Iterator[ServiceOutcome
             "tcp://host:8786) and that the scheduler runs, or drop it for a local process pool"
         ) from None
     with client:
-        futures = [
-            client.submit(build_service_isolated, j, key=f"srekit-fleet-{safe_file_name(j.config.service)}-{i}")
+        futures = {
+            client.submit(build_service_isolated, j, key=f"srekit-fleet-{safe_file_name(j.config.service)}-{i}"): j
             for i, j in enumerate(jobs)
-        ]
+        }
         try:
-            for fut in dask_completed(futures):
-                yield fut.result()
+            for fut in dask_completed(list(futures)):
+                yield _outcome(futures[fut], fut)
         except BaseException:
-            client.cancel(futures)
+            client.cancel(list(futures))
             raise
 
 
@@ -366,16 +378,3 @@ def run_fleet(
             raise
         atomic_write(out / "index.html", index_html(list_runs(out)))
     return FleetResult(overview, folder, time.perf_counter() - t0)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m srekit.report.fleet JOB OUTCOME``: one :class:`ServiceJob` (pickled) built, its
-    :class:`ServiceOutcome` pickled to ``OUTCOME`` (how a Dask worker runs a task)."""
-    src, dst = list(sys.argv[1:] if argv is None else argv)
-    job = pickle.loads(Path(src).read_bytes())
-    atomic_write(Path(dst), pickle.dumps(build_service(job)))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

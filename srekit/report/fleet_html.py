@@ -26,7 +26,7 @@ SERVICE_PAGE = "00_reliability_report.html"
 
 _CSS = """<style>
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; line-height: 1.4; }
-main { max-width: 80rem; }
+body main { max-width: 92rem; }
 .cards { display: flex; flex-wrap: wrap; gap: .5rem; margin: .5rem 0 1rem; padding: 0; list-style: none; }
 .cards li { border: 1px solid #ccc; border-radius: 4px; padding: .4rem .8rem; min-width: 8rem; }
 .cards strong { display: block; font-size: 1.4rem; }
@@ -35,7 +35,9 @@ main { max-width: 80rem; }
 .scroll { overflow-x: auto; max-width: 100%; }
 table.fleet { border-collapse: collapse; font-size: .9rem; }
 table.fleet th, table.fleet td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #ddd;
-  vertical-align: top; max-width: 22rem; overflow-wrap: anywhere; }
+  vertical-align: top; min-width: 4.5rem; max-width: 22rem; overflow-wrap: break-word; }
+table.fleet td:first-child, table.fleet td:nth-child(2) { min-width: 8rem; }
+table.fleet td:last-child { min-width: 14rem; }
 </style>"""
 
 
