@@ -58,6 +58,21 @@ ELSEWHERE: dict[tuple[str, str, str], str] = {
     ("`gate`", "0", "the release may go"): "tests/test_slo_import.py::test_gate_exit_codes",
     ("`gate`", "1", "freeze"): "tests/test_slo_import.py::test_gate_exit_codes",
     ("`gate`", "2", "unknown `--slo`"): "tests/test_slo_import.py::test_gate_exit_codes",
+    (
+        "`fleet report`",
+        "0",
+        "every service rendered",
+    ): "tests/test_fleet.py::test_dask_scheduler_and_two_workers_give_the_local_fleet_json",
+    (
+        "`fleet report`",
+        "1",
+        "some service failed",
+    ): "tests/test_fleet.py::test_twelve_services_one_broken_eleven_reports_exit_1",
+    (
+        "`fleet report`",
+        "2",
+        "an unusable fleet",
+    ): "tests/test_fleet.py::test_an_unusable_fleet_exits_2_before_anything_runs",
 }
 
 

@@ -323,6 +323,20 @@ def test_an_unusable_fleet_exits_2_before_anything_runs(tmp_path: Path) -> None:
     assert done.returncode == 2 and "matches no file" in done.stderr
     done = srekit("fleet", "report", "--config", str(config), "--jobs", "2", "--scheduler", "tcp://127.0.0.1:1")
     assert done.returncode == 2 and "--jobs is for the local process pool" in done.stderr
+    doc["services"].pop()
+    config.write_text(yaml.safe_dump(doc))
+    done = srekit(
+        "fleet",
+        "report",
+        "--config",
+        str(config),
+        "--out",
+        str(tmp_path / "out"),
+        "--scheduler",
+        f"tcp://127.0.0.1:{_free_port()}",
+    )
+    assert done.returncode == 2 and "cannot reach the Dask scheduler" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr and not (tmp_path / "out" / "fleet").exists()
 
 
 # ------------------------------------------------------------------------------ the pure overview, by hand

@@ -22,7 +22,9 @@ import json
 import multiprocessing
 import os
 import pickle
+import re
 import shutil
+import string
 import subprocess
 import sys
 import tempfile
@@ -307,6 +309,38 @@ def fleet_folder(fleet: Fleet, out: Path, generated_at: pd.Timestamp) -> Path:
     return target
 
 
+def _fleet_pattern(fleet: Fleet) -> re.Pattern[str]:
+    """The relative folders the fleet's ``report.path_template`` makes (any date and time)."""
+    fields = {
+        "fleet": re.escape(safe_file_name(fleet.name, fallback="fleet")),
+        "date": r"\d{4}-\d{2}-\d{2}",
+        "time": r"\d{6}",
+    }
+    parts = string.Formatter().parse(fleet.report.path_template)
+    return re.compile("".join(re.escape(lit) + (fields[name] if name else "") for lit, name, _, _ in parts))
+
+
+def prune_overviews(fleet: Fleet, out: Path) -> list[str]:
+    """Delete all but the newest ``report.keep`` overview folders of this fleet: only folders its
+    path template makes that hold a fleet.json of this fleet."""
+    if not fleet.report.keep:
+        return []
+    pattern = _fleet_pattern(fleet)
+    mine = []
+    for f in out.glob("**/" + FLEET_JSON):
+        rel = f.parent.relative_to(out).as_posix()
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if pattern.fullmatch(rel) and isinstance(data, dict) and data.get("fleet") == fleet.name:
+            mine.append((str(data.get("generated_at", "")), f.parent))
+    mine.sort(reverse=True)
+    for _, folder in mine[fleet.report.keep :]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return [folder.relative_to(out).as_posix() for _, folder in mine[fleet.report.keep :]]
+
+
 def write_overview(overview: FleetOverview, folder: Path, out: Path) -> list[Path]:
     """``index.html``, ``fleet.json`` and ``fleet.csv`` of the overview into ``folder``."""
     from srekit.report.fleet_html import fleet_html
@@ -376,5 +410,6 @@ def run_fleet(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        prune_overviews(fleet, out)
         atomic_write(out / "index.html", index_html(list_runs(out)))
     return FleetResult(overview, folder, time.perf_counter() - t0)
