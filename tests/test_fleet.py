@@ -30,6 +30,7 @@ from srekit.report.fleet_html import fleet_html
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fleet")]
 
 BIN = Path(sys.executable).parent
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SRKIT = [sys.executable, "-m", "srekit.cli"]
 BROKEN = "inventory"  # service 5 of the sample fleet: its telemetry file is overwritten with junk
 DAYS = 35  # 2026-09-26 → 2026-10-31 UTC: every service's history crosses a month boundary
@@ -296,6 +297,8 @@ def test_overview_page_in_chromium_desktop_and_phone(fleet_run: dict[str, Any], 
                 shot = tmp_path / f"fleet-{name}.png"
                 page.screenshot(path=str(shot), full_page=True)
                 assert shot.stat().st_size > 20_000
+                ARTIFACTS.mkdir(exist_ok=True)
+                shutil.copy(shot, ARTIFACTS / shot.name)  # kept for a person to look at
                 assert probe["scripts"] == 0 and probe["links"] >= 11, probe
                 assert probe["images"] and all(w > 100 and alt > 20 for w, alt in probe["images"]), probe
                 assert probe["scroll"] <= probe["inner"], f"horizontal overflow at {name} width: {probe}"
@@ -340,6 +343,26 @@ def test_an_unusable_fleet_exits_2_before_anything_runs(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------------------------ the pure overview, by hand
+
+
+def test_old_overviews_are_pruned_to_report_keep(tmp_path: Path) -> None:
+    from srekit.inputs.fleet import load_fleet
+    from srekit.report.fleet import prune_overviews
+
+    (tmp_path / "svc").mkdir()
+    (tmp_path / "svc" / "service.yaml").write_text("service: a\ndata: {telemetry: t.parquet}\n")
+    config = tmp_path / "fleet.yaml"
+    config.write_text(yaml.safe_dump({"fleet": "shop", "services": ["svc"], "report": {"keep": 2}}))
+    fleet = load_fleet(config)
+    out = tmp_path / "reports"
+    for day, name in (("01", "shop"), ("02", "shop"), ("03", "shop"), ("04", "other")):
+        folder = out / "fleet" / f"2026-01-{day}"
+        folder.mkdir(parents=True)
+        (folder / "fleet.json").write_text(json.dumps({"fleet": name, "generated_at": f"2026-01-{day}T00:00:00+00:00"}))
+    (out / "fleet" / "notes").mkdir()
+    (out / "fleet" / "notes" / "fleet.json").write_text(json.dumps({"fleet": "shop", "generated_at": "2027"}))
+    assert prune_overviews(fleet, out) == ["fleet/2026-01-01"]
+    assert sorted(p.name for p in (out / "fleet").iterdir()) == ["2026-01-02", "2026-01-03", "2026-01-04", "notes"]
 
 
 def _report(statuses: dict[str, tuple[str, float, float]], pages: float | None = 3.0) -> dict[str, Any]:
