@@ -303,6 +303,30 @@ def headline(services: Sequence[ServiceRun], rows: Sequence[FleetRow]) -> FleetH
     )
 
 
+def assemble(
+    fleet: str,
+    services: Sequence[ServiceRun],
+    rows: Sequence[FleetRow],
+    calendar: Sequence[CalendarCell],
+    *,
+    generated_at: pd.Timestamp,
+) -> FleetOverview:
+    """The overview from every service's run and rows: rows by risk, services failed first then
+    by name, the calendar by service, SLO and month, and the headline."""
+    names = [s.service for s in services]
+    if len(set(names)) != len(names):
+        raise ValueError("two services of a fleet have the same name")
+    ordered = tuple(sorted(rows, key=risk_key))
+    return FleetOverview(
+        fleet=fleet,
+        generated_at=generated_at,
+        services=tuple(sorted(services, key=lambda s: (SERVICE_STATES[::-1].index(s.status), s.service))),
+        rows=ordered,
+        calendar=tuple(sorted(calendar, key=lambda c: (c.service, c.slo, c.month))),
+        headline=headline(services, ordered),
+    )
+
+
 def fleet_overview(
     fleet: str,
     services: Sequence[ServiceRun],
@@ -310,11 +334,8 @@ def fleet_overview(
     *,
     generated_at: pd.Timestamp,
 ) -> FleetOverview:
-    """The overview of a fleet run: ``services`` in the fleet's order, ``reports`` each
-    rendered service's report.json by service name (a failed service has none)."""
-    names = [s.service for s in services]
-    if len(set(names)) != len(names):
-        raise ValueError("two services of a fleet have the same name")
+    """The overview of a fleet run: ``services`` in any order, ``reports`` each rendered
+    service's report.json by service name (a failed service has none)."""
     rows: list[FleetRow] = []
     calendar: list[CalendarCell] = []
     for run in services:
@@ -323,13 +344,4 @@ def fleet_overview(
             continue
         rows += service_rows(run, report)
         calendar += service_calendar(run.service, report)
-    ordered = tuple(sorted(rows, key=risk_key))
-    failed_first = tuple(sorted(services, key=lambda s: (SERVICE_STATES[::-1].index(s.status), s.service)))
-    return FleetOverview(
-        fleet=fleet,
-        generated_at=generated_at,
-        services=failed_first,
-        rows=ordered,
-        calendar=tuple(sorted(calendar, key=lambda c: (c.service, c.slo, c.month))),
-        headline=headline(services, ordered),
-    )
+    return assemble(fleet, services, rows, calendar, generated_at=generated_at)

@@ -42,8 +42,7 @@ from srekit.analysis.fleet import (
     FleetOverview,
     FleetRow,
     ServiceRun,
-    headline,
-    risk_key,
+    assemble,
     service_calendar,
     service_rows,
 )
@@ -281,18 +280,13 @@ def _settle(outcome: ServiceOutcome, job: ServiceJob, out: Path) -> ServiceOutco
 
 
 def overview_of(fleet: Fleet, outcomes: Sequence[ServiceOutcome], generated_at: pd.Timestamp) -> FleetOverview:
-    """The overview from every service's outcome, in the analysis' order."""
-    runs = [o.run for o in outcomes]
-    rows = tuple(sorted((r for o in outcomes for r in o.rows), key=risk_key))
-    calendar = tuple(sorted((c for o in outcomes for c in o.calendar), key=lambda c: (c.service, c.slo, c.month)))
-    order = ("failed", "partial", "ok")
-    return FleetOverview(
-        fleet=fleet.name,
+    """The overview from every service's outcome (:func:`srekit.analysis.fleet.assemble`)."""
+    return assemble(
+        fleet.name,
+        [o.run for o in outcomes],
+        [r for o in outcomes for r in o.rows],
+        [c for o in outcomes for c in o.calendar],
         generated_at=generated_at,
-        services=tuple(sorted(runs, key=lambda s: (order.index(s.status), s.service))),
-        rows=rows,
-        calendar=calendar,
-        headline=headline(runs, rows),
     )
 
 

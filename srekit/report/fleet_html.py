@@ -78,8 +78,10 @@ def _cards(fleet: Mapping[str, Any]) -> str:
         ("SLOs critical", by.get("critical", 0)),
         ("SLOs with no data", by.get("no_data", 0)),
         ("services at risk", f"{h.get('services_at_risk', 0)} of {h.get('services', 0)}"),
-        ("services failed", h.get("services_failed", 0) + h.get("services_partial", 0)),
+        ("services failed", h.get("services_failed", 0)),
     ]
+    if h.get("services_partial"):
+        cards.append(("services partly rendered", h["services_partial"]))
     items = "".join(f"<li><strong>{_e(v)}</strong>{_e(k)}</li>" for k, v in cards)
     return f'<ul class="cards" aria-label="Headline figures">{items}</ul>'
 
