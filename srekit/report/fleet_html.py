@@ -33,11 +33,11 @@ body main { max-width: 92rem; }
 .critical { color: #8e1b1b; font-weight: bold; } .warning { color: #8a5a00; font-weight: bold; }
 .failed { color: #8e1b1b; font-weight: bold; }
 .scroll { overflow-x: auto; max-width: 100%; }
-table.fleet { border-collapse: collapse; font-size: .9rem; }
+table.fleet { border-collapse: collapse; font-size: .85rem; }
 table.fleet th, table.fleet td { text-align: left; padding: .3rem .5rem; border-bottom: 1px solid #ddd;
-  vertical-align: top; min-width: 4.5rem; max-width: 22rem; overflow-wrap: break-word; }
-table.fleet td:first-child, table.fleet td:nth-child(2) { min-width: 8rem; }
-table.fleet td:last-child { min-width: 14rem; }
+  vertical-align: top; min-width: 3rem; max-width: 22rem; overflow-wrap: break-word; }
+table.fleet td:first-child, table.fleet td:nth-child(2) { min-width: 7rem; }
+table.fleet td:last-child { min-width: 11rem; }
 </style>"""
 
 
