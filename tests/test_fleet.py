@@ -340,6 +340,16 @@ def test_an_unusable_fleet_exits_2_before_anything_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and "cannot reach the Dask scheduler" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr and not (tmp_path / "out" / "fleet").exists()
+    done = srekit("fleet", "report", "--config", str(config), "--out", str(tmp_path / "out"), "--notebooks", "nowhere")
+    assert done.returncode == 2 and "nowhere" in done.stderr and not (tmp_path / "out" / "fleet").exists()
+    for telemetry in (tmp_path / "fleet").glob("*/*/telemetry.parquet"):
+        telemetry.write_bytes(b"junk")
+    done = srekit("fleet", "report", "--config", str(config), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "no service of the fleet could be rendered" in done.stderr, done.stderr
+    (overview,) = (tmp_path / "out" / "fleet").iterdir()
+    d = json.loads((overview / "fleet.json").read_text())
+    assert [s["status"] for s in d["services"]] == ["failed", "failed"] and d["rows"] == []
+    assert all("telemetry.parquet" in s["reason"] for s in d["services"])
 
 
 # ------------------------------------------------------------------------------ the pure overview, by hand

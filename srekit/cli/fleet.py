@@ -3,8 +3,8 @@ service's report in parallel, then the fleet overview (``docs/fleet.md``). The c
 
 Exit codes: 0 every service rendered; 1 some service failed or rendered in part (listed on the
 overview and in fleet.json; the others rendered); 2 an unusable fleet (the fleet file, duplicate
-service names, a glob matching nothing, no usable service) or arguments; 3 another run holds the
-output folder's lock.
+service names, a glob matching nothing, no usable service.yaml, or no service rendered at all: the
+overview still lists the reasons) or arguments; 3 another run holds the output folder's lock.
 """
 
 from __future__ import annotations
@@ -68,4 +68,11 @@ def run_fleet(args: argparse.Namespace) -> int:
     )
     for s in result.failed:
         print(f"srekit fleet: {s.service} {s.status}: {s.reason}", file=sys.stderr)
+    if h.services_ok + h.services_partial == 0:
+        print(
+            f"srekit fleet: error: no service of the fleet could be rendered (reasons above and in "
+            f"{result.folder / 'fleet.json'}). fix: correct the services' data",
+            file=sys.stderr,
+        )
+        return 2
     return 1 if result.failed else 0

@@ -380,6 +380,8 @@ def run_fleet(
         notebooks_dir=notebooks_dir,
         fresh_kernels=fresh_kernels,
     )
+    for only in sorted({j.config.report.notebooks for j in planned}):  # a bad --notebooks: exit 2 before any run
+        plan_run(planned[0].config, notebooks_dir=notebooks_dir, only=list(only), seed=seed)
     by_name = {j.config.service: j for j in planned}
     outcomes = [ServiceOutcome(_unusable(m)) for m in fleet.unusable]
     with RunLock(out / LOCK_NAME):
