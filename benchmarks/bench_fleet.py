@@ -134,11 +134,13 @@ def main() -> str:
 
 
 def _cpu_note(fleet_cpu: list[tuple[int, float, float]], loads: tuple[float, float]) -> str:
-    parts = ", ".join(f"{n}: {cpu:.0f} s against {single:.0f} s" for n, cpu, single in fleet_cpu)
+    parts = ", ".join(f"{n}: {cpu:.0f} s against {single:.0f} s ({cpu / single:.2f})" for n, cpu, single in fleet_cpu)
     return (
-        f"\nCPU time of the whole process tree (fleet run against the sum of its services run alone; "
-        f"the largest fleet's sum estimated as above): {parts}. Load average (1 min) {loads[0]:.1f} before, "
-        f"{loads[1]:.1f} after, on {CORES} cores shared with other work.\n"
+        f"\nCPU time of the whole process tree, fleet run against the sum of its services run alone (the "
+        f"largest fleet's sum estimated as above): {parts}. Load average (1 min) {loads[0]:.1f} before, "
+        f"{loads[1]:.1f} after, on {CORES} cores shared with other work: with a load above the core count the "
+        "wall times measure the machine's other work as much as srekit; the CPU times show whether the fleet "
+        "run does more work than its services alone.\n"
     )
 
 
