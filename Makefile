@@ -21,9 +21,9 @@ report: $(STAMP) $(FLEET_SAMPLES)/fleet.yaml
 	$(BIN)/srekit report --config data/samples/service.yaml --out reports/
 	$(BIN)/srekit fleet report --config $(FLEET_SAMPLES)/fleet.yaml --out reports/
 
-# a small sample fleet (4 services, 35 days: two calendar months), generated once, not committed
+# a small sample fleet (3 services, 35 days: two calendar months), generated once, not committed
 $(FLEET_SAMPLES)/fleet.yaml: $(STAMP)
-	$(BIN)/srekit samples --fleet 4 --days 35 --out $(FLEET_SAMPLES)
+	$(BIN)/srekit samples --fleet 3 --days 35 --out $(FLEET_SAMPLES)
 
 test: $(STAMP)
 	$(BIN)/lint-imports --no-cache
