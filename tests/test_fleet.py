@@ -308,6 +308,42 @@ def test_overview_page_in_chromium_desktop_and_phone(fleet_run: dict[str, Any], 
     assert events == [], events[:5]
 
 
+# ------------------------------------------------------------------------------ a partly rendered service
+
+
+def _notebook(path: Path, body: str) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"# {path.stem}"),
+        nbformat.v4.new_code_cell('config_path = ""', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(body),
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, str(path))
+
+
+def test_a_failing_notebook_leaves_the_service_partial_and_linked(tmp_path: Path) -> None:
+    config = _fleet_samples(tmp_path / "fleet", 2)
+    _notebook(tmp_path / "nbs" / "00_reliability_report.ipynb", "print('fine')")
+    _notebook(tmp_path / "nbs" / "02_broken.ipynb", "raise ValueError('the cell that fails')")
+    out = tmp_path / "out"
+    done = srekit("fleet", "report", "--config", str(config), "--out", str(out), "--notebooks", str(tmp_path / "nbs"))
+    assert done.returncode == 1, done.stderr
+    (folder,) = (out / "fleet").iterdir()
+    d = json.loads((folder / "fleet.json").read_text())
+    assert [s["status"] for s in d["services"]] == ["partial", "partial"]
+    assert all("notebook 02_broken failed" in s["reason"] and s["report_dir"] for s in d["services"])
+    assert d["headline"]["services_partial"] == 2 and len(d["rows"]) == 12  # the analysis is complete
+    page = (folder / "index.html").read_text()
+    assert "partly rendered" in page and page.count("/00_reliability_report.html") >= 12
+    for s in d["services"]:
+        assert (out / s["report_dir"] / "00_reliability_report.html").is_file()
+
+
 # ------------------------------------------------------------------------------ an unusable fleet
 
 
