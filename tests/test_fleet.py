@@ -46,6 +46,11 @@ def _fleet_samples(root: Path, n: int) -> Path:
     return root / "fleet.yaml"
 
 
+def _overviews(out: Path) -> list[Path]:
+    """The overview folders under ``out/fleet`` (beside them: index.html, the list of overviews)."""
+    return sorted(p for p in (out / "fleet").iterdir() if p.is_dir())
+
+
 @pytest.fixture(scope="module")
 def fleet_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     root = tmp_path_factory.mktemp("fleet")
@@ -56,7 +61,7 @@ def fleet_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     t0 = time.perf_counter()
     done = srekit("fleet", "report", "--config", str(config), "--out", str(out), "--jobs", "2")
     seconds = time.perf_counter() - t0
-    folders = sorted((out / "fleet").iterdir())
+    folders = _overviews(out)
     assert len(folders) == 1, folders
     data = json.loads((folders[0] / "fleet.json").read_text())
     return {"done": done, "out": out, "folder": folders[0], "fleet": data, "root": root, "seconds": seconds}
@@ -84,6 +89,8 @@ def test_twelve_services_one_broken_eleven_reports_exit_1(fleet_run: dict[str, A
     assert len(rows) == len(d["rows"]) + 1
     assert not list(out.rglob(".*partial*")), "a scratch folder stayed behind"
     assert (out / "index.html").read_text().count("00_reliability_report.html") == 11
+    overviews = (out / "fleet" / "index.html").read_text()  # the page to bookmark: every overview
+    assert f'href="{fleet_run["folder"].name}/index.html"' in overviews and "1 failed" in overviews
 
 
 def _expected_rows(out: Path, d: dict[str, Any]) -> list[dict[str, Any]]:
@@ -246,8 +253,8 @@ def test_dask_scheduler_and_two_workers_give_the_local_fleet_json(tmp_path: Path
     assert dist.returncode == 0, dist.stderr + (tmp_path / "dask.log").read_text()[-3000:]
     local = srekit("fleet", "report", "--config", str(config), "--out", str(tmp_path / "local"), "--jobs", "2")
     assert local.returncode == 0, local.stderr
-    (d_folder,) = (tmp_path / "dask" / "fleet").iterdir()
-    (l_folder,) = (tmp_path / "local" / "fleet").iterdir()
+    (d_folder,) = _overviews(tmp_path / "dask")
+    (l_folder,) = _overviews(tmp_path / "local")
     assert _comparable(d_folder) == _comparable(l_folder)
     assert len(_comparable(d_folder)["rows"]) == 12
     assert (d_folder / "fleet.csv").read_text() == (l_folder / "fleet.csv").read_text()
@@ -333,7 +340,7 @@ def test_a_failing_notebook_leaves_the_service_partial_and_linked(tmp_path: Path
     out = tmp_path / "out"
     done = srekit("fleet", "report", "--config", str(config), "--out", str(out), "--notebooks", str(tmp_path / "nbs"))
     assert done.returncode == 1, done.stderr
-    (folder,) = (out / "fleet").iterdir()
+    (folder,) = _overviews(out)
     d = json.loads((folder / "fleet.json").read_text())
     assert [s["status"] for s in d["services"]] == ["partial", "partial"]
     assert all("notebook 02_broken failed" in s["reason"] and s["report_dir"] for s in d["services"])
@@ -382,7 +389,7 @@ def test_an_unusable_fleet_exits_2_before_anything_runs(tmp_path: Path) -> None:
         telemetry.write_bytes(b"junk")
     done = srekit("fleet", "report", "--config", str(config), "--out", str(tmp_path / "out"))
     assert done.returncode == 2 and "no service of the fleet could be rendered" in done.stderr, done.stderr
-    (overview,) = (tmp_path / "out" / "fleet").iterdir()
+    (overview,) = _overviews(tmp_path / "out")
     d = json.loads((overview / "fleet.json").read_text())
     assert [s["status"] for s in d["services"]] == ["failed", "failed"] and d["rows"] == []
     assert all("telemetry.parquet" in s["reason"] for s in d["services"])

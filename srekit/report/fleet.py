@@ -335,6 +335,24 @@ def prune_overviews(fleet: Fleet, out: Path) -> list[str]:
     return [folder.relative_to(out).as_posix() for _, folder in mine[fleet.report.keep :]]
 
 
+def write_overview_list(where: Path, out: Path) -> Path:
+    """``index.html`` in ``where`` (``reports/fleet/``): every fleet overview below it, newest first."""
+    from srekit.report.fleet_html import overviews_html
+
+    found = []
+    for f in sorted(where.glob("**/" + FLEET_JSON)):
+        rel = f.parent.relative_to(where)
+        if not rel.parts or any(part.startswith(".") for part in rel.parts):
+            continue
+        try:
+            data = json.loads(f.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("generated_at"), str):
+            found.append({**data, "href": rel.as_posix()})
+    return atomic_write(where / FLEET_HTML, overviews_html(found))
+
+
 def write_overview(overview: FleetOverview, folder: Path, out: Path) -> list[Path]:
     """``index.html``, ``fleet.json`` and ``fleet.csv`` of the overview into ``folder``."""
     from srekit.report.fleet_html import fleet_html
@@ -407,5 +425,7 @@ def run_fleet(
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         prune_overviews(fleet, out)
+        if folder.parent != out.resolve():  # e.g. reports/fleet/index.html; never over the runs' index
+            write_overview_list(folder.parent, out)
         atomic_write(out / "index.html", index_html(list_runs(out)))
     return FleetResult(overview, folder, time.perf_counter() - t0)

@@ -23,6 +23,8 @@ from srekit.report.tables import fleet as tables
 
 #: The page a service's link opens (the stakeholder summary of its run).
 SERVICE_PAGE = "00_reliability_report.html"
+#: The overview page in its folder.
+FLEET_PAGE = "index.html"
 
 _CSS = """<style>
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; line-height: 1.4; }
@@ -153,3 +155,38 @@ def fleet_html(fleet: Mapping[str, Any], *, root: str) -> str:
         f"<title>fleet</title>{_CSS}</head><body><main>\n{body}\n</main></body></html>\n"
     )
     return finish_html(page, title=f"Fleet overview: {name}")
+
+
+def overviews_html(overviews: Sequence[Mapping[str, Any]]) -> str:
+    """The list of every fleet overview, newest first (``fleet/index.html``): a stable page to
+    bookmark. Each entry: ``href`` (the overview folder relative to the list), ``fleet``,
+    ``generated_at`` and ``headline`` of its fleet.json."""
+    rows = []
+    for o in sorted(overviews, key=lambda o: str(o.get("generated_at", "")), reverse=True):
+        h = o.get("headline") or {}
+        by = h.get("slos_by_status") or {}
+        try:
+            when = pd.Timestamp(str(o.get("generated_at"))).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
+        except (ValueError, TypeError):
+            when = str(o.get("generated_at"))
+        href = html_text(relative_url(str(o.get("href", "")), FLEET_PAGE))
+        figures = (
+            f"{by.get('critical', 0)} critical, {by.get('warning', 0)} warning, {by.get('no_data', 0)} no data, "
+            f"{by.get('healthy', 0)} healthy SLOs; {h.get('services_at_risk', 0)} of {h.get('services', 0)} services "
+            f"at risk, {h.get('services_failed', 0)} failed"
+        )
+        rows.append(
+            f'<tr><td><a href="{href}">{_e(when)}</a></td><td>{_e(o.get("fleet"))}</td><td>{_e(figures)}</td></tr>'
+        )
+    table = (
+        '<div class="scroll"><table class="fleet"><thead><tr><th>generated (UTC)</th><th>fleet</th><th>headline</th>'
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+        if rows
+        else "<p>No fleet overview yet.</p>"
+    )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>fleet</title>{_CSS}</head><body><main>\n<h1>Fleet overviews</h1>\n{table}\n</main></body></html>\n"
+    )
+    return finish_html(page, title="Fleet overviews")
