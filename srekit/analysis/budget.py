@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.calendar import MonthCompliance, monthly_compliance
+from srekit.analysis.corrections import CorrectionEffect, correction_effects
 from srekit.analysis.slo.events import grid_events, grid_interval, series_interval, sli_events
 from srekit.analysis.slo.grid import GridSettings, JourneyGrid, journey_grids
 from srekit.core.questions import OpenQuestion
@@ -34,6 +35,7 @@ from srekit.core.spec import SLOSpec
 from srekit.core.timeutil import format_duration, parse_duration
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
+from srekit.inputs.corrections import Applied
 
 SECTION = "error_budget_policy"
 BURN_WINDOWS = ("1h", "6h", "1d", "3d")
@@ -346,6 +348,7 @@ class ErrorBudgetPolicy:
     burn_rate_history: pd.DataFrame = field(default_factory=pd.DataFrame, compare=False, repr=False)
     # every SLO's attainment per calendar month over the whole history (srekit.analysis.calendar)
     calendar: tuple[MonthCompliance, ...] = ()
+    corrections: tuple[CorrectionEffect, ...] = ()  # service.yaml corrections and what each returned
 
     def __post_init__(self) -> None:
         if set(self.actions) != set(STATES):
@@ -363,6 +366,7 @@ class ErrorBudgetPolicy:
             },
             "actions": {k: list(v) for k, v in self.actions.items()},
             "calendar": [m.to_dict() for m in self.calendar],
+            "corrections": [c.to_dict() for c in self.corrections],
         }
 
 
@@ -460,13 +464,16 @@ def budget_policy(
     *,
     grids: Mapping[str, JourneyGrid] | None = None,
     as_of: pd.Timestamp | None = None,
+    corrections: Applied | None = None,
 ) -> ErrorBudgetPolicy:
     """Error budget, burn rates and state of every SLO at the end of the data (or ``as_of``).
 
     All SLOs are judged at the same ``as_of`` (end of the data, never the clock), so their
     windows line up; journeys with no data in the window have zero events (state ``no_data``,
     flagged as an open question). ``grids`` may pass :func:`~srekit.analysis.slo.grid.journey_grids` of
-    ``telemetry`` when the caller has it already.
+    ``telemetry`` when the caller has it already. ``corrections``: what loading applied
+    (:func:`srekit.inputs.corrections.apply`; the frames given are already corrected), reported with
+    the budget each correction returned.
     """
     end = _as_of(telemetry, series)
     if end is None:
@@ -477,11 +484,14 @@ def budget_policy(
     elif grids is None:
         grids = journey_grids(telemetry, GridSettings.of(config))
     parts = [_slo_budget(spec, grids.get(spec.journey), series, as_of, config) for spec in specs]
+    budgets = tuple(p.status for p in parts if p.status is not None)
+    windows = {b.slo: (b.window_start, b.window_end, b.allowed_bad_events) for b in budgets}
     return ErrorBudgetPolicy(
         as_of,
-        tuple(p.status for p in parts if p.status is not None),
+        budgets,
         (*(q for p in parts for q in p.questions), _thresholds_question(config)),
         burn_down=_concat([p.burn_down for p in parts]),
         burn_rate_history=_concat([p.burn_rate_history for p in parts]),
         calendar=tuple(m for p in parts for m in p.calendar),
+        corrections=correction_effects(corrections, [s for s in specs if s.name in windows], windows),
     )

@@ -20,6 +20,7 @@ the folder holding ``service.yaml``.
 
 from __future__ import annotations
 
+import datetime as _dt
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -325,6 +326,37 @@ class ReportConfig:
     __pydantic_config__ = _STRICT
 
 
+CORRECTION_KINDS = ("maintenance", "data_loss", "false_positive")
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """``corrections[i]``: time excluded from the SLOs (docs/service-yaml.md, "corrections").
+
+    One-off: ``start`` and ``end``. Recurring: ``rrule`` (RFC 5545, first occurrence at ``start``)
+    and ``duration``. ``start``/``end`` are UTC; ``local_start`` is ``start`` in the zone it was
+    written in (the service's ``timezone`` for a naive stamp), where the recurrence is expanded.
+    ``slos`` is ``None`` for ``all``, else SLO or journey names."""
+
+    index: int
+    start: pd.Timestamp
+    local_start: pd.Timestamp
+    reason: str
+    kind: str = "maintenance"
+    end: pd.Timestamp | None = None
+    duration: pd.Timedelta | None = None
+    rrule: str | None = None
+    slos: tuple[str, ...] | None = None
+
+    @property
+    def where(self) -> str:
+        return f"corrections[{self.index}]"
+
+    def applies_to(self, names: tuple[str, ...]) -> bool:
+        """Whether the correction covers an SLO known by any of ``names`` (its name, its journey)."""
+        return self.slos is None or any(n in self.slos for n in names)
+
+
 @dataclass(frozen=True, slots=True)
 class ServiceConfig:
     """The parsed ``service.yaml``."""
@@ -351,6 +383,7 @@ class ServiceConfig:
     intervals: Mapping[str, pd.Timedelta] = field(default_factory=dict)  # data.<kind>_interval, declared lengths
     series_unit: str | None = None  # data.series_unit (ms, s, us); None: milliseconds, assumed
     loadtest_unit: str | None = None  # data.loadtest_unit; None: wrk2 prints ms, other outputs assumed ms
+    corrections: tuple[Correction, ...] = ()  # time excluded from the SLOs (srekit.inputs.corrections)
 
     def owner_for(self, area: str) -> str:
         """Owner of a backlog area (``alerting``, ``incidents``, ``toil``…), else the service owner."""
@@ -479,6 +512,41 @@ class SloDoc(_Doc):
     origin: StrictStr | None = None
 
 
+def _instant(value: Any) -> pd.Timestamp:
+    """An instant as written in service.yaml: ISO-8601 text (YAML may already have read it as a
+    date-time); naive means the service's ``timezone``."""
+    if isinstance(value, bool) or not isinstance(value, str | _dt.datetime | _dt.date):
+        raise ValueError(f"an instant is ISO-8601 text like 2026-03-01T02:00, not {type(value).__name__} {value!r}")
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise ValueError(f"{value!r} is not an ISO-8601 instant like 2026-03-01T02:00 or 2026-03-01T02:00Z") from exc
+    if pd.isna(ts):
+        raise ValueError(f"{value!r} is not an instant")
+    return ts
+
+
+Instant = Annotated[
+    pd.Timestamp,
+    PlainValidator(_instant),
+    PlainSerializer(lambda t: t.isoformat(), return_type=str),
+    WithJsonSchema({"type": "string", "examples": ["2026-03-01T02:00", "2026-03-01T02:00:00Z"]}),
+]
+
+
+class CorrectionDoc(_Doc):
+    """``corrections[]``: a one-off window (``start`` + ``end`` or ``duration``) or a recurring one
+    (``start`` + ``rrule`` + ``duration``) excluded from the SLOs named in ``slos``."""
+
+    start: Instant
+    end: Instant | None = None
+    duration: Duration | None = None
+    rrule: Annotated[StrictStr, Field(min_length=1, max_length=500)] | None = None
+    reason: Annotated[StrictStr, Field(min_length=1, max_length=2000)]
+    kind: Literal["maintenance", "data_loss", "false_positive"] = "maintenance"
+    slos: Literal["all"] | Annotated[list[Name], Field(min_length=1)] = "all"
+
+
 #: ``limits:``: every field of :class:`srekit.core.limits.Limits`, a positive integer, default as documented there.
 LimitsDoc: type[BaseModel] = create_model(
     "LimitsDoc",
@@ -512,6 +580,7 @@ class ServiceDoc(_Doc):
     owners: Mapping[StrictStr, Name] = {}
     slos: list[SloDoc] = []
     limits: LimitsDoc = LimitsDoc()  # type: ignore[valid-type]
+    corrections: list[CorrectionDoc] = []
 
 
 class _SchemaGenerator(GenerateJsonSchema):
@@ -598,6 +667,65 @@ def _resolve(base: Path, text: str) -> Path:
     return p if p.is_absolute() else base / p
 
 
+def _local(ts: pd.Timestamp, tz: str) -> pd.Timestamp:
+    return ts.tz_localize(tz, ambiguous=True, nonexistent="shift_forward") if ts.tzinfo is None else ts
+
+
+def _correction(i: int, doc: CorrectionDoc, tz: str, where: str) -> Correction:
+    """One ``corrections[i]`` checked: one of ``end``/``duration`` (``duration`` with ``rrule``),
+    ``end`` after ``start``, an RRULE dateutil can read."""
+    at = f"{where}: corrections[{i}]"
+    if doc.rrule is not None and (doc.duration is None or doc.end is not None):
+        raise ConfigError(
+            f"{at}: a recurring correction (rrule) needs `duration` and no `end`. fix: give `duration: 2h` "
+            "(end the series with UNTIL= or COUNT= in the rule)"
+        )
+    if doc.rrule is None and (doc.end is None) == (doc.duration is None):
+        raise ConfigError(f"{at}: give exactly one of `end` and `duration` (got {'both' if doc.end else 'neither'})")
+    local = _local(doc.start, tz)
+    start = local.tz_convert("UTC")
+    end = None if doc.end is None else _local(doc.end, tz).tz_convert("UTC")
+    if end is not None and end <= start:
+        raise ConfigError(
+            f"{at}: end {doc.end} is not after start {doc.start} (an inverted window). fix: swap them or use `duration`"
+        )
+    if doc.rrule is not None:
+        _check_rrule(doc.rrule, local, at)
+    slos = None if doc.slos == "all" else tuple(dict.fromkeys(doc.slos))
+    return Correction(i, start, local, doc.reason, doc.kind, end, doc.duration, doc.rrule, slos)
+
+
+def _check_rrule(text: str, local: pd.Timestamp, at: str) -> None:
+    from dateutil.rrule import rrulestr
+
+    if "DTSTART" in text.upper():
+        raise ConfigError(f"{at}: rrule {text!r} has its own DTSTART. fix: drop it; the first occurrence is `start`")
+    try:
+        rrulestr(text, dtstart=local.to_pydatetime())
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"{at}: rrule {text!r} is not an RFC 5545 recurrence rule ({exc}). fix: write e.g. FREQ=WEEKLY;BYDAY=SU"
+        ) from None
+
+
+def _corrections(docs: list[CorrectionDoc], tz: str, where: str) -> tuple[Correction, ...]:
+    """Every correction checked; two one-off windows that overlap and share an SLO are an error
+    (recurring ones are checked against the data's span: srekit.inputs.corrections)."""
+    out = tuple(_correction(i, d, tz, where) for i, d in enumerate(docs))
+    once = sorted((c for c in out if c.rrule is None), key=lambda c: c.start)
+    for k, a in enumerate(once):
+        a_end = a.end if a.end is not None else a.start + a.duration  # type: ignore[operator]
+        for b in once[k + 1 :]:
+            if b.start >= a_end:
+                break
+            if a.slos is None or b.slos is None or set(a.slos) & set(b.slos):
+                raise ConfigError(
+                    f"{where}: corrections[{a.index}] and corrections[{b.index}] overlap from {b.start.isoformat()} "
+                    "and cover the same SLOs. fix: merge them into one window or shorten one"
+                )
+    return out
+
+
 def _to_config(doc: ServiceDoc, path: Path | None, where: str) -> ServiceConfig:
     base = path.parent if path else Path(".")
     raw = doc.data.model_dump(exclude_none=True)
@@ -649,6 +777,7 @@ def _to_config(doc: ServiceDoc, path: Path | None, where: str) -> ServiceConfig:
         intervals=intervals,
         series_unit=doc.data.series_unit,
         loadtest_unit=doc.data.loadtest_unit,
+        corrections=_corrections(doc.corrections, doc.timezone, where),
     )
 
 

@@ -61,6 +61,8 @@ from srekit.inputs.columns import (
     text_cells,
 )
 from srekit.inputs.config import SERIES_UNITS, ServiceConfig
+from srekit.inputs.corrections import Applied
+from srekit.inputs.corrections import apply as apply_corrections
 from srekit.inputs.intervals import Interval, check_declared
 from srekit.inputs.ledger import LedgerEntry, Loaded
 from srekit.inputs.loadtest import LoadTest, load_loadtest
@@ -1496,6 +1498,8 @@ class Inputs:
     ledger: tuple[LedgerEntry, ...] = field(default_factory=tuple)
     intervals: Mapping[str, Interval] = field(default_factory=dict)  # declared lengths: telemetry, series
     loadtests: tuple[LoadTest, ...] = ()  # latency distributions of load tests (data.loadtest)
+    #: the corrections of service.yaml over the data and the rows they took out (None: none configured)
+    corrections: Applied | None = None
 
     def __post_init__(self) -> None:
         for name in KINDS:
@@ -1629,7 +1633,15 @@ def load_inputs(
         ledger.insert(0, entry)
         intervals["telemetry"] = Interval(config.prometheus.interval, "prometheus")
     _declared_intervals(config, frames, intervals)
-    return Inputs(**frames, ledger=tuple(ledger), intervals=intervals, loadtests=tuple(tests))
+    applied = None
+    if config.corrections:
+        frames["telemetry"], frames["series"], applied = apply_corrections(
+            config, frames["telemetry"], frames["series"]
+        )
+        n = len(config.corrections)
+        source = f"{config.path or 'service.yaml'}: corrections"
+        ledger.append(LedgerEntry("corrections", source, n, n, notes=applied.to_notes()))
+    return Inputs(**frames, ledger=tuple(ledger), intervals=intervals, loadtests=tuple(tests), corrections=applied)  # type: ignore[arg-type]
 
 
 def _quarantined(loaded: Loaded, quarantine_dir: str | Path | None) -> LedgerEntry:

@@ -237,7 +237,15 @@ class Analysis:
             from srekit.analysis.budget import budget_policy
 
             end = self.period.end if self.period.basis in ("telemetry", "series") else None
-            return budget_policy(tel, inp.series, self.specs, cfg, grids=self._grids(), as_of=end)
+            return budget_policy(
+                tel,
+                inp.series,
+                self.specs,
+                cfg,
+                grids=self._grids(),
+                as_of=end,
+                corrections=getattr(inp, "corrections", None),
+            )
         if key == "forecast":
             from srekit.analysis.forecast.analyze import forecast_budget
 
@@ -253,7 +261,16 @@ class Analysis:
         if key == "alerting":
             from srekit.analysis.alerting.analyze import analyze_alerting
 
-            return analyze_alerting(tel, inp.series, self.specs, inp.incidents, inp.alerts, cfg, grids=self._grids())
+            return analyze_alerting(
+                tel,
+                inp.series,
+                self.specs,
+                inp.incidents,
+                inp.alerts,
+                cfg,
+                grids=self._grids(),
+                corrections=getattr(inp, "corrections", None),
+            )
         if key == "incident_response":
             from srekit.analysis.incidents.analyze import analyze_incidents
 

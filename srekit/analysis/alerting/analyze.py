@@ -23,6 +23,7 @@ from srekit.analysis.explain import Explanation
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import ServiceConfig
+from srekit.inputs.corrections import Applied, Window
 
 if TYPE_CHECKING:
     from srekit.analysis.slo.grid import JourneyGrid
@@ -124,6 +125,7 @@ def analyze_alerting(
     config: ServiceConfig,
     *,
     grids: Mapping[str, JourneyGrid] | None = None,
+    corrections: Applied | None = None,
 ) -> AlertingReport:
     """Design the policy for every SLO, replay it on history and score it.
 
@@ -135,9 +137,14 @@ def analyze_alerting(
     recall, median detection delay, reset time, alerts per week, budget spent before detection.
     Per incident: which rule detected it first and how fast. The existing pages log is
     summarised for comparison. ``grids`` may pass ``slo.journey_grids(telemetry)`` when the
-    caller has it already.
+    caller has it already. ``corrections`` (what loading applied): no rule counts as firing inside
+    a correction window of its journey, and incidents whose impact lies wholly inside corrected
+    time are not scored (reason ``corrected`` in ``incidents_not_scored``).
     """
-    replayed = tuple(replay_slo(telemetry, series, spec, config, grids=grids) for spec in specs)
+    windows = corrections.windows if corrections is not None else ()
+    replayed = tuple(
+        replay_slo(telemetry, series, spec, config, grids=grids, excluded=_of(windows, spec.journey)) for spec in specs
+    )
     policies = tuple(r.policy for r in replayed)
     with_data = tuple(r for r in replayed if len(r.events) > 1)
     runbooks = runbook_index(policies, config)
@@ -151,7 +158,7 @@ def analyze_alerting(
     logged = logged_incidents(incidents)
     match = IncidentMatch.of(config)
     scored = backtest(with_data, impacts, weeks, match=match, logged=logged)
-    workbook = _workbook_replays(with_data, telemetry, series, config, grids)
+    workbook = _workbook_replays(with_data, telemetry, series, config, grids, windows)
     outcome = partial(policy_outcome, impacts=impacts, weeks=weeks, match=match, logged=logged)
     return AlertingReport(
         policies,
@@ -173,16 +180,24 @@ def analyze_alerting(
     )
 
 
+def _of(windows: Sequence[Window], journey: str) -> tuple[Window, ...]:
+    return tuple(w for w in windows if journey in w.journeys)
+
+
 def _workbook_replays(
     with_data: Sequence[ReplayedSLO],
     telemetry: pd.DataFrame | None,
     series: pd.DataFrame | None,
     config: ServiceConfig,
     grids: Mapping[str, JourneyGrid] | None,
+    windows: Sequence[Window] = (),
 ) -> dict[str, ReplayedSLO]:
     """The Workbook's policy replayed for every SLO whose policy in force was imported."""
     imported = [r.policy.spec for r in with_data if r.policy.source != "srekit"]
-    return {s.name: replay_slo(telemetry, series, s, config, grids=grids, workbook=True) for s in imported}
+    return {
+        s.name: replay_slo(telemetry, series, s, config, grids=grids, workbook=True, excluded=_of(windows, s.journey))
+        for s in imported
+    }
 
 
 def _comparison(

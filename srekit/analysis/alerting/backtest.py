@@ -26,6 +26,7 @@ from srekit.analysis.alerting.matching import (
     SCORED,
     IncidentMatch,
     IncidentScope,
+    inside_windows,
     rule_reasons,
     scope,
     union_reasons,
@@ -341,7 +342,8 @@ def _rule_outcome(
     concern its journey and have a duration) and its SLO's episodes; detections of the incidents
     it is scored on (those that began once its long window was full)."""
     runs = firing_intervals(col)
-    reasons = rule_reasons(impacts, relevant, pd.Timestamp(r.events.index[0]) + rule.long_window)
+    corrected = inside_windows(impacts, r.excluded)
+    reasons = rule_reasons(impacts, relevant, pd.Timestamp(r.events.index[0]) + rule.long_window, corrected)
     judged = relevant & ~impacts["zero_duration"].to_numpy(dtype=bool)
     fs, fe = _us(runs["start"]), _last_firing_us(runs)
     hit_inc = _overlap(fs, fe, _us(impacts["start"])[judged], _us(impacts["end"])[judged])

@@ -9,9 +9,12 @@ a rule when
 2. it concerns the rule's SLO (:class:`IncidentMatch`): the same journey, no journey, or the
    name of the service itself (else ``other_journey``: an incident of another journey or
    service is no miss of this SLO);
-3. its impact has a duration (else ``zero_duration``: back-filled or unrecorded — GitHub's 836
+3. its impact does not lie wholly inside a correction window of the SLO's journey (else
+   ``corrected``: planned maintenance, lost telemetry or a known false positive,
+   ``corrections:`` in service.yaml; the replay never fires there);
+4. its impact has a duration (else ``zero_duration``: back-filled or unrecorded — GitHub's 836
    back-filled records start and end at the same second — so when users were hurt is unknown);
-4. it started once the rule's long window was full of data (else ``before_rule_could_fire``:
+5. it started once the rule's long window was full of data (else ``before_rule_could_fire``:
    a rule cannot fire before its long window is full, so missing an incident that began earlier,
    before the replayed range included, is no fault of the rule).
 
@@ -28,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.inputs.columns import DEFAULT_JOURNEY
+from srekit.inputs.corrections import Window
 
 if TYPE_CHECKING:
     from srekit.inputs.config import ServiceConfig
@@ -37,14 +41,16 @@ UTC: Final = "datetime64[us, UTC]"
 SCORED: Final = ""
 OUTSIDE_RANGE: Final = "outside_range"
 OTHER_JOURNEY: Final = "other_journey"
+CORRECTED: Final = "corrected"
 ZERO_DURATION: Final = "zero_duration"
 BEFORE_RULE: Final = "before_rule_could_fire"
 #: Why an incident was not scored, in the order they are checked (report.json keys).
-REASONS: Final = (OUTSIDE_RANGE, OTHER_JOURNEY, ZERO_DURATION, BEFORE_RULE)
+REASONS: Final = (OUTSIDE_RANGE, OTHER_JOURNEY, CORRECTED, ZERO_DURATION, BEFORE_RULE)
 #: The same in words (tables and the reasons of ``not_applicable`` figures).
 REASON_WORDS: Final = {
     OUTSIDE_RANGE: "outside the replayed range",
     OTHER_JOURNEY: "of another journey or service",
+    CORRECTED: "inside corrected time (maintenance, lost telemetry or a false positive in service.yaml corrections)",
     ZERO_DURATION: "with zero duration (back-filled or not recorded)",
     BEFORE_RULE: "started before the rule could fire (its long window was not yet full of data)",
 }
@@ -152,15 +158,31 @@ class IncidentMatch:
         return ~known | np.isin(text, sorted(self.names(journey)))
 
 
-def rule_reasons(impacts: pd.DataFrame, relevant: np.ndarray, armed_at: pd.Timestamp) -> np.ndarray:
+def rule_reasons(
+    impacts: pd.DataFrame, relevant: np.ndarray, armed_at: pd.Timestamp, corrected: np.ndarray | None = None
+) -> np.ndarray:
     """Per impact row, :data:`SCORED` or why a rule (armed from ``armed_at``, its first
-    evaluation with a full long window) does not score it."""
+    evaluation with a full long window) does not score it; ``corrected``: rows wholly inside a
+    correction window of its journey (:func:`inside_windows`)."""
     zero = impacts["zero_duration"].to_numpy(dtype=bool)
     early = (impacts["start"] < armed_at).to_numpy(dtype=bool)
     out = np.full(len(impacts), SCORED, dtype=object)
     out[early] = BEFORE_RULE
     out[zero] = ZERO_DURATION
+    if corrected is not None:
+        out[corrected] = CORRECTED
     out[~relevant] = OTHER_JOURNEY
+    return out
+
+
+def inside_windows(impacts: pd.DataFrame, windows: Sequence[Window]) -> np.ndarray:
+    """Per impact row: does its impact lie wholly inside one of ``windows``?"""
+    out = np.zeros(len(impacts), dtype=bool)
+    if not len(windows) or impacts.empty:
+        return out
+    start, end = pd.DatetimeIndex(impacts["start"]), pd.DatetimeIndex(impacts["end"])
+    for w in windows:
+        out |= np.asarray((start >= w.start) & (end <= w.end), dtype=bool)
     return out
 
 

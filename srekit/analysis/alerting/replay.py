@@ -24,6 +24,7 @@ from srekit.core.limits import DEFAULT_LIMITS
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
+from srekit.inputs.corrections import Window, in_windows
 
 HOUR = pd.Timedelta(hours=1)
 
@@ -218,6 +219,7 @@ class ReplayedSLO:
     episodes: pd.DataFrame
     budget_events: float
     sums: WindowSums | None = field(default=None, compare=False, repr=False)  # window_sums of the events, if kept
+    excluded: tuple[Window, ...] = ()  # correction windows of the journey: no firing there, incidents inside not scored
 
 
 def replay_slo(
@@ -228,11 +230,13 @@ def replay_slo(
     *,
     grids: Mapping[str, JourneyGrid] | None = None,
     workbook: bool = False,
+    excluded: Sequence[Window] = (),
 ) -> ReplayedSLO:
     """The policy in force for ``spec`` (imported, else the Workbook's, for its traffic) replayed
     on the SLO's SLI events; ``workbook=True`` replays the Workbook's policy even for an SLO
     with an imported one (the comparison next to it). The events are on a grid sized by the data
-    (empty runs longer than every window read are skipped)."""
+    (empty runs longer than every window read are skipped). ``excluded``: the correction windows of
+    the SLO's journey, where no rule counts as firing (:func:`replay_policy`)."""
     events = sli_events(telemetry, series, spec, grids=grids, settings=GridSettings.of(config))
     eph = events_per_hour(events)
     step = data_interval(spec, events, grids)
@@ -241,7 +245,7 @@ def replay_slo(
         if workbook
         else policy_for(spec, config, events_per_hour=eph, data_interval=step)
     )
-    return replay_policy(policy, events, max_intervals=config.limits.max_intervals)
+    return replay_policy(policy, events, max_intervals=config.limits.max_intervals, excluded=excluded)
 
 
 def data_interval(
@@ -262,12 +266,15 @@ def replay_policy(
     *,
     sums: WindowSums | None = None,
     max_intervals: int = DEFAULT_LIMITS.max_intervals,
+    excluded: Sequence[Window] = (),
 ) -> ReplayedSLO:
     """A designed or imported policy replayed on its SLO's SLI events (``sums``: their
     :func:`window_sums` computed before, kept for the backtest's baseline). A rule reading
     further back than the grid keeps after data (an imported policy's 4-day window) gets the
     skipped empty intervals back first (they are zeros), so its trailing sums are the dense
-    grid's; sums computed on the sparser grid are then recomputed."""
+    grid's; sums computed on the sparser grid are then recomputed. ``excluded``: correction windows
+    (maintenance, data loss, false positives): an evaluation of an interval inside one never fires,
+    as the exported rules' ``unless srekit_maintenance`` (the events there are already cleared)."""
     spec = policy.spec
     longest = max((r.long_window for r in policy.rules), default=pd.Timedelta(0))
     look = lookback()
@@ -275,5 +282,11 @@ def replay_policy(
         events = regularise(events, GridSettings((longest,), max_intervals))
         sums = None
     fired = replay(events, policy.rules, error_budget=spec.error_budget, sums=sums)
+    hit = (
+        in_windows(pd.DatetimeIndex(fired.index) - step_of(events), excluded) if len(excluded) and len(fired) else None
+    )
+    if hit is not None and hit.any():
+        fired = fired.copy()
+        fired.loc[hit] = False
     episodes = burn_episodes(events, spec, sums=sums)
-    return ReplayedSLO(policy, events, fired, episodes, period_budget_events(events, spec), sums)
+    return ReplayedSLO(policy, events, fired, episodes, period_budget_events(events, spec), sums, tuple(excluded))
