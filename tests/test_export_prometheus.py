@@ -61,7 +61,8 @@ def test_promtool_checks_and_unit_tests_pass(tmp_path):
     test = promtool("test", "rules", "rules_test.yml", cwd=d)
     assert test.returncode == 0, test.stdout + test.stderr
     doc = yaml.safe_load((d / "rules_test.yml").read_text())
-    assert len(doc["tests"]) == 3  # one per exportable SLO: outage pages, quiet hour silent
+    assert len(doc["tests"]) == 6  # two per exportable SLO: outage pages, quiet hour silent; silent in maintenance
+    assert all(t["alert_rule_test"][-1]["exp_alerts"] == [] for t in doc["tests"][1::2])
     first = doc["tests"][0]["alert_rule_test"]
     assert first[0]["eval_time"] == "30m" and first[0]["exp_alerts"] == []
     assert first[-1]["exp_alerts"][0]["exp_labels"]["severity"] == "page"

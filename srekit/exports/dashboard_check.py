@@ -23,7 +23,9 @@ from srekit.exports.promql_scan import selectors
 
 _MATCHER = re.compile(r'([A-Za-z_]\w*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"')
 _LABEL_VALUES = re.compile(r"^label_values\((.*),\s*([A-Za-z_]\w*)\s*\)$", re.S)
-INTERNAL_SERIES = {"ALERTS"}  # written by Prometheus itself, not by a rule
+#: Series no rule records: written by Prometheus itself (ALERTS), or by the team during planned
+#: maintenance (srekit_maintenance, exports.prometheus.MAINTENANCE_METRIC).
+INTERNAL_SERIES = {"ALERTS", "srekit_maintenance"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,9 @@ TESTS_FILE = "rules_test.yml"
 BASE_WINDOW = "5m"  # rate window of the recorded bad/total rates that feed the period ratio
 QUIET_MINUTES = 60  # promtool tests: an hour of clean traffic before the outage
 RATE_PER_MINUTE = 100  # promtool tests: requests per minute
+#: A 0/1 gauge a team's change system exposes during planned maintenance (labels
+#: ``srekit_service`` and, for one journey only, ``srekit_journey``); the alerts stay silent while it is 1.
+MAINTENANCE_METRIC = "srekit_maintenance"
 
 
 def _num(x: float) -> str:
@@ -154,13 +157,27 @@ def _queries(spec: SLOSpec, prom: PrometheusConfig, window: str) -> tuple[str, s
     return spec.queries.render(window) if spec.queries is not None else sli_queries(spec, prom, window)
 
 
+def maintenance_guard(spec: SLOSpec, service: str) -> str:
+    """The clause that silences an SLO's alerts during planned maintenance: ``unless`` a
+    :data:`MAINTENANCE_METRIC` series of the service is above 0, either without a journey label
+    (the whole service) or with the SLO's journey (docs/alerting.md, "Maintenance windows")."""
+    svc = f'srekit_service="{quote(service)}"'
+    whole = f'{MAINTENANCE_METRIC}{{{svc},srekit_journey=""}} > 0'
+    journey = f'{MAINTENANCE_METRIC}{{{svc},srekit_journey="{quote(spec.journey)}"}} > 0'
+    return f"unless on()\n(\n  {whole}\n  or\n  {journey}\n)"
+
+
 def alerting_rules(policy: AlertPolicy, config: ServiceConfig) -> list[dict[str, Any]]:
     """One alert per speed of one SLO: its rules' conditions joined by ``or`` (with ``for:``
-    when the imported rules wait; rules with different waits are separate alerts)."""
+    when the imported rules wait; rules with different waits are separate alerts), silenced
+    while the service or the journey is in maintenance (:func:`maintenance_guard`)."""
     return [
         {
             "alert": name,
-            "expr": "\nor\n".join(rule_condition(r, policy.spec, config.service) for r in rules),
+            "expr": "(\n"
+            + "\nor\n".join(rule_condition(r, policy.spec, config.service) for r in rules)
+            + "\n)\n"
+            + maintenance_guard(policy.spec, config.service),
             **({"for": format_duration(rules[0].pending)} if rules[0].pending > pd.Timedelta(0) else {}),
             "labels": {"severity": severity, "srekit_alert": "burn_rate"},
             "annotations": {
@@ -211,10 +228,12 @@ def promtool_tests(
 
     Per SLO: one hour of clean traffic (100 requests/min, no errors), then a full outage.
     ``alert_rule_test`` checks that nothing fires after 30 min (quiet) and that the fast alert
-    fires once the outage has lasted its time to fire (``explain_rule``) plus a margin.
+    fires once the outage has lasted its time to fire (``explain_rule``) plus a margin. A second
+    case replays the same outage while the journey is in maintenance (:data:`MAINTENANCE_METRIC`
+    at 1): no alert fires.
     """
     cases = [_promtool_test(policy, config) for policy in policies]
-    tests = [c for c in cases if not isinstance(c, str)]
+    tests = [t for c in cases if not isinstance(c, str) for t in (c, _during_maintenance(c, policy_of(c, policies)))]
     skipped = [c for c in cases if isinstance(c, str)]
     return {"rule_files": [rules_file], "evaluation_interval": "1m", "tests": tests}, skipped
 
@@ -260,6 +279,33 @@ def _promtool_test(policy: AlertPolicy, config: ServiceConfig) -> dict[str, Any]
         "input_series": series,
         "alert_rule_test": [*quiet_checks, outage_check],
     }
+
+
+def policy_of(case: dict[str, Any], policies: Sequence[AlertPolicy]) -> AlertPolicy:
+    """The policy a test case was written for (its name starts with the SLO's)."""
+    return next(p for p in policies if case["name"] == f"{p.spec.name}: quiet hour, then a full outage")
+
+
+def _during_maintenance(case: dict[str, Any], policy: AlertPolicy) -> dict[str, Any]:
+    """``case`` with the journey in maintenance from the outage on: every alert stays silent."""
+    labels = {"srekit_service": policy_service(case), "srekit_journey": policy.spec.journey}
+    outage = case["alert_rule_test"][-1]
+    minutes = int(outage["eval_time"].removesuffix("m"))
+    flag = {"series": _series_name(MAINTENANCE_METRIC, labels), "values": f"0x{QUIET_MINUTES - 1} 1x{minutes}"}
+    return {
+        "name": f"{policy.spec.name}: the same outage during maintenance ({MAINTENANCE_METRIC} = 1), no alert",
+        "interval": case["interval"],
+        "input_series": [*case["input_series"], flag],
+        "alert_rule_test": [
+            *case["alert_rule_test"][:-1],
+            *({"eval_time": outage["eval_time"], "alertname": n, "exp_alerts": []} for n, _, _ in policy.alerts()),
+        ],
+    }
+
+
+def policy_service(case: dict[str, Any]) -> str:
+    """The service label the case's expected alert carries."""
+    return str(case["alert_rule_test"][-1]["exp_alerts"][0]["exp_labels"]["srekit_service"])
 
 
 def _minutes_to_fire(spec: SLOSpec, rules: Sequence[BurnRateRule]) -> int | None:

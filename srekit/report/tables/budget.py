@@ -99,3 +99,44 @@ def actions_table(report: Mapping[str, Any]) -> pd.DataFrame:
             }
         )
     return frame(rows, ["state", "when", "what the team does"])
+
+
+def _when(c: Mapping[str, Any]) -> str:
+    """A correction's schedule: ``start → end`` (UTC) or the recurrence rule and its length."""
+    start = pd.Timestamp(c["start"]) if c.get("start") else None
+    if start is None:
+        return "–"
+    if c.get("rrule"):
+        return f"{c['rrule']} for {c.get('duration')}, from {start:%Y-%m-%d %H:%M}"
+    end = pd.Timestamp(c["end"]) if c.get("end") else start + pd.Timedelta(c.get("duration") or 0)
+    return f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M}"
+
+
+def corrections_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
+    """Every correction (maintenance, data loss, false positive) with the budget it returned to
+    each SLO it covers (``detail``: also the bad and good events over the whole history)."""
+    rows = []
+    for c in records(section(report, "error_budget_policy"), "corrections"):
+        head = {
+            "correction": f"#{c.get('index')} {c.get('kind')}",
+            "reason": c.get("reason"),
+            "when (UTC)": _when(c),
+            "windows in data": c.get("windows_in_data"),
+            "minutes excluded": f"{c.get('excluded_minutes') or 0:,.0f}",
+        }
+        for r in c.get("slos_affected") or [{}]:
+            returned = r.get("budget_returned")
+            rows.append(
+                {
+                    **head,
+                    "SLO": r.get("slo", "–"),
+                    "bad events returned (window)": f"{r['bad_events_window']:,}" if "bad_events_window" in r else "–",
+                    "budget returned": "–" if returned is None else fmt_pct(returned, 1),
+                    "bad / all events (history)": f"{r['bad_events']:,} / {r['total_events']:,}"
+                    if "bad_events" in r
+                    else "–",
+                }
+            )
+    cols = ["correction", "reason", "when (UTC)", "windows in data", "minutes excluded", "SLO"]
+    cols += ["bad events returned (window)", "budget returned", *(["bad / all events (history)"] if detail else [])]
+    return frame(rows, cols)
