@@ -280,3 +280,35 @@ def test_maintenance_of_the_whole_service_silences_and_of_another_journey_does_n
     (d / "scope_test.yml").write_text(yaml.safe_dump(doc, sort_keys=False))
     res = _promtool("test", "rules", "scope_test.yml", cwd=d)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_incidents_inside_maintenance_are_planned_and_left_out_of_response_metrics():
+    """Three incidents resolved in 100, 120 and 140 minutes and one of 10 minutes inside a
+    maintenance window: the median time to resolve is 120 minutes without it (100 with it). A
+    data_loss window is not planned work."""
+    from srekit.analysis.incidents.analyze import analyze_incidents
+    from srekit.analysis.incidents.planned import planned_ids
+
+    starts = [100, 1000, 2000, 3000]
+    lengths = [10, 100, 120, 140]
+    log = pd.DataFrame(
+        {
+            "id": ["PLANNED", "A", "B", "C"],
+            "journey": "checkout",
+            "started_at": [START + pd.Timedelta(minutes=m) for m in starts],
+            "resolved_at": [START + pd.Timedelta(minutes=m + n) for m, n in zip(starts, lengths, strict=True)],
+            "severity": "SEV2",
+        }
+    )
+    tel = telemetry(3 * 1440, {})
+    maint = cfg({"start": at(90), "end": at(150), "reason": "migration"})
+    _, _, applied = apply(maint, tel, None)
+    assert planned_ids(log, applied.windows) == ("PLANNED",)
+    lost = cfg({"start": at(90), "end": at(150), "reason": "exporter down", "kind": "data_loss"})
+    assert planned_ids(log, apply(lost, tel, None)[2].windows) == ()
+    d = analyze_incidents(log, maint, rng=np.random.default_rng(1), planned=("PLANNED",)).to_dict()
+    assert d["incidents"] == 3 and d["planned_incidents"] == ["PLANNED"]
+    assert d["metrics"]["ttr"]["median_s"] == 120 * 60 and d["metrics"]["ttr"]["n"] == 3
+    everything = analyze_incidents(log, maint, rng=np.random.default_rng(1)).to_dict()
+    # Kaplan–Meier median of 10, 100, 120, 140 min: the first time survival reaches 0.5
+    assert everything["incidents"] == 4 and everything["metrics"]["ttr"]["median_s"] == 100 * 60

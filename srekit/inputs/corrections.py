@@ -41,6 +41,7 @@ class Window:
     start: pd.Timestamp
     end: pd.Timestamp
     journeys: tuple[str, ...]
+    kind: str = "maintenance"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,7 @@ def expand(
         spans = _occurrences(c, lo, hi, where)
         if not spans:
             outside.append(c.index)
-        windows += [Window(c.index, max(s, lo), min(e, hi), scope) for s, e in spans]
+        windows += [Window(c.index, max(s, lo), min(e, hi), scope, c.kind) for s, e in spans]
     _check_overlaps(windows, where)
     return tuple(sorted(windows, key=lambda w: (w.start, w.correction))), tuple(outside)
 

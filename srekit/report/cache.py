@@ -273,6 +273,9 @@ class Analysis:
             )
         if key == "incident_response":
             from srekit.analysis.incidents.analyze import analyze_incidents
+            from srekit.analysis.incidents.planned import planned_ids
+
+            applied = getattr(inp, "corrections", None)
 
             return analyze_incidents(
                 inp.incidents,
@@ -283,6 +286,7 @@ class Analysis:
                 deploys=inp.deploys,
                 counts=self._sli_counts(),
                 detection_from_first_post=_first_post_detection(inp.ledger),
+                planned=planned_ids(inp.incidents, applied.windows if applied is not None else ()),
             )
         if key == "toil":
             from srekit.analysis.toil.analyze import analyze_toil

@@ -50,6 +50,7 @@ class IncidentReport:
     follow_up: pd.DataFrame
     follow_up_total: int
     open_questions: tuple[OpenQuestion, ...] = field(default=())
+    planned_incidents: tuple[str, ...] = ()  # inside maintenance windows: not counted above
 
     def __post_init__(self) -> None:
         if self.incidents < 0 or not 0 <= self.open_incidents <= self.incidents:
@@ -80,6 +81,7 @@ class IncidentReport:
             "follow_up": _records(self.follow_up),
             "follow_up_columns": list(FOLLOW_UP_COLUMNS),
             "follow_up_total": self.follow_up_total,
+            "planned_incidents": list(self.planned_incidents),
         }
 
 
@@ -167,6 +169,7 @@ def analyze_incidents(
     as_of: pd.Timestamp | None = None,
     counts: SliCounts | None = None,
     detection_from_first_post: bool = False,
+    planned: Sequence[str] = (),
 ) -> IncidentReport:
     """Incident-response analysis of an incident log (``srekit.inputs.columns.INCIDENTS``).
 
@@ -176,10 +179,14 @@ def analyze_incidents(
     ``deploys``: incidents within one hour after a deploy count as change-induced; ``as_of``:
     censoring time of open incidents (default: the latest stamp in the log); ``counts``: the
     SLIs of ``telemetry`` when already measured (:class:`SliCounts`); ``detection_from_first_post``:
-    see :func:`_named_detection`. An empty log (nothing in the period) gets no "keep a log" advice.
+    see :func:`_named_detection`. An empty log (nothing in the period) gets no "keep a log" advice. ``planned``: ids
+    of incidents that were planned maintenance (:func:`~srekit.analysis.incidents.planned.planned_ids`),
+    left out of every figure and listed as ``planned_incidents``.
     """
+    if incidents is not None and len(planned):
+        incidents = incidents[~incidents["id"].astype("str").isin(list(planned))]
     if incidents is None or len(incidents) == 0:
-        return _without_log(config, given=incidents is not None)
+        return replace(_without_log(config, given=incidents is not None), planned_incidents=tuple(planned))
     df = prepare(incidents)
     end = as_of if as_of is not None else log_end(df)
     measured, not_measured = lifecycle_metrics(df, end, rng)
@@ -215,4 +222,5 @@ def analyze_incidents(
             *questions.detection_source(df),
             *((questions.FIRST_POST_DETECTION,) if detection_from_first_post else ()),
         ),
+        planned_incidents=tuple(planned),
     )
