@@ -221,8 +221,10 @@ def test_no_alert_fires_in_a_maintenance_window_and_the_planned_incident_is_not_
     fixed, _, applied = apply(c, tel, None)
     quiet = analyze_alerting(fixed, None, [s], incidents, None, c, corrections=applied)
     assert quiet.overall is not None and quiet.overall.firings == 0
-    assert quiet.incidents_corrected == ("MAINT-1",) and quiet.detections == ()
-    assert quiet.to_dict()["backtest"]["incidents_corrected"] == ["MAINT-1"]
+    assert [(n.incident_id, n.reason) for n in quiet.not_scored] == [("MAINT-1", "corrected")]
+    assert quiet.detections == ()
+    d = quiet.to_dict()
+    assert d["backtest"]["incident_scope"]["corrected"] == 1 and d["backtest"]["incident_scope"]["scored"] == 0
 
 
 # ------------------------------------------------------------------------------ Prometheus

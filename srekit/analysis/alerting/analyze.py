@@ -136,22 +136,20 @@ def analyze_alerting(
     rules together and for the Workbook's approach 1 (10-minute window at the SLO): precision,
     recall, median detection delay, reset time, alerts per week, budget spent before detection.
     Per incident: which rule detected it first and how fast. The existing pages log is
-    summarised for comparison. ``grids`` may pass ``slo.journey_grids(telemetry)`` when the
-    caller has it already. ``corrections`` (what loading applied): no rule counts as firing inside
-    a correction window of its journey, and incidents whose impact lies wholly inside corrected
-    time are not scored (reason ``corrected`` in ``incidents_not_scored``).
+    summarised for comparison. ``grids``: ``slo.journey_grids(telemetry)`` when the caller has it.
+    ``corrections`` (what loading applied): no rule fires inside a correction window of its
+    journey; incidents wholly inside corrected time are not scored (reason ``corrected``).
     """
     windows = corrections.windows if corrections is not None else ()
     replayed = tuple(
-        replay_slo(telemetry, series, spec, config, grids=grids, excluded=_of(windows, spec.journey)) for spec in specs
+        replay_slo(telemetry, series, s, config, grids=grids, excluded=_of(windows, s.journey)) for s in specs
     )
     policies = tuple(r.policy for r in replayed)
     with_data = tuple(r for r in replayed if len(r.events) > 1)
     runbooks = runbook_index(policies, config)
     questions = _open_questions(policies, specs, with_data, incidents)
     if not with_data:
-        existing = _existing_pages(alerts)
-        return AlertingReport(policies, (), None, None, None, (), existing, runbooks, questions)
+        return AlertingReport(policies, (), None, None, None, (), _existing_pages(alerts), runbooks, questions)
     start, end = _replayed_range(with_data)
     weeks = max((end - start) / WEEK, 1.0 / 7.0)
     impacts = incident_impacts(incidents, start, end)

@@ -179,9 +179,8 @@ def analyze_incidents(
     ``deploys``: incidents within one hour after a deploy count as change-induced; ``as_of``:
     censoring time of open incidents (default: the latest stamp in the log); ``counts``: the
     SLIs of ``telemetry`` when already measured (:class:`SliCounts`); ``detection_from_first_post``:
-    see :func:`_named_detection`. An empty log (nothing in the period) gets no "keep a log" advice. ``planned``: ids
-    of incidents that were planned maintenance (:func:`~srekit.analysis.incidents.planned.planned_ids`),
-    left out of every figure and listed as ``planned_incidents``.
+    see :func:`_named_detection`. An empty log (nothing in the period) gets no "keep a log" advice.
+    ``planned``: ids of planned maintenance (:mod:`.planned`), left out and listed as ``planned_incidents``.
     """
     if incidents is not None and len(planned):
         incidents = incidents[~incidents["id"].astype("str").isin(list(planned))]
@@ -213,14 +212,27 @@ def analyze_incidents(
         postmortem_template=postmortem_template(config.service),
         follow_up=tracker.head(FOLLOW_UP_LIMIT).reset_index(drop=True),
         follow_up_total=len(tracker),
-        open_questions=(
-            *questions.censoring_time(df, end, as_of_given=as_of is not None),
-            *questions.missing_timestamps(not_measured, int((df["resolved_at"] == df["started_at"]).sum())),
-            *questions.zero_durations(metrics),
-            *questions.high_severities(df),
-            *questions.budget_slos(telemetry, specs),
-            *questions.detection_source(df),
-            *((questions.FIRST_POST_DETECTION,) if detection_from_first_post else ()),
-        ),
+        open_questions=_questions(df, end, as_of is not None, not_measured, metrics, telemetry, specs)
+        + ((questions.FIRST_POST_DETECTION,) if detection_from_first_post else ()),
         planned_incidents=tuple(planned),
+    )
+
+
+def _questions(
+    df: pd.DataFrame,
+    end: pd.Timestamp | None,
+    as_of_given: bool,
+    not_measured: tuple[str, ...],
+    metrics: dict[str, DurationMetric],
+    telemetry: pd.DataFrame | None,
+    specs: tuple[SLOSpec, ...],
+) -> tuple[OpenQuestion, ...]:
+    """The open questions the log raises (censoring, missing stamps, zero durations, …)."""
+    return (
+        *questions.censoring_time(df, end, as_of_given=as_of_given),
+        *questions.missing_timestamps(not_measured, int((df["resolved_at"] == df["started_at"]).sum())),
+        *questions.zero_durations(metrics),
+        *questions.high_severities(df),
+        *questions.budget_slos(telemetry, specs),
+        *questions.detection_source(df),
     )
