@@ -19,6 +19,7 @@ from srekit.analysis.alerting.policy import BurnRateRule, design_policy
 from srekit.analysis.alerting.replay import burn_episodes, firing_intervals, replay
 from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
+from srekit.core.timeutil import format_duration
 from srekit.exports.bundle import export_all
 from srekit.inputs.config import parse_config
 
@@ -531,12 +532,36 @@ def test_rule_whose_threshold_no_error_ratio_can_exceed_is_flagged():
     """Review: at 90 % over 30 d the 1 h page needs an error ratio above 14.4 × 10 % = 144 %:
     it can never fire (even a full outage is a ratio of 1). Such a rule must not pass silently."""
     p = design_policy(spec(target=0.9), cfg())
-    page_1h = next(r for r in p.rules if r.long_window == pd.Timedelta(hours=1))
-    assert page_1h.threshold == pytest.approx(1.44)
+    assert not any(r.long_window == pd.Timedelta(hours=1) for r in p.rules)  # left out, not replayed as if it worked
+    (gone,) = [d for d in p.not_proposed if d.long_window == pd.Timedelta(hours=1)]
+    assert "can never fire" in gone.reason and "1.44" in gone.reason  # 14.4 × 10 % = 144 %
+    assert [format_duration(r.long_window) for r in p.rules] == ["6h", "1d", "3d"]  # 6 × 10 % = 60 %: kept
     assert any("never fire" in w and "1h" in w for w in p.warnings)
     assert any(q.topic == "alert_unreachable_threshold" for q in p.open_questions)
     quiet = design_policy(spec(target=0.999), cfg())
-    assert not any("never fire" in w for w in quiet.warnings)
+    assert not any("never fire" in w for w in quiet.warnings) and not quiet.not_proposed
+
+
+def test_rules_that_can_never_fire_are_not_exported(tmp_path):
+    """An imported policy keeps its rules for the replay, but the export leaves the one that can
+    never fire out of rules.yml and says why in the README; promtool still passes."""
+    from srekit.core.spec import AlertPolicySpec, AlertWindowSpec
+
+    rules = (
+        AlertWindowSpec("page", pd.Timedelta(hours=1), 14.4, pd.Timedelta(minutes=5)),
+        AlertWindowSpec("page", pd.Timedelta(hours=6), 6.0, pd.Timedelta(minutes=30)),
+    )
+    imported = spec(target=0.9, alerting=AlertPolicySpec(source="sloth", rules=rules))
+    export_all([imported], cfg(), tmp_path, formats=("prometheus",))
+    text = (tmp_path / "prometheus" / "rules.yml").read_text()
+    assert "ratio_rate6h" in text and "ratio_rate1h" not in text and "(14.4 * 0.1)" not in text
+    readme = (tmp_path / "README.md").read_text()
+    assert "can never fire" in readme and "1h/5m" in readme
+    d = tmp_path / "prometheus"
+    res = subprocess.run(
+        [require_tool("promtool"), "test", "rules", "rules_test.yml"], cwd=d, capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
 
 
 def test_reset_time_is_never_negative():

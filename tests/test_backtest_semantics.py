@@ -111,7 +111,12 @@ def test_other_journey_and_back_filled_incidents_are_not_misses():
     assert (page["episode_firings"], page["episode_precision"]) == (1, 1.0)  # a real budget burn
     # scored on M1 only, which nothing catches: 0 of 1, not "3 of 3" and not 1.0
     assert (page["incidents"], page["incidents_detected"], page["recall"]) == (1, 0, 0.0)
-    assert page["incidents_excluded"] == {"other_journey": 1, "zero_duration": 1, "before_rule_could_fire": 0}
+    assert page["incidents_excluded"] == {
+        "other_journey": 1,
+        "corrected": 0,
+        "zero_duration": 1,
+        "before_rule_could_fire": 0,
+    }
     # the 3-day ticket rule cannot fire before day 3 00:00 + 0 (3 days of data): M1 (day 3 12:00) is before it
     ticket_3d = s["checkout-availability/ticket/3d"]
     assert ticket_3d["incidents"] == 0 and ticket_3d["recall"] is None
@@ -132,6 +137,7 @@ def test_other_journey_and_back_filled_incidents_are_not_misses():
         "scored": 1,
         "outside_range": 1,
         "other_journey": 1,
+        "corrected": 0,
         "zero_duration": 1,
         "before_rule_could_fire": 0,
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from srekit.analysis.alerting.policy import AlertPolicy, policy_for
+from srekit.analysis.alerting.policy import AlertPolicy, policy_for, without_unreachable
 from srekit.analysis.alerting.runbooks import runbook_file
 from srekit.core.errors import ConfigError
 from srekit.core.escape import md_code, md_text
@@ -49,13 +49,14 @@ def export_all(
     if unknown:
         raise ValueError(f"unknown export format(s) {unknown}; use {', '.join(FORMATS)}")
     chosen = {p.spec.name: p for p in policies or ()}
-    policies = [chosen.get(s.name) or policy_for(s, config) for s in specs]
+    policies = [without_unreachable(chosen.get(s.name) or policy_for(s, config)) for s in specs]
     check_unique_names(policies)
     prometheus, skipped = prometheus_files(policies, config) if "prometheus" in formats else ([], [])
     openslo = openslo_files(policies, config) if "openslo" in formats else []
     grafana = grafana_files(policies, config) if "grafana" in formats else []
     files = [*prometheus, *openslo, *grafana]
-    readme = export_readme(config, len(specs), [rel for rel, _ in files], skipped)
+    never = [d.reason for p in policies for d in p.not_proposed]
+    readme = export_readme(config, len(specs), [rel for rel, _ in files], [*skipped, *never])
     return [atomic_write(inside(out_dir, rel), text) for rel, text in [*files, ("README.md", readme)]]
 
 

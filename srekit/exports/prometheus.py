@@ -77,9 +77,18 @@ def rule_condition(rule: BurnRateRule, spec: SLOSpec, service: str | None = None
             burn = f"round({burn}, {_num(10.0**-rule.burn_rate_decimals)})"
         return f"(\n  {burn} > {_num(rule.burn_rate)}\n)"
     thr = f"({_num(rule.burn_rate)} * {_num(spec.error_budget)})"
-    if rule.single_window:
-        return f"(\n  {ratio_record(lw)}{sel} > {thr}\n)"
-    return f"(\n  {ratio_record(lw)}{sel} > {thr}\n  and\n  {ratio_record(sw)}{sel} > {thr}\n)"
+    parts = [f"{ratio_record(lw)}{sel} > {thr}"] + ([] if rule.single_window else [f"{ratio_record(sw)}{sel} > {thr}"])
+    if rule.min_bad_events:
+        parts.append(f"{count_record('errors', lw)}{sel} >= {rule.min_bad_events}")
+    if rule.min_events:
+        parts.append(f"{count_record('requests', lw)}{sel} >= {rule.min_events}")
+    return "(\n  " + "\n  and\n  ".join(parts) + "\n)"
+
+
+def count_record(what: str, window: str) -> str:
+    """The recorded count of bad events (``errors``) or of all events (``requests``) over a
+    window, for the low-traffic guards of a rule (``min_bad_events``, ``min_events``)."""
+    return f"slo:sli_{what}:count{window}"
 
 
 def template_text(text: str) -> str:
@@ -146,10 +155,26 @@ def recording_rules(policy: AlertPolicy, config: ServiceConfig) -> list[dict[str
         # the period ratio, unless an alert window already records it (same name and labels:
         # a duplicate rule; its rate over the whole period is request-weighted as well)
         *(() if spec.window in windows else ((ratio_record(period), period_ratio),)),
+        *_count_records(policy, prom),
         ("slo:objective:ratio", f"vector({_num(spec.target)})"),
         ("slo:error_budget:ratio", f"vector({_num(spec.error_budget)})"),
     ]
     return [{"record": record, "expr": expr, "labels": dict(labels)} for record, expr in records]
+
+
+def _count_records(policy: AlertPolicy, prom: PrometheusConfig) -> list[tuple[str, str]]:
+    """Bad and total event counts over the long windows of rules with low-traffic guards: the
+    window's rate times its length in seconds (what ``increase()`` gives)."""
+    out: dict[str, str] = {}
+    for r in policy.rules:
+        w = format_duration(r.long_window)
+        bad, total = _queries(policy.spec, prom, w)
+        secs = _num(r.long_window.total_seconds())
+        if r.min_bad_events:
+            out[count_record("errors", w)] = f"(\n{bad}\n) * {secs}"
+        if r.min_events:
+            out[count_record("requests", w)] = f"(\n{total}\n) * {secs}"
+    return list(out.items())
 
 
 def _queries(spec: SLOSpec, prom: PrometheusConfig, window: str) -> tuple[str, str]:

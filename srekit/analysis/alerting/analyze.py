@@ -14,6 +14,7 @@ import pandas as pd
 from srekit.analysis.alerting.backtest import IncidentDetection, NotScored, RuleOutcome, RuleScore, backtest
 from srekit.analysis.alerting.compare import WORKBOOK, PolicyOutcome, policy_outcome
 from srekit.analysis.alerting.events import step_of
+from srekit.analysis.alerting.lowtraffic import LowTraffic, low_traffic
 from srekit.analysis.alerting.matching import IncidentMatch, incident_impacts, logged_incidents
 from srekit.analysis.alerting.pages import WEEK, PagesSummary, summarize_pages
 from srekit.analysis.alerting.policy import AlertPolicy, design_policy, explain_policy
@@ -71,6 +72,7 @@ class AlertingReport:
     )  # slo, start, end, bad, budget_share
     comparison: tuple[PolicyOutcome, ...] = ()  # imported policies next to the Workbook's, per SLO
     not_scored: tuple[NotScored, ...] = ()  # incidents in the replayed range that no rule is scored on
+    low_traffic: tuple[LowTraffic, ...] = ()  # per replayed SLO: window traffic, remedies, the choice
     outcomes: tuple[PolicyOutcome, ...] = field(default=(), compare=False, repr=False)  # policy in force, per SLO
 
     @property
@@ -99,6 +101,7 @@ class AlertingReport:
             "existing_pages": existing,
             "runbooks": [dict(r) for r in self.runbooks],
             "policy_comparison": [c.to_dict() for c in self.comparison],
+            "low_traffic": [x.to_dict() for x in self.low_traffic],
         }
 
     def timeline_rules(self) -> list[str]:
@@ -144,17 +147,20 @@ def analyze_alerting(
     replayed = tuple(
         replay_slo(telemetry, series, s, config, grids=grids, excluded=_of(windows, s.journey)) for s in specs
     )
-    policies = tuple(r.policy for r in replayed)
     with_data = tuple(r for r in replayed if len(r.events) > 1)
-    runbooks = runbook_index(policies, config)
-    questions = _open_questions(policies, specs, with_data, incidents)
     if not with_data:
+        policies = tuple(r.policy for r in replayed)
+        questions = _open_questions(policies, specs, with_data, incidents)
+        runbooks = runbook_index(policies, config)
         return AlertingReport(policies, (), None, None, None, (), _existing_pages(alerts), runbooks, questions)
     start, end = _replayed_range(with_data)
     weeks = max((end - start) / WEEK, 1.0 / 7.0)
     impacts = incident_impacts(incidents, start, end)
     logged = logged_incidents(incidents)
     match = IncidentMatch.of(config)
+    lows = [low_traffic(r, impacts, weeks, match, logged, config.limits.max_intervals) for r in with_data]
+    with_data, policies = tuple(x[1] for x in lows), _in_force(replayed, [x[1] for x in lows])
+    questions, runbooks = _open_questions(policies, specs, with_data, incidents), runbook_index(policies, config)
     scored = backtest(with_data, impacts, weeks, match=match, logged=logged)
     workbook = _workbook_replays(with_data, telemetry, series, config, grids, windows)
     outcome = partial(policy_outcome, impacts=impacts, weeks=weeks, match=match, logged=logged)
@@ -175,7 +181,14 @@ def analyze_alerting(
         comparison=_comparison(with_data, workbook, outcome),
         outcomes=tuple(outcome(r, scored=_of_slo(scored.outcomes, r)) for r in with_data),
         not_scored=scored.not_scored,
+        low_traffic=tuple(x[0] for x in lows),
     )
+
+
+def _in_force(replayed: Sequence[ReplayedSLO], chosen: Sequence[ReplayedSLO]) -> tuple[AlertPolicy, ...]:
+    """Every SLO's policy in force: the low-traffic remedy's where one was adopted."""
+    by_name = {r.policy.spec.name: r.policy for r in chosen}
+    return tuple(by_name.get(r.policy.spec.name, r.policy) for r in replayed)
 
 
 def _of(windows: Sequence[Window], journey: str) -> tuple[Window, ...]:

@@ -6,7 +6,7 @@ table Sloth also uses), and the warnings and open questions the design raises.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -42,6 +42,9 @@ class BurnRateRule:
     source_alert: str | None = None  # the alert or policy-step name in the source
     sli_decimals: int | None = None  # slo-generator: SLI rounded to 6 decimals before the decision
     burn_rate_decimals: int | None = None  # slo-generator: burn rate rounded to 1 decimal, then `>`
+    min_bad_events: int = 0  # low-traffic remedy: also at least this many bad events in the long window
+    min_events: int = 0  # low-traffic remedy: also at least this many events in the long window
+    remedy: str | None = None  # the low-traffic remedy this rule carries (srekit.analysis.alerting.lowtraffic)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -56,6 +59,8 @@ class BurnRateRule:
             raise ValueError(f"{self.slo}: the pending time cannot be negative")
         if self.burn_rate <= 0 or self.threshold <= 0:
             raise ValueError(f"{self.slo}: burn rate and threshold must be positive")
+        if self.min_bad_events < 0 or self.min_events < 0:
+            raise ValueError(f"{self.slo}: minimum event counts cannot be negative")
 
     @property
     def name(self) -> str:
@@ -85,6 +90,9 @@ class BurnRateRule:
             "pending_s": self.pending.total_seconds(),
             "source": self.source,
             "source_alert": self.source_alert,
+            "min_bad_events": self.min_bad_events,
+            "min_events": self.min_events,
+            "remedy": self.remedy,
         }
 
 
@@ -203,7 +211,30 @@ def design_policy(
     )
     warnings = tuple(w for f in findings for w in f.warnings)
     questions = tuple(q for f in findings for q in f.questions)
-    return AlertPolicy(spec, rules, warnings, questions, events_per_hour, dropped)
+    return without_unreachable(AlertPolicy(spec, rules, warnings, questions, events_per_hour, dropped))
+
+
+def without_unreachable(policy: AlertPolicy) -> AlertPolicy:
+    """``policy`` without the rules whose error-ratio threshold is 1 or more (a ratio of bad to
+    all events cannot exceed 1: even a full outage never fires them), each listed in
+    :attr:`AlertPolicy.not_proposed` with the reason. The designed policy and every export go
+    through it, so no such rule is replayed, counted or exported as if it worked."""
+    never = [r for r in policy.rules if r.threshold >= 1.0]
+    if not never:
+        return policy
+    dropped = tuple(
+        NotProposed(
+            policy.spec.name,
+            r.long_window,
+            r.short_window,
+            f"the {format_duration(r.long_window)}/{format_duration(r.short_window)} rule of {policy.spec.name} can "
+            f"never fire: {r.burn_rate:.4g}x the budget of {policy.spec.target:.4g} is an error ratio of "
+            f"{r.threshold:.4g}, and a ratio of bad to all events cannot exceed 1. Lower its budget share or window.",
+        )
+        for r in never
+    )
+    rules = tuple(r for r in policy.rules if r.threshold < 1.0)
+    return replace(policy, rules=rules, not_proposed=(*policy.not_proposed, *dropped))
 
 
 def _within_data(
@@ -423,7 +454,8 @@ def _unreachable_rules(spec: SLOSpec, rules: tuple[BurnRateRule, ...]) -> _Findi
         topic="alert_unreachable_threshold",
         question=f"Which alert windows and budget shares should {spec.name} use? At {spec.target:.4g} the rules over "
         f"{names} need more than 100% errors.",
-        assumption="The rules were kept as designed; they will never fire.",
+        assumption="Left out of the designed policy and of every export (an imported policy is replayed as its tool "
+        "generates it, but these rules are not exported).",
         section="alerting",
     )
     return _Findings((warning,), (question,))

@@ -70,7 +70,8 @@ def replay(
     end of each interval (``interval_start + step``, when its counts are complete). A rule is
     true when both its long- and short-window request-weighted bad ratios exceed its
     threshold — ratios of trailing sums from one cumulative sum, never means of ratios (a
-    single-window rule has its long window as its short one). Rows whose long window reaches
+    single-window rule has its long window as its short one) — and its long window holds at least
+    ``min_bad_events`` bad and ``min_events`` events (low-traffic remedies; 0 without). Rows whose long window reaches
     back before the data (the warm-up) never fire: a partial window of a few quiet minutes
     would make one stray error look like a burn. A rule with a pending time fires once its
     condition has held for it (Prometheus ``for:``); a rule with slo-generator's rounding
@@ -86,6 +87,7 @@ def replay(
     for r in rules:
         long_n, short_n = _rows(r.long_window, step), _rows(r.short_window, step)
         fired = _exceeds(r, *sums[long_n], error_budget) & _exceeds(r, *sums[short_n], error_budget)
+        fired &= _enough(r, *sums[long_n])
         fired[: long_n - 1] = False  # warm-up: long window not yet full
         cols[r.name] = _held(fired, _rows(r.pending, step) + 1 if r.pending > pd.Timedelta(0) else 1)
     return pd.DataFrame(cols, index=index)
@@ -110,6 +112,12 @@ def _exceeds(rule: BurnRateRule, bad: np.ndarray, total: np.ndarray, error_budge
             round(burn, rule.burn_rate_decimals) if rule.burn_rate_decimals is not None else burn
         ) > rule.burn_rate
     return out
+
+
+def _enough(rule: BurnRateRule, bad: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """The low-traffic guards of a rule (:mod:`.lowtraffic`): at least ``min_bad_events`` bad
+    and ``min_events`` events in its long window (always true without them)."""
+    return (bad >= rule.min_bad_events) & (total >= rule.min_events)
 
 
 def _held(cond: np.ndarray, n: int) -> np.ndarray:
