@@ -114,6 +114,8 @@ SECTION_TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
     "alerting": (
         ("alert_policy_table", "Burn-rate alert rules"),
         ("backtest_table", "How the rules would have behaved on history"),
+        ("low_traffic_table", "Low traffic: where one bad request pages"),
+        ("remedies_table", "Low-traffic remedies replayed on history"),
         ("incident_scope_table", "Which incidents the backtest is scored on"),
         ("runbooks_table", "Runbooks"),
     ),
@@ -129,7 +131,7 @@ SECTION_TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
 
 
 #: Tables shown only when they have rows (an instrumentation plan only without telemetry).
-OPTIONAL_TABLES = frozenset({"instrumentation_table"})
+OPTIONAL_TABLES = frozenset({"instrumentation_table", "corrections_table", "low_traffic_table", "remedies_table"})
 
 
 def report_markdown(report: Mapping[str, Any]) -> str:

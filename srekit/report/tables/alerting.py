@@ -8,7 +8,14 @@ from typing import Any
 
 import pandas as pd
 
-from srekit.analysis.alerting.matching import BEFORE_RULE, OTHER_JOURNEY, OUTSIDE_RANGE, REASON_WORDS, ZERO_DURATION
+from srekit.analysis.alerting.matching import (
+    BEFORE_RULE,
+    CORRECTED,
+    OTHER_JOURNEY,
+    OUTSIDE_RANGE,
+    REASON_WORDS,
+    ZERO_DURATION,
+)
 from srekit.report.tables.format import fmt_duration_s, fmt_pct, frame, given, left_out, records, section
 
 POLICY_COLUMNS = ("alert", "SLO", "sends", "windows", "fires when budget burns at")
@@ -29,6 +36,7 @@ SCOPE_ROWS = (
     ("incidents", "in the incident log"),
     (OUTSIDE_RANGE, REASON_WORDS[OUTSIDE_RANGE]),
     (OTHER_JOURNEY, REASON_WORDS[OTHER_JOURNEY]),
+    (CORRECTED, REASON_WORDS[CORRECTED]),
     (ZERO_DURATION, REASON_WORDS[ZERO_DURATION]),
     (BEFORE_RULE, "started before any rule could fire (their long windows were not yet full of data)"),
     ("scored", "scored: the rules are judged on these"),
@@ -302,3 +310,56 @@ def warnings_text(report: Mapping[str, Any]) -> str:
 def _na(r: Mapping[str, Any]) -> Mapping[str, Any]:
     na = r.get("not_applicable")
     return na if isinstance(na, Mapping) else {}
+
+
+REMEDY_WORDS = {
+    "as_designed": "as designed",
+    "min_bad_events": "at least 3 bad requests in the long window",
+    "min_events": "only with enough traffic in the long window",
+    "longer_windows": "page windows × 4, burn rate ÷ 4",
+}
+
+
+def low_traffic_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
+    """Per page rule: the requests its windows hold at the 10th percentile of history and the bad
+    requests that fire it there (without ``detail``: only the SLOs where one bad request pages)."""
+    rows = [
+        {
+            "SLO": lt.get("slo"),
+            "rule": r.get("rule"),
+            "events in long window (p10)": f"{r.get('long_window_events_p10') or 0:,.0f}",
+            "events in short window (p10)": f"{r.get('short_window_events_p10') or 0:,.0f}",
+            "bad events that fire it": "never" if r.get("bad_events_to_fire") is None else r["bad_events_to_fire"],
+            "one bad event pages": "yes" if r.get("one_bad_event_fires") else "no",
+        }
+        for lt in records(section(report, "alerting"), "low_traffic")
+        if detail or lt.get("one_bad_event_pages")
+        for r in lt.get("rules") or []
+        if isinstance(r, Mapping) and r.get("severity") == "page"
+    ]
+    cols = ["SLO", "rule", "events in long window (p10)", "events in short window (p10)"]
+    empty = "No rule was replayed." if detail else "At the 10th percentile of traffic no single bad request pages."
+    return frame(rows, [*cols, "bad events that fire it", "one bad event pages"], empty)
+
+
+def remedies_table(report: Mapping[str, Any]) -> pd.DataFrame:
+    """For the SLOs where one bad request pages: each low-traffic remedy replayed on history
+    (pages, those during no incident, incidents and burn episodes paged) and the one chosen."""
+    rows = [
+        {
+            "SLO": lt.get("slo"),
+            "page rules": REMEDY_WORDS.get(str(o.get("remedy")), str(o.get("remedy"))),
+            "pages": o.get("pages"),
+            "false pages": o.get("false_pages"),
+            "incidents paged": f"{o.get('incidents_paged')} of {o.get('incidents')}",
+            "burn episodes paged": f"{o.get('episodes_paged')} of {o.get('episodes')}",
+            "chosen": ("yes, in force" if lt.get("adopted") else "yes (not adopted)")
+            if o.get("remedy") == lt.get("chosen")
+            else "",
+        }
+        for lt in records(section(report, "alerting"), "low_traffic")
+        for o in lt.get("remedies") or []
+        if isinstance(o, Mapping)
+    ]
+    cols = ["SLO", "page rules", "pages", "false pages", "incidents paged", "burn episodes paged", "chosen"]
+    return frame(rows, cols, "No SLO pages on a single bad request: no low-traffic remedy was needed.")

@@ -139,4 +139,4 @@ def corrections_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.
             )
     cols = ["correction", "reason", "when (UTC)", "windows in data", "minutes excluded", "SLO"]
     cols += ["bad events returned (window)", "budget returned", *(["bad / all events (history)"] if detail else [])]
-    return frame(rows, cols)
+    return frame(rows, cols, "No corrections are configured (`corrections:` in service.yaml).")
