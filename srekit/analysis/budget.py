@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from srekit.analysis.attribution import Attribution, attribute
 from srekit.analysis.calendar import MonthCompliance, monthly_compliance
 from srekit.analysis.corrections import CorrectionEffect, correction_effects
 from srekit.analysis.slo.events import grid_events, grid_interval, series_interval, sli_events
@@ -349,6 +350,7 @@ class ErrorBudgetPolicy:
     # every SLO's attainment per calendar month over the whole history (srekit.analysis.calendar)
     calendar: tuple[MonthCompliance, ...] = ()
     corrections: tuple[CorrectionEffect, ...] = ()  # service.yaml corrections and what each returned
+    attribution: tuple[Attribution, ...] = ()  # per SLO: bad events by incident, deploy hour, background
 
     def __post_init__(self) -> None:
         if set(self.actions) != set(STATES):
@@ -367,6 +369,7 @@ class ErrorBudgetPolicy:
             "actions": {k: list(v) for k, v in self.actions.items()},
             "calendar": [m.to_dict() for m in self.calendar],
             "corrections": [c.to_dict() for c in self.corrections],
+            "attribution": [a.to_dict() for a in self.attribution],
         }
 
 
@@ -401,6 +404,7 @@ class _SloBudget:
     burn_rate_history: pd.DataFrame | None = None
     questions: tuple[OpenQuestion, ...] = ()
     calendar: tuple[MonthCompliance, ...] = ()
+    attribution: Attribution | None = None
 
 
 def _slo_budget(
@@ -409,8 +413,10 @@ def _slo_budget(
     series: pd.DataFrame | None,
     as_of: pd.Timestamp,
     config: ServiceConfig,
+    history: tuple[pd.DataFrame | None, pd.DataFrame | None] = (None, None),
 ) -> _SloBudget:
-    """The budget, burn-down and burn-rate history of one SLO at ``as_of``."""
+    """The budget, burn-down and burn-rate history of one SLO at ``as_of``, and who spent it
+    (``history``: the incident log and the deploys)."""
     settings = GridSettings.of(config)
     try:
         if spec.sli != "timeslice" and grid is not None:
@@ -432,12 +438,22 @@ def _slo_budget(
         "Reported its state as no_data (0 bad of 0 events), not healthy.",
         SECTION,
     )
+    spent = attribute(
+        events,
+        spec,
+        window=(status.window_start, status.window_end),
+        incidents=history[0],
+        deploys=history[1],
+        service=config.service,
+        journeys=tuple(j.name for j in config.journeys),
+    )
     return _SloBudget(
         status,
         burn_down(events, spec, as_of=as_of, tz=config.timezone).assign(slo=spec.name),
         burn_rate_history(events, spec).assign(slo=spec.name),
         (idle,) if status.total_events == 0 else (),
         monthly_compliance(events, spec, end=as_of, tz=config.timezone),
+        spent,
     )
 
 
@@ -465,6 +481,8 @@ def budget_policy(
     grids: Mapping[str, JourneyGrid] | None = None,
     as_of: pd.Timestamp | None = None,
     corrections: Applied | None = None,
+    incidents: pd.DataFrame | None = None,
+    deploys: pd.DataFrame | None = None,
 ) -> ErrorBudgetPolicy:
     """Error budget, burn rates and state of every SLO at the end of the data (or ``as_of``).
 
@@ -473,7 +491,8 @@ def budget_policy(
     flagged as an open question). ``grids`` may pass :func:`~srekit.analysis.slo.grid.journey_grids` of
     ``telemetry`` when the caller has it already. ``corrections``: what loading applied
     (:func:`srekit.inputs.corrections.apply`; the frames given are already corrected), reported with
-    the budget each correction returned.
+    the budget each correction returned. ``incidents`` and ``deploys``: who spent each budget
+    (:mod:`srekit.analysis.attribution`).
     """
     end = _as_of(telemetry, series)
     if end is None:
@@ -483,7 +502,7 @@ def budget_policy(
         grids = {}
     elif grids is None:
         grids = journey_grids(telemetry, GridSettings.of(config))
-    parts = [_slo_budget(spec, grids.get(spec.journey), series, as_of, config) for spec in specs]
+    parts = [_slo_budget(s, grids.get(s.journey), series, as_of, config, (incidents, deploys)) for s in specs]
     budgets = tuple(p.status for p in parts if p.status is not None)
     windows = {b.slo: (b.window_start, b.window_end, b.allowed_bad_events) for b in budgets}
     return ErrorBudgetPolicy(
@@ -494,4 +513,5 @@ def budget_policy(
         burn_rate_history=_concat([p.burn_rate_history for p in parts]),
         calendar=tuple(m for p in parts for m in p.calendar),
         corrections=correction_effects(corrections, [s for s in specs if s.name in windows], windows),
+        attribution=tuple(p.attribution for p in parts if p.attribution is not None),
     )

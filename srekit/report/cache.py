@@ -245,6 +245,8 @@ class Analysis:
                 grids=self._grids(),
                 as_of=end,
                 corrections=getattr(inp, "corrections", None),
+                incidents=inp.incidents,
+                deploys=inp.deploys,
             )
         if key == "forecast":
             from srekit.analysis.forecast.analyze import forecast_budget

@@ -138,10 +138,9 @@ def analyze_alerting(
     episodes (:func:`srekit.analysis.alerting.replay.burn_episodes`). Per rule, for pages, for all
     rules together and for the Workbook's approach 1 (10-minute window at the SLO): precision,
     recall, median detection delay, reset time, alerts per week, budget spent before detection.
-    Per incident: which rule detected it first and how fast. The existing pages log is
-    summarised for comparison. ``grids``: ``slo.journey_grids(telemetry)`` when the caller has it.
-    ``corrections`` (what loading applied): no rule fires inside a correction window of its
-    journey; incidents wholly inside corrected time are not scored (reason ``corrected``).
+    Per incident: which rule detected it first and how fast; the pages log for comparison. ``grids``:
+    the journey grids when the caller has them. ``corrections``: no firing, no incident scored inside.
+    Low traffic: :func:`~srekit.analysis.alerting.lowtraffic.low_traffic` (its remedy may be in force).
     """
     windows = corrections.windows if corrections is not None else ()
     replayed = tuple(
@@ -149,10 +148,7 @@ def analyze_alerting(
     )
     with_data = tuple(r for r in replayed if len(r.events) > 1)
     if not with_data:
-        policies = tuple(r.policy for r in replayed)
-        questions = _open_questions(policies, specs, with_data, incidents)
-        runbooks = runbook_index(policies, config)
-        return AlertingReport(policies, (), None, None, None, (), _existing_pages(alerts), runbooks, questions)
+        return _not_replayed(replayed, specs, incidents, alerts, config)
     start, end = _replayed_range(with_data)
     weeks = max((end - start) / WEEK, 1.0 / 7.0)
     impacts = incident_impacts(incidents, start, end)
@@ -182,6 +178,21 @@ def analyze_alerting(
         outcomes=tuple(outcome(r, scored=_of_slo(scored.outcomes, r)) for r in with_data),
         not_scored=scored.not_scored,
         low_traffic=tuple(x[0] for x in lows),
+    )
+
+
+def _not_replayed(
+    replayed: Sequence[ReplayedSLO],
+    specs: Sequence[SLOSpec],
+    incidents: pd.DataFrame | None,
+    alerts: pd.DataFrame | None,
+    config: ServiceConfig,
+) -> AlertingReport:
+    """The report when no SLO has history to replay on: the policies, questions and runbooks."""
+    policies = tuple(r.policy for r in replayed)
+    questions = _open_questions(policies, specs, (), incidents)
+    return AlertingReport(
+        policies, (), None, None, None, (), _existing_pages(alerts), runbook_index(policies, config), questions
     )
 
 

@@ -136,3 +136,28 @@ def plot_budget_consumed(budgets: pd.DataFrame, *, ax: Axes | None = None) -> Ax
     ax.set_ylabel("SLO")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     return ax
+
+
+def plot_attribution(shares: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+    """Who spent each SLO's budget: one stacked horizontal bar per SLO, a segment per incident,
+    the deploy hours together and the background, as shares of the SLO's bad events.
+
+    ``shares``: :func:`srekit.report.tables.attribution_shares` (slo, source, share)."""
+    title = "Who spent the error budget (share of bad events)"
+    if shares.empty:
+        return no_data(ax or new_axes(None, (8.0, 3.0)), title, "no SLO had a bad event to attribute.")
+    wide = shares.pivot_table(index="slo", columns="source", values="share", aggfunc="sum", fill_value=0.0, sort=False)
+    last = [c for c in ("deploys", "background") if c in wide.columns]
+    wide = wide[[c for c in wide.columns if c not in last] + last]
+    ax = new_axes(ax, (8.0, 0.5 * len(wide) + 1.8))
+    left = pd.Series(0.0, index=wide.index)
+    for source in wide.columns:
+        color = "0.75" if source == "background" else ("0.45" if source == "deploys" else None)
+        ax.barh(wide.index.astype(str), wide[source], left=left, label=str(source), color=color)
+        left = left + wide[source]
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", title="spent by")
+    return ax

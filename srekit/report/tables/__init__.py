@@ -20,7 +20,14 @@ from srekit.report.tables.alerting import (
     warnings_text,
 )
 from srekit.report.tables.backlog import backlog_table
-from srekit.report.tables.budget import actions_table, budget_consumed, budget_table, corrections_table
+from srekit.report.tables.budget import (
+    actions_table,
+    attribution_shares,
+    attribution_table,
+    budget_consumed,
+    budget_table,
+    corrections_table,
+)
 from srekit.report.tables.explain import explain_table
 from srekit.report.tables.forecast import forecast_risk, forecast_table, model_table, what_if_table
 from srekit.report.tables.format import empty_text, fmt_duration_s, fmt_pct, section_status
@@ -98,6 +105,8 @@ __all__ = [
     "budget_consumed",
     "budget_table",
     "corrections_table",
+    "attribution_shares",
+    "attribution_table",
     "low_traffic_table",
     "remedies_table",
     "forecast_risk",

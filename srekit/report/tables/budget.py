@@ -140,3 +140,59 @@ def corrections_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.
     cols = ["correction", "reason", "when (UTC)", "windows in data", "minutes excluded", "SLO"]
     cols += ["bad events returned (window)", "budget returned", *(["bad / all events (history)"] if detail else [])]
     return frame(rows, cols, "No corrections are configured (`corrections:` in service.yaml).")
+
+
+def _source_name(src: Mapping[str, Any]) -> str:
+    kind = src.get("kind")
+    if kind == "incident":
+        return f"incident {src.get('id')}"
+    if kind == "deploy":
+        return f"hour after deploy {src.get('id')}"
+    if kind == "other_deploys":
+        return f"hours after {src.get('id')} (each under 1% of the bad events)"
+    return "background (no incident, no deploy)"
+
+
+def attribution_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
+    """Who spent each SLO's budget: its bad events by incident, deploy hour and background, in
+    the current window (``detail``: also over the whole history, with minutes and events)."""
+    rows = []
+    for a in records(section(report, "error_budget_policy"), "attribution"):
+        for src in a.get("sources") or []:
+            if not isinstance(src, Mapping) or not (src.get("bad_events_window") or detail):
+                continue
+            rows.append(
+                {
+                    "SLO": a.get("slo"),
+                    "spent by": _source_name(src),
+                    "bad events (window)": f"{src.get('bad_events_window') or 0:,}",
+                    "share of the window's bad events": fmt_pct(src.get("share_window"), 1),
+                    "minutes (window)": f"{src.get('minutes_window') or 0:,.0f}",
+                    "bad events (history)": f"{src.get('bad_events') or 0:,}",
+                    "share (history)": fmt_pct(src.get("share"), 1),
+                    "minutes / events (history)": f"{src.get('minutes') or 0:,.0f} / {src.get('events') or 0:,}",
+                }
+            )
+    cols = ["SLO", "spent by", "bad events (window)", "share of the window's bad events", "minutes (window)"]
+    more = ["bad events (history)", "share (history)", "minutes / events (history)"] if detail else []
+    return frame(rows, [*cols, *more], "No SLO had a bad event to attribute.")
+
+
+def attribution_shares(report: Mapping[str, Any], *, scope: str = "window") -> pd.DataFrame:
+    """Numbers behind the attribution chart: slo, source (incident id, ``deploys`` for all deploy
+    hours together, ``background``), share of the SLO's bad events in the current window
+    (``scope="history"``: over the whole history)."""
+    key = "share_window" if scope == "window" else "share"
+    rows = []
+    for a in records(section(report, "error_budget_policy"), "attribution"):
+        for src in a.get("sources") or []:
+            if isinstance(src, Mapping) and src.get(key):
+                kind = src.get("kind")
+                name = (
+                    str(src.get("id")) if kind == "incident" else ("background" if kind == "background" else "deploys")
+                )
+                rows.append({"slo": str(a.get("slo")), "source": name, "share": float(src[key])})
+    out = frame(rows, ["slo", "source", "share"])
+    if not len(out):
+        return out
+    return out.groupby(["slo", "source"], as_index=False, sort=False).agg(share=("share", "sum"))
