@@ -161,7 +161,7 @@ def test_tables_say_not_applicable_and_why():
         "n/a — no scorable incident in the replayed range (1 of another journey or service"
     )
     scope = tables.incident_scope_table(view)
-    assert scope["incidents"].tolist() == [4, 1, 1, 1, 0, 1]
+    assert scope["incidents"].tolist() == [4, 1, 1, 0, 1, 0, 1]  # … other journey, corrected, zero duration …
     assert scope["in the backtest"].iloc[-1].startswith("scored")
     not_scored = tables.incidents_not_scored_table(view)
     assert not_scored["incident"].tolist() == ["S1", "B1"]
@@ -437,6 +437,7 @@ def test_github_statuspage_history_against_nab_latency():
         "scored": 0,
         "outside_range": 1276,
         "other_journey": 3,
+        "corrected": 0,
         "zero_duration": 0,
         "before_rule_could_fire": 0,
     }

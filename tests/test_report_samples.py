@@ -132,7 +132,8 @@ def test_index_lists_the_run(sample_run: dict) -> None:
     run: Path = sample_run["run"]
     rel = run.relative_to(sample_run["out"]).as_posix()
     assert f'href="{rel}/00_reliability_report.html"' in index and 'class="ok">ok' in index
-    assert "requests: 74,476,144" in index and "succeeded: 99.9" in index
+    # requests outside the sample's maintenance windows (corrections: 18,996 requests cleared)
+    assert "requests: 74,457,148" in index and "succeeded: 99.9" in index
 
 
 # ------------------------------------------------------------------------------------------

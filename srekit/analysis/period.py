@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.core.questions import OpenQuestion
+from srekit.inputs.corrections import Applied
 from srekit.inputs.intervals import Interval, infer
 from srekit.inputs.ledger import LedgerEntry
 
@@ -314,6 +315,7 @@ class AnalysedInputs:
     ledger: tuple[LedgerEntry, ...]
     intervals: Mapping[str, Interval] = field(default_factory=dict)
     loadtests: tuple[Any, ...] = ()
+    corrections: Applied | None = None  # service.yaml corrections as loading applied them
 
 
 def clip_inputs(inputs: Any, period: Period) -> AnalysedInputs:
@@ -337,4 +339,5 @@ def clip_inputs(inputs: Any, period: Period) -> AnalysedInputs:
         ledger=tuple(getattr(inputs, "ledger", ())),
         intervals=dict(period.intervals),
         loadtests=tuple(getattr(inputs, "loadtests", ()) or ()),
+        corrections=getattr(inputs, "corrections", None),
     )

@@ -244,7 +244,7 @@ class Analysis:
                 cfg,
                 grids=self._grids(),
                 as_of=end,
-                corrections=getattr(inp, "corrections", None),
+                corrections=inp.corrections,
                 incidents=inp.incidents,
                 deploys=inp.deploys,
             )
@@ -271,13 +271,13 @@ class Analysis:
                 inp.alerts,
                 cfg,
                 grids=self._grids(),
-                corrections=getattr(inp, "corrections", None),
+                corrections=inp.corrections,
             )
         if key == "incident_response":
             from srekit.analysis.incidents.analyze import analyze_incidents
             from srekit.analysis.incidents.planned import planned_ids
 
-            applied = getattr(inp, "corrections", None)
+            applied = inp.corrections
 
             return analyze_incidents(
                 inp.incidents,
