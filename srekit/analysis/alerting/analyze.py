@@ -14,6 +14,7 @@ import pandas as pd
 from srekit.analysis.alerting.backtest import IncidentDetection, NotScored, RuleOutcome, RuleScore, backtest
 from srekit.analysis.alerting.compare import WORKBOOK, PolicyOutcome, policy_outcome
 from srekit.analysis.alerting.events import step_of
+from srekit.analysis.alerting.exhaustion import replay_exhaustion
 from srekit.analysis.alerting.lowtraffic import LowTraffic, low_traffic
 from srekit.analysis.alerting.matching import IncidentMatch, incident_impacts, logged_incidents
 from srekit.analysis.alerting.pages import WEEK, PagesSummary, summarize_pages
@@ -73,6 +74,7 @@ class AlertingReport:
     comparison: tuple[PolicyOutcome, ...] = ()  # imported policies next to the Workbook's, per SLO
     not_scored: tuple[NotScored, ...] = ()  # incidents in the replayed range that no rule is scored on
     low_traffic: tuple[LowTraffic, ...] = ()  # per replayed SLO: window traffic, remedies, the choice
+    exhaustion: tuple[RuleScore, ...] = ()  # per replayed SLO: the exhaustion ticket, offered, not in force
     outcomes: tuple[PolicyOutcome, ...] = field(default=(), compare=False, repr=False)  # policy in force, per SLO
 
     @property
@@ -95,6 +97,7 @@ class AlertingReport:
                 "overall_pages": None if self.overall_pages is None else self.overall_pages.to_dict(),
                 "single_window_baseline": None if self.baseline is None else self.baseline.to_dict(),
                 "incident_scope": None if self.overall is None else self.overall.scope.to_dict(),
+                "exhaustion": [x.to_dict() for x in self.exhaustion],
             },
             "incidents": [d.to_dict() for d in self.detections],
             "incidents_not_scored": [n.to_dict() for n in self.not_scored],
@@ -151,8 +154,7 @@ def analyze_alerting(
         return _not_replayed(replayed, specs, incidents, alerts, config)
     start, end = _replayed_range(with_data)
     weeks = max((end - start) / WEEK, 1.0 / 7.0)
-    impacts = incident_impacts(incidents, start, end)
-    logged = logged_incidents(incidents)
+    impacts, logged = incident_impacts(incidents, start, end), logged_incidents(incidents)
     match = IncidentMatch.of(config)
     lows = [low_traffic(r, impacts, weeks, match, logged, config.limits.max_intervals) for r in with_data]
     with_data, policies = tuple(x[1] for x in lows), _in_force(replayed, [x[1] for x in lows])
@@ -178,6 +180,21 @@ def analyze_alerting(
         outcomes=tuple(outcome(r, scored=_of_slo(scored.outcomes, r)) for r in with_data),
         not_scored=scored.not_scored,
         low_traffic=tuple(x[0] for x in lows),
+        exhaustion=_exhaustion(with_data, impacts, weeks, match, logged, config.limits.max_intervals),
+    )
+
+
+def _exhaustion(
+    with_data: Sequence[ReplayedSLO],
+    impacts: pd.DataFrame,
+    weeks: float,
+    match: IncidentMatch,
+    logged: int | None,
+    max_intervals: int,
+) -> tuple[RuleScore, ...]:
+    """The exhaustion ticket of every replayed SLO, scored beside the policy (not in force)."""
+    return tuple(
+        replay_exhaustion(r, impacts, weeks, match=match, logged=logged, max_intervals=max_intervals) for r in with_data
     )
 
 

@@ -19,7 +19,7 @@ from srekit.core.timeutil import every_words, format_duration, parse_duration, p
 from srekit.inputs.config import ServiceConfig
 
 SEVERITIES = ("page", "ticket")
-SPEEDS = ("fast", "slow")
+SPEEDS = ("fast", "slow", "exhaustion")
 SHORT_WINDOW_DIVISOR = 12  # Workbook ch. 5: "a short window of 1/12 the duration of the long window"
 MIN_SENSIBLE_BURN_RATE = 0.5  # below: fires while the budget lasts twice the period
 
@@ -45,6 +45,7 @@ class BurnRateRule:
     min_bad_events: int = 0  # low-traffic remedy: also at least this many bad events in the long window
     min_events: int = 0  # low-traffic remedy: also at least this many events in the long window
     remedy: str | None = None  # the low-traffic remedy this rule carries (srekit.analysis.alerting.lowtraffic)
+    budget_window: pd.Timedelta | None = None  # exhaustion rules: the remaining budget is read over it (.exhaustion)
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -64,8 +65,9 @@ class BurnRateRule:
 
     @property
     def name(self) -> str:
-        """Stable id, e.g. ``checkout-availability/page/1h``."""
-        return f"{self.slo}/{self.severity}/{format_duration(self.long_window)}"
+        """Stable id, e.g. ``checkout-availability/page/1h`` (``…/exhaustion/6h`` for an exhaustion rule)."""
+        kind = "exhaustion" if self.budget_window is not None else self.severity
+        return f"{self.slo}/{kind}/{format_duration(self.long_window)}"
 
     @property
     def single_window(self) -> bool:
@@ -93,6 +95,7 @@ class BurnRateRule:
             "min_bad_events": self.min_bad_events,
             "min_events": self.min_events,
             "remedy": self.remedy,
+            "budget_window": None if self.budget_window is None else format_duration(self.budget_window),
         }
 
 
@@ -172,7 +175,7 @@ def alert_name(slo: str, speed: str) -> str:
     camel = "".join(p[:1].upper() + p[1:] for p in re.split(r"[^0-9A-Za-z]+", slo) if p)
     if not camel or not camel[0].isalpha():
         camel = "Slo" + camel
-    return f"{camel}BudgetBurn{speed.capitalize()}"
+    return f"{camel}BudgetExhaustion" if speed == "exhaustion" else f"{camel}BudgetBurn{speed.capitalize()}"
 
 
 def design_policy(

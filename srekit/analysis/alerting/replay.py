@@ -82,11 +82,15 @@ def replay(
     index = pd.DatetimeIndex(events.index + step, name="evaluated_at")
     if events.empty:
         return pd.DataFrame({r.name: pd.Series([], dtype=bool) for r in rules}, index=index)
-    sums = window_sums(events, [w for r in rules for w in (r.long_window, r.short_window)], have=sums)
+    windows = [w for r in rules for w in (r.long_window, r.short_window, r.budget_window) if w is not None]
+    sums = window_sums(events, windows, have=sums)
     cols = {}
     for r in rules:
         long_n, short_n = _rows(r.long_window, step), _rows(r.short_window, step)
-        fired = _exceeds(r, *sums[long_n], error_budget) & _exceeds(r, *sums[short_n], error_budget)
+        if r.budget_window is not None:
+            fired = _exhausting(r, sums[long_n], sums[_rows(r.budget_window, step)], error_budget)
+        else:
+            fired = _exceeds(r, *sums[long_n], error_budget) & _exceeds(r, *sums[short_n], error_budget)
         fired &= _enough(r, *sums[long_n])
         fired[: long_n - 1] = False  # warm-up: long window not yet full
         cols[r.name] = _held(fired, _rows(r.pending, step) + 1 if r.pending > pd.Timedelta(0) else 1)
@@ -112,6 +116,22 @@ def _exceeds(rule: BurnRateRule, bad: np.ndarray, total: np.ndarray, error_budge
             round(burn, rule.burn_rate_decimals) if rule.burn_rate_decimals is not None else burn
         ) > rule.burn_rate
     return out
+
+
+def _exhausting(
+    rule: BurnRateRule,
+    recent: tuple[np.ndarray, np.ndarray],
+    period: tuple[np.ndarray, np.ndarray],
+    error_budget: float | None,
+) -> np.ndarray:
+    """An exhaustion rule (:mod:`.exhaustion`): the budget left over the trailing budget window,
+    ``R = max(0, 1 − ratio_P / b)``, would be gone within the rule's horizon at the burn rate of
+    its long window: ``ratio_W > R × threshold`` (threshold = (P / horizon) × b), with some
+    burn (``ratio_W > 0``). At a full budget it is a burn-rate rule of P / horizon."""
+    budget = error_budget if error_budget is not None else rule.threshold / rule.burn_rate
+    left = np.maximum(1.0 - tm.ratio(*period) / budget, 0.0)
+    ratio = tm.ratio(*recent)
+    return (ratio > left * rule.threshold) & (ratio > 0)
 
 
 def _enough(rule: BurnRateRule, bad: np.ndarray, total: np.ndarray) -> np.ndarray:
@@ -284,7 +304,9 @@ def replay_policy(
     (maintenance, data loss, false positives): an evaluation of an interval inside one never fires,
     as the exported rules' ``unless srekit_maintenance`` (the events there are already cleared)."""
     spec = policy.spec
-    longest = max((r.long_window for r in policy.rules), default=pd.Timedelta(0))
+    longest = max(
+        (w for r in policy.rules for w in (r.long_window, r.budget_window) if w is not None), default=pd.Timedelta(0)
+    )
     look = lookback()
     if look is not None and longest > look:
         events = regularise(events, GridSettings((longest,), max_intervals))

@@ -81,12 +81,13 @@ def _policy_row(p: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def backtest_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
-    """How the rules would have behaved on history (overall, pages only, each rule); ``detail``
-    adds the burn episodes caught, the reset time, alerts per week and the single-window
+    """How the rules would have behaved on history (overall, pages only, each rule, then the
+    exhaustion ticket offered per SLO: :mod:`srekit.analysis.alerting.exhaustion`); ``detail`` adds the burn episodes caught, the reset time, alerts per week and the single-window
     baseline (Workbook approach 1) for comparison."""
     bt = section(report, "alerting").get("backtest") or {}
     unions = ("overall", "overall_pages")
     recs = [bt[k] for k in unions if isinstance(bt.get(k), Mapping)] + records(bt, "rules")
+    recs += [{**r, "rule": f"{r.get('rule')} (offered, not in force)"} for r in records(bt, "exhaustion")]
     if detail and isinstance(bt.get("single_window_baseline"), Mapping):
         recs.append(bt["single_window_baseline"])
     return frame(
