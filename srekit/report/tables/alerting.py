@@ -82,8 +82,9 @@ def _policy_row(p: Mapping[str, Any]) -> dict[str, Any]:
 
 def backtest_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
     """How the rules would have behaved on history (overall, pages only, each rule, then the
-    exhaustion ticket offered per SLO: :mod:`srekit.analysis.alerting.exhaustion`); ``detail`` adds the burn episodes caught, the reset time, alerts per week and the single-window
-    baseline (Workbook approach 1) for comparison."""
+    exhaustion ticket offered per SLO: :mod:`srekit.analysis.alerting.exhaustion`); ``detail``
+    adds the burn episodes caught, the reset time, alerts per week and the single-window baseline
+    (Workbook approach 1) for comparison."""
     bt = section(report, "alerting").get("backtest") or {}
     unions = ("overall", "overall_pages")
     recs = [bt[k] for k in unions if isinstance(bt.get(k), Mapping)] + records(bt, "rules")
