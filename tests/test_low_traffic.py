@@ -155,3 +155,29 @@ def test_report_json_fields_for_low_traffic(per_min, to_fire):
     page_1h = next(r for r in entry["rules"] if r["rule"].endswith("/page/1h"))
     assert page_1h["long_window_events_p10"] == 60 * per_min and page_1h["bad_events_to_fire"] == to_fire
     assert entry["one_bad_event_pages"] is (per_min == 1) and bool(entry["remedies"]) is (per_min == 1)
+
+
+def test_srekit_rules_exports_the_adopted_remedy(tmp_path):
+    """`srekit rules` replays the proposed SLOs on the loaded history too, so its rules.yml
+    carries the remedy `srekit analyze` adopts."""
+    import sys
+
+    tel = refunds()
+    tel.assign(le_100=tel["total"] - tel["errors"], le_1000=tel["total"]).to_parquet(tmp_path / "t.parquet")
+    inc = incidents()
+    inc.to_csv(tmp_path / "incidents.csv", index=False)
+    doc = {
+        "service": "shop",
+        "data": {"telemetry": "t.parquet", "incidents": "incidents.csv"},
+        "journeys": [{"name": "refunds", "slos": {"availability": 99.9}}],
+        "slo": {"window": "28d"},
+        "oncall": {"coverage": "24x7"},
+    }
+    (tmp_path / "service.yaml").write_text(yaml.safe_dump(doc))
+    cmd = [sys.executable, "-m", "srekit.cli", "rules", "--config", str(tmp_path / "service.yaml")]
+    res = subprocess.run(
+        [*cmd, "--format", "prometheus", "--out", str(tmp_path / "out")], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr
+    text = (tmp_path / "out" / "prometheus" / "rules.yml").read_text()
+    assert "slo:sli_errors:count1h" in text and "slo:sli_errors:count6h" in text and ">= 3" in text

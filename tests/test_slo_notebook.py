@@ -30,12 +30,16 @@ def test_notebook_runs_on_the_samples(tmp_path: Path) -> None:
     assert not [o for o in outputs if o.get("output_type") == "error"]
     html = "".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
     images = re.findall(r'<img src="data:image/svg\+xml;base64,[^"]+" alt="([^"]+)"', html)
-    assert len(images) == 3 and all(len(a) > 40 for a in images)
+    assert len(images) == 4 and all(len(a) > 40 for a in images)  # … and who spent the budget
+    assert any(a.startswith("Stacked bars, one per SLO") for a in images)
     for caption in (
         "Service level indicators",
         "Threshold proposals per journey and target",
         "SLO options",
         "Error budget per SLO",
+        "Bad events per SLO by incident, deploy hour and background",
+        "Corrections: the budget each returned, per SLO",
+        "planned database failover drill of checkout",
         "Open questions",
     ):
         assert caption in html

@@ -21,6 +21,7 @@ from srekit.cli import add_limit_argument, output_folder, with_limits
 from srekit.core.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
+    from srekit.analysis.alerting.policy import AlertPolicy
     from srekit.core.spec import SLOSpec
     from srekit.inputs.config import OncallConfig, ServiceConfig
 
@@ -124,7 +125,7 @@ def run_rules(args: argparse.Namespace) -> int:
 
     config = with_limits(load_config(args.config), args.limit)
     out = output_folder(args.out)
-    specs = export_specs(config)
+    specs, policies = export_plan(config)
     if not specs:
         named = ", ".join(str(p) for p in (*config.slo.openslo, *(i.path for i in config.slo.imports))) or "slos:"
         raise InputError(
@@ -132,7 +133,7 @@ def run_rules(args: argparse.Namespace) -> int:
             "(kind: SLO), or drop slo.openslo / slo.import / slos: so srekit proposes SLOs from the telemetry"
         )
     formats = FORMATS if args.format == "all" else (args.format,)
-    paths = export_all(specs, config, out, formats=formats)
+    paths = export_all(specs, config, out, formats=formats, policies=policies)
     for path in paths:
         print(path)
     if "grafana" in formats:
@@ -140,6 +141,24 @@ def run_rules(args: argparse.Namespace) -> int:
 
         print(check_dashboard_files([p for p in paths if p.parent.name == "grafana"]))
     return 0
+
+
+def export_plan(config: ServiceConfig) -> tuple[tuple[SLOSpec, ...], tuple[AlertPolicy, ...] | None]:
+    """The SLOs ``srekit rules`` exports and, when they are proposed from the loaded inputs, the
+    policies in force on that history (low-traffic remedies adopted, as ``srekit analyze``
+    exports them; corrections applied); ``None``: each SLO's policy as designed or imported."""
+    if config.slo.openslo or config.slo.imports or config.slos:
+        return export_specs(config), None
+    from srekit.analysis.alerting.analyze import analyze_alerting
+    from srekit.analysis.slo.propose import propose_slos
+    from srekit.inputs.loaders import load_inputs
+
+    inputs = load_inputs(config)
+    specs = tuple(propose_slos(inputs.telemetry, inputs.series, config).specs)
+    report = analyze_alerting(
+        inputs.telemetry, inputs.series, specs, inputs.incidents, None, config, corrections=inputs.corrections
+    )
+    return specs, report.policies
 
 
 def export_specs(config: ServiceConfig) -> tuple[SLOSpec, ...]:
