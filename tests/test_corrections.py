@@ -340,3 +340,23 @@ def test_the_samples_maintenance_windows_reach_every_section():
     firings = a.alerting.firings
     for w in windows:
         assert not ((firings["start"] >= w.start) & (firings["start"] < w.end)).any()
+
+
+def test_a_hostile_reason_is_shown_as_text_in_html_and_markdown():
+    """The reason is user text: escaped where it lands (HTML tables, report.md), kept as it came
+    in report.json."""
+    from srekit.report import tables
+    from srekit.report.markdown import md_display
+    from srekit.report.nbshow import table_html
+
+    reason = "<img src=x onerror=alert(1)> | *bold* [link](javascript:alert(1))"
+    tel = telemetry(2 * 1440, {(100, 110): 50})
+    c = cfg({"start": at(90), "duration": "1h", "reason": reason})
+    fixed, _, applied = apply(c, tel, None)
+    report = {"error_budget_policy": budget_policy(fixed, None, [spec()], c, corrections=applied).to_dict()}
+    assert report["error_budget_policy"]["corrections"][0]["reason"] == reason
+    table = tables.corrections_table(report)
+    html = table_html(table)
+    assert "<img" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    md = "\n".join(md_display(table))
+    assert "\\<img src\\=x" in md and "\\[link\\](javascript" in md and "\\| \\*bold\\*" in md  # literal text
