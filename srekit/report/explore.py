@@ -129,7 +129,11 @@ def explorer(
 
     analysis = open_analysis("", config_path, seed=seed, prometheus_url=prometheus_url)
     inputs, config = analysis.inputs, analysis.config
-    history = prepare_history(inputs.telemetry, inputs.series, inputs.incidents, config, analysis.specs)
+    applied = inputs.corrections
+    windows = applied.windows if applied is not None else ()
+    history = prepare_history(
+        inputs.telemetry, inputs.series, inputs.incidents, config, analysis.specs, corrections=windows
+    )
     first = default_choice(history)
     if journey or sli:
         first = switch_to(history, first, journey or first.journey, sli or first.sli)

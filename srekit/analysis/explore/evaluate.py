@@ -127,7 +127,7 @@ def replay_choice(view: SliView, spec: SLOSpec, config: ServiceConfig) -> Replay
         policy = policy_for(spec, config, events_per_hour=view.events_per_hour)
     except ConfigError as exc:
         raise ExploreError(str(exc)) from exc
-    return replay_policy(policy, view.events, sums=view.sums)
+    return replay_policy(policy, view.events, sums=view.sums, excluded=view.excluded)
 
 
 def past_window_stats(view: SliView, spec: SLOSpec) -> WindowStats:

@@ -17,6 +17,7 @@ from srekit.analysis.slo.grid import JourneyGrid, journey_grids
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
+from srekit.inputs.corrections import Window
 
 KINDS = ("availability", "latency", "timeslice")
 #: Bucket edges a gauge series' threshold snaps to: the edges the threshold proposals bin it on.
@@ -38,6 +39,7 @@ class ExploreHistory:
     journeys: tuple[str, ...]
     start: pd.Timestamp | None
     end: pd.Timestamp | None
+    corrections: tuple[Window, ...] = ()  # correction windows over the data (no firing counts there)
 
     def kinds(self, journey: str) -> tuple[str, ...]:
         """The SLI kinds the data supports for ``journey`` (empty: no data at all)."""
@@ -65,11 +67,13 @@ def prepare_history(
     slos: Sequence[SLOSpec] = (),
     *,
     grids: Mapping[str, JourneyGrid] | None = None,
+    corrections: Sequence[Window] = (),
 ) -> ExploreHistory:
     """Everything the explorer reads, computed once: ``journey_grids(telemetry)`` (``grids``
     may pass it when the caller has it), each journey's usable series samples, the data range
     and the journeys to offer: those of the SLOs in force first, then the others by traffic,
-    then series journeys, then journeys ``service.yaml`` names without any data."""
+    then series journeys, then journeys ``service.yaml`` names without any data. ``corrections``:
+    the correction windows loading applied (the frames given are corrected already)."""
     tel = telemetry if telemetry is not None and not telemetry.empty else None
     by_journey = (grids if grids is not None else journey_grids(tel)) if tel is not None else {}
     samples = _series_samples(series)
@@ -84,6 +88,7 @@ def prepare_history(
         journeys=_journeys(by_journey, samples, config, slos),
         start=_data_start(tel, gauge),
         end=_data_end(tel, gauge),
+        corrections=tuple(corrections),
     )
 
 

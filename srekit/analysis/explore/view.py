@@ -23,6 +23,7 @@ from srekit.analysis.slo.events import grid_events, sli_events
 from srekit.analysis.slo.grid import series_blocks
 from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
+from srekit.inputs.corrections import Window
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ class SliView:
     end: pd.Timestamp  # end of the range (the budget's "now")
     match: IncidentMatch
     logged: int
+    excluded: tuple[Window, ...] = ()  # the journey's correction windows (no firing counts there)
 
     @property
     def journey_impacts(self) -> pd.DataFrame:
@@ -102,6 +104,7 @@ def sli_view(history: ExploreHistory, choice: Choice) -> SliView:
         end=choice.end,
         match=IncidentMatch.of(history.config),
         logged=logged_incidents(history.incidents),
+        excluded=tuple(w for w in history.corrections if choice.journey in w.journeys),
     )
 
 
