@@ -136,4 +136,8 @@ def _config(path: Path) -> None:
             j["owner"] = JOURNEY_OWNER
     doc["oncall"]["team"] = TEAM
     doc["owners"].update(OWNERS)
+    for c in doc.get("corrections", []):  # maintenance windows (issue 16): hostile reason, renamed journeys
+        c["reason"] = f"{OWNER} {c['reason']}"
+        if isinstance(c.get("slos"), list):
+            c["slos"] = [JOURNEYS.get(n, n) for n in c["slos"]]
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -181,3 +181,17 @@ def test_srekit_rules_exports_the_adopted_remedy(tmp_path):
     assert res.returncode == 0, res.stderr
     text = (tmp_path / "out" / "prometheus" / "rules.yml").read_text()
     assert "slo:sli_errors:count1h" in text and "slo:sli_errors:count6h" in text and ">= 3" in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 10_000), max_size=50),
+    zeros=st.integers(0, 60),
+    q=st.floats(0, 1),
+)
+def test_quantile_with_zeros_is_numpys_quantile_of_the_dense_grid(values, zeros, q):
+    from srekit.analysis.alerting.lowtraffic import quantile_with_zeros
+
+    dense = np.concatenate([np.zeros(zeros), np.asarray(values, dtype=float)])
+    expected = float(np.quantile(dense, q)) if len(dense) else 0.0
+    assert quantile_with_zeros(np.asarray(values, dtype=float), zeros, q) == pytest.approx(expected, abs=1e-9)

@@ -138,6 +138,35 @@ def _sums(owner: np.ndarray, values: np.ndarray, n: int, mask: np.ndarray) -> np
     return np.bincount(np.where(owner < 0, n, owner)[mask], weights=values[mask], minlength=n + 1)
 
 
+def _claimed(spans: pd.DataFrame, lo: int, hi: int, origin: int, step: int) -> np.ndarray:
+    """Intervals each span claims first on the dense grid of ``step`` µs from ``origin``, counted
+    between positions ``lo`` and ``hi`` (exclusive): what the grid would give with no run
+    skipped (a grid sized by the data leaves long empty runs out, but they still pass in time)."""
+    out = np.zeros(len(spans) + 1, dtype=np.float64)
+    taken: list[tuple[int, int]] = []  # merged [a, b) positions already claimed
+    starts = pd.DatetimeIndex(spans["start"]).as_unit("us").asi8
+    ends = pd.DatetimeIndex(spans["end"]).as_unit("us").asi8
+    for k in range(len(spans)):
+        a = min(max(-(-(int(starts[k]) - origin) // step), lo), hi)
+        b = min(max(-(-(int(ends[k]) - origin) // step), lo), hi)
+        overlap = sum(max(0, min(b, y) - max(a, x)) for x, y in taken)
+        out[k] = max(b - a - overlap, 0)
+        if b > a:
+            taken = _merge([*taken, (a, b)])
+    out[-1] = (hi - lo) - out[:-1].sum()
+    return out
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
 def attribute(
     events: pd.DataFrame,
     spec: SLOSpec,
@@ -151,19 +180,25 @@ def attribute(
     """``events`` (one SLO's ``total``/``bad`` per interval, corrected) attributed to sources.
     ``window``: the current budget window; ``service``: an incident naming it concerns every SLO;
     ``journeys``: a deploy whose ``service`` is one of them counts for that journey only.
-    Minutes count the intervals of the events' grid (long runs without data are not on it)."""
+    Minutes count the intervals of the dense grid from the first interval to the last."""
     idx = pd.DatetimeIndex(events.index)
     stamps = idx.as_unit("us").asi8
-    step_min = float(np.diff(stamps).min()) / 60e6 if len(stamps) > 1 else 1.0
-    end = idx[-1] + pd.Timedelta(minutes=step_min) if len(idx) else window[1]
+    step = int(np.diff(stamps).min()) if len(stamps) > 1 else 60_000_000
+    end = idx[-1] + pd.Timedelta(step, unit="us") if len(idx) else window[1]
     spans = _spans(incidents, deploys, spec, service, journeys, end)
     owner = _owners(stamps, spans)
     bad, total = events["bad"].to_numpy(np.float64), events["total"].to_numpy(np.float64)
-    every = np.ones(len(stamps), dtype=bool)
     inside = (stamps >= window[0].value // 1000) & (stamps < window[1].value // 1000)
-    n = len(spans)
-    hist = [_sums(owner, v, n, every) for v in (bad, total, np.full(len(bad), step_min))]
-    win = [_sums(owner, v, n, inside) for v in (bad, total, np.full(len(bad), step_min))]
+    n, origin = len(spans), int(stamps[0]) if len(stamps) else 0
+    count = int((int(stamps[-1]) - origin) // step) + 1 if len(stamps) else 0
+    w_lo = min(max(-(-(window[0].value // 1000 - origin) // step), 0), count)
+    w_hi = min(max(-(-(window[1].value // 1000 - origin) // step), 0), count)
+    minutes = step / 60e6
+    every = np.ones(len(stamps), dtype=bool)
+    hist = [_sums(owner, bad, n, every), _sums(owner, total, n, every)]
+    hist.append(_claimed(spans, 0, count, origin, step) * minutes)
+    win = [_sums(owner, bad, n, inside), _sums(owner, total, n, inside)]
+    win.append(_claimed(spans, w_lo, w_hi, origin, step) * minutes)
     all_bad, win_bad = int(hist[0].sum()), int(win[0].sum())
     listed, rest = _listed(spans, hist, win[0], all_bad, win_bad)
     sources = [_source(k, spans, hist, win, all_bad, win_bad) for k in listed]

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.alerting.compare import policy_outcome
-from srekit.analysis.alerting.events import step_of
+from srekit.analysis.alerting.events import intervals_spanned, step_of
 from srekit.analysis.alerting.matching import IncidentMatch, inside_windows
 from srekit.analysis.alerting.policy import BurnRateRule
 from srekit.analysis.alerting.replay import ReplayedSLO, firing_intervals, replay_policy, window_sums
@@ -140,20 +140,39 @@ def bad_to_fire(threshold: float, long_events: float, short_events: float) -> in
     return math.floor(threshold * max(long_events, short_events, 1.0)) + 1
 
 
+def quantile_with_zeros(values: np.ndarray, zeros: int, q: float) -> float:
+    """``np.quantile`` (linear) of ``values`` together with ``zeros`` more zeros, without
+    allocating them (a grid sized by the data skips long empty runs: their windows are empty)."""
+    n = len(values) + zeros
+    if n == 0:
+        return 0.0
+    ordered = np.sort(np.asarray(values, dtype=float))
+
+    def kth(k: int) -> float:
+        return 0.0 if k < zeros else float(ordered[k - zeros])
+
+    pos = q * (n - 1)
+    lo = int(math.floor(pos))
+    return kth(lo) + (pos - lo) * (kth(min(lo + 1, n - 1)) - kth(lo))
+
+
 def rule_traffic(r: ReplayedSLO) -> tuple[RuleTraffic, ...]:
     """Per rule of ``r``: the 10th percentile of its long- and short-window event counts over the
-    evaluations after its warm-up, and the bad events needed to fire at that traffic."""
+    evaluations after its warm-up, and the bad events needed to fire at that traffic. Intervals a
+    grid sized by the data skips count as evaluations with empty windows (as on the dense grid)."""
     if len(r.events) < 2:
         return ()
     step = step_of(r.events)
+    skipped = intervals_spanned(r.events) - len(r.events)
     out = []
     for rule in r.policy.rules:
         sums = window_sums(r.events, (rule.long_window, rule.short_window), have=r.sums)
         n_long = max(int(round(rule.long_window / step)), 1)
         n_short = max(int(round(rule.short_window / step)), 1)
         warm = slice(n_long - 1, None)
-        lo = float(np.quantile(sums[n_long][1][warm], QUANTILE)) if len(r.events) >= n_long else 0.0
-        sh = float(np.quantile(sums[n_short][1][warm], QUANTILE)) if len(r.events) >= n_long else 0.0
+        full = len(r.events) >= n_long
+        lo = quantile_with_zeros(sums[n_long][1][warm], skipped, QUANTILE) if full else 0.0
+        sh = quantile_with_zeros(sums[n_short][1][warm], skipped, QUANTILE) if full else 0.0
         k = bad_to_fire(rule.threshold, lo, sh)
         out.append(RuleTraffic(rule.name, rule.severity, lo, sh, k, k == 1))
     return tuple(out)
