@@ -1,76 +1,151 @@
-"""Benchmark of `srekit aggregate` (goals in benchmarks/RESULTS.md).
+"""Benchmark of `srekit aggregate` (goals in docs/aggregate.md and benchmarks/RESULTS.md).
 
-On a generated 10 M-row request CSV (``srekit samples --raw-days 1 --rps 116 --raw-format csv``,
-cached in the temp folder), side by side in one run, each candidate in its own process (so its
-peak RSS is its own, read from ``os.wait4``), runs interleaved round-robin to share the machine's
-load fairly:
+Measured as the user runs it: every candidate is a whole process (start-up, read, reduce,
+write), timed from spawn to exit; CPU time (user + sys of the process and its threads) and peak
+RSS come from ``os.wait4``. On each input file, side by side in one run, interleaved round-robin
+so that they share the machine's load:
 
-* srekit local engine (``aggregate_files``) at 10 M and at 2 M rows (the first 2 M rows);
-* (a) the floor: pyarrow's CSV reader reading the same four columns (default options, types
-  inferred) and doing nothing else; goal: srekit ≤ 1.3× its time;
-* (b) naive pandas: ``read_csv``, per-minute ``groupby``, ``quantile``; goal: srekit ≥ 3× faster;
-* (c) srekit's peak RSS at 2 M and 10 M rows; goal ≤ 600 MB and flat (10 M ≤ 1.25 × 2 M);
-* the alternatives measured to choose the embedded engine: DuckDB reading and parsing the same
-  columns (``read_csv`` + ``try_cast``) with and without handing them over as Arrow batches, and
-  DuckDB doing the whole reduction in SQL (at 2 M
-  rows: it takes ~40 s of CPU at 10 M);
-* the Dask engine (2-process ``LocalCluster``, start-up included; RSS not comparable since the
-  work happens in worker processes).
+* ``srekit aggregate FILE --out OUT.parquet`` (the CLI, local engine);
+* the floor: a Python process that reads the same four columns with pyarrow's streaming CSV
+  reader (types inferred) and does nothing else; goal: srekit ≤ 1.3× its wall time;
+* naive pandas: ``read_csv``, ``to_datetime``, per-minute ``groupby``, ``quantile``; goal:
+  srekit ≥ 3× faster;
+* srekit's peak RSS; goal ≤ 600 MB whatever the span, the order or the journey count.
 
-Wall time is the goal's measure; CPU time (user + sys of the process and its threads) is
-reported too because the machine is shared (its load average is printed).
+Inputs are request logs generated deterministically (:func:`generate`: seeded by their shape)
+and cached in ``$SREKIT_BENCH_CACHE`` (default ``<tempdir>/srekit-bench-aggregate``), never in
+git: ~10 M rows spanning 1, 35 and 90 days, time-sorted and shuffled, for 3 and 30 journeys,
+plus 1 M and 30 M rows for the growth against rows. Stamps are ISO 8601 with microseconds and
+``Z``; latencies a lognormal body and slow tail with three decimals; 0.5 % 503 and 2 % 404
+statuses; journey traffic Zipf-like (share ∝ 1/k^0.8).
+
+The Dask engine runs on the 90-day, 30-journey shuffled file against a scheduler and two workers
+started here as separate processes on 127.0.0.1 (stopped by PID); its output must equal the
+local engine's, byte for byte after reading.
+
+``SREKIT_BENCH_PYTHONPATH`` runs another srekit source tree (e.g. the code before a change) in
+the srekit processes; ``SREKIT_BENCH_SHAPES`` (``rows:days:journeys:order,...``) and
+``SREKIT_BENCH_RUNS`` narrow a run while working.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-CACHE = Path(tempfile.gettempdir()) / "srekit-bench-aggregate"
-RPS = 116  # × 86 400 s ≈ 10.0 M requests in one day
-RUNS = 3
-SQL = "duckdb full reduction (SQL)"
-SMALL_ROWS = 2_000_000
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
-# Imports run before the timer (their time is reported apart); the part after "#timed" is timed.
-_TIMER = """
-import json, sys, time
-t_import = time.perf_counter()
-{setup}
-t0 = time.perf_counter(); c0 = time.process_time()
-{body}
-print("BENCH " + json.dumps({{"wall": time.perf_counter() - t0, "cpu": time.process_time() - c0, "rows": int(rows),
-                             "import": t0 - t_import}}), flush=True)
-"""
+CACHE = Path(os.environ.get("SREKIT_BENCH_CACHE", Path(tempfile.gettempdir()) / "srekit-bench-aggregate"))
+RUNS = int(os.environ.get("SREKIT_BENCH_RUNS", "3"))
+T0_US = int(np.datetime64("2026-01-01T00:00:00", "us").astype(np.int64))
+M = 1_000_000
 
-CANDIDATES: dict[str, str] = {
-    "srekit local": """
-from srekit.inputs.aggregate import aggregate_files
-#timed
-df, entry = aggregate_files([sys.argv[1]])
-rows = df["total"].sum()
-assert rows == entry.rows_read
-""",
-    "pyarrow read only (floor)": """
+
+@dataclass(frozen=True)
+class Shape:
+    rows: int
+    days: int
+    journeys: int
+    order: str  # "sorted" or "shuffled"
+
+    @property
+    def name(self) -> str:
+        return f"requests_{self.rows // M}m_{self.days}d_{self.journeys}j_{self.order}.csv"
+
+    def label(self) -> str:
+        return f"{self.rows / M:g} M rows, {self.days} d, {self.journeys} j, {self.order}"
+
+
+#: The goal matrix (~10 M rows × span × journeys × order), then the growth against rows.
+MATRIX = [Shape(10 * M, d, j, o) for d in (1, 35, 90) for j in (3, 30) for o in ("sorted", "shuffled")]
+GROWTH = [Shape(r * M, d, j, o) for (d, j, o) in ((1, 3, "sorted"), (90, 30, "shuffled")) for r in (1, 30)]
+DASK_SHAPE = Shape(10 * M, 90, 30, "shuffled")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _iso_us(us: np.ndarray) -> pa.Array:
+    """ISO-8601 UTC text with microseconds (``2026-01-01T00:00:05.123456Z``): a per-minute prefix
+    plus zero-padded seconds and microseconds (much faster than ``pyarrow.compute.strftime``)."""
+    minute = us // 60_000_000
+    first = int(minute.min())
+    prefixes = pa.array(np.datetime_as_string(np.arange(first, int(minute.max()) + 1).astype("datetime64[m]")))
+    within = us - minute * 60_000_000
+    sec = pc.utf8_lpad(pc.cast(pa.array(within // M), pa.string()), 2, "0")
+    micro = pc.utf8_lpad(pc.cast(pa.array(within % M), pa.string()), 6, "0")
+    return pc.binary_join_element_wise(prefixes.take(pa.array(minute - first)), ":", sec, ".", micro, "Z", "")
+
+
+def generate(path: Path, shape: Shape, *, seed: int = 13) -> None:
+    """A request log of ``shape``: the same rows for a given shape whatever the machine."""
+    rng = np.random.default_rng([seed, shape.rows, shape.days, shape.journeys])
+    n = shape.rows
+    ts = np.sort(rng.integers(0, shape.days * 86_400 * M, n)) + T0_US
+    weight = 1.0 / np.arange(1, shape.journeys + 1) ** 0.8
+    journey = rng.choice(shape.journeys, n, p=weight / weight.sum()).astype(np.int16)
+    body = rng.lognormal(np.log(40), 0.6, n)
+    tail = rng.lognormal(np.log(900), 1.0, n)
+    latency = np.round(np.where(rng.random(n) < 0.97, body, tail), 3)
+    status = np.where(rng.random(n) < 0.005, 503, np.where(rng.random(n) < 0.02, 404, 200)).astype(np.int16)
+    if shape.order == "shuffled":
+        perm = rng.permutation(n)
+        ts, journey, latency, status = ts[perm], journey[perm], latency[perm], status[perm]
+    names = pa.array([f"journey-{k:02d}" for k in range(shape.journeys)])
+    part = path.with_name(path.name + ".part")
+    with part.open("wb") as fh:
+        fh.write(b"timestamp,latency_ms,status,journey\n")
+        opts = pacsv.WriteOptions(include_header=False, quoting_style="none")
+        for a in range(0, n, M):
+            b = min(a + M, n)
+            table = pa.table(
+                {
+                    "timestamp": _iso_us(ts[a:b]),
+                    "latency_ms": pa.array(latency[a:b]),
+                    "status": pa.array(status[a:b]),
+                    "journey": names.take(pa.array(journey[a:b])),
+                }
+            )
+            pacsv.write_csv(table, fh, opts)
+    part.replace(path)
+
+
+def input_file(shape: Shape) -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / shape.name
+    if not path.exists():
+        generate(path, shape)
+    return path
+
+
+# --------------------------------------------------------------------------- processes
+
+FLOOR = """
+import sys
 import pyarrow.csv as pcsv
-#timed
 reader = pcsv.open_csv(sys.argv[1], convert_options=pcsv.ConvertOptions(
     include_columns=["timestamp", "latency_ms", "status", "journey"]))
 rows = 0
 for batch in reader:
     rows += batch.num_rows
-""",
-    "naive pandas": """
+print(rows)
+"""
+
+PANDAS = """
+import sys
 import pandas as pd
-#timed
 df = pd.read_csv(sys.argv[1])
 df["timestamp"] = pd.to_datetime(df["timestamp"], utc=True, format="ISO8601")
 df["minute"] = df["timestamp"].dt.floor("min")
@@ -78,189 +153,175 @@ df["error"] = df["status"] >= 500
 g = df.groupby(["journey", "minute"])
 counts = g.agg(total=("latency_ms", "size"), errors=("error", "sum"))
 q = g["latency_ms"].quantile([0.5, 0.9, 0.99]).unstack()
-rows = counts["total"].sum()
-""",
-    "duckdb read + parse -> Arrow batches": """
-import duckdb
-#timed
-con = duckdb.connect()
-con.execute("SET threads=2")
-con.execute("SET enable_progress_bar=false")
-rel = con.sql(
-    "SELECT try_cast(timestamp AS TIMESTAMPTZ) AS ts, try_cast(latency_ms AS DOUBLE) AS lat, "
-    "try_cast(status AS INTEGER) AS st, journey FROM read_csv('" + sys.argv[1] + "', all_varchar=true)")
-rows = 0
-for batch in rel.to_arrow_reader(1 << 20):
-    rows += batch.num_rows
-""",
-    "duckdb parse only (nothing leaves DuckDB)": """
-import duckdb
-#timed
-con = duckdb.connect()
-con.execute("SET threads=2")
-con.execute("SET enable_progress_bar=false")
-rows = con.execute(
-    "SELECT count(*), max(try_cast(timestamp AS TIMESTAMPTZ)), max(try_cast(latency_ms AS DOUBLE)), "
-    "max(try_cast(status AS INTEGER)), count(DISTINCT journey) FROM read_csv(?, all_varchar=true)",
-    [sys.argv[1]]).fetchone()[0]
-""",
-    "duckdb full reduction (SQL)": """
-import duckdb
-from srekit.inputs.telemetry import DEFAULT_EDGES_MS, edge_label
-#timed
-con = duckdb.connect()
-con.execute("SET threads=2")
-con.execute("SET enable_progress_bar=false")
-les = ", ".join(f'count(*) FILTER (lat <= {e}) AS "{edge_label(e)}"' for e in DEFAULT_EDGES_MS)
-sql = f'''WITH r AS (SELECT journey, time_bucket(INTERVAL 1 minute, try_cast(timestamp AS TIMESTAMPTZ)) AS m,
-  try_cast(latency_ms AS DOUBLE) AS lat, try_cast(status AS INTEGER) AS st FROM read_csv(?, all_varchar=true))
-  SELECT journey, m, count(*) AS total, count(*) FILTER (st >= 500) AS errors, {les} FROM r GROUP BY ALL'''
-out = con.execute(sql, [sys.argv[1]]).df()
-rows = out["total"].sum()
-""",
-    "srekit dask (LocalCluster)": """
-from srekit.inputs.aggregate import aggregate_files
-#timed
-if __name__ == "__main__":
-    df, entry = aggregate_files([sys.argv[1]], engine="dask")
-    rows = df["total"].sum()
-""",
-}
+counts.join(q).to_parquet(sys.argv[2])
+print(counts["total"].sum())
+"""
 
 
-def _inputs() -> tuple[Path, Path]:
-    """The 10 M-row CSV (generated once) and its first 2 M rows."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    big = CACHE / "requests_10m.csv"
-    small = CACHE / "requests_2m.csv"
-    if not big.exists():
-        gen = CACHE / "gen"
-        srekit = Path(sys.executable).with_name("srekit")
-        subprocess.run(
-            [str(srekit), "samples", "--out", str(gen), "--raw-days", "1", "--rps", str(RPS), "--raw-format", "csv"],
-            check=True,
-            capture_output=True,
-        )
-        (gen / "requests_1d.csv").replace(big)
-        shutil.rmtree(gen)
-    if not small.exists():
-        with big.open("rb") as src, small.open("wb") as dst:
-            for i, line in enumerate(src):
-                if i > SMALL_ROWS:
-                    break
-                dst.write(line)
-    return big, small
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    extra = os.environ.get("SREKIT_BENCH_PYTHONPATH")
+    if extra:
+        env["PYTHONPATH"] = extra
+    return env
 
 
-def _run_rusage(body: str, path: Path) -> dict[str, float]:
-    """Run one candidate in a fresh process and reap it with ``os.wait4``: its rusage gives the
-    child's own peak RSS."""
-    setup, marker, timed = body.strip().partition("#timed\n")
-    assert marker, "a candidate needs a #timed line after its imports"
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _TIMER.format(setup=setup, body=timed), str(path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    assert proc.stdout is not None and proc.stderr is not None
-    out = proc.stdout.read().decode()
-    err = proc.stderr.read().decode()
+def measure(argv: list[str]) -> dict[str, float]:
+    """Run a process to its end: wall seconds from spawn to exit, CPU seconds (user + sys, all
+    threads) and peak RSS (MB) from its rusage."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode(errors="replace")
     _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
-        raise RuntimeError(f"benchmark candidate failed (exit {proc.returncode}):\n{err[-2000:]}")
-    tagged = re.findall(r"BENCH (\{.*?\})", out)
-    if not tagged:
-        raise RuntimeError(f"benchmark candidate printed no result:\n{out[-1000:]}\n{err[-2000:]}")
-    result = json.loads(tagged[-1])
-    result["rss_mb"] = usage.ru_maxrss / 1024
-    return result
+        raise RuntimeError(f"{argv[:3]} failed (exit {proc.returncode}):\n{err[-2000:]}")
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024}
 
 
-def _fmt(x: float, digits: int = 2) -> str:
+def _srekit() -> str:
+    return str(Path(sys.executable).with_name("srekit"))
+
+
+def candidates(path: Path, out: Path, *, pandas: bool = True) -> dict[str, list[str]]:
+    found = {
+        "floor": [sys.executable, "-c", FLOOR, str(path)],
+        "srekit": [_srekit(), "aggregate", str(path), "--out", str(out / "srekit.parquet"), "--no-progress"],
+    }
+    if pandas:
+        found["pandas"] = [sys.executable, "-c", PANDAS, str(path), str(out / "pandas.parquet")]
+    return found
+
+
+def run_shape(shape: Shape, out: Path, *, pandas: bool = True, runs: int = RUNS) -> dict[str, object]:
+    path = input_file(shape)
+    plan = candidates(path, out, pandas=pandas)
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in plan}
+    load = [os.getloadavg()[0]]
+    for _ in range(runs):
+        for name, argv in plan.items():
+            results[name].append(measure(argv))
+    load.append(os.getloadavg()[0])
+    med = {name: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss")} for name, rs in results.items()}
+    return {"shape": shape, "size": path.stat().st_size, "runs": results, "median": med, "load": load}
+
+
+# --------------------------------------------------------------------------- Dask
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def dask_cluster(workers: int = 2) -> tuple[str, list[subprocess.Popen[bytes]]]:
+    """A scheduler and ``workers`` single-threaded workers on 127.0.0.1, as separate processes."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    bindir = Path(sys.executable).parent
+    procs = [
+        subprocess.Popen(
+            [str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=_env(),
+        )
+    ]
+    for _ in range(workers):
+        procs.append(
+            subprocess.Popen(
+                [str(bindir / "dask"), "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=_env(),
+            )
+        )
+    return address, procs
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for p in reversed(procs):
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
+
+
+def wait_for_workers(address: str, n: int, timeout: float = 60) -> None:
+    from dask.distributed import Client
+
+    with Client(address, timeout="30s") as client:
+        client.wait_for_workers(n, timeout=timeout)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _f(x: float, digits: int = 2) -> str:
     return f"{x:.{digits}f}"
 
 
+def _row(r: dict[str, object]) -> str:
+    shape = r["shape"]
+    assert isinstance(shape, Shape)
+    med = r["median"]
+    runs = r["runs"]
+    load = r["load"]
+    assert isinstance(med, dict) and isinstance(runs, dict) and isinstance(load, list)
+    s, f = med["srekit"], med["floor"]
+    p = med.get("pandas")
+    ratio_f = s["wall"] / f["wall"]
+    ratio_p = f"{p['wall'] / s['wall']:.1f}×" if p else "–"
+    pandas_cell = f"{_f(p['wall'])} / {_f(p['cpu'])}" if p else "–"
+    ok = ratio_f <= 1.3 and s["rss"] <= 600 and (p is None or p["wall"] / s["wall"] >= 3)
+    walls = ", ".join(_f(x["wall"]) for x in runs["srekit"])
+    return (
+        f"| {shape.label()} | {int(r['size']) / 1e6:.0f} | {_f(f['wall'])} / {_f(f['cpu'])} | "
+        f"{_f(s['wall'])} / {_f(s['cpu'])} | {s['rss']:.0f} | {pandas_cell} | {ratio_f:.2f}× | {ratio_p} | "
+        f"{'yes' if ok else '**no**'} | {load[0]:.1f}–{load[1]:.1f} | {walls} |"
+    )
+
+
+HEADER = [
+    "| input | MB | floor wall / CPU s | srekit wall / CPU s | srekit peak RSS MB | pandas wall / CPU s "
+    "| srekit / floor (wall) | pandas / srekit (wall) | goals met | load (1 min) | srekit wall s, all runs |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
+]
+
+
+def _shapes() -> list[Shape]:
+    text = os.environ.get("SREKIT_BENCH_SHAPES")
+    if not text:
+        return MATRIX + GROWTH
+    out = []
+    for part in text.split(","):
+        rows, days, journeys, order = part.split(":")
+        out.append(Shape(int(float(rows) * M), int(days), int(journeys), order))
+    return out
+
+
 def main() -> str:
-    big, small = _inputs()
-    load_before = os.getloadavg()[0]
-    # DuckDB's SQL reduction takes ~40 s of CPU at 10 M rows: measured at 2 M rows (with srekit
-    # at 2 M rows beside it) to keep `make bench` short.
-    plan = [(name, small if name == SQL else big) for name in CANDIDATES] + [("srekit local", small)]
-    results: dict[tuple[str, Path], list[dict[str, float]]] = {key: [] for key in plan}
     t0 = time.perf_counter()
-    for _ in range(RUNS):
-        for name, path in plan:
-            results[(name, path)].append(_run_rusage(CANDIDATES[name], path))
-    load_after = os.getloadavg()[0]
-
-    def med(name: str, path: Path, field: str) -> float:
-        return statistics.median(r[field] for r in results[(name, path)])
-
-    rows_big = int(results[("srekit local", big)][0]["rows"])
-    rows_small = int(results[("srekit local", small)][0]["rows"])
-    lines = [
-        "## Aggregation (`srekit aggregate`, local engine)",
-        "",
-        f"Input: request CSV from `srekit samples --raw-days 1 --rps {RPS} --raw-format csv` "
-        f"({rows_big:,} rows, {big.stat().st_size / 1e6:.0f} MB; columns timestamp, latency_ms, status, journey); "
-        f"the 2 M case is its first {rows_small:,} rows. Each candidate runs in its own process, "
-        f"{RUNS} runs interleaved round-robin; medians. Load average (1 min) {load_before:.1f} before, "
-        f"{load_after:.1f} after, on 2 cores shared with other work: wall times are noisy, CPU times less so. "
-        "Times start after the candidate's imports (import time shown apart; CPU includes reader threads); "
-        "peak RSS is the whole process's.",
-        "",
-        "| candidate | rows | wall s (median) | CPU s (median) | peak RSS MB (median) | imports s | wall s, all runs |",
-        "|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for name, path in plan:
-        runs = results[(name, path)]
-        rss = med(name, path, "rss_mb")
-        rss_text = "n/a (workers)" if "dask" in name else f"{rss:.0f}"
-        lines.append(
-            f"| {name} | {int(runs[0]['rows']):,} | {_fmt(med(name, path, 'wall'))} | {_fmt(med(name, path, 'cpu'))} "
-            f"| {rss_text} | {_fmt(med(name, path, 'import'))} | {', '.join(_fmt(r['wall']) for r in runs)} |"
-        )
-    s_wall, s_cpu = med("srekit local", big, "wall"), med("srekit local", big, "cpu")
-    f_wall, f_cpu = med("pyarrow read only (floor)", big, "wall"), med("pyarrow read only (floor)", big, "cpu")
-    p_wall, p_cpu = med("naive pandas", big, "wall"), med("naive pandas", big, "cpu")
-    rss_big, rss_small = med("srekit local", big, "rss_mb"), med("srekit local", small, "rss_mb")
-    d_read = med("duckdb read + parse -> Arrow batches", big, "wall")
-    d_parse = med("duckdb parse only (nothing leaves DuckDB)", big, "wall")
-    d_rss = med("duckdb read + parse -> Arrow batches", big, "rss_mb")
-    d_full = med(SQL, small, "wall")
-    s_small = med("srekit local", small, "wall")
-    dask_wall = med("srekit dask (LocalCluster)", big, "wall")
-
-    def verdict(ok: bool) -> str:
-        return "**met**" if ok else "**not met**"
-
-    lines += [
-        "",
-        "Goals:",
-        "",
-        f"- (a) ≤ 1.3× the pyarrow floor: srekit / floor = {s_wall / f_wall:.2f}× wall "
-        f"({s_cpu / f_cpu:.2f}× CPU) → {verdict(s_wall / f_wall <= 1.3)}.",
-        f"- (b) ≥ 3× faster than naive pandas: pandas / srekit = {p_wall / s_wall:.1f}× wall "
-        f"({p_cpu / s_cpu:.1f}× CPU) → {verdict(p_wall / s_wall >= 3)}.",
-        f"- (c) peak RSS ≤ 600 MB and flat: {rss_small:.0f} MB at 2 M rows, {rss_big:.0f} MB at 10 M rows "
-        f"(ratio {rss_big / rss_small:.2f}) → {verdict(rss_big <= 600 and rss_big <= 1.25 * rss_small)}.",
-        "",
-        "Engine choice: DuckDB parses the same columns fast as long as nothing leaves it "
-        f"({_fmt(d_parse)} s for count/max over them), but handing them over as Arrow batches, which is what a "
-        f"reader for the numpy reduction must do, takes {_fmt(d_read)} s ({d_read / f_wall:.2f}× pyarrow's reader) "
-        f"at {d_rss:.0f} MB peak RSS; doing the whole "
-        f"reduction in SQL (one `count(*) FILTER (lat <= edge)` per bucket) {_fmt(d_full)} s at 2 M rows "
-        f"({d_full / s_small:.1f}× srekit at 2 M rows), so the embedded "
-        "engine is pyarrow's streaming CSV reader (1 MiB blocks, reader threads parse stamps and numbers) plus a numpy "
-        "reduction (float-bit lookup table for the bucket, bincount per (journey, minute) grid).",
-        "Why srekit can undercut the floor: the floor lets pyarrow infer column types in every block, srekit "
-        "infers them once from the first block and passes explicit types (cheaper conversion), and a prefetch "
-        "thread overlaps reading the next batch with reducing the current one (numpy and pyarrow release the GIL).",
-        f"Dask engine (2-process LocalCluster, start-up included): {_fmt(dask_wall)} s, "
-        f"{dask_wall / s_wall:.1f}× the local engine on one machine: it is for data that does not fit one machine.",
-        f"(benchmark wall time {time.perf_counter() - t0:.0f} s)",
-    ]
+    shapes = _shapes()
+    for shape in shapes:  # generate first: generation is not part of any measurement
+        input_file(shape)
+    out = Path(tempfile.mkdtemp(prefix="srekit-bench-out-"))
+    try:
+        rows = []
+        for shape in shapes:
+            rows.append(run_shape(shape, out, pandas=shape.rows <= 10 * M))
+            print(_row(rows[-1]), flush=True)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    lines = ["## Aggregation (`srekit aggregate`, as a whole process)", "", *HEADER, *(_row(r) for r in rows)]
+    lines.append(f"\n(benchmark wall time {time.perf_counter() - t0:.0f} s)")
     return "\n".join(lines) + "\n"
 
 
