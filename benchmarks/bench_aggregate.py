@@ -204,7 +204,9 @@ def run_shape(shape: Shape, out: Path, *, pandas: bool = True, runs: int = RUNS)
         for name, argv in plan.items():
             results[name].append(measure(argv))
     load.append(os.getloadavg()[0])
-    med = {name: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss")} for name, rs in results.items()}
+    med = {
+        name: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss")} for name, rs in results.items()
+    }
     return {"shape": shape, "size": path.stat().st_size, "runs": results, "median": med, "load": load}
 
 

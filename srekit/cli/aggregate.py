@@ -12,7 +12,7 @@ from srekit.core.errors import ConfigError
 from srekit.core.limits import parse_limit_args
 from srekit.core.timeutil import parse_duration
 from srekit.inputs import telemetry as tm
-from srekit.inputs.aggregate import DEFAULT_ERROR_STATUS, aggregate_files, write_telemetry
+from srekit.inputs.aggregate import DEFAULT_ERROR_STATUS, aggregate_to_file
 from srekit.inputs.ledger import LedgerEntry
 
 
@@ -79,7 +79,7 @@ def _interval(text: str) -> pd.Timedelta:
         raise ConfigError(f"--interval {text!r} is not a duration. fix: --interval 1min (or 5m, 1h)") from exc
 
 
-def summary(entry: LedgerEntry, frame: pd.DataFrame) -> str:
+def summary(entry: LedgerEntry, rows: int, journeys: list[str]) -> str:
     """The ledger summary printed after a run."""
     lines = [
         f"rows read {entry.rows_read}, accepted {entry.rows_accepted}, rejected {entry.rows_rejected}",
@@ -90,8 +90,7 @@ def summary(entry: LedgerEntry, frame: pd.DataFrame) -> str:
         lines.append(
             f"time range {entry.start.isoformat()} .. {entry.end.isoformat() if entry.end is not None else ''}"
         )
-    journeys = sorted(frame["journey"].unique().tolist()) if len(frame) else []
-    lines.append(f"{len(frame)} rows for {len(journeys)} journey(s): {', '.join(journeys)}")
+    lines.append(f"{rows} rows for {len(journeys)} journey(s): {', '.join(journeys)}")
     if entry.quarantine:
         lines.append(f"quarantine: {entry.quarantine}")
     return "\n".join(lines)
@@ -99,8 +98,9 @@ def summary(entry: LedgerEntry, frame: pd.DataFrame) -> str:
 
 def run_aggregate(args: argparse.Namespace) -> int:
     output_file(args.out)  # a folder, or a folder that cannot be made: exit 2 before reading anything
-    frame, entry = aggregate_files(
+    written = aggregate_to_file(
         args.paths,
+        args.out,
         interval=_interval(args.interval),
         edges=_edges(args.edges),
         tz=args.timezone,
@@ -114,8 +114,7 @@ def run_aggregate(args: argparse.Namespace) -> int:
         error_status=args.error_status,
         limits=parse_limit_args(args.limit),
     )
-    out = write_telemetry(frame, args.out)
-    print(summary(entry, frame))
-    print(f"wrote {out}")
+    print(summary(written.entry, written.rows, written.journeys))
+    print(f"wrote {written.path}")
     sys.stdout.flush()
     return 0

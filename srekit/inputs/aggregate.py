@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import functools
+import gzip
 import os
 import queue
 import re
@@ -43,7 +44,7 @@ from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
@@ -137,12 +138,11 @@ _REASON_FIX = {
 _NA_TOKENS = tuple(sorted(MISSING_TOKENS))
 _TRUE = ("true", "t", "yes", "y", "1")
 _FALSE = ("false", "f", "no", "n", "0")
-_KEY_SHIFT = 43
-_IDX_BIAS = 1 << 42
 _CSV_BLOCK = 1 << 20  # 1 MiB blocks: measured fastest and smallest RSS (docs/aggregate.md)
 _PARQUET_BATCH = 65536
-_COMPACT_ENTRIES = 1_000_000  # sparse (key, slot, count) entries (~18 MB) before a merge
-_DENSE_GROUPS = 4096  # grid cells (× buckets × 8 B ≈ 4.6 MB) below which a batch is counted densely
+_COMPACT_ENTRIES = 1_000_000  # sparse (code, count) entries (12 MB) before a merge
+_DENSE_CELLS = 1 << 20  # (journey, interval, slot) cells (8 MB of int64) up to which a batch is counted densely
+_CHUNK_ROWS = 16_384  # output rows made at a time (≈ 19 MB as int64 with the 140 default edges)
 _DASK_BLOCK = 64 << 20
 _DASK_CONNECT_TIMEOUT = "20s"
 
@@ -543,134 +543,215 @@ def _bucket_index(latency: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return bucket
 
 
+@dataclass(frozen=True, slots=True)
+class _Codec:
+    """(journey, interval, slot) packed into one int64, most significant first, so that sorting
+    codes sorts by journey, then time, then slot; slots ``0 .. len(edges)`` are latency buckets
+    (what :func:`_bucket_index` returns), slot ``len(edges) + 1`` the errors. The interval is
+    counted from the first interval of ``limits.min_year``, so every accepted stamp fits and the
+    codes of all sources (and Dask partitions) of one run agree."""
+
+    origin: int  # interval index of the earliest accepted stamp
+    idx_bits: int
+    slot_bits: int
+
+    @classmethod
+    def of(cls, opts: _Options) -> _Codec:
+        lo, hi = opts.stamp_bounds
+        origin = lo // opts.interval_us
+        idx_bits = int((hi - 1) // opts.interval_us - origin).bit_length()
+        slot_bits = (len(opts.edges) + 1).bit_length()
+        if idx_bits + slot_bits > 53:
+            raise ConfigError(
+                f"{len(opts.edges)} bucket edges over the years {opts.limits.min_year}..{opts.limits.max_year} at "
+                f"{pd.Timedelta(opts.interval_us, unit='us')} leave too few journeys in one aggregate. "
+                "fix: fewer --edges, a longer --interval, or a narrower limits year range"
+            )
+        return cls(origin, idx_bits, slot_bits)
+
+    @property
+    def journey_cap(self) -> int:
+        """Journey codes must stay below this (2**31 with the defaults)."""
+        return 1 << (63 - self.idx_bits - self.slot_bits)
+
+    @property
+    def row_shift(self) -> int:
+        return self.idx_bits + self.slot_bits
+
+    def rows(self, jcode: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Row code (journey, interval) of each request: ``code >> slot_bits``."""
+        return (jcode.astype(np.int64, copy=False) << self.idx_bits) + (idx - self.origin)
+
+    def journey(self, codes: np.ndarray) -> np.ndarray:
+        return codes >> self.row_shift
+
+    def interval(self, codes: np.ndarray) -> np.ndarray:
+        return ((codes >> self.slot_bits) & ((1 << self.idx_bits) - 1)) + self.origin
+
+    def slot(self, codes: np.ndarray) -> np.ndarray:
+        return codes & ((1 << self.slot_bits) - 1)
+
+
+def _sparse_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Sum the counts of equal codes over (codes, counts) parts: ascending unique codes and their
+    counts (uint32 while the sum of all counts fits, else int64). ``parts`` is emptied first, so
+    that one copy of the entries is alive while they are sorted."""
+    if not parts:
+        return np.zeros(0, np.int64), np.zeros(0, np.uint32)
+    codes, counts = parts[0] if len(parts) == 1 else (np.concatenate([p[i] for p in parts]) for i in (0, 1))
+    parts.clear()
+    if not (codes[1:] >= codes[:-1]).all():
+        order = np.argsort(codes, kind="stable")  # timsort: sorted runs (earlier merges) merge in O(n log runs)
+        codes = codes[order]
+        counts = counts[order]
+        del order
+    new = np.empty(codes.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(codes[1:], codes[:-1], out=new[1:])
+    if new.all():
+        return codes, counts
+    starts = np.flatnonzero(new)
+    del new
+    narrow = int(counts.sum(dtype=np.uint64)) <= np.iinfo(np.uint32).max
+    return codes[starts], np.add.reduceat(counts, starts, dtype=np.uint32 if narrow else np.int64)
+
+
 def _reduce_rows(
     jcode: np.ndarray,
     ts_us: np.ndarray,
     latency: np.ndarray,
     error: np.ndarray,
-    interval_us: int,
-    edges: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-(journey, interval) counts of one batch of accepted rows.
-
-    Returns (keys, errors, buckets): ``keys`` encode (journey code, interval index);
-    ``buckets[g, i]`` counts requests with edges[i-1] < latency ≤ edges[i] (``i = len(edges)``:
-    above the largest edge). ``np.searchsorted(..., side="left")`` puts a latency equal to an
-    edge into that edge's bucket (Prometheus ``le``).
-    """
-    nb1 = len(edges) + 1
+    opts: _Options,
+    codec: _Codec,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sparse counts of one batch of accepted rows: ascending codes (see :class:`_Codec`) and how
+    many requests each holds, non-zero only. A latency equal to an edge falls into that edge's
+    bucket (Prometheus ``le``). Memory and time follow the batch's rows, never its span: a batch
+    confined to few (journey, interval) cells (sorted logs) is counted with ``np.bincount`` over
+    those cells, any other batch by sorting its codes (``np.unique``)."""
     if ts_us.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, nb1), np.int64)
-    idx = np.floor_divide(ts_us, interval_us)
-    bucket = _bucket_index(latency, edges)
-    jcode = jcode.astype(np.int64, copy=False)
-    lo = int(idx.min())
-    span = int(idx.max()) - lo + 1
-    dense = (int(jcode.max()) + 1) * span
-    if dense <= _DENSE_GROUPS:  # few (journey, interval) cells: count straight into a grid
-        cell = jcode * span + (idx - lo)
-        grid = np.bincount(cell * nb1 + bucket, minlength=dense * nb1).reshape(dense, nb1)
-        present = np.flatnonzero(grid.any(axis=1))
-        keys = ((present // span) << _KEY_SHIFT) + (present % span + lo + _IDX_BIAS)
-        errs = np.bincount(cell[error], minlength=dense)[present]
-        return keys, errs.astype(np.int64), grid[present].astype(np.int64)
-    keys = (jcode << _KEY_SHIFT) + (idx + _IDX_BIAS)
-    uk, inv = np.unique(keys, return_inverse=True)
-    g = uk.size
-    counts = np.bincount(inv * nb1 + bucket, minlength=g * nb1).reshape(g, nb1).astype(np.int64)
-    errs = np.bincount(inv[error], minlength=g).astype(np.int64)
-    return uk, errs, counts
-
-
-def _sum_by_key(keys: np.ndarray, errs: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sum rows with the same key (the merge of partial aggregates, as telemetry.merge)."""
-    if keys.size == 0:
-        return keys, errs, counts
-    order = np.argsort(keys, kind="stable")
-    k = keys[order]
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    return k[starts], np.add.reduceat(errs[order], starts), np.add.reduceat(counts[order], starts, axis=0)
+        return np.zeros(0, np.int64), np.zeros(0, np.uint32)
+    if int(jcode.max()) >= codec.journey_cap:
+        raise ConfigError(f"more than {codec.journey_cap:,} journeys in one aggregate. fix: fewer journeys")
+    idx = np.floor_divide(ts_us, opts.interval_us)
+    slot = _bucket_index(latency, opts.edges_arr)
+    errs = len(opts.edges) + 1
+    row = codec.rows(jcode, idx)
+    j0, ilo = int(jcode.min()), int(idx.min())
+    span = int(idx.max()) - ilo + 1
+    cells = (int(jcode.max()) - j0 + 1) * span
+    width = 1 << codec.slot_bits
+    if cells * width <= max(_DENSE_CELLS, 4 * ts_us.size):  # few cells: count straight into them
+        cell = (jcode - j0) * span + (idx - ilo)
+        grid = np.bincount(cell * width + slot, minlength=cells * width)
+        grid[errs::width] = np.bincount(cell[error], minlength=cells)
+        nz = np.flatnonzero(grid)
+        base = codec.rows(np.asarray(j0), np.asarray(ilo))
+        codes = ((base + (nz // width // span << codec.idx_bits) + nz // width % span) << codec.slot_bits) + nz % width
+        return codes, grid[nz].astype(np.uint32)
+    both = np.concatenate([(row << codec.slot_bits) + slot, (row[error] << codec.slot_bits) + errs])
+    codes, counts = np.unique(both, return_counts=True)
+    return codes, counts.astype(np.uint32)
 
 
 @dataclass(slots=True)
 class _Acc:
-    """Partial aggregates of one source, kept sparse: (key, slot, count) for the non-zero cells
-    only, slot ``nb1`` holding the errors. A batch's dense counts (cheap for sorted logs with few
-    journeys) become sparse on entry, so a high-cardinality journey column (one request per
-    journey and minute) costs memory per request, not per request × bucket. New entries are
-    summed into the compacted base once they outnumber it (and at least ``_COMPACT_ENTRIES``):
-    memory stays within about twice the sparse size and compacting is O(n log n) overall.
-    """
+    """Sparse partial counts of one source: sorted (code, count) runs, summed into one compacted
+    base once the new entries outnumber it (and at least ``_COMPACT_ENTRIES``), so memory stays
+    within about twice the number of distinct (journey, interval, slot) cells seen, and merging
+    is O(n log n) overall (a stable sort of sorted runs is a merge)."""
 
-    nb1: int
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    parts: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
     pending: int = 0  # entries added since the last compaction
     base: int = 0  # entries in the compacted base
 
-    def add(self, keys: np.ndarray, errs: np.ndarray, counts: np.ndarray) -> None:
-        row, slot = np.nonzero(counts)
-        err = np.flatnonzero(errs)
-        k = np.concatenate([keys[row], keys[err]])
-        s = np.concatenate([slot, np.full(err.size, self.nb1)]).astype(np.int16)
-        v = np.concatenate([counts[row, slot], errs[err]]).astype(np.int64)
-        self.parts.append((k, s, v))
-        self.pending += k.size
+    def add(self, codes: np.ndarray, counts: np.ndarray) -> None:
+        self.parts.append((codes, counts))
+        self.pending += codes.size
         if self.pending > max(_COMPACT_ENTRIES, self.base) and len(self.parts) > 1:
             self._merge()
 
     def _merge(self) -> None:
-        k = np.concatenate([p[0] for p in self.parts])
-        s = np.concatenate([p[1] for p in self.parts])
-        v = np.concatenate([p[2] for p in self.parts])
-        order = np.lexsort((s, k))
-        k, s, v = k[order], s[order], v[order]
-        starts = np.flatnonzero(np.r_[True, (k[1:] != k[:-1]) | (s[1:] != s[:-1])])
-        self.parts = [(k[starts], s[starts], np.add.reduceat(v, starts))]
-        self.base = self.parts[0][0].size
+        codes, counts = _sparse_counts(self.parts)
+        self.parts = [(codes, counts)]
+        self.base = codes.size
         self.pending = 0
 
-    def compact(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Dense (keys ascending, errors, bucket counts) of everything added."""
+    def compact(self) -> tuple[np.ndarray, np.ndarray]:
+        """Ascending unique codes and their counts, of everything added."""
         if not self.parts:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, self.nb1), np.int64)
+            return np.zeros(0, np.int64), np.zeros(0, np.uint32)
         if len(self.parts) > 1:
             self._merge()
-        k, s, v = self.parts[0]
-        uk, row = np.unique(k, return_inverse=True)
-        dense = np.zeros((uk.size, self.nb1 + 1), dtype=np.int64)
-        dense[row, s] = v  # (key, slot) pairs are unique: within a batch, and after a merge
-        return uk, dense[:, self.nb1].copy(), dense[:, : self.nb1]
+        return self.parts[0]
 
 
-def _frame(
-    keys: np.ndarray,
-    errs: np.ndarray,
-    counts: np.ndarray,
-    journeys: Sequence[str],
-    interval_us: int,
-    edges: Sequence[float],
-) -> pd.DataFrame:
-    """Decode keys and make the canonical aggregated frame (cumulative ``le_`` columns)."""
-    if keys.size == 0:
-        return tm.empty(edges)
-    names = [str(n) for n in journeys]
-    rank = np.argsort(np.argsort(np.asarray(names, dtype=object), kind="stable"), kind="stable")
-    jcode = keys >> _KEY_SHIFT
-    idx = (keys & ((1 << _KEY_SHIFT) - 1)) - _IDX_BIAS
-    order = np.lexsort((idx, rank[jcode]))  # journey name, then time: telemetry.canonical's order
-    jcode, idx, counts, errs = jcode[order], idx[order], counts[order], errs[order]
-    nb = len(edges)
-    le = np.array(counts[:, :nb], dtype=np.int64, order="F")  # column-major: fast cumsum along the edges
-    np.cumsum(le, axis=1, out=le)
-    columns: dict[str, Any] = {
-        "journey": pd.array(np.asarray(names, dtype=object)[jcode], dtype="str"),
-        "interval_start": pd.DatetimeIndex(pd.to_datetime(idx * interval_us, unit="us", utc=True)).as_unit("us"),
-        "total": counts.sum(axis=1).astype(np.int64),
-        "errors": errs.astype(np.int64),
-    }
-    labels = [tm.edge_label(e) for e in edges]
-    frame = pd.concat([pd.DataFrame(columns), pd.DataFrame(le.astype(np.int64, copy=False), columns=labels)], axis=1)
-    return frame
+@dataclass(frozen=True, slots=True)
+class _Sparse:
+    """The aggregate of a run, sparse: ascending codes (journeys numbered in name order) and
+    counts. Its memory follows the distinct (journey, interval, bucket) cells, not the span × the
+    edges; the canonical wide frame is made in chunks of rows (:meth:`frames`)."""
+
+    codes: np.ndarray
+    counts: np.ndarray
+    journeys: list[str]  # by code: sorted names
+    codec: _Codec
+    opts: _Options
+
+    def row_starts(self) -> np.ndarray:
+        """Index of the first entry of every output row."""
+        rows = self.codes >> self.codec.slot_bits
+        return np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if rows.size else np.zeros(0, np.int64)
+
+    def used_journeys(self) -> list[str]:
+        j = self.codec.journey(self.codes)  # non-decreasing: codes are sorted
+        return [self.journeys[int(c)] for c in j[np.r_[True, j[1:] != j[:-1]]]] if j.size else []
+
+    def schema(self) -> pa.Schema:
+        """The canonical frame's Arrow schema, with the pandas metadata ``DataFrame.to_parquet`` writes."""
+        return pa.Schema.from_pandas(tm.empty(self.opts.edges), preserve_index=False)
+
+    def tables(self, chunk_rows: int | None = None) -> Iterator[pa.Table]:
+        """The canonical table (journey, then time), ``chunk_rows`` (``_CHUNK_ROWS``) rows at a time."""
+        chunk_rows = chunk_rows or _CHUNK_ROWS
+        starts = self.row_starts()
+        schema = self.schema()
+        names = pa.array(self.journeys, type=schema.field("journey").type)
+        for r0 in range(0, starts.size, chunk_rows):
+            e0 = int(starts[r0])
+            e1 = int(starts[r0 + chunk_rows]) if r0 + chunk_rows < starts.size else self.codes.size
+            part = slice(e0, e1)
+            yield self._table(self.codes[part], self.counts[part], starts[r0 : r0 + chunk_rows] - e0, schema, names)
+
+    def _table(
+        self, codes: np.ndarray, counts: np.ndarray, starts: np.ndarray, schema: pa.Schema, names: pa.Array
+    ) -> pa.Table:
+        """Rows of whole (journey, interval) entries: ``starts`` = first entry of each row."""
+        nb = len(self.opts.edges)
+        row = np.zeros(codes.size, np.int64)
+        row[starts[1:]] = 1
+        np.cumsum(row, out=row)
+        dense = np.zeros((starts.size, nb + 2), dtype=np.int64, order="F")  # columns contiguous: Arrow zero-copy
+        dense.T.reshape(-1)[self.codec.slot(codes) * starts.size + row] = counts  # a flat index: 2× faster
+        le = dense[:, :nb]
+        for k in range(1, nb):  # cumulative le_ buckets, column by contiguous column (10× np.cumsum's axis=1)
+            np.add(le[:, k], le[:, k - 1], out=le[:, k])
+        first = codes[starts]
+        stamps = self.codec.interval(first) * self.opts.interval_us
+        columns = [
+            names.take(pa.array(self.codec.journey(first))),
+            pa.array(stamps, type=schema.field("interval_start").type),
+            pa.array(le[:, nb - 1] + dense[:, nb]),  # total: up to the last edge, plus above it
+            pa.array(dense[:, nb + 1]),
+            *(pa.array(le[:, k]) for k in range(nb)),
+        ]
+        return pa.Table.from_arrays(columns, schema=schema)
+
+    def frame(self) -> pd.DataFrame:
+        """The whole canonical frame (``tm.empty`` when there are no rows)."""
+        if self.codes.size == 0:
+            return tm.empty(self.opts.edges)
+        return next(self.tables(chunk_rows=self.codes.size)).to_pandas()
 
 
 # --------------------------------------------------------------------------- reading sources
@@ -692,8 +773,7 @@ class _Partial:
     """What reducing one source produced (picklable: it travels back from Dask workers)."""
 
     source: str
-    keys: np.ndarray
-    errs: np.ndarray
+    codes: np.ndarray  # ascending _Codec codes, journeys numbered as in ``journeys``
     counts: np.ndarray
     journeys: list[str]
     rows_read: int
@@ -1151,7 +1231,8 @@ def _reduce_pass(
     edges = opts.edges_arr
     table = opts.error_table
     st = resumed.state if resumed else _State()
-    acc = resumed.acc if resumed else _Acc(len(edges) + 1)
+    acc = resumed.acc if resumed else _Acc()
+    codec = _Codec.of(opts)
     rows_out: list[Any] = resumed.rows if resumed else []
     kept: list[pd.DataFrame] = resumed.kept if resumed else []
     parser_rows = 0  # rows delivered by the CSV parser (excludes malformed lines)
@@ -1215,7 +1296,7 @@ def _reduce_pass(
                 lo, hi = int(ts_us.min()), int(ts_us.max())
                 st.tmin = lo if st.tmin is None else min(st.tmin, lo)
                 st.tmax = hi if st.tmax is None else max(st.tmax, hi)
-            acc.add(*_reduce_rows(jcode, ts_us, lat, error, opts.interval_us, edges))
+            acc.add(*_reduce_rows(jcode, ts_us, lat, error, opts, codec))
             if collect:
                 rows_out.append((jcode, ts_us, lat, error))
             if tick is not None:
@@ -1250,13 +1331,12 @@ def _reduce_pass(
         st.notes[f"no_journey_column_all_as_{DEFAULT_JOURNEY}"] += accepted
     elif "journey" not in dict(opts.columns) and layout.journey.strip().lower() != "journey":
         st.notes[f"journey_from_{layout.journey.strip().lower()}"] += accepted
-    keys, errs, counts = acc.compact()
+    codes, counts = acc.compact()
     names_by_code = sorted(st.journeys, key=st.journeys.__getitem__)
     rejects = pd.concat(kept, ignore_index=True) if kept else None
     return _Partial(
         source=src.path,
-        keys=keys,
-        errs=errs,
+        codes=codes,
         counts=counts,
         journeys=names_by_code,
         rows_read=st.rows_read,
@@ -1329,27 +1409,35 @@ def _check_nonempty(src: _Source, partial: _Partial) -> None:
 # --------------------------------------------------------------------------- merging partials
 
 
-def _merge_partials(
-    partials: Sequence[_Partial], opts: _Options
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Re-code journeys to one global list (first seen, in source order) and sum by key."""
-    journeys: dict[str, int] = {}
-    keys, errs, counts = [], [], []
-    for p in partials:
-        remap = np.array([journeys.setdefault(nm, len(journeys)) for nm in p.journeys] or [0], dtype=np.int64)
-        if p.keys.size:
-            local = p.keys >> _KEY_SHIFT
-            rest = p.keys & ((1 << _KEY_SHIFT) - 1)
-            keys.append((remap[local] << _KEY_SHIFT) + rest)
-            errs.append(p.errs)
-            counts.append(p.counts)
-    nb1 = len(opts.edges) + 1
-    if not keys:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros((0, nb1), np.int64), list(journeys)
-    if len(keys) == 1 and (np.diff(keys[0]) > 0).all():  # one partial: already unique and sorted
-        return keys[0], errs[0], counts[0], list(journeys)
-    k, e, c = _sum_by_key(np.concatenate(keys), np.concatenate(errs), np.concatenate(counts))
-    return k, e, c, list(journeys)
+def _renumber_journeys(
+    codes: np.ndarray, counts: np.ndarray, rank: list[int], codec: _Codec
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted codes with journey ``j`` numbered ``rank[j]``, still sorted: each journey's block of
+    entries moves whole (a copy, no sort)."""
+    if not codes.size or rank == list(range(len(rank))):
+        return codes, counts
+    shift = codec.row_shift
+    bounds = np.searchsorted(codes, np.arange(len(rank) + 1, dtype=np.int64) << shift)
+    low = (1 << shift) - 1
+    blocks = sorted(range(len(rank)), key=rank.__getitem__)
+    moved = np.concatenate([(codes[bounds[j] : bounds[j + 1]] & low) + (rank[j] << shift) for j in blocks])
+    return moved, np.concatenate([counts[bounds[j] : bounds[j + 1]] for j in blocks])
+
+
+def _merge_partials(parts: list[tuple[np.ndarray, np.ndarray, list[str]]], opts: _Options) -> _Sparse:
+    """Number journeys by name (the output's order: journey, then time) and sum equal codes of
+    all partial (codes, counts, journey names by code), which are taken out of ``parts`` one by
+    one. Renumbering keeps each journey's entries in order, so the sort that follows merges
+    sorted runs."""
+    codec = _Codec.of(opts)
+    names = sorted({nm for _, _, journeys in parts for nm in journeys})
+    rank = {nm: i for i, nm in enumerate(names)}
+    renumbered = []
+    while parts:
+        part, count, journeys = parts.pop(0)
+        renumbered.append(_renumber_journeys(part, count, [rank[nm] for nm in journeys], codec))
+    merged, summed = _sparse_counts(renumbered)
+    return _Sparse(merged, summed, names, codec, opts)
 
 
 def _entry(source: str, partials: Sequence[_Partial], quarantine: str | None) -> LedgerEntry:
@@ -1542,8 +1630,8 @@ def aggregate_frame(
         names, codes = _factorize(requests["journey"], limits)
     else:
         names, codes = [DEFAULT_JOURNEY], np.zeros(len(requests), np.int64)
-    keys, errs, counts = _reduce_rows(codes, stamps, lat, errors.to_numpy(dtype=bool), opts.interval_us, opts.edges_arr)
-    return _frame(keys, errs, counts, names, opts.interval_us, opts.edges)
+    counted = _reduce_rows(codes, stamps, lat, errors.to_numpy(dtype=bool), opts, _Codec.of(opts))
+    return _merge_partials([(*counted, names)], opts).frame()
 
 
 def _factorize(journey: pd.Series, limits: Limits) -> tuple[list[str], np.ndarray]:
@@ -1663,7 +1751,72 @@ def _bar(total: int, unit: str, progress: bool) -> Any:
     return tqdm(total=total, unit=unit, unit_scale=unit == "B", file=sys.stderr, leave=False)
 
 
+class AggregateOptions(TypedDict, total=False):
+    """The keyword options of :func:`aggregate_files` and :func:`aggregate_to_file`."""
+
+    interval: pd.Timedelta
+    edges: Sequence[float]
+    tz: str
+    columns: Mapping[str, str] | None
+    fmt: str | None
+    strict: bool
+    engine: str
+    scheduler: str | None
+    progress: bool
+    quarantine: str | os.PathLike[str] | None
+    error_status: str
+    limits: Limits
+
+
 def aggregate_files(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str], **options: Unpack[AggregateOptions]
+) -> tuple[pd.DataFrame, LedgerEntry]:
+    """Aggregate raw request logs (several files are merged) into telemetry.
+
+    Parameters
+    ----------
+    paths : one or more CSV, CSV.gz or Parquet request logs.
+    interval, edges : the reduction (see :func:`aggregate_frame`), keyword-only as all options.
+    tz, columns, fmt, strict, error_status : how to read rows (see :func:`read_requests`).
+    engine : ``"local"`` (streaming, bounded memory) or ``"dask"`` (map per partition + merge).
+    scheduler : Dask scheduler address; a 2-worker ``LocalCluster`` when None.
+    progress : show a tqdm bar when stderr is a terminal.
+    quarantine : CSV path for rejected rows (``file, row, <canonical columns>, reason``).
+    limits : the run's :class:`srekit.core.limits.Limits`.
+
+    Returns
+    -------
+    (telemetry, entry) : the canonical aggregated frame and one ledger entry for all files.
+    The frame holds journeys × intervals × (edges + 2) integers; :func:`aggregate_to_file` writes
+    the same table without ever holding it whole.
+    """
+    sparse, entry = _aggregate(paths, **options)
+    return sparse.frame(), entry
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What :func:`aggregate_to_file` wrote: the file, its rows and journeys, the ledger entry."""
+
+    path: Path
+    rows: int
+    journeys: list[str]
+    entry: LedgerEntry
+
+
+def aggregate_to_file(
+    paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
+    out: str | os.PathLike[str],
+    **options: Unpack[AggregateOptions],
+) -> Written:
+    """:func:`aggregate_files` written to ``out`` (as :func:`write_telemetry` writes it), chunk by
+    chunk of rows: memory follows the sparse aggregate, not the output's rows × edges."""
+    sparse, entry = _aggregate(paths, **options)
+    path = _write_tables(sparse.tables(), sparse.schema(), out)
+    return Written(path, int(sparse.row_starts().size), sparse.used_journeys(), entry)
+
+
+def _aggregate(
     paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     *,
     interval: pd.Timedelta = ONE_MINUTE,
@@ -1678,23 +1831,8 @@ def aggregate_files(
     quarantine: str | os.PathLike[str] | None = None,
     error_status: str = DEFAULT_ERROR_STATUS,
     limits: Limits = DEFAULT_LIMITS,
-) -> tuple[pd.DataFrame, LedgerEntry]:
-    """Aggregate raw request logs (several files are merged) into telemetry.
-
-    Parameters
-    ----------
-    paths : one or more CSV, CSV.gz or Parquet request logs.
-    interval, edges : the reduction (see :func:`aggregate_frame`).
-    tz, columns, fmt, strict, error_status : how to read rows (see :func:`read_requests`).
-    engine : ``"local"`` (streaming, bounded memory) or ``"dask"`` (map per partition + merge).
-    scheduler : Dask scheduler address; a 2-worker ``LocalCluster`` when None.
-    progress : show a tqdm bar when stderr is a terminal.
-    quarantine : CSV path for rejected rows (``file, row, <canonical columns>, reason``).
-
-    Returns
-    -------
-    (telemetry, entry) : the canonical aggregated frame and one ledger entry for all files.
-    """
+) -> tuple[_Sparse, LedgerEntry]:
+    """The sparse aggregate of request logs and their ledger entry (see :func:`aggregate_files`)."""
     opts = _options(
         interval=interval,
         edges=edges,
@@ -1747,21 +1885,24 @@ def aggregate_files(
         if writer is not None:
             writer.abort()
         raise
-    keys, errs, counts, journeys = _merge_partials(partials, opts)
-    used = np.unique(keys >> _KEY_SHIFT)
-    if used.size > opts.limits.max_journeys:
-        some = [journeys[int(c)] for c in used[:5]]
-        raise _journey_limit(", ".join(dict.fromkeys(names)), "journey", int(used.size), opts.limits, some)
-    _check_grid(keys, opts, ", ".join(dict.fromkeys(names)))
-    frame = _frame(keys, errs, counts, journeys, opts.interval_us, opts.edges)
-    return frame, _entry(", ".join(dict.fromkeys(names)), partials, where)
+    parts = [(p.codes, p.counts, p.journeys) for p in partials]
+    for p in partials:  # the merge holds the only copy of the counts
+        p.codes, p.counts = p.codes[:0], p.counts[:0]
+    sparse = _merge_partials(parts, opts)
+    source = ", ".join(dict.fromkeys(names))
+    used = sparse.used_journeys()
+    if len(used) > opts.limits.max_journeys:
+        raise _journey_limit(source, "journey", len(used), opts.limits, used[:5])
+    _check_grid(sparse, source)
+    return sparse, _entry(source, partials, where)
 
 
-def _check_grid(keys: np.ndarray, opts: _Options, source: str) -> None:
+def _check_grid(sparse: _Sparse, source: str) -> None:
     """The output's time grid (first to last interval) within ``limits.max_intervals``."""
-    if keys.size == 0:
+    if sparse.codes.size == 0:
         return
-    idx = (keys & ((1 << _KEY_SHIFT) - 1)) - _IDX_BIAS
+    opts = sparse.opts
+    idx = sparse.codec.interval(sparse.codes)
     cells = int(idx.max() - idx.min()) + 1
     if cells > opts.limits.max_intervals:
         first, last = (pd.Timestamp(int(i) * opts.interval_us, unit="us", tz="UTC") for i in (idx.min(), idx.max()))
@@ -1799,4 +1940,23 @@ def write_telemetry(frame: pd.DataFrame, out: str | os.PathLike[str]) -> Path:
             frame.to_csv(tmp, index=False, compression="gzip" if lower.endswith(".gz") else None)
         else:
             frame.to_parquet(tmp, index=False)
+    return target
+
+
+def _write_tables(tables: Iterator[pa.Table], schema: pa.Schema, out: str | os.PathLike[str]) -> Path:
+    """Write canonical tables one after the other into one file, atomically: one Parquet row
+    group per table (the file ``DataFrame.to_parquet`` writes, in row groups), or CSV as
+    ``DataFrame.to_csv`` writes it (gzip when the name ends in ``.gz``)."""
+    target = Path(out)
+    lower = target.name.lower()
+    with atomic_target(target) as tmp:
+        if lower.endswith(".csv") or lower.endswith(".csv.gz"):
+            with gzip.open(tmp, "wt", newline="") if lower.endswith(".gz") else open(tmp, "w", newline="") as fh:
+                schema.empty_table().to_pandas().to_csv(fh, index=False)
+                for table in tables:
+                    table.to_pandas().to_csv(fh, index=False, header=False)
+        else:
+            with pq.ParquetWriter(tmp, schema) as writer:
+                for table in tables:
+                    writer.write_table(table)
     return target
