@@ -23,13 +23,15 @@ The Dask engine runs on the 90-day, 30-journey shuffled file against a scheduler
 started here as separate processes on 127.0.0.1 (stopped by PID); its output must equal the
 local engine's, byte for byte after reading.
 
-``SREKIT_BENCH_PYTHONPATH`` runs another srekit source tree (e.g. the code before a change) in
-the srekit processes; ``SREKIT_BENCH_SHAPES`` (``rows:days:journeys:order,...``) and
-``SREKIT_BENCH_RUNS`` narrow a run while working.
+``SREKIT_BENCH_BEFORE`` names another srekit source tree (e.g. ``git archive main srekit`` unpacked):
+its ``srekit aggregate`` runs as one more candidate, side by side ("before"); ``SREKIT_BENCH_SHAPES``
+(``rows:days:journeys:order,...``) and ``SREKIT_BENCH_RUNS`` narrow a run while working;
+``SREKIT_BENCH_DASK=0`` skips the Dask run.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -158,27 +160,36 @@ print(counts["total"].sum())
 """
 
 
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    extra = os.environ.get("SREKIT_BENCH_PYTHONPATH")
-    if extra:
-        env["PYTHONPATH"] = extra
-    return env
+BEFORE = os.environ.get("SREKIT_BENCH_BEFORE")
+CLI = "import sys; from srekit.cli import main; sys.exit(main())"
 
 
-def measure(argv: list[str]) -> dict[str, float]:
+#: Spawns the measured process from a small parent and reports its rusage. Linux carries the
+#: parent's peak RSS into a child's ``ru_maxrss`` across fork + exec, so a child spawned straight
+#: from this (large) benchmark process would report at least this process's peak.
+SPAWN = """
+import json, os, sys, time
+devnull = os.open(os.devnull, os.O_WRONLY)
+t0 = time.perf_counter()
+pid = os.posix_spawn(sys.argv[1], sys.argv[1:], os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+print(json.dumps({"code": os.waitstatus_to_exitcode(status), "wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
+                  "rss": ru.ru_maxrss / 1024}))
+"""
+
+
+def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
     """Run a process to its end: wall seconds from spawn to exit, CPU seconds (user + sys, all
-    threads) and peak RSS (MB) from its rusage."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
-    assert proc.stderr is not None
-    err = proc.stderr.read().decode(errors="replace")
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise RuntimeError(f"{argv[:3]} failed (exit {proc.returncode}):\n{err[-2000:]}")
-    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024}
+    threads) and peak RSS (MB) from its rusage (``os.wait4`` in a small parent, see SPAWN)."""
+    done = subprocess.run([sys.executable, "-c", SPAWN, *argv], capture_output=True, text=True, env=env)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode or not lines:
+        raise RuntimeError(f"{argv[:3]}: the spawner failed:\n{done.stderr[-2000:]}")
+    got = json.loads(lines[-1])
+    if got["code"]:
+        raise RuntimeError(f"{argv[:3]} failed (exit {got['code']}):\n{done.stderr[-2000:]}")
+    return {k: float(got[k]) for k in ("wall", "cpu", "rss")}
 
 
 def _srekit() -> str:
@@ -190,6 +201,17 @@ def candidates(path: Path, out: Path, *, pandas: bool = True) -> dict[str, list[
         "floor": [sys.executable, "-c", FLOOR, str(path)],
         "srekit": [_srekit(), "aggregate", str(path), "--out", str(out / "srekit.parquet"), "--no-progress"],
     }
+    if BEFORE:
+        found["before"] = [
+            sys.executable,
+            "-c",
+            CLI,
+            "aggregate",
+            str(path),
+            "--out",
+            str(out / "b.parquet"),
+            "--no-progress",
+        ]
     if pandas:
         found["pandas"] = [sys.executable, "-c", PANDAS, str(path), str(out / "pandas.parquet")]
     return found
@@ -202,7 +224,7 @@ def run_shape(shape: Shape, out: Path, *, pandas: bool = True, runs: int = RUNS)
     load = [os.getloadavg()[0]]
     for _ in range(runs):
         for name, argv in plan.items():
-            results[name].append(measure(argv))
+            results[name].append(measure(argv, dict(os.environ, PYTHONPATH=BEFORE) if name == "before" else None))
     load.append(os.getloadavg()[0])
     med = {
         name: {k: statistics.median(r[k] for r in rs) for k in ("wall", "cpu", "rss")} for name, rs in results.items()
@@ -229,7 +251,6 @@ def dask_cluster(workers: int = 2) -> tuple[str, list[subprocess.Popen[bytes]]]:
             [str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            env=_env(),
         )
     ]
     for _ in range(workers):
@@ -238,7 +259,6 @@ def dask_cluster(workers: int = 2) -> tuple[str, list[subprocess.Popen[bytes]]]:
                 [str(bindir / "dask"), "worker", address, "--nthreads", "1", "--nworkers", "1", "--no-dashboard"],
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
-                env=_env(),
             )
         )
     return address, procs
@@ -278,24 +298,71 @@ def _row(r: dict[str, object]) -> str:
     load = r["load"]
     assert isinstance(med, dict) and isinstance(runs, dict) and isinstance(load, list)
     s, f = med["srekit"], med["floor"]
-    p = med.get("pandas")
-    ratio_f = s["wall"] / f["wall"]
-    ratio_p = f"{p['wall'] / s['wall']:.1f}×" if p else "–"
-    pandas_cell = f"{_f(p['wall'])} / {_f(p['cpu'])}" if p else "–"
-    ok = ratio_f <= 1.3 and s["rss"] <= 600 and (p is None or p["wall"] / s["wall"] >= 3)
+    p, b = med.get("pandas"), med.get("before")
+    ratio_p = f"{p['wall'] / s['wall']:.1f}× / {p['cpu'] / s['cpu']:.1f}×" if p else "–"
+    ok = s["wall"] / f["wall"] <= 1.3 and s["rss"] <= 600 and (p is None or p["wall"] / s["wall"] >= 3)
     walls = ", ".join(_f(x["wall"]) for x in runs["srekit"])
+    cell = lambda m: f"{_f(m['wall'])} / {_f(m['cpu'])} / {m['rss']:.0f}" if m else "–"  # noqa: E731
     return (
-        f"| {shape.label()} | {int(r['size']) / 1e6:.0f} | {_f(f['wall'])} / {_f(f['cpu'])} | "
-        f"{_f(s['wall'])} / {_f(s['cpu'])} | {s['rss']:.0f} | {pandas_cell} | {ratio_f:.2f}× | {ratio_p} | "
+        f"| {shape.label()} | {int(r['size']) / 1e6:.0f} | {cell(f)} | {cell(s)} | {cell(b)} | {cell(p)} | "
+        f"{s['wall'] / f['wall']:.2f}× / {s['cpu'] / f['cpu']:.2f}× | {ratio_p} | "
         f"{'yes' if ok else '**no**'} | {load[0]:.1f}–{load[1]:.1f} | {walls} |"
     )
 
 
 HEADER = [
-    "| input | MB | floor wall / CPU s | srekit wall / CPU s | srekit peak RSS MB | pandas wall / CPU s "
-    "| srekit / floor (wall) | pandas / srekit (wall) | goals met | load (1 min) | srekit wall s, all runs |",
+    "| input | MB | floor: wall s / CPU s / RSS MB | srekit (this branch) | srekit before | naive pandas "
+    "| srekit / floor (wall / CPU) | pandas / srekit (wall / CPU) | goals met | load (1 min) "
+    "| srekit wall s, all runs |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---|",
 ]
+
+
+def _same_parquet(a: Path, b: Path) -> bool:
+    """Two Parquet files hold the same table (compared batch by batch, in bounded memory)."""
+    import pyarrow.parquet as pq
+
+    fa, fb = pq.ParquetFile(a), pq.ParquetFile(b)
+    if fa.schema_arrow != fb.schema_arrow or fa.metadata.num_rows != fb.metadata.num_rows:
+        return False
+    pairs = zip(fa.iter_batches(batch_size=65_536), fb.iter_batches(batch_size=65_536), strict=True)
+    return all(x.equals(y) for x, y in pairs)
+
+
+def run_dask(shape: Shape, out: Path, runs: int = RUNS) -> dict[str, object]:
+    """The local engine, then the Dask engine against a scheduler + 2 workers started as separate
+    processes; the two outputs compared."""
+    path = input_file(shape)
+    srekit = [_srekit(), "aggregate", str(path), "--no-progress", "--out"]
+    local = [measure([*srekit, str(out / "local.parquet")]) for _ in range(runs)]
+    address, procs = dask_cluster(2)
+    try:
+        wait_for_workers(address, 2)
+        load = os.getloadavg()[0]
+        dask = [
+            measure([*srekit, str(out / "dask.parquet"), "--engine", "dask", "--scheduler", address])
+            for _ in range(runs)
+        ]
+    finally:
+        stop(procs)
+    same = _same_parquet(out / "local.parquet", out / "dask.parquet")
+    med = {name: statistics.median(r["wall"] for r in rs) for name, rs in (("local", local), ("dask", dask))}
+    return {"shape": shape, "local": local, "dask": dask, "median": med, "same": same, "load": load}
+
+
+def _dask_lines(d: dict[str, object]) -> list[str]:
+    shape, med = d["shape"], d["median"]
+    assert isinstance(shape, Shape) and isinstance(med, dict)
+    dask = d["dask"]
+    assert isinstance(dask, list)
+    return [
+        "",
+        f"Dask engine on {shape.label()}: a scheduler and 2 single-threaded workers as separate processes on "
+        f"127.0.0.1 (started before the timing), `srekit aggregate --engine dask --scheduler ADDRESS`: "
+        f"{_f(med['dask'])} s wall (client process CPU {_f(statistics.median(r['cpu'] for r in dask))} s) "
+        f"against {_f(med['local'])} s for the local engine (medians of {len(dask)}; load {d['load']:.1f}); "
+        f"output {'identical' if d['same'] else '**different**'} to the local engine's.",
+    ]
 
 
 def _shapes() -> list[Shape]:
@@ -320,9 +387,12 @@ def main() -> str:
         for shape in shapes:
             rows.append(run_shape(shape, out, pandas=shape.rows <= 10 * M))
             print(_row(rows[-1]), flush=True)
+        dask = run_dask(DASK_SHAPE, out) if os.environ.get("SREKIT_BENCH_DASK", "1") != "0" else None
     finally:
         shutil.rmtree(out, ignore_errors=True)
     lines = ["## Aggregation (`srekit aggregate`, as a whole process)", "", *HEADER, *(_row(r) for r in rows)]
+    if dask is not None:
+        lines += _dask_lines(dask)
     lines.append(f"\n(benchmark wall time {time.perf_counter() - t0:.0f} s)")
     return "\n".join(lines) + "\n"
 
