@@ -66,6 +66,7 @@ from srekit.inputs.corrections import apply as apply_corrections
 from srekit.inputs.intervals import Interval, check_declared
 from srekit.inputs.ledger import LedgerEntry, Loaded
 from srekit.inputs.loadtest import LoadTest, load_loadtest
+from srekit.inputs.parquet_frame import read_parquet_frame
 from srekit.inputs.timeparse import is_timezone, parse_utc
 
 KINDS = ("telemetry", "series", "incidents", "toil", "alerts", "deploys")
@@ -357,7 +358,7 @@ def read_csv_text(path: Path) -> Raw:
 def read_parquet(path: Path) -> pd.DataFrame:
     """A Parquet file as typed columns."""
     try:
-        return pd.read_parquet(path)
+        return read_parquet_frame(path)  # pd.read_parquet's frame, the file held once (inputs.parquet_frame)
     except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
         raise input_error(
             "not a readable Parquet file",

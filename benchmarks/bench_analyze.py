@@ -1,0 +1,187 @@
+"""Benchmark of `srekit analyze` on long, wide telemetry (issue 13; goals in benchmarks/RESULTS.md).
+
+Workloads (generated deterministically, cached in ``$SREKIT_BENCH_CACHE``, default
+``<tempdir>/srekit-bench-analyze``): aggregated telemetry at 1-minute resolution over 90 days,
+
+* 20 journeys × 140 bucket edges (the default edges of ``srekit aggregate``): 2,592,000 rows;
+  goal ≤ 10 s and ≤ 1.5 GB peak RSS;
+* 20 journeys × 11 edges (the same history, coarse buckets), for the growth against edges;
+* 200 journeys × 24 edges: 25,920,000 rows; goal ≤ 60 s and ≤ 2 GB.
+
+Poisson traffic with a daily cycle, bucket counts multinomial from a lognormal latency per
+journey, errors binomial; journeys named ``journey-000`` … and configured in ``service.yaml``
+without SLOs (the analysis proposes them for the top journeys by traffic, as for a new user).
+
+Each case runs ``srekit analyze --config service.yaml --out DIR`` as a whole process from a
+small parent (peak RSS from ``os.wait4``, see bench_aggregate.SPAWN), medians of
+``SREKIT_BENCH_RUNS`` (default 3) runs; ``SREKIT_BENCH_BEFORE`` adds the same command run from
+another srekit source tree, interleaved. ``SREKIT_BENCH_CASES`` (``journeys:edges,...``) narrows
+a run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CACHE = Path(os.environ.get("SREKIT_BENCH_CACHE", Path(tempfile.gettempdir()) / "srekit-bench-analyze"))
+RUNS = int(os.environ.get("SREKIT_BENCH_RUNS", "3"))
+BEFORE = os.environ.get("SREKIT_BENCH_BEFORE")
+DAYS = 90
+T0_US = int(np.datetime64("2026-01-01T00:00:00", "us").astype(np.int64))
+CLI = "import sys; from srekit.cli import main; sys.exit(main())"
+#: (journeys, edges, goal seconds, goal peak RSS MB)
+CASES = [(20, 140, 10.0, 1500.0), (20, 11, None, None), (200, 24, 60.0, 2000.0)]
+
+
+def _spawn() -> str:
+    spec = importlib.util.spec_from_file_location(
+        "bench_aggregate_spawn", Path(__file__).with_name("bench_aggregate.py")
+    )
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return str(mod.SPAWN)
+
+
+def edges_for(n: int) -> np.ndarray:
+    """``n`` edges: the default 140 of ``srekit aggregate``, or ``n`` of them spread evenly."""
+    from srekit.inputs.telemetry import DEFAULT_EDGES_MS
+
+    full = np.asarray(DEFAULT_EDGES_MS, dtype=float)
+    return full if n >= full.size else full[np.linspace(0, full.size - 1, n).round().astype(int)]
+
+
+def generate(folder: Path, journeys: int, n_edges: int, seed: int = 13) -> Path:
+    """telemetry.parquet + service.yaml for ``journeys`` × 90 days × 1 min × ``n_edges``."""
+    from scipy import special
+
+    from srekit.inputs import telemetry as tm
+
+    rng = np.random.default_rng([seed, journeys, n_edges])
+    edges = edges_for(n_edges)
+    minutes = DAYS * 1440
+    stamps = pa.array(T0_US + np.arange(minutes, dtype=np.int64) * 60_000_000, type=pa.timestamp("us", tz="UTC"))
+    daily = 1 + 0.6 * np.sin(np.arange(minutes) * 2 * np.pi / 1440)
+    schema = pa.Schema.from_pandas(tm.empty(tuple(edges)), preserve_index=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    part = folder / "telemetry.parquet.part"
+    with pq.ParquetWriter(part, schema) as writer:
+        for j in range(journeys):
+            rate = 200.0 / (1 + j) ** 0.8
+            total = rng.poisson(rate * daily)
+            mu, sigma = np.log(40 + 15 * (j % 7)), 0.5 + 0.05 * (j % 5)
+            cdf = special.ndtr((np.log(edges) - mu) / sigma)
+            probs = np.diff(np.concatenate([[0.0], cdf, [1.0]]))
+            le = np.cumsum(rng.multinomial(total, probs)[:, :-1], axis=1)
+            errors = rng.binomial(total, 0.0008 * (1 + j % 3))
+            cols = [pa.array([f"journey-{j:03d}"] * minutes, type=schema.field("journey").type), stamps]
+            cols += [pa.array(total.astype(np.int64)), pa.array(errors.astype(np.int64))]
+            cols += [pa.array(le[:, k].astype(np.int64)) for k in range(edges.size)]
+            writer.write_table(pa.Table.from_arrays(cols, schema=schema))
+    part.replace(folder / "telemetry.parquet")
+    (folder / "service.yaml").write_text(
+        "service: bench\ndata:\n  telemetry: telemetry.parquet\nslo:\n  window: 28d\n"
+        "journeys:\n" + "".join(f"  - name: journey-{j:03d}\n" for j in range(journeys))
+    )
+    return folder / "service.yaml"
+
+
+def config(journeys: int, n_edges: int) -> Path:
+    folder = CACHE / f"tel_{journeys}j_{n_edges}e_{DAYS}d"
+    cfg = folder / "service.yaml"
+    if not (folder / "telemetry.parquet").exists():
+        generate(folder, journeys, n_edges)
+    return cfg
+
+
+def measure(spawn: str, argv: list[str], env: dict[str, str] | None = None) -> dict[str, float]:
+    done = subprocess.run([sys.executable, "-c", spawn, *argv], capture_output=True, text=True, env=env)
+    lines = done.stdout.strip().splitlines()
+    got = json.loads(lines[-1]) if lines else {"code": -1}
+    if done.returncode or got["code"]:
+        raise RuntimeError(f"{argv[:4]} failed ({got.get('code')}):\n{done.stderr[-3000:]}")
+    return {k: float(got[k]) for k in ("wall", "cpu", "rss")}
+
+
+def _cases() -> list[tuple[int, int, float | None, float | None]]:
+    text = os.environ.get("SREKIT_BENCH_CASES")
+    if not text:
+        return list(CASES)
+    wanted = {tuple(int(x) for x in part.split(":")) for part in text.split(",")}
+    return [c for c in CASES if (c[0], c[1]) in wanted]
+
+
+def run_case(spawn: str, journeys: int, n_edges: int, out: Path) -> dict[str, object]:
+    cfg = config(journeys, n_edges)
+    srekit = str(Path(sys.executable).with_name("srekit"))
+    plan = {"srekit": ([srekit, "analyze", "--config", str(cfg), "--out", str(out / "a")], None)}
+    if BEFORE:
+        argv = [sys.executable, "-c", CLI, "analyze", "--config", str(cfg), "--out", str(out / "b")]
+        plan["before"] = (argv, dict(os.environ, PYTHONPATH=BEFORE))
+    runs: dict[str, list[dict[str, float]]] = {k: [] for k in plan}
+    load = [os.getloadavg()[0]]
+    for _ in range(RUNS):
+        for name, (argv, env) in plan.items():
+            runs[name].append(measure(spawn, argv, env))
+    load.append(os.getloadavg()[0])
+    same = None
+    if BEFORE:
+        same = json.loads((out / "a" / "report.json").read_text()) == json.loads(
+            (out / "b" / "report.json").read_text()
+        )
+    med = {k: {m: statistics.median(r[m] for r in rs) for m in ("wall", "cpu", "rss")} for k, rs in runs.items()}
+    return {"median": med, "runs": runs, "load": load, "same": same}
+
+
+def main() -> str:
+    t0 = time.perf_counter()
+    spawn = _spawn()
+    lines = [
+        "## Analysis at scale (`srekit analyze`, as a whole process)",
+        "",
+        f"Aggregated telemetry, 90 days at 1 minute, journeys configured without SLOs; medians of {RUNS} runs, "
+        "each run a whole process (peak RSS from `os.wait4` in a small parent).",
+        "",
+        "| telemetry | rows | srekit: wall s / CPU s / peak RSS MB | before | goal | met | same report.json "
+        "| load (1 min) | srekit wall s, all runs |",
+        "|---|---:|---:|---:|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory(prefix="srekit-bench-analyze-") as tmp:
+        for journeys, n_edges, goal_s, goal_mb in _cases():
+            r = run_case(spawn, journeys, n_edges, Path(tmp))
+            med, runs, load = r["median"], r["runs"], r["load"]
+            assert isinstance(med, dict) and isinstance(runs, dict) and isinstance(load, list)
+            s, b = med["srekit"], med.get("before")
+            cell = lambda m: f"{m['wall']:.1f} / {m['cpu']:.1f} / {m['rss']:.0f}" if m else "–"  # noqa: E731
+            goal = f"≤ {goal_s:g} s, ≤ {goal_mb:g} MB" if goal_s and goal_mb else "–"
+            met = (
+                "–"
+                if not goal_s or not goal_mb
+                else ("yes" if s["wall"] <= goal_s and s["rss"] <= goal_mb else "**no**")
+            )
+            same = "–" if r["same"] is None else ("yes" if r["same"] else "**no**")
+            walls = ", ".join(f"{x['wall']:.1f}" for x in runs["srekit"])
+            lines.append(
+                f"| {journeys} journeys × {n_edges} edges | {journeys * DAYS * 1440:,} | {cell(s)} | {cell(b)} | "
+                f"{goal} | {met} | {same} | {load[0]:.1f}–{load[1]:.1f} | {walls} |"
+            )
+            print(lines[-1], flush=True)
+    lines.append(f"\n(benchmark wall time {time.perf_counter() - t0:.0f} s)")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(main())

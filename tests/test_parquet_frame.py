@@ -1,0 +1,72 @@
+"""inputs.parquet_frame: the frame pd.read_parquet gives, with the null-free int64 columns in one
+column-major block that the loaded telemetry and the journey grids use without copying."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from srekit.analysis.slo.grid import journey_grids
+from srekit.inputs import loaders
+from srekit.inputs.parquet_frame import read_parquet_frame
+
+
+def _telemetry(n: int = 500) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    total = rng.integers(0, 50, n)
+    le = np.minimum.accumulate(np.sort(rng.integers(0, 50, (n, 4)), axis=1)[:, ::-1], axis=1)[:, ::-1]
+    le = np.minimum(np.sort(le, axis=1), total[:, None])
+    stamps = pd.date_range("2026-01-01", periods=n // 2, freq="1min", tz="UTC").as_unit("us")
+    return pd.DataFrame(
+        {
+            "journey": pd.array(["a"] * (n // 2) + ["b"] * (n - n // 2), dtype="str"),
+            "interval_start": list(stamps) + list(stamps[: n - n // 2]),
+            "total": total,
+            "errors": np.minimum(rng.integers(0, 3, n), total),
+            **{f"le_{e}": le[:, k] for k, e in enumerate((10, 50, 100, 500))},
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        _telemetry(),
+        _telemetry().set_index("journey"),  # a stored index: read by pandas
+        _telemetry().assign(total=pd.array([None] + [1] * 499, dtype="Int64")),  # nulls in an int column
+        _telemetry().astype({"total": "int32"}),
+        _telemetry()[["journey", "interval_start"]],  # no integer column
+        _telemetry()[["total", "errors"]],  # nothing but integers
+    ],
+)
+def test_equals_pandas(tmp_path: Path, frame: pd.DataFrame) -> None:
+    path = tmp_path / "t.parquet"
+    frame.to_parquet(path)
+    pd.testing.assert_frame_equal(read_parquet_frame(path), pd.read_parquet(path))
+
+
+def test_several_row_groups_and_a_file_written_by_pyarrow(tmp_path: Path) -> None:
+    frame = _telemetry(3000)
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, row_group_size=700)
+    assert pq.ParquetFile(path).num_row_groups == 5
+    pd.testing.assert_frame_equal(read_parquet_frame(path), pd.read_parquet(path))
+    bare = tmp_path / "bare.parquet"  # no pandas metadata
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None), bare)
+    pd.testing.assert_frame_equal(read_parquet_frame(bare), pd.read_parquet(bare))
+
+
+def test_counts_held_once_and_grids_are_views(tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    _telemetry().to_parquet(path, index=False)
+    loaded = loaders.load_telemetry(path).frame
+    counts = loaded[["total", "errors", "le_10", "le_50", "le_100", "le_500"]]
+    block = counts.to_numpy()
+    assert block.flags.f_contiguous and np.shares_memory(block, loaded["le_500"].to_numpy())
+    grids = journey_grids(loaded)
+    assert all(np.shares_memory(g.le, block) and np.shares_memory(g.total, block) for g in grids.values())
