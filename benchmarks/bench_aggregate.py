@@ -202,8 +202,9 @@ def candidates(path: Path, out: Path, *, pandas: bool = True) -> dict[str, list[
         "srekit": [_srekit(), "aggregate", str(path), "--out", str(out / "srekit.parquet"), "--no-progress"],
     }
     if BEFORE:
-        found["before"] = [
+        found["before"] = [  # -P: the source tree in PYTHONPATH, not the current folder's
             sys.executable,
+            "-P",
             "-c",
             CLI,
             "aggregate",

@@ -129,7 +129,7 @@ def run_case(spawn: str, journeys: int, n_edges: int, out: Path) -> dict[str, ob
     srekit = str(Path(sys.executable).with_name("srekit"))
     plan = {"srekit": ([srekit, "analyze", "--config", str(cfg), "--out", str(out / "a")], None)}
     if BEFORE:
-        argv = [sys.executable, "-c", CLI, "analyze", "--config", str(cfg), "--out", str(out / "b")]
+        argv = [sys.executable, "-P", "-c", CLI, "analyze", "--config", str(cfg), "--out", str(out / "b")]
         plan["before"] = (argv, dict(os.environ, PYTHONPATH=BEFORE))
     runs: dict[str, list[dict[str, float]]] = {k: [] for k in plan}
     load = [os.getloadavg()[0]]
