@@ -117,6 +117,17 @@ def measure(spawn: str, argv: list[str], env: dict[str, str] | None = None) -> d
     return {k: float(got[k]) for k in ("wall", "cpu", "rss")}
 
 
+def _report(folder: Path) -> object:
+    """report.json without its ``generated_at`` stamps (the clock of the run)."""
+
+    def strip(x: object) -> object:
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if k != "generated_at"}
+        return [strip(v) for v in x] if isinstance(x, list) else x
+
+    return strip(json.loads((folder / "report.json").read_text()))
+
+
 def _cases() -> list[tuple[int, int, float | None, float | None]]:
     text = os.environ.get("SREKIT_BENCH_CASES")
     if not text:
@@ -140,9 +151,7 @@ def run_case(spawn: str, journeys: int, n_edges: int, out: Path) -> dict[str, ob
     load.append(os.getloadavg()[0])
     same = None
     if "before" in plan:
-        same = json.loads((out / "a" / "report.json").read_text()) == json.loads(
-            (out / "b" / "report.json").read_text()
-        )
+        same = _report(out / "a") == _report(out / "b")
     med = {k: {m: statistics.median(r[m] for r in rs) for m in ("wall", "cpu", "rss")} for k, rs in runs.items()}
     return {"median": med, "runs": runs, "load": load, "same": same}
 
