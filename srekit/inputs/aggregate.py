@@ -930,6 +930,7 @@ class _Reader:
     def batches(self, layout: _Layout):  # type: ignore[no-untyped-def]
         cols = layout.sources()
         fast = not self.exact_rows
+        rd: Any = None
         try:
             if self.src.fmt == "parquet":
                 pf = pq.ParquetFile(self.src.path)
@@ -972,6 +973,8 @@ class _Reader:
         except (pa.ArrowInvalid, OSError, pa.ArrowException) as exc:
             raise _unreadable(self.src.path, self.src.fmt, exc) from exc
         finally:
+            if rd is not None:  # stop the reader's read-ahead threads before the file closes under them
+                rd.close()
             self._close_raw()
 
 
