@@ -4,28 +4,18 @@ the golden signals over time, the critical journeys and the data-quality ledger 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from srekit.analysis.period import Period, analysed_period
+from srekit.analysis.period import TIMED, Period, analysed_period
 from srekit.core.questions import OpenQuestion
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.ledger import LedgerEntry
-
-#: Which column holds the time of each input kind (for the time ranges in ``inputs``).
-TIME_COLUMNS: Mapping[str, str] = {
-    "telemetry": "interval_start",
-    "series": "timestamp",
-    "incidents": "started_at",
-    "toil": "date",
-    "alerts": "timestamp",
-    "deploys": "timestamp",
-}
 
 TOP_N_CRITICAL = 3
 
@@ -374,7 +364,7 @@ def input_ranges(inputs: InputsLike, period: Period | None = None) -> tuple[tupl
     analysed ``period`` kept and clipped, and the kinds not given."""
     ranges: list[InputRange] = []
     missing: list[str] = []
-    for kind, col in TIME_COLUMNS.items():
+    for kind, col in TIMED.items():
         frame = getattr(inputs, kind, None)
         if frame is None:
             missing.append(kind)

@@ -626,6 +626,19 @@ def _problems(exc: ValidationError) -> list[str]:
     return list(dict.fromkeys(lines))
 
 
+def validation_error(where: str, exc: ValidationError, hint: str, fix: str) -> ConfigError:
+    """One error for a document pydantic refused: its first eight problems, the valid keys where
+    a key was unknown (``hint``), and the ``fix``."""
+    problems = _problems(exc)
+    return ConfigError(
+        f"{where}: {len(problems)} problem(s): "
+        + "; ".join(problems[:8])
+        + (f" (and {len(problems) - 8} more)" if len(problems) > 8 else "")
+        + (f". {hint}" if hint else "")
+        + f". fix: {fix}"
+    )
+
+
 def _valid_keys(exc: ValidationError) -> str:
     """For unknown keys: the valid keys at that level."""
     hints = []
@@ -793,14 +806,11 @@ def parse_config(raw: Any, *, path: Path | None = None) -> ServiceConfig:
     try:
         doc = ServiceDoc.model_validate(raw)
     except ValidationError as exc:
-        problems = _problems(exc)
-        hint = _valid_keys(exc)
-        raise ConfigError(
-            f"{where}: {len(problems)} problem(s): "
-            + "; ".join(problems[:8])
-            + (f" (and {len(problems) - 8} more)" if len(problems) > 8 else "")
-            + (f". {hint}" if hint else "")
-            + ". fix: correct these keys (docs/service-yaml.md lists every key; `srekit schema` prints the schema)"
+        raise validation_error(
+            where,
+            exc,
+            _valid_keys(exc),
+            "correct these keys (docs/service-yaml.md lists every key; `srekit schema` prints the schema)",
         ) from None
     return _to_config(doc, path, where)
 

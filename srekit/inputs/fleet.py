@@ -50,10 +50,10 @@ from srekit.inputs.config import (
     ServiceConfig,
     ServiceDoc,
     Tier,
-    _problems,
     _SchemaGenerator,
     parse_config,
     read_yaml,
+    validation_error,
 )
 
 #: The file a folder entry (or ``--config FOLDER``) is searched for.
@@ -226,14 +226,11 @@ def _validate(raw: Any, where: str) -> FleetDoc:
     try:
         return FleetDoc.model_validate(raw)
     except ValidationError as exc:
-        problems = _problems(exc)
-        hint = _valid_keys(exc)
-        raise ConfigError(
-            f"{where}: {len(problems)} problem(s): "
-            + "; ".join(problems[:8])
-            + (f" (and {len(problems) - 8} more)" if len(problems) > 8 else "")
-            + (f". {hint}" if hint else "")
-            + ". fix: correct these keys (docs/fleet.md lists every key; `srekit schema --fleet` prints the schema)"
+        raise validation_error(
+            where,
+            exc,
+            _valid_keys(exc),
+            "correct these keys (docs/fleet.md lists every key; `srekit schema --fleet` prints the schema)",
         ) from None
 
 
