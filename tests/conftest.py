@@ -31,3 +31,13 @@ def require_tool(name: str) -> str:
         pytest.fail(f"{name} is not installed; .ci/run should have installed it")
     pytest.skip(f"{name} not installed (apt-get install it, or run .ci/run)")
     raise AssertionError("unreachable")
+
+
+def journey_telemetry(path: Path) -> "pd.DataFrame":
+    """A telemetry file per (journey, interval): its label columns (the samples' ``region``)
+    summed away, as ``srekit`` loads it (``srekit.inputs.telemetry.split_labels``)."""
+    import pandas as pd
+
+    from srekit.inputs.telemetry import split_labels
+
+    return split_labels(pd.read_parquet(path))[0]

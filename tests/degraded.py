@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from conftest import journey_telemetry
 
 from srekit.inputs import samples as S
 
@@ -132,7 +133,7 @@ def different_years(sample: Path, case: Path) -> str:
 
 def _one_row(sample: Path, case: Path, *, declared: bool) -> Path:
     """One telemetry row holding three hours of a journey's traffic (a load test's totals)."""
-    tel = pd.read_parquet(sample / "telemetry.parquet")
+    tel = journey_telemetry(sample / "telemetry.parquet")
     part = tel[tel["journey"] == "checkout"].head(180)
     counts = part.drop(columns=["journey", "interval_start"]).sum()
     row = {"journey": "checkout", "interval_start": part["interval_start"].iloc[0], **counts.to_dict()}

@@ -231,7 +231,7 @@ def test_budget_policy_end_to_end() -> None:
     assert any(q.topic == "no_events:ghost-availability" for q in pol.open_questions)
     d = pol.to_dict()
     json.dumps(d, allow_nan=False)
-    assert set(d) == {"as_of", "slos", "states", "actions", "calendar", "corrections", "attribution"}
+    assert set(d) == {"as_of", "slos", "states", "actions", "calendar", "corrections", "attribution", "breakdown"}
     assert d["corrections"] == []  # none configured
     assert d["states"]["critical"] == {"consumed_from": 1.0}
     assert set(d["actions"]) == set(STATES) and d["actions"]["critical"] == list(ACTIONS["critical"])

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, journey_telemetry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,7 +33,7 @@ def truth() -> dict:
 
 @pytest.fixture(scope="module")
 def telemetry() -> pd.DataFrame:
-    return pd.read_parquet(SAMPLES / "telemetry.parquet")
+    return journey_telemetry(SAMPLES / "telemetry.parquet")
 
 
 # --- determinism -------------------------------------------------------------------------
@@ -107,7 +107,7 @@ def test_committed_size_within_budget() -> None:
 def test_committed_telemetry_is_valid_aggregated_form(telemetry: pd.DataFrame, truth: dict) -> None:
     check(telemetry, source="telemetry.parquet")
     assert str(telemetry["interval_start"].dtype) == "datetime64[us, UTC]"
-    assert sorted(telemetry["journey"].unique()) == ["browse", "checkout", "search"]
+    assert sorted(telemetry["journey"].unique()) == ["browse", "checkout", "refunds", "search"]
     assert list(telemetry.columns[4:]) == [edge_label(e) for e in truth["edges_ms"]]
     per = telemetry.groupby("journey")["interval_start"].agg(["min", "max", "count"])
     assert (per["count"] == 90 * 1440).all()
@@ -269,7 +269,9 @@ def test_series_shows_the_checkout_latency_regression(truth: dict) -> None:
 
 def test_raw_request_log_is_the_same_model(truth: dict) -> None:
     raw = pd.read_csv(SAMPLES / "requests_1d.csv.gz")
-    assert list(raw.columns) == ["timestamp", "latency_ms", "status", "journey"]
+    assert list(raw.columns) == ["timestamp", "latency_ms", "status", "journey", "region"]
+    regions = raw.groupby("journey")["region"].agg(set)
+    assert regions["browse"] == {"eu-west-1"} and regions["checkout"] == {"eu-west-1", "us-east-1"}
     assert raw["timestamp"].str.endswith("Z").all()
     ts = pd.to_datetime(raw["timestamp"], utc=True)
     assert ts.is_monotonic_increasing
@@ -343,9 +345,18 @@ def test_short_period_has_its_own_consistent_companions(tmp_path: Path) -> None:
     assert [e["id"] for e in truth["events"]] == ["E16"]
     inc = pd.read_csv(tmp_path / "incidents.csv")
     assert set(inc["id"]) == {"I16"}  # I15's slow burn started before the period
-    tele = pd.read_parquet(tmp_path / "telemetry.parquet")
+    labelled = pd.read_parquet(tmp_path / "telemetry.parquet")
+    tele = journey_telemetry(tmp_path / "telemetry.parquet")
     check(tele)
-    assert len(tele) == 3 * 2 * 1440
+    assert len(tele) == 4 * 2 * 1440  # three journeys and the low-traffic one
+    # two regions for checkout and search, one for browse and refunds
+    assert len(labelled) == (2 * 2 + 2) * 2 * 1440
+    assert labelled.groupby("journey")["region"].nunique().to_dict() == {
+        "browse": 1,
+        "checkout": 2,
+        "refunds": 1,
+        "search": 2,
+    }
 
 
 def test_write_requests_chunks_to_gzip(tmp_path: Path) -> None:

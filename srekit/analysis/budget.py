@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.attribution import Attribution, attribute
+from srekit.analysis.breakdown import Breakdown, break_down
 from srekit.analysis.calendar import MonthCompliance, monthly_compliance
 from srekit.analysis.corrections import CorrectionEffect, correction_effects
 from srekit.analysis.slo.events import grid_events, grid_interval, series_interval, sli_events
@@ -351,6 +352,7 @@ class ErrorBudgetPolicy:
     calendar: tuple[MonthCompliance, ...] = ()
     corrections: tuple[CorrectionEffect, ...] = ()  # service.yaml corrections and what each returned
     attribution: tuple[Attribution, ...] = ()  # per SLO: bad events by incident, deploy hour, background
+    breakdown: tuple[Breakdown, ...] = ()  # per SLO and label column: bad events by label value
 
     def __post_init__(self) -> None:
         if set(self.actions) != set(STATES):
@@ -370,6 +372,7 @@ class ErrorBudgetPolicy:
             "calendar": [m.to_dict() for m in self.calendar],
             "corrections": [c.to_dict() for c in self.corrections],
             "attribution": [a.to_dict() for a in self.attribution],
+            "breakdown": [b.to_dict() for b in self.breakdown],
         }
 
 
@@ -405,6 +408,7 @@ class _SloBudget:
     questions: tuple[OpenQuestion, ...] = ()
     calendar: tuple[MonthCompliance, ...] = ()
     attribution: Attribution | None = None
+    breakdown: tuple[Breakdown, ...] = ()
 
 
 def _slo_budget(
@@ -413,10 +417,10 @@ def _slo_budget(
     series: pd.DataFrame | None,
     as_of: pd.Timestamp,
     config: ServiceConfig,
-    history: tuple[pd.DataFrame | None, pd.DataFrame | None] = (None, None),
+    history: tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None] = (None, None, None),
 ) -> _SloBudget:
     """The budget, burn-down and burn-rate history of one SLO at ``as_of``, and who spent it
-    (``history``: the incident log and the deploys)."""
+    (``history``: the incident log, the deploys and the labelled telemetry)."""
     settings = GridSettings.of(config)
     try:
         if spec.sli != "timeslice" and grid is not None:
@@ -454,6 +458,7 @@ def _slo_budget(
         (idle,) if status.total_events == 0 else (),
         monthly_compliance(events, spec, end=as_of, tz=config.timezone),
         spent,
+        break_down(history[2], spec, window=(status.window_start, status.window_end), end=as_of),
     )
 
 
@@ -483,6 +488,7 @@ def budget_policy(
     corrections: Applied | None = None,
     incidents: pd.DataFrame | None = None,
     deploys: pd.DataFrame | None = None,
+    labels: pd.DataFrame | None = None,
 ) -> ErrorBudgetPolicy:
     """Error budget, burn rates and state of every SLO at the end of the data (or ``as_of``).
 
@@ -492,7 +498,8 @@ def budget_policy(
     ``telemetry`` when the caller has it already. ``corrections``: what loading applied
     (:func:`srekit.inputs.corrections.apply`; the frames given are already corrected), reported with
     the budget each correction returned. ``incidents`` and ``deploys``: who spent each budget
-    (:mod:`srekit.analysis.attribution`).
+    (:mod:`srekit.analysis.attribution`). ``labels``: the telemetry per journey × label values
+    (``Inputs.labels``), each SLO's bad events broken down by them (:mod:`srekit.analysis.breakdown`).
     """
     end = _as_of(telemetry, series)
     if end is None:
@@ -502,7 +509,8 @@ def budget_policy(
         grids = {}
     elif grids is None:
         grids = journey_grids(telemetry, GridSettings.of(config))
-    parts = [_slo_budget(s, grids.get(s.journey), series, as_of, config, (incidents, deploys)) for s in specs]
+    history = (incidents, deploys, labels)
+    parts = [_slo_budget(s, grids.get(s.journey), series, as_of, config, history) for s in specs]
     budgets = tuple(p.status for p in parts if p.status is not None)
     windows = {b.slo: (b.window_start, b.window_end, b.allowed_bad_events) for b in budgets}
     return ErrorBudgetPolicy(
@@ -514,4 +522,5 @@ def budget_policy(
         calendar=tuple(m for p in parts for m in p.calendar),
         corrections=correction_effects(corrections, [s for s in specs if s.name in windows], windows),
         attribution=tuple(p.attribution for p in parts if p.attribution is not None),
+        breakdown=tuple(b for p in parts for b in p.breakdown),
     )

@@ -316,6 +316,7 @@ class AnalysedInputs:
     intervals: Mapping[str, Interval] = field(default_factory=dict)
     loadtests: tuple[Any, ...] = ()
     corrections: Applied | None = None  # service.yaml corrections as loading applied them
+    labels: pd.DataFrame | None = None  # telemetry per journey × label values (``Inputs.labels``), as it is
 
 
 def clip_inputs(inputs: Any, period: Period) -> AnalysedInputs:
@@ -340,4 +341,5 @@ def clip_inputs(inputs: Any, period: Period) -> AnalysedInputs:
         intervals=dict(period.intervals),
         loadtests=tuple(getattr(inputs, "loadtests", ()) or ()),
         corrections=getattr(inputs, "corrections", None),
+        labels=getattr(inputs, "labels", None),
     )

@@ -41,6 +41,12 @@ def add_aggregate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--error-status", default=DEFAULT_ERROR_STATUS, help="regex over the status code marking errors (default 5..)"
     )
+    p.add_argument(
+        "--by",
+        default="",
+        help="extra label columns to keep, comma-separated (e.g. region,status_class): SLOs can then be broken down "
+        "by them",
+    )
     p.add_argument("--quarantine", default=None, help="write rejected rows to this CSV (with a reason column)")
     p.add_argument("--strict", action="store_true", help="fail on the first rejected row instead of quarantining")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -113,6 +119,7 @@ def run_aggregate(args: argparse.Namespace) -> int:
         quarantine=args.quarantine,
         error_status=args.error_status,
         limits=parse_limit_args(args.limit),
+        by=tuple(b for b in args.by.split(",") if b.strip()),
     )
     print(summary(written.entry, written.rows, written.journeys))
     print(f"wrote {written.path}")

@@ -74,6 +74,13 @@ class Limits:
             "map a coarser column as the journey"
         ),
     )
+    max_labels: int = field(
+        default=8,
+        metadata=_doc(
+            "label columns kept beside the journey (`srekit aggregate --by`, `prometheus.by`, extra telemetry "
+            "columns); more is an error (exit 2): each multiplies the telemetry's rows"
+        ),
+    )
     max_name_chars: int = field(
         default=128,
         metadata=_doc(

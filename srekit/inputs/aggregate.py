@@ -85,6 +85,7 @@ R_STATUS_UNKNOWN = "unknown status code"
 R_SUCCESS_MISSING = "missing success"
 R_SUCCESS_TEXT = "unparseable success"
 R_JOURNEY_LONG = "too long journey"
+R_LABEL_LONG = "too long label"
 R_FIELDS = "wrong number of fields"
 REASONS = (
     "",
@@ -101,6 +102,7 @@ REASONS = (
     R_SUCCESS_MISSING,
     R_SUCCESS_TEXT,
     R_JOURNEY_LONG,
+    R_LABEL_LONG,
 )
 _REASON_CODE = {r: i for i, r in enumerate(REASONS)}
 _REASON_COLUMN = {
@@ -117,6 +119,7 @@ _REASON_COLUMN = {
     R_SUCCESS_MISSING: "success",
     R_SUCCESS_TEXT: "success",
     R_JOURNEY_LONG: "journey",
+    R_LABEL_LONG: "first_label",
 }
 _REASON_FIX = {
     R_TIME: "use ISO-8601 stamps with a date such as 2026-03-01T12:00:00Z (naive stamps are read in --timezone) "
@@ -133,6 +136,7 @@ _REASON_FIX = {
     R_SUCCESS_MISSING: "every request needs success true/false",
     R_SUCCESS_TEXT: "success must be true/false, yes/no or 1/0",
     R_JOURNEY_LONG: "journey names have at most limits.max_name_chars characters (default 128)",
+    R_LABEL_LONG: "label values (--by) have at most limits.max_name_chars characters (default 128)",
     R_FIELDS: "every CSV line needs as many fields as the header",
 }
 _NA_TOKENS = tuple(sorted(MISSING_TOKENS))
@@ -162,6 +166,7 @@ class _Options:
     columns: tuple[tuple[str, str], ...]
     fmt: str | None
     limits: Limits = DEFAULT_LIMITS
+    by: tuple[str, ...] = ()  # extra label columns kept in the output (``--by``), as named in the output
 
     @property
     def stamp_bounds(self) -> tuple[int, int]:
@@ -188,6 +193,7 @@ def _options(
     strict: bool,
     error_status: str,
     limits: Limits = DEFAULT_LIMITS,
+    by: Sequence[str] = (),
 ) -> _Options:
     td = pd.Timedelta(interval)
     if td < pd.Timedelta(seconds=1) or td % pd.Timedelta(microseconds=1) != pd.Timedelta(0):
@@ -224,7 +230,29 @@ def _options(
         tuple(sorted(cols.items())),
         fmt,
         limits,
+        _label_names(by, limits),
     )
+
+
+def _label_names(by: Sequence[str], limits: Limits) -> tuple[str, ...]:
+    """The ``--by`` label columns, as the output names them (stripped, lower case): distinct, not a
+    canonical column, at most ``limits.max_labels``."""
+    names = tuple(str(b).strip().lower() for b in by)
+    taken = {*tm.KEY, *tm.COUNTS, *CANONICAL, "interval_s", "interval_end"}
+    bad = [n for n in names if not n or n in taken or n.startswith("le_")]
+    if bad:
+        raise ConfigError(
+            f"--by names a column srekit already keeps or an empty name: {bad}. "
+            "fix: --by extra label columns only, e.g. --by region,status_class"
+        )
+    if len(set(names)) != len(names):
+        raise ConfigError(f"--by repeats a column: {list(by)}. fix: name each label column once")
+    if len(names) > limits.max_labels:
+        raise ConfigError(
+            f"--by names {len(names)} label columns, more than limits.max_labels = {limits.max_labels}. "
+            "fix: keep the labels you break SLOs down by; " + Limits.raise_hint("max_labels", limits.max_labels)
+        )
+    return names
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,9 +264,15 @@ class _Layout:
     status: str | None
     success: str | None
     journey: str | None
+    labels: tuple[str, ...] = ()  # the file's columns for ``opts.by``, in that order
+
+    @property
+    def first_label(self) -> str | None:
+        """The first ``--by`` column (named in strict-mode messages about label values)."""
+        return self.labels[0] if self.labels else None
 
     def sources(self) -> list[str]:
-        found = [self.timestamp, self.latency_ms, self.status, self.success, self.journey]
+        found = [self.timestamp, self.latency_ms, self.status, self.success, self.journey, *self.labels]
         return list(dict.fromkeys(c for c in found if c is not None))
 
     def canonical_of(self) -> dict[str, str]:
@@ -283,7 +317,19 @@ def _resolve_layout(header: Sequence[str], opts: _Options, source: str) -> _Layo
         raise _missing(source, "latency_ms", names)
     if status is None and success is None:
         raise _missing(source, "status", names, alternative="or a boolean `success` column")
-    return _Layout(ts, lat, status, success if status is None else None, journey)
+    labels = []
+    for label in opts.by:
+        found = find_header(names, label, fold, source=source, kind=KIND)
+        if found is None:
+            raise input_error(
+                f"requests file has no column {label!r} to keep as a label (--by)",
+                file=source,
+                column=label,
+                got=", ".join(names[:12]) or "no columns",
+                fix=f"leave {label!r} out of --by, or export the log with that column",
+            )
+        labels.append(found)
+    return _Layout(ts, lat, status, success if status is None else None, journey, tuple(labels))
 
 
 def _missing(
@@ -694,7 +740,7 @@ class _Sparse:
 
     codes: np.ndarray
     counts: np.ndarray
-    journeys: list[str]  # by code: sorted names
+    journeys: list[Any]  # by code, sorted: journey names, or (journey, *label values) with ``--by``
     codec: _Codec
     opts: _Options
 
@@ -705,18 +751,32 @@ class _Sparse:
 
     def used_journeys(self) -> list[str]:
         j = self.codec.journey(self.codes)  # non-decreasing: codes are sorted
-        return [self.journeys[int(c)] for c in j[np.r_[True, j[1:] != j[:-1]]]] if j.size else []
+        used = [self.journeys[int(c)] for c in j[np.r_[True, j[1:] != j[:-1]]]] if j.size else []
+        return list(dict.fromkeys(u[0] for u in used)) if self.opts.by else used
+
+    def used_series(self) -> int:
+        """Distinct (journey, label values) with requests: the journeys without ``--by``."""
+        j = self.codec.journey(self.codes)
+        return int(np.count_nonzero(j[1:] != j[:-1])) + 1 if j.size else 0
 
     def schema(self) -> pa.Schema:
-        """The canonical frame's Arrow schema, with the pandas metadata ``DataFrame.to_parquet`` writes."""
-        return pa.Schema.from_pandas(tm.empty(self.opts.edges), preserve_index=False)
+        """The canonical frame's Arrow schema, with the pandas metadata ``DataFrame.to_parquet`` writes;
+        the ``--by`` label columns (text) follow ``journey``."""
+        return pa.Schema.from_pandas(tm.empty(self.opts.edges, labels=self.opts.by), preserve_index=False)
+
+    def _name_arrays(self, schema: pa.Schema) -> list[pa.Array]:
+        """The journey column's names by code, then one per label column."""
+        if not self.opts.by:
+            return [pa.array(self.journeys, type=schema.field("journey").type)]
+        keys = ["journey", *self.opts.by]
+        return [pa.array([t[i] for t in self.journeys], type=schema.field(k).type) for i, k in enumerate(keys)]
 
     def tables(self, chunk_rows: int | None = None) -> Iterator[pa.Table]:
         """The canonical table (journey, then time), ``chunk_rows`` (``_CHUNK_ROWS``) rows at a time."""
         chunk_rows = chunk_rows or _CHUNK_ROWS
         starts = self.row_starts()
         schema = self.schema()
-        names = pa.array(self.journeys, type=schema.field("journey").type)
+        names = self._name_arrays(schema)
         for r0 in range(0, starts.size, chunk_rows):
             e0 = int(starts[r0])
             e1 = int(starts[r0 + chunk_rows]) if r0 + chunk_rows < starts.size else self.codes.size
@@ -724,7 +784,7 @@ class _Sparse:
             yield self._table(self.codes[part], self.counts[part], starts[r0 : r0 + chunk_rows] - e0, schema, names)
 
     def _table(
-        self, codes: np.ndarray, counts: np.ndarray, starts: np.ndarray, schema: pa.Schema, names: pa.Array
+        self, codes: np.ndarray, counts: np.ndarray, starts: np.ndarray, schema: pa.Schema, names: list[pa.Array]
     ) -> pa.Table:
         """Rows of whole (journey, interval) entries: ``starts`` = first entry of each row."""
         nb = len(self.opts.edges)
@@ -738,8 +798,10 @@ class _Sparse:
             np.add(le[:, k], le[:, k - 1], out=le[:, k])
         first = codes[starts]
         stamps = self.codec.interval(first) * self.opts.interval_us
+        series = pa.array(self.codec.journey(first))
         columns = [
-            names.take(pa.array(self.codec.journey(first))),
+            names[0].take(series),
+            *(label.take(series) for label in names[1:]),
             pa.array(stamps, type=schema.field("interval_start").type),
             pa.array(le[:, nb - 1] + dense[:, nb]),  # total: up to the last edge, plus above it
             pa.array(dense[:, nb + 1]),
@@ -750,7 +812,7 @@ class _Sparse:
     def frame(self) -> pd.DataFrame:
         """The whole canonical frame (``tm.empty`` when there are no rows)."""
         if self.codes.size == 0:
-            return tm.empty(self.opts.edges)
+            return tm.empty(self.opts.edges, labels=self.opts.by)
         return next(self.tables(chunk_rows=self.codes.size)).to_pandas()
 
 
@@ -775,7 +837,7 @@ class _Partial:
     source: str
     codes: np.ndarray  # ascending _Codec codes, journeys numbered as in ``journeys``
     counts: np.ndarray
-    journeys: list[str]
+    journeys: list[Any]  # names, or (journey, *label values) tuples with ``--by``
     rows_read: int
     rejected: Counter[str]
     notes: Counter[str]
@@ -1039,7 +1101,7 @@ class _Restart(Exception):
 
 @dataclass(slots=True)
 class _State:
-    journeys: dict[str, int] = field(default_factory=dict)
+    journeys: dict[Any, int] = field(default_factory=dict)  # name (or tuple with --by) → code
     seen: dict[int, int] = field(default_factory=dict)
     rejected: Counter[str] = field(default_factory=Counter)
     notes: Counter[str] = field(default_factory=Counter)
@@ -1058,21 +1120,17 @@ class _State:
             if len(kept) < 5:
                 kept.append(int(row))
 
-    def code(self, name: str) -> int:
+    def code(self, name: Any) -> int:
         if name not in self.journeys:
             self.journeys[name] = len(self.journeys)
         return self.journeys[name]
 
 
-def _journey_codes(
-    batch: pa.RecordBatch, layout: _Layout, st: _State, reason: np.ndarray, max_chars: int
-) -> np.ndarray:
-    """Global journey codes of a batch; empty and missing-token names (``NA``, ``none``, …) become
-    ``unknown`` (noted for accepted rows); a name longer than ``max_chars`` rejects its row."""
-    n = batch.num_rows
-    if layout.journey is None:
-        return np.full(n, st.code(DEFAULT_JOURNEY), dtype=np.int64)
-    arr = _as_array(batch.column(layout.journey))
+def _names(batch: pa.RecordBatch, column: str, max_chars: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+    """One text column of a batch as (distinct names, each row's index into them, rows whose
+    value is too long, rows whose value is missing). Empty and missing-token values (``NA``,
+    ``none``, …) and values longer than ``max_chars`` are named ``unknown``."""
+    arr = _as_array(batch.column(column))
     if not pa.types.is_dictionary(arr.type):
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             arr = pc.cast(arr, pa.string())
@@ -1081,7 +1139,6 @@ def _journey_codes(
     missing_name = np.array([nm.lower() in MISSING_TOKENS for nm in names] or [False], dtype=bool)
     long_name = np.array([len(nm) > max_chars for nm in names] or [False], dtype=bool)
     usable = [MISSING_JOURNEY if nm.lower() in MISSING_TOKENS or len(nm) > max_chars else nm for nm in names]
-    lookup = np.array([st.code(nm) for nm in usable] or [0], dtype=np.int64)
     idx = arr.indices
     if idx.null_count:
         is_null = idx.is_null().to_numpy(zero_copy_only=False)
@@ -1089,14 +1146,47 @@ def _journey_codes(
     else:
         is_null = np.zeros(len(idx), dtype=bool)
         ind = idx.to_numpy().astype(np.int64)
-    too_long = long_name[ind] & ~is_null
-    reason[(reason == 0) & too_long] = _REASON_CODE[R_JOURNEY_LONG]
     missing = is_null | missing_name[ind]
-    codes = lookup[ind]
-    if missing.any():
-        codes[missing] = st.code(MISSING_JOURNEY)
-        st.notes["journey_missing"] += int((missing & (reason == 0)).sum())
-    return codes
+    ind = np.where(missing, len(usable), ind)  # the last name: unknown
+    return [*usable, MISSING_JOURNEY], ind, long_name[np.minimum(ind, len(names) - 1)] & ~missing, missing
+
+
+def _journey_codes(
+    batch: pa.RecordBatch, layout: _Layout, st: _State, reason: np.ndarray, max_chars: int
+) -> np.ndarray:
+    """Global series codes of a batch: the journey's (with ``--by``, of the journey and its label
+    values together, a tuple); empty and missing-token names (``NA``, ``none``, …) become
+    ``unknown`` (noted for accepted rows); a name longer than ``max_chars`` rejects its row."""
+    n = batch.num_rows
+    if layout.journey is None:
+        journeys, jind, missing = [DEFAULT_JOURNEY], np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
+    else:
+        journeys, jind, too_long, missing = _names(batch, layout.journey, max_chars)
+        reason[(reason == 0) & too_long] = _REASON_CODE[R_JOURNEY_LONG]
+        if missing.any():
+            st.notes["journey_missing"] += int((missing & (reason == 0)).sum())
+    if not layout.labels:
+        lookup = np.zeros(len(journeys), dtype=np.int64)
+        for i in np.flatnonzero(np.bincount(jind, minlength=len(journeys))).tolist():  # names in use only
+            lookup[i] = st.code(journeys[i])
+        return lookup[jind]
+    values, key = [journeys], jind
+    for column in layout.labels:
+        names, ind, too_long, gone = _names(batch, column, max_chars)
+        reason[(reason == 0) & too_long] = _REASON_CODE[R_LABEL_LONG]
+        if gone.any():
+            st.notes["label_missing"] += int((gone & (reason == 0)).sum())
+        values.append(names)
+        key = key * len(names) + ind
+    combos, inverse = np.unique(key, return_inverse=True)
+    codes = np.empty(combos.size, dtype=np.int64)
+    for k, combo in enumerate(combos.tolist()):
+        parts = []
+        for names in reversed(values):
+            combo, i = divmod(combo, len(names))
+            parts.append(names[i])
+        codes[k] = st.code(tuple(reversed(parts)))
+    return codes[inverse.reshape(-1)]
 
 
 def _convert(
@@ -1360,17 +1450,23 @@ def _count_journeys(st: _State, jcode: np.ndarray, source: str, layout: _Layout,
     st.used.update(np.flatnonzero(np.bincount(jcode)).tolist())
     if len(st.used) > limits.max_journeys:
         names = sorted(st.journeys, key=st.journeys.__getitem__)
-        raise _journey_limit(source, layout.journey, len(st.used), limits, [names[c] for c in sorted(st.used)][:5])
+        some = [names[c] for c in sorted(st.used)][:5]
+        raise _journey_limit(source, layout.journey, len(st.used), limits, some, labels=bool(layout.labels))
 
 
-def _journey_limit(source: str, column: str | None, n: int, limits: Limits, some: Sequence[str]) -> InputError:
+def _journey_limit(
+    source: str, column: str | None, n: int, limits: Limits, some: Sequence[Any], *, labels: bool = False
+) -> InputError:
+    """Too many journeys (with ``--by``: journey × label value combinations, each a series)."""
+    what = "journey × label combinations (--by)" if labels else "journeys"
+    shown = [" / ".join(j) if isinstance(j, tuple) else str(j) for j in some]
     return input_error(
-        f"more than limits.max_journeys = {limits.max_journeys} distinct journeys ({n} so far)",
+        f"more than limits.max_journeys = {limits.max_journeys} distinct {what} ({n} so far)",
         file=source,
         column=column,
-        expected=f"at most {limits.max_journeys} journeys (each costs a row per interval and its own analysis)",
-        got=", ".join(repr(j[:40]) for j in some) + ", …",
-        fix="map a coarser column as the journey (--columns journey=service), or aggregate per endpoint group, "
+        expected=f"at most {limits.max_journeys} {what} (each costs a row per interval)",
+        got=", ".join(repr(j[:40]) for j in shown) + ", …",
+        fix="map a coarser column as the journey (--columns journey=service), keep fewer --by labels, "
         + Limits.raise_hint("max_journeys", limits.max_journeys),
     )
 
@@ -1769,6 +1865,7 @@ class AggregateOptions(TypedDict, total=False):
     quarantine: str | os.PathLike[str] | None
     error_status: str
     limits: Limits
+    by: Sequence[str]
 
 
 def aggregate_files(
@@ -1786,6 +1883,11 @@ def aggregate_files(
     progress : show a tqdm bar when stderr is a terminal.
     quarantine : CSV path for rejected rows (``file, row, <canonical columns>, reason``).
     limits : the run's :class:`srekit.core.limits.Limits`.
+    by : extra label columns of the logs to keep (``--by region,status_class``): one output row per
+        (journey, label values, interval), the label columns after ``journey``. Missing values are
+        ``unknown`` (note ``label_missing``); values longer than ``limits.max_name_chars`` reject
+        their row (``too long label``); journey × label combinations count against
+        ``limits.max_journeys``.
 
     Returns
     -------
@@ -1834,6 +1936,7 @@ def _aggregate(
     quarantine: str | os.PathLike[str] | None = None,
     error_status: str = DEFAULT_ERROR_STATUS,
     limits: Limits = DEFAULT_LIMITS,
+    by: Sequence[str] = (),
 ) -> tuple[_Sparse, LedgerEntry]:
     """The sparse aggregate of request logs and their ledger entry (see :func:`aggregate_files`)."""
     opts = _options(
@@ -1845,6 +1948,7 @@ def _aggregate(
         strict=strict,
         error_status=error_status,
         limits=limits,
+        by=by,
     )
     items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
     if not items:
@@ -1896,6 +2000,8 @@ def _aggregate(
     used = sparse.used_journeys()
     if len(used) > opts.limits.max_journeys:
         raise _journey_limit(source, "journey", len(used), opts.limits, used[:5])
+    if sparse.used_series() > opts.limits.max_journeys:
+        raise _journey_limit(source, "journey", sparse.used_series(), opts.limits, sparse.journeys[:5], labels=True)
     _check_grid(sparse, source)
     return sparse, _entry(source, partials, where)
 

@@ -217,6 +217,8 @@ class PrometheusConfig:
     retries: Annotated[StrictInt, Field(ge=0, le=10)] = 3
     start: StrictStr | None = None
     end: StrictStr | None = None
+    #: extra labels kept as telemetry label columns (``region``): SLOs broken down by them
+    by: tuple[Annotated[StrictStr, Field(pattern=r"^[a-zA-Z_][a-zA-Z0-9_]*$")], ...] = ()
 
     __pydantic_config__ = _STRICT
 

@@ -221,6 +221,14 @@ def apply(
     return tel, ser, Applied(config.corrections, windows, tel_out, ser_out, outside)
 
 
+def clear_windows(telemetry: pd.DataFrame | None, windows: tuple[Window, ...]) -> pd.DataFrame | None:
+    """``telemetry`` (labelled or not) with the counts of rows inside a window of their journey
+    zeroed, as :func:`apply` clears them."""
+    if telemetry is None:
+        return None
+    return _split(telemetry, "interval_start", windows, tm.COUNTS + tm.le_columns(telemetry), 0)[0]
+
+
 def in_windows(stamps: pd.DatetimeIndex, windows: Iterable[Window]) -> np.ndarray:
     """Whether each of ``stamps`` lies inside one of ``windows`` (start ≤ t < end)."""
     t = pd.DatetimeIndex(stamps).as_unit("us").asi8

@@ -92,3 +92,6 @@ class Loaded:
     rejects: pd.DataFrame
     naive_stamps: int = 0  # stamps without an offset, read as wall time in the configured timezone
     interval: pd.Timedelta | None = None  # the interval length the file declares (interval_s / interval_end)
+    #: telemetry with label columns (``region``, …): the rows per (journey, labels, interval), before
+    #: ``frame`` summed them per (journey, interval); None without labels
+    labels: pd.DataFrame | None = None

@@ -61,7 +61,7 @@ from srekit.inputs.columns import (
     text_cells,
 )
 from srekit.inputs.config import SERIES_UNITS, ServiceConfig
-from srekit.inputs.corrections import Applied
+from srekit.inputs.corrections import Applied, clear_windows
 from srekit.inputs.corrections import apply as apply_corrections
 from srekit.inputs.intervals import Interval, check_declared
 from srekit.inputs.ledger import LedgerEntry, Loaded
@@ -696,15 +696,15 @@ def _journey_col(raw: pd.DataFrame, cols: Mapping[str, str], rows: _Rows, limits
     return t.fillna(MISSING_JOURNEY)
 
 
-def check_journey_count(journeys: pd.Series, *, source: str, kind: str, limits: Limits) -> None:
+def check_journey_count(journeys: pd.Series, *, source: str, kind: str, limits: Limits, what: str = "journeys") -> None:
     """More distinct journeys than ``limits.max_journeys`` is an :class:`InputError` (exit 2)."""
     n = int(journeys.nunique())
     if n > limits.max_journeys:
         raise input_error(
-            f"{n} distinct journeys is more than limits.max_journeys = {limits.max_journeys}",
+            f"{n} distinct {what} is more than limits.max_journeys = {limits.max_journeys}",
             file=source,
             column="journey",
-            expected=f"at most {limits.max_journeys} journeys (each costs a row per interval and its own analysis)",
+            expected=f"at most {limits.max_journeys} {what} (each costs a row per interval and its own analysis)",
             got=", ".join(repr(j) for j in journeys.drop_duplicates().head(5)) + ", …",
             fix=f"map a coarser column as the journey (data.{kind}_columns: {{journey: service}}), "
             + Limits.raise_hint("max_journeys", limits.max_journeys),
@@ -1003,6 +1003,7 @@ def load_telemetry(
     buckets, n_inf = _bucket_columns(df, source)
     rows = _Rows(len(df), raw.malformed)
     journey = _journey_col(df, cols, rows, limits)
+    labels = _label_values(df, _label_columns(df, cols, source, limits), rows, limits)
     if "journey" not in cols:
         rows.note_accepted("journey_defaulted_to_all", np.ones(len(df), dtype=bool))
     stamps = _time_col(df, cols, "interval_start", tz, rows, required=True, limits=limits)
@@ -1022,6 +1023,8 @@ def load_telemetry(
     # one int64 block over the column-major counts (no copy), then the key columns in front
     frame = pd.DataFrame(counts, index=df.index, columns=names, copy=False)
     frame.insert(0, "interval_start", stamps)
+    for name in reversed(labels):
+        frame.insert(0, name, labels[name])
     frame.insert(0, "journey", journey)
     loaded = _finish("telemetry", source, raw, frame, rows, time_col="interval_start", strict=strict)
     good = loaded.frame
@@ -1037,7 +1040,18 @@ def load_telemetry(
             key="the file's interval column",
         )
     _check_sum(good, source)
-    if _is_canonical(good):  # the usual export: sorted by journey and time, no repeats
+    labelled = None
+    if labels:
+        check_journey_count(
+            good[["journey", *labels]].drop_duplicates().astype(str).agg(" / ".join, axis=1),
+            source=source,
+            kind="telemetry",
+            limits=limits,
+            what="journey × label combinations",
+        )
+        dup = int(good.duplicated(["journey", *labels, "interval_start"]).sum())
+        merged, labelled = tm.split_labels(good)
+    elif _is_canonical(good):  # the usual export: sorted by journey and time, no repeats
         dup, merged = 0, good
     else:
         dup = int(good.duplicated(tm.KEY).sum())
@@ -1048,7 +1062,48 @@ def load_telemetry(
     notes = dict(loaded.entry.notes)
     if dup:
         notes["duplicate_intervals_merged"] = dup
-    return replace(loaded, frame=merged, entry=replace(loaded.entry, notes=notes), interval=interval)
+    entry = replace(loaded.entry, notes=notes)
+    return replace(loaded, frame=merged, entry=entry, interval=interval, labels=labelled)
+
+
+def _label_columns(df: pd.DataFrame, cols: Mapping[str, str], source: str, limits: Limits) -> dict[str, str]:
+    """Extra text columns of a telemetry file (``region``, ``status_class``: what ``srekit
+    aggregate --by`` and ``prometheus.by`` keep), label name (stripped, lower case) → file column.
+    Columns of numbers only (an exported index) are not labels; more than ``limits.max_labels``
+    is an error."""
+    known = {*cols.values(), *INTERVAL_COLUMNS}
+    out: dict[str, str] = {}
+    for c in (str(c) for c in df.columns):
+        if c in known or c.lower().startswith(tm.LE_PREFIX) or c.strip().lower() in (*tm.KEY, *tm.COUNTS):
+            continue
+        cells = df[c]
+        if pd.api.types.is_numeric_dtype(cells) or pd.api.types.is_bool_dtype(cells):
+            continue
+        text = pd.Series(_text(cells).dropna().unique())
+        if text.empty or pd.to_numeric(text, errors="coerce").notna().all():
+            continue
+        out[c.strip().lower()] = c
+    if len(out) > limits.max_labels:
+        raise input_error(
+            f"{len(out)} extra text columns, more than limits.max_labels = {limits.max_labels}",
+            file=source,
+            column=", ".join(list(out.values())[:8]),
+            expected="extra columns are labels (region, status_class, …) that SLOs are broken down by",
+            fix="drop the columns you do not break SLOs down by, or "
+            + Limits.raise_hint("max_labels", limits.max_labels),
+        )
+    return out
+
+
+def _label_values(df: pd.DataFrame, columns: Mapping[str, str], rows: _Rows, limits: Limits) -> dict[str, pd.Series]:
+    """Each label column's values: missing → ``unknown`` (note ``label_missing``), longer than
+    ``limits.max_name_chars`` → ``too long <label>`` (the journey's rules)."""
+    out: dict[str, pd.Series] = {}
+    for name, column in columns.items():
+        t = _str_col(df, {name: column}, name, rows, limits=limits)
+        rows.note_accepted("label_missing", t.isna().to_numpy())
+        out[name] = t.fillna(MISSING_JOURNEY)
+    return out
 
 
 def _is_canonical(frame: pd.DataFrame) -> bool:
@@ -1501,6 +1556,9 @@ class Inputs:
     loadtests: tuple[LoadTest, ...] = ()  # latency distributions of load tests (data.loadtest)
     #: the corrections of service.yaml over the data and the rows they took out (None: none configured)
     corrections: Applied | None = None
+    #: telemetry per (journey, label values, interval) when it carries labels (``region``, …), with
+    #: the same corrections applied; ``telemetry`` is its sum per (journey, interval). None: no labels
+    labels: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         for name in KINDS:
@@ -1566,6 +1624,7 @@ def load_inputs(
     """
     tz = config.timezone
     frames: dict[str, pd.DataFrame | None] = dict.fromkeys(KINDS)
+    labelled: pd.DataFrame | None = None
     ledger: list[LedgerEntry] = []
     intervals: dict[str, Interval] = {}
 
@@ -1586,6 +1645,8 @@ def load_inputs(
             scale = SERIES_UNITS[config.series_unit]
             loaded = replace(loaded, frame=loaded.frame.assign(value=loaded.frame["value"] * scale))
         frames[kind] = loaded.frame
+        if loaded.labels is not None:
+            labelled = loaded.labels
         ledger.append(_quarantined(loaded, quarantine_dir))
         if loaded.interval is not None:
             intervals[kind] = Interval(loaded.interval, "file")
@@ -1630,7 +1691,7 @@ def load_inputs(
             progress=progress,
             limits=config.limits,
         )
-        frames["telemetry"] = frame
+        frames["telemetry"], labelled = tm.split_labels(frame)
         ledger.insert(0, entry)
         intervals["telemetry"] = Interval(config.prometheus.interval, "prometheus")
     _declared_intervals(config, frames, intervals)
@@ -1639,10 +1700,18 @@ def load_inputs(
         frames["telemetry"], frames["series"], applied = apply_corrections(
             config, frames["telemetry"], frames["series"]
         )
+        labelled = clear_windows(labelled, applied.windows)
         n = len(config.corrections)
         source = f"{config.path or 'service.yaml'}: corrections"
         ledger.append(LedgerEntry("corrections", source, n, n, notes=applied.to_notes()))
-    return Inputs(**frames, ledger=tuple(ledger), intervals=intervals, loadtests=tuple(tests), corrections=applied)  # type: ignore[arg-type]
+    return Inputs(
+        **frames,  # type: ignore[arg-type]
+        ledger=tuple(ledger),
+        intervals=intervals,
+        loadtests=tuple(tests),
+        corrections=applied,
+        labels=labelled,
+    )
 
 
 def _quarantined(loaded: Loaded, quarantine_dir: str | Path | None) -> LedgerEntry:

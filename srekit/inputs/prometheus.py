@@ -35,12 +35,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from srekit.core.errors import InputError, input_error
+from srekit.core.errors import ConfigError, InputError, input_error
 from srekit.core.limits import DEFAULT_LIMITS, Limits, check_limit
 from srekit.core.timeutil import format_duration
+from srekit.inputs.columns import MISSING_JOURNEY
 from srekit.inputs.config import PrometheusConfig
 from srekit.inputs.ledger import LedgerEntry
-from srekit.inputs.telemetry import canonical, edge_label, empty
+from srekit.inputs.telemetry import canonical, edge_label, empty, label_columns, labelled
 
 MAX_POINTS = 10_000  # per series per query; the server's hard limit is 11,000
 
@@ -259,6 +260,24 @@ def _selector(metric: str, cfg: PrometheusConfig) -> str:
     return f"{metric}{{{extra}}}" if extra else metric
 
 
+def _check_by(cfg: PrometheusConfig, limits: Limits) -> None:
+    """``prometheus.by``: labels other than the journey, status and ``le`` labels, each once,
+    at most ``limits.max_labels``."""
+    taken = {cfg.journey_label, cfg.status_label, "le", "journey", "interval_start", "total", "errors"}
+    clash = [b for b in cfg.by if b in taken or b.lower().startswith("le_")]
+    if clash or len(set(cfg.by)) != len(cfg.by):
+        raise ConfigError(
+            f"prometheus.by {list(cfg.by)}: {clash or 'a label repeated'} cannot be kept as a label column. "
+            "fix: list extra labels only (region, status_class), each once; the journey and status labels are "
+            "prometheus.journey_label and prometheus.status_label"
+        )
+    if len(cfg.by) > limits.max_labels:
+        raise ConfigError(
+            f"prometheus.by lists {len(cfg.by)} labels, more than limits.max_labels = {limits.max_labels}. "
+            "fix: keep the labels you break SLOs down by; " + Limits.raise_hint("max_labels", limits.max_labels)
+        )
+
+
 def pull_telemetry(
     cfg: PrometheusConfig,
     *,
@@ -281,6 +300,7 @@ def pull_telemetry(
     t1 = resolve_time(end if end is not None else cfg.end or "now", now, "end").floor(step)
     if t1 <= t0:
         raise InputError(f"Prometheus pull: end {t1} is not after start {t0}. fix: pass an end later than the start")
+    _check_by(cfg, limits)
     _check_points(1, (t0, t1), step, limits)  # before any query or allocation
     client = client or PrometheusClient(cfg)
     grid = _grid(t0, t1, step)
@@ -306,9 +326,13 @@ def pull_telemetry(
     err_re = re.compile(cfg.error_status_regex)
     jl, sl = cfg.journey_label, cfg.status_label
     resets = gaps = 0
-    parts: dict[str, dict[str, np.ndarray]] = {}
+    parts: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
 
-    def add(journey: str, column: str, inc: np.ndarray) -> None:
+    def key(labels: dict[str, str]) -> tuple[str, ...]:
+        """The series' journey and its ``prometheus.by`` label values (``unknown`` when absent)."""
+        return (labels.get(jl, "all"), *(labels.get(b) or MISSING_JOURNEY for b in cfg.by))
+
+    def add(journey: tuple[str, ...], column: str, inc: np.ndarray) -> None:
         cols = parts.setdefault(journey, {})
         acc = cols.get(column)
         cols[column] = np.where(np.isnan(inc), 0.0, inc) + (0.0 if acc is None else acc)
@@ -319,7 +343,7 @@ def pull_telemetry(
         inc, r = counter_increases(s.values)
         resets += r
         gaps += int(np.isnan(inc).sum())
-        journey = s.labels.get(jl, "all")
+        journey = key(s.labels)
         add(journey, "total", inc)
         if err_re.fullmatch(s.labels.get(sl, "")):
             add(journey, "errors", inc)
@@ -334,7 +358,7 @@ def pull_telemetry(
         edges.add(ms)
         inc, r = counter_increases(s.values)
         resets += r
-        add(s.labels.get(jl, "all"), edge_label(ms), inc)
+        add(key(s.labels), edge_label(ms), inc)
     misses = 0
     grid_s = ((grid - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)
     prev_step = np.concatenate([[np.nan], grid_s[:-1]])
@@ -347,13 +371,19 @@ def pull_telemetry(
     for journey, cols in parts.items():
         seen = cols["_seen"]
         df = pd.DataFrame({"interval_start": starts[seen]})
-        df.insert(0, "journey", journey)
+        for name, value in reversed(list(zip(("journey", *cfg.by), journey, strict=True))):
+            df.insert(0, name, value)
         df["total"] = cols.get("total", np.zeros(len(starts)))[seen]
         df["errors"] = cols.get("errors", np.zeros(len(starts)))[seen]
         for c in cols_sorted:
             df[c] = cols.get(c, np.zeros(len(starts)))[seen]
         frames.append(df)
-    out = canonical(pd.concat(frames, ignore_index=True)) if frames else empty(sorted(edges))
+    if not frames:
+        out = empty(sorted(edges), labels=cfg.by)
+    elif cfg.by:  # one row per journey × label values × interval (docs/prometheus.md, "Labels")
+        out = labelled(pd.concat(frames, ignore_index=True), cfg.by)
+    else:
+        out = canonical(pd.concat(frames, ignore_index=True))
     entry = LedgerEntry(
         kind="prometheus",
         source=f"{cfg.url} {counter_q} / {bucket_q}",
@@ -407,28 +437,23 @@ def iter_openmetrics(
     unit_scale = 1000.0 if cfg.latency_unit in ("seconds", "s") else 1.0
     counter = cfg.request_counter
     hist = f"{cfg.latency_histogram}_bucket"
-    series: list[tuple[str, str, pd.DataFrame]] = []
-    for journey, part in history.sort_values("interval_start").groupby("journey", sort=True):
+    extra = label_columns(history)  # label columns (region, …) become Prometheus labels of the same name
+    series: list[tuple[dict[str, str], pd.DataFrame]] = []
+    for key, part in history.sort_values("interval_start").groupby(["journey", *extra], sort=True):
+        values = [str(v) for v in (key if isinstance(key, tuple) else (key,))]
+        base = {cfg.journey_label: values[0], **dict(zip(extra, values[1:], strict=True))}
         ts = (part["interval_start"].astype("int64") // 10**6 + 60).to_numpy()  # end of interval (s)
         ok = (part["total"] - part["errors"]).cumsum().to_numpy()
         err = part["errors"].cumsum().to_numpy()
-        yield from _om_lines(
-            counter, {cfg.journey_label: str(journey), cfg.status_label: ok_code}, ts, ok, created=ts[0] - 60
-        )
-        yield from _om_lines(
-            counter, {cfg.journey_label: str(journey), cfg.status_label: error_code}, ts, err, created=ts[0] - 60
-        )
-        series.append((str(journey), "", part))
-    for journey, _, part in series:
+        yield from _om_lines(counter, {**base, cfg.status_label: ok_code}, ts, ok, created=ts[0] - 60)
+        yield from _om_lines(counter, {**base, cfg.status_label: error_code}, ts, err, created=ts[0] - 60)
+        series.append((base, part))
+    for base, part in series:
         ts = (part["interval_start"].astype("int64") // 10**6 + 60).to_numpy()
         for c in les:
             le = f"{float(c[3:]) / unit_scale:g}"
-            yield from _om_lines(
-                hist, {cfg.journey_label: journey, "le": le}, ts, part[c].cumsum().to_numpy(), created=ts[0] - 60
-            )
-        yield from _om_lines(
-            hist, {cfg.journey_label: journey, "le": "+Inf"}, ts, part["total"].cumsum().to_numpy(), created=ts[0] - 60
-        )
+            yield from _om_lines(hist, {**base, "le": le}, ts, part[c].cumsum().to_numpy(), created=ts[0] - 60)
+        yield from _om_lines(hist, {**base, "le": "+Inf"}, ts, part["total"].cumsum().to_numpy(), created=ts[0] - 60)
     yield "# EOF\n"
 
 

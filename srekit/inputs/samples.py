@@ -23,9 +23,10 @@ import gzip
 import hashlib
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -155,6 +156,10 @@ JOURNEYS: tuple[JourneyModel, ...] = (
     JourneyModel("search", "search-api", 0.30, 0.0003, 0.95, 150.0, 0.55, 0.05, 900.0, 0.70),
     JourneyModel("checkout", "checkout-api", 0.10, 0.0002, 0.80, 250.0, 0.45, 0.015, 900.0, 0.60),
 )
+#: A low-traffic journey (≈ 3 requests a minute, one at night): one failed request in a quiet hour
+#: is above the page rule's threshold, so the report shows the low-traffic remedies (issue 16).
+#: Generated from its own random stream, so the three journeys above stay as they were.
+LOW_TRAFFIC = JourneyModel("refunds", "payments-api", 0.005, 0.0003, 0.6, 180.0, 0.5, 0.01, 800.0, 0.6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -553,6 +558,98 @@ def generate_telemetry(
     return pd.DataFrame(cols)
 
 
+#: The sample's regions and their share of a journey's traffic (telemetry label ``region``).
+REGIONS: tuple[tuple[str, float], ...] = (("eu-west-1", 0.6), ("us-east-1", 0.4))
+#: Journeys served from one region only (their rows of the other regions would be all zero). Browse
+#: is the largest journey and refunds the smallest: keeping them in one region keeps data/samples
+#: within its 15 MB budget (every split journey doubles its rows).
+SINGLE_REGION: Mapping[str, str] = MappingProxyType({"browse": "eu-west-1", "refunds": "eu-west-1"})
+#: Injected events confined to one region: 90% of the errors of their rows fall there.
+REGIONAL_EVENTS: Mapping[str, str] = MappingProxyType({"E16": "eu-west-1", "E06": "us-east-1"})
+REGIONAL_SHARE = 0.9
+
+
+def _hypergeometric_split(
+    errors: np.ndarray, totals: Sequence[np.ndarray], rng: np.random.Generator
+) -> list[np.ndarray]:
+    """``errors`` (each ≤ the sum of ``totals``) split over the regions without replacement: what
+    region ``r`` gets never exceeds ``totals[r]`` (sequential univariate hypergeometric draws)."""
+    rest_err = errors.copy()
+    rest_tot = np.sum(totals, axis=0)
+    out = []
+    for tot in totals[:-1]:
+        rest_tot = rest_tot - tot
+        got = rng.hypergeometric(tot, rest_tot, rest_err) if rest_err.any() else np.zeros_like(rest_err)
+        out.append(got)
+        rest_err = rest_err - got
+    out.append(rest_err)
+    return out
+
+
+def _split_errors(
+    errors: np.ndarray, totals: list[np.ndarray], regional: np.ndarray, rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Errors per region: in proportion to traffic, except in rows of a regional event
+    (``regional[i]`` = the region's index, −1 for none), where that region takes about
+    :data:`REGIONAL_SHARE` of them (never more than its requests, never leaving the others more
+    than theirs)."""
+    out = _hypergeometric_split(errors, totals, rng)
+    whole = np.sum(totals, axis=0)
+    for r in np.unique(regional[regional >= 0]).tolist():
+        rows = np.flatnonzero(regional == r)
+        e, tot_r = errors[rows], totals[r][rows]
+        mine = np.clip(rng.binomial(e, REGIONAL_SHARE), e - (whole[rows] - tot_r), tot_r)
+        others = [t[rows] for k, t in enumerate(totals) if k != r]
+        rest = iter(_hypergeometric_split(e - mine, others, rng))
+        for k in range(len(totals)):
+            out[k][rows] = mine if k == r else next(rest)
+    return out
+
+
+def split_regions(
+    telemetry: pd.DataFrame, rng: np.random.Generator, injected: Sequence[InjectedEvent] = ()
+) -> pd.DataFrame:
+    """Telemetry with a ``region`` label column (:data:`REGIONS`): every row's requests split per
+    latency bucket by the regions' traffic shares, its errors in proportion (or, inside
+    :data:`REGIONAL_EVENTS`, mostly in that region). Summed over the regions, the rows are
+    ``telemetry``'s exactly."""
+    les = [c for c in telemetry.columns if c.startswith("le_")]
+    cum = telemetry[les].to_numpy(dtype=np.int64)
+    total = telemetry["total"].to_numpy(dtype=np.int64)
+    buckets = np.diff(np.concatenate([np.zeros((len(cum), 1), np.int64), cum, total[:, None]], axis=1), axis=1)
+    names = [n for n, _ in REGIONS]
+    journeys = telemetry["journey"].astype(str)
+    shares = np.tile(np.array([w for _, w in REGIONS]), (len(telemetry), 1))
+    for journey, region in SINGLE_REGION.items():
+        shares[(journeys == journey).to_numpy()] = np.array(names) == region
+    parts = [np.zeros_like(buckets) for _ in REGIONS]
+    remaining = buckets.copy()
+    for r in range(len(REGIONS) - 1):  # multinomial per bucket as sequential binomials
+        rest = shares[:, r:].sum(axis=1)
+        p = np.divide(shares[:, r], rest, out=np.zeros(len(rest)), where=rest > 0)
+        parts[r] = rng.binomial(remaining, p[:, None])
+        remaining -= parts[r]
+    parts[-1] = remaining
+    regional = np.full(len(telemetry), -1)
+    stamps = telemetry["interval_start"]
+    for ev in injected:
+        home = REGIONAL_EVENTS.get(ev.id.split("-")[0])
+        if home is not None:
+            hit = ((journeys == ev.journey) & (stamps >= ev.start) & (stamps < ev.end)).to_numpy()
+            regional[hit] = names.index(home)
+    totals = [p.sum(axis=1) for p in parts]
+    errors = _split_errors(telemetry["errors"].to_numpy(dtype=np.int64), totals, regional, rng)
+    frames = []
+    for r, name in enumerate(names):
+        frame = telemetry[["journey", "interval_start"]].copy()
+        frame.insert(1, "region", pd.Series(name, index=frame.index, dtype="str"))
+        frame["total"], frame["errors"] = totals[r], errors[r]
+        frame[les] = np.cumsum(parts[r][:, :-1], axis=1)
+        frames.append(frame[shares[:, r] > 0])
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["journey", "region", "interval_start"], kind="stable").reset_index(drop=True)
+
+
 def generate_series(
     days: int,
     rng: np.random.Generator,
@@ -861,6 +958,17 @@ def generate_requests_chunk(
     )
 
 
+def request_regions(table: pa.Table, rng: np.random.Generator) -> pa.Array:
+    """A region per request of a raw log chunk: the telemetry's shares (:data:`REGIONS`), the
+    single-region journeys in their region."""
+    names = np.array([n for n, _ in REGIONS], dtype=object)
+    region = rng.choice(names, table.num_rows, p=[w for _, w in REGIONS])
+    journeys = table.column("journey").to_numpy(zero_copy_only=False)
+    for journey, only in SINGLE_REGION.items():
+        region[journeys == journey] = only
+    return pa.array(region, type=pa.string())
+
+
 def write_requests(
     path: Path,
     start: pd.Timestamp,
@@ -870,19 +978,23 @@ def write_requests(
     *,
     injected: Sequence[InjectedEvent] = (),
     chunk: pd.Timedelta = _HOUR,
+    regions: np.random.Generator | None = None,
 ) -> int:
     """Write a raw request log chunk by chunk (bounded memory); gzip (mtime 0) when the name
-    ends in ``.gz``. Returns the number of rows."""
+    ends in ``.gz``. Returns the number of rows. ``regions``: a generator drawing each request's
+    ``region`` (:func:`request_regions`, a last column); the other columns do not depend on it."""
     rows = 0
     raw = path.open("wb")
     sink = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) if path.suffix == ".gz" else raw
     try:
-        sink.write(b"timestamp,latency_ms,status,journey\n")
+        sink.write(b"timestamp,latency_ms,status,journey" + (b",region\n" if regions is not None else b"\n"))
         opts = pacsv.WriteOptions(include_header=False, quoting_style="none")
         t = start
         while t < end:
             nxt = min(t + chunk, end)
             table = generate_requests_chunk(t, nxt, rps, rng, injected=injected)
+            if regions is not None:
+                table = table.append_column("region", request_regions(table, regions))
             pacsv.write_csv(table, sink, opts)
             rows += table.num_rows
             t = nxt
@@ -907,13 +1019,15 @@ def _write_parquet(df: pd.DataFrame, path: Path) -> None:
     table = pa.Table.from_pandas(df, preserve_index=False)
     table = table.replace_schema_metadata(None)  # no library versions in the file
     # Delta encoding of the (time-ordered) counts: ≈ 25 % smaller than dictionary encoding here.
-    delta = {c: "DELTA_BINARY_PACKED" for c in table.column_names if c != "journey"}
+    fields = table.schema
+    text = [f.name for f in fields if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]  # journey, region
+    delta = {c: "DELTA_BINARY_PACKED" for c in table.column_names if c not in text}
     pq.write_table(
         table,
         path,
         compression="zstd",
         compression_level=9,
-        use_dictionary=["journey"],
+        use_dictionary=text,
         column_encoding=delta,
         write_statistics=True,
     )
@@ -970,7 +1084,7 @@ data:
   toil: toil.csv
   deploys: deploys.csv
   # The raw request log is a separate lower-rate sample of the last day for the raw path:
-  #   srekit aggregate data/samples/requests_1d.csv.gz --out telemetry_1d.parquet
+  #   srekit aggregate data/samples/requests_1d.csv.gz --by region --out telemetry_1d.parquet
 journeys:
   - name: checkout
     owner: payments-team
@@ -984,6 +1098,14 @@ journeys:
     description: Open the home page and product pages.
   - name: search
     description: Search the catalogue.
+  - name: {LOW_TRAFFIC.name}
+    owner: payments-team
+    description: Refund an order (a few requests a minute; one at night).
+    slos:
+      availability: 0.999
+      latency:
+        threshold_ms: 1000
+        target: 0.99
 slo:
   window: 28d
 oncall:
@@ -1039,14 +1161,22 @@ def write_samples(
         raise ValueError(f"raw_format must be csv.gz or csv, got {raw_format!r}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(7)]
+    # each file its own stream; 7: the regions, 8: the low-traffic journey, 9: the raw log's regions
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(10)]
     start, end = period(days)
     evs = events(days)
     n_raw = raw_days or 1
     raw_rps = rps or DEFAULT_RAW_RPS
 
     written: list[Path] = []
-    telemetry = generate_telemetry(days, streams[0], rpm=rpm, injected=evs)
+    telemetry = pd.concat(
+        [
+            generate_telemetry(days, streams[0], rpm=rpm, injected=evs),
+            generate_telemetry(days, streams[8], rpm=rpm, journeys=(LOW_TRAFFIC,), injected=evs),
+        ],
+        ignore_index=True,
+    ).sort_values(["journey", "interval_start"], kind="stable", ignore_index=True)
+    telemetry = split_regions(telemetry, streams[7], evs)
     p = out / "telemetry.parquet"
     _write_parquet(telemetry, p)
     written.append(p)
@@ -1071,7 +1201,7 @@ def write_samples(
     raw_start = end - pd.Timedelta(days=n_raw)
     # ≤ ≈ 500k rows per chunk whatever the rate (bounded memory); whole minutes, at most 1 h
     chunk = pd.Timedelta(minutes=int(min(60, max(1, 500_000 // (raw_rps * 60)))))
-    raw_rows = write_requests(p, raw_start, end, raw_rps, streams[6], injected=evs, chunk=chunk)
+    raw_rows = write_requests(p, raw_start, end, raw_rps, streams[6], injected=evs, chunk=chunk, regions=streams[9])
     written.append(p)
 
     p = out / "service.yaml"
@@ -1126,6 +1256,9 @@ def ground_truth(*, days: int, seed: int, rpm: float, incidents: pd.DataFrame, r
         },
         "edges_ms": list(SAMPLE_EDGES_MS),
         "journeys": [m.to_dict() for m in JOURNEYS],
+        "low_traffic_journey": LOW_TRAFFIC.to_dict(),
+        "regions": {name: share for name, share in REGIONS},
+        "regional_events": dict(REGIONAL_EVENTS),
         "events": [e.to_dict() for e in evs],
         "unrecorded_events": [e.id for e in evs if e.incident_id is None],
         "invisible_incidents": [str(i) for i in incidents["id"] if i not in linked],
@@ -1147,7 +1280,9 @@ def readme(
         f"Generated by `srekit samples --out data/samples {args}`; the same arguments give "
         "byte-identical files (`tests/test_samples.py` checks it). "
         f"A fictional web shop, service `{truth['service']}` (local time {truth['timezone']}), "
-        f"from {p['start']} to {p['end']} (exclusive), three user journeys. "
+        f"from {p['start']} to {p['end']} (exclusive), three user journeys and a low-traffic one "
+        f"(`{truth['low_traffic_journey']['name']}`, a few requests a minute), served from "
+        f"{len(truth['regions'])} regions (telemetry label `region`). "
         "The ground truth below is also in machine-readable form in `ground_truth.json`.",
         "",
         "## Files",
@@ -1161,13 +1296,15 @@ def readme(
         truth["raw_requests"]["file"]: truth["raw_requests"]["rows"],
     }
     cols_of = {
-        "telemetry.parquet": "journey, interval_start (UTC), total, errors, le_5 … le_30000 (cumulative, int64)",
+        "telemetry.parquet": "journey, region, interval_start (UTC), total, errors, le_5 … le_30000 (cumulative, "
+        "int64)",
         "incidents.csv": ", ".join(INCIDENTS),
         "pages.csv": "timestamp, alert, severity (page/ticket), actionable (true/false), incident_id",
         "toil.csv": "date, task, minutes, category, engineer, automatable (true/false)",
         "deploys.csv": "timestamp, result (success/rollback/failed), service",
         "series.csv": "timestamp, value (p95 latency ms of checkout per 5 min), journey",
-        truth["raw_requests"]["file"]: "timestamp (UTC, ms), latency_ms, status (HTTP code; 5xx = error), journey",
+        truth["raw_requests"]["file"]: "timestamp (UTC, ms), latency_ms, status (HTTP code; 5xx = error), journey, "
+        "region",
         "service.yaml": "service configuration (srekit.inputs.config)",
         "ground_truth.json": "parameters, journey models, injected events, unrecorded/invisible/open lists",
     }
@@ -1200,7 +1337,7 @@ def readme(
         "| journey | traffic share | baseline error ratio | weekend factor | p50 ms | p95 ms | p99 ms |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for j in truth["journeys"]:
+    for j in [*truth["journeys"], truth["low_traffic_journey"]]:
         lines.append(
             f"| {j['name']} | {j['share']:.0%} | {j['base_error_ratio']:.2%} | {j['weekend_factor']:g} | "
             f"{j['p50_ms']:.0f} | {j['p95_ms']:.0f} | {j['p99_ms']:.0f} |"
@@ -1246,6 +1383,16 @@ def readme(
         f"{truth['raw_requests']['start']} – {truth['raw_requests']['end']} at {truth['raw_requests']['rps']:g} req/s "
         "(not the same requests as the telemetry rows, which run at a higher rate), with the same "
         "injected events; for the raw path: `srekit aggregate`.",
+        f"- Regions (telemetry label `region`): {', '.join(f'{n} {w:.0%}' for n, w in truth['regions'].items())} "
+        "of each journey's requests, split per latency bucket by multinomial draws (the rows summed over "
+        "the regions are the journey's); browse and refunds are served from eu-west-1 only. In the "
+        "regional events "
+        + ", ".join(f"{e} ({r})" for e, r in truth["regional_events"].items())
+        + " 90 % of the errors fall in that region. `srekit analyze` breaks every SLO down by region "
+        "(`error_budget_policy.breakdown`).",
+        f"- `{truth['low_traffic_journey']['name']}`: ≈ {truth['low_traffic_journey']['share'] * p['rpm']:g} "
+        "requests a minute (one at night) with a 99.9 % availability SLO: one failed request in a quiet "
+        "hour is above the page rule's threshold, so the report replays the low-traffic remedies.",
         "",
         "## service.yaml",
         "",

@@ -85,10 +85,12 @@ def snap_edge(edges: Sequence[float] | np.ndarray, threshold_ms: float, *, direc
     return float(above[0])
 
 
-def empty(edges: Sequence[float] = DEFAULT_EDGES_MS) -> pd.DataFrame:
-    """An empty aggregated frame with the canonical columns and dtypes."""
+def empty(edges: Sequence[float] = DEFAULT_EDGES_MS, *, labels: Sequence[str] = ()) -> pd.DataFrame:
+    """An empty aggregated frame with the canonical columns and dtypes (and text ``labels``
+    columns after ``journey``: what ``srekit aggregate --by`` keeps)."""
     cols: dict[str, pd.Series] = {
         "journey": pd.Series([], dtype="str"),
+        **{label: pd.Series([], dtype="str") for label in labels},
         "interval_start": pd.Series([], dtype="datetime64[us, UTC]"),
         "total": pd.Series([], dtype="int64"),
         "errors": pd.Series([], dtype="int64"),
@@ -107,6 +109,36 @@ def canonical(df: pd.DataFrame) -> pd.DataFrame:
     for c in cols[2:]:
         out[c] = out[c].astype("int64")
     return out.sort_values(KEY, kind="stable").reset_index(drop=True)
+
+
+def label_columns(df: pd.DataFrame) -> list[str]:
+    """The label columns of a labelled frame (:func:`labelled`): the text columns between
+    ``journey`` and ``interval_start``."""
+    cols = list(df.columns)
+    return cols[1 : cols.index("interval_start")] if "interval_start" in cols and cols[:1] == ["journey"] else []
+
+
+def labelled(df: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
+    """Telemetry keyed by (journey, ``labels``, interval_start): the label columns after
+    ``journey``, rows of a repeated key summed, sorted, int64 counts, a fresh index."""
+    key = ["journey", *labels, "interval_start"]
+    cols = key + COUNTS + le_columns(df)
+    out = df[cols]
+    if out.duplicated(key).any():
+        out = out.groupby(key, sort=False, observed=True).sum(numeric_only=True).reset_index()[cols]
+    out = out.astype({c: "str" for c in ["journey", *labels]} | {c: "int64" for c in cols[len(key) :]})
+    out["interval_start"] = pd.to_datetime(out["interval_start"], utc=True).astype("datetime64[us, UTC]")
+    return out.sort_values(key, kind="stable").reset_index(drop=True)
+
+
+def split_labels(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A frame that may carry label columns (:func:`label_columns`) as (the canonical frame
+    summed per journey and interval, the labelled frame); (``df``, None) without labels."""
+    labels = label_columns(df)
+    if not labels:
+        return df, None
+    keyed = labelled(df, labels)
+    return merge([keyed.drop(columns=labels)]), keyed
 
 
 def merge(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:

@@ -247,6 +247,7 @@ class Analysis:
                 corrections=inp.corrections,
                 incidents=inp.incidents,
                 deploys=inp.deploys,
+                labels=inp.labels,
             )
         if key == "forecast":
             from srekit.analysis.forecast.analyze import forecast_budget

@@ -109,6 +109,7 @@ SECTION_TABLES: Mapping[str, tuple[tuple[str, str], ...]] = {
         ("budget_table", "Error budget per SLO"),
         ("actions_table", "What the team does in each budget state"),
         ("attribution_table", "Who spent the budget in the current window"),
+        ("breakdown_table", "Where the bad events came from, by label"),
         ("corrections_table", "Corrections and maintenance windows: the budget each returned"),
         ("forecast_table", "Forecast for the next window"),
     ),

@@ -65,7 +65,7 @@ def build_backlog(
         *toil_items(to),
         *alerting_items(al, fc, inc, config, scale),
         *incident_items(inc, fc, scale, abort_condition(al)),
-        *forecast_items(fc),
+        *forecast_items(fc, bu),
         *slo_items(sl, bu),
     ]
     owners = [_owner(d, config) for d in drafts]

@@ -1,5 +1,7 @@
 """Backlog items of SLO work: steady background burn (the forecast's model), exhausted budgets
-(the budget policy) and journeys without telemetry (the SLO section's instrumentation plan)."""
+(the budget policy) and journeys without telemetry (the SLO section's instrumentation plan).
+Items of an SLO cite who spent its budget (``error_budget_policy.attribution``: incidents, deploy
+hours, background) and where its bad events came from (``breakdown``: a region, a status class)."""
 
 from __future__ import annotations
 
@@ -15,9 +17,56 @@ BACKGROUND_P_EXHAUST_MIN = 0.10
 """…or when the forecast gives the budget at least this chance of running out."""
 
 
-def forecast_items(forecast: Mapping[str, Any]) -> list[Draft]:
-    """Reduce the steady background burn of an SLO whose quiet days use much of its budget."""
+#: A source is named in an item's evidence when it spent at least this share of the bad events.
+CITED_SHARE = 0.1
+
+
+def spent_by(budget: Mapping[str, Any], slo: str) -> str:
+    """``"; spent by: background 62%, incident I13 25%; 71% of the bad events in the current
+    window came from region eu-west-1"``: the attribution's sources of ``slo`` holding at least
+    :data:`CITED_SHARE` of its bad events in the current window (over the history when the window
+    has none), and every label value holding most of them; empty when nothing is known."""
+    parts = []
+    for a in seq(budget.get("attribution")):
+        a = mapping(a)
+        if a.get("slo") != slo:
+            continue
+        key = "share_window" if a.get("bad_events_window") else "share"
+        named = []
+        for src in seq(a.get("sources")):
+            src = mapping(src)
+            share = num(src.get(key))
+            if share is not None and share >= CITED_SHARE:
+                kind = str(src.get("kind"))
+                who = f"incident {src.get('id')}" if kind == "incident" else kind.replace("_", " ")
+                named.append(f"{who} {share:.0%}")
+        if named:
+            where = "in the current window" if key == "share_window" else "over the history"
+            parts.append(f"spent {where} by: " + ", ".join(named))
+    parts += _label_sources(budget, slo)
+    return "".join(f"; {p}" for p in parts)
+
+
+def _label_sources(budget: Mapping[str, Any], slo: str) -> list[str]:
+    """The label value holding at least half of the SLO's bad events, per label (``breakdown``)."""
+    out = []
+    for b in seq(budget.get("breakdown")):
+        b = mapping(b)
+        values = [mapping(v) for v in seq(b.get("values"))]
+        if b.get("slo") != slo or len(values) < 2:
+            continue
+        key, where = ("share_window", "in the current window") if b.get("bad_events_window") else ("share", "overall")
+        share = num(values[0].get(key))
+        if share is not None and share >= 0.5:
+            out.append(f"{share:.0%} of the bad events {where} came from {b.get('label')} {values[0].get('value')}")
+    return out
+
+
+def forecast_items(forecast: Mapping[str, Any], policy: Mapping[str, Any] | None = None) -> list[Draft]:
+    """Reduce the steady background burn of an SLO whose quiet days use much of its budget
+    (``policy``: the budget policy payload, whose attribution the evidence cites)."""
     models = mapping(mapping(forecast.get("model")).get("per_slo"))
+    spending = mapping(policy)
     out = []
     for f in seq(forecast.get("per_slo")):
         f = mapping(f)
@@ -38,7 +87,9 @@ def forecast_items(forecast: Mapping[str, Any]) -> list[Draft]:
                 "budget_minutes_per_quarter",
                 "M",
                 f"quiet days burn {bg:.2f} budget minutes/day (median), {share:.0%} of the {days:g}-day budget "
-                f"of {budget:.1f} min" + (f"; forecast exhaustion probability {p:.0%}" if p is not None else ""),
+                f"of {budget:.1f} min"
+                + (f"; forecast exhaustion probability {p:.0%}" if p is not None else "")
+                + spent_by(spending, name),
                 "error_budget_policy",
                 journey=str(f.get("journey")) if f.get("journey") else None,
                 slo_budget_per_quarter=budget * QUARTER_DAYS / days,
@@ -75,7 +126,7 @@ def _exhausted_items(budget: Mapping[str, Any]) -> list[Draft]:
                 "budget_minutes_per_quarter",
                 "S",
                 f"{consumed:.0%} of the {days:g}-day budget ({minutes:.1f} full-outage minutes) consumed in the "
-                "current window; the overspend is the impact",
+                "current window; the overspend is the impact" + spent_by(budget, str(name)),
                 "error_budget_policy",
                 journey=str(b.get("journey")) if b.get("journey") else None,
                 slo_budget_per_quarter=minutes * QUARTER_DAYS / days,

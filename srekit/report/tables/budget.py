@@ -196,3 +196,46 @@ def attribution_shares(report: Mapping[str, Any], *, scope: str = "window") -> p
     if not len(out):
         return out
     return out.groupby(["slo", "source"], as_index=False, sort=False).agg(share=("share", "sum"))
+
+
+def breakdown_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.DataFrame:
+    """Each SLO's bad events by label value (``region``, ``status_class``, … of the telemetry):
+    the current window's share first (``detail``: also the history and each value's own good ratio).
+    Values without a bad event in the window are left out unless ``detail``."""
+    rows = []
+    for b in records(section(report, "error_budget_policy"), "breakdown"):
+        values = [v for v in b.get("values") or [] if isinstance(v, Mapping)]
+        events = sum(int(v.get("events_window") or 0) for v in values)
+        for v in values:
+            if not (v.get("bad_events_window") or detail):
+                continue
+            rows.append(
+                {
+                    "SLO": b.get("slo"),
+                    "label": b.get("label"),
+                    "value": v.get("value"),
+                    "bad events (window)": f"{v.get('bad_events_window') or 0:,}",
+                    "share of the window's bad events": fmt_pct(v.get("share_window"), 1),
+                    "share of the window's events": fmt_pct(
+                        int(v.get("events_window") or 0) / events if events else None, 1
+                    ),
+                    "bad events (history)": f"{v.get('bad_events') or 0:,}",
+                    "share (history)": fmt_pct(v.get("share"), 1),
+                    "good ratio of this value (history)": fmt_pct(v.get("good_ratio"), 3),
+                }
+            )
+    cols = [
+        "SLO",
+        "label",
+        "value",
+        "bad events (window)",
+        "share of the window's bad events",
+        "share of the window's events",
+    ]
+    more = ["bad events (history)", "share (history)", "good ratio of this value (history)"] if detail else []
+    return frame(
+        rows,
+        [*cols, *more],
+        "The telemetry carries no label column (region, status class, …) with more than one value for a "
+        "journey, or no SLO had a bad event in its window.",
+    )
