@@ -6,6 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,11 +34,9 @@ def require_tool(name: str) -> str:
     raise AssertionError("unreachable")
 
 
-def journey_telemetry(path: Path) -> "pd.DataFrame":
+def journey_telemetry(path: Path) -> pd.DataFrame:
     """A telemetry file per (journey, interval): its label columns (the samples' ``region``)
     summed away, as ``srekit`` loads it (``srekit.inputs.telemetry.split_labels``)."""
-    import pandas as pd
-
     from srekit.inputs.telemetry import split_labels
 
     return split_labels(pd.read_parquet(path))[0]

@@ -66,6 +66,7 @@ JOURNEYS = {
     "checkout": '<script>alert("j1")</script> ../../pay "q\\ }',
     "browse": "![i](https://evil.example/i.png) =cmd|' /C calc'!A0 {{ .Labels }}",
     "search": "ｓｅａｒｃｈ＜script＞ $\\alpha$ $\\nosuchmacro$ <!-- x --> www.evil.example \u202eevil",
+    "refunds": "refunds</td><svg onload=alert(4)> ${{7*7}} `rm -rf`",
 }
 OWNER = '=HYPERLINK("https://evil.example","owner")'
 JOURNEY_OWNER = "@SUM(A1:A2) <b onmouseover=alert(1)>"

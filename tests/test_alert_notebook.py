@@ -34,5 +34,6 @@ def test_notebook_runs_on_the_samples(tmp_path: Path):
     assert "fired during an incident" in html and "fired during a budget burn" in html
     # low traffic: the events in each page rule's windows at p10, the remedies (none needed on the samples)
     assert "Events in each page rule" in html and "checkout-timeslice/page/1h" in html
-    assert "no low-traffic remedy was needed" in html
+    # the samples' low-traffic journey: one bad request pages, a remedy is replayed and put in force
+    assert "refunds-availability" in html and "yes, in force" in html
     assert "exhaustion/6h (offered, not in force)" in html  # the exhaustion ticket beside the rules

@@ -532,7 +532,9 @@ def test_dependency_levels_of_the_exported_rules() -> None:
     second = [r for r in rules if r.level == 1]
     assert {r.rule["record"] for r in second} == {"slo:sli_error:ratio_rate28d"}
     assert all(r.reads == {"slo:sli_errors:rate5m", "slo:sli_requests:rate5m"} for r in second)
-    assert len(second) == 6 and len(rules) == 6 * 12  # six exportable SLOs, 12 recording rules each
+    # eight exportable SLOs, 12 recording rules each, and the two bad-event counts (1h, 6h) of the
+    # guard refunds-availability pages with (its low-traffic remedy, chosen by replay)
+    assert len(second) == 8 and len(rules) == 8 * 12 + 2
 
 
 def test_dependency_cycles_and_mixed_reads_are_refused() -> None:
@@ -563,9 +565,9 @@ def test_plan_orders_passes_leads_the_dependencies_and_counts_points() -> None:
     start, end = pd.Timestamp("2026-10-01T00:00Z"), pd.Timestamp("2026-10-31T00:00Z")
     plan = plan_backfill(sample_groups(), start, end)
     lead, first, second = plan.runs
-    assert (lead.level, lead.start, lead.end, lead.rules) == (0, start - pd.Timedelta(days=28), start, 12)
-    assert (first.level, first.rules, second.level, second.rules) == (0, 66, 1, 6)
-    assert plan.points == 12 * (28 * 1440 + 1) + 72 * (30 * 1440 + 1)
+    assert (lead.level, lead.start, lead.end, lead.rules) == (0, start - pd.Timedelta(days=28), start, 16)
+    assert (first.level, first.rules, second.level, second.rules) == (0, 90, 1, 8)
+    assert plan.points == 16 * (28 * 1440 + 1) + 98 * (30 * 1440 + 1)
     assert plan.block == pd.Timedelta(hours=162) and plan.levels == 2
     epoch = pd.Timestamp(0, tz="UTC")
     for run in plan.runs:  # chunks cover the run, share borders, never split a block

@@ -6,6 +6,7 @@ against real backfilled data in ``tests/test_backfill.py``."""
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import os
 import subprocess
@@ -33,15 +34,25 @@ GOLDEN = ROOT / "tests/golden/samples/rules"
 ALL = {"journey": ".*", "service": ".*"}
 
 
+@functools.cache
 def samples() -> tuple[ServiceConfig, list[AlertPolicy]]:
-    """The samples' config and the policies of the SLOs `srekit analyze` exported (read back from
-    the golden OpenSLO files, which reproduce the proposed specs exactly)."""
+    """The samples' config and the policies `srekit analyze` exported: the golden OpenSLO files
+    reproduce the specs exactly, and the analysis gives the policy in force for each (the
+    Workbook's, or a low-traffic remedy chosen by replay: the samples' refunds journey)."""
     import re
+
+    import pandas as pd
+
+    from srekit.report.cache import Analysis
 
     config = load_config(ROOT / "data/samples/service.yaml")
     listed = re.findall(r"`(openslo/[^`]+\.yaml)`", (GOLDEN / "README.md").read_text())  # in export order
     specs = read_openslo_specs([GOLDEN / rel for rel in listed])
-    return config, [policy_for(s, config) for s in specs]
+    in_force = {
+        p.spec.name: p for p in Analysis(config, generated_at=pd.Timestamp("2000-01-01", tz="UTC")).alerting.policies
+    }
+    assert sorted(in_force) == sorted(s.name for s in specs)
+    return config, [in_force[s.name] for s in specs]
 
 
 @pytest.fixture(scope="module")

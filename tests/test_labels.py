@@ -22,7 +22,7 @@ from srekit.core.errors import ConfigError, InputError
 from srekit.core.limits import Limits
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
-from srekit.inputs.aggregate import aggregate_files, aggregate_to_file
+from srekit.inputs.aggregate import aggregate_files
 from srekit.inputs.config import PrometheusConfig
 from srekit.inputs.loaders import load_telemetry
 from srekit.inputs.samples import REGIONAL_EVENTS, REGIONS
@@ -59,7 +59,9 @@ def _naive(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         d[tm.edge_label(e)] = d["latency_ms"] <= e
     key = ["journey", *by, "interval_start"]
     out = d.groupby(key, sort=True).agg(
-        total=("status", "size"), errors=("errors", "sum"), **{tm.edge_label(e): (tm.edge_label(e), "sum") for e in EDGES}
+        total=("status", "size"),
+        errors=("errors", "sum"),
+        **{tm.edge_label(e): (tm.edge_label(e), "sum") for e in EDGES},
     )
     out = out.reset_index().astype({c: "int64" for c in ["total", "errors", *map(tm.edge_label, EDGES)]})
     return out.astype({c: "str" for c in ["journey", *by]})
@@ -106,7 +108,17 @@ def test_aggregate_by_bad_arguments_fail_fast(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="max_labels"):
         aggregate_files([src], by=("region", "tier"), limits=Limits(max_labels=1))
     res = subprocess.run(
-        [sys.executable, "-m", "srekit.cli", "aggregate", str(src), "--out", str(tmp_path / "o.parquet"), "--by", "zone"],
+        [
+            sys.executable,
+            "-m",
+            "srekit.cli",
+            "aggregate",
+            str(src),
+            "--out",
+            str(tmp_path / "o.parquet"),
+            "--by",
+            "zone",
+        ],
         capture_output=True,
         text=True,
     )

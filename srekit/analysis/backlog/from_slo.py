@@ -32,19 +32,28 @@ def spent_by(budget: Mapping[str, Any], slo: str) -> str:
         if a.get("slo") != slo:
             continue
         key = "share_window" if a.get("bad_events_window") else "share"
-        named = []
-        for src in seq(a.get("sources")):
-            src = mapping(src)
-            share = num(src.get(key))
-            if share is not None and share >= CITED_SHARE:
-                kind = str(src.get("kind"))
-                who = f"incident {src.get('id')}" if kind == "incident" else kind.replace("_", " ")
-                named.append(f"{who} {share:.0%}")
+        cited = [(mapping(s), num(mapping(s).get(key))) for s in seq(a.get("sources"))]
+        cited = [(s, share) for s, share in cited if share is not None and share >= CITED_SHARE]
+        listed = any(s.get("kind") == "deploy" for s, _ in cited)
+        named = [f"{_source_words(s, listed)} {share:.0%}" for s, share in cited]
         if named:
             where = "in the current window" if key == "share_window" else "over the history"
             parts.append(f"spent {where} by: " + ", ".join(named))
     parts += _label_sources(budget, slo)
     return "".join(f"; {p}" for p in parts)
+
+
+def _source_words(src: Mapping[str, Any], listed_deploys: bool) -> str:
+    """An attribution source in the evidence's words (``listed_deploys``: some deploy hour is
+    cited on its own, so the rest are the *other* deploys)."""
+    kind = src.get("kind")
+    if kind == "incident":
+        return f"incident {src.get('id')}"
+    if kind == "deploy":
+        return f"the hour after deploy {src.get('id')}"
+    if kind == "other_deploys" and not listed_deploys:
+        return "the hours after deploys"
+    return "the hours after other deploys" if kind == "other_deploys" else "background"
 
 
 def _label_sources(budget: Mapping[str, Any], slo: str) -> list[str]:

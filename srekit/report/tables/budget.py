@@ -221,7 +221,7 @@ def breakdown_table(report: Mapping[str, Any], *, detail: bool = False) -> pd.Da
                     ),
                     "bad events (history)": f"{v.get('bad_events') or 0:,}",
                     "share (history)": fmt_pct(v.get("share"), 1),
-                    "good ratio of this value (history)": fmt_pct(v.get("good_ratio"), 3),
+                    "good ratio of this value (history)": fmt_pct(v.get("good_ratio"), 2),
                 }
             )
     cols = [
