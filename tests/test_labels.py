@@ -287,3 +287,18 @@ def test_prometheus_by_keeps_the_labels(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(plain, tm.split_labels(labelled)[0], check_dtype=False)
     with pytest.raises(ConfigError, match="prometheus.by"):
         pull_telemetry(PrometheusConfig(url="http://127.0.0.1:9", by=("le",)), start=start, end=stop)
+
+
+def test_service_yaml_requests_by_keeps_the_labels_of_the_raw_log(tmp_path: Path) -> None:
+    from srekit.inputs.config import load_config
+    from srekit.inputs.loaders import load_inputs
+
+    config = tmp_path / "service.yaml"
+    config.write_text(
+        f"service: shop\ndata:\n  requests: {SAMPLES / 'requests_1d.csv.gz'}\n  requests_by: [region]\n",
+        encoding="utf-8",
+    )
+    inputs = load_inputs(load_config(config))
+    assert inputs.labels is not None and tm.label_columns(inputs.labels) == ["region"]
+    assert inputs.labels.groupby("journey")["region"].nunique().to_dict() == {"browse": 1, "checkout": 2, "search": 2}
+    assert inputs.telemetry is not None and inputs.telemetry["total"].sum() == inputs.labels["total"].sum()

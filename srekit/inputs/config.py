@@ -385,6 +385,7 @@ class ServiceConfig:
     intervals: Mapping[str, pd.Timedelta] = field(default_factory=dict)  # data.<kind>_interval, declared lengths
     series_unit: str | None = None  # data.series_unit (ms, s, us); None: milliseconds, assumed
     loadtest_unit: str | None = None  # data.loadtest_unit; None: wrk2 prints ms, other outputs assumed ms
+    requests_by: tuple[str, ...] = ()  # data.requests_by: label columns kept from the raw log (srekit aggregate --by)
     corrections: tuple[Correction, ...] = ()  # time excluded from the SLOs (srekit.inputs.corrections)
 
     def owner_for(self, area: str) -> str:
@@ -464,6 +465,7 @@ class DataDoc(_Doc):
     series_interval: Duration | None = None
     series_unit: Literal["ms", "s", "us"] | None = None
     loadtest_unit: Literal["ms", "s", "us"] | None = None
+    requests_by: tuple[StrictStr, ...] = ()  # label columns kept when the raw log is aggregated on load
 
 
 def _number(value: Any) -> float:
@@ -792,6 +794,7 @@ def _to_config(doc: ServiceDoc, path: Path | None, where: str) -> ServiceConfig:
         intervals=intervals,
         series_unit=doc.data.series_unit,
         loadtest_unit=doc.data.loadtest_unit,
+        requests_by=tuple(doc.data.requests_by),
         corrections=_corrections(doc.corrections, doc.timezone, where),
     )
 

@@ -1677,8 +1677,9 @@ def load_inputs(
             progress=progress,
             quarantine=q_path,
             limits=config.limits,
+            by=config.requests_by,
         )
-        frames["telemetry"] = frame
+        frames["telemetry"], labelled = tm.split_labels(frame)
         ledger.insert(0, entry)
         intervals["telemetry"] = Interval(ONE_MINUTE, "aggregation")
     elif frames["telemetry"] is None and config.prometheus.url:

@@ -138,7 +138,7 @@ def split_labels(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if not labels:
         return df, None
     keyed = labelled(df, labels)
-    return merge([keyed.drop(columns=labels)]), keyed
+    return merge([keyed.drop(columns=labels).copy()]), keyed  # copy: one block, not a column each
 
 
 def merge(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
