@@ -925,8 +925,9 @@ def _fast_types(layout: _Layout, inferred: pa.Schema) -> dict[str, pa.DataType]:
         )
     if layout.success is not None:
         types[layout.success] = pa.string()
-    if layout.journey is not None:
-        types[layout.journey] = pa.dictionary(pa.int32(), pa.string())
+    for text in (layout.journey, *layout.labels):
+        if text is not None:
+            types[text] = pa.dictionary(pa.int32(), pa.string())
     return types
 
 
