@@ -2066,7 +2066,17 @@ def _write_tables(tables: Iterator[pa.Table], schema: pa.Schema, out: str | os.P
                 for table in tables:
                     table.to_pandas().to_csv(fh, index=False, header=False)
         else:
-            with pq.ParquetWriter(tmp, schema) as writer:
+            with pq.ParquetWriter(tmp, schema, **_parquet_encoding(schema)) as writer:
                 for table in tables:
                     writer.write_table(table)
     return target
+
+
+def _parquet_encoding(schema: pa.Schema) -> dict[str, Any]:
+    """Writer options for the counts: delta encoding of the integer and time columns (their
+    dictionaries rarely fit a page, so the default spends time building them for nothing): 25 %
+    less writing CPU and 7 % smaller files than the defaults on a 90-day, 30-journey aggregate
+    (docs/aggregate.md). Text columns (journey, labels) keep their dictionaries."""
+    numeric = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_timestamp(f.type)]
+    text = [f.name for f in schema if f.name not in set(numeric)]
+    return {"use_dictionary": text, "column_encoding": dict.fromkeys(numeric, "DELTA_BINARY_PACKED")}
