@@ -65,8 +65,51 @@ def test_counts_held_once_and_grids_are_views(tmp_path: Path) -> None:
     path = tmp_path / "t.parquet"
     _telemetry().to_parquet(path, index=False)
     loaded = loaders.load_telemetry(path).frame
-    counts = loaded[["total", "errors", "le_10", "le_50", "le_100", "le_500"]]
-    block = counts.to_numpy()
-    assert block.flags.f_contiguous and np.shares_memory(block, loaded["le_500"].to_numpy())
+    counts = loaded[["total", "errors"]].to_numpy()
+    buckets = loaded[["le_10", "le_50", "le_100", "le_500"]].to_numpy()
+    assert counts.dtype == np.int64 and buckets.dtype == np.uint8  # counts below 256: one byte per bucket
+    assert counts.flags.f_contiguous and np.shares_memory(counts, loaded["errors"].to_numpy())
+    assert buckets.flags.f_contiguous and np.shares_memory(buckets, loaded["le_500"].to_numpy())
     grids = journey_grids(loaded)
-    assert all(np.shares_memory(g.le, block) and np.shares_memory(g.total, block) for g in grids.values())
+    assert all(np.shares_memory(g.le, buckets) and np.shares_memory(g.total, counts) for g in grids.values())
+
+
+def _written(tmp_path: Path, frame: pd.DataFrame, **kw: object) -> Path:
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path, **kw)  # type: ignore[arg-type]
+    return path
+
+
+@pytest.mark.parametrize(
+    ("top", "dtype"),
+    [
+        (255, np.uint8),
+        (256, np.uint16),
+        (65_535, np.uint16),
+        (65_536, np.uint32),
+        (2**32 - 1, np.uint32),
+        (2**32, np.int64),
+    ],
+)
+def test_buckets_narrowed_to_the_file_max(tmp_path: Path, top: int, dtype: type) -> None:
+    frame = _telemetry()
+    frame.loc[7, ["total", "le_10", "le_50", "le_100", "le_500"]] = top
+    path = _written(tmp_path, frame)
+    got = read_parquet_frame(path, narrow="le_")
+    assert {got[c].dtype for c in ("le_10", "le_500")} == {np.dtype(dtype)}
+    assert got["total"].dtype == np.int64  # only the named prefix is narrowed
+    pd.testing.assert_frame_equal(got, pd.read_parquet(path), check_dtype=False)
+    loaded = loaders.load_telemetry(path).frame
+    assert loaded["le_500"].dtype == np.dtype(dtype) and int(loaded["le_500"].max()) == top
+
+
+def test_negative_or_unknown_bounds_stay_int64(tmp_path: Path) -> None:
+    negative = _telemetry()
+    negative.loc[3, "le_10"] = -1
+    got = read_parquet_frame(_written(tmp_path, negative), narrow="le_")
+    assert got["le_10"].dtype == np.int64 and got.loc[3, "le_10"] == -1  # the loader rejects the row
+    loaded = loaders.load_telemetry(_written(tmp_path, negative))
+    assert loaded.entry.rejected == {"negative le_10": 1} and loaded.frame["le_10"].dtype == np.uint8
+    no_stats = _written(tmp_path, _telemetry(), write_statistics=False)
+    assert read_parquet_frame(no_stats, narrow="le_")["le_10"].dtype == np.int64
+    assert loaders.load_telemetry(no_stats).frame["le_10"].dtype == np.uint8  # narrowed after the checks

@@ -65,7 +65,7 @@ def traffic_mix(telemetry: pd.DataFrame | None) -> pd.DataFrame:
             }
         )
     les = tm.le_columns(telemetry)
-    g = telemetry.groupby("journey", sort=False, observed=True)[["total", "errors", *les]].sum()
+    g = _journey_sums(telemetry, ["total", "errors", *les])
     for q in (0.5, 0.99):
         g[f"p{q * 100:g}_ms"] = tm.quantile_ms(g[les], g["total"].to_numpy(), q) if les else np.nan
     g = g.drop(columns=les).rename(columns={"total": "requests"}).reset_index()
@@ -111,6 +111,24 @@ def golden_signals(
     return out
 
 
+def _journey_sums(telemetry: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """``cols`` summed per journey (index ``journey``; rows without one left out), exact in int64
+    and one column at a time: narrow bucket columns are never widened as a whole block."""
+    codes, names = pd.factorize(telemetry["journey"], sort=True)
+    rows = np.flatnonzero(codes >= 0)
+    if not (np.diff(codes[rows]) >= 0).all():
+        rows = rows[np.argsort(codes[rows], kind="stable")]
+    contiguous = len(rows) == len(codes) and bool((np.diff(rows) == 1).all())
+    starts = np.searchsorted(codes[rows], np.arange(len(names)))
+    if not len(names):
+        return pd.DataFrame({c: np.zeros(0, np.int64) for c in cols}, index=pd.Index(names, name="journey"))
+    sums = {}
+    for c in cols:
+        values = telemetry[c].to_numpy()
+        sums[c] = np.add.reduceat(values if contiguous else values[rows], starts, dtype=np.int64)
+    return pd.DataFrame(sums, index=pd.Index(names, name="journey"))
+
+
 def _period_sums(telemetry: pd.DataFrame, les: list[str], freq: str) -> pd.DataFrame:
     """``total``, ``errors`` and the buckets summed per (journey, period_start), sorted by
     both: a groupby sum, or for a frame already in that order (canonical telemetry) one
@@ -124,7 +142,7 @@ def _period_sums(telemetry: pd.DataFrame, les: list[str], freq: str) -> pd.DataF
         dc, dp = np.diff(codes), np.diff(p)
         if codes.min() >= 0 and bool(((dc > 0) | ((dc == 0) & (dp >= 0))).all()):
             starts = np.concatenate(([0], np.flatnonzero((dc != 0) | (dp != 0)) + 1))
-            sums = {c: np.add.reduceat(telemetry[c].to_numpy(), starts) for c in cols}
+            sums = {c: np.add.reduceat(telemetry[c].to_numpy(), starts, dtype=np.int64) for c in cols}
             return pd.DataFrame(
                 {
                     "journey": journey.iloc[starts].reset_index(drop=True),

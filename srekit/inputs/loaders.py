@@ -355,10 +355,10 @@ def read_csv_text(path: Path) -> Raw:
     return Raw(frame, malformed, lines)
 
 
-def read_parquet(path: Path) -> pd.DataFrame:
-    """A Parquet file as typed columns."""
+def read_parquet(path: Path, *, narrow: str | None = None) -> pd.DataFrame:
+    """A Parquet file as typed columns (``narrow``: see :func:`read_parquet_frame`)."""
     try:
-        return read_parquet_frame(path)  # pd.read_parquet's frame, the file held once (inputs.parquet_frame)
+        return read_parquet_frame(path, narrow=narrow)  # the file held once (inputs.parquet_frame)
     except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
         raise input_error(
             "not a readable Parquet file",
@@ -433,13 +433,14 @@ def _json_frame(doc: Any, source: str) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype="str").fillna("")
 
 
-def read_table(path: str | Path, fmt: str | None = None) -> Raw:
-    """Read any supported container (text cells for CSV/JSON, typed for Parquet)."""
+def read_table(path: str | Path, fmt: str | None = None, *, narrow: str | None = None) -> Raw:
+    """Read any supported container (text cells for CSV/JSON, typed for Parquet; ``narrow``: the
+    prefix of Parquet count columns held in the smallest unsigned dtype, :func:`read_parquet_frame`)."""
     p = Path(path)
     _check_exists(p)
     kind = container_of(p, fmt)
     if kind == "parquet":
-        return Raw.of(read_parquet(p))
+        return Raw.of(read_parquet(p, narrow=narrow))
     if kind == "json":
         return Raw.of(_json_frame(read_json(p), str(p)))
     return read_csv_text(p)
@@ -789,7 +790,12 @@ def check_timezone(tz: str, *, source: str | None = None) -> None:
 
 
 def _read(
-    path: str | Path, fmt: str | None, kind: str, allowed: tuple[str, ...] = CONTAINERS, tz: str = "UTC"
+    path: str | Path,
+    fmt: str | None,
+    kind: str,
+    allowed: tuple[str, ...] = CONTAINERS,
+    tz: str = "UTC",
+    narrow: str | None = None,
 ) -> tuple[Raw, str]:
     if fmt is not None and fmt not in allowed:
         raise input_error(
@@ -801,7 +807,7 @@ def _read(
             "or leave it out to detect it from the file name",
         )
     p = Path(path)
-    raw = read_table(p, fmt if fmt in CONTAINERS else None)
+    raw = read_table(p, fmt if fmt in CONTAINERS else None, narrow=narrow)
     check_timezone(tz, source=str(p))
     _check_shape(raw.frame, str(p))
     return raw, str(p)
@@ -868,12 +874,16 @@ def _bucket_columns(df: pd.DataFrame, source: str) -> tuple[list[tuple[str, floa
 
 
 def _count_matrix(df: pd.DataFrame, sources: list[str], names: list[str], rows: _Rows, limits: Limits) -> np.ndarray:
-    """Column-major int64 counts (total, errors, buckets by ascending edge), exact; rejected cells
-    hold 0 (their row is rejected with the first reason that applies)."""
+    """Column-major counts (total and errors, or buckets by ascending edge), exact: int64, or
+    the file's one unsigned dtype of :data:`~srekit.inputs.telemetry.BUCKET_DTYPES` when every
+    column has it (narrowed Parquet buckets); rejected cells hold 0 (their row is rejected with
+    the first reason that applies)."""
     n = len(df)
-    if all(pd.api.types.is_signed_integer_dtype(df[c]) and not df[c].hasnans for c in sources):
-        # typed fast path: a view of the file's int64 block when it holds these columns in order
-        counts = np.asfortranarray(df[sources].to_numpy(dtype=np.int64))
+    dtypes = {df[c].dtype for c in sources}
+    narrow = len(dtypes) == 1 and next(iter(dtypes)) in tm.BUCKET_DTYPES
+    if narrow or all(pd.api.types.is_signed_integer_dtype(df[c]) and not df[c].hasnans for c in sources):
+        # typed fast path: a view of the file's block when it holds these columns in order
+        counts = np.asfortranarray(df[sources].to_numpy() if narrow else df[sources].to_numpy(dtype=np.int64))
         if n and (counts.min() < 0 or counts.max() > limits.max_count):  # one pass each; rarely true
             for j, name in enumerate(names):
                 rows.reject(counts[:, j] < 0, f"negative {name}")
@@ -990,7 +1000,7 @@ def load_telemetry(
     passes :func:`srekit.inputs.telemetry.check` and is in :func:`srekit.inputs.telemetry.canonical`
     form.
     """
-    raw, source = _read(path, fmt, "telemetry", tz=tz)
+    raw, source = _read(path, fmt, "telemetry", tz=tz, narrow=tm.LE_PREFIX)
     df = raw.frame
     cols = resolve_columns(
         df,
@@ -1008,10 +1018,10 @@ def load_telemetry(
         rows.note_accepted("journey_defaulted_to_all", np.ones(len(df), dtype=bool))
     stamps = _time_col(df, cols, "interval_start", tz, rows, required=True, limits=limits)
     interval = _interval_col(df, cols, stamps, tz, rows, limits, source)
-    sources = [cols["total"], cols["errors"], *(c for c, _ in buckets)]
-    names = ["total", "errors", *(tm.edge_label(e) for _, e in buckets)]
-    counts = _count_matrix(df, sources, names, rows, limits)
-    tot, bucket = counts[:, 0], counts[:, 2:]
+    names = [tm.edge_label(e) for _, e in buckets]
+    counts = _count_matrix(df, [cols["total"], cols["errors"]], tm.COUNTS, rows, limits)
+    bucket = _count_matrix(df, [c for c, _ in buckets], names, rows, limits)
+    tot = counts[:, 0]
     rows.reject(counts[:, 1] > tot, "errors exceed total")
     if bucket.shape[1] > 1:
         decreasing = np.zeros(len(df), dtype=bool)
@@ -1020,8 +1030,14 @@ def load_telemetry(
         rows.reject(decreasing, "buckets not cumulative")
     rows.reject(bucket[:, -1] > tot, "bucket exceeds total")
     rows.note("le_inf_column_dropped", n_inf)
-    # one int64 block over the column-major counts (no copy), then the key columns in front
-    frame = pd.DataFrame(counts, index=df.index, columns=names, copy=False)
+    # the column-major count and bucket blocks as they are (no copy), then the key columns in front
+    frame = pd.concat(
+        [
+            pd.DataFrame(counts, index=df.index, columns=pd.Index(tm.COUNTS), copy=False),
+            pd.DataFrame(bucket, index=df.index, columns=pd.Index(names), copy=False),
+        ],
+        axis=1,
+    )
     frame.insert(0, "interval_start", stamps)
     for name in reversed(labels):
         frame.insert(0, name, labels[name])
@@ -1056,6 +1072,7 @@ def load_telemetry(
     else:
         dup = int(good.duplicated(tm.KEY).sum())
         merged = tm.merge([good]) if dup else tm.canonical(good)
+    merged = tm.narrow_buckets(merged)  # a no-op for Parquet buckets read narrow
     # No tm.check(merged) pass: the row checks above reject exactly what it refuses (negative
     # counts, errors > total, decreasing buckets, a bucket above total), and sums of valid rows
     # stay valid (and below 2**62). tests/test_io.py checks the loaded frame passes tm.check.
@@ -1123,7 +1140,9 @@ def _is_canonical(frame: pd.DataFrame) -> bool:
         or frame["interval_start"].dtype != "datetime64[us, UTC]"
     ):
         return False
-    if any(frame[c].dtype != np.int64 for c in tm.COUNTS + les):
+    if any(frame[c].dtype != np.int64 for c in tm.COUNTS) or any(
+        frame[c].dtype != np.int64 and frame[c].dtype not in tm.BUCKET_DTYPES for c in les
+    ):
         return False
     journey, stamps = frame["journey"], frame["interval_start"]
     if journey.hasnans or stamps.hasnans:

@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from srekit.inputs.telemetry import bucket_dtype
+
 
 def _block_columns(pf: pq.ParquetFile) -> list[str]:
     """The int64 columns without nulls (per the row group statistics) that go into the block;
@@ -39,22 +41,53 @@ def _block_columns(pf: pq.ParquetFile) -> list[str]:
     return keep
 
 
-def read_parquet_frame(path: str | Path) -> pd.DataFrame:
+def _narrow_dtype(pf: pq.ParquetFile, names: list[str]) -> np.dtype | None:
+    """The smallest unsigned dtype (:func:`srekit.inputs.telemetry.bucket_dtype`) holding every
+    value of ``names`` per the row group statistics; None when one lacks them, holds a negative
+    value or needs int64."""
+    pos = {name: i for i, name in enumerate(pf.schema_arrow.names)}
+    top = 0
+    for name in names:
+        for g in range(pf.num_row_groups):
+            s = pf.metadata.row_group(g).column(pos[name]).statistics
+            if s is None or not s.has_min_max or s.min < 0:
+                return None
+            top = max(top, int(s.max))
+    dtype = bucket_dtype(top)
+    return None if dtype == np.int64 else dtype
+
+
+def _decode(pf: pq.ParquetFile, names: list[str], dtype: np.dtype) -> pd.DataFrame:
+    """``names`` decoded one column at a time into one column-major block of ``dtype``."""
+    block = np.empty((pf.metadata.num_rows, len(names)), dtype=dtype, order="F")
+    for j, name in enumerate(names):
+        column = pf.read(columns=[name]).column(0)
+        block[:, j] = column.to_numpy()
+        del column
+    return pd.DataFrame(block, columns=pd.Index(names), copy=False)
+
+
+def read_parquet_frame(path: str | Path, *, narrow: str | None = None) -> pd.DataFrame:
     """``pd.read_parquet(path)``, with the file's null-free int64 columns in one column-major
-    int64 block (decoded column by column: the counts are in memory once)."""
+    int64 block (decoded column by column: the counts are in memory once).
+
+    ``narrow``: a column-name prefix (``le_``, compared in lower case); those int64 columns go
+    into a second block of the smallest unsigned dtype their values fit, per the file's
+    statistics (uint8 … uint32; int64 when a value is negative, above ``uint32`` or a row group
+    has no statistics). The values are the same integers; only the dtype differs."""
     pf = pq.ParquetFile(path)
     ints = _block_columns(pf)
     if len(ints) < 2:
         return pd.read_parquet(path)
+    narrowed = [c for c in ints if narrow is not None and c.lower().startswith(narrow)]
+    dtype = _narrow_dtype(pf, narrowed) if narrowed else None
+    if dtype is None:
+        narrowed = []
+    wide = [c for c in ints if c not in set(narrowed)]
+    parts = [_decode(pf, names, d) for names, d in ((wide, np.dtype(np.int64)), (narrowed, dtype)) if names and d]
+    counts = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
     rest = [c for c in pf.schema_arrow.names if c not in set(ints)]
-    n = pf.metadata.num_rows
-    block = np.empty((n, len(ints)), dtype=np.int64, order="F")
-    for j, name in enumerate(ints):
-        column = pf.read(columns=[name]).column(0)
-        block[:, j] = column.to_numpy()
-        del column
-    counts = pd.DataFrame(block, columns=pd.Index(ints), copy=False)
     if not rest:
-        return counts
+        return counts if list(counts.columns) == pf.schema_arrow.names else counts[pf.schema_arrow.names]
     others = pf.read(columns=rest).to_pandas()
     return pd.concat([others, counts], axis=1)[pf.schema_arrow.names]

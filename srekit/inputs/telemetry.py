@@ -85,6 +85,43 @@ def snap_edge(edges: Sequence[float] | np.ndarray, threshold_ms: float, *, direc
     return float(above[0])
 
 
+#: The dtypes loaded ``le_`` columns are held in, smallest first: a bucket counts at most the
+#: interval's requests, so the largest value in the file picks one for the whole block
+#: (:func:`bucket_dtype`; int64 above ``uint32``). Arithmetic on them casts to int64 or float
+#: first (a difference such as ``total - le`` must never wrap): ``JourneyGrid.events`` and
+#: ``JourneyGrid.blocks`` do (docs/architecture.md, "The aggregated telemetry model").
+BUCKET_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.uint32))
+
+
+def bucket_dtype(max_count: int) -> np.dtype:
+    """The smallest of :data:`BUCKET_DTYPES` holding counts up to ``max_count``; int64 above."""
+    for dtype in BUCKET_DTYPES:
+        if 0 <= max_count <= np.iinfo(dtype).max:
+            return dtype
+    return np.dtype(np.int64)
+
+
+def narrow_buckets(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (valid counts: none negative) with its ``le_`` columns in one column-major block of
+    :func:`bucket_dtype` of their largest value, after the other columns; unchanged when they
+    are in :data:`BUCKET_DTYPES` already or need int64. The values stay the same integers."""
+    les = le_columns(df)
+    if not les or all(df[c].dtype in BUCKET_DTYPES for c in les):
+        return df
+    if any(not pd.api.types.is_integer_dtype(df[c]) for c in les) or len(set(df.columns)) != len(df.columns):
+        return df
+    lo = min(int(df[c].min()) for c in les) if len(df) else 0
+    dtype = bucket_dtype(max(int(df[c].max()) for c in les) if len(df) else 0)
+    if lo < 0 or dtype == np.int64:
+        return df
+    block = np.empty((len(df), len(les)), dtype=dtype, order="F")
+    for j, c in enumerate(les):
+        block[:, j] = df[c].to_numpy()
+    rest = [c for c in df.columns if c not in set(les)]
+    out = pd.concat([df[rest], pd.DataFrame(block, index=df.index, columns=pd.Index(les), copy=False)], axis=1)
+    return out if list(df.columns) == rest + les else out[list(df.columns)]
+
+
 def empty(edges: Sequence[float] = DEFAULT_EDGES_MS, *, labels: Sequence[str] = ()) -> pd.DataFrame:
     """An empty aggregated frame with the canonical columns and dtypes (and text ``labels``
     columns after ``journey``: what ``srekit aggregate --by`` keeps)."""
@@ -198,7 +235,7 @@ def check(df: pd.DataFrame, *, source: str = "telemetry") -> None:
             fix="errors counts a subset of total",
         )
     b = df[les].to_numpy()
-    dec = np.flatnonzero((np.diff(b, axis=1) < 0).any(axis=1)) if b.shape[1] > 1 else np.array([], int)
+    dec = np.flatnonzero((b[:, 1:] < b[:, :-1]).any(axis=1)) if b.shape[1] > 1 else np.array([], int)  # no wrap
     if dec.size:
         raise input_error(
             "latency buckets decrease with the edge",

@@ -187,7 +187,7 @@ class JourneyGrid:
     interval: pd.Timedelta
     total: np.ndarray  # (N,) int64
     errors: np.ndarray  # (N,) int64
-    le: np.ndarray  # (N, E) int64 cumulative buckets
+    le: np.ndarray  # (N, E) cumulative buckets: int64 or unsigned (tm.BUCKET_DTYPES), cast before arithmetic
     edges: np.ndarray  # (E,) ms
     offsets: np.ndarray | None = None  # (N,) int64 interval numbers; None = 0..N-1
     pad: int | None = None
@@ -229,7 +229,7 @@ class JourneyGrid:
             self,
             total=np.concatenate([self.total, np.zeros(pad, np.int64)]),
             errors=np.concatenate([self.errors, np.zeros(pad, np.int64)]),
-            le=np.vstack([self.le, np.zeros((pad, self.le.shape[1]), np.int64)]),
+            le=np.vstack([self.le, np.zeros((pad, self.le.shape[1]), self.le.dtype)]),
             offsets=offsets,
         )
 
@@ -242,7 +242,8 @@ class JourneyGrid:
             if threshold_ms is None:
                 raise ValueError("a latency SLI needs threshold_ms")
             edge = tm.snap_edge(self.edges, threshold_ms)
-            bad = self.total - self.le[:, int(np.flatnonzero(self.edges == edge)[0])]
+            # int64 before the difference: unsigned buckets must not wrap
+            bad = self.total.astype(np.int64) - self.le[:, int(np.flatnonzero(self.edges == edge)[0])].astype(np.int64)
         else:
             raise ValueError(f"telemetry gives availability and latency SLIs, not {sli!r}")
         return pd.DataFrame({"total": self.total, "bad": bad}, index=self.index)
@@ -284,12 +285,12 @@ def _whole_block_sums(a: np.ndarray, lead: int, per: int, n_blocks: int) -> np.n
     else:
         padded = np.zeros((n_blocks * per,) + a.shape[1:], dtype=a.dtype)
         padded[lead : lead + len(a)] = a
-    return padded.reshape((n_blocks, per) + a.shape[1:]).sum(axis=1).astype(float)
+    return padded.reshape((n_blocks, per) + a.shape[1:]).sum(axis=1, dtype=np.int64).astype(float)
 
 
 def _ragged_block_sums(a: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     """Block sums of rows ``starts[i]:stops[i]`` from cumulative sums (blocks of any length)."""
-    cs = np.cumsum(a, axis=0)
+    cs = np.cumsum(a, axis=0, dtype=np.int64)
     before = np.where((starts > 0).reshape((-1,) + (1,) * (a.ndim - 1)), cs[np.maximum(starts - 1, 0)], 0)
     return (cs[stops - 1] - before).astype(float)
 
@@ -336,12 +337,21 @@ def journey_grids(telemetry: pd.DataFrame, settings: GridSettings | None = None)
     contiguous = bool((np.diff(codes) >= 0).all())  # canonical frames are sorted by journey
     order = np.arange(len(codes)) if contiguous else np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
-    values = telemetry[tm.COUNTS + les]
+    counts, buckets = telemetry[tm.COUNTS], telemetry[les]
     out: dict[str, JourneyGrid] = {}
     for k, name in enumerate(names):
         rows: slice | np.ndarray = slice(bounds[k], bounds[k + 1]) if contiguous else order[bounds[k] : bounds[k + 1]]
-        out[str(name)] = _grid_of(str(name), stamps[rows], values.iloc[rows].to_numpy(np.int64), edges, settings)
+        vals = counts.iloc[rows].to_numpy(np.int64), _bucket_rows(buckets.iloc[rows])
+        out[str(name)] = _grid_of(str(name), stamps[rows], vals, edges, settings)
     return out
+
+
+def _bucket_rows(buckets: pd.DataFrame) -> np.ndarray:
+    """The bucket counts as they are held (a view of the loaded block, narrow or int64), int64
+    when their dtypes differ (and for an empty selection)."""
+    dtypes = {buckets[c].dtype for c in buckets.columns}
+    keep = len(dtypes) == 1 and next(iter(dtypes)) in (np.dtype(np.int64), *tm.BUCKET_DTYPES)
+    return buckets.to_numpy() if keep else buckets.to_numpy(np.int64)
 
 
 def journey_grid(
@@ -366,12 +376,15 @@ def journey_grid(
     elif sli != "latency":
         les, edges = [], edges[:0]
     stamps = pd.DatetimeIndex(telemetry["interval_start"]).as_unit("us").asi8[mask]
-    cols = [telemetry[c].to_numpy(dtype=np.int64)[mask] for c in tm.COUNTS + les]
-    return _grid_of(journey, stamps, np.column_stack(cols), edges, settings or GridSettings())
+    counts = np.column_stack([telemetry[c].to_numpy(dtype=np.int64)[mask] for c in tm.COUNTS])
+    buckets = _bucket_rows(telemetry[les])[mask]
+    return _grid_of(journey, stamps, (counts, buckets), edges, settings or GridSettings())
 
 
-def _grid_of(name: str, t: np.ndarray, vals: np.ndarray, edges: np.ndarray, settings: GridSettings) -> JourneyGrid:
-    """One journey's grid from its stamps (µs) and count rows (total, errors, buckets): every
+def _grid_of(
+    name: str, t: np.ndarray, vals: tuple[np.ndarray, np.ndarray], edges: np.ndarray, settings: GridSettings
+) -> JourneyGrid:
+    """One journey's grid from its stamps (µs) and count rows (total and errors; buckets): every
     interval with data and ``settings.look`` after it (:func:`kept_positions`). The step is
     ``settings.interval`` when declared, else the smallest spacing (1 minute for a single row)."""
     increasing = bool((np.diff(t) > 0).all())
@@ -398,27 +411,34 @@ def _grid_of(name: str, t: np.ndarray, vals: np.ndarray, edges: np.ndarray, sett
     )
     offsets = None if count == int(points[-1]) + 1 else kept_positions(points, pad)
     rows = pos if offsets is None else np.searchsorted(offsets, pos)
-    n = count
-    if increasing and offsets is None and n == len(pos):  # one row per interval, no gaps: already the grid
-        grid = vals
-    elif increasing and (np.diff(pos) > 0).all():
-        grid = np.zeros((n, vals.shape[1]), np.int64)
-        grid[rows] = vals
-    else:  # unsorted or several rows per interval: sum them
-        grid = np.zeros((n, vals.shape[1]), np.int64)
-        np.add.at(grid, rows, vals)
+    counts, le = (_place(v, rows, count, increasing and offsets is None and count == len(pos)) for v in vals)
     return JourneyGrid(
         name,
         pd.Timestamp(int(t0), unit="us", tz="UTC"),
         interval,
-        grid[:, 0],
-        grid[:, 1],
-        grid[:, 2:],
+        counts[:, 0],
+        counts[:, 1],
+        le,
         edges,
         offsets,
         pad,
         settings.max_intervals,
     )
+
+
+def _place(vals: np.ndarray, rows: np.ndarray, n: int, whole: bool) -> np.ndarray:
+    """Count rows at grid rows ``rows`` of an ``n``-row grid, zeros elsewhere: ``vals`` itself
+    when it is the grid already (``whole``), in its own dtype when no two rows share an
+    interval, else summed in int64 (a sum may not fit a narrow dtype)."""
+    if whole:
+        return vals
+    if (np.diff(rows) > 0).all():
+        grid = np.zeros((n, vals.shape[1]), vals.dtype)
+        grid[rows] = vals
+        return grid
+    summed = np.zeros((n, vals.shape[1]), np.int64)
+    np.add.at(summed, rows, vals)
+    return summed
 
 
 def _iso(us: int) -> str:
