@@ -111,7 +111,10 @@ def record_problems(
 ) -> list[str]:
     """Selectors that no recorded series of ``rules`` matches (template variables replaced by
     ``values``). Each alternative of a ``srekit_slo=~"a|b"`` matcher must match on its own."""
-    series = recorded_series(rules)
+    by_key: dict[tuple[str, str | None], list[dict[str, str]]] = {}  # by name, and by name and SLO
+    for s in recorded_series(rules):
+        by_key.setdefault((s["__name__"], None), []).append(s)
+        by_key.setdefault((s["__name__"], s.get("srekit_slo", "")), []).append(s)
     problems = []
     for q in queries:
         for sel in selectors(concrete(q.expr, values)):
@@ -119,7 +122,8 @@ def record_problems(
             if name in INTERNAL_SERIES:
                 continue
             for variant in _alternatives(matchers):
-                if not any(_matches(s, name, variant) for s in series):
+                slo = next((v for k, op, v in variant if k == "srekit_slo" and op == "="), None)
+                if not any(_matches(s, name, variant) for s in by_key.get((name, slo), [])):
                     shown = ",".join(f'{k}{op}"{v}"' for k, op, v in variant)
                     problems.append(f"{q.where}: no recording rule records {name}{{{shown}}}")
     return problems

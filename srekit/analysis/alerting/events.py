@@ -30,7 +30,11 @@ def sli_events(
     pass ``journey_grids(telemetry)`` when the caller has it already. The grid is sized by the
     data (``settings``; :mod:`srekit.analysis.slo.grid`)."""
     has = series if spec.sli == "timeslice" else telemetry
-    if has is None or has.empty or not (has["journey"] == spec.journey).any():
+    if grids is not None and has is telemetry and has is not None and not has.empty:
+        present = spec.journey in grids  # the grids of every journey of the telemetry: no pass over its rows
+    else:
+        present = has is not None and not has.empty and bool((has["journey"] == spec.journey).any())
+    if not present:
         return pd.DataFrame(
             {"total": pd.Series([], dtype="int64"), "bad": pd.Series([], dtype="int64")},
             index=pd.DatetimeIndex([], tz="UTC", name="interval_start"),

@@ -165,7 +165,7 @@ def latency_distribution(
     grid = history.grids[journey]
     lo = max(int(np.ceil((start - grid.start) / grid.interval)), 0)
     hi = min(max(int(np.ceil((end - grid.start) / grid.interval)), 0), len(grid.total))
-    le = grid.le[lo:hi].sum(axis=0) if hi > lo else np.zeros(len(grid.edges))
+    le = grid.le[lo:hi].sum(axis=0, dtype=np.int64) if hi > lo else np.zeros(len(grid.edges))
     return _shares(np.asarray(grid.edges, dtype=float), le, float(grid.total[lo:hi].sum()))
 
 

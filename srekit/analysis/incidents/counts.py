@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.incidents.log import to_us
-from srekit.analysis.slo.grid import GridSettings, journey_grid
+from srekit.analysis.slo.grid import GridSettings, journey_grid, journey_rows
 from srekit.core.spec import SLOSpec
 
 
@@ -44,6 +44,7 @@ class SliCounts:
         self.telemetry = telemetry
         self.settings = settings or GridSettings()
         self._memo: dict[tuple[str, str, float | None], pd.DataFrame] = {}
+        self._rows: dict[str, slice | np.ndarray] | None = None  # journey_rows, on first use
 
     def __call__(self, spec: SLOSpec) -> pd.DataFrame:
         if spec.sli not in ("availability", "latency"):
@@ -52,6 +53,10 @@ class SliCounts:
             raise ValueError("a latency SLI needs threshold_ms")
         key = (spec.journey, spec.sli, spec.threshold_ms)
         if key not in self._memo:
-            grid = journey_grid(self.telemetry, spec.journey, spec.sli, spec.threshold_ms, self.settings)
+            if self._rows is None:
+                self._rows = journey_rows(self.telemetry)
+            rows = self._rows.get(spec.journey)
+            part = self.telemetry.iloc[rows] if rows is not None else self.telemetry.iloc[:0]
+            grid = journey_grid(part, spec.journey, spec.sli, spec.threshold_ms, self.settings)
             self._memo[key] = _empty() if grid is None else grid.events(spec.sli, spec.threshold_ms)
         return self._memo[key]

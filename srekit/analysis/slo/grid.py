@@ -332,18 +332,27 @@ def journey_grids(telemetry: pd.DataFrame, settings: GridSettings | None = None)
     settings = settings or GridSettings()
     les = tm.le_columns(telemetry)
     edges = np.array([tm.parse_edge(c) for c in les])
-    codes, names = pd.factorize(telemetry["journey"], sort=True)
     stamps = pd.DatetimeIndex(telemetry["interval_start"]).as_unit("us").asi8
+    counts, buckets = telemetry[tm.COUNTS], telemetry[les]
+    out: dict[str, JourneyGrid] = {}
+    for name, rows in journey_rows(telemetry).items():
+        vals = counts.iloc[rows].to_numpy(np.int64), _bucket_rows(buckets.iloc[rows])
+        out[name] = _grid_of(name, stamps[rows], vals, edges, settings)
+    return out
+
+
+def journey_rows(telemetry: pd.DataFrame) -> dict[str, slice | np.ndarray]:
+    """The rows of each journey (by name, sorted), in frame order: a slice when the frame is
+    sorted by journey (canonical telemetry), else row positions. One pass over the names, so
+    a caller reading many journeys compares no name per row per journey."""
+    codes, names = pd.factorize(telemetry["journey"], sort=True)
     contiguous = bool((np.diff(codes) >= 0).all())  # canonical frames are sorted by journey
     order = np.arange(len(codes)) if contiguous else np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
-    counts, buckets = telemetry[tm.COUNTS], telemetry[les]
-    out: dict[str, JourneyGrid] = {}
-    for k, name in enumerate(names):
-        rows: slice | np.ndarray = slice(bounds[k], bounds[k + 1]) if contiguous else order[bounds[k] : bounds[k + 1]]
-        vals = counts.iloc[rows].to_numpy(np.int64), _bucket_rows(buckets.iloc[rows])
-        out[str(name)] = _grid_of(str(name), stamps[rows], vals, edges, settings)
-    return out
+    return {
+        str(name): slice(int(bounds[k]), int(bounds[k + 1])) if contiguous else order[bounds[k] : bounds[k + 1]]
+        for k, name in enumerate(names)
+    }
 
 
 def _bucket_rows(buckets: pd.DataFrame) -> np.ndarray:
