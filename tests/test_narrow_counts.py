@@ -4,6 +4,8 @@ int64 frame gives — no difference or sum wraps, even at the top of the dtype."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,7 @@ from srekit.analysis.overview import golden_signals, traffic_mix
 from srekit.analysis.slo.grid import journey_grid, journey_grids
 from srekit.core.errors import InputError
 from srekit.core.spec import SLOSpec
+from srekit.inputs import loaders
 from srekit.inputs import telemetry as tm
 
 EDGES = (10.0, 100.0, 1000.0)
@@ -142,3 +145,19 @@ def test_check_refuses_decreasing_narrow_buckets() -> None:
     )
     with pytest.raises(InputError, match="decrease"):
         tm.check(frame)
+
+
+def test_journeys_read_once_per_distinct_cell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A journey column of few distinct cells is read once per cell: the same frame and ledger as
+    cell by cell (stripped names, missing tokens as ``unknown``, too long names rejected)."""
+    cells = [" a ", "NA", "", "b", "x" * 300, "a"] * 20
+    lines = [f"{c},2026-01-01T00:{i % 60:02d}:00Z,5,1,3,5" for i, c in enumerate(cells)]
+    path = tmp_path / "t.csv"
+    path.write_text("journey,interval_start,total,errors,le_100,le_250\n" + "\n".join(lines) + "\n")
+    once = loaders.load_telemetry(path)
+    assert once.entry.rejected == {"too long journey": 20}
+    assert set(once.frame["journey"]) == {"a", "b", "unknown"}
+    monkeypatch.setattr(loaders, "_distinct_first", lambda *a, **k: None)
+    cell_by_cell = loaders.load_telemetry(path)
+    pd.testing.assert_frame_equal(once.frame, cell_by_cell.frame, check_exact=True)
+    assert once.entry == cell_by_cell.entry

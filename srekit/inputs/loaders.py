@@ -691,10 +691,28 @@ def _journey_col(raw: pd.DataFrame, cols: Mapping[str, str], rows: _Rows, limits
     journey``."""
     if "journey" not in cols:
         return pd.Series(DEFAULT_JOURNEY, index=raw.index, dtype="str")
-    t = _str_col(raw, cols, "journey", rows, limits=limits)
+    t = _distinct_first(raw[cols["journey"]], "journey", rows, limits)
+    if t is None:
+        t = _str_col(raw, cols, "journey", rows, limits=limits)
     missing = t.isna().to_numpy()
     rows.note_accepted("journey_missing", missing)
     return t.fillna(MISSING_JOURNEY)
+
+
+def _distinct_first(cells: pd.Series, name: str, rows: _Rows, limits: Limits) -> pd.Series | None:
+    """A name column (journey, label) of a text column holding few distinct cells (the usual: a
+    few names over millions of rows), as :func:`_str_col` gives it: each distinct cell read once,
+    its result and reject reason spread to its rows. None for other columns (read cell by cell)."""
+    if cells.dtype != pd.api.types.pandas_dtype("str"):
+        return None
+    codes, names = pd.factorize(cells, use_na_sentinel=False)
+    if len(names) * 2 > len(codes):
+        return None
+    one = _Rows(len(names))
+    text = _str_col(pd.DataFrame({"c": pd.Series(names)}), {name: "c"}, name, one, limits=limits)
+    for reason in dict.fromkeys(one.reason[one.bad]):
+        rows.reject((one.reason == reason)[codes], str(reason))
+    return pd.Series(text.array.take(codes), index=cells.index, dtype="str")
 
 
 def check_journey_count(journeys: pd.Series, *, source: str, kind: str, limits: Limits, what: str = "journeys") -> None:
@@ -1117,7 +1135,9 @@ def _label_values(df: pd.DataFrame, columns: Mapping[str, str], rows: _Rows, lim
     ``limits.max_name_chars`` → ``too long <label>`` (the journey's rules)."""
     out: dict[str, pd.Series] = {}
     for name, column in columns.items():
-        t = _str_col(df, {name: column}, name, rows, limits=limits)
+        t = _distinct_first(df[column], name, rows, limits)
+        if t is None:
+            t = _str_col(df, {name: column}, name, rows, limits=limits)
         rows.note_accepted("label_missing", t.isna().to_numpy())
         out[name] = t.fillna(MISSING_JOURNEY)
     return out
