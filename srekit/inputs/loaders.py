@@ -521,13 +521,20 @@ class _Rows:
     only, once the rejects are known)."""
 
     def __init__(self, n: int, malformed: np.ndarray | None = None) -> None:
-        self.reason = np.full(n, None, dtype=object)
+        self._reason: np.ndarray | None = None  # made on the first reject: clean files need none
         self.bad = np.zeros(n, dtype=bool)
         self.notes: Counter[str] = Counter()
         self.accepted_notes: list[tuple[str, np.ndarray]] = []
         self.naive = 0  # stamps without an offset, read in the configured timezone
         if malformed is not None:
             self.reject(malformed, R_FIELDS)
+
+    @property
+    def reason(self) -> np.ndarray:
+        """The first reject reason of each row (None: accepted)."""
+        if self._reason is None:
+            self._reason = np.full(len(self.bad), None, dtype=object)
+        return self._reason
 
     def reject(self, mask: Any, reason: str) -> None:
         m = np.asarray(mask, dtype=bool) & ~self.bad

@@ -224,7 +224,11 @@ def _iso(text: pd.Series, *, utc: bool) -> pd.Series:
 
 
 def _as_us(stamps: pd.Series) -> np.ndarray:
-    """Datetimes (aware → UTC) as int64 µs, 0 where NaT (the caller masks those)."""
+    """Datetimes (aware → UTC) as int64 µs, 0 where NaT (the caller masks those). For µs and ns
+    columns one new array: the integers of an aware index are UTC already (no converted copies)."""
+    index = pd.DatetimeIndex(stamps)
+    if index.unit in ("us", "ns"):  # coarser units may hold years beyond the µs range
+        return np.where(index.isna(), 0, index.as_unit("us").asi8)
     if getattr(stamps.dt, "tz", None) is not None:
         stamps = stamps.dt.tz_convert("UTC").dt.tz_localize(None)
     values = stamps.to_numpy(dtype="datetime64[us]")
@@ -262,8 +266,8 @@ def _finish(
     lo, hi = stamp_bounds_us(limits)
     out_of_range = ~missing & ~bad & ((us < lo) | (us >= hi))
     usable = ~missing & ~bad & ~out_of_range
-    stamps = pd.to_datetime(np.where(usable, us, 0), unit="us", utc=True)
-    utc = pd.Series(stamps, index=index, dtype="datetime64[us, UTC]").where(usable)
+    values = np.where(usable, us, np.datetime64("NaT", "us").view(np.int64)).view("datetime64[us]")
+    utc = pd.Series(pd.DatetimeIndex(values).tz_localize("UTC"), index=index)  # NaT where not usable
     amb, nonex, with_offset, naive = counts
     return ParsedTimes(utc, bad & ~missing, amb, nonex, with_offset, naive, out_of_range)
 
