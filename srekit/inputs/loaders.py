@@ -710,7 +710,9 @@ def _distinct_first(cells: pd.Series, name: str, rows: _Rows, limits: Limits) ->
     """A name column (journey, label) of a text column holding few distinct cells (the usual: a
     few names over millions of rows), as :func:`_str_col` gives it: each distinct cell read once,
     its result and reject reason spread to its rows. None for other columns (read cell by cell)."""
-    if cells.dtype != pd.api.types.pandas_dtype("str"):
+    text_dtype = pd.api.types.pandas_dtype("str")
+    kind = cells.dtype
+    if kind != text_dtype and not (isinstance(kind, pd.CategoricalDtype) and kind.categories.dtype == text_dtype):
         return None
     codes, names = pd.factorize(cells, use_na_sentinel=False)
     if len(names) * 2 > len(codes):
@@ -759,7 +761,7 @@ def _finish(
 ) -> Loaded:
     """Split accepted and rejected rows, build the ledger entry, enforce strict / all-rejected."""
     ok = rows.ok
-    reasons = pd.Series(rows.reason[~ok], dtype="str")
+    reasons = pd.Series(rows.reason[~ok] if rows.bad.any() else [], dtype="str")  # no reason array when clean
     counts = dict(Counter(reasons.tolist()))
     rej_rows = (np.flatnonzero(~ok) + 1).tolist()
     if counts and (strict or ok.sum() == 0):

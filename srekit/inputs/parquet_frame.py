@@ -77,7 +77,8 @@ def read_parquet_frame(path: str | Path, *, narrow: str | None = None) -> pd.Dat
     ``narrow``: a column-name prefix (``le_``, compared in lower case); those int64 columns go
     into a second block of the smallest unsigned dtype their values fit, per the file's
     statistics (uint8 … uint32; int64 when a value is negative, above ``uint32`` or a row group
-    has no statistics). The values are the same integers; only the dtype differs."""
+    has no statistics). The values are the same integers; only the dtype differs. Text columns
+    are then read as categoricals (the same values)."""
     pf = pq.ParquetFile(path)
     ints = _block_columns(pf)
     if len(ints) < 2:
@@ -92,5 +93,12 @@ def read_parquet_frame(path: str | Path, *, narrow: str | None = None) -> pd.Dat
     rest = [c for c in pf.schema_arrow.names if c not in set(ints)]
     if not rest:
         return counts if list(counts.columns) == pf.schema_arrow.names else counts[pf.schema_arrow.names]
-    others = pf.read(columns=rest).to_pandas()
+    texts = [c for c in rest if narrow is not None and _is_text(pf.schema_arrow.field(c).type)]
+    others = (pq.ParquetFile(path, read_dictionary=texts) if texts else pf).read(columns=rest).to_pandas()
     return pd.concat([others, counts], axis=1)[pf.schema_arrow.names]
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    """A string column: read as categorical with ``narrow`` (a journey name per row is millions of
+    copies of a few names; the loader validates each name once and builds the text column)."""
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
