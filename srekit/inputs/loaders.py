@@ -1025,7 +1025,8 @@ def load_telemetry(
     (the form is mergeable) and counted in the note ``duplicate_intervals_merged``; the sum of
     ``total`` must stay below 2**62 and the journeys within ``limits.max_journeys``. The result
     passes :func:`srekit.inputs.telemetry.check` and is in :func:`srekit.inputs.telemetry.canonical`
-    form.
+    form, its ``le_`` buckets in the smallest unsigned dtype their counts fit
+    (:func:`srekit.inputs.telemetry.narrow_buckets`; Parquet buckets are read that way).
     """
     raw, source = _read(path, fmt, "telemetry", tz=tz, narrow=tm.LE_PREFIX)
     df = raw.frame
