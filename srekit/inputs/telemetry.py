@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -157,15 +158,24 @@ def label_columns(df: pd.DataFrame) -> list[str]:
 
 def labelled(df: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     """Telemetry keyed by (journey, ``labels``, interval_start): the label columns after
-    ``journey``, rows of a repeated key summed, sorted, int64 counts, a fresh index."""
+    ``journey``, rows of a repeated key summed, sorted (left as they are when they already are),
+    integer counts (narrow buckets kept narrow), a fresh index."""
     key = ["journey", *labels, "interval_start"]
     cols = key + COUNTS + le_columns(df)
     out = df[cols]
     if out.duplicated(key).any():
         out = out.groupby(key, sort=False, observed=True).sum(numeric_only=True).reset_index()[cols]
-    out = out.astype({c: "str" for c in ["journey", *labels]} | {c: "int64" for c in cols[len(key) :]})
-    out["interval_start"] = pd.to_datetime(out["interval_start"], utc=True).astype("datetime64[us, UTC]")
-    return out.sort_values(key, kind="stable").reset_index(drop=True)
+    casts = {c: "str" for c in ["journey", *labels] if out[c].dtype != pd.api.types.pandas_dtype("str")}
+    casts |= {c: "int64" for c in cols[len(key) :] if not pd.api.types.is_integer_dtype(out[c])}
+    out = out.astype(casts) if casts else out
+    stamps = pd.to_datetime(out["interval_start"], utc=True).astype("datetime64[us, UTC]")
+    if out["interval_start"].dtype != stamps.dtype:
+        out = out.assign(interval_start=stamps)
+    keys = [pd.factorize(out[c], sort=True)[0] for c in reversed(key[:-1])]
+    order = np.lexsort([pd.DatetimeIndex(stamps).asi8, *keys])  # last key (journey) first
+    if (order[1:] < order[:-1]).any():
+        out = out.take(order)
+    return out.reset_index(drop=True)
 
 
 def split_labels(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
@@ -175,7 +185,30 @@ def split_labels(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if not labels:
         return df, None
     keyed = labelled(df, labels)
-    return merge([keyed.drop(columns=labels).copy()]), keyed  # copy: one block, not a column each
+    return _sum_over_labels(keyed), keyed
+
+
+def _sum_over_labels(keyed: pd.DataFrame) -> pd.DataFrame:
+    """A labelled frame summed per (journey, interval_start), in canonical form: one sort of the
+    row keys, then each count column summed by runs (int64), so memory follows one column at a
+    time rather than pandas' groupby copies of the whole frame (a 1 M-row labelled file: 740 MB)."""
+    les = le_columns(keyed)
+    if keyed.empty:
+        return empty([parse_edge(c) for c in les])
+    jcodes, jnames = pd.factorize(keyed["journey"], sort=True)
+    tcodes, tvals = pd.factorize(keyed["interval_start"], sort=True)
+    group = jcodes.astype(np.int64) * len(tvals) + tcodes
+    order = np.argsort(group, kind="stable")
+    ordered = group[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    first = ordered[starts]
+    out: dict[str, Any] = {
+        "journey": pd.array(np.asarray(jnames, dtype=object)[first // len(tvals)], dtype="str"),
+        "interval_start": pd.DatetimeIndex(tvals).take(first % len(tvals)).as_unit("us"),
+    }
+    for c in COUNTS + les:
+        out[c] = np.add.reduceat(keyed[c].to_numpy()[order].astype(np.int64), starts)
+    return pd.DataFrame(out)
 
 
 def merge(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
