@@ -94,6 +94,10 @@ def test_cli_aggregate_by_writes_labels_that_load_as_a_breakdown(tmp_path: Path)
     assert set(loaded.labels["region"]) == {"eu-west-1", "us-east-1", "unknown"}
     assert loaded.frame["total"].sum() == loaded.labels["total"].sum() == 5_000
     assert not loaded.frame.duplicated(tm.KEY).any()
+    res = subprocess.run(
+        [sys.executable, "-m", "srekit.cli", "validate", "telemetry", str(out)], capture_output=True, text=True
+    )
+    assert res.returncode == 0 and "labels: region (3 values)" in res.stdout, res.stdout
 
 
 def test_aggregate_by_bad_arguments_fail_fast(tmp_path: Path) -> None:

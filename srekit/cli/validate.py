@@ -17,6 +17,7 @@ from srekit.inputs.intervals import Interval, infer
 from srekit.inputs.ledger import LedgerEntry, Loaded
 from srekit.inputs.loaders import KINDS, load, write_quarantine
 from srekit.inputs.loadtest import load_loadtest
+from srekit.inputs.telemetry import label_columns
 
 VALIDATE_KINDS = ("requests", *KINDS, "loadtest")
 
@@ -105,6 +106,12 @@ def reading_notes(kind: str, loaded: Loaded, tz: str) -> list[str]:
             " or an interval_s / interval_end column)" if kind == "telemetry" else ")"
         )
         lines.append(f"  interval: {found.words}, {found.how}" + ("" if found.declared else fix))
+    if loaded.labels is not None:
+        kept = ", ".join(f"{c} ({loaded.labels[c].nunique():,} values)" for c in label_columns(loaded.labels))
+        lines.append(
+            f"  labels: {kept}; every figure sums them away ({len(frame):,} journey × interval rows), each SLO "
+            "is broken down by them"
+        )
     if kind == "series":
         lines.append(
             "  value: read as milliseconds, the unit thresholds are in (assumed; set data.series_unit: s or us in "
