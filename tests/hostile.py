@@ -68,6 +68,11 @@ JOURNEYS = {
     "search": "ｓｅａｒｃｈ＜script＞ $\\alpha$ $\\nosuchmacro$ <!-- x --> www.evil.example \u202eevil",
     "refunds": "refunds</td><svg onload=alert(4)> ${{7*7}} `rm -rf`",
 }
+#: The samples' region label values (telemetry label ``region``, shown in the breakdown).
+REGIONS = {
+    "eu-west-1": '<img src=x onerror=alert("region")> =HYPERLINK("https://evil.example")',
+    "us-east-1": "us-east-1 [r](javascript:alert(2)) {{ .Value }} $\\beta$",
+}
 OWNER = '=HYPERLINK("https://evil.example","owner")'
 JOURNEY_OWNER = "@SUM(A1:A2) <b onmouseover=alert(1)>"
 OWNERS = {
@@ -95,6 +100,7 @@ def hostile_samples(samples: Path, dest: Path) -> Path:
     _config(dest / "service.yaml")
     tel = pd.read_parquet(dest / "telemetry.parquet")
     tel["journey"] = tel["journey"].map(JOURNEYS)
+    tel["region"] = tel["region"].map(REGIONS)  # label values land in the breakdown tables
     tel.to_parquet(dest / "telemetry.parquet", index=False)
     series = pd.read_csv(dest / "series.csv", dtype=str, keep_default_na=False)
     series["journey"] = series["journey"].map(lambda j: JOURNEYS.get(j, j))

@@ -139,6 +139,13 @@ def _start_kernel(url: str, token: str, path: str) -> None:
     assert state in ("starting", "idle", "busy"), state
 
 
+#: Page errors of JupyterLab's own kernel connection, not of the explorer: on a loaded machine the
+#: frontend's kernel-subshell handshake (ipykernel 7 advertises subshells; srekit never asks for one)
+#: can be cancelled when the connection it was made on is replaced, and JupyterLab leaves that
+#: rejection unhandled. Seen twice in CI-like runs under load; every other page error still fails.
+JUPYTERLAB_NOISE = re.compile(r"^Error: Canceled future for create_subshell_request message before replies were done$")
+
+
 def _budget_used(page: Any) -> str:
     """The 'Budget used now' figure of the explorer's headline table, as the page shows it."""
     row = page.locator(".srekit-explore tr", has_text="Budget used now").first
@@ -183,7 +190,7 @@ def test_explorer_in_jupyterlab_reacts_to_the_objective_slider(lab: dict[str, ob
             assert float(after.rstrip("%")) < float(before.rstrip("%")), "a looser objective uses less budget"
             assert not page.locator(".srekit-explore .srekit-message").is_visible()
             _keep_writes_service_yaml(page, lab["root"])  # type: ignore[arg-type]
-            assert not errors, errors
+            assert not [e for e in errors if not JUPYTERLAB_NOISE.search(e)], errors
         finally:
             browser.close()
 

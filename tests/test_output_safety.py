@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import ROOT, SAMPLES, require_tool
-from hostile import CORPUS, JOURNEY_OWNER, JOURNEYS, OWNERS, PARAMETER, SERVICE, TEAM, hostile_samples
+from hostile import CORPUS, JOURNEY_OWNER, JOURNEYS, OWNERS, PARAMETER, REGIONS, SERVICE, TEAM, hostile_samples
 from safety import csp_of, csv_problems, html_problems, md_plain, md_problems, page_text
 
 from srekit.core.escape import printable
@@ -116,6 +116,8 @@ def test_hostile_text_shows_as_the_text_it_is(run: dict) -> None:
     assert any(shown(t) in toil for t in CORPUS.values())
     alerting = page_text((d / "03_alerting.html").read_text(encoding="utf-8"))
     assert JOURNEYS["checkout"] in alerting and sum(shown(t) in alerting for t in CORPUS.values()) >= 5
+    slo = page_text((d / "02_sli_slo.html").read_text(encoding="utf-8"))
+    assert all(shown(region) in slo for region in REGIONS.values())  # the breakdown's label values
 
 
 def test_chart_text_is_drawn_as_written(run: dict) -> None:
