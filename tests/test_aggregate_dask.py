@@ -28,6 +28,7 @@ def test_dask_localcluster_identical(tmp_path: Path, monkeypatch: pytest.MonkeyP
             "latency_ms": np.round(rng.lognormal(3.0, 1.2, n), 2).astype(str),
             "status": rng.choice([200, 200, 201, 500, 503], n).astype(str),
             "journey": rng.choice(["a", "b", "c", "d"], n),
+            "region": rng.choice(["eu", "us", ""], n),
         }
     )
     bad = rng.choice(n, 25, replace=False)
@@ -66,6 +67,12 @@ def test_dask_localcluster_identical(tmp_path: Path, monkeypatch: pytest.MonkeyP
     rd = pd.read_csv(q_dask).sort_values("row").reset_index(drop=True)
     pd.testing.assert_frame_equal(rl, rd)
     assert sorted(rl["row"].tolist()) == sorted((bad + 1).tolist())
+    # with a label kept (--by): series named (journey, region) travel back from the workers as tuples
+    by_local, _ = ag.aggregate_files([csv, pqt], by=("region",))
+    by_dask, _ = ag.aggregate_files([csv, pqt], engine="dask", by=("region",))
+    pd.testing.assert_frame_equal(by_dask, by_local)
+    assert set(by_local["region"]) == {"eu", "us", "unknown"}
+    pd.testing.assert_frame_equal(ag.tm.split_labels(by_local)[0], local)
 
 
 def test_dask_scheduler_address(tmp_path: Path) -> None:
