@@ -164,6 +164,11 @@ def test_telemetry_labels_numeric_extras_and_limits(tmp_path: Path) -> None:
     assert tm.label_columns(load_telemetry(path).labels) == ["region", "tier"]
     with pytest.raises(InputError, match="max_labels"):
         load_telemetry(path, limits=Limits(max_labels=1))
+    base["Tier "] = "free"  # the same label twice, ignoring case and spaces
+    base.to_csv(path, index=False)
+    with pytest.raises(InputError, match="two columns name the same label 'tier'") as exc:
+        load_telemetry(path)
+    assert str(path) in str(exc.value) and "fix:" in str(exc.value)
 
 
 def test_telemetry_without_labels_loads_as_before() -> None:

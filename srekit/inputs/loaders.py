@@ -1127,7 +1127,15 @@ def _label_columns(df: pd.DataFrame, cols: Mapping[str, str], source: str, limit
         text = pd.Series(_text(cells).dropna().unique())
         if text.empty or pd.to_numeric(text, errors="coerce").notna().all():
             continue
-        out[c.strip().lower()] = c
+        name = c.strip().lower()
+        if name in out:
+            raise input_error(
+                f"two columns name the same label {name!r}: {out[name]!r} and {c!r}",
+                file=source,
+                column=c,
+                fix="keep one of them (labels are matched ignoring case and surrounding spaces)",
+            )
+        out[name] = c
     if len(out) > limits.max_labels:
         raise input_error(
             f"{len(out)} extra text columns, more than limits.max_labels = {limits.max_labels}",
