@@ -698,11 +698,17 @@ def _journey_col(raw: pd.DataFrame, cols: Mapping[str, str], rows: _Rows, limits
     journey``."""
     if "journey" not in cols:
         return pd.Series(DEFAULT_JOURNEY, index=raw.index, dtype="str")
-    t = _distinct_first(raw[cols["journey"]], "journey", rows, limits)
+    return _name_col(raw, cols["journey"], "journey", rows, limits)
+
+
+def _name_col(raw: pd.DataFrame, column: str, name: str, rows: _Rows, limits: Limits) -> pd.Series:
+    """A journey or label column: empty and missing-token cells → ``unknown`` (note
+    ``<name>_missing`` over accepted rows, ``label_missing`` for labels), longer than
+    ``limits.max_name_chars`` → ``too long <name>``."""
+    t = _distinct_first(raw[column], name, rows, limits)
     if t is None:
-        t = _str_col(raw, cols, "journey", rows, limits=limits)
-    missing = t.isna().to_numpy()
-    rows.note_accepted("journey_missing", missing)
+        t = _str_col(raw, {name: column}, name, rows, limits=limits)
+    rows.note_accepted("journey_missing" if name == "journey" else "label_missing", t.isna().to_numpy())
     return t.fillna(MISSING_JOURNEY)
 
 
@@ -1041,7 +1047,8 @@ def load_telemetry(
     buckets, n_inf = _bucket_columns(df, source)
     rows = _Rows(len(df), raw.malformed)
     journey = _journey_col(df, cols, rows, limits)
-    labels = _label_values(df, _label_columns(df, cols, source, limits), rows, limits)
+    found = _label_columns(df, cols, source, limits)
+    labels = {name: _name_col(df, column, name, rows, limits) for name, column in found.items()}
     if "journey" not in cols:
         rows.note_accepted("journey_defaulted_to_all", np.ones(len(df), dtype=bool))
     stamps = _time_col(df, cols, "interval_start", tz, rows, required=True, limits=limits)
@@ -1145,19 +1152,6 @@ def _label_columns(df: pd.DataFrame, cols: Mapping[str, str], source: str, limit
             fix="drop the columns you do not break SLOs down by, or "
             + Limits.raise_hint("max_labels", limits.max_labels),
         )
-    return out
-
-
-def _label_values(df: pd.DataFrame, columns: Mapping[str, str], rows: _Rows, limits: Limits) -> dict[str, pd.Series]:
-    """Each label column's values: missing → ``unknown`` (note ``label_missing``), longer than
-    ``limits.max_name_chars`` → ``too long <label>`` (the journey's rules)."""
-    out: dict[str, pd.Series] = {}
-    for name, column in columns.items():
-        t = _distinct_first(df[column], name, rows, limits)
-        if t is None:
-            t = _str_col(df, {name: column}, name, rows, limits=limits)
-        rows.note_accepted("label_missing", t.isna().to_numpy())
-        out[name] = t.fillna(MISSING_JOURNEY)
     return out
 
 
