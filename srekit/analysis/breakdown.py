@@ -10,7 +10,7 @@ values of one label add up to the SLO's bad events. Series SLOs have no labels a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,13 +59,6 @@ class Breakdown:
     bad_events_window: int
     values: tuple[LabelValue, ...]
 
-    @property
-    def top(self) -> LabelValue | None:
-        """The value with most bad events in the window (else over the history), if any had one."""
-        if not self.values or max(self.bad_events, self.bad_events_window) == 0:
-            return None
-        return self.values[0]
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "slo": self.slo,
@@ -75,15 +68,6 @@ class Breakdown:
             "bad_events_window": self.bad_events_window,
             "values": [v.to_dict() for v in self.values],
         }
-
-
-def _bad(rows: pd.DataFrame, spec: SLOSpec, edges: np.ndarray) -> np.ndarray:
-    """Bad events per row of the SLO's journey, as its budget counts them."""
-    if spec.sli == "availability":
-        return rows["errors"].to_numpy(dtype=np.int64)
-    assert spec.threshold_ms is not None
-    edge = tm.snap_edge(edges, spec.threshold_ms)
-    return rows["total"].to_numpy(dtype=np.int64) - rows[tm.edge_label(edge)].to_numpy(dtype=np.int64)
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -144,7 +128,7 @@ def break_down(
     if not labels or rows.empty:
         return ()
     try:
-        bad = _bad(rows, spec, tm.edges_of(rows))
+        bad = tm.bad_counts(rows, spec.sli, spec.threshold_ms)
     except ValueError:  # a threshold below the smallest edge: the budget says so already
         return ()
     stamps = rows["interval_start"]
@@ -154,16 +138,24 @@ def break_down(
 
 
 def top_sources(breakdowns: Sequence[Breakdown], slo: str) -> list[str]:
-    """Plain sentences naming, per label of ``slo``, the value that holds most of its bad events
-    (≥ half of them; e.g. "62% of the bad events in the current window came from region eu-west-1")."""
+    """:func:`label_sentences` of :class:`Breakdown` results."""
+    return label_sentences([b.to_dict() for b in breakdowns], slo)
+
+
+def label_sentences(breakdowns: Sequence[Mapping[str, Any]], slo: str) -> list[str]:
+    """Plain sentences naming, per label of ``slo``, the value that holds at least half of its bad
+    events in the current window (over the history when the window has none), e.g. "62% of the
+    bad events in the current window came from region eu-west-1". ``breakdowns``: the
+    ``error_budget_policy.breakdown`` payload (what the backlog reads)."""
     out = []
     for b in breakdowns:
-        top = b.top
-        if b.slo != slo or top is None or len(b.values) < 2:
+        values = [v for v in b.get("values") or [] if isinstance(v, Mapping)] if isinstance(b, Mapping) else []
+        if len(values) < 2 or b.get("slo") != slo:
             continue
-        share, where = (
-            (top.share_window, "in the current window") if b.bad_events_window else (top.share, "over the history")
+        key, where = (
+            ("share_window", "in the current window") if b.get("bad_events_window") else ("share", "over the history")
         )
-        if share is not None and share >= 0.5:
-            out.append(f"{share:.0%} of the bad events {where} came from {b.label} {top.value}")
+        share = values[0].get(key)
+        if isinstance(share, int | float) and share >= 0.5:
+            out.append(f"{share:.0%} of the bad events {where} came from {b.get('label')} {values[0].get('value')}")
     return out

@@ -394,6 +394,21 @@ def sli_counts(
     return pd.DataFrame({"total": grid["total"].astype("int64"), "bad": bad.astype("int64")}, index=grid.index)
 
 
+def bad_counts(
+    frame: pd.DataFrame, kind: str, threshold_ms: float | None = None, rows: np.ndarray | None = None
+) -> np.ndarray:
+    """Bad events of a request SLI per row of ``frame`` (``rows``: a boolean mask of the rows to
+    read, else all), int64: ``errors`` for availability; ``total − le_T`` for latency, T snapped
+    down to a bucket edge (:func:`snap_edge`, which raises below the smallest edge)."""
+    sel: Any = slice(None) if rows is None else rows
+    if kind == "availability":
+        return frame["errors"].to_numpy(dtype=np.int64)[sel]
+    if threshold_ms is None:
+        raise ValueError("a latency SLI needs threshold_ms")
+    edge = edge_label(snap_edge(edges_of(frame), threshold_ms))
+    return frame["total"].to_numpy(dtype=np.int64)[sel] - frame[edge].to_numpy(dtype=np.int64)[sel]
+
+
 def _sli_grid(
     telemetry: pd.DataFrame,
     mask: np.ndarray,
@@ -411,12 +426,7 @@ def _sli_grid(
     if interval is None:
         interval = infer_interval(pd.DataFrame({"interval_start": stamps}))
     total = telemetry["total"].to_numpy(dtype=np.int64)[mask]
-    if kind == "availability":
-        bad = telemetry["errors"].to_numpy(dtype=np.int64)[mask]
-    else:
-        assert threshold_ms is not None
-        edge = snap_edge(edges_of(telemetry), threshold_ms)
-        bad = total - telemetry[edge_label(edge)].to_numpy(dtype=np.int64)[mask]
+    bad = bad_counts(telemetry, kind, threshold_ms, mask)
     lo = start if start is not None else stamps.min()
     hi = end if end is not None else stamps.max()
     grid = pd.date_range(lo.floor(interval), hi, freq=interval, tz="UTC", name="interval_start")

@@ -10,6 +10,7 @@ from typing import Any
 
 from srekit.analysis.backlog.model import QUARTER_DAYS, Draft
 from srekit.analysis.backlog.read import mapping, num, seq
+from srekit.analysis.breakdown import label_sentences
 
 BACKGROUND_SHARE_MIN = 0.25
 """Background burn becomes an item when quiet days alone use this share of the budget…"""
@@ -39,7 +40,7 @@ def spent_by(budget: Mapping[str, Any], slo: str) -> str:
         if named:
             where = "in the current window" if key == "share_window" else "over the history"
             parts.append(f"spent {where} by: " + ", ".join(named))
-    parts += _label_sources(budget, slo)
+    parts += label_sentences([mapping(b) for b in seq(budget.get("breakdown"))], slo)
     return "".join(f"; {p}" for p in parts)
 
 
@@ -54,21 +55,6 @@ def _source_words(src: Mapping[str, Any], listed_deploys: bool) -> str:
     if kind == "other_deploys" and not listed_deploys:
         return "the hours after deploys"
     return "the hours after other deploys" if kind == "other_deploys" else "background"
-
-
-def _label_sources(budget: Mapping[str, Any], slo: str) -> list[str]:
-    """The label value holding at least half of the SLO's bad events, per label (``breakdown``)."""
-    out = []
-    for b in seq(budget.get("breakdown")):
-        b = mapping(b)
-        values = [mapping(v) for v in seq(b.get("values"))]
-        if b.get("slo") != slo or len(values) < 2:
-            continue
-        key, where = ("share_window", "in the current window") if b.get("bad_events_window") else ("share", "overall")
-        share = num(values[0].get(key))
-        if share is not None and share >= 0.5:
-            out.append(f"{share:.0%} of the bad events {where} came from {b.get('label')} {values[0].get('value')}")
-    return out
 
 
 def forecast_items(forecast: Mapping[str, Any], policy: Mapping[str, Any] | None = None) -> list[Draft]:
