@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from srekit.core.escape import md_text
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 SAMPLES_DIR = HERE / "samples"
@@ -24,6 +26,7 @@ _STAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?\+00:00")
 def normalise(path: Path, text: str) -> str:
     """The file's text with the generation time made constant (only where it is the run's) and
     the checkout's folder written as ``<repo>`` (paths of the input files appear in the ledger)."""
+    text = text.replace(md_text(str(ROOT)), "\\<repo>")  # report.md escapes the path (a "." in it too)
     text = text.replace(str(ROOT), "<repo>")
     if path.name == "report.json":
         return re.sub(r'("generated_at": )"[^"]*"', rf'\1"{GENERATED_AT}"', text)
