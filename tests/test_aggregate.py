@@ -18,6 +18,7 @@ from conftest import SAMPLES
 from srekit.core.errors import ConfigError, InputError
 from srekit.inputs import aggregate as ag
 from srekit.inputs import telemetry as tm
+from srekit.inputs.parquet_frame import read_parquet_frame
 from srekit.inputs.timeparse import parse_utc
 
 HEADER = "timestamp,latency_ms,status,journey\n"
@@ -443,10 +444,16 @@ def test_cli_writes_parquet_and_csv(tmp_path: Path) -> None:
     r = _cli(str(src), "--out", str(out), "--edges", "50,100,250", "--quarantine", str(q))
     assert r.returncode == 0, r.stderr
     assert "rows read 2001, accepted 2000, rejected 1" in r.stdout and "negative latency_ms: 1" in r.stdout
-    got = pd.read_parquet(out)
+    got = read_parquet_frame(out)  # the sparse layout (the default), read wide
     want, _ = ag.aggregate_files([src], edges=(50, 100, 250))
     pd.testing.assert_frame_equal(got, want)
+    assert pq.ParquetFile(out).schema_arrow.names == ["journey", "interval_start", "total", "errors", "buckets"]
     assert len(pd.read_csv(q)) == 1
+    wide = tmp_path / "wide.parquet"
+    assert _cli(str(src), "--out", str(wide), "--edges", "50,100,250", "--layout", "wide").returncode == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(wide), want)
+    r = _cli(str(src), "--out", str(tmp_path / "s.csv"), "--layout", "sparse")
+    assert r.returncode == 2 and "sparse layout is Parquet only" in r.stderr and not (tmp_path / "s.csv").exists()
     out_csv = tmp_path / "t.csv"
     r = _cli(str(src), "--out", str(out_csv), "--edges", "50,100,250", "--interval", "5m")
     assert r.returncode == 0, r.stderr

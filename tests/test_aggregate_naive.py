@@ -9,12 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from srekit.inputs import aggregate as ag
 from srekit.inputs import telemetry as tm
+from srekit.inputs.parquet_frame import read_parquet_frame
 
 EDGES = (1.0, 2.5, 10.0, 100.0, 1000.0)
 T0 = pd.Timestamp("2026-01-01T00:00:00Z")
@@ -95,12 +97,16 @@ def test_aggregate_equals_naive_groupby(
             mp.setattr(ag, "_COMPACT_ENTRIES", 7)
             mp.setattr(ag, "_DENSE_CELLS", 0)
             mp.setattr(ag, "_CHUNK_ROWS", 2)
+            mp.setattr(ag, "_SPARSE_CHUNK_ROWS", 3)
         got, entry = ag.aggregate_files([path], interval=interval, edges=EDGES)
         written = ag.aggregate_to_file([path], tmp / "out.parquet", interval=interval, edges=EDGES)
+        wide = ag.aggregate_to_file([path], tmp / "wide.parquet", layout="wide", interval=interval, edges=EDGES)
         ag.aggregate_to_file([path], tmp / "out.csv", interval=interval, edges=EDGES)
     pd.testing.assert_frame_equal(got, want)
     pd.testing.assert_frame_equal(ag.aggregate_frame(req, interval=interval, edges=EDGES), want)
-    pd.testing.assert_frame_equal(pd.read_parquet(written.path), want)
+    pd.testing.assert_frame_equal(pd.read_parquet(wide.path), want)
+    pd.testing.assert_frame_equal(read_parquet_frame(written.path), want)  # the sparse layout, made wide
+    assert pq.ParquetFile(written.path).schema_arrow.names[-1] == "buckets"
     pd.testing.assert_frame_equal(tm.canonical(pd.read_csv(tmp / "out.csv", parse_dates=["interval_start"])), want)
     assert written.rows == len(want) and written.journeys == sorted(set(want["journey"]))
     assert entry.rows_accepted == len(req)
@@ -151,10 +157,12 @@ def test_written_parquet_reads_as_the_frame(tmp_path: Path) -> None:
     frame.to_parquet(ref, index=False)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ag, "_CHUNK_ROWS", 1000)
-        written = ag.aggregate_to_file([path], tmp_path / "out.parquet")
-    import pyarrow.parquet as pq
-
+        mp.setattr(ag, "_SPARSE_CHUNK_ROWS", 700)
+        written = ag.aggregate_to_file([path], tmp_path / "out.parquet", layout="wide")
+        sparse = ag.aggregate_to_file([path], tmp_path / "sparse.parquet")
     got = pq.ParquetFile(written.path)
     assert got.schema_arrow == pq.read_schema(ref)
     assert got.metadata.num_row_groups == -(-len(frame) // 1000)
     pd.testing.assert_frame_equal(pd.read_parquet(written.path), frame)
+    assert pq.ParquetFile(sparse.path).metadata.num_row_groups == -(-len(frame) // 700)
+    pd.testing.assert_frame_equal(read_parquet_frame(sparse.path), frame)

@@ -12,7 +12,7 @@ from srekit.core.errors import ConfigError
 from srekit.core.limits import parse_limit_args
 from srekit.core.timeutil import parse_duration
 from srekit.inputs import telemetry as tm
-from srekit.inputs.aggregate import DEFAULT_ERROR_STATUS, aggregate_to_file
+from srekit.inputs.aggregate import DEFAULT_ERROR_STATUS, LAYOUTS, aggregate_to_file, output_layout
 from srekit.inputs.ledger import LedgerEntry
 
 
@@ -46,6 +46,13 @@ def add_aggregate_arguments(p: argparse.ArgumentParser) -> None:
         default="",
         help="extra label columns to keep, comma-separated (e.g. region,status_class): SLOs can then be broken down "
         "by them",
+    )
+    p.add_argument(
+        "--layout",
+        choices=LAYOUTS,
+        default=None,
+        help="Parquet output layout: sparse (default: non-zero buckets only, a map per row) or wide (one cumulative "
+        "le_<edge> column per edge); CSV is always wide",
     )
     p.add_argument("--quarantine", default=None, help="write rejected rows to this CSV (with a reason column)")
     p.add_argument("--strict", action="store_true", help="fail on the first rejected row instead of quarantining")
@@ -104,9 +111,11 @@ def summary(entry: LedgerEntry, rows: int, journeys: list[str]) -> str:
 
 def run_aggregate(args: argparse.Namespace) -> int:
     output_file(args.out)  # a folder, or a folder that cannot be made: exit 2 before reading anything
+    layout = output_layout(args.out, args.layout)  # sparse CSV: exit 2 before reading anything
     written = aggregate_to_file(
         args.paths,
         args.out,
+        layout=layout,
         interval=_interval(args.interval),
         edges=_edges(args.edges),
         tz=args.timezone,

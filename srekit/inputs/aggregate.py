@@ -58,6 +58,7 @@ from srekit.core.errors import ConfigError, InputError, input_error, require_col
 from srekit.core.files import atomic_target
 from srekit.core.limits import DEFAULT_LIMITS, YEAR_CEILING, YEAR_FLOOR, Limits
 from srekit.inputs import numbers as num
+from srekit.inputs import sparse_telemetry as st
 from srekit.inputs import telemetry as tm
 from srekit.inputs import timeparse
 from srekit.inputs.columns import DEFAULT_JOURNEY, MISSING_JOURNEY, MISSING_TOKENS, REQUESTS, find_header, text_cells
@@ -147,6 +148,8 @@ _PARQUET_BATCH = 65536
 _COMPACT_ENTRIES = 1_000_000  # sparse (code, count) entries (12 MB) before a merge
 _DENSE_CELLS = 1 << 20  # (journey, interval, slot) cells (8 MB of int64) up to which a batch is counted densely
 _CHUNK_ROWS = 16_384  # output rows made at a time (≈ 19 MB as int64 with the 140 default edges)
+_SPARSE_CHUNK_ROWS = 262_144  # output rows of the sparse layout made at a time (a few entries each)
+LAYOUTS = ("sparse", "wide")
 _DASK_BLOCK = 64 << 20
 _DASK_CONNECT_TIMEOUT = "20s"
 
@@ -773,47 +776,86 @@ class _Sparse:
 
     def tables(self, chunk_rows: int | None = None) -> Iterator[pa.Table]:
         """The canonical table (journey, then time), ``chunk_rows`` (``_CHUNK_ROWS``) rows at a time."""
-        chunk_rows = chunk_rows or _CHUNK_ROWS
-        starts = self.row_starts()
         schema = self.schema()
         names = self._name_arrays(schema)
-        for r0 in range(0, starts.size, chunk_rows):
-            e0 = int(starts[r0])
-            e1 = int(starts[r0 + chunk_rows]) if r0 + chunk_rows < starts.size else self.codes.size
-            part = slice(e0, e1)
-            yield self._table(self.codes[part], self.counts[part], starts[r0 : r0 + chunk_rows] - e0, schema, names)
+        for codes, counts, starts in self._chunks(chunk_rows or _CHUNK_ROWS):
+            yield self._table(codes, counts, starts, schema, names)
 
     def _table(
         self, codes: np.ndarray, counts: np.ndarray, starts: np.ndarray, schema: pa.Schema, names: list[pa.Array]
     ) -> pa.Table:
         """Rows of whole (journey, interval) entries: ``starts`` = first entry of each row."""
         nb = len(self.opts.edges)
-        row = np.zeros(codes.size, np.int64)
-        row[starts[1:]] = 1
-        np.cumsum(row, out=row)
+        row = _entry_rows(codes.size, starts)
         dense = np.zeros((starts.size, nb + 2), dtype=np.int64, order="F")  # columns contiguous: Arrow zero-copy
         dense.T.reshape(-1)[self.codec.slot(codes) * starts.size + row] = counts  # a flat index: 2× faster
         le = dense[:, :nb]
         for k in range(1, nb):  # cumulative le_ buckets, column by contiguous column (10× np.cumsum's axis=1)
             np.add(le[:, k], le[:, k - 1], out=le[:, k])
-        first = codes[starts]
-        stamps = self.codec.interval(first) * self.opts.interval_us
-        series = pa.array(self.codec.journey(first))
         columns = [
-            names[0].take(series),
-            *(label.take(series) for label in names[1:]),
-            pa.array(stamps, type=schema.field("interval_start").type),
+            *self._key_arrays(codes[starts], schema, names),
             pa.array(le[:, nb - 1] + dense[:, nb]),  # total: up to the last edge, plus above it
             pa.array(dense[:, nb + 1]),
             *(pa.array(le[:, k]) for k in range(nb)),
         ]
         return pa.Table.from_arrays(columns, schema=schema)
 
+    def sparse_schema(self) -> pa.Schema:
+        """The schema of the sparse layout (:mod:`srekit.inputs.sparse_telemetry`): counts as
+        uint32 when every total fits (the sum of all counts does), else int64."""
+        fits = int(self.counts.sum(dtype=np.uint64)) <= np.iinfo(np.uint32).max
+        return st.schema(self.schema(), self.opts.edges, pa.uint32() if fits else pa.int64())
+
+    def sparse_tables(self, chunk_rows: int | None = None) -> Iterator[pa.Table]:
+        """The rows of :meth:`tables` in the sparse layout: non-zero, non-cumulative buckets only."""
+        schema = self.sparse_schema()
+        names = self._name_arrays(schema)
+        dtype = schema.field("total").type.to_pandas_dtype()
+        les = np.r_[np.asarray(self.opts.edges, dtype=np.float64), np.inf]
+        errs = len(self.opts.edges) + 1
+        for codes, counts, starts in self._chunks(chunk_rows or _SPARSE_CHUNK_ROWS):
+            row = _entry_rows(codes.size, starts)
+            slot = self.codec.slot(codes)
+            failed = slot == errs
+            bucket = ~failed
+            counts = counts.astype(dtype, copy=False)
+            buckets = st.buckets_array(row[bucket], slot[bucket], counts[bucket], starts.size, les)
+            total = np.add.reduceat(counts[bucket], buckets.offsets.to_numpy()[:-1], dtype=dtype)  # ≥ 1 bucket a row
+            errors = np.zeros(starts.size, dtype)
+            errors[row[failed]] = counts[failed]
+            columns = [*self._key_arrays(codes[starts], schema, names), pa.array(total), pa.array(errors), buckets]
+            yield pa.Table.from_arrays(columns, schema=schema)
+
+    def _chunks(self, chunk_rows: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(codes, counts, first entry of each row) of ``chunk_rows`` whole rows at a time."""
+        starts = self.row_starts()
+        for r0 in range(0, starts.size, chunk_rows):
+            e0 = int(starts[r0])
+            e1 = int(starts[r0 + chunk_rows]) if r0 + chunk_rows < starts.size else self.codes.size
+            yield self.codes[e0:e1], self.counts[e0:e1], starts[r0 : r0 + chunk_rows] - e0
+
+    def _key_arrays(self, first: np.ndarray, schema: pa.Schema, names: list[pa.Array]) -> list[pa.Array]:
+        """The journey, label and ``interval_start`` columns of rows whose first entries are ``first``."""
+        series = pa.array(self.codec.journey(first))
+        stamps = self.codec.interval(first) * self.opts.interval_us
+        return [
+            names[0].take(series),
+            *(label.take(series) for label in names[1:]),
+            pa.array(stamps, type=schema.field("interval_start").type),
+        ]
+
     def frame(self) -> pd.DataFrame:
         """The whole canonical frame (``tm.empty`` when there are no rows)."""
         if self.codes.size == 0:
             return tm.empty(self.opts.edges, labels=self.opts.by)
         return next(self.tables(chunk_rows=self.codes.size)).to_pandas()
+
+
+def _entry_rows(n: int, starts: np.ndarray) -> np.ndarray:
+    """The row of each of ``n`` entries, rows starting at ``starts`` (the first is 0)."""
+    row = np.zeros(n, np.int64)
+    row[starts[1:]] = 1
+    return np.cumsum(row, out=row)
 
 
 # --------------------------------------------------------------------------- reading sources
@@ -1913,13 +1955,34 @@ class Written:
 def aggregate_to_file(
     paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     out: str | os.PathLike[str],
+    *,
+    layout: str | None = None,
     **options: Unpack[AggregateOptions],
 ) -> Written:
-    """:func:`aggregate_files` written to ``out`` (as :func:`write_telemetry` writes it), chunk by
-    chunk of rows: memory follows the sparse aggregate, not the output's rows × edges."""
+    """:func:`aggregate_files` written to ``out``, chunk by chunk of rows: memory follows the
+    sparse aggregate, not the output's rows × edges. ``layout``: ``sparse`` (the default for
+    Parquet: :mod:`srekit.inputs.sparse_telemetry`) or ``wide`` (one cumulative ``le_`` column
+    per edge, as :func:`write_telemetry` writes it; the only layout of CSV)."""
+    layout = output_layout(out, layout)
     sparse, entry = _aggregate(paths, **options)
-    path = _write_tables(sparse.tables(), sparse.schema(), out)
+    if layout == "sparse":
+        path = _write_tables(sparse.sparse_tables(), sparse.sparse_schema(), out)
+    else:
+        path = _write_tables(sparse.tables(), sparse.schema(), out)
     return Written(path, int(sparse.row_starts().size), sparse.used_journeys(), entry)
+
+
+def output_layout(out: str | os.PathLike[str], layout: str | None) -> str:
+    """The layout ``out`` gets: ``sparse`` for Parquet unless ``wide`` is asked for; CSV is wide."""
+    csv = Path(out).name.lower().endswith((".csv", ".csv.gz"))
+    if layout is not None and layout not in LAYOUTS:
+        raise ConfigError(f"unknown output layout {layout!r}. fix: --layout sparse or --layout wide")
+    if csv and layout == "sparse":
+        raise ConfigError(
+            f"{out}: the sparse layout is Parquet only (a map column per row). fix: write a .parquet file, "
+            "or leave --layout out for the wide CSV"
+        )
+    return "wide" if csv else (layout or "sparse")
 
 
 def _aggregate(
@@ -2078,5 +2141,6 @@ def _parquet_encoding(schema: pa.Schema) -> dict[str, Any]:
     less writing CPU and 7 % smaller files than the defaults on a 90-day, 30-journey aggregate
     (docs/aggregate.md). Text columns (journey, labels) keep their dictionaries."""
     numeric = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_timestamp(f.type)]
+    # the sparse layout's map (few distinct edges, mostly small counts) keeps its dictionaries
     text = [f.name for f in schema if f.name not in set(numeric)]
     return {"use_dictionary": text, "column_encoding": dict.fromkeys(numeric, "DELTA_BINARY_PACKED")}

@@ -22,6 +22,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from srekit.inputs import sparse_telemetry
 from srekit.inputs.telemetry import bucket_dtype
 
 
@@ -78,8 +79,14 @@ def read_parquet_frame(path: str | Path, *, narrow: str | None = None) -> pd.Dat
     into a second block of the smallest unsigned dtype their values fit, per the file's
     statistics (uint8 … uint32; int64 when a value is negative, above ``uint32`` or a row group
     has no statistics). The values are the same integers; only the dtype differs. Text columns
-    are then read as categoricals (the same values)."""
+    are then read as categoricals (the same values).
+
+    A file in the sparse layout (``srekit aggregate``'s default) is read into the same wide
+    frame (:func:`srekit.inputs.sparse_telemetry.read_sparse`)."""
     pf = pq.ParquetFile(path)
+    if sparse_telemetry.is_sparse(pf):
+        texts = [f.name for f in pf.schema_arrow if narrow is not None and _is_text(f.type)]
+        return sparse_telemetry.read_sparse(str(path), pf, narrow=narrow is not None, texts=texts)
     ints = _block_columns(pf)
     if len(ints) < 2:
         return pd.read_parquet(path)

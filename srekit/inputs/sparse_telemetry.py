@@ -1,0 +1,187 @@
+"""The sparse Parquet layout of aggregated telemetry (docs/aggregate.md, "Output layouts").
+
+The canonical (wide) file holds one row per (journey, interval_start) with ``total``, ``errors``
+and one cumulative ``le_<edge>`` column per bucket edge: 142 integers per row with the default
+edges, whatever the traffic. A busy minute fills a handful of buckets, a quiet one one or two,
+so over long spans and many journeys writing (and reading) the zeros costs more than reading
+the request log. The sparse layout keeps the same rows and the same ``journey`` (label columns),
+``interval_start``, ``total`` and ``errors`` columns, and replaces the ``le_`` columns by one
+column ``buckets``: a Parquet map from a bucket's upper edge in ms (``le``; ``inf`` for the
+requests above the last edge) to the requests in that bucket, **not cumulative**, non-zero
+buckets only. The file's schema metadata (``srekit.telemetry``) names the layout and every
+edge, so edges that no request fell into are kept. ``pd.read_parquet`` reads it (the map as a
+list of ``(le, count)`` pairs per row); srekit's loaders read it into the same frame as the wide
+file (:func:`read_sparse`), the buckets made cumulative as they are scattered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from srekit.core.errors import InputError, input_error
+from srekit.inputs import telemetry as tm
+
+META_KEY = b"srekit.telemetry"
+BUCKETS = "buckets"
+LAYOUT = "sparse"
+
+
+def schema(wide: pa.Schema, edges: Sequence[float], count_type: pa.DataType) -> pa.Schema:
+    """The sparse schema of a wide one (``tm.empty``'s): its key columns, ``total`` and
+    ``errors`` as ``count_type``, then ``buckets``; the edges in the metadata."""
+    keys = [f for f in wide if f.name not in set(tm.COUNTS) and not f.name.startswith(tm.LE_PREFIX)]
+    fields = [*keys, pa.field("total", count_type), pa.field("errors", count_type)]
+    fields.append(pa.field(BUCKETS, pa.map_(pa.float64(), count_type)))
+    meta = {"layout": LAYOUT, "version": 1, "edges_ms": [float(e) for e in edges]}
+    return pa.schema(fields, metadata={META_KEY: json.dumps(meta).encode()})
+
+
+def buckets_array(rows: np.ndarray, slots: np.ndarray, counts: np.ndarray, n_rows: int, les: np.ndarray) -> pa.Array:
+    """The ``buckets`` map of ``n_rows`` rows from entries sorted by row then slot: ``rows``
+    (the row of each entry), ``slots`` (index into ``les``: the edges, then ``inf``), ``counts``."""
+    offsets = np.zeros(n_rows + 1, np.int32)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=offsets[1:])
+    return pa.MapArray.from_arrays(pa.array(offsets), pa.array(les[slots]), pa.array(counts))
+
+
+def is_sparse(pf: pq.ParquetFile) -> bool:
+    """A file in the sparse layout: its metadata says so, or it has a map column ``buckets``."""
+    meta = pf.schema_arrow.metadata or {}
+    if META_KEY in meta:
+        return True
+    names = pf.schema_arrow.names
+    return BUCKETS in names and pa.types.is_map(pf.schema_arrow.field(BUCKETS).type)
+
+
+def _edges(pf: pq.ParquetFile, source: str) -> np.ndarray:
+    """The file's edges from its metadata (or, without it, the finite keys it uses): ascending,
+    positive, finite."""
+    raw = (pf.schema_arrow.metadata or {}).get(META_KEY)
+    if raw is None:
+        keys = _all_keys(pf)
+        return np.unique(keys[np.isfinite(keys)])
+    try:
+        meta = json.loads(raw)
+        edges = np.asarray(meta["edges_ms"], dtype=np.float64)
+        ok = meta.get("layout") == LAYOUT and edges.ndim == 1 and edges.size > 0
+    except (ValueError, KeyError, TypeError) as exc:
+        raise _bad(source, "the srekit.telemetry metadata is not valid JSON naming the edges", str(exc)[:80]) from exc
+    if not ok or not np.isfinite(edges).all() or (edges <= 0).any() or (np.diff(edges) <= 0).any():
+        raise _bad(source, "the srekit.telemetry metadata does not list ascending positive edges", raw[:120].decode())
+    return edges
+
+
+def _all_keys(pf: pq.ParquetFile) -> np.ndarray:
+    """Every distinct ``le`` key of the file's ``buckets`` column."""
+    keys = [np.unique(_flat(pf.read_row_group(g, columns=[BUCKETS]).column(0))[1]) for g in range(pf.num_row_groups)]
+    return np.unique(np.concatenate(keys)) if keys else np.zeros(0)
+
+
+def _flat(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A map column's (entries per row, keys, items) as numpy arrays (items as int64);
+    :class:`_EmptyCells` naming the rows with a null map, key or count."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    offsets = arr.offsets.to_numpy()
+    if arr.null_count or arr.keys.null_count or arr.items.null_count:
+        empty = ~arr.is_valid().to_numpy(zero_copy_only=False)
+        for part in (arr.keys, arr.items):
+            at = np.flatnonzero(~part.is_valid().to_numpy(zero_copy_only=False))
+            empty[np.searchsorted(offsets, at, side="right") - 1] = True
+        raise _EmptyCells(np.flatnonzero(empty))
+    lo, hi = int(offsets[0]), int(offsets[-1])
+    keys = arr.keys.slice(lo, hi - lo).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    items = arr.items.slice(lo, hi - lo).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    return np.diff(offsets), keys, items
+
+
+class _EmptyCells(Exception):
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+
+
+def _bad(source: str, problem: str, got: str, rows: Sequence[int] = ()) -> InputError:
+    return input_error(
+        problem,
+        file=source,
+        column=BUCKETS,
+        rows=rows,
+        got=got,
+        expected="a map per row from a bucket's upper edge in ms (inf above the last edge) to the requests in it, "
+        "each edge once, counts ≥ 0 adding up to total",
+        fix="write the file with `srekit aggregate` (or `--layout wide` for one le_<edge> column per edge)",
+    )
+
+
+def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[str] = ()) -> pd.DataFrame:
+    """The wide frame of a sparse file: the key columns as the file has them (text as
+    categoricals: ``texts``), ``total`` and ``errors`` as int64, the cumulative ``le_``
+    columns in one column-major block (of the smallest unsigned dtype the totals fit with
+    ``narrow``, else int64). Row numbers in errors are 1-based data rows."""
+    names = [n for n in pf.schema_arrow.names if n != BUCKETS]
+    for need in ("total", "errors"):
+        if need not in names or not pa.types.is_integer(pf.schema_arrow.field(need).type):
+            raise _bad(path, f"a sparse telemetry file needs an integer {need!r} column", ", ".join(names))
+    edges = _edges(pf, path)
+    les = np.r_[edges, np.inf]
+    keyed = pq.ParquetFile(path, read_dictionary=list(texts)) if texts else pf
+    keys = keyed.read(columns=[n for n in names if n not in tm.COUNTS]).to_pandas()
+    n = pf.metadata.num_rows
+    counts = np.empty((n, 2), dtype=np.int64, order="F")
+    for j, c in enumerate(tm.COUNTS):
+        column = pf.read(columns=[c]).column(0)
+        if column.null_count:
+            raise input_error(f"{c} has empty cells", file=path, column=c, fix="fill them (0 when there were none)")
+        counts[:, j] = column.to_numpy()
+    total = counts[:, 0]
+    if (counts < 0).any():
+        raise input_error("negative counts", file=path, column="total/errors", fix="counts are requests: ≥ 0")
+    dtype = tm.bucket_dtype(int(total.max()) if n else 0) if narrow else np.dtype(np.int64)
+    block = np.zeros((n, edges.size), dtype=dtype, order="F")
+    flat = block.T.reshape(-1)
+    row0 = 0
+    for g in range(pf.num_row_groups):
+        try:
+            per_row, keys_g, items = _flat(pf.read_row_group(g, columns=[BUCKETS]).column(0))
+        except _EmptyCells as empty:
+            raise _bad(
+                path, "empty cells in buckets", "a null map, key or count", (empty.rows + row0 + 1).tolist()
+            ) from None
+        rows = np.repeat(np.arange(row0, row0 + per_row.size), per_row)
+        slot = np.searchsorted(les, keys_g)
+        wrong = (slot >= les.size) | (les[np.minimum(slot, les.size - 1)] != keys_g) | (items < 0)
+        repeat = np.r_[False, (rows[1:] == rows[:-1]) & (slot[1:] <= slot[:-1])]
+        if wrong.any() or repeat.any():
+            at = np.flatnonzero(wrong | repeat)
+            got = f"le {keys_g[at[0]]:g} → {items[at[0]]}"
+            raise _bad(
+                path,
+                "a bucket that is not one of the file's edges, repeated, or negative",
+                got,
+                (rows[at] + 1).tolist(),
+            )
+        sums = np.bincount(rows - row0, weights=items, minlength=per_row.size)
+        off = sums != total[row0 : row0 + per_row.size]
+        if off.any():
+            at = np.flatnonzero(off)
+            got = f"buckets add up to {int(sums[at[0]])}, total {int(total[row0 + at[0]])}"
+            raise _bad(path, "the buckets do not add up to total", got, (at + row0 + 1).tolist())
+        inside = slot < edges.size  # the requests above the last edge are in total only
+        flat[slot[inside] * n + rows[inside]] = items[inside]
+        row0 += per_row.size
+    for k in range(1, edges.size):  # cumulative, column by contiguous column
+        np.add(block[:, k], block[:, k - 1], out=block[:, k])
+    frame = pd.concat(
+        [
+            keys,
+            pd.DataFrame(counts, columns=pd.Index(tm.COUNTS), copy=False),
+            pd.DataFrame(block, columns=pd.Index([tm.edge_label(e) for e in edges]), copy=False),
+        ],
+        axis=1,
+    )
+    return frame
