@@ -97,7 +97,7 @@ def test_aggregate_equals_naive_groupby(
             mp.setattr(ag, "_COMPACT_ENTRIES", 7)
             mp.setattr(ag, "_DENSE_CELLS", 0)
             mp.setattr(ag, "_CHUNK_ROWS", 2)
-            mp.setattr(ag, "_SPARSE_CHUNK_ROWS", 3)
+            mp.setattr(ag, "_SPARSE_CHUNK_ENTRIES", 5)
         got, entry = ag.aggregate_files([path], interval=interval, edges=EDGES)
         written = ag.aggregate_to_file([path], tmp / "out.parquet", interval=interval, edges=EDGES)
         wide = ag.aggregate_to_file([path], tmp / "wide.parquet", layout="wide", interval=interval, edges=EDGES)
@@ -157,12 +157,12 @@ def test_written_parquet_reads_as_the_frame(tmp_path: Path) -> None:
     frame.to_parquet(ref, index=False)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ag, "_CHUNK_ROWS", 1000)
-        mp.setattr(ag, "_SPARSE_CHUNK_ROWS", 700)
+        mp.setattr(ag, "_SPARSE_CHUNK_ENTRIES", 700)
         written = ag.aggregate_to_file([path], tmp_path / "out.parquet", layout="wide")
         sparse = ag.aggregate_to_file([path], tmp_path / "sparse.parquet")
     got = pq.ParquetFile(written.path)
     assert got.schema_arrow == pq.read_schema(ref)
     assert got.metadata.num_row_groups == -(-len(frame) // 1000)
     pd.testing.assert_frame_equal(pd.read_parquet(written.path), frame)
-    assert pq.ParquetFile(sparse.path).metadata.num_row_groups == -(-len(frame) // 700)
+    assert pq.ParquetFile(sparse.path).metadata.num_row_groups >= n // 700  # a bucket entry per request, at most
     pd.testing.assert_frame_equal(read_parquet_frame(sparse.path), frame)

@@ -48,7 +48,7 @@ def test_sparse_reads_back_as_the_wide_file(tmp_path: Path, seed: int, by: tuple
     src = tmp_path / "requests.csv"
     _requests(5000, seed).to_csv(src, index=False)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ag, "_SPARSE_CHUNK_ROWS", 97)  # several row groups, rows of one journey split across them
+        mp.setattr(ag, "_SPARSE_CHUNK_ENTRIES", 300)  # several row groups, rows of one journey split across them
         sparse = ag.aggregate_to_file([src], tmp_path / "s.parquet", edges=EDGES, by=by)
     wide = ag.aggregate_to_file([src], tmp_path / "w.parquet", edges=EDGES, by=by, layout="wide")
     assert pq.ParquetFile(sparse.path).num_row_groups > 2

@@ -148,7 +148,7 @@ _PARQUET_BATCH = 65536
 _COMPACT_ENTRIES = 1_000_000  # sparse (code, count) entries (12 MB) before a merge
 _DENSE_CELLS = 1 << 20  # (journey, interval, slot) cells (8 MB of int64) up to which a batch is counted densely
 _CHUNK_ROWS = 16_384  # output rows made at a time (≈ 19 MB as int64 with the 140 default edges)
-_SPARSE_CHUNK_ROWS = 262_144  # output rows of the sparse layout made at a time (a few entries each)
+_SPARSE_CHUNK_ENTRIES = 1 << 20  # (row, bucket) entries of the sparse layout made at a time, on average
 LAYOUTS = ("sparse", "wide")
 _DASK_BLOCK = 64 << 20
 _DASK_CONNECT_TIMEOUT = "20s"
@@ -650,10 +650,7 @@ def _sparse_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarr
     codes, counts = parts[0] if len(parts) == 1 else (np.concatenate([p[i] for p in parts]) for i in (0, 1))
     parts.clear()
     if not (codes[1:] >= codes[:-1]).all():
-        order = np.argsort(codes, kind="stable")  # timsort: sorted runs (earlier merges) merge in O(n log runs)
-        codes = codes[order]
-        counts = counts[order]
-        del order
+        codes, counts = _sort_entries(codes, counts)
     new = np.empty(codes.size, dtype=bool)
     new[:1] = True
     np.not_equal(codes[1:], codes[:-1], out=new[1:])
@@ -663,6 +660,27 @@ def _sparse_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarr
     del new
     narrow = int(counts.sum(dtype=np.uint64)) <= np.iinfo(np.uint32).max
     return codes[starts], np.add.reduceat(counts, starts, dtype=np.uint32 if narrow else np.int64)
+
+
+def _sort_entries(codes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, counts) ordered by code. When the codes' range and the largest count fit 63 bits
+    together (always in practice: a few dozen bits of codes, counts of one batch), each pair is
+    packed into one int64 and sorted in place (numpy's SIMD sort: twice as fast as an argsort
+    and two gathers, and one array instead of four); otherwise a stable argsort."""
+    lo = int(codes.min())
+    code_bits = (int(codes.max()) - lo).bit_length()
+    count_bits = max(1, int(counts.max()).bit_length())
+    if code_bits + count_bits > 63:
+        order = np.argsort(codes, kind="stable")  # timsort: sorted runs (earlier merges) merge in O(n log runs)
+        return codes[order], counts[order]
+    packed = codes - lo
+    packed <<= count_bits
+    packed |= counts
+    packed.sort()
+    sorted_counts = (packed & ((1 << count_bits) - 1)).astype(counts.dtype)
+    packed >>= count_bits
+    packed += lo
+    return packed, sorted_counts
 
 
 def _reduce_rows(
@@ -813,7 +831,9 @@ class _Sparse:
         dtype = schema.field("total").type.to_pandas_dtype()
         les = np.r_[np.asarray(self.opts.edges, dtype=np.float64), np.inf]
         errs = len(self.opts.edges) + 1
-        for codes, counts, starts in self._chunks(chunk_rows or _SPARSE_CHUNK_ROWS):
+        rows = self.row_starts().size
+        even = max(1, rows * _SPARSE_CHUNK_ENTRIES // max(1, self.codes.size))  # rows of about that many entries
+        for codes, counts, starts in self._chunks(chunk_rows or even):
             row = _entry_rows(codes.size, starts)
             slot = self.codec.slot(codes)
             failed = slot == errs
