@@ -365,7 +365,9 @@ def test_aggregate_unusable_input_exits_2(tmp_path: Path) -> None:
     expect(srekit("aggregate", tmp_path / "cols.csv", "--out", out), 2, "cols.csv")
     expect(srekit("aggregate", SAMPLES / "requests_1d.csv.gz", "--out", out, "--interval", "banana"), 2, "--interval")
     expect(srekit("aggregate", SAMPLES / "requests_1d.csv.gz", "--out", out, "--edges", "a,b"), 2, "--edges")
-    assert not out.exists()
+    csv = tmp_path / "t.csv"
+    expect(srekit("aggregate", SAMPLES / "requests_1d.csv.gz", "--out", csv, "--layout", "sparse"), 2, "Parquet only")
+    assert not out.exists() and not csv.exists()
 
 
 # ----------------------------------------------------------------------------- pull

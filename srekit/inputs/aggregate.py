@@ -643,14 +643,16 @@ class _Codec:
 
 def _sparse_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Sum the counts of equal codes over (codes, counts) parts: ascending unique codes and their
-    counts (uint32 while the sum of all counts fits, else int64). ``parts`` is emptied first, so
-    that one copy of the entries is alive while they are sorted."""
+    counts (uint32 while the sum of all counts fits, else int64). ``parts`` is emptied as the
+    entries are gathered, so that about one copy of them is alive while they are sorted."""
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0, np.uint32)
-    codes, counts = parts[0] if len(parts) == 1 else (np.concatenate([p[i] for p in parts]) for i in (0, 1))
-    parts.clear()
-    if not (codes[1:] >= codes[:-1]).all():
-        codes, counts = _sort_entries(codes, counts)
+    if len(parts) == 1:
+        codes, counts = parts.pop()
+    else:
+        codes, counts = _gather(parts)
+        if not (codes[1:] >= codes[:-1]).all():
+            _sort_in_place(codes, counts)
     new = np.empty(codes.size, dtype=bool)
     new[:1] = True
     np.not_equal(codes[1:], codes[:-1], out=new[1:])
@@ -662,25 +664,40 @@ def _sparse_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarr
     return codes[starts], np.add.reduceat(counts, starts, dtype=np.uint32 if narrow else np.int64)
 
 
-def _sort_entries(codes: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(codes, counts) ordered by code. When the codes' range and the largest count fit 63 bits
-    together (always in practice: a few dozen bits of codes, counts of one batch), each pair is
-    packed into one int64 and sorted in place (numpy's SIMD sort: twice as fast as an argsort
-    and two gathers, and one array instead of four); otherwise a stable argsort."""
+def _gather(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """The parts' entries in one (codes, counts) pair, each part released once copied."""
+    n = sum(p[0].size for p in parts)
+    codes = np.empty(n, np.int64)
+    counts = np.empty(n, np.result_type(*(p[1].dtype for p in parts)))
+    at = 0
+    while parts:
+        c, k = parts.pop(0)
+        codes[at : at + c.size] = c
+        counts[at : at + c.size] = k
+        at += c.size
+    return codes, counts
+
+
+def _sort_in_place(codes: np.ndarray, counts: np.ndarray) -> None:
+    """Order (codes, counts) by code, in place. When the codes' range and the largest count fit
+    63 bits together (always in practice: a few dozen bits of codes, counts of one batch), each
+    pair is packed into its int64 code and sorted in place (numpy's SIMD sort: twice as fast as
+    an argsort and two gathers, and no array beyond the two); otherwise a stable argsort."""
     lo = int(codes.min())
     code_bits = (int(codes.max()) - lo).bit_length()
     count_bits = max(1, int(counts.max()).bit_length())
     if code_bits + count_bits > 63:
-        order = np.argsort(codes, kind="stable")  # timsort: sorted runs (earlier merges) merge in O(n log runs)
-        return codes[order], counts[order]
-    packed = codes - lo
-    packed <<= count_bits
-    packed |= counts
-    packed.sort()
-    sorted_counts = (packed & ((1 << count_bits) - 1)).astype(counts.dtype)
-    packed >>= count_bits
-    packed += lo
-    return packed, sorted_counts
+        order = np.argsort(codes, kind="stable")
+        codes[:] = codes[order]
+        counts[:] = counts[order]
+        return
+    codes -= lo
+    codes <<= count_bits
+    codes |= counts
+    codes.sort()
+    np.bitwise_and(codes, (1 << count_bits) - 1, out=counts, casting="unsafe")
+    codes >>= count_bits
+    codes += lo
 
 
 def _reduce_rows(
@@ -707,7 +724,7 @@ def _reduce_rows(
     j0, ilo = int(jcode.min()), int(idx.min())
     span = int(idx.max()) - ilo + 1
     cells = (int(jcode.max()) - j0 + 1) * span
-    width = 1 << codec.slot_bits
+    width = len(opts.edges) + 2  # the slots: buckets, then errors
     if cells * width <= max(_DENSE_CELLS, 4 * ts_us.size):  # few cells: count straight into them
         cell = (jcode - j0) * span + (idx - ilo)
         grid = np.bincount(cell * width + slot, minlength=cells * width)
