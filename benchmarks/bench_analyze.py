@@ -68,10 +68,12 @@ def edges_for(n: int) -> np.ndarray:
     return full if n >= full.size else full[np.linspace(0, full.size - 1, n).round().astype(int)]
 
 
-def generate(folder: Path, journeys: int, n_edges: int, seed: int = 13) -> Path:
-    """telemetry.parquet + service.yaml for ``journeys`` × 90 days × 1 min × ``n_edges``."""
+def generate(folder: Path, journeys: int, n_edges: int, layout: str = "wide", seed: int = 13) -> Path:
+    """telemetry.parquet + service.yaml for ``journeys`` × 90 days × 1 min × ``n_edges``, in the
+    wide layout or the sparse one ``srekit aggregate`` writes (the same draws: the same counts)."""
     from scipy import special
 
+    from srekit.inputs import sparse_telemetry as st
     from srekit.inputs import telemetry as tm
 
     rng = np.random.default_rng([seed, journeys, n_edges])
@@ -80,6 +82,8 @@ def generate(folder: Path, journeys: int, n_edges: int, seed: int = 13) -> Path:
     stamps = pa.array(T0_US + np.arange(minutes, dtype=np.int64) * 60_000_000, type=pa.timestamp("us", tz="UTC"))
     daily = 1 + 0.6 * np.sin(np.arange(minutes) * 2 * np.pi / 1440)
     schema = pa.Schema.from_pandas(tm.empty(tuple(edges)), preserve_index=False)
+    if layout == "sparse":
+        schema = st.schema(schema, tuple(edges), pa.uint32())
     folder.mkdir(parents=True, exist_ok=True)
     part = folder / "telemetry.parquet.part"
     with pq.ParquetWriter(part, schema) as writer:
@@ -89,21 +93,32 @@ def generate(folder: Path, journeys: int, n_edges: int, seed: int = 13) -> Path:
             mu, sigma = np.log(40 + 15 * (j % 7)), 0.5 + 0.05 * (j % 5)
             cdf = special.ndtr((np.log(edges) - mu) / sigma)
             probs = np.diff(np.concatenate([[0.0], cdf, [1.0]]))
-            le = np.cumsum(rng.multinomial(total, probs)[:, :-1], axis=1)
+            counts = rng.multinomial(total, probs)
             errors = rng.binomial(total, 0.0008 * (1 + j % 3))
             cols = [pa.array([f"journey-{j:03d}"] * minutes, type=schema.field("journey").type), stamps]
-            cols += [pa.array(total.astype(np.int64)), pa.array(errors.astype(np.int64))]
-            cols += [pa.array(le[:, k].astype(np.int64)) for k in range(edges.size)]
+            if layout == "sparse":
+                rows, slots = np.nonzero(counts)
+                cols += [pa.array(total.astype(np.uint32)), pa.array(errors.astype(np.uint32))]
+                items = counts[rows, slots].astype(np.uint32)
+                cols.append(st.buckets_array(rows, slots, items, minutes, np.r_[edges, np.inf]))
+            else:
+                le = np.cumsum(counts[:, :-1], axis=1)
+                cols += [pa.array(total.astype(np.int64)), pa.array(errors.astype(np.int64))]
+                cols += [pa.array(le[:, k].astype(np.int64)) for k in range(edges.size)]
             writer.write_table(pa.Table.from_arrays(cols, schema=schema))
     part.replace(folder / "telemetry.parquet")
     return folder / "service.yaml"
 
 
-def config(journeys: int, n_edges: int) -> Path:
-    folder = CACHE / f"tel_{journeys}j_{n_edges}e_{DAYS}d"
+def config(journeys: int, n_edges: int, layout: str = "wide") -> Path:
+    folder = (
+        CACHE / f"tel_{journeys}j_{n_edges}e_{DAYS}d"
+        if layout == "wide"
+        else CACHE / f"tel_{journeys}j_{n_edges}e_{DAYS}d_{layout}"
+    )
     cfg = folder / "service.yaml"
     if not (folder / "telemetry.parquet").exists():
-        generate(folder, journeys, n_edges)
+        generate(folder, journeys, n_edges, layout)
     cfg.write_text("service: bench\ndata:\n  telemetry: telemetry.parquet\nslo:\n  window: 28d\n")
     return cfg
 

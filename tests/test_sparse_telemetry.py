@@ -114,6 +114,24 @@ def _write(path: Path, buckets: list[list[tuple[float, int]] | None], total: lis
     return path
 
 
+def test_rows_without_requests(tmp_path: Path) -> None:
+    """An empty map (a minute without requests) at the start, in the middle and at the end."""
+    buckets: list[list[tuple[float, int]] | None] = [[], [(10.0, 2), (np.inf, 1)], [], [(250.0, 4)], [], []]
+    path = _write(tmp_path / "gaps.parquet", buckets, [0, 3, 0, 4, 0, 0])
+    got = read_parquet_frame(path)
+    assert got[["total", "le_10", "le_250"]].to_numpy().tolist() == [
+        [0, 0, 0],
+        [3, 2, 2],
+        [0, 0, 0],
+        [4, 0, 4],
+        [0, 0, 0],
+        [0, 0, 0],
+    ]
+    bad = _write(tmp_path / "bad.parquet", buckets, [0, 3, 0, 4, 0, 1])
+    with pytest.raises(InputError, match="do not add up.*row 6"):
+        read_parquet_frame(bad)
+
+
 def test_big_counts_and_a_file_without_metadata(tmp_path: Path) -> None:
     big = 5_000_000_000  # above uint32: int64 counts, int64 buckets
     path = _write(tmp_path / "big.parquet", [[(10.0, big), (np.inf, 1)], [(50.0, 2)]], [big + 1, 2], count=pa.int64())

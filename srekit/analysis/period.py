@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.core.questions import OpenQuestion
+from srekit.inputs import telemetry as tm
 from srekit.inputs.corrections import Applied
 from srekit.inputs.intervals import Interval, infer
 from srekit.inputs.ledger import LedgerEntry
@@ -174,15 +175,11 @@ def intervals_of(inputs: Any) -> dict[str, Interval]:
 
 def _inferred(frame: pd.DataFrame, column: str, rule: str) -> Interval:
     """Per journey (a journey's stamps are its own grid), the smallest of the journeys' intervals."""
-    found = [infer(part[column], rule="smallest" if rule == "smallest" else "median") for _, part in _by_journey(frame)]
+    stamps = frame[column]
+    parts = tm.journey_rows(frame).values() if "journey" in frame.columns else [slice(None)]
+    found = [infer(stamps.iloc[rows], rule="smallest" if rule == "smallest" else "median") for rows in parts]
     measured = [i for i in found if i.source == "inferred"]
     return min(measured, key=lambda i: i.length) if measured else found[0]
-
-
-def _by_journey(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    if "journey" not in frame.columns:
-        return [("all", frame)]
-    return [(str(j), part) for j, part in frame.groupby("journey", sort=True, observed=True)]
 
 
 # ------------------------------------------------------------------------------ ranges

@@ -1179,10 +1179,11 @@ def _is_canonical(frame: pd.DataFrame) -> bool:
     journey, stamps = frame["journey"], frame["interval_start"]
     if journey.hasnans or stamps.hasnans:
         return False
-    codes, _ = pd.factorize(journey, sort=True)
+    runs = tm.sorted_runs(journey)  # each journey one run, in name order (no array of codes)
+    if runs is None:
+        return False
     t = pd.DatetimeIndex(stamps).asi8
-    dc, dt = np.diff(codes), np.diff(t)
-    return bool(((dc > 0) | ((dc == 0) & (dt > 0))).all())
+    return all(bool((t[r.start + 1 : r.stop] > t[r.start : r.stop - 1]).all()) for r in runs.values())
 
 
 def _gap_notes(frame: pd.DataFrame, rows_notes: Counter[str], *, time_col: str, group: str) -> None:

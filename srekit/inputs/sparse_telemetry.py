@@ -153,11 +153,15 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
                 path, "empty cells in buckets", "a null map, key or count", (empty.rows + row0 + 1).tolist()
             ) from None
         rows = np.repeat(np.arange(row0, row0 + per_row.size), per_row)
+        first = np.cumsum(per_row) - per_row  # each row's first entry
         slot = np.searchsorted(les, keys_g)
         wrong = (slot >= les.size) | (les[np.minimum(slot, les.size - 1)] != keys_g) | (items < 0)
-        repeat = np.r_[False, (rows[1:] == rows[:-1]) & (slot[1:] <= slot[:-1])]
-        if wrong.any() or repeat.any():
-            at = np.flatnonzero(wrong | repeat)
+        back = slot[1:] <= slot[:-1]  # a key repeated or out of order, within a row (not across rows)
+        starts = first[(per_row > 0) & (first > 0)]
+        back[starts - 1] = False
+        wrong[1:] |= back
+        if wrong.any():
+            at = np.flatnonzero(wrong)
             got = f"le {keys_g[at[0]]:g} → {items[at[0]]}"
             raise _bad(
                 path,
@@ -165,7 +169,9 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
                 got,
                 (rows[at] + 1).tolist(),
             )
-        sums = np.bincount(rows - row0, weights=items, minlength=per_row.size)
+        sums = np.zeros(per_row.size, np.int64)  # rows without entries (no requests) sum to 0
+        if items.size:
+            sums[per_row > 0] = np.add.reduceat(items, first[per_row > 0])
         off = sums != total[row0 : row0 + per_row.size]
         if off.any():
             at = np.flatnonzero(off)

@@ -341,18 +341,7 @@ def journey_grids(telemetry: pd.DataFrame, settings: GridSettings | None = None)
     return out
 
 
-def journey_rows(telemetry: pd.DataFrame) -> dict[str, slice | np.ndarray]:
-    """The rows of each journey (by name, sorted), in frame order: a slice when the frame is
-    sorted by journey (canonical telemetry), else row positions. One pass over the names, so
-    a caller reading many journeys compares no name per row per journey."""
-    codes, names = pd.factorize(telemetry["journey"], sort=True)
-    contiguous = bool((np.diff(codes) >= 0).all())  # canonical frames are sorted by journey
-    order = np.arange(len(codes)) if contiguous else np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1))
-    return {
-        str(name): slice(int(bounds[k]), int(bounds[k + 1])) if contiguous else order[bounds[k] : bounds[k + 1]]
-        for k, name in enumerate(names)
-    }
+journey_rows = tm.journey_rows  # the rows of each journey: slices on canonical telemetry
 
 
 def _bucket_rows(buckets: pd.DataFrame) -> np.ndarray:
