@@ -8,6 +8,9 @@ Workloads (generated deterministically, cached in ``$SREKIT_BENCH_CACHE``, defau
 * 20 journeys × 11 edges (the same history, coarse buckets), for the growth against edges;
 * 200 journeys × 24 edges: 25,920,000 rows; goal ≤ 60 s and ≤ 2 GB.
 
+Each in the wide layout and (20 × 140, 200 × 24) in the sparse one ``srekit aggregate`` writes by
+default (``srekit.inputs.sparse_telemetry``), from the same draws: the same counts.
+
 Poisson traffic with a daily cycle, bucket counts multinomial from a lognormal latency per
 journey, errors binomial; journeys named ``journey-000`` …; ``service.yaml`` names the telemetry
 and a 28-day window only, as a new user's first run (the analysis proposes SLOs for the top
@@ -42,8 +45,15 @@ BEFORE = os.environ.get("SREKIT_BENCH_BEFORE")
 DAYS = 90
 T0_US = int(np.datetime64("2026-01-01T00:00:00", "us").astype(np.int64))
 CLI = "import sys; from srekit.cli import main; sys.exit(main())"
-#: (journeys, edges, goal seconds, goal peak RSS MB)
-CASES = [(20, 140, 10.0, 1500.0), (20, 11, None, None), (200, 24, 60.0, 2000.0)]
+#: (journeys, edges, file layout, goal seconds, goal peak RSS MB): the wide file, and the sparse one
+#: ``srekit aggregate`` writes by default (the same counts)
+CASES = [
+    (20, 140, "wide", 10.0, 1500.0),
+    (20, 140, "sparse", 10.0, 1500.0),
+    (20, 11, "wide", None, None),
+    (200, 24, "wide", 60.0, 2000.0),
+    (200, 24, "sparse", 60.0, 2000.0),
+]
 #: The "before" tree holds the telemetry twice while loading: run it only where that fits beside
 #: other work on this shared machine (20 × 140 peaks at 6.8 GB; 200 × 24 would need ≈ 11 GB).
 BEFORE_CELLS = 20 * 140
@@ -143,16 +153,16 @@ def _report(folder: Path) -> object:
     return strip(json.loads((folder / "report.json").read_text()))
 
 
-def _cases() -> list[tuple[int, int, float | None, float | None]]:
-    text = os.environ.get("SREKIT_BENCH_CASES")
+def _cases() -> list[tuple[int, int, str, float | None, float | None]]:
+    text = os.environ.get("SREKIT_BENCH_CASES")  # journeys:edges[:layout],...
     if not text:
         return list(CASES)
-    wanted = {tuple(int(x) for x in part.split(":")) for part in text.split(",")}
-    return [c for c in CASES if (c[0], c[1]) in wanted]
+    wanted = [part.split(":") for part in text.split(",")]
+    return [c for c in CASES if any([str(c[0]), str(c[1])] == w[:2] and (len(w) < 3 or w[2] == c[2]) for w in wanted)]
 
 
-def run_case(spawn: str, journeys: int, n_edges: int, out: Path) -> dict[str, object]:
-    cfg = config(journeys, n_edges)
+def run_case(spawn: str, journeys: int, n_edges: int, layout: str, out: Path) -> dict[str, object]:
+    cfg = config(journeys, n_edges, layout)
     srekit = str(Path(sys.executable).with_name("srekit"))
     plan = {"srekit": ([srekit, "analyze", "--config", str(cfg), "--out", str(out / "a")], None)}
     if BEFORE and journeys * n_edges <= BEFORE_CELLS:
@@ -185,8 +195,8 @@ def main() -> str:
         "|---|---:|---:|---:|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory(prefix="srekit-bench-analyze-") as tmp:
-        for journeys, n_edges, goal_s, goal_mb in _cases():
-            r = run_case(spawn, journeys, n_edges, Path(tmp))
+        for journeys, n_edges, layout, goal_s, goal_mb in _cases():
+            r = run_case(spawn, journeys, n_edges, layout, Path(tmp))
             med, runs, load = r["median"], r["runs"], r["load"]
             assert isinstance(med, dict) and isinstance(runs, dict) and isinstance(load, list)
             s, b = med["srekit"], med.get("before")
@@ -200,8 +210,8 @@ def main() -> str:
             same = "–" if r["same"] is None else ("yes" if r["same"] else "**no**")
             walls = ", ".join(f"{x['wall']:.1f}" for x in runs["srekit"])
             lines.append(
-                f"| {journeys} journeys × {n_edges} edges | {journeys * DAYS * 1440:,} | {cell(s)} | {cell(b)} | "
-                f"{goal} | {met} | {same} | {load[0]:.1f}–{load[1]:.1f} | {walls} |"
+                f"| {journeys} journeys × {n_edges} edges, {layout} file | {journeys * DAYS * 1440:,} | {cell(s)} "
+                f"| {cell(b)} | {goal} | {met} | {same} | {load[0]:.1f}–{load[1]:.1f} | {walls} |"
             )
             print(lines[-1], flush=True)
     lines.append(f"\n(benchmark wall time {time.perf_counter() - t0:.0f} s)")
