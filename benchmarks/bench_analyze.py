@@ -165,7 +165,7 @@ def run_case(spawn: str, journeys: int, n_edges: int, layout: str, out: Path) ->
     cfg = config(journeys, n_edges, layout)
     srekit = str(Path(sys.executable).with_name("srekit"))
     plan = {"srekit": ([srekit, "analyze", "--config", str(cfg), "--out", str(out / "a")], None)}
-    if BEFORE and journeys * n_edges <= BEFORE_CELLS:
+    if BEFORE and journeys * n_edges <= BEFORE_CELLS and layout == "wide":  # the code before reads wide files only
         argv = [sys.executable, "-P", "-c", CLI, "analyze", "--config", str(cfg), "--out", str(out / "b")]
         plan["before"] = (argv, dict(os.environ, PYTHONPATH=BEFORE))
     runs: dict[str, list[dict[str, float]]] = {k: [] for k in plan}
