@@ -47,3 +47,13 @@ def test_chunk_edges_do_not_lose_a_run(chunk: int, monkeypatch: pytest.MonkeyPat
     assert got == {"a": slice(0, 7), "b": slice(7, 8), "c": slice(8, 16), "d": slice(16, 25)}
     assert tm.sorted_runs(pd.Series(["x"], dtype="str")) == {"x": slice(0, 1)}
     assert tm.sorted_runs(pd.Series([], dtype="str")) == {}
+
+
+def test_chunked_arrow_columns_and_interleaved_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A column of several Arrow chunks reads as one; names interleaved in time order stop the
+    search at the first name seen again (None: not one run per journey)."""
+    monkeypatch.setattr(tm, "_RUN_CHUNK", 3)
+    chunked = pd.concat([pd.Series(["a", "a", "b"], dtype="str"), pd.Series(["b", "c", "c"], dtype="str")])
+    assert tm.sorted_runs(chunked.reset_index(drop=True)) == {"a": slice(0, 2), "b": slice(2, 4), "c": slice(4, 6)}
+    assert tm.sorted_runs(pd.Series(["a", "b", "a", "b"] * 5, dtype="str")) is None
+    assert tm.sorted_runs(pd.Series(["b", "b", "a"], dtype="str")) is None

@@ -93,8 +93,8 @@ def test_the_file_is_small_plain_parquet(tmp_path: Path) -> None:
 
 
 def _write(path: Path, buckets: list[list[tuple[float, int]] | None], total: list[int], **kw: object) -> Path:
-    count = kw.get("count", pa.uint32())
-    assert isinstance(count, pa.DataType)
+    count, item = kw.get("count", pa.uint32()), kw.get("item", kw.get("count", pa.uint32()))
+    assert isinstance(count, pa.DataType) and isinstance(item, pa.DataType)
     n = len(total)
     table = pa.table(
         {
@@ -102,7 +102,7 @@ def _write(path: Path, buckets: list[list[tuple[float, int]] | None], total: lis
             "interval_start": pa.array(pd.date_range("2026-03-01", periods=n, freq="1min", tz="UTC").as_unit("us")),
             "total": pa.array(total, type=count),
             "errors": pa.array([0] * n, type=count),
-            "buckets": pa.array(buckets, type=pa.map_(pa.float64(), count)),
+            "buckets": pa.array(buckets, type=pa.map_(pa.float64(), item)),
         }
     )
     meta = kw.get("meta", {"layout": "sparse", "version": 1, "edges_ms": list(EDGES)})
@@ -132,6 +132,18 @@ def test_rows_without_requests(tmp_path: Path) -> None:
         read_parquet_frame(bad)
 
 
+def test_narrow_dtype_as_the_wide_file(tmp_path: Path) -> None:
+    """The bucket dtype follows the largest bucket, not the total: 290 of 300 requests above the
+    last edge leave uint8 buckets, as the wide file of the same counts gets."""
+    path = _write(tmp_path / "tail.parquet", [[(10.0, 10), (np.inf, 290)]], [300])
+    sparse = load_telemetry(path).frame
+    wide = read_parquet_frame(path)
+    wide_file = tmp_path / "wide.parquet"
+    wide.to_parquet(wide_file)
+    assert sparse["le_10"].dtype == load_telemetry(wide_file).frame["le_10"].dtype == np.uint8
+    pd.testing.assert_frame_equal(sparse, load_telemetry(wide_file).frame)
+
+
 def test_big_counts_and_a_file_without_metadata(tmp_path: Path) -> None:
     big = 5_000_000_000  # above uint32: int64 counts, int64 buckets
     path = _write(tmp_path / "big.parquet", [[(10.0, big), (np.inf, 1)], [(50.0, 2)]], [big + 1, 2], count=pa.int64())
@@ -152,7 +164,12 @@ def test_big_counts_and_a_file_without_metadata(tmp_path: Path) -> None:
         ([[(10.0, 1)], [(10.0, 1)]], [1, 3], {}, "do not add up to total"),
         ([[(10.0, 1)], None], [1, 0], {}, "empty cells in buckets"),
         ([[(10.0, 1)], [(10.0, None)]], [1, 0], {}, "empty cells in buckets"),
-        ([[(10.0, -1)]], [0], {"count": pa.int64()}, "negative"),
+        ([[(10.0, -1)]], [0], {"count": pa.int64()}, "a count below 0"),
+        ([[(10.0, 2**62), (50.0, 2**62), (np.inf, -(2**63))]], [0], {"count": pa.int64()}, "a count below 0"),
+        ([[(10.0, 2**61), (50.0, 2**61)]], [2**61], {"count": pa.int64()}, "total out of range"),
+        ([[(10.0, 1), (50.0, 1)]], [3], {}, "do not add up"),
+        ([[(10.0, 1.5)]], [1], {"item": pa.float64(), "meta": None}, "counts must be integers"),
+        ([[(10.0, 1)]], [1], {"meta": {"layout": "sparse", "version": 2, "edges_ms": [10]}}, "version 2"),
         ([[(10.0, 1)]], [1], {"meta": b"{not json"}, "not valid JSON"),
         ([[(10.0, 1)]], [1], {"meta": {"layout": "sparse", "edges_ms": [50, 10]}}, "ascending positive edges"),
     ],

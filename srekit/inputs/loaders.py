@@ -359,6 +359,8 @@ def read_parquet(path: Path, *, narrow: str | None = None) -> pd.DataFrame:
     """A Parquet file as typed columns (``narrow``: see :func:`read_parquet_frame`)."""
     try:
         return read_parquet_frame(path, narrow=narrow)  # the file held once (inputs.parquet_frame)
+    except InputError:  # a readable file with wrong contents (a damaged sparse layout) says so itself
+        raise
     except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
         raise input_error(
             "not a readable Parquet file",

@@ -28,6 +28,7 @@ from srekit.core.errors import InputError, input_error
 from srekit.inputs import telemetry as tm
 
 META_KEY = b"srekit.telemetry"
+_MAX_TOTAL = 2**62  # a row's total × its bucket entries stays below this: its sum cannot wrap
 BUCKETS = "buckets"
 LAYOUT = "sparse"
 
@@ -51,10 +52,8 @@ def buckets_array(rows: np.ndarray, slots: np.ndarray, counts: np.ndarray, n_row
 
 
 def is_sparse(pf: pq.ParquetFile) -> bool:
-    """A file in the sparse layout: its metadata says so, or it has a map column ``buckets``."""
-    meta = pf.schema_arrow.metadata or {}
-    if META_KEY in meta:
-        return True
+    """A file in the sparse layout: it has a map column ``buckets`` (the metadata alone is not
+    enough: a wide file keeping a copied schema's metadata is read as wide)."""
     names = pf.schema_arrow.names
     return BUCKETS in names and pa.types.is_map(pf.schema_arrow.field(BUCKETS).type)
 
@@ -65,15 +64,22 @@ def _edges(pf: pq.ParquetFile, source: str) -> np.ndarray:
     raw = (pf.schema_arrow.metadata or {}).get(META_KEY)
     if raw is None:
         keys = _all_keys(pf)
-        return np.unique(keys[np.isfinite(keys)])
+        edges = np.unique(keys[np.isfinite(keys)])
+        if edges.size and edges[0] <= 0:
+            raise _bad(source, "a bucket edge that is not a positive number of ms", f"le {edges[0]:g}")
+        return edges
     try:
         meta = json.loads(raw)
         edges = np.asarray(meta["edges_ms"], dtype=np.float64)
         ok = meta.get("layout") == LAYOUT and edges.ndim == 1 and edges.size > 0
+        version = meta.get("version", 1)
     except (ValueError, KeyError, TypeError) as exc:
         raise _bad(source, "the srekit.telemetry metadata is not valid JSON naming the edges", str(exc)[:80]) from exc
     if not ok or not np.isfinite(edges).all() or (edges <= 0).any() or (np.diff(edges) <= 0).any():
-        raise _bad(source, "the srekit.telemetry metadata does not list ascending positive edges", raw[:120].decode())
+        got = raw[:120].decode(errors="replace")
+        raise _bad(source, "the srekit.telemetry metadata does not list ascending positive edges", got)
+    if version != 1:
+        raise _bad(source, f"sparse layout version {version!r} is not one this srekit reads (1)", str(version))
     return edges
 
 
@@ -113,7 +119,7 @@ def _bad(source: str, problem: str, got: str, rows: Sequence[int] = ()) -> Input
         rows=rows,
         got=got,
         expected="a map per row from a bucket's upper edge in ms (inf above the last edge) to the requests in it, "
-        "each edge once, counts ≥ 0 adding up to total",
+        "each edge once in ascending order, integer counts ≥ 0 adding up to total",
         fix="write the file with `srekit aggregate` (or `--layout wide` for one le_<edge> column per edge)",
     )
 
@@ -127,6 +133,11 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
     for need in ("total", "errors"):
         if need not in names or not pa.types.is_integer(pf.schema_arrow.field(need).type):
             raise _bad(path, f"a sparse telemetry file needs an integer {need!r} column", ", ".join(names))
+    kind = pf.schema_arrow.field(BUCKETS).type
+    if not (pa.types.is_floating(kind.key_type) or pa.types.is_integer(kind.key_type)):
+        raise _bad(path, "bucket keys must be numbers (ms)", str(kind))
+    if not pa.types.is_integer(kind.item_type):
+        raise _bad(path, "bucket counts must be integers", str(kind))
     edges = _edges(pf, path)
     les = np.r_[edges, np.inf]
     keyed = pq.ParquetFile(path, read_dictionary=list(texts)) if texts else pf
@@ -137,10 +148,20 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
         column = pf.read(columns=[c]).column(0)
         if column.null_count:
             raise input_error(f"{c} has empty cells", file=path, column=c, fix="fill them (0 when there were none)")
-        counts[:, j] = column.to_numpy()
+        values = column.to_numpy()
+        out = np.flatnonzero((values < 0) | (values > _MAX_TOTAL // les.size))
+        if out.size:
+            raise input_error(
+                f"{c} out of range",
+                file=path,
+                column=c,
+                rows=(out[:20] + 1).tolist(),
+                got=str(values[out[0]]),
+                expected=f"requests: 0 .. {_MAX_TOTAL // les.size:,}",
+                fix="write the counts as whole numbers of requests",
+            )
+        counts[:, j] = values
     total = counts[:, 0]
-    if (counts < 0).any():
-        raise input_error("negative counts", file=path, column="total/errors", fix="counts are requests: ≥ 0")
     dtype = tm.bucket_dtype(int(total.max()) if n else 0) if narrow else np.dtype(np.int64)
     block = np.zeros((n, edges.size), dtype=dtype, order="F")
     flat = block.T.reshape(-1)
@@ -156,6 +177,7 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
         first = np.cumsum(per_row) - per_row  # each row's first entry
         slot = np.searchsorted(les, keys_g)
         wrong = (slot >= les.size) | (les[np.minimum(slot, les.size - 1)] != keys_g) | (items < 0)
+        wrong |= items > total[rows]  # with the keys ascending: the sums below cannot wrap
         back = slot[1:] <= slot[:-1]  # a key repeated or out of order, within a row (not across rows)
         starts = first[(per_row > 0) & (first > 0)]
         back[starts - 1] = False
@@ -165,9 +187,10 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
             got = f"le {keys_g[at[0]]:g} → {items[at[0]]}"
             raise _bad(
                 path,
-                "a bucket that is not one of the file's edges, repeated, or negative",
+                "a bucket that is not one of the file's edges, repeated or out of order, or a count below 0 or above "
+                "total",
                 got,
-                (rows[at] + 1).tolist(),
+                np.unique(rows[at] + 1).tolist(),
             )
         sums = np.zeros(per_row.size, np.int64)  # rows without entries (no requests) sum to 0
         if items.size:
@@ -182,6 +205,12 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
         row0 += per_row.size
     for k in range(1, edges.size):  # cumulative, column by contiguous column
         np.add(block[:, k], block[:, k - 1], out=block[:, k])
+    if (
+        narrow and n and edges.size
+    ):  # the dtype the wide file's le_ columns would get (requests above the last edge aside)
+        fits = tm.bucket_dtype(int(block[:, -1].max()))
+        if fits.itemsize < dtype.itemsize:
+            block = block.astype(fits, order="F")
     frame = pd.concat(
         [
             keys,

@@ -183,14 +183,22 @@ def sorted_runs(journey: pd.Series) -> dict[str, slice] | None:
     if n == 0:
         return {}
     starts = [np.zeros(1, np.int64)]
+    last = pa.array([names[0].as_py()], type=names.type)  # the latest run's name
     for a in range(0, n - 1, step):
         m = min(step, n - 1 - a)
-        change = pc.not_equal(names.slice(a, m), names.slice(a + 1, m)).to_numpy(zero_copy_only=False)
-        starts.append(np.flatnonzero(change) + a + 1)
+        change = np.flatnonzero(pc.not_equal(names.slice(a, m), names.slice(a + 1, m)).to_numpy(zero_copy_only=False))
+        if not change.size:
+            continue
+        heads = names.take(pa.array(change + 1 + a))  # the names of the runs starting in this chunk
+        if isinstance(heads, pa.ChunkedArray):
+            heads = heads.combine_chunks()
+        before = pa.concat_arrays([last, heads.slice(0, len(heads) - 1)])
+        if not pc.all(pc.less(before, heads)).as_py():  # a name back again, or out of order: stop here
+            return None
+        last = heads.slice(len(heads) - 1)
+        starts.append(change + 1 + a)
     first = np.concatenate(starts)
     run_names = [str(x) for x in names.take(pa.array(first)).to_pylist()]
-    if any(a >= b for a, b in zip(run_names, run_names[1:], strict=False)):
-        return None
     ends = [*first[1:].tolist(), n]
     return {name: slice(int(b), int(e)) for name, b, e in zip(run_names, first.tolist(), ends, strict=True)}
 
