@@ -565,12 +565,11 @@ def _bucket_table(edges: tuple[float, ...]) -> np.ndarray:
     falls inside the cell. Non-negative doubles order like their bit patterns (IEEE 754), so a
     cell is an interval of values."""
     arr = np.asarray(edges, dtype=float)
-    cells = np.arange(_CELLS, dtype=np.uint64)
-    lower = (cells << _CELL_SHIFT).view(np.float64)
-    upper = (((cells + np.uint64(1)) << _CELL_SHIFT) - np.uint64(1)).view(np.float64)
-    lo = np.searchsorted(arr, lower, side="left")
-    hi = np.searchsorted(arr, upper, side="left")
-    table = np.where(lo == hi, lo, -1).astype(np.int16)
+    cell = arr.view(np.uint64) >> _CELL_SHIFT  # the cell of each edge (edges are positive)
+    inside = np.bincount(np.minimum(cell, _CELLS - 1).astype(np.int64), minlength=_CELLS)
+    table = np.zeros(_CELLS, dtype=np.int16)
+    np.cumsum(inside[:-1], out=table[1:])  # edges in the cells below: the bucket of every value in the cell …
+    table[inside > 0] = -1  # … unless an edge falls inside it
     table[-1] = -1
     return table
 
