@@ -114,19 +114,11 @@ def golden_signals(
 def _journey_sums(telemetry: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     """``cols`` summed per journey (index ``journey``; rows without one left out), exact in int64
     and one column at a time: narrow bucket columns are never widened as a whole block."""
-    codes, names = pd.factorize(telemetry["journey"], sort=True)
-    rows = np.flatnonzero(codes >= 0)
-    if not (np.diff(codes[rows]) >= 0).all():
-        rows = rows[np.argsort(codes[rows], kind="stable")]
-    contiguous = len(rows) == len(codes) and bool((np.diff(rows) == 1).all())
-    starts = np.searchsorted(codes[rows], np.arange(len(names)))
-    if not len(names):
-        return pd.DataFrame({c: np.zeros(0, np.int64) for c in cols}, index=pd.Index(names, name="journey"))
-    sums = {}
-    for c in cols:
-        values = telemetry[c].to_numpy()
-        sums[c] = np.add.reduceat(values if contiguous else values[rows], starts, dtype=np.int64)
-    return pd.DataFrame(sums, index=pd.Index(names, name="journey"))
+    rows = tm.journey_rows(telemetry)
+    sums = {
+        c: np.array([telemetry[c].to_numpy()[r].sum(dtype=np.int64) for r in rows.values()], np.int64) for c in cols
+    }
+    return pd.DataFrame(sums, index=pd.Index(list(rows), name="journey"))
 
 
 def _period_sums(telemetry: pd.DataFrame, les: list[str], freq: str) -> pd.DataFrame:

@@ -847,9 +847,7 @@ class _Sparse:
         dtype = schema.field("total").type.to_pandas_dtype()
         les = np.r_[np.asarray(self.opts.edges, dtype=np.float64), np.inf]
         errs = len(self.opts.edges) + 1
-        rows = self.row_starts().size
-        even = max(1, rows * _SPARSE_CHUNK_ENTRIES // max(1, self.codes.size))  # rows of about that many entries
-        for codes, counts, starts in self._chunks(chunk_rows or even):
+        for codes, counts, starts in self._chunks(chunk_rows):
             row = _entry_rows(codes.size, starts)
             slot = self.codec.slot(codes)
             failed = slot == errs
@@ -862,9 +860,12 @@ class _Sparse:
             columns = [*self._key_arrays(codes[starts], schema, names), pa.array(total), pa.array(errors), buckets]
             yield pa.Table.from_arrays(columns, schema=schema)
 
-    def _chunks(self, chunk_rows: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """(codes, counts, first entry of each row) of ``chunk_rows`` whole rows at a time."""
+    def _chunks(self, chunk_rows: int | None) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """(codes, counts, first entry of each row) of ``chunk_rows`` whole rows at a time (None:
+        as many rows as hold about ``_SPARSE_CHUNK_ENTRIES`` entries on average)."""
         starts = self.row_starts()
+        if chunk_rows is None:
+            chunk_rows = max(1, starts.size * _SPARSE_CHUNK_ENTRIES // max(1, self.codes.size))
         for r0 in range(0, starts.size, chunk_rows):
             e0 = int(starts[r0])
             e1 = int(starts[r0 + chunk_rows]) if r0 + chunk_rows < starts.size else self.codes.size
