@@ -13,6 +13,7 @@ import pandas as pd
 
 from srekit.analysis.period import TIMED, Period, analysed_period
 from srekit.core.questions import OpenQuestion
+from srekit.core.timeutil import utc_series
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.ledger import LedgerEntry
@@ -65,7 +66,7 @@ def traffic_mix(telemetry: pd.DataFrame | None) -> pd.DataFrame:
             }
         )
     les = tm.le_columns(telemetry)
-    g = _journey_sums(telemetry, ["total", "errors", *les])
+    g = tm.journey_sums(telemetry, ["total", "errors", *les])
     for q in (0.5, 0.99):
         g[f"p{q * 100:g}_ms"] = tm.quantile_ms(g[les], g["total"].to_numpy(), q) if les else np.nan
     g = g.drop(columns=les).rename(columns={"total": "requests"}).reset_index()
@@ -109,16 +110,6 @@ def golden_signals(
         label = f"p{q * 100:g}_ms"
         out[label] = tm.quantile_ms(g[les], g["total"].to_numpy(), q) if les else np.nan
     return out
-
-
-def _journey_sums(telemetry: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    """``cols`` summed per journey (index ``journey``; rows without one left out), exact in int64
-    and one column at a time: narrow bucket columns are never widened as a whole block."""
-    rows = tm.journey_rows(telemetry)
-    sums = {
-        c: np.array([telemetry[c].to_numpy()[r].sum(dtype=np.int64) for r in rows.values()], np.int64) for c in cols
-    }
-    return pd.DataFrame(sums, index=pd.Index(list(rows), name="journey"))
 
 
 def _period_sums(telemetry: pd.DataFrame, les: list[str], freq: str) -> pd.DataFrame:
@@ -380,9 +371,9 @@ def input_ranges(inputs: InputsLike, period: Period | None = None) -> tuple[tupl
             missing.append(kind)
             continue
         stamps = frame[col] if col in frame.columns else pd.Series([], dtype="datetime64[us, UTC]")
-        stamps = pd.to_datetime(stamps, utc=True).dropna()
-        start = stamps.min() if len(stamps) else None
-        end = stamps.max() if len(stamps) else None
+        stamps = utc_series(stamps)
+        start = pd.Timestamp(stamps.min()) if stamps.notna().any() else None
+        end = pd.Timestamp(stamps.max()) if stamps.notna().any() else None
         span = None if period is None else period.span(kind)
         kept = len(frame) if span is None else span.kept
         before, after = (0, 0) if span is None else (span.before, span.after)

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.core.questions import OpenQuestion
+from srekit.core.timeutil import utc_series
 from srekit.inputs import telemetry as tm
 from srekit.inputs.corrections import Applied
 from srekit.inputs.intervals import Interval, infer
@@ -222,7 +223,7 @@ def _basis(inputs: Any, intervals: Mapping[str, Interval]) -> tuple[str, pd.Time
 def keep_mask(kind: str, frame: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
     """Which records of ``frame`` the period ``[start, end)`` keeps, and which of the others lie
     before it (the rest lie after)."""
-    t = pd.to_datetime(frame[TIMED[kind]], utc=True)
+    t = utc_series(frame[TIMED[kind]])
     if kind == "incidents":
         # the impact overlaps the period: resolved on or after its start; an open incident is known to
         # last only until its log's last stamp (right-censored there), not forever

@@ -56,3 +56,11 @@ def every_words(td: pd.Timedelta) -> str:
     """How often, in words: ``hour``, ``5 minutes``, ``day`` (for "one value per …")."""
     text = duration_words(td)
     return text.split(" ", 1)[1] if text.startswith("1 ") else text
+
+
+def utc_series(values: pd.Series) -> pd.Series:
+    """``pd.to_datetime(values, utc=True)``, without the copy when the column is UTC already
+    (loaded telemetry: a copy of 26 M stamps is 200 MB)."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) and str(values.dtype.tz) == "UTC":
+        return values
+    return pd.to_datetime(values, utc=True)

@@ -62,19 +62,52 @@ class Interval:
         return {"seconds": self.length.total_seconds(), "source": self.source}
 
 
-def _positive_spacings(stamps: pd.Series | pd.Index) -> np.ndarray:
-    arr = np.unique(pd.DatetimeIndex(pd.Series(stamps).dropna()).as_unit("us").asi8)
-    return np.diff(arr)
+#: values compared at a time by :func:`smallest_spacing` (8 MB of int64)
+_SPACING_CHUNK = 1 << 20
+
+
+Unit = Literal["us", "ns"]
+
+
+def _stamps_us(stamps: pd.Series | pd.Index, unit: Unit = "us") -> np.ndarray:
+    """The stamps as int64 in ``unit``, NaT left out (a view of a column already in ``unit``)."""
+    index = pd.DatetimeIndex(stamps)
+    return (index.dropna() if index.hasnans else index).as_unit(unit).asi8
+
+
+def smallest_spacing(stamps: pd.Series | pd.Index, unit: Unit = "us") -> pd.Timedelta | None:
+    """The smallest positive spacing between the distinct stamps (None with fewer than two), read
+    ``_SPACING_CHUNK`` stamps at a time: stamps in time order (one journey) are compared with
+    their neighbours; others (journeys one after another) are made distinct chunk by chunk first
+    (hashed), then the few left are sorted. Memory follows the distinct stamps, not a sorted copy
+    of every row and its differences."""
+    arr = _stamps_us(stamps, unit)
+    best: int | None = None
+    for lo in range(0, max(arr.size - 1, 0), _SPACING_CHUNK):
+        d = np.diff(arr[lo : lo + _SPACING_CHUNK + 1])
+        if (d < 0).any():
+            parts = [pd.unique(arr[k : k + _SPACING_CHUNK]) for k in range(0, arr.size, _SPACING_CHUNK)]  # hashed
+            d = np.diff(np.unique(np.concatenate(parts)))
+            return pd.Timedelta(int(d.min()), unit=unit) if d.size else None
+        d = d[d > 0]
+        if d.size:
+            best = int(d.min()) if best is None else min(best, int(d.min()))
+    return None if best is None else pd.Timedelta(best, unit=unit)
 
 
 def infer(stamps: pd.Series | pd.Index, *, rule: Literal["smallest", "median"] = "smallest") -> Interval:
     """The interval the stamps' spacing shows: the smallest positive spacing (aggregated
     telemetry, where a gap is missing rows), or the median one (gauge series, robust to DST
     repeats and clock jumps). One distinct stamp: :data:`ASSUMED`, marked ``assumed``."""
-    d = _positive_spacings(stamps)
+    if rule == "smallest":
+        found = smallest_spacing(stamps)
+        return Interval(ASSUMED, "assumed") if found is None else Interval(found, "inferred")
+    arr = _stamps_us(stamps)
+    d = np.diff(arr)
+    d = d if d.size == 0 or d.min() > 0 else np.diff(np.unique(arr))  # in time order already: no sort
     if d.size == 0:
         return Interval(ASSUMED, "assumed")
-    value = int(d.min()) if rule == "smallest" else int(round(float(np.median(d)) / 1e6)) * 1_000_000
+    value = int(round(float(np.median(d)) / 1e6)) * 1_000_000
     return Interval(pd.Timedelta(max(value, 1), unit="us"), "inferred")
 
 

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from srekit.core.errors import input_error, require_columns
+from srekit.inputs.intervals import smallest_spacing
 
 LE_PREFIX = "le_"
 KEY = ["journey", "interval_start"]
@@ -171,6 +172,17 @@ def journey_rows(telemetry: pd.DataFrame) -> dict[str, slice | np.ndarray]:
 
 
 _RUN_CHUNK = 1 << 20  # neighbours compared at a time by sorted_runs
+
+
+def journey_sums(telemetry: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    """``cols`` summed per journey (index ``journey``, in the frame's order; rows without one left
+    out), exact in int64 and one column at a time over :func:`journey_rows`: no grouping of the
+    journey text, and narrow bucket columns are never widened as a whole block."""
+    rows = journey_rows(telemetry)
+    sums = {
+        c: np.array([telemetry[c].to_numpy()[r].sum(dtype=np.int64) for r in rows.values()], np.int64) for c in cols
+    }
+    return pd.DataFrame(sums, index=pd.Index(list(rows), name="journey", dtype="str"))
 
 
 def sorted_runs(journey: pd.Series) -> dict[str, slice] | None:
@@ -500,11 +512,7 @@ def _sli_grid(
 def infer_interval(df: pd.DataFrame) -> pd.Timedelta:
     """The aggregation interval: the smallest positive spacing of interval_start (1 min if
     there is nothing to infer from)."""
-    stamps = pd.unique(pd.DatetimeIndex(df["interval_start"]).dropna().as_unit("ns").asi8)  # hash: fast
-    if len(stamps) < 2:
-        return pd.Timedelta(minutes=1)
-    stamps.sort()
-    return pd.Timedelta(int(np.diff(stamps).min()), unit="ns")
+    return smallest_spacing(df["interval_start"], "ns") or pd.Timedelta(minutes=1)
 
 
 def burn_rate(bad: float | np.ndarray, total: float | np.ndarray, target: float) -> np.ndarray:

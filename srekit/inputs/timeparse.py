@@ -240,6 +240,13 @@ def _parse_datetimes(values: pd.Series, tz: str, limits: Limits) -> ParsedTimes:
     Years beyond pandas' nanosecond range are out of range without being localised."""
     missing = values.isna().to_numpy()
     none = np.zeros(len(values), bool)
+    if isinstance(values.dtype, pd.DatetimeTZDtype) and values.dtype.unit == "us" and str(values.dtype.tz) == "UTC":
+        # already the result's dtype (Parquet written by srekit): checked in place, not copied
+        lo, hi = stamp_bounds_us(limits)
+        held = pd.DatetimeIndex(values).asi8  # a view; NaT is the smallest int64, below lo
+        out_of_range = ~missing & ((held < lo) | (held >= hi))
+        if not out_of_range.any():
+            return ParsedTimes(values, none, 0, 0, int((~missing).sum()), 0, out_of_range)
     us = _as_us(values)  # UTC for aware columns, wall time for naive ones
     far = ~missing & ((us <= _WALL_FLOOR) | (us >= _WALL_CEILING))
     if getattr(values.dt, "tz", None) is not None:

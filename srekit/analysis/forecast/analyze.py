@@ -18,6 +18,7 @@ from srekit.analysis.incidents.counts import SliCounts
 from srekit.core.limits import Limits, check_limit
 from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
+from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
 
 SECTION = "error_budget_policy"
@@ -62,8 +63,8 @@ def _request_based(spec: SLOSpec) -> bool:
 def _journey_requests(telemetry: pd.DataFrame, specs: tuple[SLOSpec, ...]) -> dict[str, float]:
     """Total requests of each journey a request-based SLO measures."""
     journeys = dict.fromkeys(s.journey for s in specs if _request_based(s))
-    sums = telemetry.groupby("journey", sort=False, observed=True)["total"].sum()  # one pass, not one per journey
-    return {j: sums.get(j, telemetry["total"].iloc[:0].sum()) for j in journeys}
+    sums = tm.journey_sums(telemetry, ["total"])["total"]
+    return {j: sums.get(j, 0) for j in journeys}
 
 
 def skip_reason(spec: SLOSpec, requests: Mapping[str, float] | None) -> str | None:
@@ -142,9 +143,18 @@ def _forecast_slo(
     return _SloOutcome(forecast, what_if_results(forecast, sim, what_ifs), _impact_questions(spec, model))
 
 
+_DAY_US = 86_400_000_000
+_DAY_CHUNK = 1 << 20
+
+
 def _days_of(telemetry: pd.DataFrame) -> int:
     """Calendar days (UTC) the telemetry touches."""
-    return int(pd.DatetimeIndex(telemetry["interval_start"]).floor("D").nunique())
+    stamps = pd.DatetimeIndex(telemetry["interval_start"]).as_unit("us")
+    us = (stamps.dropna() if stamps.hasnans else stamps).asi8
+    days: set[int] = set()
+    for lo in range(0, us.size, _DAY_CHUNK):  # a chunk at a time: no day number per row in memory
+        days.update(np.unique(us[lo : lo + _DAY_CHUNK] // _DAY_US).tolist())  # floor: days before 1970 too
+    return len(days)
 
 
 def _not_forecast(

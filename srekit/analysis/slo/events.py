@@ -15,6 +15,7 @@ import pandas as pd
 
 from srekit.analysis.slo.grid import GridSettings, JourneyGrid, journey_grid, regular_frame, show_step
 from srekit.core.spec import SLOSpec
+from srekit.inputs.intervals import smallest_spacing
 
 
 def series_interval(stamps: pd.Series) -> pd.Timedelta:
@@ -30,16 +31,8 @@ def series_interval(stamps: pd.Series) -> pd.Timedelta:
 
 def grid_interval(stamps: pd.Series | pd.Index) -> pd.Timedelta:
     """The aggregation interval: the smallest positive spacing of the stamps (1 min when
-    there is nothing to infer from). Same rule as ``telemetry.infer_interval``, computed on
-    integer stamps (tz-aware stamps as objects are slow)."""
-    arr = pd.DatetimeIndex(stamps).as_unit("us").asi8
-    d = np.diff(arr)
-    if (d < 0).any():
-        d = np.diff(np.sort(arr))
-    d = d[d > 0]
-    if d.size == 0:
-        return pd.Timedelta(minutes=1)
-    return pd.Timedelta(int(d.min()), unit="us")
+    there is nothing to infer from). Same rule as ``telemetry.infer_interval``."""
+    return smallest_spacing(stamps) or pd.Timedelta(minutes=1)
 
 
 def usable_series(series: pd.DataFrame, journey: str) -> pd.DataFrame:

@@ -41,7 +41,7 @@ def critical_journeys(telemetry: pd.DataFrame | None, config: ServiceConfig) -> 
         return configured, False
     if telemetry is None or telemetry.empty:
         return [], False
-    traffic = telemetry.groupby("journey")["total"].sum()
+    traffic = tm.journey_sums(telemetry, ["total"])["total"]
     traffic = traffic.sort_index().sort_values(ascending=False, kind="stable")
     return [str(j) for j in traffic.index[:TOP_JOURNEYS]], True
 

@@ -1,0 +1,64 @@
+"""The smallest spacing of stamps (the telemetry interval inferred from the data), read a chunk at
+a time, equals the smallest positive difference of the distinct stamps, whatever their order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from srekit.analysis.forecast.analyze import _days_of
+from srekit.analysis.slo.events import grid_interval
+from srekit.inputs import intervals as iv
+from srekit.inputs.telemetry import infer_interval
+
+
+def _reference(stamps: pd.Series) -> pd.Timedelta | None:
+    d = np.diff(np.unique(pd.DatetimeIndex(stamps.dropna()).as_unit("us").asi8))
+    d = d[d > 0]
+    return pd.Timedelta(int(d.min()), unit="us") if d.size else None
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("chunk", [1, 2, 3, 7, 1 << 20])
+def test_smallest_spacing_equals_the_distinct_stamps(monkeypatch: pytest.MonkeyPatch, seed: int, chunk: int) -> None:
+    monkeypatch.setattr(iv, "_SPACING_CHUNK", chunk)
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        n = int(rng.integers(0, 30))
+        us = rng.integers(0, 40, n) * 30_000_000 + int(rng.integers(0, 2)) * 7_000_000 * (np.arange(n) % 2)
+        shape = rng.integers(0, 3)  # shuffled, sorted, journeys one after another (two sorted runs)
+        us = us if shape == 0 else np.sort(us) if shape == 1 else np.r_[np.sort(us[: n // 2]), np.sort(us[n // 2 :])]
+        stamps = pd.Series(pd.to_datetime(us, unit="us", utc=True).as_unit("us"))
+        if n and rng.random() < 0.3:
+            stamps.iloc[int(rng.integers(0, n))] = pd.NaT
+        want = _reference(stamps)
+        assert iv.smallest_spacing(stamps) == want
+        assert grid_interval(stamps) == (want or pd.Timedelta(minutes=1))
+        assert infer_interval(pd.DataFrame({"interval_start": stamps})) == (want or pd.Timedelta(minutes=1))
+        got = iv.infer(stamps)
+        assert (got.length, got.source) == ((want, "inferred") if want is not None else (iv.ASSUMED, "assumed"))
+
+
+def test_hand_checked_spacings() -> None:
+    t = pd.Series(pd.to_datetime(["2024-01-01T00:02:00", "2024-01-01T00:00:00", None, "2024-01-01T00:00:30"], utc=True))
+    assert iv.smallest_spacing(t) == pd.Timedelta(seconds=30)
+    assert iv.infer(t, rule="median").length == pd.Timedelta(seconds=60)  # spacings 30 s and 90 s
+    assert iv.smallest_spacing(t.iloc[:1]) is None
+    assert grid_interval(t.iloc[:1]) == pd.Timedelta(minutes=1)
+    # a journey at :00 and one at :30 of each minute: the stamps' grid is 30 s, not either journey's minute
+    two = pd.Series(pd.date_range("2024-01-01", periods=4, freq="1min", tz="UTC").as_unit("us"))
+    assert iv.smallest_spacing(pd.concat([two, two + pd.Timedelta(seconds=30)], ignore_index=True)) == pd.Timedelta(
+        seconds=30
+    )
+
+
+def test_days_of_counts_utc_calendar_days() -> None:
+    stamps = pd.to_datetime(
+        ["2024-03-30 23:59", "2024-03-31 00:00", "2024-03-31 12:00", "2023-12-31 23:00", "1969-12-31 23:00"],
+        utc=True,
+        format="%Y-%m-%d %H:%M",
+    )
+    frame = pd.DataFrame({"interval_start": pd.Series(stamps).dt.as_unit("us")})
+    assert _days_of(frame) == 4
+    assert _days_of(frame.iloc[:0]) == 0
