@@ -19,7 +19,8 @@ journeys by traffic; overview, incidents and forecast read every journey).
 Each case runs ``srekit analyze --config service.yaml --out DIR`` as a whole process from a
 small parent (peak RSS from ``os.wait4``, see bench_aggregate.SPAWN), medians of
 ``SREKIT_BENCH_RUNS`` (default 3) runs; ``SREKIT_BENCH_BEFORE`` adds the same command run from
-another srekit source tree, interleaved. ``SREKIT_BENCH_CASES`` (``journeys:edges,...``) narrows
+another srekit source tree, interleaved (one that reads the sparse layout: 7574458 or later), on cases
+up to ``SREKIT_BENCH_BEFORE_CELLS`` journeys × edges. ``SREKIT_BENCH_CASES`` (``journeys:edges,...``) narrows
 a run.
 """
 
@@ -54,9 +55,10 @@ CASES = [
     (200, 24, "wide", 60.0, 2000.0),
     (200, 24, "sparse", 60.0, 2000.0),
 ]
-#: The "before" tree holds the telemetry twice while loading: run it only where that fits beside
-#: other work on this shared machine (20 × 140 peaks at 6.8 GB; 200 × 24 would need ≈ 11 GB).
-BEFORE_CELLS = 20 * 140
+#: The "before" tree runs on cases of at most this many journeys × edges (``SREKIT_BENCH_BEFORE_CELLS``):
+#: an older tree may not fit beside other work on a shared machine (8997e11 held the telemetry
+#: twice while loading: 20 × 140 peaked at 6.8 GB, 200 × 24 would need ≈ 11 GB).
+BEFORE_CELLS = int(os.environ.get("SREKIT_BENCH_BEFORE_CELLS", str(20 * 140)))
 
 
 def _spawn() -> str:
@@ -165,7 +167,7 @@ def run_case(spawn: str, journeys: int, n_edges: int, layout: str, out: Path) ->
     cfg = config(journeys, n_edges, layout)
     srekit = str(Path(sys.executable).with_name("srekit"))
     plan = {"srekit": ([srekit, "analyze", "--config", str(cfg), "--out", str(out / "a")], None)}
-    if BEFORE and journeys * n_edges <= BEFORE_CELLS and layout == "wide":  # the code before reads wide files only
+    if BEFORE and journeys * n_edges <= BEFORE_CELLS:
         argv = [sys.executable, "-P", "-c", CLI, "analyze", "--config", str(cfg), "--out", str(out / "b")]
         plan["before"] = (argv, dict(os.environ, PYTHONPATH=BEFORE))
     runs: dict[str, list[dict[str, float]]] = {k: [] for k in plan}

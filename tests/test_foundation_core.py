@@ -126,6 +126,27 @@ def test_dst_repeat_and_gap() -> None:
     assert p.ambiguous_resolved == 2 and p.nonexistent_shifted == 1
 
 
+@pytest.mark.parametrize("unit", ["us", "ns", "s"])
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Berlin"])
+def test_aware_stamps_parse_as_before_whatever_their_unit_and_zone(unit: str, tz: str) -> None:
+    """Aware UTC µs columns (Parquet written by srekit) are checked in place, others converted;
+    the result, the masks and the counts are the same either way."""
+    stamps = pd.to_datetime(["2024-01-01T00:00:00Z", None, "2099-12-31T23:59:00Z", "2100-01-01T00:00:00Z"], utc=True)
+    s = pd.Series(stamps.tz_convert(tz).as_unit(unit), index=[4, 5, 6, 7])
+    p = parse_utc(s)
+    assert str(p.utc.dtype) == "datetime64[us, UTC]"
+    assert p.utc.index.tolist() == [4, 5, 6, 7]
+    assert p.utc.iloc[0] == pd.Timestamp("2024-01-01", tz="UTC") and p.utc.iloc[2] == pd.Timestamp(
+        "2099-12-31 23:59", tz="UTC"
+    )
+    assert p.utc.iloc[[1, 3]].isna().all()  # missing; past limits.max_year
+    assert p.range_mask.tolist() == [False, False, False, True]
+    assert p.unparseable.tolist() == [False] * 4
+    assert (p.with_offset, p.naive, p.ambiguous_resolved, p.nonexistent_shifted) == (3, 0, 0, 0)
+    inside = parse_utc(s.iloc[:3])  # nothing out of range: the in-place path for UTC µs
+    assert inside.utc.equals(p.utc.iloc[:3]) and not inside.range_mask.any() and inside.with_offset == 2
+
+
 def test_durations() -> None:
     assert parse_duration("28d") == pd.Timedelta(days=28)
     assert format_duration(pd.Timedelta(minutes=5)) == "5m"

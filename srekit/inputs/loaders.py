@@ -722,7 +722,7 @@ def _distinct_first(cells: pd.Series, name: str, rows: _Rows, limits: Limits) ->
     kind = cells.dtype
     if kind != text_dtype and not (isinstance(kind, pd.CategoricalDtype) and kind.categories.dtype == text_dtype):
         return None
-    codes, names = pd.factorize(cells, use_na_sentinel=False)
+    codes, names = _distinct_codes(cells)
     if len(names) * 2 > len(codes):
         return None
     one = _Rows(len(names))
@@ -730,6 +730,20 @@ def _distinct_first(cells: pd.Series, name: str, rows: _Rows, limits: Limits) ->
     for reason in dict.fromkeys(one.reason[one.bad]):
         rows.reject((one.reason == reason)[codes], str(reason))
     return pd.Series(text.array.take(codes), index=cells.index, dtype="str")
+
+
+def _distinct_codes(cells: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize(cells, use_na_sentinel=False)`` up to the order of the names; a categorical
+    column (Parquet text) gives its own small codes (no int64 code per row), an empty cell coded
+    after the categories."""
+    if not isinstance(cells.dtype, pd.CategoricalDtype):
+        return pd.factorize(cells, use_na_sentinel=False)
+    codes = cells.cat.codes.to_numpy()
+    names = pd.Index(cells.cat.categories)
+    if (codes < 0).any():
+        codes = np.where(codes < 0, len(names), codes).astype(np.min_scalar_type(len(names)))
+        names = names.append(pd.Index([None], dtype=names.dtype))
+    return codes, names
 
 
 def check_journey_count(journeys: pd.Series, *, source: str, kind: str, limits: Limits, what: str = "journeys") -> None:
