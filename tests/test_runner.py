@@ -23,12 +23,15 @@ from srekit.core.errors import ParameterError
 from srekit.inputs.config import load_config
 from srekit.report.contract import SECTION_KEYS
 from srekit.report.runner import (
+    KERNEL_START_ATTEMPTS,
+    KERNEL_START_FAILED,
     LOCK_NAME,
     RUN_FILE,
     ReportLocked,
     RunLock,
     _prune,
     discover_notebooks,
+    execute_notebook,
     list_runs,
     parse_params,
     plan_parameters,
@@ -367,3 +370,51 @@ def test_reserved_and_seed_parameters(tmp_path: Path, nbdir: Path) -> None:
     ):
         with pytest.raises(ParameterError, match=match):
             run_report(cfg, tmp_path / "out", generated_at=GEN, notebooks_dir=nbdir, params=bad)
+
+
+def _flaky_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deaths: int) -> Path:
+    """A ``python3`` kernelspec (found first through JUPYTER_PATH) whose process exits at once the
+    first ``deaths`` times it is started, as a kernel whose ports were taken does, then is ipykernel."""
+    wrapper = tmp_path / "flaky_kernel.py"
+    count = tmp_path / "starts"
+    wrapper.write_text(
+        "import os, sys\n"
+        f"count = {str(count)!r}\n"
+        "n = int(open(count).read()) if os.path.exists(count) else 0\n"
+        "open(count, 'w').write(str(n + 1))\n"
+        f"if n < {deaths}:\n"
+        "    sys.exit(1)\n"
+        "os.execv(sys.executable, [sys.executable, '-m', 'ipykernel_launcher', *sys.argv[1:]])\n"
+    )
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    argv = [sys.executable, str(wrapper), "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "flaky", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, tmp_path / "one.ipynb")
+    return count
+
+
+@pytest.mark.parametrize("deaths", [1, 2])
+def test_a_kernel_dying_before_its_first_reply_is_started_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deaths: int
+) -> None:
+    count = _flaky_kernel(tmp_path, monkeypatch, deaths)
+    result = execute_notebook(str(tmp_path / "one.ipynb"), str(tmp_path / "run"), {}, str(tmp_path))
+    assert (result.status, result.error) == ("ok", "")
+    assert count.read_text() == str(deaths + 1)
+    out = nbformat.read(tmp_path / "run" / "notebooks" / "one.ipynb", as_version=4)
+    assert out.cells[-1].outputs[0]["text"] == "42\n"
+    log = (tmp_path / "run" / "logs" / "one.log").read_text()
+    assert log.count("starting the kernel again") == deaths
+
+
+def test_a_kernel_that_keeps_dying_fails_the_notebook_after_three_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    count = _flaky_kernel(tmp_path, monkeypatch, 99)
+    result = execute_notebook(str(tmp_path / "one.ipynb"), str(tmp_path / "run"), {}, str(tmp_path))
+    assert result.status == "failed" and result.error.startswith(KERNEL_START_FAILED)
+    assert count.read_text() == str(KERNEL_START_ATTEMPTS)

@@ -450,6 +450,14 @@ def title_of(nb: Any, fallback: str) -> str:
     return fallback
 
 
+#: A kernel that died before its first reply ran no cell: the usual cause is another process taking
+#: one of the TCP ports jupyter_client picked for it before the kernel bound them ("Address already
+#: in use" in the notebook's log), on a busy machine. Such a notebook is started again, up to this
+#: many times in all; a kernel that dies while running a cell is not.
+KERNEL_START_ATTEMPTS = 3
+KERNEL_START_FAILED = "RuntimeError: Kernel died before replying to kernel_info"
+
+
 def execute_notebook(src: str, run_dir: str, params: dict[str, Any], cwd: str, zygote: str = "") -> NotebookResult:
     """Execute ``src`` with papermill into ``run_dir/notebooks/`` (kernel chatter to
     ``run_dir/logs/``). A failing cell is reported, not raised: :func:`render_notebook` then
@@ -460,7 +468,8 @@ def execute_notebook(src: str, run_dir: str, params: dict[str, Any], cwd: str, z
     shutdown): every output is already in the notebook, and a graceful stop only waits about
     half a second per notebook for a process nothing more is wanted from. The notebook is
     written when it is done or a cell fails, not after every cell (papermill's default, which
-    rewrites the whole notebook with its images about 25 times).
+    rewrites the whole notebook with its images about 25 times). A kernel that dies before it
+    answers (no cell run) is started again (:data:`KERNEL_START_ATTEMPTS`).
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -481,22 +490,28 @@ def execute_notebook(src: str, run_dir: str, params: dict[str, Any], cwd: str, z
     with open(log, "w") as fh:
         os.dup2(fh.fileno(), 2)  # the kernel's own chatter goes to the log, not the terminal
         try:
-            papermill.execute_notebook(
-                src,
-                str(out_nb),
-                parameters=params,
-                cwd=cwd,
-                progress_bar=False,
-                log_output=False,
-                kernel_name="python3",
-                shutdown_kernel="immediate",
-                request_save_on_cell_execute=False,
-                **extra,
-            )
-        except PapermillExecutionError as exc:
-            error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
-        except Exception as exc:  # kernel died, bad notebook JSON… still report and render what exists
-            error = f"{type(exc).__name__}: {exc}"
+            for attempt in range(1, KERNEL_START_ATTEMPTS + 1):
+                error = ""
+                try:
+                    papermill.execute_notebook(
+                        src,
+                        str(out_nb),
+                        parameters=params,
+                        cwd=cwd,
+                        progress_bar=False,
+                        log_output=False,
+                        kernel_name="python3",
+                        shutdown_kernel="immediate",
+                        request_save_on_cell_execute=False,
+                        **extra,
+                    )
+                except PapermillExecutionError as exc:
+                    error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+                except Exception as exc:  # kernel died, bad notebook JSON… still report and render what exists
+                    error = f"{type(exc).__name__}: {exc}"
+                if not error.startswith(KERNEL_START_FAILED) or attempt == KERNEL_START_ATTEMPTS:
+                    break
+                print(f"[srekit] {error}: starting the kernel again (attempt {attempt + 1})", file=fh, flush=True)
         finally:
             os.dup2(saved, 2)
             os.close(saved)
