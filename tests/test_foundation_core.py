@@ -143,8 +143,9 @@ def test_aware_stamps_parse_as_before_whatever_their_unit_and_zone(unit: str, tz
     assert p.range_mask.tolist() == [False, False, False, True]
     assert p.unparseable.tolist() == [False] * 4
     assert (p.with_offset, p.naive, p.ambiguous_resolved, p.nonexistent_shifted) == (3, 0, 0, 0)
-    inside = parse_utc(s.iloc[:3])  # nothing out of range: the in-place path for UTC µs
+    inside = parse_utc(s.iloc[:3].rename("interval_start"))  # nothing out of range: UTC µs read in place
     assert inside.utc.equals(p.utc.iloc[:3]) and not inside.range_mask.any() and inside.with_offset == 2
+    assert inside.utc.name is None and inside.utc is not s  # a Series of its own, as the converted ones
 
 
 def test_durations() -> None:

@@ -10,6 +10,7 @@ import pytest
 from srekit.analysis.forecast.analyze import _days_of
 from srekit.analysis.slo.events import grid_interval
 from srekit.inputs import intervals as iv
+from srekit.inputs import telemetry as tm
 from srekit.inputs.telemetry import infer_interval
 
 
@@ -62,3 +63,24 @@ def test_days_of_counts_utc_calendar_days() -> None:
     frame = pd.DataFrame({"interval_start": pd.Series(stamps).dt.as_unit("us")})
     assert _days_of(frame) == 4
     assert _days_of(frame.iloc[:0]) == 0
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_journey_sums_equal_a_groupby_in_any_row_order(order: str) -> None:
+    rng = np.random.default_rng(5)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "journey": pd.array(rng.choice(["b", "a", "é", "Z"], n), dtype="str"),
+            "total": rng.integers(0, 1000, n).astype(np.int64),
+            "le_10": rng.integers(0, 60_000, n).astype(np.uint16),
+            "share": rng.random(n) * 0.9,  # not a count: summed as it is, never truncated
+        }
+    )
+    frame = frame.sort_values("journey", kind="stable") if order == "sorted" else frame
+    got = tm.journey_sums(frame, ["total", "le_10", "share"])
+    want = frame.groupby("journey").agg({"total": "sum", "le_10": "sum", "share": "sum"})
+    assert got.index.tolist() == sorted(want.index) and str(got.index.dtype) == "str"
+    assert (got["total"].dtype, got["le_10"].dtype) == (np.dtype(np.int64), np.dtype(np.int64))
+    assert got["total"].tolist() == want["total"].tolist() and got["le_10"].tolist() == want["le_10"].tolist()
+    assert np.allclose(got["share"], want["share"])

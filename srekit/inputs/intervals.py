@@ -75,19 +75,29 @@ def _stamps_us(stamps: pd.Series | pd.Index, unit: Unit = "us") -> np.ndarray:
     return (index.dropna() if index.hasnans else index).as_unit(unit).asi8
 
 
+def _distinct_spacings(arr: np.ndarray) -> np.ndarray:
+    """The positive spacings of the distinct values of ``arr``, in any order: made distinct a
+    chunk at a time by hashing (journeys share stamps: few are left), then sorted in place
+    (``np.unique`` on many distinct values is far slower than a sort)."""
+    distinct = np.concatenate(
+        [pd.unique(arr[k : k + _SPACING_CHUNK]) for k in range(0, arr.size, _SPACING_CHUNK)] or [arr[:0]]
+    )
+    distinct.sort()
+    d = np.diff(distinct)
+    return d[d > 0]
+
+
 def smallest_spacing(stamps: pd.Series | pd.Index, unit: Unit = "us") -> pd.Timedelta | None:
     """The smallest positive spacing between the distinct stamps (None with fewer than two), read
     ``_SPACING_CHUNK`` stamps at a time: stamps in time order (one journey) are compared with
-    their neighbours; others (journeys one after another) are made distinct chunk by chunk first
-    (hashed), then the few left are sorted. Memory follows the distinct stamps, not a sorted copy
-    of every row and its differences."""
+    their neighbours; others (journeys one after another) go through :func:`_distinct_spacings`.
+    Memory follows the distinct stamps, not a sorted copy of every row and its differences."""
     arr = _stamps_us(stamps, unit)
     best: int | None = None
     for lo in range(0, max(arr.size - 1, 0), _SPACING_CHUNK):
         d = np.diff(arr[lo : lo + _SPACING_CHUNK + 1])
         if (d < 0).any():
-            parts = [pd.unique(arr[k : k + _SPACING_CHUNK]) for k in range(0, arr.size, _SPACING_CHUNK)]  # hashed
-            d = np.diff(np.unique(np.concatenate(parts)))
+            d = _distinct_spacings(arr)
             return pd.Timedelta(int(d.min()), unit=unit) if d.size else None
         d = d[d > 0]
         if d.size:
@@ -104,7 +114,9 @@ def infer(stamps: pd.Series | pd.Index, *, rule: Literal["smallest", "median"] =
         return Interval(ASSUMED, "assumed") if found is None else Interval(found, "inferred")
     arr = _stamps_us(stamps)
     d = np.diff(arr)
-    d = d if d.size == 0 or d.min() > 0 else np.diff(np.unique(arr))  # in time order already: no sort
+    if d.size and d.min() <= 0:  # not strictly in time order already
+        del d
+        d = _distinct_spacings(arr)
     if d.size == 0:
         return Interval(ASSUMED, "assumed")
     value = int(round(float(np.median(d)) / 1e6)) * 1_000_000

@@ -740,8 +740,10 @@ def _distinct_codes(cells: pd.Series) -> tuple[np.ndarray, pd.Index]:
         return pd.factorize(cells, use_na_sentinel=False)
     codes = cells.cat.codes.to_numpy()
     names = pd.Index(cells.cat.categories)
-    if (codes < 0).any():
-        codes = np.where(codes < 0, len(names), codes).astype(np.min_scalar_type(len(names)))
+    empty = codes < 0
+    if empty.any():
+        codes = codes.astype(np.min_scalar_type(len(names)))  # a copy as small as the codes
+        codes[empty] = len(names)
         names = names.append(pd.Index([None], dtype=names.dtype))
     return codes, names
 

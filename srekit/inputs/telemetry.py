@@ -179,9 +179,14 @@ def journey_sums(telemetry: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     out), exact in int64 and one column at a time over :func:`journey_rows`: no grouping of the
     journey text, and narrow bucket columns are never widened as a whole block."""
     rows = journey_rows(telemetry)
-    sums = {
-        c: np.array([telemetry[c].to_numpy()[r].sum(dtype=np.int64) for r in rows.values()], np.int64) for c in cols
-    }
+    if any(not isinstance(r, slice) for r in rows.values()):  # not sorted by journey: one grouping pass
+        grouped = telemetry.groupby(telemetry["journey"].astype("str"), observed=True, sort=True)[list(cols)].sum()
+        return grouped.astype({c: np.int64 for c in cols if grouped[c].dtype.kind in "iub"})
+    sums = {}
+    for c in cols:
+        values = telemetry[c].to_numpy()
+        exact = np.int64 if values.dtype.kind in "iub" else None  # counts exact in int64, others as they are
+        sums[c] = np.array([values[r].sum(dtype=exact) for r in rows.values()], dtype=exact)
     return pd.DataFrame(sums, index=pd.Index(list(rows), name="journey", dtype="str"))
 
 

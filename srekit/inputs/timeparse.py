@@ -246,7 +246,8 @@ def _parse_datetimes(values: pd.Series, tz: str, limits: Limits) -> ParsedTimes:
         held = pd.DatetimeIndex(values).asi8  # a view; NaT is the smallest int64, below lo
         out_of_range = ~missing & ((held < lo) | (held >= hi))
         if not out_of_range.any():
-            return ParsedTimes(values, none, 0, 0, int((~missing).sum()), 0, out_of_range)
+            utc = values.dt.tz_convert("UTC").rename(None)  # a new Series over the same stamps
+            return ParsedTimes(utc, none, 0, 0, int((~missing).sum()), 0, out_of_range)
     us = _as_us(values)  # UTC for aware columns, wall time for naive ones
     far = ~missing & ((us <= _WALL_FLOOR) | (us >= _WALL_CEILING))
     if getattr(values.dt, "tz", None) is not None:
