@@ -175,9 +175,11 @@ _RUN_CHUNK = 1 << 20  # neighbours compared at a time by sorted_runs
 
 
 def journey_sums(telemetry: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
-    """``cols`` summed per journey (index ``journey``, in the frame's order; rows without one left
-    out), exact in int64 and one column at a time over :func:`journey_rows`: no grouping of the
-    journey text, and narrow bucket columns are never widened as a whole block."""
+    """``cols`` summed per journey (index ``journey`` as text, names ascending; rows without one
+    left out), integer columns exact in int64. On a frame sorted by journey (canonical telemetry)
+    one column at a time over the journeys' runs (:func:`journey_rows`): no grouping of the
+    journey text, and narrow bucket columns are never widened as a whole block; otherwise one
+    groupby."""
     rows = journey_rows(telemetry)
     if any(not isinstance(r, slice) for r in rows.values()):  # not sorted by journey: one grouping pass
         grouped = telemetry.groupby(telemetry["journey"].astype("str"), observed=True, sort=True)[list(cols)].sum()
