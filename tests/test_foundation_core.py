@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from srekit.core.errors import ConfigError, InputError
-from srekit.core.timeutil import format_duration, parse_duration
+from srekit.core.timeutil import epoch_ints, format_duration, parse_duration
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import parse_config
 from srekit.inputs.timeparse import parse_utc
@@ -173,3 +173,12 @@ def test_public_api_resolves() -> None:
         assert getattr(srekit, name) is not None, name
     with pytest.raises(AttributeError):
         _ = srekit.no_such_thing  # type: ignore[attr-defined]
+
+
+def test_epoch_ints_read_the_stamps_in_place_when_held_in_the_unit() -> None:
+    s = pd.Series(pd.to_datetime(["2024-01-01T00:00:01Z", None], utc=True).as_unit("us"))
+    got = epoch_ints(s)
+    assert got.tolist() == [1_704_067_201_000_000, np.iinfo(np.int64).min]
+    assert np.shares_memory(got, pd.DatetimeIndex(s).asi8)  # no copy of a 26 M-row column
+    assert epoch_ints(s, "ns")[0] == 1_704_067_201_000_000_000 and epoch_ints(s, "s")[0] == 1_704_067_201
+    assert epoch_ints(s.dt.tz_convert("Asia/Kolkata"))[0] == got[0]  # aware stamps: UTC

@@ -34,11 +34,13 @@ def test_smallest_spacing_equals_the_distinct_stamps(monkeypatch: pytest.MonkeyP
         if n and rng.random() < 0.3:
             stamps.iloc[int(rng.integers(0, n))] = pd.NaT
         want = _reference(stamps)
-        assert iv.smallest_spacing(stamps) == want
-        assert grid_interval(stamps) == (want or pd.Timedelta(minutes=1))
-        assert infer_interval(pd.DataFrame({"interval_start": stamps})) == (want or pd.Timedelta(minutes=1))
-        got = iv.infer(stamps)
-        assert (got.length, got.source) == ((want, "inferred") if want is not None else (iv.ASSUMED, "assumed"))
+        for unit in ("s", "ms", "us", "ns"):  # read in the unit held (whole seconds here: the same spacing)
+            held = stamps.astype(f"datetime64[{unit}, UTC]")
+            assert iv.smallest_spacing(held) == want
+            assert grid_interval(held) == (want or pd.Timedelta(minutes=1))
+            assert infer_interval(pd.DataFrame({"interval_start": held})) == (want or pd.Timedelta(minutes=1))
+            got = iv.infer(held)
+            assert (got.length, got.source) == ((want, "inferred") if want is not None else (iv.ASSUMED, "assumed"))
 
 
 def test_hand_checked_spacings() -> None:

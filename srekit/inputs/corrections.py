@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.core.errors import ConfigError
+from srekit.core.timeutil import epoch_ints
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import Correction, ServiceConfig
 
@@ -162,7 +163,7 @@ def expand(
 def _owner(stamps: pd.Series, journeys: pd.Series, windows: tuple[Window, ...]) -> np.ndarray:
     """Per row: the index of the correction whose window holds it (start ≤ t < end, same
     journey), −1 for none."""
-    t = pd.DatetimeIndex(stamps).as_unit("us").asi8
+    t = epoch_ints(stamps)
     owner = np.full(len(t), -1, dtype=np.int64)
     j = journeys.to_numpy()
     for w in windows:
@@ -231,7 +232,7 @@ def clear_windows(telemetry: pd.DataFrame | None, windows: tuple[Window, ...]) -
 
 def in_windows(stamps: pd.DatetimeIndex, windows: Iterable[Window]) -> np.ndarray:
     """Whether each of ``stamps`` lies inside one of ``windows`` (start ≤ t < end)."""
-    t = pd.DatetimeIndex(stamps).as_unit("us").asi8
+    t = epoch_ints(stamps)
     hit = np.zeros(len(t), dtype=bool)
     for w in windows:
         hit |= (t >= w.start.value // 1000) & (t < w.end.value // 1000)

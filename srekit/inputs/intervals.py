@@ -11,13 +11,13 @@ three-hour row. Every report states which of these it was (docs/inputs.md, "Inte
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
 
 from srekit.core.errors import input_error
-from srekit.core.timeutil import duration_words
+from srekit.core.timeutil import duration_words, epoch_ints
 
 #: Where an interval length came from.
 IntervalSource = Literal["service.yaml", "file", "aggregation", "prometheus", "inferred", "assumed"]
@@ -66,13 +66,16 @@ class Interval:
 _SPACING_CHUNK = 1 << 20
 
 
-Unit = Literal["us", "ns"]
+Unit = Literal["s", "ms", "us", "ns"]
 
 
-def _stamps_us(stamps: pd.Series | pd.Index, unit: Unit = "us") -> np.ndarray:
-    """The stamps as int64 in ``unit``, NaT left out (a view of a column already in ``unit``)."""
+def stamp_ints(stamps: pd.Series | pd.Index, unit: Unit | None = "us") -> tuple[np.ndarray, Unit]:
+    """The stamps as int64 in ``unit`` (None: the unit they are held in, no copy), NaT left out,
+    and that unit."""
     index = pd.DatetimeIndex(stamps)
-    return (index.dropna() if index.hasnans else index).as_unit(unit).asi8
+    index = index.dropna() if index.hasnans else index
+    held = cast(Unit, index.unit)
+    return epoch_ints(index, unit or held), unit or held
 
 
 def _distinct_spacings(arr: np.ndarray) -> np.ndarray:
@@ -87,12 +90,13 @@ def _distinct_spacings(arr: np.ndarray) -> np.ndarray:
     return d[d > 0]
 
 
-def smallest_spacing(stamps: pd.Series | pd.Index, unit: Unit = "us") -> pd.Timedelta | None:
+def smallest_spacing(stamps: pd.Series | pd.Index, unit: Unit | None = None) -> pd.Timedelta | None:
     """The smallest positive spacing between the distinct stamps (None with fewer than two), read
     ``_SPACING_CHUNK`` stamps at a time: stamps in time order (one journey) are compared with
     their neighbours; others (journeys one after another) go through :func:`_distinct_spacings`.
-    Memory follows the distinct stamps, not a sorted copy of every row and its differences."""
-    arr = _stamps_us(stamps, unit)
+    Memory follows the distinct stamps, not a sorted copy of every row and its differences.
+    ``unit``: the resolution compared (None: the stamps' own, read in place)."""
+    arr, unit = stamp_ints(stamps, unit)
     best: int | None = None
     for lo in range(0, max(arr.size - 1, 0), _SPACING_CHUNK):
         d = np.diff(arr[lo : lo + _SPACING_CHUNK + 1])
@@ -112,7 +116,7 @@ def infer(stamps: pd.Series | pd.Index, *, rule: Literal["smallest", "median"] =
     if rule == "smallest":
         found = smallest_spacing(stamps)
         return Interval(ASSUMED, "assumed") if found is None else Interval(found, "inferred")
-    arr = _stamps_us(stamps)
+    arr, _ = stamp_ints(stamps)
     d = np.diff(arr)
     if d.size and d.min() <= 0:  # not strictly in time order already
         del d

@@ -519,7 +519,7 @@ def _sli_grid(
 def infer_interval(df: pd.DataFrame) -> pd.Timedelta:
     """The aggregation interval: the smallest positive spacing of interval_start (1 min if
     there is nothing to infer from)."""
-    return smallest_spacing(df["interval_start"], "ns") or pd.Timedelta(minutes=1)
+    return smallest_spacing(df["interval_start"]) or pd.Timedelta(minutes=1)
 
 
 def burn_rate(bad: float | np.ndarray, total: float | np.ndarray, target: float) -> np.ndarray:

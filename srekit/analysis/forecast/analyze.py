@@ -20,6 +20,7 @@ from srekit.core.questions import OpenQuestion
 from srekit.core.spec import SLOSpec
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
+from srekit.inputs.intervals import stamp_ints
 
 SECTION = "error_budget_policy"
 #: Fewest days of telemetry a forecast resamples: fewer whole days would replay the same one or two
@@ -149,8 +150,7 @@ _DAY_CHUNK = 1 << 20
 
 def _days_of(telemetry: pd.DataFrame) -> int:
     """Calendar days (UTC) the telemetry touches."""
-    stamps = pd.DatetimeIndex(telemetry["interval_start"]).as_unit("us")
-    us = (stamps.dropna() if stamps.hasnans else stamps).asi8
+    us, _ = stamp_ints(telemetry["interval_start"])
     days: set[int] = set()
     for lo in range(0, us.size, _DAY_CHUNK):  # a chunk at a time: no day number per row in memory
         days.update(np.unique(us[lo : lo + _DAY_CHUNK] // _DAY_US).tolist())  # floor: days before 1970 too

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from srekit.core.limits import DEFAULT_LIMITS, check_limit
-from srekit.core.timeutil import format_duration, parse_duration
+from srekit.core.timeutil import epoch_ints, format_duration, parse_duration
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
 
@@ -332,7 +332,7 @@ def journey_grids(telemetry: pd.DataFrame, settings: GridSettings | None = None)
     settings = settings or GridSettings()
     les = tm.le_columns(telemetry)
     edges = np.array([tm.parse_edge(c) for c in les])
-    stamps = pd.DatetimeIndex(telemetry["interval_start"]).as_unit("us").asi8
+    stamps = epoch_ints(telemetry["interval_start"])
     counts, buckets = telemetry[tm.COUNTS], telemetry[les]
     out: dict[str, JourneyGrid] = {}
     for name, rows in journey_rows(telemetry).items():
@@ -373,7 +373,7 @@ def journey_grid(
         les, edges = [les[i] for i in keep], edges[keep]
     elif sli != "latency":
         les, edges = [], edges[:0]
-    stamps = pd.DatetimeIndex(telemetry["interval_start"]).as_unit("us").asi8[mask]
+    stamps = epoch_ints(telemetry["interval_start"])[mask]
     counts = np.column_stack([telemetry[c].to_numpy(dtype=np.int64)[mask] for c in tm.COUNTS])
     buckets = _bucket_rows(telemetry[les])[mask]
     return _grid_of(journey, stamps, (counts, buckets), edges, settings or GridSettings())
