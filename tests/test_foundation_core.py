@@ -180,5 +180,7 @@ def test_epoch_ints_read_the_stamps_in_place_when_held_in_the_unit() -> None:
     got = epoch_ints(s)
     assert got.tolist() == [1_704_067_201_000_000, np.iinfo(np.int64).min]
     assert np.shares_memory(got, pd.DatetimeIndex(s).asi8)  # no copy of a 26 M-row column
+    with pytest.raises(ValueError, match="read-only"):
+        got[0] = 0  # never a write into the caller's frame
     assert epoch_ints(s, "ns")[0] == 1_704_067_201_000_000_000 and epoch_ints(s, "s")[0] == 1_704_067_201
     assert epoch_ints(s.dt.tz_convert("Asia/Kolkata"))[0] == got[0]  # aware stamps: UTC

@@ -86,3 +86,11 @@ def test_journey_sums_equal_a_groupby_in_any_row_order(order: str) -> None:
     assert (got["total"].dtype, got["le_10"].dtype) == (np.dtype(np.int64), np.dtype(np.int64))
     assert got["total"].tolist() == want["total"].tolist() and got["le_10"].tolist() == want["le_10"].tolist()
     assert np.allclose(got["share"], want["share"])
+
+
+def test_sub_microsecond_spacing_is_read_as_each_rule_always_read_it() -> None:
+    """ns stamps 1.5 µs apart: the telemetry interval (``infer_interval``) in ns, the grids'
+    interval (``grid_interval``, ``infer``) in whole µs, as they always were."""
+    stamps = pd.Series(pd.to_datetime(1_704_067_200_000_000_000 + np.array([0, 1500, 3000]), unit="ns", utc=True))
+    assert infer_interval(pd.DataFrame({"interval_start": stamps})) == pd.Timedelta(1500, unit="ns")
+    assert grid_interval(stamps) == pd.Timedelta(1, unit="us") and iv.infer(stamps).length == pd.Timedelta(1, unit="us")

@@ -71,7 +71,10 @@ def utc_series(values: pd.Series) -> pd.Series:
 
 def epoch_ints(stamps: pd.Series | pd.Index, unit: Literal["s", "ms", "us", "ns"] = "us") -> np.ndarray:
     """The stamps as int64 counts of ``unit`` since the epoch (UTC for aware stamps, NaT as the
-    smallest int64), one per row: a view when they are held in ``unit`` already (pandas'
-    ``as_unit`` copies even to the unit it has: 200 MB for 26 M stamps)."""
+    smallest int64), one per row, read-only: a view when they are held in ``unit`` already
+    (pandas' ``as_unit`` copies even to the unit it has: 200 MB for 26 M stamps), so a write
+    into it fails instead of changing the caller's frame."""
     index = pd.DatetimeIndex(stamps)
-    return (index if index.unit == unit else index.as_unit(unit)).asi8
+    out = (index if index.unit == unit else index.as_unit(unit)).asi8.view()
+    out.flags.writeable = False
+    return out

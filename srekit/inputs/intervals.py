@@ -114,7 +114,7 @@ def infer(stamps: pd.Series | pd.Index, *, rule: Literal["smallest", "median"] =
     telemetry, where a gap is missing rows), or the median one (gauge series, robust to DST
     repeats and clock jumps). One distinct stamp: :data:`ASSUMED`, marked ``assumed``."""
     if rule == "smallest":
-        found = smallest_spacing(stamps)
+        found = smallest_spacing(stamps, "us")
         return Interval(ASSUMED, "assumed") if found is None else Interval(found, "inferred")
     arr, _ = stamp_ints(stamps)
     d = np.diff(arr)

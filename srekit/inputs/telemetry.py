@@ -518,7 +518,7 @@ def _sli_grid(
 
 def infer_interval(df: pd.DataFrame) -> pd.Timedelta:
     """The aggregation interval: the smallest positive spacing of interval_start (1 min if
-    there is nothing to infer from)."""
+    there is nothing to infer from), exact in the unit the stamps are held in (ns at most)."""
     return smallest_spacing(df["interval_start"]) or pd.Timedelta(minutes=1)
 
 

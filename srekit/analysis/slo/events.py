@@ -31,8 +31,8 @@ def series_interval(stamps: pd.Series) -> pd.Timedelta:
 
 def grid_interval(stamps: pd.Series | pd.Index) -> pd.Timedelta:
     """The aggregation interval: the smallest positive spacing of the stamps (1 min when
-    there is nothing to infer from). Same rule as ``telemetry.infer_interval``."""
-    return smallest_spacing(stamps) or pd.Timedelta(minutes=1)
+    there is nothing to infer from), in whole µs. Same rule as ``telemetry.infer_interval``."""
+    return smallest_spacing(stamps, "us") or pd.Timedelta(minutes=1)
 
 
 def usable_series(series: pd.DataFrame, journey: str) -> pd.DataFrame:
