@@ -174,24 +174,6 @@ def journey_rows(telemetry: pd.DataFrame) -> dict[str, slice | np.ndarray]:
 _RUN_CHUNK = 1 << 20  # neighbours compared at a time by sorted_runs
 
 
-def journey_sums(telemetry: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
-    """``cols`` summed per journey (index ``journey`` as text, names ascending; rows without one
-    left out), integer columns exact in int64. On a frame sorted by journey (canonical telemetry)
-    one column at a time over the journeys' runs (:func:`journey_rows`): no grouping of the
-    journey text, and narrow bucket columns are never widened as a whole block; otherwise one
-    groupby."""
-    rows = journey_rows(telemetry)
-    if any(not isinstance(r, slice) for r in rows.values()):  # not sorted by journey: one grouping pass
-        grouped = telemetry.groupby(telemetry["journey"].astype("str"), observed=True, sort=True)[list(cols)].sum()
-        return grouped.astype({c: np.int64 for c in cols if grouped[c].dtype.kind in "iub"})
-    sums = {}
-    for c in cols:
-        values = telemetry[c].to_numpy()
-        exact = np.int64 if values.dtype.kind in "iub" else None  # counts exact in int64, others as they are
-        sums[c] = np.array([values[r].sum(dtype=exact) for r in rows.values()], dtype=exact)
-    return pd.DataFrame(sums, index=pd.Index(list(rows), name="journey", dtype="str"))
-
-
 def sorted_runs(journey: pd.Series) -> dict[str, slice] | None:
     """Each name's slice when ``journey`` (Arrow-backed text, no empty cell) holds every name in
     one run and the runs in ascending name order; else None."""
@@ -220,6 +202,24 @@ def sorted_runs(journey: pd.Series) -> dict[str, slice] | None:
     run_names = [str(x) for x in names.take(pa.array(first)).to_pylist()]
     ends = [*first[1:].tolist(), n]
     return {name: slice(int(b), int(e)) for name, b, e in zip(run_names, first.tolist(), ends, strict=True)}
+
+
+def journey_sums(telemetry: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
+    """``cols`` summed per journey (index ``journey`` as text, names ascending; rows without one
+    left out), integer columns exact in int64. On a frame sorted by journey (canonical telemetry)
+    one column at a time over the journeys' runs (:func:`sorted_runs`): no grouping of the
+    journey text, and narrow bucket columns are never widened as a whole block; otherwise one
+    groupby."""
+    rows = sorted_runs(telemetry["journey"])
+    if rows is None:  # not sorted by journey (or not Arrow text): one grouping pass
+        grouped = telemetry.groupby(telemetry["journey"].astype("str"), observed=True, sort=True)[list(cols)].sum()
+        return grouped.astype({c: np.int64 for c in cols if grouped[c].dtype.kind in "iub"})
+    sums = {}
+    for c in cols:
+        values = telemetry[c].to_numpy()
+        exact = np.int64 if values.dtype.kind in "iub" else None  # counts exact in int64, others as they are
+        sums[c] = np.array([values[r].sum(dtype=exact) for r in rows.values()], dtype=exact)
+    return pd.DataFrame(sums, index=pd.Index(list(rows), name="journey", dtype="str"))
 
 
 def label_columns(df: pd.DataFrame) -> list[str]:

@@ -7,8 +7,9 @@ import numpy as np
 import pandas as pd
 
 from srekit.analysis.incidents.log import to_us
-from srekit.analysis.slo.grid import GridSettings, journey_grid, journey_rows
+from srekit.analysis.slo.grid import GridSettings, journey_grid
 from srekit.core.spec import SLOSpec
+from srekit.inputs import telemetry as tm
 
 
 def journey_step(telemetry: pd.DataFrame, journey: str) -> pd.Timedelta:
@@ -54,7 +55,7 @@ class SliCounts:
         key = (spec.journey, spec.sli, spec.threshold_ms)
         if key not in self._memo:
             if self._rows is None:
-                self._rows = journey_rows(self.telemetry)
+                self._rows = tm.journey_rows(self.telemetry)
             rows = self._rows.get(spec.journey)
             part = self.telemetry.iloc[rows] if rows is not None else self.telemetry.iloc[:0]
             grid = journey_grid(part, spec.journey, spec.sli, spec.threshold_ms, self.settings)

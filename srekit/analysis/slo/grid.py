@@ -335,13 +335,10 @@ def journey_grids(telemetry: pd.DataFrame, settings: GridSettings | None = None)
     stamps = epoch_ints(telemetry["interval_start"])
     counts, buckets = telemetry[tm.COUNTS], telemetry[les]
     out: dict[str, JourneyGrid] = {}
-    for name, rows in journey_rows(telemetry).items():
+    for name, rows in tm.journey_rows(telemetry).items():
         vals = counts.iloc[rows].to_numpy(np.int64), _bucket_rows(buckets.iloc[rows])
         out[name] = _grid_of(name, stamps[rows], vals, edges, settings)
     return out
-
-
-journey_rows = tm.journey_rows  # the rows of each journey: slices on canonical telemetry
 
 
 def _bucket_rows(buckets: pd.DataFrame) -> np.ndarray:
