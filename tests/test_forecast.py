@@ -198,6 +198,22 @@ def test_shared_sli_counts_change_nothing() -> None:
     assert fit_model(tel, inc, SPEC, counts=counts) == fit_model(tel, inc, SPEC)
 
 
+def test_sli_counts_keep_the_last_few_slos_only() -> None:
+    """Hundreds of SLOs: SliCounts holds at most KEEP grids (not one per SLO through the whole
+    report), the recently used ones shared, the others measured again with the same result."""
+    tel, _ = _history()
+    counts = SliCounts(tel)
+    specs = [SLOSpec(f"l{t}", "checkout", "latency", 0.98, threshold_ms=float(t)) for t in range(100, 100 + 3 * 16)]
+    first = [counts(s) for s in specs]
+    assert len(counts._memo) == SliCounts.KEEP < len(specs)
+    assert counts(specs[-1]) is first[-1]  # kept: shared
+    again = counts(specs[0])  # dropped: measured again, the same counts
+    assert again is not first[0]
+    pd.testing.assert_frame_equal(again, first[0])
+    pd.testing.assert_frame_equal(again, sli_counts(tel, "checkout", "latency", threshold_ms=100.0))
+    assert counts(specs[-1]) is first[-1] and len(counts._memo) == SliCounts.KEEP
+
+
 def test_daily_sums_equal_the_groupby_by_floored_day() -> None:
     rng = np.random.default_rng(1)
     for idx in (
@@ -223,6 +239,8 @@ def test_latency_slo_and_missing_inputs() -> None:
     f = forecast_budget(tel, inc, (lat,), CFG, rng=np.random.default_rng(0), runs=1000)
     # background alone burns half the budget (1% bad of a 2% budget); no latency incidents
     assert f.per_slo[0].consumed_quantiles()["p50"] == pytest.approx(0.5, rel=0.05)
+    kept = f.per_slo[0].consumed  # one value per run, not a view holding every run's every day
+    assert kept.shape == (1000,) and (kept.base is None or kept.base.nbytes == kept.nbytes)
     none = forecast_budget(None, inc, (lat,), CFG, rng=np.random.default_rng(0))
     assert none.per_slo == () and [q.topic for q in none.open_questions] == ["forecast_inputs"]
     no_inc = forecast_budget(tel, None, (SPEC,), CFG, rng=np.random.default_rng(0), runs=1000)

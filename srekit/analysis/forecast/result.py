@@ -130,7 +130,7 @@ class BudgetForecast:
 def summarize(spec: SLOSpec, model: BurnModel, sim: Simulation) -> SLOForecast:
     """Exhaustion probability, day of exhaustion, consumption quantiles and fan of a run."""
     cum = sim.cumulative
-    final = cum[:, -1]
+    final = cum[:, -1].copy()  # kept in the result: a view would keep every run's every day (runs × days)
     exhausted = final >= 1.0
     day = np.argmax(cum >= 1.0, axis=1) + 1
     fan = pd.DataFrame(

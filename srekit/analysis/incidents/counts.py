@@ -3,6 +3,8 @@ and forecast sections."""
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 import pandas as pd
 
@@ -38,13 +40,18 @@ class SliCounts:
     :func:`srekit.analysis.forecast.fit.fit_model` read them: the journey's grid on its own
     interval (:func:`srekit.analysis.slo.grid.journey_grid`: the smallest spacing of its stamps,
     empty intervals as zero rows, long empty runs skipped as ``settings`` says; readers count
-    time from the stamps, not the rows). Computed on first use per (journey, SLI, threshold) and
-    kept, so sections measuring the same SLIs share them; callers must not modify the frames."""
+    time from the stamps, not the rows). Computed on first use per (journey, SLI, threshold); the
+    last :attr:`KEEP` are kept, so the sections of a service with a few SLOs measure each once,
+    and a service with hundreds of SLOs does not hold a grid per SLO (3 MB each over 90 days at
+    1 minute) through the whole report. Callers must not modify the frames."""
+
+    #: SLI count frames kept (least recently used dropped first).
+    KEEP = 16
 
     def __init__(self, telemetry: pd.DataFrame, settings: GridSettings | None = None) -> None:
         self.telemetry = telemetry
         self.settings = settings or GridSettings()
-        self._memo: dict[tuple[str, str, float | None], pd.DataFrame] = {}
+        self._memo: OrderedDict[tuple[str, str, float | None], pd.DataFrame] = OrderedDict()
         self._rows: dict[str, slice | np.ndarray] | None = None  # journey_rows, on first use
 
     def __call__(self, spec: SLOSpec) -> pd.DataFrame:
@@ -53,11 +60,15 @@ class SliCounts:
         if spec.sli == "latency" and spec.threshold_ms is None:
             raise ValueError("a latency SLI needs threshold_ms")
         key = (spec.journey, spec.sli, spec.threshold_ms)
-        if key not in self._memo:
-            if self._rows is None:
-                self._rows = tm.journey_rows(self.telemetry)
-            rows = self._rows.get(spec.journey)
-            part = self.telemetry.iloc[rows] if rows is not None else self.telemetry.iloc[:0]
-            grid = journey_grid(part, spec.journey, spec.sli, spec.threshold_ms, self.settings)
-            self._memo[key] = _empty() if grid is None else grid.events(spec.sli, spec.threshold_ms)
-        return self._memo[key]
+        if key in self._memo:
+            self._memo.move_to_end(key)
+            return self._memo[key]
+        if self._rows is None:
+            self._rows = tm.journey_rows(self.telemetry)
+        rows = self._rows.get(spec.journey)
+        part = self.telemetry.iloc[rows] if rows is not None else self.telemetry.iloc[:0]
+        grid = journey_grid(part, spec.journey, spec.sli, spec.threshold_ms, self.settings)
+        self._memo[key] = counts = _empty() if grid is None else grid.events(spec.sli, spec.threshold_ms)
+        if len(self._memo) > self.KEEP:
+            self._memo.popitem(last=False)
+        return counts
