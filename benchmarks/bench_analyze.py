@@ -14,14 +14,15 @@ default (``srekit.inputs.sparse_telemetry``), from the same draws: the same coun
 Poisson traffic with a daily cycle, bucket counts multinomial from a lognormal latency per
 journey, errors binomial; journeys named ``journey-000`` …; ``service.yaml`` names the telemetry
 and a 28-day window only, as a new user's first run (the analysis proposes SLOs for the top
-journeys by traffic; overview, incidents and forecast read every journey).
+journeys by traffic; overview, incidents and forecast read every journey), and for 200 × 24 also
+every journey (an availability and a latency SLO each: 400 SLOs).
 
 Each case runs ``srekit analyze --config service.yaml --out DIR`` as a whole process from a
 small parent (peak RSS from ``os.wait4``, see bench_aggregate.SPAWN), medians of
 ``SREKIT_BENCH_RUNS`` (default 3) runs; ``SREKIT_BENCH_BEFORE`` adds the same command run from
 another srekit source tree, interleaved (one that reads the sparse layout: 7574458 or later), on cases
-up to ``SREKIT_BENCH_BEFORE_CELLS`` journeys × edges. ``SREKIT_BENCH_CASES`` (``journeys:edges,...``) narrows
-a run.
+up to ``SREKIT_BENCH_BEFORE_CELLS`` journeys × edges. ``SREKIT_BENCH_CASES``
+(``journeys:edges[:layout[:named]],...``, e.g. ``200:24:sparse:all``) narrows a run.
 """
 
 from __future__ import annotations
@@ -46,18 +47,23 @@ BEFORE = os.environ.get("SREKIT_BENCH_BEFORE")
 DAYS = 90
 T0_US = int(np.datetime64("2026-01-01T00:00:00", "us").astype(np.int64))
 CLI = "import sys; from srekit.cli import main; sys.exit(main())"
-#: (journeys, edges, file layout, goal seconds, goal peak RSS MB): the wide file, and the sparse one
-#: ``srekit aggregate`` writes by default (the same counts)
+#: (journeys, edges, file layout, goal seconds, goal peak RSS MB, journeys named in service.yaml):
+#: the wide file, and the sparse one ``srekit aggregate`` writes by default (the same counts); no
+#: journey named (the analysis picks the critical ones), or every journey with the two SLOs the
+#: analysis proposes (a team that configured all of them: 400 SLOs on 200 journeys)
 CASES = [
-    (20, 140, "wide", 10.0, 1500.0),
-    (20, 140, "sparse", 10.0, 1500.0),
-    (20, 11, "wide", None, None),
-    (200, 24, "wide", 60.0, 2000.0),
-    (200, 24, "sparse", 60.0, 2000.0),
+    (20, 140, "wide", 10.0, 1500.0, "none"),
+    (20, 140, "sparse", 10.0, 1500.0, "none"),
+    (20, 11, "wide", None, None, "none"),
+    (200, 24, "wide", 60.0, 2000.0, "none"),
+    (200, 24, "sparse", 60.0, 2000.0, "none"),
+    (200, 24, "sparse", None, None, "all"),
 ]
 #: The "before" tree runs on cases of at most this many journeys × edges (``SREKIT_BENCH_BEFORE_CELLS``):
 #: an older tree may not fit beside other work on a shared machine (8997e11 held the telemetry
 #: twice while loading: 20 × 140 peaked at 6.8 GB, 200 × 24 would need ≈ 11 GB).
+#: What the table says of the journeys named in service.yaml.
+NAMED = {"none": "", "all": ", every journey named (400 SLOs)"}
 BEFORE_CELLS = int(os.environ.get("SREKIT_BENCH_BEFORE_CELLS", str(20 * 140)))
 
 
@@ -122,16 +128,19 @@ def generate(folder: Path, journeys: int, n_edges: int, layout: str = "wide", se
     return folder / "service.yaml"
 
 
-def config(journeys: int, n_edges: int, layout: str = "wide") -> Path:
+def config(journeys: int, n_edges: int, layout: str = "wide", named: str = "none") -> Path:
     folder = (
         CACHE / f"tel_{journeys}j_{n_edges}e_{DAYS}d"
         if layout == "wide"
         else CACHE / f"tel_{journeys}j_{n_edges}e_{DAYS}d_{layout}"
     )
-    cfg = folder / "service.yaml"
     if not (folder / "telemetry.parquet").exists():
         generate(folder, journeys, n_edges, layout)
-    cfg.write_text("service: bench\ndata:\n  telemetry: telemetry.parquet\nslo:\n  window: 28d\n")
+    text = "service: bench\ndata:\n  telemetry: telemetry.parquet\nslo:\n  window: 28d\n"
+    if named == "all":  # every journey critical: an availability and a latency SLO each, as proposed
+        text += "journeys:\n" + "".join(f"  - name: journey-{j:03d}\n" for j in range(journeys))
+    cfg = folder / ("service.yaml" if named == "none" else f"service_{named}.yaml")
+    cfg.write_text(text)
     return cfg
 
 
@@ -155,16 +164,17 @@ def _report(folder: Path) -> object:
     return strip(json.loads((folder / "report.json").read_text()))
 
 
-def _cases() -> list[tuple[int, int, str, float | None, float | None]]:
-    text = os.environ.get("SREKIT_BENCH_CASES")  # journeys:edges[:layout],...
+def _cases() -> list[tuple[int, int, str, float | None, float | None, str]]:
+    text = os.environ.get("SREKIT_BENCH_CASES")  # journeys:edges[:layout[:named]],...
     if not text:
         return list(CASES)
     wanted = [part.split(":") for part in text.split(",")]
-    return [c for c in CASES if any([str(c[0]), str(c[1])] == w[:2] and (len(w) < 3 or w[2] == c[2]) for w in wanted)]
+    key = lambda c: [str(c[0]), str(c[1]), c[2], c[5]]  # noqa: E731
+    return [c for c in CASES if any(key(c)[: len(w)] == w for w in wanted)]
 
 
-def run_case(spawn: str, journeys: int, n_edges: int, layout: str, out: Path) -> dict[str, object]:
-    cfg = config(journeys, n_edges, layout)
+def run_case(spawn: str, journeys: int, n_edges: int, layout: str, named: str, out: Path) -> dict[str, object]:
+    cfg = config(journeys, n_edges, layout, named)
     srekit = str(Path(sys.executable).with_name("srekit"))
     plan = {"srekit": ([srekit, "analyze", "--config", str(cfg), "--out", str(out / "a")], None)}
     if BEFORE and journeys * n_edges <= BEFORE_CELLS:
@@ -197,8 +207,8 @@ def main() -> str:
         "|---|---:|---:|---:|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory(prefix="srekit-bench-analyze-") as tmp:
-        for journeys, n_edges, layout, goal_s, goal_mb in _cases():
-            r = run_case(spawn, journeys, n_edges, layout, Path(tmp))
+        for journeys, n_edges, layout, goal_s, goal_mb, named in _cases():
+            r = run_case(spawn, journeys, n_edges, layout, named, Path(tmp))
             med, runs, load = r["median"], r["runs"], r["load"]
             assert isinstance(med, dict) and isinstance(runs, dict) and isinstance(load, list)
             s, b = med["srekit"], med.get("before")
@@ -212,7 +222,8 @@ def main() -> str:
             same = "–" if r["same"] is None else ("yes" if r["same"] else "**no**")
             walls = ", ".join(f"{x['wall']:.1f}" for x in runs["srekit"])
             lines.append(
-                f"| {journeys} journeys × {n_edges} edges, {layout} file | {journeys * DAYS * 1440:,} | {cell(s)} "
+                f"| {journeys} journeys × {n_edges} edges, {layout} file{NAMED[named]} | {journeys * DAYS * 1440:,} "
+                f"| {cell(s)} "
                 f"| {cell(b)} | {goal} | {met} | {same} | {load[0]:.1f}–{load[1]:.1f} | {walls} |"
             )
             print(lines[-1], flush=True)
