@@ -39,6 +39,9 @@ def with_(**changes: Any) -> dict[str, Any]:
         (with_(journeys=[{"name": "a"}, "a"]), r"appear more than once"),
         (with_(journeys=[{"name": "x" * 300}]), r"journeys\[0\]\.name: a name has at most 128"),
         (with_(journeys=[{"name": "a\nb"}]), r"control characters"),
+        (with_(journeys=[{"name": "a\x85b"}]), r"control characters or line breaks"),  # NEL: YAML folds it
+        (with_(journeys=[{"name": "a\u2028b"}]), r"control characters or line breaks"),
+        (with_(service="svc\x9b"), r"control characters or line breaks"),  # a C1 control
         (with_(slo={"window": "0d"}), r"slo\.window: a duration must be positive"),
         (with_(slo={"window": 28}), r"slo\.window: a duration is text"),
         (with_(slo={"targets": []}), r"slo\.targets: .*at least 1"),

@@ -25,7 +25,7 @@ from safety import md_plain, md_problems, md_tokens
 from srekit.core.errors import SrekitError
 from srekit.core.escape import html_text, md_code, md_fence, md_text, printable
 from srekit.core.files import FORMULA_PREFIXES, csv_text, inside, neutralize, safe_file_name
-from srekit.exports.prometheus import template_text
+from srekit.exports.prometheus import dump_yaml, dump_yaml_all, template_text
 from srekit.inputs.promql import quote
 
 #: Text built from the pieces that make syntax in some format, and any other character.
@@ -137,7 +137,9 @@ def test_safe_file_name_examples(tmp_path: Path) -> None:
             inside(tmp_path, bad)
 
 
-LABEL_VALUES = [*CORPUS.values(), *CONTROL.values(), 'a"b\\c', "}", "{", "\\", "é\u202e", "x\ny"]
+#: YAML 1.1 line breaks besides LF and CR (a plain or single-quoted scalar folds NEL to a space) and C1 controls.
+BREAKS = ["a\x85b", "NEL\x85 two spaces", "line\u2028separator", "para\u2029graph", "c1 \x9b[31m csi", "\x85"]
+LABEL_VALUES = [*CORPUS.values(), *CONTROL.values(), 'a"b\\c', "}", "{", "\\", "é\u202e", "x\ny", *BREAKS]
 
 
 def _promtool_round_trip(
@@ -159,13 +161,13 @@ def _promtool_round_trip(
         }
         for i, v in enumerate(values)
     ]
-    (tmp_path / "r.yml").write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": rules}]}, allow_unicode=True))
+    (tmp_path / "r.yml").write_text(dump_yaml({"groups": [{"name": "g", "rules": rules}]}))
     doc = {
         "rule_files": ["r.yml"],
         "evaluation_interval": "1m",
         "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": expected}],
     }
-    (tmp_path / "t.yml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    (tmp_path / "t.yml").write_text(dump_yaml(doc))
     promtool = require_tool("promtool")
     return subprocess.run([promtool, "test", "rules", "t.yml"], cwd=tmp_path, capture_output=True, text=True)
 
@@ -174,6 +176,22 @@ def test_quote_and_template_text_round_trip_through_promtool(tmp_path: Path) -> 
     values = [v for v in LABEL_VALUES if "\x00" not in v]  # Prometheus label values are NUL-free UTF-8
     done = _promtool_round_trip(tmp_path, values)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_yaml_text_reads_back_as_written() -> None:
+    """The rules, tests and OpenSLO files' YAML: every hostile value, line breaks PyYAML would
+    fold (NEL as a space) included, reads back unchanged."""
+    doc = {"values": LABEL_VALUES, "by": {v: v for v in LABEL_VALUES}}
+    assert yaml.safe_load(dump_yaml(doc)) == doc
+    assert list(yaml.safe_load_all(dump_yaml_all([doc, {"x": BREAKS}]))) == [doc, {"x": BREAKS}]
+    assert yaml.safe_load(yaml.safe_dump(doc, allow_unicode=True)) != doc  # PyYAML alone folds NEL
+
+
+def test_quote_leaves_no_control_character_or_line_break() -> None:
+    """A quoted value is one line of printable text: a YAML writer or a split into lines keeps it whole."""
+    for v in LABEL_VALUES:
+        q = quote(v)
+        assert q.splitlines() == [q] and printable(q) == q and "\u2028" not in q, repr(v)
 
 
 def test_the_promtool_round_trip_fails_without_escaping(tmp_path: Path) -> None:

@@ -25,13 +25,13 @@ from srekit.exports.dashboard_check import (
     promtool_problems,
     record_problems,
 )
-from srekit.exports.grafana import ServiceSLOs, dashboard_text, overview_dashboard, service_dashboard
+from srekit.exports.grafana import ALL_VALUE, ServiceSLOs, dashboard_text, overview_dashboard, service_dashboard
 from srekit.exports.prometheus import prometheus_rules
 from srekit.inputs.config import ServiceConfig, load_config
 from srekit.inputs.openslo import read_openslo_specs
 
 GOLDEN = ROOT / "tests/golden/samples/rules"
-ALL = {"journey": ".*", "service": ".*"}
+ALL = {"journey": ALL_VALUE, "service": ".*"}
 
 
 @functools.cache

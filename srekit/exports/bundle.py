@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
 from srekit.analysis.alerting.policy import AlertPolicy, policy_for, without_unreachable
 from srekit.analysis.alerting.runbooks import runbook_file
 from srekit.core.errors import ConfigError
@@ -20,6 +18,7 @@ from srekit.exports.prometheus import (
     RULES_FILE,
     TESTS_FILE,
     dump_yaml,
+    dump_yaml_all,
     prometheus_rules,
     promtool_tests,
 )
@@ -111,7 +110,7 @@ def openslo_files(policies: Sequence[AlertPolicy], config: ServiceConfig) -> lis
     return [
         (
             f"openslo/{openslo_file(policy)}",
-            yaml.safe_dump_all(openslo_documents(policy, config), sort_keys=False, allow_unicode=True, width=1000),
+            dump_yaml_all(openslo_documents(policy, config)),
         )
         for policy in policies
     ]

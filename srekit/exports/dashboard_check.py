@@ -129,9 +129,24 @@ def record_problems(
     return problems
 
 
+_GO_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.S)
+_GO_CHARS = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def _unquote(body: str) -> str:
+    """The text of a double-quoted PromQL string's body: Go's escapes decoded (the inverse of
+    :func:`srekit.inputs.promql.quote`)."""
+
+    def one(m: re.Match[str]) -> str:
+        e = m.group(1)
+        return chr(int(e[1:], 16)) if len(e) > 1 else _GO_CHARS.get(e, e)
+
+    return _GO_ESCAPE.sub(one, body)
+
+
 def _parse(selector: str) -> tuple[str, list[tuple[str, str, str]]]:
     name, _, body = selector.partition("{")
-    return name.strip(), [(k, op, v.replace('\\"', '"').replace("\\\\", "\\")) for k, op, v in _MATCHER.findall(body)]
+    return name.strip(), [(k, op, _unquote(v)) for k, op, v in _MATCHER.findall(body)]
 
 
 def _alternatives(matchers: list[tuple[str, str, str]]) -> list[list[tuple[str, str, str]]]:
@@ -148,10 +163,9 @@ def _matches(series: Mapping[str, str], name: str, matchers: Sequence[tuple[str,
         return False
     for k, op, v in matchers:
         have = series.get(k, "")
-        ok = {"=": have == v, "!=": have != v, "=~": re.fullmatch(v, have) is not None}.get(op)
-        if ok is None:
-            ok = re.fullmatch(v, have) is None
-        if not ok:
+        # only =~ and !~ read the value as a regex: "[" in a journey name is text
+        equal = have == v if op in ("=", "!=") else re.fullmatch(v, have) is not None
+        if equal != (op in ("=", "=~")):
             return False
     return True
 

@@ -45,6 +45,9 @@ from srekit.inputs.promql import exportable, quote
 
 DATASOURCE = dm.DataSourceRef(type_val="prometheus", uid="${datasource}")
 JOURNEY = 'srekit_journey=~"$journey"'
+#: The ``journey`` variable's "All": any label value, line breaks included (``.`` matches a newline
+#: only with the ``s`` flag before Prometheus 3).
+ALL_VALUE = "(?s:.*)"
 WIDTH = 24
 
 
@@ -115,7 +118,7 @@ def alert_state(svc: ServiceSLOs, policy: AlertPolicy, alerts: Sequence[str]) ->
     waiting."""
     exprs = [r["expr"] for r in alerting_rules(policy, svc.config) if r["alert"] in alerts]
     objective = f"slo:objective:ratio{_sel(svc, [policy.spec.name])}"
-    body = "\n  ".join("\nor\n".join(exprs).splitlines())
+    body = "\n  ".join("\nor\n".join(exprs).split("\n"))
     return (
         f"(\n  count without () (\n  (\n  {body}\n  )\n  and on(srekit_slo) {objective}\n  ) > bool 0\n)"
         f"\nor\n0 * {objective}"
@@ -404,7 +407,7 @@ def _variables(journeys: str) -> list[Builder[dm.VariableModel]]:
         .sort(dm.VariableSort.ALPHABETICAL_ASC)
         .multi(True)
         .include_all(True)
-        .all_value(".*")
+        .all_value(ALL_VALUE)
         .current(dm.VariableOption(text="All", value="$__all", selected=True)),
     ]
 
@@ -476,7 +479,7 @@ def overview_dashboard(services: Sequence[ServiceSLOs], title: str = "SLOs: over
         .values(",".join(s.service.replace(",", "\\,") for s in fleet))
         .multi(True)
         .include_all(True)
-        .all_value(".*")
+        .all_value(".*")  # service names hold no line break (service.yaml refuses them)
         .current(dm.VariableOption(text="All", value="$__all", selected=True))
     )
     links: list[Builder[dm.DashboardLink]] = [
@@ -517,7 +520,7 @@ def checked_service_dashboard(config: ServiceConfig, policies: Sequence[AlertPol
     if doc is None:
         return None
     rules = prometheus_rules(policies, config)
-    problems = model_problems(doc) + record_problems(dashboard_queries(doc), rules, {"journey": ".*"})
+    problems = model_problems(doc) + record_problems(dashboard_queries(doc), rules, {"journey": ALL_VALUE})
     if problems:
         raise SrekitError(
             f"the Grafana dashboard of {config.service} failed its own checks: {'; '.join(problems[:5])}. "
@@ -543,7 +546,7 @@ def check_dashboard_files(paths: Sequence[Path], promtool: str | None = None) ->
             "(apt-get install prometheus, or put the release's promtool on PATH)"
         )
     with tempfile.TemporaryDirectory() as tmp:
-        problems = promtool_problems(queries, {"journey": ".*"}, tool, Path(tmp))
+        problems = promtool_problems(queries, {"journey": ALL_VALUE}, tool, Path(tmp))
     if problems:
         raise SrekitError(f"promtool rejects dashboard queries: {'; '.join(problems[:5])}. fix: report this srekit bug")
     return f"promtool check rules: all {len(queries)} dashboard queries are valid PromQL"

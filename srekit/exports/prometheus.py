@@ -434,18 +434,43 @@ def _outage_series(
     ]
 
 
+#: Line breaks of YAML 1.1 besides ``\n`` and ``\r``: PyYAML writes a string holding one as a plain
+#: or single-quoted scalar, which a reader folds (NEL comes back as a space), unless it is
+#: double-quoted, where they are escaped (``\N``, ``\L``, ``\P``).
+_OTHER_BREAKS = frozenset("\x85\u2028\u2029")
+
+
+class _SafeDumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, text holding a YAML 1.1 line break other than ``\n`` double-quoted
+    so that it reads back as written."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        if not _OTHER_BREAKS.isdisjoint(data):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style='"')
+        return super().represent_str(data)
+
+
+class _BlockDumper(_SafeDumper):
+    """:class:`_SafeDumper` with multi-line text (expressions) as block strings."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        if "\n" in data and _OTHER_BREAKS.isdisjoint(data):
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+        return super().represent_str(data)
+
+
+_SafeDumper.add_representer(str, _SafeDumper.represent_str)
+_BlockDumper.add_representer(str, _BlockDumper.represent_str)
+
+
 def dump_yaml(doc: Any) -> str:
-    """YAML with block strings for multi-line expressions, keys in insertion order."""
+    """YAML of ``doc``, keys in insertion order, multi-line expressions as block strings."""
+    return yaml.dump(doc, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=1000)
 
-    class _Dumper(yaml.SafeDumper):
-        pass
 
-    def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-        style = "|" if "\n" in data else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
-
-    _Dumper.add_representer(str, _str)
-    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000)
+def dump_yaml_all(docs: Sequence[Any]) -> str:
+    """``yaml.safe_dump_all`` of ``docs`` (keys in insertion order), reading back as written."""
+    return yaml.dump_all(docs, Dumper=_SafeDumper, sort_keys=False, allow_unicode=True, width=1000)
 
 
 def rules_yaml(policies: Sequence[AlertPolicy], config: ServiceConfig) -> str:

@@ -119,8 +119,8 @@ def _name(value: Any) -> str:
         raise ValueError("a name cannot be empty")
     if len(text) > MAX_NAME_LENGTH:
         raise ValueError(f"a name has at most {MAX_NAME_LENGTH} characters, got {len(text)}")
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ValueError("a name cannot contain control characters (newlines, tabs)")
+    if any(ord(c) < 32 or 127 <= ord(c) <= 159 or c in "\u2028\u2029" for c in text):
+        raise ValueError("a name cannot contain control characters or line breaks (newlines, tabs, NEL, U+2028)")
     return text
 
 

@@ -34,12 +34,23 @@ def le_text(threshold_ms: float, unit: str) -> str:
 _PROMQL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
 
+def _escaped(c: str) -> str:
+    n = ord(c)
+    if n < 32 or n == 127:
+        return f"\\x{n:02x}"  # a byte escape: the ASCII character itself
+    if 0x80 <= n <= 0x9F or n in (0x2028, 0x2029):
+        return f"\\u{n:04x}"  # C1 controls and line separators: the code point (\\x would be a lone byte)
+    return c
+
+
 def quote(value: str) -> str:
     """The body of a double-quoted PromQL string (a label value in a selector or a series):
-    ``\\`` and ``"`` escaped, line breaks and tabs as ``\\n``/``\\r``/``\\t``, other control
-    characters as ``\\xNN`` (Go string escapes, which PromQL reads); every other character,
-    ``}``, ``{``, ``,`` and non-ASCII included, is literal inside the quotes."""
-    return "".join(_PROMQL_ESCAPES.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c) for c in value)
+    ``\\`` and ``"`` escaped, line breaks and tabs as ``\\n``/``\\r``/``\\t``, other C0
+    controls as ``\\xNN``, C1 controls (NEL among them) and the line and paragraph separators as
+    ``\\uNNNN`` (Go string escapes, which PromQL reads): the text holds no control character or
+    line break, so a YAML file or a split into lines keeps it whole. Every other character, ``}``,
+    ``{``, ``,`` and non-ASCII included, is literal inside the quotes."""
+    return "".join(_PROMQL_ESCAPES.get(c) or _escaped(c) for c in value)
 
 
 def base_matchers(prom: PrometheusConfig, journey: str) -> str:

@@ -1,0 +1,89 @@
+"""Journey names that only the data carries. ``service.yaml`` refuses control characters and line
+breaks in the names it holds, but a telemetry file may hold any text; with no journey named, the
+analysis proposes SLOs for the busiest journeys of the file, and their names go into every export.
+
+``srekit analyze`` (as a user runs it) must write all of it, and each format must read back the
+names as the data has them. The Prometheus rules must pass promtool's check and their own unit
+tests, the OpenSLO files must be read by the importer, and the Grafana dashboard must pass its
+self-check (it reads only recorded series). Names with a newline, a NEL (which PyYAML folds to a
+space), a line separator, C1 and C0 controls, and an unbalanced regex bracket once stopped the run
+with "a bug in srekit".
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import ROOT, SAMPLES, require_tool
+
+from srekit.inputs.openslo import read_openslo_specs, validate_document
+
+NAMES = {
+    "checkout": 'check\nout\r "q\\',
+    "browse": "bro\u2028wse \x9b[31m (",
+    "search": "se\x85arch\t\x1b[0m",
+    "refunds": "re\u2029funds {{ .Labels }}",
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("data-names")
+    tel = pd.read_parquet(SAMPLES / "telemetry.parquet")
+    tel["journey"] = tel["journey"].map(NAMES).astype("str")
+    tel.to_parquet(root / "telemetry.parquet", index=False)
+    (root / "service.yaml").write_text("service: names\ndata:\n  telemetry: telemetry.parquet\nslo:\n  window: 28d\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "srekit.cli",
+            "analyze",
+            "--config",
+            str(root / "service.yaml"),
+            "--out",
+            str(root / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return root / "out"
+
+
+def _critical(out: Path) -> list[str]:
+    names = json.loads((out / "report.json").read_text(encoding="utf-8"))["slo_proposal"]["critical_journeys"]
+    assert len(names) >= 3 and set(names) <= set(NAMES.values())  # the hostile names are the ones exported
+    return list(names)
+
+
+def test_rules_pass_promtool_and_read_back_as_the_names(run: Path) -> None:
+    promtool = require_tool("promtool")
+    prom = run / "rules" / "prometheus"
+    for args in (["check", "rules", "rules.yml"], ["test", "rules", "rules_test.yml"]):
+        done = subprocess.run([promtool, *args], cwd=prom, capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    rules = yaml.safe_load((prom / "rules.yml").read_text(encoding="utf-8"))
+    labels = {r["labels"]["srekit_journey"] for g in rules["groups"] for r in g["rules"] if "record" in r}
+    assert labels == set(_critical(run))
+
+
+def test_openslo_files_read_back_as_the_names(run: Path) -> None:
+    files = sorted((run / "rules" / "openslo").glob("*.yaml"))
+    for path in files:
+        assert all(validate_document(doc) == [] for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")))
+    assert {s.journey for s in read_openslo_specs(files)} == set(_critical(run))
+
+
+def test_the_dashboard_selects_every_journey(run: Path) -> None:
+    doc = json.loads(next((run / "rules" / "grafana").glob("*.json")).read_text(encoding="utf-8"))
+    journey = next(v for v in doc["templating"]["list"] if v["name"] == "journey")
+    assert journey["allValue"] == "(?s:.*)"  # "All" matches names with a line break on Prometheus 2 as well
