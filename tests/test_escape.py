@@ -26,7 +26,7 @@ from srekit.core.errors import SrekitError
 from srekit.core.escape import html_text, md_code, md_fence, md_text, printable
 from srekit.core.files import FORMULA_PREFIXES, csv_text, inside, neutralize, safe_file_name
 from srekit.exports.prometheus import dump_yaml, dump_yaml_all, template_text
-from srekit.inputs.promql import quote
+from srekit.inputs.promql import quote, unquote
 
 #: Text built from the pieces that make syntax in some format, and any other character.
 SYNTAX = [*string.punctuation, "www.", "http://", "a@b.co", "<a href=x>", "![i](x)", "[l](u)", "$x$", "report.md"]
@@ -185,6 +185,17 @@ def test_yaml_text_reads_back_as_written() -> None:
     assert yaml.safe_load(dump_yaml(doc)) == doc
     assert list(yaml.safe_load_all(dump_yaml_all([doc, {"x": BREAKS}]))) == [doc, {"x": BREAKS}]
     assert yaml.safe_load(yaml.safe_dump(doc, allow_unicode=True)) != doc  # PyYAML alone folds NEL
+
+
+@given(st.text())
+@example("a\x85b\u2028\x1b\\\"\n")
+def test_unquote_reads_what_quote_writes(value: str) -> None:
+    """The dashboard check and the importer read PromQL strings back with ``unquote``."""
+    assert unquote(quote(value)) == value
+
+
+def test_unquote_decodes_go_escapes() -> None:
+    assert unquote(r"a\033b\x1bc\u0085d\U0001F600e\t\"\\") == "a\x1bb\x1bc\x85d\U0001f600e\t\"\\"
 
 
 def test_quote_leaves_no_control_character_or_line_break() -> None:

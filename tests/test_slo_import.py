@@ -275,6 +275,20 @@ def test_import_cli_exit_codes_and_written_service_yaml(tmp_path: Path) -> None:
     assert res.returncode == 2 and "bad.yml:4" in res.stderr
 
 
+def test_import_refuses_names_yaml_would_fold(tmp_path: Path) -> None:
+    """A journey (from the query's handler matcher) or an SLO name holding NEL or U+2028 would be
+    written as a space and load as another name: exit 2 before anything is written."""
+    for old, new in (('handler="checkout"', 'handler="check\\u0085out"'), ("name: checkout", 'name: "check\\Lout"')):
+        spec = tmp_path / "sloth.yml"
+        spec.write_text(SLOTH.replace(old, new))
+        out = tmp_path / "service.yaml"
+        res = _srekit("import", "sloth", spec, "--out", out)
+        assert res.returncode == 2 and "control characters or line breaks" in res.stderr, res.stderr
+        assert not out.exists()
+    spec.write_text(SLOTH)
+    assert _srekit("import", "sloth", spec, "--out", out).returncode == 0  # the same spec with plain names
+
+
 def test_imported_policy_exports_pass_promtool(tmp_path: Path) -> None:
     promtool = require_tool("promtool")
     (tmp_path / "slogen.yaml").write_text(SLOGEN)

@@ -10,10 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from srekit.core.errors import ConfigError
 from srekit.inputs.slo_import.model import FORMATS, ImportOptions, ImportResult
+
+if TYPE_CHECKING:
+    from srekit.core.spec import SLOSpec
 
 
 def _journey(text: str) -> tuple[str, str]:
@@ -72,6 +77,21 @@ def _header(result: ImportResult) -> list[str]:
     return [*result.notes, *(f"NOT MAPPED {u.where}: {u.item}: {u.reason}" for u in result.unmapped)]
 
 
+def _check_names(specs: Sequence[SLOSpec]) -> None:
+    """Names service.yaml refuses are a ConfigError before anything is written: the YAML writer
+    would fold a NEL into a space, and the file would load with another name."""
+    from srekit.inputs.config import control_problem
+
+    for spec in specs:
+        for what, name in (("SLO", spec.name), ("journey", spec.journey)):
+            problem = control_problem(name)
+            if problem:
+                raise ConfigError(
+                    f"imported {what} name {name!r}: {problem}. fix: rename it in its spec file"
+                    + (f" or map it with --journey {spec.name}=<journey>" if what == "journey" else "")
+                )
+
+
 def run_import(args: argparse.Namespace) -> int:
     from srekit.core.files import atomic_write
     from srekit.exports.service_yaml import new_service_yaml, update_service_yaml
@@ -87,6 +107,7 @@ def run_import(args: argparse.Namespace) -> int:
         return 1
     out = args.out
     if out is not None:
+        _check_names(result.specs)
         service = args.service or result.service or out.resolve().parent.name or "service"
         text = (
             update_service_yaml(out, result.specs, result.fmt)

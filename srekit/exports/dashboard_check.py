@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from srekit.exports.promql_scan import selectors
+from srekit.inputs.promql import unquote
 
 _MATCHER = re.compile(r'([A-Za-z_]\w*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"')
 _LABEL_VALUES = re.compile(r"^label_values\((.*),\s*([A-Za-z_]\w*)\s*\)$", re.S)
@@ -129,24 +130,9 @@ def record_problems(
     return problems
 
 
-_GO_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.S)
-_GO_CHARS = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
-
-
-def _unquote(body: str) -> str:
-    """The text of a double-quoted PromQL string's body: Go's escapes decoded (the inverse of
-    :func:`srekit.inputs.promql.quote`)."""
-
-    def one(m: re.Match[str]) -> str:
-        e = m.group(1)
-        return chr(int(e[1:], 16)) if len(e) > 1 else _GO_CHARS.get(e, e)
-
-    return _GO_ESCAPE.sub(one, body)
-
-
 def _parse(selector: str) -> tuple[str, list[tuple[str, str, str]]]:
     name, _, body = selector.partition("{")
-    return name.strip(), [(k, op, _unquote(v)) for k, op, v in _MATCHER.findall(body)]
+    return name.strip(), [(k, op, unquote(v)) for k, op, v in _MATCHER.findall(body)]
 
 
 def _alternatives(matchers: list[tuple[str, str, str]]) -> list[list[tuple[str, str, str]]]:

@@ -111,6 +111,14 @@ def _timezone(value: Any) -> str:
     return value
 
 
+def control_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a service.yaml name for the characters it holds (C0 and C1 controls,
+    DEL, the line breaks NEL, U+2028, U+2029: a YAML writer may fold them), else None."""
+    if any(ord(c) < 32 or 127 <= ord(c) <= 159 or c in "\u2028\u2029" for c in text):
+        return "a name cannot contain control characters or line breaks (newlines, tabs, NEL, U+2028)"
+    return None
+
+
 def _name(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"a name is text, not {type(value).__name__} {value!r}")
@@ -119,8 +127,9 @@ def _name(value: Any) -> str:
         raise ValueError("a name cannot be empty")
     if len(text) > MAX_NAME_LENGTH:
         raise ValueError(f"a name has at most {MAX_NAME_LENGTH} characters, got {len(text)}")
-    if any(ord(c) < 32 or 127 <= ord(c) <= 159 or c in "\u2028\u2029" for c in text):
-        raise ValueError("a name cannot contain control characters or line breaks (newlines, tabs, NEL, U+2028)")
+    problem = control_problem(text)
+    if problem:
+        raise ValueError(problem)
     return text
 
 

@@ -8,6 +8,8 @@ build their queries from these, so a threshold or a selector means the same seri
 
 from __future__ import annotations
 
+import re
+
 from srekit.core.errors import ConfigError
 from srekit.core.spec import SLOSpec
 from srekit.inputs.config import PrometheusConfig
@@ -51,6 +53,24 @@ def quote(value: str) -> str:
     line break, so a YAML file or a split into lines keeps it whole. Every other character, ``}``,
     ``{``, ``,`` and non-ASCII included, is literal inside the quotes."""
     return "".join(_PROMQL_ESCAPES.get(c) or _escaped(c) for c in value)
+
+
+_GO_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|[0-7]{3}|.)", re.S)
+_GO_CHARS = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def unquote(body: str) -> str:
+    """The text of a double-quoted PromQL string's body: Go's escapes decoded (``\\n``,
+    ``\\x1b``, ``\\u0085``, ``\\U0001F600``, octal ``\\033``, ``\\"``, ``\\\\``); the inverse of
+    :func:`quote`."""
+
+    def one(m: re.Match[str]) -> str:
+        e = m.group(1)
+        if len(e) == 1:
+            return _GO_CHARS.get(e, e)
+        return chr(int(e, 8)) if e[0].isdigit() else chr(int(e[1:], 16))
+
+    return _GO_ESCAPE.sub(one, body)
 
 
 def base_matchers(prom: PrometheusConfig, journey: str) -> str:

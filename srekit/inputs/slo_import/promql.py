@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from srekit.core.spec import SliQueries
-from srekit.inputs.promql import quote
+from srekit.inputs.promql import quote, unquote
 
 WINDOW = "{{window}}"
 _METRIC = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
@@ -146,7 +146,7 @@ def parse_selector(text: str) -> Selector | None:
         mm = _MATCHER.match(body, pos)
         if not mm or mm.end() == pos:
             return None
-        value = mm.group(3).replace('\\"', '"').replace("\\\\", "\\")
+        value = unquote(mm.group(3))
         matchers.append(Matcher(mm.group(1), mm.group(2), value))
         pos = mm.end()
     return Selector(m.group(1), tuple(matchers))
