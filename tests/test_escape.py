@@ -188,14 +188,14 @@ def test_yaml_text_reads_back_as_written() -> None:
 
 
 @given(st.text())
-@example("a\x85b\u2028\x1b\\\"\n")
+@example('a\x85b\u2028\x1b\\"\n')
 def test_unquote_reads_what_quote_writes(value: str) -> None:
     """The dashboard check and the importer read PromQL strings back with ``unquote``."""
     assert unquote(quote(value)) == value
 
 
 def test_unquote_decodes_go_escapes() -> None:
-    assert unquote(r"a\033b\x1bc\u0085d\U0001F600e\t\"\\") == "a\x1bb\x1bc\x85d\U0001f600e\t\"\\"
+    assert unquote(r"a\033b\x1bc\u0085d\U0001F600e\t\"\\") == 'a\x1bb\x1bc\x85d\U0001f600e\t"\\'
 
 
 def test_quote_leaves_no_control_character_or_line_break() -> None:

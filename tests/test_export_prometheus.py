@@ -13,7 +13,9 @@ import yaml
 from conftest import external, require_tool
 
 from srekit.analysis.alerting.policy import design_policy
+from srekit.analysis.alerting.runbooks import runbook_file
 from srekit.core.errors import ConfigError
+from srekit.core.files import MAX_NAME_BYTES
 from srekit.core.spec import SLOSpec
 from srekit.exports.bundle import export_all
 from srekit.exports.prometheus import prometheus_rules, promtool_tests
@@ -341,9 +343,26 @@ def test_slos_whose_names_collide_as_files_are_refused_not_overwritten(tmp_path)
         SLOSpec("a-b-availability", "a-b", "availability", 0.999, window=D30),
         SLOSpec("A b-availability", "A b", "availability", 0.999, window=D30),
     )
-    with pytest.raises(ConfigError, match=r"'a-b-availability' and 'A b-availability' would both be exported as"):
+    with pytest.raises(ConfigError, match=r"SLO 'a-b-availability' and the SLO 'A b-availability' would both be"):
         export_all(specs, config(), tmp_path)
     assert not any(tmp_path.iterdir())  # nothing half-written
+
+
+def test_long_journey_names_keep_one_file_per_slo_and_alert(tmp_path):
+    """Names longer than a file name keep their start and a hash of the whole: the fast and slow
+    alerts of an 80-character journey get a runbook each, and the availability and latency SLOs
+    of a 128-character journey (the longest name the loader takes) an OpenSLO file each."""
+    specs = tuple(
+        SLOSpec(f"{j}-{sli}", j, sli, 0.99, window=D30, threshold_ms=300.0 if sli == "latency" else None)
+        for j in ("a" * 80, "b" * 128)
+        for sli in ("availability", "latency")
+    )
+    policies = [design_policy(s, config()) for s in specs]
+    export_all(specs, config(), tmp_path, policies=policies)
+    alerts = [a for p in policies for a, _, _ in p.alerts()]
+    assert len({runbook_file(a) for a in alerts}) == len(alerts) == len(list((tmp_path / "runbooks").iterdir()))
+    assert len(list((tmp_path / "openslo").glob("*.yaml"))) == 4
+    assert all(len(p.stem) <= MAX_NAME_BYTES for p in tmp_path.rglob("*"))  # a stem, then .md or .yaml
 
 
 def test_export_file_names_stay_inside_the_folder(tmp_path):

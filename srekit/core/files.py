@@ -6,6 +6,7 @@ from data that stay one safe name inside the output folder."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -89,8 +90,14 @@ def safe_file_name(text: str, *, fallback: str = "unnamed", max_length: int = MA
     """One path component made from data (a service, journey, SLO or alert name): only ASCII
     letters, digits, ``.``, ``_`` and ``-`` (``/``, ``\\``, ``:``, spaces, control and non-ASCII
     characters become ``-``), no leading or trailing ``.``/``-`` (so never ``.``, ``..`` or a
-    hidden file), at most ``max_length`` characters, ``fallback`` when nothing is left."""
-    name = _UNSAFE_NAME.sub("-", text)[:max_length].strip("-.")
+    hidden file), at most ``max_length`` characters, ``fallback`` when nothing is left. A longer
+    name keeps its start and ends with 8 hex digits of a hash of the whole text, so two long names
+    that differ only after the cut (``…BudgetBurnFast``, ``…BudgetBurnSlow``) stay two files."""
+    name = _UNSAFE_NAME.sub("-", text).strip("-.")
+    if len(name) > max_length:
+        digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
+        head = name[: max(max_length - len(digest) - 1, 0)].rstrip("-.")
+        name = f"{head}-{digest}" if head else digest[:max_length]
     return name or fallback
 
 

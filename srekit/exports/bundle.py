@@ -70,12 +70,15 @@ def check_unique_names(policies: Sequence[AlertPolicy]) -> None:
     apart), instead of one silently overwriting the other."""
     seen: dict[str, str] = {}
     for p in policies:
-        names = [f"openslo/{openslo_file(p)}", *(f"runbooks/{runbook_file(a)}" for a, _, _ in p.alerts())]
-        for name in names:
-            other = seen.setdefault(name.casefold(), p.spec.name)
-            if other != p.spec.name:
+        named = [(f"openslo/{openslo_file(p)}", f"the SLO {p.spec.name!r}")]
+        named += [
+            (f"runbooks/{runbook_file(a)}", f"the alert {a!r} of the SLO {p.spec.name!r}") for a, _, _ in p.alerts()
+        ]
+        for name, what in named:
+            other = seen.setdefault(name.casefold(), what)
+            if other != what:
                 raise ConfigError(
-                    f"service.yaml: the SLOs {other!r} and {p.spec.name!r} would both be exported as {name} "
+                    f"service.yaml: {other} and {what} would both be exported as {name} "
                     "(file and alert names keep only ASCII letters, digits, '.', '_' and '-', and ignore case). "
                     "fix: rename one of their journeys"
                 )
