@@ -1054,7 +1054,7 @@ class _Reader:
             rd = pcsv.open_csv(
                 self._csv_stream(),
                 read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK),
-                parse_options=pcsv.ParseOptions(invalid_row_handler=lambda _r: "skip"),
+                parse_options=pcsv.ParseOptions(invalid_row_handler=lambda _r: "skip", newlines_in_values=True),
             )
             self.inferred = rd.schema
             rd.close()
@@ -1090,7 +1090,9 @@ class _Reader:
                 rd = pcsv.open_csv(
                     self._csv_stream(),
                     read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK, use_threads=fast),
-                    parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid),
+                    # a line break inside a quoted cell: the fast pass stops where a block ends inside
+                    # one (pyarrow: "out of sync with chunker"), the exact pass reads it
+                    parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid, newlines_in_values=not fast),
                     convert_options=pcsv.ConvertOptions(
                         include_columns=cols,
                         column_types=types,
