@@ -139,6 +139,7 @@ def test_safe_file_name_examples(tmp_path: Path) -> None:
 
 #: YAML 1.1 line breaks besides LF and CR (a plain or single-quoted scalar folds NEL to a space) and C1 controls.
 BREAKS = ["a\x85b", "NEL\x85 two spaces", "line\u2028separator", "para\u2029graph", "c1 \x9b[31m csi", "\x85"]
+BREAKS += ["replaced \ufffd byte"]  # U+FFFD: Prometheus' lexer refuses it raw in a string
 LABEL_VALUES = [*CORPUS.values(), *CONTROL.values(), 'a"b\\c', "}", "{", "\\", "é\u202e", "x\ny", *BREAKS]
 
 
@@ -173,7 +174,9 @@ def _promtool_round_trip(
 
 
 def test_quote_and_template_text_round_trip_through_promtool(tmp_path: Path) -> None:
-    values = [v for v in LABEL_VALUES if "\x00" not in v]  # Prometheus label values are NUL-free UTF-8
+    # Prometheus label values are NUL-free UTF-8; and Prometheus 2 evaluates a rule by parsing its
+    # expression printed back (Go's %q keeps U+FFFD raw), which its lexer refuses as invalid UTF-8
+    values = [v for v in LABEL_VALUES if "\x00" not in v and "\ufffd" not in v]
     done = _promtool_round_trip(tmp_path, values)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 

@@ -40,16 +40,18 @@ def _escaped(c: str) -> str:
     n = ord(c)
     if n < 32 or n == 127:
         return f"\\x{n:02x}"  # a byte escape: the ASCII character itself
-    if 0x80 <= n <= 0x9F or n in (0x2028, 0x2029):
-        return f"\\u{n:04x}"  # C1 controls and line separators: the code point (\\x would be a lone byte)
+    if 0x80 <= n <= 0x9F or n in (0x2028, 0x2029, 0xFFFD):
+        # C1 controls, line separators, and U+FFFD (Prometheus' lexer reads a raw one as invalid
+        # UTF-8): the code point (\\x would be a lone byte)
+        return f"\\u{n:04x}"
     return c
 
 
 def quote(value: str) -> str:
     """The body of a double-quoted PromQL string (a label value in a selector or a series):
     ``\\`` and ``"`` escaped, line breaks and tabs as ``\\n``/``\\r``/``\\t``, other C0
-    controls as ``\\xNN``, C1 controls (NEL among them) and the line and paragraph separators as
-    ``\\uNNNN`` (Go string escapes, which PromQL reads): the text holds no control character or
+    controls as ``\\xNN``, C1 controls (NEL among them), the line and paragraph separators and
+    U+FFFD as ``\\uNNNN`` (Go string escapes, which PromQL reads): the text holds no control character or
     line break, so a YAML file or a split into lines keeps it whole. Every other character, ``}``,
     ``{``, ``,`` and non-ASCII included, is literal inside the quotes."""
     return "".join(_PROMQL_ESCAPES.get(c) or _escaped(c) for c in value)
@@ -62,7 +64,8 @@ _GO_CHARS = {"n": "\n", "r": "\r", "t": "\t", "a": "\a", "b": "\b", "f": "\f", "
 def unquote(body: str) -> str:
     """The text of a double-quoted PromQL string's body: Go's escapes decoded (``\\n``,
     ``\\x1b``, ``\\u0085``, ``\\U0001F600``, octal ``\\033``, ``\\"``, ``\\\\``); the inverse of
-    :func:`quote`."""
+    :func:`quote`. ``\\x80``–``\\xff`` (a lone byte in Go, which ``quote`` never writes) read as the
+    code point."""
 
     def one(m: re.Match[str]) -> str:
         e = m.group(1)
