@@ -13,6 +13,7 @@ with "a bug in srekit".
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,6 +23,8 @@ import pytest
 import yaml
 from conftest import ROOT, SAMPLES, require_tool
 
+from srekit.cli.aggregate import summary
+from srekit.inputs.ledger import LedgerEntry
 from srekit.inputs.openslo import read_openslo_specs, validate_document
 
 NAMES = {
@@ -87,3 +90,27 @@ def test_the_dashboard_selects_every_journey(run: Path) -> None:
     doc = json.loads(next((run / "rules" / "grafana").glob("*.json")).read_text(encoding="utf-8"))
     journey = next(v for v in doc["templating"]["list"] if v["name"] == "journey")
     assert journey["allValue"] == "(?s:.*)"  # "All" matches names with a line break on Prometheus 2 as well
+
+
+def test_command_output_keeps_a_name_on_its_line(run: Path) -> None:
+    """``srekit gate`` (read by CI logs): one line per SLO, no control character or line separator
+    from a name reaches the terminal (a name cannot fake a PASS line or recolour the log)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "srekit.cli", "gate", "--config", str(run.parent / "service.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    slos = json.loads((run / "report.json").read_text(encoding="utf-8"))["error_budget_policy"]["slos"]
+    assert len(lines) == 1 + len(slos) and all(line.startswith("  ") for line in lines[1:])
+    assert not re.search("[\x00-\x1f\x7f-\x9f\u2028\u2029]", done.stdout.replace("\n", ""))
+    assert "check\\nout\\r" in done.stdout  # the name as escapes, readable
+
+
+def test_the_aggregate_summary_keeps_a_name_on_its_line() -> None:
+    entry = LedgerEntry(kind="requests", source="r.csv", rows_read=2, rows_accepted=2)
+    text = summary(entry, 2, list(NAMES.values()))
+    assert len(text.splitlines()) == 2 and "se\\x85arch" in text

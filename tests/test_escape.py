@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from safety import md_plain, md_problems, md_tokens
 
 from srekit.core.errors import SrekitError
-from srekit.core.escape import html_text, md_code, md_fence, md_text, printable
+from srekit.core.escape import html_text, md_code, md_fence, md_text, printable, terminal_text
 from srekit.core.files import FORMULA_PREFIXES, csv_text, inside, neutralize, safe_file_name
 from srekit.exports.prometheus import dump_yaml, dump_yaml_all, template_text
 from srekit.inputs.promql import quote, unquote
@@ -199,6 +199,16 @@ def test_unquote_reads_what_quote_writes(value: str) -> None:
 
 def test_unquote_decodes_go_escapes() -> None:
     assert unquote(r"a\033b\x1bc\u0085d\U0001F600e\t\"\\") == 'a\x1bb\x1bc\x85d\U0001f600e\t"\\'
+
+
+@given(text_of_syntax)
+@example("ok\n  PASS  fake\x1b[2K\u202e\u2028\x85\r")
+def test_terminal_text_is_one_line_without_controls(value: str) -> None:
+    """Command output lines (gate, diff, aggregate): a name cannot start a line, move the cursor,
+    recolour the log or reverse the text after it."""
+    shown = terminal_text(value)
+    assert shown.splitlines() in ([shown], []) and printable(shown) == shown
+    assert not re.search("[\u202a-\u202e\u2066-\u2069]", shown)
 
 
 def test_quote_leaves_no_control_character_or_line_break() -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from srekit.cli import add_limit_argument, output_file
 from srekit.core.errors import ConfigError
+from srekit.core.escape import terminal_text as shown
 from srekit.core.limits import parse_limit_args
 from srekit.core.timeutil import parse_duration
 from srekit.inputs import telemetry as tm
@@ -97,13 +98,13 @@ def summary(entry: LedgerEntry, rows: int, journeys: list[str]) -> str:
     lines = [
         f"rows read {entry.rows_read}, accepted {entry.rows_accepted}, rejected {entry.rows_rejected}",
     ]
-    lines += [f"  rejected: {reason}: {n}" for reason, n in entry.rejected.items()]
-    lines += [f"  note: {note}: {n}" for note, n in entry.notes.items()]
+    lines += [f"  rejected: {shown(reason)}: {n}" for reason, n in entry.rejected.items()]
+    lines += [f"  note: {shown(note)}: {n}" for note, n in entry.notes.items()]
     if entry.start is not None:
         lines.append(
             f"time range {entry.start.isoformat()} .. {entry.end.isoformat() if entry.end is not None else ''}"
         )
-    lines.append(f"{rows} rows for {len(journeys)} journey(s): {', '.join(journeys)}")
+    lines.append(f"{rows} rows for {len(journeys)} journey(s): {', '.join(shown(j) for j in journeys)}")
     if entry.quarantine:
         lines.append(f"quarantine: {entry.quarantine}")
     return "\n".join(lines)

@@ -72,9 +72,11 @@ def _figures(config: Any, inputs: Any) -> list[dict[str, Any]]:
 
 
 def _text(d: Any, fails: list[str]) -> str:
+    from srekit.core.escape import terminal_text as shown  # names from data: one line each
+
     lines = []
     for row in d.to_dict()["slos"]:
-        lines.append(f"{row['slo']}: {row['change']}")
+        lines.append(f"{shown(row['slo'])}: {shown(row['change'])}")
         for side in ("baseline", "new"):
             f = row[side]
             if f is None:
@@ -84,11 +86,12 @@ def _text(d: Any, fails: list[str]) -> str:
             prec = "n/a" if f["precision"] is None else f"{f['precision']:.2f}"  # never fired / no incident
             used = "–" if f["budget_used"] is None else f"{f['budget_used']:.0%}"
             lines.append(
-                f"  {side:8} {f['objective']}, policy {f['policy']}: windows met {wm}, budget used {used}, "
+                f"  {side:8} {shown(f['objective'])}, policy {shown(f['policy'])}: windows met {wm}, "
+                f"budget used {used}, "
                 f"{f['pages_per_week'] or 0:.2f} pages/wk, {f['tickets_per_week'] or 0:.2f} tickets/wk, "
                 f"caught {f['incidents_detected']}/{f['incidents']}, median {med}, precision {prec}"
             )
-    lines += [f"FAIL {x}" for x in fails] or ["no --fail-on rule holds"]
+    lines += [f"FAIL {shown(x)}" for x in fails] or ["no --fail-on rule holds"]
     return "\n".join(lines)
 
 

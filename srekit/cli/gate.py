@@ -85,10 +85,12 @@ def run_gate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, indent=2))
     else:
+        from srekit.core.escape import terminal_text as shown  # names from data: one line each
+
         print(f"release gate at {result['as_of']}: {result['release'].upper()}")
         for r in result["slos"]:
             print(
-                f"  {r['gate'].upper():4}  {r['slo']}: {r['state']}, {r['consumed']:.1%} of the budget used. "
-                f"{r['action']}"
+                f"  {r['gate'].upper():4}  {shown(r['slo'])}: {r['state']}, {r['consumed']:.1%} of the budget "
+                f"used. {shown(r['action'])}"
             )
     return 0 if result["release"] == "go" else 1

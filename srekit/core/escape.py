@@ -52,6 +52,19 @@ def printable(text: str) -> str:
     return _CONTROL.sub("\ufffd", text)
 
 
+#: What a terminal or a CI log would act on: C0 controls (line breaks and tabs too), DEL, C1,
+#: the line and paragraph separators, and the bidirectional overrides and isolates.
+_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(value: object) -> str:
+    """Text from data for a line of plain command output (a terminal, a CI log): the characters
+    of :data:`_TERMINAL` written as Python escapes (``\\n``, ``\\x1b``, ``\\u202e``), so a name can
+    neither start a line of its own (a fake ``PASS``), move the cursor, recolour the log nor
+    reverse the text after it."""
+    return _TERMINAL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), str(value))
+
+
 def html_text(value: object) -> str:
     """Text for HTML element content or a quoted attribute value: ``& < > " '`` as entities,
     control characters as U+FFFD."""
