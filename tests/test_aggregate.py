@@ -110,7 +110,7 @@ def test_journey_missing_value_goes_to_unknown_and_is_noted(tmp_path: Path) -> N
     )  # the last is rejected: not a missing journey
     df, entry = agg(write(tmp_path, text))
     assert dict(zip(df["journey"], df["total"], strict=True)) == {"a": 2, "unknown": 1}
-    assert dict(entry.notes) == {"journey_missing": 1}
+    assert dict(entry.notes) == {"journey_missing": 1, "journey_trimmed": 1}  # " a " is a
 
 
 def test_column_mapping_and_case(tmp_path: Path) -> None:

@@ -24,7 +24,9 @@ import yaml
 from conftest import ROOT, SAMPLES, require_tool
 
 from srekit.cli.aggregate import summary
+from srekit.inputs.aggregate import aggregate_files
 from srekit.inputs.ledger import LedgerEntry
+from srekit.inputs.loaders import load_telemetry
 from srekit.inputs.openslo import read_openslo_specs, validate_document
 
 NAMES = {
@@ -114,3 +116,39 @@ def test_the_aggregate_summary_keeps_a_name_on_its_line() -> None:
     entry = LedgerEntry(kind="requests", source="r.csv", rows_read=2, rows_accepted=2)
     text = summary(entry, 2, list(NAMES.values()))
     assert len(text.splitlines()) == 2 and "se\\x85arch" in text
+
+
+def test_names_trimmed_of_white_space_are_counted(tmp_path: Path) -> None:
+    """``"checkout "`` and ``" checkout\\u2028"`` are ``checkout`` (white space at the ends of a
+    name is not kept: the spellings become one journey), and the ledger counts the rows: the
+    telemetry loader (few distinct names, and a column of many), and ``srekit aggregate``."""
+    tel = pd.read_parquet(SAMPLES / "telemetry.parquet")
+    tel["journey"] = tel["journey"].astype("str").replace({"search": "checkout ", "browse": " checkout\u2028"})
+    tel.to_parquet(tmp_path / "t.parquet", index=False)
+    loaded = load_telemetry(tmp_path / "t.parquet")
+    moved = int((pd.read_parquet(SAMPLES / "telemetry.parquet")["journey"].isin(["search", "browse"])).sum())
+    assert loaded.entry.notes["journey_trimmed"] == moved and set(loaded.frame["journey"]) == {"checkout", "refunds"}
+    few = pd.DataFrame(
+        {
+            "interval_start": pd.date_range("2026-01-01", periods=6, freq="1min", tz="UTC"),
+            "journey": [" a", "b ", "c", "d", "e\u2028", None],  # distinct names: read cell by cell
+            "total": 1,
+            "errors": 0,
+            "le_100": 1,
+        }
+    )
+    few.to_csv(tmp_path / "few.csv", index=False)
+    assert load_telemetry(tmp_path / "few.csv").entry.notes["journey_trimmed"] == 3
+    requests = pd.DataFrame(
+        {
+            "timestamp": ["2026-01-01T00:00:00Z"] * 4,
+            "latency_ms": [1, 2, 3, 4],
+            "status": 200,
+            "journey": ["a", " a", "a\u2028", "NA"],
+            "region": ["eu", "eu ", "eu", "us"],
+        }
+    )
+    requests.to_csv(tmp_path / "r.csv", index=False)
+    frame, entry = aggregate_files([tmp_path / "r.csv"], by=["region"])
+    assert entry.notes["journey_trimmed"] == 2 and entry.notes["label_trimmed"] == 1
+    assert frame.set_index(["journey", "region"])["total"].to_dict() == {("a", "eu"): 3, ("unknown", "us"): 1}

@@ -1208,16 +1208,21 @@ class _State:
         return self.journeys[name]
 
 
-def _names(batch: pa.RecordBatch, column: str, max_chars: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray]:
+def _names(
+    batch: pa.RecordBatch, column: str, max_chars: int
+) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """One text column of a batch as (distinct names, each row's index into them, rows whose
-    value is too long, rows whose value is missing). Empty and missing-token values (``NA``,
-    ``none``, …) and values longer than ``max_chars`` are named ``unknown``."""
+    value is too long, rows whose value is missing, rows whose value lost white space at its
+    ends). Empty and missing-token values (``NA``, ``none``, …) and values longer than
+    ``max_chars`` are named ``unknown``; ``" checkout "`` is ``checkout`` (and its rows counted)."""
     arr = _as_array(batch.column(column))
     if not pa.types.is_dictionary(arr.type):
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             arr = pc.cast(arr, pa.string())
         arr = pc.dictionary_encode(arr)
-    names = [("" if v is None else str(v).strip()) for v in arr.dictionary.to_pylist()]
+    raw = ["" if v is None else str(v) for v in arr.dictionary.to_pylist()]
+    names = [v.strip() for v in raw]
+    trimmed_name = np.array([v != nm for v, nm in zip(raw, names, strict=True)] or [False], dtype=bool)
     missing_name = np.array([nm.lower() in MISSING_TOKENS for nm in names] or [False], dtype=bool)
     long_name = np.array([len(nm) > max_chars for nm in names] or [False], dtype=bool)
     usable = [MISSING_JOURNEY if nm.lower() in MISSING_TOKENS or len(nm) > max_chars else nm for nm in names]
@@ -1229,8 +1234,9 @@ def _names(batch: pa.RecordBatch, column: str, max_chars: int) -> tuple[list[str
         is_null = np.zeros(len(idx), dtype=bool)
         ind = idx.to_numpy().astype(np.int64)
     missing = is_null | missing_name[ind]
+    trimmed = trimmed_name[ind] & ~missing
     ind = np.where(missing, len(usable), ind)  # the last name: unknown
-    return [*usable, MISSING_JOURNEY], ind, long_name[np.minimum(ind, len(names) - 1)] & ~missing, missing
+    return [*usable, MISSING_JOURNEY], ind, long_name[np.minimum(ind, len(names) - 1)] & ~missing, missing, trimmed
 
 
 def _journey_codes(
@@ -1243,10 +1249,12 @@ def _journey_codes(
     if layout.journey is None:
         journeys, jind, missing = [DEFAULT_JOURNEY], np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)
     else:
-        journeys, jind, too_long, missing = _names(batch, layout.journey, max_chars)
+        journeys, jind, too_long, missing, trimmed = _names(batch, layout.journey, max_chars)
         reason[(reason == 0) & too_long] = _REASON_CODE[R_JOURNEY_LONG]
         if missing.any():
             st.notes["journey_missing"] += int((missing & (reason == 0)).sum())
+        if trimmed.any():
+            st.notes["journey_trimmed"] += int((trimmed & (reason == 0)).sum())
     if not layout.labels:
         lookup = np.zeros(len(journeys), dtype=np.int64)
         for i in np.flatnonzero(np.bincount(jind, minlength=len(journeys))).tolist():  # names in use only
@@ -1254,10 +1262,12 @@ def _journey_codes(
         return lookup[jind]
     values, key = [journeys], jind
     for column in layout.labels:
-        names, ind, too_long, gone = _names(batch, column, max_chars)
+        names, ind, too_long, gone, trimmed = _names(batch, column, max_chars)
         reason[(reason == 0) & too_long] = _REASON_CODE[R_LABEL_LONG]
         if gone.any():
             st.notes["label_missing"] += int((gone & (reason == 0)).sum())
+        if trimmed.any():
+            st.notes["label_trimmed"] += int((trimmed & (reason == 0)).sum())
         values.append(names)
         key = key * len(names) + ind
     combos, inverse = np.unique(key, return_inverse=True)

@@ -710,8 +710,17 @@ def _name_col(raw: pd.DataFrame, column: str, name: str, rows: _Rows, limits: Li
     t = _distinct_first(raw[column], name, rows, limits)
     if t is None:
         t = _str_col(raw, {name: column}, name, rows, limits=limits)
+        cells = text_cells(raw[column])
+        changed = (cells != cells.str.strip()).fillna(False).to_numpy(dtype=bool)
+        rows.note_accepted(_trimmed_note(name), t.notna().to_numpy() & changed)
     rows.note_accepted("journey_missing" if name == "journey" else "label_missing", t.isna().to_numpy())
     return t.fillna(MISSING_JOURNEY)
+
+
+def _trimmed_note(name: str) -> str:
+    """The note counting rows whose name lost white space at its ends (``" checkout "`` is
+    ``checkout``: two spellings, one journey)."""
+    return "journey_trimmed" if name == "journey" else "label_trimmed"
 
 
 def _distinct_first(cells: pd.Series, name: str, rows: _Rows, limits: Limits) -> pd.Series | None:
@@ -729,6 +738,9 @@ def _distinct_first(cells: pd.Series, name: str, rows: _Rows, limits: Limits) ->
     text = _str_col(pd.DataFrame({"c": pd.Series(names)}), {name: "c"}, name, one, limits=limits)
     for reason in dict.fromkeys(one.reason[one.bad]):
         rows.reject((one.reason == reason)[codes], str(reason))
+    trimmed = np.array([isinstance(n, str) and n != n.strip() for n in names], dtype=bool) & text.notna().to_numpy()
+    if trimmed.any():
+        rows.note_accepted(_trimmed_note(name), trimmed[codes])
     return pd.Series(text.array.take(codes), index=cells.index, dtype="str")
 
 
