@@ -116,6 +116,12 @@ def test_dask_keeps_local_timezone_files_whole(tmp_path: Path, monkeypatch: pyte
         return len(ag._sources([str(big)], opts, split=True))
 
     assert units("UTC") > 5 and units("Europe/Berlin") == 1
+    quoted = tmp_path / "q.csv"  # a quoted cell may span lines: a cut at a line end could fall inside it
+    quoted.write_text("timestamp,latency_ms,status,journey\n" + '2026-10-25 02:30:00,1,200,"check\nout"\n' * 20000)
+    opts = ag._options(
+        interval=pd.Timedelta("1min"), edges=(1.0,), tz="UTC", columns=None, fmt=None, strict=False, error_status="5.."
+    )
+    assert len(ag._sources([str(quoted)], opts, split=True)) == 1
 
 
 def test_unreachable_scheduler_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,6 +35,7 @@ import contextlib
 import difflib
 import functools
 import gzip
+import mmap
 import os
 import queue
 import re
@@ -1866,18 +1867,24 @@ def _sources(paths: Sequence[str], opts: _Options, *, split: bool) -> list[_Sour
             except (pa.ArrowInvalid, OSError) as exc:
                 raise _unreadable(p, fmt, exc) from exc
             out.extend(_Source(p, fmt, row_group=i) for i in range(n))
-        elif fmt == "csv" and os.path.getsize(p) > _DASK_BLOCK:
+        elif fmt == "csv" and os.path.getsize(p) > _DASK_BLOCK and not _has_quotes(p):
             out.extend(_Source(p, fmt, start=a, end=b) for a, b in _line_ranges(p, _DASK_BLOCK))
         else:
             out.append(_Source(p, fmt))
     return out
 
 
-def _line_ranges(path: str, block: int) -> list[tuple[int, int]]:
-    """Byte ranges [a, b) of the body of a CSV file, each ending at a line end.
+def _has_quotes(path: str) -> bool:
+    """Whether a CSV file holds a ``"`` anywhere (a quoted cell may span lines, so a cut at a line
+    end could fall inside it): such a file is one unit of work, read as the local engine reads it.
+    A memory-mapped search: about 0.1 s for 500 MB."""
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        return mm.find(b'"') >= 0
 
-    Assumes no quoted field spans lines (true of request logs); such a file would need the
-    local engine."""
+
+def _line_ranges(path: str, block: int) -> list[tuple[int, int]]:
+    """Byte ranges [a, b) of the body of a CSV file, each ending at a line end (for a file without
+    quotes, :func:`_has_quotes`: no cell spans lines)."""
     size = os.path.getsize(path)
     with open(path, "rb") as fh:
         fh.readline()
