@@ -450,7 +450,8 @@ def test_live_rules_stop_the_backfill_where_they_begin(backfilled: Backfilled, t
     try:
         common = ("backfill", "--config", str(backfilled.config), "--url", server.url)
         early, late = START - pd.Timedelta(days=2), START + pd.Timedelta(days=1)
-        res = run_cli(*common, "--start", early.isoformat(), "--end", late.isoformat(), "--out", str(tmp_path / "a"))
+        # --out relative to the working folder (the local Prometheus of the second pass runs elsewhere)
+        res = run_cli(*common, "--start", early.isoformat(), "--end", late.isoformat(), "--out", "a", cwd=tmp_path)
         assert res.returncode == 0, res.stderr
         assert "the live rules record from 2026-03-07T00:0" in res.stdout
         metas = [json.loads(p.read_text()) for p in (tmp_path / "a").glob("*/meta.json")]

@@ -432,8 +432,9 @@ def run_backfill(
     echo: Callable[[str], None] = lambda _: None,
 ) -> BackfillResult:
     """Run ``plan``: level 0 against ``url``, each later level against a local Prometheus serving the
-    blocks written so far; then move every block into ``out_dir`` (which must be empty or absent)."""
-    out_dir = Path(out_dir)
+    blocks written so far; then move every block into ``out_dir`` (which must be empty or absent).
+    Paths are made absolute first: promtool and the local Prometheus run in folders of their own."""
+    out_dir = Path(out_dir).resolve()
     if out_dir.exists() and any(out_dir.iterdir()):
         raise BackfillError(f"{out_dir} is not empty. fix: pass an empty or new folder as --out")
     if plan.levels > 1 and prometheus is None:

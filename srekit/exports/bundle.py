@@ -78,9 +78,10 @@ def check_unique_names(policies: Sequence[AlertPolicy]) -> None:
             other = seen.setdefault(name.casefold(), what)
             if other != what:
                 raise ConfigError(
-                    f"service.yaml: {other} and {what} would both be exported as {name} "
+                    f"{other} and {what} would both be exported as {name} "
                     "(file and alert names keep only ASCII letters, digits, '.', '_' and '-', and ignore case). "
-                    "fix: rename one of their journeys"
+                    "fix: rename one of their journeys: in service.yaml, or in the data when the analysis took "
+                    "them from it (service.yaml can also name the journeys to analyse under journeys:)"
                 )
 
 
