@@ -199,6 +199,7 @@ def test_unquote_reads_what_quote_writes(value: str) -> None:
 
 def test_unquote_decodes_go_escapes() -> None:
     assert unquote(r"a\033b\x1bc\u0085d\U0001F600e\t\"\\") == 'a\x1bb\x1bc\x85d\U0001f600e\t"\\'
+    assert unquote(r"\UFFFFFFFF \ud800") == r"\UFFFFFFFF \ud800"  # no character: kept as written (Go refuses it)
 
 
 @given(text_of_syntax)

@@ -65,13 +65,14 @@ def unquote(body: str) -> str:
     """The text of a double-quoted PromQL string's body: Go's escapes decoded (``\\n``,
     ``\\x1b``, ``\\u0085``, ``\\U0001F600``, octal ``\\033``, ``\\"``, ``\\\\``); the inverse of
     :func:`quote`. ``\\x80``–``\\xff`` (a lone byte in Go, which ``quote`` never writes) read as the
-    code point."""
+    code point; an escape of no character (a surrogate, beyond U+10FFFF) stays as written."""
 
     def one(m: re.Match[str]) -> str:
         e = m.group(1)
         if len(e) == 1:
             return _GO_CHARS.get(e, e)
-        return chr(int(e, 8)) if e[0].isdigit() else chr(int(e[1:], 16))
+        code = int(e, 8) if e[0].isdigit() else int(e[1:], 16)
+        return m.group(0) if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF else chr(code)
 
     return _GO_ESCAPE.sub(one, body)
 
