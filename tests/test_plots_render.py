@@ -57,6 +57,23 @@ def test_log_axes_are_labelled_in_plain_text() -> None:
     assert not any("$" in s for s in xs + ys)  # no mathtext
 
 
+def test_control_characters_in_chart_text_draw_as_the_replacement_character() -> None:
+    """A journey name from the data with ESC or a C1 control (fonts have no glyph for them) is
+    drawn with U+FFFD, as the HTML shows it, in category tick labels, titles and legends."""
+    import warnings
+
+    ax = plots.new_axes(None, (4.0, 2.0))
+    ax.barh(["check\x1b[31mout \x9b", "$\\alpha$ plain"], [3, 1], label="se\x85arch")
+    ax.set_title("se\x85arch")
+    ax.legend()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib warns of each glyph missing from the font
+        nbshow.figure_png(ax.figure)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["check\ufffd[31mout \ufffd", "$\\alpha$ plain"] and ax.get_title() == "se\ufffdarch"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["se\ufffdarch"]
+
+
 def test_label_formats() -> None:
     assert [plots.number_label(v) for v in (0.5, 1, 20, 1000, 1e6)] == ["0.5", "1", "20", "1,000", "1,000,000"]
     assert [plots.percent_label(v) for v in (1.0, 0.3, 0.01, 0.005, 1e-7, 0.0)] == [

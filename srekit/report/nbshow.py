@@ -41,12 +41,24 @@ PLAIN_TEXT_RC: dict[str, Any] = {"text.parse_math": False}
 
 
 def plain_text(fig: Any) -> Any:
-    """``fig`` with every text already in it drawn as written (no mathtext); texts created while
-    drawing follow :data:`PLAIN_TEXT_RC`."""
+    """``fig`` with every text drawn as written (no mathtext), control characters from data (ESC,
+    C1) as U+FFFD as the HTML shows them (:func:`srekit.core.escape.printable`; fonts have no glyph
+    for them): the texts already in it, and the tick labels a categorical axis makes from its
+    category names while drawing. Other texts created while drawing follow :data:`PLAIN_TEXT_RC`."""
+    from matplotlib.category import StrCategoryFormatter
     from matplotlib.text import Text
+    from matplotlib.ticker import FuncFormatter
 
     for text in fig.findobj(Text):
         text.set_parse_math(False)
+        shown = printable(text.get_text())
+        if shown != text.get_text():
+            text.set_text(shown)
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            names = axis.get_major_formatter()
+            if isinstance(names, StrCategoryFormatter):
+                axis.set_major_formatter(FuncFormatter(lambda x, pos, f=names: printable(f(x, pos))))
     return fig
 
 
