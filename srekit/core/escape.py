@@ -52,9 +52,11 @@ def printable(text: str) -> str:
     return _CONTROL.sub("\ufffd", text)
 
 
-#: What a terminal or a CI log would act on: C0 controls (line breaks and tabs too), DEL, C1,
-#: the line and paragraph separators, and the bidirectional overrides and isolates.
-_TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: Control characters (C0, line breaks and tabs too; DEL; C1, NEL among them) and the line and
+#: paragraph separators: what service.yaml names may not hold (a YAML writer may fold them).
+CONTROL_OR_BREAK = "\x00-\x1f\x7f-\x9f\u2028\u2029"
+#: What a terminal or a CI log would act on: those, and the bidirectional overrides and isolates.
+_TERMINAL = re.compile(f"[{CONTROL_OR_BREAK}\u202a-\u202e\u2066-\u2069]")
 
 
 def terminal_text(value: object) -> str:

@@ -1877,7 +1877,7 @@ def _sources(paths: Sequence[str], opts: _Options, *, split: bool) -> list[_Sour
 def _has_quotes(path: str) -> bool:
     """Whether a CSV file holds a ``"`` anywhere (a quoted cell may span lines, so a cut at a line
     end could fall inside it): such a file is one unit of work, read as the local engine reads it.
-    A memory-mapped search: about 0.1 s for 500 MB."""
+    A memory-mapped search: 0.1 s for 500 MB in the page cache, 0.4 s from disk."""
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
         return mm.find(b'"') >= 0
 

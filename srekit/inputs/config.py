@@ -21,6 +21,7 @@ the folder holding ``service.yaml``.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -49,6 +50,7 @@ from pydantic import (
 from pydantic.json_schema import GenerateJsonSchema
 
 from srekit.core.errors import ConfigError
+from srekit.core.escape import CONTROL_OR_BREAK
 from srekit.core.limits import DEFAULT_LIMITS, Limits
 from srekit.core.timeutil import format_duration, parse_duration
 from srekit.inputs.timeparse import is_timezone
@@ -114,7 +116,7 @@ def _timezone(value: Any) -> str:
 def control_problem(text: str) -> str | None:
     """Why ``text`` cannot be a service.yaml name for the characters it holds (C0 and C1 controls,
     DEL, the line breaks NEL, U+2028, U+2029: a YAML writer may fold them), else None."""
-    if any(ord(c) < 32 or 127 <= ord(c) <= 159 or c in "\u2028\u2029" for c in text):
+    if re.search(f"[{CONTROL_OR_BREAK}]", text):
         return "a name cannot contain control characters or line breaks (newlines, tabs, NEL, U+2028)"
     return None
 
