@@ -654,3 +654,29 @@ def test_every_row_is_tested() -> None:
     codes = {r[1] for r in rows}
     assert codes == {"0", "1", "2", "3", "130"}
     assert all(re.fullmatch(r"(every command.*|`[a-z ]+`(, `[a-z ]+`)*)", r[0]) for r in rows)
+
+
+def test_a_process_pool_broken_by_ctrl_c_is_an_interruption() -> None:
+    """Ctrl-C reaches every process of the group: a notebook worker exits at once and may break
+    the pool before `srekit report` handles its own interrupt (once seen as "failed:
+    BrokenProcessPool", exit 1). Such a failure, or one raised while an interrupt was being
+    handled, is an interruption (exit 130); any other stays a failure."""
+    import _thread
+    import threading
+    from concurrent.futures.process import BrokenProcessPool
+
+    from srekit.cli import interrupted
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise BrokenProcessPool("a worker exited") from None  # __context__ is kept
+    except BrokenProcessPool as exc:
+        assert interrupted(exc, wait=0)
+    assert not interrupted(ValueError("a bug"), wait=0)
+    assert not interrupted(BrokenProcessPool("a worker crashed"), wait=0.05)  # no interrupt came
+    timer = threading.Timer(0.1, _thread.interrupt_main)  # the interrupt arriving late
+    timer.start()
+    assert interrupted(BrokenProcessPool("a worker exited"), wait=10)
+    timer.join()

@@ -14,6 +14,7 @@ import argparse
 import importlib
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -80,10 +81,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"srekit {command}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as exc:  # a bug or the machine (disk full): one line, exit 1 like a failed step
+        if interrupted(exc):
+            print(f"srekit {command}: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
         print(f"srekit {command}: failed: {_describe(exc)}", file=sys.stderr)
         if os.environ.get(DEBUG_ENV):
             traceback.print_exc()
         return 1
+
+
+def interrupted(exc: BaseException, wait: float = 1.0) -> bool:
+    """Whether ``exc`` comes of Ctrl-C: raised while a KeyboardInterrupt was being handled (a
+    process pool shutting down on the way out broke), or a process pool broken by its workers,
+    which exit at once on Ctrl-C (the whole process group gets it) and may break the pool before
+    this process handles its own: that signal then arrives within ``wait`` seconds."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__context__
+    if not isinstance(exc, BrokenProcessPool):
+        return False
+    try:
+        time.sleep(wait)
+    except KeyboardInterrupt:
+        return True
+    return False
 
 
 def _describe(exc: Exception) -> str:
