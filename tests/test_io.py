@@ -63,7 +63,7 @@ def test_telemetry_sorted_and_shuffled_files_load_the_same(tmp_path: Path) -> No
     pd.concat([df, df.iloc[[7]]]).to_parquet(tmp_path / "repeat.parquet")
     got = io.load_telemetry(tmp_path / "sorted.parquet")
     assert io._is_canonical(got.frame) and got.entry.notes == {}
-    pd.testing.assert_frame_equal(got.frame, tm.narrow_buckets(tm.canonical(got.frame)), check_exact=True)
+    pd.testing.assert_frame_equal(got.frame, tm.compact(tm.canonical(got.frame)), check_exact=True)
     assert got.frame["le_250"].dtype == np.uint8  # buckets held in the smallest dtype their counts fit
     pd.testing.assert_frame_equal(io.load_telemetry(tmp_path / "shuffled.parquet").frame, got.frame, check_exact=True)
     rep = io.load_telemetry(tmp_path / "repeat.parquet")
@@ -633,7 +633,7 @@ def test_telemetry_round_trip_any_order(
         path = d / "t.csv"
         df.assign(interval_start=df["interval_start"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")).to_csv(path, index=False)
     got = io.load_telemetry(path)
-    expected = tm.narrow_buckets(tm.merge([df]))
+    expected = tm.compact(tm.merge([df]))
     pd.testing.assert_frame_equal(got.frame, expected)
     assert got.entry.rows_accepted == n and got.entry.rejected == {}
 

@@ -157,7 +157,7 @@ def test_telemetry_labels_numeric_extras_and_limits(tmp_path: Path) -> None:
     loaded = load_telemetry(path)
     assert loaded.labels is not None and tm.label_columns(loaded.labels) == ["region"]
     assert loaded.frame["total"].sum() == base["total"].sum()
-    want = tm.narrow_buckets(tm.merge([base.drop(columns=["region", "row_id"])]))  # buckets held narrow (issue 13)
+    want = tm.compact(tm.merge([base.drop(columns=["region", "row_id"])]))  # held compact (issue 13)
     pd.testing.assert_frame_equal(loaded.frame, want)
     base["tier"] = "gold"
     base.to_csv(path, index=False)

@@ -14,6 +14,7 @@ import pandas as pd
 from srekit.analysis.period import TIMED, Period, analysed_period
 from srekit.core.questions import OpenQuestion
 from srekit.core.timeutil import utc_series
+from srekit.inputs import buckets as bk
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
 from srekit.inputs.ledger import LedgerEntry
@@ -65,7 +66,7 @@ def traffic_mix(telemetry: pd.DataFrame | None) -> pd.DataFrame:
                 "p99_ms": pd.Series([], dtype=float),
             }
         )
-    les = tm.le_columns(telemetry)
+    les = tm.bucket_names(telemetry)
     g = tm.journey_sums(telemetry, ["total", "errors", *les])
     for q in (0.5, 0.99):
         g[f"p{q * 100:g}_ms"] = tm.quantile_ms(g[les], g["total"].to_numpy(), q) if les else np.nan
@@ -95,7 +96,7 @@ def golden_signals(
     """
     if telemetry is None:
         telemetry = tm.empty()
-    les = tm.le_columns(telemetry)
+    les = tm.bucket_names(telemetry)
     g = _period_sums(telemetry, les, freq)
     out = pd.DataFrame(
         {
@@ -119,13 +120,17 @@ def _period_sums(telemetry: pd.DataFrame, les: list[str], freq: str) -> pd.DataF
     cols = ["total", "errors", *les]
     period = telemetry["interval_start"].dt.floor(freq)
     journey = telemetry["journey"]
-    if len(telemetry) and not isinstance(journey.dtype, pd.CategoricalDtype) and not period.hasnans:
-        codes, _ = pd.factorize(journey, sort=True)
+    if len(telemetry) and not period.hasnans:
+        codes = _name_codes(journey)
         p = pd.DatetimeIndex(period).asi8
         dc, dp = np.diff(codes), np.diff(p)
         if codes.min() >= 0 and bool(((dc > 0) | ((dc == 0) & (dp >= 0))).all()):
             starts = np.concatenate(([0], np.flatnonzero((dc != 0) | (dp != 0)) + 1))
-            sums = {c: np.add.reduceat(telemetry[c].to_numpy(), starts, dtype=np.int64) for c in cols}
+            sums = {c: np.add.reduceat(telemetry[c].to_numpy(), starts, dtype=np.int64) for c in cols[:2]}
+            if bk.is_sparse(telemetry):  # the buckets summed from their entries (made cumulative)
+                sums |= dict(zip(les, bk.run_sums(telemetry, starts).T, strict=True))
+            else:
+                sums |= {c: np.add.reduceat(telemetry[c].to_numpy(), starts, dtype=np.int64) for c in les}
             return pd.DataFrame(
                 {
                     "journey": journey.iloc[starts].reset_index(drop=True),
@@ -133,8 +138,16 @@ def _period_sums(telemetry: pd.DataFrame, les: list[str], freq: str) -> pd.DataF
                     **sums,
                 }
             )
-    frame = telemetry[["journey", *cols]].assign(period_start=period)
+    frame = tm.dense(telemetry)[["journey", *cols]].assign(period_start=period)
     return frame.groupby(["journey", "period_start"], sort=True, observed=True)[cols].sum().reset_index()
+
+
+def _name_codes(journey: pd.Series) -> np.ndarray:
+    """A code per row in the names' ascending order (-1: no name): a categorical's own small
+    codes when its categories are in that order (the loader's journeys), else factorized."""
+    if isinstance(journey.dtype, pd.CategoricalDtype) and journey.cat.categories.is_monotonic_increasing:
+        return journey.cat.codes.to_numpy()  # int8/int16: differences of codes ≥ 0 cannot wrap
+    return pd.factorize(journey, sort=True)[0]
 
 
 @dataclass(frozen=True, slots=True)

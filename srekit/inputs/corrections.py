@@ -26,6 +26,7 @@ import pandas as pd
 
 from srekit.core.errors import ConfigError
 from srekit.core.timeutil import epoch_ints
+from srekit.inputs import buckets as bk
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import Correction, ServiceConfig
 
@@ -165,9 +166,8 @@ def _owner(stamps: pd.Series, journeys: pd.Series, windows: tuple[Window, ...]) 
     journey), −1 for none."""
     t = epoch_ints(stamps)
     owner = np.full(len(t), -1, dtype=np.int64)
-    j = journeys.to_numpy()
     for w in windows:
-        hit = (t >= w.start.value // 1000) & (t < w.end.value // 1000) & np.isin(j, w.journeys)
+        hit = (t >= w.start.value // 1000) & (t < w.end.value // 1000) & journeys.isin(list(w.journeys)).to_numpy()
         owner[hit] = w.correction
     return owner
 
@@ -182,15 +182,16 @@ def _split(
         return frame, None
     owner = _owner(frame[time_col], frame["journey"], windows)
     out = owner >= 0
-    taken = frame[out].assign(correction=owner[out]).reset_index(drop=True)
+    taken = tm.dense(frame[out]).assign(correction=owner[out]).reset_index(drop=True)
     if not out.any():
         return frame, taken
-    kept = frame.copy()
-    for col in cleared:
+    kept = frame.copy(deep=False)  # copy on write: the columns set below are new, the others shared
+    sparse = set(bk.columns(frame))
+    for col in (c for c in cleared if c not in sparse):
         values = kept[col].to_numpy(copy=True)
         values[out] = empty
         kept[col] = values
-    return kept, taken
+    return (bk.cleared(kept, out) if sparse else kept), taken
 
 
 def _span(frames: Iterable[tuple[pd.DataFrame | None, str]]) -> tuple[pd.Timestamp, pd.Timestamp] | None:
@@ -212,11 +213,11 @@ def apply(
         outside = tuple(c.index for c in config.corrections)
         return telemetry, series, Applied(config.corrections, (), None, None, outside)
     journeys = {
-        *(() if telemetry is None else telemetry["journey"].astype(str).unique()),
-        *(() if series is None else series["journey"].astype(str).unique()),
+        *(() if telemetry is None else map(str, telemetry["journey"].unique())),
+        *(() if series is None else map(str, series["journey"].unique())),
     }
     windows, outside = expand(config, journeys, *span)
-    counts = [] if telemetry is None else tm.COUNTS + tm.le_columns(telemetry)
+    counts = [] if telemetry is None else tm.COUNTS + tm.held_buckets(telemetry)
     tel, tel_out = _split(telemetry, "interval_start", windows, counts, 0)
     ser, ser_out = _split(series, "timestamp", windows, ["value"], np.nan)
     return tel, ser, Applied(config.corrections, windows, tel_out, ser_out, outside)
@@ -227,7 +228,7 @@ def clear_windows(telemetry: pd.DataFrame | None, windows: tuple[Window, ...]) -
     zeroed, as :func:`apply` clears them."""
     if telemetry is None:
         return None
-    return _split(telemetry, "interval_start", windows, tm.COUNTS + tm.le_columns(telemetry), 0)[0]
+    return _split(telemetry, "interval_start", windows, tm.COUNTS + tm.held_buckets(telemetry), 0)[0]
 
 
 def in_windows(stamps: pd.DatetimeIndex, windows: Iterable[Window]) -> np.ndarray:

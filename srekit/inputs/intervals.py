@@ -135,7 +135,8 @@ def check_declared(
     Series (sample times, which real exports jitter and shift at DST): the typical (median)
     spacing of each journey at least the interval. Raises
     :class:`~srekit.core.errors.InputError` naming the place and the fix."""
-    frame = pd.DataFrame({"t": pd.DatetimeIndex(stamps).as_unit("us").asi8, "j": journeys.astype(str).to_numpy()})
+    codes, names = pd.factorize(journeys.astype(str) if journeys.dtype == object else journeys)
+    frame = pd.DataFrame({"t": pd.DatetimeIndex(stamps).as_unit("us").asi8, "j": codes})  # the names' codes
     frame = frame.drop_duplicates().sort_values(["j", "t"], kind="stable")
     step = frame.groupby("j", sort=False)["t"].diff().dropna()
     unit = int(length / pd.Timedelta(microseconds=1))
@@ -148,7 +149,7 @@ def check_declared(
     if bad.empty:
         return
     first = pd.Timestamp(int(frame.loc[bad.index[0], "t"]), unit="us", tz="UTC")
-    journey = frame.loc[bad.index[0], "j"]
+    journey = names[int(frame.loc[bad.index[0], "j"])]
     gap = pd.Timedelta(int(bad.iloc[0]), unit="us")
     raise input_error(
         f"{kind} stamps {duration_words(gap)} apart contradict the declared interval of {duration_words(length)} "

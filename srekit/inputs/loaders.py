@@ -41,9 +41,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
+from srekit.core import memory
 from srekit.core.errors import InputError, input_error
 from srekit.core.files import atomic_write, csv_text, safe_file_name
 from srekit.core.limits import DEFAULT_LIMITS, MAX_SUM, Limits
+from srekit.inputs import buckets as bk
 from srekit.inputs import numbers as num
 from srekit.inputs import presets
 from srekit.inputs import telemetry as tm
@@ -693,28 +695,47 @@ def _free_text(raw: pd.DataFrame, cols: Mapping[str, str], name: str, rows: _Row
     return t
 
 
-def _journey_col(raw: pd.DataFrame, cols: Mapping[str, str], rows: _Rows, limits: Limits) -> pd.Series:
+def _journey_col(
+    raw: pd.DataFrame, cols: Mapping[str, str], rows: _Rows, limits: Limits, *, categorical: bool = False
+) -> pd.Series:
     """The journey of telemetry and series rows, as the request reader does it: no journey column
     → ``all``; an empty or missing-token cell (``NA``, ``none``, …) → ``unknown`` (note
     ``journey_missing`` over accepted rows); longer than ``limits.max_name_chars`` → ``too long
-    journey``."""
+    journey``. ``categorical``: a column of few names as a categorical (:func:`_name_col`)."""
     if "journey" not in cols:
+        if categorical:
+            return pd.Series(
+                pd.Categorical.from_codes(np.zeros(len(raw), np.int8), pd.Index([DEFAULT_JOURNEY], dtype="str")),
+                index=raw.index,
+            )
         return pd.Series(DEFAULT_JOURNEY, index=raw.index, dtype="str")
-    return _name_col(raw, cols["journey"], "journey", rows, limits)
+    return _name_col(raw, cols["journey"], "journey", rows, limits, categorical=categorical)
 
 
-def _name_col(raw: pd.DataFrame, column: str, name: str, rows: _Rows, limits: Limits) -> pd.Series:
+def _name_col(
+    raw: pd.DataFrame, column: str, name: str, rows: _Rows, limits: Limits, *, categorical: bool = False
+) -> pd.Series:
     """A journey or label column: empty and missing-token cells → ``unknown`` (note
     ``<name>_missing`` over accepted rows, ``label_missing`` for labels), longer than
-    ``limits.max_name_chars`` → ``too long <name>``."""
-    t = _distinct_first(raw[column], name, rows, limits)
-    if t is None:
+    ``limits.max_name_chars`` → ``too long <name>``. With ``categorical``, a column of few
+    distinct cells is a categorical of its names in ascending order (a small code per row instead
+    of the text: 26 M rows of 200 journeys held 0.5 GB of text), else text."""
+    distinct = _distinct_first(raw[column], name, rows, limits)
+    if distinct is None:
         t = _str_col(raw, {name: column}, name, rows, limits=limits)
         cells = text_cells(raw[column])
         changed = (cells != cells.str.strip()).fillna(False).to_numpy(dtype=bool)
         rows.note_accepted(_trimmed_note(name), t.notna().to_numpy() & changed)
-    rows.note_accepted("journey_missing" if name == "journey" else "label_missing", t.isna().to_numpy())
-    return t.fillna(MISSING_JOURNEY)
+        rows.note_accepted("journey_missing" if name == "journey" else "label_missing", t.isna().to_numpy())
+        return t.fillna(MISSING_JOURNEY)
+    text, codes = distinct
+    rows.note_accepted("journey_missing" if name == "journey" else "label_missing", text.isna().to_numpy()[codes])
+    text = text.fillna(MISSING_JOURNEY)
+    if not categorical:
+        return pd.Series(text.array.take(codes), index=raw.index, dtype="str")
+    code_of, names = pd.factorize(text, sort=True)  # names equal once trimmed share a code
+    small = code_of.astype(np.min_scalar_type(max(len(names) - 1, 0)))[codes]
+    return pd.Series(pd.Categorical.from_codes(small, pd.Index(names, dtype="str")), index=raw.index)
 
 
 def _trimmed_note(name: str) -> str:
@@ -723,10 +744,11 @@ def _trimmed_note(name: str) -> str:
     return "journey_trimmed" if name == "journey" else "label_trimmed"
 
 
-def _distinct_first(cells: pd.Series, name: str, rows: _Rows, limits: Limits) -> pd.Series | None:
+def _distinct_first(cells: pd.Series, name: str, rows: _Rows, limits: Limits) -> tuple[pd.Series, np.ndarray] | None:
     """A name column (journey, label) of a text column holding few distinct cells (the usual: a
-    few names over millions of rows), as :func:`_str_col` gives it: each distinct cell read once,
-    its result and reject reason spread to its rows. None for other columns (read cell by cell)."""
+    few names over millions of rows) read as :func:`_str_col` reads it, each distinct cell once,
+    its reject reason spread to its rows: (the name of each distinct cell, NA where it has none;
+    each row's distinct cell). None for other columns (read cell by cell)."""
     text_dtype = pd.api.types.pandas_dtype("str")
     kind = cells.dtype
     if kind != text_dtype and not (isinstance(kind, pd.CategoricalDtype) and kind.categories.dtype == text_dtype):
@@ -741,7 +763,7 @@ def _distinct_first(cells: pd.Series, name: str, rows: _Rows, limits: Limits) ->
     trimmed = np.array([isinstance(n, str) and n != n.strip() for n in names], dtype=bool) & text.notna().to_numpy()
     if trimmed.any():
         rows.note_accepted(_trimmed_note(name), trimmed[codes])
-    return pd.Series(text.array.take(codes), index=cells.index, dtype="str")
+    return text, codes
 
 
 def _distinct_codes(cells: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -813,7 +835,7 @@ def _finish(
             fix=f"correct the rows (most common problem: {top}{_HINTS.get(top, '')})"
             + ("" if strict else "; check the column mapping and the --format"),
         )
-    rejects = raw.frame.loc[~ok].copy()
+    rejects = tm.dense(raw.frame.loc[~ok]).copy()  # buckets held sparse are shown cumulative, as in a wide file
     rejects.columns = pd.Index([f"{c} (file)" if c in _REJECT_COLUMNS else c for c in rejects.columns], dtype=object)
     rejects.insert(0, "row", rej_rows)
     if raw.lines is not None:
@@ -1062,7 +1084,10 @@ def load_telemetry(
     ``total`` must stay below 2**62 and the journeys within ``limits.max_journeys``. The result
     passes :func:`srekit.inputs.telemetry.check` and is in :func:`srekit.inputs.telemetry.canonical`
     form, its ``le_`` buckets in the smallest unsigned dtype their counts fit
-    (:func:`srekit.inputs.telemetry.narrow_buckets`; Parquet buckets are read that way).
+    (:func:`srekit.inputs.telemetry.narrow_buckets`; Parquet buckets are read that way), its
+    journeys a categorical (:func:`srekit.inputs.telemetry.compact`); a large sparse-layout file
+    holds its buckets sparse instead (:mod:`srekit.inputs.buckets`: read them through
+    :mod:`srekit.inputs.telemetry`'s bucket functions, never as ``le_`` columns).
     """
     raw, source = _read(path, fmt, "telemetry", tz=tz, narrow=tm.LE_PREFIX)
     df = raw.frame
@@ -1074,9 +1099,10 @@ def load_telemetry(
         source=source,
         kind="telemetry",
     )
-    buckets, n_inf = _bucket_columns(df, source)
+    sparse = bk.columns(df)  # a large sparse-layout file: read_sparse checked every row's buckets
+    buckets, n_inf = ([], 0) if sparse else _bucket_columns(df, source)
     rows = _Rows(len(df), raw.malformed)
-    journey = _journey_col(df, cols, rows, limits)
+    journey = _journey_col(df, cols, rows, limits, categorical=True)
     found = _label_columns(df, cols, source, limits)
     labels = {name: _name_col(df, column, name, rows, limits) for name, column in found.items()}
     if "journey" not in cols:
@@ -1085,24 +1111,22 @@ def load_telemetry(
     interval = _interval_col(df, cols, stamps, tz, rows, limits, source)
     names = [tm.edge_label(e) for _, e in buckets]
     counts = _count_matrix(df, [cols["total"], cols["errors"]], tm.COUNTS, rows, limits)
-    bucket = _count_matrix(df, [c for c, _ in buckets], names, rows, limits)
     tot = counts[:, 0]
     rows.reject(counts[:, 1] > tot, "errors exceed total")
-    if bucket.shape[1] > 1:
-        decreasing = np.zeros(len(df), dtype=bool)
-        for j in range(1, bucket.shape[1]):  # column by column: no n × edges temporary
-            decreasing |= bucket[:, j] < bucket[:, j - 1]
-        rows.reject(decreasing, "buckets not cumulative")
-    rows.reject(bucket[:, -1] > tot, "bucket exceeds total")
-    rows.note("le_inf_column_dropped", n_inf)
+    if sparse:
+        held = df[sparse]
+    else:
+        bucket = _count_matrix(df, [c for c, _ in buckets], names, rows, limits)
+        if bucket.shape[1] > 1:
+            decreasing = np.zeros(len(df), dtype=bool)
+            for j in range(1, bucket.shape[1]):  # column by column: no n × edges temporary
+                decreasing |= bucket[:, j] < bucket[:, j - 1]
+            rows.reject(decreasing, "buckets not cumulative")
+        rows.reject(bucket[:, -1] > tot, "bucket exceeds total")
+        rows.note("le_inf_column_dropped", n_inf)
+        held = pd.DataFrame(bucket, index=df.index, columns=pd.Index(names), copy=False)
     # the column-major count and bucket blocks as they are (no copy), then the key columns in front
-    frame = pd.concat(
-        [
-            pd.DataFrame(counts, index=df.index, columns=pd.Index(tm.COUNTS), copy=False),
-            pd.DataFrame(bucket, index=df.index, columns=pd.Index(names), copy=False),
-        ],
-        axis=1,
-    )
+    frame = pd.concat([pd.DataFrame(counts, index=df.index, columns=pd.Index(tm.COUNTS), copy=False), held], axis=1)
     frame.insert(0, "interval_start", stamps)
     for name in reversed(labels):
         frame.insert(0, name, labels[name])
@@ -1134,10 +1158,11 @@ def load_telemetry(
         merged, labelled = tm.split_labels(good)
     elif _is_canonical(good):  # the usual export: sorted by journey and time, no repeats
         dup, merged = 0, good
-    else:
+    else:  # (sparse buckets are made dense first: only a canonical frame holds them)
         dup = int(good.duplicated(tm.KEY).sum())
         merged = tm.merge([good]) if dup else tm.canonical(good)
-    merged = tm.narrow_buckets(merged)  # a no-op for Parquet buckets read narrow
+    merged = tm.compact(merged)  # Parquet buckets and journeys are read that way already
+    memory.release()  # what reading and checking freed: resident memory follows the frame kept
     # No tm.check(merged) pass: the row checks above reject exactly what it refuses (negative
     # counts, errors > total, decreasing buckets, a bucket above total), and sums of valid rows
     # stay valid (and below 2**62). tests/test_io.py checks the loaded frame passes tm.check.
@@ -1189,7 +1214,8 @@ def _is_canonical(frame: pd.DataFrame) -> bool:
     """Whether :func:`srekit.inputs.telemetry.canonical` would return ``frame`` unchanged and it has
     no repeated (journey, interval_start) key: canonical columns and dtypes, a fresh index,
     rows strictly increasing by journey then interval_start."""
-    les = tm.le_columns(frame)
+    sparse = bk.columns(frame)
+    les = sparse or tm.le_columns(frame)
     if (
         list(frame.columns) != tm.KEY + tm.COUNTS + les
         or not isinstance(frame.index, pd.RangeIndex)
@@ -1197,13 +1223,14 @@ def _is_canonical(frame: pd.DataFrame) -> bool:
         or frame.index.step != 1
     ):
         return False
-    if (
-        frame["journey"].dtype != pd.api.types.pandas_dtype("str")
-        or frame["interval_start"].dtype != "datetime64[us, UTC]"
-    ):
+    text = pd.api.types.pandas_dtype("str")
+    journey_dtype = frame["journey"].dtype
+    if isinstance(journey_dtype, pd.CategoricalDtype):  # the loader's journeys: text categories
+        journey_dtype = journey_dtype.categories.dtype
+    if journey_dtype != text or frame["interval_start"].dtype != "datetime64[us, UTC]":
         return False
     if any(frame[c].dtype != np.int64 for c in tm.COUNTS) or any(
-        frame[c].dtype != np.int64 and frame[c].dtype not in tm.BUCKET_DTYPES for c in les
+        frame[c].dtype != np.int64 and frame[c].dtype not in tm.BUCKET_DTYPES for c in les if not sparse
     ):
         return False
     journey, stamps = frame["journey"], frame["interval_start"]

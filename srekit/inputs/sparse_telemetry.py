@@ -24,12 +24,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from srekit.core import memory
 from srekit.core.errors import InputError, input_error
+from srekit.inputs import buckets as bk
 from srekit.inputs import telemetry as tm
 
 META_KEY = b"srekit.telemetry"
 _MAX_TOTAL = 2**62  # a row's total × its bucket entries stays below this: its sum cannot wrap
 BUCKETS = "buckets"
+_RELEASE_EVERY = 64 << 20  # bytes of pieces joined between two memory.release() calls
 LAYOUT = "sparse"
 
 
@@ -125,11 +128,22 @@ def _bad(source: str, problem: str, got: str, rows: Sequence[int] = ()) -> Input
 
 
 def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[str] = ()) -> pd.DataFrame:
-    """The wide frame of a sparse file: the key columns as the file has them (text as
-    categoricals: ``texts``), ``total`` and ``errors`` as int64, the cumulative ``le_``
+    """The frame of a sparse file: the key columns as the file has them (text as categoricals:
+    ``texts``), ``total`` and ``errors`` as int64, then the buckets: the cumulative ``le_``
     columns in one column-major block (of the smallest unsigned dtype the totals fit with
-    ``narrow``, else int64). Row numbers in errors are 1-based data rows."""
+    ``narrow``, else int64), or, with ``narrow`` when that block would be large and the entries
+    much smaller (:func:`_sparse_pays`), one sparse ``in_le_`` column of per-bucket counts per
+    edge (:mod:`srekit.inputs.buckets`). Row numbers in errors are 1-based data rows."""
     names = [n for n in pf.schema_arrow.names if n != BUCKETS]
+    stray = [n for n in names if n.lower().startswith(tm.LE_PREFIX)]
+    if stray:
+        raise input_error(
+            "le_ columns beside the buckets map: which of them holds the requests is unknowable",
+            file=path,
+            column=stray[0],
+            got=", ".join(stray[:5]),
+            fix="drop the le_ columns (the buckets map holds every bucket), or write the file with --layout wide",
+        )
     for need in ("total", "errors"):
         if need not in names or not pa.types.is_integer(pf.schema_arrow.field(need).type):
             raise _bad(path, f"a sparse telemetry file needs an integer {need!r} column", ", ".join(names))
@@ -142,6 +156,7 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
     les = np.r_[edges, np.inf]
     keyed = pq.ParquetFile(path, read_dictionary=list(texts)) if texts else pf
     keys = keyed.read(columns=[n for n in names if n not in tm.COUNTS]).to_pandas()
+    memory.release()  # the decoded pages: Arrow's allocator kept 0.45 GB after 26 M rows
     n = pf.metadata.num_rows
     counts = np.empty((n, 2), dtype=np.int64, order="F")
     for j, c in enumerate(tm.COUNTS):
@@ -161,10 +176,13 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
                 fix="write the counts as whole numbers of requests",
             )
         counts[:, j] = values
+        del column, values  # 0.2 GB each for 26 M rows, not kept through the buckets
     total = counts[:, 0]
     dtype = tm.bucket_dtype(int(total.max()) if n else 0) if narrow else np.dtype(np.int64)
-    block = np.zeros((n, edges.size), dtype=dtype, order="F")
+    keep_sparse = narrow and _sparse_pays(pf, n, edges.size, dtype)
+    block = np.zeros((n, 0 if keep_sparse else edges.size), dtype=dtype, order="F")
     flat = block.T.reshape(-1)
+    parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(edges.size)]  # each bucket's entries
     row0 = 0
     for g in range(pf.num_row_groups):
         try:
@@ -201,8 +219,27 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
             got = f"buckets add up to {int(sums[at[0]])}, total {int(total[row0 + at[0]])}"
             raise _bad(path, "the buckets do not add up to total", got, (at + row0 + 1).tolist())
         inside = slot < edges.size  # the requests above the last edge are in total only
-        flat[slot[inside] * n + rows[inside]] = items[inside]
+        if keep_sparse:
+            _collect(parts, rows[inside], slot[inside], items[inside].astype(dtype))
+        else:
+            flat[slot[inside] * n + rows[inside]] = items[inside]
         row0 += per_row.size
+    names = [tm.edge_label(e) for e in edges]
+    head = [keys, pd.DataFrame(counts, columns=pd.Index(tm.COUNTS), copy=False)]
+    if keep_sparse:  # each bucket's entries joined (and freed) one bucket at a time
+        memory.release()  # the row groups' temporaries, freed between the entries kept
+        columns, freed = {}, 0
+        for k, name in enumerate(names):
+            pieces, parts[k] = parts[k], []
+            rows_k = np.concatenate([r for r, _ in pieces]) if pieces else np.zeros(0, np.int32)
+            counts_k = np.concatenate([c for _, c in pieces]) if pieces else np.zeros(0, dtype)
+            del pieces
+            freed += rows_k.nbytes + counts_k.nbytes
+            if freed > _RELEASE_EVERY:  # the small pieces, freed between kept arrays: 0.5 GB in all
+                memory.release()
+                freed = 0
+            columns[bk.name(name)] = bk.sparse_column(n, rows_k, counts_k)
+        return pd.concat([*head, pd.DataFrame(columns)], axis=1)
     for k in range(1, edges.size):  # cumulative, column by contiguous column
         np.add(block[:, k], block[:, k - 1], out=block[:, k])
     if (
@@ -211,12 +248,30 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
         fits = tm.bucket_dtype(int(block[:, -1].max()))
         if fits.itemsize < dtype.itemsize:
             block = block.astype(fits, order="F")
-    frame = pd.concat(
-        [
-            keys,
-            pd.DataFrame(counts, columns=pd.Index(tm.COUNTS), copy=False),
-            pd.DataFrame(block, columns=pd.Index([tm.edge_label(e) for e in edges]), copy=False),
-        ],
-        axis=1,
-    )
-    return frame
+    return pd.concat([*head, pd.DataFrame(block, columns=pd.Index(names), copy=False)], axis=1)
+
+
+def _sparse_pays(pf: pq.ParquetFile, n: int, n_edges: int, dtype: np.dtype) -> bool:
+    """Whether the loader holds this file's buckets sparse (:mod:`srekit.inputs.buckets`): their
+    dense block would take at least ``buckets.DENSE_BELOW`` bytes and the entries (a row number
+    and a count each, counted from the file's metadata) at most ``buckets.SPARSE_SHARE`` of it."""
+    dense_bytes = n * n_edges * dtype.itemsize
+    if dense_bytes < bk.DENSE_BELOW or n >= 2**31:
+        return False
+    meta = pf.metadata
+    key = next(i for i in range(meta.num_columns) if meta.row_group(0).column(i).path_in_schema.startswith(BUCKETS))
+    stored = sum(meta.row_group(g).column(key).num_values for g in range(meta.num_row_groups))
+    return stored * (4 + dtype.itemsize) <= dense_bytes * bk.SPARSE_SHARE
+
+
+def _collect(
+    parts: list[list[tuple[np.ndarray, np.ndarray]]], rows: np.ndarray, slots: np.ndarray, counts: np.ndarray
+) -> None:
+    """Append a row group's entries (rows ascending) to each bucket's list, rows kept ascending."""
+    small = slots.astype(np.uint8 if len(parts) < 256 else np.uint16)  # a radix sort
+    order = np.argsort(small, kind="stable")
+    bounds = np.searchsorted(small[order], np.arange(len(parts) + 1))
+    rows, counts = rows[order].astype(np.int32), counts[order]
+    for k in np.flatnonzero(np.diff(bounds)):
+        a, b = bounds[k], bounds[k + 1]
+        parts[k].append((rows[a:b].copy(), counts[a:b].copy()))  # copies: each bucket frees its own

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from srekit.core.errors import input_error, require_columns
+from srekit.inputs import buckets as bk
 from srekit.inputs.intervals import smallest_spacing
 
 LE_PREFIX = "le_"
@@ -65,8 +66,44 @@ def le_columns(df: pd.DataFrame) -> list[str]:
 
 
 def edges_of(df: pd.DataFrame) -> np.ndarray:
-    """Bucket edges (ms) present in a frame, ascending."""
-    return np.array([parse_edge(c) for c in le_columns(df)], dtype=float)
+    """Bucket edges (ms) present in a frame, ascending (dense or sparse buckets)."""
+    return np.array([parse_edge(c) for c in bucket_names(df)], dtype=float)
+
+
+def bucket_names(df: pd.DataFrame) -> list[str]:
+    """The cumulative bucket columns a frame holds or stands for: its ``le_`` columns, or the
+    ``le_`` names of its sparse buckets (:mod:`srekit.inputs.buckets`), ascending by edge."""
+    sparse = bk.columns(df)
+    return [bk.le_name(c) for c in sparse] if sparse else le_columns(df)
+
+
+def held_buckets(df: pd.DataFrame) -> list[str]:
+    """The bucket columns a frame holds: its sparse ``in_le_`` columns, else its ``le_`` ones."""
+    return bk.columns(df) or le_columns(df)
+
+
+def dense(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with dense cumulative ``le_`` buckets (itself when they are), in the smallest
+    unsigned dtype holding its totals. For a part of a frame (one journey), not a whole history."""
+    if not bk.is_sparse(df):
+        return df
+    return bk.densified(df, bucket_dtype(int(df["total"].max()) if len(df) else 0))
+
+
+def bucket_block(df: pd.DataFrame, rows: slice | np.ndarray, names: Sequence[str] | None = None) -> np.ndarray:
+    """The cumulative buckets of ``rows`` (a slice, boolean mask or positions), ``(rows, edges)``:
+    a view of a dense frame's block as it is held (narrow or int64; int64 when the columns'
+    dtypes differ), or a sparse frame's made cumulative for these rows in the smallest unsigned
+    dtype holding their totals. ``names``: these ``le_`` columns only (of a dense frame)."""
+    if bk.is_sparse(df):
+        total = df["total"].to_numpy()[rows]
+        return bk.block(df, rows, bucket_dtype(int(total.max()) if len(total) else 0))
+    les = le_columns(df) if names is None else list(names)
+    part = df[les]
+    part = part.iloc[rows] if isinstance(rows, slice) else part[rows] if rows.dtype == bool else part.iloc[rows]
+    dtypes = {part[c].dtype for c in les}
+    keep = len(dtypes) == 1 and next(iter(dtypes)) in (np.dtype(np.int64), *BUCKET_DTYPES)
+    return part.to_numpy() if keep else part.to_numpy(np.int64)
 
 
 def snap_edge(edges: Sequence[float] | np.ndarray, threshold_ms: float, *, direction: str = "down") -> float:
@@ -126,6 +163,30 @@ def narrow_buckets(df: pd.DataFrame) -> pd.DataFrame:
     return out if list(df.columns) == rest + les else out[list(df.columns)]
 
 
+def compact(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` (canonical telemetry) as the loader holds it: buckets narrow
+    (:func:`narrow_buckets`) and the journeys a categorical of the names with rows, ascending
+    (:func:`categorical_journeys`). The same values, a fraction of the memory."""
+    out = narrow_buckets(df)
+    return out.assign(journey=categorical_journeys(out["journey"]))
+
+
+def categorical_journeys(journey: pd.Series) -> pd.Series:
+    """Journey names as a categorical of the names that have rows, in ascending order: a small
+    code per row instead of the text (26 M rows of 200 journeys held 0.5 GB of text);
+    :func:`sorted_runs` reads the runs from the codes. Names are never missing here."""
+    if not isinstance(journey.dtype, pd.CategoricalDtype):
+        return journey.astype(pd.CategoricalDtype(pd.Index(sorted(journey.unique()), dtype="str")))
+    codes = journey.cat.codes.to_numpy()
+    used = np.zeros(len(journey.cat.categories), bool)
+    for a in range(0, len(codes), _RUN_CHUNK):  # a chunk at a time: no row-long index array
+        used[codes[a : a + _RUN_CHUNK]] = True
+    if used.all():
+        return journey
+    renumber = (np.cumsum(used) - 1).astype(codes.dtype)  # pandas' remove_unused_categories took 0.7 GB here
+    return pd.Series(pd.Categorical.from_codes(renumber[codes], journey.cat.categories[used]), index=journey.index)
+
+
 def empty(edges: Sequence[float] = DEFAULT_EDGES_MS, *, labels: Sequence[str] = ()) -> pd.DataFrame:
     """An empty aggregated frame with the canonical columns and dtypes (and text ``labels``
     columns after ``journey``: what ``srekit aggregate --by`` keeps)."""
@@ -143,6 +204,7 @@ def empty(edges: Sequence[float] = DEFAULT_EDGES_MS, *, labels: Sequence[str] = 
 
 def canonical(df: pd.DataFrame) -> pd.DataFrame:
     """Column order (key, counts, edges ascending), int64 counts, sorted rows, fresh index."""
+    df = dense(df)
     cols = KEY + COUNTS + le_columns(df)
     out = df[cols].copy()
     out["journey"] = out["journey"].astype("str")
@@ -175,8 +237,11 @@ _RUN_CHUNK = 1 << 20  # neighbours compared at a time by sorted_runs
 
 
 def sorted_runs(journey: pd.Series) -> dict[str, slice] | None:
-    """Each name's slice when ``journey`` (Arrow-backed text, no empty cell) holds every name in
-    one run and the runs in ascending name order; else None."""
+    """Each name's slice when ``journey`` (Arrow-backed text, or a categorical of text: how the
+    loader holds it, no empty cell) holds every name in one run and the runs in ascending name
+    order; else None."""
+    if isinstance(journey.dtype, pd.CategoricalDtype):
+        return _category_runs(journey)
     if not isinstance(journey.dtype, pd.StringDtype) or journey.dtype.storage != "pyarrow" or journey.hasnans:
         return None
     names = pa.array(journey)  # zero-copy
@@ -204,6 +269,23 @@ def sorted_runs(journey: pd.Series) -> dict[str, slice] | None:
     return {name: slice(int(b), int(e)) for name, b, e in zip(run_names, first.tolist(), ends, strict=True)}
 
 
+def _category_runs(journey: pd.Series) -> dict[str, slice] | None:
+    """:func:`sorted_runs` of a categorical: its codes non-decreasing (no empty cell) and its
+    categories text in ascending order (then every name is one run, in name order)."""
+    cats = journey.cat.categories
+    if cats.dtype != pd.api.types.pandas_dtype("str") or not (cats.is_monotonic_increasing and cats.is_unique):
+        return None
+    codes = journey.cat.codes.to_numpy()
+    if len(codes) == 0:
+        return {}
+    if codes[0] < 0 or bool((codes[1:] < codes[:-1]).any()):
+        return None
+    first = np.concatenate(([0], np.flatnonzero(codes[1:] != codes[:-1]) + 1))
+    ends = [*first[1:].tolist(), len(codes)]
+    names = [str(cats[c]) for c in codes[first]]
+    return {name: slice(int(b), int(e)) for name, b, e in zip(names, first.tolist(), ends, strict=True)}
+
+
 def journey_sums(telemetry: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     """``cols`` summed per journey (index ``journey`` as text, names ascending; rows without one
     left out), integer columns exact in int64. On a frame sorted by journey (canonical telemetry)
@@ -212,14 +294,20 @@ def journey_sums(telemetry: pd.DataFrame, cols: Sequence[str]) -> pd.DataFrame:
     groupby."""
     rows = sorted_runs(telemetry["journey"])
     if rows is None:  # not sorted by journey (or not Arrow text): one grouping pass
-        grouped = telemetry.groupby(telemetry["journey"].astype("str"), observed=True, sort=True)[list(cols)].sum()
+        frame = dense(telemetry)
+        grouped = frame.groupby(frame["journey"].astype("str"), observed=True, sort=True)[list(cols)].sum()
         return grouped.astype({c: np.int64 for c in cols if grouped[c].dtype.kind in "iub"})
-    sums = {}
-    for c in cols:
+    sums: dict[str, np.ndarray] = {}
+    sparse = set(bucket_names(telemetry)) & set(cols) if bk.is_sparse(telemetry) else set()
+    if sparse:  # each journey's buckets summed from the entries, then made cumulative
+        starts = np.array([r.start for r in rows.values()], dtype=np.int64)
+        summed = bk.run_sums(telemetry, starts)
+        sums |= {c: summed[:, k] for k, c in enumerate(bucket_names(telemetry)) if c in sparse}
+    for c in (c for c in cols if c not in sparse):
         values = telemetry[c].to_numpy()
         exact = np.int64 if values.dtype.kind in "iub" else None  # counts exact in int64, others as they are
         sums[c] = np.array([values[r].sum(dtype=exact) for r in rows.values()], dtype=exact)
-    return pd.DataFrame(sums, index=pd.Index(list(rows), name="journey", dtype="str"))
+    return pd.DataFrame({c: sums[c] for c in cols}, index=pd.Index(list(rows), name="journey", dtype="str"))
 
 
 def label_columns(df: pd.DataFrame) -> list[str]:
@@ -234,6 +322,7 @@ def labelled(df: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     ``journey``, rows of a repeated key summed, sorted (left as they are when they already are),
     integer counts (narrow buckets kept narrow), a fresh index."""
     key = ["journey", *labels, "interval_start"]
+    df = dense(df)
     cols = key + COUNTS + le_columns(df)
     out = df[cols]
     if out.duplicated(key).any():
@@ -269,7 +358,7 @@ def merge(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
     column at a time, not pandas' groupby copies of the whole frame (a 1 M-row labelled file took
     the load to 969 MB that way, 577 MB this way).
     """
-    parts = [f for f in frames if len(f)]
+    parts = [dense(f) for f in frames if len(f)]
     if not parts:
         return empty()
     edges = [tuple(le_columns(f)) for f in parts]
@@ -307,7 +396,7 @@ def check(df: pd.DataFrame, *, source: str = "telemetry") -> None:
         fix="write telemetry with `srekit aggregate` or rename the columns",
         file=source,
     )
-    les = le_columns(df)
+    les = bucket_names(df)
     if not les:
         raise input_error(
             "telemetry has no latency bucket columns",
@@ -315,8 +404,11 @@ def check(df: pd.DataFrame, *, source: str = "telemetry") -> None:
             expected="cumulative columns named le_<edge_ms>, e.g. le_100, le_250",
             fix="add bucket columns or aggregate raw requests with `srekit aggregate`",
         )
-    counts = df[COUNTS + les].to_numpy()
+    sparse = bk.is_sparse(df)
+    counts = df[COUNTS + ([] if sparse else les)].to_numpy()
     neg = np.flatnonzero((counts < 0).any(axis=1))
+    if sparse:  # entries ≥ 0 (unsigned); cumulative by construction
+        neg = np.union1d(neg, np.concatenate([idx[val < 0] for idx, val in bk.entries(df)]))
     if neg.size:
         raise input_error(
             "negative counts",
@@ -333,6 +425,16 @@ def check(df: pd.DataFrame, *, source: str = "telemetry") -> None:
             rows=(over + 1).tolist(),
             fix="errors counts a subset of total",
         )
+    if sparse:
+        top = np.flatnonzero(bk.row_sums(df) > df["total"].to_numpy())
+        if top.size:
+            raise input_error(
+                "the latency buckets add up to more than total",
+                file=source,
+                rows=(top + 1).tolist(),
+                fix="buckets count requests with latency ≤ the last edge, a subset of total",
+            )
+        return
     b = df[les].to_numpy()
     dec = np.flatnonzero((b[:, 1:] < b[:, :-1]).any(axis=1)) if b.shape[1] > 1 else np.array([], int)  # no wrap
     if dec.size:
@@ -379,7 +481,7 @@ def regular(
     """One journey on a regular grid indexed by interval_start; missing intervals are zero rows
     (no requests observed). Columns: total, errors, le_*.
     """
-    part = df[df["journey"] == journey].set_index("interval_start")[COUNTS + le_columns(df)]
+    part = dense(df[df["journey"] == journey]).set_index("interval_start")[COUNTS + bucket_names(df)]
     part = part.groupby(level=0).sum()
     lo = start if start is not None else (part.index.min() if len(part) else None)
     hi = end if end is not None else (part.index.max() if len(part) else None)
@@ -475,11 +577,16 @@ def bad_counts(
     down to a bucket edge (:func:`snap_edge`, which raises below the smallest edge)."""
     sel: Any = slice(None) if rows is None else rows
     if kind == "availability":
-        return frame["errors"].to_numpy(dtype=np.int64)[sel]
+        return frame["errors"].to_numpy()[sel].astype(np.int64)
     if threshold_ms is None:
         raise ValueError("a latency SLI needs threshold_ms")
-    edge = edge_label(snap_edge(edges_of(frame), threshold_ms))
-    return frame["total"].to_numpy(dtype=np.int64)[sel] - frame[edge].to_numpy(dtype=np.int64)[sel]
+    edges = edges_of(frame)
+    edge = snap_edge(edges, threshold_ms)
+    if bk.is_sparse(frame):
+        fast = bk.at(frame, int(np.flatnonzero(edges == edge)[0]), sel)
+    else:
+        fast = frame[edge_label(edge)].to_numpy()[sel].astype(np.int64)
+    return frame["total"].to_numpy()[sel].astype(np.int64) - fast
 
 
 def _sli_grid(

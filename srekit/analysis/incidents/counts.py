@@ -11,6 +11,7 @@ import pandas as pd
 from srekit.analysis.incidents.log import to_us
 from srekit.analysis.slo.grid import GridSettings, journey_grid
 from srekit.core.spec import SLOSpec
+from srekit.inputs import buckets as bk
 from srekit.inputs import telemetry as tm
 
 
@@ -65,8 +66,11 @@ class SliCounts:
             return self._memo[key]
         if self._rows is None:
             self._rows = tm.journey_rows(self.telemetry)
-        rows = self._rows.get(spec.journey)
-        part = self.telemetry.iloc[rows] if rows is not None else self.telemetry.iloc[:0]
+        rows = self._rows.get(spec.journey, slice(0, 0))  # no rows: an empty part
+        if isinstance(rows, slice):  # cut by the entries when the buckets are sparse
+            part = bk.sliced(self.telemetry, *rows.indices(len(self.telemetry))[:2])
+        else:
+            part = self.telemetry.iloc[rows]
         grid = journey_grid(part, spec.journey, spec.sli, spec.threshold_ms, self.settings)
         self._memo[key] = counts = _empty() if grid is None else grid.events(spec.sli, spec.threshold_ms)
         if len(self._memo) > self.KEEP:

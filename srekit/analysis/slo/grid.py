@@ -24,6 +24,7 @@ import pandas as pd
 
 from srekit.core.limits import DEFAULT_LIMITS, check_limit
 from srekit.core.timeutil import epoch_ints, format_duration, parse_duration
+from srekit.inputs import buckets as bk
 from srekit.inputs import telemetry as tm
 from srekit.inputs.config import ServiceConfig
 
@@ -172,6 +173,34 @@ class Blocks:
     edges: np.ndarray  # (E,)
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class LazyBuckets:
+    """A journey's cumulative buckets on its grid, made from telemetry holding them sparse
+    (:mod:`srekit.inputs.buckets`) each time they are read: ``telemetry``'s rows ``rows`` placed
+    at grid rows ``at`` of an ``n``-row grid (``whole``: the rows are the grid)."""
+
+    telemetry: pd.DataFrame
+    rows: slice
+    at: np.ndarray | None  # None when whole
+    n: int
+    whole: bool
+
+    def dense(self) -> np.ndarray:
+        block = tm.bucket_block(self.telemetry, self.rows)
+        if self.at is None:
+            return block
+        return _place(block, self.at, self.n, self.whole)
+
+    def padded(self, pad: int) -> LazyBuckets:
+        """The same buckets on a grid ``pad`` zero rows longer (still made when read)."""
+        at = np.arange(self.n, dtype=np.int64) if self.at is None else self.at
+        return replace(self, at=at, n=self.n + pad, whole=False)
+
+    def column(self, k: int) -> np.ndarray:
+        col = bk.at(self.telemetry, k, self.rows)[:, None]  # int64
+        return (col if self.at is None else _place(col, self.at, self.n, self.whole))[:, 0]
+
+
 @dataclass(frozen=True, slots=True)
 class JourneyGrid:
     """One journey's telemetry on a regular grid as numpy arrays (zero rows where no interval
@@ -187,11 +216,22 @@ class JourneyGrid:
     interval: pd.Timedelta
     total: np.ndarray  # (N,) int64
     errors: np.ndarray  # (N,) int64
-    le: np.ndarray  # (N, E) cumulative buckets: int64 or unsigned (tm.BUCKET_DTYPES), cast before arithmetic
+    buckets: np.ndarray | LazyBuckets  # (N, E) cumulative (see le), or made so when read
     edges: np.ndarray  # (E,) ms
     offsets: np.ndarray | None = None  # (N,) int64 interval numbers; None = 0..N-1
     pad: int | None = None
     max_intervals: int = DEFAULT_LIMITS.max_intervals
+
+    @property
+    def le(self) -> np.ndarray:
+        """(N, E) cumulative buckets: int64 or unsigned (tm.BUCKET_DTYPES), cast before arithmetic.
+        Of telemetry holding its buckets sparse, made when read (not kept: 200 journeys' grids
+        would hold the dense history again)."""
+        return self.buckets if isinstance(self.buckets, np.ndarray) else self.buckets.dense()
+
+    def le_column(self, k: int) -> np.ndarray:
+        """The cumulative bucket of edge number ``k`` per row (``le[:, k]``)."""
+        return self.buckets[:, k] if isinstance(self.buckets, np.ndarray) else self.buckets.column(k)
 
     @property
     def positions(self) -> np.ndarray:
@@ -229,7 +269,9 @@ class JourneyGrid:
             self,
             total=np.concatenate([self.total, np.zeros(pad, np.int64)]),
             errors=np.concatenate([self.errors, np.zeros(pad, np.int64)]),
-            le=np.vstack([self.le, np.zeros((pad, self.le.shape[1]), self.le.dtype)]),
+            buckets=self.buckets.padded(pad)
+            if isinstance(self.buckets, LazyBuckets)
+            else np.vstack([self.buckets, np.zeros((pad, self.buckets.shape[1]), self.buckets.dtype)]),
             offsets=offsets,
         )
 
@@ -243,7 +285,9 @@ class JourneyGrid:
                 raise ValueError("a latency SLI needs threshold_ms")
             edge = tm.snap_edge(self.edges, threshold_ms)
             # int64 before the difference: unsigned buckets must not wrap
-            bad = self.total.astype(np.int64) - self.le[:, int(np.flatnonzero(self.edges == edge)[0])].astype(np.int64)
+            bad = self.total.astype(np.int64) - self.le_column(int(np.flatnonzero(self.edges == edge)[0])).astype(
+                np.int64
+            )
         else:
             raise ValueError(f"telemetry gives availability and latency SLIs, not {sli!r}")
         return pd.DataFrame({"total": self.total, "bad": bad}, index=self.index)
@@ -330,23 +374,16 @@ def journey_grids(telemetry: pd.DataFrame, settings: GridSettings | None = None)
     longer than ``settings.look`` are skipped; more than ``settings.max_intervals`` rows in one
     grid is a :class:`~srekit.core.errors.LimitError`."""
     settings = settings or GridSettings()
-    les = tm.le_columns(telemetry)
-    edges = np.array([tm.parse_edge(c) for c in les])
+    edges = tm.edges_of(telemetry)
     stamps = epoch_ints(telemetry["interval_start"])
-    counts, buckets = telemetry[tm.COUNTS], telemetry[les]
+    counts = telemetry[tm.COUNTS]
+    sparse = bk.is_sparse(telemetry)
     out: dict[str, JourneyGrid] = {}
     for name, rows in tm.journey_rows(telemetry).items():
-        vals = counts.iloc[rows].to_numpy(np.int64), _bucket_rows(buckets.iloc[rows])
-        out[name] = _grid_of(name, stamps[rows], vals, edges, settings)
+        held: np.ndarray | slice = rows if sparse and isinstance(rows, slice) else tm.bucket_block(telemetry, rows)
+        vals = counts.iloc[rows].to_numpy(np.int64), held
+        out[name] = _grid_of(name, stamps[rows], vals, edges, settings, telemetry)
     return out
-
-
-def _bucket_rows(buckets: pd.DataFrame) -> np.ndarray:
-    """The bucket counts as they are held (a view of the loaded block, narrow or int64), int64
-    when their dtypes differ (and for an empty selection)."""
-    dtypes = {buckets[c].dtype for c in buckets.columns}
-    keep = len(dtypes) == 1 and next(iter(dtypes)) in (np.dtype(np.int64), *tm.BUCKET_DTYPES)
-    return buckets.to_numpy() if keep else buckets.to_numpy(np.int64)
 
 
 def journey_grid(
@@ -362,22 +399,27 @@ def journey_grid(
     mask = (telemetry["journey"] == journey).to_numpy(dtype=bool)
     if not mask.any():
         return None
-    les = tm.le_columns(telemetry)
-    edges = np.array([tm.parse_edge(c) for c in les])
+    edges = tm.edges_of(telemetry)
+    keep: list[int] = []
     if sli == "latency" and threshold_ms is not None:
         edge = tm.snap_edge(edges, threshold_ms)
         keep = [i for i, e in enumerate(edges) if e == edge][:1]
-        les, edges = [les[i] for i in keep], edges[keep]
-    elif sli != "latency":
-        les, edges = [], edges[:0]
     stamps = epoch_ints(telemetry["interval_start"])[mask]
-    counts = np.column_stack([telemetry[c].to_numpy(dtype=np.int64)[mask] for c in tm.COUNTS])
-    buckets = _bucket_rows(telemetry[les])[mask]
-    return _grid_of(journey, stamps, (counts, buckets), edges, settings or GridSettings())
+    counts = np.column_stack([telemetry[c].to_numpy()[mask].astype(np.int64) for c in tm.COUNTS])
+    if bk.is_sparse(telemetry):
+        buckets = np.column_stack([bk.at(telemetry, k, mask) for k in keep]) if keep else np.zeros((len(stamps), 0))
+    else:
+        buckets = tm.bucket_block(telemetry, mask, [tm.bucket_names(telemetry)[k] for k in keep])
+    return _grid_of(journey, stamps, (counts, buckets), edges[keep], settings or GridSettings())
 
 
 def _grid_of(
-    name: str, t: np.ndarray, vals: tuple[np.ndarray, np.ndarray], edges: np.ndarray, settings: GridSettings
+    name: str,
+    t: np.ndarray,
+    vals: tuple[np.ndarray, np.ndarray | slice],
+    edges: np.ndarray,
+    settings: GridSettings,
+    telemetry: pd.DataFrame | None = None,
 ) -> JourneyGrid:
     """One journey's grid from its stamps (µs) and count rows (total and errors; buckets): every
     interval with data and ``settings.look`` after it (:func:`kept_positions`). The step is
@@ -406,7 +448,14 @@ def _grid_of(
     )
     offsets = None if count == int(points[-1]) + 1 else kept_positions(points, pad)
     rows = pos if offsets is None else np.searchsorted(offsets, pos)
-    counts, le = (_place(v, rows, count, increasing and offsets is None and count == len(pos)) for v in vals)
+    whole = increasing and offsets is None and count == len(pos)
+    counts = _place(vals[0], rows, count, whole)
+    le: np.ndarray | LazyBuckets
+    if isinstance(vals[1], slice):  # sparse buckets of telemetry rows vals[1]: made when read
+        assert telemetry is not None
+        le = LazyBuckets(telemetry, vals[1], None if whole else rows, count, whole)
+    else:
+        le = _place(vals[1], rows, count, whole)
     return JourneyGrid(
         name,
         pd.Timestamp(int(t0), unit="us", tz="UTC"),

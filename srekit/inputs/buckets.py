@@ -1,0 +1,198 @@
+"""Latency buckets held sparse in memory (issue 13, docs/architecture.md "The aggregated
+telemetry model").
+
+A telemetry frame holds its buckets in one of two forms:
+
+* **dense**: one cumulative ``le_<edge>`` column per edge, requests at or below the edge (every
+  frame built in memory, every wide file, and small sparse files);
+* **sparse**: one ``in_le_<edge>`` column per edge, the requests *in* that bucket (above the
+  previous edge, at most this one), not cumulative, each a pandas ``SparseArray`` holding its
+  non-zero rows only. The loader holds a large sparse-layout file this way
+  (:func:`srekit.inputs.sparse_telemetry.read_sparse`): 200 journeys × 90 days × 24 edges are
+  0.5 GB of entries instead of 1.2 GB of dense ``uint16`` cumulative buckets.
+
+The two forms give the same numbers. Readers of a frame's buckets call
+:func:`srekit.inputs.telemetry` functions (``edges_of``, ``bucket_block``, ``bad_counts``,
+``journey_sums``, ``check``), which read either form; a sparse frame's buckets are made
+cumulative for the rows a reader asks for (one journey, one edge), never for the whole history.
+A frame with sparse buckets is canonical (sorted by journey and time, no repeated key); the
+functions here read the entries directly (a ``SparseArray`` slice would scan every entry).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PREFIX = "in_"  # "in_le_100": requests in the bucket ending at 100 ms
+#: A sparse-layout file is held sparse when its dense buckets would take at least
+#: ``DENSE_BELOW`` bytes (a small file gains nothing) and its entries at most ``SPARSE_SHARE``
+#: of that (a busy service fills most buckets: dense is then smaller).
+DENSE_BELOW = 64 << 20
+SPARSE_SHARE = 0.5
+
+Rows = slice | np.ndarray
+
+
+def columns(df: pd.DataFrame) -> list[str]:
+    """The sparse bucket columns (``in_le_<edge>`` holding a ``SparseArray``) of ``df``, by
+    ascending edge. A file's own column of that name (not sparse) is not one."""
+    found = [
+        c
+        for c, dtype in df.dtypes.items()
+        if isinstance(c, str) and c.startswith(PREFIX + "le_") and isinstance(dtype, pd.SparseDtype)
+    ]
+    return sorted(found, key=lambda c: float(c[len(PREFIX + "le_") :]))  # cumulative sums go by edge
+
+
+def is_sparse(df: pd.DataFrame) -> bool:
+    return bool(columns(df))
+
+
+def name(le: str) -> str:
+    """The sparse column of the cumulative column ``le`` (``le_100`` → ``in_le_100``)."""
+    return PREFIX + le
+
+
+def le_name(column: str) -> str:
+    """The cumulative column a sparse one stands for (``in_le_100`` → ``le_100``)."""
+    return column[len(PREFIX) :]
+
+
+def entries(df: pd.DataFrame) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each sparse column's (row positions ascending, counts): views of the frame's arrays."""
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    for c in columns(df):
+        arr = df[c].array
+        assert isinstance(arr, pd.arrays.SparseArray)
+        out.append((arr.sp_index.indices, arr.sp_values))
+    return out
+
+
+def sparse_column(n: int, rows: np.ndarray, counts: np.ndarray) -> pd.arrays.SparseArray:
+    """A column of ``n`` rows holding ``counts`` at ``rows`` (ascending, unique), 0 elsewhere."""
+    import scipy.sparse  # here, not at import: report kernels import telemetry, never scipy
+
+    indptr = np.array([0, len(rows)], dtype=np.int64)
+    matrix = scipy.sparse.csc_array((counts, rows.astype(np.int32, copy=False), indptr), shape=(n, 1))
+    return pd.arrays.SparseArray.from_spmatrix(matrix)  # type: ignore[attr-defined]  # (pandas-stubs)
+
+
+def sliced(df: pd.DataFrame, a: int, b: int) -> pd.DataFrame:
+    """``df.iloc[a:b]``: its sparse columns cut by their entries (pandas scans every entry of
+    every bucket for a slice: 0.1 s a journey at 26 M rows), the others sliced as pandas does."""
+    names = columns(df)
+    if not names:
+        return df.iloc[a:b]
+    rest = df.drop(columns=names).iloc[a:b]
+    cut = {}
+    for c, (idx, val) in zip(names, entries(df), strict=True):
+        lo, hi = _between(idx, a, b)
+        cut[c] = sparse_column(max(b - a, 0), idx[lo:hi] - a, val[lo:hi])
+    return pd.concat([rest, pd.DataFrame(cut, index=rest.index)], axis=1)
+
+
+def _between(idx: np.ndarray, a: int, b: int) -> tuple[int, int]:
+    """The entries of rows ``a`` to ``b`` (excluded): ``idx[lo:hi]``. The bounds in the entries'
+    own dtype: numpy would otherwise cast all of them to int64 first (5 ms a call at 26 M rows)."""
+    lo, hi = np.searchsorted(idx, np.array([a, b]).astype(idx.dtype, casting="unsafe"))
+    return int(lo), int(hi)
+
+
+def _positions(rows: Rows, n: int) -> tuple[int, int] | np.ndarray:
+    """``rows`` (a slice, a boolean mask or positions, negative ones from the end) as (start,
+    stop) when contiguous and ascending, else the positions."""
+    if isinstance(rows, slice):
+        start, stop, step = rows.indices(n)
+        if step == 1:
+            return start, max(stop, start)
+        rows = np.arange(start, stop, step)
+    rows = np.asarray(rows)
+    pos = np.flatnonzero(rows) if rows.dtype == bool else np.where(rows < 0, rows + n, rows).astype(np.int64)
+    if len(pos) == 0:
+        return 0, 0
+    if bool((np.diff(pos) == 1).all()):
+        return int(pos[0]), int(pos[-1]) + 1
+    return pos
+
+
+def block(df: pd.DataFrame, rows: Rows, dtype: np.dtype | type, upto: int | None = None) -> np.ndarray:
+    """The cumulative buckets of ``rows`` (order kept), ``(rows, edges)`` in ``dtype`` (which must
+    hold the rows' totals), column-major; only the first ``upto`` edges when given."""
+    cols = entries(df)[:upto]
+    where = _positions(rows, len(df))
+    if isinstance(where, tuple):
+        a, b = where
+        out = np.zeros((b - a, len(cols)), dtype=dtype, order="F")
+        for k, (idx, val) in enumerate(cols):
+            lo, hi = _between(idx, a, b)
+            out[idx[lo:hi] - a, k] = val[lo:hi]
+    else:
+        srt, back = np.unique(where, return_inverse=True)  # repeated positions give their row again
+        out = np.zeros((len(srt), len(cols)), dtype=dtype, order="F")
+        for k, (idx, val) in enumerate(cols):
+            lo, hi = _between(idx, srt[0], srt[-1] + 1)
+            at = np.searchsorted(srt, idx[lo:hi].astype(srt.dtype))
+            hit = srt[np.minimum(at, len(srt) - 1)] == idx[lo:hi]
+            out[at[hit], k] = val[lo:hi][hit]
+        out = np.asfortranarray(out[back])
+        return np.cumsum(out, axis=1, dtype=dtype) if out.shape[1] else out
+    for k in range(1, out.shape[1]):  # cumulative, column by contiguous column
+        np.add(out[:, k], out[:, k - 1], out=out[:, k])
+    return out
+
+
+def at(df: pd.DataFrame, k: int, rows: Rows) -> np.ndarray:
+    """The cumulative bucket of edge number ``k`` (requests at or below it) for ``rows``, int64."""
+    where = _positions(rows, len(df))
+    if not isinstance(where, tuple):
+        return block(df, where, np.int64, upto=k + 1)[:, k].copy()
+    a, b = where
+    out = np.zeros(b - a, dtype=np.int64)
+    for idx, val in entries(df)[: k + 1]:
+        lo, hi = _between(idx, a, b)
+        out[idx[lo:hi] - a] += val[lo:hi]  # a column holds each row once
+    return out
+
+
+def run_sums(df: pd.DataFrame, starts: np.ndarray) -> np.ndarray:
+    """The cumulative buckets summed over the runs of rows ``starts[i]:starts[i + 1]`` (the last to
+    the end), ``(runs, edges)`` int64: one pass over each column's entries."""
+    cols = entries(df)
+    out = np.zeros((len(starts), len(cols)), dtype=np.int64)
+    for k, (idx, val) in enumerate(cols):
+        if not len(idx):
+            continue
+        run = np.searchsorted(starts.astype(idx.dtype), idx, side="right") - 1  # ascending: entries are
+        heads = np.concatenate(([0], np.flatnonzero(run[1:] != run[:-1]) + 1))
+        out[run[heads], k] = np.add.reduceat(val, heads, dtype=np.int64)
+    return np.cumsum(out, axis=1) if out.shape[1] else out
+
+
+def row_sums(df: pd.DataFrame) -> np.ndarray:
+    """Each row's requests in the buckets (at or below the last edge), int64."""
+    out = np.zeros(len(df), dtype=np.int64)
+    for idx, val in entries(df):
+        out[idx] += val  # a column holds each row once
+    return out
+
+
+def cleared(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """``df`` with the buckets of the rows in ``mask`` emptied (as a correction clears them)."""
+    out = df.copy(deep=False)
+    for c, (idx, val) in zip(columns(df), entries(df), strict=True):
+        keep = ~mask[idx]
+        out[c] = sparse_column(len(df), idx[keep], val[keep])
+    return out
+
+
+def densified(df: pd.DataFrame, dtype: np.dtype | type) -> pd.DataFrame:
+    """``df`` with cumulative ``le_`` columns in ``dtype`` in place of its sparse ones (the dense
+    form)."""
+    names = columns(df)
+    if not names:
+        return df
+    les = pd.Index([le_name(c) for c in names])
+    dense = pd.DataFrame(block(df, slice(None), dtype), index=df.index, columns=les, copy=False)
+    rest = [c for c in df.columns if c not in set(names)]
+    return pd.concat([df[rest], dense], axis=1)

@@ -1,0 +1,247 @@
+"""Buckets held sparse in memory (srekit.inputs.buckets, issue 13): a large sparse-layout file is
+loaded with one SparseArray of per-bucket counts per edge instead of the dense cumulative block,
+and every reader gives the same numbers as on the dense frame: the bucket functions, the grids,
+the overview, the corrections and a whole ``srekit analyze`` (report.json and rules identical)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from conftest import SAMPLES
+
+from srekit.analysis import overview
+from srekit.analysis.slo.grid import GridSettings, LazyBuckets, journey_grid, journey_grids
+from srekit.cli import main
+from srekit.core.errors import InputError
+from srekit.inputs import buckets as bk
+from srekit.inputs import sparse_telemetry as st
+from srekit.inputs import telemetry as tm
+from srekit.inputs.loaders import load_telemetry
+
+EDGES = (10.0, 25.0, 50.0, 100.0, 250.0)
+
+
+def _dense(seed: int, journeys: int = 3, minutes: int = 300, gaps: bool = True) -> pd.DataFrame:
+    """Canonical telemetry with gaps (unless not ``gaps``), quiet minutes and requests above the
+    last edge."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2026-03-01", tz="UTC")
+    parts = []
+    for j in range(journeys):
+        keep = np.sort(rng.choice(minutes, size=minutes * 2 // 3, replace=False)) if gaps else np.arange(minutes)
+        per = rng.poisson(rng.uniform(0, 4, len(EDGES) + 1), size=(len(keep), len(EDGES) + 1))
+        per[rng.random(len(keep)) < 0.2] = 0  # minutes without requests
+        total = per.sum(axis=1)
+        frame = pd.DataFrame(
+            {
+                "journey": f"j{j}",
+                "interval_start": start + pd.to_timedelta(keep, unit="min"),
+                "total": total,
+                "errors": rng.binomial(total, 0.1),
+            }
+        )
+        for k, e in enumerate(EDGES):
+            frame[tm.edge_label(e)] = per[:, : k + 1].sum(axis=1)
+        parts.append(frame)
+    return tm.canonical(pd.concat(parts, ignore_index=True))
+
+
+def _sparse(dense: pd.DataFrame) -> pd.DataFrame:
+    """``dense`` with its buckets as the loader holds a large sparse file's."""
+    les = tm.le_columns(dense)
+    cum = dense[les].to_numpy(np.int64)
+    per = np.diff(np.concatenate([np.zeros((len(dense), 1), np.int64), cum], axis=1), axis=1)
+    columns = {}
+    for k, le in enumerate(les):
+        rows = np.flatnonzero(per[:, k])
+        columns[bk.name(le)] = bk.sparse_column(len(dense), rows, per[rows, k].astype(np.uint16))
+    return tm.compact(pd.concat([dense.drop(columns=les), pd.DataFrame(columns)], axis=1))
+
+
+def write_sparse(frame: pd.DataFrame, path: Path, row_group_size: int = 50_000) -> None:
+    """``frame`` (wide, canonical) written in the sparse layout, as ``srekit aggregate`` writes it."""
+    les, edges = tm.le_columns(frame), tm.edges_of(frame)
+    cum = frame[les].to_numpy(np.int64)
+    total = frame["total"].to_numpy(np.int64)
+    per = np.diff(np.concatenate([np.zeros((len(frame), 1), np.int64), cum, total[:, None]], axis=1), axis=1)
+    rows, slots = np.nonzero(per)  # by row, then slot
+    buckets = st.buckets_array(rows, slots, per[rows, slots], len(frame), np.r_[edges, np.inf])
+    keys = [c for c in frame.columns if c not in les and c not in tm.COUNTS]
+    schema = st.schema(pa.Schema.from_pandas(frame[keys + tm.COUNTS], preserve_index=False), edges, pa.int64())
+    arrays = [pa.array(frame[c]) for c in keys] + [pa.array(total), pa.array(frame["errors"].to_numpy(np.int64))]
+    table = pa.Table.from_arrays([*arrays, buckets], schema=schema.remove_metadata())
+    pq.write_table(table.replace_schema_metadata(schema.metadata), path, row_group_size=row_group_size)
+
+
+@pytest.fixture
+def always_sparse(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bk, "DENSE_BELOW", 0)
+    monkeypatch.setattr(bk, "SPARSE_SHARE", float("inf"))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_every_bucket_reader_gives_the_dense_numbers(seed: int) -> None:
+    dense = tm.compact(_dense(seed))
+    sparse = _sparse(dense)
+    les = tm.le_columns(dense)
+    assert bk.is_sparse(sparse) and tm.bucket_names(sparse) == les and tm.edges_of(sparse).tolist() == list(EDGES)
+    block = dense[les].to_numpy(np.int64)
+    rng = np.random.default_rng(seed)
+    mask = rng.random(len(dense)) < 0.3
+    shuffled = rng.permutation(len(dense))[:50]
+    repeated = np.array([5, 5, 3, -1, 0, 5])  # repeated and from the end, as iloc takes them
+    for rows in (slice(None), slice(10, 140), mask, np.flatnonzero(mask), shuffled, repeated, np.zeros(0, np.int64)):
+        np.testing.assert_array_equal(tm.bucket_block(sparse, rows).astype(np.int64), block[rows])
+        for k in range(len(les)):
+            np.testing.assert_array_equal(bk.at(sparse, k, rows), block[rows, k])
+    for kind, threshold in (("availability", None), ("latency", 30.0), ("latency", 250.0)):
+        np.testing.assert_array_equal(tm.bad_counts(sparse, kind, threshold), tm.bad_counts(dense, kind, threshold))
+        np.testing.assert_array_equal(
+            tm.bad_counts(sparse, kind, threshold, mask), tm.bad_counts(dense, kind, threshold, mask)
+        )
+    pd.testing.assert_frame_equal(tm.dense(sparse), dense)
+    for a, b in ((0, len(dense)), (13, 200), (40, 40), (len(dense) - 5, len(dense))):
+        part = bk.sliced(sparse, a, b)
+        assert bk.is_sparse(part)
+        pd.testing.assert_frame_equal(tm.dense(part), tm.compact(dense.iloc[a:b]), check_categorical=False)
+    pd.testing.assert_frame_equal(tm.journey_sums(sparse, ["total", *les]), tm.journey_sums(dense, ["total", *les]))
+    pd.testing.assert_frame_equal(overview.traffic_mix(sparse), overview.traffic_mix(dense))
+    pd.testing.assert_frame_equal(overview.golden_signals(sparse), overview.golden_signals(dense))
+    starts = np.array([0, 7, 7, 100, len(dense) - 1])
+    np.testing.assert_array_equal(
+        bk.run_sums(sparse, starts),
+        np.add.reduceat(block, starts, axis=0) * (np.diff(np.r_[starts, len(dense)]) > 0)[:, None],
+    )
+    np.testing.assert_array_equal(bk.row_sums(sparse), block[:, -1])
+    cleared = bk.cleared(sparse, mask)
+    np.testing.assert_array_equal(
+        tm.bucket_block(cleared, slice(None)).astype(np.int64), np.where(mask[:, None], 0, block)
+    )
+    tm.check(sparse)
+
+
+@pytest.mark.parametrize("gaps", [True, False])  # a grid placed from its rows, or its rows themselves
+def test_journey_grids_are_made_when_read_and_equal(always_sparse: None, gaps: bool) -> None:
+    dense = tm.compact(_dense(4, gaps=gaps))
+    sparse = _sparse(dense)
+    settings = GridSettings()
+    a, b = journey_grids(sparse, settings), journey_grids(dense, settings)
+    assert a.keys() == b.keys()
+    for name in a:
+        assert isinstance(a[name].buckets, LazyBuckets)  # no dense block kept per journey
+        np.testing.assert_array_equal(a[name].le.astype(np.int64), b[name].le.astype(np.int64))
+        for sli, t in (("availability", None), ("latency", 50.0)):
+            pd.testing.assert_frame_equal(a[name].events(sli, t), b[name].events(sli, t), check_dtype=False)
+            one, other = journey_grid(sparse, name, sli, t), journey_grid(dense, name, sli, t)
+            assert one is not None and other is not None
+            np.testing.assert_array_equal(one.le.astype(np.int64), other.le.astype(np.int64))
+        for freq in ("D", "h"):
+            x, y = a[name].blocks(freq), b[name].blocks(freq)
+            np.testing.assert_array_equal(x.le, y.le)
+            np.testing.assert_array_equal(x.total, y.total)
+        end = a[name].index[-1] + pd.Timedelta(days=5)
+        longer = a[name].extended(end)
+        assert isinstance(longer.buckets, LazyBuckets)  # still made when read
+        np.testing.assert_array_equal(longer.le, b[name].extended(end).le)
+        np.testing.assert_array_equal(longer.le_column(2), b[name].extended(end).le[:, 2])
+        pd.testing.assert_frame_equal(longer.events("latency", 50.0), b[name].extended(end).events("latency", 50.0))
+
+
+def test_a_check_finds_buckets_above_total() -> None:
+    sparse = _sparse(tm.compact(_dense(5)))
+    total = sparse["total"].to_numpy().copy()
+    row = int(np.flatnonzero(total > 0)[0])
+    total[row] = 0
+    with pytest.raises(InputError, match="add up to more than total") as exc:
+        tm.check(sparse.assign(total=total, errors=np.minimum(sparse["errors"].to_numpy(), total)), source="t.parquet")
+    assert f"{row + 1}" in str(exc.value)
+
+
+def test_a_large_sparse_file_loads_sparse_and_reads_as_the_wide_one(tmp_path: Path, always_sparse: None) -> None:
+    dense = _dense(6)
+    dense.to_parquet(tmp_path / "wide.parquet", index=False)
+    write_sparse(dense, tmp_path / "sparse.parquet", row_group_size=97)  # journeys split across row groups
+    wide, held = load_telemetry(tmp_path / "wide.parquet"), load_telemetry(tmp_path / "sparse.parquet")
+    assert bk.is_sparse(held.frame) and isinstance(held.frame[bk.columns(held.frame)[0]].dtype, pd.SparseDtype)
+    pd.testing.assert_frame_equal(tm.dense(held.frame), wide.frame)
+    tm.check(held.frame)
+    assert held.entry.rows_accepted == wide.entry.rows_accepted
+    # an unsorted sparse file is put in order as the wide one is: its buckets dense
+    shuffled = dense.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    write_sparse(shuffled, tmp_path / "shuffled.parquet")
+    got = load_telemetry(tmp_path / "shuffled.parquet")
+    pd.testing.assert_frame_equal(tm.dense(got.frame), wide.frame)
+
+
+def test_le_columns_beside_the_buckets_map_are_refused(tmp_path: Path) -> None:
+    """Held dense or sparse, the same answer: which of them holds the requests is unknowable."""
+    path = tmp_path / "s.parquet"
+    write_sparse(_dense(8), path)
+    table = pq.read_table(path)
+    pq.write_table(table.add_column(2, "le_999", pa.array(np.zeros(len(table), np.int64))), path)
+    with pytest.raises(InputError, match="le_ columns beside the buckets map") as exc:
+        load_telemetry(path)
+    assert "le_999" in str(exc.value) and "fix:" in str(exc.value)
+
+
+def test_small_or_busy_files_stay_dense(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    dense = _dense(7)
+    write_sparse(dense, tmp_path / "s.parquet")
+    assert not bk.is_sparse(load_telemetry(tmp_path / "s.parquet").frame)  # below DENSE_BELOW
+    monkeypatch.setattr(bk, "DENSE_BELOW", 0)
+    monkeypatch.setattr(bk, "SPARSE_SHARE", 0.01)  # the entries would not save enough
+    assert not bk.is_sparse(load_telemetry(tmp_path / "s.parquet").frame)
+    monkeypatch.setattr(bk, "SPARSE_SHARE", 10.0)  # uint8 counts: 5 bytes an entry against 1 a dense cell
+    assert bk.is_sparse(load_telemetry(tmp_path / "s.parquet").frame)
+
+
+@pytest.mark.slow
+def test_analyze_on_sparse_buckets_writes_the_same_report(tmp_path: Path, always_sparse: None) -> None:
+    """The samples (with their corrections, incidents and series) as a wide file and as a sparse
+    one held sparse: report.json, the rules and the dashboards are identical."""
+    telemetry = tm.merge([pd.read_parquet(SAMPLES / "telemetry.parquet")])  # the region label summed away
+    outs = {}
+    for layout in ("wide", "sparse"):
+        data = tmp_path / layout
+        shutil.copytree(SAMPLES, data)
+        if layout == "wide":
+            telemetry.to_parquet(data / "telemetry.parquet", index=False)
+        else:
+            write_sparse(telemetry, data / "telemetry.parquet")
+            assert bk.is_sparse(load_telemetry(data / "telemetry.parquet").frame)
+        outs[layout] = tmp_path / f"out-{layout}"
+        assert main(["analyze", "--config", str(data / "service.yaml"), "--out", str(outs[layout])]) == 0
+
+    def report(out: Path) -> str:  # the folder's name and the time of the run aside
+        doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+        del doc["meta"]["generated_at"]
+        return json.dumps(doc, sort_keys=True).replace(str(out.parent / "sparse"), str(out.parent / "wide"))
+
+    assert report(outs["sparse"]) == report(outs["wide"])
+    files = sorted(p.relative_to(outs["wide"]) for p in outs["wide"].rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(outs["sparse"]) for p in outs["sparse"].rglob("*") if p.is_file())
+    for name in files:
+        if name.suffix not in (".json", ".md"):
+            assert (outs["sparse"] / name).read_bytes() == (outs["wide"] / name).read_bytes(), name
+
+
+def test_the_report_kernels_preload_imports_no_scipy() -> None:
+    """The notebooks only unpickle results (srekit.report.kernels.PRELOAD): the bucket module
+    imports scipy when it builds a column, not when telemetry is imported."""
+    code = (
+        "import importlib, sys\n"
+        "from srekit.report.kernels import PRELOAD\n"
+        "[importlib.import_module(m) for m in PRELOAD if m.startswith('srekit')]\n"
+        "print('scipy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr[-2000:]
