@@ -1,5 +1,6 @@
-"""Buckets held sparse in memory (srekit.inputs.buckets, issue 13): a large sparse-layout file is
-loaded with one SparseArray of per-bucket counts per edge instead of the dense cumulative block,
+"""Buckets held sparse in memory (srekit.inputs.buckets, issue 13): a large telemetry file (sparse
+layout, or wide with cumulative le_ columns) is loaded with one SparseArray of per-bucket counts
+per edge instead of the dense cumulative block,
 and every reader gives the same numbers as on the dense frame: the bucket functions, the grids,
 the overview, the corrections and a whole ``srekit analyze`` (report.json and rules identical)."""
 
@@ -166,20 +167,68 @@ def test_a_check_finds_buckets_above_total() -> None:
     assert f"{row + 1}" in str(exc.value)
 
 
+def _load_dense(path: Path) -> pd.DataFrame:
+    """The frame the loader holds with the buckets dense (a file too small to hold sparse)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bk, "DENSE_BELOW", 1 << 62)
+        frame = load_telemetry(path).frame
+    assert not bk.is_sparse(frame)
+    return frame
+
+
 def test_a_large_sparse_file_loads_sparse_and_reads_as_the_wide_one(tmp_path: Path, always_sparse: None) -> None:
     dense = _dense(6)
     dense.to_parquet(tmp_path / "wide.parquet", index=False)
     write_sparse(dense, tmp_path / "sparse.parquet", row_group_size=97)  # journeys split across row groups
-    wide, held = load_telemetry(tmp_path / "wide.parquet"), load_telemetry(tmp_path / "sparse.parquet")
+    wide, held = _load_dense(tmp_path / "wide.parquet"), load_telemetry(tmp_path / "sparse.parquet")
     assert bk.is_sparse(held.frame) and isinstance(held.frame[bk.columns(held.frame)[0]].dtype, pd.SparseDtype)
-    pd.testing.assert_frame_equal(tm.dense(held.frame), wide.frame)
+    pd.testing.assert_frame_equal(tm.dense(held.frame), wide)
     tm.check(held.frame)
-    assert held.entry.rows_accepted == wide.entry.rows_accepted
+    assert held.entry.rows_accepted == len(dense)
     # an unsorted sparse file is put in order as the wide one is: its buckets dense
     shuffled = dense.sample(frac=1.0, random_state=1).reset_index(drop=True)
     write_sparse(shuffled, tmp_path / "shuffled.parquet")
     got = load_telemetry(tmp_path / "shuffled.parquet")
-    pd.testing.assert_frame_equal(tm.dense(got.frame), wide.frame)
+    pd.testing.assert_frame_equal(tm.dense(got.frame), wide)
+
+
+@pytest.mark.parametrize("block", [1 << 20, 64])  # one block of rows, or many (with journeys across them)
+def test_a_large_wide_file_is_read_into_sparse_buckets(
+    tmp_path: Path, always_sparse: None, monkeypatch: pytest.MonkeyPatch, block: int
+) -> None:
+    """A wide file's cumulative le_ columns are read block by block into the sparse form: the
+    same numbers, notes and accepted rows as read dense, its le_+Inf column dropped as before."""
+    monkeypatch.setattr(st, "_BLOCK_BYTES", block)
+    dense = _dense(9)
+    dense.insert(4, "LE_+Inf", dense["total"])  # a Prometheus export's last bucket, read as one
+    path = tmp_path / "wide.parquet"
+    dense.to_parquet(path, index=False)
+    held = load_telemetry(path)
+    assert bk.is_sparse(held.frame)
+    pd.testing.assert_frame_equal(tm.dense(held.frame), _load_dense(path))
+    assert held.entry.notes["le_inf_column_dropped"] == 1
+    assert held.entry.rows_accepted == len(dense) and not held.entry.rejected
+    tm.check(held.frame)
+
+
+@pytest.mark.parametrize(
+    ("column", "reason"), [("le_25", "buckets not cumulative"), ("le_250", "bucket exceeds total")]
+)
+def test_a_wide_file_with_bad_bucket_rows_is_read_dense_and_quarantines_them(
+    tmp_path: Path, always_sparse: None, column: str, reason: str
+) -> None:
+    """A row the loader rejects for its buckets makes the file read dense: the row quarantined
+    with its cumulative counts as written, the other rows as before."""
+    dense = _dense(10)
+    row = int(np.flatnonzero(dense["le_10"] > 0)[-1])
+    bad = dense["le_10"].iloc[row] - 1 if column == "le_25" else dense["total"].iloc[row] + 1
+    dense.loc[row, column] = bad
+    path = tmp_path / "wide.parquet"
+    dense.to_parquet(path, index=False)
+    got = load_telemetry(path)
+    assert not bk.is_sparse(got.frame)
+    assert got.entry.rows_accepted == len(dense) - 1 and dict(got.entry.rejected) == {reason: 1}
+    assert got.rejects["row"].tolist() == [row + 1] and got.rejects[column].tolist() == [bad]
 
 
 def test_le_columns_beside_the_buckets_map_are_refused(tmp_path: Path) -> None:
@@ -202,36 +251,49 @@ def test_small_or_busy_files_stay_dense(tmp_path: Path, monkeypatch: pytest.Monk
     assert not bk.is_sparse(load_telemetry(tmp_path / "s.parquet").frame)
     monkeypatch.setattr(bk, "SPARSE_SHARE", 10.0)  # uint8 counts: 5 bytes an entry against 1 a dense cell
     assert bk.is_sparse(load_telemetry(tmp_path / "s.parquet").frame)
+    dense.to_parquet(tmp_path / "w.parquet", index=False)  # a wide file: the same choice, made as it is read
+    assert bk.is_sparse(load_telemetry(tmp_path / "w.parquet").frame)
+    monkeypatch.setattr(bk, "SPARSE_SHARE", 0.01)
+    assert not bk.is_sparse(load_telemetry(tmp_path / "w.parquet").frame)
+    monkeypatch.setattr(bk, "SPARSE_SHARE", 10.0)
+    dense.rename(columns={"le_25": "le_25.0"}).assign(le_25=dense["le_25"]).to_parquet(tmp_path / "w.parquet")
+    with pytest.raises(InputError, match="2 bucket columns for the same edge 25 ms"):  # named wrong: read dense
+        load_telemetry(tmp_path / "w.parquet")
 
 
 @pytest.mark.slow
-def test_analyze_on_sparse_buckets_writes_the_same_report(tmp_path: Path, always_sparse: None) -> None:
-    """The samples (with their corrections, incidents and series) as a wide file and as a sparse
-    one held sparse: report.json, the rules and the dashboards are identical."""
+def test_analyze_on_sparse_buckets_writes_the_same_report(
+    tmp_path: Path, always_sparse: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The samples (with their corrections, incidents and series) as a wide file held dense, the
+    same file held sparse, and a sparse-layout file held sparse: report.json, the rules and the
+    dashboards are identical."""
     telemetry = tm.merge([pd.read_parquet(SAMPLES / "telemetry.parquet")])  # the region label summed away
     outs = {}
-    for layout in ("wide", "sparse"):
-        data = tmp_path / layout
+    for run, layout in (("dense", "wide"), ("wide", "wide"), ("sparse", "sparse")):
+        data = tmp_path / run
         shutil.copytree(SAMPLES, data)
         if layout == "wide":
             telemetry.to_parquet(data / "telemetry.parquet", index=False)
         else:
             write_sparse(telemetry, data / "telemetry.parquet")
-            assert bk.is_sparse(load_telemetry(data / "telemetry.parquet").frame)
-        outs[layout] = tmp_path / f"out-{layout}"
-        assert main(["analyze", "--config", str(data / "service.yaml"), "--out", str(outs[layout])]) == 0
+        monkeypatch.setattr(bk, "DENSE_BELOW", 1 << 62 if run == "dense" else 0)
+        assert bk.is_sparse(load_telemetry(data / "telemetry.parquet").frame) == (run != "dense")
+        outs[run] = tmp_path / f"out-{run}"
+        assert main(["analyze", "--config", str(data / "service.yaml"), "--out", str(outs[run])]) == 0
 
-    def report(out: Path) -> str:  # the folder's name and the time of the run aside
+    def report(out: Path, run: str) -> str:  # the folder's name and the time of the run aside
         doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
         del doc["meta"]["generated_at"]
-        return json.dumps(doc, sort_keys=True).replace(str(out.parent / "sparse"), str(out.parent / "wide"))
+        return json.dumps(doc, sort_keys=True).replace(str(out.parent / run), str(out.parent / "dense"))
 
-    assert report(outs["sparse"]) == report(outs["wide"])
-    files = sorted(p.relative_to(outs["wide"]) for p in outs["wide"].rglob("*") if p.is_file())
-    assert files == sorted(p.relative_to(outs["sparse"]) for p in outs["sparse"].rglob("*") if p.is_file())
-    for name in files:
-        if name.suffix not in (".json", ".md"):
-            assert (outs["sparse"] / name).read_bytes() == (outs["wide"] / name).read_bytes(), name
+    files = sorted(p.relative_to(outs["dense"]) for p in outs["dense"].rglob("*") if p.is_file())
+    for run in ("wide", "sparse"):
+        assert report(outs[run], run) == report(outs["dense"], "dense"), run
+        assert files == sorted(p.relative_to(outs[run]) for p in outs[run].rglob("*") if p.is_file())
+        for name in files:
+            if name.suffix not in (".json", ".md"):
+                assert (outs[run] / name).read_bytes() == (outs["dense"] / name).read_bytes(), (run, name)
 
 
 def test_the_report_kernels_preload_imports_no_scipy() -> None:

@@ -64,6 +64,7 @@ from srekit.inputs import telemetry as tm
 from srekit.inputs import timeparse
 from srekit.inputs.columns import DEFAULT_JOURNEY, MISSING_JOURNEY, MISSING_TOKENS, REQUESTS, find_header, text_cells
 from srekit.inputs.ledger import LedgerEntry, Loaded
+from srekit.inputs.parquet_file import open_file
 
 KIND = "requests"
 CANONICAL = ("timestamp", "latency_ms", "status", "success", "journey")
@@ -1076,7 +1077,7 @@ class _Reader:
         rd: Any = None
         try:
             if self.src.fmt == "parquet":
-                pf = pq.ParquetFile(self.src.path)
+                pf = open_file(self.src.path)  # (no pre-buffering: it would cache the whole file)
                 groups = None if self.src.row_group is None else [self.src.row_group]
                 yield from pf.iter_batches(batch_size=_PARQUET_BATCH, columns=cols, row_groups=groups)
                 return

@@ -920,22 +920,15 @@ def _bucket_columns(df: pd.DataFrame, source: str) -> tuple[list[tuple[str, floa
     A name that is not ``le_<positive ms>`` is an error, and so are two columns for one edge
     (``le_100`` beside ``le_100.0`` or ``LE_100``): which one holds the counts is unknowable."""
     names = [str(c) for c in df.columns]
-    les = [c for c in names if c.lower().startswith(tm.LE_PREFIX)]
-    inf = [c for c in les if c.lower().removeprefix(tm.LE_PREFIX).lstrip("+") in ("inf", "infinity")]
-    by_edge: dict[float, list[str]] = {}
-    for c in (c for c in les if c not in inf):
-        try:
-            edge = float(c[len(tm.LE_PREFIX) :])
-            tm.edge_label(edge)
-        except ValueError as exc:
-            raise input_error(
-                "bucket column name is not le_<edge in ms>",
-                file=source,
-                column=c,
-                expected="le_100, le_2.5, …",
-                fix="rename the bucket columns to le_<positive edge in ms>",
-            ) from exc
-        by_edge.setdefault(edge, []).append(c)
+    by_edge, inf, bad = tm.file_buckets(names)
+    if bad:
+        raise input_error(
+            "bucket column name is not le_<edge in ms>",
+            file=source,
+            column=bad[0],
+            expected="le_100, le_2.5, …",
+            fix="rename the bucket columns to le_<positive edge in ms>",
+        )
     clash = next(((e, cs) for e, cs in by_edge.items() if len(cs) > 1), None)
     if clash is not None:
         edge, clashing = clash
@@ -1099,8 +1092,8 @@ def load_telemetry(
         source=source,
         kind="telemetry",
     )
-    sparse = bk.columns(df)  # a large sparse-layout file: read_sparse checked every row's buckets
-    buckets, n_inf = ([], 0) if sparse else _bucket_columns(df, source)
+    sparse = bk.columns(df)  # a large file held sparse: its reader checked every row's buckets
+    buckets, n_inf = ([], len(tm.file_buckets(map(str, df.columns))[1])) if sparse else _bucket_columns(df, source)
     rows = _Rows(len(df), raw.malformed)
     journey = _journey_col(df, cols, rows, limits, categorical=True)
     found = _label_columns(df, cols, source, limits)
@@ -1123,8 +1116,8 @@ def load_telemetry(
                 decreasing |= bucket[:, j] < bucket[:, j - 1]
             rows.reject(decreasing, "buckets not cumulative")
         rows.reject(bucket[:, -1] > tot, "bucket exceeds total")
-        rows.note("le_inf_column_dropped", n_inf)
         held = pd.DataFrame(bucket, index=df.index, columns=pd.Index(names), copy=False)
+    rows.note("le_inf_column_dropped", n_inf)
     # the column-major count and bucket blocks as they are (no copy), then the key columns in front
     frame = pd.concat([pd.DataFrame(counts, index=df.index, columns=pd.Index(tm.COUNTS), copy=False), held], axis=1)
     frame.insert(0, "interval_start", stamps)

@@ -22,8 +22,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from srekit.core import memory
 from srekit.inputs import sparse_telemetry
-from srekit.inputs.telemetry import bucket_dtype
+from srekit.inputs.parquet_file import open_file
+from srekit.inputs.telemetry import bucket_dtype, file_buckets
 
 
 def _block_columns(pf: pq.ParquetFile) -> list[str]:
@@ -83,7 +85,7 @@ def read_parquet_frame(path: str | Path, *, narrow: str | None = None) -> pd.Dat
 
     A file in the sparse layout (``srekit aggregate``'s default) is read into the same wide
     frame (:func:`srekit.inputs.sparse_telemetry.read_sparse`)."""
-    pf = pq.ParquetFile(path)
+    pf = open_file(path)
     if sparse_telemetry.is_sparse(pf):
         texts = [f.name for f in pf.schema_arrow if narrow is not None and _is_text(f.type)]
         return sparse_telemetry.read_sparse(str(path), pf, narrow=narrow is not None, texts=texts)
@@ -95,14 +97,32 @@ def read_parquet_frame(path: str | Path, *, narrow: str | None = None) -> pd.Dat
     if dtype is None:
         narrowed = []
     wide = [c for c in ints if c not in set(narrowed)]
-    parts = [_decode(pf, names, d) for names, d in ((wide, np.dtype(np.int64)), (narrowed, dtype)) if names and d]
-    counts = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
     rest = [c for c in pf.schema_arrow.names if c not in set(ints)]
-    if not rest:
-        return counts if list(counts.columns) == pf.schema_arrow.names else counts[pf.schema_arrow.names]
-    texts = [c for c in rest if narrow is not None and _is_text(pf.schema_arrow.field(c).type)]
-    others = (pq.ParquetFile(path, read_dictionary=texts) if texts else pf).read(columns=rest).to_pandas()
-    return pd.concat([others, counts], axis=1)[pf.schema_arrow.names]
+    parts = []
+    if rest:  # first, while little else is held: Arrow's table and pandas' copy of it side by side
+        texts = [c for c in rest if narrow is not None and _is_text(pf.schema_arrow.field(c).type)]
+        parts.append((open_file(path, texts) if texts else pf).read(columns=rest).to_pandas())
+        memory.release()
+    if wide:
+        parts.append(_decode(pf, wide, np.dtype(np.int64)))
+    les = _finite_buckets(narrowed) if dtype is not None and "total" in wide else []
+    held = sparse_telemetry.wide_as_sparse(pf, les, parts[-1]["total"].to_numpy(), dtype) if les and dtype else None
+    gone = {c for c, _ in les} if held is not None else set()  # read as in_le_ columns, after the file's
+    if narrowed and dtype is not None and set(narrowed) - gone:
+        parts.append(_decode(pf, [c for c in narrowed if c not in gone], dtype))  # (le_+Inf beside sparse ones)
+    frame = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
+    order = [c for c in pf.schema_arrow.names if c not in gone]
+    frame = frame if list(frame.columns) == order else frame[order]
+    return frame if held is None else pd.concat([frame, held], axis=1)
+
+
+def _finite_buckets(names: list[str]) -> list[tuple[str, float]]:
+    """The finite ``le_`` columns of a telemetry file (name and edge, ascending), or none when a
+    name is wrong or two name one edge (the loader reads the dense columns and says so)."""
+    by_edge, _, bad = file_buckets(names)
+    if bad or any(len(cs) > 1 for cs in by_edge.values()):
+        return []
+    return sorted(((cs[0], e) for e, cs in by_edge.items()), key=lambda ce: ce[1])
 
 
 def _is_text(kind: pa.DataType) -> bool:

@@ -28,11 +28,13 @@ from srekit.core import memory
 from srekit.core.errors import InputError, input_error
 from srekit.inputs import buckets as bk
 from srekit.inputs import telemetry as tm
+from srekit.inputs.parquet_file import open_file
 
 META_KEY = b"srekit.telemetry"
 _MAX_TOTAL = 2**62  # a row's total × its bucket entries stays below this: its sum cannot wrap
 BUCKETS = "buckets"
 _RELEASE_EVERY = 64 << 20  # bytes of pieces joined between two memory.release() calls
+_BLOCK_BYTES = 32 << 20  # a wide file's cumulative buckets read into sparse ones this many bytes at a time
 LAYOUT = "sparse"
 
 
@@ -154,7 +156,7 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
         raise _bad(path, "bucket counts must be integers", str(kind))
     edges = _edges(pf, path)
     les = np.r_[edges, np.inf]
-    keyed = pq.ParquetFile(path, read_dictionary=list(texts)) if texts else pf
+    keyed = open_file(path, texts) if texts else pf
     keys = keyed.read(columns=[n for n in names if n not in tm.COUNTS]).to_pandas()
     memory.release()  # the decoded pages: Arrow's allocator kept 0.45 GB after 26 M rows
     n = pf.metadata.num_rows
@@ -226,20 +228,8 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
         row0 += per_row.size
     names = [tm.edge_label(e) for e in edges]
     head = [keys, pd.DataFrame(counts, columns=pd.Index(tm.COUNTS), copy=False)]
-    if keep_sparse:  # each bucket's entries joined (and freed) one bucket at a time
-        memory.release()  # the row groups' temporaries, freed between the entries kept
-        columns, freed = {}, 0
-        for k, name in enumerate(names):
-            pieces, parts[k] = parts[k], []
-            rows_k = np.concatenate([r for r, _ in pieces]) if pieces else np.zeros(0, np.int32)
-            counts_k = np.concatenate([c for _, c in pieces]) if pieces else np.zeros(0, dtype)
-            del pieces
-            freed += rows_k.nbytes + counts_k.nbytes
-            if freed > _RELEASE_EVERY:  # the small pieces, freed between kept arrays: 0.5 GB in all
-                memory.release()
-                freed = 0
-            columns[bk.name(name)] = bk.sparse_column(n, rows_k, counts_k)
-        return pd.concat([*head, pd.DataFrame(columns)], axis=1)
+    if keep_sparse:
+        return pd.concat([*head, joined(parts, names, n, dtype)], axis=1)
     for k in range(1, edges.size):  # cumulative, column by contiguous column
         np.add(block[:, k], block[:, k - 1], out=block[:, k])
     if (
@@ -249,6 +239,62 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
         if fits.itemsize < dtype.itemsize:
             block = block.astype(fits, order="F")
     return pd.concat([*head, pd.DataFrame(block, columns=pd.Index(names), copy=False)], axis=1)
+
+
+def joined(
+    parts: list[list[tuple[np.ndarray, np.ndarray]]], names: Sequence[str], n: int, dtype: np.dtype
+) -> pd.DataFrame:
+    """The sparse ``in_le_`` columns (:mod:`srekit.inputs.buckets`) of ``n`` rows from each
+    bucket's entries (:func:`_collect`; ``names``: the ``le_`` names by edge), joined and freed
+    one bucket at a time."""
+    memory.release()  # the temporaries of reading, freed between the entries kept
+    columns, freed = {}, 0
+    for k, name in enumerate(names):
+        pieces, parts[k] = parts[k], []
+        rows_k = np.concatenate([r for r, _ in pieces]) if pieces else np.zeros(0, np.int32)
+        counts_k = np.concatenate([c for _, c in pieces]) if pieces else np.zeros(0, dtype)
+        del pieces
+        freed += rows_k.nbytes + counts_k.nbytes
+        if freed > _RELEASE_EVERY:  # the small pieces, freed between kept arrays: 0.5 GB in all
+            memory.release()
+            freed = 0
+        columns[bk.name(name)] = bk.sparse_column(n, rows_k, counts_k)
+    memory.release()  # the last pieces and the columns' temporaries (scipy's, pandas' copies)
+    return pd.DataFrame(columns)
+
+
+def wide_as_sparse(
+    pf: pq.ParquetFile, les: Sequence[tuple[str, float]], total: np.ndarray, dtype: np.dtype
+) -> pd.DataFrame | None:
+    """A wide file's cumulative ``le_`` columns (``les``: name and edge, ascending; null-free
+    int64 per the statistics) as sparse ``in_le_`` columns of ``dtype`` (the per-bucket
+    counts, :mod:`srekit.inputs.buckets`), read in blocks of rows: the dense buckets are never
+    all in memory. None when the loader should read them dense instead: the block would be
+    small or the entries not much smaller (``buckets.DENSE_BELOW``, ``SPARSE_SHARE``), or a row's buckets decrease
+    or exceed its ``total`` (the loader rejects that row, and quarantines it as written)."""
+    n = total.size
+    if not les or n >= 2**31 or n * len(les) * dtype.itemsize < bk.DENSE_BELOW:
+        return None
+    most = n * len(les) * dtype.itemsize * bk.SPARSE_SHARE / (4 + dtype.itemsize)  # entries that pay
+    parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in les]
+    row0 = stored = 0
+    step = max(1024, _BLOCK_BYTES // (8 * len(les)))
+    for batch in pf.iter_batches(batch_size=step, columns=[c for c, _ in les], use_threads=False):
+        below = np.zeros(batch.num_rows, np.int64)  # the requests at or below the previous edge
+        for k in range(len(les)):  # column by column: each bucket's rows come out ascending
+            cum = batch.column(k).to_numpy()
+            per = cum - below
+            if (per < 0).any():
+                return None
+            at = np.flatnonzero(per)
+            stored += at.size
+            parts[k].append(((at + row0).astype(np.int32), per[at].astype(dtype)))
+            below = cum
+        if stored > most or (below > total[row0 : row0 + batch.num_rows]).any():
+            return None
+        row0 += batch.num_rows
+        del batch, cum, per, below
+    return joined(parts, [tm.edge_label(e) for _, e in les], n, dtype)
 
 
 def _sparse_pays(pf: pq.ParquetFile, n: int, n_edges: int, dtype: np.dtype) -> bool:

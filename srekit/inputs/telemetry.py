@@ -59,6 +59,28 @@ def parse_edge(column: str) -> float:
     return float(column[len(LE_PREFIX) :])
 
 
+def file_buckets(names: Iterable[str]) -> tuple[dict[float, list[str]], list[str], list[str]]:
+    """A file's bucket column names (``le_`` in any case) read: the finite edges with the
+    columns naming each (more than one is a clash), the ``le_+Inf`` columns, and the names that
+    are no ``le_<positive ms>``."""
+    by_edge: dict[float, list[str]] = {}
+    inf: list[str] = []
+    bad: list[str] = []
+    for c in (c for c in names if c.lower().startswith(LE_PREFIX)):
+        tail = c[len(LE_PREFIX) :]
+        if tail.lower().lstrip("+") in ("inf", "infinity"):
+            inf.append(c)
+            continue
+        try:
+            edge = float(tail)
+            edge_label(edge)
+        except ValueError:
+            bad.append(c)
+            continue
+        by_edge.setdefault(edge, []).append(c)
+    return by_edge, inf, bad
+
+
 def le_columns(df: pd.DataFrame) -> list[str]:
     """The ``le_`` columns of a frame, sorted by edge."""
     cols = [c for c in df.columns if isinstance(c, str) and c.startswith(LE_PREFIX)]
