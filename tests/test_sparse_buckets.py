@@ -199,7 +199,7 @@ def test_a_large_wide_file_is_read_into_sparse_buckets(
     """A wide file's cumulative le_ columns are read block by block into the sparse form: the
     same numbers, notes and accepted rows as read dense, its le_+Inf column dropped as before."""
     monkeypatch.setattr(st, "_BLOCK_BYTES", block)
-    dense = _dense(9)
+    dense = _dense(9, minutes=3000)  # 6,000 rows: six blocks of 1,024 rows with the smaller block
     dense.insert(4, "LE_+Inf", dense["total"])  # a Prometheus export's last bucket, read as one
     path = tmp_path / "wide.parquet"
     dense.to_parquet(path, index=False)
@@ -215,11 +215,13 @@ def test_a_large_wide_file_is_read_into_sparse_buckets(
     ("column", "reason"), [("le_25", "buckets not cumulative"), ("le_250", "bucket exceeds total")]
 )
 def test_a_wide_file_with_bad_bucket_rows_is_read_dense_and_quarantines_them(
-    tmp_path: Path, always_sparse: None, column: str, reason: str
+    tmp_path: Path, always_sparse: None, monkeypatch: pytest.MonkeyPatch, column: str, reason: str
 ) -> None:
     """A row the loader rejects for its buckets makes the file read dense: the row quarantined
-    with its cumulative counts as written, the other rows as before."""
-    dense = _dense(10)
+    with its cumulative counts as written, the other rows as before (the row in the last of
+    several blocks of rows)."""
+    monkeypatch.setattr(st, "_BLOCK_BYTES", 64)
+    dense = _dense(10, minutes=3000)
     row = int(np.flatnonzero(dense["le_10"] > 0)[-1])
     bad = dense["le_10"].iloc[row] - 1 if column == "le_25" else dense["total"].iloc[row] + 1
     dense.loc[row, column] = bad
@@ -229,6 +231,57 @@ def test_a_wide_file_with_bad_bucket_rows_is_read_dense_and_quarantines_them(
     assert not bk.is_sparse(got.frame)
     assert got.entry.rows_accepted == len(dense) - 1 and dict(got.entry.rejected) == {reason: 1}
     assert got.rejects["row"].tolist() == [row + 1] and got.rejects[column].tolist() == [bad]
+
+
+@pytest.mark.parametrize("case", ["float column", "malformed name", "two names for one edge", "own in_le_ column"])
+def test_a_wide_file_whose_le_columns_are_not_all_held_sparse_reads_as_dense(
+    tmp_path: Path, always_sparse: None, case: str
+) -> None:
+    """Bucket columns outside the reader's typed block, or named so that the loader must say
+    something, keep the file dense: the same rejects, errors and frame as read dense (a sparse
+    read had dropped a float le_50 column, with its edge, without a word)."""
+    dense = _dense(11)
+    if case == "float column":
+        dense["le_50"] = dense["le_50"].astype("float64")
+        dense.loc[5, "le_50"] = np.nan
+    elif case == "malformed name":
+        dense["le_x"] = 0
+    elif case == "two names for one edge":
+        dense["LE_50.0"] = dense["le_50"]
+    else:
+        dense["in_le_10"] = dense["le_10"]
+    path = tmp_path / "w.parquet"
+    dense.to_parquet(path, index=False)
+    try:
+        want: object = _load_dense(path)
+    except InputError as exc:
+        want = str(exc)
+    try:
+        got = load_telemetry(path)
+    except InputError as exc:
+        assert str(exc) == want
+        return
+    assert not bk.is_sparse(got.frame)
+    assert isinstance(want, pd.DataFrame)
+    pd.testing.assert_frame_equal(got.frame, want)
+    if case == "float column":
+        assert dict(got.entry.rejected) == {"missing le_50": 1}
+
+
+def test_a_wide_file_checks_its_buckets_against_the_mapped_total(tmp_path: Path, always_sparse: None) -> None:
+    """With ``total`` mapped to another column, a row whose last bucket exceeds that column is
+    rejected, whatever the file's own ``total`` column holds."""
+    dense = _dense(12).rename(columns={"total": "requests"})
+    dense["total"] = dense["requests"] + 100  # an unrelated column of that name
+    row = int(np.flatnonzero(dense["le_250"] > 0)[0])
+    dense.loc[row, "requests"] = dense.loc[row, "le_250"] - 1
+    dense.loc[row, "errors"] = 0
+    path = tmp_path / "w.parquet"
+    dense.to_parquet(path, index=False)
+    got = load_telemetry(path, columns={"total": "requests"})
+    assert dict(got.entry.rejected) == {"bucket exceeds total": 1}
+    assert got.rejects["row"].tolist() == [row + 1]
+    tm.check(got.frame)
 
 
 def test_le_columns_beside_the_buckets_map_are_refused(tmp_path: Path) -> None:

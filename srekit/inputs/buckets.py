@@ -4,11 +4,12 @@ telemetry model").
 A telemetry frame holds its buckets in one of two forms:
 
 * **dense**: one cumulative ``le_<edge>`` column per edge, requests at or below the edge (every
-  frame built in memory, every wide file, and small sparse files);
+  frame built in memory, CSV, and small or busy files);
 * **sparse**: one ``in_le_<edge>`` column per edge, the requests *in* that bucket (above the
   previous edge, at most this one), not cumulative, each a pandas ``SparseArray`` holding its
-  non-zero rows only. The loader holds a large sparse-layout file this way
-  (:func:`srekit.inputs.sparse_telemetry.read_sparse`): 200 journeys × 90 days × 24 edges are
+  non-zero rows only. The loader holds a large Parquet file this way, in the sparse layout
+  (:func:`srekit.inputs.sparse_telemetry.read_sparse`) or wide
+  (:func:`srekit.inputs.sparse_telemetry.wide_as_sparse`): 200 journeys × 90 days × 24 edges are
   0.5 GB of entries instead of 1.2 GB of dense ``uint16`` cumulative buckets.
 
 The two forms give the same numbers. Readers of a frame's buckets call
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 PREFIX = "in_"  # "in_le_100": requests in the bucket ending at 100 ms
-#: A sparse-layout file is held sparse when its dense buckets would take at least
+#: A Parquet telemetry file is held sparse when its dense buckets would take at least
 #: ``DENSE_BELOW`` bytes (a small file gains nothing) and its entries at most ``SPARSE_SHARE``
 #: of that (a busy service fills most buckets: dense is then smaller).
 DENSE_BELOW = 64 << 20

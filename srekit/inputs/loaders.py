@@ -357,10 +357,10 @@ def read_csv_text(path: Path) -> Raw:
     return Raw(frame, malformed, lines)
 
 
-def read_parquet(path: Path, *, narrow: str | None = None) -> pd.DataFrame:
-    """A Parquet file as typed columns (``narrow``: see :func:`read_parquet_frame`)."""
+def read_parquet(path: Path, *, narrow: str | None = None, total: str | None = None) -> pd.DataFrame:
+    """A Parquet file as typed columns (``narrow``, ``total``: see :func:`read_parquet_frame`)."""
     try:
-        return read_parquet_frame(path, narrow=narrow)  # the file held once (inputs.parquet_frame)
+        return read_parquet_frame(path, narrow=narrow, total=total)  # the file held once (inputs.parquet_frame)
     except InputError:  # a readable file with wrong contents (a damaged sparse layout) says so itself
         raise
     except Exception as exc:  # pyarrow raises several unrelated types for a corrupt file
@@ -437,14 +437,14 @@ def _json_frame(doc: Any, source: str) -> pd.DataFrame:
     return pd.DataFrame(rows, dtype="str").fillna("")
 
 
-def read_table(path: str | Path, fmt: str | None = None, *, narrow: str | None = None) -> Raw:
+def read_table(path: str | Path, fmt: str | None = None, *, narrow: str | None = None, total: str | None = None) -> Raw:
     """Read any supported container (text cells for CSV/JSON, typed for Parquet; ``narrow``: the
     prefix of Parquet count columns held in the smallest unsigned dtype, :func:`read_parquet_frame`)."""
     p = Path(path)
     _check_exists(p)
     kind = container_of(p, fmt)
     if kind == "parquet":
-        return Raw.of(read_parquet(p, narrow=narrow))
+        return Raw.of(read_parquet(p, narrow=narrow, total=total))
     if kind == "json":
         return Raw.of(_json_frame(read_json(p), str(p)))
     return read_csv_text(p)
@@ -881,6 +881,7 @@ def _read(
     allowed: tuple[str, ...] = CONTAINERS,
     tz: str = "UTC",
     narrow: str | None = None,
+    total: str | None = None,
 ) -> tuple[Raw, str]:
     if fmt is not None and fmt not in allowed:
         raise input_error(
@@ -892,7 +893,7 @@ def _read(
             "or leave it out to detect it from the file name",
         )
     p = Path(path)
-    raw = read_table(p, fmt if fmt in CONTAINERS else None, narrow=narrow)
+    raw = read_table(p, fmt if fmt in CONTAINERS else None, narrow=narrow, total=total)
     check_timezone(tz, source=str(p))
     _check_shape(raw.frame, str(p))
     return raw, str(p)
@@ -1078,11 +1079,12 @@ def load_telemetry(
     passes :func:`srekit.inputs.telemetry.check` and is in :func:`srekit.inputs.telemetry.canonical`
     form, its ``le_`` buckets in the smallest unsigned dtype their counts fit
     (:func:`srekit.inputs.telemetry.narrow_buckets`; Parquet buckets are read that way), its
-    journeys a categorical (:func:`srekit.inputs.telemetry.compact`); a large sparse-layout file
-    holds its buckets sparse instead (:mod:`srekit.inputs.buckets`: read them through
+    journeys a categorical (:func:`srekit.inputs.telemetry.compact`); a large Parquet file (wide or
+    in the sparse layout) holds its buckets sparse instead (:mod:`srekit.inputs.buckets`: read them through
     :mod:`srekit.inputs.telemetry`'s bucket functions, never as ``le_`` columns).
     """
-    raw, source = _read(path, fmt, "telemetry", tz=tz, narrow=tm.LE_PREFIX)
+    total = (columns or {}).get("total", "total")  # the requests a large file's buckets are checked against
+    raw, source = _read(path, fmt, "telemetry", tz=tz, narrow=tm.LE_PREFIX, total=total)
     df = raw.frame
     cols = resolve_columns(
         df,

@@ -23,9 +23,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from srekit.core import memory
+from srekit.inputs import buckets as bk
 from srekit.inputs import sparse_telemetry
 from srekit.inputs.parquet_file import open_file
-from srekit.inputs.telemetry import bucket_dtype, file_buckets
+from srekit.inputs.telemetry import LE_PREFIX, bucket_dtype, file_buckets
 
 
 def _block_columns(pf: pq.ParquetFile) -> list[str]:
@@ -63,17 +64,17 @@ def _narrow_dtype(pf: pq.ParquetFile, names: list[str]) -> np.dtype | None:
     return None if dtype == np.int64 else dtype
 
 
-def _decode(pf: pq.ParquetFile, names: list[str], dtype: np.dtype) -> pd.DataFrame:
+def _decode(pf: pq.ParquetFile, names: list[str], dtype: np.dtype, index: pd.Index) -> pd.DataFrame:
     """``names`` decoded one column at a time into one column-major block of ``dtype``."""
     block = np.empty((pf.metadata.num_rows, len(names)), dtype=dtype, order="F")
     for j, name in enumerate(names):
         column = pf.read(columns=[name]).column(0)
         block[:, j] = column.to_numpy()
         del column
-    return pd.DataFrame(block, columns=pd.Index(names), copy=False)
+    return pd.DataFrame(block, index=index, columns=pd.Index(names), copy=False)
 
 
-def read_parquet_frame(path: str | Path, *, narrow: str | None = None) -> pd.DataFrame:
+def read_parquet_frame(path: str | Path, *, narrow: str | None = None, total: str | None = None) -> pd.DataFrame:
     """``pd.read_parquet(path)``, with the file's null-free int64 columns in one column-major
     int64 block (decoded column by column: the counts are in memory once).
 
@@ -83,8 +84,13 @@ def read_parquet_frame(path: str | Path, *, narrow: str | None = None) -> pd.Dat
     has no statistics). The values are the same integers; only the dtype differs. Text columns
     are then read as categoricals (the same values).
 
-    A file in the sparse layout (``srekit aggregate``'s default) is read into the same wide
-    frame (:func:`srekit.inputs.sparse_telemetry.read_sparse`)."""
+    ``total`` (with ``narrow``: the telemetry loader): the column of each row's requests. A large
+    file's cumulative ``le_<edge>`` columns are then held sparse when that pays: one ``in_le_``
+    column of per-bucket counts per edge, after the file's other columns
+    (:func:`srekit.inputs.sparse_telemetry.wide_as_sparse`; :mod:`srekit.inputs.buckets`).
+
+    A file in the sparse layout (``srekit aggregate``'s default) is read into the same frame
+    (:func:`srekit.inputs.sparse_telemetry.read_sparse`)."""
     pf = open_file(path)
     if sparse_telemetry.is_sparse(pf):
         texts = [f.name for f in pf.schema_arrow if narrow is not None and _is_text(f.type)]
@@ -98,29 +104,47 @@ def read_parquet_frame(path: str | Path, *, narrow: str | None = None) -> pd.Dat
         narrowed = []
     wide = [c for c in ints if c not in set(narrowed)]
     rest = [c for c in pf.schema_arrow.names if c not in set(ints)]
+    index = _index(pf)
     parts = []
     if rest:  # first, while little else is held: Arrow's table and pandas' copy of it side by side
         texts = [c for c in rest if narrow is not None and _is_text(pf.schema_arrow.field(c).type)]
-        parts.append((open_file(path, texts) if texts else pf).read(columns=rest).to_pandas())
+        parts.append((open_file(path, texts) if texts else pf).read(columns=rest).to_pandas().set_axis(index))
         memory.release()
     if wide:
-        parts.append(_decode(pf, wide, np.dtype(np.int64)))
-    les = _finite_buckets(narrowed) if dtype is not None and "total" in wide else []
-    held = sparse_telemetry.wide_as_sparse(pf, les, parts[-1]["total"].to_numpy(), dtype) if les and dtype else None
+        parts.append(_decode(pf, wide, np.dtype(np.int64), index))
+    les = _sparse_buckets(pf.schema_arrow.names, narrowed) if dtype is not None and total in wide else []
+    held = sparse_telemetry.wide_as_sparse(pf, les, parts[-1][total].to_numpy(), dtype) if les and dtype else None
     gone = {c for c, _ in les} if held is not None else set()  # read as in_le_ columns, after the file's
     if narrowed and dtype is not None and set(narrowed) - gone:
-        parts.append(_decode(pf, [c for c in narrowed if c not in gone], dtype))  # (le_+Inf beside sparse ones)
+        parts.append(_decode(pf, [c for c in narrowed if c not in gone], dtype, index))  # (le_+Inf beside sparse)
     frame = parts[0] if len(parts) == 1 else pd.concat(parts, axis=1)
     order = [c for c in pf.schema_arrow.names if c not in gone]
     frame = frame if list(frame.columns) == order else frame[order]
-    return frame if held is None else pd.concat([frame, held], axis=1)
+    return frame if held is None else pd.concat([frame, held.set_axis(index)], axis=1)
 
 
-def _finite_buckets(names: list[str]) -> list[tuple[str, float]]:
-    """The finite ``le_`` columns of a telemetry file (name and edge, ascending), or none when a
-    name is wrong or two name one edge (the loader reads the dense columns and says so)."""
+def _index(pf: pq.ParquetFile) -> pd.RangeIndex:
+    """The index ``pd.read_parquet`` gives the file: the RangeIndex its pandas metadata stores
+    (a frame written from a slice starts past 0), else 0 … n - 1."""
+    n = pf.metadata.num_rows
+    for ix in (pf.schema_arrow.pandas_metadata or {}).get("index_columns", []):
+        if isinstance(ix, dict) and ix.get("kind") == "range":
+            stored = pd.RangeIndex(ix["start"], ix["stop"], ix["step"], name=ix.get("name"))
+            if len(stored) == n:
+                return stored
+    return pd.RangeIndex(n)
+
+
+def _sparse_buckets(names: list[str], narrowed: list[str]) -> list[tuple[str, float]]:
+    """The finite ``le_`` columns of a telemetry file (name and edge, ascending) to hold sparse;
+    none unless every one is in the narrowed block, named well, one per edge, and the file has
+    no ``in_le_`` column of its own (otherwise the loader reads the dense columns and says what
+    is wrong with them)."""
     by_edge, _, bad = file_buckets(names)
-    if bad or any(len(cs) > 1 for cs in by_edge.values()):
+    finite = {c for cs in by_edge.values() for c in cs}
+    clash = any(len(cs) > 1 for cs in by_edge.values())
+    own = any(c.lower().startswith(bk.PREFIX + LE_PREFIX) for c in names)
+    if bad or clash or own or not finite <= set(narrowed):
         return []
     return sorted(((cs[0], e) for e, cs in by_edge.items()), key=lambda ce: ce[1])
 

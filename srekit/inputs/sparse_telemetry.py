@@ -268,10 +268,14 @@ def wide_as_sparse(
 ) -> pd.DataFrame | None:
     """A wide file's cumulative ``le_`` columns (``les``: name and edge, ascending; null-free
     int64 per the statistics) as sparse ``in_le_`` columns of ``dtype`` (the per-bucket
-    counts, :mod:`srekit.inputs.buckets`), read in blocks of rows: the dense buckets are never
-    all in memory. None when the loader should read them dense instead: the block would be
-    small or the entries not much smaller (``buckets.DENSE_BELOW``, ``SPARSE_SHARE``), or a row's buckets decrease
-    or exceed its ``total`` (the loader rejects that row, and quarantines it as written)."""
+    counts, :mod:`srekit.inputs.buckets`), read ``_BLOCK_BYTES`` of rows at a time: the dense
+    buckets are never all in memory. ``total``: each row's requests.
+
+    None when the loader should read them dense instead: the block would be small
+    (``buckets.DENSE_BELOW``); the entries outgrow ``buckets.SPARSE_SHARE`` of it (checked as
+    they come: past a quarter of the rows, a pace 25 % above that share gives up early, so a busy
+    file is not read twice over); or a row's buckets decrease or exceed its total (the loader
+    rejects that row and quarantines it as written, from the dense columns)."""
     n = total.size
     if not les or n >= 2**31 or n * len(les) * dtype.itemsize < bk.DENSE_BELOW:
         return None
@@ -285,16 +289,27 @@ def wide_as_sparse(
             cum = batch.column(k).to_numpy()
             per = cum - below
             if (per < 0).any():
-                return None
+                return _given_up(parts)
             at = np.flatnonzero(per)
             stored += at.size
             parts[k].append(((at + row0).astype(np.int32), per[at].astype(dtype)))
             below = cum
-        if stored > most or (below > total[row0 : row0 + batch.num_rows]).any():
-            return None
+        if (below > total[row0 : row0 + batch.num_rows]).any():
+            return _given_up(parts)
         row0 += batch.num_rows
+        if stored > (most if row0 < n // 4 else most * min(1.0, 1.25 * row0 / n)):
+            return _given_up(parts)
         del batch, cum, per, below
     return joined(parts, [tm.edge_label(e) for _, e in les], n, dtype)
+
+
+def _given_up(parts: list[list[tuple[np.ndarray, np.ndarray]]]) -> pd.DataFrame | None:
+    """None, for :func:`wide_as_sparse` to return, once the entries collected are dropped and
+    their memory handed back (the dense block comes next)."""
+    for bucket in parts:
+        bucket.clear()
+    memory.release()
+    return None
 
 
 def _sparse_pays(pf: pq.ParquetFile, n: int, n_edges: int, dtype: np.dtype) -> bool:
