@@ -284,6 +284,23 @@ def test_a_wide_file_checks_its_buckets_against_the_mapped_total(tmp_path: Path,
     tm.check(got.frame)
 
 
+def test_a_sparse_file_written_from_a_slice_keeps_its_rows_together(tmp_path: Path) -> None:
+    """A stored RangeIndex starting past 0 (the metadata of a frame written from a slice) does
+    not shift the key columns against the counts."""
+    dense = _dense(13)
+    path = tmp_path / "s.parquet"
+    write_sparse(dense, path)
+    buckets = pq.read_table(path)
+    sliced = dense.set_axis(pd.RangeIndex(5, 5 + len(dense)))[["journey", "interval_start", "total", "errors"]]
+    table = pa.Table.from_pandas(sliced).append_column(st.BUCKETS, buckets.column(st.BUCKETS))
+    assert b"range" in table.schema.metadata[b"pandas"] and b'"start": 5' in table.schema.metadata[b"pandas"]
+    meta = {**table.schema.metadata, st.META_KEY: buckets.schema.metadata[st.META_KEY]}
+    pq.write_table(table.replace_schema_metadata(meta), path)
+    got = load_telemetry(path).frame
+    np.testing.assert_array_equal(got["total"].to_numpy(), dense["total"].to_numpy())
+    assert len(got) == len(dense)
+
+
 def test_le_columns_beside_the_buckets_map_are_refused(tmp_path: Path) -> None:
     """Held dense or sparse, the same answer: which of them holds the requests is unknowable."""
     path = tmp_path / "s.parquet"

@@ -158,6 +158,7 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
     les = np.r_[edges, np.inf]
     keyed = open_file(path, texts) if texts else pf
     keys = keyed.read(columns=[n for n in names if n not in tm.COUNTS]).to_pandas()
+    keys.index = pd.RangeIndex(len(keys))  # beside the blocks below (a stored index may start past 0)
     memory.release()  # the decoded pages: Arrow's allocator kept 0.45 GB after 26 M rows
     n = pf.metadata.num_rows
     counts = np.empty((n, 2), dtype=np.int64, order="F")
