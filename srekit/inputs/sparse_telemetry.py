@@ -284,16 +284,21 @@ def wide_as_sparse(
     parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in les]
     row0 = stored = 0
     step = max(1024, _BLOCK_BYTES // (8 * len(les)))
+    buffer = np.empty(step, np.int64)  # one per-bucket column at a time, reused (no page faults)
     for batch in pf.iter_batches(batch_size=step, columns=[c for c, _ in les], use_threads=False):
         below = np.zeros(batch.num_rows, np.int64)  # the requests at or below the previous edge
+        per = buffer[: batch.num_rows]
         for k in range(len(les)):  # column by column: each bucket's rows come out ascending
             cum = batch.column(k).to_numpy()
-            per = cum - below
-            if (per < 0).any():
+            np.subtract(cum, below, out=per)
+            at = np.flatnonzero(per != 0)  # (numpy finds a bool array's non-zeros 2× faster than an int64's)
+            counts = per[at]
+            if counts.size and counts.min() < 0:
                 return _given_up(parts)
-            at = np.flatnonzero(per)
             stored += at.size
-            parts[k].append(((at + row0).astype(np.int32), per[at].astype(dtype)))
+            rows = at.astype(np.int32)
+            rows += row0
+            parts[k].append((rows, counts.astype(dtype)))
             below = cum
         if (below > total[row0 : row0 + batch.num_rows]).any():
             return _given_up(parts)
