@@ -301,6 +301,46 @@ def test_a_sparse_file_written_from_a_slice_keeps_its_rows_together(tmp_path: Pa
     assert len(got) == len(dense)
 
 
+def test_a_wide_file_written_from_a_slice_is_held_sparse_on_its_rows(tmp_path: Path, always_sparse: None) -> None:
+    """The sparse columns of a wide file take the index its other columns are read on (a frame
+    written from a slice stores one starting past 0): the same frame as read dense."""
+    path = tmp_path / "w.parquet"
+    _dense(3).iloc[5:].to_parquet(path)
+    got = load_telemetry(path).frame
+    assert bk.is_sparse(got)
+    pd.testing.assert_frame_equal(tm.dense(got), _load_dense(path))
+
+
+@pytest.mark.parametrize("busy_first", [True, False])
+def test_entries_bunched_at_the_start_give_up_early_with_the_same_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, busy_first: bool
+) -> None:
+    """Entries within the share (3,441 of 4,096) but all in the first rows: past a quarter of
+    the rows their pace is above the share, so the file is read dense; the same rows last are
+    held sparse. Either way the numbers are those of the dense read."""
+    monkeypatch.setattr(bk, "DENSE_BELOW", 0)
+    monkeypatch.setattr(bk, "SPARSE_SHARE", 0.5)
+    monkeypatch.setattr(st, "_BLOCK_BYTES", 64)  # blocks of 1,024 rows
+    n, busy = 8192, 1147
+    per = np.zeros((n, len(EDGES)), np.int64)
+    per[:busy, [0, 2, 4]] = 1
+    per = per if busy_first else per[::-1]
+    frame = pd.DataFrame(
+        {
+            "journey": "j",
+            "interval_start": pd.date_range("2026-03-01", periods=n, freq="min", tz="UTC"),
+            "total": per.sum(axis=1),
+            "errors": 0,
+            **{tm.edge_label(e): per[:, : k + 1].sum(axis=1) for k, e in enumerate(EDGES)},
+        }
+    )
+    path = tmp_path / "w.parquet"
+    frame.to_parquet(path, index=False)
+    got = load_telemetry(path).frame
+    assert bk.is_sparse(got) == (not busy_first)
+    pd.testing.assert_frame_equal(tm.dense(got), _load_dense(path))
+
+
 def test_le_columns_beside_the_buckets_map_are_refused(tmp_path: Path) -> None:
     """Held dense or sparse, the same answer: which of them holds the requests is unknowable."""
     path = tmp_path / "s.parquet"
