@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -125,6 +126,21 @@ def test_zygote_refuses_a_malformed_request(zygote: KernelZygote) -> None:
     finally:
         os.close(read)
         os.close(write)
+
+
+def test_zygote_outlives_askers_gone_before_their_answer(zygote: KernelZygote) -> None:
+    """Ctrl-C reaches every process of a run: an asker may be gone before the zygote answers.
+    The zygote keeps serving (its answer into the closed socket raised, and its traceback landed
+    on the run's stderr after ``srekit report: interrupted``)."""
+    from srekit.report import kernels
+
+    for _ in range(20):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(zygote.address)
+            socket.send_fds(sock, [b'{"interpreter": []}'], [])  # then closed at once, unanswered
+    time.sleep(0.5)
+    with pytest.raises(kernels.ZygoteError, match="takes 3 descriptors"):  # answered: still serving
+        request_kernel(zygote.address, ["-f", "/nonexistent.json"], cwd="/", env={}, fds=(1,))  # type: ignore[arg-type]
 
 
 def test_interpreter_is_the_kernel_specs() -> None:

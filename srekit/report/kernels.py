@@ -30,6 +30,7 @@ back to the normal launch, so a notebook never fails because of this. ``srekit r
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import os
@@ -441,12 +442,16 @@ def serve(listener_fd: int, runner: int, preload: tuple[str, ...], nice: int = 0
                 if pid == 0:
                     listener.close()
                     _become_kernel(conn, fds, request, zygote)
-                conn.sendall(json.dumps({"pid": pid}).encode())
+                reply: dict[str, object] = {"pid": pid}
             except Exception as exc:
-                conn.sendall(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode())
+                reply = {"error": f"{type(exc).__name__}: {exc}"}
             finally:
                 for fd in fds:
                     os.close(fd)
+            # the asker may be gone (Ctrl-C reached it first): nobody to answer, and a kernel forked
+            # for it exits when its lifeline closes (_watch)
+            with contextlib.suppress(OSError):
+                conn.sendall(json.dumps(reply).encode())
 
 
 def _reap(*_: object) -> None:
