@@ -166,3 +166,26 @@ def test_written_parquet_reads_as_the_frame(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(pd.read_parquet(written.path), frame)
     assert pq.ParquetFile(sparse.path).metadata.num_row_groups >= n // 700  # a bucket entry per request, at most
     pd.testing.assert_frame_equal(read_parquet_frame(sparse.path), frame)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    parts=st.lists(
+        st.lists(st.tuples(st.integers(0, 40), st.integers(1, 3_000_000_000)), max_size=30), min_size=1, max_size=6
+    )
+)
+def test_sparse_counts_sum_equal_codes_over_parts(parts: list[list[tuple[int, int]]]) -> None:
+    """Merging sorted (code, count) runs: each code once, ascending, with the exact sum of its
+    counts (counts near 2**32: sums that overflow uint32 are held in int64)."""
+    want: dict[int, int] = {}
+    runs = []
+    for part in parts:
+        codes = np.asarray(sorted(c for c, _ in part), dtype=np.int64)
+        counts = np.asarray([k for _, k in sorted(part)], dtype=np.uint32)
+        for c, k in zip(codes.tolist(), counts.tolist(), strict=True):
+            want[c] = want.get(c, 0) + k
+        runs.append((codes, counts))
+    codes, counts = ag._sparse_counts(runs)
+    assert runs == []  # taken out as gathered
+    assert codes.tolist() == sorted(want) and counts.tolist() == [want[c] for c in sorted(want)]
+    assert counts.dtype in (np.uint32, np.int64)

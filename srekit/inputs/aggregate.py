@@ -659,10 +659,15 @@ def _sparse_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarr
     np.not_equal(codes[1:], codes[:-1], out=new[1:])
     if new.all():
         return codes, counts
-    starts = np.flatnonzero(new)
-    del new
     narrow = int(counts.sum(dtype=np.uint64)) <= np.iinfo(np.uint32).max
-    return codes[starts], np.add.reduceat(counts, starts, dtype=np.uint32 if narrow else np.int64)
+    # each repeat's count goes to the last new code before it: repeat k (0-based) at entry p
+    # belongs to unique entry p - k - 1. A boolean mask and np.add.at instead of gathering the
+    # starts for np.add.reduceat: the final merge of 10 M shuffled requests over 90 days took
+    # 0.17-0.34 s instead of 0.9 s, most codes being new there
+    repeats = np.flatnonzero(~new)
+    sums = counts[new].astype(np.uint32 if narrow else np.int64)
+    np.add.at(sums, repeats - np.arange(1, repeats.size + 1), counts[repeats].astype(sums.dtype))
+    return codes[new], sums
 
 
 def _gather(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
@@ -791,15 +796,19 @@ class _Sparse:
         rows = self.codes >> self.codec.slot_bits
         return np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if rows.size else np.zeros(0, np.int64)
 
+    def _used_codes(self) -> np.ndarray:
+        """The journey codes with entries, ascending: each journey's entries are one block of the
+        sorted codes, found by binary search (no pass over the entries)."""
+        first = np.arange(len(self.journeys) + 1, dtype=np.int64) << self.codec.row_shift
+        return np.flatnonzero(np.diff(np.searchsorted(self.codes, first)))
+
     def used_journeys(self) -> list[str]:
-        j = self.codec.journey(self.codes)  # non-decreasing: codes are sorted
-        used = [self.journeys[int(c)] for c in j[np.r_[True, j[1:] != j[:-1]]]] if j.size else []
+        used = [self.journeys[int(c)] for c in self._used_codes()]
         return list(dict.fromkeys(u[0] for u in used)) if self.opts.by else used
 
     def used_series(self) -> int:
         """Distinct (journey, label values) with requests: the journeys without ``--by``."""
-        j = self.codec.journey(self.codes)
-        return int(np.count_nonzero(j[1:] != j[:-1])) + 1 if j.size else 0
+        return int(self._used_codes().size)
 
     def schema(self) -> pa.Schema:
         """The canonical frame's Arrow schema, with the pandas metadata ``DataFrame.to_parquet`` writes;
@@ -1127,12 +1136,15 @@ class _Reader:
             self._close_raw()
 
 
-def _prefetch(items: Iterator[Any], depth: int = 4) -> Generator[Any, None, None]:
+def _prefetch(
+    items: Iterator[Any], depth: int = 4, name: str = "srekit-aggregate-reader"
+) -> Generator[Any, None, None]:
     """Iterate ``items`` in a background thread, ``depth`` items ahead.
 
-    pyarrow's reader and numpy release the GIL, so reading the next batch overlaps reducing the
-    current one (measured: wall time about the larger of the two instead of their sum). Errors
-    raised by ``items`` are re-raised here, in order; leaving early stops the thread.
+    pyarrow's reader and writer and numpy release the GIL, so reading the next batch overlaps
+    reducing the current one, and making the next output table overlaps writing the current
+    one (measured: wall time about the larger of the two instead of their sum). Errors raised
+    by ``items`` are re-raised here, in order; leaving early stops the thread.
     """
     q: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -1160,7 +1172,7 @@ def _prefetch(items: Iterator[Any], depth: int = 4) -> Generator[Any, None, None
             if close is not None:
                 close()
 
-    thread = threading.Thread(target=work, name="srekit-aggregate-reader", daemon=True)
+    thread = threading.Thread(target=work, name=name, daemon=True)
     thread.start()
     try:
         while True:
@@ -2026,10 +2038,10 @@ def aggregate_to_file(
     layout = output_layout(out, layout)
     sparse, entry = _aggregate(paths, **options)
     if layout == "sparse":
-        path = _write_tables(sparse.sparse_tables(), sparse.sparse_schema(), out)
+        path, rows = _write_tables(sparse.sparse_tables(), sparse.sparse_schema(), out)
     else:
-        path = _write_tables(sparse.tables(), sparse.schema(), out)
-    return Written(path, int(sparse.row_starts().size), sparse.used_journeys(), entry)
+        path, rows = _write_tables(sparse.tables(), sparse.schema(), out)
+    return Written(path, rows, sparse.used_journeys(), entry)
 
 
 def output_layout(out: str | os.PathLike[str], layout: str | None) -> str:
@@ -2176,23 +2188,26 @@ def write_telemetry(frame: pd.DataFrame, out: str | os.PathLike[str]) -> Path:
     return target
 
 
-def _write_tables(tables: Iterator[pa.Table], schema: pa.Schema, out: str | os.PathLike[str]) -> Path:
+def _write_tables(tables: Iterator[pa.Table], schema: pa.Schema, out: str | os.PathLike[str]) -> tuple[Path, int]:
     """Write canonical tables one after the other into one file, atomically: one Parquet row
     group per table (the file ``DataFrame.to_parquet`` writes, in row groups), or CSV as
-    ``DataFrame.to_csv`` writes it (gzip when the name ends in ``.gz``)."""
+    ``DataFrame.to_csv`` writes it (gzip when the name ends in ``.gz``). The file and its rows."""
     target = Path(out)
     lower = target.name.lower()
+    rows = 0
     with atomic_target(target) as tmp:
         if lower.endswith(".csv") or lower.endswith(".csv.gz"):
             with gzip.open(tmp, "wt", newline="") if lower.endswith(".gz") else open(tmp, "w", newline="") as fh:
                 schema.empty_table().to_pandas().to_csv(fh, index=False)
                 for table in tables:
                     table.to_pandas().to_csv(fh, index=False, header=False)
+                    rows += table.num_rows
         else:
             with pq.ParquetWriter(tmp, schema, **_parquet_encoding(schema)) as writer:
-                for table in tables:
+                for table in _prefetch(tables, depth=2, name="srekit-aggregate-tables"):
                     writer.write_table(table)
-    return target
+                    rows += table.num_rows
+    return target, rows
 
 
 def _parquet_encoding(schema: pa.Schema) -> dict[str, Any]:
