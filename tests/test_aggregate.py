@@ -604,3 +604,30 @@ def test_line_breaks_inside_quoted_cells_are_read(tmp_path: Path, monkeypatch: p
     pd.testing.assert_frame_equal(
         got.sort_values(key, ignore_index=True), want.sort_values(key, ignore_index=True), check_dtype=False
     )
+
+
+def test_written_counts_use_the_encodings_chosen_for_them(tmp_path: Path) -> None:
+    """The sparse layout's map columns (few distinct edges, small counts) are dictionary-encoded
+    and the integer and time columns delta-encoded: the map is named by its column paths, which
+    a bare ``buckets`` does not match (the file then held the map plain, nearly twice the size)."""
+    rng = np.random.default_rng(3)
+    n = 5_000
+    stamps = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(np.sort(rng.integers(0, 6 * 3600 * 10**6, n)), "us")
+    log = pd.DataFrame(
+        {
+            "timestamp": stamps.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "latency_ms": rng.lognormal(4, 1, n).round(3),
+            "status": rng.choice([200, 503], n, p=[0.99, 0.01]),
+            "journey": rng.choice(["a", "b"], n),
+        }
+    )
+    log.to_csv(tmp_path / "r.csv", index=False)
+    written = ag.aggregate_to_file([tmp_path / "r.csv"], tmp_path / "out.parquet")
+    group = pq.ParquetFile(written.path).metadata.row_group(0)
+    columns = {group.column(i).path_in_schema: group.column(i) for i in range(group.num_columns)}
+    assert {p for p, c in columns.items() if c.has_dictionary_page} == {
+        "journey",
+        "buckets.key_value.key",
+        "buckets.key_value.value",
+    }
+    assert all("DELTA_BINARY_PACKED" in columns[p].encodings for p in ("interval_start", "total", "errors"))

@@ -2217,6 +2217,13 @@ def _parquet_encoding(schema: pa.Schema) -> dict[str, Any]:
     less writing CPU and 7 % smaller files than the defaults on a 90-day, 30-journey aggregate
     (docs/aggregate.md). Text columns (journey, labels) keep their dictionaries."""
     numeric = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_timestamp(f.type)]
-    # the sparse layout's map (few distinct edges, mostly small counts) keeps its dictionaries
-    text = [f.name for f in schema if f.name not in set(numeric)]
+    # the sparse layout's map (few distinct edges, mostly small counts) keeps its dictionaries too;
+    # Parquet names a map's columns by their paths (a bare "buckets" matched none of them, so both
+    # were written plain: 28 MB instead of 15 for the 90-day, 30-journey aggregate, no faster)
+    text = []
+    for f in schema:
+        if pa.types.is_map(f.type):
+            text += [f"{f.name}.key_value.key", f"{f.name}.key_value.value"]
+        elif f.name not in numeric:
+            text.append(f.name)
     return {"use_dictionary": text, "column_encoding": dict.fromkeys(numeric, "DELTA_BINARY_PACKED")}
