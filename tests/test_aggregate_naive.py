@@ -189,3 +189,31 @@ def test_sparse_counts_sum_equal_codes_over_parts(parts: list[list[tuple[int, in
     assert runs == []  # taken out as gathered
     assert codes.tolist() == sorted(want) and counts.tolist() == [want[c] for c in sorted(want)]
     assert counts.dtype in (np.uint32, np.int64)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    cells=st.sets(st.tuples(st.integers(0, 4), st.integers(0, 50), st.integers(0, len(EDGES) + 1)), max_size=60),
+    scan=st.integers(1, 8),
+)
+def test_row_starts_and_interval_range_match_a_pass_over_the_entries(
+    cells: set[tuple[int, int, int]], scan: int
+) -> None:
+    """The first entry of each (journey, interval) row, scanned a few entries at a time, and the
+    first and last interval, from each journey's first and last entries: what one pass over all
+    entries gives, whichever journey holds the earliest or latest interval."""
+    opts = ag._options(
+        interval=pd.Timedelta(minutes=1), edges=EDGES, tz="UTC", columns=None, fmt=None, strict=False, error_status="5"
+    )
+    codec = ag._Codec.of(opts)
+    ordered = sorted(cells)
+    j, i, s = (np.asarray([c[k] for c in ordered], dtype=np.int64) for k in range(3))
+    codes = (codec.rows(j, i + codec.origin) << codec.slot_bits) + s
+    sparse = ag._Sparse(codes, np.ones(codes.size, np.uint32), ["a", "b", "c", "d", "e"], codec, opts)
+    rows = [(a, b) for a, b, _ in ordered]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ag, "_SCAN_ENTRIES", scan)
+        assert sparse.row_starts().tolist() == [k for k, r in enumerate(rows) if k == 0 or r != rows[k - 1]]
+    assert sparse.used_journeys() == [["a", "b", "c", "d", "e"][x] for x in sorted(set(j.tolist()))]
+    if ordered:
+        assert sparse.interval_range() == (codec.origin + int(i.min()), codec.origin + int(i.max()))
