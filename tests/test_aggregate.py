@@ -631,3 +631,23 @@ def test_written_counts_use_the_encodings_chosen_for_them(tmp_path: Path) -> Non
         "buckets.key_value.value",
     }
     assert all("DELTA_BINARY_PACKED" in columns[p].encodings for p in ("interval_start", "total", "errors"))
+
+
+def test_a_failed_write_stops_the_tables_being_made_and_leaves_no_file(tmp_path: Path) -> None:
+    """The output's tables are made on a thread while the writer writes: when a write fails, that
+    thread stops at once (not when the failure's traceback is let go) and no file is left."""
+    import threading
+
+    schema = pa.schema([("n", pa.int64())])
+    made: list[int] = []
+
+    def tables():  # type: ignore[no-untyped-def]
+        for i in range(1000):
+            made.append(i)
+            yield pa.table({"n": [i]}) if i < 3 else pa.table({"other": ["not the schema"]})
+
+    with pytest.raises(ValueError) as failed:
+        ag._write_tables(tables(), schema, tmp_path / "out.parquet")
+    assert failed.value is not None  # the traceback (and the frames it holds) still alive here
+    assert not [t for t in threading.enumerate() if t.name == "srekit-aggregate-tables"]
+    assert len(made) <= 3 + 2 + ag._WRITE_AHEAD and not list(tmp_path.iterdir())

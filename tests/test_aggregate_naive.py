@@ -5,6 +5,7 @@ exactly what one ``groupby`` over all rows gives."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -171,24 +172,30 @@ def test_written_parquet_reads_as_the_frame(tmp_path: Path) -> None:
 @settings(max_examples=200, deadline=None)
 @given(
     parts=st.lists(
-        st.lists(st.tuples(st.integers(0, 40), st.integers(1, 3_000_000_000)), max_size=30), min_size=1, max_size=6
-    )
+        st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 3_000_000_000)), max_size=30), min_size=1, max_size=6
+    ),
+    spread=st.sampled_from([5, 10**6]),  # codes mostly repeated, or mostly distinct
 )
-def test_sparse_counts_sum_equal_codes_over_parts(parts: list[list[tuple[int, int]]]) -> None:
-    """Merging sorted (code, count) runs: each code once, ascending, with the exact sum of its
-    counts (counts near 2**32: sums that overflow uint32 are held in int64)."""
+def test_sparse_counts_sum_equal_codes_over_parts(parts: list[list[tuple[int, int]]], spread: int) -> None:
+    """Merging sorted (code, count) runs, whether most codes repeat (summed over their starts) or
+    most are new (repeats added to the code before them): each code once, ascending, with the
+    exact sum of its counts, summed in int64 once the counts' total passes 2**32 - 1 (counts near
+    2**32 reach both)."""
     want: dict[int, int] = {}
     runs = []
     for part in parts:
-        codes = np.asarray(sorted(c for c, _ in part), dtype=np.int64)
-        counts = np.asarray([k for _, k in sorted(part)], dtype=np.uint32)
-        for c, k in zip(codes.tolist(), counts.tolist(), strict=True):
+        ordered = sorted((c % spread, k) for c, k in part)
+        codes = np.asarray([c for c, _ in ordered], dtype=np.int64)
+        counts = np.asarray([k for _, k in ordered], dtype=np.uint32)
+        for c, k in ordered:
             want[c] = want.get(c, 0) + k
         runs.append((codes, counts))
+    entries = sum(c.size for c, _ in runs)
     codes, counts = ag._sparse_counts(runs)
     assert runs == []  # taken out as gathered
     assert codes.tolist() == sorted(want) and counts.tolist() == [want[c] for c in sorted(want)]
-    assert counts.dtype in (np.uint32, np.int64)
+    if len(want) < entries:  # some counts were summed
+        assert counts.dtype == (np.uint32 if sum(want.values()) <= np.iinfo(np.uint32).max else np.int64)
 
 
 @settings(max_examples=100, deadline=None)
@@ -215,5 +222,9 @@ def test_row_starts_and_interval_range_match_a_pass_over_the_entries(
         mp.setattr(ag, "_SCAN_ENTRIES", scan)
         assert sparse.row_starts().tolist() == [k for k, r in enumerate(rows) if k == 0 or r != rows[k - 1]]
     assert sparse.used_journeys() == [["a", "b", "c", "d", "e"][x] for x in sorted(set(j.tolist()))]
+    series = [("a", "eu"), ("a", "us"), ("b", "eu"), ("c", "eu"), ("c", "us")]  # --by region
+    labelled = ag._Sparse(codes, sparse.counts, series, codec, replace(opts, by=("region",)))
+    assert labelled.used_series() == len(set(j.tolist()))
+    assert labelled.used_journeys() == list(dict.fromkeys(series[x][0] for x in sorted(set(j.tolist()))))
     if ordered:
         assert sparse.interval_range() == (codec.origin + int(i.min()), codec.origin + int(i.max()))

@@ -151,7 +151,7 @@ _COMPACT_ENTRIES = 1_000_000  # sparse (code, count) entries (12 MB) before a me
 _DENSE_CELLS = 1 << 20  # (journey, interval, slot) cells (8 MB of int64) up to which a batch is counted densely
 _CHUNK_ROWS = 16_384  # output rows made at a time (≈ 19 MB as int64 with the 140 default edges)
 _SCAN_ENTRIES = 1 << 20  # entries scanned at a time for row starts
-_WRITE_AHEAD = 1  # output tables made ahead of the one being written
+_WRITE_AHEAD = 1  # output tables queued for the writer (one more is made while it waits)
 _SPARSE_CHUNK_ENTRIES = 1 << 19  # (row, bucket) entries of the sparse layout made at a time, on average
 LAYOUTS = ("sparse", "wide")
 _DASK_BLOCK = 64 << 20
@@ -646,8 +646,9 @@ class _Codec:
 
 def _sparse_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     """Sum the counts of equal codes over (codes, counts) parts: ascending unique codes and their
-    counts (uint32 while the sum of all counts fits, else int64). ``parts`` is emptied as the
-    entries are gathered, so that about one copy of them is alive while they are sorted."""
+    counts (summed in uint32 while the sum of all counts fits, else in int64; counts of codes
+    that were all distinct keep their type). ``parts`` is emptied as the entries are gathered, so
+    that about one copy of them is alive while they are sorted."""
     if not parts:
         return np.zeros(0, np.int64), np.zeros(0, np.uint32)
     if len(parts) == 1:
@@ -661,14 +662,19 @@ def _sparse_counts(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarr
     np.not_equal(codes[1:], codes[:-1], out=new[1:])
     if new.all():
         return codes, counts
-    narrow = int(counts.sum(dtype=np.uint64)) <= np.iinfo(np.uint32).max
-    # each repeat's count goes to the last new code before it: repeat k (0-based) at entry p
-    # belongs to unique entry p - k - 1. A boolean mask and np.add.at instead of gathering the
-    # starts for np.add.reduceat: the final merge of 10 M shuffled requests over 90 days took
-    # 0.17-0.34 s instead of 0.9 s, most codes being new there
+    dtype = np.uint32 if int(counts.sum(dtype=np.uint64)) <= np.iinfo(np.uint32).max else np.int64
+    unique = int(np.count_nonzero(new))
+    if 2 * unique < codes.size:  # mostly repeats: few starts to gather
+        starts = np.flatnonzero(new)
+        return codes[starts], np.add.reduceat(counts, starts, dtype=dtype)
+    # mostly new codes (shuffled requests over long spans): each repeat's count goes to the last
+    # new code before it (repeat k, 0-based, at entry p belongs to unique entry p - k - 1); a
+    # boolean mask and np.add.at instead of gathering the starts for np.add.reduceat: 0.19 ->
+    # 0.05 s on 10 M entries with 14 % repeats
     repeats = np.flatnonzero(~new)
-    sums = counts[new].astype(np.uint32 if narrow else np.int64)
-    np.add.at(sums, repeats - np.arange(1, repeats.size + 1), counts[repeats].astype(sums.dtype))
+    np.subtract(repeats, np.arange(1, repeats.size + 1), out=repeats)
+    sums = counts[new].astype(dtype, copy=False)
+    np.add.at(sums, repeats, counts[~new].astype(dtype, copy=False))
     return codes[new], sums
 
 
@@ -1157,7 +1163,8 @@ class _Reader:
 def _prefetch(
     items: Iterator[Any], depth: int = 4, name: str = "srekit-aggregate-reader"
 ) -> Generator[Any, None, None]:
-    """Iterate ``items`` in a background thread, ``depth`` items ahead.
+    """Iterate ``items`` in a background thread: ``depth`` items queued, and one more made
+    while the queue is full.
 
     pyarrow's reader and writer and numpy release the GIL, so reading the next batch overlaps
     reducing the current one, and making the next output table overlaps writing the current
@@ -2222,9 +2229,11 @@ def _write_tables(tables: Iterator[pa.Table], schema: pa.Schema, out: str | os.P
                     rows += table.num_rows
         else:
             with pq.ParquetWriter(tmp, schema, **_parquet_encoding(schema)) as writer:
-                for table in _prefetch(tables, depth=_WRITE_AHEAD, name="srekit-aggregate-tables"):
-                    writer.write_table(table)
-                    rows += table.num_rows
+                ahead = _prefetch(tables, depth=_WRITE_AHEAD, name="srekit-aggregate-tables")
+                with contextlib.closing(ahead):  # a failed write stops the thread making tables
+                    for table in ahead:
+                        writer.write_table(table)
+                        rows += table.num_rows
     return target, rows
 
 
