@@ -651,3 +651,24 @@ def test_a_failed_write_stops_the_tables_being_made_and_leaves_no_file(tmp_path:
     assert failed.value is not None  # the traceback (and the frames it holds) still alive here
     assert not [t for t in threading.enumerate() if t.name == "srekit-aggregate-tables"]
     assert len(made) <= 3 + 2 + ag._WRITE_AHEAD and not list(tmp_path.iterdir())
+
+
+def test_the_quarantine_keeps_label_columns_and_is_spreadsheet_safe(tmp_path: Path) -> None:
+    """A rejected row of ``--by`` labelled requests keeps its label values (the rows are
+    to be fixed and fed again), and its text cannot run as a formula in a spreadsheet: the
+    quarantine is written like every CSV srekit writes (``core.files.csv_text``)."""
+    text = (
+        "timestamp,latency_ms,status,journey,Region,reason\n"
+        "2026-01-01T00:00:00Z,5,200,a,eu,x\n"
+        '2026-01-01T00:00:01Z,fast,200,"=HYPERLINK(""http://x"")",us,+cmd\n'
+        "2026-01-01T00:00:02Z,-1,200,b,@eu,y\n"
+    )
+    q = tmp_path / "q.csv"
+    _, entry = agg(write(tmp_path, text), quarantine=q, by=["region", "reason"])
+    assert entry.rows_rejected == 2
+    rej = pd.read_csv(q, keep_default_na=False, dtype=str)
+    assert rej.columns.tolist() == [*ag.quarantine_columns(("region", "reason"))]
+    assert rej.columns.tolist()[7:9] == ["region", "reason (file)"]
+    assert rej["region"].tolist() == ["us", "'@eu"] and rej["reason (file)"].tolist() == ["'+cmd", "y"]
+    assert rej["journey"].tolist() == ['\'=HYPERLINK("http://x")', "b"]
+    assert rej["reason"].tolist() == ["non-numeric latency_ms", "negative latency_ms"]

@@ -61,13 +61,13 @@ def neutralize(value: Any) -> Any:
     return value
 
 
-def csv_text(df: pd.DataFrame) -> str:
+def csv_text(df: pd.DataFrame, *, header: bool = True) -> str:
     """CSV of a frame with every text cell (and header) neutralised against formula injection
     (:func:`neutralize`); numeric columns are written as they are. Rows end in CRLF (RFC 4180):
     then a cell holding a carriage return is quoted like one holding a comma, a quote or a line
     feed (with ``\\n`` row ends Python's writer leaves a lone ``\\r`` bare, and a reader starts
     a new row, and maybe a formula, there). The one CSV writer of srekit's outputs (exports next
-    to report.json, quarantined input rows)."""
+    to report.json, quarantined input rows; ``header=False`` for rows appended to such a file)."""
     out = df.copy()
     out.columns = [neutralize(str(c)) for c in out.columns]
     for c in out.columns:
@@ -75,7 +75,7 @@ def csv_text(df: pd.DataFrame) -> str:
         if col.dtype == object or pd.api.types.is_string_dtype(col):
             out[c] = col.map(neutralize)
     buf = io.StringIO()
-    out.to_csv(buf, index=False, lineterminator="\r\n")
+    out.to_csv(buf, index=False, header=header, lineterminator="\r\n")
     return buf.getvalue()
 
 

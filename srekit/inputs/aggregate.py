@@ -56,7 +56,7 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
 from srekit.core.errors import ConfigError, InputError, input_error, require_columns
-from srekit.core.files import atomic_target
+from srekit.core.files import atomic_target, csv_text
 from srekit.core.limits import DEFAULT_LIMITS, YEAR_CEILING, YEAR_FLOOR, Limits
 from srekit.inputs import numbers as num
 from srekit.inputs import sparse_telemetry as st
@@ -1398,17 +1398,29 @@ def _reject_frame(
     positions: np.ndarray,
     reasons: Sequence[str],
     layout: _Layout | None,
+    by: Sequence[str] = (),
 ) -> pd.DataFrame:
-    data: dict[str, Any] = {"file": [file] * len(rows), "row": rows.astype(np.int64)}
-    for canon in CANONICAL:
-        data[canon] = [pd.NA] * len(rows)
+    """Rejected rows as the quarantine holds them (:func:`quarantine_columns`): the file's values
+    of the canonical columns and of the ``--by`` label columns (``by``: their output names, the
+    layout's ``labels`` their columns in the file), as text."""
+    columns = quarantine_columns(by)
+    data: dict[str, Any] = {c: [pd.NA] * len(rows) for c in columns}
+    data |= {"file": [file] * len(rows), "row": rows.astype(np.int64), "reason": list(reasons)}
     if batch is not None and layout is not None and len(positions):
         taken = batch.take(pa.array(positions))
-        for src, canon in layout.canonical_of().items():
-            data[canon] = _text(_as_array(taken.column(src))).tolist()
-    data["line"] = [pd.NA] * len(rows)
-    data["reason"] = list(reasons)
-    return pd.DataFrame(data, columns=list(QUARANTINE_COLUMNS))
+        sources = [*layout.canonical_of().items(), *zip(layout.labels, columns[2 + len(CANONICAL) : -2], strict=True)]
+        for src, name in sources:
+            data[name] = _text(_as_array(taken.column(src))).tolist()
+    return pd.DataFrame(data, columns=columns)
+
+
+def quarantine_columns(by: Sequence[str] = ()) -> list[str]:
+    """The quarantine's columns: ``QUARANTINE_COLUMNS`` with the ``--by`` label columns after
+    the canonical ones (a label named like one of the quarantine's own columns as
+    ``<name> (file)``)."""
+    own = set(QUARANTINE_COLUMNS)
+    labels = [f"{b} (file)" if b in own else b for b in by]
+    return ["file", "row", *CANONICAL, *labels, "line", "reason"]
 
 
 def _raise_strict(source: str, reason: str, rows: Sequence[int], got: str) -> InputError:
@@ -1510,7 +1522,7 @@ def _reduce_pass(
                     raise _raise_strict(src.path, worst, sel, got)
                 st.rejected.update(reason_counts)
                 st.remember(rows.tolist(), names)
-                frame = _reject_frame(src.path, rows, batch, pos, names, layout)
+                frame = _reject_frame(src.path, rows, batch, pos, names, layout, opts.by)
                 if sink is not None:
                     sink(frame)
                 else:
@@ -1544,6 +1556,7 @@ def _reduce_pass(
             np.zeros(0, np.int64),
             [R_FIELDS] * len(malformed),
             None,
+            opts.by,
         )
         frame["line"] = [t for _, t in malformed]  # the raw CSV line
         if sink is not None:
@@ -1707,7 +1720,9 @@ class _QuarantineWriter:
         self.rows = 0
 
     def __call__(self, frame: pd.DataFrame) -> None:
-        frame.to_csv(self.tmp, mode="a" if self.rows else "w", header=self.rows == 0, index=False)
+        # spreadsheet-safe like every CSV srekit writes (a rejected row's text is the file's own)
+        with open(self.tmp, "a" if self.rows else "w", encoding="utf-8", newline="") as fh:
+            fh.write(csv_text(frame, header=self.rows == 0))
         self.rows += len(frame)
 
     def finish(self) -> str | None:
@@ -1787,7 +1802,7 @@ def read_requests(
         }
     )[list(REQUESTS)]
     frame = frame.sort_values("timestamp", kind="stable").reset_index(drop=True)
-    rejects = partial.rejects if partial.rejects is not None else pd.DataFrame(columns=list(QUARANTINE_COLUMNS))
+    rejects = partial.rejects if partial.rejects is not None else pd.DataFrame(columns=quarantine_columns(opts.by))
     return Loaded(frame=frame, entry=_entry(name, [partial], None), rejects=rejects)
 
 
