@@ -10,6 +10,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from conftest import SAMPLES
+from hypothesis import given, settings
+from hypothesis import strategies as st_
 
 from srekit.analysis import overview
 from srekit.analysis.slo.grid import GridSettings, LazyBuckets, journey_grid, journey_grids
@@ -185,11 +188,65 @@ def test_a_large_sparse_file_loads_sparse_and_reads_as_the_wide_one(tmp_path: Pa
     pd.testing.assert_frame_equal(tm.dense(held.frame), wide)
     tm.check(held.frame)
     assert held.entry.rows_accepted == len(dense)
-    # an unsorted sparse file is put in order as the wide one is: its buckets dense
+    # an unsorted sparse file is put in order as the wide one is, its buckets still sparse (made
+    # dense and int64 to be sorted, a shuffled 20-journey × 90-day × 140-edge file held 7.2 GB)
     shuffled = dense.sample(frac=1.0, random_state=1).reset_index(drop=True)
     write_sparse(shuffled, tmp_path / "shuffled.parquet")
     got = load_telemetry(tmp_path / "shuffled.parquet")
+    assert bk.is_sparse(got.frame) and not got.entry.notes
     pd.testing.assert_frame_equal(tm.dense(got.frame), wide)
+    tm.check(got.frame)
+    shuffled.to_parquet(tmp_path / "shuffled_wide.parquet", index=False)  # the wide file shuffled
+    got = load_telemetry(tmp_path / "shuffled_wide.parquet")
+    assert bk.is_sparse(got.frame)
+    pd.testing.assert_frame_equal(tm.dense(got.frame), wide)
+
+
+@pytest.mark.parametrize("entries", [1 << 21, 7])  # the whole map at once, or a few rows at a time
+def test_a_sparse_file_is_decoded_a_few_entries_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: int
+) -> None:
+    """The buckets map is decoded about ``_MAP_ENTRIES`` entries at a time, not a row group at a
+    time (a 1 Mi-row group of a 140-edge file held 2.5 GB): the same frame, held sparse or dense,
+    and a bad row named by its file row however the batches fall."""
+    monkeypatch.setattr(st, "_MAP_ENTRIES", entries)
+    dense = _dense(8)
+    write_sparse(dense, tmp_path / "one_group.parquet", row_group_size=10**6)
+    wide = tm.canonical(dense)
+    pd.testing.assert_frame_equal(_load_dense(tmp_path / "one_group.parquet"), _load_dense_of(wide))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bk, "DENSE_BELOW", 0)
+        patch.setattr(bk, "SPARSE_SHARE", float("inf"))
+        held = load_telemetry(tmp_path / "one_group.parquet").frame
+    assert bk.is_sparse(held)
+    pd.testing.assert_frame_equal(tm.dense(held), _load_dense_of(wide))
+    bad = dense.copy()
+    les = tm.le_columns(bad)
+    bad.loc[400, les[1]] = bad.loc[400, les[0]] - 1  # a bucket of -1 requests in the map
+    write_sparse(bad, tmp_path / "bad.parquet", row_group_size=10**6)
+    with pytest.raises(InputError, match="a count below 0") as err:
+        load_telemetry(tmp_path / "bad.parquet")
+    assert "401" in str(err.value) and "400" not in str(err.value)
+
+
+def _load_dense_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """What the loader holds for ``frame`` written wide (dense buckets)."""
+    with tempfile.TemporaryDirectory() as d:
+        frame.to_parquet(Path(d) / "wide.parquet", index=False)
+        return _load_dense(Path(d) / "wide.parquet")
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st_.integers(0, 2**32 - 1), journeys=st_.integers(1, 4))
+def test_rows_taken_in_any_order_keep_their_sparse_buckets(seed: int, journeys: int) -> None:
+    """``buckets.taken``: a sparse frame's rows in a new order, the buckets moved by their
+    entries, are the dense frame's rows in that order."""
+    dense = _dense(seed, journeys=journeys, minutes=60)
+    order = np.random.default_rng(seed).permutation(len(dense))
+    got = bk.taken(_sparse(dense), order)
+    assert bk.is_sparse(got) and list(got.columns) == list(_sparse(dense).columns)
+    want = tm.compact(dense.take(order).reset_index(drop=True))
+    pd.testing.assert_frame_equal(tm.dense(got), tm.dense(want), check_categorical=False)
 
 
 @pytest.mark.parametrize("block", [1 << 20, 64])  # one block of rows, or many (with journeys across them)

@@ -34,6 +34,9 @@ META_KEY = b"srekit.telemetry"
 _MAX_TOTAL = 2**62  # a row's total × its bucket entries stays below this: its sum cannot wrap
 BUCKETS = "buckets"
 _RELEASE_EVERY = 64 << 20  # bytes of pieces joined between two memory.release() calls
+#: Bucket entries of the map decoded at a time (on average): a whole row group (1 Mi rows as
+#: pyarrow writes them) of a 140-edge file held 2.5 GB of temporaries.
+_MAP_ENTRIES = 1 << 21
 _BLOCK_BYTES = 32 << 20  # a wide file's cumulative buckets read into sparse ones this many bytes at a time
 LAYOUT = "sparse"
 
@@ -90,7 +93,7 @@ def _edges(pf: pq.ParquetFile, source: str) -> np.ndarray:
 
 def _all_keys(pf: pq.ParquetFile) -> np.ndarray:
     """Every distinct ``le`` key of the file's ``buckets`` column."""
-    keys = [np.unique(_flat(pf.read_row_group(g, columns=[BUCKETS]).column(0))[1]) for g in range(pf.num_row_groups)]
+    keys = [np.unique(_flat(b.column(0))[1]) for b in pf.iter_batches(batch_size=_map_rows(pf), columns=[BUCKETS])]
     return np.unique(np.concatenate(keys)) if keys else np.zeros(0)
 
 
@@ -187,9 +190,9 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
     flat = block.T.reshape(-1)
     parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(edges.size)]  # each bucket's entries
     row0 = 0
-    for g in range(pf.num_row_groups):
+    for batch in pf.iter_batches(batch_size=_map_rows(pf), columns=[BUCKETS]):  # not whole row groups
         try:
-            per_row, keys_g, items = _flat(pf.read_row_group(g, columns=[BUCKETS]).column(0))
+            per_row, keys_g, items = _flat(batch.column(0))
         except _EmptyCells as empty:
             raise _bad(
                 path, "empty cells in buckets", "a null map, key or count", (empty.rows + row0 + 1).tolist()
@@ -325,10 +328,22 @@ def _sparse_pays(pf: pq.ParquetFile, n: int, n_edges: int, dtype: np.dtype) -> b
     dense_bytes = n * n_edges * dtype.itemsize
     if dense_bytes < bk.DENSE_BELOW or n >= 2**31:
         return False
+    return _stored(pf) * (4 + dtype.itemsize) <= dense_bytes * bk.SPARSE_SHARE
+
+
+def _stored(pf: pq.ParquetFile) -> int:
+    """The bucket entries of the file, from its metadata."""
     meta = pf.metadata
+    if not meta.num_row_groups:
+        return 0
     key = next(i for i in range(meta.num_columns) if meta.row_group(0).column(i).path_in_schema.startswith(BUCKETS))
-    stored = sum(meta.row_group(g).column(key).num_values for g in range(meta.num_row_groups))
-    return stored * (4 + dtype.itemsize) <= dense_bytes * bk.SPARSE_SHARE
+    return sum(meta.row_group(g).column(key).num_values for g in range(meta.num_row_groups))
+
+
+def _map_rows(pf: pq.ParquetFile) -> int:
+    """Rows of the buckets map to decode at a time: about ``_MAP_ENTRIES`` entries."""
+    per_row = _stored(pf) / max(1, pf.metadata.num_rows)
+    return max(1024, int(_MAP_ENTRIES / max(per_row, 1.0)))
 
 
 def _collect(
