@@ -474,3 +474,46 @@ def test_the_report_kernels_preload_imports_no_scipy() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr[-2000:]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st_.integers(0, 2**32 - 1),
+    shape=st_.sampled_from(["grid", "spread", "huge"]),
+    categorical=st_.booleans(),
+    repeat=st_.booleans(),
+)
+def test_the_key_order_sorts_by_journey_name_then_time_and_counts_repeats(
+    seed: int, shape: str, categorical: bool, repeat: bool
+) -> None:
+    """The loader's order of a shuffled frame, whichever way it is found — counting over a small
+    (journey, interval) grid, one sort of a combined key, or a sort by both keys when they do
+    not fit one int64 —: rows by journey name (not category code), then time, and the repeated
+    keys ``duplicated().sum()`` counts."""
+    from srekit.inputs import loaders
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    names = np.array(["b", "a", "é", "c"] if shape != "huge" else [f"j{k:04d}" for k in range(4000)][::-1])
+    pick = rng.choice([0, len(names) - 1, 1], n)
+    if shape == "grid":  # minutes of one day
+        us = rng.integers(0, 1440, n) * 60_000_000
+    elif shape == "spread":  # seconds over ten years: a grid far larger than the rows
+        us = rng.integers(0, 10 * 365 * 86_400, n) * 1_000_000
+    else:  # microseconds over 95 years and 4,000 journeys: 2**63 cells and more
+        us = np.r_[0, 95 * 365 * 86_400 * 10**6 + 1, rng.integers(0, 95 * 365 * 86_400 * 10**6, n - 2)]
+    if repeat:
+        pick[-1], us[-1] = pick[0], us[0]
+    journey = pd.Series(names[pick], dtype="str")
+    frame = pd.DataFrame(
+        {
+            "journey": journey.astype(pd.CategoricalDtype(pd.Index(names, dtype="str"))) if categorical else journey,
+            "interval_start": pd.Timestamp("1990-01-01", tz="UTC") + pd.to_timedelta(us, unit="us"),
+        }
+    )
+    order, dup = loaders._key_order(frame)
+    assert dup == int(frame.duplicated(["journey", "interval_start"]).sum())
+    if not dup:
+        got = frame.take(order)
+        keys = list(zip(got["journey"].astype(str), got["interval_start"], strict=True))
+        assert keys == sorted(keys) and sorted(order.tolist()) == list(range(n))

@@ -93,28 +93,49 @@ def sliced(df: pd.DataFrame, a: int, b: int) -> pd.DataFrame:
     return pd.concat([rest, pd.DataFrame(cut, index=rest.index)], axis=1)
 
 
-def taken(df: pd.DataFrame, order: np.ndarray) -> pd.DataFrame:
+def taken(df: pd.DataFrame, order: np.ndarray, *, consume: bool = False) -> pd.DataFrame:
     """``df``'s rows in ``order`` (a permutation of its positions), with a fresh index: each
-    sparse column by its entries, never made dense, the other columns taken as pandas does.
-    A column's entries are put at their new rows in one reused row-long buffer and read back in
-    row order (a pass over the rows instead of sorting the entries: 0.7 s instead of 5 s for 140
-    columns of 2.6 M rows). Sorting a shuffled 20-journey × 90-day × 140-edge file this way held
-    1.2 GB instead of the 7.2 GB of making it dense and int64 first."""
-    names = columns(df)
-    rest = df.drop(columns=names).take(order).reset_index(drop=True)
-    if not names:
-        return rest
-    moved = np.empty(len(df), np.int64)
-    moved[order] = np.arange(len(df))  # the new position of each row
-    held: dict[str, pd.arrays.SparseArray] = {}
-    buffers: dict[np.dtype, np.ndarray] = {}
-    for c, (idx, val) in zip(names, entries(df), strict=True):
-        buf = buffers.setdefault(val.dtype, np.zeros(len(df), val.dtype))
-        buf[moved[idx]] = val
-        rows = np.flatnonzero(buf != 0)  # (an entry of 0 is no entry; a bool mask scans 2.5× faster)
-        held[c] = sparse_column(len(df), rows, buf[rows])
-        buf[rows] = 0
-    return pd.concat([rest, pd.DataFrame(held, index=rest.index)], axis=1)[list(df.columns)]
+    sparse column by its entries, never made dense, the other columns taken as pandas does (the
+    dense cumulative ``le_`` columns as one block, the rest one by one). A sparse column's
+    entries are put at their new rows in one reused row-long buffer and read back in row order
+    (a pass over the rows instead of sorting the entries: 0.7 s instead of 5 s for 140 columns
+    of 2.6 M rows). With ``consume``, each column leaves ``df`` once moved (the caller's frame is
+    used up): one copy of the frame and one column are alive, not two frames. Sorting a
+    shuffled 20-journey × 90-day × 140-edge file this way held 1.1 GB instead of the 7.2 GB of
+    making it dense and int64 first."""
+    names, everything = columns(df), list(df.columns)
+    index = pd.RangeIndex(len(df))
+    block = [c for c in everything if c not in set(names) and isinstance(c, str) and c.startswith("le_")]
+    moved_parts: list[pd.DataFrame | pd.Series] = []
+    if block:
+        moved_parts.append(df[block].take(order).set_axis(index))
+        if consume:
+            for c in block:
+                del df[c]
+    for c in [c for c in everything if c not in set(names) and c not in set(block)]:
+        moved_parts.append(df[c].take(order).set_axis(index))
+        if consume:
+            del df[c]
+    if names:
+        moved = np.empty(len(df), np.int32 if len(df) < 2**31 else np.int64)
+        moved[order] = np.arange(len(df), dtype=moved.dtype)  # the new position of each row
+        held: dict[str, pd.arrays.SparseArray] = {}
+        buffers: dict[np.dtype, np.ndarray] = {}
+        for c in names:
+            arr = df[c].array
+            assert isinstance(arr, pd.arrays.SparseArray)
+            idx, val = arr.sp_index.indices, arr.sp_values
+            buf = buffers.setdefault(val.dtype, np.zeros(len(df), val.dtype))
+            buf[moved[idx]] = val
+            rows = np.flatnonzero(buf != 0)  # (an entry of 0 is no entry; a bool mask scans 2.5× faster)
+            held[c] = sparse_column(len(df), rows, buf[rows])
+            buf[rows] = 0
+            del arr, idx, val
+            if consume:
+                del df[c]
+        # (a frame made from a dict copies its arrays unless told not to: 2× the entries at the peak)
+        moved_parts.append(pd.DataFrame(held, index=index, copy=False))
+    return pd.concat(moved_parts, axis=1)[everything]
 
 
 def _between(idx: np.ndarray, a: int, b: int) -> tuple[int, int]:

@@ -1127,6 +1127,7 @@ def load_telemetry(
         frame.insert(0, name, labels[name])
     frame.insert(0, "journey", journey)
     loaded = _finish("telemetry", source, raw, frame, rows, time_col="interval_start", strict=strict)
+    del raw, df, frame, held, journey, stamps, counts, tot  # the file's columns live on in loaded.frame only
     good = loaded.frame
     check_journey_count(good["journey"], source=source, kind="telemetry", limits=limits)
     check_grid_span(good["interval_start"], source=source, limits=limits)
@@ -1154,11 +1155,11 @@ def load_telemetry(
     elif _is_canonical(good):  # the usual export: sorted by journey and time, no repeats
         dup, merged = 0, good
     else:
-        dup = int(good.duplicated(tm.KEY).sum())
+        order, dup = _key_order(good) if _canonical_form(good) else (None, int(good.duplicated(tm.KEY).sum()))
         if dup:  # (sparse buckets are made dense first: only a canonical frame holds them)
             merged = tm.merge([good])
-        elif _canonical_form(good):  # only out of order (a shuffled export): sorted as it is held
-            merged = bk.taken(good, _key_order(good))
+        elif order is not None:  # only out of order (a shuffled export): sorted as it is held
+            merged = bk.taken(good, order, consume=True)  # (good is loaded.frame: replaced below)
         else:
             merged = tm.canonical(good)
     merged = tm.compact(merged)  # Parquet buckets and journeys are read that way already
@@ -1223,8 +1224,12 @@ def _is_canonical(frame: pd.DataFrame) -> bool:
     return all(bool((t[r.start + 1 : r.stop] > t[r.start : r.stop - 1]).all()) for r in runs.values())
 
 
-def _key_order(frame: pd.DataFrame) -> np.ndarray:
-    """The positions of ``frame``'s rows by journey name, then interval_start (stable)."""
+def _key_order(frame: pd.DataFrame) -> tuple[np.ndarray, int]:
+    """The positions of ``frame``'s rows by journey name, then interval_start, and how many rows
+    repeat the key of another (``duplicated().sum()``: hashing 26 M keys took 1.5 s and 0.7 GB).
+    When the (journey, interval) grid of the stamps' common step is at most about twice the rows
+    (a few journeys over a regular grid), the rows are placed by counting over its cells (26 M
+    rows: 0.5 s instead of 5 s to sort them); otherwise sorted."""
     journey = frame["journey"]
     if isinstance(journey.dtype, pd.CategoricalDtype):  # codes ranked by their names
         names = journey.cat.categories
@@ -1232,14 +1237,37 @@ def _key_order(frame: pd.DataFrame) -> np.ndarray:
         rank[np.argsort(np.asarray(names, dtype=object), kind="stable")] = np.arange(len(names))
         key = rank[journey.cat.codes.to_numpy()]
     else:
-        key = pd.factorize(journey, sort=True)[0]
+        key = pd.factorize(journey, sort=True)[0].astype(np.int64)
     t = pd.DatetimeIndex(frame["interval_start"]).asi8
-    if not len(t):
-        return np.zeros(0, np.int64)
-    lo, span = int(t.min()), int(t.max()) - int(t.min()) + 1
-    if (int(key.max()) + 1) * span >= 2**63:  # the two keys do not fit one int64
-        return np.lexsort((t, key))
-    return np.argsort(key * span + (t - lo))  # one key, each once: 2× faster than np.lexsort
+    n = len(t)
+    if not n:
+        return np.zeros(0, np.int64), 0
+    off = t - int(t.min())
+    step = int(np.gcd.reduce(off)) or 1
+    slots = int(off.max()) // step + 1
+    cells = (int(key.max()) + 1) * slots
+    if cells <= 2 * n + (1 << 20):
+        cell = np.floor_divide(off, step, out=off)  # in place: 26 M rows are 0.2 GB an array
+        key *= slots
+        cell += key
+        del key
+        seen = np.zeros(cells, bool)
+        seen[cell] = True
+        rows = np.cumsum(seen, dtype=np.int32 if n < 2**31 else np.int64)
+        dup = n - int(rows[-1])
+        if dup:
+            return np.zeros(0, np.int64), dup
+        order = np.empty(n, rows.dtype)
+        order[rows[cell] - 1] = np.arange(n, dtype=rows.dtype)  # each cell once: its rank among the cells seen
+        return order, 0
+    if cells < 2**63:
+        both = key * slots + off // step
+        order = np.argsort(both)
+        both = both[order]
+        return order, int(np.count_nonzero(both[1:] == both[:-1]))
+    order = np.lexsort((t, key))
+    k, t = key[order], t[order]
+    return order, int(np.count_nonzero((k[1:] == k[:-1]) & (t[1:] == t[:-1])))
 
 
 def _canonical_form(frame: pd.DataFrame) -> bool:
