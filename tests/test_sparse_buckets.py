@@ -488,8 +488,8 @@ def test_the_key_order_sorts_by_journey_name_then_time_and_counts_repeats(
 ) -> None:
     """The loader's order of a shuffled frame, whichever way it is found — counting over a small
     (journey, interval) grid, one sort of a combined key, or a sort by both keys when they do
-    not fit one int64 —: rows by journey name (not category code), then time, and the repeated
-    keys ``duplicated().sum()`` counts."""
+    not fit one int64 —: rows by journey name (not category code), then time, and where each
+    distinct key starts when some repeat (as many repeats as ``duplicated().sum()`` counts)."""
     from srekit.inputs import loaders
 
     rng = np.random.default_rng(seed)
@@ -511,9 +511,35 @@ def test_the_key_order_sorts_by_journey_name_then_time_and_counts_repeats(
             "interval_start": pd.Timestamp("1990-01-01", tz="UTC") + pd.to_timedelta(us, unit="us"),
         }
     )
-    order, dup = loaders._key_order(frame)
+    order, starts = loaders._key_order(frame)
+    dup = 0 if starts is None else n - len(starts)
     assert dup == int(frame.duplicated(["journey", "interval_start"]).sum())
-    if not dup:
-        got = frame.take(order)
-        keys = list(zip(got["journey"].astype(str), got["interval_start"], strict=True))
-        assert keys == sorted(keys) and sorted(order.tolist()) == list(range(n))
+    got = frame.take(order)
+    keys = list(zip(got["journey"].astype(str), got["interval_start"], strict=True))
+    assert keys == sorted(keys) and sorted(order.tolist()) == list(range(n))
+    if starts is not None:  # where each distinct key starts
+        assert starts.tolist() == [k for k in range(n) if k == 0 or keys[k] != keys[k - 1]]
+
+
+@pytest.mark.parametrize("layout", ["sparse", "wide"])
+def test_repeated_keys_are_summed_as_held(tmp_path: Path, always_sparse: None, layout: str) -> None:
+    """A large file with repeated (journey, interval) keys, shuffled (two overlapping exports):
+    the repeats' counts summed by their sparse entries, the buckets never made dense (that held
+    7.4 GB for 1,000 repeated rows of a 20-journey × 90-day × 140-edge file), and the frame the
+    merge of the dense rows gives, counts near a small dtype's top included."""
+    dense = _dense(5)
+    dense.loc[3, ["total", *tm.le_columns(dense)]] = 250  # repeated 3 times: 750 > 255 (uint8)
+    dense.loc[3, "errors"] = 0
+    again = dense.iloc[[3, 3, 10, 20, 20]]
+    both = pd.concat([dense, again], ignore_index=True).sample(frac=1.0, random_state=4).reset_index(drop=True)
+    path = tmp_path / "repeats.parquet"
+    if layout == "sparse":
+        write_sparse(both, path)
+    else:
+        both.to_parquet(path, index=False)
+    got = load_telemetry(path)
+    assert bk.is_sparse(got.frame) and got.entry.notes["duplicate_intervals_merged"] == 5
+    want = tm.merge([both])
+    pd.testing.assert_frame_equal(tm.dense(got.frame), tm.compact(want), check_dtype=False)
+    assert got.frame.loc[got.frame["total"] == 750].shape[0] == 1
+    tm.check(got.frame)

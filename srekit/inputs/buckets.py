@@ -22,6 +22,8 @@ functions here read the entries directly (a ``SparseArray`` slice would scan eve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -136,6 +138,55 @@ def taken(df: pd.DataFrame, order: np.ndarray, *, consume: bool = False) -> pd.D
         # (a frame made from a dict copies its arrays unless told not to: 2× the entries at the peak)
         moved_parts.append(pd.DataFrame(held, index=index, copy=False))
     return pd.concat(moved_parts, axis=1)[everything]
+
+
+def merged(
+    df: pd.DataFrame,
+    order: np.ndarray,
+    starts: np.ndarray,
+    keys: Sequence[str],
+    dtype: np.dtype,
+    *,
+    consume: bool = False,
+) -> pd.DataFrame:
+    """``df``'s rows in ``order``, the rows from each of ``starts`` (ascending positions in
+    ``order``, the first 0) to the next summed into one row: the ``keys`` columns as in the
+    run's first row, the other dense columns summed in int64, each sparse column summed by its
+    entries into ``dtype`` (which must hold every summed row's total), never made dense.
+    ``consume`` as for :func:`taken`."""
+    names, everything = columns(df), list(df.columns)
+    index = pd.RangeIndex(len(starts))
+    parts: list[pd.DataFrame | pd.Series] = []
+    for c in [c for c in everything if c not in set(names)]:
+        col = df[c]
+        if c in keys:
+            parts.append(col.take(order[starts]).set_axis(index))
+        else:
+            sums = np.add.reduceat(col.to_numpy()[order], starts, dtype=np.int64)
+            parts.append(pd.Series(sums, index=index, name=c))
+        del col
+        if consume:
+            del df[c]
+    if names:
+        run = np.zeros(len(df), np.int32 if len(df) < 2**31 else np.int64)
+        run[starts[1:]] = 1
+        into = np.empty_like(run)
+        into[order] = np.cumsum(run, out=run)  # the summed row of each row
+        del run
+        held: dict[str, pd.arrays.SparseArray] = {}
+        buf = np.zeros(len(starts), dtype)
+        for c in names:
+            arr = df[c].array
+            assert isinstance(arr, pd.arrays.SparseArray)
+            np.add.at(buf, into[arr.sp_index.indices], arr.sp_values.astype(dtype, copy=False))
+            rows = np.flatnonzero(buf != 0)
+            held[c] = sparse_column(len(starts), rows, buf[rows])
+            buf[rows] = 0
+            del arr
+            if consume:
+                del df[c]
+        parts.append(pd.DataFrame(held, index=index, copy=False))
+    return pd.concat(parts, axis=1)[everything]
 
 
 def _between(idx: np.ndarray, a: int, b: int) -> tuple[int, int]:

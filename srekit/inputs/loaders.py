@@ -1154,14 +1154,19 @@ def load_telemetry(
         merged, labelled = tm.split_labels(good)
     elif _is_canonical(good):  # the usual export: sorted by journey and time, no repeats
         dup, merged = 0, good
-    else:
-        order, dup = _key_order(good) if _canonical_form(good) else (None, int(good.duplicated(tm.KEY).sum()))
-        if dup:  # (sparse buckets are made dense first: only a canonical frame holds them)
-            merged = tm.merge([good])
-        elif order is not None:  # only out of order (a shuffled export): sorted as it is held
-            merged = bk.taken(good, order, consume=True)  # (good is loaded.frame: replaced below)
+    elif not _canonical_form(good):  # columns or dtypes to make canonical
+        dup = int(good.duplicated(tm.KEY).sum())
+        merged = tm.merge([good]) if dup else tm.canonical(good)
+    else:  # out of order, or repeated keys: sorted (and summed) as it is held (good is loaded.frame,
+        order, starts = _key_order(good)  # replaced below)
+        dup = 0 if starts is None else len(good) - len(starts)
+        if starts is None:  # a shuffled export
+            merged = bk.taken(good, order, consume=True)
+        elif bk.is_sparse(good):  # overlapping exports: the repeated keys' counts summed
+            totals = np.add.reduceat(good["total"].to_numpy()[order], starts)
+            merged = bk.merged(good, order, starts, tm.KEY, tm.bucket_dtype(int(totals.max())), consume=True)
         else:
-            merged = tm.canonical(good)
+            merged = tm.merge([good])
     merged = tm.compact(merged)  # Parquet buckets and journeys are read that way already
     memory.release()  # what reading and checking freed: resident memory follows the frame kept
     # No tm.check(merged) pass: the row checks above reject exactly what it refuses (negative
@@ -1224,12 +1229,13 @@ def _is_canonical(frame: pd.DataFrame) -> bool:
     return all(bool((t[r.start + 1 : r.stop] > t[r.start : r.stop - 1]).all()) for r in runs.values())
 
 
-def _key_order(frame: pd.DataFrame) -> tuple[np.ndarray, int]:
-    """The positions of ``frame``'s rows by journey name, then interval_start, and how many rows
-    repeat the key of another (``duplicated().sum()``: hashing 26 M keys took 1.5 s and 0.7 GB).
-    When the (journey, interval) grid of the stamps' common step is at most about twice the rows
-    (a few journeys over a regular grid), the rows are placed by counting over its cells (26 M
-    rows: 0.5 s instead of 5 s to sort them); otherwise sorted."""
+def _key_order(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
+    """The positions of ``frame``'s rows by journey name, then interval_start, and where in that
+    order each distinct key starts (None when no key repeats; else ``duplicated().sum()`` is the
+    rows less the starts: read off the sorted keys, where hashing 26 M keys took 1.5 s and
+    0.7 GB). When the (journey, interval) grid of the stamps' common step is at most about twice
+    the rows (a few journeys over a regular grid) and no key repeats, the rows are placed by
+    counting over its cells (26 M rows: 0.5 s instead of 5 s to sort them); otherwise sorted."""
     journey = frame["journey"]
     if isinstance(journey.dtype, pd.CategoricalDtype):  # codes ranked by their names
         names = journey.cat.categories
@@ -1241,33 +1247,40 @@ def _key_order(frame: pd.DataFrame) -> tuple[np.ndarray, int]:
     t = pd.DatetimeIndex(frame["interval_start"]).asi8
     n = len(t)
     if not n:
-        return np.zeros(0, np.int64), 0
+        return np.zeros(0, np.int64), None
     off = t - int(t.min())
     step = int(np.gcd.reduce(off)) or 1
     slots = int(off.max()) // step + 1
     cells = (int(key.max()) + 1) * slots
+    if cells >= 2**63:  # the two keys do not fit one int64
+        order = np.lexsort((t, key))
+        k, t = key[order], t[order]
+        return order, _starts((k[1:] != k[:-1]) | (t[1:] != t[:-1]))
+    cell = np.floor_divide(off, step, out=off)  # in place: 26 M rows are 0.2 GB an array
+    key *= slots
+    cell += key
+    del key
     if cells <= 2 * n + (1 << 20):
-        cell = np.floor_divide(off, step, out=off)  # in place: 26 M rows are 0.2 GB an array
-        key *= slots
-        cell += key
-        del key
         seen = np.zeros(cells, bool)
         seen[cell] = True
         rows = np.cumsum(seen, dtype=np.int32 if n < 2**31 else np.int64)
-        dup = n - int(rows[-1])
-        if dup:
-            return np.zeros(0, np.int64), dup
-        order = np.empty(n, rows.dtype)
-        order[rows[cell] - 1] = np.arange(n, dtype=rows.dtype)  # each cell once: its rank among the cells seen
-        return order, 0
-    if cells < 2**63:
-        both = key * slots + off // step
-        order = np.argsort(both)
-        both = both[order]
-        return order, int(np.count_nonzero(both[1:] == both[:-1]))
-    order = np.lexsort((t, key))
-    k, t = key[order], t[order]
-    return order, int(np.count_nonzero((k[1:] == k[:-1]) & (t[1:] == t[:-1])))
+        del seen
+        if int(rows[-1]) == n:  # each cell once: its rank among the cells seen
+            order = np.empty(n, rows.dtype)
+            order[rows[cell] - 1] = np.arange(n, dtype=rows.dtype)
+            return order, None
+        del rows
+    order = np.argsort(cell, kind="stable")
+    cell = cell[order]
+    return order, _starts(cell[1:] != cell[:-1])
+
+
+def _starts(new: np.ndarray) -> np.ndarray | None:
+    """Where each distinct key starts among sorted keys (``new``: a key differs from the one
+    before it, for every key but the first); None when every key does."""
+    if bool(new.all()):
+        return None
+    return np.flatnonzero(np.r_[True, new])
 
 
 def _canonical_form(frame: pd.DataFrame) -> bool:
