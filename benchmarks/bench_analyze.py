@@ -9,7 +9,9 @@ Workloads (generated deterministically, cached in ``$SREKIT_BENCH_CACHE``, defau
 * 200 journeys × 24 edges: 25,920,000 rows; goal ≤ 60 s and ≤ 2 GB.
 
 Each in the wide layout and (20 × 140, 200 × 24) in the sparse one ``srekit aggregate`` writes by
-default (``srekit.inputs.sparse_telemetry``), from the same draws: the same counts.
+default (``srekit.inputs.sparse_telemetry``), from the same draws: the same counts; and (20 × 140,
+200 × 24) the wide file's rows shuffled, and (20 × 140) shuffled with 1,000 rows repeated
+(overlapping exports), as pyarrow writes a table (128 Ki-row groups here).
 
 Poisson traffic with a daily cycle, bucket counts multinomial from a lognormal latency per
 journey, errors binomial; journeys named ``journey-000`` …; ``service.yaml`` names the telemetry
@@ -58,7 +60,13 @@ CASES = [
     (200, 24, "wide", 60.0, 2000.0, "none"),
     (200, 24, "sparse", 60.0, 2000.0, "none"),
     (200, 24, "sparse", None, None, "all"),
+    (20, 140, "shuffled", 10.0, 1500.0, "none"),
+    (200, 24, "shuffled", 60.0, 2000.0, "none"),
+    (20, 140, "repeats", 10.0, 1500.0, "none"),
 ]
+#: Derived from the wide file: its rows shuffled (an export in no order), or those and 1,000 of
+#: them again (overlapping exports: repeated keys, summed on load); written in 128 Ki-row groups.
+DERIVED = ("shuffled", "repeats")
 #: The "before" tree runs on cases of at most this many journeys × edges (``SREKIT_BENCH_BEFORE_CELLS``):
 #: an older tree may not fit beside other work on a shared machine (8997e11 held the telemetry
 #: twice while loading: 20 × 140 peaked at 6.8 GB, 200 × 24 would need ≈ 11 GB).
@@ -84,6 +92,18 @@ def edges_for(n: int) -> np.ndarray:
 
     full = np.asarray(DEFAULT_EDGES_MS, dtype=float)
     return full if n >= full.size else full[np.linspace(0, full.size - 1, n).round().astype(int)]
+
+
+def derive(folder: Path, wide: Path, layout: str) -> None:
+    """telemetry.parquet of ``layout`` (:data:`DERIVED`) from the wide file ``wide``."""
+    table = pq.read_table(wide)
+    rng = np.random.default_rng(7)
+    table = table.take(rng.permutation(table.num_rows))
+    if layout == "repeats":
+        table = pa.concat_tables([table, table.take(rng.choice(table.num_rows, 1000, replace=False))])
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, folder / "telemetry.parquet.part", row_group_size=1 << 17)
+    (folder / "telemetry.parquet.part").replace(folder / "telemetry.parquet")
 
 
 def generate(folder: Path, journeys: int, n_edges: int, layout: str = "wide", seed: int = 13) -> Path:
@@ -135,7 +155,10 @@ def config(journeys: int, n_edges: int, layout: str = "wide", named: str = "none
         else CACHE / f"tel_{journeys}j_{n_edges}e_{DAYS}d_{layout}"
     )
     if not (folder / "telemetry.parquet").exists():
-        generate(folder, journeys, n_edges, layout)
+        if layout in DERIVED:
+            derive(folder, config(journeys, n_edges).parent / "telemetry.parquet", layout)
+        else:
+            generate(folder, journeys, n_edges, layout)
     text = "service: bench\ndata:\n  telemetry: telemetry.parquet\nslo:\n  window: 28d\n"
     if named == "all":  # every journey critical: an availability and a latency SLO each, as proposed
         text += "journeys:\n" + "".join(f"  - name: journey-{j:03d}\n" for j in range(journeys))
