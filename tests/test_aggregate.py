@@ -653,7 +653,9 @@ def test_a_failed_write_stops_the_tables_being_made_and_leaves_no_file(tmp_path:
     assert len(made) <= 3 + 2 + ag._WRITE_AHEAD and not list(tmp_path.iterdir())
 
 
-def test_the_quarantine_keeps_label_columns_and_is_spreadsheet_safe(tmp_path: Path) -> None:
+def test_the_quarantine_keeps_label_columns_and_is_spreadsheet_safe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A rejected row of ``--by`` labelled requests keeps its label values (the rows are
     to be fixed and fed again), and its text cannot run as a formula in a spreadsheet: the
     quarantine is written like every CSV srekit writes (``core.files.csv_text``)."""
@@ -663,9 +665,13 @@ def test_the_quarantine_keeps_label_columns_and_is_spreadsheet_safe(tmp_path: Pa
         '2026-01-01T00:00:01Z,fast,200,"=HYPERLINK(""http://x"")",us,+cmd\n'
         "2026-01-01T00:00:02Z,-1,200,b,@eu,y\n"
     )
+    monkeypatch.setattr(ag, "_CSV_BLOCK", 64)  # a batch a row: the quarantine written in chunks
     q = tmp_path / "q.csv"
     _, entry = agg(write(tmp_path, text), quarantine=q, by=["region", "reason"])
     assert entry.rows_rejected == 2
+    lines = q.read_bytes().split(b"\r\n")  # one header, every row ending as csv_text ends them
+    assert lines[0].startswith(b"file,row,") and lines[-1] == b"" and len(lines) == 4
+    assert b"\n" not in b"".join(lines)
     rej = pd.read_csv(q, keep_default_na=False, dtype=str)
     assert rej.columns.tolist() == [*ag.quarantine_columns(("region", "reason"))]
     assert rej.columns.tolist()[7:9] == ["region", "reason (file)"]

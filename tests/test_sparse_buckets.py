@@ -202,30 +202,48 @@ def test_a_large_sparse_file_loads_sparse_and_reads_as_the_wide_one(tmp_path: Pa
     pd.testing.assert_frame_equal(tm.dense(got.frame), wide)
 
 
-@pytest.mark.parametrize("entries", [1 << 21, 7])  # the whole map at once, or a few rows at a time
+@pytest.mark.parametrize("entries", [1 << 21, 7])  # the whole map at once, or a row or two at a time
+@pytest.mark.parametrize("metadata", [True, False])  # edges from the metadata, or from the keys
 def test_a_sparse_file_is_decoded_a_few_entries_at_a_time(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entries: int, metadata: bool
 ) -> None:
     """The buckets map is decoded about ``_MAP_ENTRIES`` entries at a time, not a row group at a
     time (a 1 Mi-row group of a 140-edge file held 2.5 GB): the same frame, held sparse or dense,
     and a bad row named by its file row however the batches fall."""
     monkeypatch.setattr(st, "_MAP_ENTRIES", entries)
+    monkeypatch.setattr(st, "_MAP_MIN_ROWS", 1)
+    batches: list[int] = []
+    real = pq.ParquetFile.iter_batches
+
+    def counted(self: pq.ParquetFile, *args: object, **kw: object):  # type: ignore[no-untyped-def]
+        for batch in real(self, *args, **kw):  # type: ignore[arg-type]
+            batches.append(batch.num_rows)
+            yield batch
+
+    monkeypatch.setattr(pq.ParquetFile, "iter_batches", counted)
+
+    def written(frame: pd.DataFrame, path: Path) -> Path:
+        write_sparse(frame, path, row_group_size=10**6)
+        if not metadata:
+            pq.write_table(pq.read_table(path).replace_schema_metadata(None), path)
+        return path
+
     dense = _dense(8)
-    write_sparse(dense, tmp_path / "one_group.parquet", row_group_size=10**6)
+    one = written(dense, tmp_path / "one_group.parquet")
     wide = tm.canonical(dense)
-    pd.testing.assert_frame_equal(_load_dense(tmp_path / "one_group.parquet"), _load_dense_of(wide))
+    pd.testing.assert_frame_equal(_load_dense(one), _load_dense_of(wide))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(bk, "DENSE_BELOW", 0)
         patch.setattr(bk, "SPARSE_SHARE", float("inf"))
-        held = load_telemetry(tmp_path / "one_group.parquet").frame
+        held = load_telemetry(one).frame
     assert bk.is_sparse(held)
     pd.testing.assert_frame_equal(tm.dense(held), _load_dense_of(wide))
+    assert (len(batches) > 100) == (entries == 7)  # a row or two at a time, or all at once
     bad = dense.copy()
     les = tm.le_columns(bad)
     bad.loc[400, les[1]] = bad.loc[400, les[0]] - 1  # a bucket of -1 requests in the map
-    write_sparse(bad, tmp_path / "bad.parquet", row_group_size=10**6)
     with pytest.raises(InputError, match="a count below 0") as err:
-        load_telemetry(tmp_path / "bad.parquet")
+        load_telemetry(written(bad, tmp_path / "bad.parquet"))
     assert "401" in str(err.value) and "400" not in str(err.value)
 
 

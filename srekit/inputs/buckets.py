@@ -127,7 +127,9 @@ def taken(df: pd.DataFrame, order: np.ndarray, *, consume: bool = False) -> pd.D
             arr = df[c].array
             assert isinstance(arr, pd.arrays.SparseArray)
             idx, val = arr.sp_index.indices, arr.sp_values
-            buf = buffers.setdefault(val.dtype, np.zeros(len(df), val.dtype))
+            if val.dtype not in buffers:
+                buffers[val.dtype] = np.zeros(len(df), val.dtype)
+            buf = buffers[val.dtype]
             buf[moved[idx]] = val
             rows = np.flatnonzero(buf != 0)  # (an entry of 0 is no entry; a bool mask scans 2.5× faster)
             held[c] = sparse_column(len(df), rows, buf[rows])

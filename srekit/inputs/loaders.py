@@ -1117,8 +1117,10 @@ def load_telemetry(
             for j in range(1, bucket.shape[1]):  # column by column: no n × edges temporary
                 decreasing |= bucket[:, j] < bucket[:, j - 1]
             rows.reject(decreasing, "buckets not cumulative")
+            del decreasing
         rows.reject(bucket[:, -1] > tot, "bucket exceeds total")
         held = pd.DataFrame(bucket, index=df.index, columns=pd.Index(names), copy=False)
+        del bucket  # held is its only holder: a sort below may free it
     rows.note("le_inf_column_dropped", n_inf)
     # the column-major count and bucket blocks as they are (no copy), then the key columns in front
     frame = pd.concat([pd.DataFrame(counts, index=df.index, columns=pd.Index(tm.COUNTS), copy=False), held], axis=1)
@@ -1298,6 +1300,8 @@ def _canonical_form(frame: pd.DataFrame) -> bool:
     text = pd.api.types.pandas_dtype("str")
     journey_dtype = frame["journey"].dtype
     if isinstance(journey_dtype, pd.CategoricalDtype):  # the loader's journeys: text categories
+        if not journey_dtype.categories.is_monotonic_increasing:  # (rows sorted by name, then)
+            return False
         journey_dtype = journey_dtype.categories.dtype
     if journey_dtype != text or frame["interval_start"].dtype != "datetime64[us, UTC]":
         return False

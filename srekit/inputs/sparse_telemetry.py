@@ -34,9 +34,10 @@ META_KEY = b"srekit.telemetry"
 _MAX_TOTAL = 2**62  # a row's total × its bucket entries stays below this: its sum cannot wrap
 BUCKETS = "buckets"
 _RELEASE_EVERY = 64 << 20  # bytes of pieces joined between two memory.release() calls
-#: Bucket entries of the map decoded at a time (on average): a whole row group (1 Mi rows as
-#: pyarrow writes them) of a 140-edge file held 2.5 GB of temporaries.
-_MAP_ENTRIES = 1 << 21
+#: Bucket entries of the map decoded at a time (on average; at least ``_MAP_MIN_ROWS`` rows): a
+#: whole row group (1 Mi rows as pyarrow writes them) of a 140-edge file held 2.5 GB of temporaries.
+_MAP_ENTRIES = 1 << 20
+_MAP_MIN_ROWS = 1024
 _BLOCK_BYTES = 32 << 20  # a wide file's cumulative buckets read into sparse ones this many bytes at a time
 LAYOUT = "sparse"
 
@@ -102,15 +103,16 @@ def _flat(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     :class:`_EmptyCells` naming the rows with a null map, key or count."""
     arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     offsets = arr.offsets.to_numpy()
-    if arr.null_count or arr.keys.null_count or arr.items.null_count:
+    lo, hi = int(offsets[0]), int(offsets[-1])  # the entries of these rows (a slice's children are whole)
+    key_arr, item_arr = arr.keys.slice(lo, hi - lo), arr.items.slice(lo, hi - lo)
+    if arr.null_count or key_arr.null_count or item_arr.null_count:
         empty = ~arr.is_valid().to_numpy(zero_copy_only=False)
-        for part in (arr.keys, arr.items):
-            at = np.flatnonzero(~part.is_valid().to_numpy(zero_copy_only=False))
+        for part in (key_arr, item_arr):
+            at = np.flatnonzero(~part.is_valid().to_numpy(zero_copy_only=False)) + lo
             empty[np.searchsorted(offsets, at, side="right") - 1] = True
         raise _EmptyCells(np.flatnonzero(empty))
-    lo, hi = int(offsets[0]), int(offsets[-1])
-    keys = arr.keys.slice(lo, hi - lo).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    items = arr.items.slice(lo, hi - lo).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+    keys = key_arr.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+    items = item_arr.to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
     return np.diff(offsets), keys, items
 
 
@@ -336,14 +338,16 @@ def _stored(pf: pq.ParquetFile) -> int:
     meta = pf.metadata
     if not meta.num_row_groups:
         return 0
-    key = next(i for i in range(meta.num_columns) if meta.row_group(0).column(i).path_in_schema.startswith(BUCKETS))
+    key = next(
+        i for i in range(meta.num_columns) if meta.row_group(0).column(i).path_in_schema.startswith(BUCKETS + ".")
+    )
     return sum(meta.row_group(g).column(key).num_values for g in range(meta.num_row_groups))
 
 
 def _map_rows(pf: pq.ParquetFile) -> int:
     """Rows of the buckets map to decode at a time: about ``_MAP_ENTRIES`` entries."""
     per_row = _stored(pf) / max(1, pf.metadata.num_rows)
-    return max(1024, int(_MAP_ENTRIES / max(per_row, 1.0)))
+    return max(_MAP_MIN_ROWS, int(_MAP_ENTRIES / max(per_row, 1.0)))
 
 
 def _collect(
