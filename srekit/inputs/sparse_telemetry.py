@@ -17,7 +17,7 @@ file (:func:`read_sparse`), the buckets made cumulative as they are scattered.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -34,9 +34,9 @@ META_KEY = b"srekit.telemetry"
 _MAX_TOTAL = 2**62  # a row's total × its bucket entries stays below this: its sum cannot wrap
 BUCKETS = "buckets"
 _RELEASE_EVERY = 64 << 20  # bytes of pieces joined between two memory.release() calls
-#: Bucket entries of the map decoded at a time (on average; at least ``_MAP_MIN_ROWS`` rows): a
-#: whole row group (1 Mi rows as pyarrow writes them) of a 140-edge file held 2.5 GB of temporaries.
-_MAP_ENTRIES = 1 << 20
+#: Bucket entries of the map decoded at a time (on average; at least ``_MAP_MIN_ROWS`` rows) from
+#: a row group holding more (:func:`_map_batches`).
+_MAP_ENTRIES = 1 << 21
 _MAP_MIN_ROWS = 1024
 _BLOCK_BYTES = 32 << 20  # a wide file's cumulative buckets read into sparse ones this many bytes at a time
 LAYOUT = "sparse"
@@ -94,7 +94,7 @@ def _edges(pf: pq.ParquetFile, source: str) -> np.ndarray:
 
 def _all_keys(pf: pq.ParquetFile) -> np.ndarray:
     """Every distinct ``le`` key of the file's ``buckets`` column."""
-    keys = [np.unique(_flat(b.column(0))[1]) for b in pf.iter_batches(batch_size=_map_rows(pf), columns=[BUCKETS])]
+    keys = [np.unique(_flat(b)[1]) for b in _map_batches(pf)]
     return np.unique(np.concatenate(keys)) if keys else np.zeros(0)
 
 
@@ -192,9 +192,9 @@ def read_sparse(path: str, pf: pq.ParquetFile, *, narrow: bool, texts: Sequence[
     flat = block.T.reshape(-1)
     parts: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in range(edges.size)]  # each bucket's entries
     row0 = 0
-    for batch in pf.iter_batches(batch_size=_map_rows(pf), columns=[BUCKETS]):  # not whole row groups
+    for batch in _map_batches(pf):
         try:
-            per_row, keys_g, items = _flat(batch.column(0))
+            per_row, keys_g, items = _flat(batch)
         except _EmptyCells as empty:
             raise _bad(
                 path, "empty cells in buckets", "a null map, key or count", (empty.rows + row0 + 1).tolist()
@@ -333,21 +333,33 @@ def _sparse_pays(pf: pq.ParquetFile, n: int, n_edges: int, dtype: np.dtype) -> b
     return _stored(pf) * (4 + dtype.itemsize) <= dense_bytes * bk.SPARSE_SHARE
 
 
-def _stored(pf: pq.ParquetFile) -> int:
-    """The bucket entries of the file, from its metadata."""
+def _stored(pf: pq.ParquetFile, groups: Sequence[int] | None = None) -> int:
+    """The bucket entries of the file (or of its row ``groups``), from its metadata."""
     meta = pf.metadata
     if not meta.num_row_groups:
         return 0
     key = next(
         i for i in range(meta.num_columns) if meta.row_group(0).column(i).path_in_schema.startswith(BUCKETS + ".")
     )
-    return sum(meta.row_group(g).column(key).num_values for g in range(meta.num_row_groups))
+    return sum(
+        meta.row_group(g).column(key).num_values for g in (range(meta.num_row_groups) if groups is None else groups)
+    )
 
 
-def _map_rows(pf: pq.ParquetFile) -> int:
-    """Rows of the buckets map to decode at a time: about ``_MAP_ENTRIES`` entries."""
-    per_row = _stored(pf) / max(1, pf.metadata.num_rows)
-    return max(_MAP_MIN_ROWS, int(_MAP_ENTRIES / max(per_row, 1.0)))
+def _map_batches(pf: pq.ParquetFile) -> Iterator[pa.Array]:
+    """The buckets map column, in file order: a row group at a time (the fastest, and what
+    ``srekit aggregate`` writes is about 1 M entries a group), but a group of more than
+    ``_MAP_ENTRIES`` entries about that many at a time (pyarrow writes 1 Mi-row groups: one of a
+    140-edge file held 2.5 GB of temporaries at once)."""
+    meta = pf.metadata
+    for g in range(meta.num_row_groups):
+        rows, entries = meta.row_group(g).num_rows, _stored(pf, [g])
+        if entries <= _MAP_ENTRIES:
+            yield pf.read_row_group(g, columns=[BUCKETS]).column(0)
+            continue
+        step = max(_MAP_MIN_ROWS, int(_MAP_ENTRIES * rows / entries))
+        for batch in pf.iter_batches(batch_size=step, row_groups=[g], columns=[BUCKETS]):
+            yield batch.column(0)
 
 
 def _collect(
