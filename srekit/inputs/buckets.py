@@ -121,24 +121,7 @@ def taken(df: pd.DataFrame, order: np.ndarray, *, consume: bool = False) -> pd.D
     if names:
         moved = np.empty(len(df), np.int32 if len(df) < 2**31 else np.int64)
         moved[order] = np.arange(len(df), dtype=moved.dtype)  # the new position of each row
-        held: dict[str, pd.arrays.SparseArray] = {}
-        buffers: dict[np.dtype, np.ndarray] = {}
-        for c in names:
-            arr = df[c].array
-            assert isinstance(arr, pd.arrays.SparseArray)
-            idx, val = arr.sp_index.indices, arr.sp_values
-            if val.dtype not in buffers:
-                buffers[val.dtype] = np.zeros(len(df), val.dtype)
-            buf = buffers[val.dtype]
-            buf[moved[idx]] = val
-            rows = np.flatnonzero(buf != 0)  # (an entry of 0 is no entry; a bool mask scans 2.5× faster)
-            held[c] = sparse_column(len(df), rows, buf[rows])
-            buf[rows] = 0
-            del arr, idx, val
-            if consume:
-                del df[c]
-        # (a frame made from a dict copies its arrays unless told not to: 2× the entries at the peak)
-        moved_parts.append(pd.DataFrame(held, index=index, copy=False))
+        moved_parts.append(_moved_entries(df, names, moved, len(df), None, consume=consume))
     return pd.concat(moved_parts, axis=1)[everything]
 
 
@@ -175,20 +158,38 @@ def merged(
         into = np.empty_like(run)
         into[order] = np.cumsum(run, out=run)  # the summed row of each row
         del run
-        held: dict[str, pd.arrays.SparseArray] = {}
-        buf = np.zeros(len(starts), dtype)
-        for c in names:
-            arr = df[c].array
-            assert isinstance(arr, pd.arrays.SparseArray)
-            np.add.at(buf, into[arr.sp_index.indices], arr.sp_values.astype(dtype, copy=False))
-            rows = np.flatnonzero(buf != 0)
-            held[c] = sparse_column(len(starts), rows, buf[rows])
-            buf[rows] = 0
-            del arr
-            if consume:
-                del df[c]
-        parts.append(pd.DataFrame(held, index=index, copy=False))
+        parts.append(_moved_entries(df, names, into, len(starts), dtype, consume=consume))
     return pd.concat(parts, axis=1)[everything]
+
+
+def _moved_entries(
+    df: pd.DataFrame, names: list[str], into: np.ndarray, size: int, dtype: np.dtype | None, *, consume: bool
+) -> pd.DataFrame:
+    """The sparse columns ``names`` of ``df`` with each row's entries moved to row ``into[row]``
+    of ``size`` rows: put there (each row moves alone: ``dtype`` None, each column keeps its own),
+    or summed in ``dtype`` where rows meet. Through one reused ``size``-long buffer per dtype, read
+    back in row order; with ``consume`` each column leaves ``df`` once moved."""
+    held: dict[str, pd.arrays.SparseArray] = {}
+    buffers: dict[np.dtype, np.ndarray] = {}
+    for c in names:
+        arr = df[c].array
+        assert isinstance(arr, pd.arrays.SparseArray)
+        kind = np.dtype(dtype) if dtype is not None else arr.sp_values.dtype
+        if kind not in buffers:
+            buffers[kind] = np.zeros(size, kind)
+        buf = buffers[kind]
+        if dtype is None:
+            buf[into[arr.sp_index.indices]] = arr.sp_values
+        else:
+            np.add.at(buf, into[arr.sp_index.indices], arr.sp_values.astype(kind, copy=False))
+        rows = np.flatnonzero(buf != 0)  # (an entry of 0 is no entry; a bool mask scans 2.5× faster)
+        held[c] = sparse_column(size, rows, buf[rows])
+        buf[rows] = 0
+        del arr
+        if consume:
+            del df[c]
+    # (a frame made from a dict copies its arrays unless told not to: 2× the entries at the peak)
+    return pd.DataFrame(held, index=pd.RangeIndex(size), copy=False)
 
 
 def _between(idx: np.ndarray, a: int, b: int) -> tuple[int, int]:
