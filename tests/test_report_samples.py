@@ -256,6 +256,25 @@ PROBE = """(() => ({
   overflow: document.documentElement.scrollWidth - window.innerWidth,
   width: window.innerWidth,
   text: document.body.innerText.length,
+  split: (() => {  // plain words of table cells broken across lines (a column squeezed below a word)
+    const out = [];
+    for (const cell of document.querySelectorAll('table th, table td')) {
+      const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+      for (let node; (node = walk.nextNode()); ) {
+        for (const token of node.textContent.matchAll(/\\S+/g)) {
+          if (token[0].length > 24) continue;  // a long token (code, a URL) may break where it overflows
+          for (const m of token[0].matchAll(/[A-Za-z]+/g)) {
+            const r = document.createRange();
+            r.setStart(node, token.index + m.index);
+            r.setEnd(node, token.index + m.index + m[0].length);
+            const tops = new Set([...r.getClientRects()].filter(x => x.width > 0).map(x => Math.round(x.top)));
+            if (tops.size > 1) out.push(m[0]);
+          }
+        }
+      }
+    }
+    return out;
+  })(),
 }))()"""
 
 
@@ -274,6 +293,7 @@ def test_browser_renders_reports(sample_run: dict, tmp_path: Path, width: int, h
             assert all(i["complete"] and i["w"] > 0 and i["alt"] for i in probe["images"]), (page.name, probe["images"])
             assert probe["text"] > 200, page.name
             assert probe["width"] == width
+            assert probe["split"] == [], f"{page.name}: table words broken mid-word: {probe['split'][:8]}"
             if label == "phone":
                 assert probe["overflow"] <= 2, f"{page.name} scrolls sideways by {probe['overflow']} px at phone width"
             if page.name in ("00_reliability_report.html", "01_telemetry.html"):

@@ -44,7 +44,7 @@ main { max-width: 60rem; margin: 0 auto; padding: 0 1rem 2rem; }
 img { max-width: 100%; height: auto; }
 table { display: block; overflow-x: auto; max-width: 100%; }
 table.srekit-table th, table.srekit-table td { text-align: left !important; vertical-align: top; min-width: 4rem;
-  max-width: 28rem; white-space: normal !important; overflow-wrap: anywhere; }
+  max-width: 28rem; white-space: normal !important; overflow-wrap: break-word; }
 nav.srekit-toc { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; border: 1px solid #ccc;
   border-radius: 4px; padding: .5rem 1rem; margin: 1rem 0; font-size: .95rem; }
 nav.srekit-toc ul { margin: .25rem 0; padding-left: 1.2rem; }
