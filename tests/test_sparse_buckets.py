@@ -23,9 +23,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st_
 
 from srekit.analysis import overview
+from srekit.analysis.breakdown import break_down
 from srekit.analysis.slo.grid import GridSettings, LazyBuckets, journey_grid, journey_grids
 from srekit.cli import main
 from srekit.core.errors import InputError
+from srekit.core.spec import SLOSpec
 from srekit.inputs import buckets as bk
 from srekit.inputs import sparse_telemetry as st
 from srekit.inputs import telemetry as tm
@@ -447,13 +449,17 @@ def test_small_or_busy_files_stay_dense(tmp_path: Path, monkeypatch: pytest.Monk
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("labelled", [False, True])
 def test_analyze_on_sparse_buckets_writes_the_same_report(
-    tmp_path: Path, always_sparse: None, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, always_sparse: None, monkeypatch: pytest.MonkeyPatch, labelled: bool
 ) -> None:
     """The samples (with their corrections, incidents and series) as a wide file held dense, the
-    same file held sparse, and a sparse-layout file held sparse: report.json, the rules and the
-    dashboards are identical."""
-    telemetry = tm.merge([pd.read_parquet(SAMPLES / "telemetry.parquet")])  # the region label summed away
+    same file held sparse, and a sparse-layout file held sparse: report.json (each SLO's
+    breakdown by region included, when the file keeps it), the rules and the dashboards are
+    identical."""
+    telemetry = pd.read_parquet(SAMPLES / "telemetry.parquet")  # labelled by region
+    if not labelled:
+        telemetry = tm.merge([telemetry])  # the region label summed away
     outs = {}
     for run, layout in (("dense", "wide"), ("wide", "wide"), ("sparse", "sparse")):
         data = tmp_path / run
@@ -466,6 +472,8 @@ def test_analyze_on_sparse_buckets_writes_the_same_report(
         assert bk.is_sparse(load_telemetry(data / "telemetry.parquet").frame) == (run != "dense")
         outs[run] = tmp_path / f"out-{run}"
         assert main(["analyze", "--config", str(data / "service.yaml"), "--out", str(outs[run])]) == 0
+        policy = json.loads((outs[run] / "report.json").read_text(encoding="utf-8"))["error_budget_policy"]
+        assert "error" not in policy and bool(policy["breakdown"]) == labelled, run
 
     def report(out: Path, run: str) -> str:  # the folder's name and the time of the run aside
         doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -494,22 +502,22 @@ def test_the_report_kernels_preload_imports_no_scipy() -> None:
     assert done.returncode == 0 and done.stdout.strip() == "False", done.stderr[-2000:]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     seed=st_.integers(0, 2**32 - 1),
     shape=st_.sampled_from(["grid", "spread", "huge"]),
     categorical=st_.booleans(),
     repeat=st_.booleans(),
+    labels=st_.integers(0, 2),
 )
 def test_the_key_order_sorts_by_journey_name_then_time_and_counts_repeats(
-    seed: int, shape: str, categorical: bool, repeat: bool
+    seed: int, shape: str, categorical: bool, repeat: bool, labels: int
 ) -> None:
     """The loader's order of a shuffled frame, whichever way it is found — counting over a small
-    (journey, interval) grid, one sort of a combined key, or a sort by both keys when they do
-    not fit one int64 —: rows by journey name (not category code), then time, and where each
-    distinct key starts when some repeat (as many repeats as ``duplicated().sum()`` counts)."""
-    from srekit.inputs import loaders
-
+    (series, interval) grid, one sort of a combined key, or a sort by both keys when they do
+    not fit one int64 —: rows by journey name (not category code), then each label's value,
+    then time, and where each distinct key starts when some repeat (as many repeats as
+    ``duplicated().sum()`` counts)."""
     rng = np.random.default_rng(seed)
     n = 40
     names = np.array(["b", "a", "é", "c"] if shape != "huge" else [f"j{k:04d}" for k in range(4000)][::-1])
@@ -520,20 +528,25 @@ def test_the_key_order_sorts_by_journey_name_then_time_and_counts_repeats(
         us = rng.integers(0, 10 * 365 * 86_400, n) * 1_000_000
     else:  # microseconds over 95 years and 4,000 journeys: 2**63 cells and more
         us = np.r_[0, 95 * 365 * 86_400 * 10**6 + 1, rng.integers(0, 95 * 365 * 86_400 * 10**6, n - 2)]
+    values = [rng.choice(["z", "eu", "ap", "é"], n) for _ in range(labels)]
     if repeat:
         pick[-1], us[-1] = pick[0], us[0]
+        for v in values:
+            v[-1] = v[0]
     journey = pd.Series(names[pick], dtype="str")
     frame = pd.DataFrame(
         {
             "journey": journey.astype(pd.CategoricalDtype(pd.Index(names, dtype="str"))) if categorical else journey,
+            **{f"l{k}": pd.Series(v, dtype="str") for k, v in enumerate(values)},
             "interval_start": pd.Timestamp("1990-01-01", tz="UTC") + pd.to_timedelta(us, unit="us"),
         }
     )
-    order, starts = loaders._key_order(frame)
+    series = ["journey", *(f"l{k}" for k in range(labels))]
+    order, starts = tm.key_order(frame, series)
     dup = 0 if starts is None else n - len(starts)
-    assert dup == int(frame.duplicated(["journey", "interval_start"]).sum())
+    assert dup == int(frame.duplicated([*series, "interval_start"]).sum())
     got = frame.take(order)
-    keys = list(zip(got["journey"].astype(str), got["interval_start"], strict=True))
+    keys = list(zip(*(got[c].astype(str) for c in series), got["interval_start"], strict=True))
     assert keys == sorted(keys) and sorted(order.tolist()) == list(range(n))
     if starts is not None:  # where each distinct key starts
         assert starts.tolist() == [k for k in range(n) if k == 0 or keys[k] != keys[k - 1]]
@@ -561,3 +574,69 @@ def test_repeated_keys_are_summed_as_held(tmp_path: Path, always_sparse: None, l
     pd.testing.assert_frame_equal(tm.dense(got.frame), tm.compact(want), check_dtype=False)
     assert got.frame.loc[got.frame["total"] == 750].shape[0] == 1
     tm.check(got.frame)
+
+
+def _load_labelled_dense(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(frame, labels) the loader holds for a labelled file with its buckets dense."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(bk, "DENSE_BELOW", 1 << 62)
+        got = load_telemetry(path)
+    assert got.labels is not None and not bk.is_sparse(got.labels)
+    return got.frame, got.labels
+
+
+@pytest.mark.parametrize("layout", ["sparse", "wide"])
+def test_a_labelled_file_is_sorted_and_summed_as_held(tmp_path: Path, always_sparse: None, layout: str) -> None:
+    """A large labelled file (``srekit aggregate --by region``), shuffled and with repeated
+    (journey, region, interval) keys: the labelled frame and its sum per (journey, interval)
+    both held sparse (a labelled 5-journey × 4-region × 90-day × 140-edge file took `srekit
+    analyze` to 3.3 GB made dense), with the dense frames' numbers and breakdown."""
+    dense = _dense(11, journeys=2, minutes=200)
+    regions = ["us-east-1", "eu-west-1", "ap-south-1"]  # each its own requests above the last edge:
+    labelled = pd.concat([dense.assign(region=r, total=dense["total"] + k) for k, r in enumerate(regions)])
+    labelled = labelled[["journey", "region", *[c for c in labelled.columns if c not in ("journey", "region")]]]
+    again = labelled.iloc[[0, 5, 5, 300]]
+    both = pd.concat([labelled, again], ignore_index=True).sample(frac=1.0, random_state=3).reset_index(drop=True)
+    both["journey"] = both["journey"].astype(str)
+    path = tmp_path / "labelled.parquet"
+    if layout == "sparse":
+        write_sparse(both, path)
+    else:
+        both.to_parquet(path, index=False)
+    got = load_telemetry(path)
+    assert got.labels is not None and bk.is_sparse(got.labels) and bk.is_sparse(got.frame)
+    assert got.entry.notes["duplicate_intervals_merged"] == 4
+    want_frame, want_labels = _load_labelled_dense(path)
+    pd.testing.assert_frame_equal(tm.dense(got.frame), want_frame, check_dtype=False)
+    shown = tm.dense(got.labels).astype({"journey": "str"})
+    pd.testing.assert_frame_equal(shown, want_labels, check_dtype=False)
+    assert list(got.labels.columns[:3]) == ["journey", "region", "interval_start"]
+    tm.check(got.frame)
+    spec = SLOSpec("j1-latency", "j1", "latency", 0.99, threshold_ms=25.0)
+    window = (pd.Timestamp("2026-03-01 01:00", tz="UTC"), pd.Timestamp("2026-03-01 03:00", tz="UTC"))
+    end = pd.Timestamp("2026-03-01 04:00", tz="UTC")
+    held = break_down(got.labels, spec, window=window, end=end)
+    assert held and held == break_down(want_labels, spec, window=window, end=end)
+    assert sum(v.bad_events for v in held[0].values) == held[0].bad_events > 0
+
+
+def test_a_request_log_in_service_yaml_is_held_as_its_aggregate_file(tmp_path: Path, always_sparse: None) -> None:
+    """``data.requests`` is aggregated and held as the file ``srekit aggregate`` writes would be:
+    its buckets sparse when large (the whole aggregate as a dense int64 frame took `srekit
+    analyze` on 10 M requests over 90 days to 8.0 GB), the same numbers, the labels kept."""
+    from srekit.inputs.aggregate import aggregate_files
+    from srekit.inputs.config import load_config
+    from srekit.inputs.loaders import load_inputs
+
+    log = SAMPLES / "requests_1d.csv.gz"
+    config = tmp_path / "service.yaml"
+    config.write_text(f"service: shop\ndata:\n  requests: {log}\n  requests_by: [region]\n", encoding="utf-8")
+    inputs = load_inputs(load_config(config))
+    assert inputs.telemetry is not None and inputs.labels is not None
+    assert bk.is_sparse(inputs.telemetry) and bk.is_sparse(inputs.labels)
+    frame, entry = aggregate_files([log], by=("region",))
+    plain, labelled = tm.split_labels(frame)
+    assert labelled is not None
+    pd.testing.assert_frame_equal(tm.dense(inputs.telemetry).astype({"journey": "str"}), plain, check_dtype=False)
+    pd.testing.assert_frame_equal(tm.dense(inputs.labels).astype({"journey": "str"}), labelled, check_dtype=False)
+    assert inputs.ledger[0] == entry  # the aggregate's ledger, not the temporary file's

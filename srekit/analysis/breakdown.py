@@ -123,14 +123,15 @@ def break_down(
     if labelled is None or spec.sli == "timeslice":
         return ()
     labels = tm.label_columns(labelled)
-    rows = labelled[(labelled["journey"] == spec.journey).to_numpy(dtype=bool)]
-    rows = rows[(rows["interval_start"] < end).to_numpy(dtype=bool)]
-    if not labels or rows.empty:
+    mine = (labelled["journey"] == spec.journey).to_numpy(dtype=bool)
+    sel = mine & (labelled["interval_start"] < end).to_numpy(dtype=bool)
+    if not labels or not sel.any():
         return ()
-    try:
-        bad = tm.bad_counts(rows, spec.sli, spec.threshold_ms)
+    try:  # the buckets read for these rows only (held sparse, a mask of the frame would take them all)
+        bad = tm.bad_counts(labelled, spec.sli, spec.threshold_ms, rows=sel)
     except ValueError:  # a threshold below the smallest edge: the budget says so already
         return ()
+    rows = labelled[[*labels, "interval_start", "total"]][sel]
     stamps = rows["interval_start"]
     in_window = ((stamps >= window[0]) & (stamps < window[1])).to_numpy(dtype=bool)
     varied = [label for label in labels if rows[label].nunique() > 1]  # one value: nothing to split

@@ -29,6 +29,7 @@ import difflib
 import json
 import lzma
 import re
+import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -1159,16 +1160,10 @@ def load_telemetry(
     elif not _canonical_form(good):  # columns or dtypes to make canonical
         dup = int(good.duplicated(tm.KEY).sum())
         merged = tm.merge([good]) if dup else tm.canonical(good)
-    else:  # out of order, or repeated keys: sorted (and summed) as it is held (good is loaded.frame,
-        order, starts = _key_order(good)  # replaced below)
-        dup = 0 if starts is None else len(good) - len(starts)
-        if starts is None:  # a shuffled export
-            merged = bk.taken(good, order, consume=True)
-        elif bk.is_sparse(good):  # overlapping exports: the repeated keys' counts summed
-            totals = np.add.reduceat(good["total"].to_numpy()[order], starts)
-            merged = bk.merged(good, order, starts, tm.KEY, tm.bucket_dtype(int(totals.max())), consume=True)
-        else:
-            merged = tm.merge([good])
+    else:  # out of order (a shuffled export), or repeated keys (overlapping exports): sorted and
+        # summed as it is held (good is loaded.frame, replaced below: it may be used up)
+        kept, dup = tm.sorted_held(good, consume=True)
+        merged = kept if kept is not None else tm.merge([good])
     merged = tm.compact(merged)  # Parquet buckets and journeys are read that way already
     memory.release()  # what reading and checking freed: resident memory follows the frame kept
     # No tm.check(merged) pass: the row checks above reject exactly what it refuses (negative
@@ -1229,60 +1224,6 @@ def _is_canonical(frame: pd.DataFrame) -> bool:
         return False
     t = pd.DatetimeIndex(frame["interval_start"]).asi8
     return all(bool((t[r.start + 1 : r.stop] > t[r.start : r.stop - 1]).all()) for r in runs.values())
-
-
-def _key_order(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
-    """The positions of ``frame``'s rows by journey name, then interval_start, and where in that
-    order each distinct key starts (None when no key repeats; else ``duplicated().sum()`` is the
-    rows less the starts: read off the sorted keys, where hashing 26 M keys took 1.5 s and
-    0.7 GB). When the (journey, interval) grid of the stamps' common step is at most about twice
-    the rows (a few journeys over a regular grid) and no key repeats, the rows are placed by
-    counting over its cells (26 M rows: 0.5 s instead of 5 s to sort them); otherwise sorted."""
-    journey = frame["journey"]
-    if isinstance(journey.dtype, pd.CategoricalDtype):  # codes ranked by their names
-        names = journey.cat.categories
-        rank = np.empty(len(names), np.int64)
-        rank[np.argsort(np.asarray(names, dtype=object), kind="stable")] = np.arange(len(names))
-        key = rank[journey.cat.codes.to_numpy()]
-    else:
-        key = pd.factorize(journey, sort=True)[0].astype(np.int64)
-    t = pd.DatetimeIndex(frame["interval_start"]).asi8
-    n = len(t)
-    if not n:
-        return np.zeros(0, np.int64), None
-    off = t - int(t.min())
-    step = int(np.gcd.reduce(off)) or 1
-    slots = int(off.max()) // step + 1
-    cells = (int(key.max()) + 1) * slots
-    if cells >= 2**63:  # the two keys do not fit one int64
-        order = np.lexsort((t, key))
-        k, t = key[order], t[order]
-        return order, _starts((k[1:] != k[:-1]) | (t[1:] != t[:-1]))
-    cell = np.floor_divide(off, step, out=off)  # in place: 26 M rows are 0.2 GB an array
-    key *= slots
-    cell += key
-    del key
-    if cells <= 2 * n + (1 << 20):
-        seen = np.zeros(cells, bool)
-        seen[cell] = True
-        rows = np.cumsum(seen, dtype=np.int32 if n < 2**31 else np.int64)
-        del seen
-        if int(rows[-1]) == n:  # each cell once: its rank among the cells seen
-            order = np.empty(n, rows.dtype)
-            order[rows[cell] - 1] = np.arange(n, dtype=rows.dtype)
-            return order, None
-        del rows
-    order = np.argsort(cell, kind="stable")
-    cell = cell[order]
-    return order, _starts(cell[1:] != cell[:-1])
-
-
-def _starts(new: np.ndarray) -> np.ndarray | None:
-    """Where each distinct key starts among sorted keys (``new``: a key differs from the one
-    before it, for every key but the first); None when every key does."""
-    if bool(new.all()):
-        return None
-    return np.flatnonzero(np.r_[True, new])
 
 
 def _canonical_form(frame: pd.DataFrame) -> bool:
@@ -1838,7 +1779,7 @@ def load_inputs(
             ledger.append(_quarantined(loaded, quarantine_dir))
 
     if frames["telemetry"] is None and "requests" in config.data:
-        from srekit.inputs.aggregate import ONE_MINUTE, aggregate_files
+        from srekit.inputs.aggregate import ONE_MINUTE, aggregate_to_file
 
         files = _requests_files(_config_path(config, "requests"))
         o = opts("requests")
@@ -1846,19 +1787,26 @@ def load_inputs(
         if quarantine_dir is not None:
             Path(quarantine_dir).mkdir(parents=True, exist_ok=True)
             q_path = Path(quarantine_dir) / "requests.rejects.csv"
-        frame, entry = aggregate_files(
-            files,
-            tz=tz,
-            columns=o["columns"],
-            fmt=o["fmt"],
-            strict=strict,
-            progress=progress,
-            quarantine=q_path,
-            limits=config.limits,
-            by=config.requests_by,
-        )
-        frames["telemetry"], labelled = tm.split_labels(frame)
-        ledger.insert(0, entry)
+        # through the file `srekit aggregate` writes, loaded as telemetry: held as that file is (a
+        # large history's buckets sparse), where the aggregate's whole frame is dense int64 (10 M
+        # requests over 90 days: 8.0 GB instead of 1.1 GB, benchmarks/RESULTS.md)
+        with tempfile.TemporaryDirectory(prefix="srekit-requests-") as tmp:
+            written = aggregate_to_file(
+                files,
+                Path(tmp) / "telemetry.parquet",
+                layout="sparse",
+                tz=tz,
+                columns=o["columns"],
+                fmt=o["fmt"],
+                strict=strict,
+                progress=progress,
+                quarantine=q_path,
+                limits=config.limits,
+                by=config.requests_by,
+            )
+            held = load_telemetry(written.path, limits=config.limits)
+        frames["telemetry"], labelled = held.frame, held.labels
+        ledger.insert(0, written.entry)
         intervals["telemetry"] = Interval(ONE_MINUTE, "aggregation")
     elif frames["telemetry"] is None and config.prometheus.url:
         from srekit.inputs.prometheus import pull_telemetry  # type: ignore[import-not-found]
