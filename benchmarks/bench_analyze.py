@@ -11,7 +11,10 @@ Workloads (generated deterministically, cached in ``$SREKIT_BENCH_CACHE``, defau
 Each in the wide layout and (20 × 140, 200 × 24) in the sparse one ``srekit aggregate`` writes by
 default (``srekit.inputs.sparse_telemetry``), from the same draws: the same counts; and (20 × 140,
 200 × 24) the wide file's rows shuffled, and (20 × 140) shuffled with 1,000 rows repeated
-(overlapping exports), as pyarrow writes a table (128 Ki-row groups here).
+(overlapping exports), or its 20 series as 5 journeys × 4 regions (a labelled file, as
+``srekit aggregate --by region`` writes), as pyarrow writes a table (128 Ki-row groups here).
+And ``data.requests``: the 10 M-request, 90-day, 30-journey shuffled log of bench_aggregate.py,
+aggregated in the run.
 
 Poisson traffic with a daily cycle, bucket counts multinomial from a lognormal latency per
 journey, errors binomial; journeys named ``journey-000`` …; ``service.yaml`` names the telemetry
@@ -38,6 +41,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -63,10 +67,16 @@ CASES = [
     (20, 140, "shuffled", 10.0, 1500.0, "none"),
     (200, 24, "shuffled", 60.0, 2000.0, "none"),
     (20, 140, "repeats", 10.0, 1500.0, "none"),
+    (20, 140, "labelled", None, None, "none"),
+    (30, 140, "requests", None, None, "none"),
 ]
 #: Derived from the wide file: its rows shuffled (an export in no order), or those and 1,000 of
-#: them again (overlapping exports: repeated keys, summed on load); written in 128 Ki-row groups.
-DERIVED = ("shuffled", "repeats")
+#: them again (overlapping exports: repeated keys, summed on load), or its 20 series as 5
+#: journeys × 4 regions (``srekit aggregate --by region``); written in 128 Ki-row groups.
+DERIVED = ("shuffled", "repeats", "labelled")
+#: "requests": no telemetry file, `data.requests` names the 10 M-request, 90-day, 30-journey
+#: shuffled log of ``bench_aggregate.py`` (aggregated in the run).
+REGIONS = ("us-east-1", "eu-west-1", "ap-south-1", "sa-east-1")
 #: The "before" tree runs on cases of at most this many journeys × edges (``SREKIT_BENCH_BEFORE_CELLS``):
 #: an older tree may not fit beside other work on a shared machine (8997e11 held the telemetry
 #: twice while loading: 20 × 140 peaked at 6.8 GB, 200 × 24 would need ≈ 11 GB).
@@ -75,7 +85,7 @@ NAMED = {"none": "", "all": ", every journey named (400 SLOs)"}
 BEFORE_CELLS = int(os.environ.get("SREKIT_BENCH_BEFORE_CELLS", str(20 * 140)))
 
 
-def _spawn() -> str:
+def _bench_aggregate() -> Any:
     spec = importlib.util.spec_from_file_location(
         "bench_aggregate_spawn", Path(__file__).with_name("bench_aggregate.py")
     )
@@ -83,7 +93,11 @@ def _spawn() -> str:
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod
     spec.loader.exec_module(mod)
-    return str(mod.SPAWN)
+    return mod
+
+
+def _spawn() -> str:
+    return str(_bench_aggregate().SPAWN)
 
 
 def edges_for(n: int) -> np.ndarray:
@@ -98,7 +112,13 @@ def derive(folder: Path, wide: Path, layout: str) -> None:
     """telemetry.parquet of ``layout`` (:data:`DERIVED`) from the wide file ``wide``."""
     table = pq.read_table(wide)
     rng = np.random.default_rng(7)
-    table = table.take(rng.permutation(table.num_rows))
+    if layout == "labelled":  # journey-013 → journey-003 in sa-east-1: the rows in the file's order
+        number = np.array([int(j.rsplit("-", 1)[1]) for j in table["journey"].to_pylist()])
+        at = table.schema.get_field_index("journey")
+        table = table.set_column(at, "journey", pa.array([f"journey-{k:03d}" for k in number // 4]))
+        table = table.add_column(at + 1, "region", pa.array(np.array(REGIONS)[number % 4]))
+    else:
+        table = table.take(rng.permutation(table.num_rows))
     if layout == "repeats":
         table = pa.concat_tables([table, table.take(rng.choice(table.num_rows, 1000, replace=False))])
     folder.mkdir(parents=True, exist_ok=True)
@@ -154,12 +174,21 @@ def config(journeys: int, n_edges: int, layout: str = "wide", named: str = "none
         if layout == "wide"
         else CACHE / f"tel_{journeys}j_{n_edges}e_{DAYS}d_{layout}"
     )
-    if not (folder / "telemetry.parquet").exists():
+    data = "telemetry.parquet"
+    if layout == "requests":
+        agg = _bench_aggregate()
+        shape = agg.Shape(10 * agg.M, DAYS, journeys, "shuffled")
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / shape.name).exists():
+            agg.generate(folder / shape.name, shape)
+        data = shape.name
+    elif not (folder / "telemetry.parquet").exists():
         if layout in DERIVED:
             derive(folder, config(journeys, n_edges).parent / "telemetry.parquet", layout)
         else:
             generate(folder, journeys, n_edges, layout)
-    text = "service: bench\ndata:\n  telemetry: telemetry.parquet\nslo:\n  window: 28d\n"
+    kind = "requests" if layout == "requests" else "telemetry"
+    text = f"service: bench\ndata:\n  {kind}: {data}\nslo:\n  window: 28d\n"
     if named == "all":  # every journey critical: an availability and a latency SLO each, as proposed
         text += "journeys:\n" + "".join(f"  - name: journey-{j:03d}\n" for j in range(journeys))
     cfg = folder / ("service.yaml" if named == "none" else f"service_{named}.yaml")
@@ -216,6 +245,15 @@ def run_case(spawn: str, journeys: int, n_edges: int, layout: str, named: str, o
     return {"median": med, "runs": runs, "load": load, "same": same}
 
 
+def _what(journeys: int, n_edges: int, layout: str) -> str:
+    """The table's name of a case."""
+    if layout == "requests":
+        return f"`data.requests`: 10 M requests, {journeys} journeys, shuffled ({n_edges} edges, aggregated in the run)"
+    if layout == "labelled":
+        return f"{journeys // len(REGIONS)} journeys × {len(REGIONS)} regions × {n_edges} edges, labelled wide file"
+    return f"{journeys} journeys × {n_edges} edges, {layout} file"
+
+
 def main() -> str:
     t0 = time.perf_counter()
     spawn = _spawn()
@@ -245,7 +283,7 @@ def main() -> str:
             same = "–" if r["same"] is None else ("yes" if r["same"] else "**no**")
             walls = ", ".join(f"{x['wall']:.1f}" for x in runs["srekit"])
             lines.append(
-                f"| {journeys} journeys × {n_edges} edges, {layout} file{NAMED[named]} | {journeys * DAYS * 1440:,} "
+                f"| {_what(journeys, n_edges, layout)}{NAMED[named]} | {journeys * DAYS * 1440:,} "
                 f"| {cell(s)} "
                 f"| {cell(b)} | {goal} | {met} | {same} | {load[0]:.1f}–{load[1]:.1f} | {walls} |"
             )
