@@ -283,7 +283,8 @@ def main() -> str:
             same = "–" if r["same"] is None else ("yes" if r["same"] else "**no**")
             walls = ", ".join(f"{x['wall']:.1f}" for x in runs["srekit"])
             lines.append(
-                f"| {_what(journeys, n_edges, layout)}{NAMED[named]} | {journeys * DAYS * 1440:,} "
+                f"| {_what(journeys, n_edges, layout)}{NAMED[named]} "
+                f"| {'10,000,000 requests' if layout == 'requests' else f'{journeys * DAYS * 1440:,}'} "
                 f"| {cell(s)} "
                 f"| {cell(b)} | {goal} | {met} | {same} | {load[0]:.1f}–{load[1]:.1f} | {walls} |"
             )
