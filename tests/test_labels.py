@@ -106,7 +106,10 @@ def test_aggregate_by_bad_arguments_fail_fast(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no column 'zone'") as exc:
         aggregate_files([src], by=("zone",))
     assert str(src) in str(exc.value) and "fix:" in str(exc.value)
-    for bad in (("journey",), ("le_100",), ("region", "REGION"), ("",)):
+    # a name readers would take for a column srekit writes (case, spaces and punctuation aside;
+    # "buckets" is the sparse layout's map: it crashed the writer), or empty
+    bad_names = [("journey",), ("le_100",), ("region", "REGION"), ("",), ("buckets",), ("Interval Start",), ("-",)]
+    for bad in bad_names:
         with pytest.raises(ConfigError):
             aggregate_files([src], by=bad)
     with pytest.raises(ConfigError, match="max_labels"):

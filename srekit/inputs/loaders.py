@@ -29,7 +29,6 @@ import difflib
 import json
 import lzma
 import re
-import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -1779,7 +1778,7 @@ def load_inputs(
             ledger.append(_quarantined(loaded, quarantine_dir))
 
     if frames["telemetry"] is None and "requests" in config.data:
-        from srekit.inputs.aggregate import ONE_MINUTE, aggregate_to_file
+        from srekit.inputs.aggregate import ONE_MINUTE, aggregate_held
 
         files = _requests_files(_config_path(config, "requests"))
         o = opts("requests")
@@ -1787,26 +1786,21 @@ def load_inputs(
         if quarantine_dir is not None:
             Path(quarantine_dir).mkdir(parents=True, exist_ok=True)
             q_path = Path(quarantine_dir) / "requests.rejects.csv"
-        # through the file `srekit aggregate` writes, loaded as telemetry: held as that file is (a
-        # large history's buckets sparse), where the aggregate's whole frame is dense int64 (10 M
-        # requests over 90 days: 8.0 GB instead of 1.1 GB, benchmarks/RESULTS.md)
-        with tempfile.TemporaryDirectory(prefix="srekit-requests-") as tmp:
-            written = aggregate_to_file(
-                files,
-                Path(tmp) / "telemetry.parquet",
-                layout="sparse",
-                tz=tz,
-                columns=o["columns"],
-                fmt=o["fmt"],
-                strict=strict,
-                progress=progress,
-                quarantine=q_path,
-                limits=config.limits,
-                by=config.requests_by,
-            )
-            held = load_telemetry(written.path, limits=config.limits)
-        frames["telemetry"], labelled = held.frame, held.labels
-        ledger.insert(0, written.entry)
+        frame, entry = aggregate_held(
+            files,
+            tz=tz,
+            columns=o["columns"],
+            fmt=o["fmt"],
+            strict=strict,
+            progress=progress,
+            quarantine=q_path,
+            limits=config.limits,
+            by=config.requests_by,
+        )
+        plain, labelled = tm.split_labels(frame)
+        frames["telemetry"] = tm.compact(plain)  # as the loader holds a telemetry file
+        del frame, plain
+        ledger.insert(0, entry)
         intervals["telemetry"] = Interval(ONE_MINUTE, "aggregation")
     elif frames["telemetry"] is None and config.prometheus.url:
         from srekit.inputs.prometheus import pull_telemetry  # type: ignore[import-not-found]

@@ -381,8 +381,11 @@ def key_order(frame: pd.DataFrame, names: Sequence[str] = ("journey",)) -> tuple
         rows = np.cumsum(seen, dtype=np.int32 if n < 2**31 else np.int64)
         del seen
         if int(rows[-1]) == n:  # each cell once: its rank among the cells seen
-            order = np.empty(n, rows.dtype)
-            order[rows[cell] - 1] = np.arange(n, dtype=rows.dtype)
+            rank = rows[cell]
+            del rows, cell, off  # (off is cell) before the order's arrays: 0.3 GB less at 26 M rows
+            np.subtract(rank, 1, out=rank)
+            order = np.empty(n, rank.dtype)
+            order[rank] = np.arange(n, dtype=rank.dtype)
             return order, None
         del rows
     order = np.argsort(cell, kind="stable")
