@@ -1735,7 +1735,8 @@ def load_inputs(
     """Load every input ``service.yaml`` lists.
 
     Telemetry comes from ``data.telemetry``; else it is aggregated from ``data.requests`` (a file
-    or a folder of files) with :func:`srekit.inputs.aggregate.aggregate_files`; else, when
+    or a folder of files) with :func:`srekit.inputs.aggregate.aggregate_held` (held as the file
+    ``srekit aggregate`` writes is loaded: sparse buckets when large); else, when
     ``prometheus.url`` is set, it is pulled with :func:`srekit.inputs.prometheus.pull_telemetry`.
     Rejected rows are written to ``quarantine_dir`` when given (the ledger entry records the
     file). A listed file that does not exist is an :class:`InputError` naming the key.
