@@ -418,8 +418,8 @@ def sorted_held(
     repeat a key (:func:`merge` sums those). ``consume`` as for ``buckets.taken``."""
     order, starts = key_order(df, names)
     if starts is None:
-        if bool((order[1:] > order[:-1]).all()):
-            return (df if isinstance(df.index, pd.RangeIndex) and df.index.start == 0 else df.reset_index(drop=True)), 0
+        if bool((order[1:] > order[:-1]).all()):  # in order already
+            return (df if df.index.equals(pd.RangeIndex(len(df))) else df.reset_index(drop=True)), 0
         return bk.taken(df, order, consume=consume), 0
     if not bk.is_sparse(df):
         return None, len(df) - len(starts)
