@@ -1153,7 +1153,7 @@ def load_telemetry(
             what="journey × label combinations",
         )
         dup = int(good.duplicated(["journey", *labels, "interval_start"]).sum())
-        merged, labelled = tm.split_labels(good)
+        merged, labelled = tm.split_labels(good, consume=True)  # (good is loaded.frame, replaced below)
     elif _is_canonical(good):  # the usual export: sorted by journey and time, no repeats
         dup, merged = 0, good
     elif not _canonical_form(good):  # columns or dtypes to make canonical
@@ -1798,7 +1798,7 @@ def load_inputs(
             limits=config.limits,
             by=config.requests_by,
         )
-        plain, labelled = tm.split_labels(frame)
+        plain, labelled = tm.split_labels(frame, consume=True)
         frames["telemetry"] = tm.compact(plain)  # as the loader holds a telemetry file
         del frame, plain
         ledger.insert(0, entry)

@@ -428,14 +428,17 @@ def sorted_held(
     return bk.merged(df, order, starts, keys, bucket_dtype(int(totals.max())), consume=consume), len(df) - len(starts)
 
 
-def labelled(df: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
+def labelled(df: pd.DataFrame, labels: Sequence[str], *, consume: bool = False) -> pd.DataFrame:
     """Telemetry keyed by (journey, ``labels``, interval_start): the label columns after
     ``journey``, rows of a repeated key summed, sorted (left as they are when they already are),
     integer counts (narrow buckets kept narrow), a fresh index. Sparse buckets stay sparse
-    (:func:`sorted_held`): a labelled 90-day file is never made dense."""
+    (:func:`sorted_held`): a labelled 90-day file is never made dense; with ``consume`` a frame
+    of exactly these columns is used up as it is sorted (see ``buckets.taken``)."""
     key = ["journey", *labels, "interval_start"]
     if bk.is_sparse(df):
-        held, _ = sorted_held(df[key + COUNTS + bk.columns(df)], key[:-1])
+        cols = key + COUNTS + bk.columns(df)
+        whole = list(df.columns) == cols
+        held, _ = sorted_held(df if whole else df[cols], key[:-1], consume=consume and whole)
         assert held is not None  # (sparse buckets are always summed as held)
         return held
     df = dense(df)
@@ -456,13 +459,14 @@ def labelled(df: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def split_labels(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def split_labels(df: pd.DataFrame, *, consume: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """A frame that may carry label columns (:func:`label_columns`) as (the canonical frame
-    summed per journey and interval, the labelled frame); (``df``, None) without labels."""
+    summed per journey and interval, the labelled frame); (``df``, None) without labels.
+    ``consume``: ``df`` may be used up (:func:`labelled`)."""
     labels = label_columns(df)
     if not labels:
         return df, None
-    keyed = labelled(df, labels)
+    keyed = labelled(df, labels, consume=consume)
     if bk.is_sparse(keyed):  # summed over the labels as held: the labels are left out, then each
         summed, _ = sorted_held(keyed.drop(columns=labels))  # (journey, interval) key summed
         assert summed is not None
