@@ -108,10 +108,14 @@ def test_aggregate_by_bad_arguments_fail_fast(tmp_path: Path) -> None:
     assert str(src) in str(exc.value) and "fix:" in str(exc.value)
     # a name readers would take for a column srekit writes (case, spaces and punctuation aside;
     # "buckets" is the sparse layout's map: it crashed the writer), or empty
-    bad_names = [("journey",), ("le_100",), ("region", "REGION"), ("",), ("buckets",), ("Interval Start",), ("-",)]
+    bad_names = [("journey",), ("le_100",), ("region", "REGION"), ("",), ("buckets",), ("Interval Start",)]
     for bad in bad_names:
         with pytest.raises(ConfigError):
             aggregate_files([src], by=bad)
+    named = _requests(100, 1).rename(columns={"Region": "地域"})  # letters that fold to nothing: a name
+    named.to_csv(tmp_path / "named.csv", index=False)
+    frame, _ = aggregate_files([tmp_path / "named.csv"], by=("地域",))
+    assert list(frame.columns[:3]) == ["journey", "地域", "interval_start"]
     with pytest.raises(ConfigError, match="max_labels"):
         aggregate_files([src], by=("region", "tier"), limits=Limits(max_labels=1))
     res = subprocess.run(
