@@ -109,6 +109,7 @@ def test_aggregate_by_bad_arguments_fail_fast(tmp_path: Path) -> None:
     # a name readers would take for a column srekit writes (case, spaces and punctuation aside;
     # "buckets" is the sparse layout's map: it crashed the writer), or empty
     bad_names = [("journey",), ("le_100",), ("region", "REGION"), ("",), ("buckets",), ("Interval Start",)]
+    bad_names.append(("buckets.key_value.key",))  # a path inside the sparse layout's map
     for bad in bad_names:
         with pytest.raises(ConfigError):
             aggregate_files([src], by=bad)

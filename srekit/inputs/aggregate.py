@@ -253,7 +253,12 @@ def _label_names(by: Sequence[str], limits: Limits) -> tuple[str, ...]:
     # (matched as readers match columns: ignoring case, spaces and punctuation; "buckets" is the
     # sparse layout's map)
     taken = {_folded(c) for c in (*tm.KEY, *tm.COUNTS, *CANONICAL, "interval_s", "interval_end", st.BUCKETS)}
-    bad = [n for n in names if not n or (_folded(n) and _folded(n) in taken) or n.startswith("le_")]
+    bad = [
+        n
+        for n in names
+        # (and a path inside the map: pyarrow reads "buckets.key_value.key" as its part)
+        if not n or _folded(n) in taken or n.startswith(("le_", st.BUCKETS + "."))
+    ]
     if bad:
         raise ConfigError(
             f"--by names a column srekit already keeps or an empty name: {bad}. "

@@ -419,7 +419,8 @@ def sorted_held(
     order, starts = key_order(df, names)
     if starts is None:
         if bool((order[1:] > order[:-1]).all()):  # in order already
-            return (df if df.index.equals(pd.RangeIndex(len(df))) else df.reset_index(drop=True)), 0
+            fresh = isinstance(df.index, pd.RangeIndex) and df.index.name is None
+            return (df if fresh and df.index.equals(pd.RangeIndex(len(df))) else df.reset_index(drop=True)), 0
         return bk.taken(df, order, consume=consume), 0
     if not bk.is_sparse(df):
         return None, len(df) - len(starts)
