@@ -88,6 +88,14 @@ def write_sparse(frame: pd.DataFrame, path: Path, row_group_size: int = 50_000) 
     pq.write_table(table.replace_schema_metadata(schema.metadata), path, row_group_size=row_group_size)
 
 
+def _write(frame: pd.DataFrame, path: Path, layout: str) -> None:
+    """``frame`` written in the sparse layout, or wide as pandas writes it."""
+    if layout == "sparse":
+        write_sparse(frame, path)
+    else:
+        frame.to_parquet(path, index=False)
+
+
 @pytest.fixture
 def always_sparse(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bk, "DENSE_BELOW", 0)
@@ -564,10 +572,7 @@ def test_repeated_keys_are_summed_as_held(tmp_path: Path, always_sparse: None, l
     again = dense.iloc[[3, 3, 10, 20, 20]]
     both = pd.concat([dense, again], ignore_index=True).sample(frac=1.0, random_state=4).reset_index(drop=True)
     path = tmp_path / "repeats.parquet"
-    if layout == "sparse":
-        write_sparse(both, path)
-    else:
-        both.to_parquet(path, index=False)
+    _write(both, path, layout)
     got = load_telemetry(path)
     assert bk.is_sparse(got.frame) and got.entry.notes["duplicate_intervals_merged"] == 5
     want = tm.merge([both])
@@ -599,10 +604,7 @@ def test_a_labelled_file_is_sorted_and_summed_as_held(tmp_path: Path, always_spa
     both = pd.concat([labelled, again], ignore_index=True).sample(frac=1.0, random_state=3).reset_index(drop=True)
     both["journey"] = both["journey"].astype(str)
     path = tmp_path / "labelled.parquet"
-    if layout == "sparse":
-        write_sparse(both, path)
-    else:
-        both.to_parquet(path, index=False)
+    _write(both, path, layout)
     got = load_telemetry(path)
     assert got.labels is not None and bk.is_sparse(got.labels) and bk.is_sparse(got.frame)
     assert got.entry.notes["duplicate_intervals_merged"] == 4
