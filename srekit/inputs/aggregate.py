@@ -62,7 +62,15 @@ from srekit.inputs import numbers as num
 from srekit.inputs import sparse_telemetry as st
 from srekit.inputs import telemetry as tm
 from srekit.inputs import timeparse
-from srekit.inputs.columns import DEFAULT_JOURNEY, MISSING_JOURNEY, MISSING_TOKENS, REQUESTS, find_header, text_cells
+from srekit.inputs.columns import (
+    DEFAULT_JOURNEY,
+    MISSING_JOURNEY,
+    MISSING_TOKENS,
+    REQUESTS,
+    find_header,
+    folded,
+    text_cells,
+)
 from srekit.inputs.ledger import LedgerEntry, Loaded
 from srekit.inputs.parquet_file import open_file
 
@@ -241,23 +249,18 @@ def _options(
     )
 
 
-def _folded(name: str) -> str:
-    """A column name as readers match it (``loaders.resolve_columns``): letters and digits only."""
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
 def _label_names(by: Sequence[str], limits: Limits) -> tuple[str, ...]:
     """The ``--by`` label columns, as the output names them (stripped, lower case): distinct, not a
     canonical column, at most ``limits.max_labels``."""
     names = tuple(str(b).strip().lower() for b in by)
-    # (matched as readers match columns: ignoring case, spaces and punctuation; "buckets" is the
-    # sparse layout's map)
-    taken = {_folded(c) for c in (*tm.KEY, *tm.COUNTS, *CANONICAL, "interval_s", "interval_end", st.BUCKETS)}
+    # (matched as readers match columns, ignoring case, spaces and punctuation: columns.folded;
+    # "buckets" is the sparse layout's map)
+    taken = {folded(c) for c in (*tm.KEY, *tm.COUNTS, *CANONICAL, "interval_s", "interval_end", st.BUCKETS)}
     bad = [
         n
         for n in names
         # (and a path inside the map: pyarrow reads "buckets.key_value.key" as its part)
-        if not n or _folded(n) in taken or n.startswith(("le_", st.BUCKETS + "."))
+        if not n or folded(n) in taken or n.startswith(("le_", st.BUCKETS + "."))
     ]
     if bad:
         raise ConfigError(

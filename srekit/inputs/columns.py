@@ -6,6 +6,7 @@ the source lacks them); analyses rely on them. Times are ``datetime64[us, UTC]``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -45,6 +46,12 @@ MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "nat", "null", "none", "-"})
 DEFAULT_JOURNEY = "all"
 #: Journey of rows whose journey cell is empty or a missing token (ledger note ``journey_missing``).
 MISSING_JOURNEY = "unknown"
+
+
+def folded(name: str) -> str:
+    """A column name as the table loaders match it to a canonical one: lower case, letters and
+    digits only (``Interval Start`` is ``intervalstart``)."""
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
 
 def _listing(names: Sequence[str], hits: Sequence[int]) -> str:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import difflib
 import json
 import lzma
-import re
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -60,6 +59,7 @@ from srekit.inputs.columns import (
     SERIES,
     TOIL,
     find_header,
+    folded,
     text_cells,
 )
 from srekit.inputs.config import SERIES_UNITS, ServiceConfig
@@ -453,10 +453,6 @@ def read_table(path: str | Path, fmt: str | None = None, *, narrow: str | None =
 # --------------------------------------------------------------------------- column mapping
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).lower())
-
-
 def resolve_columns(
     df: pd.DataFrame,
     *,
@@ -486,7 +482,7 @@ def resolve_columns(
         )
     out: dict[str, str] = {}
     for canon in required + optional:
-        src = find_header(have, canon, _norm, mapped=mapping.get(canon), source=source, kind=kind)
+        src = find_header(have, canon, folded, mapped=mapping.get(canon), source=source, kind=kind)
         if canon in mapping and src is None:
             want = mapping[canon]
             close = difflib.get_close_matches(want, have, n=1)
@@ -1355,7 +1351,7 @@ def _suggest_preset(df: pd.DataFrame, source: str) -> None:
     :class:`InputError` naming the ``--format`` that reads it, instead of a suggestion to rename
     one of the vendor's columns."""
     have = [str(c) for c in df.columns]
-    if _norm("started_at") in {_norm(c) for c in have}:
+    if folded("started_at") in {folded(c) for c in have}:
         return
     found = presets.detect([dict.fromkeys(have, "")])
     if found is None:
