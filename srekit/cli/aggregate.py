@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-import pandas as pd
+from datetime import timedelta
 
 from srekit.cli import add_limit_argument, output_file
 from srekit.core.errors import ConfigError
 from srekit.core.escape import terminal_text as shown
 from srekit.core.limits import parse_limit_args
-from srekit.core.timeutil import parse_duration
+from srekit.core.timeutil import parse_timedelta
 from srekit.inputs import telemetry as tm
 from srekit.inputs.aggregate import DEFAULT_ERROR_STATUS, LAYOUTS, aggregate_to_file, output_layout
 from srekit.inputs.ledger import LedgerEntry
@@ -86,9 +85,9 @@ def _columns(text: str | None) -> dict[str, str] | None:
     return out
 
 
-def _interval(text: str) -> pd.Timedelta:
+def _interval(text: str) -> timedelta:
     try:
-        return parse_duration(text)
+        return parse_timedelta(text)
     except ValueError as exc:
         raise ConfigError(f"--interval {text!r} is not a duration. fix: --interval 1min (or 5m, 1h)") from exc
 

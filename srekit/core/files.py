@@ -13,12 +13,16 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from srekit.core.errors import SrekitError
 from srekit.core.escape import is_plain_number
+from srekit.core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
+
+from srekit.core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
+
+
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _shorthand_seconds(s: str) -> float | None:
+    """``28d``, ``1h``, ``5m``, ``1.5w`` in seconds; None for any other form."""
+    if len(s) >= 2 and s[:-1].replace(".", "", 1).isdigit() and s[-1] in _UNIT_SECONDS:
+        return float(s[:-1]) * _UNIT_SECONDS[s[-1]]
+    return None
 
 
 def parse_duration(text: str | pd.Timedelta) -> pd.Timedelta:
@@ -14,10 +31,16 @@ def parse_duration(text: str | pd.Timedelta) -> pd.Timedelta:
     if isinstance(text, pd.Timedelta):
         return text
     s = str(text).strip()
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
-    if len(s) >= 2 and s[:-1].replace(".", "", 1).isdigit() and s[-1] in seconds:
-        return pd.Timedelta(seconds=float(s[:-1]) * seconds[s[-1]])
-    return pd.Timedelta(s)
+    seconds = _shorthand_seconds(s)
+    return pd.Timedelta(s) if seconds is None else pd.Timedelta(seconds=seconds)
+
+
+def parse_timedelta(text: str) -> timedelta:
+    """:func:`parse_duration` for a caller with no other use for pandas (``srekit aggregate``):
+    the shorthand and ``<n>min`` without importing it, whole microseconds."""
+    s = str(text).strip()
+    seconds = _shorthand_seconds(s[:-2] if s.endswith("min") else s)
+    return parse_duration(s) if seconds is None else timedelta(seconds=seconds)
 
 
 def format_duration(td: pd.Timedelta) -> str:

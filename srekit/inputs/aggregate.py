@@ -44,20 +44,23 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from srekit.core.arrays import arrow_of, numpy_of, strings_of
 from srekit.core.errors import ConfigError, InputError, input_error, require_columns
 from srekit.core.files import atomic_target, csv_text
-from srekit.core.limits import DEFAULT_LIMITS, YEAR_CEILING, YEAR_FLOOR, Limits
+from srekit.core.lazy import LazyModule
+from srekit.core.limits import DEFAULT_LIMITS, Limits
+from srekit.core.timeutil import parse_timedelta
 from srekit.inputs import numbers as num
 from srekit.inputs import sparse_telemetry as st
 from srekit.inputs import telemetry as tm
@@ -74,11 +77,17 @@ from srekit.inputs.columns import (
 from srekit.inputs.ledger import LedgerEntry, Loaded
 from srekit.inputs.parquet_file import open_file
 
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
+
 KIND = "requests"
 CANONICAL = ("timestamp", "latency_ms", "status", "success", "journey")
 JOURNEY_FALLBACKS = ("journey", "endpoint", "route")
 DEFAULT_ERROR_STATUS = "5.."
-ONE_MINUTE = pd.Timedelta("1min")
+ONE_MINUTE = timedelta(minutes=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 FORMATS = ("csv", "csv.gz", "parquet")
 QUARANTINE_COLUMNS = ("file", "row", *CANONICAL, "line", "reason")
 
@@ -200,7 +209,7 @@ class _Options:
 
 def _options(
     *,
-    interval: pd.Timedelta,
+    interval: timedelta | str,
     edges: Sequence[float],
     tz: str,
     columns: Mapping[str, str] | None,
@@ -210,8 +219,8 @@ def _options(
     limits: Limits = DEFAULT_LIMITS,
     by: Sequence[str] = (),
 ) -> _Options:
-    td = pd.Timedelta(interval)
-    if td < pd.Timedelta(seconds=1) or td % pd.Timedelta(microseconds=1) != pd.Timedelta(0):
+    td = parse_timedelta(interval) if isinstance(interval, str) else interval  # pd.Timedelta: ns possible
+    if td < timedelta(seconds=1) or td % timedelta(microseconds=1) != timedelta(0):
         raise ConfigError(f"aggregation interval must be at least 1s, got {interval}. fix: --interval 1min")
     arr = np.asarray(list(edges), dtype=float)
     if arr.size == 0 or not np.isfinite(arr).all() or (arr <= 0).any() or (np.diff(arr) <= 0).any():
@@ -238,7 +247,7 @@ def _options(
         raise ConfigError(f"unknown requests format {fmt!r}. valid: {list(FORMATS)}")
     return _Options(
         tz,
-        int(td / pd.Timedelta(microseconds=1)),
+        td // timedelta(microseconds=1),
         tuple(float(e) for e in arr),
         error_status,
         strict,
@@ -404,11 +413,11 @@ def _parse_float(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     n = len(arr)
     t = arr.type
     if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t):
-        vals = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        vals = numpy_of(pc.cast(arr, pa.float64()))
         return vals, np.isnan(vals), np.zeros(n, bool)
     if pa.types.is_string(t) or pa.types.is_large_string(t):
         try:
-            vals = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+            vals = numpy_of(pc.cast(arr, pa.float64()))
             return vals, np.isnan(vals), np.zeros(n, bool)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
@@ -427,7 +436,7 @@ def _parse_latency(arr: pa.Array) -> tuple[np.ndarray, tuple[tuple[str, np.ndarr
     plain = pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)
     if plain or pa.types.is_string(t) or pa.types.is_large_string(t):
         try:
-            vals = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+            vals = numpy_of(pc.cast(arr, pa.float64()))
             return vals, ((R_LAT_MISSING, np.isnan(vals)),)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             pass
@@ -440,8 +449,7 @@ def _parse_latency(arr: pa.Array) -> tuple[np.ndarray, tuple[tuple[str, np.ndarr
 def _parse_bool(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """True/False values, missing mask and unparseable mask."""
     if pa.types.is_boolean(arr.type):
-        vals = pc.fill_null(arr, False).to_numpy(zero_copy_only=False)
-        return vals, arr.is_null().to_numpy(zero_copy_only=False), np.zeros(len(arr), bool)
+        return numpy_of(arr, null=False), numpy_of(arr.is_null()), np.zeros(len(arr), bool)
     text = _text(arr)
     low = text.str.strip().str.lower()
     missing = _na_like(text) & ~low.isin(_FALSE).to_numpy()
@@ -513,9 +521,8 @@ def _parse_stamps(arr: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
             return _aware_times(pc.cast(arr, pa.timestamp("us", tz="UTC"), safe=False))
         return _naive_times(pc.cast(arr, pa.timestamp("us"), safe=False), tz, seen)
     if pa.types.is_integer(t) or pa.types.is_floating(t):  # epochs by magnitude, as timeparse
-        numbers = arr.to_numpy(zero_copy_only=False)
-        missing = arr.is_null().to_numpy(zero_copy_only=False)
-        us, bad = timeparse.epoch_number_us(np.where(missing, 0, numbers))
+        missing = numpy_of(arr.is_null())
+        us, bad = timeparse.epoch_number_us(numpy_of(arr, null=0))
         bad |= missing
         return _Times(np.where(bad, 0, us), bad, with_offset=int((~bad).sum()))
     if not (pa.types.is_string(t) or pa.types.is_large_string(t)):
@@ -534,9 +541,7 @@ def _parse_stamps(arr: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
 def _int_values(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """int64 view of a timestamp array (0 where null) and its null mask."""
     ints = pc.cast(a, pa.int64())
-    if ints.null_count == 0:
-        return ints.to_numpy(), np.zeros(len(a), dtype=bool)
-    return pc.fill_null(ints, 0).to_numpy(), ints.is_null().to_numpy(zero_copy_only=False)
+    return numpy_of(ints, null=0), numpy_of(ints.is_null())
 
 
 def _aware_times(a: pa.Array) -> _Times:
@@ -547,7 +552,8 @@ def _aware_times(a: pa.Array) -> _Times:
 def _naive_times(a: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
     raw, bad = _int_values(a)
     raw = raw.copy()
-    ok = ~bad & (raw > _WALL_LOW) & (raw < _WALL_HIGH)  # beyond pandas' range: left as is, out of range
+    # beyond pandas' range: left as is, out of range
+    ok = ~bad & (raw > timeparse.WALL_FLOOR_US) & (raw < timeparse.WALL_CEILING_US)
     out, amb, nonex = _localize(raw[ok], tz, seen)
     raw[ok] = out
     return _Times(raw, bad, amb, nonex, naive=int((~bad).sum()))
@@ -563,12 +569,6 @@ def _slow_times(text: pd.Series, tz: str, seen: dict[int, int]) -> _Times:
         us[parsed.naive], amb, nonex = _localize(us[parsed.naive], tz, seen)
     bad = parsed.bad | parsed.missing
     return _Times(us, bad, amb, nonex, with_offset=parsed.with_offset, naive=int(parsed.naive.sum()))
-
-
-_WALL_LOW, _WALL_HIGH = (
-    int(pd.Timestamp(year=YEAR_FLOOR + 1, month=1, day=2).value // 1000),
-    int(pd.Timestamp(year=YEAR_CEILING - 1, month=12, day=30).value // 1000),
-)
 
 
 # --------------------------------------------------------------------------- reduction core
@@ -857,9 +857,9 @@ class _Sparse:
     def _name_arrays(self, schema: pa.Schema) -> list[pa.Array]:
         """The journey column's names by code, then one per label column."""
         if not self.opts.by:
-            return [pa.array(self.journeys, type=schema.field("journey").type)]
+            return [strings_of(self.journeys, schema.field("journey").type)]
         keys = ["journey", *self.opts.by]
-        return [pa.array([t[i] for t in self.journeys], type=schema.field(k).type) for i, k in enumerate(keys)]
+        return [strings_of([t[i] for t in self.journeys], schema.field(k).type) for i, k in enumerate(keys)]
 
     def tables(self, chunk_rows: int | None = None) -> Iterator[pa.Table]:
         """The canonical table (journey, then time), ``chunk_rows`` (``_CHUNK_ROWS``) rows at a time."""
@@ -881,9 +881,9 @@ class _Sparse:
             np.add(le[:, k], le[:, k - 1], out=le[:, k])
         columns = [
             *self._key_arrays(codes[starts], schema, names),
-            pa.array(le[:, nb - 1] + dense[:, nb]),  # total: up to the last edge, plus above it
-            pa.array(dense[:, nb + 1]),
-            *(pa.array(le[:, k]) for k in range(nb)),
+            arrow_of(le[:, nb - 1] + dense[:, nb]),  # total: up to the last edge, plus above it
+            arrow_of(dense[:, nb + 1]),
+            *(arrow_of(le[:, k]) for k in range(nb)),
         ]
         return pa.Table.from_arrays(columns, schema=schema)
 
@@ -891,7 +891,7 @@ class _Sparse:
         """The schema of the sparse layout (:mod:`srekit.inputs.sparse_telemetry`): counts as
         uint32 when every total fits (the sum of all counts does), else int64."""
         fits = int(self.counts.sum(dtype=np.uint64)) <= np.iinfo(np.uint32).max
-        return st.schema(self.schema(), self.opts.edges, pa.uint32() if fits else pa.int64())
+        return st.schema(pa.schema(key_fields(self.opts.by)), self.opts.edges, pa.uint32() if fits else pa.int64())
 
     def sparse_tables(self, chunk_rows: int | None = None) -> Iterator[pa.Table]:
         """The rows of :meth:`tables` in the sparse layout: non-zero, non-cumulative buckets only."""
@@ -907,10 +907,10 @@ class _Sparse:
             bucket = ~failed
             counts = counts.astype(dtype, copy=False)
             buckets = st.buckets_array(row[bucket], slot[bucket], counts[bucket], starts.size, les)
-            total = np.add.reduceat(counts[bucket], buckets.offsets.to_numpy()[:-1], dtype=dtype)  # ≥ 1 bucket a row
+            total = np.add.reduceat(counts[bucket], numpy_of(buckets.offsets)[:-1], dtype=dtype)  # ≥ 1 bucket a row
             errors = np.zeros(starts.size, dtype)
             errors[row[failed]] = counts[failed]
-            columns = [*self._key_arrays(codes[starts], schema, names), pa.array(total), pa.array(errors), buckets]
+            columns = [*self._key_arrays(codes[starts], schema, names), arrow_of(total), arrow_of(errors), buckets]
             yield pa.Table.from_arrays(columns, schema=schema)
 
     def _chunks(self, chunk_rows: int | None) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -926,12 +926,12 @@ class _Sparse:
 
     def _key_arrays(self, first: np.ndarray, schema: pa.Schema, names: list[pa.Array]) -> list[pa.Array]:
         """The journey, label and ``interval_start`` columns of rows whose first entries are ``first``."""
-        series = pa.array(self.codec.journey(first))
+        series = arrow_of(self.codec.journey(first))
         stamps = self.codec.interval(first) * self.opts.interval_us
         return [
             names[0].take(series),
             *(label.take(series) for label in names[1:]),
-            pa.array(stamps, type=schema.field("interval_start").type),
+            arrow_of(stamps, schema.field("interval_start").type),
         ]
 
     def frame(self) -> pd.DataFrame:
@@ -939,6 +939,15 @@ class _Sparse:
         if self.codes.size == 0:
             return tm.empty(self.opts.edges, labels=self.opts.by)
         return next(self.tables(chunk_rows=self.codes.size)).to_pandas()
+
+
+def key_fields(by: Sequence[str] = ()) -> list[pa.Field]:
+    """The key columns of the canonical schema (``journey``, the ``by`` labels,
+    ``interval_start``) as ``pa.Schema.from_pandas(tm.empty(...))`` gives them, made without
+    pandas: the sparse layout needs nothing else from it (``srekit.core.lazy``)."""
+    text = pa.large_string()  # pandas' str dtype in Arrow
+    keys = [pa.field(name, text) for name in ("journey", *by)]
+    return [*keys, pa.field("interval_start", pa.timestamp("us", tz="UTC"))]
 
 
 def _entry_rows(n: int, starts: np.ndarray) -> np.ndarray:
@@ -1285,11 +1294,11 @@ def _names(
     usable = [MISSING_JOURNEY if nm.lower() in MISSING_TOKENS or len(nm) > max_chars else nm for nm in names]
     idx = arr.indices
     if idx.null_count:
-        is_null = idx.is_null().to_numpy(zero_copy_only=False)
-        ind = pc.fill_null(idx, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        is_null = numpy_of(idx.is_null())
+        ind = numpy_of(idx, null=0).astype(np.int64)
     else:
         is_null = np.zeros(len(idx), dtype=bool)
-        ind = idx.to_numpy().astype(np.int64)
+        ind = numpy_of(idx).astype(np.int64)
     missing = is_null | missing_name[ind]
     trimmed = trimmed_name[ind] & ~missing
     ind = np.where(missing, len(usable), ind)  # the last name: unknown
@@ -1367,7 +1376,7 @@ def _convert(
     if layout.status is not None:
         status = _as_array(batch.column(layout.status))
         if pa.types.is_integer(status.type) and status.null_count == 0:  # the fast pass's common case
-            ints = status.to_numpy().astype(np.int64, copy=False)
+            ints = numpy_of(status).astype(np.int64, copy=False)
             valid = (ints >= 100) & (ints <= 599)
             mark(~valid, R_STATUS_UNKNOWN)
             error = table[np.clip(ints, 0, 599)] & valid
@@ -1403,7 +1412,7 @@ def _true_rows(parser_rows: np.ndarray, invalid_rows: Sequence[int]) -> np.ndarr
     return rows
 
 
-RejectSink = Callable[[pd.DataFrame], None]
+RejectSink = Callable[["pd.DataFrame"], None]
 
 
 def _reject_frame(
@@ -1710,8 +1719,8 @@ def _entry(source: str, partials: Sequence[_Partial], quarantine: str | None) ->
     rows_read = sum(p.rows_read for p in partials)
     lows = [p.tmin for p in partials if p.tmin is not None]
     highs = [p.tmax for p in partials if p.tmax is not None]
-    start = pd.Timestamp(min(lows), unit="us", tz="UTC") if lows else None
-    end = pd.Timestamp(max(highs), unit="us", tz="UTC") if highs else None
+    start = _EPOCH + timedelta(microseconds=min(lows)) if lows else None
+    end = _EPOCH + timedelta(microseconds=max(highs)) if highs else None
     rej = {k: int(v) for k, v in rejected.items() if v}
     return LedgerEntry(
         kind=KIND,
@@ -1824,7 +1833,7 @@ def read_requests(
 def aggregate_frame(
     requests: pd.DataFrame,
     *,
-    interval: pd.Timedelta = ONE_MINUTE,
+    interval: timedelta = ONE_MINUTE,
     edges: Sequence[float] = tm.DEFAULT_EDGES_MS,
     limits: Limits = DEFAULT_LIMITS,
 ) -> pd.DataFrame:
@@ -2023,7 +2032,7 @@ def _bar(total: int, unit: str, progress: bool) -> Any:
 class AggregateOptions(TypedDict, total=False):
     """The keyword options of :func:`aggregate_files` and :func:`aggregate_to_file`."""
 
-    interval: pd.Timedelta
+    interval: timedelta  # a pd.Timedelta too
     edges: Sequence[float]
     tz: str
     columns: Mapping[str, str] | None
@@ -2136,7 +2145,7 @@ def output_layout(out: str | os.PathLike[str], layout: str | None) -> str:
 def _aggregate(
     paths: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     *,
-    interval: pd.Timedelta = ONE_MINUTE,
+    interval: timedelta = ONE_MINUTE,
     edges: Sequence[float] = tm.DEFAULT_EDGES_MS,
     tz: str = "UTC",
     columns: Mapping[str, str] | None = None,

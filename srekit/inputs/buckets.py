@@ -23,11 +23,17 @@ functions here read the entries directly (a ``SparseArray`` slice would scan eve
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from srekit.core import memory
+from srekit.core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 PREFIX = "in_"  # "in_le_100": requests in the bucket ending at 100 ms
 #: A Parquet telemetry file is held sparse when its dense buckets would take at least

@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from srekit.core.errors import input_error
+from srekit.core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 REQUESTS = ("timestamp", "latency_ms", "error", "journey")  # float ms, bool, str
 SERIES = ("timestamp", "value", "journey")  # float value (e.g. mean or p95 latency ms)

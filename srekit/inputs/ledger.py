@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from srekit.core.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 
 def _frozen(d: Mapping[str, int] | None) -> Mapping[str, int]:
@@ -29,8 +35,8 @@ class LedgerEntry:
     rows_accepted: int
     rejected: Mapping[str, int] = field(default_factory=dict)
     notes: Mapping[str, int] = field(default_factory=dict)
-    start: pd.Timestamp | None = None
-    end: pd.Timestamp | None = None
+    start: datetime | None = None  # UTC; a pd.Timestamp or, from ``srekit aggregate``, a datetime
+    end: datetime | None = None
     quarantine: str | None = None
 
     def __post_init__(self) -> None:

@@ -1775,7 +1775,7 @@ def load_inputs(
             ledger.append(_quarantined(loaded, quarantine_dir))
 
     if frames["telemetry"] is None and "requests" in config.data:
-        from srekit.inputs.aggregate import ONE_MINUTE, aggregate_held
+        from srekit.inputs.aggregate import aggregate_held
 
         files = _requests_files(_config_path(config, "requests"))
         o = opts("requests")
@@ -1798,7 +1798,7 @@ def load_inputs(
         frames["telemetry"] = tm.compact(plain)  # as the loader holds a telemetry file
         del frame, plain
         ledger.insert(0, entry)
-        intervals["telemetry"] = Interval(ONE_MINUTE, "aggregation")
+        intervals["telemetry"] = Interval(pd.Timedelta(minutes=1), "aggregation")
     elif frames["telemetry"] is None and config.prometheus.url:
         from srekit.inputs.prometheus import pull_telemetry  # type: ignore[import-not-found]
 

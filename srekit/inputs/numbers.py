@@ -19,13 +19,19 @@ Each parse returns the values and one mask per reject reason, in the order a loa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from srekit.core.lazy import LazyModule
 from srekit.inputs.columns import MISSING_TOKENS, text_cells
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 PLAIN_RE = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 GROUPED_RE = r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?"

@@ -18,17 +18,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from srekit.core import memory
+from srekit.core.arrays import arrow_of
 from srekit.core.errors import InputError, input_error
+from srekit.core.lazy import LazyModule
 from srekit.inputs import buckets as bk
 from srekit.inputs import telemetry as tm
 from srekit.inputs.parquet_file import open_file
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 META_KEY = b"srekit.telemetry"
 _MAX_TOTAL = 2**62  # a row's total × its bucket entries stays below this: its sum cannot wrap
@@ -57,7 +64,7 @@ def buckets_array(rows: np.ndarray, slots: np.ndarray, counts: np.ndarray, n_row
     (the row of each entry), ``slots`` (index into ``les``: the edges, then ``inf``), ``counts``."""
     offsets = np.zeros(n_rows + 1, np.int32)
     np.cumsum(np.bincount(rows, minlength=n_rows), out=offsets[1:])
-    return pa.MapArray.from_arrays(pa.array(offsets), pa.array(les[slots]), pa.array(counts))
+    return pa.MapArray.from_arrays(arrow_of(offsets), arrow_of(les[slots]), arrow_of(counts))
 
 
 def is_sparse(pf: pq.ParquetFile) -> bool:

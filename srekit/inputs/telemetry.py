@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from srekit.core.errors import input_error, require_columns
+from srekit.core.lazy import LazyModule
 from srekit.inputs import buckets as bk
-from srekit.inputs.intervals import smallest_spacing
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 LE_PREFIX = "le_"
 KEY = ["journey", "interval_start"]
@@ -751,6 +755,8 @@ def _sli_grid(
 def infer_interval(df: pd.DataFrame) -> pd.Timedelta:
     """The aggregation interval: the smallest positive spacing of interval_start (1 min if
     there is nothing to infer from), exact in the unit the stamps are held in (ns at most)."""
+    from srekit.inputs.intervals import smallest_spacing  # pandas at import: not on `srekit aggregate`'s path
+
     return smallest_spacing(df["interval_start"]) or pd.Timedelta(minutes=1)
 
 

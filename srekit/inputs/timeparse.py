@@ -34,14 +34,20 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from srekit.core.lazy import LazyModule
 from srekit.core.limits import DEFAULT_LIMITS, YEAR_CEILING, YEAR_FLOOR, Limits
 from srekit.inputs.columns import text_cells
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = LazyModule("pandas")
 
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _TIME = r"(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?)?"
@@ -78,9 +84,12 @@ class ParsedTimes:
 
 def stamp_bounds_us(limits: Limits = DEFAULT_LIMITS) -> tuple[int, int]:
     """[lo, hi) of accepted stamps in UTC microseconds since the epoch."""
-    lo = pd.Timestamp(year=limits.min_year, month=1, day=1, tz="UTC")
-    hi = pd.Timestamp(year=limits.max_year, month=12, day=31, tz="UTC") + pd.Timedelta(days=1)
-    return int(lo.value // 1000), int(hi.value // 1000)
+    return _day_us(f"{limits.min_year:04d}-01-01"), _day_us(f"{limits.max_year + 1:04d}-01-01")
+
+
+def _day_us(day: str) -> int:
+    """Midnight UTC of an ISO date, in microseconds since the epoch."""
+    return int(np.datetime64(day, "us").astype(np.int64))
 
 
 def epoch_text_us(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -143,8 +152,8 @@ class TextStamps:
 
 _FAR_LOW, _FAR_HIGH = np.iinfo(np.int64).min + 1, np.iinfo(np.int64).max
 #: Wall times (µs) safely inside pandas' nanosecond range, where time zones can be applied.
-_WALL_FLOOR = pd.Timestamp(year=YEAR_FLOOR + 1, month=1, day=2).value // 1000
-_WALL_CEILING = pd.Timestamp(year=YEAR_CEILING - 1, month=12, day=30).value // 1000
+WALL_FLOOR_US = _day_us(f"{YEAR_FLOOR + 1:04d}-01-02")
+WALL_CEILING_US = _day_us(f"{YEAR_CEILING - 1:04d}-12-30")
 
 
 def parse_text(values: pd.Series) -> TextStamps:
@@ -249,7 +258,7 @@ def _parse_datetimes(values: pd.Series, tz: str, limits: Limits) -> ParsedTimes:
             utc = values.dt.tz_convert("UTC").rename(None)  # a new Series over the same stamps
             return ParsedTimes(utc, none, 0, 0, int((~missing).sum()), 0, out_of_range)
     us = _as_us(values)  # UTC for aware columns, wall time for naive ones
-    far = ~missing & ((us <= _WALL_FLOOR) | (us >= _WALL_CEILING))
+    far = ~missing & ((us <= WALL_FLOOR_US) | (us >= WALL_CEILING_US))
     if getattr(values.dt, "tz", None) is not None:
         return _finish(us, missing, none, values.index, limits, (0, 0, int((~missing).sum()), 0))
     near = ~missing & ~far
