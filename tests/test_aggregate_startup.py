@@ -110,8 +110,9 @@ _NUMBERS = hs.sampled_from(["int8", "int16", "int32", "int64", "uint8", "uint32"
 )
 def test_numpy_of_and_arrow_of_agree_with_pyarrow(values: np.ndarray, cut: int, nulls: list[bool]) -> None:
     ours = arrow_of(values)
-    assert ours.equals(pa.array(values))
-    assert ours.type == pa.from_numpy_dtype(values.dtype)
+    theirs = pa.array(values)
+    assert ours.type == theirs.type and ours.null_count == theirs.null_count == 0
+    np.testing.assert_array_equal(ours.to_numpy(zero_copy_only=False), theirs.to_numpy(zero_copy_only=False))  # NaN too
     part = ours[min(cut, len(ours)) :]  # a non-zero offset into the buffers
     np.testing.assert_array_equal(numpy_of(part), part.to_numpy(zero_copy_only=False))
     mask = np.array(nulls[: len(values)], dtype=bool)
