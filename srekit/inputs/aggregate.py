@@ -541,7 +541,8 @@ def _parse_stamps(arr: pa.Array, tz: str, seen: dict[int, int]) -> _Times:
 def _int_values(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """int64 view of a timestamp array (0 where null) and its null mask."""
     ints = pc.cast(a, pa.int64())
-    return numpy_of(ints, null=0), numpy_of(ints.is_null())
+    nulls = numpy_of(ints.is_null()) if ints.null_count else np.zeros(len(ints), dtype=bool)
+    return numpy_of(ints, null=0), nulls
 
 
 def _aware_times(a: pa.Array) -> _Times:
