@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import copy
 import gzip
 import json
+import pickle
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +21,10 @@ from hypothesis import strategies as hs
 from hypothesis.extra import numpy as hnp
 
 from srekit.core.arrays import arrow_of, numpy_of, strings_of
+from srekit.core.errors import ConfigError
+from srekit.core.lazy import LazyModule
+from srekit.core.timeutil import parse_duration, parse_timedelta
+from srekit.inputs import aggregate as ag
 from srekit.inputs import telemetry as tm
 from srekit.inputs.aggregate import aggregate_files, key_fields
 from srekit.inputs.loaders import load_telemetry
@@ -31,7 +37,7 @@ print(json.dumps({"code": code, "pandas": "pandas" in sys.modules}))
 """
 
 
-def _log(n: int = 3000) -> pd.DataFrame:
+def _log(n: int = 3000, *, success: bool = False) -> pd.DataFrame:
     rng = np.random.default_rng(7)
     start = pd.Timestamp("2026-03-29T00:30:00Z")
     stamps = start + pd.to_timedelta(rng.integers(0, 3 * 86_400_000_000, n), unit="us")
@@ -43,7 +49,12 @@ def _log(n: int = 3000) -> pd.DataFrame:
             "journey": rng.choice(["checkout", "search", "login"], n),
             "region": rng.choice(["eu", "us"], n),
         }
-    )
+    ).pipe(lambda df: df.drop(columns="status").assign(success=_outcomes(rng, n)) if success else df)
+
+
+def _outcomes(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A success column as logs write it: mixed spellings, some padded, a few other white spaces."""
+    return rng.choice(["true", "false", "True", " yes", "0", "F", "true\u00a0"], n)
 
 
 def _write(log: pd.DataFrame, path: Path) -> Path:
@@ -58,16 +69,24 @@ def _write(log: pd.DataFrame, path: Path) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("name", "by"), [("log.csv", ""), ("log.csv.gz", ""), ("log.parquet", ""), ("log.csv", "region")]
+    ("name", "by", "success"),
+    [
+        ("log.csv", "", False),
+        ("log.csv.gz", "", False),
+        ("log.parquet", "", False),
+        ("log.csv", "region", False),
+        ("log.csv", "", True),
+    ],
 )
-def test_a_clean_log_is_aggregated_without_importing_pandas(tmp_path: Path, name: str, by: str) -> None:
-    log = _log()
+def test_a_clean_log_is_aggregated_without_importing_pandas(tmp_path: Path, name: str, by: str, success: bool) -> None:
+    log = _log(success=success)
     src = _write(log, tmp_path / name)
     out = tmp_path / "out.parquet"
     argv = ["aggregate", str(src), "--out", str(out), "--no-progress", *(["--by", by] if by else [])]
     done = subprocess.run([sys.executable, "-c", _RUN, *argv], capture_output=True, text=True, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert result == {"code": 0, "pandas": False}, done.stderr
+    # a success cell with a white space other than ASCII's is read by the exact (pandas) rules
+    assert result == {"code": 0, "pandas": success}, done.stderr
     # the file is the one the Python API makes (which may use pandas)
     loaded, (want, _) = load_telemetry(out), aggregate_files([str(src)], by=(by,) if by else ())
     got = tm.dense(loaded.labels if by else loaded.frame)
@@ -165,3 +184,94 @@ def test_the_sparse_file_keeps_its_schema(tmp_path: Path) -> None:
     assert schema.field("interval_start").type == pa.timestamp("us", tz="UTC")
     assert schema.field("buckets").type == pa.map_(pa.float64(), pa.uint32())
     assert set(schema.metadata) == {b"srekit.telemetry"}
+
+
+_BOOLISH = hs.text(
+    alphabet=hs.sampled_from([*"tTrRuUeEfFaAlLsSyYnNoO01-/ ", "\t", "\u00a0", "\u3000", "\x1c", "K"]), max_size=7
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    values=hs.lists(
+        hs.one_of(hs.none(), _BOOLISH, hs.sampled_from(["true", " NA ", "none", "n/a", "Yes"])), max_size=30
+    )
+)
+def test_success_text_is_read_as_the_exact_rules_read_it(values: list[str | None]) -> None:
+    """Arrow matches ASCII-trimmed, ASCII-lowered tokens; every other row goes to pandas' rules."""
+    arr = pa.array(values, pa.string())
+    for ours, exact in zip(ag._parse_bool(arr), ag._parse_bool_text(ag._text(arr)), strict=True):
+        np.testing.assert_array_equal(ours, exact)
+
+
+_INTERVALS = ["1min", "5m", "90s", "1h", "1.5m", "1d", "2w", "0.5s", "1.0000005s", "60.0000004s", "PT5M", "10 min"]
+
+
+@pytest.mark.parametrize("text", [*_INTERVALS, "", "nat", "999999999d", "1e400s"])
+def test_an_interval_is_read_as_pandas_reads_it(text: str) -> None:
+    """``--interval`` text without pandas where it can be, and the same answer (or refusal) as
+    ``parse_duration`` (pandas) everywhere."""
+    try:
+        want: object = parse_duration(text)
+    except (ValueError, OverflowError):
+        with pytest.raises((ValueError, OverflowError)):
+            parse_timedelta(text)
+        return
+    opts = dict(edges=(10.0,), tz="UTC", columns=None, fmt=None, strict=False, error_status="5..")
+    usable = (
+        want is not pd.NaT
+        and want >= pd.Timedelta(seconds=1)
+        and want % pd.Timedelta(microseconds=1) == pd.Timedelta(0)
+    )
+    if not usable:
+        with pytest.raises(ConfigError, match="at least 1s"):
+            ag._options(interval=text, **opts)
+        return
+    assert ag._options(interval=text, **opts).interval_us == want // pd.Timedelta(microseconds=1)
+    assert parse_timedelta(text) == want
+
+
+@pytest.mark.parametrize(
+    ("interval", "us"),
+    [
+        (pd.Timedelta("5min"), 300_000_000),
+        (np.timedelta64(60, "s"), 60_000_000),
+        (pd.offsets.Minute(5), 300_000_000),
+        (pd.NaT, None),
+        (pd.Timedelta("1min 1ns"), None),
+    ],
+)
+def test_an_interval_from_python_is_read_as_pandas_reads_it(interval: object, us: int | None) -> None:
+    opts = dict(edges=(10.0,), tz="UTC", columns=None, fmt=None, strict=False, error_status="5..")
+    if us is None:
+        with pytest.raises(ConfigError, match="at least 1s"):
+            ag._options(interval=interval, **opts)
+    else:
+        assert ag._options(interval=interval, **opts).interval_us == us
+
+
+def test_a_lazy_module_copies_and_pickles_as_itself() -> None:
+    lazy = LazyModule("json")
+    for other in (copy.copy(lazy), copy.deepcopy(lazy), pickle.loads(pickle.dumps(lazy))):
+        assert other.dumps([1]) == "[1]"
+    with pytest.raises(AttributeError):
+        LazyModule("json").no_such_name  # noqa: B018
+
+
+def test_arrow_of_refuses_to_misread_bytes() -> None:
+    np.testing.assert_array_equal(numpy_of(arrow_of(np.arange(3, dtype=">i8"))), [0, 1, 2])  # big-endian input
+    with pytest.raises(pa.ArrowNotImplementedError):  # uint64 is no timestamp: cast (refused), not relabelled
+        arrow_of(np.array([2**63], np.uint64), pa.timestamp("us"))
+
+
+def test_epoch_nanoseconds_with_a_null_are_read_exactly(tmp_path: Path) -> None:
+    """pyarrow's ``to_numpy`` made an int64 column with a null float64 (steps of 256 ns near
+    2026): 16:15:59.999999999 fell into 16:16. The column is now read as integers."""
+    stamps = [1_774_887_359_999_999_999, None, 1_774_887_300_000_000_000]
+    frame = pd.DataFrame({"timestamp": pd.array(stamps, "Int64"), "latency_ms": [5.0, 5.0, 5.0], "status": 200})
+    src = tmp_path / "epochs.parquet"
+    frame.to_parquet(src, index=False)
+    got, entry = aggregate_files([str(src)])
+    assert got["interval_start"].tolist() == [pd.Timestamp("2026-03-30T16:15:00Z")]
+    assert int(got["total"].sum()) == 2
+    assert entry.end == pd.Timestamp("2026-03-30T16:15:59.999999Z")

@@ -49,14 +49,19 @@ def arrow_of(values: np.ndarray, kind: pa.DataType | None = None) -> pa.Array:
     nulls). The Arrow array shares the NumPy array's memory when it can, so do not write into
     ``values`` afterwards. A temporal ``kind`` of the integers' width is a relabelling (int64
     microseconds → ``timestamp("us", tz="UTC")``), any other ``kind`` a cast."""
-    values = np.ascontiguousarray(values)
+    values = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("="))  # native byte order, as Arrow buffers are
     if values.ndim != 1:
         raise ValueError(f"arrow_of takes a 1-d array, got shape {values.shape}")
     if values.dtype == np.bool_:
         own, buffer = pa.bool_(), pa.py_buffer(np.packbits(values, bitorder="little"))
     else:
         own, buffer = pa.from_numpy_dtype(values.dtype), pa.py_buffer(values)
-    if kind is not None and pa.types.is_temporal(kind) and pa.types.is_integer(own) and kind.bit_width == own.bit_width:
+    if (
+        kind is not None
+        and pa.types.is_temporal(kind)
+        and pa.types.is_signed_integer(own)
+        and kind.bit_width == own.bit_width
+    ):
         own = kind
     out = pa.Array.from_buffers(own, len(values), [None, buffer])
     return out if kind is None or kind == own else out.cast(kind)
@@ -69,8 +74,11 @@ def strings_of(texts: Sequence[str], kind: pa.DataType | None = None) -> pa.Arra
     if kind not in (pa.string(), pa.large_string()):
         raise ValueError(f"strings_of makes string or large_string arrays, not {kind}")
     encoded = [t.encode("utf-8") for t in texts]
+    ends = np.cumsum(np.fromiter(map(len, encoded), np.int64, len(encoded)))
+    if kind == pa.string() and ends.size and ends[-1] > np.iinfo(np.int32).max:
+        raise ValueError(f"{ends[-1]:,} bytes of text do not fit a string array; use pa.large_string()")
     offsets = np.zeros(len(encoded) + 1, np.int64 if kind == pa.large_string() else np.int32)
-    np.cumsum(np.fromiter(map(len, encoded), offsets.dtype, len(encoded)), out=offsets[1:])
+    offsets[1:] = ends
     data = pa.py_buffer(b"".join(encoded))
     return pa.Array.from_buffers(kind, len(encoded), [None, pa.py_buffer(offsets), data])
 

@@ -31,10 +31,15 @@ class LazyModule:
         self._module: ModuleType | None = None
 
     def __getattr__(self, attr: str) -> Any:
+        if attr in LazyModule.__slots__:  # unset on a copy being made: not a name of the module
+            raise AttributeError(attr)
         module = self._module
         if module is None:
             module = self._module = importlib.import_module(self._name)
         return getattr(module, attr)
+
+    def __reduce__(self) -> tuple[type[LazyModule], tuple[str]]:
+        return LazyModule, (self._name,)  # a copy or an unpickled one stands for the module again
 
     def __repr__(self) -> str:
         return f"<lazy module {self._name!r}>"

@@ -37,10 +37,17 @@ def parse_duration(text: str | pd.Timedelta) -> pd.Timedelta:
 
 def parse_timedelta(text: str) -> timedelta:
     """:func:`parse_duration` for a caller with no other use for pandas (``srekit aggregate``):
-    the shorthand and ``<n>min`` without importing it, whole microseconds."""
+    the shorthand and ``<n>min`` in whole microseconds without importing it; any other text as
+    :func:`parse_duration` reads it (a ``pd.Timedelta``, ``NaT`` for empty text)."""
     s = str(text).strip()
     seconds = _shorthand_seconds(s[:-2] if s.endswith("min") else s)
-    return parse_duration(s) if seconds is None else timedelta(seconds=seconds)
+    micros = None if seconds is None else seconds * 1_000_000
+    if micros is None or micros != int(micros) or micros >= _PANDAS_MAX_US:
+        return parse_duration(s)  # finer than 1 µs, or beyond pandas' range: its answer, or its error
+    return timedelta(microseconds=int(micros))
+
+
+_PANDAS_MAX_US = (2**63 - 1) // 1000  # pd.Timedelta.max in µs: the longest duration parse_duration reads
 
 
 def format_duration(td: pd.Timedelta) -> str:

@@ -209,7 +209,7 @@ class _Options:
 
 def _options(
     *,
-    interval: timedelta | str,
+    interval: timedelta | str | Any,
     edges: Sequence[float],
     tz: str,
     columns: Mapping[str, str] | None,
@@ -219,9 +219,13 @@ def _options(
     limits: Limits = DEFAULT_LIMITS,
     by: Sequence[str] = (),
 ) -> _Options:
-    td = parse_timedelta(interval) if isinstance(interval, str) else interval  # pd.Timedelta: ns possible
-    if td < timedelta(seconds=1) or td % timedelta(microseconds=1) != timedelta(0):
-        raise ConfigError(f"aggregation interval must be at least 1s, got {interval}. fix: --interval 1min")
+    if isinstance(interval, str):
+        td: Any = parse_timedelta(interval)
+    else:  # a pd.Timedelta (ns possible) is a timedelta; anything else as pandas reads it
+        td = interval if isinstance(interval, timedelta) else pd.Timedelta(interval)
+    whole = isinstance(td, timedelta) and td % timedelta(microseconds=1) == timedelta(0)  # NaT is not one
+    if not whole or td < timedelta(seconds=1):
+        raise ConfigError(f"aggregation interval must be at least 1s, got {interval!s}. fix: --interval 1min")
     arr = np.asarray(list(edges), dtype=float)
     if arr.size == 0 or not np.isfinite(arr).all() or (arr <= 0).any() or (np.diff(arr) <= 0).any():
         raise ConfigError(
@@ -447,10 +451,29 @@ def _parse_latency(arr: pa.Array) -> tuple[np.ndarray, tuple[tuple[str, np.ndarr
 
 
 def _parse_bool(arr: pa.Array) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """True/False values, missing mask and unparseable mask."""
+    """True/False values, missing mask and unparseable mask. Text is matched in Arrow after
+    trimming ASCII white space and lowering ASCII letters; the rows that match no token then
+    (other white space, other case) are read by :func:`_parse_bool_text`, the exact rules."""
     if pa.types.is_boolean(arr.type):
         return numpy_of(arr, null=False), numpy_of(arr.is_null()), np.zeros(len(arr), bool)
-    text = _text(arr)
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pc.cast(arr, pa.string())
+    low = pc.ascii_lower(pc.utf8_trim(arr, characters=" \t\n\r\x0b\x0c"))
+
+    def among(tokens: Sequence[str]) -> np.ndarray:
+        return numpy_of(pc.is_in(low, value_set=strings_of(tokens, low.type)), null=False)
+
+    true, false = among(_TRUE), among(_FALSE)
+    missing = (numpy_of(arr.is_null()) | among(_NA_TOKENS)) & ~false
+    odd = ~(true | false | missing)
+    if odd.any():
+        rows = np.flatnonzero(odd)
+        true[rows], missing[rows], odd[rows] = _parse_bool_text(_text(arr.take(arrow_of(rows))))
+    return true, missing, odd
+
+
+def _parse_bool_text(text: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_parse_bool` of text, by pandas' white space and case rules."""
     low = text.str.strip().str.lower()
     missing = _na_like(text) & ~low.isin(_FALSE).to_numpy()
     true = low.isin(_TRUE).to_numpy()
