@@ -209,7 +209,7 @@ class _Options:
 
 def _options(
     *,
-    interval: timedelta | str | Any,
+    interval: Any,  # a timedelta (pd.Timedelta too), text, or anything pd.Timedelta reads
     edges: Sequence[float],
     tz: str,
     columns: Mapping[str, str] | None,
