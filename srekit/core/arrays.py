@@ -49,7 +49,7 @@ def arrow_of(values: np.ndarray, kind: pa.DataType | None = None) -> pa.Array:
     nulls). The Arrow array shares the NumPy array's memory when it can, so do not write into
     ``values`` afterwards. A temporal ``kind`` of the integers' width is a relabelling (int64
     microseconds → ``timestamp("us", tz="UTC")``), any other ``kind`` a cast."""
-    values = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("="))  # native byte order, as Arrow buffers are
+    values = np.ascontiguousarray(values, dtype=values.dtype.newbyteorder("="))  # native order
     if values.ndim != 1:
         raise ValueError(f"arrow_of takes a 1-d array, got shape {values.shape}")
     if values.dtype == np.bool_:
