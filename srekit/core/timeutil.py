@@ -16,6 +16,7 @@ else:
 
 
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_PANDAS_MAX_US = (2**63 - 1) // 1000  # pd.Timedelta.max in µs: the longest duration parse_duration reads
 
 
 def _shorthand_seconds(s: str) -> float | None:
@@ -45,9 +46,6 @@ def parse_timedelta(text: str) -> timedelta:
     if micros is None or micros != int(micros) or micros >= _PANDAS_MAX_US:
         return parse_duration(s)  # finer than 1 µs, or beyond pandas' range: its answer, or its error
     return timedelta(microseconds=int(micros))
-
-
-_PANDAS_MAX_US = (2**63 - 1) // 1000  # pd.Timedelta.max in µs: the longest duration parse_duration reads
 
 
 def format_duration(td: pd.Timedelta) -> str:
