@@ -10,6 +10,7 @@ import pickle
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,12 @@ def _outcomes(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.choice(["true", "false", "True", " yes", "0", "F", "true\u00a0"], n)
 
 
+def _run(argv: list[str]) -> tuple[dict[str, object], str]:
+    """``srekit`` in a fresh interpreter: its exit code, whether it imported pandas, and its stdout."""
+    done = subprocess.run([sys.executable, "-c", _RUN, *argv], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1]), done.stdout + done.stderr
+
+
 def _write(log: pd.DataFrame, path: Path) -> Path:
     if path.name.endswith(".parquet"):
         log.to_parquet(path, index=False)
@@ -83,10 +90,9 @@ def test_a_clean_log_is_aggregated_without_importing_pandas(tmp_path: Path, name
     src = _write(log, tmp_path / name)
     out = tmp_path / "out.parquet"
     argv = ["aggregate", str(src), "--out", str(out), "--no-progress", *(["--by", by] if by else [])]
-    done = subprocess.run([sys.executable, "-c", _RUN, *argv], capture_output=True, text=True, check=True)
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result, output = _run(argv)
     # a success cell with a white space other than ASCII's is read by the exact (pandas) rules
-    assert result == {"code": 0, "pandas": success}, done.stderr
+    assert result == {"code": 0, "pandas": success}, output
     # the file is the one the Python API makes (which may use pandas)
     loaded, (want, _) = load_telemetry(out), aggregate_files([str(src)], by=(by,) if by else ())
     got = tm.dense(loaded.labels if by else loaded.frame)
@@ -107,9 +113,9 @@ def test_a_log_with_rejected_rows_still_aggregates(tmp_path: Path) -> None:
     src = _write(log, tmp_path / "log.csv")
     out = tmp_path / "out.parquet"
     argv = ["aggregate", str(src), "--out", str(out), "--no-progress"]
-    done = subprocess.run([sys.executable, "-c", _RUN, *argv], capture_output=True, text=True, check=True)
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"code": 0, "pandas": True}
-    assert "rejected: negative latency_ms: 1" in done.stdout
+    result, output = _run(argv)
+    assert result == {"code": 0, "pandas": True}
+    assert "rejected: negative latency_ms: 1" in output
 
 
 @pytest.mark.parametrize("by", [(), ("region",), ("region", "地域")])
@@ -177,7 +183,7 @@ def test_the_sparse_file_keeps_its_schema(tmp_path: Path) -> None:
     """The schema the pandas-free path writes: the one the loaders and `srekit pull` read."""
     src = _write(_log(200), tmp_path / "log.csv")
     out = tmp_path / "out.parquet"
-    subprocess.run([sys.executable, "-c", _RUN, "aggregate", str(src), "--out", str(out), "--no-progress"], check=True)
+    _run(["aggregate", str(src), "--out", str(out), "--no-progress"])
     schema = pq.read_schema(out)
     assert schema.names == ["journey", "interval_start", "total", "errors", "buckets"]
     assert schema.field("journey").type == pa.large_string()
@@ -204,6 +210,7 @@ def test_success_text_is_read_as_the_exact_rules_read_it(values: list[str | None
         np.testing.assert_array_equal(ours, exact)
 
 
+_OPTIONS: dict[str, Any] = dict(edges=(10.0,), tz="UTC", columns=None, fmt=None, strict=False, error_status="5..")
 _INTERVALS = ["1min", "5m", "90s", "1h", "1.5m", "1d", "2w", "0.5s", "1.0000005s", "60.0000004s", "PT5M", "10 min"]
 
 
@@ -217,7 +224,6 @@ def test_an_interval_is_read_as_pandas_reads_it(text: str) -> None:
         with pytest.raises((ValueError, OverflowError)):
             parse_timedelta(text)
         return
-    opts = dict(edges=(10.0,), tz="UTC", columns=None, fmt=None, strict=False, error_status="5..")
     usable = (
         want is not pd.NaT
         and want >= pd.Timedelta(seconds=1)
@@ -225,9 +231,9 @@ def test_an_interval_is_read_as_pandas_reads_it(text: str) -> None:
     )
     if not usable:
         with pytest.raises(ConfigError, match="at least 1s"):
-            ag._options(interval=text, **opts)
+            ag._options(interval=text, **_OPTIONS)
         return
-    assert ag._options(interval=text, **opts).interval_us == want // pd.Timedelta(microseconds=1)
+    assert ag._options(interval=text, **_OPTIONS).interval_us == want // pd.Timedelta(microseconds=1)
     assert parse_timedelta(text) == want
 
 
@@ -242,12 +248,11 @@ def test_an_interval_is_read_as_pandas_reads_it(text: str) -> None:
     ],
 )
 def test_an_interval_from_python_is_read_as_pandas_reads_it(interval: object, us: int | None) -> None:
-    opts = dict(edges=(10.0,), tz="UTC", columns=None, fmt=None, strict=False, error_status="5..")
     if us is None:
         with pytest.raises(ConfigError, match="at least 1s"):
-            ag._options(interval=interval, **opts)
+            ag._options(interval=interval, **_OPTIONS)
     else:
-        assert ag._options(interval=interval, **opts).interval_us == us
+        assert ag._options(interval=interval, **_OPTIONS).interval_us == us
 
 
 def test_a_lazy_module_copies_and_pickles_as_itself() -> None:
