@@ -99,6 +99,7 @@ def test_aggregate_equals_naive_groupby(
             mp.setattr(ag, "_DENSE_CELLS", 0)
             mp.setattr(ag, "_CHUNK_ROWS", 2)
             mp.setattr(ag, "_SPARSE_CHUNK_ENTRIES", 5)
+            mp.setattr(ag, "_BLOCK_ENTRIES", 4)
         got, entry = ag.aggregate_files([path], interval=interval, edges=EDGES)
         written = ag.aggregate_to_file([path], tmp / "out.parquet", interval=interval, edges=EDGES)
         wide = ag.aggregate_to_file([path], tmp / "wide.parquet", layout="wide", interval=interval, edges=EDGES)
@@ -216,15 +217,80 @@ def test_row_starts_and_interval_range_match_a_pass_over_the_entries(
     ordered = sorted(cells)
     j, i, s = (np.asarray([c[k] for c in ordered], dtype=np.int64) for k in range(3))
     codes = (codec.rows(j, i + codec.origin) << codec.slot_bits) + s
-    sparse = ag._Sparse(codes, np.ones(codes.size, np.uint32), ["a", "b", "c", "d", "e"], codec, opts)
+    ones = np.ones(codes.size, np.uint32)
+    sparse = ag._Sparse(codes, ones, ["a", "b", "c", "d", "e"], codec, opts)
     rows = [(a, b) for a, b, _ in ordered]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ag, "_SCAN_ENTRIES", scan)
         assert sparse.row_starts().tolist() == [k for k, r in enumerate(rows) if k == 0 or r != rows[k - 1]]
-    assert sparse.used_journeys() == [["a", "b", "c", "d", "e"][x] for x in sorted(set(j.tolist()))]
+    half = codes.size // 2  # two runs of one partial
+    runs = ag._Runs.of([([(codes[:half], ones[:half]), (codes[half:], ones[half:])], list("abcde"))], opts)
+    assert runs.used_journeys() == [["a", "b", "c", "d", "e"][x] for x in sorted(set(j.tolist()))]
     series = [("a", "eu"), ("a", "us"), ("b", "eu"), ("c", "eu"), ("c", "us")]  # --by region
-    labelled = ag._Sparse(codes, sparse.counts, series, codec, replace(opts, by=("region",)))
+    labelled = ag._Runs.of([([(codes, ones)], series)], replace(opts, by=("region",)))
     assert labelled.used_series() == len(set(j.tolist()))
     assert labelled.used_journeys() == list(dict.fromkeys(series[x][0] for x in sorted(set(j.tolist()))))
+    assert runs.empty == (not ordered)
     if ordered:
-        assert sparse.interval_range() == (codec.origin + int(i.min()), codec.origin + int(i.max()))
+        assert runs.interval_range() == (codec.origin + int(i.min()), codec.origin + int(i.max()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    partials=st.lists(
+        st.tuples(
+            st.permutations(["a", "b", "c", "d"]),  # the partial's journey numbering (first met)
+            st.lists(  # its runs: (journey code, interval, slot, count)
+                st.lists(
+                    st.tuples(st.integers(0, 3), st.integers(0, 40), st.integers(0, len(EDGES) + 1), st.integers(1, 9)),
+                    max_size=25,
+                ),
+                max_size=4,
+            ),
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    entries=st.integers(1, 30),
+)
+def test_blocks_sum_the_runs_of_every_partial_in_whole_rows(
+    partials: list[tuple[list[str], list[list[tuple[int, int, int, int]]]]], entries: int
+) -> None:
+    """The last merge, a block at a time: the blocks, one after the other, are every partial's
+    runs with journeys renumbered by name and equal codes summed (what one merge of everything
+    gives), ascending, and no (journey, interval) row is split between two blocks, however small
+    the blocks and whichever journey is large."""
+    opts = ag._options(
+        interval=pd.Timedelta(minutes=1), edges=EDGES, tz="UTC", columns=None, fmt=None, strict=False, error_status="5"
+    )
+    codec = ag._Codec.of(opts)
+    want: dict[tuple[str, int, int], int] = {}
+    parts = []
+    for names, runs in partials:
+        arrays = []
+        for run in runs:
+            cells: dict[tuple[int, int, int], int] = {}
+            for j, i, s, k in run:
+                cells[(j, i, s)] = cells.get((j, i, s), 0) + k  # a run's codes are unique
+                want[(names[j], i, s)] = want.get((names[j], i, s), 0) + k
+            ordered = sorted(cells)
+            jj, ii, ss = (np.asarray([c[x] for c in ordered], dtype=np.int64) for x in range(3))
+            arrays.append(
+                (
+                    (codec.rows(jj, ii + codec.origin) << codec.slot_bits) + ss,
+                    np.asarray([cells[c] for c in ordered], np.uint32),
+                )
+            )
+        parts.append((arrays, list(names)))
+    merged = ag._Runs.of(parts, opts)
+    blocks = list(merged.blocks(entries))
+    codes = np.concatenate([b.codes for b in blocks]) if blocks else np.zeros(0, np.int64)
+    counts = np.concatenate([b.counts for b in blocks]) if blocks else np.zeros(0, np.int64)
+    got = {
+        (merged.journeys[int(c >> codec.row_shift)], int(codec.interval(c)) - codec.origin, int(codec.slot(c))): int(k)
+        for c, k in zip(codes.tolist(), counts.tolist(), strict=True)
+    }
+    assert got == want and len(got) == codes.size and (np.diff(codes) > 0).all()
+    rows = [b.codes >> codec.slot_bits for b in blocks]
+    assert all(a[-1] != b[0] for a, b in zip(rows, rows[1:], strict=False))
+    assert merged.merged().codes.tolist() == codes.tolist()
