@@ -954,8 +954,8 @@ class _Runs:
     """The aggregate of a run before its last merge: the sorted runs of every partial, journeys
     renumbered by name on the fly. :meth:`blocks` sums them a block of output rows at a time, so
     that the output's first row group is written while the later blocks are merged (on the
-    thread that makes the tables) instead of after one merge of everything: 0.2 s off the
-    shuffled 90-day, 30-journey log."""
+    thread that makes the tables) instead of after one merge of everything (13-20 % off the
+    35- and 90-day logs with 30 journeys, docs/aggregate.md)."""
 
     runs: list[_Run]
     journeys: list[Any]  # output journeys in name order: names, or (journey, *label values) with ``--by``
