@@ -825,7 +825,8 @@ class _Acc:
 
     def runs(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """Everything added, as sorted runs of unique codes not yet summed into one: the last
-        merge is :class:`_Runs`', a block at a time while the output is written."""
+        merge is left to :class:`_Runs`, which does it a block at a time while the output is
+        written."""
         runs, self.parts = self.parts, []
         return runs
 
