@@ -294,3 +294,21 @@ def test_blocks_sum_the_runs_of_every_partial_in_whole_rows(
     rows = [b.codes >> codec.slot_bits for b in blocks]
     assert all(a[-1] != b[0] for a, b in zip(rows, rows[1:], strict=False))
     assert merged.merged().codes.tolist() == codes.tolist()
+
+
+def test_blocks_cut_a_journey_spread_over_time_sliced_runs_evenly() -> None:
+    """A journey whose runs each hold one slice of its time (daily files, Dask partitions of a
+    sorted log) is cut at quantiles of all its entries, not of one run's: about ``entries`` a
+    block, every entry once."""
+    opts = ag._options(
+        interval=pd.Timedelta(minutes=1), edges=EDGES, tz="UTC", columns=None, fmt=None, strict=False, error_status="5"
+    )
+    codec = ag._Codec.of(opts)
+    runs = []
+    for day in range(8):  # 8 runs of 120 rows × 1 slot, each on its own day
+        minutes = day * 1440 + np.arange(120, dtype=np.int64)
+        codes = codec.rows(np.zeros(120, np.int64), minutes + codec.origin) << codec.slot_bits
+        runs.append((codes, np.ones(120, np.uint32)))
+    merged = ag._Runs.of([(runs, ["a"])], opts)
+    sizes = [b.codes.size for b in merged.blocks(entries=120)]
+    assert sum(sizes) == 960 and len(sizes) >= 6 and max(sizes) <= 240, sizes

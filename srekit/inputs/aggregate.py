@@ -1061,11 +1061,19 @@ class _Runs:
     def _cut(
         self, j: int, spans: list[tuple[_Run, int, int]], pieces: int
     ) -> Iterator[list[tuple[int, _Run, int, int]]]:
-        """Journey ``j``'s spans cut into about ``pieces`` time ranges of whole rows."""
-        run, a, b = max(spans, key=lambda s: s[2] - s[1])
+        """Journey ``j``'s spans cut into about ``pieces`` time ranges of whole rows, at quantiles
+        of all its entries (estimated from ``4 * pieces`` evenly spaced entries of each span, each
+        standing for its share: runs of shuffled rows cover the whole span, runs of daily files or
+        of Dask partitions of a sorted log a slice of it)."""
         local = (1 << self.codec.row_shift) - 1
-        at = run.codes[a + (b - a) * np.arange(1, pieces) // pieces] & local
-        cuts = np.unique(at >> self.codec.slot_bits << self.codec.slot_bits)  # row starts: rows stay whole
+        step = 4 * pieces
+        picks = [(run, a + (b - a) * np.arange(step) // step, (b - a) / step) for run, a, b in spans]
+        sample = np.concatenate([run.codes[at] & local for run, at, _ in picks])
+        weight = np.concatenate([np.full(at.size, share) for _, at, share in picks])
+        order = np.argsort(sample, kind="stable")
+        below = np.cumsum(weight[order]) - weight[order]  # entries before each sampled one, about
+        at = np.searchsorted(below, sum(b - a for _, a, b in spans) * np.arange(1, pieces) / pieces)
+        cuts = np.unique(sample[order][np.minimum(at, sample.size - 1)] >> self.codec.slot_bits << self.codec.slot_bits)
         ranges = [
             (run, a, b, np.searchsorted(run.codes[a:b], (run.codes[a] & ~local) + cuts) + a) for run, a, b in spans
         ]
