@@ -891,14 +891,14 @@ class _Sparse:
         ]
         return pa.Table.from_arrays(columns, schema=schema)
 
-    def sparse_tables(self, schema: pa.Schema, chunk_rows: int | None = None) -> Iterator[pa.Table]:
+    def sparse_tables(self, schema: pa.Schema) -> Iterator[pa.Table]:
         """The rows of :meth:`tables` in the sparse layout (``schema``: :meth:`_Runs.sparse_schema`):
         non-zero, non-cumulative buckets only."""
         names = self._name_arrays(schema)
         dtype = schema.field("total").type.to_pandas_dtype()
         les = np.r_[np.asarray(self.opts.edges, dtype=np.float64), np.inf]
         errs = len(self.opts.edges) + 1
-        for codes, counts, starts in self._chunks(chunk_rows):
+        for codes, counts, starts in self._chunks(None):
             row = _entry_rows(codes.size, starts)
             slot = self.codec.slot(codes)
             failed = slot == errs
