@@ -782,7 +782,6 @@ def _reduce_rows(
     idx = np.floor_divide(ts_us, opts.interval_us)
     slot = _bucket_index(latency, opts.edges_arr)
     errs = len(opts.edges) + 1
-    row = codec.rows(jcode, idx)
     j0, ilo = int(jcode.min()), int(idx.min())
     span = int(idx.max()) - ilo + 1
     cells = (int(jcode.max()) - j0 + 1) * span
@@ -793,8 +792,11 @@ def _reduce_rows(
         grid[errs::width] = np.bincount(cell[error], minlength=cells)
         nz = np.flatnonzero(grid != 0)  # (faster on a bool mask than on the int64 counts)
         base = codec.rows(np.asarray(j0), np.asarray(ilo))
-        codes = ((base + (nz // width // span << codec.idx_bits) + nz // width % span) << codec.slot_bits) + nz % width
+        at, slot_nz = np.divmod(nz, width)
+        j_off, i_off = np.divmod(at, span)
+        codes = ((base + (j_off << codec.idx_bits) + i_off) << codec.slot_bits) + slot_nz
         return codes, grid[nz].astype(np.uint32)
+    row = codec.rows(jcode, idx)
     both = np.concatenate([(row << codec.slot_bits) + slot, (row[error] << codec.slot_bits) + errs])
     codes, counts = np.unique(both, return_counts=True)
     return codes, counts.astype(np.uint32)
