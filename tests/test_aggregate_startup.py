@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import gzip
 import json
-import os
 import pickle
 import subprocess
 import sys
@@ -22,7 +21,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as hs
 from hypothesis.extra import numpy as hnp
 
-from srekit.cli import ENV_DEFAULTS
 from srekit.core.arrays import arrow_of, numpy_of, strings_of
 from srekit.core.errors import ConfigError
 from srekit.core.lazy import LazyModule
@@ -106,35 +104,6 @@ def test_a_clean_log_is_aggregated_without_importing_pandas(tmp_path: Path, name
         check_categorical=False,
     )
     assert int(want["total"].sum()) == len(log)
-
-
-_ENV_RUN = """
-import json, os, sys
-from srekit.cli import main
-code = main(sys.argv[1:])
-from numpy._core import multiarray
-print(json.dumps({"code": code, "huge_pages": multiarray._get_madvise_hugepage(),
-                  "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}))
-"""
-
-
-@pytest.mark.parametrize(
-    ("chosen", "want"),
-    [
-        ({}, {"huge_pages": False, "blas_threads": "1"}),
-        ({"NUMPY_MADVISE_HUGEPAGE": "1", "OPENBLAS_NUM_THREADS": "2"}, {"huge_pages": True, "blas_threads": "2"}),
-    ],
-)
-def test_aggregate_sets_its_environment_before_numpy_loads(
-    tmp_path: Path, chosen: dict[str, str], want: dict[str, object]
-) -> None:
-    """numpy reads NUMPY_MADVISE_HUGEPAGE when it loads: ``srekit aggregate`` sets it (and
-    OPENBLAS_NUM_THREADS) before anything imports numpy, and keeps what the user set."""
-    src = _write(_log(300), tmp_path / "log.csv")
-    env = {k: v for k, v in os.environ.items() if k not in ENV_DEFAULTS["aggregate"]} | chosen
-    argv = ["aggregate", str(src), "--out", str(tmp_path / "out.parquet"), "--no-progress"]
-    done = subprocess.run([sys.executable, "-c", _ENV_RUN, *argv], capture_output=True, text=True, check=True, env=env)
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == {"code": 0, **want}, done.stderr
 
 
 def test_a_log_with_rejected_rows_still_aggregates(tmp_path: Path) -> None:

@@ -48,13 +48,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fleet": ("srekit.cli.fleet", "every service of a fleet.yaml rendered in parallel, and the fleet overview"),
 }
 
-#: Environment defaults of a sub-command's process, set before its modules import (numpy reads
-#: both when it loads); a value the user set is kept. ``aggregate`` churns through large
-#: short-lived arrays: huge pages for them (numpy's ``madvise`` from 4 MB) cost 0.15-0.4 s of
-#: kernel page zeroing on 10 M-row logs, and OpenBLAS's idle threads spin beside the start-up,
-#: for a command that does no linear algebra (docs/aggregate.md).
-ENV_DEFAULTS: dict[str, dict[str, str]] = {"aggregate": {"NUMPY_MADVISE_HUGEPAGE": "0", "OPENBLAS_NUM_THREADS": "1"}}
-
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     """The parser; only the chosen sub-command's module is imported (fast start-up)."""
@@ -76,8 +69,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
     command = chosen if chosen in COMMANDS else "?"
-    for name, value in ENV_DEFAULTS.get(command, {}).items():
-        os.environ.setdefault(name, value)
     try:  # Ctrl-C while the sub-command's modules import is an interruption too, not a traceback
         parser = build_parser(chosen if chosen in COMMANDS else None)
         args = parser.parse_args(argv)  # a usage error exits 2 with argparse's message
