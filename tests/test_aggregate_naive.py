@@ -199,6 +199,39 @@ def test_sparse_counts_sum_equal_codes_over_parts(parts: list[list[tuple[int, in
         assert counts.dtype == (np.uint32 if sum(want.values()) <= np.iinfo(np.uint32).max else np.int64)
 
 
+@pytest.mark.parametrize(("distinct", "want_merges", "want_spread"), [(True, 2, 4), (False, 10, 1)])
+def test_acc_merges_less_often_once_merging_stops_shrinking_the_entries(
+    monkeypatch: pytest.MonkeyPatch, distinct: bool, want_merges: int, want_spread: int
+) -> None:
+    """20 batches of 10 codes, merged from 10 entries on: every code new (a shuffled long span)
+    or the same 10 each time (a short span). Merges that keep (nearly) every entry make the next
+    merge wait for 4× more (2 merges, instead of one at every doubling); merges that shrink the
+    entries go on as before (every other batch here), so memory stays near the 10 cells. Either
+    way the runs hold every count once."""
+    monkeypatch.setattr(ag, "_COMPACT_ENTRIES", 10)
+    merges = 0
+    merge = ag._Acc._merge
+
+    def counted(self: ag._Acc) -> None:
+        nonlocal merges
+        merges += 1
+        merge(self)
+
+    monkeypatch.setattr(ag._Acc, "_merge", counted)
+    acc = ag._Acc()
+    for b in range(20):
+        codes = np.arange(10, dtype=np.int64) * 20 + (b if distinct else 0)
+        acc.add(codes, np.ones(10, dtype=np.uint32))
+        assert acc.base + acc.pending <= 30 or distinct
+    assert (merges, acc.spread) == (want_merges, want_spread)
+    codes, counts = ag._sparse_counts(acc.runs())
+    if distinct:
+        assert codes.tolist() == sorted(k * 20 + b for k in range(10) for b in range(20))
+        assert set(counts.tolist()) == {1}
+    else:
+        assert codes.tolist() == [k * 20 for k in range(10)] and counts.tolist() == [20] * 10
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     cells=st.sets(st.tuples(st.integers(0, 4), st.integers(0, 50), st.integers(0, len(EDGES) + 1)), max_size=60),
