@@ -170,6 +170,12 @@ def test_written_parquet_reads_as_the_frame(tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(read_parquet_frame(sparse.path), frame)
 
 
+#: Options of a 1-minute aggregate over EDGES, for the tests that build codes and runs by hand.
+_MINUTE_OPTS = ag._options(
+    interval=pd.Timedelta(minutes=1), edges=EDGES, tz="UTC", columns=None, fmt=None, strict=False, error_status="5"
+)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     parts=st.lists(
@@ -243,9 +249,7 @@ def test_row_starts_and_interval_range_match_a_pass_over_the_entries(
     """The first entry of each (journey, interval) row, scanned a few entries at a time, and the
     first and last interval, from each journey's first and last entries: what one pass over all
     entries gives, whichever journey holds the earliest or latest interval."""
-    opts = ag._options(
-        interval=pd.Timedelta(minutes=1), edges=EDGES, tz="UTC", columns=None, fmt=None, strict=False, error_status="5"
-    )
+    opts = _MINUTE_OPTS
     codec = ag._Codec.of(opts)
     ordered = sorted(cells)
     j, i, s = (np.asarray([c[k] for c in ordered], dtype=np.int64) for k in range(3))
@@ -293,9 +297,7 @@ def test_blocks_sum_the_runs_of_every_partial_in_whole_rows(
     runs with journeys renumbered by name and equal codes summed (what one merge of everything
     gives), ascending, and no (journey, interval) row is split between two blocks, however small
     the blocks and whichever journey is large."""
-    opts = ag._options(
-        interval=pd.Timedelta(minutes=1), edges=EDGES, tz="UTC", columns=None, fmt=None, strict=False, error_status="5"
-    )
+    opts = _MINUTE_OPTS
     codec = ag._Codec.of(opts)
     want: dict[tuple[str, int, int], int] = {}
     parts = []
@@ -333,9 +335,7 @@ def test_blocks_cut_a_journey_spread_over_time_sliced_runs_evenly() -> None:
     """A journey whose runs each hold one slice of its time (daily files, Dask partitions of a
     sorted log) is cut at quantiles of all its entries, not of one run's: about ``entries`` a
     block, every entry once."""
-    opts = ag._options(
-        interval=pd.Timedelta(minutes=1), edges=EDGES, tz="UTC", columns=None, fmt=None, strict=False, error_status="5"
-    )
+    opts = _MINUTE_OPTS
     codec = ag._Codec.of(opts)
     runs = []
     for day in range(8):  # 8 runs of 120 rows × 1 slot, each on its own day

@@ -1049,7 +1049,7 @@ class _Runs:
     def blocks(self, entries: int | None = None) -> Iterator[_Sparse]:
         """The aggregate in blocks of whole rows, in output order, each about ``entries``
         (``_BLOCK_ENTRIES``) entries of the runs summed: small journeys together, a large one cut
-        by time at row boundaries (quantiles of its largest run)."""
+        by time at row boundaries (:meth:`_cut`)."""
         entries = entries or _BLOCK_ENTRIES
         group: list[tuple[int, _Run, int, int]] = []
         size = 0
