@@ -77,6 +77,7 @@ def write_csv(req: pd.DataFrame, path: Path) -> None:
     seed=st.integers(min_value=0, max_value=2**32 - 1),
     minutes=st.sampled_from([1, 5, 1440]),
     small=st.booleans(),
+    gridded=st.booleans(),
 )
 def test_aggregate_equals_naive_groupby(
     tmp_path_factory: pytest.TempPathFactory,
@@ -85,6 +86,7 @@ def test_aggregate_equals_naive_groupby(
     seed: int,
     minutes: int,
     small: bool,
+    gridded: bool,
 ) -> None:
     interval = pd.Timedelta(minutes=minutes)
     req = log(rows, copies, seed)
@@ -100,6 +102,10 @@ def test_aggregate_equals_naive_groupby(
             mp.setattr(ag, "_CHUNK_ROWS", 2)
             mp.setattr(ag, "_SPARSE_CHUNK_ENTRIES", 5)
             mp.setattr(ag, "_BLOCK_ENTRIES", 4)
+            if gridded:  # the second batch's box and the first's make a grid; rows outside it go sparse
+                mp.setattr(ag, "_GRID_OVERLAP", 0.0)
+                mp.setattr(ag, "_GRID_CELLS_PER_ROW", 10**9)
+                mp.setattr(ag, "_GRID_MAX_ROWS", 300)  # and it joins the sparse runs when full
         got, entry = ag.aggregate_files([path], interval=interval, edges=EDGES)
         written = ag.aggregate_to_file([path], tmp / "out.parquet", interval=interval, edges=EDGES)
         wide = ag.aggregate_to_file([path], tmp / "wide.parquet", layout="wide", interval=interval, edges=EDGES)
@@ -238,6 +244,64 @@ def test_acc_merges_less_often_once_merging_stops_shrinking_the_entries(
         assert codes.tolist() == [k * 20 for k in range(10)] and counts.tolist() == [20] * 10
 
 
+MINUTE = ag._options(
+    interval=pd.Timedelta(minutes=1).to_pytimedelta(),
+    edges=EDGES,
+    tz="UTC",
+    columns=None,
+    fmt=None,
+    strict=False,
+    error_status=ag.DEFAULT_ERROR_STATUS,
+    limits=ag.DEFAULT_LIMITS,
+    by=(),
+)
+
+
+def batch(rng: np.random.Generator, n: int, minutes: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """``n`` requests of journeys 0..2, uniformly over ``minutes`` (first, last) after T0."""
+    us = rng.integers(minutes[0] * 60 * 10**6, (minutes[1] + 1) * 60 * 10**6, n) + T0.value // 1000
+    return rng.integers(0, 3, n), us, rng.choice([0.5, 1.0, 2.5, 7.0, 150.0, 5000.0], n), rng.random(n) < 0.1
+
+
+def reference(batches: list[tuple[np.ndarray, ...]], codec: ag._Codec) -> tuple[list[int], list[int]]:
+    """Every batch's rows in one ``np.unique``: the exact sparse counts."""
+    parts = [ag._reduce_rows(*b, MINUTE, codec) for b in batches]
+    codes, counts = ag._sparse_counts(parts)
+    return codes.tolist(), counts.tolist()
+
+
+@pytest.mark.parametrize(
+    ("spans", "expected", "want"),
+    [
+        # shuffled: a grid from the second batch on, full at the sixth, made again at the eighth;
+        # then rows partly and wholly outside it
+        ([(0, 99)] * 8 + [(50, 149), (300, 310)], 10**6, "FTTTTFFTTT"),
+        ([(100 * b, 100 * b + 99) for b in range(8)], 10**6, "FFFFFFFF"),  # time-sorted: boxes follow each other
+        ([(0, 99)] * 8, 100, "FFFFFFFF"),  # shuffled, but the box is large for the requests expected
+    ],
+)
+def test_acc_counts_batches_covering_one_box_into_a_grid(
+    monkeypatch: pytest.MonkeyPatch, spans: list[tuple[int, int]], expected: int, want: str
+) -> None:
+    """Batches whose boxes of (journey, minute) cells coincide (shuffled requests) are counted
+    into one dense grid from the second on, when the grid (3 journeys × 100 minutes × 7 slots)
+    is within 3 cells per expected request; requests outside it, time-sorted batches and a grid
+    over budget go the sparse way. A grid full to ``_GRID_MAX_ROWS`` joins the sparse runs.
+    Whatever the path, the runs sum to what one ``np.unique`` of every row gives."""
+    monkeypatch.setattr(ag, "_GRID_MAX_ROWS", 2_500)
+    codec = ag._Codec.of(MINUTE)
+    rng = np.random.default_rng(7)
+    batches = [batch(rng, 400, span) for span in spans]
+    acc = ag._Acc()
+    made = ""
+    for b in batches:
+        acc.add_rows(*b, MINUTE, codec, expected)
+        made += "FT"[acc.grid is not None]
+    assert made == want
+    codes, counts = ag._sparse_counts(acc.runs())
+    assert (codes.tolist(), counts.tolist()) == reference(batches, codec)
+
+
 @settings(max_examples=100, deadline=None)
 @given(
     cells=st.sets(st.tuples(st.integers(0, 4), st.integers(0, 50), st.integers(0, len(EDGES) + 1)), max_size=60),
@@ -345,3 +409,27 @@ def test_blocks_cut_a_journey_spread_over_time_sliced_runs_evenly() -> None:
     merged = ag._Runs.of([(runs, ["a"])], opts)
     sizes = [b.codes.size for b in merged.blocks(entries=120)]
     assert sum(sizes) == 960 and len(sizes) >= 6 and max(sizes) <= 240, sizes
+
+
+def test_expected_rows_of_a_source_from_its_first_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The grid's budget (:class:`ag._Grid`) rests on the rows a source is expected to hold: a
+    CSV file's size ÷ the bytes per row of its first block (within a quarter of the truth on a
+    uniform log), a Parquet file's metadata (exact)."""
+    monkeypatch.setattr(ag, "_CSV_BLOCK", 4096)
+    rng = np.random.default_rng(3)
+    rows = [
+        (0, int(o), float(x), bool(e), "checkout")
+        for o, x, e in zip(rng.integers(0, 10**9, 3000), rng.random(3000) * 900, rng.random(3000) < 0.1, strict=True)
+    ]
+    req = log(rows, 1, 0)
+    write_csv(req, tmp_path / "r.csv")
+    pd.read_csv(tmp_path / "r.csv").to_parquet(tmp_path / "r.parquet", row_group_size=700)
+    for name, fmt in (("r.csv", "csv"), ("r.parquet", "parquet")):
+        reader = ag._Reader(ag._Source(str(tmp_path / name), fmt), MINUTE)
+        layout = ag._resolve_layout(reader.header(), MINUTE, name)
+        first = next(reader.batches(layout)).num_rows
+        got = reader.expected_rows(first)
+        if fmt == "parquet":
+            assert got == 3000
+        else:
+            assert first < 3000 and 0.75 * 3000 <= got <= 1.25 * 3000
