@@ -5,6 +5,7 @@ files where a cut could change anything are read whole."""
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -41,11 +42,24 @@ def request_log(path: Path, *, shuffled: bool = False, quote_at: int | None = No
     return path
 
 
+OPTS = ag._options(
+    interval=pd.Timedelta("1min").to_pytimedelta(),
+    edges=ag.tm.DEFAULT_EDGES_MS,
+    tz="UTC",
+    columns=None,
+    fmt=None,
+    strict=False,
+    error_status=ag.DEFAULT_ERROR_STATUS,
+)
+
+
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Blocks of 64 KiB (the file is ~1.7 MB) and files cut from any size on, on two CPUs."""
+    """Blocks of 64 KiB (the file is ~1.7 MB) and files cut from any size on, however many cells a
+    request spreads over, on two CPUs."""
     monkeypatch.setattr(ag, "_CSV_BLOCK", 64 << 10)
     monkeypatch.setattr(ag, "_SPLIT_BYTES", 0)
+    monkeypatch.setattr(ag, "_SPLIT_CELLS_PER_ROW", 10**6)
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
 
 
@@ -92,40 +106,26 @@ def test_a_time_sorted_file_read_in_ranges_gives_the_whole_file_s_output(
         (False, 20_000, {}),  # a quote after the cut only: cut
         (False, None, {"tz": "Europe/Berlin"}),  # the DST rule reads in file order
         (False, None, {"strict": True}),  # the error names the first bad row
+        (False, None, {"cells": 8}),  # a block's requests spread over 39 cells each: heavy to reduce
+        (False, None, {"cells": 40}),  # ... within 40: cut
     ],
 )
 def test_files_a_cut_could_change_are_read_whole(
-    tmp_path: Path, shuffled: bool, quote_at: int | None, options: dict[str, object]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shuffled: bool, quote_at: int | None, options: dict[str, object]
 ) -> None:
+    if "cells" in options:
+        monkeypatch.setattr(ag, "_SPLIT_CELLS_PER_ROW", options["cells"])
     path = request_log(tmp_path / "r.csv", shuffled=shuffled, quote_at=quote_at)
-    opts = ag._options(
-        interval=pd.Timedelta("1min").to_pytimedelta(),
-        edges=ag.tm.DEFAULT_EDGES_MS,
-        tz=str(options.get("tz", "UTC")),
-        columns=None,
-        fmt=None,
-        strict=bool(options.get("strict", False)),
-        error_status=ag.DEFAULT_ERROR_STATUS,
-    )
+    opts = replace(OPTS, tz=str(options.get("tz", "UTC")), strict=bool(options.get("strict", False)))
     units = ag._local_sources([str(path)], opts)
-    assert [len(u) for u in units] == [2 if quote_at == 20_000 else 1]
+    assert [len(u) for u in units] == [2 if quote_at == 20_000 or options.get("cells") == 40 else 1]
 
 
+@pytest.mark.usefixtures("small_blocks")
 def test_one_cpu_reads_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ag, "_CSV_BLOCK", 64 << 10)
-    monkeypatch.setattr(ag, "_SPLIT_BYTES", 0)
     monkeypatch.setattr(os, "cpu_count", lambda: 1)
     path = request_log(tmp_path / "r.csv")
-    opts = ag._options(
-        interval=pd.Timedelta("1min").to_pytimedelta(),
-        edges=ag.tm.DEFAULT_EDGES_MS,
-        tz="UTC",
-        columns=None,
-        fmt=None,
-        strict=False,
-        error_status=ag.DEFAULT_ERROR_STATUS,
-    )
-    assert [len(u) for u in ag._local_sources([str(path)], opts)] == [1]
+    assert [len(u) for u in ag._local_sources([str(path)], OPTS)] == [1]
 
 
 @pytest.mark.parametrize("size", [1, 7, 4096, -1])
@@ -142,3 +142,26 @@ def test_range_file_is_the_header_then_the_range(tmp_path: Path, size: int) -> N
         assert size < 0 or len(chunk) <= size
     assert got == b"timestamp,latency_ms\n" + body[start:end] and f.tell() == len(got)
     f.close()
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_a_file_mixing_naive_and_offset_stamps_across_its_halves_gets_its_note(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The note is per file: naive stamps in one range and offset stamps in the other still make
+    ``mixed_naive_and_offset_timestamps`` (counting the naive rows), as reading it whole does."""
+    path = request_log(tmp_path / "r.csv")
+    lines = path.read_text().splitlines()
+    naive = len(lines) // 4
+    lines[1 : 1 + naive] = [line.replace("Z,", ",", 1) for line in lines[1 : 1 + naive]]
+    path.write_text("\n".join(lines) + "\n")
+    split = run(path, tmp_path / "split.parquet")
+    monkeypatch.setattr(ag, "_SPLIT_BYTES", 1 << 40)
+    whole = run(path, tmp_path / "whole.parquet")
+    assert ag._local_sources([str(path)], OPTS)[0][0].end is None  # (whole, with the split size patched)
+    monkeypatch.setattr(ag, "_SPLIT_BYTES", 0)
+    assert len(ag._local_sources([str(path)], OPTS)[0]) == 2  # the first run was cut: naive stamps in range 1 only
+    # every naive stamp but two: row 5001's is not a time, line 7001 is malformed
+    assert split[1]["notes"]["mixed_naive_and_offset_timestamps"] == naive - 2  # type: ignore[index]
+    assert split[1] == whole[1]
+    pd.testing.assert_frame_equal(split[0], whole[0])

@@ -36,7 +36,6 @@ import difflib
 import functools
 import gzip
 import io
-import mmap
 import os
 import queue
 import re
@@ -184,14 +183,20 @@ _SCAN_ENTRIES = 1 << 20  # entries scanned at a time for row starts
 # 90-day logs for +35 MB RSS, sorted logs unchanged (docs/aggregate.md). Parquet batches decode faster
 # than they are reduced and are twice as large: 4 of them (32 cost 70 MB RSS and no time)
 _READ_AHEAD = {"csv": 32, "csv.gz": 32, "parquet": 4}
+# a byte range of a time-sorted file (_local_sources; Dask partitions): its batches reduce fast, without
+# long merges to parse through, and two are read at once: 32 -> 8 batches took 150 MB off the peak RSS
+_RANGE_READ_AHEAD = 8
 _WRITE_AHEAD = 1  # output tables queued for the writer (one more is made while it waits)
 _SPARSE_CHUNK_ENTRIES = 1 << 19  # (row, bucket) entries of the sparse layout made at a time, on average
 _BLOCK_ENTRIES = 1 << 20  # entries of the runs summed at a time while the output is written (:class:`_Runs`)
 LAYOUTS = ("sparse", "wide")
 _DASK_BLOCK = 64 << 20
-# the local engine reads a time-sorted CSV file from this size on as _READERS byte ranges at once: its
-# reduction is light, so one reader thread parsing at a time was the slowest step (docs/aggregate.md)
-_SPLIT_BYTES = 32 << 20
+# the local engine reads a time-sorted CSV file from this size on (below, the probe and the quote scan
+# cost about what a cut saves) as _READERS byte ranges at once, where its reduction is light: one reader
+# thread parsing at a time was the slowest step (docs/aggregate.md)
+_SPLIT_BYTES = 128 << 20
+_SPLIT_CELLS_PER_ROW = 8  # cells a request of the first block spreads over, at most, for a cut (_worth_cutting)
+_QUOTE_SCAN = 4 << 20  # bytes searched for a quote at a time
 _READERS = 2
 _DASK_CONNECT_TIMEOUT = "20s"
 
@@ -1899,7 +1904,8 @@ def _reduce_pass(
     parser_rows = 0  # rows delivered by the CSV parser (excludes malformed lines)
     reported = 0
     expected: int | None = None  # rows the source is thought to hold (_Reader.expected_rows)
-    with contextlib.closing(_prefetch(reader.batches(layout), depth=_READ_AHEAD[src.fmt])) as batches:
+    depth = _READ_AHEAD[src.fmt] if src.start is None else _RANGE_READ_AHEAD
+    with contextlib.closing(_prefetch(reader.batches(layout), depth=depth)) as batches:
         while True:
             try:
                 batch = next(batches)
@@ -2341,7 +2347,7 @@ def _local_sources(paths: Sequence[str], opts: _Options) -> list[list[_Source]]:
             len(ranges) > 1
             and opts.tz == "UTC"
             and not opts.strict
-            and _time_sorted(p, opts)
+            and _worth_cutting(p, opts)
             and not _has_quotes(p, ranges[-1][0])
         ):
             out.append([_Source(p, fmt, start=a, end=b) for a, b in ranges])
@@ -2374,42 +2380,68 @@ def _reduce_ranges(
     return partials
 
 
-def _time_sorted(path: str, opts: _Options) -> bool:
+def _worth_cutting(path: str, opts: _Options) -> bool:
     """Whether a CSV file's first two blocks cover mostly different times (a log written in time
-    order, or in journey then time order), not the same span (shuffled): from their stamps alone,
-    about 20 ms. Anything unreadable says no: the file is then read whole, as before."""
+    order, or in journey then time order), not the same span (shuffled), and its first block is
+    light to reduce: at most ``_SPLIT_CELLS_PER_ROW`` (journey, interval, slot) cells per request.
+    Where each batch spreads over many cells (30 journeys over 35 days: 22 a request) the
+    reduction keeps both CPUs busy already, and two readers only added work (2.55 -> 2.71 s).
+    From the stamps and journeys of two blocks, about 30 ms; anything unreadable says no (the
+    file is then read whole, as before)."""
     try:
         layout = _resolve_layout(_Reader(_Source(path, "csv"), opts).header(), opts, path)
+        cols = [layout.timestamp] + ([layout.journey] if layout.journey is not None else [])
         rd = pcsv.open_csv(
             path,
             read_options=pcsv.ReadOptions(block_size=_CSV_BLOCK, use_threads=False),
             parse_options=pcsv.ParseOptions(invalid_row_handler=lambda _r: "skip"),
             convert_options=pcsv.ConvertOptions(
-                include_columns=[layout.timestamp], column_types={layout.timestamp: pa.string()}
+                include_columns=cols,
+                column_types={layout.timestamp: pa.string()}
+                | ({layout.journey: pa.dictionary(pa.int32(), pa.string())} if layout.journey is not None else {}),
             ),
         )
-        spans = []
         with contextlib.closing(rd):
-            for _ in range(2):
-                times = _parse_stamps(_as_array(rd.read_next_batch().column(0)), "UTC", {})
-                us = times.us[~times.bad]
-                if us.size == 0:
-                    return False
-                spans.append((int(us.min()), int(us.max())))
+            blocks = [rd.read_next_batch() for _ in range(2)]
+        spans = []
+        for block in blocks:
+            times = _parse_stamps(_as_array(block.column(0)), "UTC", {})
+            us = times.us[~times.bad]
+            if us.size == 0:
+                return False
+            spans.append((int(us.min()), int(us.max())))
+        journeys = len(_as_array(blocks[0].column(1)).dictionary) if layout.journey is not None else 1
     except (InputError, ConfigError, StopIteration, pa.ArrowException, OSError):
         return False
     (a0, a1), (b0, b1) = spans
-    common = min(a1, b1) - max(a0, b0)
-    return common < 0.5 * (max(a1, b1) - min(a0, b0))
+    if min(a1, b1) - max(a0, b0) >= 0.5 * (max(a1, b1) - min(a0, b0)):
+        return False
+    intervals = a1 // opts.interval_us - a0 // opts.interval_us + 1
+    return journeys * intervals * (len(opts.edges) + 2) <= _SPLIT_CELLS_PER_ROW * blocks[0].num_rows
 
 
 def _has_quotes(path: str, end: int | None = None) -> bool:
     """Whether a CSV file holds a ``"`` anywhere (or before byte ``end``): a quoted cell may span
     lines, so a cut at a line end could fall inside it; such a file is one unit of work, read as
-    the local engine reads it. A memory-mapped search: 0.1 s for 500 MB in the page cache, 0.4 s
-    from disk."""
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        return mm.find(b'"', 0, len(mm) if end is None else end) >= 0
+    the local engine reads it. Read through one 4 MiB buffer: 0.03-0.06 s for 250 MB in the page
+    cache, as fast as a memory map, which counted every page it searched in the peak RSS (a
+    1.5 GB file: 876 MB instead of 340)."""
+    size = os.path.getsize(path) if end is None else end
+    buf = bytearray(_QUOTE_SCAN)
+    view = memoryview(buf)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        at = 0
+        while at < size:
+            n = os.preadv(fd, [view[: min(len(buf), size - at)]], at)
+            if n <= 0:
+                return False
+            if buf.find(b'"', 0, n) >= 0:
+                return True
+            at += n
+        return False
+    finally:
+        os.close(fd)
 
 
 def _line_ranges(path: str, block: int) -> list[tuple[int, int]]:
