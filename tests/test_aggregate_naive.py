@@ -5,6 +5,7 @@ exactly what one ``groupby`` over all rows gives."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -433,3 +434,41 @@ def test_expected_rows_of_a_source_from_its_first_batch(tmp_path: Path, monkeypa
             assert got == 3000
         else:
             assert first < 3000 and 0.75 * 3000 <= got <= 1.25 * 3000
+
+
+@pytest.mark.parametrize(
+    ("journeys", "span", "branch"),
+    [
+        (3, 20, "dense"),  # few cells: np.bincount over the box
+        (16, 300_000, "uint32"),  # a box of 33.6 M cells × 7 slots: codes numbered within it, uint32
+        (16, 40_000_000, "int64"),  # 4.5 G cells × slots, past 2**32: the int64 codes sorted
+    ],
+)
+def test_reduce_cells_counts_each_cell_whatever_the_size_of_the_box(journeys: int, span: int, branch: str) -> None:
+    """One batch of requests over a box of journeys × intervals counted three ways (densely, by
+    sorting uint32 codes numbered within the box, by sorting the int64 codes): each (journey,
+    interval, slot) cell and each cell's errors once, ascending, with its count, as a Counter
+    over the rows gives them."""
+    opts = _MINUTE_OPTS
+    codec = ag._Codec.of(opts)
+    width = len(EDGES) + 2
+    rng = np.random.default_rng(span)
+    n = 4000
+    jcode = rng.integers(0, journeys, n)
+    jcode[:2] = [0, journeys - 1]  # the box's corners, so its size is the one named
+    idx = codec.origin + 1000 + rng.integers(0, span, n)
+    idx[:2] = [codec.origin + 1000, codec.origin + 1000 + span - 1]
+    idx[2:400] = idx[400:798]  # repeated cells
+    jcode[2:400] = jcode[400:798]
+    slot = rng.integers(0, width - 1, n)
+    slot[2:400] = slot[400:798]
+    error = rng.random(n) < 0.3
+    box = journeys * span * width
+    assert branch == ("dense" if box <= max(ag._DENSE_CELLS, 4 * n) else "uint32" if box <= 1 << 32 else "int64")
+    want = Counter(zip(jcode.tolist(), idx.tolist(), slot.tolist(), strict=True))
+    want.update((j, i, width - 1) for j, i in zip(jcode[error].tolist(), idx[error].tolist(), strict=True))
+    codes, counts = ag._reduce_cells(jcode, idx, slot, error, opts, codec)
+    parts = (codec.journey(codes), codec.interval(codes), codec.slot(codes))
+    got = list(zip(*(p.tolist() for p in parts), strict=True))
+    assert got == sorted(want) and counts.tolist() == [want[c] for c in got]
+    assert counts.dtype == np.uint32 and (codes[1:] > codes[:-1]).all()

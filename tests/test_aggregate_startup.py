@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import gzip
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -31,10 +32,10 @@ from srekit.inputs.aggregate import aggregate_files, key_fields
 from srekit.inputs.loaders import load_telemetry
 
 _RUN = """
-import json, sys
+import json, os, sys
 from srekit.cli import main
 code = main(sys.argv[1:])
-print(json.dumps({"code": code, "pandas": "pandas" in sys.modules}))
+print(json.dumps({"code": code, "pandas": "pandas" in sys.modules, "blas": os.environ.get("OPENBLAS_NUM_THREADS")}))
 """
 
 
@@ -58,9 +59,13 @@ def _outcomes(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.choice(["true", "false", "True", " yes", "0", "F", "true\u00a0"], n)
 
 
-def _run(argv: list[str]) -> tuple[dict[str, object], str]:
-    """``srekit`` in a fresh interpreter: its exit code, whether it imported pandas, and its stdout."""
-    done = subprocess.run([sys.executable, "-c", _RUN, *argv], capture_output=True, text=True, check=True)
+def _run(argv: list[str], blas: str | None = None) -> tuple[dict[str, object], str]:
+    """``srekit`` in a fresh interpreter (``OPENBLAS_NUM_THREADS`` set to ``blas``, or unset): its
+    exit code, whether it imported pandas, the OpenBLAS threads asked for, and its output."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if blas is not None:
+        env["OPENBLAS_NUM_THREADS"] = blas
+    done = subprocess.run([sys.executable, "-c", _RUN, *argv], capture_output=True, text=True, check=True, env=env)
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stdout + done.stderr
 
 
@@ -92,7 +97,7 @@ def test_a_clean_log_is_aggregated_without_importing_pandas(tmp_path: Path, name
     argv = ["aggregate", str(src), "--out", str(out), "--no-progress", *(["--by", by] if by else [])]
     result, output = _run(argv)
     # a success cell with a white space other than ASCII's is read by the exact (pandas) rules
-    assert result == {"code": 0, "pandas": success}, output
+    assert result == {"code": 0, "pandas": success, "blas": "1"}, output
     # the file is the one the Python API makes (which may use pandas)
     loaded, (want, _) = load_telemetry(out), aggregate_files([str(src)], by=(by,) if by else ())
     got = tm.dense(loaded.labels if by else loaded.frame)
@@ -114,8 +119,23 @@ def test_a_log_with_rejected_rows_still_aggregates(tmp_path: Path) -> None:
     out = tmp_path / "out.parquet"
     argv = ["aggregate", str(src), "--out", str(out), "--no-progress"]
     result, output = _run(argv)
-    assert result == {"code": 0, "pandas": True}
+    assert result == {"code": 0, "pandas": True, "blas": "1"}
     assert "rejected: negative latency_ms: 1" in output
+
+
+@pytest.mark.parametrize(("argv", "blas", "want"), [(["aggregate"], "3", "3"), (["schema"], None, None)])
+def test_only_aggregate_asks_openblas_for_one_thread_and_a_user_s_setting_stays(
+    tmp_path: Path, argv: list[str], blas: str | None, want: str | None
+) -> None:
+    """`srekit aggregate` does no linear algebra, so it asks numpy's OpenBLAS for one thread (one
+    per core would spin for 0.1 s at import); a value the user set is kept, and other commands
+    (`srekit analyze` fits distributions) keep OpenBLAS's default."""
+    if argv == ["aggregate"]:
+        src = _write(_log(200), tmp_path / "log.csv")
+        argv = [*argv, str(src), "--out", str(tmp_path / "out.parquet"), "--no-progress"]
+    result, output = _run(argv, blas)
+    assert result["code"] == 0, output
+    assert result["blas"] == want
 
 
 @pytest.mark.parametrize("by", [(), ("region",), ("region", "地域")])

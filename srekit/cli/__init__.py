@@ -48,6 +48,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fleet": ("srekit.cli.fleet", "every service of a fleet.yaml rendered in parallel, and the fleet overview"),
 }
 
+#: Commands that do no linear algebra. numpy's OpenBLAS starts a thread per core when numpy is
+#: imported, and each spins its core for about 0.1 s before it sleeps: CPU the reader's threads
+#: need (0.11-0.13 s of CPU and 13 MB of RSS off `srekit aggregate`, benchmarks/RESULTS.md). A
+#: value the user set is kept.
+SINGLE_BLAS_THREAD = frozenset({"aggregate"})
+
 
 def build_parser(chosen: str | None = None) -> argparse.ArgumentParser:
     """The parser; only the chosen sub-command's module is imported (fast start-up)."""
@@ -69,6 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     chosen = next((a for a in argv if not a.startswith("-")), None)
     command = chosen if chosen in COMMANDS else "?"
+    if command in SINGLE_BLAS_THREAD and "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:  # Ctrl-C while the sub-command's modules import is an interruption too, not a traceback
         parser = build_parser(chosen if chosen in COMMANDS else None)
         args = parser.parse_args(argv)  # a usage error exits 2 with argparse's message
