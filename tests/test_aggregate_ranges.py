@@ -5,6 +5,7 @@ files where a cut could change anything are read whole."""
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -165,3 +166,56 @@ def test_a_file_mixing_naive_and_offset_stamps_across_its_halves_gets_its_note(
     assert split[1]["notes"]["mixed_naive_and_offset_timestamps"] == naive - 2  # type: ignore[index]
     assert split[1] == whole[1]
     pd.testing.assert_frame_equal(split[0], whole[0])
+
+
+@pytest.mark.usefixtures("small_blocks")
+def test_the_progress_of_a_cut_file_is_counted_one_thread_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ranges' threads report their bytes to the one progress bar, whose count is not
+    thread-safe: one call at a time, and together the file's size (its header counted once)."""
+    monkeypatch.setattr(ag, "_RANGE_READ_AHEAD", 1)  # small blocks, the reader one ahead: many calls
+    monkeypatch.setattr(ag, "_CSV_BLOCK", 8 << 10)
+    path = request_log(tmp_path / "sorted.csv")
+    (unit,) = ag._local_sources([str(path)], OPTS)
+    assert len(unit) == 2
+    inside = overlaps = total = calls = 0
+
+    def tick(n: int) -> None:
+        nonlocal inside, overlaps, total, calls
+        inside += 1
+        overlaps += inside > 1
+        time.sleep(0.002)  # a window for the other thread
+        total += n
+        calls += 1
+        inside -= 1
+
+    ag._reduce_ranges(unit, OPTS, None, tick)
+    assert calls > 4 and overlaps == 0
+    assert total == path.stat().st_size
+
+
+def test_the_progress_of_a_file_read_again_in_exact_mode_counts_its_bytes_once(tmp_path: Path) -> None:
+    """A malformed line sends the reader back to the file's start in exact mode: the bytes it
+    reads again are not counted again, so the bar ends at the file's size, not past it."""
+    path = request_log(tmp_path / "r.csv")  # malformed lines: read fast, then again exactly
+    (unit,) = ag._local_sources([str(path)], OPTS)
+    assert len(unit) == 1
+    seen: list[int] = []
+    part = ag._reduce_source(unit[0], OPTS, tick=seen.append)
+    assert part.rejected[ag.R_FIELDS] == 2 and sum(seen) == path.stat().st_size
+
+
+def test_the_progress_of_a_parquet_file_ends_at_its_size(tmp_path: Path) -> None:
+    """Parquet is read in row batches, not bytes: the bar moves by each batch's share of the rows
+    and ends at the file's size."""
+    csv = request_log(tmp_path / "r.csv")
+    frame = pd.read_csv(csv, on_bad_lines="skip", dtype=str)
+    path = tmp_path / "r.parquet"
+    frame.to_parquet(path, index=False, row_group_size=4000)
+    (unit,) = ag._local_sources([str(path)], OPTS)
+    seen: list[int] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ag, "_PARQUET_BATCH", 4000)
+        ag._reduce_source(unit[0], OPTS, tick=seen.append)
+    assert len(seen) > 1 and sum(seen) == path.stat().st_size

@@ -808,9 +808,10 @@ def _reduce_cells(
     Memory and time follow the batch's rows, never its span: a batch confined to few (journey,
     interval) cells (sorted logs) is counted with ``np.bincount`` over those cells, any other
     batch by sorting its codes: numbered within the batch's box of cells as ``uint32`` where they
-    fit (every box of under 2**32 cells × slots: 30 journeys over 3 years of minutes), which
-    numpy sorts in 30 % less time than the ``int64`` codes (0.48 -> 0.33 s over the 240 batches
-    of 10 M requests shuffled over 90 days for 30 journeys), else as those codes (``np.unique``)."""
+    fit (every box of at most 2**32 cells × slots: 30 journeys over 700 days of minutes with the
+    140 default edges), which numpy sorts in 30 % less time than the ``int64`` codes (0.48 ->
+    0.33 s over the 240 batches of 10 M requests shuffled over 90 days for 30 journeys), else as
+    those codes (``np.unique``)."""
     if idx.size == 0:
         return np.zeros(0, np.int64), np.zeros(0, np.uint32)
     _check_journeys(jcode, codec)
@@ -1465,6 +1466,7 @@ class _RangeFile(io.RawIOBase):
         super().__init__()
         with open(path, "rb") as fh:
             self._head = fh.readline()
+        self.header_bytes = len(self._head)
         self._fd = os.open(path, os.O_RDONLY)
         self._at, self._end, self._told = start, end, 0
 
@@ -1505,14 +1507,19 @@ class _Reader:
         self.exact_rows = exact_rows
         self.invalid: list[tuple[int | None, str]] = []  # (data row number or None, text)
         self._raw: pa.NativeFile | None = None
+        self._header_again = 0  # header bytes a byte range reads that an earlier range read too
+        self._read = 0  # position() once the file is closed
         self.inferred: pa.Schema = pa.schema([])
         self.rows_hint: int | None = None  # a Parquet source's rows
 
     def _csv_stream(self) -> pa.NativeFile:
         if self.src.start is not None:
             assert self.src.end is not None
-            raw: pa.NativeFile = pa.PythonFile(_RangeFile(self.src.path, self.src.start, self.src.end), mode="r")
+            part = _RangeFile(self.src.path, self.src.start, self.src.end)
+            raw: pa.NativeFile = pa.PythonFile(part, mode="r")
             self._raw = raw
+            # the progress bar counts the header once a file: in the range right after it
+            self._header_again = 0 if self.src.start == part.header_bytes else part.header_bytes
             return raw
         raw = pa.OSFile(self.src.path, "rb")
         self._raw = raw
@@ -1521,7 +1528,8 @@ class _Reader:
         return raw
 
     def position(self) -> int:
-        return self._raw.tell() if self._raw is not None else 0
+        """Bytes of the source read so far, as the progress bar counts them."""
+        return max(self._raw.tell() - self._header_again, 0) if self._raw is not None else self._read
 
     def expected_rows(self, first_rows: int) -> int:
         """About how many rows the source holds, after a first batch of ``first_rows``: a
@@ -1556,6 +1564,8 @@ class _Reader:
 
     def _close_raw(self) -> None:
         if self._raw is not None:
+            if not self._raw.closed:  # (a gzip stream that failed closed it)
+                self._read = self.position()  # the reader thread closes it before the last batch is counted
             self._raw.close()
             self._raw = None
 
@@ -1569,7 +1579,12 @@ class _Reader:
                 groups = None if self.src.row_group is None else [self.src.row_group]
                 meta = pf.metadata
                 self.rows_hint = meta.num_rows if groups is None else meta.row_group(groups[0]).num_rows
-                yield from pf.iter_batches(batch_size=_PARQUET_BATCH, columns=cols, row_groups=groups)
+                size = os.path.getsize(self.src.path)
+                done = 0
+                for batch in pf.iter_batches(batch_size=_PARQUET_BATCH, columns=cols, row_groups=groups):
+                    done += batch.num_rows
+                    self._read = size * done // max(self.rows_hint, 1)  # the file's share its rows are
+                    yield batch
                 return
 
             def on_invalid(row: Any) -> str:
@@ -1688,6 +1703,7 @@ class _State:
     naive_stamps: int = 0
     used: set[int] = field(default_factory=set)  # journey codes with accepted rows
     first_rows: dict[str, list[int]] = field(default_factory=dict)
+    reported: int = 0  # bytes of the source counted on the progress bar (a restart reads them again)
 
     def remember(self, rows: Sequence[int], reasons: Sequence[str]) -> None:
         """Keep the first few row numbers of each reject reason (for the error messages)."""
@@ -1927,7 +1943,6 @@ def _reduce_pass(
     rows_out: list[Any] = resumed.rows if resumed else []
     kept: list[pd.DataFrame] = resumed.kept if resumed else []
     parser_rows = 0  # rows delivered by the CSV parser (excludes malformed lines)
-    reported = 0
     expected: int | None = None  # rows the source is thought to hold (_Reader.expected_rows)
     depth = _READ_AHEAD[src.fmt] if src.start is None else _RANGE_READ_AHEAD
     with contextlib.closing(_prefetch(reader.batches(layout), depth=depth)) as batches:
@@ -1996,9 +2011,9 @@ def _reduce_pass(
                 rows_out.append((jcode, ts_us, lat, error))
             if tick is not None:
                 pos_now = reader.position()
-                if pos_now > reported:
-                    tick(pos_now - reported)
-                    reported = pos_now
+                if pos_now > st.reported:
+                    tick(pos_now - st.reported)
+                    st.reported = pos_now
     malformed = [(r, t) for r, t in reader.invalid if r is None or r > skip_rows]
     if malformed:
         st.rejected[R_FIELDS] += len(malformed)
@@ -2393,14 +2408,26 @@ def _reduce_ranges(
     before the last cut (a quoted cell could span it), two CPUs. Shuffled files are read whole,
     by one thread: their batches all cover the same cells, which :class:`_Grid` counts densely
     once, not once a range."""
+    shared = _serialised(tick) if tick is not None else None  # the progress bar's count is not thread-safe
     with ThreadPoolExecutor(len(ranges), thread_name_prefix="srekit-aggregate-range") as pool:
-        partials = list(pool.map(lambda s: _reduce_source(s, opts, tick=tick), ranges))
+        partials = list(pool.map(lambda s: _reduce_source(s, opts, tick=shared), ranges))
     _renumber(ranges, partials)  # (each range holds lines: a cut file is never empty)
     for p in partials:
         if sink is not None and p.rejects is not None and len(p.rejects):
             sink(p.rejects)
             p.rejects = None
     return partials
+
+
+def _serialised(tick: Callable[[int], None]) -> Callable[[int], None]:
+    """``tick`` called by one thread at a time."""
+    lock = threading.Lock()
+
+    def locked(n: int) -> None:
+        with lock:
+            tick(n)
+
+    return locked
 
 
 def _worth_cutting(path: str, opts: _Options) -> bool:
