@@ -50,8 +50,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 #: Commands that do no linear algebra. numpy's OpenBLAS starts a thread per core when numpy is
 #: imported, and each spins its core for about 0.1 s before it sleeps: CPU the reader's threads
-#: need (0.11-0.13 s of CPU and 13 MB of RSS off `srekit aggregate`, benchmarks/RESULTS.md). A
-#: value the user set is kept.
+#: need (about 0.1 s of CPU off `srekit aggregate`, docs/aggregate.md). A value the user set is
+#: kept.
 SINGLE_BLAS_THREAD = frozenset({"aggregate"})
 
 
