@@ -1509,6 +1509,9 @@ class _Reader:
         self._raw: pa.NativeFile | None = None
         self._header_again = 0  # header bytes a byte range reads that an earlier range read too
         self._read = 0  # position() once the file is closed
+        # position() runs on the reducing thread, _close_raw on the reader's: a tell() on a file
+        # being closed raised "I/O operation on closed file" (or read a reused descriptor)
+        self._closing = threading.Lock()
         self.inferred: pa.Schema = pa.schema([])
         self.rows_hint: int | None = None  # a Parquet source's rows
 
@@ -1529,7 +1532,12 @@ class _Reader:
 
     def position(self) -> int:
         """Bytes of the source read so far, as the progress bar counts them."""
-        return max(self._raw.tell() - self._header_again, 0) if self._raw is not None else self._read
+        with self._closing:
+            return self._told() if self._raw is not None else self._read
+
+    def _told(self) -> int:
+        assert self._raw is not None
+        return max(self._raw.tell() - self._header_again, 0)
 
     def expected_rows(self, first_rows: int) -> int:
         """About how many rows the source holds, after a first batch of ``first_rows``: a
@@ -1563,11 +1571,12 @@ class _Reader:
             self._close_raw()
 
     def _close_raw(self) -> None:
-        if self._raw is not None:
-            if not self._raw.closed:  # (a gzip stream that failed closed it)
-                self._read = self.position()  # the reader thread closes it before the last batch is counted
-            self._raw.close()
-            self._raw = None
+        with self._closing:
+            if self._raw is not None:
+                if not self._raw.closed:  # (a gzip stream that failed closed it)
+                    self._read = self._told()  # the reader thread closes it before the last batch is counted
+                self._raw.close()
+                self._raw = None
 
     def batches(self, layout: _Layout):  # type: ignore[no-untyped-def]
         cols = layout.sources()
