@@ -42,7 +42,7 @@ def test_dask_localcluster_identical(tmp_path: Path, monkeypatch: pytest.MonkeyP
     pq.write_table(pa.Table.from_pandas(good, preserve_index=False), pqt, row_group_size=4000)
 
     monkeypatch.setattr(ag, "_DASK_BLOCK", 150_000)  # ~6 byte-range partitions of the CSV
-    sources = ag._sources(
+    sources = ag._dask_sources(
         [str(csv), str(pqt)],
         ag._options(
             interval=pd.Timedelta("1min"),
@@ -53,7 +53,6 @@ def test_dask_localcluster_identical(tmp_path: Path, monkeypatch: pytest.MonkeyP
             strict=False,
             error_status="5..",
         ),
-        split=True,
     )
     assert sum(s.path == str(csv) for s in sources) >= 5 and sum(s.path == str(pqt) for s in sources) == 5
 
@@ -113,7 +112,7 @@ def test_dask_keeps_local_timezone_files_whole(tmp_path: Path, monkeypatch: pyte
         opts = ag._options(
             interval=pd.Timedelta("1min"), edges=(1.0,), tz=tz, columns=None, fmt=None, strict=False, error_status="5.."
         )
-        return len(ag._sources([str(big)], opts, split=True))
+        return len(ag._dask_sources([str(big)], opts))
 
     assert units("UTC") > 5 and units("Europe/Berlin") == 1
     quoted = tmp_path / "q.csv"  # a quoted cell may span lines: a cut at a line end could fall inside it
@@ -121,7 +120,7 @@ def test_dask_keeps_local_timezone_files_whole(tmp_path: Path, monkeypatch: pyte
     opts = ag._options(
         interval=pd.Timedelta("1min"), edges=(1.0,), tz="UTC", columns=None, fmt=None, strict=False, error_status="5.."
     )
-    assert len(ag._sources([str(quoted)], opts, split=True)) == 1
+    assert len(ag._dask_sources([str(quoted)], opts)) == 1
 
 
 def test_unreachable_scheduler_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -816,21 +816,19 @@ def _reduce_cells(
         return np.zeros(0, np.int64), np.zeros(0, np.uint32)
     _check_journeys(jcode, codec)
     errs = len(opts.edges) + 1
-    j0, ilo = int(jcode.min()), int(idx.min())
-    span = int(idx.max()) - ilo + 1
-    cells = (int(jcode.max()) - j0 + 1) * span
     width = len(opts.edges) + 2  # the slots: buckets, then errors
-    if cells * width > 1 << 32:
+    box = _Box.of(jcode, idx)
+    if box.cells * width > 1 << 32:
         row = codec.rows(jcode, idx)
         both = np.concatenate([(row << codec.slot_bits) + slot, (row[error] << codec.slot_bits) + errs])
         codes, counts = np.unique(both, return_counts=True)
         return codes, counts.astype(np.uint32)
-    cell = (jcode.astype(np.int64, copy=False) - j0) * span + (idx - ilo)
-    if cells * width <= max(_DENSE_CELLS, 4 * idx.size):  # few cells: count straight into them
-        grid = np.bincount(cell * width + slot, minlength=cells * width)
-        grid[errs::width] = np.bincount(cell[error], minlength=cells)
+    cell = box.cell(jcode, idx)
+    if box.cells * width <= max(_DENSE_CELLS, 4 * idx.size):  # few cells: count straight into them
+        grid = np.bincount(cell * width + slot, minlength=box.cells * width)
+        grid[errs::width] = np.bincount(cell[error], minlength=box.cells)
         nz = np.flatnonzero(grid != 0)  # (faster on a bool mask than on the int64 counts)
-        return _box_codes(nz, j0, ilo, span, width, codec), grid[nz].astype(np.uint32)
+        return _box_codes(nz, box, width, codec), grid[nz].astype(np.uint32)
     cell *= width
     local = np.empty(idx.size + int(np.count_nonzero(error)), np.uint32)
     np.add(cell, slot, out=local[: idx.size], casting="unsafe")
@@ -841,15 +839,15 @@ def _reduce_cells(
     np.not_equal(local[1:], local[:-1], out=new[1:])
     starts = np.flatnonzero(new)
     counts = np.diff(starts, append=local.size).astype(np.uint32)
-    return _box_codes(local[starts].astype(np.int64), j0, ilo, span, width, codec), counts
+    return _box_codes(local[starts].astype(np.int64), box, width, codec), counts
 
 
-def _box_codes(flat: np.ndarray, j0: int, ilo: int, span: int, width: int, codec: _Codec) -> np.ndarray:
-    """The codes (:class:`_Codec`) of positions ``flat`` in a box of journeys from ``j0`` ×
-    ``span`` intervals from ``ilo`` × ``width`` slots, numbered row-major."""
+def _box_codes(flat: np.ndarray, box: _Box, width: int, codec: _Codec) -> np.ndarray:
+    """The codes (:class:`_Codec`) of positions ``flat`` in ``box`` × ``width`` slots, numbered
+    row-major (``box.cell(...) * width + slot``)."""
     at, slot = np.divmod(flat, width)
-    j_off, i_off = np.divmod(at, span)
-    base = codec.rows(np.asarray(j0), np.asarray(ilo))
+    j_off, i_off = np.divmod(at, box.intervals)
+    base = codec.rows(np.asarray(box.j0), np.asarray(box.i0))
     return ((base + (j_off << codec.idx_bits) + i_off) << codec.slot_bits) + slot
 
 
@@ -879,6 +877,10 @@ class _Box:
     @property
     def cells(self) -> int:
         return (self.j1 - self.j0 + 1) * self.intervals
+
+    def cell(self, jcode: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """The box's cell of each row, numbered row-major (journey, then interval), as int64."""
+        return (jcode.astype(np.int64, copy=False) - self.j0) * self.intervals + (idx - self.i0)
 
     def joint(self, other: _Box) -> _Box:
         return _Box(min(self.j0, other.j0), max(self.j1, other.j1), min(self.i0, other.i0), max(self.i1, other.i1))
@@ -919,7 +921,7 @@ class _Grid:
         return self.rows + 2 * n <= _GRID_MAX_ROWS  # a request and its error: no cell can overflow
 
     def add(self, jcode: np.ndarray, idx: np.ndarray, slot: np.ndarray, error: np.ndarray) -> None:
-        cell = (jcode.astype(np.int64) - self.box.j0) * self.box.intervals + (idx - self.box.i0)
+        cell = self.box.cell(jcode, idx)
         cell *= self.width
         np.add.at(self.counts, cell + slot, np.uint32(1))
         np.add.at(self.counts, cell[error] + (self.width - 1), np.uint32(1))
@@ -2354,19 +2356,19 @@ def _factorize(journey: pd.Series, limits: Limits) -> tuple[list[str], np.ndarra
     return [str(u) for u in uniques], codes.astype(np.int64)
 
 
-def _sources(paths: Sequence[str], opts: _Options, *, split: bool) -> list[_Source]:
-    """Units of work. With ``split`` (Dask), uncompressed CSV files are cut into byte ranges
-    at line ends and Parquet files into row groups, so one big file still runs in parallel.
+def _dask_sources(paths: Sequence[str], opts: _Options) -> list[_Source]:
+    """The Dask engine's units of work: uncompressed CSV files cut into byte ranges at line ends
+    and Parquet files into row groups, so one big file still runs in parallel (the local engine's
+    are :func:`_local_sources`).
 
     Files read in a local timezone are never split: the DST rule ("first occurrence of a repeated
     wall time in file order is the earlier instant") needs the whole file in order, so the Dask
     engine's output stays identical to the local engine's.
     """
     out: list[_Source] = []
-    split = split and opts.tz == "UTC"
     for p in paths:
         fmt = _sniff(p, opts.fmt)
-        if not split:
+        if opts.tz != "UTC":
             out.append(_Source(p, fmt))
             continue
         if fmt == "parquet":
@@ -2737,7 +2739,7 @@ def _aggregate(
             if bar is not None:
                 bar.close()
         else:
-            sources = _sources(names, opts, split=True)
+            sources = _dask_sources(names, opts)
             partials = _run_dask(sources, opts, scheduler, progress)
             _renumber(sources, partials)
             for name in dict.fromkeys(names):
